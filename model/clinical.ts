@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { Code, Decimal, Identifier, IsoDate, Money, Quantity, Source } from './common.js';
+
+/** A supply item as known to the item master: number, description, unit, identifiers (GTIN, UDI…). */
+export const Item = z.object({
+  kind: z.literal('item'),
+  number: z.string().min(1),
+  description: z.string().optional(),
+  identifiers: z.array(Identifier).optional(),
+  unit: z.string().optional(),
+  manufacturer: z.string().optional(),
+  chargeCode: z.string().optional(),
+  implant: z.boolean().optional(),
+  source: Source.optional(),
+});
+export type Item = z.infer<typeof Item>;
+
+/** A place: a department, an OR suite, a stock room, a ship-to dock. */
+export const Location = z.object({
+  kind: z.literal('location'),
+  code: z.string().min(1),
+  facility: z.string().optional(),
+  pointOfCare: z.string().optional(),
+  room: z.string().optional(),
+  bed: z.string().optional(),
+  description: z.string().optional(),
+  source: Source.optional(),
+});
+export type Location = z.infer<typeof Location>;
+
+/**
+ * A patient visit. The patient account number is what billing posts against; the patient's name is
+ * deliberately not part of the canonical model (PHI stays in the raw message).
+ */
+export const Encounter = z.object({
+  kind: z.literal('encounter'),
+  event: z.string().optional(),
+  accountNumber: z.string().optional(),
+  visitNumber: z.string().optional(),
+  patientId: Identifier.optional(),
+  patientClass: z.string().optional(),
+  location: z.string().optional(),
+  facility: z.string().optional(),
+  admitAt: IsoDate.optional(),
+  dischargeAt: IsoDate.optional(),
+  attendingProvider: z.string().optional(),
+  source: Source.optional(),
+});
+export type Encounter = z.infer<typeof Encounter>;
+
+/** One consumed item in a usage event. */
+export const UsageLine = z.object({
+  line: z.number().int().positive(),
+  itemNumber: z.string().min(1),
+  description: z.string().optional(),
+  quantity: Quantity,
+  chargeCode: z.string().optional(),
+  lot: z.string().optional(),
+  serial: z.string().optional(),
+  expiresOn: IsoDate.optional(),
+  udi: z.string().optional(),
+  unitPrice: Money.optional(),
+  transactionId: z.string().optional(),
+  performedAt: IsoDate.optional(),
+});
+export type UsageLine = z.infer<typeof UsageLine>;
+
+/**
+ * Supplies consumed for a patient (an implant in the OR, a catheter on the ward): what depletes ERP
+ * inventory. HL7 DFT^P03 FT1 segments map to one usage event with one line each.
+ */
+export const SupplyUsage = z.object({
+  kind: z.literal('supply-usage'),
+  eventId: z.string().min(1),
+  occurredAt: IsoDate.optional(),
+  accountNumber: z.string().optional(),
+  visitNumber: z.string().optional(),
+  patientId: Identifier.optional(),
+  location: z.string().optional(),
+  department: z.string().optional(),
+  lines: z.array(UsageLine).min(1),
+  source: Source.optional(),
+});
+export type SupplyUsage = z.infer<typeof SupplyUsage>;
+
+/** A billable line posted against a patient account. */
+export const Charge = z.object({
+  kind: z.literal('charge'),
+  transactionId: z.string().optional(),
+  transactionType: z.string().optional(),
+  accountNumber: z.string().optional(),
+  postedAt: IsoDate.optional(),
+  serviceDate: IsoDate.optional(),
+  code: Code,
+  itemNumber: z.string().optional(),
+  quantity: Quantity,
+  unitPrice: Money.optional(),
+  amount: Money.optional(),
+  department: z.string().optional(),
+  performedBy: z.string().optional(),
+  orderedBy: z.string().optional(),
+  diagnosisCodes: z.array(z.string()).optional(),
+  source: Source.optional(),
+});
+export type Charge = z.infer<typeof Charge>;
+
+export { Decimal };

@@ -1,0 +1,46 @@
+import type { Diagnostic } from '../lib/errors.js';
+import type { CanonicalDocument } from '../model/index.js';
+
+export type Format = 'hl7v2' | 'x12' | 'fhir' | 'csv' | 'fixed';
+
+export type ParseOptions = {
+  /** Character set to decode with when the message does not say (HL7 MSH-18 empty). Default latin1 for HL7. */
+  fallbackEncoding?: string;
+  /** Strict: error-level diagnostics for what lenient mode only warns about. */
+  strict?: boolean;
+};
+
+/**
+ * The result of a lenient parse: whatever could be read, plus every finding with its position.
+ * `message` is absent only when nothing usable could be read (no MSH, no ISA). A parser never throws
+ * on bad input; it reports.
+ */
+export type ParseOutcome<M> = { message?: M; diagnostics: Diagnostic[] };
+
+/**
+ * A format: detection, lenient parse, the canonical documents of a parsed message, and a JSON tree
+ * for display (`interlace parse`) and for mapping rules (`message.*` in expressions).
+ */
+export interface ParserDefinition<M = unknown> {
+  readonly format: Format;
+  /** True when the bytes look like this format (checked on the first bytes only). */
+  detect(raw: Uint8Array): boolean;
+  parse(raw: Buffer, options?: ParseOptions): ParseOutcome<M>;
+  /**
+   * The canonical documents this message carries (may be empty, e.g. for an ACK). Mapping problems
+   * that make a document unusable are diagnostics with severity `error`.
+   */
+  toCanonical(message: M): { documents: CanonicalDocument[]; diagnostics: Diagnostic[] };
+  /** A plain JSON tree of the parsed message. */
+  toTree(message: M): unknown;
+  /** Ids that identify the message without PHI: control id, sender, type. */
+  header(message: M): MessageHeader;
+}
+
+export type MessageHeader = {
+  controlId?: string;
+  sender?: string;
+  receiver?: string;
+  messageType?: string;
+  version?: string;
+};
