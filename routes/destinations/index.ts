@@ -1,0 +1,4 @@
+import type { DestinationDefinition } from '../types.js';
+
+/** Every destination type, listed explicitly: adding one is one file (or folder) and one line here. */
+export const destinations: readonly DestinationDefinition[] = [];
