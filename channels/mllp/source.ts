@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { ConfigError } from '../../lib/errors.js';
+import type { Source, SourceContext } from '../types.js';
+import type { MllpSourceConfig } from './config.js';
+import { MllpConnection } from './connection.js';
+
+const PROCESS_PREFIX = `IL${(Date.now() % 36 ** 6).toString(36).padStart(6, '0')}${(process.pid % 36 ** 3).toString(36)}`;
+let ackCounter = 0;
+
+/** A control id for an ACK we write: unique within the process and very likely across processes (≤ 20 characters). */
+export function nextAckControlId(): string {
+  ackCounter += 1;
+  return `${PROCESS_PREFIX}-${ackCounter.toString(36)}`;
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError('mllp-tls-file-unreadable', `tls.${what}: cannot read ${path}; expected a PEM file`, { cause: err });
+  }
+}
+
+function tlsOptions(config: MllpSourceConfig['tls']): tls.TlsOptions {
+  if (!config.cert || !config.key) {
+    throw new ConfigError('mllp-tls-incomplete', 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files');
+  }
+  return {
+    cert: readPem(config.cert, 'cert'),
+    key: readPem(config.key, 'key'),
+    ca: config.ca ? readPem(config.ca, 'ca') : undefined,
+    requestCert: config.requestCert,
+    rejectUnauthorized: config.requestCert,
+    minVersion: config.minVersion,
+  };
+}
+
+/**
+ * The MLLP listener. `start` resolves once bound. `stop` stops accepting, waits up to `drainTimeout`
+ * for frames in flight to be stored and answered, then closes every connection.
+ */
+export class MllpSource implements Source {
+  private server: net.Server | undefined;
+  private readonly connections = new Set<MllpConnection>();
+  private connectionCounter = 0;
+
+  constructor(
+    private readonly config: MllpSourceConfig,
+    private readonly ctx: SourceContext,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const server = this.config.tls.enabled ? tls.createServer(tlsOptions(this.config.tls), onSocket) : net.createServer(onSocket);
+    if (server instanceof tls.Server) {
+      server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.ctx.log.warn({ code: err.code }, 'mllp tls handshake failed'));
+    }
+    server.on('error', (err: NodeJS.ErrnoException) => this.ctx.log.error({ code: err.code }, 'mllp listener error'));
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: NodeJS.ErrnoException) => reject(
+        new ConfigError('mllp-listen-failed', `cannot listen on ${this.config.host}:${this.config.port}: ${err.code ?? 'error'}`, { cause: err }),
+      );
+      server.once('error', fail);
+      server.listen(this.config.port, this.config.host, () => {
+        server.off('error', fail);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = this.address();
+    this.ctx.log.info({ host: addr?.host, port: addr?.port, tls: this.config.tls.enabled }, 'mllp listener started');
+  }
+
+  address(): { host: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const drained = Promise.all([...this.connections].map((c) => c.drain()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.config.drainTimeout);
+    });
+    const late = await Promise.race([drained.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.ctx.log.warn({ connections: this.connections.size }, 'mllp stop: frames still in flight after drainTimeout');
+    for (const c of this.connections) c.close();
+    await closed;
+    this.ctx.log.info('mllp listener stopped');
+  }
+
+  private accept(socket: net.Socket): void {
+    this.connectionCounter += 1;
+    const id = `c${this.connectionCounter}`;
+    if (!this.server || this.connections.size >= this.config.maxConnections) {
+      this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    const connection = new MllpConnection(socket, {
+      id,
+      log: this.ctx.log,
+      maxMessageBytes: this.config.maxMessageBytes,
+      idleTimeout: this.config.idleTimeout,
+      deps: {
+        ctx: this.ctx,
+        origin: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+        encoding: this.config.encoding,
+        nextControlId: nextAckControlId,
+      },
+    });
+    this.connections.add(connection);
+    // Kept until its last frame is answered, so that stop() also waits for frames of closed peers.
+    socket.once('close', () => void connection.drain().then(() => this.connections.delete(connection)));
+  }
+}
