@@ -53,3 +53,48 @@ export interface DestinationDefinition<C = any> {
   readonly schema: z.ZodType<C, any>;
   create(config: C, ctx: DestinationContext): Destination;
 }
+
+/** What became of one attempt to deliver, as the route records it in the ledger. */
+export type AttemptOutcome = {
+  /** 1 for the first attempt; keeps counting after an operator's retry of a dead delivery. */
+  attempt: number;
+  /**
+   * `delivered`: the destination accepted it (final). `retrying`: it failed and will be tried again at
+   * `nextAttemptAt`. `dead`: it failed for good (permanent error or attempts exhausted; final until an
+   * operator retries it). An attempt the ledger refused (`beginAttempt` false) is not recorded.
+   */
+  state: 'delivered' | 'retrying' | 'dead';
+  /** When the attempt started and ended (epoch milliseconds). */
+  startedAt: number;
+  finishedAt: number;
+  /** The destination's own code (`200`, `503`, `AA`), when it answered. */
+  status?: string;
+  /** A bounded excerpt (at most 2 KiB) of the destination's answer. */
+  body?: string;
+  /** Why the attempt failed: an error code of docs/routes.md or of the destination, and its message (no PHI). */
+  error?: { code: string; message: string };
+  /** When `state` is `retrying`: when the next attempt is due (epoch milliseconds). */
+  nextAttemptAt?: number;
+};
+
+/**
+ * The route's window onto the engine's message store: the engine implements it, the route calls it
+ * around every attempt. Calls for one delivery never overlap. A method that throws or rejects makes
+ * the attempt count as a transient failure (it is retried), so an implementation must be idempotent
+ * per (deliveryId, attempt).
+ */
+export interface DeliveryLedger {
+  /**
+   * Called before each attempt. Answers false when the delivery is already final (delivered, dead or
+   * cancelled): the route then sends nothing and completes the job. This is what keeps a re-enqueued
+   * or replayed job from reaching the destination twice.
+   */
+  beginAttempt(deliveryId: string, attempt: number): boolean | Promise<boolean>;
+  /** Called after each attempt that was begun, with what became of it. */
+  recordAttempt(deliveryId: string, outcome: AttemptOutcome): void | Promise<void>;
+  /**
+   * Called when an operator retries a dead delivery (`RouteQueue.retryDead`), before the job is moved
+   * back: the delivery must stop being final so that the next `beginAttempt` answers true.
+   */
+  reopen(deliveryId: string): void | Promise<void>;
+}

@@ -1,4 +1,5 @@
 import type { DestinationDefinition } from '../types.js';
+import { http } from './http.js';
 
 /** Every destination type, listed explicitly: adding one is one file (or folder) and one line here. */
-export const destinations: readonly DestinationDefinition[] = [];
+export const destinations: readonly DestinationDefinition[] = [http];
