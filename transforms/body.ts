@@ -1,0 +1,108 @@
+import iconv from 'iconv-lite';
+import type { RoutePayload } from '../routes/types.js';
+import { TransformConfigError, TransformMappingError, type EvalSite } from './errors.js';
+import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
+import { isTruthy } from './json-value.js';
+import type { BodyConfig } from './schema.js';
+import { compileTemplate, renderValue } from './template.js';
+import type { PipelineState, TransformDeps } from './types.js';
+
+/**
+ * Compiles a route condition. The function resolves true when the expression is truthy (JSONata's
+ * `$boolean` rules) and rejects with a TransformMappingError when evaluation fails. A syntax error
+ * throws a TransformConfigError with `path: []`.
+ */
+export function compileCondition(expr: string, deps: TransformDeps): (state: PipelineState) => Promise<boolean> {
+  const compiled = compileExpression(expr, [], compileContext(deps));
+  const site: EvalSite = { kind: 'condition', field: 'when' };
+  return async (state) => isTruthy(await compiled.evaluate(state, site));
+}
+
+const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: 'application/octet-stream' } as const;
+
+/**
+ * Compiles a route body into a function building the RoutePayload for one message. Errors while
+ * compiling are TransformConfigErrors whose path is relative to the body (`['headers', 'X-Id']`);
+ * errors while building are TransformMappingErrors naming the body field that failed.
+ */
+export function compileBody(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
+  const ctx = compileContext(deps);
+  const kinds = (['json', 'template', 'raw'] as const).filter((k) => body[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new TransformConfigError('invalid-body', 'a body needs exactly one of json, template or raw', { path: [] });
+  }
+  const kind = kinds[0]!;
+  const contentType = body.contentType ?? DEFAULT_TYPES[kind];
+  const charset = body.charset ?? 'utf-8';
+  if (!iconv.encodingExists(charset)) {
+    throw new TransformConfigError('unknown-charset', `charset ${JSON.stringify(charset)} is not known; use e.g. utf-8, latin1 or windows-1252`, { path: ['charset'] });
+  }
+  const json = body.json === undefined ? undefined : compileExpression(body.json, ['json'], ctx);
+  const template = body.template === undefined ? undefined : compileTemplate(body.template, ['template'], ctx);
+  const headers = Object.entries(body.headers ?? {}).map(([name, source]) => ({
+    name,
+    expr: compileExpression(source, ['headers', name], ctx),
+  }));
+  const path = body.path === undefined ? undefined : compileExpression(body.path, ['path'], ctx);
+
+  return async (state) => {
+    let text: string;
+    if (json) {
+      const site: EvalSite = { kind: 'body', field: 'json' };
+      const value = await json.evaluate(state, site);
+      if (value === undefined) throw new TransformMappingError('empty-body', 'body json: the expression produced no value; expected the document to send', site);
+      text = JSON.stringify(value);
+    } else if (template) {
+      text = await renderTemplate(template, state);
+    } else {
+      text = rawText(state, charset);
+    }
+    const payload: RoutePayload = { body: text, contentType };
+    if (headers.length > 0) {
+      const out: Record<string, string> = {};
+      for (const h of headers) {
+        const value = singleLine(await h.expr.evaluate(state, { kind: 'body', field: `headers.${h.name}` }), `headers.${h.name}`);
+        if (value !== undefined) out[h.name] = value;
+      }
+      payload.headers = out;
+    }
+    if (path) {
+      const value = singleLine(await path.evaluate(state, { kind: 'body', field: 'path' }), 'path');
+      if (value !== undefined) payload.path = value;
+    }
+    return payload;
+  };
+}
+
+async function renderTemplate(parts: (string | CompiledExpression)[], state: PipelineState): Promise<string> {
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    out += typeof part === 'string' ? part : renderValue(await part.evaluate(state, { kind: 'body', field: `template placeholder ${i + 1}` }));
+  }
+  return out;
+}
+
+function rawText(state: PipelineState, charset: string): string {
+  if (state.raw === undefined) {
+    throw new TransformMappingError('raw-unavailable', 'body raw: the original bytes were not handed to the route', { kind: 'body' });
+  }
+  return typeof state.raw === 'string' ? state.raw : iconv.decode(Buffer.from(state.raw.buffer, state.raw.byteOffset, state.raw.byteLength), charset);
+}
+
+/** A header or path value: text on one line, or undefined when empty. */
+function singleLine(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new TransformMappingError(codeFor(field), `body ${field}: the expression produced ${Array.isArray(value) ? 'an array' : 'an object'}; expected text`, { kind: 'body' });
+  }
+  const text = String(value);
+  if (/[\r\n\0]/.test(text)) {
+    throw new TransformMappingError(codeFor(field), `body ${field}: the value contains a line break or NUL; expected one line of text`, { kind: 'body' });
+  }
+  return text;
+}
+
+function codeFor(field: string): string {
+  return field === 'path' ? 'invalid-path' : 'invalid-header';
+}

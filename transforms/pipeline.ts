@@ -1,0 +1,50 @@
+import { TransformConfigError } from './errors.js';
+import { compileContext } from './expression.js';
+import { STEP_KINDS, stepSchema, type StepConfig } from './schema.js';
+import { compileFilter, compileLookup, compileMap, compileValidate, type CompiledStep } from './steps.js';
+import type { Pipeline, PipelineResult, PipelineState, TransformDeps } from './types.js';
+
+/**
+ * Compiles a list of validated steps. Every expression is compiled and every table and column checked
+ * now, so a broken rule is refused when the channel loads: the TransformConfigError's `path` starts
+ * with the step index (`[2, 'map', 'total']`). The pipeline holds no per-message state; `run` may be
+ * called for many messages at once.
+ */
+export function compilePipeline(steps: StepConfig[], deps: TransformDeps): Pipeline {
+  const ctx = compileContext(deps);
+  const compiled = steps.map((step, index): CompiledStep => {
+    checkShape(step, index);
+    if (step.filter) return compileFilter(index, step.filter, ctx);
+    if (step.map) return compileMap(index, step.map, ctx);
+    if (step.lookup) return compileLookup(index, step.lookup, ctx);
+    return compileValidate(index, step.validate!, ctx);
+  });
+
+  return {
+    steps: compiled.length,
+    /**
+     * Runs the steps in order over a copy of the state (the caller's `vars` are not changed). Resolves
+     * `passed` with the new state, or `filtered` at the first filter whose condition is not met;
+     * rejects with a TransformMappingError (step index and kind in the message) when a step fails.
+     */
+    async run(state: PipelineState): Promise<PipelineResult> {
+      const working: PipelineState = { ...state, vars: { ...state.vars } };
+      for (let i = 0; i < compiled.length; i++) {
+        const { filtered } = await compiled[i]!.run(working);
+        if (filtered !== undefined) return { outcome: 'filtered', reason: filtered, step: i };
+      }
+      return { outcome: 'passed', state: working };
+    },
+  };
+}
+
+/** Steps normally arrive validated by the channel schema; this catches callers that skipped it. */
+function checkShape(step: unknown, index: number): void {
+  const parsed = stepSchema.safeParse(step);
+  if (parsed.success) return;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw new TransformConfigError('invalid-step', `step ${index}${where}: ${issue.message}; expected one of ${STEP_KINDS.join(', ')} as described in docs/transforms.md`, {
+    path: [index, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')],
+  });
+}

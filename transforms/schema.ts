@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/**
+ * The YAML shape of mapping rules, as zod schemas. The config loader composes these into the channel
+ * schema; every field carries a `.describe()` from which the docs and the editor JSON Schema are made.
+ */
+
+/** A JSONata expression (see docs/transforms.md). Compiled when the channel loads. */
+export const expressionSchema = z
+  .string()
+  .min(1, 'an expression cannot be empty')
+  .describe('A JSONata expression over message, canonical, meta and vars (see docs/transforms.md).');
+
+const RESERVED_VARS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A variable name: letters, digits and `_`, not starting with a digit. */
+export const varNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and _, not starting with a digit')
+  .refine((name) => !RESERVED_VARS.has(name), 'this name is reserved')
+  .describe('A variable name (letters, digits and _), set under vars.');
+
+const filterStep = z
+  .strictObject({
+    when: expressionSchema.describe('The message continues only when this expression is truthy.'),
+    reason: z.string().min(1).describe('Why a message was filtered out; recorded with the filtered state.'),
+  })
+  .describe('Stops the message (outcome `filtered`, not an error) unless `when` is truthy.');
+
+const mapStep = z
+  .record(varNameSchema, expressionSchema)
+  .refine((entries) => Object.keys(entries).length > 0, 'map needs at least one variable')
+  .describe('Sets vars.<name> to each expression\'s value, in order; later entries see earlier ones.');
+
+export const onMissingSchema = z
+  .enum(['error', 'skip', 'default'])
+  .describe('What a key that is absent or not in the table does: error (MappingError lookup-missing), skip (no value), default (use `default`).');
+
+const lookupStep = z
+  .strictObject({
+    table: z.string().min(1).describe('The lookup table: the CSV file name under config/tables without .csv.'),
+    key: expressionSchema.describe('The key to find. With forEach it is evaluated once per item, the item being the context.'),
+    keyColumn: z.string().min(1).optional().describe('The column the key is matched against; default the first column.'),
+    column: z.string().min(1).optional().describe('Return only this column\'s value; default the whole row as an object.'),
+    into: varNameSchema.describe('The variable that receives the result (an array with forEach).'),
+    forEach: expressionSchema.optional().describe('Look up once per item of this array; the result is an array aligned with it.'),
+    onMissing: onMissingSchema,
+    default: z.json().optional().describe('The value used for a miss when onMissing is default.'),
+  })
+  .superRefine((step, ctx) => {
+    if (step.onMissing === 'default' && step.default === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'onMissing: default needs a default value' });
+    }
+    if (step.onMissing !== 'default' && step.default !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'default is only used with onMissing: default' });
+    }
+  })
+  .describe('Finds a row of a lookup table by key (or one per item with forEach) and stores it in vars.');
+
+const validateRule = z
+  .strictObject({
+    require: expressionSchema.describe('A condition every message must meet.'),
+    message: z.string().min(1).describe('Fixed text reported when the condition fails; never put message values here.'),
+  })
+  .describe('One validation rule.');
+
+const validateStep = z
+  .array(validateRule)
+  .min(1, 'validate needs at least one rule')
+  .describe('Checks every rule; when any fails the message fails with validation-failed listing all failures.');
+
+export const STEP_KINDS = ['filter', 'map', 'lookup', 'validate'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** One mapping step: an object with exactly one key, the verb. */
+export const stepSchema = z
+  .strictObject({
+    filter: filterStep.optional(),
+    map: mapStep.optional(),
+    lookup: lookupStep.optional(),
+    validate: validateStep.optional(),
+  })
+  .superRefine((step, ctx) => {
+    const verbs = STEP_KINDS.filter((k) => step[k] !== undefined);
+    if (verbs.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: verbs.length === 0
+          ? `a step needs one of ${STEP_KINDS.join(', ')}`
+          : `a step has exactly one verb; this one has ${verbs.join(' and ')}`,
+      });
+    }
+  })
+  .meta({ minProperties: 1, maxProperties: 1 })
+  .describe('One mapping step: filter, map, lookup or validate.');
+
+export type StepConfig = z.infer<typeof stepSchema>;
+export type FilterStepConfig = z.infer<typeof filterStep>;
+export type MapStepConfig = z.infer<typeof mapStep>;
+export type LookupStepConfig = z.infer<typeof lookupStep>;
+export type ValidateStepConfig = z.infer<typeof validateStep>;
+
+/** A route's condition: the route receives the message only when the expression is truthy. */
+export const conditionSchema = expressionSchema.describe('The route receives the message only when this expression is truthy.');
+
+export const BODY_KINDS = ['json', 'template', 'raw'] as const;
+
+/** What a route sends: exactly one of json, template or raw, plus optional headers and path. */
+export const bodySchema = z
+  .strictObject({
+    json: expressionSchema.optional().describe('An expression whose value is sent as JSON (default content type application/json).'),
+    template: z.string().optional().describe('Text with {{ expression }} placeholders (default content type text/plain).'),
+    raw: z.literal(true).optional().describe('Send the original bytes of the message unchanged.'),
+    contentType: z.string().min(1).optional().describe('The content type; defaults per kind (application/json, text/plain, application/octet-stream).'),
+    charset: z.string().min(1).optional().describe('raw only: how the original bytes are decoded to text for the route (default utf-8; latin1 keeps every byte).'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is a token (letters, digits, -)'), expressionSchema)
+      .optional()
+      .describe('Extra headers: name → expression; a header whose value is empty is left out.'),
+    path: expressionSchema.optional().describe('An expression for a path appended to the destination URL, or a file name.'),
+  })
+  .superRefine((body, ctx) => {
+    const kinds = BODY_KINDS.filter((k) => body[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: kinds.length === 0 ? 'a body needs one of json, template or raw' : `a body has exactly one of json, template or raw; this one has ${kinds.join(' and ')}`,
+      });
+    }
+    if (body.charset !== undefined && body.raw === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['charset'], message: 'charset applies only to raw bodies' });
+    }
+  })
+  .describe('What a route sends: json, template or raw, with optional headers and path.');
+
+export type BodyConfig = z.infer<typeof bodySchema>;
