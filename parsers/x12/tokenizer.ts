@@ -1,0 +1,305 @@
+import type { Diagnostic } from '../../lib/errors.js';
+import type { X12Delimiters, X12Segment } from './types.js';
+import { readIsaHeader } from './isa-header.js';
+
+/** Default maximum length of one segment in bytes (1 MiB). */
+export const DEFAULT_MAX_SEGMENT_LENGTH = 1024 * 1024;
+
+export type TokenizerOptions = {
+  /** A segment longer than this many bytes is refused with `x12-segment-too-long` and skipped. */
+  maxSegmentLength?: number;
+};
+
+/** Receives the tokenizer's output, in input order. */
+export type TokenizerHandlers = {
+  /** One segment; `delimiters` are those of the interchange it belongs to. */
+  segment(segment: X12Segment, delimiters: X12Delimiters): void;
+  /** One finding. Findings about an ISA carry `location.segment = 'ISA'` and come before that ISA. */
+  diagnostic(diagnostic: Diagnostic): void;
+};
+
+type Mode = 'seek' | 'header' | 'body' | 'skip';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const HEADER_MAX = 512;
+
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === CR || byte === LF || byte === 0x0b || byte === 0x0c;
+}
+
+function startsWithIsa(buf: Buffer, p: number): boolean {
+  return buf[p] === 0x49 && buf[p + 1] === 0x53 && buf[p + 2] === 0x41;
+}
+
+/**
+ * A push-based X12 tokenizer. Feed bytes with `push(chunk)` in chunks of any size and call `end()`
+ * once; segments come out through the handlers, identical whatever the chunking. Delimiters are read
+ * from each ISA (several interchanges per input, each with its own delimiters). Memory is bounded by
+ * the maximum segment length: a longer segment is reported and skipped up to its terminator.
+ * Segments are decoded as latin1 (one character per byte), so any byte, control characters included,
+ * survives. The tokenizer never throws on bad input.
+ */
+export class X12Tokenizer {
+  private mode: Mode = 'seek';
+  private readonly maxSegment: number;
+  private delimiters: X12Delimiters | undefined;
+  private termByte = -1;
+  private elementChar = '';
+  private stripTrailingCr = false;
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private header: Buffer = Buffer.alloc(0);
+  private carry: Buffer | undefined;
+  private atStart = true;
+  private betweenInterchanges = false;
+  private bomChecked = false;
+  private garbageReported = false;
+  private sawIsa = false;
+  private sawBytes = false;
+  private ended = false;
+  private position = 0;
+  private consumed = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  private bufStart = 0;
+  private headerStart = 0;
+
+  constructor(
+    private readonly handlers: TokenizerHandlers,
+    options: TokenizerOptions = {},
+  ) {
+    this.maxSegment = options.maxSegmentLength ?? DEFAULT_MAX_SEGMENT_LENGTH;
+  }
+
+  /** Feeds the next bytes. Chunk boundaries may fall anywhere, even inside the ISA. */
+  push(chunk: Uint8Array): void {
+    if (this.ended) return;
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const carry = this.carry;
+    this.carry = undefined;
+    this.bufStart = this.consumed - (carry?.length ?? 0);
+    this.consumed += bytes.length;
+    this.run(carry ? Buffer.concat([carry, bytes]) : bytes);
+  }
+
+  /** Signals the end of the input: flushes the last segment and reports what is unfinished. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const carry = this.carry ?? Buffer.alloc(0);
+    this.carry = undefined;
+    this.bufStart = this.consumed - carry.length;
+    this.run(carry);
+    this.finish();
+  }
+
+  private run(buf: Buffer): void {
+    this.buf = buf;
+    let p = 0;
+    while (p >= 0 && (p < this.buf.length || (this.ended && this.mode === 'header'))) {
+      const before = this.mode;
+      switch (this.mode) {
+        case 'seek':
+          p = this.seek(p);
+          break;
+        case 'header':
+          p = this.readHeader(p);
+          if (p === this.buf.length && this.mode === before) p = -1;
+          break;
+        case 'body':
+          p = this.body(p);
+          break;
+        case 'skip':
+          p = this.skip(p);
+          break;
+      }
+    }
+  }
+
+  private keep(p: number): number {
+    this.carry = Buffer.from(this.buf.subarray(p));
+    return -1;
+  }
+
+  private seek(p: number): number {
+    const buf = this.buf;
+    if (!this.bomChecked) {
+      if (buf.length - p < 3 && !this.ended) return this.keep(p);
+      this.bomChecked = true;
+      if (buf[p] === 0xef && buf[p + 1] === 0xbb && buf[p + 2] === 0xbf) p += 3;
+    }
+    while (p < buf.length && isBlank(buf[p]!)) p++;
+    if (p >= buf.length) return p;
+    this.sawBytes = true;
+    if (buf.length - p < 3 && !this.ended) return this.keep(p);
+    if (startsWithIsa(buf, p)) return this.enterHeader(p);
+    if (!this.garbageReported) {
+      this.garbageReported = true;
+      this.handlers.diagnostic({
+        severity: 'error',
+        code: 'x12-no-isa',
+        message: `byte ${this.bufStart + p} is 0x${buf[p]!.toString(16).padStart(2, '0')}; expected ISA (skipping to the next ISA)`,
+      });
+    }
+    const next = buf.indexOf('ISA', p + 1, 'latin1');
+    if (next >= 0) return next;
+    return this.ended ? buf.length : this.keep(Math.max(p + 1, buf.length - 2));
+  }
+
+  private enterHeader(p: number): number {
+    this.mode = 'header';
+    this.header = Buffer.alloc(0);
+    this.headerStart = this.bufStart + p;
+    return p;
+  }
+
+  private readHeader(p: number): number {
+    const buf = this.buf;
+    const before = this.header.length;
+    const take = buf.subarray(p, Math.min(buf.length, p + HEADER_MAX - before));
+    const header = before === 0 ? Buffer.from(take) : Buffer.concat([this.header, take]);
+    const result = readIsaHeader(header, this.ended || header.length >= HEADER_MAX);
+    if (result.kind === 'more') {
+      this.header = header;
+      return p + take.length;
+    }
+    this.header = Buffer.alloc(0);
+    const resume = result.kind === 'ok' ? result.end : 3;
+    this.buf = Buffer.concat([header.subarray(resume), buf.subarray(p + take.length)]);
+    this.bufStart = this.headerStart + resume;
+    for (const d of result.diagnostics) this.handlers.diagnostic(d);
+    if (result.kind === 'fail') {
+      this.mode = this.delimiters ? 'skip' : 'seek';
+      this.garbageReported = true;
+      return 0;
+    }
+    this.sawIsa = true;
+    this.garbageReported = false;
+    this.delimiters = result.delimiters;
+    this.termByte = result.delimiters.segment.charCodeAt(0);
+    this.elementChar = result.delimiters.element;
+    this.stripTrailingCr = this.termByte === LF;
+    this.position = 0;
+    this.betweenInterchanges = false;
+    this.mode = 'body';
+    this.atStart = true;
+    this.emit(result.text);
+    return 0;
+  }
+
+  private body(p: number): number {
+    const buf = this.buf;
+    if (this.atStart) {
+      while (p < buf.length && (buf[p] === CR || buf[p] === LF || (this.betweenInterchanges && isBlank(buf[p]!)))) p++;
+      if (p >= buf.length) return p;
+      if (buf.length - p < 3 && !this.ended) return this.keep(p);
+      if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);
+      this.atStart = false;
+    }
+    const idx = buf.indexOf(this.termByte, p);
+    if (idx < 0) {
+      if (p < buf.length) {
+        this.pending.push(buf.subarray(p));
+        this.pendingLength += buf.length - p;
+        if (this.pendingLength > this.maxSegment) this.refuse();
+      }
+      return buf.length;
+    }
+    if (this.pendingLength + idx - p > this.maxSegment) {
+      this.pending.push(buf.subarray(p, idx));
+      this.refuse();
+      this.mode = 'body';
+      this.atStart = true;
+      return idx + 1;
+    }
+    let text: string;
+    if (this.pending.length > 0) {
+      this.pending.push(buf.subarray(p, idx));
+      text = Buffer.concat(this.pending).toString('latin1');
+      this.pending = [];
+      this.pendingLength = 0;
+    } else {
+      text = buf.toString('latin1', p, idx);
+    }
+    this.atStart = true;
+    this.emit(text);
+    return idx + 1;
+  }
+
+  private skip(p: number): number {
+    const idx = this.buf.indexOf(this.termByte, p);
+    if (idx < 0) return this.buf.length;
+    this.mode = 'body';
+    this.atStart = true;
+    return idx + 1;
+  }
+
+  private refuse(): void {
+    const head = (this.pending[0] ?? Buffer.alloc(0)).toString('latin1', 0, 8);
+    const id = head.split(this.elementChar)[0]!.slice(0, 3);
+    this.position++;
+    this.handlers.diagnostic({
+      severity: 'error',
+      code: 'x12-segment-too-long',
+      message: `segment ${this.position} is longer than the maximum segment length of ${this.maxSegment} bytes; skipped to its terminator`,
+      location: { segment: /^[A-Z0-9]{2,3}$/.test(id) ? id : undefined, segmentIndex: this.position },
+    });
+    this.pending = [];
+    this.pendingLength = 0;
+    this.mode = 'skip';
+  }
+
+  private emit(raw: string): void {
+    const text = this.stripTrailingCr && raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.length === 0) {
+      this.handlers.diagnostic({
+        severity: 'warning',
+        code: 'x12-empty-segment',
+        message: `empty segment after segment ${this.position}; ignored`,
+        location: { segmentIndex: this.position },
+      });
+      return;
+    }
+    const elements = text.split(this.elementChar);
+    const id = elements[0]!;
+    this.position++;
+    if (id === 'IEA') this.betweenInterchanges = true;
+    this.handlers.segment({ id, elements, position: this.position }, this.delimiters!);
+  }
+
+  private finish(): void {
+    if (this.mode === 'body' && this.pending.length > 0) {
+      const text = Buffer.concat(this.pending).toString('latin1');
+      this.pending = [];
+      this.pendingLength = 0;
+      if (text.trim().length > 0) {
+        this.handlers.diagnostic({
+          severity: 'warning',
+          code: 'x12-unterminated-segment',
+          message: `segment ${this.position + 1} has no segment terminator at the end of the input; read anyway`,
+          location: { segmentIndex: this.position + 1 },
+        });
+        this.emit(text);
+      }
+    }
+    if (!this.sawIsa && !this.sawBytes) {
+      this.handlers.diagnostic({ severity: 'error', code: 'x12-empty-input', message: 'the input is empty; expected an ISA' });
+    }
+  }
+}
+
+/** Tokenizes a whole buffer: every segment (with its interchange's delimiters) and every finding. */
+export function tokenize(
+  raw: Uint8Array,
+  options: TokenizerOptions = {},
+): { segments: Array<{ segment: X12Segment; delimiters: X12Delimiters }>; diagnostics: Diagnostic[] } {
+  const segments: Array<{ segment: X12Segment; delimiters: X12Delimiters }> = [];
+  const diagnostics: Diagnostic[] = [];
+  const tokenizer = new X12Tokenizer(
+    { segment: (segment, delimiters) => segments.push({ segment, delimiters }), diagnostic: (d) => diagnostics.push(d) },
+    options,
+  );
+  tokenizer.push(raw);
+  tokenizer.end();
+  return { segments, diagnostics };
+}

@@ -1,0 +1,178 @@
+import type { Diagnostic } from '../../lib/errors.js';
+import type { X12Segment } from './types.js';
+import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
+import { element } from './document.js';
+import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
+
+/**
+ * Envelope checks. Each returns findings (never throws); the reader calls them as segments arrive,
+ * so the streaming and whole-buffer forms report the same. Codes and their acknowledgment mapping:
+ * `codes.ts`.
+ */
+
+function finding(code: string, message: string, segment: X12Segment, field?: number, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+  const location = field === undefined
+    ? { segment: segment.id, segmentIndex: segment.position }
+    : { segment: segment.id, segmentIndex: segment.position, field };
+  return { severity, code, message, location };
+}
+
+function validDate(yyyymmdd: string): boolean {
+  const y = Number(yyyymmdd.slice(0, 4));
+  const m = Number(yyyymmdd.slice(4, 6));
+  const d = Number(yyyymmdd.slice(6, 8));
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+function validTime(hhmm: string): boolean {
+  return /^([01]\d|2[0-3])[0-5]\d$/.test(hhmm);
+}
+
+const ISA_FORMATS: ReadonlyArray<[number, (v: string) => boolean, string]> = [
+  [1, (v) => /^\d{2}$/.test(v), 'a 2-digit authorization qualifier'],
+  [3, (v) => /^\d{2}$/.test(v), 'a 2-digit security qualifier'],
+  [5, (v) => /^[A-Z0-9]{2}$/.test(v), 'a 2-character sender id qualifier'],
+  [7, (v) => /^[A-Z0-9]{2}$/.test(v), 'a 2-character receiver id qualifier'],
+  [9, (v) => /^\d{6}$/.test(v) && validDate(`20${v}`), 'a date YYMMDD'],
+  [10, (v) => /^\d{4}$/.test(v) && validTime(v), 'a time HHMM'],
+  [12, (v) => /^\d{5}$/.test(v), 'a 5-digit version such as 00401 or 00501'],
+  [13, (v) => /^\d{9}$/.test(v), 'a 9-digit control number'],
+  [14, (v) => v === '0' || v === '1', '0 or 1'],
+  [15, (v) => v === 'P' || v === 'T', 'P or T'],
+];
+
+/** ISA: 16 elements, mandatory ones present, formats of qualifiers, date, time, version, ISA13–ISA15. */
+export function checkIsa(isa: X12Segment): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  if (isa.elements.length !== 17) {
+    found.push(finding('x12-isa-element-count', `ISA has ${isa.elements.length - 1} elements; expected 16`, isa));
+  }
+  for (let n = 1; n <= 16; n++) {
+    const raw = isa.elements[n] ?? '';
+    const optionalBlank = (n === 2 && element(isa, 1) === '00') || (n === 4 && element(isa, 3) === '00');
+    if (raw.trim() === '' && !optionalBlank && !(n === 16 && raw.length > 0)) {
+      found.push(finding('x12-isa-element-empty', `ISA${String(n).padStart(2, '0')} is empty; expected a value`, isa, n));
+    }
+  }
+  for (const [n, ok, expected] of ISA_FORMATS) {
+    const value = element(isa, n);
+    if (value !== '' && !ok(value)) {
+      found.push(finding('x12-isa-element-invalid', `ISA${String(n).padStart(2, '0')} is '${value}'; expected ${expected}`, isa, n));
+    }
+  }
+  return found;
+}
+
+/** GS: eight mandatory elements; GS06 1–9 digits. */
+export function checkGs(gs: X12Segment): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  for (let n = 1; n <= 8; n++) {
+    if (element(gs, n) === '') found.push(finding('x12-gs-element-empty', `GS${String(n).padStart(2, '0')} is empty; expected a value`, gs, n));
+  }
+  const control = element(gs, 6);
+  if (control !== '' && !/^\d{1,9}$/.test(control)) {
+    found.push(finding('x12-gs-control-invalid', `GS06 is '${control}'; expected a group control number of 1 to 9 digits`, gs, 6));
+  }
+  return found;
+}
+
+/** ST: ST01 and ST02 present; ST02 unique within its group (`seen` holds the group's ST02s so far). */
+export function checkSt(st: X12Segment, seen: ReadonlySet<string>): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  if (element(st, 1) === '') found.push(finding('x12-st-element-empty', 'ST01 is empty; expected a transaction set id such as 850', st, 1));
+  const control = element(st, 2);
+  if (control === '') found.push(finding('x12-st-element-empty', 'ST02 is empty; expected a transaction set control number', st, 2));
+  else if (seen.has(control)) {
+    found.push(finding('x12-st-control-duplicate', `ST02 ${control} repeats within the functional group; expected a unique control number`, st, 2));
+  }
+  return found;
+}
+
+/** A segment id that is not a known X12 segment id. */
+export function checkSegmentId(segment: X12Segment, extraIds?: ReadonlySet<string>): Diagnostic | undefined {
+  if (KNOWN_SEGMENT_IDS.has(segment.id) || extraIds?.has(segment.id)) return undefined;
+  const shown = isSegmentIdShape(segment.id) ? segment.id : 'not a segment id';
+  return {
+    severity: 'error',
+    code: 'x12-unknown-segment',
+    message: `segment ${segment.position} id is ${shown}; expected an X12 segment id`,
+    location: isSegmentIdShape(segment.id)
+      ? { segment: segment.id, segmentIndex: segment.position }
+      : { segmentIndex: segment.position },
+  };
+}
+
+/** SE01 = segments ST…SE inclusive; SE02 = ST02. */
+export function checkSe(set: X12ReadSet, se: X12Segment): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const count = element(se, 1);
+  if (count !== String(set.segmentCount)) {
+    found.push(finding('x12-se-count-mismatch', `SE01 is '${count}'; expected ${set.segmentCount} (segments ST…SE inclusive)`, se, 1));
+  }
+  const control = element(se, 2);
+  if (control !== set.controlNumber) {
+    found.push(finding('x12-se-control-mismatch', `SE02 is '${control}'; expected ${set.controlNumber} (ST02)`, se, 2));
+  }
+  return found;
+}
+
+/** GE01 = number of sets; GE02 = GS06. */
+export function checkGe(group: X12Group, ge: X12Segment): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const count = element(ge, 1);
+  if (count !== String(group.sets.length)) {
+    found.push(finding('x12-ge-count-mismatch', `GE01 is '${count}'; expected ${group.sets.length} (transaction sets in the group)`, ge, 1));
+  }
+  const control = element(ge, 2);
+  if (control !== group.controlNumber) {
+    found.push(finding('x12-ge-control-mismatch', `GE02 is '${control}'; expected ${group.controlNumber} (GS06)`, ge, 2));
+  }
+  return found;
+}
+
+/** IEA01 = number of groups; IEA02 = ISA13. */
+export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const count = element(iea, 1);
+  if (count !== String(interchange.groups.length)) {
+    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1));
+  }
+  const control = element(iea, 2);
+  if (control !== interchange.header.controlNumber) {
+    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2));
+  }
+  return found;
+}
+
+/** The finding for an envelope that ends without its trailer; `at` is the position where it ended. */
+export function missingTrailer(kind: 'SE' | 'GE' | 'IEA', opener: X12Segment, at: number, reason: string): Diagnostic {
+  const code = kind === 'SE' ? 'x12-se-missing' : kind === 'GE' ? 'x12-ge-missing' : 'x12-iea-missing';
+  return {
+    severity: 'error',
+    code,
+    message: `${opener.id} at segment ${opener.position} has no ${kind} before ${reason} (segment ${at}); expected ${kind}`,
+    location: { segment: opener.id, segmentIndex: opener.position },
+  };
+}
+
+/**
+ * Duplicate interchange check. The engine keeps the history; this function is pure: it returns a copy
+ * of `doc` where every interchange whose (ISA06 sender, ISA13) `seen` reports as already received
+ * carries an `x12-duplicate-interchange` error (TA105 025).
+ */
+export function withDuplicateCheck(doc: X12Document, seen: (senderId: string, controlNumber: string) => boolean): X12Document {
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => {
+      if (!seen(ic.header.senderId, ic.header.controlNumber)) return ic;
+      const duplicate: Diagnostic = {
+        severity: 'error',
+        code: 'x12-duplicate-interchange',
+        message: `ISA13 ${ic.header.controlNumber} from sender ${ic.header.senderId} was already received; expected a new control number`,
+        location: { segment: 'ISA', segmentIndex: 1, field: 13 },
+      };
+      return { ...ic, diagnostics: [...ic.diagnostics, duplicate] };
+    }),
+  };
+}
