@@ -1,4 +1,12 @@
 import type { TransactionSetMapper } from '../types.js';
+import { invoice810 } from './invoice-810.js';
+import { po850 } from './po-850.js';
+import { poAck855 } from './po-ack-855.js';
+import { shipNotice856 } from './ship-notice-856/index.js';
 
-/** The transaction set mappers, by ST01. The set-mapper helper fills this list. */
-export const transactionSets: readonly TransactionSetMapper[] = [];
+export { invoice810, po850, poAck855, shipNotice856 };
+export { setDiagnosticCodes, type SetDiagnosticCode } from './common/diagnostics.js';
+export { computedInvoiceTotal } from './invoice-total.js';
+
+/** The transaction sets Interlace maps to and from the canonical model, one mapper per ST01. */
+export const transactionSets: readonly TransactionSetMapper[] = [po850, poAck855, shipNotice856, invoice810];
