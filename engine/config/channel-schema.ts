@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { duration, retry } from '../../lib/config-fragments.js';
+import type { SourceDefinition } from '../../channels/types.js';
+import type { DestinationDefinition } from '../../routes/types.js';
+import { flag, integer, kebabName } from './coerce.js';
+
+/**
+ * What a channel file may contain depends on what is registered: the source types of
+ * `channels/index.ts`, the destination types of `routes/destinations/index.ts`, and the transform
+ * step and body schemas of `transforms/index.ts`. The loader passes the real registries; tests pass
+ * their own.
+ */
+export type ConfigRegistry = {
+  sources: readonly Pick<SourceDefinition, 'type' | 'schema'>[];
+  destinations: readonly Pick<DestinationDefinition, 'type' | 'schema'>[];
+  /** One transform step (`{ filter: … }`, `{ map: … }`…). */
+  stepSchema: z.ZodType;
+  /** The body of a route (what is sent). */
+  bodySchema: z.ZodType;
+  /** A route's `when` condition; default any non-empty text. */
+  conditionSchema?: z.ZodType;
+};
+
+type Definition = { type: string; schema: z.ZodType };
+
+/**
+ * A definition's schema as a member of a discriminated union on `type`: used as is when it declares
+ * `type: z.literal(…)`, given one when it is a plain object schema; anything else is a programming
+ * error in the registry and throws at once.
+ */
+function member(kind: string, def: Definition): z.ZodObject {
+  const schema = def.schema as z.ZodType & { _zod: { propValues?: Record<string, Set<unknown>> } };
+  const declared = schema._zod.propValues?.type;
+  if (declared) {
+    if (!declared.has(def.type)) throw new Error(`${kind} "${def.type}": its schema declares type ${[...declared].join('|')}`);
+    return schema as unknown as z.ZodObject;
+  }
+  if (schema instanceof z.ZodObject) {
+    return schema.extend({ type: z.literal(def.type).describe(`Selects the ${def.type} ${kind}.`) });
+  }
+  throw new Error(`${kind} "${def.type}": its schema must be a z.strictObject (with type: z.literal('${def.type}'))`);
+}
+
+function unionOf(kind: string, defs: readonly Definition[], description: string) {
+  const members = defs.map((d) => member(kind, d));
+  return z.discriminatedUnion('type', members as [z.ZodObject, ...z.ZodObject[]]).describe(description);
+}
+
+const parseSchema = z
+  .strictObject({
+    format: z
+      .enum(['hl7v2', 'x12', 'fhir', 'csv', 'auto'])
+      .prefault('auto')
+      .describe('Format of what the source receives; auto recognises HL7 v2 (MSH), X12 (ISA), FHIR JSON and otherwise reads CSV.'),
+    encoding: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Character set of the raw bytes (latin1, utf-8, windows-1252…). When absent: the format decides (HL7 v2 MSH-18, else UTF-8).'),
+    strict: flag().prefault(false).describe('Refuse a message on any deviation from the standard; when false, recoverable problems are diagnostics and the message goes on.'),
+    csv: z
+      .strictObject({
+        delimiter: z.string().length(1, { message: 'parse.csv.delimiter must be one character' }).prefault(',').describe('Field separator.'),
+        quote: z.string().length(1, { message: 'parse.csv.quote must be one character' }).prefault('"').describe('Quote character.'),
+        headers: flag().prefault(true).describe('The first row holds the column names.'),
+        perRecord: flag().prefault(true).describe('true: each record is one message; false: the whole file is one message.'),
+      })
+      .optional()
+      .describe('CSV options (format csv).'),
+  })
+  .describe('How the raw bytes are parsed into the canonical model.');
+
+const duplicatesSchema = z
+  .strictObject({
+    enabled: flag().prefault(true).describe('Detect inbound duplicates (same control id from the same sender) and answer them without processing twice.'),
+    window: duration.optional().describe('How long a control id counts as a duplicate; overrides store.duplicateWindow of engine.yaml.'),
+  })
+  .describe('Inbound duplicate detection.');
+
+function routeSchema(registry: ConfigRegistry) {
+  return z
+    .strictObject({
+      name: kebabName('route name').describe('Name of the route, unique in the channel, kebab-case; names its queue and its idempotency keys.'),
+      when: (registry.conditionSchema ?? z.string().min(1))
+        .optional()
+        .describe('Condition expression; the route receives the message only when it is truthy. Absent: always.'),
+      transforms: z.array(registry.stepSchema).prefault([]).describe('Steps run for this route only, after the channel steps.'),
+      body: registry.bodySchema.optional().describe('What is sent: built from the mapped message.'),
+      destination: unionOf('destination', registry.destinations, 'Where the route delivers; `type` selects the connector.'),
+      retry: retry.prefault({}),
+      concurrency: integer(1, 256).prefault(1).describe('Deliveries of this route in flight at once; 1 keeps the order of messages.'),
+    })
+    .describe('One route: an optional condition, a body, a destination and its retry policy.');
+}
+
+/** Builds the schema of one channel file from the registries. */
+export function buildChannelSchema(registry: ConfigRegistry) {
+  return z
+    .strictObject({
+      name: kebabName('channel name').describe('Name of the channel, unique among channels, kebab-case.'),
+      description: z.string().optional().describe('What the channel is for, for people reading the config and the admin API.'),
+      enabled: flag().prefault(true).describe('false: the channel is validated but not started.'),
+      source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
+      parse: parseSchema.prefault({}),
+      duplicates: duplicatesSchema.optional(),
+      transforms: z.array(registry.stepSchema).prefault([]).describe('Steps run on every message, in order: filter, lookup, map, validate…'),
+      routes: z
+        .array(routeSchema(registry))
+        .min(1, { message: 'routes: a channel needs at least one route' })
+        .describe('Where mapped messages go; each route is its own queue.'),
+    })
+    .describe('A channel file (channels/*.yaml): one source, a parse step, transform steps and routes.');
+}
+
+export type ChannelSchema = ReturnType<typeof buildChannelSchema>;
+/** A validated channel file. */
+export type ChannelConfig = z.output<ChannelSchema>;
+export type RouteConfig = ChannelConfig['routes'][number];

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { duration, port } from '../../lib/config-fragments.js';
+import { flag, kebabName, text } from './coerce.js';
+
+/** The `engine:` section: who this daemon is and where it keeps its files. */
+const engineSection = z
+  .strictObject({
+    id: kebabName('engine.id').describe('Name of this engine instance, kebab-case; appears in logs, metrics and the admin API. Several daemons sharing a Redis need different ids.'),
+    dataDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Directory for the SQLite message store and other local files, relative to the working directory. When absent: $INTERLACE_DATA, else ./var.'),
+    shutdownTimeout: duration
+      .prefault('30s')
+      .describe('On stop: how long sources and routes may take to finish what is in flight before the process exits anyway.'),
+  })
+  .describe('Identity and files of this engine process.');
+
+const redisSection = z
+  .strictObject({
+    url: z.string().regex(/^rediss?:\/\//, { message: 'redis.url must start with redis:// or rediss://' }).prefault('redis://127.0.0.1:6379').describe('Redis the queues live in (redis:// or rediss:// for TLS); use ${REDIS_URL} to keep passwords out of the file.'),
+    prefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/, { message: 'redis.prefix may contain letters, digits, :, _ and - only' }).prefault('interlace').describe('Prefix of every queue key, so several engines or environments can share one Redis.'),
+    supervise: z
+      .enum(['auto', 'never'])
+      .prefault('auto')
+      .describe('auto: when nothing answers at `url` and it points to this machine, start a local redis-server for the engine; never: only connect.'),
+  })
+  .describe('The Redis server that holds the queues (BullMQ).');
+
+const storeSection = z
+  .strictObject({
+    type: z.enum(['sqlite', 'postgres']).prefault('sqlite').describe('sqlite: one file on this machine (one engine process); postgres: shared by several engine processes.'),
+    path: z.string().min(1).optional().describe('SQLite: path of the database file. When absent: messages.db inside engine.dataDir.'),
+    url: z.string().min(1).optional().describe('PostgreSQL: connection URL (postgres://user:pass@host/db); use ${ENV} for the password. Required when type is postgres.'),
+    sync: z.enum(['full', 'normal']).prefault('full').describe('SQLite durability: full survives a power cut; normal survives a process crash only, and is faster.'),
+    duplicateWindow: duration.prefault('24h').describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
+    retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === 'postgres' && !s.url) {
+      ctx.addIssue({ code: 'custom', path: ['url'], params: { code: 'missing-field' }, message: 'store.type is postgres but store.url is missing; expected a postgres:// URL' });
+    }
+  })
+  .describe('The message store: raw messages, their status and the acknowledgment ledger.');
+
+const adminSection = z
+  .strictObject({
+    host: z.string().min(1).prefault('127.0.0.1').describe('Address the admin API listens on; 127.0.0.1 keeps it on this machine.'),
+    port: port.prefault(8470).describe('Port of the admin API.'),
+    token: z.string().min(16, { message: 'admin.token must be at least 16 characters' }).describe('Bearer token every admin API request must carry; use ${ADMIN_TOKEN}. At least 16 characters.'),
+  })
+  .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
+
+const x12Section = z
+  .strictObject({
+    interchangeId: text(z.string().min(1).max(15)).describe('Our interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
+    qualifier: text(z.string().length(2, { message: 'x12.qualifier must be 2 characters (ZZ, 01, 12…)' })).prefault('ZZ').describe('Qualifier of our interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
+    applicationCode: text(z.string().min(2).max(15)).describe('Our application code (GS02 outbound, GS03 inbound), 2–15 characters.'),
+    defaultAck: z.enum(['997', '999']).prefault('999').describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
+  })
+  .describe('Our own X12 identity, used when we exchange X12 with trading partners.');
+
+const loggingSection = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).prefault('info').describe('Lowest level written; per-message events are debug.'),
+    logPayloads: flag().prefault(false).describe('Write message payloads into debug logs. They may contain PHI: leave false outside test systems.'),
+  })
+  .describe('Structured JSON logs on stdout.');
+
+/** Schema of `engine.yaml`. */
+export const engineSchema = z
+  .strictObject({
+    engine: engineSection,
+    redis: redisSection.prefault({}),
+    store: storeSection.prefault({}),
+    admin: adminSection.optional(),
+    x12: x12Section.optional(),
+    logging: loggingSection.prefault({}),
+  })
+  .describe('engine.yaml: settings of the engine process itself.');
+
+/** The validated engine.yaml, with `engine.dataDir` and `store.path` resolved by the loader. */
+export type EngineConfig = z.output<typeof engineSchema> & {
+  engine: { dataDir: string };
+};

@@ -1,0 +1,69 @@
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigRegistry } from './channel-schema.js';
+import { errorCodesTable, fieldReference } from './docs-gen.js';
+import { configSchemas, editorJsonSchema, toJsonSchema } from './json-schema.js';
+
+/**
+ * Generates, from the zod schemas and the registries, the editor JSON Schemas (`schemas/*.json`)
+ * and the field reference and error codes of `docs/config.md` (between the markers, below the
+ * hand-written introduction). Run: `node bin/run-ts.js engine/config/generate.ts`.
+ */
+
+export const GENERATE_COMMAND = 'node bin/run-ts.js engine/config/generate.ts';
+export const BEGIN_MARKER = `<!-- BEGIN GENERATED: do not edit below; run \`${GENERATE_COMMAND}\` -->`;
+export const END_MARKER = '<!-- END GENERATED -->';
+
+/** What the generator writes: repository-relative path → content. */
+export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: string): Map<string, string> {
+  const schemas = configSchemas(registry);
+  const out = new Map<string, string>();
+  for (const [kind, { schema, title }] of Object.entries(schemas)) {
+    out.set(`schemas/${kind}.schema.json`, `${JSON.stringify(editorJsonSchema(schema, title), null, 2)}\n`);
+  }
+  const reference = [
+    fieldReference('engine.yaml reference', toJsonSchema(schemas.engine.schema)),
+    fieldReference('Channel reference (channels/*.yaml)', toJsonSchema(schemas.channel.schema)),
+    fieldReference('Partner reference (partners/*.yaml)', toJsonSchema(schemas.partner.schema)),
+    errorCodesTable(),
+  ].join('\n\n');
+  out.set('docs/config.md', spliceGenerated(currentDoc, reference));
+  return out;
+}
+
+/** Replaces what lies between the markers (adding them at the end when absent). */
+export function spliceGenerated(doc: string, generated: string): string {
+  const block = `${BEGIN_MARKER}\n\n${generated}\n\n${END_MARKER}\n`;
+  const begin = doc.indexOf(BEGIN_MARKER);
+  const end = doc.indexOf(END_MARKER);
+  if (begin < 0 || end < begin) return `${doc.replace(/\s*$/, '')}\n\n${block}`;
+  return doc.slice(0, begin) + block + doc.slice(end + END_MARKER.length).replace(/^\n*/, '');
+}
+
+/** The repository root (this file is engine/config/generate.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+async function main(): Promise<void> {
+  const { defaultRegistry } = await import('./registry.js');
+  const current = readOr(join(REPO_ROOT, 'docs/config.md'), '# Configuration\n');
+  for (const [rel, content] of renderConfigArtifacts(defaultRegistry, current)) {
+    const path = join(REPO_ROOT, rel);
+    const changed = readOr(path, '') !== content;
+    if (changed) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    }
+    console.log(`${changed ? 'wrote    ' : 'unchanged'} ${rel}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,0 +1,165 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { buildChannelSchema, type ChannelConfig, type ConfigRegistry } from './channel-schema.js';
+import {
+  duplicateAcrossFiles,
+  duplicateRouteNames,
+  portConflicts,
+  sourceListener,
+  unknownTables,
+  type CheckedFile,
+  type Listener,
+} from './cross-checks.js';
+import { configDiagnostic, hasErrors, sortDiagnostics, type ConfigDiagnostic } from './diagnostics.js';
+import { engineSchema, type EngineConfig } from './engine-schema.js';
+import type { Env } from './interpolate.js';
+import { partnerSchema, type PartnerConfig } from './partner-schema.js';
+import { loadTable, type LoadedTable } from './tables.js';
+import { validateFile } from './validate.js';
+import { readYamlFile } from './yaml-file.js';
+
+/** Everything a config directory holds, validated. Broken channels and partners are left out. */
+export type LoadedConfig = {
+  dir: string;
+  /** undefined when engine.yaml is missing or invalid: the engine must not start. */
+  engine: EngineConfig | undefined;
+  channels: Array<{ file: string; name: string; config: ChannelConfig }>;
+  partners: Array<{ file: string; id: string; config: PartnerConfig }>;
+  tables: LoadedTable[];
+};
+
+export type LoadOptions = {
+  /** Variables for `${VAR}` interpolation; default `process.env`. */
+  env?: Env;
+  /** Source, destination and transform registries; default the ones of this build. */
+  registry?: ConfigRegistry;
+};
+
+export type LoadResult = { config: LoadedConfig; diagnostics: ConfigDiagnostic[] };
+
+/**
+ * Loads and validates a config directory (`engine.yaml`, `channels/*.yaml`, `partners/*.yaml`,
+ * `tables/*.csv`; `*.test.yaml` files are test cases and skipped). Never throws for bad input:
+ * every problem of every file is reported at once, sorted by file and position. A channel or
+ * partner file with an error is refused (absent from the result) while the others load; a broken
+ * engine.yaml leaves `config.engine` undefined.
+ */
+export async function loadConfig(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const env = options.env ?? process.env;
+  const registry = options.registry ?? (await import('./registry.js')).defaultRegistry;
+  const diagnostics: ConfigDiagnostic[] = [];
+  const config: LoadedConfig = { dir, engine: undefined, channels: [], partners: [], tables: [] };
+  if (!isDirectory(dir)) {
+    diagnostics.push(configDiagnostic(dir, { line: 1, column: 1 }, 'read-failed', 'the config directory does not exist or is not a directory'));
+    return { config, diagnostics };
+  }
+  config.engine = loadEngine(dir, env, diagnostics);
+  const tableFiles = listFiles(join(dir, 'tables'), (n) => /\.csv$/i.test(n));
+  for (const file of tableFiles) {
+    const { table, diagnostics: found } = await loadTable(file);
+    diagnostics.push(...found);
+    if (table && !hasErrors(found)) config.tables.push(table);
+  }
+  const tableNames = new Set(tableFiles.map((f) => basename(f).replace(/\.csv$/i, '')));
+  const channels = loadChannels(dir, env, registry, tableNames, diagnostics);
+  const partners = loadPartners(dir, env, diagnostics);
+  const rel = (file: string) => relative(dir, file).split('\\').join('/');
+  diagnostics.push(...duplicateAcrossFiles(channels.map((c) => c.checked), 'name', 'duplicate-channel-name', 'channel name', rel));
+  diagnostics.push(...duplicateAcrossFiles(partners.map((p) => p.checked), 'id', 'duplicate-partner-id', 'partner id', rel));
+  diagnostics.push(...portConflicts(listeners(config.engine, channels, dir), rel));
+  for (const c of channels) {
+    if (c.config && !hasErrors(diagnostics, c.checked.file)) config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });
+  }
+  for (const p of partners) {
+    if (p.config && !hasErrors(diagnostics, p.checked.file)) config.partners.push({ file: p.checked.file, id: p.config.id, config: p.config });
+  }
+  return { config, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/** Validates a config directory without keeping the result: what `interlace validate` prints. */
+export async function validateConfigDir(dir: string, env: Env = process.env, registry?: ConfigRegistry): Promise<ConfigDiagnostic[]> {
+  return (await loadConfig(dir, { env, registry })).diagnostics;
+}
+
+function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): EngineConfig | undefined {
+  const file = ['engine.yaml', 'engine.yml'].map((n) => join(dir, n)).find((f) => existsSync(f));
+  if (!file) {
+    diagnostics.push(configDiagnostic(join(dir, 'engine.yaml'), { line: 1, column: 1 }, 'missing-engine-config', 'the config directory has no engine.yaml; expected at least `engine: { id: … }`'));
+    return undefined;
+  }
+  const yaml = readYamlFile(file, env);
+  diagnostics.push(...yaml.diagnostics);
+  if (yaml.data === undefined) return undefined;
+  const { value, diagnostics: found } = validateFile(engineSchema, yaml, 'engine.yaml');
+  diagnostics.push(...found);
+  if (!value || hasErrors(yaml.diagnostics)) return undefined;
+  const dataDir = value.engine.dataDir ?? (env.INTERLACE_DATA || './var');
+  const store = value.store.type === 'sqlite' && !value.store.path ? { ...value.store, path: join(dataDir, 'messages.db') } : value.store;
+  return { ...value, engine: { ...value.engine, dataDir }, store };
+}
+
+type Loaded<T> = { checked: CheckedFile; config?: T };
+
+function loadChannels(
+  dir: string,
+  env: Env,
+  registry: ConfigRegistry,
+  tables: ReadonlySet<string>,
+  diagnostics: ConfigDiagnostic[],
+): Loaded<ChannelConfig>[] {
+  const schema = buildChannelSchema(registry);
+  return listFiles(join(dir, 'channels'), (n) => /\.ya?ml$/i.test(n) && !/\.test\.ya?ml$/i.test(n)).map((file) => {
+    const yaml = readYamlFile(file, env);
+    diagnostics.push(...yaml.diagnostics);
+    const checked = { file, yaml };
+    if (yaml.data === undefined) return { checked };
+    diagnostics.push(...duplicateRouteNames(checked), ...unknownTables(checked, tables));
+    const { value, diagnostics: found } = validateFile(schema, yaml, 'the channel');
+    diagnostics.push(...found);
+    return { checked, config: value as ChannelConfig | undefined };
+  });
+}
+
+function loadPartners(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): Loaded<PartnerConfig>[] {
+  return listFiles(join(dir, 'partners'), (n) => /\.ya?ml$/i.test(n)).map((file) => {
+    const yaml = readYamlFile(file, env);
+    diagnostics.push(...yaml.diagnostics);
+    const checked = { file, yaml };
+    if (yaml.data === undefined) return { checked };
+    const { value, diagnostics: found } = validateFile(partnerSchema, yaml, 'the partner');
+    diagnostics.push(...found);
+    return { checked, config: value };
+  });
+}
+
+function listeners(engine: EngineConfig | undefined, channels: Loaded<ChannelConfig>[], dir: string): Listener[] {
+  const out: Listener[] = [];
+  for (const c of channels) {
+    if (!c.config || !c.config.enabled) continue;
+    const l = sourceListener(c.checked.file, c.config.name, c.config.source, c.checked.yaml);
+    if (l) out.push(l);
+  }
+  if (engine?.admin && out.length) {
+    const { host, port } = engine.admin;
+    out.push({ file: join(dir, 'engine.yaml'), label: 'the admin API', host, port, position: { line: 1, column: 1 }, report: false });
+  }
+  return out;
+}
+
+/** Files of a sub-directory matching `accept`, sorted by name; hidden files skipped; none when absent. */
+function listFiles(dir: string, accept: (name: string) => boolean): string[] {
+  if (!isDirectory(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.') && accept(n))
+    .sort()
+    .map((n) => join(dir, n))
+    .filter((f) => statSync(f).isFile());
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { duration, port } from '../../lib/config-fragments.js';
+import { kebabName, text } from './coerce.js';
+
+const ackKind = z.enum(['997', '999', 'none']);
+/** `997` written unquoted in YAML is a number; take it as the text. */
+const ack = text(ackKind);
+
+const delimiter = (name: string, fallback: string) =>
+  z.string().length(1, { message: `delimiters.${name} must be one character` }).prefault(fallback);
+
+const fileTransport = z
+  .strictObject({
+    type: z.literal('file').describe('Exchange files through local (or mounted) directories.'),
+    inbound: z.string().min(1).describe('Directory the partner drops files into; we pick them up.'),
+    outbound: z.string().min(1).describe('Directory we write files for the partner into.'),
+  })
+  .describe('Directories on this machine.');
+
+const sftpTransport = z
+  .strictObject({
+    type: z.literal('sftp').describe('Exchange files over SFTP.'),
+    host: z.string().min(1).describe('SFTP server.'),
+    port: port.prefault(22).describe('SFTP port.'),
+    user: z.string().min(1).describe('User name.'),
+    keyPath: z.string().min(1).optional().describe('Path to the private key (PEM or OpenSSH).'),
+    password: z.string().optional().describe('Password, when no key is used; use ${ENV}.'),
+    hostKey: z.string().optional().describe('Expected host key fingerprint (SHA256:…); refused when it differs.'),
+    inbound: z.string().min(1).describe('Remote directory we pick files up from.'),
+    outbound: z.string().min(1).describe('Remote directory we put files into.'),
+    pollInterval: duration.prefault('1m').describe('How often the inbound directory is listed.'),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.keyPath && t.password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keyPath'], params: { code: 'missing-field' }, message: 'transport (sftp) needs keyPath or password' });
+    }
+  })
+  .describe('An SFTP server of the partner (or ours).');
+
+const as2Transport = z
+  .strictObject({
+    type: z.literal('as2').describe('Exchange messages over AS2 (HTTP with S/MIME, MDN receipts).'),
+    url: z.string().url({ message: 'transport.url must be an http(s) URL' }).describe('Partner AS2 endpoint.'),
+    as2From: z.string().min(1).describe('Our AS2 id (AS2-From on what we send).'),
+    as2To: z.string().min(1).describe('The partner AS2 id (AS2-To on what we send).'),
+    signCert: z.string().min(1).describe('Path to our signing certificate (PEM).'),
+    signKey: z.string().min(1).describe('Path to our private key (PEM).'),
+    partnerCert: z.string().min(1).describe('Path to the partner certificate (PEM): encrypts to them and verifies their signatures.'),
+    encryption: z.enum(['aes128-cbc', 'aes256-cbc', 'aes128-gcm', 'aes256-gcm']).prefault('aes256-cbc').describe('Content encryption algorithm.'),
+    mdn: z.enum(['sync', 'async', 'none']).prefault('sync').describe('Receipt (MDN) requested from the partner.'),
+  })
+  .describe('AS2 with the partner.');
+
+/** Schema of one trading partner file (`partners/*.yaml`). */
+export const partnerSchema = z
+  .strictObject({
+    id: kebabName('partner id').describe('Our name for the partner, kebab-case, unique; channels and routes refer to it.'),
+    name: z.string().min(1).describe('Display name of the partner.'),
+    isa: z
+      .strictObject({
+        qualifier: text(z.string().length(2, { message: 'isa.qualifier must be 2 characters (ZZ, 01, 12…)' })).describe('ISA05/ISA07 qualifier of the partner id.'),
+        id: text(z.string().min(1).max(15, { message: 'isa.id is at most 15 characters (ISA06/ISA08)' })).describe('The partner interchange id (ISA06 inbound, ISA08 outbound).'),
+      })
+      .describe('The partner in the ISA envelope.'),
+    gs: z
+      .strictObject({ id: text(z.string().min(2).max(15)).describe('The partner application code (GS02 inbound, GS03 outbound).') })
+      .describe('The partner in the GS functional group.'),
+    version: text(z.enum(['004010', '005010'])).describe('X12 version: 004010 or 005010 (write it as is; leading zeros are kept).'),
+    delimiters: z
+      .strictObject({
+        element: delimiter('element', '*').describe('Element separator (ISA position 4).'),
+        component: delimiter('component', ':').describe('Component separator (ISA16).'),
+        repetition: delimiter('repetition', '^').describe('Repetition separator (ISA11, 005010).'),
+        segment: delimiter('segment', '~').describe('Segment terminator.'),
+      })
+      .prefault({})
+      .describe('Delimiters we use when writing to the partner; inbound delimiters are read from each ISA.'),
+    acknowledgments: z
+      .strictObject({
+        expect: ack.prefault('999').describe('Acknowledgment we expect back for what we send.'),
+        send: ack.prefault('999').describe('Acknowledgment we send for what we receive.'),
+        ta1: z.enum(['always', 'on-error', 'never']).prefault('on-error').describe('When we send a TA1 interchange acknowledgment.'),
+        deadline: duration.prefault('24h').describe('An expected acknowledgment not received within this is overdue.'),
+      })
+      .prefault({})
+      .describe('Acknowledgments exchanged with the partner.'),
+    poAckDeadline: duration.optional().describe('An 855 purchase order acknowledgment is overdue when not received within this after the 850.'),
+    asnDeadline: duration.optional().describe('An 856 ship notice is overdue when not received within this after the 850.'),
+    transport: z.discriminatedUnion('type', [fileTransport, sftpTransport, as2Transport]).describe('How files reach the partner and come back.'),
+    duplicateWindow: duration.optional().describe('How long a control number from this partner counts as a duplicate; overrides store.duplicateWindow.'),
+  })
+  .superRefine((p, ctx) => {
+    const d = Object.entries(p.delimiters);
+    for (let i = 0; i < d.length; i++) {
+      for (let j = i + 1; j < d.length; j++) {
+        if (d[i]![1] === d[j]![1]) {
+          ctx.addIssue({ code: 'custom', path: ['delimiters', d[j]![0]], params: { code: 'invalid-value' }, message: `delimiters.${d[j]![0]} is "${d[j]![1]}", the same as delimiters.${d[i]![0]}; each delimiter must differ` });
+        }
+      }
+    }
+  })
+  .describe('A trading partner file (partners/*.yaml): X12 identifiers, version, delimiters, acknowledgments, transport.');
+
+export type PartnerConfig = z.output<typeof partnerSchema>;
