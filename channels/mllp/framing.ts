@@ -42,7 +42,8 @@ export class FrameDecoder {
   private state: State = 'idle';
   private parts: Buffer[] = [];
   private size = 0;
-  private head: Buffer | undefined;
+  /** Bytes held in `parts`: the whole frame so far, or the head of an oversized one. */
+  private kept = 0;
   private junkBytes = 0;
   private junkWhitespaceOnly = true;
   private readonly limit: number;
@@ -114,18 +115,22 @@ export class FrameDecoder {
     return end + 1;
   }
 
-  /** Adds chunk[from, to) to the current frame, or only counts it once the frame is oversized. */
+  /**
+   * Adds chunk[from, to) to the current frame. Once the frame passes the limit, what was buffered is
+   * cut down to its first OVERSIZED_HEAD_BYTES and only that head keeps growing; the rest is counted.
+   */
   private take(chunk: Buffer, from: number, to: number): void {
     if (to <= from) return;
     const n = to - from;
     if (this.state === 'frame' && this.size + n > this.limit) {
-      this.parts.push(chunk.subarray(from, Math.min(to, from + OVERSIZED_HEAD_BYTES)));
-      const kept = this.size + Math.min(n, OVERSIZED_HEAD_BYTES);
-      this.head = Buffer.concat(this.parts, Math.min(kept, OVERSIZED_HEAD_BYTES));
-      this.parts = [];
       this.state = 'skip';
-    } else if (this.state === 'frame') {
-      this.parts.push(chunk.subarray(from, to));
+      this.parts = [Buffer.concat(this.parts, Math.min(this.size, OVERSIZED_HEAD_BYTES))];
+      this.kept = this.parts[0]!.length;
+    }
+    const room = this.state === 'frame' ? n : Math.max(0, OVERSIZED_HEAD_BYTES - this.kept);
+    if (room > 0) {
+      this.parts.push(chunk.subarray(from, from + Math.min(n, room)));
+      this.kept += Math.min(n, room);
     }
     this.size += n;
   }
@@ -133,7 +138,7 @@ export class FrameDecoder {
   private endFrame(): FrameEvent {
     const event: FrameEvent =
       this.state === 'skip'
-        ? { kind: 'oversized', size: this.size, limit: this.limit, head: this.head ?? Buffer.alloc(0) }
+        ? { kind: 'oversized', size: this.size, limit: this.limit, head: Buffer.concat(this.parts, this.kept) }
         : { kind: 'frame', payload: this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size) };
     this.resetFrame();
     return event;
@@ -147,7 +152,7 @@ export class FrameDecoder {
   private resetFrame(): void {
     this.parts = [];
     this.size = 0;
-    this.head = undefined;
+    this.kept = 0;
   }
 
   private noteJunk(chunk: Buffer, from: number, to: number): void {
