@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis for tests, shared by every suite of the mocha process:
+ * `REDIS_URL` when it answers PING, else 127.0.0.1:6379 when it answers, else a `redis-server`
+ * started on a free port in a temporary directory (Debian package `redis-server`).
+ * Each `getRedis()` must be matched by one `stop()`; a server we started stops with the last one.
+ * Use `uniquePrefix()` for queue prefixes so that tests never see each other's keys.
+ */
+export type TestRedis = { url: string; stop(): Promise<void> };
+
+type Shared = { url: string; child?: ChildProcess; dir?: string };
+
+let shared: Promise<Shared> | undefined;
+let users = 0;
+
+export async function getRedis(): Promise<TestRedis> {
+  users += 1;
+  shared ??= locate();
+  let s: Shared;
+  try {
+    s = await shared;
+  } catch (err) {
+    users -= 1;
+    shared = undefined;
+    throw err;
+  }
+  let stopped = false;
+  return {
+    url: s.url,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      users -= 1;
+      if (users === 0 && shared) {
+        shared = undefined;
+        await shutdown(s);
+      }
+    },
+  };
+}
+
+/** A per-test queue prefix: `t-<random>`. */
+export function uniquePrefix(): string {
+  return `t-${randomBytes(6).toString('hex')}`;
+}
+
+/** True when a Redis at `url` answers PING within a second. */
+export async function answersPing(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function locate(): Promise<Shared> {
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv && (await answersPing(fromEnv))) return { url: fromEnv };
+  const local = 'redis://127.0.0.1:6379';
+  if (await answersPing(local)) return { url: local };
+  return startServer();
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(): Promise<Shared> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'interlace-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot start redis-server (install the redis-server package): ${err.message}`)));
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before answering`)));
+  });
+  exited.catch(() => {});
+  process.once('exit', () => child.kill());
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const ready = await Promise.race([answersPing(url), exited]).catch((err: Error) => err);
+    if (ready instanceof Error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw ready;
+    }
+    if (ready) return { url, child, dir };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`redis-server on port ${port} did not answer PING within 10 s`);
+}
+
+async function shutdown(s: Shared): Promise<void> {
+  const child = s.child;
+  if (!child) return;
+  if (child.exitCode === null) {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
+  if (s.dir) rmSync(s.dir, { recursive: true, force: true });
+}
