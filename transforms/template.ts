@@ -27,11 +27,11 @@ export function compileTemplate(text: string, path: ConfigPath, ctx: CompileCont
       continue;
     }
     const start = i + 2;
-    const end = placeholderEnd(text, start, path);
-    const source = text.slice(start, end);
-    if (source.trim() === '') {
+    if (/^\s*}}/.test(text.slice(start))) {
       throw new TransformConfigError('invalid-template', `empty placeholder {{ }} at position ${i + 1} of the template`, { path, position: i + 1 });
     }
+    const end = placeholderEnd(text, start, path);
+    const source = text.slice(start, end);
     if (literal) parts.push(literal);
     literal = '';
     parts.push(compileShifted(source, start, path, ctx));
