@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { IngestResult, SourceContext } from '../types.js';
-import { ackModeOf, buildAck, hl7v2, parseHl7 } from './hl7.js';
-import type { AckCode, Hl7Message } from './hl7.js';
+import { ackCode, ackModeOf, ackWanted, buildAck, hl7v2, parseHl7 } from './hl7.js';
+import type { AckCode, AckMode, Hl7Message } from './hl7.js';
 
 /**
  * What the listener answers one frame with. `ack` is absent when enhanced mode says no accept
@@ -22,43 +22,38 @@ export type AnswerDeps = {
   nextControlId(): string;
 };
 
-/** MSH fields whose errors make the whole message unreadable or unsupported: reject (AR/CR). */
+/** Findings that make the whole message unreadable or unsupported: the answer is AR/CR, not AE/CE. */
+const REJECTION_CODES = new Set([
+  'empty-input',
+  'missing-msh',
+  'bad-delimiters',
+  'unknown-charset',
+  'unsupported-message-type',
+  'unsupported-event',
+  'unsupported-version',
+  'unsupported-processing-id',
+]);
+/** MSH fields whose errors make the message unreadable or unsupported: encoding characters, type, version. */
 const HEADER_FIELDS = new Set([1, 2, 9, 12]);
 
-/** True when a finding is about the envelope (type, version, unreadable MSH) rather than content. */
+/** True when a finding is about the envelope (type, version, unreadable MSH) rather than the content. */
 export function isRejection(d: Diagnostic): boolean {
+  if (REJECTION_CODES.has(d.code)) return true;
   const loc = d.location;
-  if (!loc?.segment) return true;
-  return loc.segment === 'MSH' && (loc.field === undefined || HEADER_FIELDS.has(loc.field));
+  return loc?.segment === 'MSH' && loc.field !== undefined && HEADER_FIELDS.has(loc.field);
 }
 
-type Mode = { enhanced: boolean; accept: 'AL' | 'NE' | 'ER' | 'SU' };
+type Outcome = 'ok' | 'error' | 'reject';
 
-function modeOf(message: Hl7Message | undefined): Mode {
-  if (!message) return { enhanced: false, accept: 'AL' };
-  const m = ackModeOf(message);
-  return { enhanced: m.mode === 'enhanced', accept: m.accept ?? 'AL' };
-}
-
-/** The code to send: original (AA/AE/AR) or enhanced (CA/CE/CR). */
-function codeFor(mode: Mode, outcome: 'ok' | 'error' | 'reject'): AckCode {
-  if (mode.enhanced) return outcome === 'ok' ? 'CA' : outcome === 'error' ? 'CE' : 'CR';
-  return outcome === 'ok' ? 'AA' : outcome === 'error' ? 'AE' : 'AR';
-}
-
-/** Whether MSH-15 wants an accept acknowledgment for this outcome (always true in original mode). */
-function wanted(mode: Mode, positive: boolean): boolean {
-  if (!mode.enhanced) return true;
-  switch (mode.accept) {
-    case 'NE':
-      return false;
-    case 'ER':
-      return !positive;
-    case 'SU':
-      return positive;
-    default:
-      return true;
-  }
+/** Builds the ACK of an outcome, or nothing when MSH-15 (enhanced mode) does not want one. */
+function ackFor(
+  mode: AckMode,
+  outcome: Outcome,
+  args: { original?: Hl7Message; raw: Buffer; controlId: string; errors?: Diagnostic[]; text?: string },
+): FrameAnswer {
+  const code: AckCode = ackCode(mode.mode, outcome);
+  const ack = ackWanted(mode.accept, outcome === 'ok') ? buildAck({ ...args, code }) : undefined;
+  return { code, ack };
 }
 
 /**
@@ -68,40 +63,35 @@ function wanted(mode: Mode, positive: boolean): boolean {
 export async function answerFrame(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> {
   const { message, diagnostics } = parseHl7(raw, { fallbackEncoding: deps.encoding });
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  const mode = modeOf(message);
+  const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const header = message ? hl7v2.header(message) : {};
   const ids = { controlId: header.controlId, sender: header.sender, messageType: header.messageType, origin: deps.origin };
   const malformed = !message || errors.length > 0;
-  const build = (code: AckCode, extra: { errors?: Diagnostic[]; text?: string } = {}): FrameAnswer => {
-    const ack = wanted(mode, code === 'AA' || code === 'CA')
-      ? buildAck({ original: message, raw, code, controlId: deps.nextControlId(), ...extra })
-      : undefined;
-    return { code, ack };
-  };
+  const args = { original: message, raw, controlId: '' };
 
   let result: IngestResult;
   try {
-    result = await deps.ctx.ingest(malformed ? { raw, ...ids, rejected: { diagnostics: errors.length ? errors : diagnostics } } : { raw, ...ids });
+    result = await deps.ctx.ingest(malformed ? { raw, ...ids, rejected: { diagnostics: errors } } : { raw, ...ids });
   } catch (err) {
-    deps.ctx.log.error({ controlId: header.controlId, code: (err as { code?: string }).code }, 'message could not be stored');
-    return build(codeFor(mode, 'reject'), { text: 'message was not stored; send it again later' });
+    deps.ctx.log.error({ controlId: header.controlId, code: errorCode(err) }, 'mllp message could not be stored');
+    const text = 'message was not stored; send it again later';
+    return ackFor(mode, 'reject', { ...args, controlId: deps.nextControlId(), text });
   }
-  if (malformed) {
-    const outcome = !message || errors.some(isRejection) ? 'reject' : 'error';
-    return { ...build(codeFor(mode, outcome), { errors }), messageId: result.messageId };
-  }
-  return { ...build(codeFor(mode, 'ok')), messageId: result.messageId };
+  const outcome: Outcome = !malformed ? 'ok' : !message || errors.some(isRejection) ? 'reject' : 'error';
+  if (result.duplicate) deps.ctx.log.debug({ messageId: result.messageId, original: result.originalMessageId }, 'mllp duplicate answered again');
+  return { ...ackFor(mode, outcome, { ...args, controlId: deps.nextControlId(), errors }), messageId: result.messageId };
 }
 
-/** The answer to a frame refused for its size: AR (or CR) naming the size and the limit, not stored. */
+/** The answer to a frame refused for its size: AR (or CR) naming the size and the limit; not stored. */
 export function answerOversized(head: Buffer, size: number, limit: number, deps: AnswerDeps): FrameAnswer {
   const { message } = parseHl7(head, { fallbackEncoding: deps.encoding });
-  const mode = modeOf(message);
-  const code = codeFor(mode, 'reject');
+  const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const text = `message of ${size} bytes exceeds the limit of ${limit} bytes (maxMessageBytes); not stored`;
   const errors: Diagnostic[] = [{ severity: 'error', code: 'mllp-frame-too-large', message: text }];
-  const ack = wanted(mode, false)
-    ? buildAck({ original: message, raw: head, code, errors, text, controlId: deps.nextControlId() })
-    : undefined;
-  return { code, ack };
+  return ackFor(mode, 'reject', { original: message, raw: head, controlId: deps.nextControlId(), errors, text });
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
 }
