@@ -33,3 +33,12 @@ export function kebabName(what: string) {
     .max(64)
     .regex(KEBAB, { message: `${what} must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges)` });
 }
+
+/**
+ * Refinement option: run a cross-field check even when another field of the object is invalid
+ * (zod skips it by default), so every problem is reported at once. The check must then cope with
+ * fields that are missing or of the wrong type.
+ */
+export const evenWithOtherIssues = {
+  when: (payload: { value: unknown }) => payload.value !== null && typeof payload.value === 'object',
+};

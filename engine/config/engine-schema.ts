@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, port } from '../../lib/config-fragments.js';
-import { flag, kebabName, text } from './coerce.js';
+import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
 
 /** The `engine:` section: who this daemon is and where it keeps its files. */
 const engineSection = z
@@ -37,10 +37,11 @@ const storeSection = z
     duplicateWindow: duration.prefault('24h').describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
     retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
   })
-  .superRefine((s, ctx) => {
-    if (s.type === 'postgres' && !s.url) {
-      ctx.addIssue({ code: 'custom', path: ['url'], params: { code: 'missing-field' }, message: 'store.type is postgres but store.url is missing; expected a postgres:// URL' });
-    }
+  .refine((s) => s.type !== 'postgres' || Boolean(s.url), {
+    path: ['url'],
+    params: { code: 'missing-field' },
+    message: 'store.type is postgres but store.url is missing; expected a postgres:// URL',
+    ...evenWithOtherIssues,
   })
   .describe('The message store: raw messages, their status and the acknowledgment ledger.');
 

@@ -91,7 +91,7 @@ function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): Eng
   diagnostics.push(...yaml.diagnostics);
   if (yaml.data === undefined) return undefined;
   const { value, diagnostics: found } = validateFile(engineSchema, yaml, 'engine.yaml');
-  diagnostics.push(...found);
+  diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
   if (!value || hasErrors(yaml.diagnostics)) return undefined;
   const dataDir = value.engine.dataDir ?? (env.INTERLACE_DATA || './var');
   const store = value.store.type === 'sqlite' && !value.store.path ? { ...value.store, path: join(dataDir, 'messages.db') } : value.store;
@@ -115,7 +115,7 @@ function loadChannels(
     if (yaml.data === undefined) return { checked };
     diagnostics.push(...duplicateRouteNames(checked), ...unknownTables(checked, tables));
     const { value, diagnostics: found } = validateFile(schema, yaml, 'the channel');
-    diagnostics.push(...found);
+    diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
     return { checked, config: value as ChannelConfig | undefined };
   });
 }
@@ -127,7 +127,7 @@ function loadPartners(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): L
     const checked = { file, yaml };
     if (yaml.data === undefined) return { checked };
     const { value, diagnostics: found } = validateFile(partnerSchema, yaml, 'the partner');
-    diagnostics.push(...found);
+    diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
     return { checked, config: value };
   });
 }
@@ -144,6 +144,15 @@ function listeners(engine: EngineConfig | undefined, channels: Loaded<ChannelCon
     out.push({ file: join(dir, 'engine.yaml'), label: 'the admin API', host, port, position: { line: 1, column: 1 }, report: false });
   }
   return out;
+}
+
+/**
+ * A value whose interpolation failed (`env-unset`) is then usually invalid too (an empty URL);
+ * that second finding at the same position says nothing new and is dropped.
+ */
+function withoutEchoes(found: ConfigDiagnostic[], fileProblems: ConfigDiagnostic[]): ConfigDiagnostic[] {
+  const failed = new Set(fileProblems.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column}`));
+  return found.filter((d) => !failed.has(`${d.line}:${d.column}`));
 }
 
 /** Files of a sub-directory matching `accept`, sorted by name; hidden files skipped; none when absent. */

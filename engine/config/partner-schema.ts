@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, port } from '../../lib/config-fragments.js';
-import { kebabName, text } from './coerce.js';
+import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 
 const ackKind = z.enum(['997', '999', 'none']);
 /** `997` written unquoted in YAML is a number; take it as the text. */
@@ -34,7 +34,7 @@ const sftpTransport = z
     if (!t.keyPath && t.password === undefined) {
       ctx.addIssue({ code: 'custom', path: ['keyPath'], params: { code: 'missing-field' }, message: 'transport (sftp) needs keyPath or password' });
     }
-  })
+  }, evenWithOtherIssues)
   .describe('An SFTP server of the partner (or ours).');
 
 const as2Transport = z
@@ -90,7 +90,7 @@ export const partnerSchema = z
     duplicateWindow: duration.optional().describe('How long a control number from this partner counts as a duplicate; overrides store.duplicateWindow.'),
   })
   .superRefine((p, ctx) => {
-    const d = Object.entries(p.delimiters);
+    const d = Object.entries((p.delimiters ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
     for (let i = 0; i < d.length; i++) {
       for (let j = i + 1; j < d.length; j++) {
         if (d[i]![1] === d[j]![1]) {
@@ -98,7 +98,7 @@ export const partnerSchema = z
         }
       }
     }
-  })
+  }, evenWithOtherIssues)
   .describe('A trading partner file (partners/*.yaml): X12 identifiers, version, delimiters, acknowledgments, transport.');
 
 export type PartnerConfig = z.output<typeof partnerSchema>;

@@ -12,8 +12,8 @@ export type LoadedTable = { name: string; file: string; columns: string[]; rows:
 /**
  * Reads one CSV lookup table. The first row is the header (required, names non-empty and unique);
  * every row must have as many cells as the header. A key (first column) seen twice is a warning
- * naming both rows. `line` in diagnostics is the record number plus one for the header, which is the
- * file line unless a quoted cell spans lines.
+ * naming both rows. On any error no table is returned. `line` in diagnostics is the record number plus
+ * one for the header: the file line unless blank lines or quoted cells spanning lines come before.
  */
 export async function loadTable(file: string): Promise<{ table?: LoadedTable; diagnostics: ConfigDiagnostic[] }> {
   const at = (line: number, code: string, message: string, severity: 'error' | 'warning' = 'error') =>
@@ -54,6 +54,7 @@ export async function loadTable(file: string): Promise<{ table?: LoadedTable; di
     } else firstRowOfKey.set(key, i + 1);
     rows.push(row);
   });
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const name = basename(file).replace(/\.csv$/i, '');
   return { table: { name, file, columns, rows }, diagnostics };
 }

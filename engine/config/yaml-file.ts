@@ -157,7 +157,7 @@ function child(node: unknown, seg: PathSegment): { value: unknown; keyOffset?: n
 }
 
 function duplicateKeyMessage(source: string, pos: [number, number]): string {
-  const key = source.slice(pos[0], pos[1]).split(/[:\r\n]/)[0]!.trim();
+  const key = source.slice(pos[0], pos[0] + 200).split(/:(?:\s|$)|\r|\n/)[0]!.trim().replace(/^["']|["']$/g, '');
   return key ? `"${key}" appears twice in this mapping; keep one` : 'a key appears twice in this mapping';
 }
 
