@@ -107,7 +107,7 @@ function setCodes(set: X12ReadSet): string[] {
     if (f.code === 'x12-st-element-empty') codes.push(f.location?.field === 1 ? '6' : '7');
     if (mapping.level === 'segment' || mapping.level === 'element') codes.push('5');
   }
-  return [...new Set(codes)].slice(0, 5);
+  return [...new Set(codes)].sort((a, b) => Number(a) - Number(b)).slice(0, 5);
 }
 
 function ackSet(group: X12Group, kind: '997' | '999', d: X12Delimiters, clean: Clean): { rows: string[][]; statuses: AckInterchange['groups'][number] } {

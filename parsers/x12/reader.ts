@@ -42,6 +42,7 @@ export class X12Reader {
   private pendingIsa: Diagnostic[] = [];
   private outsideRun = false;
   private documentCount = 0;
+  private lastPosition = 0;
 
   constructor(
     private readonly handlers: ReaderHandlers,
@@ -60,7 +61,7 @@ export class X12Reader {
 
   end(): void {
     this.tokenizer.end();
-    if (this.interchange) this.closeInterchange(undefined, 'the end of the input');
+    if (this.interchange) this.closeInterchange(undefined, 'the end of the input', this.lastPosition);
   }
 
   private add(list: Diagnostic[], d: Diagnostic): void {
@@ -91,6 +92,7 @@ export class X12Reader {
   }
 
   private onSegment(segment: X12Segment, delimiters: X12Delimiters): void {
+    this.lastPosition = segment.position;
     switch (segment.id) {
       case 'ISA':
         return this.openInterchange(segment, delimiters);
