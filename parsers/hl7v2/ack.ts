@@ -101,7 +101,7 @@ export function buildAck(options: BuildAckOptions): Buffer {
     f(11) === '' ? 'P' : f(11),
     version,
   ];
-  if (f(18) !== '') msh.push('', '', '', '', '', '', f(18));
+  if (f(18) !== '') msh.push('', '', '', '', '', f(18));
   const msa = ['MSA', options.code, leafOf(f(10), d, 1, 1, 1)];
   if (options.text) msa.push(escape(options.text, d));
   const findings = (options.errors ?? []).filter((e) => e.severity === 'error' || options.includeWarnings).slice(0, MAX_ERR);

@@ -94,6 +94,10 @@ export class DiagnosticSink {
 
   private push(d: Diagnostic): void {
     if (d.location === undefined) delete d.location;
+    else {
+      const loc = d.location as Record<string, unknown>;
+      for (const key of Object.keys(loc)) if (loc[key] === undefined) delete loc[key];
+    }
     if (this.list.length >= this.max) this.dropped++;
     else this.list.push(d);
   }

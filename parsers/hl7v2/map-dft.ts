@@ -90,7 +90,7 @@ function mapLine(line: Line, n: number, encounter: Encounter, message: Hl7Messag
   const quantity = { value: quantityOf(ft1), unit: zim?.text(6) ?? ft1.text(43, 2) ?? DEFAULT_UNIT };
   const setId = Number(ft1.text(1));
   const unitPrice = moneyOf(ft1, 12);
-  const performedAt = ft1.date(4, 1, 1);
+  const performedAt = ft1.date(4, 1);
   const transactionId = ft1.text(2);
   const expiresOn = zim?.date(4);
   if (itemNumber === undefined) return undefined;

@@ -50,23 +50,23 @@ export class SegmentReader {
   }
 
   /** An HL7 date/time as ISO 8601 with the precision given; an error when it is not one. */
-  date(field: number, component = 1, subcomponent = 1): string | undefined {
-    const value = this.text(field, component, subcomponent);
+  date(field: number, component?: number, subcomponent?: number): string | undefined {
+    const value = this.text(field, component ?? 1, subcomponent ?? 1);
     if (value === undefined) return undefined;
     const iso = hl7DateToIso(value);
     if (iso === undefined) {
-      this.sink.error('invalid-date', `${this.name(field, component)} is not an HL7 date/time; expected YYYYMMDD[HHMM[SS[.S]]][+ZZZZ]`, this.at(field, component));
+      this.sink.error('invalid-date', `${this.name(field, component, subcomponent)} is not an HL7 date/time; expected YYYYMMDD[HHMM[SS[.S]]][+ZZZZ]`, this.at(field, component, subcomponent));
     }
     return iso;
   }
 
   /** An HL7 number (NM) as a decimal string (`+1` → `1`, `.5` → `0.5`); an error when it is not one. */
-  decimal(field: number, component = 1, subcomponent = 1): string | undefined {
-    const value = this.text(field, component, subcomponent);
+  decimal(field: number, component?: number, subcomponent?: number): string | undefined {
+    const value = this.text(field, component ?? 1, subcomponent ?? 1);
     if (value === undefined) return undefined;
     const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value);
     if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
-      this.sink.error('invalid-number', `${this.name(field, component)} is not a number; expected digits with an optional sign and decimal point`, this.at(field, component));
+      this.sink.error('invalid-number', `${this.name(field, component, subcomponent)} is not a number; expected digits with an optional sign and decimal point`, this.at(field, component, subcomponent));
       return undefined;
     }
     const whole = m[2] === '' ? '0' : m[2]!;
@@ -87,12 +87,13 @@ export class SegmentReader {
   }
 
   /** `FT1-7.1`: how a position is named in messages. */
-  name(field: number, component?: number): string {
-    return `${this.segment.id}-${field}${component === undefined ? '' : `.${component}`}`;
+  name(field: number, component?: number, subcomponent?: number): string {
+    const c = component === undefined ? '' : `.${component}`;
+    return `${this.segment.id}-${field}${c}${component !== undefined && subcomponent !== undefined ? `.${subcomponent}` : ''}`;
   }
 
-  private at(field?: number, component?: number) {
-    return { segment: this.segment.id, segmentIndex: this.index, field, component };
+  private at(field?: number, component?: number, subcomponent?: number) {
+    return { segment: this.segment.id, segmentIndex: this.index, field, component, subcomponent };
   }
 }
 
@@ -142,8 +143,8 @@ export function encounterOf(message: Hl7Message, event: string, sink: Diagnostic
     patientClass: pv1?.text(2, 1),
     location: pv1?.location(3),
     facility: pv1?.text(3, 4),
-    admitAt: pv1?.date(44, 1),
-    dischargeAt: pv1?.date(45, 1),
+    admitAt: pv1?.date(44),
+    dischargeAt: pv1?.date(45),
     attendingProvider: pv1?.text(7, 1),
   };
   return { kind: 'encounter', ...compact(fields), source: sourceOf(message) };
