@@ -21,6 +21,7 @@ export function read856(r: SetReader): ShipNotice {
   if (shipments.length > 1) r.error('x12-segment-unexpected', `HL at segment ${shipments[1]!.hl.position} starts a second shipment level; an 856 has one`, shipments[1]!.hl);
   const shipment = shipments[0];
   if (shipment) readShipmentLevel(r, shipment, doc, h.structure === '0002');
+  if (shipment && doc.orders.length === 0) r.missingSegment('HL', 'an order level (HL03 O) under the shipment');
   for (const s of h.trailer) {
     if (s.id === 'CTT') checkCtt(r, s, h.nodes);
     else r.notMapped(s, 'summary');

@@ -71,3 +71,16 @@ function toSegment(text: string, element: string, position: number): X12Segment 
 }
 
 export const standardDelimiters: X12Delimiters = { element: '*', component: ':', repetition: '^', segment: '~' };
+
+/** Reads `samples/x12/<relative>` and returns its interchange split into sets. */
+export async function loadSample(relative: string): Promise<SplitInterchange> {
+  const { readFile } = await import('node:fs/promises');
+  const url = new URL(`../../../../samples/x12/${relative}`, import.meta.url);
+  return splitInterchange(await readFile(url, 'latin1'));
+}
+
+/** Builds a set from body lines written with `*` and no terminators: `set('850', ['BEG*00*SA…'])`. */
+export function setOf(id: string, lines: string[], version = '004010'): X12TransactionSet {
+  const text = [`ST*${id}*0001`, ...lines, `SE*${lines.length + 2}*0001`].join('~') + '~';
+  return splitSet(text, standardDelimiters, version, { '850': 'PO', '855': 'PR', '856': 'SH', '810': 'IN' }[id] ?? '');
+}
