@@ -20,6 +20,14 @@ export const varNameSchema = z
   .refine((name) => !RESERVED_VARS.has(name), 'this name is reserved')
   .describe('A variable name (letters, digits and _), set under vars.');
 
+/** Record key errors in plain words: `"item-number" is not allowed as a name: …` instead of zod's "Invalid key". */
+const keyError = (what: string) => ({
+  error: (issue: { code?: string; input?: unknown; issues?: { message: string }[] }) =>
+    issue.code === 'invalid_key'
+      ? `${JSON.stringify(issue.input)} is not allowed as ${what}: ${(issue.issues ?? []).map((i) => i.message).join('; ')}`
+      : undefined,
+});
+
 const filterStep = z
   .strictObject({
     when: expressionSchema.describe('The message continues only when this expression is truthy.'),
@@ -28,7 +36,7 @@ const filterStep = z
   .describe('Stops the message (outcome `filtered`, not an error) unless `when` is truthy.');
 
 const mapStep = z
-  .record(varNameSchema, expressionSchema)
+  .record(varNameSchema, expressionSchema, keyError('a variable name'))
   .refine((entries) => Object.keys(entries).length > 0, 'map needs at least one variable')
   .describe('Sets vars.<name> to each expression\'s value, in order; later entries see earlier ones.');
 
@@ -114,7 +122,7 @@ export const bodySchema = z
     contentType: z.string().min(1).optional().describe('The content type; defaults per kind (application/json, text/plain, application/octet-stream).'),
     charset: z.string().min(1).optional().describe('raw only: how the original bytes are decoded to text for the route (default utf-8; latin1 keeps every byte).'),
     headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is a token (letters, digits, -)'), expressionSchema)
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is a token (letters, digits, -)'), expressionSchema, keyError('a header name'))
       .optional()
       .describe('Extra headers: name → expression; a header whose value is empty is left out.'),
     path: expressionSchema.optional().describe('An expression for a path appended to the destination URL, or a file name.'),
