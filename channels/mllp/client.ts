@@ -84,6 +84,7 @@ export class MllpClient {
     const decoder = new FrameDecoder({ maxMessageBytes: this.options.maxMessageBytes ?? 1024 * 1024 });
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
+      if (this.socket !== socket) return;
       for (const event of decoder.push(chunk)) {
         if (event.kind !== 'frame' && event.kind !== 'oversized') continue;
         const waiter = this.waiter;
@@ -93,7 +94,8 @@ export class MllpClient {
       }
     });
     socket.on('close', () => {
-      if (this.socket === socket) this.drop();
+      if (this.socket !== socket) return; // dropped on purpose (timeout, close): nobody waits on it
+      this.drop();
       const waiter = this.waiter;
       this.waiter = undefined;
       waiter?.reject(new TransientDeliveryError('mllp-connection-closed', `${this.where()} closed the connection before the ACK`));
