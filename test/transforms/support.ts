@@ -61,12 +61,12 @@ export function dftCanonical(): CanonicalDocument[] {
   ];
 }
 
-/** A state as the engine builds it for a DFT^P03; `message` is a minimal segment tree. */
+/** A state as the engine builds it for a DFT^P03; `message` is a minimal HL7 tree (docs/hl7v2.md shape). */
 export function dftState(overrides: Partial<PipelineState> = {}): PipelineState {
   return {
     message: {
-      MSH: { 'MSH-9': { '1': 'DFT', '2': 'P03' }, 'MSH-10': 'MSG00042' },
-      FT1: [{ 'FT1-7': { '1': 'IM-1001' } }, { 'FT1-7': { '1': 'IM-2002' } }],
+      MSH: { MSH_9: { MSH_9_1: 'DFT', MSH_9_2: 'P03' }, MSH_10: { MSH_10_1: 'MSG00042' } },
+      FT1: [{ FT1_7: { FT1_7_1: 'IM-1001' } }, { FT1_7: { FT1_7_1: 'IM-2002' } }],
     },
     canonical: dftCanonical(),
     meta: {
