@@ -84,6 +84,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts a private `redis-server` (not shared), e.g. for tests that stop and restart Redis.
+ * `stop()` kills it and removes its directory.
+ */
+export async function startRedisServer(): Promise<TestRedis> {
+  const s = await startServer();
+  return { url: s.url, stop: () => shutdown(s) };
+}
+
 async function startServer(): Promise<Shared> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'interlace-redis-'));

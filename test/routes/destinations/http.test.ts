@@ -247,7 +247,7 @@ describe('routes/destinations/http', () => {
 
     it('refuses hostile payload headers before sending anything', async () => {
       make();
-      for (const headers of [{ 'X-A': 'v\r\nX-Injected: 1' }, { 'bad name': 'v' }, { 'X-B': 'a\0b' }]) {
+      for (const headers of [{ 'X-A': 'v\r\nX-Injected: 1' }, { 'bad name': 'v' }, { 'X-B': 'a\0b' }] as Array<Record<string, string>>) {
         const err = await rejection(dest.send(delivery({ payload: { body: 'x', contentType: 'text/plain', headers } })));
         expect(err).to.be.instanceOf(PermanentDeliveryError).with.property('code', 'http-invalid-header');
       }
