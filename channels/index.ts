@@ -1,4 +1,5 @@
 import type { SourceDefinition } from './types.js';
+import { mllp } from './mllp/index.js';
 
 /** Every source type, listed explicitly: adding one is one file (or folder) and one line here. */
-export const sources: readonly SourceDefinition[] = [];
+export const sources: readonly SourceDefinition[] = [mllp];
