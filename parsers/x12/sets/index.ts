@@ -5,7 +5,7 @@ import { poAck855 } from './po-ack-855.js';
 import { shipNotice856 } from './ship-notice-856/index.js';
 
 export { invoice810, po850, poAck855, shipNotice856 };
-export { setDiagnosticCodes, type SetDiagnosticCode } from './common/diagnostics.js';
+export { setDiagnosticCodes, setFindings, type SetDiagnosticCode } from './common/diagnostics.js';
 export { computedInvoiceTotal } from './invoice-total.js';
 
 /** The transaction sets Interlace maps to and from the canonical model, one mapper per ST01. */

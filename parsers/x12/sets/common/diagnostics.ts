@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../../../lib/errors.js';
+import type { FindingMapping } from '../../codes.js';
 import type { X12Segment } from '../../types.js';
 
 /**
@@ -46,3 +47,16 @@ export function diagnostic(
 export function elementRef(segmentId: string, field: number): string {
   return `${segmentId}${String(field).padStart(2, '0')}`;
 }
+
+/**
+ * The same table in the shape of the envelope reader's `X12_FINDINGS` (parsers/x12/codes.ts), so the
+ * 997/999 builder can look set-mapper codes up: segment codes give AK304, element codes AK304 8 with
+ * their AK403, and application findings (no AK code) are `document` level, kept out of the ack.
+ */
+export const setFindings: Readonly<Record<string, FindingMapping>> = Object.fromEntries(
+  Object.entries(setDiagnosticCodes).map(([code, entry]): [string, FindingMapping] => {
+    if (entry.ack === undefined) return [code, { level: 'document', meaning: entry.meaning }];
+    if (entry.level === 'segment') return [code, { level: 'segment', ak304: entry.ack, meaning: entry.meaning }];
+    return [code, { level: 'element', ak304: '8', ak403: entry.ack, meaning: entry.meaning }];
+  }),
+);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { fromImplied, normalizeDecimal, toImplied } from '../../../../parsers/x12/sets/common/decimal.js';
-import { setDiagnosticCodes } from '../../../../parsers/x12/sets/index.js';
+import { setDiagnosticCodes, setFindings } from '../../../../parsers/x12/sets/index.js';
 
 describe('x12 sets: numbers and codes', () => {
   it('reads R values into canonical decimals without floating point', () => {
@@ -34,5 +34,26 @@ describe('x12 sets: numbers and codes', () => {
     }
     expect(setDiagnosticCodes['x12-segment-missing'].ack).to.equal('3');
     expect(setDiagnosticCodes['x12-element-missing'].ack).to.equal('1');
+  });
+
+  it('offers the codes in the envelope reader\'s finding shape for the 997/999 builder', () => {
+    expect(setFindings['x12-segment-missing']).to.include({ level: 'segment', ak304: '3' });
+    expect(setFindings['x12-element-invalid-date']).to.include({ level: 'element', ak304: '8', ak403: '8' });
+    expect(setFindings['x12-hl-orphan-parent']).to.include({ level: 'element', ak403: '7' });
+    expect(setFindings['x12-total-mismatch']!.level).to.equal('document');
+    expect(Object.keys(setFindings)).to.deep.equal(Object.keys(setDiagnosticCodes));
+  });
+
+  it('documents every code the set mappers use under "## Error codes" in docs/x12-sets.md', async () => {
+    const { readFile, readdir } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../../../docs/x12-sets.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Error codes'));
+    expect(doc.includes('## Error codes')).to.equal(true);
+    const root = new URL('../../../../parsers/x12/sets/', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const used = new Set<string>();
+    for (const f of files) for (const m of (await readFile(new URL(f, root), 'utf8')).matchAll(/'(x12-[a-z0-9-]+)'/g)) used.add(m[1]!);
+    expect(used.size).to.be.greaterThan(15);
+    for (const code of used) expect(section, code).to.match(new RegExp(`\\| \`${code}\` \\|`));
   });
 });
