@@ -4,6 +4,7 @@ import type { X12Delimiters, X12Segment } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
 import { element } from './document.js';
 import { findingMapping } from './codes.js';
+import { KNOWN_SEGMENT_IDS } from './segment-ids.js';
 import { X12Tokenizer, type TokenizerOptions } from './tokenizer.js';
 import { checkGe, checkGs, checkIea, checkIsa, checkSe, checkSegmentId, checkSt, missingTrailer } from './validate.js';
 
@@ -43,12 +44,14 @@ export class X12Reader {
   private outsideRun = false;
   private documentCount = 0;
   private lastPosition = 0;
+  private readonly keepSetSegments: boolean;
 
   constructor(
     private readonly handlers: ReaderHandlers,
     private readonly options: ReaderOptions = {},
   ) {
     this.max = options.maxDiagnostics ?? 200;
+    this.keepSetSegments = options.retainSegments !== false || handlers.set !== undefined;
     this.tokenizer = new X12Tokenizer(
       { segment: (s, d) => this.onSegment(s, d), diagnostic: (d) => this.onTokenizerFinding(d) },
       options,
@@ -130,9 +133,11 @@ export class X12Reader {
     const interchange = this.interchange!;
     if (this.set) {
       this.set.segmentCount++;
-      if (this.options.retainSegments !== false || this.handlers.set) this.set.segments.push(segment);
-      const unknown = checkSegmentId(segment, this.options.extraSegmentIds);
-      if (unknown) this.add(this.set.diagnostics, unknown);
+      if (this.keepSetSegments) this.set.segments.push(segment);
+      if (!KNOWN_SEGMENT_IDS.has(segment.id)) {
+        const unknown = checkSegmentId(segment, this.options.extraSegmentIds);
+        if (unknown) this.add(this.set.diagnostics, unknown);
+      }
       return;
     }
     if (segment.id === 'TA1' && !this.group) {

@@ -61,6 +61,9 @@ export class X12Tokenizer {
   private position = 0;
   private consumed = 0;
   private buf: Buffer = Buffer.alloc(0);
+  /** `buf` decoded as latin1 (one character per byte): string search beats per-segment Buffer decoding. */
+  private text = '';
+  private termChar = '';
   private bufStart = 0;
   private headerStart = 0;
 
@@ -93,8 +96,13 @@ export class X12Tokenizer {
     this.finish();
   }
 
-  private run(buf: Buffer): void {
+  private setBuffer(buf: Buffer): void {
     this.buf = buf;
+    this.text = this.mode === 'seek' ? '' : buf.toString('latin1');
+  }
+
+  private run(buf: Buffer): void {
+    this.setBuffer(buf);
     let p = 0;
     while (p >= 0 && (p < this.buf.length || (this.ended && this.mode === 'header'))) {
       const before = this.mode;
@@ -165,24 +173,27 @@ export class X12Tokenizer {
     }
     this.header = Buffer.alloc(0);
     const resume = result.kind === 'ok' ? result.end : 3;
-    this.buf = Buffer.concat([header.subarray(resume), buf.subarray(p + take.length)]);
+    const rest = Buffer.concat([header.subarray(resume), buf.subarray(p + take.length)]);
     this.bufStart = this.headerStart + resume;
     for (const d of result.diagnostics) this.handlers.diagnostic(d);
     if (result.kind === 'fail') {
       this.mode = this.delimiters ? 'skip' : 'seek';
       this.garbageReported = true;
+      this.setBuffer(rest);
       return 0;
     }
     this.sawIsa = true;
     this.garbageReported = false;
     this.delimiters = result.delimiters;
     this.termByte = result.delimiters.segment.charCodeAt(0);
+    this.termChar = result.delimiters.segment;
     this.elementChar = result.delimiters.element;
     this.stripTrailingCr = this.termByte === LF;
     this.position = 0;
     this.betweenInterchanges = false;
     this.mode = 'body';
     this.atStart = true;
+    this.setBuffer(rest);
     this.emit(result.text);
     return 0;
   }
@@ -196,7 +207,7 @@ export class X12Tokenizer {
       if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);
       this.atStart = false;
     }
-    const idx = buf.indexOf(this.termByte, p);
+    const idx = this.text.indexOf(this.termChar, p);
     if (idx < 0) {
       if (p < buf.length) {
         this.pending.push(buf.subarray(p));
@@ -219,7 +230,7 @@ export class X12Tokenizer {
       this.pending = [];
       this.pendingLength = 0;
     } else {
-      text = buf.toString('latin1', p, idx);
+      text = this.text.slice(p, idx);
     }
     this.atStart = true;
     this.emit(text);
@@ -227,7 +238,7 @@ export class X12Tokenizer {
   }
 
   private skip(p: number): number {
-    const idx = this.buf.indexOf(this.termByte, p);
+    const idx = this.text.indexOf(this.termChar, p);
     if (idx < 0) return this.buf.length;
     this.mode = 'body';
     this.atStart = true;
