@@ -34,10 +34,8 @@ export function formatStatusSet(set: StatusSet): string {
   return set.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}-${hi}`)).join(', ');
 }
 
-/** Config field: a status list, parsed to ranges. */
+/** Config field: a status list, parsed to ranges; the default is written as text, like the YAML. */
 export function statusSet(defaultText: string) {
-  const parsed = parseStatusSet(defaultText);
-  if (typeof parsed === 'string') throw new Error(`bad default status set: ${parsed}`);
   return z
     .union([z.string(), z.number().int(), z.array(z.union([z.string(), z.number().int()]))])
     .transform((v, ctx): StatusSet => {
@@ -48,5 +46,5 @@ export function statusSet(defaultText: string) {
       }
       return set;
     })
-    .default(parsed);
+    .prefault(defaultText);
 }
