@@ -1,0 +1,80 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The SQLite schema, versioned with `PRAGMA user_version`. Migrations only ever add; each runs in a
+ * transaction. Times are Unix milliseconds.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE messages (
+    id           TEXT PRIMARY KEY,
+    channel      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    control_id   TEXT,
+    sender       TEXT,
+    message_type TEXT,
+    origin       TEXT,
+    duplicate_of TEXT,
+    raw          BLOB NOT NULL,
+    canonical    TEXT,
+    error        TEXT,
+    updated_at   INTEGER NOT NULL
+  );
+  CREATE INDEX messages_duplicates ON messages (channel, control_id, sender, received_at);
+  CREATE INDEX messages_status ON messages (status, received_at);
+  CREATE INDEX messages_channel_status ON messages (channel, status);
+
+  CREATE TABLE message_events (
+    id         INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    detail     TEXT
+  );
+  CREATE INDEX message_events_message ON message_events (message_id);
+
+  CREATE TABLE deliveries (
+    id              TEXT PRIMARY KEY,
+    message_id      TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    route           TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    idempotency_key TEXT NOT NULL,
+    correlation_id  TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    last_status     TEXT,
+    last_error      TEXT,
+    next_attempt_at INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_message ON deliveries (message_id);
+  CREATE INDEX deliveries_state ON deliveries (state, updated_at);
+
+  CREATE TABLE acks (
+    id          INTEGER PRIMARY KEY,
+    message_id  TEXT NOT NULL,
+    delivery_id TEXT,
+    direction   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    detail      TEXT,
+    attempt     INTEGER,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX acks_message ON acks (message_id);
+  CREATE INDEX acks_delivery ON acks (delivery_id);
+  `,
+];
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,290 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { IngestInput, IngestResult } from '../../../channels/types.js';
+import { StoreError, type Diagnostic } from '../../../lib/errors.js';
+import { newId } from '../ids.js';
+import type {
+  AttemptRecord,
+  ChannelCounts,
+  MessageQuery,
+  MessageStatus,
+  MessageStore,
+  NewDelivery,
+  StoredDelivery,
+  StoredMessage,
+  StoredMessageDetail,
+} from '../types.js';
+import { WriteBatcher } from './batcher.js';
+import { toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from './rows.js';
+import { migrate } from './schema.js';
+
+export type SqliteStoreOptions = {
+  /** Database file; `:memory:` for throwaway tests. */
+  path: string;
+  /** `full`: fsync at every commit (survives power loss). `normal`: survives a process crash only. */
+  sync?: 'full' | 'normal';
+};
+
+const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at';
+const EXCERPT = 2048;
+
+/** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
+export class SqliteStore implements MessageStore {
+  private readonly db: Db;
+  private readonly writes: WriteBatcher;
+  private readonly ingested: Array<{ id: string; channel: string }> = [];
+  private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
+  private readonly st: Record<string, Statement>;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db);
+    } catch (cause) {
+      throw new StoreError('store-open-failed', `cannot open the message store at ${options.path}: ${(cause as Error).message}`, { cause });
+    }
+    this.st = this.prepare();
+    this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed));
+  }
+
+  private prepare(): Record<string, Statement> {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      findDuplicate: p(`SELECT id FROM messages WHERE channel = ? AND control_id = ? AND sender IS ? AND received_at >= ?
+                        AND status NOT IN ('duplicate', 'rejected') ORDER BY received_at LIMIT 1`),
+      insertMessage: p(`INSERT INTO messages (id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, raw, error, updated_at)
+                        VALUES (@id, @channel, @now, @status, @controlId, @sender, @messageType, @origin, @duplicateOf, @raw, @error, @now)`),
+      insertEvent: p('INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)'),
+      insertAck: p(`INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at)
+                    VALUES (@messageId, @deliveryId, @direction, @kind, @code, @detail, @attempt, @at)`),
+      status: p('SELECT status FROM messages WHERE id = ?'),
+      setStatus: p('UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?'),
+      setRouted: p(`UPDATE messages SET status = 'routed', canonical = ?, error = NULL, updated_at = ? WHERE id = ?`),
+      getDelivery: p('SELECT * FROM deliveries WHERE id = ?'),
+      insertDelivery: p(`INSERT INTO deliveries (id, message_id, channel, route, state, attempts, idempotency_key, correlation_id, payload, created_at, updated_at)
+                         VALUES (@id, @messageId, @channel, @route, 'pending', 0, @idempotencyKey, @correlationId, @payload, @now, @now)`),
+      resetDelivery: p(`UPDATE deliveries SET state = 'pending', payload = ?, updated_at = ? WHERE id = ? AND state != 'delivered'`),
+      updateDelivery: p(`UPDATE deliveries SET state = @state, attempts = MAX(attempts, @attempt), last_status = @status, last_error = @error,
+                         next_attempt_at = @next, updated_at = @now WHERE id = @id`),
+      deliveryStates: p('SELECT state FROM deliveries WHERE message_id = ?'),
+    };
+  }
+
+  ingest(channel: string, input: IngestInput, duplicateWindowMs: number): Promise<IngestResult> {
+    return this.writes
+      .run(() => this.insertReceived(channel, input, duplicateWindowMs))
+      .catch((cause) => {
+        throw new StoreError('store-write-failed', `message from channel ${channel} could not be stored: ${(cause as Error).message}`, { cause });
+      });
+  }
+
+  private insertReceived(channel: string, input: IngestInput, windowMs: number): IngestResult {
+    const now = Date.now();
+    const id = newId();
+    let duplicateOf: string | undefined;
+    if (!input.rejected && input.controlId && windowMs > 0) {
+      const row = this.st.findDuplicate!.get(channel, input.controlId, input.sender ?? null, now - windowMs) as { id: string } | undefined;
+      duplicateOf = row?.id;
+    }
+    const status: MessageStatus = input.rejected ? 'rejected' : duplicateOf ? 'duplicate' : 'received';
+    const error = input.rejected ? JSON.stringify(rejection(input.rejected.diagnostics)) : null;
+    this.st.insertMessage!.run({
+      id,
+      channel,
+      now,
+      status,
+      controlId: input.controlId ?? null,
+      sender: input.sender ?? null,
+      messageType: input.messageType ?? null,
+      origin: input.origin ?? null,
+      duplicateOf: duplicateOf ?? null,
+      raw: input.raw,
+      error,
+    });
+    this.st.insertEvent!.run(id, now, status, duplicateOf ? `duplicate of ${duplicateOf}` : null);
+    if (status === 'received') this.ingested.push({ id, channel });
+    return duplicateOf ? { messageId: id, duplicate: true, originalMessageId: duplicateOf } : { messageId: id, duplicate: false };
+  }
+
+  private emitIngested(committed: boolean): void {
+    const batch = this.ingested.splice(0);
+    if (!committed || batch.length === 0) return;
+    for (const l of this.listeners) l(batch);
+  }
+
+  onIngested(listener: (messages: Array<{ id: string; channel: string }>) => void): void {
+    this.listeners.push(listener);
+  }
+
+  recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string }): Promise<void> {
+    return this.writes.run(() => {
+      this.st.insertAck!.run({ messageId, deliveryId: null, direction: 'sent', kind: answer.kind, code: answer.code, detail: answer.detail ?? null, attempt: null, at: Date.now() });
+    });
+  }
+
+  async getMessage(id: string): Promise<StoredMessageDetail | undefined> {
+    const row = this.db.prepare(`SELECT ${MESSAGE_COLUMNS}, raw, canonical FROM messages WHERE id = ?`).get(id) as
+      | (MessageRow & { raw: Buffer; canonical: string | null })
+      | undefined;
+    if (!row) return undefined;
+    const history = (this.db.prepare('SELECT at, status, detail FROM message_events WHERE message_id = ? ORDER BY id').all(id) as Array<{ at: number; status: MessageStatus; detail: string | null }>).map(
+      (e) => ({ at: new Date(e.at).toISOString(), status: e.status, ...(e.detail ? { detail: e.detail } : {}) }),
+    );
+    const deliveries = (this.db.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at, route').all(id) as DeliveryRow[]).map(toDelivery);
+    const acks = (this.db.prepare('SELECT * FROM acks WHERE message_id = ? ORDER BY id').all(id) as AckRow[]).map(toAck);
+    return { ...toMessage(row), raw: row.raw, canonical: row.canonical ? JSON.parse(row.canonical) : undefined, history, deliveries, acks };
+  }
+
+  async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer } | undefined> {
+    return this.db.prepare('SELECT channel, status, raw FROM messages WHERE id = ?').get(id) as { channel: string; status: MessageStatus; raw: Buffer } | undefined;
+  }
+
+  async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.channel) (where.push('channel = ?'), args.push(q.channel));
+    if (q.status) (where.push('status = ?'), args.push(q.status));
+    if (q.controlId) (where.push('control_id = ?'), args.push(q.controlId));
+    if (q.before) (where.push('id < ?'), args.push(q.before));
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+    const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);
+  }
+
+  async channelCounts(): Promise<Record<string, ChannelCounts>> {
+    const rows = this.db.prepare('SELECT channel, status, COUNT(*) AS n FROM messages GROUP BY channel, status').all() as Array<{ channel: string; status: MessageStatus; n: number }>;
+    const out: Record<string, ChannelCounts> = {};
+    for (const r of rows) {
+      const c = (out[r.channel] ??= emptyCounts());
+      c[r.status] = r.n;
+    }
+    for (const c of Object.values(out)) c.queued = c.received + c.routed;
+    return out;
+  }
+
+  markFiltered(id: string, reason: string): Promise<boolean> {
+    return this.writes.run(() => this.transition(id, 'filtered', null, reason));
+  }
+
+  markError(id: string, error: { code: string; message: string; diagnostics?: Diagnostic[] }): Promise<boolean> {
+    return this.writes.run(() => this.transition(id, 'error', JSON.stringify(error), `${error.code}: ${error.message}`));
+  }
+
+  private transition(id: string, status: MessageStatus, error: string | null, detail: string | null): boolean {
+    const row = this.st.status!.get(id) as { status: MessageStatus } | undefined;
+    if (row?.status !== 'received') return false;
+    const now = Date.now();
+    this.st.setStatus!.run(status, error, now, id);
+    this.st.insertEvent!.run(id, now, status, detail);
+    return true;
+  }
+
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false> {
+    return this.writes.run(() => {
+      const row = this.db.prepare('SELECT channel, status FROM messages WHERE id = ?').get(id) as { channel: string; status: MessageStatus } | undefined;
+      if (row?.status !== 'received') return false;
+      const now = Date.now();
+      const out: StoredDelivery[] = [];
+      for (const d of deliveries) {
+        const deliveryId = `${id}:${d.route}`;
+        const existing = this.st.getDelivery!.get(deliveryId) as DeliveryRow | undefined;
+        if (!existing) {
+          this.st.insertDelivery!.run({ id: deliveryId, messageId: id, channel: row.channel, route: d.route, idempotencyKey: deliveryId, correlationId: id, payload: JSON.stringify(d.payload), now });
+        } else if (existing.state !== 'delivered') {
+          this.st.resetDelivery!.run(JSON.stringify(d.payload), now, deliveryId);
+        }
+        out.push(toDelivery(this.st.getDelivery!.get(deliveryId) as DeliveryRow));
+      }
+      this.st.setRouted!.run(canonical === undefined ? null : JSON.stringify(canonical), now, id);
+      this.st.insertEvent!.run(id, now, 'routed', `${deliveries.length} deliveries`);
+      if (deliveries.length === 0 || out.every((d) => d.state === 'delivered')) this.settleMessage(id, now);
+      return out;
+    });
+  }
+
+  resetForReprocess(id: string): Promise<boolean> {
+    return this.writes.run(() => {
+      const row = this.st.status!.get(id) as { status: MessageStatus } | undefined;
+      if (!row || row.status === 'received' || row.status === 'rejected' || row.status === 'duplicate') return false;
+      const now = Date.now();
+      this.st.setStatus!.run('received', null, now, id);
+      this.st.insertEvent!.run(id, now, 'received', `reprocess (was ${row.status})`);
+      this.ingested.push({ id, channel: (this.db.prepare('SELECT channel FROM messages WHERE id = ?').get(id) as { channel: string }).channel });
+      return true;
+    });
+  }
+
+  async beginAttempt(deliveryId: string): Promise<boolean> {
+    const row = this.db.prepare('SELECT state FROM deliveries WHERE id = ?').get(deliveryId) as { state: string } | undefined;
+    return row !== undefined && row.state !== 'delivered' && row.state !== 'dead';
+  }
+
+  recordAttempt(deliveryId: string, o: AttemptRecord): Promise<void> {
+    return this.writes.run(() => {
+      const d = this.st.getDelivery!.get(deliveryId) as DeliveryRow | undefined;
+      if (!d) return;
+      const now = Date.now();
+      const error = o.error ? `${o.error.code}: ${o.error.message}` : null;
+      this.st.updateDelivery!.run({ id: deliveryId, state: o.state, attempt: o.attempt, status: o.status ?? null, error, next: o.nextAttemptAt?.getTime() ?? null, now });
+      this.st.insertAck!.run({
+        messageId: d.message_id,
+        deliveryId,
+        direction: 'received',
+        kind: d.route,
+        code: o.status ?? (o.error ? o.error.code : 'none'),
+        detail: (o.body ?? error ?? '').slice(0, EXCERPT) || null,
+        attempt: o.attempt,
+        at: now,
+      });
+      if (o.state === 'delivered' || o.state === 'dead') this.settleMessage(d.message_id, now);
+    });
+  }
+
+  /** A routed message becomes delivered (or failed) once every delivery is final. */
+  private settleMessage(messageId: string, now: number): void {
+    const states = (this.st.deliveryStates!.all(messageId) as Array<{ state: string }>).map((r) => r.state);
+    if (states.some((s) => s === 'pending' || s === 'retrying')) return;
+    const status: MessageStatus = states.includes('dead') ? 'failed' : 'delivered';
+    const current = this.st.status!.get(messageId) as { status: MessageStatus };
+    if (current.status !== 'routed' && current.status !== 'failed') return;
+    if (current.status === status) return;
+    this.st.setStatus!.run(status, null, now, messageId);
+    this.st.insertEvent!.run(messageId, now, status, null);
+  }
+
+  async getDelivery(id: string): Promise<StoredDelivery | undefined> {
+    const row = this.st.getDelivery!.get(id) as DeliveryRow | undefined;
+    return row && toDelivery(row);
+  }
+
+  async pendingMessages(limit: number, olderThanMs = 0): Promise<Array<{ id: string; channel: string }>> {
+    return this.db.prepare(`SELECT id, channel FROM messages WHERE status = 'received' AND updated_at <= ? ORDER BY received_at LIMIT ?`).all(Date.now() - olderThanMs, limit) as Array<{ id: string; channel: string }>;
+  }
+
+  async pendingDeliveries(limit: number, olderThanMs = 0): Promise<StoredDelivery[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM deliveries WHERE state IN ('pending', 'retrying') AND updated_at <= ? ORDER BY created_at LIMIT ?`)
+      .all(Date.now() - olderThanMs, limit) as DeliveryRow[];
+    return rows.map(toDelivery);
+  }
+
+  async close(): Promise<void> {
+    this.writes.flush();
+    if (this.db.open) this.db.close();
+  }
+}
+
+function rejection(diagnostics: Diagnostic[]): { code: string; message: string; diagnostics: Diagnostic[] } {
+  const first = diagnostics.find((d) => d.severity === 'error') ?? diagnostics[0];
+  return { code: first?.code ?? 'rejected', message: first?.message ?? 'rejected by the source', diagnostics };
+}
+
+function emptyCounts(): ChannelCounts {
+  return { received: 0, rejected: 0, duplicate: 0, filtered: 0, error: 0, routed: 0, delivered: 0, failed: 0, queued: 0 };
+}
