@@ -1,3 +1,4 @@
+import { MappingError } from '../../../lib/errors.js';
 import type { Party, PoAck, PoAckLine } from '../../../model/index.js';
 import type { TransactionSetMapper, X12Segment } from '../types.js';
 import { expectKind, finish } from './common/finish.js';
@@ -140,6 +141,9 @@ function checkCtt(r: SetReader, s: X12Segment, lines: number): void {
 
 function write855(ack: PoAck): string[][] {
   const po = ack.purchaseOrder;
+  if (po.date === undefined) {
+    throw new MappingError('x12-canonical-missing', `acknowledgment of purchase order ${po.number} has no purchaseOrder.date; expected it for BAK04`);
+  }
   const out: string[][] = [
     seg('BAK', ack.purpose ?? '00', ack.status, po.number, x12Date(po.date), undefined, undefined, undefined, ack.number, x12Date(ack.ackDate)),
   ];

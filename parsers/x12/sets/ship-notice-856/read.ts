@@ -117,6 +117,8 @@ function readOrder(r: SetReader, node: HlNode, itemsOverPacks: boolean): ShipNot
 /** P level of S/O/P/I: MAN marks (GM → SSCC-18), TD1 as marks, and the items beneath. */
 function readPack(r: SetReader, node: HlNode): ShipNoticePack {
   const pack = packOf(r, node);
+  const sn1 = node.segments.find((s) => s.id === 'SN1');
+  if (sn1) r.notMapped(sn1, 'pack level of S/O/P/I, where quantities belong to the items');
   for (const child of node.children) {
     if (child.level === 'I') pack.items.push(readItem(r, child));
     else r.notMapped(child.hl, `HL level ${child.level || '(empty)'} under a pack`);

@@ -27,13 +27,14 @@ class HlWriter {
 }
 
 /**
- * Writes a ship notice as an 856 body. BSN05 0002 writes S/O/I/P (one I level per distinct item in
- * first-appearance order, its packs beneath with per-pack SN1); any other value writes S/O/P/I with
- * loose items directly under the order.
+ * Writes a ship notice as an 856 body. `hierarchy` 0002 writes S/O/I/P (one I level per distinct item
+ * in first-appearance order, its packs beneath with per-pack SN1); 0004 without packs writes S/O/I;
+ * anything else writes S/O/P/I (BSN05 0001) with loose items directly under the order.
  */
 export function write856(doc: ShipNotice): string[][] {
   const itemsOverPacks = doc.hierarchy === '0002';
-  const structure = itemsOverPacks ? '0002' : doc.hierarchy === '0004' && !doc.orders.some((o) => o.packs.length) ? '0004' : (doc.hierarchy ?? '0001');
+  const hasPacks = doc.orders.some((o) => o.packs.length > 0);
+  const structure = itemsOverPacks ? '0002' : doc.hierarchy === '0004' && !hasPacks ? '0004' : '0001';
   const documentDate = doc.references?.find((r) => r.qualifier === DOCUMENT_DATE)?.value ?? doc.shippedAt ?? doc.expectedAt;
   if (documentDate === undefined) {
     throw new MappingError('x12-canonical-missing', `ship notice ${doc.shipmentId} has no date for BSN03; expected a ${DOCUMENT_DATE} reference or shippedAt`);

@@ -112,4 +112,10 @@ describe('x12 sets: 855 purchase order acknowledgment', () => {
     const { diagnostics } = poAck855.toCanonical(setOf('855', ['BAK*00*AD*PO-1*20261118', 'PO1*1*2*EA', 'ACK*IA*2*EA', 'CTT*2']));
     expect(diagnostics.map((d) => [d.severity, d.code])).to.deep.equal([['warning', 'x12-count-mismatch']]);
   });
+
+  it('refuses to write an acknowledgment without the purchase order date (BAK04)', async () => {
+    const ack = await sample('855-004010.x12');
+    const { date: _date, ...po } = ack.purchaseOrder;
+    expect(() => poAck855.fromCanonical({ ...ack, purchaseOrder: po }, { version: '004010' })).to.throw(/no purchaseOrder.date; expected it for BAK04/);
+  });
 });

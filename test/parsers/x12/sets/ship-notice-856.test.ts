@@ -226,4 +226,35 @@ describe('x12 sets: 856 ship notice', () => {
     expect(diagnostics.some((d) => d.code === 'x12-element-invalid-number' && d.location?.segment === 'SN1')).to.equal(true);
     expect(diagnostics.some((d) => d.code === 'x12-element-invalid-date')).to.equal(true);
   });
+
+  it('writes S/O/I for 0004 without packs, and S/O/P/I when a 0004 notice has packs', async () => {
+    const loose = shipNotice856.toCanonical(setOf('856', ['BSN*00*SHP-1*20261121*1430*0004', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', ...item('3', '2', '7')]));
+    const doc = loose.documents[0] as ShipNotice;
+    expect(shipNotice856.fromCanonical(doc, { version: '005010' })[0]![5]).to.equal('0004');
+    const packed = { ...doc, orders: [{ ...doc.orders[0]!, packs: [{ sscc: '1', items: doc.orders[0]!.items }], items: [] }] };
+    const body = shipNotice856.fromCanonical(packed, { version: '005010' });
+    expect(body[0]![5]).to.equal('0001');
+    expect(body.filter((s) => s[0] === 'HL').map((s) => s[3])).to.deep.equal(['S', 'O', 'P', 'I']);
+  });
+
+  it('warns about an SN1 at pack level in S/O/P/I', () => {
+    const { diagnostics } = shipNotice856.toCanonical(setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', 'HL*3*2*P', 'MAN*GM*1', 'SN1**2*EA', ...item('4', '3', '1')]));
+    expect(diagnostics.map((d) => [d.severity, d.code, d.location?.segment])).to.deep.equal([['warning', 'x12-segment-not-mapped', 'SN1']]);
+  });
+
+  it('refuses to write a notice with no date for BSN03', async () => {
+    const asn = await sample('856-sopi-004010.x12');
+    const bare = { ...asn, references: [], shippedAt: undefined, expectedAt: undefined };
+    expect(() => shipNotice856.fromCanonical(bare, { version: '004010' })).to.throw(/has no date for BSN03/);
+  });
+
+  it('maps a large notice (2,000 cartons) and writes it back with the same HL count', () => {
+    const lines = [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1'];
+    for (let i = 0; i < 2000; i++) lines.push(`HL*${3 + 2 * i}*2*P`, `MAN*GM*${String(i).padStart(18, '0')}`, ...item(String(4 + 2 * i), String(3 + 2 * i), String(i + 1)));
+    const { documents, diagnostics } = shipNotice856.toCanonical(setOf('856', lines));
+    expect(diagnostics).to.deep.equal([]);
+    const doc = documents[0] as ShipNotice;
+    expect(doc.orders[0]!.packs).to.have.length(2000);
+    expect(shipNotice856.fromCanonical(doc, { version: '004010' }).at(-1)).to.deep.equal(['CTT', '4002']);
+  });
 });
