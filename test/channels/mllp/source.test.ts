@@ -86,6 +86,19 @@ describe('mllp source: conformance', () => {
     expect(acks.every((a) => msa(a).code === 'AA')).to.equal(true);
   });
 
+  it('answers 150 pipelined messages held by a slow store, all in order (reading pauses and resumes)', async () => {
+    const store = gate();
+    ctx.hook = () => store.promise;
+    const peer = await connect();
+    const ids = Array.from({ length: 150 }, (_, i) => `Q-${i}`);
+    for (const id of ids) peer.send(hl7(id));
+    await ctx.ingestCalls(1);
+    store.open();
+    const acks = await peer.receive(150);
+    expect(acks.map((a) => msa(a).controlId)).to.deep.equal(ids);
+    expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(ids);
+  });
+
   it('gives every ACK its own control id', async () => {
     const peer = await connect();
     for (let i = 0; i < 5; i++) peer.send(hl7(`U-${i}`));
