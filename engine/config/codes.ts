@@ -30,7 +30,7 @@ export const CONFIG_CODES = {
   'table-header': 'The header row of a lookup table has an empty or repeated column name.',
   'table-row-width': 'A row of a lookup table has more or fewer cells than the header.',
   'table-syntax': 'A lookup table is not valid CSV (an unterminated quote…).',
-  'table-duplicate-key': 'Warning: a value in the first (key) column of a table repeats, so a lookup by that key is ambiguous.',
+  'table-duplicate-key': 'Warning: a value in the first (key) column of a table repeats; a lookup by that key finds the first of those rows.',
 } as const;
 
 export type ConfigCode = keyof typeof CONFIG_CODES;

@@ -21,7 +21,12 @@ export function integer(min: number, max: number) {
  * as 123456789, an acknowledgment such as 997) is taken as its digits.
  */
 export function text<T extends z.ZodType<unknown, string>>(inner?: T) {
-  return z.preprocess((v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v), inner ?? z.string());
+  return z.preprocess(numberAsText, inner ?? z.string());
+}
+
+/** The preprocessing step of `text()`; the editor JSON Schema recognises it to allow numbers there. */
+export function numberAsText(v: unknown): unknown {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
 }
 
 const KEBAB = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

@@ -58,7 +58,7 @@ const x12Section = z
     interchangeId: text(z.string().min(1).max(15)).describe('Our interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
     qualifier: text(z.string().length(2, { message: 'x12.qualifier must be 2 characters (ZZ, 01, 12…)' })).prefault('ZZ').describe('Qualifier of our interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
     applicationCode: text(z.string().min(2).max(15)).describe('Our application code (GS02 outbound, GS03 inbound), 2–15 characters.'),
-    defaultAck: z.enum(['997', '999']).prefault('999').describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
+    defaultAck: text(z.enum(['997', '999'])).prefault('999').describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
   })
   .describe('Our own X12 identity, used when we exchange X12 with trading partners.');
 

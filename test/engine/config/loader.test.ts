@@ -154,6 +154,12 @@ describe('config loader', () => {
       expect(config.channels.map((c) => c.name)).to.deep.equal(['b']);
     });
 
+    it('refuses an oversized file unread', async () => {
+      const { lines, config } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': `name: a\n# ${'x'.repeat(5 * 1024 * 1024)}\n` });
+      expect(lines).to.deep.equal(['channels/a.yaml:1:1 read-failed: file is 5242891 bytes; a config file may have at most 4194304']);
+      expect(config.channels).to.have.length(0);
+    });
+
     it('refuses an alias bomb instead of expanding it', async () => {
       const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
       const { lines } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': bomb });
