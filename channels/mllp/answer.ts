@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../lib/errors.js';
+import type { ParseOutcome } from '../../parsers/types.js';
 import type { IngestResult, SourceContext } from '../types.js';
 import { ackCode, ackModeOf, ackWanted, buildAck, hl7v2, parseHl7 } from './hl7.js';
 import type { AckCode, AckMode, Hl7Message } from './hl7.js';
@@ -61,7 +62,7 @@ function ackFor(
  * answer. Never resolves with a positive code unless `ctx.ingest` resolved; never rejects.
  */
 export async function answerFrame(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> {
-  const { message, diagnostics } = parseHl7(raw, { fallbackEncoding: deps.encoding });
+  const { message, diagnostics } = safeParse(raw, deps);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const header = message ? hl7v2.header(message) : {};
@@ -84,11 +85,21 @@ export async function answerFrame(raw: Buffer, deps: AnswerDeps): Promise<FrameA
 
 /** The answer to a frame refused for its size: AR (or CR) naming the size and the limit; not stored. */
 export function answerOversized(head: Buffer, size: number, limit: number, deps: AnswerDeps): FrameAnswer {
-  const { message } = parseHl7(head, { fallbackEncoding: deps.encoding });
+  const { message } = safeParse(head, deps);
   const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const text = `message of ${size} bytes exceeds the limit of ${limit} bytes (maxMessageBytes); not stored`;
   const errors: Diagnostic[] = [{ severity: 'error', code: 'mllp-frame-too-large', message: text }];
   return ackFor(mode, 'reject', { original: message, raw: head, controlId: deps.nextControlId(), errors, text });
+}
+
+/** The parser promises not to throw; should it anyway, the frame is still stored, as unreadable. */
+function safeParse(raw: Buffer, deps: AnswerDeps): ParseOutcome<Hl7Message> {
+  try {
+    return parseHl7(raw, { fallbackEncoding: deps.encoding });
+  } catch (err) {
+    deps.ctx.log.error({ code: errorCode(err) }, 'mllp: the HL7 parser failed on a frame');
+    return { diagnostics: [{ severity: 'error', code: 'internal-error', message: 'the HL7 parser failed on this message' }] };
+  }
 }
 
 function errorCode(err: unknown): string {

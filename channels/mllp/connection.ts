@@ -24,6 +24,7 @@ export class MllpConnection {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  private quiesced = false;
   private readonly log: Logger;
 
   constructor(
@@ -45,6 +46,12 @@ export class MllpConnection {
   /** Resolves once every frame received so far has been stored and answered (or found unanswerable). */
   drain(): Promise<void> {
     return this.tail;
+  }
+
+  /** Stops reading: frames already received are still stored and answered (see `drain`). */
+  quiesce(): void {
+    this.quiesced = true;
+    this.socket.pause();
   }
 
   /** Ends the connection politely, then forcibly if the peer does not close. */
@@ -90,7 +97,7 @@ export class MllpConnection {
       .catch((err: unknown) => this.log.error({ err: errorId(err) }, 'mllp frame could not be answered'))
       .finally(() => {
         this.pending -= 1;
-        if (this.pending < MAX_PENDING_FRAMES && !this.closed) this.socket.resume();
+        if (this.pending < MAX_PENDING_FRAMES && !this.closed && !this.quiesced) this.socket.resume();
       });
   }
 

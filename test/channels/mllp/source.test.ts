@@ -194,6 +194,7 @@ describe('mllp source: conformance', () => {
     await ctx.ingestCalls(1);
     let stopped = false;
     const stopping = source.stop().then(() => (stopped = true));
+    peer.send(hl7('STOP-LATE')); // sent after stop began: not read, not stored, not answered
     await settle(50);
     expect(stopped).to.equal(false);
     expect(await RawPeer.connect(port).then(() => 'connected', () => 'refused')).to.equal('refused');
@@ -203,5 +204,7 @@ describe('mllp source: conformance', () => {
     await stopping;
     await peer.closed;
     expect(stopped).to.equal(true);
+    expect(peer.frames).to.have.length(1);
+    expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['STOP-1']);
   });
 });
