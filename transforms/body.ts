@@ -3,7 +3,7 @@ import type { RoutePayload } from '../routes/types.js';
 import { TransformConfigError, TransformMappingError, type EvalSite } from './errors.js';
 import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
 import { isTruthy } from './json-value.js';
-import type { BodyConfig } from './schema.js';
+import { bodySchema, type BodyConfig } from './schema.js';
 import { compileTemplate, renderValue } from './template.js';
 import type { PipelineState, TransformDeps } from './types.js';
 
@@ -13,6 +13,9 @@ import type { PipelineState, TransformDeps } from './types.js';
  * throws a TransformConfigError with `path: []`.
  */
 export function compileCondition(expr: string, deps: TransformDeps): (state: PipelineState) => Promise<boolean> {
+  if (typeof expr !== 'string' || expr.trim() === '') {
+    throw new TransformConfigError('invalid-expression', 'a condition must be a non-empty expression (text)', { path: [] });
+  }
   const compiled = compileExpression(expr, [], compileContext(deps));
   const site: EvalSite = { kind: 'condition', field: 'when' };
   return async (state) => isTruthy(await compiled.evaluate(state, site));
@@ -27,10 +30,13 @@ const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: '
  */
 export function compileBody(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
   const ctx = compileContext(deps);
-  const kinds = (['json', 'template', 'raw'] as const).filter((k) => body[k] !== undefined);
-  if (kinds.length !== 1) {
-    throw new TransformConfigError('invalid-body', 'a body needs exactly one of json, template or raw', { path: [] });
+  const parsed = bodySchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    throw new TransformConfigError('invalid-body', `body${path.length > 0 ? ` ${path.join('.')}` : ''}: ${issue.message}`, { path });
   }
+  const kinds = (['json', 'template', 'raw'] as const).filter((k) => body[k] !== undefined);
   const kind = kinds[0]!;
   const contentType = body.contentType ?? DEFAULT_TYPES[kind];
   const charset = body.charset ?? 'utf-8';

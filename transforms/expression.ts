@@ -70,13 +70,28 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
       const input = options && 'focus' in options ? options.focus : stateView(state);
       let result: unknown;
       try {
-        result = await expr.evaluate(input, bindings);
+        result = await oneAtATime(() => expr.evaluate(input, bindings));
       } catch (err) {
         throw runtimeError(err, site, ctx.limits);
       }
       return toJsonValue(result, site, ctx.limits.maxResultNodes);
     },
   };
+}
+
+let queueTail: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs evaluations one after another, process-wide. JSONata yields at every step of an evaluation,
+ * so concurrent evaluations would interleave and each one's wall-clock timeout would count the time
+ * spent on the others: under load, every expression would time out. Serialising them costs no
+ * throughput (evaluation is CPU work on the one JavaScript thread) and makes the timeout measure the
+ * expression's own running time.
+ */
+function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
+  const result = queueTail.then(run);
+  queueTail = result.catch(() => undefined);
+  return result;
 }
 
 /** The input object expressions see: the state without the raw bytes. */

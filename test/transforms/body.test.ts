@@ -111,6 +111,16 @@ describe('transforms: route conditions and bodies', () => {
     expect(path.code).to.equal('invalid-path');
   });
 
+  it('refuses bodies and conditions that skipped schema validation', () => {
+    const two = thrown(() => compileBody({ json: 'a', template: 'b' }, deps));
+    expect(two.code).to.equal('invalid-body');
+    expect(two.message).to.include('exactly one of json, template or raw');
+    const extra = thrown(() => compileBody({ json: 'a', jsn: 'b' } as never, deps));
+    expect(extra.code).to.equal('invalid-body');
+    expect(thrown(() => compileCondition(42 as never, deps)).code).to.equal('invalid-expression');
+    expect(thrown(() => compileCondition('  ', deps)).code).to.equal('invalid-expression');
+  });
+
   it('names the header whose expression does not compile', () => {
     const err = thrown(() => compileBody({ template: 'x', headers: { 'X-Ok': '1', 'X-Bad': '1 +' } }, deps));
     expect(err.path).to.deep.equal(['headers', 'X-Bad']);

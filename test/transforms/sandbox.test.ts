@@ -92,6 +92,17 @@ describe('transforms: sandbox and guard rails', () => {
     expect(await compileCondition("meta.channel = 'or-usage'", deps)(dftState())).to.equal(true);
   });
 
+  it('does not count concurrent evaluations against each other\'s time limit', async () => {
+    // Alone, this takes a small fraction of the limit; a hundred run together take several times
+    // the limit in total. Evaluations interleaving would make them all time out.
+    const p = compilePipeline([{ map: { x: '$sum([1..5000].($ * 2))' } }], { tables: {}, limits: { timeoutMs: 1500 } });
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => p.run(dftState())));
+    const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason?.code);
+    expect(failed).to.deep.equal([]);
+    const first = results[0] as PromiseFulfilledResult<{ outcome: string; state?: { vars: Record<string, unknown> } }>;
+    expect(first.value.state?.vars.x).to.equal(25005000);
+  });
+
   it('survives hostile message trees: deep nesting, huge strings, odd keys', async () => {
     let deep: Record<string, unknown> = { leaf: 'x' };
     for (let i = 0; i < 5000; i++) deep = { n: deep };
