@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../../engine/store/index.js';
@@ -141,6 +141,8 @@ describe('SQLite message store', () => {
   });
 
   it('says where it could not open the store', () => {
-    expect(() => new SqliteStore({ path: '/proc/interlace/cannot/messages.db' })).to.throw(StoreError, /cannot open the message store at \/proc/);
+    writeFileSync(join(dir, 'a-file'), '');
+    const path = join(dir, 'a-file', 'messages.db');
+    expect(() => new SqliteStore({ path })).to.throw(StoreError, `cannot open the message store at ${path}`);
   });
 });
