@@ -86,24 +86,24 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
   const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
   if (custom) return [at(custom, issue.message)];
   if (last === 'port' && ['invalid_type', 'too_big', 'too_small', 'not_multiple_of'].includes(issue.code)) {
-    const shown = typeof c.value === 'string' && /^\s*-?\d+\s*$/.test(c.value) ? c.value.trim() : show(c.value, c.path);
-    return [at('invalid-port', `${shown} is not a port (0–65535)`)];
+    const value = typeof c.value === 'string' && /^\s*-?\d+\s*$/.test(c.value) ? c.value.trim() : shown(c);
+    return [at('invalid-port', `${value} is not a port (0–65535)`)];
   }
   if (issue.code === 'custom' && / is not a duration/.test(issue.message)) return [at('invalid-duration', issue.message)];
   if (issue.code === 'custom' && / is not a size/.test(issue.message)) return [at('invalid-size', issue.message)];
   const own = c.generic ? undefined : issue.message;
   switch (issue.code) {
     case 'invalid_type':
-      return [at('invalid-type', own ?? `${field}: expected ${expectedText(issue.expected)}, got ${show(c.value, c.path)}`)];
+      return [at('invalid-type', own ?? `${field}: expected ${expectedText(issue.expected)}, got ${shown(c)}`)];
     case 'invalid_value':
-      return [at('invalid-value', own ?? `${field}: expected ${issue.values?.length === 1 ? show(issue.values[0], []) : `one of ${list(issue.values)}`}; got ${show(c.value, c.path)}`)];
+      return [at('invalid-value', own ?? `${field}: expected ${issue.values?.length === 1 ? show(issue.values[0], []) : `one of ${list(issue.values)}`}; got ${shown(c)}`)];
     case 'invalid_format':
-      return [at('invalid-format', own ? `${own}; got ${show(c.value, c.path)}` : `${field}: ${show(c.value, c.path)} is not ${issue.format === 'regex' ? 'in the expected form' : `a valid ${issue.format}`}`)];
+      return [at('invalid-format', own ? `${own}; got ${shown(c)}` : `${field}: ${shown(c)} is not ${issue.format === 'regex' ? 'in the expected form' : `a valid ${issue.format}`}`)];
     case 'too_big':
     case 'too_small':
       return [at('out-of-range', own ?? rangeMessage(issue, field, c))];
     case 'invalid_union':
-      return [at('invalid-value', own ?? `${field}: ${show(c.value, c.path)} matches none of the allowed forms${firstBranchHint(issue)}`)];
+      return [at('invalid-value', own ?? `${field}: ${shown(c)} matches none of the allowed forms${firstBranchHint(issue)}`)];
     default:
       return [at('invalid-config', `${field}: ${issue.message}`)];
   }
@@ -126,10 +126,10 @@ function unknownType(
 }
 
 function unknownKeyMessage(key: string, label: string, known: string[]): string {
-  const shown = known.length > 14 ? `${known.slice(0, 14).join(', ')}, …` : known.join(', ');
+  const expected = known.length > 14 ? `${known.slice(0, 14).join(', ')}, …` : known.join(', ');
   const guess = closest(key, known);
   const hint = guess ? ` (did you mean "${guess}"?)` : '';
-  return `"${key}" is not a field of ${label}${known.length ? `; expected one of ${shown}` : ''}${hint}`;
+  return `"${key}" is not a field of ${label}${known.length ? `; expected one of ${expected}` : ''}${hint}`;
 }
 
 function rangeMessage(issue: Issue, field: string, c: IssueContext): string {
@@ -141,7 +141,7 @@ function rangeMessage(issue: Issue, field: string, c: IssueContext): string {
     case 'array':
       return `${field}: ${small ? `at least ${limit} entries expected` : `at most ${limit} entries allowed`}, got ${(c.value as unknown[])?.length ?? 0}`;
     default:
-      return `${field}: ${show(c.value, c.path)} is ${small ? 'below the minimum' : 'above the maximum'} ${limit}`;
+      return `${field}: ${shown(c)} is ${small ? 'below the minimum' : 'above the maximum'} ${limit}`;
   }
 }
 
@@ -183,6 +183,18 @@ function expectedText(expected: string | undefined): string {
 
 const SECRET = /token|password|secret|passphrase/i;
 
+/**
+ * The offending value of an issue for a message. A value that came from `${VAR}` is shown as
+ * written in the file, unless it is a plain number or true/false: the environment may hold secrets.
+ */
+function shown(c: IssueContext): string {
+  const template = c.yaml.template(c.path);
+  if (template !== undefined && !(typeof c.value === 'string' && /^(?:-?\d+(?:\.\d+)?|true|false)$/.test(c.value))) {
+    return `${JSON.stringify(template)} (after interpolation)`;
+  }
+  return show(c.value, c.path);
+}
+
 /** A value for a message: clipped, and never the value of a secret field. */
 function show(value: unknown, path: readonly PathSegment[]): string {
   if (path.some((p) => typeof p === 'string' && SECRET.test(p))) return '(a secret value)';
@@ -190,7 +202,10 @@ function show(value: unknown, path: readonly PathSegment[]): string {
   if (value === null) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'string') {
+    const masked = value.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+    return JSON.stringify(masked.length > 60 ? `${masked.slice(0, 60)}…` : masked);
+  }
   return String(value);
 }
 

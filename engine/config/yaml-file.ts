@@ -31,6 +31,11 @@ export type YamlFile = {
    * to the deepest part of the path that exists.
    */
   position(path: readonly PathSegment[], target?: { key?: string; container?: boolean }): Position;
+  /**
+   * For a value filled in by `${VAR}` interpolation, the text as written (`${ERP_URL}/usage`), so
+   * messages can show that instead of what the environment holds (which may be a secret).
+   */
+  template(path: readonly PathSegment[]): string | undefined;
 };
 
 const START: Position = { line: 1, column: 1 };
@@ -89,13 +94,18 @@ export function parseYamlSource(file: string, source: string, env: Env): YamlFil
   }
   const position = (path: readonly PathSegment[], target?: { key?: string; container?: boolean }) =>
     at(locate(doc, path, target));
-  const base = { file, diagnostics, position };
+  const templates = new WeakMap<object, string>();
+  const template = (path: readonly PathSegment[]) => {
+    const node = nodeAt(doc, path);
+    return node && typeof node === 'object' ? templates.get(node) : undefined;
+  };
+  const base = { file, diagnostics, position, template };
   if (syntaxError) return base;
   if (!isMap(doc.contents)) {
     diagnostics.push(configDiagnostic(file, START, 'not-a-mapping', 'the file is empty or not a mapping; expected `key: value` lines'));
     return base;
   }
-  interpolateDocument(doc, env, (offset, code, message) => diagnostics.push(configDiagnostic(file, at(offset), code, message)));
+  interpolateDocument(doc, env, templates, (offset, code, message) => diagnostics.push(configDiagnostic(file, at(offset), code, message)));
   try {
     return { ...base, data: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
@@ -107,6 +117,7 @@ export function parseYamlSource(file: string, source: string, env: Env): YamlFil
 function interpolateDocument(
   doc: Document,
   env: Env,
+  templates: WeakMap<object, string>,
   report: (offset: number | undefined, code: string, message: string) => void,
 ): void {
   visit(doc, {
@@ -119,6 +130,7 @@ function interpolateDocument(
       }
       const result = interpolate(text, env);
       for (const p of result.problems) report(node.range?.[0], p.code, p.message);
+      if (result.changed) templates.set(node, text);
       node.value = result.value;
     },
   });
@@ -141,6 +153,16 @@ function locate(doc: Document, path: readonly PathSegment[], target?: { key?: st
   }
   if (target?.container) return keyOffset ?? deepest;
   return deepest;
+}
+
+function nodeAt(doc: Document, path: readonly PathSegment[]): unknown {
+  let node: unknown = doc.contents;
+  for (const seg of path) {
+    const next = child(node, seg);
+    if (!next) return undefined;
+    node = next.value;
+  }
+  return node;
 }
 
 function child(node: unknown, seg: PathSegment): { value: unknown; keyOffset?: number } | undefined {
@@ -166,5 +188,5 @@ function firstLine(message: string): string {
 }
 
 function failed(file: string, code: string, message: string): YamlFile {
-  return { file, diagnostics: [configDiagnostic(file, START, code, message)], position: () => START };
+  return { file, diagnostics: [configDiagnostic(file, START, code, message)], position: () => START, template: () => undefined };
 }
