@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createServer } from 'node:http';
 import * as net from 'node:net';
+import { pino } from 'pino';
 import type { RetryConfig } from '../../lib/config-fragments.js';
 import { InterlaceError, PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
 import { silentLogger as silent } from '../../lib/log.js';
@@ -312,6 +313,76 @@ describe('routes/route-queue', function () {
     expect(last19.state).to.equal('dead');
     expect(last19.status).to.equal('AE');
     expect(last19.body!.length).to.equal(2048);
+  });
+
+  it('sends again, with the same key, when recording a delivered attempt fails', async () => {
+    const q = route();
+    const record = ledger.recordAttempt.bind(ledger);
+    let failures = 0;
+    ledger.recordAttempt = (id, o) => {
+      if (o.state === 'delivered' && failures === 0) {
+        failures += 1;
+        throw new Error('database is locked');
+      }
+      record(id, o);
+    };
+    await q.start();
+    await q.enqueue([deliveryFor('erp', 20)]);
+    await until('delivered', () => ledger.last('dl-erp-20')?.state === 'delivered');
+    expect(sink.requests.map((r) => r.headers['idempotency-key'])).to.deep.equal(['msg-20:erp', 'msg-20:erp']);
+    expect(ledger.last('dl-erp-20')!.attempt).to.equal(2);
+  });
+
+  it('runs up to `concurrency` sends at once', async () => {
+    const q = route({ concurrency: 3 });
+    sink.setDefault({ status: 200, delayMs: 300 });
+    await q.start();
+    await q.enqueue([21, 22, 23, 24, 25].map((n) => deliveryFor('erp', n)));
+    await until('three in flight', () => sink.inFlight() === 3);
+    expect((await q.counts()).active).to.equal(3);
+    await until('all delivered', () => [21, 22, 23, 24, 25].every((n) => ledger.last(`dl-erp-${n}`)?.state === 'delivered'));
+  });
+
+  it('logs ids, never payloads or answers', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const q = new RouteQueue({
+      connection: redis.url,
+      prefix: uniquePrefix(),
+      channel: 'or-usage',
+      route: 'erp',
+      destination: http.create(httpSchema.parse({ type: 'http', url: sink.url }), { channel: 'or-usage', route: 'erp', log: silent }),
+      retry: { ...fast, attempts: 2 },
+      ledger,
+      log,
+    });
+    open.push(q);
+    sink.respond({ status: 503, body: 'DOE^JANE busy' }, { status: 400, body: 'DOE^JANE rejected' });
+    await q.start();
+    await q.enqueue([{ ...deliveryFor('erp', 26), payload: { body: 'PID|||123||DOE^JANE', contentType: 'x-application/hl7-v2+er7' } }]);
+    await until('dead', () => ledger.last('dl-erp-26')?.state === 'dead');
+    const text = lines.join('');
+    expect(text).to.contain('dl-erp-26').and.contain('delivery dead-lettered');
+    expect(text).to.not.contain('DOE');
+  });
+
+  it('refuses garbage deliveries with a clear error', async () => {
+    const q = route();
+    const garbage = [
+      { ...deliveryFor('erp', 27), deliveryId: '' },
+      { ...deliveryFor('erp', 28), payload: undefined },
+      { ...deliveryFor('erp', 29), payload: { body: 42, contentType: 'text/plain' } },
+    ] as unknown as Array<Omit<Delivery, 'attempt'>>;
+    for (const g of garbage) {
+      let err: unknown;
+      try {
+        await q.enqueue([g]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InterlaceError).with.property('code', 'route-invalid-delivery');
+    }
+    expect((await q.counts()).waiting).to.equal(0);
   });
 
   it('refuses deliveries for another route and bad names', async () => {
