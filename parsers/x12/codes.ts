@@ -4,6 +4,8 @@
  * AK3 (IK3) / AK4 (IK4) code it becomes. `acks.ts` reads only this table; docs/x12.md reproduces it.
  */
 
+import { setFindings } from './sets/index.js';
+
 /** Where a finding sits in the envelope, which decides the acknowledgment segment that reports it. */
 export type FindingLevel = 'document' | 'interchange' | 'group' | 'set' | 'segment' | 'element';
 
@@ -81,9 +83,12 @@ export const X12_FINDINGS: Readonly<Record<string, FindingMapping>> = {
   'x12-empty-segment': { level: 'segment', meaning: 'two terminators in a row (ignored, a warning)' },
 };
 
-/** The mapping of a code; unknown codes (e.g. from a set mapper) count as segment errors. */
+/**
+ * The mapping of a code: the envelope table, then the set mappers' table (`setFindings` of
+ * `sets/index.ts`); any other code counts as a segment error (AK304 8).
+ */
 export function findingMapping(code: string): FindingMapping {
-  return X12_FINDINGS[code] ?? { level: 'segment', ak304: '8', meaning: 'unknown finding' };
+  return X12_FINDINGS[code] ?? setFindings[code] ?? { level: 'segment', ak304: '8', meaning: 'unknown finding' };
 }
 
 /** TA105 for a finding: ISA element findings look their code up by element number. */

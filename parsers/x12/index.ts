@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { CanonicalDocument } from '../../model/index.js';
 import type { MessageHeader, ParserDefinition } from '../types.js';
-import type { X12Document } from './document.js';
+import type { X12Document, X12ReadSet } from './document.js';
 import { parseX12 } from './reader.js';
 import { transactionSets } from './sets/index.js';
 
@@ -57,6 +57,37 @@ function toCanonical(doc: X12Document): { documents: CanonicalDocument[]; diagno
     }
   }
   return { documents, diagnostics };
+}
+
+/**
+ * A copy of `doc` whose sets also carry the findings of their registered mapper (`toCanonical`
+ * diagnostics), so `buildAck` reports mapping-level syntax problems (AK3/AK4: missing segment,
+ * invalid code…) as well. Application findings (totals) stay out of the acknowledgment. Runs each
+ * mapper once more; `findingsOf` can supply findings already computed instead.
+ */
+export function withSetFindings(doc: X12Document, findingsOf?: (set: X12ReadSet) => Diagnostic[]): X12Document {
+  const of = findingsOf ?? ((set: X12ReadSet) => {
+    const mapper = transactionSets.find((m) => m.id === set.id);
+    if (!mapper || set.segments.length === 0) return [];
+    try {
+      return mapper.toCanonical(set).diagnostics;
+    } catch {
+      return [];
+    }
+  });
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => ({
+      ...ic,
+      groups: ic.groups.map((g) => ({
+        ...g,
+        sets: g.sets.map((s) => {
+          const extra = of(s);
+          return extra.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...extra] };
+        }),
+      })),
+    })),
+  };
 }
 
 function toTree(doc: X12Document): unknown {

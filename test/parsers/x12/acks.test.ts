@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildAck, buildAcks, readAcks, type AckOptions, type FunctionalAck, type InterchangeAck } from '../../../parsers/x12/acks.js';
 import { parseX12 } from '../../../parsers/x12/reader.js';
+import { withSetFindings } from '../../../parsers/x12/index.js';
 import { withDuplicateCheck } from '../../../parsers/x12/validate.js';
 import type { X12Document } from '../../../parsers/x12/document.js';
 import { goldenPath, sample } from './helpers.js';
@@ -80,6 +81,18 @@ describe('x12 acknowledgments', () => {
     expect(buildAck(read('bad/wrong-se01.x12').interchanges[0]!, options)!.groups[0]!.status).to.equal('P');
     expect(buildAck(read('bad/wrong-ge01.x12').interchanges[0]!, options)!.groups[0]!.status).to.equal('R');
     expect(buildAck(read('bad/short-isa.x12').interchanges[0]!, options)!.groups[0]!.status).to.equal('A');
+  });
+
+  it('reports set-mapper syntax findings (a missing BEG) through withSetFindings', () => {
+    const raw = sample('envelope/multi-group.x12').toString('latin1').replace('BEG*00*SA*PO-2001**20240115~\n', '').replace('SE*7*0001', 'SE*6*0001');
+    const doc = parseX12(Buffer.from(raw, 'latin1')).message!;
+    const plain = buildAck(doc.interchanges[0]!, { kind: '999', next: counters(), date: WHEN })!;
+    expect(plain.groups.map((g) => g.status)).to.deep.equal(['A', 'A']);
+    const ack = buildAck(withSetFindings(doc).interchanges[0]!, { kind: '999', next: counters(), date: WHEN })!;
+    expect(ack.groups.map((g) => g.status)).to.deep.equal(['R', 'A']);
+    const back = readAcks(parseX12(Buffer.from(ack.text, 'latin1')).message!).acks.find((a) => a.kind === '999') as FunctionalAck;
+    expect(back.sets[0]!.errors.map((e) => e.code)).to.deep.equal(['3']);
+    expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics, 'the parsed document is not changed').to.deep.equal([]);
   });
 
   it('reads received 997, 999 and TA1 into structured answers', () => {
