@@ -45,8 +45,8 @@ function mapByType(message: Hl7Message, sink: DiagnosticSink): CanonicalDocument
     sink.error('unsupported-event', `MSH-9.2 '${event.slice(0, 10)}' is not mapped for ${type}; expected ${events.join(', ')}`, at(2));
     return [];
   }
-  // Header problems (missing control id…) make documents unusable; parse reported them already,
-  // report them again here only when they would go unnoticed (a message built by hand).
+  // Missing header fields (control id…) make documents unusable. Parse reported them already, but
+  // the message may have been built or changed by code since: they are reported again here.
   const headerSink = new DiagnosticSink(message.options.strict);
   checkHeader(message, headerSink);
   sink.addAll(headerSink.done().filter((d) => d.severity === 'error' && d.code === 'required-field-missing'));

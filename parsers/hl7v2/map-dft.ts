@@ -1,4 +1,4 @@
-import type { CanonicalDocument, Charge, Encounter, Money, SupplyUsage, UsageLine } from '../../model/index.js';
+import type { CanonicalDocument, Charge, Encounter, Money, Source, SupplyUsage, UsageLine } from '../../model/index.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { SegmentReader, compact, encounterOf, readerFor, sourceOf } from './map-reader.js';
 import type { Hl7Message } from './types.js';
@@ -14,7 +14,8 @@ type Line = { ft1: SegmentReader; zim?: SegmentReader };
  * table in docs/hl7v2.md). Lines whose required content is missing are left out and reported.
  */
 export function mapDft(message: Hl7Message, event: string, sink: DiagnosticSink): CanonicalDocument[] {
-  const encounter = encounterOf(message, event, sink);
+  const source = sourceOf(message);
+  const encounter = encounterOf(message, event, sink, source);
   if (!readerFor(message, 'PID', sink)) {
     sink.error('missing-segment', 'the DFT has no PID segment; expected PID after EVN', { segment: 'PID' });
   }
@@ -32,13 +33,13 @@ export function mapDft(message: Hl7Message, event: string, sink: DiagnosticSink)
   const usageLines: UsageLine[] = [];
   const charges: Charge[] = [];
   lines.forEach((line, i) => {
-    const mapped = mapLine(line, i + 1, encounter, message);
+    const mapped = mapLine(line, i + 1, encounter, source);
     if (!mapped) return;
     usageLines.push(mapped.usage);
     charges.push(mapped.charge);
   });
   const docs: CanonicalDocument[] = [encounter];
-  const usage = usageOf(message, encounter, lines, usageLines, sink);
+  const usage = usageOf(message, encounter, lines, usageLines, sink, source);
   if (usage) docs.push(usage);
   docs.push(...charges);
   return docs;
@@ -65,7 +66,14 @@ function linesOf(message: Hl7Message, sink: DiagnosticSink): Line[] {
   return lines;
 }
 
-function usageOf(message: Hl7Message, encounter: Encounter, lines: Line[], usageLines: UsageLine[], sink: DiagnosticSink): SupplyUsage | undefined {
+function usageOf(
+  message: Hl7Message,
+  encounter: Encounter,
+  lines: Line[],
+  usageLines: UsageLine[],
+  sink: DiagnosticSink,
+  source: Source,
+): SupplyUsage | undefined {
   const eventId = readerFor(message, 'MSH', sink)?.text(10);
   if (usageLines.length === 0 || eventId === undefined) return undefined;
   const evn = readerFor(message, 'EVN', sink);
@@ -80,11 +88,11 @@ function usageOf(message: Hl7Message, encounter: Encounter, lines: Line[], usage
     location: first.location(16) ?? encounter.location,
     department: first.text(13, 1),
     lines: usageLines,
-    source: sourceOf(message),
+    source,
   } satisfies SupplyUsage);
 }
 
-function mapLine(line: Line, n: number, encounter: Encounter, message: Hl7Message): { usage: UsageLine; charge: Charge } | undefined {
+function mapLine(line: Line, n: number, encounter: Encounter, source: Source): { usage: UsageLine; charge: Charge } | undefined {
   const { ft1, zim } = line;
   const itemNumber = ft1.required(7, 1, 'an item number');
   const quantity = { value: quantityOf(ft1), unit: zim?.text(6) ?? ft1.text(43, 2) ?? DEFAULT_UNIT };
@@ -124,7 +132,7 @@ function mapLine(line: Line, n: number, encounter: Encounter, message: Hl7Messag
     performedBy: ft1.text(20, 1),
     orderedBy: ft1.text(21, 1),
     diagnosisCodes: nonEmpty(ft1.repetitions(19)),
-    source: sourceOf(message),
+    source,
   } satisfies Charge);
   return { usage, charge };
 }

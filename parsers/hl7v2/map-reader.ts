@@ -132,7 +132,7 @@ export function patientIdOf(pid: SegmentReader | undefined): Identifier | undefi
  * (first repetition), class PV1-2.1, location PV1-3 (`pointOfCare^room^bed`), facility PV1-3.4,
  * admit PV1-44, discharge PV1-45, attending provider PV1-7.1 (id only). No names.
  */
-export function encounterOf(message: Hl7Message, event: string, sink: DiagnosticSink): Encounter {
+export function encounterOf(message: Hl7Message, event: string, sink: DiagnosticSink, source = sourceOf(message)): Encounter {
   const pid = readerFor(message, 'PID', sink);
   const pv1 = readerFor(message, 'PV1', sink);
   const fields: Partial<Encounter> = {
@@ -147,11 +147,12 @@ export function encounterOf(message: Hl7Message, event: string, sink: Diagnostic
     dischargeAt: pv1?.date(45),
     attendingProvider: pv1?.text(7, 1),
   };
-  return { kind: 'encounter', ...compact(fields), source: sourceOf(message) };
+  return { kind: 'encounter', ...compact(fields), source };
 }
 
 /** Drops undefined properties (zod's optional fields accept absence, and output stays tidy). */
 export function compact<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v;
+  return out as T;
 }

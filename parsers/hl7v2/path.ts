@@ -9,8 +9,21 @@ import type { Hl7Delimiters, Hl7Message, Hl7Path, Hl7Segment } from './types.js'
  */
 const PATH = /^([A-Z][A-Z0-9]{2})(?:\[(\d+)\])?-(\d+)(?:\[(\d+)\])?(?:\.(\d+))?(?:\.(\d+))?$/;
 
-/** Parses a path; throws MappingError `invalid-path` when it is not one. */
+const cache = new Map<string, Hl7Path>();
+const CACHE_LIMIT = 2048;
+
+/** Parses a path; throws MappingError `invalid-path` when it is not one. Results are cached (read-only). */
 export function parsePath(path: string): Hl7Path {
+  let parsed = cache.get(path);
+  if (parsed === undefined) {
+    parsed = parseUncached(path);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(path, Object.freeze(parsed));
+  }
+  return parsed;
+}
+
+function parseUncached(path: string): Hl7Path {
   const m = PATH.exec(path.trim());
   const numbers = m ? [m[2], m[3], m[4], m[5], m[6]].map((n) => (n === undefined ? 1 : Number(n))) : [];
   if (!m || numbers.some((n) => n < 1)) {
@@ -27,7 +40,7 @@ export function parsePath(path: string): Hl7Path {
     repetition,
     component,
     subcomponent,
-    given: { repetition: m[4] !== undefined, component: m[5] !== undefined, subcomponent: m[6] !== undefined },
+    given: Object.freeze({ repetition: m[4] !== undefined, component: m[5] !== undefined, subcomponent: m[6] !== undefined }),
   };
 }
 
@@ -94,9 +107,20 @@ export function getRaw(message: Hl7Message, path: string): string {
 
 /** The leaf text at (repetition, component, subcomponent) of an encoded field. */
 export function leafOf(field: string, d: Hl7Delimiters, rep: number, comp: number, sub: number): string {
-  const r = splitOn(field, d.repetition)[rep - 1] ?? '';
-  const c = splitOn(r, d.component)[comp - 1] ?? '';
-  return splitOn(c, d.subcomponent)[sub - 1] ?? '';
+  return nth(nth(nth(field, d.repetition, rep), d.component, comp), d.subcomponent, sub);
+}
+
+/** The n-th (1-based) piece of `text` split on `delimiter`, without splitting the whole text. */
+export function nth(text: string, delimiter: string, n: number): string {
+  if (delimiter === '') return n === 1 ? text : '';
+  let start = 0;
+  for (let i = 1; i < n; i++) {
+    const at = text.indexOf(delimiter, start);
+    if (at === -1) return '';
+    start = at + delimiter.length;
+  }
+  const end = text.indexOf(delimiter, start);
+  return end === -1 ? (start === 0 ? text : text.slice(start)) : text.slice(start, end);
 }
 
 /** Every repetition of a field, each as its logical first component (`PID-3` → the ids). */
