@@ -45,6 +45,7 @@ export class MllpSource implements Source {
   private server: net.Server | undefined;
   private readonly connections = new Set<MllpConnection>();
   private connectionCounter = 0;
+  private openSockets = 0;
 
   constructor(
     private readonly config: MllpSourceConfig,
@@ -101,12 +102,13 @@ export class MllpSource implements Source {
   private accept(socket: net.Socket): void {
     this.connectionCounter += 1;
     const id = `c${this.connectionCounter}`;
-    if (!this.server || this.connections.size >= this.config.maxConnections) {
-      this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
+    if (!this.server || this.openSockets >= this.config.maxConnections) {
+      if (this.server) this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
       socket.on('error', () => undefined);
       socket.destroy();
       return;
     }
+    this.openSockets += 1;
     const connection = new MllpConnection(socket, {
       id,
       log: this.ctx.log,
@@ -121,6 +123,9 @@ export class MllpSource implements Source {
     });
     this.connections.add(connection);
     // Kept until its last frame is answered, so that stop() also waits for frames of closed peers.
-    socket.once('close', () => void connection.drain().then(() => this.connections.delete(connection)));
+    socket.once('close', () => {
+      this.openSockets -= 1;
+      void connection.drain().then(() => this.connections.delete(connection));
+    });
   }
 }

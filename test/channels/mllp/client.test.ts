@@ -129,6 +129,21 @@ describe('mllp over TLS', function () {
     await source.stop();
   });
 
+  it('mutual TLS: answers a client presenting a trusted certificate, refuses one presenting none', async () => {
+    const ctx = new RecordingContext();
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const { source, port } = await startSource(ctx, { tls: { enabled: true, cert, key, ca: cert, requestCert: true } });
+    const known = new MllpClient({ host: '127.0.0.1', port, timeout: 5000, tls: { enabled: true, ca: cert, cert, key } });
+    expect(msa(await known.send(Buffer.from(hl7('MTLS-1'))))).to.deep.equal({ code: 'AA', controlId: 'MTLS-1' });
+    await known.close();
+    const anonymous = new MllpClient({ host: '127.0.0.1', port, timeout: 5000, tls: { enabled: true, ca: cert } });
+    const f = await failure(anonymous.send(Buffer.from(hl7('MTLS-2'))));
+    expect(['mllp-connect-failed', 'mllp-connection-closed']).to.include(f.code);
+    expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['MTLS-1']);
+    await source.stop();
+  });
+
   it('refuses to start when a certificate file cannot be read', async () => {
     const ctx = new RecordingContext();
     const err = await failure(startSource(ctx, { tls: { enabled: true, cert: join(dir, 'missing.pem'), key: join(dir, 'key.pem') } }));
