@@ -26,6 +26,12 @@ export type RouteQueueOptions = {
   keepCompleted?: number;
   /** Random source of the jitter; tests pass a seeded one. */
   random?: Random;
+  /**
+   * How long a worker's hold on a job lasts without renewal, and how often held jobs are checked:
+   * a job whose process died is taken up again after about this long. Default 30 s each.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 };
 
 /** A delivery as it waits in Redis. `attemptBase` counts attempts made before an operator's retry. */
@@ -124,6 +130,8 @@ export class RouteQueue {
       autorun: false,
       // A job whose worker died is picked up again; only after many such deaths is it failed.
       maxStalledCount: 10,
+      lockDuration: this.opts.lockDurationMs ?? 30_000,
+      stalledInterval: this.opts.stalledIntervalMs ?? 30_000,
       settings: {
         backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
           err instanceof ScheduledRetry ? err.delayMs : nextDelay(this.opts.retry, attemptsMade, undefined, this.opts.random),

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { RetryConfig } from '../../lib/config-fragments.js';
 import { InterlaceError, PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
@@ -11,6 +13,8 @@ import { seededRandom } from '../../routes/retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, DeliveryResult, Destination } from '../../routes/types.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../support/redis.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 
 /** An in-memory ledger: the engine's real one lives in the message store. */
 class MemoryLedger implements DeliveryLedger {
@@ -383,6 +387,41 @@ describe('routes/route-queue', function () {
       expect(err).to.be.instanceOf(InterlaceError).with.property('code', 'route-invalid-delivery');
     }
     expect((await q.counts()).waiting).to.equal(0);
+  });
+
+  it('takes up again, with the same key, a delivery whose process was killed mid-send', async () => {
+    const prefix = uniquePrefix();
+    sink.respond({ hang: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, redis.url, prefix, sink.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (b: Buffer) => b.toString().includes('started') && resolve());
+        child.once('exit', (code) => reject(new Error(`crash worker exited with ${code}`)));
+      });
+      const q = route({ prefix });
+      await q.enqueue([deliveryFor('erp', 30)]);
+      await until('the child sending', () => sink.inFlight() === 1);
+      child.kill('SIGKILL');
+      await exited;
+      const survivor = new RouteQueue({
+        connection: redis.url,
+        prefix,
+        channel: 'or-usage',
+        route: 'erp',
+        destination: http.create(httpSchema.parse({ type: 'http', url: sink.url }), { channel: 'or-usage', route: 'erp', log: silent }),
+        retry: fast,
+        ledger,
+        lockDurationMs: 1000,
+        stalledIntervalMs: 300,
+      });
+      open.push(survivor);
+      await survivor.start();
+      await until('delivered by the survivor', () => ledger.last('dl-erp-30')?.state === 'delivered', 15_000);
+      expect(sink.requests.map((r) => r.headers['idempotency-key'])).to.deep.equal(['msg-30:erp', 'msg-30:erp']);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('refuses deliveries for another route and bad names', async () => {
