@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { IngestInput, IngestResult } from '../../channels/types.js';
-import type { RoutePayload } from '../../routes/types.js';
+import type { AttemptOutcome, DeliveryLedger, RoutePayload } from '../../routes/types.js';
 
 /**
  * Life of a message. `received` is the only state a source writes; the processor moves it on.
@@ -75,14 +75,7 @@ export type StoredAck = {
 
 export type NewDelivery = { route: string; payload: RoutePayload };
 
-export type AttemptRecord = {
-  attempt: number;
-  state: 'delivered' | 'retrying' | 'dead';
-  status?: string;
-  body?: string;
-  error?: { code: string; message: string };
-  nextAttemptAt?: Date;
-};
+export type AttemptRecord = AttemptOutcome;
 
 export type MessageQuery = { channel?: string; status?: MessageStatus; controlId?: string; limit?: number; before?: string };
 
@@ -92,7 +85,7 @@ export type ChannelCounts = Record<MessageStatus, number> & { queued: number };
  * The message store and acknowledgment ledger: the one place that writes messages, deliveries and
  * acknowledgments. Every method that changes state commits before it resolves.
  */
-export interface MessageStore {
+export interface MessageStore extends DeliveryLedger {
   /**
    * Stores received units durably. Calls made in the same tick are committed together (group commit);
    * each promise resolves once its unit is on disk, or rejects with a StoreError.
@@ -123,6 +116,8 @@ export interface MessageStore {
   /** Delivery ledger (implements routes' DeliveryLedger). */
   beginAttempt(deliveryId: string, attempt: number): Promise<boolean>;
   recordAttempt(deliveryId: string, outcome: AttemptRecord): Promise<void>;
+  /** An operator retries a dead delivery: it is `retrying` again, and its message `routed`. */
+  reopen(deliveryId: string): Promise<void>;
   getDelivery(id: string): Promise<StoredDelivery | undefined>;
 
   /** Recovery after a crash or a Redis loss: what is not final yet, oldest first. */

@@ -220,7 +220,7 @@ export class SqliteStore implements MessageStore {
     });
   }
 
-  async beginAttempt(deliveryId: string): Promise<boolean> {
+  async beginAttempt(deliveryId: string, _attempt?: number): Promise<boolean> {
     const row = this.db.prepare('SELECT state FROM deliveries WHERE id = ?').get(deliveryId) as { state: string } | undefined;
     return row !== undefined && row.state !== 'delivered' && row.state !== 'dead';
   }
@@ -231,7 +231,7 @@ export class SqliteStore implements MessageStore {
       if (!d) return;
       const now = Date.now();
       const error = o.error ? `${o.error.code}: ${o.error.message}` : null;
-      this.st.updateDelivery!.run({ id: deliveryId, state: o.state, attempt: o.attempt, status: o.status ?? null, error, next: o.nextAttemptAt?.getTime() ?? null, now });
+      this.st.updateDelivery!.run({ id: deliveryId, state: o.state, attempt: o.attempt, status: o.status ?? null, error, next: o.nextAttemptAt ?? null, now });
       this.st.insertAck!.run({
         messageId: d.message_id,
         deliveryId,
@@ -243,6 +243,20 @@ export class SqliteStore implements MessageStore {
         at: now,
       });
       if (o.state === 'delivered' || o.state === 'dead') this.settleMessage(d.message_id, now);
+    });
+  }
+
+  reopen(deliveryId: string): Promise<void> {
+    return this.writes.run(() => {
+      const d = this.st.getDelivery!.get(deliveryId) as DeliveryRow | undefined;
+      if (!d || d.state !== 'dead') return;
+      const now = Date.now();
+      this.db.prepare(`UPDATE deliveries SET state = 'retrying', updated_at = ? WHERE id = ?`).run(now, deliveryId);
+      const m = this.st.status!.get(d.message_id) as { status: MessageStatus };
+      if (m.status === 'failed') {
+        this.st.setStatus!.run('routed', null, now, d.message_id);
+        this.st.insertEvent!.run(d.message_id, now, 'routed', `delivery ${d.route} retried by an operator`);
+      }
     });
   }
 

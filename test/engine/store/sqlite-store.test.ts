@@ -88,10 +88,10 @@ describe('SQLite message store', () => {
       { route: 'billing', payload },
     ]);
     expect(ds && ds.map((d) => d.idempotencyKey)).to.deep.equal([`${r.messageId}:erp`, `${r.messageId}:billing`]);
-    await store.recordAttempt(`${r.messageId}:erp`, { attempt: 1, state: 'retrying', status: '503', body: 'busy' });
-    await store.recordAttempt(`${r.messageId}:erp`, { attempt: 2, state: 'delivered', status: '201', body: 'ok' });
+    await store.recordAttempt(`${r.messageId}:erp`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'retrying', status: '503', body: 'busy' });
+    await store.recordAttempt(`${r.messageId}:erp`, { startedAt: 0, finishedAt: 1, attempt: 2, state: 'delivered', status: '201', body: 'ok' });
     expect((await store.getMessage(r.messageId))?.status).to.equal('routed');
-    await store.recordAttempt(`${r.messageId}:billing`, { attempt: 1, state: 'delivered', status: '200' });
+    await store.recordAttempt(`${r.messageId}:billing`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' });
     const m = await store.getMessage(r.messageId);
     expect(m?.status).to.equal('delivered');
     expect(m?.canonical).to.deep.equal([{ kind: 'charge' }]);
@@ -102,8 +102,8 @@ describe('SQLite message store', () => {
   it('marks a message failed when a delivery is dead-lettered, and a reprocess keeps delivered deliveries as they were', async () => {
     const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
     await store.markRouted(r.messageId, [], [{ route: 'a', payload }, { route: 'b', payload }]);
-    await store.recordAttempt(`${r.messageId}:a`, { attempt: 1, state: 'delivered', status: '200' });
-    await store.recordAttempt(`${r.messageId}:b`, { attempt: 1, state: 'dead', status: '400', error: { code: 'http-rejected', message: '400' } });
+    await store.recordAttempt(`${r.messageId}:a`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' });
+    await store.recordAttempt(`${r.messageId}:b`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'dead', status: '400', error: { code: 'http-rejected', message: '400' } });
     expect((await store.getMessage(r.messageId))?.status).to.equal('failed');
     expect(await store.resetForReprocess(r.messageId)).to.equal(true);
     const again = await store.markRouted(r.messageId, [], [
