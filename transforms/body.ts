@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import type { RoutePayload } from '../routes/types.js';
-import { TransformConfigError, TransformMappingError, type EvalSite } from './errors.js';
+import { TransformConfigError, TransformMappingError, withPlace, type EvalSite } from './errors.js';
 import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
 import { isTruthy } from './json-value.js';
 import { bodySchema, type BodyConfig } from './schema.js';
@@ -16,7 +16,7 @@ export function compileCondition(expr: string, deps: TransformDeps): (state: Pip
   if (typeof expr !== 'string' || expr.trim() === '') {
     throw new TransformConfigError('invalid-expression', 'a condition must be a non-empty expression (text)', { path: [] });
   }
-  const compiled = compileExpression(expr, [], compileContext(deps));
+  const compiled = withPlace(() => 'condition', () => compileExpression(expr, [], compileContext(deps)));
   const site: EvalSite = { kind: 'condition', field: 'when' };
   return async (state) => isTruthy(await compiled.evaluate(state, site));
 }
@@ -29,12 +29,16 @@ const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: '
  * errors while building are TransformMappingErrors naming the body field that failed.
  */
 export function compileBody(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
+  return withPlace((err) => `body ${err.path.join('.')}`.trimEnd(), () => compileBodyParts(body, deps));
+}
+
+function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
   const ctx = compileContext(deps);
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    throw new TransformConfigError('invalid-body', `body${path.length > 0 ? ` ${path.join('.')}` : ''}: ${issue.message}`, { path });
+    throw new TransformConfigError('invalid-body', issue.message, { path });
   }
   const kinds = (['json', 'template', 'raw'] as const).filter((k) => body[k] !== undefined);
   const kind = kinds[0]!;

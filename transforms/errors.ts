@@ -1,5 +1,18 @@
 import { ConfigError, MappingError } from '../lib/errors.js';
 
+/**
+ * Runs a compile function, prefixing the message of any TransformConfigError it throws with where it
+ * happened (`step 1 (map) total`), so the error reads on its own even outside the config loader.
+ */
+export function withPlace<T>(place: (err: TransformConfigError) => string, compile: () => T): T {
+  try {
+    return compile();
+  } catch (err) {
+    if (!(err instanceof TransformConfigError)) throw err;
+    throw new TransformConfigError(err.code, `${place(err)}: ${err.message}`, { path: err.path, position: err.position, cause: err });
+  }
+}
+
 /** A path into the config, relative to what was compiled: `[2, 'map', 'total']` for steps[2].map.total. */
 export type ConfigPath = (string | number)[];
 

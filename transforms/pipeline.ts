@@ -1,4 +1,4 @@
-import { TransformConfigError } from './errors.js';
+import { formatPath, TransformConfigError, withPlace } from './errors.js';
 import { compileContext } from './expression.js';
 import { STEP_KINDS, stepSchema, type StepConfig } from './schema.js';
 import { compileFilter, compileLookup, compileMap, compileValidate, type CompiledStep } from './steps.js';
@@ -14,10 +14,13 @@ export function compilePipeline(steps: StepConfig[], deps: TransformDeps): Pipel
   const ctx = compileContext(deps);
   const compiled = steps.map((step, index): CompiledStep => {
     checkShape(step, index);
-    if (step.filter) return compileFilter(index, step.filter, ctx);
-    if (step.map) return compileMap(index, step.map, ctx);
-    if (step.lookup) return compileLookup(index, step.lookup, ctx);
-    return compileValidate(index, step.validate!, ctx);
+    const place = (err: TransformConfigError) => `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
+    return withPlace(place, () => {
+      if (step.filter) return compileFilter(index, step.filter, ctx);
+      if (step.map) return compileMap(index, step.map, ctx);
+      if (step.lookup) return compileLookup(index, step.lookup, ctx);
+      return compileValidate(index, step.validate!, ctx);
+    });
   });
 
   return {

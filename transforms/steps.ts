@@ -74,7 +74,8 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
 
 const MAX_KEY_IN_ERROR = 64;
 
-export function compileLookup(index: number, step: LookupStepConfig, ctx: CompileContext): CompiledStep {
+/** Refuses a lookup step whose table, key column or column does not exist. */
+function checkTable(index: number, step: LookupStepConfig, ctx: CompileContext): void {
   const columns = ctx.tables.columns(step.table);
   if (!columns) {
     throw new TransformConfigError(
@@ -93,6 +94,10 @@ export function compileLookup(index: number, step: LookupStepConfig, ctx: Compil
       );
     }
   }
+}
+
+export function compileLookup(index: number, step: LookupStepConfig, ctx: CompileContext): CompiledStep {
+  checkTable(index, step, ctx);
   const key = compileExpression(step.key, [index, 'lookup', 'key'], ctx);
   const forEach = step.forEach === undefined ? undefined : compileExpression(step.forEach, [index, 'lookup', 'forEach'], ctx);
   const keySite: EvalSite = { step: index, kind: 'lookup', field: 'key' };

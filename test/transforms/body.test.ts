@@ -124,5 +124,6 @@ describe('transforms: route conditions and bodies', () => {
   it('names the header whose expression does not compile', () => {
     const err = thrown(() => compileBody({ template: 'x', headers: { 'X-Ok': '1', 'X-Bad': '1 +' } }, deps));
     expect(err.path).to.deep.equal(['headers', 'X-Bad']);
+    expect(err.message).to.match(/^body headers\.X-Bad: invalid expression at position 3: /);
   });
 });

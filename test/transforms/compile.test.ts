@@ -13,7 +13,7 @@ describe('transforms: compiling', () => {
     expect(err.code).to.equal('invalid-expression');
     expect(err.path).to.deep.equal([1, 'map', 'total']);
     expect(err.position).to.equal(24);
-    expect(err.message).to.equal('invalid expression at position 24: Expected ")" before end of expression (S0203)');
+    expect(err.message).to.equal('step 1 (map) total: invalid expression at position 24: Expected ")" before end of expression (S0203)');
   });
 
   it('gives the path of the failing field for every step kind', () => {
@@ -23,13 +23,14 @@ describe('transforms: compiling', () => {
     const v = compile([{ validate: [{ require: 'true', message: 'm' }, { require: '"open', message: 'm' }] }]);
     expect(v.path).to.deep.equal([0, 'validate', 1, 'require']);
     expect(v.code).to.equal('invalid-expression');
+    expect(v.message).to.match(/^step 0 \(validate\) \[1\]\.require: invalid expression at position \d+: /);
   });
 
   it('refuses a lookup step on a table that is not loaded, listing the known ones', () => {
     const err = compile([{ lookup: { table: 'item', key: 'k', into: 'x', onMissing: 'error' } }]);
     expect(err.code).to.equal('unknown-table');
     expect(err.path).to.deep.equal([0, 'lookup', 'table']);
-    expect(err.message).to.equal('lookup table "item" is not loaded; known tables: items, uom, locations');
+    expect(err.message).to.equal('step 0 (lookup) table: lookup table "item" is not loaded; known tables: items, uom, locations');
   });
 
   it('refuses unknown columns and key columns', () => {
