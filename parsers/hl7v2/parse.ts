@@ -125,12 +125,13 @@ export function readDelimiters(line: string, sink: DiagnosticSink, segmentIndex 
   };
   if (chars.length === 5) d.truncation = chars[4];
   const all = [field, ...chars];
-  const bad = chars.length < 4 || chars.length > 5 || /[A-Za-z0-9\s]/.test(chars) || new Set(all).size !== all.length;
-  if (bad) {
-    const detail = chars.length < 4 || chars.length > 5 ? `${chars.length} characters` : 'letters, digits, spaces or repeated characters';
-    const severity = chars.length >= 1 && chars.length < 4 && new Set(all).size === all.length && !/[A-Za-z0-9\s]/.test(chars);
+  const clean = !/[A-Za-z0-9\s]/.test(chars) && new Set(all).size === all.length;
+  const goodLength = chars.length === 4 || chars.length === 5;
+  if (!clean || !goodLength) {
+    const detail = goodLength ? 'letters, digits, spaces or repeated characters' : `${chars.length} characters`;
     const message = `${id}-2 must be 4 distinct encoding characters (5 with the v2.7 truncation character), got ${detail}`;
-    if (severity) sink.warn('bad-delimiters', message, { ...at, field: 2 });
+    // Fewer but clean characters (`^~\`) still parse unambiguously: a warning. Anything else: an error.
+    if (clean && chars.length >= 1 && chars.length < 4) sink.warn('bad-delimiters', message, { ...at, field: 2 });
     else sink.error('bad-delimiters', message, { ...at, field: 2 });
   }
   return d;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { get, getRaw, parseHl7, serialize, set, toTree } from '../../../parsers/hl7v2/index.js';
-import { parseSample, parseText } from './helpers.js';
+import { parseSample } from './helpers.js';
 
 describe('hl7v2 delimiters, truncation character and nulls', () => {
   it('reads custom delimiters from MSH-1 / MSH-2 (MSH#$*@!)', () => {
@@ -67,8 +67,11 @@ describe('hl7v2 delimiters, truncation character and nulls', () => {
   });
 
   it('accepts a message with only three encoding characters, warning about it', () => {
-    const m = parseText('MSH|^~\\|A|B|C|D|20261121||ADT^A08|X|P|2.3\rPID|1||a&b\r');
-    expect(m.delimiters.subcomponent).to.equal('');
-    expect(get(m, 'PID-3')).to.equal('a&b');
+    const raw = Buffer.from('MSH|^~\\|A|B|C|D|20261121||ADT^A08|X|P|2.3\rPID|1||a&b\r');
+    const { message: m, diagnostics } = parseHl7(raw);
+    expect(diagnostics.map((d) => [d.code, d.severity])).to.deep.equal([['bad-delimiters', 'warning']]);
+    expect(m!.delimiters.subcomponent).to.equal('');
+    expect(serialize(m!).equals(raw)).to.equal(true);
+    expect(get(m!, 'PID-3')).to.equal('a&b');
   });
 });
