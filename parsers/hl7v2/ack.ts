@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../lib/errors.js';
-import { encodeText, encodingForCharset } from './charset.js';
+import { decodeBytes, encodeText, encodingForCharset } from './charset.js';
 import { TABLE_0357, hl7ErrorCode } from './diagnostics.js';
 import { escape } from './escape.js';
 import { leafOf } from './path.js';
@@ -150,9 +150,11 @@ function sourceOf(options: BuildAckOptions): Source {
   if (!sane) return { d: { ...DEFAULT_DELIMITERS }, fields: [], encoding: 'latin1' };
   const d: Hl7Delimiters = { field: all[0]!, component: chars[0]!, repetition: chars[1]!, escape: chars[2]!, subcomponent: chars[3]! };
   if (chars.length === 5) d.truncation = chars[4];
-  const charset = encodingForCharset(rawCharset(header));
-  const fields = header.fields.map((v) => (/[\u0000-\u001f\u007f]/.test(v) ? '' : v));
-  return { d, fields, encoding: charset.ok && rawCharset(header) !== '' ? charset.encoding : 'latin1' };
+  const charset = rawCharset(header) === '' ? undefined : encodingForCharset(rawCharset(header));
+  const encoding = charset?.ok ? charset.encoding : 'latin1';
+  // The raw header was read as latin1 to find the delimiters; read it again in its own charset.
+  const fields = header.fields.map((v) => (/[\u0000-\u001f\u007f]/.test(v) ? '' : decodeBytes(Buffer.from(v, 'latin1'), encoding).text));
+  return { d, fields, encoding };
 }
 
 /** Compares a version id (`2.3.1`) with a minimum; unreadable versions count as recent. */

@@ -123,3 +123,11 @@ describe('hl7v2 ACK builder', () => {
     expect(segments(buildAck({ original, code: 'AE', controlId: 'X', errors: many, now: NOW }))).to.have.length(22);
   });
 });
+
+describe('hl7v2 ACK builder, raw header in UTF-8', () => {
+  it('copies non-ASCII header fields read from raw bytes without double encoding', () => {
+    const raw = Buffer.from('MSH|^~\\&|APP|Hôpital|IL|H1|2026||ADT^A01|C1|P|2.5|||||FRA|UNICODE UTF-8\r\u0000', 'utf8');
+    const ack = buildAck({ raw, code: 'AR', controlId: 'X', now: new Date(0) });
+    expect(ack.toString('utf8').split('|').slice(2, 6)).to.deep.equal(['IL', 'H1', 'APP', 'Hôpital']);
+  });
+});
