@@ -12,7 +12,7 @@ import { RouteQueue } from '../../routes/route-queue.js';
 import { seededRandom } from '../../routes/retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, DeliveryResult, Destination } from '../../routes/types.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
-import { getRedis, uniquePrefix, type TestRedis } from '../support/redis.js';
+import { getRedis, startRedisServer, uniquePrefix, type TestRedis } from '../support/redis.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 
@@ -421,6 +421,36 @@ describe('routes/route-queue', function () {
       expect(sink.requests.map((r) => r.headers['idempotency-key'])).to.deep.equal(['msg-30:erp', 'msg-30:erp']);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('loses nothing when Redis is killed and restarted', async () => {
+    const own = await startRedisServer();
+    try {
+      const q = new RouteQueue({
+        connection: own.url,
+        prefix: uniquePrefix(),
+        channel: 'or-usage',
+        route: 'erp',
+        destination: http.create(httpSchema.parse({ type: 'http', url: sink.url }), { channel: 'or-usage', route: 'erp', log: silent }),
+        retry: { ...fast, delay: 300, maxDelay: 300 },
+        ledger,
+      });
+      open.push(q);
+      sink.respond({ status: 503 });
+      await q.start();
+      await q.enqueue([deliveryFor('erp', 40), deliveryFor('erp', 41)]);
+      await until('one retrying', () => ledger.last('dl-erp-40')?.state === 'retrying');
+      let late: Promise<void> | undefined;
+      await own.restart(async () => {
+        late = q.enqueue([deliveryFor('erp', 42)]);
+        await new Promise((r) => setTimeout(r, 100));
+      });
+      await late;
+      await until('all delivered', () => [40, 41, 42].every((n) => ledger.last(`dl-erp-${n}`)?.state === 'delivered'), 25_000);
+      await q.close();
+    } finally {
+      await own.stop();
     }
   });
 

@@ -85,18 +85,55 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a private `redis-server` (not shared), e.g. for tests that stop and restart Redis.
- * `stop()` kills it and removes its directory.
+ * A private Redis. `restart(whileDown)` kills it (SIGKILL), runs `whileDown` (e.g. to issue commands
+ * that must wait), and starts it again on the same port with the same data.
  */
-export async function startRedisServer(): Promise<TestRedis> {
-  const s = await startServer();
-  return { url: s.url, stop: () => shutdown(s) };
+export type PrivateRedis = TestRedis & { restart(whileDown?: () => Promise<void>): Promise<void> };
+
+/**
+ * Starts a private `redis-server` (not shared) with an append-only file synced on every write, e.g.
+ * for tests that kill and restart Redis. `stop()` kills it and removes its directory.
+ */
+export async function startRedisServer(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'interlace-redis-'));
+  let s: Shared;
+  try {
+    s = await spawnServer(port, dir, true);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: s.url,
+    stop: () => shutdown(s),
+    async restart(whileDown) {
+      const child = s.child!;
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      await whileDown?.();
+      s = await spawnServer(port, dir, true);
+    },
+  };
 }
 
 async function startServer(): Promise<Shared> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'interlace-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+  try {
+    return await spawnServer(port, dir, false);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function spawnServer(port: number, dir: string, durable: boolean): Promise<Shared> {
+  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence], {
     stdio: 'ignore',
   });
   const exited = new Promise<never>((_, reject) => {
@@ -104,27 +141,25 @@ async function startServer(): Promise<Shared> {
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before answering`)));
   });
   exited.catch(() => {});
-  process.once('exit', () => child.kill());
+  const onExit = (): void => void child.kill();
+  process.once('exit', onExit);
+  child.once('exit', () => process.off('exit', onExit));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const ready = await Promise.race([answersPing(url), exited]).catch((err: Error) => err);
-    if (ready instanceof Error) {
-      rmSync(dir, { recursive: true, force: true });
-      throw ready;
-    }
+    if (ready instanceof Error) throw ready;
     if (ready) return { url, child, dir };
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill();
-  rmSync(dir, { recursive: true, force: true });
   throw new Error(`redis-server on port ${port} did not answer PING within 10 s`);
 }
 
 async function shutdown(s: Shared): Promise<void> {
   const child = s.child;
   if (!child) return;
-  if (child.exitCode === null) {
+  if (child.exitCode === null && child.signalCode === null) {
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await gone;
