@@ -45,6 +45,9 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
   try {
     expr = jsonata(source, { timeout: ctx.limits.timeoutMs, stack: ctx.limits.maxDepth, sequence: ctx.limits.maxSequence });
   } catch (err) {
+    if (err instanceof RangeError) {
+      throw new TransformConfigError('invalid-expression', 'invalid expression: it is nested too deeply to compile', { path, cause: err });
+    }
     const e = err as JsonataError;
     const where = e.position === undefined ? '' : ` at position ${e.position}`;
     throw new TransformConfigError(

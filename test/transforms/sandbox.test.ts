@@ -103,6 +103,25 @@ describe('transforms: sandbox and guard rails', () => {
     expect(first.value.state?.vars.x).to.equal(25005000);
   });
 
+  it('refuses absurd expressions at compile time without crashing', () => {
+    for (const expr of ['('.repeat(100_000), `1${'+1'.repeat(200_000)}`, '"unterminated', '}{', 'a.b.', '[1, 2']) {
+      const err = thrown(() => compilePipeline([{ map: { out: expr } }], deps));
+      expect(err.code, expr.slice(0, 12)).to.equal('invalid-expression');
+      expect(err.message, expr.slice(0, 12)).to.match(/^step 0 \(map\) out: invalid expression/);
+    }
+  });
+
+  it('copes with an empty or missing message and no canonical documents', async () => {
+    const steps: StepConfig[] = [
+      { map: { enc: "$doc('encounter')", all: '$docs()', seg: 'message.MSH.MSH_9' } },
+      { filter: { when: "$doc('supply-usage')", reason: 'nothing to map' } },
+    ];
+    for (const message of [null, undefined, {}, [], 'garbage', 42]) {
+      const r = await compilePipeline(steps, deps).run(dftState({ message, canonical: [] }));
+      expect(r, String(message)).to.deep.equal({ outcome: 'filtered', reason: 'nothing to map', step: 1 });
+    }
+  });
+
   it('survives hostile message trees: deep nesting, huge strings, odd keys', async () => {
     let deep: Record<string, unknown> = { leaf: 'x' };
     for (let i = 0; i < 5000; i++) deep = { n: deep };
