@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { byteSize, duration } from '../../lib/config-fragments.js';
+import { globProblem } from './glob.js';
+
+const namePattern = z
+  .string()
+  .superRefine((p, ctx) => {
+    const problem = globProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `pattern: ${problem}` });
+  });
+
+/** Config of the drop-directory source (`source: { type: file, … }` in a channel file). */
+export const fileSourceSchema = z
+  .strictObject({
+    type: z.literal('file').describe('A drop directory polled for files (EDI gateways, AS2 servers and SFTP daemons write there).'),
+    directory: z.string().min(1).describe('The directory to poll; relative paths are relative to the working directory of the daemon.'),
+    pattern: z
+      .union([namePattern, z.array(namePattern).min(1)])
+      .default('*')
+      .describe('File names to pick up: a glob (`*` any characters, `?` one, `{a,b}` either) or a list of them. Names starting with a dot are never picked up.'),
+    pollInterval: duration.default(2000).describe('How long to wait between two scans of the directory.'),
+    minAge: duration
+      .default(1000)
+      .describe('Skip files modified more recently than this, so that a file still being written is not read half-way.'),
+    maxFileBytes: byteSize
+      .default(100 * 1024 * 1024)
+      .describe('Largest file read. A larger one is moved to the error directory with a reason file, without being read.'),
+    archive: z.string().min(1).optional().describe('Where a file goes once every message in it is stored. Default: `archive` inside `directory`.'),
+    errorDirectory: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where a file that cannot be taken (too large, unreadable) goes, with a `.reason.txt` beside it. Default: `error` inside `directory`.'),
+    split: z
+      .enum(['file', 'x12-interchange'])
+      .default('file')
+      .describe('`file`: each file is one message. `x12-interchange`: each ISA…IEA interchange in a file is one message.'),
+    acknowledge: z
+      .strictObject({
+        directory: z.string().min(1).describe('Directory the acknowledgments are written to, one file per message (`<file>.ack`).'),
+      })
+      .optional()
+      .describe('Write an acknowledgment file for each message when the engine supplies one (X12 997/999/TA1).'),
+  })
+  .describe('Drop-directory poller: each matching file (or each X12 interchange in it) is stored, then the file is archived.');
+
+export type FileSourceConfig = z.output<typeof fileSourceSchema>;

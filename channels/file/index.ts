@@ -1,0 +1,24 @@
+import type { SourceContext, SourceDefinition } from '../types.js';
+import { fileSourceSchema, type FileSourceConfig } from './config.js';
+import { FileSource, type FileSourceHooks } from './source.js';
+
+export { fileSourceSchema, type FileSourceConfig } from './config.js';
+export { FileSource, type FileSourceHooks } from './source.js';
+export { globMatcher, globToRegExp, globProblem } from './glob.js';
+export { splitInterchanges, type FileUnit } from './split.js';
+
+/** Creates the file source with hooks the YAML cannot carry (the acknowledgment builder). */
+export function createFileSource(config: FileSourceConfig, ctx: SourceContext, hooks: FileSourceHooks = {}): FileSource {
+  return new FileSource(config, ctx, hooks);
+}
+
+/**
+ * The drop-directory source. Each file (or X12 interchange) is stored before the file is moved to the
+ * archive; a file is never archived before everything in it is stored, and a crash between storing
+ * and archiving does not store it twice (journal in the archive directory).
+ */
+export const file: SourceDefinition<FileSourceConfig> = {
+  type: 'file',
+  schema: fileSourceSchema,
+  create: (config, ctx) => createFileSource(config, ctx),
+};
