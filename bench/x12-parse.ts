@@ -57,6 +57,38 @@ function benchWhole(): void {
   figure('x12_850_50k_peak_rss', process.resourceUsage().maxRSS / 1024, 'MiB');
 }
 
+function setsText(sets: number): string {
+  const setBody = lines(996, 0);
+  const parts = [ISA, GS];
+  for (let n = 1; n <= sets; n++) {
+    const control = String(n).padStart(9, '0');
+    parts.push(`ST*850*${control}~\nBEG*00*SA*PO-${n}**20240115~\n${setBody}CTT*996~\nSE*1000*${control}~\n`);
+  }
+  parts.push(`GE*${sets}*1~\nIEA*1*000000001~\n`);
+  return parts.join('');
+}
+
+/** 10^6 segments (1,000 sets of 1,000) from memory in 1 MiB chunks: the parser alone, no disk. */
+function benchMemory(): void {
+  const raw = Buffer.from(setsText(1000), 'latin1');
+  let best = 0;
+  let bestCpu = 0;
+  for (let run = 0; run < 3; run++) {
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    let segments = 4;
+    const reader = new X12Reader({ set: (s) => (segments += s.segmentCount) });
+    for (let p = 0; p < raw.length; p += 1024 * 1024) reader.push(raw.subarray(p, p + 1024 * 1024));
+    reader.end();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    best = Math.max(best, segments / seconds);
+    bestCpu = Math.max(bestCpu, segments / (process.cpuUsage(cpu).user / 1e6));
+  }
+  figure('x12_memory_1m_segments_per_second', Math.round(best), 'segments/s');
+  figure('x12_memory_1m_segments_per_cpu_second', Math.round(bestCpu), 'segments/s');
+  figure('x12_memory_1m_throughput', (raw.length * best) / 1_000_000 / 1e6, 'MB/s');
+}
+
 function generateFile(path: string, bytes: number): { segments: number; sets: number } {
   const fd = openSync(path, 'w');
   const setBody = lines(996, 0);
@@ -115,6 +147,7 @@ async function benchStream(bytes: number): Promise<void> {
   }
 }
 
+benchMemory();
 benchWhole();
 await benchStream(Number(process.env.X12_BENCH_BYTES ?? 1024 * 1024 * 1024));
 figure('x12_process_peak_rss', process.resourceUsage().maxRSS / 1024, 'MiB');

@@ -80,6 +80,7 @@ function segmentLoops(set: X12ReadSet, kind: '997' | '999', d: X12Delimiters, cl
   for (const f of set.diagnostics) {
     const level = levelOf(f);
     if ((level !== 'segment' && level !== 'element') || f.location?.segmentIndex === undefined) continue;
+    if (!findingMapping(f.code).ak304 && !findingMapping(f.code).ak403) continue;
     const list = bySegment.get(f.location.segmentIndex) ?? [];
     list.push(f);
     bySegment.set(f.location.segmentIndex, list);

@@ -201,7 +201,15 @@ export class X12Tokenizer {
   private body(p: number): number {
     const buf = this.buf;
     if (this.atStart) {
-      while (p < buf.length && (buf[p] === CR || buf[p] === LF || (this.betweenInterchanges && isBlank(buf[p]!)))) p++;
+      while (p < buf.length) {
+        const byte = buf[p]!;
+        if (byte === CR || byte === LF || (this.betweenInterchanges && isBlank(byte))) p++;
+        else if (this.betweenInterchanges && byte === 0xef) {
+          if (buf.length - p < 3 && !this.ended) return this.keep(p);
+          if (buf[p + 1] !== 0xbb || buf[p + 2] !== 0xbf) break;
+          p += 3;
+        } else break;
+      }
       if (p >= buf.length) return p;
       if (buf.length - p < 3 && !this.ended) return this.keep(p);
       if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);

@@ -95,6 +95,15 @@ describe('x12 acknowledgments', () => {
     expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics, 'the parsed document is not changed').to.deep.equal([]);
   });
 
+  it('reports an over-long segment as AK3 code 8 and ignores an empty segment in the acknowledgment', () => {
+    const isa = sample('envelope/multi-interchange.x12').toString('latin1').slice(0, 106);
+    const raw = `${isa}\nGS*PO*HOSPERP*SUPPCO*20240115*0930*9*X*005010~ST*850*0001~BEG*00*SA*${'X'.repeat(3000)}~~CTT*0~SE*4*0001~GE*1*9~IEA*1*000000101~`;
+    const doc = parseX12(Buffer.from(raw, 'latin1'), { maxSegmentLength: 1000 }).message!;
+    expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics.map((d) => d.code)).to.deep.equal(['x12-segment-too-long', 'x12-empty-segment']);
+    const ack = buildAck(doc.interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
+    expect(ack.text).to.include('AK2*850*0001~AK3*BEG*2**8~AK5*R*5~AK9*R*1*1*0~');
+  });
+
   it('reads received 997, 999 and TA1 into structured answers', () => {
     const acks = [...readAcks(read('acks/997-004010.x12')).acks, ...readAcks(read('acks/999-005010.x12')).acks, ...readAcks(read('acks/ta1.x12')).acks];
     const [k997, k999, ta1] = acks as [FunctionalAck, FunctionalAck, InterchangeAck];

@@ -64,6 +64,15 @@ describe('x12 tokenizer', () => {
     expect(segments.filter((s) => s.segment.id === 'IEA')).to.have.length(3);
   });
 
+  it('skips a BOM and whitespace between concatenated files', () => {
+    const raw = Buffer.concat([sample('envelope/bom-crlf.x12'), Buffer.from('\r\n'), sample('envelope/bom-crlf.x12')]);
+    const { segments, diagnostics } = tokenize(raw);
+    expect(diagnostics).to.deep.equal([]);
+    expect(segments.filter((s) => s.segment.id === 'ISA')).to.have.length(2);
+    const random = prng(11);
+    for (let run = 0; run < 50; run++) expect(streamed(randomChunks(raw, random, 5)).segments).to.deep.equal(segments.map((s) => s.segment));
+  });
+
   it('tolerates a short unpadded ISA with a warning naming the length', () => {
     const { segments, diagnostics } = tokenize(sample('bad/short-isa.x12'));
     expect(diagnostics.map((d) => [d.severity, d.code, d.message])).to.deep.equal([['warning', 'x12-isa-length', 'ISA must be 106 characters, got 69']]);
