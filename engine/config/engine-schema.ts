@@ -49,7 +49,11 @@ const adminSection = z
   .strictObject({
     host: z.string().min(1).prefault('127.0.0.1').describe('Address the admin API listens on; 127.0.0.1 keeps it on this machine.'),
     port: port.prefault(8470).describe('Port of the admin API.'),
-    token: z.string().min(16, { message: 'admin.token must be at least 16 characters' }).describe('Bearer token every admin API request must carry; use ${ADMIN_TOKEN}. At least 16 characters.'),
+    token: z
+      .string()
+      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters' })
+      .optional()
+      .describe('Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.'),
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
 

@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../../lib/log.js';
+import type { MessageStatus, MessageStore } from '../store/index.js';
+
+/** What the admin API needs from the running engine. */
+export type AdminBackend = {
+  store: MessageStore;
+  channels(): Promise<Array<Record<string, unknown>>>;
+  reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
+  health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+};
+
+type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]>;
+
+const STATUSES: readonly string[] = ['received', 'rejected', 'duplicate', 'filtered', 'error', 'routed', 'delivered', 'failed'];
+
+/**
+ * The admin HTTP API. Every `/api` request needs `Authorization: Bearer <token>`; `/healthz` answers
+ * without it and says only whether the engine is healthy. Responses are JSON; errors are
+ * `{ error: { code, message } }`.
+ */
+export class AdminServer {
+  private readonly server: Server;
+  private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }>;
+
+  constructor(
+    private readonly backend: AdminBackend,
+    private readonly token: string,
+    private readonly log: Logger,
+  ) {
+    this.routes = [
+      { method: 'GET', pattern: /^\/api\/channels$/, handler: async () => [200, { channels: await backend.channels() }] },
+      { method: 'GET', pattern: /^\/api\/messages$/, handler: (_r, url) => this.listMessages(url) },
+      { method: 'GET', pattern: /^\/api\/messages\/([0-9a-f-]{36})$/, handler: (_r, _u, p) => this.getMessage(p[0]!) },
+      { method: 'POST', pattern: /^\/api\/messages\/([0-9a-f-]{36})\/reprocess$/, handler: (_r, _u, p) => this.reprocess(p[0]!) },
+    ];
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const a = this.server.address() as { address: string; port: number };
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    try {
+      if (url.pathname === '/healthz' && req.method === 'GET') {
+        const h = await this.backend.health();
+        return send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', checks: h.checks });
+      }
+      if (!url.pathname.startsWith('/api/')) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      if (!this.authorized(req)) return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
+      const route = this.routes.find((r) => r.pattern.test(url.pathname));
+      if (!route) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      if (route.method !== req.method) return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${route.method}`), { Allow: route.method });
+      const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
+      send(res, status, body);
+    } catch (err) {
+      this.log.error({ path: url.pathname, err: (err as Error).message }, 'admin request failed');
+      send(res, 500, error('internal-error', 'the request failed; see the engine log'));
+    }
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    const given = Buffer.from(m[1]!);
+    const want = Buffer.from(this.token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  private async listMessages(url: URL): Promise<[number, unknown]> {
+    const status = url.searchParams.get('status') ?? undefined;
+    if (status && !STATUSES.includes(status)) return [400, error('invalid-status', `status ${JSON.stringify(status)} is not one of ${STATUSES.join(', ')}`)];
+    const limitText = url.searchParams.get('limit');
+    const limit = limitText === null ? 50 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return [400, error('invalid-limit', `limit ${JSON.stringify(limitText)} is not a whole number from 1 to 1000`)];
+    const messages = await this.backend.store.listMessages({
+      channel: url.searchParams.get('channel') ?? undefined,
+      status: status as MessageStatus | undefined,
+      controlId: url.searchParams.get('controlId') ?? undefined,
+      before: url.searchParams.get('before') ?? undefined,
+      limit,
+    });
+    return [200, { messages }];
+  }
+
+  private async getMessage(id: string): Promise<[number, unknown]> {
+    const m = await this.backend.store.getMessage(id);
+    if (!m) return [404, error('message-not-found', `no message ${id}`)];
+    const { raw, ...rest } = m;
+    return [200, { ...rest, raw: { base64: raw.toString('base64'), text: raw.toString('latin1'), bytes: raw.length } }];
+  }
+
+  private async reprocess(id: string): Promise<[number, unknown]> {
+    const r = await this.backend.reprocess(id);
+    return r.ok ? [202, { messageId: id, detail: r.detail }] : [409, error('not-reprocessable', r.detail)];
+  }
+}
+
+function error(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.end(text);
+}

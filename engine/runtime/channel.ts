@@ -1,0 +1,163 @@
+import { Queue, Worker, type RedisOptions } from 'bullmq';
+import { sources } from '../../channels/index.js';
+import type { Source, SourceContext } from '../../channels/types.js';
+import { ConfigError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { destinations } from '../../routes/destinations/index.js';
+import { toRedisOptions } from '../../routes/queue-names.js';
+import { RouteQueue } from '../../routes/route-queue.js';
+import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
+import type { ChannelConfig } from '../config/index.js';
+import type { MessageStore, StoredDelivery } from '../store/index.js';
+import { Processor, type CompiledRoute } from './processor.js';
+
+export type ChannelRuntimeOptions = {
+  config: ChannelConfig;
+  tables: Tables;
+  store: MessageStore;
+  redis: string | RedisOptions;
+  prefix: string;
+  duplicateWindowMs: number;
+  log: Logger;
+  /** Processing jobs handled at once by this process. */
+  processConcurrency?: number;
+};
+
+type ProcessJob = { ids: string[] };
+
+/**
+ * One running channel: its source, its processing queue (parse → canonical → transforms →
+ * deliveries) and one route queue per route. Everything is compiled in the constructor, so a
+ * channel whose rules do not compile is refused before anything starts.
+ */
+export class ChannelRuntime {
+  readonly name: string;
+  readonly routes = new Map<string, RouteQueue>();
+  private readonly processor: Processor;
+  private readonly processQueue: Queue<ProcessJob>;
+  private processWorker: Worker<ProcessJob> | undefined;
+  private readonly source: Source;
+  private readonly log: Logger;
+  private readonly redis: RedisOptions;
+
+  constructor(private readonly o: ChannelRuntimeOptions) {
+    const c = o.config;
+    this.name = c.name;
+    this.log = o.log.child({ channel: c.name });
+    this.redis = toRedisOptions(o.redis);
+    this.processor = buildProcessor(c, o.tables, o.store, this.log);
+    for (const r of c.routes) {
+      const def = destinations.find((d) => d.type === r.destination.type);
+      if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
+      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }) });
+      this.routes.set(
+        r.name,
+        new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log }),
+      );
+    }
+    this.processQueue = new Queue<ProcessJob>('process', { connection: this.redis, prefix: `${o.prefix}:${c.name}` });
+    this.processQueue.on('error', (err) => this.log.error({ err: err.message }, 'processing queue connection error'));
+    const sourceDef = sources.find((s) => s.type === c.source.type);
+    if (!sourceDef) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
+    this.source = sourceDef.create(c.source, this.sourceContext());
+  }
+
+  private sourceContext(): SourceContext {
+    const window = this.o.config.duplicates?.enabled === false ? 0 : (this.o.config.duplicates?.window ?? this.o.duplicateWindowMs);
+    return {
+      channel: this.name,
+      log: this.log.child({ source: this.o.config.source.type }),
+      ingest: (input) => this.o.store.ingest(this.name, input, window),
+      recordAnswer: (messageId, answer) => {
+        void this.o.store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch((err) =>
+          this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'),
+        );
+      },
+    };
+  }
+
+  /** Starts routes first, then processing, then the source: nothing is accepted that cannot flow. */
+  async start(): Promise<void> {
+    for (const r of this.routes.values()) await r.start();
+    const worker = new Worker<ProcessJob>('process', (job) => this.runProcessJob(job.data), {
+      connection: this.redis,
+      prefix: `${this.o.prefix}:${this.name}`,
+      concurrency: this.o.processConcurrency ?? 4,
+      autorun: false,
+    });
+    worker.on('error', (err) => this.log.error({ err: err.message }, 'processing worker error'));
+    this.processWorker = worker;
+    void worker.run().catch((err) => this.log.error({ err: (err as Error).message }, 'processing worker stopped'));
+    await worker.waitUntilReady();
+    await this.source.start();
+    this.log.info({ source: this.o.config.source.type, address: this.source.address?.() }, 'channel started');
+  }
+
+  /** The address the source bound (port 0 in tests). */
+  address(): { host: string; port: number } | undefined {
+    return this.source.address?.();
+  }
+
+  /** Stops accepting, then lets processing and deliveries in flight finish. */
+  async stopSource(): Promise<void> {
+    await this.source.stop();
+  }
+
+  async stopProcessing(): Promise<void> {
+    await this.processWorker?.close();
+    await this.processQueue.close();
+    await Promise.all([...this.routes.values()].map((r) => r.close()));
+    this.log.info('channel stopped');
+  }
+
+  /** Hands stored messages to the processing queue (one job per group commit). */
+  async enqueueProcessing(ids: string[], key = ids[0]!): Promise<void> {
+    await this.processQueue.add('process', { ids }, { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+  }
+
+  async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
+    const byRoute = new Map<string, StoredDelivery[]>();
+    for (const d of deliveries) {
+      if (d.state === 'delivered' || d.state === 'dead') continue;
+      byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), d]);
+    }
+    for (const [route, list] of byRoute) {
+      const queue = this.routes.get(route);
+      if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
+      await queue.enqueue(list.map((d) => ({ deliveryId: d.id, messageId: d.messageId, channel: d.channel, route: d.route, idempotencyKey: d.idempotencyKey, correlationId: d.correlationId, payload: d.payload })));
+    }
+  }
+
+  private async runProcessJob(job: ProcessJob): Promise<void> {
+    const outcomes = await Promise.all(job.ids.map((id) => this.processor.process(id)));
+    const deliveries = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
+    await this.enqueueDeliveries(deliveries);
+  }
+}
+
+/**
+ * Compiles a channel's parse step, rules and route bodies into a Processor. Used by the daemon and by
+ * `interlace test`, so both run exactly the same code; throws ConfigError when a rule does not compile.
+ */
+export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger): Processor {
+  const deps = { tables };
+  const routes: CompiledRoute[] = c.routes.map((r) => ({
+    name: r.name,
+    when: r.when ? compileCondition(r.when as string, deps) : undefined,
+    pipeline: r.transforms.length > 0 ? compilePipeline(r.transforms as never, deps) : undefined,
+    body: compileBody((r.body ?? { raw: true }) as never, deps),
+  }));
+  return new Processor({
+    channel: c.name,
+    format: c.parse.format === 'csv' || c.parse.format === 'fhir' ? unsupported(c.name, c.parse.format) : c.parse.format,
+    parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict },
+    pipeline: compilePipeline(c.transforms as never, deps),
+    routes,
+    store,
+    log,
+  });
+}
+
+function unsupported(channel: string, format: string): never {
+  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12 or auto`);
+}

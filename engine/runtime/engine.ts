@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../../lib/errors.js';
+import { createLogger, type Logger } from '../../lib/log.js';
+import type { Tables } from '../../transforms/index.js';
+import { AdminServer } from '../admin/server.js';
+import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
+import { SqliteStore, type MessageStore } from '../store/index.js';
+import { ChannelRuntime } from './channel.js';
+import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
+
+export type EngineOptions = {
+  configDir: string;
+  env?: Env;
+  log?: Logger;
+};
+
+const SWEEP_EVERY_MS = 30_000;
+
+/**
+ * The daemon: loads and validates the configuration, finds (or starts) Redis, opens the message
+ * store, starts every valid channel and the admin API, and hands stored messages to processing.
+ * A channel that fails to load or start is refused and logged; the others run.
+ */
+export class Engine {
+  readonly channels = new Map<string, ChannelRuntime>();
+  readonly refused: Array<{ channel: string; reason: string }> = [];
+  private admin: AdminServer | undefined;
+  private adminAddr: { host: string; port: number } | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: LoadedConfig & { engine: EngineConfig },
+    readonly store: MessageStore,
+    readonly redis: RedisHandle,
+    readonly log: Logger,
+  ) {}
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const env = options.env ?? process.env;
+    const { config, diagnostics } = await loadConfig(options.configDir, { env });
+    const log = options.log ?? createLogger({ level: config.engine?.logging.level });
+    for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ code: d.code }, formatDiagnostic(d));
+    if (!config.engine) throw new ConfigError('engine-config-invalid', `${join(options.configDir, 'engine.yaml')} is missing or invalid; the engine cannot start (run interlace validate)`);
+    const engineConfig = config.engine;
+    const dataDir = resolve(engineConfig.engine.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
+    const store = new SqliteStore({ path: resolve(engineConfig.store.path ?? join(dataDir, 'messages.db')), sync: engineConfig.store.sync });
+    const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
+    try {
+      await engine.startChannels(dataDir);
+      await engine.startAdmin(dataDir, env);
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+    return engine;
+  }
+
+  private async startChannels(_dataDir: string): Promise<void> {
+    const c = this.config.engine;
+    const tables: Tables = Object.fromEntries(this.config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+    this.store.onIngested((batch) => this.dispatch(batch));
+    for (const ch of this.config.channels) {
+      if (!ch.config.enabled) continue;
+      try {
+        const rt = new ChannelRuntime({ config: ch.config, tables, store: this.store, redis: this.redis.url, prefix: c.redis.prefix, duplicateWindowMs: c.store.duplicateWindow, log: this.log });
+        await rt.start();
+        this.channels.set(ch.name, rt);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.refused.push({ channel: ch.name, reason });
+        this.log.error({ channel: ch.name, file: ch.file }, `channel refused: ${reason}`);
+      }
+    }
+    await this.sweep(0);
+    this.sweepTimer = setInterval(() => void this.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
+    this.sweepTimer.unref();
+  }
+
+  private async startAdmin(dataDir: string, env: Env): Promise<void> {
+    const a = this.config.engine.admin;
+    if (!a) return;
+    const token = a.token || adminToken(dataDir, this.log);
+    void env;
+    this.admin = new AdminServer(
+      {
+        store: this.store,
+        channels: () => this.channelReport(),
+        reprocess: (id) => this.reprocess(id),
+        health: () => this.health(),
+      },
+      token,
+      this.log.child({ component: 'admin' }),
+    );
+    this.adminAddr = await this.admin.listen(a.port, a.host);
+    this.log.info({ address: this.adminAddr }, 'admin API listening');
+  }
+
+  /** Where the admin API listens (port 0 in tests). */
+  adminAddress(): { host: string; port: number } | undefined {
+    return this.adminAddr;
+  }
+
+  /** Committed ingests go to their channel's processing queue; a Redis outage leaves them to the sweep. */
+  private dispatch(batch: Array<{ id: string; channel: string }>): void {
+    const byChannel = new Map<string, string[]>();
+    for (const m of batch) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
+    for (const [channel, ids] of byChannel) {
+      const rt = this.channels.get(channel);
+      if (!rt) continue;
+      rt.enqueueProcessing(ids).catch((err) => this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'));
+    }
+  }
+
+  /**
+   * Recovery: re-enqueues messages still `received` and deliveries not final. Job ids make this
+   * idempotent, so it runs at start, periodically and after Redis comes back (possibly empty).
+   */
+  async sweep(olderThanMs: number): Promise<void> {
+    try {
+      const messages = await this.store.pendingMessages(5000, olderThanMs);
+      const byChannel = new Map<string, string[]>();
+      for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
+      for (const [channel, ids] of byChannel) {
+        for (let i = 0; i < ids.length; i += 100) await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
+      }
+      const deliveries = await this.store.pendingDeliveries(5000, olderThanMs);
+      for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
+      if (messages.length || deliveries.length) this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
+    }
+  }
+
+  private async channelReport(): Promise<Array<Record<string, unknown>>> {
+    const counts = await this.store.channelCounts();
+    const out: Array<Record<string, unknown>> = [];
+    for (const ch of this.config.channels) {
+      const rt = this.channels.get(ch.name);
+      const c = counts[ch.name];
+      const routes: Record<string, unknown> = {};
+      if (rt) for (const [name, q] of rt.routes) routes[name] = await q.counts().catch(() => ({ error: 'redis unavailable' }));
+      out.push({
+        name: ch.name,
+        state: rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
+        ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
+        source: { type: ch.config.source.type, address: rt?.address() },
+        counts: {
+          received: c ? Object.entries(c).filter(([k]) => k !== 'queued').reduce((n, [, v]) => n + v, 0) : 0,
+          filtered: c?.filtered ?? 0,
+          queued: c?.queued ?? 0,
+          delivered: c?.delivered ?? 0,
+          errored: (c?.error ?? 0) + (c?.failed ?? 0),
+          rejected: c?.rejected ?? 0,
+          duplicate: c?.duplicate ?? 0,
+        },
+        routes,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Reprocessing: a message whose delivery was dead-lettered has that delivery retried; any other
+   * processed message runs again through the current configuration (delivered routes are not resent).
+   */
+  async reprocess(id: string): Promise<{ ok: boolean; detail: string }> {
+    const m = await this.store.getMessage(id);
+    if (!m) return { ok: false, detail: `no message ${id}` };
+    if (m.status === 'failed') {
+      const dead = m.deliveries.filter((d) => d.state === 'dead');
+      for (const d of dead) await this.channels.get(d.channel)?.routes.get(d.route)?.retryDead(d.id);
+      return { ok: true, detail: `retrying ${dead.length} dead-lettered deliveries` };
+    }
+    if (!this.channels.has(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
+    const ok = await this.store.resetForReprocess(id);
+    return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
+  }
+
+  private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const redisOk = await pingRedis(this.redis.url, 1000);
+    const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable', store: 'ok', channels: `${this.channels.size} running, ${this.refused.length} refused` };
+    return { ok: redisOk, checks };
+  }
+
+  /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      const runtimes = [...this.channels.values()];
+      await Promise.all(runtimes.map((r) => r.stopSource().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
+      await Promise.all(runtimes.map((r) => r.stopProcessing().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'channel stop failed'))));
+      await this.admin?.close();
+      await this.store.close();
+      await this.redis.stop();
+      this.log.info('engine stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+/** The admin token when none is configured: generated once, kept in the data directory with mode 0600. */
+function adminToken(dataDir: string, log: Logger): string {
+  const file = join(dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  log.info({ file }, 'no admin token configured; generated one (read it from this file)');
+  return token;
+}

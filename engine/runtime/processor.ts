@@ -1,0 +1,116 @@
+import type { Pipeline, PipelineState } from '../../transforms/index.js';
+import type { RoutePayload } from '../../routes/types.js';
+import { parserFor, type Format, type ParseOptions } from '../../parsers/index.js';
+import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
+
+/** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
+export type CompiledRoute = {
+  name: string;
+  when?: (state: PipelineState) => Promise<boolean>;
+  pipeline?: Pipeline;
+  body: (state: PipelineState) => Promise<RoutePayload>;
+};
+
+export type ProcessorOptions = {
+  channel: string;
+  format: Format | 'auto';
+  parseOptions: ParseOptions;
+  pipeline: Pipeline;
+  routes: CompiledRoute[];
+  store: MessageStore;
+  log: Logger;
+};
+
+export type ProcessOutcome =
+  | { outcome: 'routed'; deliveries: StoredDelivery[] }
+  | { outcome: 'filtered'; reason: string }
+  | { outcome: 'error'; code: string; message: string }
+  | { outcome: 'skipped' };
+
+/**
+ * Runs one stored message through the channel: parse → canonical → channel steps → per-route
+ * condition, steps and body → deliveries. Every outcome is written to the store; a failure of
+ * parsing or mapping puts the message in the exception queue (status `error`) with its reason.
+ * Idempotent: a message that is no longer `received` is skipped, so a job that runs twice (after a
+ * crash, or when a sweep re-enqueues it) changes nothing.
+ */
+export class Processor {
+  constructor(private readonly o: ProcessorOptions) {}
+
+  async process(messageId: string): Promise<ProcessOutcome> {
+    const { store } = this.o;
+    const stored = await store.getRaw(messageId);
+    if (!stored || stored.status !== 'received') return { outcome: 'skipped' };
+    try {
+      const state = this.parse(messageId, stored.raw);
+      const result = await this.o.pipeline.run(state);
+      if (result.outcome === 'filtered') {
+        await store.markFiltered(messageId, result.reason);
+        return { outcome: 'filtered', reason: result.reason };
+      }
+      const deliveries = await this.buildDeliveries(result.state);
+      if (deliveries.length === 0) {
+        const reason = 'no route matched';
+        await store.markFiltered(messageId, reason);
+        return { outcome: 'filtered', reason };
+      }
+      const routed = await store.markRouted(messageId, result.state.canonical, deliveries);
+      return routed ? { outcome: 'routed', deliveries: routed } : { outcome: 'skipped' };
+    } catch (error) {
+      const e = describe(error);
+      this.o.log.debug({ messageId, code: e.code }, 'message to the exception queue');
+      await store.markError(messageId, e);
+      return { outcome: 'error', code: e.code, message: e.message };
+    }
+  }
+
+  private parse(messageId: string, raw: Buffer): PipelineState {
+    const parser = parserFor(this.o.format, raw);
+    if (!parser) throw new ProcessingError('format-unknown', 'the message is in no format this engine reads (expected HL7 v2 MSH, X12 ISA)');
+    const parsed = parser.parse(raw, this.o.parseOptions);
+    const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+    if (!parsed.message || errors.length > 0) {
+      throw new ProcessingError(errors[0]?.code ?? 'parse-failed', errors[0]?.message ?? `the message could not be parsed as ${parser.format}`, parsed.diagnostics);
+    }
+    const canonical = parser.toCanonical(parsed.message);
+    const mappingErrors = canonical.diagnostics.filter((d) => d.severity === 'error');
+    if (mappingErrors.length > 0) throw new ProcessingError(mappingErrors[0]!.code, mappingErrors[0]!.message, canonical.diagnostics);
+    const header = parser.header(parsed.message);
+    return {
+      message: parser.toTree(parsed.message),
+      canonical: canonical.documents,
+      meta: { channel: this.o.channel, messageId, ...header, receivedAt: new Date().toISOString() },
+      vars: {},
+      raw,
+    };
+  }
+
+  private async buildDeliveries(state: PipelineState): Promise<NewDelivery[]> {
+    const out: NewDelivery[] = [];
+    for (const route of this.o.routes) {
+      if (route.when && !(await route.when(state))) continue;
+      let routeState = state;
+      if (route.pipeline) {
+        const r = await route.pipeline.run(state);
+        if (r.outcome === 'filtered') continue;
+        routeState = r.state;
+      }
+      out.push({ route: route.name, payload: await route.body(routeState) });
+    }
+    return out;
+  }
+}
+
+class ProcessingError extends InterlaceError {
+  constructor(code: string, message: string, readonly diagnostics?: Diagnostic[]) {
+    super(code, message);
+  }
+}
+
+function describe(error: unknown): { code: string; message: string; diagnostics?: Diagnostic[] } {
+  if (error instanceof ProcessingError) return { code: error.code, message: error.message, diagnostics: error.diagnostics };
+  if (error instanceof InterlaceError) return { code: error.code, message: error.message };
+  return { code: 'internal-error', message: error instanceof Error ? error.message : String(error) };
+}
