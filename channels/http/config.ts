@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { auth, byteSize, duration, port, tls } from '../../lib/config-fragments.js';
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MEDIA_RANGE = /^(\*|[!#$%&'*+\-.^_`|~0-9A-Za-z]+)\/(\*|[!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/;
+
+const headerName = (what: string) =>
+  z.string().regex(TOKEN, { message: `${what} must be an HTTP header name (letters, digits and - _ . etc., no spaces or colons)` });
+
+/** Config of the HTTP listener (`source: { type: http, … }` in a channel file). */
+export const httpSourceSchema = z
+  .strictObject({
+    type: z.literal('http').describe('An HTTP(S) listener: each request body is one message, answered 202 once stored.'),
+    host: z.string().min(1).default('0.0.0.0').describe('Address to listen on; 0.0.0.0 is every IPv4 interface, 127.0.0.1 this machine only.'),
+    port: port.describe('TCP port to listen on; 0 picks a free port (tests).'),
+    path: z
+      .string()
+      .regex(/^\/[^?#\s]*$/, { message: 'path must start with / and hold no query, fragment or spaces (e.g. /inbound/orders)' })
+      .default('/')
+      .describe('The one URL path that accepts messages; any other path is answered 404.'),
+    methods: z
+      .array(z.enum(['POST', 'PUT', 'PATCH']))
+      .min(1)
+      .default(['POST'])
+      .describe('HTTP methods accepted; any other is answered 405 with an Allow header.'),
+    maxBodyBytes: byteSize
+      .default(10 * 1024 * 1024)
+      .describe('Largest body accepted; a larger one is answered 413, and what is left of it is not buffered.'),
+    auth: auth
+      .default({ type: 'none' })
+      .describe('What callers must present: none, a bearer token, basic credentials, or a named header with a value. Compared in constant time; a failure is answered 401.'),
+    contentTypes: z
+      .array(z.string().regex(MEDIA_RANGE, { message: 'contentTypes entries must be media types such as application/json, text/* or */*' }))
+      .min(1)
+      .default(['*/*'])
+      .describe('Media types accepted (application/json, application/fhir+json, x-application/hl7-v2+er7, text/*…); any other, or none given when the list has no */*, is answered 415.'),
+    controlIdHeader: headerName('controlIdHeader')
+      .default('X-Message-Id')
+      .describe('Header carrying the sender\'s id of the message (duplicate detection); Idempotency-Key is read when it is absent.'),
+    senderHeader: headerName('senderHeader').optional().describe('Header naming the sending system; duplicates are detected per sender.'),
+    headersTimeout: duration.default(10_000).describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
+    requestTimeout: duration.default(60_000).describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
+    keepAliveTimeout: duration.default(5_000).describe('How long an idle keep-alive connection stays open between requests.'),
+    drainTimeout: duration.default(10_000).describe('On stop: how long requests in flight may take to be stored and answered before connections are closed.'),
+    retryAfter: duration.default(30_000).describe('Sent as Retry-After (rounded up to whole seconds) when the message could not be stored (503).'),
+    tls: tls.default({ enabled: false, requestCert: false, minVersion: 'TLSv1.2' }).describe('TLS (HTTPS); `cert` and `key` are required when enabled.'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.tls.enabled && (!c.tls.cert || !c.tls.key)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files' });
+    }
+    if (c.requestTimeout > 0 && c.headersTimeout > c.requestTimeout) {
+      ctx.addIssue({ code: 'custom', path: ['headersTimeout'], message: `headersTimeout (${c.headersTimeout}ms) is longer than requestTimeout (${c.requestTimeout}ms); expected at most requestTimeout` });
+    }
+  })
+  .describe('HTTP listener: systems POST messages (JSON orders, FHIR notifications, HL7 v2 over HTTP).');
+
+export type HttpSourceConfig = z.output<typeof httpSourceSchema>;

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../lib/log.js';
+import type { IngestResult, SourceContext } from '../types.js';
+import type { AuthCheck } from './auth.js';
+import { readBody } from './body.js';
+import type { HttpSourceConfig } from './config.js';
+
+/** Longest control id or sender header value taken. */
+export const MAX_ID_LENGTH = 256;
+
+/** What one request handler needs from the listener. */
+export type RequestDeps = {
+  config: HttpSourceConfig;
+  ctx: SourceContext;
+  log: Logger;
+  auth: AuthCheck;
+  /** True once stop() was called: requests still arriving on open connections get 503. */
+  stopping(): boolean;
+};
+
+type Headers = Record<string, string | number>;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Headers = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Headers = {}): void {
+  sendJson(res, status, { error: { code, message } }, headers);
+}
+
+/** Answers and closes the connection, leaving a little time to discard what the client still sends. */
+function refuseAndClose(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+  sendError(res, status, code, message, { connection: 'close' });
+  res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
+}
+
+function single(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s.trim() === '' ? undefined : s.trim();
+}
+
+/** True when `mediaType` (no parameters, lower case) falls in one of the accepted ranges. */
+export function acceptsMediaType(accepted: readonly string[], mediaType: string | undefined): boolean {
+  return accepted.some((range) => {
+    const r = range.toLowerCase();
+    if (r === '*/*') return true;
+    if (!mediaType) return false;
+    return r.endsWith('/*') ? mediaType.startsWith(r.slice(0, -1)) : mediaType === r;
+  });
+}
+
+/** The checks made before the body is read; answers and returns false when one fails. */
+function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps): boolean {
+  const { config } = deps;
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (path !== config.path && !(config.path !== '/' && path === `${config.path}/`)) {
+    sendError(res, 404, 'http-not-found', `path ${path.slice(0, 200)} is not served; expected ${config.path}`);
+    return false;
+  }
+  if (!(config.methods as string[]).includes(req.method ?? '')) {
+    sendError(res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${config.methods.join(' or ')}`, { allow: config.methods.join(', ') });
+    return false;
+  }
+  if (!deps.auth.check(req)) {
+    sendError(res, 401, 'http-unauthorized', 'missing or wrong credentials', deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {});
+    return false;
+  }
+  const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
+  if (!acceptsMediaType(config.contentTypes, mediaType)) {
+    sendError(res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
+    return false;
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > config.maxBodyBytes) {
+    refuseAndClose(req, res, 413, 'http-body-too-large', `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`);
+    return false;
+  }
+  for (const name of [config.controlIdHeader, 'idempotency-key', config.senderHeader]) {
+    const v = name ? single(req, name) : undefined;
+    if (v && v.length > MAX_ID_LENGTH) {
+      sendError(res, 400, 'http-invalid-header', `${name} is ${v.length} characters long; expected at most ${MAX_ID_LENGTH}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Writes the answer of a stored message and records it in the ledger once sent (or not sent). */
+function answerStored(res: ServerResponse, deps: RequestDeps, result: IngestResult): void {
+  const status = result.duplicate ? 200 : 202;
+  const body = result.duplicate
+    ? { messageId: result.messageId, duplicate: true, originalMessageId: result.originalMessageId }
+    : { messageId: result.messageId, duplicate: false };
+  let recorded = false;
+  const record = (code: string, detail?: string) => {
+    if (recorded) return;
+    recorded = true;
+    deps.ctx.recordAnswer(result.messageId, detail ? { kind: 'http', code, detail } : { kind: 'http', code });
+  };
+  res.once('finish', () => record(String(status)));
+  res.once('close', () => record('none', `the client closed the connection before the ${status} answer was sent`));
+  if (res.destroyed) record('none', `the client closed the connection before the ${status} answer was sent`);
+  sendJson(res, status, body, { 'x-interlace-message-id': result.messageId, ...(deps.stopping() ? { connection: 'close' } : {}) });
+}
+
+/**
+ * Handles one request: checks path, method, credentials, media type and declared size; reads the
+ * body within maxBodyBytes; stores it; only then answers 202 (or 200 for a duplicate). A store
+ * failure is answered 503 with Retry-After, and nothing positive is ever sent before the store
+ * confirmed.
+ */
+export async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: RequestDeps, expectsContinue = false): Promise<void> {
+  const { config, ctx, log } = deps;
+  if (deps.stopping()) {
+    sendError(res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
+    return;
+  }
+  if (!precheck(req, res, deps)) return;
+  if (expectsContinue) res.writeContinue();
+  const read = await readBody(req, config.maxBodyBytes);
+  if (read.kind === 'aborted') {
+    log.debug('http request aborted by the client before its body was complete; nothing stored');
+    return;
+  }
+  if (read.kind === 'too-large') {
+    refuseAndClose(req, res, 413, 'http-body-too-large', `body is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
+    return;
+  }
+  if (read.body.length === 0) {
+    sendError(res, 400, 'http-empty-body', 'the request has no body; expected one message');
+    return;
+  }
+  const controlId = single(req, config.controlIdHeader) ?? single(req, 'idempotency-key');
+  const sender = config.senderHeader ? single(req, config.senderHeader) : undefined;
+  let result: IngestResult;
+  try {
+    result = await ctx.ingest({ raw: read.body, controlId, sender, origin: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` });
+  } catch (err) {
+    log.warn({ err: (err as { code?: string }).code ?? (err as Error).name }, 'http message not stored; answered 503');
+    sendError(res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
+    return;
+  }
+  log.debug({ messageId: result.messageId, duplicate: result.duplicate }, 'http message stored');
+  answerStored(res, deps, result);
+}

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { ConfigError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { Source, SourceContext } from '../types.js';
+import { authCheck } from './auth.js';
+import type { HttpSourceConfig } from './config.js';
+import { handleRequest, type RequestDeps } from './request.js';
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError('http-tls-file-unreadable', `tls.${what}: cannot read ${path}; expected a PEM file`, { cause: err });
+  }
+}
+
+function tlsOptions(config: HttpSourceConfig['tls']): https.ServerOptions {
+  if (!config.cert || !config.key) {
+    throw new ConfigError('http-tls-incomplete', 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files');
+  }
+  return {
+    cert: readPem(config.cert, 'cert'),
+    key: readPem(config.key, 'key'),
+    ca: config.ca ? readPem(config.ca, 'ca') : undefined,
+    requestCert: config.requestCert,
+    rejectUnauthorized: config.requestCert,
+    minVersion: config.minVersion,
+  };
+}
+
+/**
+ * The HTTP listener. `start` resolves once bound. `stop` stops accepting connections, answers 503 to
+ * requests that still arrive on open ones, waits up to `drainTimeout` for requests in flight to be
+ * stored and answered, then closes every connection.
+ */
+export class HttpSource implements Source {
+  private server: http.Server | undefined;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+  private stopping = false;
+  private readonly log: Logger;
+  private readonly deps: RequestDeps;
+
+  constructor(
+    private readonly config: HttpSourceConfig,
+    ctx: SourceContext,
+  ) {
+    this.log = ctx.log.child({ source: 'http' });
+    this.deps = { config, ctx, log: this.log, auth: authCheck(config.auth), stopping: () => this.stopping };
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    this.stopping = false;
+    const c = this.config;
+    const shortest = Math.min(...[c.headersTimeout, c.requestTimeout].filter((t) => t > 0), 2000);
+    const options: http.ServerOptions = {
+      headersTimeout: c.headersTimeout,
+      requestTimeout: c.requestTimeout,
+      keepAliveTimeout: c.keepAliveTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 2)),
+    };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
+    const server = c.tls.enabled ? https.createServer({ ...options, ...tlsOptions(c.tls) }, onRequest) : http.createServer(options, onRequest);
+    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
+    if (server instanceof https.Server) {
+      server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.warn({ code: err.code }, 'http tls handshake failed'));
+    }
+    server.on('error', (err: NodeJS.ErrnoException) => this.log.error({ code: err.code }, 'http listener error'));
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: NodeJS.ErrnoException) =>
+        reject(new ConfigError('http-listen-failed', `cannot listen on ${c.host}:${c.port}: ${err.code ?? 'error'}`, { cause: err }));
+      server.once('error', fail);
+      server.listen(c.port, c.host, () => {
+        server.off('error', fail);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = this.address();
+    this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, 'http listener started');
+  }
+
+  address(): { host: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      this.drained().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.config.drainTimeout))),
+    ]);
+    clearTimeout(timer);
+    if (late) this.log.warn({ inFlight: this.inFlight }, 'http stop: requests still in flight after drainTimeout');
+    server.closeAllConnections();
+    await closed;
+    this.log.info('http listener stopped');
+  }
+
+  private drained(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private track(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
+    this.inFlight += 1;
+    handleRequest(req, res, this.deps, expectsContinue)
+      .catch((err: unknown) => {
+        this.log.error({ err: (err as Error).name }, 'http request handler failed');
+        if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+        if (this.stopping) this.server?.closeIdleConnections();
+        if (this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+      });
+  }
+
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    this.log.debug({ code: err.code }, 'http client error');
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = timedOut ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}
