@@ -176,3 +176,59 @@ export function withDuplicateCheck(doc: X12Document, seen: (senderId: string, co
     }),
   };
 }
+
+/** What a channel accepts; an absent list accepts everything. */
+export type X12Support = {
+  /** ST01 values, e.g. ['850', '855']. */
+  sets?: readonly string[];
+  /** GS01 values, e.g. ['PO', 'PR']. */
+  functionalIds?: readonly string[];
+  /** GS08 values or prefixes, e.g. ['004010', '005010']. */
+  versions?: readonly string[];
+};
+
+/**
+ * Support check, pure like `withDuplicateCheck`: a copy of `doc` where groups of an unsupported GS01
+ * or GS08 carry `x12-group-unsupported` / `x12-group-version-unsupported` (AK905 1 / 2) and sets of an
+ * unsupported ST01 carry `x12-set-unsupported` (AK502 1). FA groups (acknowledgments) are always
+ * supported.
+ */
+export function withSupportCheck(doc: X12Document, support: X12Support): X12Document {
+  const groupFindings = (g: X12Group): Diagnostic[] => {
+    if (g.functionalId === 'FA') return [];
+    const found: Diagnostic[] = [];
+    if (support.functionalIds && !support.functionalIds.includes(g.functionalId)) {
+      found.push(finding('x12-group-unsupported', `GS01 is '${g.functionalId}'; expected one of ${support.functionalIds.join(', ')}`, g.gs, 1));
+    }
+    if (support.versions && !support.versions.some((v) => g.version.startsWith(v))) {
+      found.push(finding('x12-group-version-unsupported', `GS08 is '${g.version}'; expected one of ${support.versions.join(', ')}`, g.gs, 8));
+    }
+    return found;
+  };
+  const setFinding = (set: X12ReadSet): Diagnostic[] =>
+    support.sets && !support.sets.includes(set.id) && set.functionalId !== 'FA'
+      ? [{
+          severity: 'error',
+          code: 'x12-set-unsupported',
+          message: `ST01 is '${set.id}'; expected one of ${support.sets.join(', ')}`,
+          location: { segment: 'ST', segmentIndex: set.position, field: 1 },
+        }]
+      : [];
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => ({
+      ...ic,
+      groups: ic.groups.map((g) => {
+        const extra = groupFindings(g);
+        return {
+          ...g,
+          diagnostics: extra.length > 0 ? [...g.diagnostics, ...extra] : g.diagnostics,
+          sets: g.sets.map((set) => {
+            const own = setFinding(set);
+            return own.length > 0 ? { ...set, diagnostics: [...set.diagnostics, ...own] } : set;
+          }),
+        };
+      }),
+    })),
+  };
+}

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildAck, buildAcks, readAcks, type AckOptions, type FunctionalAck, type InterchangeAck } from '../../../parsers/x12/acks.js';
 import { parseX12 } from '../../../parsers/x12/reader.js';
 import { withSetFindings } from '../../../parsers/x12/index.js';
-import { withDuplicateCheck } from '../../../parsers/x12/validate.js';
+import { withDuplicateCheck, withSupportCheck } from '../../../parsers/x12/validate.js';
 import type { X12Document } from '../../../parsers/x12/document.js';
 import { goldenPath, sample } from './helpers.js';
 
@@ -102,6 +102,16 @@ describe('x12 acknowledgments', () => {
     expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics.map((d) => d.code)).to.deep.equal(['x12-segment-too-long', 'x12-empty-segment']);
     const ack = buildAck(doc.interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
     expect(ack.text).to.include('AK2*850*0001~AK3*BEG*2**8~AK5*R*5~AK9*R*1*1*0~');
+  });
+
+  it('rejects unsupported sets, functional groups and versions (AK502 1, AK905 1 and 2)', () => {
+    const doc = read('envelope/multi-interchange.x12');
+    const sets = buildAck(withSupportCheck(doc, { sets: ['855'] }).interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
+    expect(sets.text).to.include('AK2*850*0001~AK5*R*1~AK9*R*1*1*0~');
+    const groups = buildAck(withSupportCheck(doc, { functionalIds: ['PR'], versions: ['004010'] }).interchanges[0]!, { kind: '999', next: counters(), date: WHEN })!;
+    expect(groups.text).to.include('AK9*R*1*1*0*1*2~');
+    const fine = buildAck(withSupportCheck(doc, { sets: ['850'], functionalIds: ['PO'], versions: ['005010'] }).interchanges[0]!, { kind: '997', next: counters() })!;
+    expect(fine.groups.map((g) => g.status)).to.deep.equal(['A']);
   });
 
   it('reads received 997, 999 and TA1 into structured answers', () => {
