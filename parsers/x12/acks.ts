@@ -106,7 +106,7 @@ function setCodes(set: X12ReadSet): string[] {
     const mapping = findingMapping(f.code);
     if (mapping.ak502) codes.push(mapping.ak502);
     if (f.code === 'x12-st-element-empty') codes.push(f.location?.field === 1 ? '6' : '7');
-    if (mapping.level === 'segment' || mapping.level === 'element') codes.push('5');
+    if ((mapping.level === 'segment' || mapping.level === 'element') && (mapping.ak304 || mapping.ak403)) codes.push('5');
   }
   return [...new Set(codes)].sort((a, b) => Number(a) - Number(b)).slice(0, 5);
 }
