@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { InterlaceError } from '../../lib/errors.js';
+import { ackCommand } from './ack.js';
+import { parseCommand } from './parse.js';
+import { sendCommand } from './send.js';
+import { startCommand } from './start.js';
+import { testCommand } from './test.js';
+import { validateCommand } from './validate.js';
+
+type Command = {
+  summary: string;
+  usage: string;
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
+};
+
+const CONFIG = { config: { type: 'string' as const, short: 'c', default: 'config' } };
+
+/** Every command, listed explicitly. */
+const COMMANDS: Record<string, Command> = {
+  start: { summary: 'run the engine (what npm start runs)', usage: 'interlace start [--config DIR]', options: CONFIG, run: ({ values }) => startCommand(values.config as string) },
+  validate: {
+    summary: 'check engine.yaml, every channel, partner and table file; print every problem as path:line:column code message',
+    usage: 'interlace validate [--config DIR]',
+    options: CONFIG,
+    run: ({ values }) => validateCommand(values.config as string),
+  },
+  parse: {
+    summary: 'print a parsed message, its canonical documents and its findings as JSON',
+    usage: 'interlace parse FILE [--format auto|hl7v2|x12] [--summary]',
+    options: { format: { type: 'string', short: 'f', default: 'auto' }, summary: { type: 'boolean', default: false }, encoding: { type: 'string' } },
+    run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),
+  },
+  test: {
+    summary: "run a channel offline on sample files and its *.test.yaml cases; print what each route would send",
+    usage: 'interlace test CHANNEL.yaml [FILE…] [--config DIR]',
+    options: { config: { type: 'string', short: 'c' } },
+    run: ({ values, positionals }) => testCommand(positionals, values.config as string | undefined),
+  },
+  send: {
+    summary: 'send HL7 v2 files over MLLP and print each ACK',
+    usage: 'interlace send mllp://HOST:PORT FILE… [--timeout 10s]',
+    options: { timeout: { type: 'string', default: '10s' } },
+    run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
+  },
+  ack: {
+    summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
+    usage: 'interlace ack FILE.x12 [--config DIR]',
+    options: CONFIG,
+    run: ({ values, positionals }) => ackCommand(positionals, values.config as string),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Interlace: a healthcare interface engine.', '', 'usage: interlace COMMAND [options]', '', 'commands:', ...lines, '', 'interlace COMMAND --help shows the options of one command.'].join('\n');
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`interlace: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    console.error(`interlace ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  try {
+    return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] });
+  } catch (err) {
+    if (err instanceof InterlaceError) {
+      console.error(`interlace ${name}: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

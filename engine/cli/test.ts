@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { silentLogger } from '../../lib/log.js';
+import type { RoutePayload } from '../../routes/types.js';
+import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { buildProcessor } from '../runtime/channel.js';
+import type { ProcessOutcome } from '../runtime/processor.js';
+import { SqliteStore } from '../store/index.js';
+
+type Expectation = { outcome?: 'routed' | 'filtered' | 'error'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
+type TestCase = { name: string; input: string; expect: Expectation };
+
+/**
+ * `interlace test CHANNEL.yaml [FILE…]`: runs the channel's parse step, rules and route bodies
+ * offline (an in-memory store, no network) on each FILE and prints what every route would send; then
+ * runs the cases of `CHANNEL.test.yaml` beside it. Exit 1 when a case fails or the channel is invalid.
+ */
+export async function testCommand(args: string[], configOption?: string): Promise<number> {
+  const [channelFile, ...files] = args;
+  if (!channelFile) {
+    console.error('usage: interlace test CHANNEL.yaml [FILE…] [--config DIR]');
+    return 2;
+  }
+  const configDir = configOption ?? dirname(dirname(resolve(channelFile)));
+  const { config, diagnostics } = await loadConfig(configDir, { env: process.env });
+  const mine = diagnostics.filter((d) => resolve(d.file) === resolve(channelFile) || basename(d.file) === 'engine.yaml' || d.file.includes('tables'));
+  for (const d of mine) console.error(formatDiagnostic(d));
+  const channel = config.channels.find((c) => resolve(c.file) === resolve(channelFile));
+  if (!channel) {
+    console.error(`interlace test: ${channelFile} is not a valid channel of ${configDir}${mine.length ? ' (see above)' : ''}`);
+    return 1;
+  }
+  const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+  const store = new SqliteStore({ path: ':memory:' });
+  const processor = buildProcessor(channel.config, tables, store, silentLogger);
+  const run = async (file: string) => {
+    const { messageId } = await store.ingest(channel.name, { raw: readFileSync(file), origin: file }, 0);
+    const outcome = await processor.process(messageId);
+    return outcome;
+  };
+  try {
+    for (const file of files) print(file, await run(file));
+    const casesFile = channelFile.replace(/\.ya?ml$/, '.test.yaml');
+    if (!existsSync(casesFile)) return 0;
+    const cases = (parseYaml(readFileSync(casesFile, 'utf8')) as { cases?: TestCase[] })?.cases ?? [];
+    let failed = 0;
+    for (const c of cases) {
+      const problems = check(await run(resolve(dirname(casesFile), c.input)), c.expect ?? {});
+      if (problems.length === 0) console.log(`  ✔ ${c.name}`);
+      else {
+        failed++;
+        console.log(`  ✘ ${c.name}\n${problems.map((p) => `      ${p}`).join('\n')}`);
+      }
+    }
+    console.log(`${cases.length - failed} passed, ${failed} failed (${casesFile})`);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+function print(file: string, o: ProcessOutcome): void {
+  if (o.outcome === 'routed') {
+    console.log(`${file}: routed to ${o.deliveries.length} route(s)`);
+    for (const d of o.deliveries) console.log(`--- route ${d.route} (${d.payload.contentType}${d.payload.path ? `, path ${d.payload.path}` : ''})\n${pretty(d.payload)}`);
+  } else if (o.outcome === 'filtered') console.log(`${file}: filtered: ${o.reason}`);
+  else if (o.outcome === 'error') console.log(`${file}: error ${o.code}: ${o.message}`);
+  else console.log(`${file}: skipped`);
+}
+
+function pretty(p: RoutePayload): string {
+  if (/json/.test(p.contentType)) {
+    try {
+      return JSON.stringify(JSON.parse(p.body), null, 2);
+    } catch {
+      /* not JSON after all: print as is */
+    }
+  }
+  return p.body;
+}
+
+function check(o: ProcessOutcome, e: Expectation): string[] {
+  const problems: string[] = [];
+  const detail = o.outcome === 'error' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
+  if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
+  if (e.error && (o.outcome !== 'error' || o.code !== e.error)) problems.push(`expected error ${e.error}, got ${o.outcome === 'error' ? o.code : o.outcome}`);
+  const sent = new Map(o.outcome === 'routed' ? o.deliveries.map((d) => [d.route, d.payload]) : []);
+  for (const r of e.notRoutes ?? []) if (sent.has(r)) problems.push(`route ${r} fired but must not`);
+  for (const [route, want] of Object.entries(e.routes ?? {})) {
+    const got = sent.get(route);
+    if (!got) {
+      problems.push(`route ${route} did not fire${detail}`);
+      continue;
+    }
+    if (want.contentType && got.contentType !== want.contentType) problems.push(`route ${route}: content type ${got.contentType}, expected ${want.contentType}`);
+    if (want.body !== undefined && got.body !== want.body) problems.push(`route ${route}: body differs from the expected text`);
+    if (want.json !== undefined) {
+      let body: unknown;
+      try {
+        body = JSON.parse(got.body);
+      } catch {
+        problems.push(`route ${route}: body is not JSON`);
+        continue;
+      }
+      problems.push(...subsetDiff(want.json, body, `route ${route} body`));
+    }
+  }
+  return problems;
+}
+
+/** Where `actual` differs from `expected`, which may leave object keys out (arrays must match in length). */
+export function subsetDiff(expected: unknown, actual: unknown, path: string): string[] {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${path}: expected an array`];
+    if (actual.length !== expected.length) return [`${path}: expected ${expected.length} elements, got ${actual.length}`];
+    return expected.flatMap((e, i) => subsetDiff(e, actual[i], `${path}[${i}]`));
+  }
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [`${path}: expected an object`];
+    return Object.entries(expected).flatMap(([k, v]) => subsetDiff(v, (actual as Record<string, unknown>)[k], `${path}.${k}`));
+  }
+  return isDeepStrictEqual(expected, actual) ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+}
