@@ -18,12 +18,12 @@ export const fileSourceSchema = z
       .union([namePattern, z.array(namePattern).min(1)])
       .default('*')
       .describe('File names to pick up: a glob (`*` any characters, `?` one, `{a,b}` either) or a list of them. Names starting with a dot are never picked up.'),
-    pollInterval: duration.default(2000).describe('How long to wait between two scans of the directory.'),
+    pollInterval: duration.prefault('2s').describe('How long to wait between two scans of the directory.'),
     minAge: duration
-      .default(1000)
+      .prefault('1s')
       .describe('Skip files modified more recently than this, so that a file still being written is not read half-way.'),
     maxFileBytes: byteSize
-      .default(100 * 1024 * 1024)
+      .prefault('100MiB')
       .describe('Largest file read. A larger one is moved to the error directory with a reason file, without being read.'),
     archive: z.string().min(1).optional().describe('Where a file goes once every message in it is stored. Default: `archive` inside `directory`.'),
     errorDirectory: z

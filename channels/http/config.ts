@@ -24,7 +24,7 @@ export const httpSourceSchema = z
       .default(['POST'])
       .describe('HTTP methods accepted; any other is answered 405 with an Allow header.'),
     maxBodyBytes: byteSize
-      .default(10 * 1024 * 1024)
+      .prefault('10MiB')
       .describe('Largest body accepted; a larger one is answered 413, and what is left of it is not buffered.'),
     auth: auth
       .default({ type: 'none' })
@@ -38,11 +38,11 @@ export const httpSourceSchema = z
       .default('X-Message-Id')
       .describe('Header carrying the sender\'s id of the message (duplicate detection); Idempotency-Key is read when it is absent.'),
     senderHeader: headerName('senderHeader').optional().describe('Header naming the sending system; duplicates are detected per sender.'),
-    headersTimeout: duration.default(10_000).describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
-    requestTimeout: duration.default(60_000).describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
-    keepAliveTimeout: duration.default(5_000).describe('How long an idle keep-alive connection stays open between requests.'),
-    drainTimeout: duration.default(10_000).describe('On stop: how long requests in flight may take to be stored and answered before connections are closed.'),
-    retryAfter: duration.default(30_000).describe('Sent as Retry-After (rounded up to whole seconds) when the message could not be stored (503).'),
+    headersTimeout: duration.prefault('10s').describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
+    requestTimeout: duration.prefault('60s').describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
+    keepAliveTimeout: duration.prefault('5s').describe('How long an idle keep-alive connection stays open between requests.'),
+    drainTimeout: duration.prefault('10s').describe('On stop: how long requests in flight may take to be stored and answered before connections are closed.'),
+    retryAfter: duration.prefault('30s').describe('Sent as Retry-After (rounded up to whole seconds) when the message could not be stored (503).'),
     tls: tls.default({ enabled: false, requestCert: false, minVersion: 'TLSv1.2' }).describe('TLS (HTTPS); `cert` and `key` are required when enabled.'),
   })
   .superRefine((c, ctx) => {

@@ -40,6 +40,8 @@ describe('http source, hostile and concurrent clients', () => {
     expect(badChunk).to.match(/^HTTP\/1\.1 400 /);
     const badLength = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nhello']);
     expect(badLength).to.match(/^HTTP\/1\.1 400 /);
+    const huge = await rawExchange(port, [`POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`]);
+    expect(huge).to.match(/^HTTP\/1\.1 431 /);
     expect(ctx.inputs).to.have.length(0);
   });
 
