@@ -35,8 +35,11 @@ export class FileJournal {
     this.path = join(directory, JOURNAL_NAME);
   }
 
-  /** Reads the journal; a missing file is an empty journal, a damaged line is skipped. */
-  async load(): Promise<void> {
+  /**
+   * Reads the journal; a missing file is an empty journal, a damaged line is skipped. Entries for
+   * which `keep(name)` is false (their file is gone from the drop directory) are dropped.
+   */
+  async load(keep: (name: string) => boolean = () => true): Promise<void> {
     let text = '';
     try {
       text = await readFile(this.path, 'utf8');
@@ -53,7 +56,13 @@ export class FileJournal {
         // a line cut short by a crash: the entries before it still count
       }
     }
+    for (const name of [...this.entries.keys()]) if (!keep(name)) this.entries.delete(name);
     await this.compact();
+  }
+
+  /** Names of the files with an open entry. */
+  openNames(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** The open entry of a file, only when it is the very same file (size, mtime and hash). */

@@ -38,6 +38,13 @@ export const httpSourceSchema = z
       .default('X-Message-Id')
       .describe('Header carrying the sender\'s id of the message (duplicate detection); Idempotency-Key is read when it is absent.'),
     senderHeader: headerName('senderHeader').optional().describe('Header naming the sending system; duplicates are detected per sender.'),
+    maxConnections: z.coerce
+      .number({ message: 'expected a number of connections' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(256)
+      .describe('Most connections open at once (each may hold a body of up to maxBodyBytes); a connection beyond it is closed at once.'),
     headersTimeout: duration.prefault('10s').describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
     requestTimeout: duration.prefault('60s').describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
     keepAliveTimeout: duration.prefault('5s').describe('How long an idle keep-alive connection stays open between requests.'),

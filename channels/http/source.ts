@@ -65,6 +65,8 @@ export class HttpSource implements Source {
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
     const server = c.tls.enabled ? https.createServer({ ...options, ...tlsOptions(c.tls) }, onRequest) : http.createServer(options, onRequest);
+    server.maxConnections = c.maxConnections;
+    server.on('drop', () => this.log.warn({ limit: c.maxConnections }, 'http connection refused: too many connections'));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     if (server instanceof https.Server) {

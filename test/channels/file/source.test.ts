@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileSource, file, fileSourceSchema, type FileSource, type FileSourceHooks } from '../../../channels/file/index.js';
 import { ConfigError } from '../../../lib/errors.js';
@@ -201,6 +201,23 @@ describe('file source', () => {
     const second = new RecordingContext();
     await start(second);
     expect(second.inputs.map((i) => i.raw.toString())).to.deep.equal(['version two, longer']);
+  });
+
+  it('forgets the journal entry of a file removed by hand before a restart', async () => {
+    const first = new RecordingContext();
+    const path = put('gone.x12', 'content');
+    put('kept.x12', 'content too');
+    const dead = await start(first, {}, { beforeArchive: async () => storeFailure() });
+    await dead.stop();
+    const journal = join(drop, 'archive', '.interlace-file-source.jsonl');
+    expect(readFileSync(journal, 'utf8')).to.include('"gone.x12"').and.include('"kept.x12"');
+    rmSync(path);
+    const restarted = createFileSource(fileSourceSchema.parse({ type: 'file', directory: drop, pollInterval: '1h', minAge: '1h' }), new RecordingContext());
+    await restarted.start();
+    running.push(restarted);
+    const text = readFileSync(journal, 'utf8');
+    expect(text).to.not.include('"gone.x12"');
+    expect(text).to.include('"kept.x12"');
   });
 
   it('writes what the answer hook returns to the acknowledgment directory, atomically and uniquely', async () => {

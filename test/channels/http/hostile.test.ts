@@ -80,6 +80,20 @@ describe('http source, hostile and concurrent clients', () => {
     expect(ctx.answers).to.have.length(100);
   });
 
+  it('closes connections beyond maxConnections at once, and serves again once one is free', async () => {
+    const ctx = new RecordingContext();
+    const { port, url } = await start(ctx, { maxConnections: 1 });
+    const held = net.connect({ host: '127.0.0.1', port });
+    await new Promise((resolve) => held.once('connect', resolve));
+    await new Promise((r) => setTimeout(r, 50));
+    const extra = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx']).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
+    expect(extra === '' || extra === 'ECONNRESET').to.equal(true, `got ${extra}`);
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await fetch(url, { method: 'POST', body: 'x', headers: { connection: 'close' } })).status).to.equal(202);
+    expect(ctx.inputs).to.have.length(1);
+  });
+
   it('on stop, answers the request in flight, then refuses new connections', async () => {
     const ctx = new RecordingContext();
     const g = gate();
