@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { MllpClient } from '../../../channels/mllp/client.js';
+import { silentLogger } from '../../../lib/log.js';
+import { Engine } from '../../../engine/runtime/engine.js';
+import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { dft, sample, testConfigDir, waitFor } from './support.js';
+
+const TOKEN = 'e2e-admin-token-0123456789';
+
+describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through the admin API', function () {
+  this.timeout(60_000);
+  let redis: TestRedis;
+  let sink: HttpSink;
+  let engine: Engine;
+  let client: MllpClient;
+  let cfg: ReturnType<typeof testConfigDir>;
+  let admin: string;
+
+  const api = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${admin}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const msa = (ack: Buffer) => /MSA\|([A-Z]{2})\|([^|\r]*)/.exec(ack.toString('latin1'))!.slice(1, 3);
+
+  before(async () => {
+    redis = await getRedis();
+    sink = await startHttpSink();
+    sink.setDefault({ status: 201, body: '{"posted":true}' });
+    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url }, log: silentLogger });
+    const address = engine.channels.get('or-implant-charges')!.address()!;
+    client = new MllpClient({ host: '127.0.0.1', port: address.port, timeout: 10_000 });
+    admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
+  });
+  after(async () => {
+    await client?.close();
+    await engine?.stop();
+    await sink?.close();
+    cfg?.cleanup();
+    await redis?.stop();
+  });
+
+  it('acknowledges a DFT^P03 only once stored, and posts its usage lines to the ERP with an idempotency key', async () => {
+    const ack = await client.send(sample('dft-p03-hip-implant.hl7'));
+    expect(msa(ack)).to.deep.equal(['CA', 'OR20261121-0042']); // the sample asks for enhanced mode (MSH-15 AL)
+    const [req] = await sink.waitForRequests(1, 15_000);
+    expect(req!.method).to.equal('POST');
+    expect(req!.path).to.equal('/inventory/usage');
+    const body = JSON.parse(req!.body);
+    expect(body.account).to.equal('ACCT778899');
+    expect(body.lines.map((l: any) => [l.item, l.quantity, l.chargeCode])).to.deep.equal([
+      ['100234', 1, 'C-IMP-0101'],
+      ['100567', 1, 'C-IMP-0102'],
+      ['100890', 1, 'C-IMP-0103'],
+      ['100912', 1, 'C-IMP-0104'],
+      ['200145', 2, 'C-SUP-0200'],
+    ]);
+    expect(req!.headers['idempotency-key']).to.equal(`${body.messageId}:erp-usage`);
+    expect(req!.headers['x-correlation-id']).to.equal(body.messageId);
+
+    const m = await waitFor('the message to be delivered', async () => {
+      const r = await api(`/api/messages/${body.messageId}`);
+      return r.body.status === 'delivered' ? r.body : undefined;
+    });
+    expect(m.controlId).to.equal('OR20261121-0042');
+    expect(Buffer.from(m.raw.base64, 'base64').equals(sample('dft-p03-hip-implant.hl7'))).to.equal(true);
+    expect(m.canonical.map((d: any) => d.kind)).to.include.members(['encounter', 'supply-usage', 'charge']);
+    expect(m.acks.find((a: any) => a.direction === 'sent')).to.include({ kind: 'hl7-ack', code: 'CA' });
+    expect(m.deliveries).to.have.length(1);
+    expect(m.deliveries[0]).to.include({ route: 'erp-usage', state: 'delivered', attempts: 1, lastStatus: '201' });
+    expect(m.acks.find((a: any) => a.direction === 'received')).to.include({ deliveryId: `${body.messageId}:erp-usage`, code: '201' });
+    expect(m.history.map((h: any) => h.status)).to.deep.equal(['received', 'routed', 'delivered']);
+  });
+
+  it('answers a duplicate control id positively and never delivers it twice', async () => {
+    const before = sink.requests.length;
+    expect(msa(await client.send(dft('DUP-0001'))))
+      .to.deep.equal(['AA', 'DUP-0001']);
+    expect(msa(await client.send(dft('DUP-0001')))).to.deep.equal(['AA', 'DUP-0001']);
+    await sink.waitForRequests(before + 1);
+    const dups = await waitFor('the duplicate to be listed', async () => {
+      const r = await api('/api/messages?controlId=DUP-0001');
+      return r.body.messages.some((m: any) => m.status === 'delivered') && r.body.messages.length === 2 ? r.body.messages : undefined;
+    });
+    expect(dups.map((m: any) => m.status).sort()).to.deep.equal(['delivered', 'duplicate']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.requests.slice(before).filter((r) => r.body.includes('DUP-0001'))).to.have.length(1);
+  });
+
+  it('rejects garbage with AR naming the problem, stores it as rejected, and keeps serving', async () => {
+    const ack = await client.send(sample('bad/no-msh.hl7'));
+    expect(msa(ack)[0]).to.equal('AR');
+    expect(ack.toString('latin1')).to.match(/ERR\|[^\r]*missing-msh/);
+    const rejected = await api('/api/messages?status=rejected');
+    expect(rejected.body.messages.length).to.be.greaterThan(0);
+    expect(rejected.body.messages[0].error.code).to.equal('missing-msh');
+    expect(msa(await client.send(dft('AFTER-GARBAGE')))[0]).to.equal('AA');
+  });
+
+  it('filters messages the rules exclude, visibly', async () => {
+    expect(msa(await client.send(sample('adt-a01-admit.hl7')))[0]).to.equal('AA');
+    const m = await waitFor('the ADT to be filtered', async () => {
+      const r = await api('/api/messages?controlId=ADT000101&status=filtered');
+      return r.body.messages[0];
+    });
+    const detail = await api(`/api/messages/${m.id}`);
+    expect(detail.body.history.at(-1).detail).to.equal('only DFT^P03 charge messages deplete inventory');
+  });
+
+  it('puts a message the rules refuse in the exception queue with the reason, and reprocesses it on request', async () => {
+    expect(msa(await client.send(dft('NO-ACCOUNT-1', 1, '')))[0]).to.equal('AA');
+    const m = await waitFor('the message to be in error', async () => (await api('/api/messages?controlId=NO-ACCOUNT-1&status=error')).body.messages[0]);
+    expect(m.error.code).to.equal('validation-failed');
+    expect(m.error.message).to.include('PID-18 (patient account number) is empty');
+    const r = await api(`/api/messages/${m.id}/reprocess`, { method: 'POST' });
+    expect(r.status).to.equal(202);
+    const again = await waitFor('the reprocessed message to settle', async () => {
+      const d = (await api(`/api/messages/${m.id}`)).body;
+      return d.history.length >= 4 ? d : undefined;
+    });
+    expect(again.history.map((h: any) => h.status)).to.deep.equal(['received', 'error', 'received', 'error']);
+  });
+
+  it('retries a destination that answers 503 and records every attempt', async () => {
+    sink.respond({ status: 503, body: 'maintenance' });
+    const before = sink.requests.length;
+    await client.send(dft('RETRY-0001'));
+    await sink.waitForRequests(before + 2, 20_000);
+    const m = await waitFor('delivery after a retry', async () => {
+      const id = (await api('/api/messages?controlId=RETRY-0001')).body.messages[0]?.id;
+      const d = id && (await api(`/api/messages/${id}`)).body;
+      return d?.status === 'delivered' ? d : undefined;
+    }, 20_000);
+    expect(m.acks.filter((a: any) => a.direction === 'received').map((a: any) => `${a.attempt}:${a.code}`)).to.deep.equal(['1:503', '2:201']);
+    const keys = sink.requests.slice(before).filter((r) => r.body.includes('RETRY-0001')).map((r) => r.headers['idempotency-key']);
+    expect(new Set(keys).size).to.equal(1);
+  });
+
+  it('reports channel counts, health, and refuses the API without the token', async () => {
+    const ch = await api('/api/channels');
+    const or = ch.body.channels.find((c: any) => c.name === 'or-implant-charges');
+    expect(or.state).to.equal('running');
+    expect(or.counts.delivered).to.be.greaterThan(0);
+    expect(or.counts.filtered).to.be.greaterThan(0);
+    expect(or.counts.rejected).to.be.greaterThan(0);
+    expect(or.counts.duplicate).to.be.greaterThan(0);
+    expect((await fetch(`${admin}/api/channels`)).status).to.equal(401);
+    expect((await fetch(`${admin}/api/channels`, { headers: { Authorization: 'Bearer wrong' } })).status).to.equal(401);
+    const health = await fetch(`${admin}/healthz`);
+    expect(health.status).to.equal(200);
+    expect((await api('/api/messages?status=bogus')).status).to.equal(400);
+    expect((await api('/api/messages/00000000-0000-7000-8000-000000000000')).status).to.equal(404);
+  });
+});

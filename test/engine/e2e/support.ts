@@ -1,0 +1,65 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A config directory for one test: the shipped channels and tables of `config/`, and an engine.yaml
+ * with its own Redis prefix (tests never share queues) and admin on a free port.
+ */
+export function testConfigDir(options: { redisUrl: string; prefix: string; token: string }): { dir: string; dataDir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'interlace-e2e-'));
+  const config = join(dir, 'config');
+  cpSync(new URL('../../../config/', import.meta.url), config, { recursive: true });
+  // Channels of other issues may listen on fixed default ports: keep only the OR channel here.
+  for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml']) rmSync(join(config, 'channels', f), { force: true });
+  writeFileSync(
+    join(config, 'engine.yaml'),
+    [
+      'engine:',
+      '  id: e2e',
+      `  dataDir: ${join(dir, 'var')}`,
+      '  shutdownTimeout: 10s',
+      'redis:',
+      `  url: ${options.redisUrl}`,
+      `  prefix: ${options.prefix}`,
+      '  supervise: never',
+      'store:',
+      '  sync: full',
+      'admin:',
+      '  host: 127.0.0.1',
+      '  port: ${ADMIN_PORT:-0}',
+      `  token: ${options.token}`,
+      'logging:',
+      '  level: ${INTERLACE_LOG_LEVEL:-warn}',
+      '',
+    ].join('\n'),
+  );
+  return { dir: config, dataDir: join(dir, 'var'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A DFT^P03 with `lines` FT1 lines and the given control id (fictional patient). */
+export function dft(controlId: string, lines = 2, account = 'ACCT1001'): Buffer {
+  const seg = [
+    `MSH|^~\\&|ORSYS|MAINHOSP|ERP|MAINHOSP|20261121143005||DFT^P03|${controlId}|P|2.5.1`,
+    'EVN|P03|20261121143000',
+    `PID|1||MRN0001^^^MAINHOSP^MR||TEST^PATIENT||19700101|F||||||||||${account}^^^MAINHOSP^AN`,
+    'PV1|1|I|OR^OR01^1^MAIN||||||||SUR||||||||V1001^^^MAINHOSP^VN',
+  ];
+  const items = ['100234', '100567', '100890', '100912', '200145'];
+  for (let i = 1; i <= lines; i++) seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${items[(i - 1) % items.length]}^ITEM ${i}^IMPLANT|||${i}|10.00|10.00|OR`);
+  return Buffer.from(seg.join('\r') + '\r', 'latin1');
+}
+
+export function sample(name: string): Buffer {
+  return readFileSync(new URL(`../../../samples/hl7/${name}`, import.meta.url));
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
