@@ -72,7 +72,11 @@ export class FileSource implements Source {
         throw new ConfigError('file-directory-unwritable', `cannot create ${dir}: ${code(err) ?? 'error'}; expected a writable directory`, { cause: err });
       });
     }
-    const present = new Set(await readdir(this.config.directory));
+    const present = new Set(
+      await readdir(this.config.directory).catch((err: unknown) => {
+        throw new ConfigError('file-directory-unreadable', `directory ${this.config.directory} cannot be listed: ${code(err) ?? 'error'}; expected a readable directory`, { cause: err });
+      }),
+    );
     await this.journal.load((name) => present.has(name));
     if (this.config.acknowledge && !this.hooks.answer) this.log.warn('acknowledge.directory is set but this engine supplies no acknowledgments for files');
     this.running = true;
