@@ -126,3 +126,95 @@ export interface MessageStore extends DeliveryLedger {
 
   close(): Promise<void>;
 }
+
+/** How many X12 control numbers to take at once, per envelope level. */
+export type ControlNumberRequest = { interchanges?: number; groups?: number; sets?: number };
+
+/** Control numbers taken for one partner: each list is in the order to use them; never handed out twice. */
+export type ControlNumbers = { interchanges: number[]; groups: number[]; sets: number[] };
+
+/** One interchange we sent a partner: its envelope ids, what it belongs to and what we expect back. */
+export type X12OutboundRecord = {
+  partner: string;
+  /** What we sent: `850`, `997`, `999`, `ta1`. */
+  kind: string;
+  /** ISA13 as written (9 digits). */
+  isa13: string;
+  messageId: string;
+  deliveryId?: string;
+  /** Name of the file written. */
+  file?: string;
+  /** One entry per transaction set (none for a TA1-only interchange). */
+  sets: Array<{ gs06: string; st02: string; setId: string; poNumber?: string }>;
+  /** Acknowledgments expected for each set: `997`/`999` (functional), `855`, `856`; `dueAt` epoch ms. */
+  expect?: Array<{ expected: string; dueAt: number }>;
+};
+
+/** An acknowledgment received from a partner, and what it answers. */
+export type X12ReceivedAck = {
+  partner: string;
+  kind: 'ta1' | '997' | '999' | '855';
+  /** TA104, AK501/AK901, or the 855 BAK02. */
+  code: string;
+  /** Error codes and ids, no payload. */
+  detail?: string;
+  /** TA1: ISA13. 997/999: GS06 and ST02 (absent: every set of the group). 855: the PO number. */
+  answers: { isa13: string } | { gs06: string; st02?: string } | { poNumber: string };
+  /** Expectation kinds this acknowledgment satisfies (e.g. `['997','999']`; empty for a TA1 that accepts). */
+  satisfies: readonly string[];
+  /** The inbound message that carried it. */
+  viaMessageId?: string;
+};
+
+/** Outcome of matching an acknowledgment: the outbound sets it answered, and expectations now satisfied. */
+export type X12AckMatch = { matched: Array<{ messageId: string; deliveryId?: string; isa13: string; gs06?: string; st02?: string }>; satisfied: number };
+
+/** An expectation of an acknowledgment from a partner, open or satisfied. */
+export type X12Expectation = {
+  id: number;
+  partner: string;
+  /** `997`, `999`, `855`, `856`. */
+  expected: string;
+  messageId: string;
+  deliveryId?: string;
+  isa13: string;
+  gs06?: string;
+  st02?: string;
+  poNumber?: string;
+  sentAt: string;
+  dueAt: string;
+  satisfiedAt?: string;
+  satisfiedCode?: string;
+};
+
+/**
+ * The X12 part of the store: control numbers, the registry of interchanges sent, expectations and
+ * their correlation with what comes back. Every method commits (through the store's group commit)
+ * before it resolves; each is one transaction, so concurrent callers (in this process or in another
+ * sharing the database file) never take the same control number.
+ */
+export interface X12Ledger {
+  /**
+   * Takes the next control numbers of a partner. ISA13, GS06 and ST02 each run from 1 to 999999999
+   * and then start again at 1; the counters survive restarts.
+   */
+  nextControlNumbers(partner: string, request: ControlNumberRequest): Promise<ControlNumbers>;
+  /** Records an interchange we sent and the acknowledgments we expect for it. */
+  recordX12Outbound(record: X12OutboundRecord): Promise<void>;
+  /**
+   * Matches an acknowledgment to the outbound sets it answers, writes it to the acknowledgment ledger
+   * (direction `received`) against each of their messages and deliveries, and marks the expectations
+   * it satisfies. No match: nothing is written and `matched` is empty.
+   */
+  recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch>;
+  /** Links an inbound document (856, 810…) to the 850 of the same PO number; resolves how many it linked. */
+  linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number>;
+  /** Expectations past their due time and not satisfied, oldest first. */
+  overdueX12(now?: number, limit?: number): Promise<X12Expectation[]>;
+  /** Number of overdue expectations per partner. */
+  overdueX12Counts(now?: number): Promise<Record<string, number>>;
+  /** Expectations of a message (sent 850), open and satisfied. */
+  x12Expectations(messageId: string): Promise<X12Expectation[]>;
+  /** Whether an interchange (sender ISA06, ISA13) was received since `sinceMs` on any channel. */
+  seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean>;
+}

@@ -67,6 +67,63 @@ const MIGRATIONS: string[] = [
   CREATE INDEX acks_message ON acks (message_id);
   CREATE INDEX acks_delivery ON acks (delivery_id);
   `,
+  // 2: X12 with trading partners (docs/x12-engine.md): control numbers, what we sent, what we expect back.
+  `
+  CREATE TABLE x12_control_numbers (
+    partner    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    last       INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (partner, kind)
+  );
+
+  CREATE TABLE x12_outbound (
+    id          INTEGER PRIMARY KEY,
+    partner     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    isa13       TEXT NOT NULL,
+    gs06        TEXT,
+    st02        TEXT,
+    set_id      TEXT,
+    po_number   TEXT,
+    message_id  TEXT NOT NULL,
+    delivery_id TEXT,
+    file        TEXT,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX x12_outbound_isa ON x12_outbound (partner, isa13);
+  CREATE INDEX x12_outbound_set ON x12_outbound (partner, gs06, st02);
+  CREATE INDEX x12_outbound_po ON x12_outbound (partner, po_number);
+  CREATE INDEX x12_outbound_message ON x12_outbound (message_id);
+
+  CREATE TABLE x12_expectations (
+    id             INTEGER PRIMARY KEY,
+    outbound_id    INTEGER NOT NULL,
+    partner        TEXT NOT NULL,
+    expected       TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    delivery_id    TEXT,
+    created_at     INTEGER NOT NULL,
+    due_at         INTEGER NOT NULL,
+    satisfied_at   INTEGER,
+    satisfied_code TEXT,
+    ack_id         INTEGER
+  );
+  CREATE INDEX x12_expectations_open ON x12_expectations (satisfied_at, due_at);
+  CREATE INDEX x12_expectations_outbound ON x12_expectations (outbound_id);
+
+  CREATE TABLE x12_links (
+    id          INTEGER PRIMARY KEY,
+    partner     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    po_number   TEXT NOT NULL,
+    outbound_id INTEGER NOT NULL,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX x12_links_message ON x12_links (message_id);
+  CREATE INDEX x12_links_outbound ON x12_links (outbound_id);
+  `,
 ];
 
 export function migrate(db: Database): void {

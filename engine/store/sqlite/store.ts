@@ -15,10 +15,13 @@ import type {
   StoredDelivery,
   StoredMessage,
   StoredMessageDetail,
+  X12Ledger,
 } from '../types.js';
+import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12OutboundRecord, X12ReceivedAck } from '../types.js';
 import { WriteBatcher } from './batcher.js';
 import { toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from './rows.js';
 import { migrate } from './schema.js';
+import { SqliteX12Ledger } from './x12-ledger.js';
 
 export type SqliteStoreOptions = {
   /** Database file; `:memory:` for throwaway tests. */
@@ -31,12 +34,13 @@ const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, m
 const EXCERPT = 2048;
 
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
-export class SqliteStore implements MessageStore {
+export class SqliteStore implements MessageStore, X12Ledger {
   private readonly db: Db;
   private readonly writes: WriteBatcher;
   private readonly ingested: Array<{ id: string; channel: string }> = [];
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private readonly st: Record<string, Statement>;
+  private readonly x12: SqliteX12Ledger;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -51,6 +55,7 @@ export class SqliteStore implements MessageStore {
     }
     this.st = this.prepare();
     this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed));
+    this.x12 = new SqliteX12Ledger(this.db, this.writes);
   }
 
   private prepare(): Record<string, Statement> {
@@ -286,6 +291,32 @@ export class SqliteStore implements MessageStore {
       .prepare(`SELECT * FROM deliveries WHERE state IN ('pending', 'retrying') AND updated_at <= ? ORDER BY created_at LIMIT ?`)
       .all(Date.now() - olderThanMs, limit) as DeliveryRow[];
     return rows.map(toDelivery);
+  }
+
+  /** X12 ledger (docs/x12-engine.md): see X12Ledger. */
+  nextControlNumbers(partner: string, request: ControlNumberRequest): Promise<ControlNumbers> {
+    return this.x12.nextControlNumbers(partner, request);
+  }
+  recordX12Outbound(record: X12OutboundRecord): Promise<void> {
+    return this.x12.recordX12Outbound(record);
+  }
+  recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch> {
+    return this.x12.recordX12Ack(ack);
+  }
+  linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {
+    return this.x12.linkX12Document(link);
+  }
+  overdueX12(now?: number, limit?: number): Promise<X12Expectation[]> {
+    return this.x12.overdueX12(now, limit);
+  }
+  overdueX12Counts(now?: number): Promise<Record<string, number>> {
+    return this.x12.overdueX12Counts(now);
+  }
+  x12Expectations(messageId: string): Promise<X12Expectation[]> {
+    return this.x12.x12Expectations(messageId);
+  }
+  seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
+    return this.x12.seenInterchange(sender, isa13, sinceMs, exceptMessageId);
   }
 
   async close(): Promise<void> {
