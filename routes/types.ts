@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
+import type { X12Services } from './destinations/x12/services.js';
 
 /** What a route hands to a destination: one message on one route, already mapped. */
 export type Delivery = {
@@ -46,7 +47,13 @@ export interface Destination {
   close(): Promise<void>;
 }
 
-export type DestinationContext = { channel: string; route: string; log: Logger };
+export type DestinationContext = {
+  channel: string;
+  route: string;
+  log: Logger;
+  /** X12 partners, control numbers and the sent registry; given by the engine (the `x12` destination needs it). */
+  x12?: X12Services;
+};
 
 export interface DestinationDefinition<C = any> {
   readonly type: string;

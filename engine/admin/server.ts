@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStatus, MessageStore } from '../store/index.js';
+import type { X12AdminBackend } from '../x12/admin.js';
 
 /** What the admin API needs from the running engine. */
 export type AdminBackend = {
@@ -9,6 +10,8 @@ export type AdminBackend = {
   channels(): Promise<Array<Record<string, unknown>>>;
   reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
+  x12?: X12AdminBackend;
 };
 
 type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]>;
@@ -34,6 +37,8 @@ export class AdminServer {
       { method: 'GET', pattern: /^\/api\/messages$/, handler: (_r, url) => this.listMessages(url) },
       { method: 'GET', pattern: /^\/api\/messages\/([0-9a-f-]{36})$/, handler: (_r, _u, p) => this.getMessage(p[0]!) },
       { method: 'POST', pattern: /^\/api\/messages\/([0-9a-f-]{36})\/reprocess$/, handler: (_r, _u, p) => this.reprocess(p[0]!) },
+      { method: 'GET', pattern: /^\/api\/acks\/overdue$/, handler: async () => (backend.x12 ? [200, { overdue: await backend.x12.overdue() }] : [404, error('x12-not-configured', 'this engine has no X12 ledger')]) },
+      { method: 'GET', pattern: /^\/api\/partners$/, handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }] },
     ];
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
@@ -64,8 +69,10 @@ export class AdminServer {
         const h = await this.backend.health();
         return send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', checks: h.checks });
       }
-      if (!url.pathname.startsWith('/api/')) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      const metrics = url.pathname === '/metrics';
+      if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
       if (!this.authorized(req)) return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
+      if (metrics) return sendText(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? ((await this.backend.x12?.metrics()) ?? '') : 'use GET\n');
       const route = this.routes.find((r) => r.pattern.test(url.pathname));
       if (!route) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
       if (route.method !== req.method) return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${route.method}`), { Allow: route.method });
@@ -116,6 +123,11 @@ export class AdminServer {
 
 function error(code: string, message: string) {
   return { error: { code, message } };
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

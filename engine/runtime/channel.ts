@@ -1,5 +1,6 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import { sources } from '../../channels/index.js';
+import { createFileSource, type FileSourceConfig } from '../../channels/file/index.js';
 import type { Source, SourceContext } from '../../channels/types.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -9,6 +10,7 @@ import { RouteQueue } from '../../routes/route-queue.js';
 import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
+import type { EngineX12 } from '../x12/index.js';
 import { Processor, type CompiledRoute } from './processor.js';
 
 export type ChannelRuntimeOptions = {
@@ -21,6 +23,8 @@ export type ChannelRuntimeOptions = {
   log: Logger;
   /** Processing jobs handled at once by this process. */
   processConcurrency?: number;
+  /** X12 partners, control numbers and the answer hook of X12 file channels (docs/x12-engine.md). */
+  x12?: EngineX12;
 };
 
 type ProcessJob = { ids: string[] };
@@ -49,7 +53,7 @@ export class ChannelRuntime {
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
       if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
-      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }) });
+      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}) });
       this.routes.set(
         r.name,
         new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log }),
@@ -59,7 +63,9 @@ export class ChannelRuntime {
     this.processQueue.on('error', (err) => this.log.error({ err: err.message }, 'processing queue connection error'));
     const sourceDef = sources.find((s) => s.type === c.source.type);
     if (!sourceDef) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
-    this.source = sourceDef.create(c.source, this.sourceContext());
+    this.source = isX12File(c) && o.x12
+      ? createFileSource(c.source as FileSourceConfig, this.sourceContext(), { answer: o.x12.inbound.answerHook(c.name) })
+      : sourceDef.create(c.source, this.sourceContext());
   }
 
   private sourceContext(): SourceContext {
@@ -156,6 +162,11 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
     store,
     log,
   });
+}
+
+/** A file source that reads X12 interchanges: the engine answers them (997/999/TA1) and correlates acknowledgments. */
+function isX12File(c: ChannelConfig): boolean {
+  return c.source.type === 'file' && (c.parse.format === 'x12' || (c.source as FileSourceConfig).split === 'x12-interchange');
 }
 
 function unsupported(channel: string, format: string): never {

@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../../lib/log.js';
 import type { Tables } from '../../transforms/index.js';
 import { AdminServer } from '../admin/server.js';
 import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
-import { SqliteStore, type MessageStore } from '../store/index.js';
+import { SqliteStore, type MessageStore, type X12Ledger } from '../store/index.js';
+import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
 import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
 
@@ -30,13 +31,17 @@ export class Engine {
   private adminAddr: { host: string; port: number } | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  /** X12 partners and services; undefined when the store has no X12 ledger. */
+  readonly x12: EngineX12 | undefined;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
     readonly store: MessageStore,
     readonly redis: RedisHandle,
     readonly log: Logger,
-  ) {}
+  ) {
+    if (isX12Ledger(store)) this.x12 = createEngineX12(config, store, log);
+  }
 
   static async start(options: EngineOptions): Promise<Engine> {
     const env = options.env ?? process.env;
@@ -67,7 +72,7 @@ export class Engine {
     for (const ch of this.config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store: this.store, redis: this.redis.url, prefix: c.redis.prefix, duplicateWindowMs: c.store.duplicateWindow, log: this.log });
+        const rt = new ChannelRuntime({ config: ch.config, tables, store: this.store, redis: this.redis.url, prefix: c.redis.prefix, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
         await rt.start();
         this.channels.set(ch.name, rt);
       } catch (err) {
@@ -92,6 +97,7 @@ export class Engine {
         channels: () => this.channelReport(),
         reprocess: (id) => this.reprocess(id),
         health: () => this.health(),
+        ...(this.x12 && isX12Ledger(this.store) ? { x12: x12Admin(this.store, this.x12) } : {}),
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -201,6 +207,10 @@ export class Engine {
     })();
     return this.stopping;
   }
+}
+
+function isX12Ledger(store: MessageStore): store is MessageStore & X12Ledger {
+  return typeof (store as Partial<X12Ledger>).nextControlNumbers === 'function';
 }
 
 /** The admin token when none is configured: generated once, kept in the data directory with mode 0600. */

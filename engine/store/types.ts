@@ -207,6 +207,8 @@ export interface X12Ledger {
    * it satisfies. No match: nothing is written and `matched` is empty.
    */
   recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch>;
+  /** The interchange already recorded as sent for a delivery (newest), if any. */
+  x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined>;
   /** Links an inbound document (856, 810…) to the 850 of the same PO number; resolves how many it linked. */
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number>;
   /** Expectations past their due time and not satisfied, oldest first. */

@@ -1,5 +1,6 @@
 import type { DestinationDefinition } from '../types.js';
 import { http } from './http.js';
+import { x12 } from './x12/index.js';
 
 /** Every destination type, listed explicitly: adding one is one file (or folder) and one line here. */
-export const destinations: readonly DestinationDefinition[] = [http];
+export const destinations: readonly DestinationDefinition[] = [http, x12];

@@ -95,6 +95,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX x12_outbound_set ON x12_outbound (partner, gs06, st02);
   CREATE INDEX x12_outbound_po ON x12_outbound (partner, po_number);
   CREATE INDEX x12_outbound_message ON x12_outbound (message_id);
+  CREATE INDEX x12_outbound_delivery ON x12_outbound (delivery_id);
 
   CREATE TABLE x12_expectations (
     id             INTEGER PRIMARY KEY,

@@ -303,6 +303,9 @@ export class SqliteStore implements MessageStore, X12Ledger {
   recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch> {
     return this.x12.recordX12Ack(ack);
   }
+  x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
+    return this.x12.x12SentFor(deliveryId);
+  }
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {
     return this.x12.linkX12Document(link);
   }

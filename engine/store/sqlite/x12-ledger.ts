@@ -134,6 +134,13 @@ export class SqliteX12Ledger implements X12Ledger {
     return row ? [row] : [];
   }
 
+  async x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
+    const row = this.db.prepare('SELECT isa13, file FROM x12_outbound WHERE delivery_id = ? ORDER BY id DESC LIMIT 1').get(deliveryId) as
+      | { isa13: string; file: string | null }
+      | undefined;
+    return row && { isa13: row.isa13, ...(row.file ? { file: row.file } : {}) };
+  }
+
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {
     return this.writes.run(() => {
       const row = this.st.byPo!.get(link.partner, link.poNumber) as OutboundRow | undefined;

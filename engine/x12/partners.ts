@@ -1,0 +1,90 @@
+import type { AckOptions } from '../../parsers/x12/index.js';
+import type { X12PartnerProfile } from '../../routes/destinations/x12/services.js';
+import type { EngineConfig, PartnerConfig } from '../config/index.js';
+
+/** Our own X12 identity (engine.yaml `x12`), with the defaults used for senders without a partner file. */
+export type OwnX12Identity = NonNullable<EngineConfig['x12']>;
+
+/** How we answer one inbound interchange. */
+export type AnswerPolicy = {
+  /** Partner id, or undefined for a sender without a partner file (engine defaults apply). */
+  partner?: string;
+  /** Counter key of our control numbers for this sender. */
+  counterKey: string;
+  kind: '997' | '999' | 'none';
+  ta1: NonNullable<AckOptions['ta1']>;
+  us?: { qualifier: string; id: string };
+  /** Duplicate window of the partner (overrides the channel's), ms. */
+  duplicateWindowMs?: number;
+};
+
+type AckKind = '997' | '999' | 'none';
+
+/** Counter key for senders that have no partner file. */
+export const UNKNOWN_SENDER_COUNTERS = '_unknown';
+
+/**
+ * The trading partners of the configuration, found by id (outbound) or by ISA05/ISA06 (inbound).
+ * Pure data: built once at engine start from the validated partner files and `engine.yaml` x12.
+ */
+export class PartnerDirectory {
+  private readonly byId = new Map<string, PartnerConfig>();
+
+  constructor(
+    partners: readonly PartnerConfig[],
+    readonly own: OwnX12Identity | undefined,
+    private readonly defaultDuplicateWindowMs?: number,
+  ) {
+    for (const p of partners) this.byId.set(p.id, p);
+  }
+
+  /** Every partner id, sorted. */
+  ids(): string[] {
+    return [...this.byId.keys()].sort();
+  }
+
+  config(id: string): PartnerConfig | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The partner whose ISA id (and qualifier, when given) is the sender of an inbound interchange. */
+  bySender(qualifier: string, id: string): PartnerConfig | undefined {
+    const candidates = [...this.byId.values()].filter((p) => p.isa.id.trim() === id.trim());
+    return candidates.find((p) => p.isa.qualifier === qualifier.trim()) ?? candidates[0];
+  }
+
+  /** The profile an X12 destination uses; undefined when the partner or our identity is missing. */
+  profile(id: string): X12PartnerProfile | undefined {
+    const p = this.byId.get(id);
+    if (!p || !this.own) return undefined;
+    const t = p.transport;
+    return {
+      id: p.id,
+      us: { qualifier: this.own.qualifier, id: this.own.interchangeId, applicationCode: this.own.applicationCode },
+      partner: { qualifier: p.isa.qualifier, id: p.isa.id, applicationCode: p.gs.id },
+      version: p.version as X12PartnerProfile['version'],
+      delimiters: { ...p.delimiters },
+      transport: t.type === 'file' ? { type: 'file', outbound: t.outbound, inbound: t.inbound } : { type: t.type },
+      expect: p.acknowledgments.expect as AckKind,
+      deadlineMs: p.acknowledgments.deadline,
+      ...(p.poAckDeadline !== undefined ? { poAckDeadlineMs: p.poAckDeadline } : {}),
+      ...(p.asnDeadline !== undefined ? { asnDeadlineMs: p.asnDeadline } : {}),
+    };
+  }
+
+  /** How to answer an interchange from this sender: its partner profile, else the engine defaults. */
+  answerPolicy(senderQualifier: string, senderId: string): AnswerPolicy {
+    const p = this.bySender(senderQualifier, senderId);
+    const us = this.own ? { qualifier: this.own.qualifier, id: this.own.interchangeId } : undefined;
+    if (!p) {
+      return { counterKey: UNKNOWN_SENDER_COUNTERS, kind: (this.own?.defaultAck ?? '999') as AckKind, ta1: 'auto', ...(us ? { us } : {}), ...this.window(undefined) };
+    }
+    const ta1 = p.acknowledgments.ta1 === 'always' ? 'always' : p.acknowledgments.ta1 === 'never' ? 'never' : 'auto';
+    return { partner: p.id, counterKey: p.id, kind: p.acknowledgments.send as AckKind, ta1, ...(us ? { us } : {}), ...this.window(p) };
+  }
+
+  private window(p: PartnerConfig | undefined): { duplicateWindowMs?: number } {
+    const ms = p?.duplicateWindow ?? this.defaultDuplicateWindowMs;
+    return ms === undefined ? {} : { duplicateWindowMs: ms };
+  }
+}
