@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { encodeFrame, FrameDecoder } from '../../../channels/mllp/index.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin/interlace.js');
+
+function interlace(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('interlace command line', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'interlace-cli-'))));
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('lists its commands', () => {
+    const r = interlace(['--help']);
+    expect(r.code).to.equal(0);
+    for (const c of ['start', 'validate', 'parse', 'test', 'send', 'ack']) expect(r.stdout).to.match(new RegExp(`^  ${c} `, 'm'));
+    expect(interlace(['frobnicate']).code).to.equal(2);
+  });
+
+  it('validates the shipped configuration', () => {
+    const r = interlace(['validate', '--config', 'config']);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+  });
+
+  it('reports every problem of a broken configuration at once, with file:line:column, and exits 1', () => {
+    const dir = join(tmp, 'config');
+    cpSync(join(ROOT, 'config'), dir, { recursive: true });
+    const channel = join(dir, 'channels', 'or-implant-charges.yaml');
+    writeFileSync(channel, readFileSync(channel, 'utf8').replace('port: ${MLLP_PORT:-2575}', 'port: 70000').replace('  maxMessageBytes: 1MiB', '  maxMesageBytes: 1MiB'));
+    writeFileSync(join(dir, 'engine.yaml'), readFileSync(join(dir, 'engine.yaml'), 'utf8').replace('  sync: full', '  sync: sometimes'));
+    const r = interlace(['validate', '--config', dir]);
+    expect(r.code).to.equal(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ \S+: .*70000/.test(l)), r.stderr).to.equal(true);
+    expect(lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ unknown-key: .*maxMesageBytes/.test(l)), r.stderr).to.equal(true);
+    expect(lines.some((l) => /engine\.yaml:\d+:\d+ \S+: .*sometimes/.test(l)), r.stderr).to.equal(true);
+  });
+
+  it('parses an HL7 message into its tree and canonical documents', () => {
+    const r = interlace(['parse', 'samples/hl7/dft-p03-hip-implant.hl7']);
+    expect(r.code).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.format).to.equal('hl7v2');
+    expect(out.header.controlId).to.equal('OR20261121-0042');
+    const usage = out.canonical.find((d: { kind: string }) => d.kind === 'supply-usage');
+    expect(usage.lines.map((l: { itemNumber: string }) => l.itemNumber)).to.deep.equal(['100234', '100567', '100890', '100912', '200145']);
+  });
+
+  it('exits 1 on a malformed file and names the segment and field', () => {
+    const file = join(tmp, 'bad.hl7');
+    writeFileSync(file, 'MSH|^~\\&|OR|H|ERP|H|20261121||DFT^P03|C1|P|2.5.1\rPID|1||MRN1\rFT1|1|TX1||20261121||CG||||1\r');
+    const r = interlace(['parse', file]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/FT1.*-7.*item/i);
+  });
+
+  it('runs a channel offline: prints what each route would send and passes the shipped cases', () => {
+    const r = interlace(['test', 'config/channels/or-implant-charges.yaml', 'samples/hl7/dft-p03-hip-implant.hl7', 'samples/hl7/adt-a04-register.hl7']);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.include('--- route erp-usage (application/json)');
+    expect(r.stdout).to.include('"chargeCode": "C-IMP-0101"');
+    expect(r.stdout).to.match(/adt-a04-register\.hl7: filtered: only DFT\^P03/);
+    expect(r.stdout).to.match(/3 passed, 0 failed/);
+  });
+
+  it('exits 1 when a channel test case fails, saying what differed', () => {
+    const dir = join(tmp, 'config');
+    cpSync(join(ROOT, 'config'), dir, { recursive: true });
+    const cases = join(dir, 'channels', 'or-implant-charges.test.yaml');
+    writeFileSync(cases, readFileSync(cases, 'utf8').replaceAll('../../samples', join(ROOT, 'samples')).replace('chargeCode: C-IMP-0102', 'chargeCode: C-WRONG'));
+    const r = interlace(['test', join(dir, 'channels', 'or-implant-charges.yaml')]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.include('expected "C-WRONG", got "C-IMP-0102"');
+    expect(r.stdout).to.match(/2 passed, 1 failed/);
+  });
+
+  it('sends files over MLLP and prints each ACK', async () => {
+    const server = createServer((socket) => {
+      const decoder = new FrameDecoder({ maxMessageBytes: 1 << 20 });
+      socket.on('data', (chunk) => {
+        for (const e of decoder.push(chunk)) {
+          if (e.kind !== 'frame') continue;
+          const id = /^MSH(?:\|[^|\r]*){8}\|([^|\r]*)/.exec(e.payload.toString('latin1'))?.[1] ?? '';
+          socket.write(encodeFrame(Buffer.from(`MSH|^~\\&|ERP|H|OR|H|20261121||ACK|A${id}|P|2.5.1\rMSA|AA|${id}\r`)));
+        }
+      });
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    // spawned asynchronously: the MLLP server above runs in this process's event loop
+    const child = spawn(process.execPath, [BIN, 'send', `mllp://127.0.0.1:${port}`, 'samples/hl7/adt-a01-admit.hl7', 'samples/hl7/dft-p03-hip-implant.hl7'], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const [code] = (await once(child, 'exit')) as [number];
+    const r = { code, stdout, stderr };
+    server.close();
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('samples/hl7/adt-a01-admit.hl7: AA');
+    expect(r.stdout).to.include('MSA|AA|OR20261121-0042');
+  });
+});
