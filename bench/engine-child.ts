@@ -1,0 +1,136 @@
+/**
+ * The engine under test, as a child process: `node bin/interlace.js start --config DIR` with a fresh
+ * data directory, free ports and its log in a file of that directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { sleep } from './figures.js';
+
+export type EngineChild = {
+  pid: number;
+  mllpPort: number;
+  adminPort: number;
+  logFile: string;
+  /** GET an admin API path with the bearer token; the parsed JSON. */
+  admin(path: string): Promise<unknown>;
+  /** VmHWM (peak resident set) and VmRSS of the engine process, in MB; undefined once it exited. */
+  memory(): { peakMb: number; rssMb: number } | undefined;
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs`, reported as `killed`). */
+  stop(graceMs?: number): Promise<number | 'killed'>;
+  /** The last lines of the engine log, for error reports. */
+  logTail(lines?: number): string;
+};
+
+export type EngineChildOptions = {
+  root: string;
+  configDir: string;
+  dataDir: string;
+  redisUrl: string;
+  erpUrl: string;
+  /** Extra `node` flags for the engine (e.g. `--cpu-prof`). */
+  nodeFlags?: string[];
+};
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function startEngineChild(o: EngineChildOptions): Promise<EngineChild> {
+  const [mllpPort, adminPort] = [await freePort(), await freePort()];
+  const token = randomBytes(24).toString('hex');
+  const logFile = join(o.dataDir, 'engine.log');
+  const log = createWriteStream(logFile);
+  const child: ChildProcess = spawn(process.execPath, [...(o.nodeFlags ?? []), join(o.root, 'bin/interlace.js'), 'start', '--config', o.configDir], {
+    cwd: o.root,
+    env: {
+      ...process.env,
+      INTERLACE_DATA: o.dataDir,
+      REDIS_URL: o.redisUrl,
+      MLLP_PORT: String(mllpPort),
+      ADMIN_PORT: String(adminPort),
+      ERP_URL: o.erpUrl,
+      INTERLACE_ADMIN_TOKEN: token,
+      INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  let exitCode: number | null = null;
+  const exited = new Promise<number | 'killed'>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? -1;
+      resolve(signal === 'SIGKILL' ? 'killed' : (code ?? -1));
+    }),
+  );
+  const logTail = (lines = 20) => {
+    try {
+      return readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await accepts(mllpPort))) {
+    if (exitCode !== null) throw new Error(`the engine exited with code ${exitCode} before listening; its log ends with:\n${logTail()}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the engine did not listen on MLLP port ${mllpPort} within 60 s; its log ends with:\n${logTail()}`);
+    }
+    await sleep(100);
+  }
+  const pid = child.pid!;
+  return {
+    pid,
+    mllpPort,
+    adminPort,
+    logFile,
+    logTail,
+    async admin(path) {
+      const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
+      return res.json();
+    },
+    memory() {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+        return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+      } catch {
+        return undefined;
+      }
+    },
+    async stop(graceMs = 60_000) {
+      if (exitCode !== null) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      log.end();
+      return code;
+    },
+  };
+}

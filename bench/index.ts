@@ -1,0 +1,153 @@
+/**
+ * The whole benchmark (`npm run bench`): the engine on the shipped configuration, MLLP in, HTTP out.
+ * Prints one line per figure, `name value unit`; docs/benchmarks.md says what each one means.
+ *
+ * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
+ * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
+ * BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startEngineChild, type EngineChild } from './engine-child.js';
+import { envCount, figure, sleep, summarize } from './figures.js';
+import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
+import { chooseRedis } from './redis-choice.js';
+import { startCountingSink, type CountingSink } from './sink.js';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const C8 = envCount('BENCH_MESSAGES', 20_000);
+const C1 = envCount('BENCH_MESSAGES_C1', 5_000);
+const WARMUP = envCount('BENCH_WARMUP', 2_000);
+
+/** Waits until the sink has a POST for every id; the time of the last arrival, or undefined on timeout. */
+async function drained(sink: CountingSink, ids: string[], timeoutMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let from = 0;
+  for (;;) {
+    while (from < ids.length && sink.arrivals.has(ids[from]!)) from += 1;
+    if (from === ids.length) return ids.reduce((m, id) => Math.max(m, sink.arrivals.get(id)!), 0);
+    if (Date.now() > deadline) return undefined;
+    await sleep(50);
+  }
+}
+
+function missingAt(sink: CountingSink, ids: string[]): number {
+  return ids.filter((id) => !sink.arrivals.has(id)).length;
+}
+
+/** The c8 run, timed end to end: from the first send until the sink holds every acknowledged message. */
+async function c8WithEndToEnd(engine: EngineChild, sink: CountingSink, peak: { rss: number }): Promise<LoadResult> {
+  const sentAt = new Map<string, number>();
+  const sampler = setInterval(() => (peak.rss = Math.max(peak.rss, engine.memory()?.rssMb ?? 0)), 250);
+  const r = await runMllpLoad({ port: engine.mllpPort, messages: C8, connections: 8, runId: 'B8', onSend: (id, at) => sentAt.set(id, at) });
+  printLoad('mllp_ack', 'c8', r);
+  let first = Infinity;
+  for (const at of sentAt.values()) first = Math.min(first, at);
+  const last = await drained(sink, r.ackedIds, Math.max(120_000, C8 * 20));
+  clearInterval(sampler);
+  if (last === undefined) {
+    figure('e2e_undelivered', missingAt(sink, r.ackedIds), 'messages');
+    return r;
+  }
+  figure('e2e_rate', Math.round(r.acked / ((last - first) / 1000)), 'msg/s');
+  const e2e = summarize(r.ackedIds.map((id) => sink.arrivals.get(id)! - sentAt.get(id)!));
+  figure('e2e_p50_ms', e2e.p50, 'ms');
+  figure('e2e_p99_ms', e2e.p99, 'ms');
+  return r;
+}
+
+/** Durability side check: every positively acknowledged message is counted by the admin API. */
+async function checkStored(engine: EngineChild, acked: number): Promise<void> {
+  const body = (await engine.admin('/api/channels')) as { channels: Array<{ name: string; counts: { received: number } }> };
+  const received = body.channels.find((c) => c.name === 'or-implant-charges')?.counts.received ?? 0;
+  figure('acked_but_missing', Math.max(0, acked - received), 'messages');
+  if (received > acked) figure('stored_but_not_acked', received - acked, 'messages');
+}
+
+async function engineFigures(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'interlace-bench-'));
+  const redis = await chooseRedis();
+  const sink = await startCountingSink();
+  const profDir = process.env.BENCH_CPU_PROF;
+  let engine: EngineChild | undefined;
+  try {
+    engine = await startEngineChild({
+      root,
+      configDir: join(root, 'config'),
+      dataDir,
+      redisUrl: redis.url,
+      erpUrl: sink.url,
+      nodeFlags: profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [],
+    });
+    figure('redis_supervised_by_engine', redis.supervised ? 1 : 0, 'flag');
+    let acked = 0;
+    const warm = await runMllpLoad({ port: engine.mllpPort, messages: WARMUP, connections: 8, runId: 'BW' });
+    acked += warm.acked;
+    await drained(sink, warm.ackedIds, 120_000);
+    const c1 = await runMllpLoad({ port: engine.mllpPort, messages: C1, connections: 1, runId: 'B1' });
+    printLoad('mllp_ack', 'c1', c1);
+    acked += c1.acked;
+    await drained(sink, c1.ackedIds, Math.max(120_000, C1 * 20));
+    const peak = { rss: 0 };
+    const c8 = await c8WithEndToEnd(engine, sink, peak);
+    acked += c8.acked;
+    await checkStored(engine, acked);
+    const mem = engine.memory();
+    figure('engine_peak_rss', Math.round(Math.max(mem?.peakMb ?? 0, peak.rss)), 'MB');
+    figure('engine_rss_end', Math.round(mem?.rssMb ?? 0), 'MB');
+    const code = await engine.stop();
+    figure('engine_sigterm_exit', code === 'killed' ? -9 : code, 'code');
+    if (code !== 0) console.error(`engine log tail:\n${engine.logTail()}`);
+  } catch (err) {
+    if (engine) console.error(`engine log tail:\n${engine.logTail()}`);
+    await engine?.stop(5000);
+    throw err;
+  } finally {
+    await sink.close();
+    await redis.cleanup().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs another bench script as a child; `onLine` sees each line of its stdout. */
+function runChild(script: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): { done: Promise<number>; kill(): void } {
+  const child = spawn(process.execPath, [join(root, 'bin/run-ts.js'), join(root, script)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  return { done: new Promise((res) => child.once('exit', (code) => res(code ?? -1))), kill: () => child.kill('SIGTERM') };
+}
+
+/** Starts a bench server script that prints `listening PORT`, loads it over 8 connections, prints `<name>_*_c8`. */
+async function childServerFigures(script: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  let onPort: (port: number) => void = () => undefined;
+  const listening = new Promise<number>((res) => (onPort = res));
+  const server = runChild(script, env, (line) => {
+    const m = /^listening (\d+)$/.exec(line);
+    if (m) onPort(Number(m[1]));
+  });
+  const port = await Promise.race([listening, server.done.then((code) => Promise.reject(new Error(`${script} exited with ${code}`)))]);
+  await runMllpLoad({ port, messages: WARMUP, connections: 8, runId: 'SW' });
+  const r = await runMllpLoad({ port, messages: C8, connections: 8, runId: 'S8' });
+  printLoad(name, 'c8', r);
+  server.kill();
+  await server.done;
+}
+
+async function x12Figures(): Promise<void> {
+  const bytes = process.env.X12_BENCH_BYTES ?? (process.env.BENCH_FULL === '1' ? String(1024 ** 3) : String(256 * 1024 ** 2));
+  const code = await runChild('bench/x12-parse.ts', { X12_BENCH_BYTES: bytes }, (line) => console.log(line)).done;
+  if (code !== 0) throw new Error(`bench/x12-parse.ts exited with ${code}`);
+}
+
+const started = performance.now();
+figure('machine_load_1m', loadavg()[0]!, 'load');
+await engineFigures();
+await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
+await childServerFigures('bench/ack-path.ts', 'ack_path_only');
+await x12Figures();
+figure('machine_load_1m_end', loadavg()[0]!, 'load');
+figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');

@@ -1,0 +1,53 @@
+/**
+ * The ERP stand-in for the end-to-end figure: an HTTP server on 127.0.0.1 that answers 200 to every
+ * request and keeps only, per body `reference` (the MSH-10 the channel copies there), when the first
+ * POST for it arrived. Unlike test/support/http-sink.ts it keeps no bodies, so it stays small.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export type CountingSink = {
+  url: string;
+  /** Requests received (retries included). */
+  requests(): number;
+  /** First arrival (performance.now()) per reference. */
+  arrivals: Map<string, number>;
+  close(): Promise<void>;
+};
+
+const REFERENCE = /"reference"\s*:\s*"([^"]*)"/;
+
+export async function startCountingSink(): Promise<CountingSink> {
+  let requests = 0;
+  const arrivals = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests += 1;
+      const at = performance.now();
+      const ref = REFERENCE.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+      if (ref !== undefined && !arrivals.has(ref)) arrivals.set(ref, at);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
