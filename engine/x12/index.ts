@@ -3,6 +3,7 @@
  * services X12 destinations use (control numbers, sent registry), and the inbound answer hook
  * (duplicates, 997/999/TA1, correlation of what partners send back).
  */
+import { mkdirSync } from 'node:fs';
 import type { Logger } from '../../lib/log.js';
 import type { X12Services } from '../../routes/destinations/x12/services.js';
 import type { LoadedConfig } from '../config/index.js';
@@ -28,5 +29,20 @@ export function createEngineX12(config: Pick<LoadedConfig, 'partners' | 'engine'
     config.engine?.x12,
     config.engine?.store.duplicateWindow,
   );
+  createPartnerDirectories(config.partners.map((p) => p.config), log);
   return { partners, services: createX12Services(store, partners), inbound: new X12Inbound({ store, partners, log: log.child({ component: 'x12' }) }) };
+}
+
+/** Creates the inbound and outbound folders of file-transport partners, so their channels can start on a fresh install. */
+function createPartnerDirectories(partners: ReadonlyArray<LoadedConfig['partners'][number]['config']>, log: Logger): void {
+  for (const p of partners) {
+    if (p.transport.type !== 'file') continue;
+    for (const dir of [p.transport.inbound, p.transport.outbound]) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        log.warn({ partner: p.id, code: (err as NodeJS.ErrnoException).code }, 'x12: cannot create a partner folder');
+      }
+    }
+  }
 }
