@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -8,28 +7,7 @@ import type { Source, SourceContext } from '../types.js';
 import { authCheck } from './auth.js';
 import type { HttpSourceConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
-
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError('http-tls-file-unreadable', `tls.${what}: cannot read ${path}; expected a PEM file`, { cause: err });
-  }
-}
-
-function tlsOptions(config: HttpSourceConfig['tls']): https.ServerOptions {
-  if (!config.cert || !config.key) {
-    throw new ConfigError('http-tls-incomplete', 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files');
-  }
-  return {
-    cert: readPem(config.cert, 'cert'),
-    key: readPem(config.key, 'key'),
-    ca: config.ca ? readPem(config.ca, 'ca') : undefined,
-    requestCert: config.requestCert,
-    rejectUnauthorized: config.requestCert,
-    minVersion: config.minVersion,
-  };
-}
+import { serverTlsOptions } from '../../lib/tls.js';
 
 /**
  * The HTTP listener. `start` resolves once bound. `stop` stops accepting connections, answers 503 to
@@ -64,7 +42,7 @@ export class HttpSource implements Source {
       connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 2)),
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
-    const server = c.tls.enabled ? https.createServer({ ...options, ...tlsOptions(c.tls) }, onRequest) : http.createServer(options, onRequest);
+    const server = c.tls.enabled ? https.createServer({ ...options, ...serverTlsOptions(c.tls, 'http') }, onRequest) : http.createServer(options, onRequest);
     server.maxConnections = c.maxConnections;
     server.on('drop', () => this.log.warn({ limit: c.maxConnections }, 'http connection refused: too many connections'));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));

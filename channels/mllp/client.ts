@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsConfig } from '../../lib/config-fragments.js';
-import { ConfigError, TransientDeliveryError } from '../../lib/errors.js';
+import { TransientDeliveryError } from '../../lib/errors.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
+import { clientTlsOptions } from '../../lib/tls.js';
 
 export type MllpClientOptions = {
   host: string;
@@ -118,16 +118,7 @@ export class MllpClient {
   }
 
   private tlsOptions(): tls.ConnectionOptions {
-    const t = this.options.tls ?? {};
-    const read = (path: string | undefined, what: string) => {
-      if (!path) return undefined;
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new ConfigError('mllp-tls-file-unreadable', `tls.${what}: cannot read ${path}; expected a PEM file`, { cause: err });
-      }
-    };
-    return { ca: read(t.ca, 'ca'), cert: read(t.cert, 'cert'), key: read(t.key, 'key'), minVersion: t.minVersion ?? 'TLSv1.2' };
+    return clientTlsOptions(this.options.tls ?? {}, `mllp client ${this.options.host}:${this.options.port}`);
   }
 
   private drop(): void {

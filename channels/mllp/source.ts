@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConfigError } from '../../lib/errors.js';
 import type { Source, SourceContext } from '../types.js';
 import type { MllpSourceConfig } from './config.js';
 import { MllpConnection } from './connection.js';
+import { serverTlsOptions } from '../../lib/tls.js';
 
 const PROCESS_PREFIX = `IL${(Date.now() % 36 ** 6).toString(36).padStart(6, '0')}${(process.pid % 36 ** 3).toString(36)}`;
 let ackCounter = 0;
@@ -13,28 +13,6 @@ let ackCounter = 0;
 export function nextAckControlId(): string {
   ackCounter += 1;
   return `${PROCESS_PREFIX}-${ackCounter.toString(36)}`;
-}
-
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError('mllp-tls-file-unreadable', `tls.${what}: cannot read ${path}; expected a PEM file`, { cause: err });
-  }
-}
-
-function tlsOptions(config: MllpSourceConfig['tls']): tls.TlsOptions {
-  if (!config.cert || !config.key) {
-    throw new ConfigError('mllp-tls-incomplete', 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files');
-  }
-  return {
-    cert: readPem(config.cert, 'cert'),
-    key: readPem(config.key, 'key'),
-    ca: config.ca ? readPem(config.ca, 'ca') : undefined,
-    requestCert: config.requestCert,
-    rejectUnauthorized: config.requestCert,
-    minVersion: config.minVersion,
-  };
 }
 
 /**
@@ -55,7 +33,7 @@ export class MllpSource implements Source {
   async start(): Promise<void> {
     if (this.server) return;
     const onSocket = (socket: net.Socket) => this.accept(socket);
-    const server = this.config.tls.enabled ? tls.createServer(tlsOptions(this.config.tls), onSocket) : net.createServer(onSocket);
+    const server = this.config.tls.enabled ? tls.createServer(serverTlsOptions(this.config.tls, 'mllp'), onSocket) : net.createServer(onSocket);
     if (server instanceof tls.Server) {
       server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.ctx.log.warn({ code: err.code }, 'mllp tls handshake failed'));
     }

@@ -1,16 +1,16 @@
-import { readFileSync } from 'node:fs';
 import * as nodeHttp from 'node:http';
 import * as nodeHttps from 'node:https';
 import * as net from 'node:net';
 import * as tlsModule from 'node:tls';
 import { z } from 'zod';
 import { auth, byteSize, duration, tls, type AuthConfig } from '../../lib/config-fragments.js';
-import { ConfigError, PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
+import { PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
 import { excerpt } from '../excerpt.js';
 import { parseRetryAfter, RetryLaterError } from '../retry.js';
 import type { Delivery, DeliveryResult, Destination, DestinationContext, DestinationDefinition } from '../types.js';
 import { httpRequest } from './http-request.js';
 import { formatStatusSet, inStatusSet, statusSet } from './status-set.js';
+import { clientTlsOptions } from '../../lib/tls.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
@@ -192,18 +192,5 @@ function authHeader(a: AuthConfig): [string, string] | undefined {
 }
 
 function readTls(config: HttpDestinationConfig, ctx: DestinationContext): tlsModule.ConnectionOptions {
-  const t = config.tls;
-  if (!t) return {};
-  const read = (field: string, path: string | undefined): Buffer | undefined => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (cause) {
-      throw new ConfigError('http-tls-file-unreadable', `route ${ctx.channel}/${ctx.route}: tls.${field} ${path} cannot be read; expected a PEM file`, { cause });
-    }
-  };
-  const ca = read('ca', t.ca);
-  const cert = read('cert', t.cert);
-  const key = read('key', t.key);
-  return { minVersion: t.minVersion, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  return config.tls ? clientTlsOptions(config.tls, `route ${ctx.channel}/${ctx.route}`) : {};
 }

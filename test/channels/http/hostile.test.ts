@@ -171,7 +171,7 @@ describe('http source, hostile and concurrent clients', () => {
         (e: unknown) => e,
       );
       expect(err).to.be.instanceOf(ConfigError);
-      expect((err as ConfigError).code).to.equal('http-tls-file-unreadable');
+      expect((err as ConfigError).code).to.equal('tls-file-unreadable');
     } finally {
       tmp.cleanup();
     }

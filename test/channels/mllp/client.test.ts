@@ -147,7 +147,7 @@ describe('mllp over TLS', function () {
   it('refuses to start when a certificate file cannot be read', async () => {
     const ctx = new RecordingContext();
     const err = await failure(startSource(ctx, { tls: { enabled: true, cert: join(dir, 'missing.pem'), key: join(dir, 'key.pem') } }));
-    expect(err.code).to.equal('mllp-tls-file-unreadable');
+    expect(err.code).to.equal('tls-file-unreadable');
     expect(err.message).to.include('tls.cert').and.include('missing.pem');
   });
 });

@@ -109,7 +109,7 @@ describe('routes/destinations/http', () => {
         return undefined;
       })();
       expect(err).to.be.instanceOf(ConfigError);
-      expect(err!.code).to.equal('http-tls-file-unreadable');
+      expect(err!.code).to.equal('tls-file-unreadable');
     });
   });
 
