@@ -51,7 +51,7 @@ const adminSection = z
     port: port.prefault(8470).describe('Port of the admin API.'),
     token: z
       .string()
-      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters' })
+      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters', params: { code: 'out-of-range' } })
       .optional()
       .describe('Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.'),
   })

@@ -30,6 +30,13 @@ export type ChannelRuntimeOptions = {
 type ProcessJob = { ids: string[] };
 
 /**
+ * Job locks: a job whose process died (kill -9, power loss) is taken up again once its lock expires and
+ * the next stalled check runs, so recovery after a crash takes at most about 15 s. Running jobs renew
+ * their lock every 5 s, however long a delivery takes.
+ */
+const LOCKS = { lockDurationMs: 10_000, stalledIntervalMs: 5_000 };
+
+/**
  * One running channel: its source, its processing queue (parse → canonical → transforms →
  * deliveries) and one route queue per route. Everything is compiled in the constructor, so a
  * channel whose rules do not compile is refused before anything starts.
@@ -56,7 +63,7 @@ export class ChannelRuntime {
       const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}) });
       this.routes.set(
         r.name,
-        new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log }),
+        new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log, ...LOCKS }),
       );
     }
     this.processQueue = new Queue<ProcessJob>('process', { connection: this.redis, prefix: `${o.prefix}:${c.name}` });
@@ -90,6 +97,8 @@ export class ChannelRuntime {
       prefix: `${this.o.prefix}:${this.name}`,
       concurrency: this.o.processConcurrency ?? 4,
       autorun: false,
+      lockDuration: LOCKS.lockDurationMs,
+      stalledInterval: LOCKS.stalledIntervalMs,
     });
     worker.on('error', (err) => this.log.error({ err: err.message }, 'processing worker error'));
     this.processWorker = worker;
