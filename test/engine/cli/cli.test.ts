@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,16 @@ describe('interlace command line', function () {
     expect(r.stdout).to.include('"chargeCode": "C-IMP-0101"');
     expect(r.stdout).to.match(/adt-a04-register\.hl7: filtered: only DFT\^P03/);
     expect(r.stdout).to.match(/3 passed, 0 failed/);
+  });
+
+  it('passes the cases of every shipped channel', () => {
+    const cases = readdirSync(join(ROOT, 'config/channels')).filter((f) => f.endsWith('.test.yaml'));
+    expect(cases.length).to.be.greaterThan(0);
+    for (const f of cases) {
+      const r = interlace(['test', join('config/channels', f.replace('.test.yaml', '.yaml'))]);
+      expect(r.code, `${f}\n${r.stdout}${r.stderr}`).to.equal(0);
+      expect(r.stdout).to.match(/\d+ passed, 0 failed/);
+    }
   });
 
   it('exits 1 when a channel test case fails, saying what differed', () => {
