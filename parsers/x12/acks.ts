@@ -9,6 +9,8 @@ export type { FunctionalAck, InterchangeAck, AckSetResult, AckSegmentError } fro
 
 /** The 999 implementation convention (GS08 and ST03 of every 999 we write). */
 export const IMPLEMENTATION_999 = '005010X231A1';
+/** The 997 implementation convention in 5010 (GS08 of a 997 answering a 005010 group). */
+export const IMPLEMENTATION_997_5010 = '005010X230';
 
 export type AckOptions = {
   /** 997 or 999 for each functional group. */
@@ -112,12 +114,14 @@ function setCodes(set: X12ReadSet): string[] {
 }
 
 function ackSet(group: X12Group, kind: '997' | '999', d: X12Delimiters, clean: Clean): { rows: string[][]; statuses: AckInterchange['groups'][number] } {
-  const rows: string[][] = [kind === '997' ? ['AK1', clean(group.functionalId), clean(group.controlNumber)] : ['AK1', clean(group.functionalId), clean(group.controlNumber), clean(group.version)]];
+  // AK103/AK203 exist from 005010 on (and always in a 999): version-correct elements.
+  const v5 = kind === '999' || clean(group.version) >= '005010';
+  const rows: string[][] = [v5 ? ['AK1', clean(group.functionalId), clean(group.controlNumber), clean(group.version)] : ['AK1', clean(group.functionalId), clean(group.controlNumber)]];
   const setStatuses: Array<{ controlNumber: string; status: 'A' | 'E' | 'R' }> = [];
   for (const set of group.sets) {
     const status = setVerdict(set);
     setStatuses.push({ controlNumber: set.controlNumber, status });
-    rows.push(kind === '997' ? ['AK2', clean(set.id), clean(set.controlNumber)] : ['AK2', clean(set.id), clean(set.controlNumber), clean(set.implementationRef ?? '')]);
+    rows.push(v5 ? ['AK2', clean(set.id), clean(set.controlNumber), clean(set.implementationRef ?? '')] : ['AK2', clean(set.id), clean(set.controlNumber)]);
     rows.push(...segmentLoops(set, kind, d, clean));
     rows.push([kind === '997' ? 'AK5' : 'IK5', status, ...(status === 'A' ? [] : setCodes(set))]);
   }
@@ -162,7 +166,8 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
       if (group.functionalId === 'FA') continue;
       const { rows, statuses } = ackSet(group, options.kind, d, clean);
       summaries.push(statuses);
-      const gsVersion = options.kind === '999' ? IMPLEMENTATION_999 : clean(group.version).slice(0, 6) || (version === '00401' ? '004010' : '005010');
+      const inboundVersion = clean(group.version).slice(0, 6) || (version === '00401' ? '004010' : '005010');
+      const gsVersion = options.kind === '999' ? IMPLEMENTATION_999 : inboundVersion >= '005010' ? IMPLEMENTATION_997_5010 : inboundVersion;
       groups.push({
         functionalId: 'FA',
         senderCode: clean(group.receiverCode) || 'UNKNOWN',
