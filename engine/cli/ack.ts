@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { buildAcks, parseX12 } from '../../parsers/x12/index.js';
+import { buildAcks, parseX12, withSetFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { PartnerDirectory } from '../x12/index.js';
 
 /**
  * `interlace ack FILE.x12`: prints, as raw X12, the TA1/997/999 interchanges the engine would send
- * for the file. The sender's partner profile (matched on ISA06) says 997 or 999; without one, the
- * engine default. Control numbers here are a preview starting at 1; the running engine uses each
- * partner's persistent counters.
+ * for the file, deciding as the running engine does (engine/x12 `answerPolicy`): the sender's
+ * partner profile (matched on ISA05/ISA06) says 997, 999 or none and when to add a TA1; without one,
+ * the engine default. Set-level mapping findings are reported as the engine reports them. Control
+ * numbers here are a preview starting at 1; the running engine uses each partner's persistent
+ * counters and also answers duplicates (TA1 025), which a single file cannot show.
  */
 export async function ackCommand(files: string[], configDir: string): Promise<number> {
   if (files.length !== 1) {
@@ -21,18 +24,12 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     return 1;
   }
   const counters = { interchange: 0, group: 0, set: 0 };
+  const partners = new PartnerDirectory(config.partners.map((p) => p.config), config.engine?.x12);
   let printed = 0;
-  for (const ic of parsed.message.interchanges) {
-    const partner = config.partners.find((p) => p.config.isa.id.trim() === ic.header.senderId && p.config.isa.qualifier === ic.header.senderQualifier);
-    const send = partner?.config.acknowledgments?.send;
-    const kind: '997' | '999' = send === '997' || send === '999' ? send : config.engine?.x12?.defaultAck === '999' ? '999' : '997';
-    if (send === 'none') continue;
-    const us = config.engine?.x12 ? { qualifier: config.engine.x12.qualifier, id: config.engine.x12.interchangeId } : undefined;
-    const ta1Mode = partner?.config.acknowledgments?.ta1;
-    const acks = buildAcks(
-      { interchanges: [ic], diagnostics: [] },
-      { kind, next: (k) => ++counters[k], ...(us ? { us } : {}), ta1: ta1Mode === 'always' ? 'always' : ta1Mode === 'never' ? 'never' : 'auto' },
-    );
+  for (const ic of withSetFindings(parsed.message).interchanges) {
+    const policy = partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
+    if (policy.kind === 'none') continue;
+    const acks = buildAcks({ interchanges: [ic], diagnostics: [] }, { kind: policy.kind, next: (k) => ++counters[k], ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
     for (const a of acks) {
       process.stdout.write(a.text + (a.text.endsWith('\n') ? '' : '\n'));
       printed++;
