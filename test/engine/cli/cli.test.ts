@@ -67,6 +67,38 @@ describe('interlace command line', function () {
     expect(r.stderr).to.match(/FT1.*-7.*item/i);
   });
 
+  it('parses an X12 file into interchanges, groups, sets, canonical documents and findings', () => {
+    const r = interlace(['parse', 'samples/x12/856/856-sopi-005010.x12']);
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.format).to.equal('x12');
+    expect(out.header.messageType).to.equal('856');
+    expect(out.message.interchanges).to.have.length(1);
+    expect(out.canonical.map((d: { kind: string }) => d.kind)).to.deep.equal(['ship-notice']);
+    const bad = interlace(['parse', 'samples/x12/bad/wrong-se01.x12']);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.match(/SE.*x12-se-count-mismatch/);
+  });
+
+  it('summarises an X12 file as counts and findings only', () => {
+    const r = interlace(['parse', '--summary', 'samples/x12/bad/wrong-se01.x12']);
+    expect(r.code).to.equal(1);
+    const out = JSON.parse(r.stdout);
+    expect(out).to.include({ interchanges: 1, groups: 1, sets: 2, errors: 1 });
+    expect(out.segments).to.be.greaterThan(10);
+    expect(out.findings[0].code).to.equal('x12-se-count-mismatch');
+  });
+
+  it('prints the 997 it would answer, with the envelope reversed and our own control numbers', () => {
+    const r = interlace(['ack', 'samples/x12/bad/wrong-se01.x12']);
+    expect(r.code).to.equal(0);
+    const segments = r.stdout.trim().split('~').filter(Boolean);
+    expect(segments[0]).to.have.length(105); // ISA is 106 characters with its terminator
+    expect(segments[0]!.split('*')[6]!.trim()).to.equal('INTERLACEHOSP');
+    expect(segments.find((x) => x.startsWith('ST*'))).to.match(/^ST\*997\*/);
+    expect(segments.filter((x) => x.startsWith('AK5')).map((x) => x.split('*')[1])).to.include('R');
+  });
+
   it('runs a channel offline: prints what each route would send and passes the shipped cases', () => {
     const r = interlace(['test', 'config/channels/or-implant-charges.yaml', 'samples/hl7/dft-p03-hip-implant.hl7', 'samples/hl7/adt-a04-register.hl7']);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
