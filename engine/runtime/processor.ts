@@ -44,7 +44,7 @@ export class Processor {
     const stored = await store.getRaw(messageId);
     if (!stored || stored.status !== 'received') return { outcome: 'skipped' };
     try {
-      const state = this.parse(messageId, stored.raw);
+      const state = this.parse(messageId, stored.raw, stored.receivedAt);
       const result = await this.o.pipeline.run(state);
       if (result.outcome === 'filtered') {
         await store.markFiltered(messageId, result.reason);
@@ -66,7 +66,7 @@ export class Processor {
     }
   }
 
-  private parse(messageId: string, raw: Buffer): PipelineState {
+  private parse(messageId: string, raw: Buffer, receivedAt: string): PipelineState {
     const parser = parserFor(this.o.format, raw);
     if (!parser) throw new ProcessingError('format-unknown', 'the message is in no format this engine reads (expected HL7 v2 MSH, X12 ISA)');
     const parsed = parser.parse(raw, this.o.parseOptions);
@@ -81,7 +81,7 @@ export class Processor {
     return {
       message: parser.toTree(parsed.message),
       canonical: canonical.documents,
-      meta: { channel: this.o.channel, messageId, ...header, receivedAt: new Date().toISOString() },
+      meta: { channel: this.o.channel, messageId, ...header, receivedAt },
       vars: {},
       raw,
     };

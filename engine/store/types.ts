@@ -97,7 +97,7 @@ export interface MessageStore extends DeliveryLedger {
   onIngested(listener: (messages: Array<{ id: string; channel: string }>) => void): void;
 
   getMessage(id: string): Promise<StoredMessageDetail | undefined>;
-  getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer } | undefined>;
+  getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer; receivedAt: string } | undefined>;
   listMessages(query: MessageQuery): Promise<StoredMessage[]>;
   channelCounts(): Promise<Record<string, ChannelCounts>>;
 

@@ -146,8 +146,11 @@ export class SqliteStore implements MessageStore, X12Ledger {
     return { ...toMessage(row), raw: row.raw, canonical: row.canonical ? JSON.parse(row.canonical) : undefined, history, deliveries, acks };
   }
 
-  async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer } | undefined> {
-    return this.db.prepare('SELECT channel, status, raw FROM messages WHERE id = ?').get(id) as { channel: string; status: MessageStatus; raw: Buffer } | undefined;
+  async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer; receivedAt: string } | undefined> {
+    const row = this.db.prepare('SELECT channel, status, raw, received_at FROM messages WHERE id = ?').get(id) as
+      | { channel: string; status: MessageStatus; raw: Buffer; received_at: number }
+      | undefined;
+    return row && { channel: row.channel, status: row.status, raw: row.raw, receivedAt: new Date(row.received_at).toISOString() };
   }
 
   async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
