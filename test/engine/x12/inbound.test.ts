@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,21 @@ describe('X12 inbound: answers and correlation', () => {
     expect(await open()).to.deep.equal(['997/0001', '997/0002', '855/0002']);
     const e = (await store.x12Expectations(poMessage)).find((x) => x.expected === '855');
     expect(e?.satisfiedCode).to.equal('AC');
+  });
+
+  it('an 810 and an 856 are linked to the 850 of their PO number; one for an unknown PO is not', async () => {
+    await sent850();
+    const invoice = await receive(sample('flows/acme-810.x12'));
+    const asn = await receive(sample('flows/acme-856.x12'));
+    const unknown = await receive(sample('flows/acme-810.x12').toString('latin1').replace(/000000401/g, '000000402').replace('*4500012345~', '*4599999999~'));
+    const db = new Database(join(dir, 'messages.db'), { readonly: true });
+    const links = db.prepare('SELECT l.message_id AS m, l.kind, l.po_number AS po, o.message_id AS po_message FROM x12_links l JOIN x12_outbound o ON o.id = l.outbound_id ORDER BY l.id').all();
+    db.close();
+    expect(links).to.deep.equal([
+      { m: invoice.result.messageId, kind: '810', po: '4500012345', po_message: poMessage },
+      { m: asn.result.messageId, kind: '856', po: '4500012345', po_message: poMessage },
+    ]);
+    expect(unknown.parsed!.interchanges[0]!.groups[0]!.sets[0]!.segments.map((x) => x.elements.join('*'))).to.include('AK5*A');
   });
 
   it('acknowledgments that answer nothing we sent change nothing', async () => {
