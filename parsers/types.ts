@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../lib/errors.js';
 import type { CanonicalDocument } from '../model/index.js';
 
-export type Format = 'hl7v2' | 'x12' | 'fhir' | 'csv' | 'fixed';
+export type Format = 'hl7v2' | 'x12' | 'json' | 'fhir' | 'csv' | 'fixed';
 
 export type ParseOptions = {
   /** Character set to decode with when the message does not say (HL7 MSH-18 empty). Default latin1 for HL7. */

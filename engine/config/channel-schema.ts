@@ -49,9 +49,9 @@ function unionOf(kind: string, defs: readonly Definition[], description: string)
 const parseSchema = z
   .strictObject({
     format: z
-      .enum(['hl7v2', 'x12', 'fhir', 'csv', 'auto'])
+      .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'auto'])
       .prefault('auto')
-      .describe('Format of what the source receives; auto recognises HL7 v2 (MSH), X12 (ISA), FHIR JSON and otherwise reads CSV.'),
+      .describe('Format of what the source receives: hl7v2, x12, json (canonical documents as JSON), or auto, which recognises HL7 v2 (MSH), X12 (ISA) and JSON ({ or [). fhir and csv are not built yet.'),
     encoding: z
       .string()
       .min(1)

@@ -68,7 +68,7 @@ export class Processor {
 
   private parse(messageId: string, raw: Buffer, receivedAt: string): PipelineState {
     const parser = parserFor(this.o.format, raw);
-    if (!parser) throw new ProcessingError('format-unknown', 'the message is in no format this engine reads (expected HL7 v2 MSH, X12 ISA)');
+    if (!parser) throw new ProcessingError('format-unknown', 'the message is in no format this engine reads (expected HL7 v2 starting with MSH, X12 starting with ISA, or JSON)');
     const parsed = parser.parse(raw, this.o.parseOptions);
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
     if (!parsed.message || errors.length > 0) {
