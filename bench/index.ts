@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startEngineChild, type EngineChild } from './engine-child.js';
-import { envCount, figure, sleep, summarize } from './figures.js';
+import { cpuWindow, envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './figures.js';
 import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
 import { startCountingSink, type CountingSink } from './sink.js';
@@ -44,8 +44,11 @@ function missingAt(sink: CountingSink, ids: string[]): number {
 async function c8WithEndToEnd(engine: EngineChild, sink: CountingSink, peak: { rss: number }): Promise<LoadResult> {
   const sentAt = new Map<string, number>();
   const sampler = setInterval(() => (peak.rss = Math.max(peak.rss, engine.memory()?.rssMb ?? 0)), 250);
+  const cpu = cpuWindow([engine.pid, process.pid]);
+  const engineJiffies = processJiffies(engine.pid);
   const r = await runMllpLoad({ port: engine.mllpPort, messages: C8, connections: 8, runId: 'B8', onSend: (id, at) => sentAt.set(id, at) });
   printLoad('mllp_ack', 'c8', r);
+  printCpu('c8', cpu());
   let first = Infinity;
   for (const at of sentAt.values()) first = Math.min(first, at);
   const last = await drained(sink, r.ackedIds, Math.max(120_000, C8 * 20));
@@ -55,10 +58,19 @@ async function c8WithEndToEnd(engine: EngineChild, sink: CountingSink, peak: { r
     return r;
   }
   figure('e2e_rate', Math.round(r.acked / ((last - first) / 1000)), 'msg/s');
+  figure('engine_cpu_per_message', ((processJiffies(engine.pid) - engineJiffies) * JIFFY_MS) / Math.max(1, r.acked), 'ms');
   const e2e = summarize(r.ackedIds.map((id) => sink.arrivals.get(id)! - sentAt.get(id)!));
   figure('e2e_p50_ms', e2e.p50, 'ms');
   figure('e2e_p99_ms', e2e.p99, 'ms');
   return r;
+}
+
+/** Where the machine's CPU went during a run, in % of all cores: the engine, the bench process, the rest. */
+function printCpu(suffix: string, c: { machine: number; byPid: number[] }): void {
+  const [engine = 0, bench = 0] = c.byPid;
+  figure(`cpu_engine_${suffix}`, engine, '%');
+  figure(`cpu_bench_${suffix}`, bench, '%');
+  figure(`cpu_other_${suffix}`, Math.max(0, c.machine - engine - bench), '%');
 }
 
 /** Durability side check: every positively acknowledged message is counted by the admin API. */
@@ -89,8 +101,10 @@ async function engineFigures(): Promise<void> {
     const warm = await runMllpLoad({ port: engine.mllpPort, messages: WARMUP, connections: 8, runId: 'BW' });
     acked += warm.acked;
     await drained(sink, warm.ackedIds, 120_000);
+    const cpu1 = cpuWindow([engine.pid, process.pid]);
     const c1 = await runMllpLoad({ port: engine.mllpPort, messages: C1, connections: 1, runId: 'B1' });
     printLoad('mllp_ack', 'c1', c1);
+    printCpu('c1', cpu1());
     acked += c1.acked;
     await drained(sink, c1.ackedIds, Math.max(120_000, C1 * 20));
     const peak = { rss: 0 };
@@ -100,7 +114,7 @@ async function engineFigures(): Promise<void> {
     const mem = engine.memory();
     figure('engine_peak_rss', Math.round(Math.max(mem?.peakMb ?? 0, peak.rss)), 'MB');
     figure('engine_rss_end', Math.round(mem?.rssMb ?? 0), 'MB');
-    const code = await engine.stop();
+    const code = await engine.stop(45_000);
     figure('engine_sigterm_exit', code === 'killed' ? -9 : code, 'code');
     if (code !== 0) console.error(`engine log tail:\n${engine.logTail()}`);
   } catch (err) {
@@ -115,10 +129,10 @@ async function engineFigures(): Promise<void> {
 }
 
 /** Runs another bench script as a child; `onLine` sees each line of its stdout. */
-function runChild(script: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): { done: Promise<number>; kill(): void } {
+function runChild(script: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): { pid: number; done: Promise<number>; kill(): void } {
   const child = spawn(process.execPath, [join(root, 'bin/run-ts.js'), join(root, script)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout! }).on('line', onLine);
-  return { done: new Promise((res) => child.once('exit', (code) => res(code ?? -1))), kill: () => child.kill('SIGTERM') };
+  return { pid: child.pid ?? 0, done: new Promise((res) => child.once('exit', (code) => res(code ?? -1))), kill: () => child.kill('SIGTERM') };
 }
 
 /** Starts a bench server script that prints `listening PORT`, loads it over 8 connections, prints `<name>_*_c8`. */
@@ -131,8 +145,13 @@ async function childServerFigures(script: string, name: string, env: NodeJS.Proc
   });
   const port = await Promise.race([listening, server.done.then((code) => Promise.reject(new Error(`${script} exited with ${code}`)))]);
   await runMllpLoad({ port, messages: WARMUP, connections: 8, runId: 'SW' });
+  const cpu = cpuWindow([server.pid, process.pid]);
+  const serverJiffies = processJiffies(server.pid);
   const r = await runMllpLoad({ port, messages: C8, connections: 8, runId: 'S8' });
   printLoad(name, 'c8', r);
+  const c = cpu();
+  figure(`${name}_cpu_per_message`, ((processJiffies(server.pid) - serverJiffies) * JIFFY_MS) / Math.max(1, r.acked), 'ms');
+  figure(`cpu_other_${name}_c8`, Math.max(0, c.machine - c.byPid[0]! - c.byPid[1]!), '%');
   server.kill();
   await server.done;
 }
