@@ -32,7 +32,8 @@ describe('X12 with a partner, through the running engine', function () {
   const get = async (path: string, token = TOKEN) =>
     fetch(`${admin}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const postPo = async (id: string) =>
-    fetch(poUrl, { method: 'POST', body: SAMPLE_850, headers: { 'content-type': 'application/edi-x12', 'x-message-id': id } });
+    // as the ERP does it: the canonical purchase order as JSON
+    fetch(poUrl, { method: 'POST', body: JSON.stringify(canonicalPo(SAMPLE_850)), headers: { 'content-type': 'application/json', 'x-message-id': id } });
   const store = () => engine.store as SqliteStore;
 
   before(async () => {

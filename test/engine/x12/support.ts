@@ -111,8 +111,8 @@ duplicateWindow: 30d
   writeFileSync(
     join(dirs.config, 'channels', 'po-out.yaml'),
     `name: po-out
-source: { type: http, host: 127.0.0.1, port: 0, path: /po }
-parse: { format: x12 }
+source: { type: http, host: 127.0.0.1, port: 0, path: /po, contentTypes: [application/json] }
+parse: { format: json }
 routes:
   - name: acme-850
     body: { json: "$doc('purchase-order')" }
