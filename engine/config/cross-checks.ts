@@ -112,3 +112,20 @@ export function unknownTables(f: CheckedFile, tables: ReadonlySet<string>): Conf
   }
   return out;
 }
+
+/**
+ * Routes whose destination names a trading partner (`partner: acme-medical`) that no file in
+ * `partners/` defines. Read from the raw data, so it is reported with the channel's other problems.
+ */
+export function unknownPartners(f: CheckedFile, partners: ReadonlySet<string>): ConfigDiagnostic[] {
+  const routes = record(f.yaml.data)?.routes;
+  if (!Array.isArray(routes)) return [];
+  const out: ConfigDiagnostic[] = [];
+  routes.forEach((r, i) => {
+    const partner = record(record(r)?.destination)?.partner;
+    if (typeof partner !== 'string' || partners.has(partner)) return;
+    const known = [...partners].sort().join(', ') || 'none';
+    out.push(configDiagnostic(f.file, f.yaml.position(['routes', i, 'destination', 'partner']), 'unknown-partner', `partner "${partner}" is not defined in partners/ (expected a file with id: ${partner}); partners: ${known}`));
+  });
+  return out;
+}

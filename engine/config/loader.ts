@@ -6,6 +6,7 @@ import {
   duplicateRouteNames,
   portConflicts,
   sourceListener,
+  unknownPartners,
   unknownTables,
   type CheckedFile,
   type Listener,
@@ -67,6 +68,8 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   diagnostics.push(...duplicateAcrossFiles(channels.map((c) => c.checked), 'name', 'duplicate-channel-name', 'channel name', rel));
   diagnostics.push(...duplicateAcrossFiles(partners.map((p) => p.checked), 'id', 'duplicate-partner-id', 'partner id', rel));
   diagnostics.push(...portConflicts(listeners(config.engine, channels, dir), rel));
+  const partnerIds = new Set(partners.map((p) => (p.checked.yaml.data as { id?: unknown } | undefined)?.id).filter((id): id is string => typeof id === 'string'));
+  for (const c of channels) diagnostics.push(...unknownPartners(c.checked, partnerIds));
   for (const c of channels) {
     if (c.config && !hasErrors(diagnostics, c.checked.file)) config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });
   }
