@@ -97,6 +97,7 @@ async function engineFigures(): Promise<void> {
       nodeFlags: profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [],
     });
     figure('redis_supervised_by_engine', redis.supervised ? 1 : 0, 'flag');
+    figure('engine_rss_idle', Math.round(engine.memory()?.rssMb ?? 0), 'MB');
     let acked = 0;
     const warm = await runMllpLoad({ port: engine.mllpPort, messages: WARMUP, connections: 8, runId: 'BW' });
     acked += warm.acked;
