@@ -23,6 +23,8 @@ type Mode = 'seek' | 'header' | 'body' | 'skip';
 const CR = 0x0d;
 const LF = 0x0a;
 const HEADER_MAX = 512;
+/** At most this many distinct short values are shared per tokenizer (memory stays bounded). */
+const SHORT_VALUES_MAX = 4096;
 
 function isBlank(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === CR || byte === LF || byte === 0x0b || byte === 0x0c;
@@ -66,6 +68,10 @@ export class X12Tokenizer {
   private termChar = '';
   private bufStart = 0;
   private headerStart = 0;
+  /** First element separator at or after the last split position in `text` (-1: search again). */
+  private nextSeparator = -1;
+  /** Short element values (2–3 characters: ids, qualifiers, codes) shared between segments. */
+  private readonly shortValues = new Map<number, string>();
 
   constructor(
     private readonly handlers: TokenizerHandlers,
@@ -99,6 +105,7 @@ export class X12Tokenizer {
   private setBuffer(buf: Buffer): void {
     this.buf = buf;
     this.text = this.mode === 'seek' ? '' : buf.toString('latin1');
+    this.nextSeparator = -1;
   }
 
   private run(buf: Buffer): void {
@@ -194,7 +201,7 @@ export class X12Tokenizer {
     this.mode = 'body';
     this.atStart = true;
     this.setBuffer(rest);
-    this.emit(result.text);
+    this.emit(result.text, 0, result.text.length, false);
     return 0;
   }
 
@@ -231,17 +238,16 @@ export class X12Tokenizer {
       this.atStart = true;
       return idx + 1;
     }
-    let text: string;
+    this.atStart = true;
     if (this.pending.length > 0) {
       this.pending.push(buf.subarray(p, idx));
-      text = Buffer.concat(this.pending).toString('latin1');
+      const text = Buffer.concat(this.pending).toString('latin1');
       this.pending = [];
       this.pendingLength = 0;
+      this.emit(text, 0, text.length, false);
     } else {
-      text = this.text.slice(p, idx);
+      this.emit(this.text, p, idx, true);
     }
-    this.atStart = true;
-    this.emit(text);
     return idx + 1;
   }
 
@@ -268,9 +274,13 @@ export class X12Tokenizer {
     this.mode = 'skip';
   }
 
-  private emit(raw: string): void {
-    const text = this.stripTrailingCr && raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (text.length === 0) {
+  /**
+   * Emits the segment `text[start, end)`. `inChunk` says `text` is the decoded chunk, whose element
+   * separator search position is remembered between segments (each byte is searched once per chunk).
+   */
+  private emit(text: string, start: number, end: number, inChunk: boolean): void {
+    if (this.stripTrailingCr && end > start && text.charCodeAt(end - 1) === CR) end--;
+    if (end === start) {
       this.handlers.diagnostic({
         severity: 'warning',
         code: 'x12-empty-segment',
@@ -279,11 +289,46 @@ export class X12Tokenizer {
       });
       return;
     }
-    const elements = text.split(this.elementChar);
+    const elements = this.split(text, start, end, inChunk);
     const id = elements[0]!;
     this.position++;
     if (id === 'IEA') this.betweenInterchanges = true;
     this.handlers.segment({ id, elements, position: this.position }, this.delimiters!);
+  }
+
+  /** `text[start, end)` split on the element separator: one exact-size array, no intermediate string. */
+  private split(text: string, start: number, end: number, inChunk: boolean): string[] {
+    const sep = this.elementChar;
+    let at = inChunk && this.nextSeparator >= start ? this.nextSeparator : text.indexOf(sep, start);
+    let count = 1;
+    while (at >= 0 && at < end) {
+      count++;
+      at = text.indexOf(sep, at + 1);
+    }
+    if (inChunk) this.nextSeparator = at < 0 ? text.length : at;
+    const elements = new Array<string>(count);
+    let from = start;
+    for (let k = 0; k < count - 1; k++) {
+      const to = text.indexOf(sep, from);
+      elements[k] = this.value(text, from, to);
+      from = to + 1;
+    }
+    elements[count - 1] = this.value(text, from, end);
+    return elements;
+  }
+
+  /** One element value; 2–3 character values come from a bounded cache so repeats share a string. */
+  private value(text: string, from: number, to: number): string {
+    const length = to - from;
+    if (length !== 2 && length !== 3) return text.slice(from, to);
+    const third = length === 3 ? text.charCodeAt(from + 2) : 0;
+    const key = text.charCodeAt(from) | (text.charCodeAt(from + 1) << 8) | (third << 16) | (length << 24);
+    let value = this.shortValues.get(key);
+    if (value === undefined) {
+      value = text.slice(from, to);
+      if (this.shortValues.size < SHORT_VALUES_MAX) this.shortValues.set(key, value);
+    }
+    return value;
   }
 
   private finish(): void {
@@ -298,7 +343,7 @@ export class X12Tokenizer {
           message: `segment ${this.position + 1} has no segment terminator at the end of the input; read anyway`,
           location: { segmentIndex: this.position + 1 },
         });
-        this.emit(text);
+        this.emit(text, 0, text.length, false);
       }
     }
     if (!this.sawIsa && !this.sawBytes) {
