@@ -1,16 +1,17 @@
 /**
  * Which Redis the benchmarked engine uses. `REDIS_URL` (default 127.0.0.1:6379) when it answers:
- * then a database of its own (`BENCH_REDIS_DB`, default 11, unless the URL names one), with the
- * shipped configuration's keys (`interlace:or-implant-charges:*`) removed before and after, so the
- * bench neither sees nor leaves other people's jobs. Otherwise a URL on a free local port where
- * nothing answers, so the engine starts and supervises its own redis-server.
+ * then a database of its own (`BENCH_REDIS_DB`, default 11), with the shipped configuration's
+ * keys (`interlace:*`, its default prefix) removed before and after, so the bench neither sees nor
+ * leaves other people's jobs. A database named in the URL is used as it is and never cleaned.
+ * Otherwise a URL on a free local port where nothing answers, so the engine starts and supervises
+ * its own redis-server.
  */
 import { Redis } from 'ioredis';
 import { freePort } from './engine-child.js';
 
 export type RedisChoice = { url: string; supervised: boolean; cleanup(): Promise<void> };
 
-const PATTERN = 'interlace:or-implant-charges:*';
+const PATTERN = 'interlace:*';
 
 async function ping(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -44,7 +45,9 @@ export async function chooseRedis(): Promise<RedisChoice> {
   const base = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   if (await ping(base)) {
     const u = new URL(base);
-    if (u.pathname === '' || u.pathname === '/') u.pathname = `/${process.env.BENCH_REDIS_DB ?? '11'}`;
+    // A database named in REDIS_URL is the caller's: used as it is, never cleaned.
+    if (u.pathname !== '' && u.pathname !== '/') return { url: base, supervised: false, cleanup: async () => undefined };
+    u.pathname = `/${process.env.BENCH_REDIS_DB ?? '11'}`;
     const url = u.toString();
     await removeKeys(url);
     return { url, supervised: false, cleanup: () => removeKeys(url) };
