@@ -23,8 +23,8 @@ type Mode = 'seek' | 'header' | 'body' | 'skip';
 const CR = 0x0d;
 const LF = 0x0a;
 const HEADER_MAX = 512;
-/** At most this many distinct short values are shared per tokenizer (memory stays bounded). */
-const SHORT_VALUES_MAX = 4096;
+/** Slots of the short-value cache (a power of two): a direct-mapped table, so memory stays fixed. */
+const SHORT_VALUE_SLOTS = 1024;
 
 function isBlank(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === CR || byte === LF || byte === 0x0b || byte === 0x0c;
@@ -71,7 +71,7 @@ export class X12Tokenizer {
   /** First element separator at or after the last split position in `text` (-1: search again). */
   private nextSeparator = -1;
   /** Short element values (2–3 characters: ids, qualifiers, codes) shared between segments. */
-  private readonly shortValues = new Map<number, string>();
+  private readonly shortValues: string[] = new Array<string>(SHORT_VALUE_SLOTS).fill('');
 
   constructor(
     private readonly handlers: TokenizerHandlers,
@@ -104,7 +104,7 @@ export class X12Tokenizer {
 
   private setBuffer(buf: Buffer): void {
     this.buf = buf;
-    this.text = this.mode === 'seek' ? '' : buf.toString('latin1');
+    this.text = this.mode === 'body' || this.mode === 'skip' ? buf.toString('latin1') : '';
     this.nextSeparator = -1;
   }
 
@@ -180,7 +180,7 @@ export class X12Tokenizer {
     }
     this.header = Buffer.alloc(0);
     const resume = result.kind === 'ok' ? result.end : 3;
-    const rest = Buffer.concat([header.subarray(resume), buf.subarray(p + take.length)]);
+    const rest = before === 0 ? buf.subarray(p + resume) : Buffer.concat([header.subarray(resume), buf.subarray(p + take.length)]);
     this.bufStart = this.headerStart + resume;
     for (const d of result.diagnostics) this.handlers.diagnostic(d);
     if (result.kind === 'fail') {
@@ -205,50 +205,69 @@ export class X12Tokenizer {
     return 0;
   }
 
+  /** Reads segments until the chunk ends or the mode changes (a new ISA, an over-long segment). */
   private body(p: number): number {
     const buf = this.buf;
-    if (this.atStart) {
-      while (p < buf.length) {
-        const byte = buf[p]!;
-        if (byte === CR || byte === LF || (this.betweenInterchanges && isBlank(byte))) p++;
-        else if (this.betweenInterchanges && byte === 0xef) {
-          if (buf.length - p < 3 && !this.ended) return this.keep(p);
-          if (buf[p + 1] !== 0xbb || buf[p + 2] !== 0xbf) break;
-          p += 3;
-        } else break;
+    const text = this.text;
+    const term = this.termChar;
+    while (p < buf.length) {
+      if (this.atStart) {
+        p = this.segmentStart(p);
+        if (p < 0 || p >= buf.length || this.mode !== 'body') return p;
+        this.atStart = false;
       }
-      if (p >= buf.length) return p;
-      if (buf.length - p < 3 && !this.ended) return this.keep(p);
-      if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);
-      this.atStart = false;
-    }
-    const idx = this.text.indexOf(this.termChar, p);
-    if (idx < 0) {
-      if (p < buf.length) {
-        this.pending.push(buf.subarray(p));
-        this.pendingLength += buf.length - p;
-        if (this.pendingLength > this.maxSegment) this.refuse();
-      }
-      return buf.length;
-    }
-    if (this.pendingLength + idx - p > this.maxSegment) {
-      this.pending.push(buf.subarray(p, idx));
-      this.refuse();
-      this.mode = 'body';
+      const idx = text.indexOf(term, p);
+      if (idx < 0) return this.partial(p);
       this.atStart = true;
-      return idx + 1;
+      if (this.pendingLength + idx - p > this.maxSegment) {
+        this.pending.push(buf.subarray(p, idx));
+        this.refuse();
+        this.mode = 'body';
+      } else if (this.pending.length > 0) {
+        this.pending.push(buf.subarray(p, idx));
+        const joined = Buffer.concat(this.pending).toString('latin1');
+        this.pending = [];
+        this.pendingLength = 0;
+        this.emit(joined, 0, joined.length, false);
+      } else {
+        this.emit(text, p, idx, true);
+      }
+      p = idx + 1;
     }
-    this.atStart = true;
-    if (this.pending.length > 0) {
-      this.pending.push(buf.subarray(p, idx));
-      const text = Buffer.concat(this.pending).toString('latin1');
-      this.pending = [];
-      this.pendingLength = 0;
-      this.emit(text, 0, text.length, false);
-    } else {
-      this.emit(this.text, p, idx, true);
+    return p;
+  }
+
+  /**
+   * Skips what may precede a segment (CR/LF; between interchanges any whitespace and a BOM). Returns
+   * where the segment starts, -1 when the chunk must be carried over, or the ISA start (mode header).
+   */
+  private segmentStart(p: number): number {
+    const buf = this.buf;
+    const text = this.text;
+    while (p < buf.length) {
+      const byte = text.charCodeAt(p);
+      if (byte === CR || byte === LF || (this.betweenInterchanges && isBlank(byte))) p++;
+      else if (this.betweenInterchanges && byte === 0xef) {
+        if (buf.length - p < 3 && !this.ended) return this.keep(p);
+        if (buf[p + 1] !== 0xbb || buf[p + 2] !== 0xbf) break;
+        p += 3;
+      } else break;
     }
-    return idx + 1;
+    if (p >= buf.length) return p;
+    if (buf.length - p < 3 && !this.ended) return this.keep(p);
+    if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);
+    return p;
+  }
+
+  /** The chunk ends inside a segment: keep its bytes (up to the maximum segment length). */
+  private partial(p: number): number {
+    const buf = this.buf;
+    if (p < buf.length) {
+      this.pending.push(buf.subarray(p));
+      this.pendingLength += buf.length - p;
+      if (this.pendingLength > this.maxSegment) this.refuse();
+    }
+    return buf.length;
   }
 
   private skip(p: number): number {
@@ -317,17 +336,24 @@ export class X12Tokenizer {
     return elements;
   }
 
-  /** One element value; 2–3 character values come from a bounded cache so repeats share a string. */
+  /**
+   * One element value. A value of 2 or 3 characters (segment ids, qualifiers, units, codes) is looked
+   * up in a small direct-mapped table first, so repeats share one string instead of each allocating
+   * its own (what the whole-buffer parse retains, the garbage collector copies).
+   */
   private value(text: string, from: number, to: number): string {
     const length = to - from;
     if (length !== 2 && length !== 3) return text.slice(from, to);
-    const third = length === 3 ? text.charCodeAt(from + 2) : 0;
-    const key = text.charCodeAt(from) | (text.charCodeAt(from + 1) << 8) | (third << 16) | (length << 24);
-    let value = this.shortValues.get(key);
-    if (value === undefined) {
-      value = text.slice(from, to);
-      if (this.shortValues.size < SHORT_VALUES_MAX) this.shortValues.set(key, value);
+    const c0 = text.charCodeAt(from);
+    const c1 = text.charCodeAt(from + 1);
+    const c2 = length === 3 ? text.charCodeAt(from + 2) : 0;
+    const slot = (c0 * 961 + c1 * 31 + c2 + length) & (SHORT_VALUE_SLOTS - 1);
+    const known = this.shortValues[slot]!;
+    if (known.length === length && known.charCodeAt(0) === c0 && known.charCodeAt(1) === c1 && (length === 2 || known.charCodeAt(2) === c2)) {
+      return known;
     }
+    const value = text.slice(from, to);
+    this.shortValues[slot] = value;
     return value;
   }
 

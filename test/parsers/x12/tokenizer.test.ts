@@ -140,4 +140,34 @@ describe('x12 tokenizer', () => {
     expect(result.diagnostics.length).to.be.lessThan(50);
     expect(result.diagnostics[0]!.code).to.equal('x12-no-isa');
   });
+  it('splits elements exactly as written: short values shared, any byte, no separator (seeded property test)', () => {
+    const random = prng(8500);
+    const pick = (alphabet: string): string => alphabet[Math.floor(random() * alphabet.length)]!;
+    // Values of 0–14 characters from an alphabet with high latin1 bytes and control characters, so that
+    // many distinct 2–3 character values compete for the same slots of the short-value table.
+    const alphabet = 'AB01\xe9\xff\x01 .-';
+    const value = (): string => Array.from({ length: Math.floor(random() * (random() < 0.7 ? 4 : 15)) }, () => pick(alphabet)).join('');
+    const ids = ['PO1', 'N1', 'REF', 'DTM', 'XY', 'ZZZ'];
+    const expected: string[][] = [];
+    for (let n = 0; n < 3000; n++) {
+      const elements = [ids[Math.floor(random() * ids.length)]!];
+      const count = random() < 0.2 ? 0 : Math.floor(random() * 12);
+      for (let k = 0; k < count; k++) elements.push(value());
+      expected.push(elements);
+    }
+    // A long run without any element separator, then segments with many.
+    for (let n = 0; n < 500; n++) expected.push(['XY']);
+    expected.push(['PO1', '', '', 'AB', 'AB', 'BA', '\xff\xe9', '']);
+    const body = expected.map((e) => `${e.join('*')}~`).join('');
+    const raw = Buffer.from(`${ISA_501}${body}`, 'latin1');
+    const whole = tokenize(raw);
+    expect(whole.diagnostics).to.deep.equal([]);
+    const read = whole.segments.slice(1).map((s) => s.segment);
+    expect(read.map((s) => s.elements)).to.deep.equal(expected);
+    expect(read.every((s) => s.id === s.elements[0])).to.equal(true);
+    for (let run = 0; run < 30; run++) {
+      const result = streamed(randomChunks(raw, random, 1 + Math.floor(random() * (run % 2 === 0 ? 20 : 5000))));
+      expect(result.segments.slice(1).map((s) => s.elements)).to.deep.equal(expected);
+    }
+  });
 });
