@@ -25,6 +25,8 @@ const LF = 0x0a;
 const HEADER_MAX = 512;
 /** Slots of the short-value cache (a power of two): a direct-mapped table, so memory stays fixed. */
 const SHORT_VALUE_SLOTS = 1024;
+/** Separator positions remembered per segment; elements beyond are found by searching again. */
+const MARKS = 64;
 
 function isBlank(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === CR || byte === LF || byte === 0x0b || byte === 0x0c;
@@ -72,6 +74,8 @@ export class X12Tokenizer {
   private nextSeparator = -1;
   /** Short element values (2–3 characters: ids, qualifiers, codes) shared between segments. */
   private readonly shortValues: string[] = new Array<string>(SHORT_VALUE_SLOTS).fill('');
+  /** Element separator positions of the segment being split. */
+  private readonly marks = new Int32Array(MARKS);
 
   constructor(
     private readonly handlers: TokenizerHandlers,
@@ -315,24 +319,29 @@ export class X12Tokenizer {
     this.handlers.segment({ id, elements, position: this.position }, this.delimiters!);
   }
 
-  /** `text[start, end)` split on the element separator: one exact-size array, no intermediate string. */
+  /**
+   * `text[start, end)` split on the element separator: one exact-size array, no intermediate string.
+   * The separator positions found while counting are remembered (up to `MARKS`) for the second pass.
+   */
   private split(text: string, start: number, end: number, inChunk: boolean): string[] {
     const sep = this.elementChar;
+    const marks = this.marks;
     let at = inChunk && this.nextSeparator >= start ? this.nextSeparator : text.indexOf(sep, start);
-    let count = 1;
+    let count = 0;
     while (at >= 0 && at < end) {
+      if (count < MARKS) marks[count] = at;
       count++;
       at = text.indexOf(sep, at + 1);
     }
     if (inChunk) this.nextSeparator = at < 0 ? text.length : at;
-    const elements = new Array<string>(count);
+    const elements = new Array<string>(count + 1);
     let from = start;
-    for (let k = 0; k < count - 1; k++) {
-      const to = text.indexOf(sep, from);
+    for (let k = 0; k < count; k++) {
+      const to = k < MARKS ? marks[k]! : text.indexOf(sep, from);
       elements[k] = this.value(text, from, to);
       from = to + 1;
     }
-    elements[count - 1] = this.value(text, from, end);
+    elements[count] = this.value(text, from, end);
     return elements;
   }
 

@@ -158,6 +158,8 @@ describe('x12 tokenizer', () => {
     // A long run without any element separator, then segments with many.
     for (let n = 0; n < 500; n++) expected.push(['XY']);
     expected.push(['PO1', '', '', 'AB', 'AB', 'BA', '\xff\xe9', '']);
+    // More elements than the splitter remembers separator positions for.
+    expected.push(['REF', ...Array.from({ length: 150 }, (_, i) => (i % 7 === 0 ? '' : String(i)))]);
     const body = expected.map((e) => `${e.join('*')}~`).join('');
     const raw = Buffer.from(`${ISA_501}${body}`, 'latin1');
     const whole = tokenize(raw);
