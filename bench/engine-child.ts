@@ -58,6 +58,32 @@ export function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** Resolves once the port accepts connections; throws with the log tail when the engine exits or 60 s pass. */
+async function waitUntilListening(port: number, exitCode: () => number | null, logTail: () => string, kill: () => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await accepts(port))) {
+    const code = exitCode();
+    if (code !== null) throw new Error(`the engine exited with code ${code} before listening; its log ends with:\n${logTail()}`);
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`the engine did not listen on MLLP port ${port} within 60 s; its log ends with:\n${logTail()}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** VmHWM and VmRSS of a process in MB (Linux /proc); undefined when it is gone. */
+function memoryOf(pid: number): { peakMb: number; rssMb: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the engine and resolves once its MLLP port accepts connections (the engine is killed if it never does). */
 export async function startEngineChild(o: EngineChildOptions): Promise<EngineChild> {
   const [mllpPort, adminPort] = [await freePort(), await freePort()];
   const token = randomBytes(24).toString('hex');
@@ -93,15 +119,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       return '';
     }
   };
-  const deadline = Date.now() + 60_000;
-  while (!(await accepts(mllpPort))) {
-    if (exitCode !== null) throw new Error(`the engine exited with code ${exitCode} before listening; its log ends with:\n${logTail()}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the engine did not listen on MLLP port ${mllpPort} within 60 s; its log ends with:\n${logTail()}`);
-    }
-    await sleep(100);
-  }
+  await waitUntilListening(mllpPort, () => exitCode, logTail, () => child.kill('SIGKILL'));
   const pid = child.pid!;
   return {
     pid,
@@ -114,15 +132,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
       return res.json();
     },
-    memory() {
-      try {
-        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-        return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
-      } catch {
-        return undefined;
-      }
-    },
+    memory: () => memoryOf(pid),
     async stop(graceMs = 60_000) {
       if (exitCode !== null) return exitCode;
       child.kill('SIGTERM');
