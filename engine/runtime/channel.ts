@@ -1,7 +1,5 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
-import { sources } from '../../channels/index.js';
-import { createFileSource, type FileSourceConfig } from '../../channels/file/index.js';
-import type { Source, SourceContext } from '../../channels/types.js';
+import type { FileSourceConfig } from '../../channels/file/index.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { destinations } from '../../routes/destinations/index.js';
@@ -19,11 +17,10 @@ export type ChannelRuntimeOptions = {
   store: MessageStore;
   redis: string | RedisOptions;
   prefix: string;
-  duplicateWindowMs: number;
   log: Logger;
   /** Processing jobs handled at once by this process. */
   processConcurrency?: number;
-  /** X12 partners, control numbers and the answer hook of X12 file channels (docs/x12-engine.md). */
+  /** X12 partners and control numbers for x12 destinations (docs/x12-engine.md). */
   x12?: EngineX12;
 };
 
@@ -37,9 +34,10 @@ type ProcessJob = { ids: string[] };
 const LOCKS = { lockDurationMs: 10_000, stalledIntervalMs: 5_000 };
 
 /**
- * One running channel: its source, its processing queue (parse → canonical → transforms →
- * deliveries) and one route queue per route. Everything is compiled in the constructor, so a
- * channel whose rules do not compile is refused before anything starts.
+ * The processing half of a channel, run on the processing thread: its processing queue (parse →
+ * canonical → transforms → deliveries) and one route queue per route. Its source runs on the
+ * listener thread (`ChannelIntake`). Everything is compiled in the constructor, so a channel whose
+ * rules do not compile is refused before anything starts.
  */
 export class ChannelRuntime {
   readonly name: string;
@@ -47,7 +45,6 @@ export class ChannelRuntime {
   private readonly processor: Processor;
   private readonly processQueue: Queue<ProcessJob>;
   private processWorker: Worker<ProcessJob> | undefined;
-  private readonly source: Source;
   private readonly log: Logger;
   private readonly redis: RedisOptions;
 
@@ -68,29 +65,19 @@ export class ChannelRuntime {
     }
     this.processQueue = new Queue<ProcessJob>('process', { connection: this.redis, prefix: `${o.prefix}:${c.name}` });
     this.processQueue.on('error', (err) => this.log.error({ err: err.message }, 'processing queue connection error'));
-    const sourceDef = sources.find((s) => s.type === c.source.type);
-    if (!sourceDef) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
-    this.source = isX12File(c) && o.x12
-      ? createFileSource(c.source as FileSourceConfig, this.sourceContext(), { answer: o.x12.inbound.answerHook(c.name) })
-      : sourceDef.create(c.source, this.sourceContext());
   }
 
-  private sourceContext(): SourceContext {
-    const window = this.o.config.duplicates?.enabled === false ? 0 : (this.o.config.duplicates?.window ?? this.o.duplicateWindowMs);
-    return {
-      channel: this.name,
-      log: this.log.child({ source: this.o.config.source.type }),
-      ingest: (input) => this.o.store.ingest(this.name, input, window),
-      recordAnswer: (messageId, answer) => {
-        void this.o.store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch((err) =>
-          this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'),
-        );
-      },
-    };
-  }
-
-  /** Starts routes first, then processing, then the source: nothing is accepted that cannot flow. */
+  /** Starts the route workers, then the processing worker. On failure, stops what it started. */
   async start(): Promise<void> {
+    try {
+      await this.startWorkers();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async startWorkers(): Promise<void> {
     for (const r of this.routes.values()) await r.start();
     const worker = new Worker<ProcessJob>('process', (job) => this.runProcessJob(job.data), {
       connection: this.redis,
@@ -104,21 +91,11 @@ export class ChannelRuntime {
     this.processWorker = worker;
     void worker.run().catch((err) => this.log.error({ err: (err as Error).message }, 'processing worker stopped'));
     await worker.waitUntilReady();
-    await this.source.start();
-    this.log.info({ source: this.o.config.source.type, address: this.source.address?.() }, 'channel started');
+    this.log.debug('channel processing started');
   }
 
-  /** The address the source bound (port 0 in tests). */
-  address(): { host: string; port: number } | undefined {
-    return this.source.address?.();
-  }
-
-  /** Stops accepting, then lets processing and deliveries in flight finish. */
-  async stopSource(): Promise<void> {
-    await this.source.stop();
-  }
-
-  async stopProcessing(): Promise<void> {
+  /** Lets processing and deliveries in flight finish, then closes the queues. */
+  async stop(): Promise<void> {
     await this.processWorker?.close();
     await this.processQueue.close();
     await Promise.all([...this.routes.values()].map((r) => r.close()));
@@ -174,7 +151,7 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
 }
 
 /** A file source that reads X12 interchanges: the engine answers them (997/999/TA1) and correlates acknowledgments. */
-function isX12File(c: ChannelConfig): boolean {
+export function isX12File(c: ChannelConfig): boolean {
   return c.source.type === 'file' && (c.parse.format === 'x12' || (c.source as FileSourceConfig).split === 'x12-interchange');
 }
 

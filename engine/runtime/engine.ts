@@ -3,12 +3,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import type { Tables } from '../../transforms/index.js';
 import { AdminServer } from '../admin/server.js';
 import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
-import { SqliteStore, type MessageStore, type X12Ledger } from '../store/index.js';
+import { SqliteStore, type MessageStore } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
-import { ChannelRuntime } from './channel.js';
+import { ChannelIntake } from './intake.js';
+import { isX12Ledger, type ProcessingInit } from './processing.js';
+import { ProcessingThread } from './processing-client.js';
 import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
@@ -17,19 +18,20 @@ export type EngineOptions = {
   log?: Logger;
 };
 
-const SWEEP_EVERY_MS = 30_000;
-
 /**
  * The daemon: loads and validates the configuration, finds (or starts) Redis, opens the message
- * store, starts every valid channel and the admin API, and hands stored messages to processing.
- * A channel that fails to load or start is refused and logged; the others run.
+ * store, starts the processing thread (processing and route queues, recovery sweep), then every
+ * valid channel's source on this thread, and the admin API. This thread only receives, stores and
+ * answers; the processing thread does the rest on the other core. A channel that fails to load or
+ * start is refused and logged; the others run.
  */
 export class Engine {
-  readonly channels = new Map<string, ChannelRuntime>();
+  /** Running channels by name: their sources, on this thread. */
+  readonly channels = new Map<string, ChannelIntake>();
   readonly refused: Array<{ channel: string; reason: string }> = [];
   private admin: AdminServer | undefined;
   private adminAddr: { host: string; port: number } | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private processing: ProcessingThread | undefined;
   private stopping: Promise<void> | undefined;
   /** X12 partners and services; undefined when the store has no X12 ledger. */
   readonly x12: EngineX12 | undefined;
@@ -53,10 +55,12 @@ export class Engine {
     const dataDir = resolve(engineConfig.engine.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
-    const store = new SqliteStore({ path: resolve(engineConfig.store.path ?? join(dataDir, 'messages.db')), sync: engineConfig.store.sync });
+    const dbPath = resolve(engineConfig.store.path ?? join(dataDir, 'messages.db'));
+    const store = new SqliteStore({ path: dbPath, sync: engineConfig.store.sync });
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
     try {
-      await engine.startChannels(dataDir);
+      const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
+      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, dbPath, logLevel });
       await engine.startAdmin(dataDir, env);
     } catch (err) {
       await engine.stop();
@@ -65,25 +69,26 @@ export class Engine {
     return engine;
   }
 
-  private async startChannels(_dataDir: string): Promise<void> {
+  private async startChannels(init: ProcessingInit): Promise<void> {
     const c = this.config.engine;
-    const tables: Tables = Object.fromEntries(this.config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
-    this.store.onIngested((batch) => this.dispatch(batch));
+    this.processing = await ProcessingThread.start(init, this.log);
+    this.refused.push(...this.processing.refused);
+    for (const r of this.processing.refused) this.log.error({ channel: r.channel }, `channel refused: ${r.reason}`);
+    const processing = this.processing;
+    this.store.onIngested((batch) => processing.notifyIngested(batch));
     for (const ch of this.config.channels) {
-      if (!ch.config.enabled) continue;
+      if (!processing.started.includes(ch.name)) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store: this.store, redis: this.redis.url, prefix: c.redis.prefix, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
-        await rt.start();
-        this.channels.set(ch.name, rt);
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
+        await intake.start();
+        this.channels.set(ch.name, intake);
       } catch (err) {
+        // its processing keeps running, so what it stored before still reaches its destinations
         const reason = err instanceof Error ? err.message : String(err);
         this.refused.push({ channel: ch.name, reason });
         this.log.error({ channel: ch.name, file: ch.file }, `channel refused: ${reason}`);
       }
     }
-    await this.sweep(0);
-    this.sweepTimer = setInterval(() => void this.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
-    this.sweepTimer.unref();
   }
 
   private async startAdmin(dataDir: string, env: Env): Promise<void> {
@@ -111,45 +116,14 @@ export class Engine {
     return this.adminAddr;
   }
 
-  /** Committed ingests go to their channel's processing queue; a Redis outage leaves them to the sweep. */
-  private dispatch(batch: Array<{ id: string; channel: string }>): void {
-    const byChannel = new Map<string, string[]>();
-    for (const m of batch) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
-    for (const [channel, ids] of byChannel) {
-      const rt = this.channels.get(channel);
-      if (!rt) continue;
-      rt.enqueueProcessing(ids).catch((err) => this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'));
-    }
-  }
-
-  /**
-   * Recovery: re-enqueues messages still `received` and deliveries not final. Job ids make this
-   * idempotent, so it runs at start, periodically and after Redis comes back (possibly empty).
-   */
-  async sweep(olderThanMs: number): Promise<void> {
-    try {
-      const messages = await this.store.pendingMessages(5000, olderThanMs);
-      const byChannel = new Map<string, string[]>();
-      for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
-      for (const [channel, ids] of byChannel) {
-        for (let i = 0; i < ids.length; i += 100) await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
-      }
-      const deliveries = await this.store.pendingDeliveries(5000, olderThanMs);
-      for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
-      if (messages.length || deliveries.length) this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
-    }
-  }
-
   private async channelReport(): Promise<Array<Record<string, unknown>>> {
     const counts = await this.store.channelCounts();
+    const routeCounts = await this.processing!.request<Record<string, Record<string, unknown>>>('routeCounts').catch(() => ({}) as Record<string, Record<string, unknown>>);
     const out: Array<Record<string, unknown>> = [];
     for (const ch of this.config.channels) {
       const rt = this.channels.get(ch.name);
       const c = counts[ch.name];
-      const routes: Record<string, unknown> = {};
-      if (rt) for (const [name, q] of rt.routes) routes[name] = await q.counts().catch(() => ({ error: 'redis unavailable' }));
+      const routes = routeCounts[ch.name] ?? {};
       out.push({
         name: ch.name,
         state: rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
@@ -179,10 +153,10 @@ export class Engine {
     if (!m) return { ok: false, detail: `no message ${id}` };
     if (m.status === 'failed') {
       const dead = m.deliveries.filter((d) => d.state === 'dead');
-      for (const d of dead) await this.channels.get(d.channel)?.routes.get(d.route)?.retryDead(d.id);
+      for (const d of dead) await this.processing!.request('retryDead', d.channel, d.route, d.id);
       return { ok: true, detail: `retrying ${dead.length} dead-lettered deliveries` };
     }
-    if (!this.channels.has(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
+    if (!this.processing?.started.includes(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
     const ok = await this.store.resetForReprocess(id);
     return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
   }
@@ -196,10 +170,9 @@ export class Engine {
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.sweepTimer) clearInterval(this.sweepTimer);
-      const runtimes = [...this.channels.values()];
-      await Promise.all(runtimes.map((r) => r.stopSource().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
-      await Promise.all(runtimes.map((r) => r.stopProcessing().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'channel stop failed'))));
+      const intakes = [...this.channels.values()];
+      await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
+      await this.processing?.stop(this.config.engine.engine.shutdownTimeout);
       await this.admin?.close();
       await this.store.close();
       await this.redis.stop();
@@ -207,10 +180,6 @@ export class Engine {
     })();
     return this.stopping;
   }
-}
-
-function isX12Ledger(store: MessageStore): store is MessageStore & X12Ledger {
-  return typeof (store as Partial<X12Ledger>).nextControlNumbers === 'function';
 }
 
 /** The admin token when none is configured: generated once, kept in the data directory with mode 0600. */

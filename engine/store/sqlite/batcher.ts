@@ -2,21 +2,31 @@ import type { Database } from 'better-sqlite3';
 
 type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
 
+type Results = Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+
 /**
  * Group commit. Writes requested in the same event-loop turn run in one transaction, so many
  * connections share one fsync; each write is its own savepoint, so one failing write rolls back only
  * itself. Every promise settles after the commit that made its write durable.
+ *
+ * A write that nobody is waiting on to answer a sender (a status change, a recorded answer) may be
+ * `lazy`: it waits up to `coalesceMs` for other writes to share its commit. An urgent write (an
+ * ingest, before its ACK) commits at the end of the current turn, taking the lazy ones with it.
+ * Transactions begin IMMEDIATE, so two connections to the same file (the listener thread and the
+ * processing thread) wait for each other instead of failing on a stale snapshot.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
-  private scheduled = false;
-  private readonly runBatch: (batch: Pending[]) => Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+  private immediate = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly runBatch: { immediate(batch: Pending[]): Results };
 
   constructor(
     private readonly db: Database,
     private readonly afterCommit: (committed: boolean) => void = () => {},
+    private readonly coalesceMs = 0,
   ) {
-    this.runBatch = db.transaction((batch: Pending[]) =>
+    this.runBatch = db.transaction((batch: Pending[]): Results =>
       batch.map((p) => {
         try {
           return { ok: true as const, value: db.transaction(p.work)() };
@@ -27,11 +37,13 @@ export class WriteBatcher {
     );
   }
 
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
+      if (options.lazy && this.coalesceMs > 0) {
+        this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);
+      } else if (!this.immediate) {
+        this.immediate = true;
         setImmediate(() => this.flush());
       }
     });
@@ -39,13 +51,17 @@ export class WriteBatcher {
 
   /** Commits whatever is queued now (also used at close). */
   flush(): void {
-    this.scheduled = false;
+    this.immediate = false;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
     let results;
     try {
-      results = this.runBatch(batch);
+      results = this.runBatch.immediate(batch);
     } catch (error) {
       this.afterCommit(false);
       for (const p of batch) p.reject(error);

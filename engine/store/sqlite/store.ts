@@ -28,8 +28,15 @@ export type SqliteStoreOptions = {
   path: string;
   /** `full`: fsync at every commit (survives power loss). `normal`: survives a process crash only. */
   sync?: 'full' | 'normal';
+  /**
+   * How long a lazy write (status changes, recorded answers and attempts: nothing a sender waits on)
+   * may wait for others to share its commit. Default 2 ms; 0 commits every turn.
+   */
+  coalesceMs?: number;
 };
 
+/** Writes nobody waits on to answer a sender: they share the next commit (see WriteBatcher). */
+const LAZY = { lazy: true };
 const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at';
 const EXCERPT = 2048;
 
@@ -54,7 +61,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
       throw new StoreError('store-open-failed', `cannot open the message store at ${options.path}: ${(cause as Error).message}`, { cause });
     }
     this.st = this.prepare();
-    this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed));
+    this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed), options.coalesceMs ?? 2);
     this.x12 = new SqliteX12Ledger(this.db, this.writes);
   }
 
@@ -130,7 +137,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
   recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string }): Promise<void> {
     return this.writes.run(() => {
       this.st.insertAck!.run({ messageId, deliveryId: null, direction: 'sent', kind: answer.kind, code: answer.code, detail: answer.detail ?? null, attempt: null, at: Date.now() });
-    });
+    }, LAZY);
   }
 
   async getMessage(id: string): Promise<StoredMessageDetail | undefined> {
@@ -177,11 +184,11 @@ export class SqliteStore implements MessageStore, X12Ledger {
   }
 
   markFiltered(id: string, reason: string): Promise<boolean> {
-    return this.writes.run(() => this.transition(id, 'filtered', null, reason));
+    return this.writes.run(() => this.transition(id, 'filtered', null, reason), LAZY);
   }
 
   markError(id: string, error: { code: string; message: string; diagnostics?: Diagnostic[] }): Promise<boolean> {
-    return this.writes.run(() => this.transition(id, 'error', JSON.stringify(error), `${error.code}: ${error.message}`));
+    return this.writes.run(() => this.transition(id, 'error', JSON.stringify(error), `${error.code}: ${error.message}`), LAZY);
   }
 
   private transition(id: string, status: MessageStatus, error: string | null, detail: string | null): boolean {
@@ -213,7 +220,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
       this.st.insertEvent!.run(id, now, 'routed', `${deliveries.length} deliveries`);
       if (deliveries.length === 0 || out.every((d) => d.state === 'delivered')) this.settleMessage(id, now);
       return out;
-    });
+    }, LAZY);
   }
 
   resetForReprocess(id: string): Promise<boolean> {
@@ -251,7 +258,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
         at: now,
       });
       if (o.state === 'delivered' || o.state === 'dead') this.settleMessage(d.message_id, now);
-    });
+    }, LAZY);
   }
 
   reopen(deliveryId: string): Promise<void> {
@@ -265,7 +272,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
         this.st.setStatus!.run('routed', null, now, d.message_id);
         this.st.insertEvent!.run(d.message_id, now, 'routed', `delivery ${d.route} retried by an operator`);
       }
-    });
+    }, LAZY);
   }
 
   /** A routed message becomes delivered (or failed) once every delivery is final. */

@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { ProcessingInit, Refusal } from './processing.js';
+
+/** Messages from the listener thread to the processing thread. */
+export type ToProcessing =
+  | { type: 'ingested'; batch: Array<{ id: string; channel: string }> }
+  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead'; args: unknown[] }
+  | { type: 'stop' };
+
+type FromProcessing =
+  | { type: 'ready'; started: string[]; refused: Refusal[] }
+  | { type: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
+  | { type: 'stopped' }
+  | { type: 'fatal'; error: string };
+
+const ENTRY = new URL('./processing-thread.mjs', import.meta.url);
+
+/**
+ * The listener thread's handle on the processing thread: starts it, tells it what was stored,
+ * asks it for route counts and dead-letter retries, restarts it if it dies (the recovery sweep it
+ * runs at start picks up whatever was in flight), and stops it gracefully.
+ */
+export class ProcessingThread {
+  started: string[] = [];
+  refused: Refusal[] = [];
+  private worker!: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private stopping = false;
+
+  private constructor(
+    private readonly init: ProcessingInit,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(init: ProcessingInit, log: Logger): Promise<ProcessingThread> {
+    const t = new ProcessingThread(init, log);
+    await t.spawn();
+    return t;
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(ENTRY, { workerData: this.init, name: 'interlace-processing' });
+      this.worker = worker;
+      let ready = false;
+      worker.on('message', (m: FromProcessing) => {
+        if (m.type === 'ready') {
+          ready = true;
+          this.started = m.started;
+          this.refused = m.refused;
+          resolve();
+        } else if (m.type === 'fatal') {
+          reject(new ConfigError('processing-start-failed', `the processing thread did not start: ${m.error}`));
+        } else if (m.type === 'response') {
+          const p = this.pending.get(m.id);
+          this.pending.delete(m.id);
+          if (m.ok) p?.resolve(m.value);
+          else p?.reject(new Error(m.error));
+        }
+      });
+      worker.on('error', (err) => this.log.error({ err: err.message }, 'processing thread failed'));
+      worker.on('exit', (code) => {
+        for (const p of this.pending.values()) p.reject(new Error('the processing thread stopped'));
+        this.pending.clear();
+        if (!ready) return reject(new ConfigError('processing-start-failed', `the processing thread exited with code ${code} before it was ready`));
+        if (this.stopping) return;
+        this.log.error({ code }, 'processing thread exited; restarting it');
+        setTimeout(() => void this.spawn().catch((err) => this.log.error({ err: (err as Error).message }, 'processing thread did not restart')), 1000);
+      });
+    });
+  }
+
+  /** Messages just committed: hand them to their channels' processing queues. */
+  notifyIngested(batch: Array<{ id: string; channel: string }>): void {
+    this.worker.postMessage({ type: 'ingested', batch } satisfies ToProcessing);
+  }
+
+  request<T>(method: 'routeCounts' | 'retryDead', ...args: unknown[]): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ type: 'request', id, method, args } satisfies ToProcessing);
+    });
+  }
+
+  /** Lets processing and deliveries in flight finish, then ends the thread. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const worker = this.worker;
+    const stopped = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromProcessing) => m.type === 'stopped' && resolve());
+      worker.once('exit', () => resolve());
+    });
+    worker.postMessage({ type: 'stop' } satisfies ToProcessing);
+    const timer = setTimeout(() => {
+      this.log.warn({ timeoutMs }, 'processing did not finish in time; ending its thread');
+      void worker.terminate();
+    }, timeoutMs);
+    await stopped;
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+}

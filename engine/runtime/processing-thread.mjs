@@ -1,0 +1,5 @@
+// Loads the processing thread's TypeScript through tsx, as bin/interlace.js does for the main thread.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./processing-thread.ts');

@@ -1,0 +1,29 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { ProcessingHost, type ProcessingInit } from './processing.js';
+import type { ToProcessing } from './processing-client.js';
+
+/** Entry of the processing thread: builds the host, then serves the listener thread's messages. */
+const port = parentPort!;
+const init = workerData as ProcessingInit;
+
+try {
+  const host = await ProcessingHost.start(init);
+  port.on('message', (m: ToProcessing) => {
+    if (m.type === 'ingested') host.dispatch(m.batch);
+    else if (m.type === 'request') {
+      const run = m.method === 'routeCounts' ? host.routeCounts() : host.retryDead(...(m.args as [string, string, string]));
+      run.then(
+        (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
+        (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),
+      );
+    } else if (m.type === 'stop') {
+      void host.stop().finally(() => {
+        port.postMessage({ type: 'stopped' });
+        port.close();
+      });
+    }
+  });
+  port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });
+} catch (err) {
+  port.postMessage({ type: 'fatal', error: err instanceof Error ? err.message : String(err) });
+}

@@ -1,0 +1,119 @@
+import { createLogger, type Logger } from '../../lib/log.js';
+import type { RouteCounts } from '../../routes/route-queue.js';
+import type { Tables } from '../../transforms/index.js';
+import { loadConfig, type Env } from '../config/index.js';
+import { SqliteStore, type MessageStore, type X12Ledger } from '../store/index.js';
+import { createEngineX12, type EngineX12 } from '../x12/index.js';
+import { ChannelRuntime } from './channel.js';
+
+/** What the processing thread needs to build the same channels as the listener thread. */
+export type ProcessingInit = {
+  configDir: string;
+  env: Env;
+  redisUrl: string;
+  dbPath: string;
+  logLevel: string;
+};
+
+export type Refusal = { channel: string; reason: string };
+
+const SWEEP_EVERY_MS = 30_000;
+
+export function isX12Ledger(store: MessageStore): store is MessageStore & X12Ledger {
+  return typeof (store as Partial<X12Ledger>).nextControlNumbers === 'function';
+}
+
+/**
+ * Everything behind the listener: processing queues, route queues and the recovery sweep, with its
+ * own connection to the message store. It runs on its own thread (processing-thread.ts), so mapping
+ * and delivery use the second core and never delay an acknowledgment.
+ *
+ * Its store connection commits with `synchronous=NORMAL`: these writes (statuses, attempts) are
+ * durable against a process crash at once, and against power loss with the listener's next commit,
+ * which fsyncs the same write-ahead log. Losing one to a power cut means a delivery is repeated with
+ * the same idempotency key and payload, never lost.
+ */
+export class ProcessingHost {
+  readonly channels = new Map<string, ChannelRuntime>();
+  readonly refused: Refusal[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly store: SqliteStore,
+    readonly log: Logger,
+  ) {}
+
+  static async start(init: ProcessingInit): Promise<ProcessingHost> {
+    const { config } = await loadConfig(init.configDir, { env: init.env });
+    const log = createLogger({ level: init.logLevel }).child({ thread: 'processing' });
+    const store = new SqliteStore({ path: init.dbPath, sync: 'normal' });
+    const host = new ProcessingHost(store, log);
+    const engine = config.engine!;
+    const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
+    const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+    for (const ch of config.channels) {
+      if (!ch.config.enabled) continue;
+      try {
+        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, ...(x12 ? { x12 } : {}) });
+        await rt.start();
+        host.channels.set(ch.name, rt);
+      } catch (err) {
+        host.refused.push({ channel: ch.name, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    await host.sweep(0);
+    host.sweepTimer = setInterval(() => void host.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
+    return host;
+  }
+
+  /** Committed ingests go to their channel's processing queue; a Redis outage leaves them to the sweep. */
+  dispatch(batch: Array<{ id: string; channel: string }>): void {
+    const byChannel = new Map<string, string[]>();
+    for (const m of batch) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
+    for (const [channel, ids] of byChannel) {
+      this.channels.get(channel)?.enqueueProcessing(ids).catch((err) => this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'));
+    }
+  }
+
+  /**
+   * Recovery: re-enqueues messages still `received` and deliveries not final. Job ids make this
+   * idempotent, so it runs at start, periodically and after Redis comes back (possibly empty).
+   */
+  async sweep(olderThanMs: number): Promise<void> {
+    try {
+      const messages = await this.store.pendingMessages(5000, olderThanMs);
+      const byChannel = new Map<string, string[]>();
+      for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
+      for (const [channel, ids] of byChannel) {
+        for (let i = 0; i < ids.length; i += 100) await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
+      }
+      const deliveries = await this.store.pendingDeliveries(5000, olderThanMs);
+      for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
+      if (messages.length || deliveries.length) this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
+    }
+  }
+
+  async routeCounts(): Promise<Record<string, Record<string, RouteCounts | { error: string }>>> {
+    const out: Record<string, Record<string, RouteCounts | { error: string }>> = {};
+    for (const [name, rt] of this.channels) {
+      out[name] = {};
+      for (const [route, q] of rt.routes) out[name]![route] = await q.counts().catch(() => ({ error: 'redis unavailable' }));
+    }
+    return out;
+  }
+
+  async retryDead(channel: string, route: string, deliveryId: string): Promise<void> {
+    const q = this.channels.get(channel)?.routes.get(route);
+    if (!q) throw new Error(`route ${channel}/${route} is not running`);
+    await q.retryDead(deliveryId);
+  }
+
+  /** Lets processing and deliveries in flight finish, then closes the queues and the store connection. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
+    await this.store.close();
+  }
+}
