@@ -29,6 +29,19 @@ export type ReaderHandlers = {
   diagnostic?(diagnostic: Diagnostic): void;
 };
 
+/** A set opened by its ST; one literal per shape (with or without ST03) keeps set objects monomorphic. */
+function newSet(st: X12Segment, group: X12Group, delimiters: X12Delimiters): X12ReadSet {
+  const id = element(st, 1);
+  const controlNumber = element(st, 2);
+  const implementationRef = element(st, 3);
+  const { version, functionalId } = group;
+  const position = st.position;
+  if (implementationRef) {
+    return { id, controlNumber, version, functionalId, segments: [st], delimiters, position, implementationRef, segmentCount: 1, complete: false, diagnostics: [] };
+  }
+  return { id, controlNumber, version, functionalId, segments: [st], delimiters, position, segmentCount: 1, complete: false, diagnostics: [] };
+}
+
 /**
  * Streaming envelope reader: push bytes, get transaction sets one by one. Memory holds the open set
  * plus a small summary per set of the open interchange (for acknowledgments), never the whole input.
@@ -205,20 +218,7 @@ export class X12Reader {
       return;
     }
     if (this.set) this.closeSet(undefined, 'a new ST', st.position);
-    const implementationRef = element(st, 3);
-    this.set = {
-      id: element(st, 1),
-      controlNumber: element(st, 2),
-      version: this.group.version,
-      functionalId: this.group.functionalId,
-      segments: [st],
-      delimiters,
-      position: st.position,
-      ...(implementationRef ? { implementationRef } : {}),
-      segmentCount: 1,
-      complete: false,
-      diagnostics: [],
-    };
+    this.set = newSet(st, this.group, delimiters);
     for (const d of checkSt(st, this.groupControls)) this.add(this.set.diagnostics, d);
     this.groupControls.add(this.set.controlNumber);
   }

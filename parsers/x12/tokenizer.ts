@@ -25,6 +25,12 @@ const LF = 0x0a;
 const HEADER_MAX = 512;
 /** Slots of the short-value cache (a power of two): a direct-mapped table, so memory stays fixed. */
 const SHORT_VALUE_SLOTS = 1024;
+/**
+ * Input is read (and decoded to latin1 text) in windows of at most this many bytes. A string over
+ * 128 KiB lands in V8's large-object space, which only a full collection frees: decoding whole 1 MiB
+ * chunks kept dead chunk texts around and raised the streaming RSS.
+ */
+const WINDOW = 64 * 1024;
 /** Separator positions remembered per segment; elements beyond are found by searching again. */
 const MARKS = 64;
 
@@ -88,6 +94,11 @@ export class X12Tokenizer {
   push(chunk: Uint8Array): void {
     if (this.ended) return;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let from = 0; from < bytes.length; from += WINDOW) this.feed(bytes.subarray(from, Math.min(bytes.length, from + WINDOW)));
+  }
+
+  /** One window of input: decoded strings stay small, so they die young instead of in the large-object space. */
+  private feed(bytes: Buffer): void {
     const carry = this.carry;
     this.carry = undefined;
     this.bufStart = this.consumed - (carry?.length ?? 0);
