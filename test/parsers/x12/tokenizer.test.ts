@@ -172,4 +172,20 @@ describe('x12 tokenizer', () => {
       expect(result.segments.slice(1).map((s) => s.elements)).to.deep.equal(expected);
     }
   });
+  it('reads an input longer than its 64 KiB decoding window the same whole or chunked, whatever falls on the window edge', () => {
+    const second = ISA_501.replace(/\*/g, '|').replace('|>~', '|:!');
+    const filler = Array.from({ length: 1000 }, (_, i) => `REF*ZZ*${'V'.repeat(40)}${i}~\r\n`).join('');
+    const head = `${ISA_501}\r\nGS*PO~${filler}`;
+    const pad = 65_536 - 200 - head.length;
+    // The second ISA starts from 136 bytes before the window edge to 64 bytes after it.
+    for (let shift = 0; shift <= 200; shift += 2) {
+      const raw = Buffer.from(`${head}REF*ZZ*${'P'.repeat(pad + shift)}~\r\nIEA*1*000000777~\r\n${second}\r\nGS|PO|A!\r\nIEA|1|000000777!`, 'latin1');
+      const whole = tokenize(raw);
+      expect(whole.diagnostics).to.deep.equal([]);
+      expect(whole.segments.map((s) => s.segment.id).slice(-5)).to.deep.equal(['REF', 'IEA', 'ISA', 'GS', 'IEA']);
+      expect(whole.segments.at(-2)!.segment.elements).to.deep.equal(['GS', 'PO', 'A']);
+      expect(whole.segments.at(-5)!.segment.elements[2]).to.have.length(pad + shift);
+      expect(streamed(randomChunks(raw, prng(shift), 997)).segments).to.deep.equal(whole.segments.map((s) => s.segment));
+    }
+  });
 });
