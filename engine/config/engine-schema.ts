@@ -11,6 +11,13 @@ const engineSection = z
       .min(1)
       .optional()
       .describe('Directory for the SQLite message store and other local files, relative to the working directory. When absent: $INTERLACE_DATA, else ./var.'),
+    processingNice: z.coerce
+      .number()
+      .int()
+      .min(0, { message: 'engine.processingNice is 0–19' })
+      .max(19, { message: 'engine.processingNice is 0–19' })
+      .prefault(10)
+      .describe('Linux: scheduling niceness of the processing thread (0–19). Above 0, acknowledgments win the CPU when it is scarce and processing catches up from its durable backlog; 0 gives both threads the same priority.'),
     shutdownTimeout: duration
       .prefault('30s')
       .describe('On stop: how long sources and routes may take to finish what is in flight before the process exits anyway.'),

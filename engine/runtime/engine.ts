@@ -60,7 +60,7 @@ export class Engine {
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
     try {
       const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
-      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, dbPath, logLevel });
+      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, dbPath, logLevel, nice: engineConfig.engine.processingNice });
       await engine.startAdmin(dataDir, env);
     } catch (err) {
       await engine.stop();

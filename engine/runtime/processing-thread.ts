@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
 import type { ToProcessing } from './processing-client.js';
@@ -5,6 +7,21 @@ import type { ToProcessing } from './processing-client.js';
 /** Entry of the processing thread: builds the host, then serves the listener thread's messages. */
 const port = parentPort!;
 const init = workerData as ProcessingInit;
+
+/**
+ * Acknowledgments come first: on Linux this thread lowers its own scheduling priority (nice 10), so
+ * when both cores are busy the listener thread runs first and processing works through its durable
+ * backlog with the time left. Elsewhere, or when not permitted, nothing changes.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, init.nice);
+  } catch {
+    /* not Linux, or not permitted: same priority as the listener */
+  }
+}
+if (init.nice > 0) lowerPriority();
 
 try {
   const host = await ProcessingHost.start(init);

@@ -13,6 +13,8 @@ export type ProcessingInit = {
   redisUrl: string;
   dbPath: string;
   logLevel: string;
+  /** Niceness of the processing thread (0–19; Linux). 0 leaves it equal to the listener. */
+  nice: number;
 };
 
 export type Refusal = { channel: string; reason: string };
