@@ -65,7 +65,7 @@ describe('config loader', () => {
       expect(diagnostics.some((d) => d.file.endsWith('.test.yaml'))).to.equal(false);
       expect(config.partners.map((p) => p.id)).to.deep.equal(['acme-medical']);
       expect(config.tables.map((t) => [t.name, t.columns, t.rows.length])).to.deep.equal([['item-master', ['code', 'description', 'unit'], 3]]);
-      expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', shutdownTimeout: 10_000, dataDir: './var' });
+      expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', processingNice: 10, shutdownTimeout: 10_000, dataDir: './var' });
       expect(config.engine?.store.duplicateWindow).to.equal(12 * 3_600_000);
       expect(config.engine?.store.path).to.equal(join('var', 'messages.db'));
       expect(config.engine?.admin).to.deep.equal({ host: '127.0.0.1', port: 8470, token: env.ADMIN_TOKEN });
