@@ -2,6 +2,7 @@ import jsonata from 'jsonata';
 import { InterlaceError } from '../lib/errors.js';
 import { describeSite, TransformConfigError, TransformMappingError, type ConfigPath, type EvalSite } from './errors.js';
 import { registerHelpers, STATE_SLOT, type EvalContext } from './helpers.js';
+import { fastPathOf, UNDECIDED } from './fast-path.js';
 import { toJsonValue } from './json-value.js';
 import { TableIndex } from './tables.js';
 import { DEFAULT_LIMITS, type ExpressionLimits, type PipelineState, type TransformDeps } from './types.js';
@@ -58,9 +59,17 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
   }
   checkAst(expr.ast(), path, ctx);
   registerHelpers(expr, ctx);
+  // A plain field path (`itemNumber`, `quantity.unit`) is read directly when it lands on a scalar.
+  // Only where JSONata's depth guard (1 level) and the result-size guard (1 value) cannot fire.
+  const fast = ctx.limits.maxDepth >= 2 && ctx.limits.maxResultNodes >= 1 ? fastPathOf(expr.ast()) : undefined;
   return {
     source,
     async evaluate(state, site, options) {
+      const input = options && 'focus' in options ? options.focus : stateView(state);
+      if (fast) {
+        const value = fast(input);
+        if (value !== UNDECIDED) return value;
+      }
       const slot: EvalContext = { state, nowMs: ctx.clock() };
       const bindings: Record<string, unknown> = {
         ...options?.variables,
@@ -70,7 +79,6 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
         vars: state.vars,
         [STATE_SLOT]: slot,
       };
-      const input = options && 'focus' in options ? options.focus : stateView(state);
       let result: unknown;
       try {
         result = await oneAtATime(() => expr.evaluate(input, bindings));

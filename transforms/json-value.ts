@@ -7,14 +7,20 @@ import { describeSite, TransformMappingError, type EvalSite } from './errors.js'
  * "no value"; inside objects it is dropped, as JSON.stringify does.
  */
 export function toJsonValue(value: unknown, site: EvalSite, maxNodes: number): unknown {
-  const budget = { left: maxNodes };
-  return copy(value, site, budget, '$', 0);
+  // Scalars (most results) need no walk; `maxNodes` below 1 still refuses them, as the walk does.
+  if (maxNodes >= 1 && (value === undefined || value === null || typeof value === 'string' || typeof value === 'boolean')) return value;
+  const walk: Walk = { site, left: maxNodes, trail: [] };
+  return copy(value, walk, 0);
 }
 
 const MAX_NESTING = 200;
 
-function copy(value: unknown, site: EvalSite, budget: { left: number }, at: string, depth: number): unknown {
-  if (--budget.left < 0) {
+/** One copy in progress: its budget of values, and the keys leading to the value being copied. */
+type Walk = { site: EvalSite; left: number; trail: (string | number)[] };
+
+function copy(value: unknown, walk: Walk, depth: number): unknown {
+  const { site } = walk;
+  if (--walk.left < 0) {
     throw new TransformMappingError('result-too-large', `${describeSite(site)}: the result has more than the allowed number of values`, site);
   }
   if (depth > MAX_NESTING) {
@@ -27,43 +33,56 @@ function copy(value: unknown, site: EvalSite, budget: { left: number }, at: stri
       return value;
     case 'number':
       if (Number.isFinite(value)) return value;
-      throw notSerialisable(site, at, `the number ${String(value)}`);
+      throw notSerialisable(walk, `the number ${String(value)}`);
     case 'function':
-      throw notSerialisable(site, at, 'a function');
+      throw notSerialisable(walk, 'a function');
     case 'object':
       break;
     default:
-      throw notSerialisable(site, at, `a ${typeof value}`);
+      throw notSerialisable(walk, `a ${typeof value}`);
   }
+  const trail = walk.trail;
   if (Array.isArray(value)) {
-    const out: unknown[] = [];
+    const out: unknown[] = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      const item = copy(value[i], site, budget, `${at}[${i}]`, depth + 1);
-      out.push(item === undefined ? null : item);
+      trail.push(i);
+      const item = copy(value[i], walk, depth + 1);
+      trail.pop();
+      out[i] = item === undefined ? null : item;
     }
     return out;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    throw notSerialisable(site, at, 'an object that is not plain data');
+    throw notSerialisable(walk, 'an object that is not plain data');
   }
   if ((value as { _jsonata_function?: unknown })._jsonata_function || (value as { _jsonata_lambda?: unknown })._jsonata_lambda) {
-    throw notSerialisable(site, at, 'a function');
+    throw notSerialisable(walk, 'a function');
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const item = copy((value as Record<string, unknown>)[key], site, budget, `${at}.${key}`, depth + 1);
+    trail.push(key);
+    const item = copy((value as Record<string, unknown>)[key], walk, depth + 1);
+    trail.pop();
     if (item === undefined) continue;
-    Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[key] = item;
   }
   return out;
 }
 
-function notSerialisable(site: EvalSite, at: string, what: string): TransformMappingError {
+/** `$.lines[2].item`: where in the result a value was found. */
+function placeOf(trail: (string | number)[]): string {
+  let at = '$';
+  for (const step of trail) at += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return at;
+}
+
+function notSerialisable(walk: Walk, what: string): TransformMappingError {
   return new TransformMappingError(
     'not-serialisable',
-    `${describeSite(site)}: the result holds ${what} at ${at}; expected JSON data (text, numbers, booleans, null, arrays, objects)`,
-    site,
+    `${describeSite(walk.site)}: the result holds ${what} at ${placeOf(walk.trail)}; expected JSON data (text, numbers, booleans, null, arrays, objects)`,
+    walk.site,
   );
 }
 

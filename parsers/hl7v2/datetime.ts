@@ -28,6 +28,14 @@ export function hl7DateToIso(text: string): string | undefined {
   return iso;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Days in a month, exactly as `Date.UTC(year, month, 0)` counts them (which this replaces, without
+ * allocating a Date): Gregorian leap years, and years 0–99 read as 1900–1999, as `Date.UTC` does.
+ */
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month !== 2) return DAYS[month - 1]!;
+  const y = year < 100 ? year + 1900 : year;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
 }

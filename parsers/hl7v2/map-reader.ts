@@ -153,6 +153,10 @@ export function encounterOf(message: Hl7Message, event: string, sink: Diagnostic
 /** Drops undefined properties (zod's optional fields accept absence, and output stays tidy). */
 export function compact<T extends object>(value: T): T {
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v;
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    const v = source[key];
+    if (v !== undefined) out[key] = v;
+  }
   return out as T;
 }
