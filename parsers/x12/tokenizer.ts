@@ -25,11 +25,7 @@ const LF = 0x0a;
 const HEADER_MAX = 512;
 /** Slots of the short-value cache (a power of two): a direct-mapped table, so memory stays fixed. */
 const SHORT_VALUE_SLOTS = 1024;
-/**
- * Input is read (and decoded to latin1 text) in windows of at most this many bytes. A string over
- * 128 KiB lands in V8's large-object space, which only a full collection frees: decoding whole 1 MiB
- * chunks kept dead chunk texts around and raised the streaming RSS.
- */
+/** Input is decoded in windows of this many bytes: a string over 128 KiB would land in V8's large-object space. */
 const WINDOW = 64 * 1024;
 /** Separator positions remembered per segment; elements beyond are found by searching again. */
 const MARKS = 64;
@@ -97,7 +93,7 @@ export class X12Tokenizer {
     for (let from = 0; from < bytes.length; from += WINDOW) this.feed(bytes.subarray(from, Math.min(bytes.length, from + WINDOW)));
   }
 
-  /** One window of input: decoded strings stay small, so they die young instead of in the large-object space. */
+  /** One window of input (at most `WINDOW` bytes). */
   private feed(bytes: Buffer): void {
     const carry = this.carry;
     this.carry = undefined;
@@ -308,10 +304,7 @@ export class X12Tokenizer {
     this.mode = 'skip';
   }
 
-  /**
-   * Emits the segment `text[start, end)`. `inChunk` says `text` is the decoded chunk, whose element
-   * separator search position is remembered between segments (each byte is searched once per chunk).
-   */
+  /** Emits the segment `text[start, end)`; `inChunk`: `text` is the decoded window (see `split`). */
   private emit(text: string, start: number, end: number, inChunk: boolean): void {
     if (this.stripTrailingCr && end > start && text.charCodeAt(end - 1) === CR) end--;
     if (end === start) {
@@ -331,8 +324,8 @@ export class X12Tokenizer {
   }
 
   /**
-   * `text[start, end)` split on the element separator: one exact-size array, no intermediate string.
-   * The separator positions found while counting are remembered (up to `MARKS`) for the second pass.
+   * `text[start, end)` split on the element separator into an exact-size array. In the decoded window
+   * the next separator is remembered between segments, so each byte is searched once.
    */
   private split(text: string, start: number, end: number, inChunk: boolean): string[] {
     const sep = this.elementChar;
@@ -357,9 +350,9 @@ export class X12Tokenizer {
   }
 
   /**
-   * One element value. A value of 2 or 3 characters (segment ids, qualifiers, units, codes) is looked
-   * up in a small direct-mapped table first, so repeats share one string instead of each allocating
-   * its own (what the whole-buffer parse retains, the garbage collector copies).
+   * One element value. Values of 2 or 3 characters (segment ids, qualifiers, units, codes) come from a
+   * small direct-mapped table when already seen, so repeats share one string: fewer allocations, and
+   * less for the garbage collector to copy when the whole-buffer parse keeps every segment.
    */
   private value(text: string, from: number, to: number): string {
     const length = to - from;
