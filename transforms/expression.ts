@@ -2,6 +2,7 @@ import jsonata from 'jsonata';
 import { InterlaceError } from '../lib/errors.js';
 import { describeSite, TransformConfigError, TransformMappingError, type ConfigPath, type EvalSite } from './errors.js';
 import { registerHelpers, STATE_SLOT, type EvalContext } from './helpers.js';
+import { compileDirect, UNDECIDED as DIRECT_UNDECIDED } from './direct.js';
 import { fastPathOf, UNDECIDED } from './fast-path.js';
 import { toJsonValue } from './json-value.js';
 import { TableIndex } from './tables.js';
@@ -62,6 +63,9 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
   // A plain field path (`itemNumber`, `quantity.unit`) is read directly when it lands on a scalar.
   // Only where JSONata's depth guard (1 level) and the result-size guard (1 value) cannot fire.
   const fast = ctx.limits.maxDepth >= 2 && ctx.limits.maxResultNodes >= 1 ? fastPathOf(expr.ast()) : undefined;
+  // Otherwise the common subset (blocks, paths, constructors, lambdas, $map…) runs synchronously,
+  // falling back to JSONata whenever it cannot be sure of JSONata's answer (transforms/direct.ts).
+  const direct = fast ? undefined : compileDirect(expr.ast(), ctx.limits);
   return {
     source,
     async evaluate(state, site, options) {
@@ -79,6 +83,10 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
         vars: state.vars,
         [STATE_SLOT]: slot,
       };
+      if (direct) {
+        const value = direct(input, { bindings, state });
+        if (value !== DIRECT_UNDECIDED) return toJsonValue(value, site, ctx.limits.maxResultNodes);
+      }
       let result: unknown;
       try {
         result = await oneAtATime(() => expr.evaluate(input, bindings));
