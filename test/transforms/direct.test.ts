@@ -109,6 +109,18 @@ const CASES: string[] = [
   'vars.text.length',
   '{"a": 1, "a": 2}',
   '$nothing',
+  '$map($vars.units, function() { 5 })',
+  '$map($vars.units, function($a, $b, $c, $d) { [$exists($c), $exists($d)] })',
+  '()',
+  '[]',
+  '{}',
+  '[[]]',
+  '{"x": []}',
+  '{"x": [$vars.none]}',
+  '($u := $doc("supply-usage"); $u.lines[0].quantity.unit)',
+  '$doc("supply-usage").lines[1].itemNumber',
+  '$vars.obj.a',
+  '$vars.obj',
 ];
 
 describe('transforms: the direct evaluator gives JSONata\'s results', () => {
@@ -128,6 +140,18 @@ describe('transforms: the direct evaluator gives JSONata\'s results', () => {
     const bindings = { message: s.message, canonical: s.canonical, meta: s.meta, vars: s.vars };
     const value = toJsonValue(direct(s, { bindings, state: s }), site, 1000) as { lines: { quantity: number }[] };
     expect(value.lines.map((l) => l.quantity)).to.deep.equal([20, 1]);
+  });
+
+  it('decides the common cases itself (the comparisons above are not all JSONata against JSONata)', () => {
+    const s = state(VARS);
+    const scope = { bindings: { message: s.message, canonical: s.canonical, meta: s.meta, vars: s.vars }, state: s };
+    const view = { message: s.message, canonical: s.canonical, meta: s.meta, vars: s.vars };
+    const decided = ['$doc("supply-usage").lines[1].itemNumber', '$map($vars.units, function() { 5 })', '{"x": []}', '($x := 2; ($x := 3); $x)', "meta.messageType = 'DFT^P03'", '$vars.units[-1].factor', '$number("12.5") * 2'];
+    for (const source of decided) {
+      const direct = compileDirect(jsonata(source).ast(), on.limits);
+      expect(direct, source).to.be.a('function');
+      expect(direct!(view, scope), source).to.not.equal(UNDECIDED);
+    }
   });
 
   it('binds the variables a forEach passes ($item, $index)', async () => {
