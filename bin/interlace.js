@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The interlace command. TypeScript sources are loaded through tsx, so a clone runs without a build step.
-import { register } from 'tsx/esm/api';
+// The interlace command: runs the compiled build when it is current, else the sources through tsx.
+import { load } from './launch.js';
 
-register();
-const { main } = await import('../engine/cli/main.ts');
+const { main } = await load('engine/cli/main');
 process.exitCode = await main(process.argv.slice(2));

@@ -15,7 +15,8 @@ type FromProcessing =
   | { type: 'stopped' }
   | { type: 'fatal'; error: string };
 
-const ENTRY = new URL('./processing-thread.mjs', import.meta.url);
+/** From the compiled build, the thread's own module; from the sources, a bootstrap that loads tsx first. */
+const ENTRY = import.meta.url.endsWith('.js') ? new URL('./processing-thread.js', import.meta.url) : new URL('./processing-thread.mjs', import.meta.url);
 
 /**
  * The listener thread's handle on the processing thread: starts it, tells it what was stored,
