@@ -8,6 +8,7 @@ import { authCheck } from './auth.js';
 import type { HttpSourceConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
 import { serverTlsOptions } from '../../lib/tls.js';
+import { boundAddress } from '../../lib/net.js';
 
 /**
  * The HTTP listener. `start` resolves once bound. `stop` stops accepting connections, answers 503 to
@@ -66,8 +67,7 @@ export class HttpSource implements Source {
   }
 
   address(): { host: string; port: number } | undefined {
-    const a = this.server?.address();
-    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+    return boundAddress(this.server);
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Source, SourceContext } from '../types.js';
 import type { MllpSourceConfig } from './config.js';
 import { MllpConnection } from './connection.js';
 import { serverTlsOptions } from '../../lib/tls.js';
+import { boundAddress } from '../../lib/net.js';
 
 const PROCESS_PREFIX = `IL${(Date.now() % 36 ** 6).toString(36).padStart(6, '0')}${(process.pid % 36 ** 3).toString(36)}`;
 let ackCounter = 0;
@@ -54,8 +55,7 @@ export class MllpSource implements Source {
   }
 
   address(): { host: string; port: number } | undefined {
-    const a = this.server?.address();
-    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+    return boundAddress(this.server);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { IngestInput, IngestResult } from '../../channels/types.js';
 import type { AttemptOutcome, DeliveryLedger, RoutePayload } from '../../routes/types.js';
+import type { X12SentRecord } from '../../routes/destinations/x12/services.js';
 
 /**
  * Life of a message. `received` is the only state a source writes; the processor moves it on.
@@ -133,22 +134,11 @@ export type ControlNumberRequest = { interchanges?: number; groups?: number; set
 /** Control numbers taken for one partner: each list is in the order to use them; never handed out twice. */
 export type ControlNumbers = { interchanges: number[]; groups: number[]; sets: number[] };
 
-/** One interchange we sent a partner: its envelope ids, what it belongs to and what we expect back. */
-export type X12OutboundRecord = {
-  partner: string;
-  /** What we sent: `850`, `997`, `999`, `ta1`. */
-  kind: string;
-  /** ISA13 as written (9 digits). */
-  isa13: string;
-  messageId: string;
-  deliveryId?: string;
-  /** Name of the file written. */
-  file?: string;
-  /** One entry per transaction set (none for a TA1-only interchange). */
-  sets: Array<{ gs06: string; st02: string; setId: string; poNumber?: string }>;
-  /** Acknowledgments expected for each set: `997`/`999` (functional), `855`, `856`; `dueAt` epoch ms. */
-  expect?: Array<{ expected: string; dueAt: number }>;
-};
+/**
+ * One interchange we sent a partner: its envelope ids, what it belongs to and what we expect back.
+ * Declared by the x12 destination, which writes them; the store keeps them.
+ */
+export type X12OutboundRecord = X12SentRecord;
 
 /** An acknowledgment received from a partner, and what it answers. */
 export type X12ReceivedAck = {

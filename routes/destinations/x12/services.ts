@@ -23,15 +23,20 @@ export type X12PartnerProfile = {
   asnDeadlineMs?: number;
 };
 
-/** One interchange sent, as the registry keeps it. */
+/** One interchange sent, as the registry keeps it: its envelope ids, what it belongs to and what we expect back. */
 export type X12SentRecord = {
   partner: string;
+  /** What we sent: `850`, `997`, `999`, `ta1`. */
   kind: string;
+  /** ISA13 as written (9 digits). */
   isa13: string;
   messageId: string;
   deliveryId?: string;
+  /** Name of the file written. */
   file?: string;
+  /** One entry per transaction set (none for a TA1-only interchange). */
   sets: Array<{ gs06: string; st02: string; setId: string; poNumber?: string }>;
+  /** Acknowledgments expected for each set: `997`/`999` (functional), `855`, `856`; `dueAt` epoch ms. */
   expect?: Array<{ expected: string; dueAt: number }>;
 };
 
