@@ -85,6 +85,9 @@ export class SqliteStore implements MessageStore, X12Ledger {
       updateDelivery: p(`UPDATE deliveries SET state = @state, attempts = MAX(attempts, @attempt), last_status = @status, last_error = @error,
                          next_attempt_at = @next, updated_at = @now WHERE id = @id`),
       deliveryStates: p('SELECT state FROM deliveries WHERE message_id = ?'),
+      raw: p('SELECT channel, status, raw, received_at FROM messages WHERE id = ?'),
+      channelStatus: p('SELECT channel, status FROM messages WHERE id = ?'),
+      deliveryState: p('SELECT state FROM deliveries WHERE id = ?'),
     };
   }
 
@@ -154,7 +157,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
   }
 
   async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer; receivedAt: string } | undefined> {
-    const row = this.db.prepare('SELECT channel, status, raw, received_at FROM messages WHERE id = ?').get(id) as
+    const row = this.st.raw!.get(id) as
       | { channel: string; status: MessageStatus; raw: Buffer; received_at: number }
       | undefined;
     return row && { channel: row.channel, status: row.status, raw: row.raw, receivedAt: new Date(row.received_at).toISOString() };
@@ -202,7 +205,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
 
   markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false> {
     return this.writes.run(() => {
-      const row = this.db.prepare('SELECT channel, status FROM messages WHERE id = ?').get(id) as { channel: string; status: MessageStatus } | undefined;
+      const row = this.st.channelStatus!.get(id) as { channel: string; status: MessageStatus } | undefined;
       if (row?.status !== 'received') return false;
       const now = Date.now();
       const out: StoredDelivery[] = [];
@@ -236,7 +239,7 @@ export class SqliteStore implements MessageStore, X12Ledger {
   }
 
   async beginAttempt(deliveryId: string, _attempt?: number): Promise<boolean> {
-    const row = this.db.prepare('SELECT state FROM deliveries WHERE id = ?').get(deliveryId) as { state: string } | undefined;
+    const row = this.st.deliveryState!.get(deliveryId) as { state: string } | undefined;
     return row !== undefined && row.state !== 'delivered' && row.state !== 'dead';
   }
 
