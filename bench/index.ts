@@ -7,7 +7,7 @@
  * BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -94,7 +94,9 @@ async function engineFigures(): Promise<void> {
       dataDir,
       redisUrl: redis.url,
       erpUrl: sink.url,
-      nodeFlags: profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [],
+      // the engine runs with the node flags `npm start` gives it (package.json), unless
+      // BENCH_NODE_FLAGS says otherwise, plus profiling on request
+      nodeFlags: [...(process.env.BENCH_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [])],
     });
     figure('redis_supervised_by_engine', redis.supervised ? 1 : 0, 'flag');
     figure('engine_rss_idle', Math.round(engine.memory()?.rssMb ?? 0), 'MB');
@@ -171,3 +173,9 @@ await childServerFigures('bench/ack-path.ts', 'ack_path_only');
 await x12Figures();
 figure('machine_load_1m_end', loadavg()[0]!, 'load');
 figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
+
+/** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
+function startFlags(): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts.start ?? '').split(' ').filter((t) => t.startsWith('--')).join(' ');
+}

@@ -10,6 +10,7 @@ export type AdminBackend = {
   channels(): Promise<Array<Record<string, unknown>>>;
   reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  status(): Promise<Record<string, unknown>>;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
   x12?: X12AdminBackend;
 };
@@ -33,6 +34,7 @@ export class AdminServer {
     private readonly log: Logger,
   ) {
     this.routes = [
+      { method: 'GET', pattern: /^\/api\/engine$/, handler: async () => [200, await backend.status()] },
       { method: 'GET', pattern: /^\/api\/channels$/, handler: async () => [200, { channels: await backend.channels() }] },
       { method: 'GET', pattern: /^\/api\/messages$/, handler: (_r, url) => this.listMessages(url) },
       { method: 'GET', pattern: /^\/api\/messages\/([0-9a-f-]{36})$/, handler: (_r, _u, p) => this.getMessage(p[0]!) },

@@ -94,6 +94,14 @@ export class ChannelRuntime {
     this.log.debug('channel processing started');
   }
 
+  /** Stops taking new processing jobs (those running finish); deliveries go on. */
+  holdProcessing(hold: boolean): void {
+    const w = this.processWorker;
+    if (!w || w.closing) return;
+    if (hold) void w.pause(true).catch(() => {});
+    else w.resume();
+  }
+
   /** Lets processing and deliveries in flight finish, then closes the queues. */
   async stop(): Promise<void> {
     await this.processWorker?.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
@@ -10,6 +11,9 @@ import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
 import { isX12Ledger, type ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
+import { heapFigures } from './memory.js';
+
+const ENGINE_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')).version;
 import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
@@ -32,6 +36,7 @@ export class Engine {
   private admin: AdminServer | undefined;
   private adminAddr: { host: string; port: number } | undefined;
   private processing: ProcessingThread | undefined;
+  private loadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   /** X12 partners and services; undefined when the store has no X12 ledger. */
   readonly x12: EngineX12 | undefined;
@@ -71,11 +76,12 @@ export class Engine {
 
   private async startChannels(init: ProcessingInit): Promise<void> {
     const c = this.config.engine;
-    this.processing = await ProcessingThread.start(init, this.log);
+    this.processing = await ProcessingThread.start(init, this.store as SqliteStore, this.log);
     this.refused.push(...this.processing.refused);
     for (const r of this.processing.refused) this.log.error({ channel: r.channel }, `channel refused: ${r.reason}`);
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
+    this.watchLoad(processing);
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
@@ -102,6 +108,7 @@ export class Engine {
         channels: () => this.channelReport(),
         reprocess: (id) => this.reprocess(id),
         health: () => this.health(),
+        status: () => this.status(),
         ...(this.x12 && isX12Ledger(this.store) ? { x12: x12Admin(this.store, this.x12) } : {}),
       },
       token,
@@ -161,6 +168,38 @@ export class Engine {
     return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
   }
 
+  /**
+   * Acknowledgments first: when this thread's event loop is more than 85% busy over a quarter
+   * second, processing stops taking new jobs until it is not (processing.ts bounds each hold).
+   */
+  private watchLoad(processing: ProcessingThread): void {
+    let last = performance.eventLoopUtilization();
+    let busy = false;
+    this.loadTimer = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const elu = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      if (elu > 0.85 !== busy) {
+        busy = !busy;
+        processing.pressure(busy);
+      }
+    }, 250);
+    this.loadTimer.unref();
+  }
+
+  /** Version, uptime and memory of both threads (no PHI): `GET /api/engine`. */
+  private async status(): Promise<Record<string, unknown>> {
+    const processing = await this.processing?.request('memory').catch(() => undefined);
+    return {
+      id: this.config.engine.engine.id,
+      version: ENGINE_VERSION,
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+      memory: { rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10, listener: heapFigures(), processing },
+      channels: { running: this.channels.size, refused: this.refused.length },
+    };
+  }
+
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const redisOk = await pingRedis(this.redis.url, 1000);
     const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable', store: 'ok', channels: `${this.channels.size} running, ${this.refused.length} refused` };
@@ -170,6 +209,7 @@ export class Engine {
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.loadTimer);
       const intakes = [...this.channels.values()];
       await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);

@@ -1,15 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { runStoreCall, type StoreCall } from '../store/remote.js';
+import type { MessageStore, X12Ledger } from '../store/index.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
 /** Messages from the listener thread to the processing thread. */
 export type ToProcessing =
   | { type: 'ingested'; batch: Array<{ id: string; channel: string }> }
-  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead'; args: unknown[] }
+  | { type: 'pressure'; busy: boolean }
+  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead' | 'memory'; args: unknown[] }
   | { type: 'stop' };
 
 type FromProcessing =
+  | StoreCall
   | { type: 'ready'; started: string[]; refused: Refusal[] }
   | { type: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { type: 'stopped' }
@@ -33,11 +37,13 @@ export class ProcessingThread {
 
   private constructor(
     private readonly init: ProcessingInit,
+    private readonly store: MessageStore & X12Ledger,
     private readonly log: Logger,
   ) {}
 
-  static async start(init: ProcessingInit, log: Logger): Promise<ProcessingThread> {
-    const t = new ProcessingThread(init, log);
+  /** `store` is the one writing connection: the processing thread's writes are run on it. */
+  static async start(init: ProcessingInit, store: MessageStore & X12Ledger, log: Logger): Promise<ProcessingThread> {
+    const t = new ProcessingThread(init, store, log);
     await t.spawn();
     return t;
   }
@@ -50,7 +56,9 @@ export class ProcessingThread {
       this.worker = worker;
       let ready = false;
       worker.on('message', (m: FromProcessing) => {
-        if (m.type === 'ready') {
+        if (m.type === 'store') {
+          void runStoreCall(this.store, m).then((result) => worker.postMessage(result));
+        } else if (m.type === 'ready') {
           ready = true;
           this.started = m.started;
           this.refused = m.refused;
@@ -76,12 +84,17 @@ export class ProcessingThread {
     });
   }
 
+  /** The listener is saturated (or no longer): processing holds back, acknowledgments first. */
+  pressure(busy: boolean): void {
+    this.worker.postMessage({ type: 'pressure', busy } satisfies ToProcessing);
+  }
+
   /** Messages just committed: hand them to their channels' processing queues. */
   notifyIngested(batch: Array<{ id: string; channel: string }>): void {
     this.worker.postMessage({ type: 'ingested', batch } satisfies ToProcessing);
   }
 
-  request<T>(method: 'routeCounts' | 'retryDead', ...args: unknown[]): Promise<T> {
+  request<T>(method: 'routeCounts' | 'retryDead' | 'memory', ...args: unknown[]): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -1,6 +1,8 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { remoteWriter, type StoreResult } from '../store/remote.js';
+import { heapFigures } from './memory.js';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
 import type { ToProcessing } from './processing-client.js';
 
@@ -23,22 +25,36 @@ function lowerPriority(): void {
 }
 if (init.nice > 0) lowerPriority();
 
+let remote: ReturnType<typeof remoteWriter> | undefined;
+let host: ProcessingHost | undefined;
+port.on('message', (m: ToProcessing | StoreResult) => {
+  if (m.type === 'store-result') remote?.settle(m);
+  else if (host) serve(host, m);
+});
+
+function serve(host: ProcessingHost, m: ToProcessing): void {
+  if (m.type === 'ingested') host.dispatch(m.batch);
+  else if (m.type === 'pressure') host.pressure(m.busy);
+  else if (m.type === 'request') {
+    const run: Promise<unknown> =
+      m.method === 'routeCounts' ? host.routeCounts() : m.method === 'memory' ? Promise.resolve(heapFigures()) : host.retryDead(...(m.args as [string, string, string]));
+    run.then(
+      (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
+      (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),
+    );
+  } else if (m.type === 'stop') {
+    void host.stop().finally(() => {
+      remote?.failAll('the processing thread stopped');
+      port.postMessage({ type: 'stopped' });
+      port.close();
+    });
+  }
+}
+
 try {
-  const host = await ProcessingHost.start(init);
-  port.on('message', (m: ToProcessing) => {
-    if (m.type === 'ingested') host.dispatch(m.batch);
-    else if (m.type === 'request') {
-      const run = m.method === 'routeCounts' ? host.routeCounts() : host.retryDead(...(m.args as [string, string, string]));
-      run.then(
-        (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
-        (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),
-      );
-    } else if (m.type === 'stop') {
-      void host.stop().finally(() => {
-        port.postMessage({ type: 'stopped' });
-        port.close();
-      });
-    }
+  host = await ProcessingHost.start(init, (reader) => {
+    remote = remoteWriter(reader, (call) => port.postMessage(call));
+    return remote.store;
   });
   port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });
 } catch (err) {

@@ -20,36 +20,41 @@ export type ProcessingInit = {
 export type Refusal = { channel: string; reason: string };
 
 const SWEEP_EVERY_MS = 30_000;
+/** Longest pause of processing while the listener is saturated. */
+const MAX_HOLD_MS = 5_000;
 
 export function isX12Ledger(store: MessageStore): store is MessageStore & X12Ledger {
   return typeof (store as Partial<X12Ledger>).nextControlNumbers === 'function';
 }
 
 /**
- * Everything behind the listener: processing queues, route queues and the recovery sweep, with its
- * own connection to the message store. It runs on its own thread (processing-thread.ts), so mapping
- * and delivery use the second core and never delay an acknowledgment.
- *
- * Its store connection commits with `synchronous=NORMAL`: these writes (statuses, attempts) are
- * durable against a process crash at once, and against power loss with the listener's next commit,
- * which fsyncs the same write-ahead log. Losing one to a power cut means a delivery is repeated with
- * the same idempotency key and payload, never lost.
+ * Everything behind the listener: processing queues, route queues and the recovery sweep. It runs on
+ * its own thread (processing-thread.ts), so mapping and delivery use the second core and never delay
+ * an acknowledgment. It reads the message store through its own connection and writes through the
+ * listener thread's (the one writer), where its writes share the listener's group commits.
  */
 export class ProcessingHost {
   readonly channels = new Map<string, ChannelRuntime>();
   readonly refused: Refusal[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly store: SqliteStore,
+    readonly store: MessageStore & X12Ledger,
+    private readonly reader: SqliteStore,
     readonly log: Logger,
   ) {}
 
-  static async start(init: ProcessingInit): Promise<ProcessingHost> {
+  /**
+   * @param writer wraps this thread's reading connection into the store the channels use: reads
+   *   stay local, writes go to the listener thread's connection (engine/store/remote.ts).
+   */
+  static async start(init: ProcessingInit, writer: (reader: SqliteStore) => MessageStore & X12Ledger = (r) => r): Promise<ProcessingHost> {
     const { config } = await loadConfig(init.configDir, { env: init.env });
     const log = createLogger({ level: init.logLevel }).child({ thread: 'processing' });
-    const store = new SqliteStore({ path: init.dbPath, sync: 'normal' });
-    const host = new ProcessingHost(store, log);
+    const reader = new SqliteStore({ path: init.dbPath, sync: 'normal' });
+    const store = writer(reader);
+    const host = new ProcessingHost(store, reader, log);
     const engine = config.engine!;
     const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
     const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
@@ -66,6 +71,19 @@ export class ProcessingHost {
     await host.sweep(0);
     host.sweepTimer = setInterval(() => void host.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
     return host;
+  }
+
+  /**
+   * The listener thread is saturated (acknowledgments first): stop taking new processing jobs. A
+   * hold never lasts more than `MAX_HOLD_MS` in a row, so a sustained flood still gets processed.
+   */
+  pressure(busy: boolean): void {
+    clearTimeout(this.holdTimer);
+    if (busy) {
+      this.holdTimer = setTimeout(() => this.pressure(false), MAX_HOLD_MS);
+      this.holdTimer.unref();
+    }
+    for (const rt of this.channels.values()) rt.holdProcessing(busy);
   }
 
   /** Committed ingests go to their channel's processing queue; a Redis outage leaves them to the sweep. */
@@ -115,7 +133,8 @@ export class ProcessingHost {
   /** Lets processing and deliveries in flight finish, then closes the queues and the store connection. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
-    await this.store.close();
+    await this.reader.close();
   }
 }

@@ -147,6 +147,10 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect(or.counts.duplicate).to.be.greaterThan(0);
     expect((await fetch(`${admin}/api/channels`)).status).to.equal(401);
     expect((await fetch(`${admin}/api/channels`, { headers: { Authorization: 'Bearer wrong' } })).status).to.equal(401);
+    const status = await api('/api/engine');
+    expect(status.body).to.include({ id: 'e2e', pid: process.pid });
+    expect(status.body.memory.listener.heapUsedMb).to.be.greaterThan(0);
+    expect(status.body.memory.processing.heapUsedMb).to.be.greaterThan(0);
     const health = await fetch(`${admin}/healthz`);
     expect(health.status).to.equal(200);
     expect((await api('/api/messages?status=bogus')).status).to.equal(400);

@@ -1,0 +1,81 @@
+import { InterlaceError, StoreError } from '../../lib/errors.js';
+import type { MessageStore, X12Ledger } from './types.js';
+
+/**
+ * One writer. The listener thread's connection is the only one that writes to the SQLite file, so
+ * its group commits never wait on another connection's lock (SQLite's busy handler sleeps a whole
+ * millisecond or more). The processing thread reads through its own connection and sends its writes
+ * here, where they join the listener's commits.
+ */
+export const WRITE_METHODS = [
+  'ingest',
+  'recordAnswer',
+  'markFiltered',
+  'markError',
+  'markRouted',
+  'resetForReprocess',
+  'recordAttempt',
+  'reopen',
+  'nextControlNumbers',
+  'recordX12Outbound',
+  'recordX12Ack',
+  'linkX12Document',
+] as const;
+export type WriteMethod = (typeof WRITE_METHODS)[number];
+
+export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
+export type StoreResult = { type: 'store-result'; id: number; ok: true; value: unknown } | { type: 'store-result'; id: number; ok: false; error: { code: string; message: string } };
+
+type Store = MessageStore & X12Ledger;
+
+/** Listener side: runs a write sent by the processing thread on the one writing connection. */
+export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {
+  if (!(WRITE_METHODS as readonly string[]).includes(call.method)) {
+    return { type: 'store-result', id: call.id, ok: false, error: { code: 'store-call-unknown', message: `${call.method} is not a store write` } };
+  }
+  try {
+    const fn = store[call.method] as (...args: unknown[]) => Promise<unknown>;
+    return { type: 'store-result', id: call.id, ok: true, value: await fn.apply(store, call.args) };
+  } catch (err) {
+    const code = err instanceof InterlaceError ? err.code : 'store-write-failed';
+    return { type: 'store-result', id: call.id, ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+/**
+ * Processing side: a store whose reads use `reader` (a connection of this thread) and whose writes
+ * are posted to the listener thread with `post`; `settle` is fed the results that come back.
+ */
+export function remoteWriter(reader: Store, post: (call: StoreCall) => void): { store: Store; settle(result: StoreResult): void; failAll(reason: string): void } {
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const write = (method: WriteMethod) => (...args: unknown[]) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      post({ type: 'store', id, method, args });
+    });
+  const writes = new Map<string, (...args: unknown[]) => Promise<unknown>>(WRITE_METHODS.map((m) => [m, write(m)]));
+  const store = new Proxy(reader, {
+    get(target, prop, receiver) {
+      const w = typeof prop === 'string' ? writes.get(prop) : undefined;
+      if (w) return w;
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return {
+    store,
+    settle(r) {
+      const p = pending.get(r.id);
+      if (!p) return;
+      pending.delete(r.id);
+      if (r.ok) p.resolve(r.value);
+      else p.reject(new StoreError(r.error.code, r.error.message));
+    },
+    failAll(reason) {
+      for (const p of pending.values()) p.reject(new StoreError('store-write-failed', reason));
+      pending.clear();
+    },
+  };
+}
