@@ -45,6 +45,8 @@ export class ChannelRuntime {
   private readonly processor: Processor;
   private readonly processQueue: Queue<ProcessJob>;
   private processWorker: Worker<ProcessJob> | undefined;
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
   private readonly log: Logger;
   private readonly redis: RedisOptions;
 
@@ -94,16 +96,25 @@ export class ChannelRuntime {
     this.log.debug('channel processing started');
   }
 
-  /** Stops taking new processing jobs (those running finish); deliveries go on. */
+  /**
+   * Holds processing: the worker stops fetching jobs, and any it had already fetched wait before
+   * they start; deliveries go on. Released by `holdProcessing(false)`.
+   */
   holdProcessing(hold: boolean): void {
     const w = this.processWorker;
-    if (!w || w.closing) return;
-    if (hold) void w.pause(true).catch(() => {});
-    else w.resume();
+    if (hold && !this.held) {
+      this.held = new Promise<void>((resolve) => (this.release = resolve));
+      if (w && !w.closing) void w.pause(true).catch(() => {});
+    } else if (!hold && this.held) {
+      this.release?.();
+      this.held = undefined;
+      if (w && !w.closing) w.resume();
+    }
   }
 
   /** Lets processing and deliveries in flight finish, then closes the queues. */
   async stop(): Promise<void> {
+    this.holdProcessing(false);
     await this.processWorker?.close();
     await this.processQueue.close();
     await Promise.all([...this.routes.values()].map((r) => r.close()));
@@ -129,6 +140,7 @@ export class ChannelRuntime {
   }
 
   private async runProcessJob(job: ProcessJob): Promise<void> {
+    if (this.held) await this.held;
     const outcomes = await Promise.all(job.ids.map((id) => this.processor.process(id)));
     const deliveries = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
     await this.enqueueDeliveries(deliveries);

@@ -137,6 +137,18 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect(new Set(keys).size).to.equal(1);
   });
 
+  it('acknowledgments first: while the listener is saturated processing holds, then catches up', async () => {
+    const processing = (engine as unknown as { processing: { pressure(busy: boolean): void } }).processing;
+    processing.pressure(true);
+    await new Promise((r) => setTimeout(r, 300)); // the processing thread gets the message and pauses
+    expect(msa(await client.send(dft('HELD-0001')))[0]).to.equal('AA');
+    await new Promise((r) => setTimeout(r, 800));
+    const held = (await api('/api/messages?controlId=HELD-0001')).body.messages[0];
+    expect(held.status).to.equal('received'); // stored and answered, not yet processed
+    processing.pressure(false);
+    await waitFor('the held message to be delivered', async () => ((await api(`/api/messages/${held.id}`)).body.status === 'delivered' ? true : undefined));
+  });
+
   it('reports channel counts, health, and refuses the API without the token', async () => {
     const ch = await api('/api/channels');
     const or = ch.body.channels.find((c: any) => c.name === 'or-implant-charges');
