@@ -8,23 +8,13 @@
  */
 import { Redis } from 'ioredis';
 import { freePort } from './engine-child.js';
+import { pingRedis } from '../engine/runtime/redis.js';
 
 export type RedisChoice = { url: string; supervised: boolean; cleanup(): Promise<void> };
 
 const PATTERN = 'interlace:*';
 
-async function ping(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const ping = (url: string) => pingRedis(url, 1000);
 
 async function removeKeys(url: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
