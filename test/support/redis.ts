@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { pingRedis } from '../../engine/runtime/redis.js';
 
 /**
@@ -40,15 +41,43 @@ export async function getRedis(): Promise<TestRedis> {
       users -= 1;
       if (users === 0 && shared) {
         shared = undefined;
+        if (!s.child) await removeTestKeys(s.url);
         await shutdown(s);
       }
     },
   };
 }
 
-/** A per-test queue prefix: `t-<random>`. */
+const prefixes = new Set<string>();
+
+/** A per-test queue prefix: `t-<random>`. Its keys are removed when the last user stops. */
 export function uniquePrefix(): string {
-  return `t-${randomBytes(6).toString('hex')}`;
+  const prefix = `t-${randomBytes(6).toString('hex')}`;
+  prefixes.add(prefix);
+  return prefix;
+}
+
+/** A shared Redis (not one we started) is left as we found it: the keys of our prefixes go. */
+async function removeTestKeys(url: string): Promise<void> {
+  if (prefixes.size === 0) return;
+  const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    for (const prefix of prefixes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await client.del(...keys);
+      } while (cursor !== '0');
+    }
+    prefixes.clear();
+  } catch {
+    /* best effort: a test Redis that went away keeps its keys */
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** True when a Redis at `url` answers PING within a second (the engine's own check). */
