@@ -27,9 +27,12 @@ if (init.nice > 0) lowerPriority();
 
 let remote: ReturnType<typeof remoteWriter> | undefined;
 let host: ProcessingHost | undefined;
+/** What the listener sent while this thread was still starting (after a restart): served once ready. */
+const early: ToProcessing[] = [];
 port.on('message', (m: ToProcessing | StoreResult) => {
   if (m.type === 'store-result') remote?.settle(m);
   else if (host) serve(host, m);
+  else early.push(m);
 });
 
 function serve(host: ProcessingHost, m: ToProcessing): void {
@@ -57,6 +60,7 @@ try {
     return remote.store;
   });
   port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });
+  for (const m of early.splice(0)) serve(host, m);
 } catch (err) {
   port.postMessage({ type: 'fatal', error: err instanceof Error ? err.message : String(err) });
 }
