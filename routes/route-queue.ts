@@ -166,6 +166,12 @@ export class RouteQueue {
     return this.closing;
   }
 
+  /** BullMQ's state of a delivery's job (`failed` is the dead-letter set), or `missing`. */
+  async jobState(deliveryId: string): Promise<string> {
+    const job = await this.queue.getJob(jobIdFor(deliveryId));
+    return job ? await job.getState() : 'missing';
+  }
+
   async counts(): Promise<RouteCounts> {
     const c = await this.queue.getJobCounts('waiting', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed');
     return {

@@ -1,8 +1,8 @@
 import { createLogger, type Logger } from '../../lib/log.js';
-import type { RouteCounts } from '../../routes/route-queue.js';
+import type { RouteCounts, RouteQueue } from '../../routes/route-queue.js';
 import type { Tables } from '../../transforms/index.js';
 import { loadConfig, type Env } from '../config/index.js';
-import { SqliteStore, type MessageStore, type X12Ledger } from '../store/index.js';
+import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
 
@@ -20,6 +20,8 @@ export type ProcessingInit = {
 export type Refusal = { channel: string; reason: string };
 
 const SWEEP_EVERY_MS = 30_000;
+/** A delivery untouched this long is checked against BullMQ's dead-letter set. */
+const RECONCILE_AFTER_MS = 15 * 60_000;
 /** Longest pause of processing while the listener is saturated. */
 const MAX_HOLD_MS = 5_000;
 
@@ -109,6 +111,8 @@ export class ProcessingHost {
       }
       const deliveries = await this.store.pendingDeliveries(5000, olderThanMs);
       for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
+      const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);
+      await reconcileDead(stale, (d) => this.channels.get(d.channel)?.routes.get(d.route), this.store, this.log);
       if (messages.length || deliveries.length) this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
@@ -137,4 +141,33 @@ export class ProcessingHost {
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
     await this.reader.close();
   }
+}
+
+/**
+ * A delivery the store still counts as open but whose job BullMQ dead-lettered without the ledger
+ * hearing of it (a job that stalled too often, a final record that failed) would stay open for
+ * ever: record it dead, so its message reaches a visible terminal state (`failed`, reprocessable).
+ */
+export async function reconcileDead(
+  deliveries: StoredDelivery[],
+  queueOf: (d: StoredDelivery) => Pick<RouteQueue, 'jobState'> | undefined,
+  store: Pick<MessageStore, 'recordAttempt'>,
+  log: Logger,
+): Promise<number> {
+  let reconciled = 0;
+  for (const d of deliveries) {
+    const queue = queueOf(d);
+    if (!queue || (await queue.jobState(d.id)) !== 'failed') continue;
+    const now = Date.now();
+    await store.recordAttempt(d.id, {
+      attempt: Math.max(d.attempts, 1),
+      state: 'dead',
+      startedAt: now,
+      finishedAt: now,
+      error: { code: 'route-dead-reconciled', message: 'the route dead-lettered this delivery without recording it; reconciled by the recovery sweep' },
+    });
+    log.warn({ channel: d.channel, route: d.route, deliveryId: d.id }, 'dead-lettered delivery reconciled');
+    reconciled++;
+  }
+  return reconciled;
 }
