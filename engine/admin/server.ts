@@ -65,7 +65,12 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://admin');
+    } catch {
+      return send(res, 400, error('bad-request', 'the request target is not a valid path'));
+    }
     try {
       if (url.pathname === '/healthz' && req.method === 'GET') {
         const h = await this.backend.health();

@@ -123,7 +123,7 @@ export class ChannelRuntime {
 
   /** Hands stored messages to the processing queue (one job per group commit). */
   async enqueueProcessing(ids: string[], key = ids[0]!): Promise<void> {
-    await this.processQueue.add('process', { ids }, { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 });
+    await this.processQueue.add('process', { ids }, { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true });
   }
 
   async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {

@@ -160,9 +160,13 @@ export class Engine {
     if (!m) return { ok: false, detail: `no message ${id}` };
     if (m.status === 'failed') {
       const dead = m.deliveries.filter((d) => d.state === 'dead');
-      for (const d of dead) await this.processing!.request('retryDead', d.channel, d.route, d.id);
+      for (const d of dead) {
+        // when Redis lost the dead job, reopening is enough: the recovery sweep enqueues it again
+        await this.processing!.request('retryDead', d.channel, d.route, d.id).catch(() => this.store.reopen(d.id));
+      }
       return { ok: true, detail: `retrying ${dead.length} dead-lettered deliveries` };
     }
+    if (m.status === 'routed') return { ok: false, detail: 'deliveries are still in progress; wait for them to be delivered or dead-lettered' };
     if (!this.processing?.started.includes(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
     const ok = await this.store.resetForReprocess(id);
     return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
@@ -202,8 +206,14 @@ export class Engine {
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const redisOk = await pingRedis(this.redis.url, 1000);
-    const checks: Record<string, string> = { redis: redisOk ? 'ok' : 'unreachable', store: 'ok', channels: `${this.channels.size} running, ${this.refused.length} refused` };
-    return { ok: redisOk, checks };
+    const processingOk = this.processing?.running ?? false;
+    const checks: Record<string, string> = {
+      redis: redisOk ? 'ok' : 'unreachable',
+      store: 'ok',
+      processing: processingOk ? 'ok' : 'restarting',
+      channels: `${this.channels.size} running, ${this.refused.length} refused`,
+    };
+    return { ok: redisOk && processingOk, checks };
   }
 
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */

@@ -34,6 +34,7 @@ export class ProcessingThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private stopping = false;
+  private alive = false;
 
   private constructor(
     private readonly init: ProcessingInit,
@@ -65,6 +66,7 @@ export class ProcessingThread {
           resolve();
         } else if (m.type === 'fatal') {
           reject(new ConfigError('processing-start-failed', `the processing thread did not start: ${m.error}`));
+          void worker.terminate();
         } else if (m.type === 'response') {
           const p = this.pending.get(m.id);
           this.pending.delete(m.id);
@@ -72,16 +74,35 @@ export class ProcessingThread {
           else p?.reject(new Error(m.error));
         }
       });
-      worker.on('error', (err) => this.log.error({ err: err.message }, 'processing thread failed'));
+      // the error's message may quote input: only its name goes to the log
+      worker.on('error', (err) => this.log.error({ error: err.name }, 'processing thread failed'));
       worker.on('exit', (code) => {
+        this.alive = false;
         for (const p of this.pending.values()) p.reject(new Error('the processing thread stopped'));
         this.pending.clear();
         if (!ready) return reject(new ConfigError('processing-start-failed', `the processing thread exited with code ${code} before it was ready`));
         if (this.stopping) return;
         this.log.error({ code }, 'processing thread exited; restarting it');
-        setTimeout(() => void this.spawn().catch((err) => this.log.error({ err: (err as Error).message }, 'processing thread did not restart')), 1000);
+        this.restart(1000);
       });
+      this.alive = true;
     });
+  }
+
+  /** Restarts the thread after `delayMs`, and again with a longer delay (up to a minute) while it fails. */
+  private restart(delayMs: number): void {
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn().catch((err: Error) => {
+        this.log.error({ code: (err as { code?: string }).code, delayMs }, 'processing thread did not restart; trying again');
+        this.restart(Math.min(delayMs * 2, 60_000));
+      });
+    }, delayMs).unref();
+  }
+
+  /** False while the thread is down (between a crash and its restart): `GET /healthz` reports it. */
+  get running(): boolean {
+    return this.alive;
   }
 
   /** The listener is saturated (or no longer): processing holds back, acknowledgments first. */
@@ -94,10 +115,20 @@ export class ProcessingThread {
     this.worker.postMessage({ type: 'ingested', batch } satisfies ToProcessing);
   }
 
+  /** Asks the thread; rejects after `timeoutMs` (default 5 s) or when the thread stops. */
   request<T>(method: 'routeCounts' | 'retryDead' | 'memory', ...args: unknown[]): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`the processing thread did not answer ${method} in time`));
+      }, 5000);
+      timer.unref();
+      const done = <V>(f: (v: V) => void) => (v: V) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.pending.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
       this.worker.postMessage({ type: 'request', id, method, args } satisfies ToProcessing);
     });
   }
@@ -106,6 +137,7 @@ export class ProcessingThread {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     const worker = this.worker;
+    if (!this.alive) return; // it had exited (and its restart is cancelled by `stopping`)
     const stopped = new Promise<void>((resolve) => {
       worker.on('message', (m: FromProcessing) => m.type === 'stopped' && resolve());
       worker.once('exit', () => resolve());

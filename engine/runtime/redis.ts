@@ -101,7 +101,9 @@ class RedisSupervisor {
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       this.log.error({ code, signal }, 'supervised redis-server exited; restarting it');
-      setTimeout(() => void this.start().catch((err) => this.log.error({ err: (err as Error).message }, 'redis-server did not restart')), 500);
+      setTimeout(() => {
+        if (!this.stopping) void this.start().catch((err) => this.log.error({ code: (err as { code?: string }).code }, 'redis-server did not restart'));
+      }, 500);
     });
     const url = `redis://127.0.0.1:${this.port}`;
     for (let i = 0; i < 100; i++) {
@@ -109,6 +111,8 @@ class RedisSupervisor {
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    this.stopping = true; // no restart of a server that never came up
+    child.kill('SIGKILL');
     throw new ConfigError('redis-start-failed', `redis-server did not start on port ${this.port}; see ${join(this.dir, 'redis.log')}`);
   }
 

@@ -107,11 +107,14 @@ export interface MessageStore extends DeliveryLedger {
   markError(id: string, error: { code: string; message: string; diagnostics?: Diagnostic[] }): Promise<boolean>;
   /**
    * Stores the canonical documents and creates one delivery per route, atomically with the status
-   * change. Deliveries that already exist (a reprocess) and were delivered are kept as they are, with
-   * their payload: a replay never sends the same idempotency key with other content.
+   * change. Deliveries that already exist (a reprocess) are kept as they are, with their payload:
+   * a replay never sends the same idempotency key with other content.
    */
   markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false>;
-  /** Puts a message back to `received` for another run through the current configuration. */
+  /**
+   * Puts a settled message (`error`, `filtered`, `delivered`) back to `received` for another run
+   * through the current configuration; false for any other status.
+   */
   resetForReprocess(id: string): Promise<boolean>;
 
   /** Delivery ledger (implements routes' DeliveryLedger). */

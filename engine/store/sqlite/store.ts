@@ -81,7 +81,6 @@ export class SqliteStore implements MessageStore, X12Ledger {
       getDelivery: p('SELECT * FROM deliveries WHERE id = ?'),
       insertDelivery: p(`INSERT INTO deliveries (id, message_id, channel, route, state, attempts, idempotency_key, correlation_id, payload, created_at, updated_at)
                          VALUES (@id, @messageId, @channel, @route, 'pending', 0, @idempotencyKey, @correlationId, @payload, @now, @now)`),
-      resetDelivery: p(`UPDATE deliveries SET state = 'pending', payload = ?, updated_at = ? WHERE id = ? AND state != 'delivered'`),
       updateDelivery: p(`UPDATE deliveries SET state = @state, attempts = MAX(attempts, @attempt), last_status = @status, last_error = @error,
                          next_attempt_at = @next, updated_at = @now WHERE id = @id`),
       deliveryStates: p('SELECT state FROM deliveries WHERE message_id = ?'),
@@ -212,10 +211,9 @@ export class SqliteStore implements MessageStore, X12Ledger {
       for (const d of deliveries) {
         const deliveryId = `${id}:${d.route}`;
         const existing = this.st.getDelivery!.get(deliveryId) as DeliveryRow | undefined;
+        // An existing delivery (a reprocess) keeps its payload and state: one idempotency key, one content.
         if (!existing) {
           this.st.insertDelivery!.run({ id: deliveryId, messageId: id, channel: row.channel, route: d.route, idempotencyKey: deliveryId, correlationId: id, payload: JSON.stringify(d.payload), now });
-        } else if (existing.state !== 'delivered') {
-          this.st.resetDelivery!.run(JSON.stringify(d.payload), now, deliveryId);
         }
         out.push(toDelivery(this.st.getDelivery!.get(deliveryId) as DeliveryRow));
       }
@@ -229,7 +227,9 @@ export class SqliteStore implements MessageStore, X12Ledger {
   resetForReprocess(id: string): Promise<boolean> {
     return this.writes.run(() => {
       const row = this.st.status!.get(id) as { status: MessageStatus } | undefined;
-      if (!row || row.status === 'received' || row.status === 'rejected' || row.status === 'duplicate') return false;
+      // Only settled messages run again: one with deliveries in flight (routed) or dead-lettered
+      // (failed) has its deliveries retried instead, never re-mapped.
+      if (!row || !['error', 'filtered', 'delivered'].includes(row.status)) return false;
       const now = Date.now();
       this.st.setStatus!.run('received', null, now, id);
       this.st.insertEvent!.run(id, now, 'received', `reprocess (was ${row.status})`);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { connect } from 'node:net';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { silentLogger } from '../../../lib/log.js';
 import { Engine } from '../../../engine/runtime/engine.js';
@@ -126,6 +127,12 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     sink.respond({ status: 503, body: 'maintenance' });
     const before = sink.requests.length;
     await client.send(dft('RETRY-0001'));
+    await sink.waitForRequests(before + 1, 20_000);
+    // while its delivery waits for the retry, a reprocess is refused: nothing is re-mapped in flight
+    const inFlight = await waitFor('the message routed', async () => (await api('/api/messages?controlId=RETRY-0001&status=routed')).body.messages[0]);
+    const refused = await api(`/api/messages/${inFlight.id}/reprocess`, { method: 'POST' });
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error.message).to.include('still in progress');
     await sink.waitForRequests(before + 2, 20_000);
     const m = await waitFor('delivery after a retry', async () => {
       const id = (await api('/api/messages?controlId=RETRY-0001')).body.messages[0]?.id;
@@ -163,6 +170,14 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect(status.body).to.include({ id: 'e2e', pid: process.pid });
     expect(status.body.memory.listener.heapUsedMb).to.be.greaterThan(0);
     expect(status.body.memory.processing.heapUsedMb).to.be.greaterThan(0);
+    const bad = await new Promise<string>((resolve) => {
+      const socket = connect(engine.adminAddress()!.port, '127.0.0.1', () => socket.write('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => resolve(text));
+      setTimeout(() => socket.destroy(), 2000);
+    });
+    expect(bad).to.match(/^HTTP\/1\.1 400/);
     const health = await fetch(`${admin}/healthz`);
     expect(health.status).to.equal(200);
     expect((await api('/api/messages?status=bogus')).status).to.equal(400);

@@ -99,20 +99,26 @@ describe('SQLite message store', () => {
     expect(await store.beginAttempt(`${r.messageId}:erp`, 3)).to.equal(false);
   });
 
-  it('marks a message failed when a delivery is dead-lettered, and a reprocess keeps delivered deliveries as they were', async () => {
+  it('marks a message failed when a delivery is dead-lettered; only settled messages run again, and existing deliveries keep their content', async () => {
     const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
     await store.markRouted(r.messageId, [], [{ route: 'a', payload }, { route: 'b', payload }]);
     await store.recordAttempt(`${r.messageId}:a`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' });
+    expect(await store.resetForReprocess(r.messageId)).to.equal(false); // routed: b is still in flight
     await store.recordAttempt(`${r.messageId}:b`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'dead', status: '400', error: { code: 'http-rejected', message: '400' } });
     expect((await store.getMessage(r.messageId))?.status).to.equal('failed');
-    expect(await store.resetForReprocess(r.messageId)).to.equal(true);
-    const again = await store.markRouted(r.messageId, [], [
+    expect(await store.resetForReprocess(r.messageId)).to.equal(false); // failed: retry the dead delivery instead
+
+    const d = await store.ingest('or', { raw: Buffer.from('y') }, HOUR);
+    await store.markRouted(d.messageId, [], [{ route: 'a', payload }]);
+    await store.recordAttempt(`${d.messageId}:a`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' });
+    expect(await store.resetForReprocess(d.messageId)).to.equal(true);
+    const again = await store.markRouted(d.messageId, [], [
       { route: 'a', payload: { body: 'changed', contentType: 'text/plain' } },
-      { route: 'b', payload: { body: 'fixed', contentType: 'text/plain' } },
+      { route: 'c', payload: { body: 'new route', contentType: 'text/plain' } },
     ]);
-    expect(again && again.find((d) => d.route === 'a')?.payload.body).to.equal('{"a":1}');
-    expect(again && again.find((d) => d.route === 'b')?.state).to.equal('pending');
-    expect(again && again.find((d) => d.route === 'b')?.payload.body).to.equal('fixed');
+    expect(again && again.find((x) => x.route === 'a')).to.deep.include({ state: 'delivered' });
+    expect(again && again.find((x) => x.route === 'a')?.payload.body).to.equal('{"a":1}');
+    expect(again && again.find((x) => x.route === 'c')?.state).to.equal('pending');
   });
 
   it('refuses processing outcomes for a message that is no longer received', async () => {
