@@ -103,13 +103,14 @@ export class ProcessingHost {
    */
   async sweep(olderThanMs: number): Promise<void> {
     try {
-      const messages = await this.store.pendingMessages(5000, olderThanMs);
+      const running = [...this.channels.keys()];
+      const messages = await this.store.pendingMessages(5000, olderThanMs, running);
       const byChannel = new Map<string, string[]>();
       for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
       for (const [channel, ids] of byChannel) {
         for (let i = 0; i < ids.length; i += 100) await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
       }
-      const deliveries = await this.store.pendingDeliveries(5000, olderThanMs);
+      const deliveries = await this.store.pendingDeliveries(5000, olderThanMs, running);
       for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
       const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);
       await reconcileDead(stale, (d) => this.channels.get(d.channel)?.routes.get(d.route), this.store, this.log);

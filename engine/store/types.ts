@@ -125,8 +125,9 @@ export interface MessageStore extends DeliveryLedger {
   getDelivery(id: string): Promise<StoredDelivery | undefined>;
 
   /** Recovery after a crash or a Redis loss: what is not final yet, oldest first. */
-  pendingMessages(limit: number, olderThanMs?: number): Promise<Array<{ id: string; channel: string }>>;
-  pendingDeliveries(limit: number, olderThanMs?: number): Promise<StoredDelivery[]>;
+  /** Limited to `channels` when given, so work of channels not running never crowds out the rest. */
+  pendingMessages(limit: number, olderThanMs?: number, channels?: readonly string[]): Promise<Array<{ id: string; channel: string }>>;
+  pendingDeliveries(limit: number, olderThanMs?: number, channels?: readonly string[]): Promise<StoredDelivery[]>;
 
   close(): Promise<void>;
 }

@@ -295,15 +295,16 @@ export class SqliteStore implements MessageStore, X12Ledger {
     return row && toDelivery(row);
   }
 
-  async pendingMessages(limit: number, olderThanMs = 0): Promise<Array<{ id: string; channel: string }>> {
-    return this.db.prepare(`SELECT id, channel FROM messages WHERE status = 'received' AND updated_at <= ? ORDER BY received_at LIMIT ?`).all(Date.now() - olderThanMs, limit) as Array<{ id: string; channel: string }>;
+  async pendingMessages(limit: number, olderThanMs = 0, channels?: readonly string[]): Promise<Array<{ id: string; channel: string }>> {
+    const [inChannels, args] = channelFilter(channels);
+    const sql = `SELECT id, channel FROM messages WHERE status = 'received' AND updated_at <= ?${inChannels} ORDER BY received_at LIMIT ?`;
+    return this.db.prepare(sql).all(Date.now() - olderThanMs, ...args, limit) as Array<{ id: string; channel: string }>;
   }
 
-  async pendingDeliveries(limit: number, olderThanMs = 0): Promise<StoredDelivery[]> {
-    const rows = this.db
-      .prepare(`SELECT * FROM deliveries WHERE state IN ('pending', 'retrying') AND updated_at <= ? ORDER BY created_at LIMIT ?`)
-      .all(Date.now() - olderThanMs, limit) as DeliveryRow[];
-    return rows.map(toDelivery);
+  async pendingDeliveries(limit: number, olderThanMs = 0, channels?: readonly string[]): Promise<StoredDelivery[]> {
+    const [inChannels, args] = channelFilter(channels);
+    const sql = `SELECT * FROM deliveries WHERE state IN ('pending', 'retrying') AND updated_at <= ?${inChannels} ORDER BY created_at LIMIT ?`;
+    return (this.db.prepare(sql).all(Date.now() - olderThanMs, ...args, limit) as DeliveryRow[]).map(toDelivery);
   }
 
   /** X12 ledger (docs/x12-engine.md): see X12Ledger. */
@@ -344,6 +345,13 @@ export class SqliteStore implements MessageStore, X12Ledger {
 function rejection(diagnostics: Diagnostic[]): { code: string; message: string; diagnostics: Diagnostic[] } {
   const first = diagnostics.find((d) => d.severity === 'error') ?? diagnostics[0];
   return { code: first?.code ?? 'rejected', message: first?.message ?? 'rejected by the source', diagnostics };
+}
+
+/** `AND channel IN (?, …)` and its arguments; nothing when no list is given. */
+function channelFilter(channels?: readonly string[]): [string, string[]] {
+  if (!channels) return ['', []];
+  if (channels.length === 0) return [' AND 0', []];
+  return [` AND channel IN (${channels.map(() => '?').join(', ')})`, [...channels]];
 }
 
 function emptyCounts(): ChannelCounts {

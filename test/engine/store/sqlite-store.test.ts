@@ -136,6 +136,9 @@ describe('SQLite message store', () => {
     await store.markRouted(b.messageId, [], [{ route: 'erp', payload }]);
     expect((await store.pendingMessages(10)).map((m) => m.id)).to.deep.equal([a.messageId]);
     expect((await store.pendingDeliveries(10)).map((d) => d.id)).to.deep.equal([`${b.messageId}:erp`]);
+    expect(await store.pendingMessages(10, 0, ['adt'])).to.deep.equal([]);
+    expect((await store.pendingMessages(10, 0, ['adt', 'or'])).map((m) => m.id)).to.deep.equal([a.messageId]);
+    expect(await store.pendingDeliveries(10, 0, [])).to.deep.equal([]);
   });
 
   it('filters listings by channel, status and control id', async () => {
