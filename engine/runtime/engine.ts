@@ -173,7 +173,7 @@ export class Engine {
   }
 
   /**
-   * Acknowledgments first: when this thread's event loop is more than 85% busy over a quarter
+   * Acknowledgments first: when this thread's event loop is more than 70% busy over a quarter
    * second, processing stops taking new jobs until it is not (processing.ts bounds each hold).
    */
   private watchLoad(processing: ProcessingThread): void {
@@ -183,7 +183,7 @@ export class Engine {
       const now = performance.eventLoopUtilization();
       const elu = performance.eventLoopUtilization(now, last).utilization;
       last = now;
-      if (elu > 0.85 !== busy) {
+      if (elu > 0.7 !== busy) {
         busy = !busy;
         processing.pressure(busy);
       }
