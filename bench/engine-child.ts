@@ -8,6 +8,9 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { sleep } from './figures.js';
+import { freePort } from '../lib/net.js';
+
+export { freePort };
 
 export type EngineChild = {
   pid: number;
@@ -34,17 +37,6 @@ export type EngineChildOptions = {
   nodeFlags?: string[];
 };
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 export function accepts(port: number): Promise<boolean> {

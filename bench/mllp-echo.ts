@@ -1,7 +1,7 @@
 /**
  * A bare MLLP echo server: answers every frame with an AA for its MSH-10 at once and keeps nothing.
  * It is the floor the engine is compared against (what the load generator and the loopback alone
- * can do on this machine).
+ * can do on this machine), so it deliberately shares no code with the engine, framing included.
  *
  *   node bin/run-ts.js bench/mllp-echo.ts [PORT]   # prints `listening PORT`, stops on SIGTERM
  */

@@ -11,10 +11,8 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { figure, summarize } from './figures.js';
+import { encodeFrame, FrameDecoder } from '../channels/mllp/framing.js';
 
-const START = 0x0b;
-const END = 0x1c;
-const CR = 0x0d;
 
 export type LoadOptions = {
   host?: string;
@@ -72,14 +70,6 @@ export function dftP03(controlId: string, n: number): Buffer {
   return Buffer.from(segments.join('\r') + '\r', 'latin1');
 }
 
-function frame(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(payload.length + 3);
-  out[0] = START;
-  payload.copy(out, 1);
-  out[payload.length + 1] = END;
-  out[payload.length + 2] = CR;
-  return out;
-}
 
 /** MSA-1 and MSA-2 of an ACK, using the field separator its MSH declares; undefined when absent. */
 export function readMsa(ack: Buffer): { code: string; controlId: string } | undefined {
@@ -94,29 +84,6 @@ export function readMsa(ack: Buffer): { code: string; controlId: string } | unde
   return { code: component(fields[1]), controlId: component(fields[2]) };
 }
 
-/** Splits a byte stream into MLLP frame payloads. */
-class Deframer {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: Buffer[] = [];
-    for (;;) {
-      const start = this.buf.indexOf(START);
-      if (start < 0) {
-        this.buf = Buffer.alloc(0);
-        return out;
-      }
-      const end = this.buf.indexOf(END, start + 1);
-      if (end < 0) {
-        this.buf = this.buf.subarray(start);
-        return out;
-      }
-      out.push(this.buf.subarray(start + 1, end));
-      this.buf = this.buf.subarray(end + 1 + (this.buf[end + 1] === CR ? 1 : 0));
-    }
-  }
-}
 
 type Tally = { acked: number; refused: number; failed: number; latencies: number[]; ackedIds: string[] };
 
@@ -125,7 +92,7 @@ function runConnection(o: LoadOptions, ids: Array<[string, number]>, tally: Tall
   return new Promise((resolve) => {
     const socket = net.createConnection({ host: o.host ?? '127.0.0.1', port: o.port });
     socket.setNoDelay(true);
-    const deframer = new Deframer();
+    const decoder = new FrameDecoder({ maxMessageBytes: 1 << 20 });
     let next = 0;
     let sentAt = 0;
     let done = false;
@@ -146,14 +113,16 @@ function runConnection(o: LoadOptions, ids: Array<[string, number]>, tally: Tall
       const [id, n] = ids[next]!;
       sentAt = performance.now();
       o.onSend?.(id, sentAt);
-      socket.write(frame(dftP03(id, n)));
+      socket.write(encodeFrame(dftP03(id, n)));
     };
     socket.setTimeout(o.ackTimeoutMs ?? 30_000, finish);
     socket.on('error', finish);
     socket.on('close', finish);
     socket.on('connect', sendNext);
     socket.on('data', (chunk: Buffer) => {
-      for (const ack of deframer.push(chunk)) {
+      for (const event of decoder.push(chunk)) {
+        if (event.kind !== 'frame') continue;
+        const ack = event.payload;
         if (done) return;
         const latency = performance.now() - sentAt;
         const msa = readMsa(ack);

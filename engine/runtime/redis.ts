@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { freePort } from '../../lib/net.js';
 
 export type RedisHandle = {
   /** The URL the engine uses (the configured one, or that of the redis-server it started). */
@@ -39,18 +40,6 @@ function isLocal(url: string): boolean {
   return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]' || h === '';
 }
 
-async function freePort(preferred: number): Promise<number> {
-  const tryPort = (p: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(undefined));
-      s.listen(p, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => resolve(port));
-      });
-    });
-  return (await tryPort(preferred)) ?? (await tryPort(0))!;
-}
 
 /**
  * Finds the Redis the queues live in. When nothing answers at the configured URL, that URL is on this

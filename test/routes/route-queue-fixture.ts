@@ -6,7 +6,9 @@ import { seededRandom } from '../../routes/retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, Destination } from '../../routes/types.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../support/redis.js';
-import * as net from 'node:net';
+import { freePort } from '../../lib/net.js';
+
+export { freePort };
 
 /** Shared by the RouteQueue test files: an in-memory ledger, deliveries, and per-test Redis + sink. */
 
@@ -57,13 +59,6 @@ export function stubDestination(): Destination {
   return { send: async () => ({ status: '200' }), health: async () => ({ ok: true }), close: async () => {} };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 export type RouteOptions = {
   route?: string;

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis } from '../../engine/runtime/redis.js';
+import { freePort } from '../../lib/net.js';
 
 /**
  * A Redis for tests, shared by every suite of the mocha process:
@@ -93,16 +93,6 @@ async function locate(): Promise<Shared> {
   return startServer();
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A private Redis. `restart(whileDown)` kills it (SIGKILL), runs `whileDown` (e.g. to issue commands

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { SqliteStore } from '../../../engine/store/index.js';
@@ -9,17 +8,11 @@ import { join } from 'node:path';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { dft, testConfigDir, waitFor } from './support.js';
+import { freePort } from '../../../lib/net.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/interlace.js', import.meta.url));
 const TOKEN = 'crash-admin-token-0123456789';
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 function startEngine(configDir: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [BIN, 'start', '--config', configDir], { env: { ...process.env, ...env, INTERLACE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });

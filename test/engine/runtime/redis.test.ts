@@ -3,21 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { ensureRedis, pingRedis } from '../../../engine/runtime/redis.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { silentLogger } from '../../../lib/log.js';
+import { freePort as closedPort } from '../../../lib/net.js';
 
 const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
 
-async function closedPort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('finding Redis', function () {
   this.timeout(30_000);

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import * as net from 'node:net';
 import { z } from 'zod';
 import { ConfigError, PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -8,6 +7,7 @@ import { http, httpSchema, targetUrl } from '../../../routes/destinations/http.j
 import { RetryLaterError } from '../../../routes/retry.js';
 import type { Delivery, Destination } from '../../../routes/types.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { freePort as closedPort } from '../../../lib/net.js';
 
 const ctx = { channel: 'or-usage', route: 'erp', log: silentLogger };
 
@@ -34,13 +34,6 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('routes/destinations/http', () => {
   describe('config schema', () => {
