@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { encodeFrame, FrameDecoder, OVERSIZED_HEAD_BYTES, type FrameEvent } from '../../../channels/mllp/framing.js';
+import { prng } from '../../support/random.js';
 
 const VT = 0x0b;
 const FS = 0x1c;
@@ -15,18 +16,6 @@ function decode(chunks: Buffer[], max = 1024): FrameEvent[] {
 
 const payloads = (events: FrameEvent[]) =>
   events.filter((e): e is Extract<FrameEvent, { kind: 'frame' }> => e.kind === 'frame').map((e) => e.payload.toString('latin1'));
-
-/** Mulberry32: a small seeded PRNG, so a failing random case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('mllp framing', () => {
   it('encodeFrame wraps the payload in 0x0B … 0x1C 0x0D', () => {

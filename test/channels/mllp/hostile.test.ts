@@ -1,17 +1,7 @@
 import { expect } from 'chai';
 import type { Source } from '../../../channels/types.js';
 import { hl7, msa, RawPeer, RecordingContext, segment, settle, startSource } from './support.js';
-
-/** A seeded PRNG (mulberry32) for reproducible garbage. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/random.js';
 
 describe('mllp source: hostile input', () => {
   let ctx: RecordingContext;

@@ -11,17 +11,7 @@ export function goldenPath(name: string): string {
   return fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 }
 
-/** A small seeded PRNG (mulberry32), so property tests are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../support/random.js';
 
 /** Splits bytes at random points (1 to maxChunk bytes per chunk). */
 export function randomChunks(raw: Buffer, random: () => number, maxChunk: number): Buffer[] {
