@@ -27,6 +27,29 @@ export type IngestResult = {
   originalMessageId?: string;
 };
 
+/**
+ * A file being read in records (flat files): how far it is, and at the end what it gave. Reported
+ * while the file is read (progress in the admin API) and once done (stored with the file's messages).
+ */
+export type FileProgress = {
+  file: string;
+  sha256: string;
+  /** Size of the file in bytes. */
+  bytes: number;
+  startedAt: string;
+  finishedAt?: string;
+  done: boolean;
+  summary: {
+    bytesRead: number;
+    rowsRead: number;
+    accepted: number;
+    rejected: number;
+    messages: number;
+    problems: Diagnostic[];
+    refused?: Diagnostic[];
+  };
+};
+
 /** What a source may do with the engine. */
 export type SourceContext = {
   channel: string;
@@ -39,6 +62,8 @@ export type SourceContext = {
   ingest(input: IngestInput): Promise<IngestResult>;
   /** Record what the source answered the sender (an HL7 ACK, an HTTP status) in the acknowledgment ledger. */
   recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string; raw?: Buffer }): void;
+  /** Progress and summary of a file read in records; the engine shows it and stores the summary when `done`. */
+  fileProgress?(progress: FileProgress): void;
 };
 
 /**

@@ -11,9 +11,49 @@ export const Item = z.object({
   manufacturer: z.string().optional(),
   chargeCode: z.string().optional(),
   implant: z.boolean().optional(),
+  /** Item master fields (flat-file item masters, docs/flat-files.md). */
+  vendorPartNumber: z.string().optional(),
+  manufacturerPartNumber: z.string().optional(),
+  /** GTIN of the unit of use; for a device it is also the UDI device identifier. */
+  gtin: z.string().optional(),
+  udiDi: z.string().optional(),
+  hcpcs: z.string().optional(),
+  /** Other units and how many stocking units each holds (`{ unit: 'BX', factor: '10' }`). */
+  conversions: z.array(z.object({ unit: z.string().min(1), factor: Decimal })).optional(),
+  price: Money.optional(),
+  supplier: z.string().optional(),
+  contractId: z.string().optional(),
+  consignment: z.boolean().optional(),
   source: Source.optional(),
 });
 export type Item = z.infer<typeof Item>;
+
+/** How much of an item a location keeps on hand: replenish up to `par` when stock falls below `reorderPoint` (default: par). */
+export const ParLevel = z.object({
+  kind: z.literal('par-level'),
+  location: z.string().min(1),
+  itemNumber: z.string().min(1),
+  par: Decimal,
+  reorderPoint: Decimal.optional(),
+  maximum: Decimal.optional(),
+  unit: z.string().optional(),
+  source: Source.optional(),
+});
+export type ParLevel = z.infer<typeof ParLevel>;
+
+/** One line of a price or contract file: the contracted price of an item from a supplier, for a period. */
+export const PriceEntry = z.object({
+  kind: z.literal('price'),
+  itemNumber: z.string().min(1),
+  supplier: z.string().optional(),
+  contractId: z.string().optional(),
+  price: Money,
+  unit: z.string().optional(),
+  effectiveFrom: IsoDate.optional(),
+  effectiveTo: IsoDate.optional(),
+  source: Source.optional(),
+});
+export type PriceEntry = z.infer<typeof PriceEntry>;
 
 /** A place: a department, an OR suite, a stock room, a ship-to dock. */
 export const Location = z.object({

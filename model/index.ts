@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Charge, Encounter, Item, Location, SupplyUsage } from './clinical.js';
+import { Charge, Encounter, Item, Location, ParLevel, PriceEntry, SupplyUsage } from './clinical.js';
 import { Invoice, PoAck, PurchaseOrder, Receipt, ShipNotice, Supplier } from './supply-chain.js';
 
 export * from './common.js';
@@ -22,6 +22,8 @@ export const CanonicalDocument = z.discriminatedUnion('kind', [
   ShipNotice,
   Receipt,
   Invoice,
+  ParLevel,
+  PriceEntry,
 ]);
 export type CanonicalDocument = z.infer<typeof CanonicalDocument>;
 export type CanonicalKind = CanonicalDocument['kind'];

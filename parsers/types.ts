@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../lib/errors.js';
 import type { CanonicalDocument } from '../model/index.js';
+import type { FlatLayout } from './flat/layout.js';
 
 export type Format = 'hl7v2' | 'x12' | 'json' | 'fhir' | 'csv' | 'fixed';
 
@@ -8,6 +9,8 @@ export type ParseOptions = {
   fallbackEncoding?: string;
   /** Strict: error-level diagnostics for what lenient mode only warns about. */
   strict?: boolean;
+  /** Flat files (csv, fixed): the layout of the file, from the channel's `parse.layout`. */
+  layout?: FlatLayout;
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
+import type { TableWriter } from './destinations/table.js';
 import type { X12Services } from './destinations/x12/services.js';
 
 /** What a route hands to a destination: one message on one route, already mapped. */
@@ -53,6 +54,8 @@ export type DestinationContext = {
   log: Logger;
   /** X12 partners, control numbers and the sent registry; given by the engine (the `x12` destination needs it). */
   x12?: X12Services;
+  /** The live lookup tables; given by the engine (the `table` destination writes them). */
+  tables?: TableWriter;
 };
 
 export interface DestinationDefinition<C = any> {

@@ -3,7 +3,9 @@ import type { RoutePayload } from '../routes/types.js';
 import { TransformConfigError, TransformMappingError, withPlace, type EvalSite } from './errors.js';
 import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
 import { isTruthy } from './json-value.js';
-import { bodySchema, type BodyConfig } from './schema.js';
+import { BODY_KINDS, bodySchema, type BodyConfig } from './schema.js';
+import { writeFlat } from '../parsers/flat/write.js';
+import type { FlatColumn } from '../parsers/flat/layout.js';
 import { compileTemplate, renderValue } from './template.js';
 import type { PipelineState, TransformDeps } from './types.js';
 
@@ -21,7 +23,7 @@ export function compileCondition(expr: string, deps: TransformDeps): (state: Pip
   return async (state) => isTruthy(await compiled.evaluate(state, site));
 }
 
-const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: 'application/octet-stream' } as const;
+const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: 'application/octet-stream', csv: 'text/csv', fixed: 'text/plain' } as const;
 
 /**
  * Compiles a route body into a function building the RoutePayload for one message. Errors while
@@ -40,7 +42,7 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     throw new TransformConfigError('invalid-body', issue.message, { path });
   }
-  const kinds = (['json', 'template', 'raw'] as const).filter((k) => body[k] !== undefined);
+  const kinds = BODY_KINDS.filter((k) => body[k] !== undefined);
   const kind = kinds[0]!;
   const contentType = body.contentType ?? DEFAULT_TYPES[kind];
   const charset = body.charset ?? 'utf-8';
@@ -54,6 +56,8 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
     expr: compileExpression(source, ['headers', name], ctx),
   }));
   const path = body.path === undefined ? undefined : compileExpression(body.path, ['path'], ctx);
+  const flat = body.csv ? { format: 'csv' as const, spec: body.csv } : body.fixed ? { format: 'fixed' as const, spec: body.fixed } : undefined;
+  const flatRows = flat ? compileExpression(flat.spec.rows, [flat.format, 'rows'], ctx) : undefined;
 
   return async (state) => {
     let text: string;
@@ -64,6 +68,8 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
       text = JSON.stringify(value);
     } else if (template) {
       text = await renderTemplate(template, state);
+    } else if (flat && flatRows) {
+      text = await flatText(flat.format, flat.spec as FlatBody, await flatRows.evaluate(state, { kind: 'body', field: `${flat.format}.rows` }));
     } else {
       text = rawText(state, charset);
     }
@@ -82,6 +88,23 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
     }
     return payload;
   };
+}
+
+type FlatBody = { columns: FlatColumn[]; delimiter?: string; quote?: string; header?: boolean; lineBreak: 'crlf' | 'lf' };
+
+/** Rows written as CSV or fixed-width; a value that does not fit its column fails the message, never cut. */
+async function flatText(format: 'csv' | 'fixed', spec: FlatBody, rows: unknown): Promise<string> {
+  const site = { kind: 'body', field: `${format}.rows` };
+  const list = rows === undefined ? [] : Array.isArray(rows) ? rows : [rows];
+  if (!list.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
+    throw new TransformMappingError('invalid-rows', `body ${format}.rows: expected an array of objects (column name → value)`, site);
+  }
+  if (list.length === 0) throw new TransformMappingError('empty-body', `body ${format}.rows: the expression produced no rows`, site);
+  try {
+    return await writeFlat(format, { ...spec, lineBreak: spec.lineBreak === 'lf' ? '\n' : '\r\n' }, list as Record<string, unknown>[]);
+  } catch (err) {
+    throw new TransformMappingError('value-does-not-fit', `body ${format}: ${(err as Error).message}`, site);
+  }
 }
 
 async function renderTemplate(parts: (string | CompiledExpression)[], state: PipelineState): Promise<string> {

@@ -51,16 +51,35 @@ export class TransformMappingError extends MappingError {
   readonly step?: number;
   readonly kind: string;
   readonly failures?: string[];
+  /** The business rule that failed, the field it checked and the value found: what the exception queue shows. */
+  readonly exception?: ExceptionDetail;
   constructor(
     code: string,
     message: string,
-    options: { step?: number; kind: string; failures?: string[]; cause?: unknown },
+    options: { step?: number; kind: string; failures?: string[]; cause?: unknown; exception?: ExceptionDetail },
   ) {
     super(code, message, { cause: options.cause });
     this.step = options.step;
     this.kind = options.kind;
     this.failures = options.failures;
+    this.exception = options.exception;
   }
+}
+
+/**
+ * Why a message went to the exception queue in an analyst's words: the rule (`no-charge-mapping`),
+ * the field it looked at (`lines[2].itemNumber`) and the value it found (`100999`). Values are item
+ * numbers, codes and amounts the rule names; a rule never reports patient identifiers.
+ */
+export type ExceptionDetail = { rule: string; field?: string; value?: string };
+
+const MAX_VALUE = 128;
+
+/** A value as the exception queue shows it: text, at most 128 characters. */
+export function exceptionValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text;
 }
 
 /** Where an evaluation happens, for error messages: `step 3 (lookup) vars.items`. */

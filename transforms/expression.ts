@@ -13,6 +13,8 @@ export type CompileContext = {
   tables: TableIndex;
   limits: ExpressionLimits;
   clock: () => number;
+  /** How `enrich` steps make HTTP calls (the global fetch; `interlace test` answers from its cases). */
+  fetch: typeof fetch;
 };
 
 export function compileContext(deps: TransformDeps): CompileContext {
@@ -20,6 +22,7 @@ export function compileContext(deps: TransformDeps): CompileContext {
     tables: new TableIndex(deps.tables ?? {}),
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     clock: deps.clock ?? Date.now,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
   };
 }
 

@@ -1,5 +1,6 @@
 import { formatPath, TransformConfigError, withPlace } from './errors.js';
 import { compileContext } from './expression.js';
+import { compileEnrich } from './enrich.js';
 import { STEP_KINDS, stepSchema, type StepConfig } from './schema.js';
 import { compileFilter, compileLookup, compileMap, compileValidate, type CompiledStep } from './steps.js';
 import type { Pipeline, PipelineResult, PipelineState, TransformDeps } from './types.js';
@@ -19,6 +20,7 @@ export function compilePipeline(steps: StepConfig[], deps: TransformDeps): Pipel
       if (step.filter) return compileFilter(index, step.filter, ctx);
       if (step.map) return compileMap(index, step.map, ctx);
       if (step.lookup) return compileLookup(index, step.lookup, ctx);
+      if (step.enrich) return compileEnrich(index, step.enrich, ctx);
       return compileValidate(index, step.validate!, ctx);
     });
   });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { duration, retry as retrySchema } from '../lib/config-fragments.js';
+import { fixedLayoutProblems, flatColumnSchema } from '../parsers/flat/layout.js';
 
 /**
  * The YAML shape of mapping rules, as zod schemas. The config loader composes these into the channel
@@ -41,8 +43,15 @@ const mapStep = z
   .describe('Sets vars.<name> to each expression\'s value, in order; later entries see earlier ones.');
 
 export const onMissingSchema = z
-  .enum(['error', 'skip', 'default'])
-  .describe('What a key that is absent or not in the table does: error (MappingError lookup-missing), skip (no value), default (use `default`).');
+  .enum(['exception', 'default', 'pass', 'error', 'skip'])
+  .prefault('exception')
+  .describe('What a key that is absent or not in the table does: exception (the message goes to the exception queue naming the rule, the field and the key), default (use `default`), pass (no value; the message goes on). error and skip are older names of exception and pass.');
+
+/** A rule name as the exception queue and `GET /api/exceptions?reason=` show it. */
+export const ruleNameSchema = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a rule name is kebab-case, e.g. no-charge-mapping')
+  .describe('Name of the business rule, as the exception queue shows it (`reason`), e.g. no-charge-mapping.');
 
 const lookupStep = z
   .strictObject({
@@ -54,6 +63,7 @@ const lookupStep = z
     forEach: expressionSchema.optional().describe('Look up once per item of this array; the result is an array aligned with it.'),
     onMissing: onMissingSchema,
     default: z.json().optional().describe('The value used for a miss when onMissing is default.'),
+    rule: ruleNameSchema.optional().describe('Name of the rule a miss breaks (default lookup-<table>), shown in the exception queue.'),
   })
   .superRefine((step, ctx) => {
     if (step.onMissing === 'default' && step.default === undefined) {
@@ -69,6 +79,8 @@ const validateRule = z
   .strictObject({
     require: expressionSchema.describe('A condition every message must meet.'),
     message: z.string().min(1).describe('Fixed text reported when the condition fails; never put message values here.'),
+    rule: ruleNameSchema.optional().describe('Name of the rule (default validate-<n>), shown in the exception queue.'),
+    field: z.string().min(1).optional().describe('An expression for the value the rule checks (e.g. `$doc(\'charge\').unitPrice.amount`): the exception queue shows it as the field and its value. Never name patient identifiers here.'),
   })
   .describe('One validation rule.');
 
@@ -77,7 +89,31 @@ const validateStep = z
   .min(1, 'validate needs at least one rule')
   .describe('Checks every rule; when any fails the message fails with validation-failed listing all failures.');
 
-export const STEP_KINDS = ['filter', 'map', 'lookup', 'validate'] as const;
+export const enrichStep = z
+  .strictObject({
+    url: z.string().min(1).describe('The URL to GET, with {{ expression }} placeholders (each value is URL-encoded), e.g. `${ERP_URL}/inventory/on-hand?item={{ itemNumber }}`.'),
+    forEach: expressionSchema.optional().describe('Call once per item of this array (the item is the context of the placeholders); the result is an array aligned with it.'),
+    into: varNameSchema.describe('The variable that receives the answer (JSON), or what `select` takes from it.'),
+    select: expressionSchema.optional().describe('An expression over the answer (`onHand`) giving the value to keep; default the whole answer.'),
+    headers: z.record(z.string(), z.string()).optional().describe('Request headers (use ${ENV} for tokens).'),
+    timeout: duration.prefault('5s').describe('Longest wait for one answer.'),
+    cache: duration.prefault('0s').describe('How long an answer is reused for the same URL (a TTL cache); 0 never reuses.'),
+    retry: retrySchema.prefault({ attempts: 4, delay: '1s', maxDelay: '30s' }).describe('Retries of a call that failed for a reason that may pass (timeout, refused connection, 5xx, 408, 429), with backoff, as a delivery is retried.'),
+    onFailure: z
+      .enum(['exception', 'default'])
+      .prefault('exception')
+      .describe('When the call still fails after its retries, or is refused (4xx): exception (the message goes to the exception queue, reprocessable; never processed with a made-up value), or default (use `default`, for values that are only advisory).'),
+    default: z.json().optional().describe('The value used when onFailure is default.'),
+    rule: ruleNameSchema.optional().describe('Name of the rule in the exception queue (default enrich-<into>).'),
+  })
+  .superRefine((step, ctx) => {
+    if (step.onFailure === 'default' && step.default === undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: 'onFailure: default needs a default value' });
+  })
+  .describe('Calls an HTTP API while mapping (e.g. the ERP\'s on-hand quantity of an item at a location) and stores its answer in vars.');
+
+export type EnrichStepConfig = z.output<typeof enrichStep>;
+
+export const STEP_KINDS = ['filter', 'map', 'lookup', 'validate', 'enrich'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** One mapping step: an object with exactly one key, the verb. */
@@ -87,6 +123,7 @@ export const stepSchema = z
     map: mapStep.optional(),
     lookup: lookupStep.optional(),
     validate: validateStep.optional(),
+    enrich: enrichStep.optional(),
   })
   .superRefine((step, ctx) => {
     const verbs = STEP_KINDS.filter((k) => step[k] !== undefined);
@@ -100,7 +137,7 @@ export const stepSchema = z
     }
   })
   .meta({ minProperties: 1, maxProperties: 1 })
-  .describe('One mapping step: filter, map, lookup or validate.');
+  .describe('One mapping step: filter, map, lookup, validate or enrich.');
 
 export type StepConfig = z.infer<typeof stepSchema>;
 export type FilterStepConfig = z.infer<typeof filterStep>;
@@ -111,7 +148,26 @@ export type ValidateStepConfig = z.infer<typeof validateStep>;
 /** A route's condition: the route receives the message only when the expression is truthy. */
 export const conditionSchema = expressionSchema.describe('The route receives the message only when this expression is truthy.');
 
-export const BODY_KINDS = ['json', 'template', 'raw'] as const;
+export const BODY_KINDS = ['json', 'template', 'raw', 'csv', 'fixed'] as const;
+
+const flatBody = (format: 'csv' | 'fixed') =>
+  z
+    .strictObject({
+      rows: expressionSchema.describe('An expression giving the rows to write: an array of objects, column name → value.'),
+      columns: z.array(flatColumnSchema).min(1).describe('The columns in file order (the same declaration as a parse layout: type, scale, date format' + (format === 'fixed' ? ', start and width' : '') + ').'),
+      ...(format === 'csv'
+        ? {
+            delimiter: z.string().length(1).default(',').describe('Field separator.'),
+            quote: z.string().length(1).default('"').describe('Quote character.'),
+            header: z.boolean().default(true).describe('Write a header row of column names.'),
+          }
+        : {}),
+      lineBreak: z.enum(['crlf', 'lf']).default('crlf').describe('Line break after each record.'),
+    })
+    .superRefine((b, ctx) => {
+      if (format === 'fixed') for (const p of fixedLayoutProblems(b)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    })
+    .describe(format === 'csv' ? 'Write rows as CSV (for ERPs that import files).' : 'Write rows as fixed-width records.');
 
 /** What a route sends: exactly one of json, template or raw, plus optional headers and path. */
 export const bodySchema = z
@@ -119,6 +175,8 @@ export const bodySchema = z
     json: expressionSchema.optional().describe('An expression whose value is sent as JSON (default content type application/json).'),
     template: z.string().optional().describe('Text with {{ expression }} placeholders (default content type text/plain).'),
     raw: z.literal(true).optional().describe('Send the original bytes of the message unchanged.'),
+    csv: flatBody('csv').optional(),
+    fixed: flatBody('fixed').optional(),
     contentType: z.string().min(1).optional().describe('The content type; defaults per kind (application/json, text/plain, application/octet-stream).'),
     charset: z.string().min(1).optional().describe('raw only: how the original bytes are decoded to text for the route (default utf-8; latin1 keeps every byte).'),
     headers: z
@@ -132,13 +190,13 @@ export const bodySchema = z
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: kinds.length === 0 ? 'a body needs one of json, template or raw' : `a body has exactly one of json, template or raw; this one has ${kinds.join(' and ')}`,
+        message: kinds.length === 0 ? 'a body needs one of json, template, raw, csv or fixed' : `a body has exactly one of json, template, raw, csv or fixed; this one has ${kinds.join(' and ')}`,
       });
     }
     if (body.charset !== undefined && body.raw === undefined) {
       ctx.addIssue({ code: 'custom', path: ['charset'], message: 'charset applies only to raw bodies' });
     }
   })
-  .describe('What a route sends: json, template or raw, with optional headers and path.');
+  .describe('What a route sends: json, template, raw, csv or fixed, with optional headers and path.');
 
 export type BodyConfig = z.infer<typeof bodySchema>;

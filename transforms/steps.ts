@@ -1,4 +1,4 @@
-import { describeSite, TransformConfigError, TransformMappingError, type EvalSite } from './errors.js';
+import { describeSite, exceptionValue, TransformConfigError, TransformMappingError, type EvalSite, type ExceptionDetail } from './errors.js';
 import { compileExpression, type CompileContext } from './expression.js';
 import { isTruthy } from './json-value.js';
 import type { FilterStepConfig, LookupStepConfig, MapStepConfig, StepKind, ValidateStepConfig } from './schema.js';
@@ -49,6 +49,9 @@ function setVar(state: PipelineState, name: string, value: unknown): void {
 export function compileValidate(index: number, rules: ValidateStepConfig, ctx: CompileContext): CompiledStep {
   const compiled = rules.map((rule, j) => ({
     message: rule.message,
+    rule: rule.rule ?? `validate-${j + 1}`,
+    field: rule.field,
+    fieldExpr: rule.field === undefined ? undefined : compileExpression(rule.field, [index, 'validate', j, 'field'], ctx),
     expr: compileExpression(rule.require, [index, 'validate', j, 'require'], ctx),
     site: { step: index, kind: 'validate', field: `rule ${j + 1}` } satisfies EvalSite,
   }));
@@ -56,15 +59,21 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
     kind: 'validate',
     async run(state) {
       const failures: string[] = [];
+      let first: ExceptionDetail | undefined;
       for (const rule of compiled) {
-        if (!isTruthy(await rule.expr.evaluate(state, rule.site))) failures.push(rule.message);
+        if (isTruthy(await rule.expr.evaluate(state, rule.site))) continue;
+        failures.push(rule.message);
+        if (!first) {
+          const value = rule.fieldExpr ? await rule.fieldExpr.evaluate(state, { ...rule.site, field: `${rule.site.field} field` }).catch(() => undefined) : undefined;
+          first = { rule: rule.rule, ...(rule.field ? { field: rule.field } : {}), ...(value !== undefined ? { value: exceptionValue(value) } : {}) };
+        }
       }
       if (failures.length > 0) {
         const plural = failures.length === 1 ? 'rule' : 'rules';
         throw new TransformMappingError(
           'validation-failed',
           `step ${index} (validate): ${failures.length} ${plural} failed: ${failures.join('; ')}`,
-          { step: index, kind: 'validate', failures },
+          { step: index, kind: 'validate', failures, ...(first ? { exception: first } : {}) },
         );
       }
       return {};
@@ -112,12 +121,15 @@ export function compileLookup(index: number, step: LookupStepConfig, ctx: Compil
     if (row) return step.column === undefined ? copyRow(row) : row[step.column];
     switch (step.onMissing) {
       case 'skip':
+      case 'pass':
         return item === undefined ? undefined : null;
       case 'default':
         return structuredClone(step.default);
       default: {
         const shown = k.key === undefined ? 'is empty' : `${JSON.stringify(k.key.slice(0, MAX_KEY_IN_ERROR))} is not in table ${JSON.stringify(step.table)}`;
-        throw new TransformMappingError('lookup-missing', `${describeSite(keySite)}${where}: the key ${shown}`, keySite);
+        const field = item === undefined ? step.key : `${step.forEach}[${item}].${step.key}`;
+        const exception: ExceptionDetail = { rule: step.rule ?? `lookup-${step.table}`, field, ...(k.key !== undefined ? { value: exceptionValue(k.key) } : {}) };
+        throw new TransformMappingError('lookup-missing', `${describeSite(keySite)}${where}: the key ${shown}`, { ...keySite, exception });
       }
     }
   };

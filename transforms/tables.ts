@@ -4,26 +4,29 @@ import type { Table, Tables } from './types.js';
 /**
  * Read-only access to the lookup tables, indexed once per (table, key column) on first use. Keys are
  * matched exactly (case and spaces count); when a key occurs on several rows the first row wins.
+ * The tables are read through the record given, so a table replaced there (a reload: one assignment
+ * of a new Table object) is seen by the next lookup, with its own index; never half of one.
  */
 export class TableIndex {
-  private readonly tables: Map<string, Table>;
-  private readonly indexes = new Map<string, Map<string, Record<string, string>>>();
+  private readonly indexes = new WeakMap<Table, Map<string, Map<string, Record<string, string>>>>();
 
-  constructor(tables: Tables) {
-    this.tables = new Map(Object.entries(tables));
-  }
+  constructor(private readonly tables: Tables) {}
 
   names(): string[] {
-    return [...this.tables.keys()];
+    return Object.keys(this.tables);
   }
 
   has(name: string): boolean {
-    return this.tables.has(name);
+    return Object.prototype.hasOwnProperty.call(this.tables, name);
+  }
+
+  private get(name: string): Table | undefined {
+    return this.has(name) ? this.tables[name] : undefined;
   }
 
   /** The table's columns, or undefined when there is no such table. */
   columns(name: string): string[] | undefined {
-    return this.tables.get(name)?.columns;
+    return this.get(name)?.columns;
   }
 
   /** The row whose `keyColumn` (default: the first column) equals `key`, or undefined. */
@@ -32,11 +35,13 @@ export class TableIndex {
   }
 
   private index(name: string, keyColumn?: string): Map<string, Record<string, string>> {
-    const table = this.tables.get(name);
+    const table = this.get(name);
     if (!table) throw new TransformMappingError('unknown-table', `there is no lookup table named ${JSON.stringify(name)}`, { kind: 'lookup' });
     const column = keyColumn ?? table.columns[0];
-    const id = `${name}\u0000${column ?? ''}`;
-    let index = this.indexes.get(id);
+    const id = column ?? '';
+    let byColumn = this.indexes.get(table);
+    if (!byColumn) this.indexes.set(table, (byColumn = new Map()));
+    let index = byColumn.get(id);
     if (!index) {
       index = new Map();
       if (column !== undefined) {
@@ -45,7 +50,7 @@ export class TableIndex {
           if (key !== undefined && !index.has(key)) index.set(key, row);
         }
       }
-      this.indexes.set(id, index);
+      byColumn.set(id, index);
     }
     return index;
   }

@@ -61,6 +61,8 @@ export type TransformDeps = {
   limits?: Partial<ExpressionLimits>;
   /** Milliseconds since the epoch; `$now()` and `$millis()` use it. Default `Date.now`. */
   clock?: () => number;
+  /** HTTP for `enrich` steps; default the global fetch. */
+  fetch?: typeof fetch;
 };
 
 /** The outcome of running a pipeline: passed with the new state, or stopped by a `filter` step. */

@@ -14,6 +14,10 @@ export const fileSourceSchema = z
   .strictObject({
     type: z.literal('file').describe('A drop directory polled for files (EDI gateways, AS2 servers and SFTP daemons write there).'),
     directory: z.string().min(1).describe('The directory to poll; relative paths are relative to the working directory of the daemon.'),
+    createDirectory: z
+      .boolean()
+      .default(false)
+      .describe('Create `directory` (and its parents) at start when it does not exist, e.g. a folder under the data directory; false refuses to start without it, so a mistyped path is noticed.'),
     pattern: z
       .union([namePattern, z.array(namePattern).min(1)])
       .default('*')

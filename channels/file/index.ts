@@ -6,6 +6,7 @@ export { fileSourceSchema, type FileSourceConfig } from './config.js';
 export { FileSource, type FileSourceHooks } from './source.js';
 export { globMatcher, globToRegExp, globProblem } from './glob.js';
 export { splitInterchanges, type FileUnit } from './split.js';
+export { type FlatSplit } from './flat.js';
 
 /** Creates the file source with hooks the YAML cannot carry (the acknowledgment builder). */
 export function createFileSource(config: FileSourceConfig, ctx: SourceContext, hooks: FileSourceHooks = {}): FileSource {

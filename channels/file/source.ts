@@ -9,6 +9,7 @@ import { globMatcher } from './glob.js';
 import { FileJournal, type JournalEntry } from './journal.js';
 import { moveUnique, writeUnique } from './move.js';
 import { splitInterchanges, x12Ids, type FileUnit } from './split.js';
+import { ingestFlatFile, type FlatIngestOutcome, type FlatSplit } from './flat.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
 export type FileSourceHooks = {
@@ -23,6 +24,12 @@ export type FileSourceHooks = {
    * leave the file in place as a crash at that moment would.
    */
   beforeArchive?: (path: string) => Promise<void>;
+  /**
+   * Flat files (the channel parses csv or fixed): each file is read as a stream and cut into one
+   * message per row, group or file as the layout says (channels/file/flat.ts), instead of being read
+   * whole. `maxFileBytes` then applies only to one-message-per-file layouts.
+   */
+  flat?: FlatSplit;
 };
 
 /** What happened to one file in one scan. */
@@ -60,6 +67,7 @@ export class FileSource implements Source {
 
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.config.createDirectory) await mkdir(this.config.directory, { recursive: true }).catch(() => undefined);
     const info = await stat(this.config.directory).catch((err: unknown) => {
       throw new ConfigError('file-directory-unreadable', `directory ${this.config.directory}: ${code(err) ?? 'error'}; expected an existing directory`, { cause: err });
     });
@@ -137,10 +145,12 @@ export class FileSource implements Source {
     const before = await stat(path).catch(() => undefined);
     if (!before?.isFile()) return 'skipped';
     if (Date.now() - before.mtimeMs < this.config.minAge) return 'skipped';
-    if (before.size > this.config.maxFileBytes) {
+    const streamed = this.hooks.flat !== undefined && this.hooks.flat.layout.message !== 'file';
+    if (before.size > this.config.maxFileBytes && !streamed) {
       return this.refuse(name, 'file-too-large', `${name} is ${before.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`);
     }
     if (before.size === 0) return this.refuse(name, 'file-empty', `${name} is empty; expected at least one message`);
+    if (this.hooks.flat) return this.takeFlat(name, path, before.size, before.mtimeMs, this.hooks.flat);
     let raw: Buffer;
     try {
       raw = await readFile(path);
@@ -154,6 +164,22 @@ export class FileSource implements Source {
       return 'skipped';
     }
     return this.ingestFile(name, path, raw, before.mtimeMs);
+  }
+
+  private async takeFlat(name: string, path: string, size: number, mtimeMs: number, split: FlatSplit): Promise<Outcome> {
+    let r: FlatIngestOutcome;
+    try {
+      r = await ingestFlatFile({ name, path, size, mtimeMs, split, ctx: this.ctx, journal: this.journal, log: this.log });
+    } catch (err) {
+      if (code(err) === 'ENOENT') return 'skipped';
+      return this.refuse(name, 'file-unreadable', `${name} cannot be read (${code(err) ?? 'error'}); expected a readable file`);
+    }
+    if (r.outcome === 'store-failed') return 'store-failed';
+    if (r.outcome === 'refused') {
+      const first = r.summary.refused?.[0];
+      return this.refuse(name, first?.code ?? 'flat-file-refused', r.summary.refused?.map((d) => d.message).join('\n') ?? `${name} cannot be read with the channel's layout`);
+    }
+    return this.archive(name, path, []);
   }
 
   private units(name: string, raw: Buffer): { units: FileUnit[]; controlId: (u: FileUnit, i: number) => string } {

@@ -9,6 +9,8 @@ export type AdminBackend = {
   store: MessageStore;
   channels(): Promise<Array<Record<string, unknown>>>;
   reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
+  /** Flat files being read now, with their progress. */
+  files?(channel?: string): Array<Record<string, unknown>>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   status(): Promise<Record<string, unknown>>;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
@@ -39,6 +41,9 @@ export class AdminServer {
       { method: 'GET', pattern: /^\/api\/messages$/, handler: (_r, url) => this.listMessages(url) },
       { method: 'GET', pattern: /^\/api\/messages\/([0-9a-f-]{36})$/, handler: (_r, _u, p) => this.getMessage(p[0]!) },
       { method: 'POST', pattern: /^\/api\/messages\/([0-9a-f-]{36})\/reprocess$/, handler: (_r, _u, p) => this.reprocess(p[0]!) },
+      { method: 'GET', pattern: /^\/api\/exceptions$/, handler: (_r, url) => this.listExceptions(url) },
+      { method: 'POST', pattern: /^\/api\/exceptions\/reprocess$/, handler: (_r, url) => this.reprocessExceptions(url) },
+      { method: 'GET', pattern: /^\/api\/files$/, handler: (_r, url) => this.listFiles(url) },
       { method: 'GET', pattern: /^\/api\/acks\/overdue$/, handler: async () => (backend.x12 ? [200, { overdue: await backend.x12.overdue() }] : [404, error('x12-not-configured', 'this engine has no X12 ledger')]) },
       { method: 'GET', pattern: /^\/api\/partners$/, handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }] },
     ];
@@ -115,6 +120,50 @@ export class AdminServer {
     return [200, { messages }];
   }
 
+  private async listExceptions(url: URL): Promise<[number, unknown]> {
+    const limit = limitOf(url);
+    if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
+    const exceptions = await this.backend.store.listExceptions({
+      channel: url.searchParams.get('channel') ?? undefined,
+      reason: url.searchParams.get('reason') ?? undefined,
+      before: url.searchParams.get('before') ?? undefined,
+      limit,
+    });
+    return [200, { exceptions: exceptions.map((m) => ({ ...m, reason: m.error?.rule ?? m.error?.code })) }];
+  }
+
+  /**
+   * Reprocesses the exception queue after a fix (a table row added): one message (`id=`), or every
+   * message of a channel, optionally only those that failed one rule (`channel=&reason=`). Each runs
+   * again through the current configuration and tables; deliveries already made are never repeated.
+   */
+  private async reprocessExceptions(url: URL): Promise<[number, unknown]> {
+    const id = url.searchParams.get('id');
+    const channel = url.searchParams.get('channel') ?? undefined;
+    const reason = url.searchParams.get('reason') ?? undefined;
+    if (!id && !channel) return [400, error('missing-selection', 'name the messages to reprocess: id=<message id>, or channel=<channel> (and optionally reason=<rule>)')];
+    const ids = id ? [id] : [];
+    if (!id) {
+      for (let before: string | undefined; ; ) {
+        const page = await this.backend.store.listExceptions({ channel, reason, limit: 1000, before });
+        ids.push(...page.map((m) => m.id));
+        if (page.length < 1000) break;
+        before = page[page.length - 1]!.id;
+      }
+    }
+    const results = [];
+    for (const mid of ids) results.push({ messageId: mid, ...(await this.backend.reprocess(mid)) });
+    const queued = results.filter((r) => r.ok).length;
+    return [queued > 0 || ids.length === 0 ? 202 : 409, { queued, refused: results.length - queued, results }];
+  }
+
+  private async listFiles(url: URL): Promise<[number, unknown]> {
+    const channel = url.searchParams.get('channel') ?? undefined;
+    const limit = limitOf(url);
+    if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
+    return [200, { reading: this.backend.files?.(channel) ?? [], recent: await this.backend.store.listFileSummaries({ channel, limit }) }];
+  }
+
   private async getMessage(id: string): Promise<[number, unknown]> {
     const m = await this.backend.store.getMessage(id);
     if (!m) return [404, error('message-not-found', `no message ${id}`)];
@@ -126,6 +175,13 @@ export class AdminServer {
     const r = await this.backend.reprocess(id);
     return r.ok ? [202, { messageId: id, detail: r.detail }] : [409, error('not-reprocessable', r.detail)];
   }
+}
+
+/** The `limit` query parameter (default 50), or why it is wrong. */
+function limitOf(url: URL): number | string {
+  const text = url.searchParams.get('limit');
+  const limit = text === null ? 50 : Number(text);
+  return Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : `limit ${JSON.stringify(text)} is not a whole number from 1 to 1000`;
 }
 
 function error(code: string, message: string) {

@@ -1,16 +1,25 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import type { Diagnostic } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
+import { flatUnits } from '../../parsers/flat/index.js';
+import { newSummary } from '../../parsers/flat/stream.js';
 import type { RoutePayload } from '../../routes/types.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { buildProcessor } from '../runtime/channel.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
 import { SqliteStore } from '../store/index.js';
 
-type Expectation = { outcome?: 'routed' | 'filtered' | 'error'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
-type TestCase = { name: string; input: string; expect: Expectation };
+type Expectation = { outcome?: 'routed' | 'filtered' | 'error' | 'rejected'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
+/** `unit`: for flat files cut into messages (one per row or group), which one the case checks (1 = the first). */
+/**
+ * `http`: answers for `enrich` calls (the file's top-level `http` for every case, then the case's own), by path and query (`/inventory/on-hand?item=100234&location=OR`):
+ * a JSON value (answered 200), or `{ status: 503 }`. A call without an answer gets 404.
+ */
+type TestCase = { name: string; input: string; unit?: number; http?: Record<string, unknown>; expect: Expectation };
+type Outcome = ProcessOutcome | { outcome: 'rejected'; code: string; message: string };
 
 /**
  * `interlace test CHANNEL.yaml [FILE…]`: runs the channel's parse step, rules and route bodies
@@ -34,20 +43,51 @@ export async function testCommand(args: string[], configOption?: string): Promis
   }
   const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
   const store = new SqliteStore({ path: ':memory:' });
-  const processor = buildProcessor(channel.config, tables, store, silentLogger);
-  const run = async (file: string) => {
-    const { messageId } = await store.ingest(channel.name, { raw: readFileSync(file), origin: file }, 0);
-    const outcome = await processor.process(messageId);
-    return outcome;
+  let answers: Record<string, unknown> = {};
+  const offline: typeof fetch = async (input) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const key = url.pathname + url.search;
+    if (!Object.prototype.hasOwnProperty.call(answers, key)) return new Response(`interlace test: no answer declared for ${key} (add it to the case's http)`, { status: 404 });
+    const a = answers[key] as { status?: number } | undefined;
+    if (a && typeof a === 'object' && typeof a.status === 'number' && Object.keys(a).length === 1) return new Response('', { status: a.status });
+    return new Response(JSON.stringify(answers[key]), { status: 200, headers: { 'content-type': 'application/json' } });
   };
+  const processor = buildProcessor(channel.config, tables, store, silentLogger, offline);
+  const parse = channel.config.parse;
+  const flat = (parse.format === 'csv' || parse.format === 'fixed') && parse.layout && parse.layout.message !== 'file' ? { format: parse.format, layout: parse.layout, encoding: parse.encoding ?? 'utf-8' } : undefined;
+  /** Runs a file as the source would cut it: one message, or (flat files) one per row or group. */
+  const run = async (file: string): Promise<Outcome[]> => {
+    const raws: Array<{ raw: Buffer; rejected?: Diagnostic[] }> = [];
+    if (flat) {
+      const summary = newSummary(basename(file), flat.format);
+      for await (const u of flatUnits(createReadStream(file), { ...flat, file: basename(file), summary })) raws.push(u);
+      if (summary.refused) return [{ outcome: 'rejected', code: summary.refused[0]!.code, message: summary.refused[0]!.message }];
+    } else raws.push({ raw: readFileSync(file) });
+    const out: Outcome[] = [];
+    for (const u of raws) {
+      if (u.rejected) {
+        out.push({ outcome: 'rejected', code: u.rejected[0]!.code, message: u.rejected[0]!.message });
+        continue;
+      }
+      const { messageId } = await store.ingest(channel.name, { raw: u.raw, origin: file }, 0);
+      out.push(await processor.process(messageId));
+    }
+    return out;
+  };
+  const casesFile = channelFile.replace(/\.ya?ml$/, '.test.yaml');
+  const cases_ = existsSync(casesFile) ? ((parseYaml(readFileSync(casesFile, 'utf8')) as { http?: Record<string, unknown>; cases?: TestCase[] } | null) ?? {}) : {};
+  answers = cases_.http ?? {};
   try {
-    for (const file of files) print(file, await run(file));
-    const casesFile = channelFile.replace(/\.ya?ml$/, '.test.yaml');
+    for (const file of files) for (const [i, o] of (await run(file)).entries()) print(flat ? `${file} #${i + 1}` : file, o);
     if (!existsSync(casesFile)) return 0;
-    const cases = (parseYaml(readFileSync(casesFile, 'utf8')) as { cases?: TestCase[] })?.cases ?? [];
+    const cases = cases_.cases ?? [];
     let failed = 0;
     for (const c of cases) {
-      const problems = check(await run(resolve(dirname(casesFile), c.input)), c.expect ?? {});
+      answers = { ...cases_.http, ...c.http };
+      const outcomes = await run(resolve(dirname(casesFile), c.input));
+      const unit = c.unit ?? 1;
+      const outcome = outcomes[unit - 1];
+      const problems = outcome ? check(outcome, c.expect ?? {}) : [`the input gave ${outcomes.length} message(s); there is no message ${unit}`];
       if (problems.length === 0) console.log(`  ✔ ${c.name}`);
       else {
         failed++;
@@ -61,12 +101,13 @@ export async function testCommand(args: string[], configOption?: string): Promis
   }
 }
 
-function print(file: string, o: ProcessOutcome): void {
+function print(file: string, o: Outcome): void {
   if (o.outcome === 'routed') {
     console.log(`${file}: routed to ${o.deliveries.length} route(s)`);
     for (const d of o.deliveries) console.log(`--- route ${d.route} (${d.payload.contentType}${d.payload.path ? `, path ${d.payload.path}` : ''})\n${pretty(d.payload)}`);
   } else if (o.outcome === 'filtered') console.log(`${file}: filtered: ${o.reason}`);
   else if (o.outcome === 'error') console.log(`${file}: error ${o.code}: ${o.message}`);
+  else if (o.outcome === 'rejected') console.log(`${file}: rejected ${o.code}: ${o.message}`);
   else console.log(`${file}: skipped`);
 }
 
@@ -81,11 +122,11 @@ function pretty(p: RoutePayload): string {
   return p.body;
 }
 
-function check(o: ProcessOutcome, e: Expectation): string[] {
+function check(o: Outcome, e: Expectation): string[] {
   const problems: string[] = [];
-  const detail = o.outcome === 'error' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
+  const detail = o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
   if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
-  if (e.error && (o.outcome !== 'error' || o.code !== e.error)) problems.push(`expected error ${e.error}, got ${o.outcome === 'error' ? o.code : o.outcome}`);
+  if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error)) problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);
   const sent = new Map(o.outcome === 'routed' ? o.deliveries.map((d) => [d.route, d.payload]) : []);
   for (const r of e.notRoutes ?? []) if (sent.has(r)) problems.push(`route ${r} fired but must not`);
   for (const [route, want] of Object.entries(e.routes ?? {})) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, retry } from '../../lib/config-fragments.js';
 import type { SourceDefinition } from '../../channels/types.js';
 import type { DestinationDefinition } from '../../routes/types.js';
+import { encodingProblem, fixedLayoutProblems, flatLayoutSchema } from '../../parsers/flat/layout.js';
 import { flag, integer, kebabName } from './coerce.js';
 
 /**
@@ -49,24 +50,24 @@ function unionOf(kind: string, defs: readonly Definition[], description: string)
 const parseSchema = z
   .strictObject({
     format: z
-      .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'auto'])
+      .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'fixed', 'auto'])
       .prefault('auto')
-      .describe('Format of what the source receives: hl7v2, x12, json (canonical documents as JSON), or auto, which recognises HL7 v2 (MSH), X12 (ISA) and JSON ({ or [). fhir and csv are not built yet.'),
+      .describe('Format of what the source receives: hl7v2, x12, json (canonical documents as JSON), csv, fixed (fixed-width records; both with `layout`), or auto, which recognises HL7 v2 (MSH), X12 (ISA) and JSON ({ or [). fhir is not built yet.'),
     encoding: z
       .string()
       .min(1)
       .optional()
       .describe('Character set of the raw bytes (latin1, utf-8, windows-1252…). When absent: the format decides (HL7 v2 MSH-18, else UTF-8).'),
     strict: flag().prefault(false).describe('Refuse a message on any deviation from the standard; when false, recoverable problems are diagnostics and the message goes on.'),
-    csv: z
-      .strictObject({
-        delimiter: z.string().length(1, { message: 'parse.csv.delimiter must be one character' }).prefault(',').describe('Field separator.'),
-        quote: z.string().length(1, { message: 'parse.csv.quote must be one character' }).prefault('"').describe('Quote character.'),
-        headers: flag().prefault(true).describe('The first row holds the column names.'),
-        perRecord: flag().prefault(true).describe('true: each record is one message; false: the whole file is one message.'),
-      })
-      .optional()
-      .describe('CSV options (format csv).'),
+    layout: flatLayoutSchema.optional().describe('Flat files (format csv or fixed): columns, types and how rows become messages (docs/flat-files.md).'),
+  })
+  .superRefine((parse, ctx) => {
+    const flat = parse.format === 'csv' || parse.format === 'fixed';
+    if (flat && !parse.layout) ctx.addIssue({ code: 'custom', path: ['layout'], message: `format ${parse.format} needs a layout: the columns of the file (docs/flat-files.md)` });
+    if (!flat && parse.layout) ctx.addIssue({ code: 'custom', path: ['layout'], message: 'layout applies to formats csv and fixed only' });
+    if (parse.format === 'fixed' && parse.layout) for (const p of fixedLayoutProblems(parse.layout)) ctx.addIssue({ code: 'custom', path: ['layout', ...p.path], message: p.message });
+    const encodingIssue = flat && parse.encoding ? encodingProblem(parse.encoding) : undefined;
+    if (encodingIssue) ctx.addIssue({ code: 'custom', path: ['encoding'], message: encodingIssue });
   })
   .describe('How the raw bytes are parsed into the canonical model.');
 

@@ -1,5 +1,6 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { FileSourceConfig } from '../../channels/file/index.js';
+import type { TableWriter } from '../../routes/destinations/table.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { destinations } from '../../routes/destinations/index.js';
@@ -22,6 +23,8 @@ export type ChannelRuntimeOptions = {
   processConcurrency?: number;
   /** X12 partners and control numbers for x12 destinations (docs/x12-engine.md). */
   x12?: EngineX12;
+  /** The live lookup tables, for `table` destinations. */
+  tableWriter?: TableWriter;
 };
 
 type ProcessJob = { ids: string[] };
@@ -59,7 +62,7 @@ export class ChannelRuntime {
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
       if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
-      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}) });
+      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}), ...(o.tableWriter ? { tables: o.tableWriter } : {}) });
       this.routes.set(
         r.name,
         new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log, ...LOCKS }),
@@ -151,8 +154,8 @@ export class ChannelRuntime {
  * Compiles a channel's parse step, rules and route bodies into a Processor. Used by the daemon and by
  * `interlace test`, so both run exactly the same code; throws ConfigError when a rule does not compile.
  */
-export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger): Processor {
-  const deps = { tables };
+export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger, http?: typeof fetch): Processor {
+  const deps = { tables, ...(http ? { fetch: http } : {}) };
   const routes: CompiledRoute[] = c.routes.map((r) => ({
     name: r.name,
     when: r.when ? compileCondition(r.when as string, deps) : undefined,
@@ -161,8 +164,8 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
   }));
   return new Processor({
     channel: c.name,
-    format: c.parse.format === 'csv' || c.parse.format === 'fhir' ? unsupported(c.name, c.parse.format) : c.parse.format,
-    parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict },
+    format: c.parse.format === 'fhir' ? unsupported(c.name, c.parse.format) : c.parse.format,
+    parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict, ...(c.parse.layout ? { layout: c.parse.layout } : {}) },
     pipeline: compilePipeline(c.transforms as never, deps),
     routes,
     store,
@@ -176,5 +179,5 @@ export function isX12File(c: ChannelConfig): boolean {
 }
 
 function unsupported(channel: string, format: string): never {
-  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12 or auto`);
+  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12, json, csv, fixed or auto`);
 }

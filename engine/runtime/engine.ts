@@ -9,6 +9,7 @@ import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedC
 import { SqliteStore, type MessageStore } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
+import { FileActivity } from './files.js';
 import { isX12Ledger, type ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
@@ -40,6 +41,8 @@ export class Engine {
   private stopping: Promise<void> | undefined;
   /** X12 partners and services; undefined when the store has no X12 ledger. */
   readonly x12: EngineX12 | undefined;
+  /** Flat files being read in records, and their summaries. */
+  readonly files: FileActivity;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
@@ -48,6 +51,7 @@ export class Engine {
     readonly log: Logger,
   ) {
     if (isX12Ledger(store)) this.x12 = createEngineX12(config, store, log);
+    this.files = new FileActivity(store, log);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -85,7 +89,7 @@ export class Engine {
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, files: this.files, ...(this.x12 ? { x12: this.x12 } : {}) });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -107,6 +111,7 @@ export class Engine {
         store: this.store,
         channels: () => this.channelReport(),
         reprocess: (id) => this.reprocess(id),
+        files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
         ...(this.x12 && isX12Ledger(this.store) ? { x12: x12Admin(this.store, this.x12) } : {}),

@@ -1,12 +1,13 @@
 import { sources } from '../../channels/index.js';
 import { createFileSource, type FileSourceConfig } from '../../channels/file/index.js';
-import type { Source, SourceContext } from '../../channels/types.js';
+import type { FileProgress, Source, SourceContext } from '../../channels/types.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore } from '../store/index.js';
 import type { EngineX12 } from '../x12/index.js';
 import { isX12File } from './channel.js';
+import type { FileActivity } from './files.js';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
@@ -15,6 +16,8 @@ export type ChannelIntakeOptions = {
   log: Logger;
   /** The answer hook of X12 file channels (997/999/TA1, correlation). */
   x12?: EngineX12;
+  /** Progress and summaries of flat files read in records. */
+  files?: FileActivity;
 };
 
 /**
@@ -33,8 +36,12 @@ export class ChannelIntake {
     this.log = o.log.child({ channel: c.name });
     const def = sources.find((s) => s.type === c.source.type);
     if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
-    this.source =
-      isX12File(c) && o.x12
+    const flat = c.source.type === 'file' && (c.parse.format === 'csv' || c.parse.format === 'fixed') && c.parse.layout
+      ? { format: c.parse.format, layout: c.parse.layout, encoding: c.parse.encoding ?? 'utf-8' }
+      : undefined;
+    this.source = flat
+      ? createFileSource(c.source as FileSourceConfig, this.context(), { flat })
+      : isX12File(c) && o.x12
         ? createFileSource(c.source as FileSourceConfig, this.context(), { answer: o.x12.inbound.answerHook(c.name) })
         : def.create(c.source, this.context());
   }
@@ -46,6 +53,7 @@ export class ChannelIntake {
       channel: this.name,
       log: this.log.child({ source: c.source.type }),
       ingest: (input) => this.o.store.ingest(this.name, input, window),
+      ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
       recordAnswer: (messageId, answer) => {
         void this.o.store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch((err) =>
           this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'),

@@ -5,6 +5,7 @@ import { loadConfig, type Env } from '../config/index.js';
 import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
+import { LiveTables } from './tables.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -39,6 +40,7 @@ export class ProcessingHost {
   readonly channels = new Map<string, ChannelRuntime>();
   readonly refused: Refusal[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private live: LiveTables | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -59,17 +61,20 @@ export class ProcessingHost {
     const host = new ProcessingHost(store, reader, log);
     const engine = config.engine!;
     const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
-    const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+    const live = new LiveTables(config.tables, log);
+    host.live = live;
+    const tables: Tables = live.tables;
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, ...(x12 ? { x12 } : {}) });
+        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, tableWriter: live, ...(x12 ? { x12 } : {}) });
         await rt.start();
         host.channels.set(ch.name, rt);
       } catch (err) {
         host.refused.push({ channel: ch.name, reason: err instanceof Error ? err.message : String(err) });
       }
     }
+    live.watch();
     await host.sweep(0);
     host.sweepTimer = setInterval(() => void host.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
     return host;
@@ -138,6 +143,7 @@ export class ProcessingHost {
   /** Lets processing and deliveries in flight finish, then closes the queues and the store connection. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.live?.stop();
     clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
     await this.reader.close();

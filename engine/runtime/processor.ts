@@ -3,7 +3,8 @@ import type { RoutePayload } from '../../routes/types.js';
 import { parserFor, type Format, type ParseOptions } from '../../parsers/index.js';
 import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import type { MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
+import type { MessageError, MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
+import { TransformMappingError } from '../../transforms/errors.js';
 
 /** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
 export type CompiledRoute = {
@@ -109,8 +110,9 @@ class ProcessingError extends InterlaceError {
   }
 }
 
-function describe(error: unknown): { code: string; message: string; diagnostics?: Diagnostic[] } {
+function describe(error: unknown): MessageError {
   if (error instanceof ProcessingError) return { code: error.code, message: error.message, diagnostics: error.diagnostics };
+  if (error instanceof TransformMappingError && error.exception) return { code: error.code, message: error.message, ...error.exception };
   if (error instanceof InterlaceError) return { code: error.code, message: error.message };
   return { code: 'internal-error', message: error instanceof Error ? error.message : String(error) };
 }

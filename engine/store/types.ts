@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../lib/errors.js';
-import type { IngestInput, IngestResult } from '../../channels/types.js';
+import type { FileProgress, IngestInput, IngestResult } from '../../channels/types.js';
 import type { AttemptOutcome, DeliveryLedger, RoutePayload } from '../../routes/types.js';
 import type { X12SentRecord } from '../../routes/destinations/x12/services.js';
 
@@ -31,9 +31,15 @@ export type StoredMessage = {
   messageType?: string;
   origin?: string;
   duplicateOf?: string;
-  error?: { code: string; message: string; diagnostics?: Diagnostic[] };
+  error?: MessageError;
   updatedAt: string;
 };
+
+/**
+ * Why a message is in the exception queue (or was rejected). A rule that failed names itself, the
+ * field it checked and the value it found, so an analyst can fix the table or the data.
+ */
+export type MessageError = { code: string; message: string; diagnostics?: Diagnostic[]; rule?: string; field?: string; value?: string };
 
 export type StoredMessageDetail = StoredMessage & {
   raw: Buffer;
@@ -82,6 +88,20 @@ export type MessageQuery = { channel?: string; status?: MessageStatus; controlId
 
 export type ChannelCounts = Record<MessageStatus, number> & { queued: number };
 
+/** What a file read in records gave (flat files): kept with the file's messages, listed by `GET /api/files`. */
+export type FileSummaryRecord = {
+  channel: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  startedAt: string;
+  finishedAt: string;
+  summary: FileProgress['summary'];
+};
+
+/** Messages in a channel's exception queue (status `error`), by channel and reason (the failed rule, or the error code). */
+export type ExceptionQuery = { channel?: string; reason?: string; limit?: number; before?: string };
+
 /**
  * The message store and acknowledgment ledger: the one place that writes messages, deliveries and
  * acknowledgments. Every method that changes state commits before it resolves.
@@ -104,7 +124,7 @@ export interface MessageStore extends DeliveryLedger {
 
   /** Processing outcomes. Each resolves false when the message is no longer `received`. */
   markFiltered(id: string, reason: string): Promise<boolean>;
-  markError(id: string, error: { code: string; message: string; diagnostics?: Diagnostic[] }): Promise<boolean>;
+  markError(id: string, error: MessageError): Promise<boolean>;
   /**
    * Stores the canonical documents and creates one delivery per route, atomically with the status
    * change. Deliveries that already exist (a reprocess) are kept as they are, with their payload:
@@ -128,6 +148,13 @@ export interface MessageStore extends DeliveryLedger {
   /** Limited to `channels` when given, so work of channels not running never crowds out the rest. */
   pendingMessages(limit: number, olderThanMs?: number, channels?: readonly string[]): Promise<Array<{ id: string; channel: string }>>;
   pendingDeliveries(limit: number, olderThanMs?: number, channels?: readonly string[]): Promise<StoredDelivery[]>;
+
+  /** Stores the summary of a file read in records (rows read, accepted, rejected, first problems). */
+  recordFileSummary(record: FileSummaryRecord): Promise<void>;
+  /** Summaries of files read in records, newest first. */
+  listFileSummaries(query: { channel?: string; limit?: number }): Promise<FileSummaryRecord[]>;
+  /** The exception queue: messages in status `error`, newest first; `reason` matches the rule that failed or the error code. */
+  listExceptions(query: ExceptionQuery): Promise<StoredMessage[]>;
 
   close(): Promise<void>;
 }

@@ -41,6 +41,15 @@ export type HttpSink = {
   respond(...responses: SinkResponse[]): void;
   /** The answer once the queue is empty; `{ status: 200, body: 'ok' }` unless changed. */
   setDefault(response: SinkResponse): void;
+  /**
+   * Answers by request, before the queue: the first router that returns an answer wins (an ERP with
+   * several APIs, e.g. GET on-hand and POST usage); undefined falls through to the queue and default.
+   * With `record: false`, requests it answers go to `routed` instead of `requests`, so tests that
+   * count deliveries do not count these lookups.
+   */
+  route(router: (req: SinkRequest) => SinkResponse | undefined, options?: { record?: boolean }): void;
+  /** Requests answered by a router with `record: false`. */
+  routed: SinkRequest[];
   /** Resolves when at least `n` requests have been received. */
   waitForRequests(n: number, timeoutMs?: number): Promise<SinkRequest[]>;
   /** Requests received but not yet answered. */
@@ -54,6 +63,8 @@ export async function startHttpSink(): Promise<HttpSink> {
   let fallback: SinkResponse = { status: 200, body: 'ok' };
   let pending = 0;
   const waiters: Array<() => void> = [];
+  const routers: Array<{ router: (req: SinkRequest) => SinkResponse | undefined; record: boolean }> = [];
+  const routed: SinkRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -61,9 +72,20 @@ export async function startHttpSink(): Promise<HttpSink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      const request: SinkRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      let byRoute: SinkResponse | undefined;
+      let record = true;
+      for (const r of routers) {
+        byRoute = r.router(request);
+        if (byRoute) {
+          record = r.record;
+          break;
+        }
+      }
+      if (byRoute && !record) routed.push(request);
+      else requests.push(request);
       for (const w of waiters.splice(0)) w();
-      const plan = queue.shift() ?? fallback;
+      const plan = byRoute ?? queue.shift() ?? fallback;
       pending += 1;
       const answer = (): void => {
         pending -= 1;
@@ -97,6 +119,8 @@ export async function startHttpSink(): Promise<HttpSink> {
     requests,
     respond: (...r) => void queue.push(...r),
     setDefault: (r) => void (fallback = r),
+    route: (r, o) => void routers.push({ router: r, record: o?.record ?? true }),
+    routed,
     inFlight: () => pending,
     async waitForRequests(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

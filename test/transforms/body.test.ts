@@ -114,7 +114,7 @@ describe('transforms: route conditions and bodies', () => {
   it('refuses bodies and conditions that skipped schema validation', () => {
     const two = thrown(() => compileBody({ json: 'a', template: 'b' }, deps));
     expect(two.code).to.equal('invalid-body');
-    expect(two.message).to.include('exactly one of json, template or raw');
+    expect(two.message).to.include('exactly one of json, template, raw, csv or fixed');
     const extra = thrown(() => compileBody({ json: 'a', jsn: 'b' } as never, deps));
     expect(extra.code).to.equal('invalid-body');
     expect(thrown(() => compileCondition(42 as never, deps)).code).to.equal('invalid-expression');

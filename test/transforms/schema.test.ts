@@ -53,7 +53,7 @@ describe('transforms: schemas', () => {
   });
 
   it('refuses steps with no verb, two verbs or an unknown verb', () => {
-    expect(issues(stepSchema, {})).to.deep.equal([': a step needs one of filter, map, lookup, validate']);
+    expect(issues(stepSchema, {})).to.deep.equal([': a step needs one of filter, map, lookup, validate, enrich']);
     expect(issues(stepSchema, { map: { a: '1' }, filter: { when: 'x', reason: 'r' } })).to.deep.equal([
       ': a step has exactly one verb; this one has filter and map',
     ]);
@@ -63,7 +63,8 @@ describe('transforms: schemas', () => {
   it('refuses unknown fields and missing required ones, at their path', () => {
     expect(issues(stepSchema, { filter: { when: 'x', reason: 'r', unless: 'y' } })[0]).to.match(/^filter: Unrecognized key/);
     expect(issues(stepSchema, { filter: { when: 'x' } })[0]).to.match(/^filter\.reason: /);
-    expect(issues(stepSchema, { lookup: { table: 'uom', key: 'k', into: 'x' } })[0]).to.match(/^lookup\.onMissing: /);
+    expect(issues(stepSchema, { lookup: { table: 'uom', key: 'k', into: 'x', onMissing: 'drop' } })[0]).to.match(/^lookup\.onMissing: /);
+    expect(issues(stepSchema, { lookup: { table: 'uom', key: 'k', into: 'x' } })).to.deep.equal([]);
     expect(issues(stepSchema, { validate: [] })).to.deep.equal(['validate: validate needs at least one rule']);
     expect(issues(stepSchema, { map: {} })).to.deep.equal(['map: map needs at least one variable']);
     expect(issues(stepSchema, { filter: { when: '', reason: 'r' } })).to.deep.equal(['filter.when: an expression cannot be empty']);
@@ -88,8 +89,8 @@ describe('transforms: schemas', () => {
   it('wants exactly one body kind, and charset only for raw', () => {
     expect(issues(bodySchema, { json: 'vars' })).to.deep.equal([]);
     expect(issues(bodySchema, { raw: true, charset: 'latin1', headers: { 'X-Id': 'meta.messageId' }, path: "'a'" })).to.deep.equal([]);
-    expect(issues(bodySchema, {})).to.deep.equal([': a body needs one of json, template or raw']);
-    expect(issues(bodySchema, { json: 'a', template: 'b' })).to.deep.equal([': a body has exactly one of json, template or raw; this one has json and template']);
+    expect(issues(bodySchema, {})).to.deep.equal([': a body needs one of json, template, raw, csv or fixed']);
+    expect(issues(bodySchema, { json: 'a', template: 'b' })).to.deep.equal([': a body has exactly one of json, template, raw, csv or fixed; this one has json and template']);
     expect(issues(bodySchema, { json: 'a', charset: 'latin1' })).to.deep.equal(['charset: charset applies only to raw bodies']);
     expect(issues(bodySchema, { raw: false })[0]).to.match(/^raw: /);
     expect(issues(bodySchema, { json: 'a', headers: { 'X Bad': 'x' } })[0]).to.include('header name');

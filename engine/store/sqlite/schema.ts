@@ -125,6 +125,20 @@ const MIGRATIONS: string[] = [
   CREATE INDEX x12_links_message ON x12_links (message_id);
   CREATE INDEX x12_links_outbound ON x12_links (outbound_id);
   `,
+  // 3: flat files read in records: what each file gave (docs/flat-files.md).
+  `
+  CREATE TABLE file_summaries (
+    id          INTEGER PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    summary     TEXT NOT NULL
+  );
+  CREATE INDEX file_summaries_channel ON file_summaries (channel, id);
+  `,
 ];
 
 export function migrate(db: Database): void {

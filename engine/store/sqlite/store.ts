@@ -8,6 +8,9 @@ import { newId } from '../ids.js';
 import type {
   AttemptRecord,
   ChannelCounts,
+  ExceptionQuery,
+  FileSummaryRecord,
+  MessageError,
   MessageQuery,
   MessageStatus,
   MessageStore,
@@ -189,7 +192,33 @@ export class SqliteStore implements MessageStore, X12Ledger {
     return this.writes.run(() => this.transition(id, 'filtered', null, reason), LAZY);
   }
 
-  markError(id: string, error: { code: string; message: string; diagnostics?: Diagnostic[] }): Promise<boolean> {
+  recordFileSummary(r: FileSummaryRecord): Promise<void> {
+    return this.writes.run(() => {
+      this.db
+        .prepare('INSERT INTO file_summaries (channel, file, sha256, bytes, started_at, finished_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(r.channel, r.file, r.sha256, r.bytes, Date.parse(r.startedAt), Date.parse(r.finishedAt), JSON.stringify(r.summary));
+    }, LAZY);
+  }
+
+  async listFileSummaries(q: { channel?: string; limit?: number }): Promise<FileSummaryRecord[]> {
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+    const rows = this.db
+      .prepare(`SELECT * FROM file_summaries ${q.channel ? 'WHERE channel = ?' : ''} ORDER BY id DESC LIMIT ${limit}`)
+      .all(...(q.channel ? [q.channel] : [])) as Array<{ channel: string; file: string; sha256: string; bytes: number; started_at: number; finished_at: number; summary: string }>;
+    return rows.map((r) => ({ channel: r.channel, file: r.file, sha256: r.sha256, bytes: r.bytes, startedAt: new Date(r.started_at).toISOString(), finishedAt: new Date(r.finished_at).toISOString(), summary: JSON.parse(r.summary) }));
+  }
+
+  async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
+    const where = [`status = 'error'`];
+    const args: unknown[] = [];
+    if (q.channel) (where.push('channel = ?'), args.push(q.channel));
+    if (q.reason) (where.push(`(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`), args.push(q.reason, q.reason));
+    if (q.before) (where.push('id < ?'), args.push(q.before));
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+    return (this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`).all(...args) as MessageRow[]).map(toMessage);
+  }
+
+  markError(id: string, error: MessageError): Promise<boolean> {
     return this.writes.run(() => this.transition(id, 'error', JSON.stringify(error), `${error.code}: ${error.message}`), LAZY);
   }
 

@@ -56,7 +56,7 @@ describe('config channel schema', () => {
       '8:13 unknown-key',
     ]);
     expect(lines[0]).to.equal('4:5 missing-field: "reason" is missing from transforms[0].filter; expected text');
-    expect(lines[1]).to.equal('5:5 unknown-key: "maps" is not a field of transforms[1]; expected one of filter, map, lookup, validate (did you mean "map"?)');
+    expect(lines[1]).to.equal('5:5 unknown-key: "maps" is not a field of transforms[1]; expected one of filter, map, lookup, validate, enrich (did you mean "map"?)');
   });
 
   it('reports a missing source type and no routes', () => {

@@ -7,7 +7,7 @@ import { SqliteStore } from '../../../engine/store/index.js';
 import { join } from 'node:path';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
-import { dft, testConfigDir, waitFor } from './support.js';
+import { dft, testConfigDir, waitFor, onHandRouter } from './support.js';
 import { freePort } from '../../../lib/net.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/interlace.js', import.meta.url));
@@ -65,10 +65,11 @@ describe('engine process: crash and shutdown', function () {
   beforeEach(async () => {
     redis = await getRedis();
     sink = await startHttpSink();
+    sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: 'ok' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
     mllpPort = await freePort();
-    env = { MLLP_PORT: String(mllpPort), ADMIN_PORT: String(await freePort()), ERP_URL: sink.url };
+    env = { MLLP_PORT: String(mllpPort), ADMIN_PORT: String(await freePort()), ERP_URL: sink.url, INTERLACE_DATA: cfg.dataDir };
   });
   afterEach(async () => {
     if (child && child.exitCode === null) {

@@ -5,7 +5,7 @@ import { silentLogger } from '../../../lib/log.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
-import { dft, sample, testConfigDir, waitFor } from './support.js';
+import { dft, sample, testConfigDir, waitFor, onHandRouter } from './support.js';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 
@@ -27,9 +27,10 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
   before(async () => {
     redis = await getRedis();
     sink = await startHttpSink();
+    sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: '{"posted":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url }, log: silentLogger });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
     const address = engine.channels.get('or-implant-charges')!.address()!;
     client = new MllpClient({ host: '127.0.0.1', port: address.port, timeout: 10_000 });
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;

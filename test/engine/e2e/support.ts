@@ -6,12 +6,15 @@ import { join } from 'node:path';
  * A config directory for one test: the shipped channels and tables of `config/`, and an engine.yaml
  * with its own Redis prefix (tests never share queues) and admin on a free port.
  */
-export function testConfigDir(options: { redisUrl: string; prefix: string; token: string }): { dir: string; dataDir: string; cleanup(): void } {
+export function testConfigDir(options: { redisUrl: string; prefix: string; token: string; keep?: string[] }): { dir: string; dataDir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'interlace-e2e-'));
   const config = join(dir, 'config');
   cpSync(new URL('../../../config/', import.meta.url), config, { recursive: true });
-  // Channels of other issues may listen on fixed default ports: keep only the OR channel here.
-  for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml']) rmSync(join(config, 'channels', f), { force: true });
+  // Channels of other issues may listen on fixed default ports: keep only the OR channel here, and
+  // the channels a test names in `keep`.
+  for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml', 'item-master-sync.yaml']) {
+    if (!options.keep?.includes(f.replace(/\.yaml$/, ''))) rmSync(join(config, 'channels', f), { force: true });
+  }
   writeFileSync(
     join(config, 'engine.yaml'),
     [
@@ -29,6 +32,11 @@ export function testConfigDir(options: { redisUrl: string; prefix: string; token
       '  host: 127.0.0.1',
       '  port: ${ADMIN_PORT:-0}',
       `  token: ${options.token}`,
+      'x12:',
+      '  interchangeId: INTERLACEHOSP',
+      '  qualifier: ZZ',
+      '  applicationCode: INTERLACE',
+      "  defaultAck: '997'",
       'logging:',
       '  level: ${INTERLACE_LOG_LEVEL:-warn}',
       '',
@@ -48,6 +56,20 @@ export function dft(controlId: string, lines = 2, account = 'ACCT1001'): Buffer 
   const items = ['100234', '100567', '100890', '100912', '200145'];
   for (let i = 1; i <= lines; i++) seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${items[(i - 1) % items.length]}^ITEM ${i}^IMPLANT|||${i}|10.00|10.00|OR`);
   return Buffer.from(seg.join('\r') + '\r', 'latin1');
+}
+
+/**
+ * The ERP's on-hand API as the shipped OR channel asks it (GET /inventory/on-hand?item=…): answers
+ * `onHand` for every item (a number, or per item), so tests of other routes see a well-stocked shelf.
+ */
+export function onHandRouter(onHand: number | Record<string, number> = 100) {
+  return (req: { method: string; path: string }) => {
+    const m = /^\/inventory\/on-hand\?item=([^&]+)/.exec(req.path);
+    if (req.method !== 'GET' || !m) return undefined;
+    const item = decodeURIComponent(m[1]!);
+    const n = typeof onHand === 'number' ? onHand : onHand[item] ?? 100;
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item, onHand: n }) };
+  };
 }
 
 export function sample(name: string): Buffer {

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MllpClient } from '../../../channels/mllp/client.js';
+import { Engine } from '../../../engine/runtime/engine.js';
+import { silentLogger } from '../../../lib/log.js';
+import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { onHandRouter, sample, testConfigDir, waitFor } from './support.js';
+
+const TOKEN = 'flat-flows-admin-token-0123456789';
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+/**
+ * The shipped item master sync and implant usage flows against real local servers: the engine with
+ * its SQLite store and a real Redis, the ERP as an HTTP server, the partner's folder on disk.
+ */
+describe('shipped flows: item master sync, implant usage, exception queue', function () {
+  this.timeout(120_000);
+  let redis: TestRedis;
+  let erp: HttpSink;
+  let engine: Engine;
+  let cfg: ReturnType<typeof testConfigDir>;
+  let admin: string;
+  let client: MllpClient;
+  const onHand: Record<string, number> = {};
+
+  const api = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${admin}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const inbox = () => join(cfg.dataDir, 'flat', 'item-master', 'in');
+  const drop = (name: string, from = name) => {
+    const tmp = join(inbox(), `.${name}.tmp`);
+    copyFileSync(join(ROOT, 'samples', 'flat', from), tmp);
+    writeFileSync(join(inbox(), name), readFileSync(tmp));
+  };
+
+  before(async () => {
+    redis = await getRedis();
+    erp = await startHttpSink();
+    erp.route(onHandRouter(onHand), { record: false });
+    erp.setDefault({ status: 200, body: '{"ok":true}' });
+    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN, keep: ['item-master-sync'] });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    expect(engine.refused).to.deep.equal([]);
+    admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
+    client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 10_000 });
+  });
+  after(async () => {
+    await client?.close();
+    await engine?.stop();
+    await erp?.close();
+    cfg?.cleanup();
+    await redis?.stop();
+  });
+
+  it('item master sync: each row updates the lookup tables and is published to the ERP item API', async () => {
+    drop('item-master.csv');
+    const puts = await erp.waitForRequests(5, 60_000);
+    expect(puts.map((r) => [r.method, r.path])).to.deep.equal(Array(5).fill(['PUT', '/items']));
+    expect(puts.map((r) => JSON.parse(r.body).number).sort()).to.deep.equal(['100234', '100567', '100890', '100912', '200145']);
+    const files = await waitFor('the file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent[0]);
+    expect(files).to.include({ channel: 'item-master-sync', file: 'item-master.csv' });
+    expect(files.summary).to.include({ rowsRead: 5, accepted: 5, rejected: 0, messages: 5 });
+    expect(readdirSync(join(inbox(), 'archive'))).to.include('item-master.csv');
+  });
+
+  it('a bad row is rejected with file, line and column while the good row updates the tables at once', async () => {
+    drop('item-master-new-item.csv');
+    const summary = await waitFor('the second file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'));
+    expect(summary.summary).to.include({ rowsRead: 2, accepted: 1, rejected: 1 });
+    expect(summary.summary.problems[0].message).to.equal('item-master-new-item.csv:3:13 column price: "12.345" has 3 digits after the point; expected at most 2');
+    const rejected = (await api('/api/messages?channel=item-master-sync&status=rejected')).body.messages;
+    expect(rejected).to.have.length(1);
+    expect(rejected[0].error.diagnostics[0].location).to.deep.equal({ file: 'item-master-new-item.csv', line: 3, column: 13 });
+    const table = join(cfg.dir, 'tables', 'chargemaster.csv');
+    await waitFor('the chargemaster to get item 100999', () => (readFileSync(table, 'utf8').includes('100999,C-IMP-0199,141000') ? true : undefined), 30_000);
+  });
+
+  it('implant usage without a charge mapping waits in the exception queue, and completes once after the table is fixed', async () => {
+    Object.assign(onHand, { '100234': 50, '100777': 50 });
+    const ack = await client.send(sample('dft-p03-unmapped-charge.hl7'));
+    expect(ack.toString('latin1')).to.match(/MSA\|CA\|OR20261122-0007/);
+    const listed = await waitFor('the exception', async () => (await api('/api/exceptions?channel=or-implant-charges&reason=no-charge-mapping')).body.exceptions[0]);
+    expect(listed.reason).to.equal('no-charge-mapping');
+    expect(listed.error).to.include({ code: 'lookup-missing', rule: 'no-charge-mapping', field: "$doc('supply-usage').lines[1].itemNumber", value: '100777' });
+    expect((await api('/api/exceptions?channel=or-implant-charges&reason=unknown-location')).body.exceptions).to.deep.equal([]);
+
+    // the analyst adds the charge code; the engine sees the file change without a restart
+    const table = join(cfg.dir, 'tables', 'chargemaster.csv');
+    writeFileSync(table, readFileSync(table, 'utf8') + '100777,C-SUP-0777,520100,BONE CEMENT 40G\n');
+    const before = erp.requests.length;
+    await waitFor('the table reload', async () => {
+      const r = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
+      if (r.body.queued !== 1) return undefined;
+      const m = await waitFor('processing', async () => {
+        const d = (await api(`/api/messages/${listed.id}`)).body;
+        return d.status === 'received' ? undefined : d;
+      });
+      return m.status === 'error' ? undefined : m;
+    }, 30_000);
+    const [usage] = (await erp.waitForRequests(before + 1, 30_000)).slice(before);
+    expect(usage!.path).to.equal('/inventory/usage');
+    expect(JSON.parse(usage!.body).lines.map((l: any) => [l.item, l.chargeCode, l.costCenter])).to.deep.equal([['100234', 'C-IMP-0101', '7010-OR'], ['100777', 'C-SUP-0777', '7010-OR']]);
+    const done = await waitFor('delivery', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 30_000);
+    expect(done).to.equal(true);
+    // reprocessing again changes nothing: the message is settled and delivered once
+    const again = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
+    expect(again.body.queued).to.equal(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(erp.requests.slice(before).filter((r) => r.path === '/inventory/usage')).to.have.length(1);
+  });
+
+  it('a usage that takes an implant below its reorder point raises an 850 for its supplier in the partner folder', async () => {
+    Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
+    await client.send(sample('dft-p03-hip-implant.hl7'));
+    const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
+    const file = await waitFor('the 850 in the partner folder', () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined), 60_000);
+    const x12 = readFileSync(join(out, file), 'latin1');
+    expect(x12).to.include('BEG*00*SA*RPL-OR20261121-0042**20261121');
+    expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*\*(BP\*100234\*VP\*AC-77812|VP\*AC-77812\*BP\*100234)/);
+  });
+
+  it('rejects bad requests to the exception API clearly', async () => {
+    expect((await api('/api/exceptions/reprocess', { method: 'POST' })).status).to.equal(400);
+    expect((await api('/api/exceptions?limit=0')).status).to.equal(400);
+    expect((await fetch(`${admin}/api/exceptions`)).status).to.equal(401);
+  });
+});
