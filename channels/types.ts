@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
 import type { Diagnostic } from '../lib/errors.js';
+import type { FlatSummary } from '../parsers/flat/stream.js';
 
 /** What a source hands to the engine for one received unit. */
 export type IngestInput = {
@@ -39,15 +40,7 @@ export type FileProgress = {
   startedAt: string;
   finishedAt?: string;
   done: boolean;
-  summary: {
-    bytesRead: number;
-    rowsRead: number;
-    accepted: number;
-    rejected: number;
-    messages: number;
-    problems: Diagnostic[];
-    refused?: Diagnostic[];
-  };
+  summary: Omit<FlatSummary, 'file' | 'format'>;
 };
 
 /** What a source may do with the engine. */
