@@ -33,6 +33,8 @@ export type EngineChildOptions = {
   dataDir: string;
   redisUrl: string;
   erpUrl: string;
+  /** The billing FHIR server's base URL (FHIR_URL of the shipped configuration). */
+  fhirUrl?: string;
   /** Extra `node` flags for the engine (e.g. `--cpu-prof`). */
   nodeFlags?: string[];
 };
@@ -90,6 +92,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       MLLP_PORT: String(mllpPort),
       ADMIN_PORT: String(adminPort),
       ERP_URL: o.erpUrl,
+      ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
       INTERLACE_ADMIN_TOKEN: token,
       INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
     },

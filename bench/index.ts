@@ -4,10 +4,11 @@
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
- * BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL.
+ * BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL,
+ * CSV_BENCH_BYTES (size of the generated CSV, default 1 GiB).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +19,7 @@ import { cpuWindow, envCount, figure, JIFFY_MS, processJiffies, sleep, summarize
 import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
 import { startCountingSink, type CountingSink } from './sink.js';
+import { startFhirServer, type FhirServer } from '../test/support/fhir-server.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const C8 = envCount('BENCH_MESSAGES', 20_000);
@@ -85,6 +87,7 @@ async function engineFigures(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'interlace-bench-'));
   const redis = await chooseRedis();
   const sink = await startCountingSink();
+  const billing = await startFhirServer();
   const profDir = process.env.BENCH_CPU_PROF;
   let engine: EngineChild | undefined;
   try {
@@ -94,6 +97,7 @@ async function engineFigures(): Promise<void> {
       dataDir,
       redisUrl: redis.url,
       erpUrl: sink.url,
+      fhirUrl: billing.baseUrl,
       // the engine runs with the node flags `npm start` gives it (package.json), unless
       // BENCH_NODE_FLAGS says otherwise, plus profiling on request
       nodeFlags: [...(process.env.BENCH_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [])],
@@ -111,9 +115,11 @@ async function engineFigures(): Promise<void> {
     acked += c1.acked;
     await drained(sink, c1.ackedIds, Math.max(120_000, C1 * 20));
     const peak = { rss: 0 };
+    const c8Started = performance.now();
     const c8 = await c8WithEndToEnd(engine, sink, peak);
     acked += c8.acked;
     await checkStored(engine, acked);
+    await flowOneFigures(engine, c8.ackedIds.length, c8Started, dataDir, billing);
     const mem = engine.memory();
     figure('engine_peak_rss', Math.round(Math.max(mem?.peakMb ?? 0, peak.rss)), 'MB');
     figure('engine_rss_end', Math.round(mem?.rssMb ?? 0), 'MB');
@@ -126,9 +132,36 @@ async function engineFigures(): Promise<void> {
     throw err;
   } finally {
     await sink.close();
+    await billing.close();
     await redis.cleanup().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Flow 1 with all three routes to local servers: the ERP sink (usage), the FHIR server (ChargeItems)
+ * and the partner folder (850s). The c8 figure above times the ERP route; this one waits until the
+ * last of the three routes is done for every message (nothing queued), timed from the start of the
+ * c8 run (messages of the earlier runs still in flight on the slower routes count against it).
+ */
+async function flowOneFigures(engine: EngineChild, messages: number, c8Started: number, dataDir: string, billing: FhirServer): Promise<void> {
+  const deadline = Date.now() + Math.max(300_000, messages * 60);
+  let delivered = 0;
+  const total = () => engine.admin('/api/channels').then((b) => (b as { channels: Array<{ name: string; counts: { delivered: number; queued: number; errored: number } }> }).channels.find((c) => c.name === 'or-implant-charges')!.counts);
+  for (;;) {
+    const c = await total();
+    delivered = c.delivered;
+    if (c.queued === 0 || Date.now() > deadline) {
+      figure('flow1_errored', c.errored, 'messages');
+      break;
+    }
+    await sleep(500);
+  }
+  figure('flow1_e2e_rate_all_routes', Math.round(messages / ((performance.now() - c8Started) / 1000)), 'msg/s');
+  figure('flow1_messages_delivered_all_routes', delivered, 'messages');
+  figure('flow1_chargeitems', (await billing.search('ChargeItem')).length, 'resources');
+  const out = join(dataDir, 'edi', 'acme-medical', 'out');
+  figure('flow1_850_files', existsSync(out) ? readdirSync(out).length : 0, 'files');
 }
 
 /** Runs another bench script as a child; `onLine` sees each line of its stdout. */
@@ -165,12 +198,19 @@ async function x12Figures(): Promise<void> {
   if (code !== 0) throw new Error(`bench/x12-parse.ts exited with ${code}`);
 }
 
+/** CSV rows/s and peak RSS on a generated file of 1 GiB (CSV_BENCH_BYTES to change). */
+async function csvFigures(): Promise<void> {
+  const code = await runChild('bench/csv-read.ts', {}, (line) => console.log(line)).done;
+  if (code !== 0) throw new Error(`bench/csv-read.ts exited with ${code}`);
+}
+
 const started = performance.now();
 figure('machine_load_1m', loadavg()[0]!, 'load');
 await engineFigures();
 await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
 await childServerFigures('bench/ack-path.ts', 'ack_path_only');
 await x12Figures();
+await csvFigures();
 figure('machine_load_1m_end', loadavg()[0]!, 'load');
 figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
 

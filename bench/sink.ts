@@ -2,6 +2,8 @@
  * The ERP stand-in for the end-to-end figure: an HTTP server on 127.0.0.1 that answers 200 to every
  * request and keeps only, per body `reference` (the MSH-10 the channel copies there), when the first
  * POST for it arrived. Unlike test/support/http-sink.ts it keeps no bodies, so it stays small.
+ * It answers the OR channel's on-hand question (GET /inventory/on-hand) with `onHand`, by default 2,
+ * so every usage also takes its items below their reorder point and raises a replenishment 850.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,7 +20,7 @@ export type CountingSink = {
 
 const REFERENCE = /"reference"\s*:\s*"([^"]*)"/;
 
-export async function startCountingSink(): Promise<CountingSink> {
+export async function startCountingSink(onHand = 2): Promise<CountingSink> {
   let requests = 0;
   const arrivals = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -26,6 +28,11 @@ export async function startCountingSink(): Promise<CountingSink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.method === 'GET' && req.url?.startsWith('/inventory/on-hand')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(`{"onHand":${onHand}}`);
+        return;
+      }
       requests += 1;
       const at = performance.now();
       const ref = REFERENCE.exec(Buffer.concat(chunks).toString('utf8'))?.[1];

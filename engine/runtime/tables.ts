@@ -1,5 +1,5 @@
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import { writeFlat } from '../../parsers/flat/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { Table, Tables } from '../../transforms/index.js';
@@ -19,7 +19,10 @@ const WATCH_MS = 2_000;
 export class LiveTables {
   readonly tables: Tables = {};
   private readonly files = new Map<string, string>();
-  private readonly watched: string[] = [];
+  /** Size and modification time of each file as last read (or written). */
+  private readonly seen = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -29,6 +32,7 @@ export class LiveTables {
     for (const t of loaded) {
       this.tables[t.name] = { columns: t.columns, rows: t.rows };
       this.files.set(t.name, t.file);
+      this.seen.set(t.name, fingerprint(statSync(t.file, { throwIfNoEntry: false })));
     }
   }
 
@@ -37,19 +41,35 @@ export class LiveTables {
     return Object.prototype.hasOwnProperty.call(this.tables, name) ? this.tables[name]!.columns : undefined;
   }
 
-  /** Starts watching every table file. */
+  /**
+   * Checks every table file each `intervalMs` against its size and modification time when last read,
+   * and reloads the ones that changed. Polling, not change events: it sees editors that replace a
+   * file by renaming, network shares, and a change made before watching began.
+   */
   watch(intervalMs = WATCH_MS): void {
-    for (const [name, file] of this.files) {
-      const listener = (curr: Stats, prev: Stats) => {
-        if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size) void this.reload(name);
-      };
-      watchFile(file, { interval: intervalMs, persistent: false }, listener);
-      this.watched.push(file);
-    }
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
   }
 
   stop(): void {
-    for (const file of this.watched.splice(0)) unwatchFile(file);
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      for (const [name, file] of this.files) {
+        const now = fingerprint(await stat(file).catch(() => undefined));
+        if (now !== this.seen.get(name)) {
+          this.seen.set(name, now);
+          await this.reload(name);
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Reads a table's file again; resolves true when the new content replaced the old. */
@@ -118,8 +138,13 @@ export class LiveTables {
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text, { flush: true });
     await rename(tmp, file);
+    this.seen.set(name, fingerprint(await stat(file).catch(() => undefined)));
     this.tables[name] = next;
     this.log.info({ table: name, updated, added }, 'lookup table updated by a channel');
     return { updated, added };
   }
+}
+
+function fingerprint(s: { size: number; mtimeMs: number } | undefined): string {
+  return s ? `${s.size}:${s.mtimeMs}` : 'absent';
 }

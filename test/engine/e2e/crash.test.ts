@@ -6,6 +6,7 @@ import { MllpClient } from '../../../channels/mllp/client.js';
 import { SqliteStore } from '../../../engine/store/index.js';
 import { join } from 'node:path';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { dft, testConfigDir, waitFor, onHandRouter } from './support.js';
 import { freePort } from '../../../lib/net.js';
@@ -54,9 +55,10 @@ function load(port: number, connections: number, prefix: string): { stop(): void
 }
 
 describe('engine process: crash and shutdown', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // the shipped OR channel asks the ERP, bills on FHIR and may raise an 850: slower on a loaded machine
   let redis: TestRedis;
   let sink: HttpSink;
+  let billing: FhirServer;
   let cfg: ReturnType<typeof testConfigDir>;
   let env: Record<string, string>;
   let mllpPort: number;
@@ -65,11 +67,12 @@ describe('engine process: crash and shutdown', function () {
   beforeEach(async () => {
     redis = await getRedis();
     sink = await startHttpSink();
+    billing = await startFhirServer(); // the OR channel's billing route
     sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: 'ok' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
     mllpPort = await freePort();
-    env = { MLLP_PORT: String(mllpPort), ADMIN_PORT: String(await freePort()), ERP_URL: sink.url, INTERLACE_DATA: cfg.dataDir };
+    env = { MLLP_PORT: String(mllpPort), ADMIN_PORT: String(await freePort()), ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir };
   });
   afterEach(async () => {
     if (child && child.exitCode === null) {
@@ -77,6 +80,7 @@ describe('engine process: crash and shutdown', function () {
       await once(child, 'exit');
     }
     await sink.close();
+    await billing.close();
     cfg.cleanup();
     await redis.stop();
   });
@@ -85,7 +89,7 @@ describe('engine process: crash and shutdown', function () {
     child = startEngine(cfg.dir, env);
     await waitForPort(mllpPort);
     const traffic = load(mllpPort, 4, 'CRASH');
-    await waitFor('some traffic', () => (sink.requests.length > 50 ? true : undefined), 30_000);
+    await waitFor('some traffic', () => (sink.requests.length > 50 ? true : undefined), 120_000);
     child.kill('SIGKILL');
     await once(child, 'exit');
     traffic.stop();
@@ -109,7 +113,7 @@ describe('engine process: crash and shutdown', function () {
     child = startEngine(cfg.dir, env);
     await waitForPort(mllpPort);
     const traffic = load(mllpPort, 2, 'TERM');
-    await waitFor('some traffic', () => (sink.requests.length > 20 ? true : undefined), 30_000);
+    await waitFor('some traffic', () => (sink.requests.length > 20 ? true : undefined), 120_000);
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     traffic.stop();

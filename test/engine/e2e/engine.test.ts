@@ -4,6 +4,7 @@ import { MllpClient } from '../../../channels/mllp/client.js';
 import { silentLogger } from '../../../lib/log.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { dft, sample, testConfigDir, waitFor, onHandRouter } from './support.js';
 
@@ -13,6 +14,7 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
   this.timeout(60_000);
   let redis: TestRedis;
   let sink: HttpSink;
+  let billing: FhirServer;
   let engine: Engine;
   let client: MllpClient;
   let cfg: ReturnType<typeof testConfigDir>;
@@ -27,10 +29,11 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
   before(async () => {
     redis = await getRedis();
     sink = await startHttpSink();
+    billing = await startFhirServer(); // the OR channel's billing route
     sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: '{"posted":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
     const address = engine.channels.get('or-implant-charges')!.address()!;
     client = new MllpClient({ host: '127.0.0.1', port: address.port, timeout: 10_000 });
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
@@ -39,6 +42,7 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     await client?.close();
     await engine?.stop();
     await sink?.close();
+    await billing?.close();
     cfg?.cleanup();
     await redis?.stop();
   });
@@ -61,17 +65,18 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect(req!.headers['idempotency-key']).to.equal(`${body.messageId}:erp-usage`);
     expect(req!.headers['x-correlation-id']).to.equal(body.messageId);
 
-    const m = await waitFor('the message to be delivered', async () => {
+    const m = await waitFor('the message to be delivered on every route', async () => {
       const r = await api(`/api/messages/${body.messageId}`);
       return r.body.status === 'delivered' ? r.body : undefined;
-    });
+    }, 60_000);
     expect(m.controlId).to.equal('OR20261121-0042');
     expect(Buffer.from(m.raw.base64, 'base64').equals(sample('dft-p03-hip-implant.hl7'))).to.equal(true);
     expect(m.canonical.map((d: any) => d.kind)).to.include.members(['encounter', 'supply-usage', 'charge']);
     expect(m.acks.find((a: any) => a.direction === 'sent')).to.include({ kind: 'hl7-ack', code: 'CA' });
-    expect(m.deliveries).to.have.length(1);
-    expect(m.deliveries[0]).to.include({ route: 'erp-usage', state: 'delivered', attempts: 1, lastStatus: '201' });
-    expect(m.acks.find((a: any) => a.direction === 'received')).to.include({ deliveryId: `${body.messageId}:erp-usage`, code: '201' });
+    // the ERP route and the billing route (FHIR ChargeItems); well stocked, so no replenishment order
+    expect(m.deliveries.map((d: any) => d.route).sort()).to.deep.equal(['billing-charges', 'erp-usage']);
+    expect(m.deliveries.find((d: any) => d.route === 'erp-usage')).to.include({ state: 'delivered', attempts: 1, lastStatus: '201' });
+    expect(m.acks.find((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage'))).to.include({ deliveryId: `${body.messageId}:erp-usage`, code: '201' });
     expect(m.history.map((h: any) => h.status)).to.deep.equal(['received', 'routed', 'delivered']);
   });
 
@@ -140,7 +145,7 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
       const d = id && (await api(`/api/messages/${id}`)).body;
       return d?.status === 'delivered' ? d : undefined;
     }, 20_000);
-    expect(m.acks.filter((a: any) => a.direction === 'received').map((a: any) => `${a.attempt}:${a.code}`)).to.deep.equal(['1:503', '2:201']);
+    expect(m.acks.filter((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage')).map((a: any) => `${a.attempt}:${a.code}`)).to.deep.equal(['1:503', '2:201']);
     const keys = sink.requests.slice(before).filter((r) => r.body.includes('RETRY-0001')).map((r) => r.headers['idempotency-key']);
     expect(new Set(keys).size).to.equal(1);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
+import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { onHandRouter, sample, testConfigDir, waitFor } from './support.js';
@@ -19,6 +20,7 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
   this.timeout(120_000);
   let redis: TestRedis;
   let erp: HttpSink;
+  let billing: FhirServer;
   let engine: Engine;
   let cfg: ReturnType<typeof testConfigDir>;
   let admin: string;
@@ -39,10 +41,11 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
   before(async () => {
     redis = await getRedis();
     erp = await startHttpSink();
+    billing = await startFhirServer();
     erp.route(onHandRouter(onHand), { record: false });
     erp.setDefault({ status: 200, body: '{"ok":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN, keep: ['item-master-sync'] });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
     expect(engine.refused).to.deep.equal([]);
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
     client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 10_000 });
@@ -51,6 +54,7 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     await client?.close();
     await engine?.stop();
     await erp?.close();
+    await billing?.close();
     cfg?.cleanup();
     await redis?.stop();
   });
@@ -103,8 +107,10 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     const [usage] = (await erp.waitForRequests(before + 1, 30_000)).slice(before);
     expect(usage!.path).to.equal('/inventory/usage');
     expect(JSON.parse(usage!.body).lines.map((l: any) => [l.item, l.chargeCode, l.costCenter])).to.deep.equal([['100234', 'C-IMP-0101', '7010-OR'], ['100777', 'C-SUP-0777', '7010-OR']]);
-    const done = await waitFor('delivery', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 30_000);
+    const done = await waitFor('delivery on every route', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 30_000);
     expect(done).to.equal(true);
+    const charges = await billing.search('ChargeItem', { identifier: 'urn:interlace:or-usage|TX20261122002' });
+    expect(charges.map((c: any) => [c.status, c.code.coding[0].code, c.quantity.value])).to.deep.equal([['billable', 'C-SUP-0777', 1]]);
     // reprocessing again changes nothing: the message is settled and delivered once
     const again = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
     expect(again.body.queued).to.equal(0);
@@ -112,9 +118,25 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(erp.requests.slice(before).filter((r) => r.path === '/inventory/usage')).to.have.length(1);
   });
 
-  it('a usage that takes an implant below its reorder point raises an 850 for its supplier in the partner folder', async () => {
+  it('implant usage: consumption to the ERP, one ChargeItem per line on the billing server (never twice), and an 850 when below par', async () => {
     Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
+    const before = erp.requests.length;
     await client.send(sample('dft-p03-hip-implant.hl7'));
+    const usage = (await erp.waitForRequests(before + 1, 30_000)).slice(before).find((r) => r.path === '/inventory/usage')!;
+    expect(JSON.parse(usage.body).lines).to.have.length(5);
+    const charges = await waitFor('five ChargeItems', async () => {
+      const found = await billing.search('ChargeItem');
+      const mine = found.filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'));
+      return mine.length === 5 ? mine : undefined;
+    }, 30_000);
+    expect(charges.map((c: any) => c.code.coding[0].code).sort()).to.deep.equal(['C-IMP-0101', 'C-IMP-0102', 'C-IMP-0103', 'C-IMP-0104', 'C-SUP-0200']);
+    // the OR system resends the same usage under a new control id: conditional create bills nothing twice
+    await client.send(Buffer.from(sample('dft-p03-hip-implant.hl7').toString('latin1').replace('OR20261121-0042', 'OR20261121-0042R'), 'latin1'));
+    await waitFor('the resent usage to be delivered', async () => {
+      const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261121-0042R')).body.messages[0];
+      return m && m.status === 'delivered' ? m : undefined;
+    }, 30_000);
+    expect((await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'))).to.have.length(5);
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
     const file = await waitFor('the 850 in the partner folder', () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined), 60_000);
     const x12 = readFileSync(join(out, file), 'latin1');
