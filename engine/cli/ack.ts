@@ -31,7 +31,8 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     if (policy.kind === 'none') continue;
     const acks = buildAcks({ interchanges: [ic], diagnostics: [] }, { kind: policy.kind, next: (k) => ++counters[k], ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
     for (const a of acks) {
-      process.stdout.write(a.text + (a.text.endsWith('\n') ? '' : '\n'));
+      // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8).
+      process.stdout.write(a.text.endsWith('\n') ? a.bytes : Buffer.concat([a.bytes, Buffer.from('\n')]));
       printed++;
     }
   }

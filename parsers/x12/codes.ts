@@ -83,6 +83,7 @@ export const X12_FINDINGS: Readonly<Record<string, FindingMapping>> = {
   'x12-unknown-segment': { level: 'segment', ak304: '1', meaning: 'a segment id that is not an X12 segment id' },
   'x12-segment-too-long': { level: 'segment', ak304: '8', meaning: 'a segment longer than the maximum segment length; it was skipped' },
   'x12-unterminated-segment': { level: 'segment', ak304: '8', meaning: 'the last segment of the input has no terminator (read anyway, a warning)' },
+  'x12-binary-length-mismatch': { level: 'segment', ak304: '8', meaning: 'a BIN/BDS segment whose declared length of binary data is not followed by the segment terminator' },
   'x12-empty-segment': { level: 'segment', meaning: 'two terminators in a row (ignored, a warning)' },
 };
 

@@ -60,6 +60,8 @@ export type X12Interchange = {
   iea?: X12Segment;
   /** TA1 segments carried by this interchange (acknowledgments of interchanges we sent). */
   ta1: X12Segment[];
+  /** ISB/ISE interchange control segments (between the ISA and the first GS), as read. */
+  controlSegments: X12Segment[];
   groups: X12Group[];
   diagnostics: Diagnostic[];
 };

@@ -5,7 +5,9 @@ import { element } from './document.js';
 import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
 
 /**
- * Envelope checks. Each returns findings (never throws); the reader calls them as segments arrive,
+ * Envelope checks. Each returns findings (never throws). Severity follows the acknowledgment: a
+ * finding the TA1 rejects (R) is an error; one it accepts with a note (E: IEA counts, a segment
+ * outside any set) is a warning, so what is acknowledged is also what is processed. the reader calls them as segments arrive,
  * so the streaming and whole-buffer forms report the same. Codes and their acknowledgment mapping:
  * `codes.ts`.
  */
@@ -136,11 +138,11 @@ export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnost
   const found: Diagnostic[] = [];
   const count = element(iea, 1);
   if (count !== String(interchange.groups.length)) {
-    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1));
+    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1, 'warning'));
   }
   const control = element(iea, 2);
   if (control !== interchange.header.controlNumber) {
-    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2));
+    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2, 'warning'));
   }
   return found;
 }

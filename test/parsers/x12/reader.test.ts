@@ -80,7 +80,7 @@ describe('x12 envelope reader', () => {
 
   it('reports a wrong IEA02 and a wrong GE01', () => {
     expect(findings(sample('bad/wrong-iea02.x12'))).to.deep.equal([
-      ['error', 'x12-iea-control-mismatch', { segment: 'IEA', segmentIndex: 17, field: 2 }],
+      ['warning', 'x12-iea-control-mismatch', { segment: 'IEA', segmentIndex: 17, field: 2 }],
     ]);
     expect(findings(sample('bad/wrong-ge01.x12'))).to.deep.equal([
       ['error', 'x12-ge-count-mismatch', { segment: 'GE', segmentIndex: 16, field: 1 }],

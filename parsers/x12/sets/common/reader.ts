@@ -77,13 +77,17 @@ export class SetReader {
     return Number(raw);
   }
 
-  /** A DT element (CCYYMMDD) as an ISO date; with `timeField`, a TM element appended (`T14:30`). */
+  /**
+   * A DT element as an ISO date: CCYYMMDD from 004010 on, YYMMDD before (GS08 003xxx and earlier);
+   * with `timeField`, a TM element appended (`T14:30`).
+   */
   date(seg: X12Segment, n: number, what: string, required = false, timeField?: number): string | undefined {
     const raw = required ? this.req(seg, n, what) : this.opt(seg, n);
     if (raw === undefined) return undefined;
-    const iso = isoDate(raw);
+    const short = sixDigitDates(this.set.version);
+    const iso = short ? isoShortDate(raw) : isoDate(raw);
     if (iso === undefined) {
-      this.error('x12-element-invalid-date', `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as CCYYMMDD`, seg, n);
+      this.error('x12-element-invalid-date', `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as ${short ? 'YYMMDD' : 'CCYYMMDD'} (version ${this.set.version.slice(0, 6)})`, seg, n);
       return undefined;
     }
     if (timeField === undefined) return iso;
@@ -122,6 +126,25 @@ export class SetReader {
     const st = this.set.segments.find((s) => s.id === 'ST');
     this.error('x12-segment-missing', `${id} is missing; expected ${what}`, st);
   }
+}
+
+/** True when the DT data element of this GS08 version is 6 digits (YYMMDD): every version before 004010. */
+export function sixDigitDates(version: string): boolean {
+  return /^00[1-3]\d/.test(version.trim());
+}
+
+/**
+ * YYMMDD → YYYY-MM-DD when it is a calendar date. The century is the one that puts the date within
+ * 50 years of today (a sliding window, as translators of pre-004010 data do).
+ */
+export function isoShortDate(raw: string, now: Date = new Date()): string | undefined {
+  if (!/^\d{6}$/.test(raw)) return undefined;
+  const yy = Number(raw.slice(0, 2));
+  const current = now.getUTCFullYear();
+  let year = Math.floor(current / 100) * 100 + yy;
+  if (year > current + 50) year -= 100;
+  else if (year <= current - 50) year += 100;
+  return isoDate(`${year}${raw.slice(2)}`);
 }
 
 /** CCYYMMDD → YYYY-MM-DD when it is a calendar date. */

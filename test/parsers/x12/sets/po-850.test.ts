@@ -137,7 +137,7 @@ describe('x12 sets: 850 purchase order', () => {
       {
         severity: 'error',
         code: 'x12-element-invalid-date',
-        message: 'BEG05 is "20261341"; expected the purchase order date as CCYYMMDD',
+        message: 'BEG05 is "20261341"; expected the purchase order date as CCYYMMDD (version 004010)',
         location: { segment: 'BEG', segmentIndex: 2, field: 5 },
       },
     ]);
