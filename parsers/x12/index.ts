@@ -10,7 +10,7 @@ export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './
 export { X12Tokenizer, tokenize, DEFAULT_MAX_SEGMENT_LENGTH, type TokenizerHandlers, type TokenizerOptions } from './tokenizer.js';
 export { writeInterchange, type X12InterchangeSpec, type X12GroupSpec, type X12SetSpec, type X12Party } from './writer.js';
 export * from './acks.js';
-export { withDuplicateCheck, withSupportCheck, type X12Support } from './validate.js';
+export { withDuplicateCheck, withPartnerRequirements, withSupportCheck, type X12Support } from './validate.js';
 export { X12_FINDINGS, ISA_ELEMENT_NOTE_CODES, findingMapping, noteCodeFor, type FindingMapping, type FindingLevel } from './codes.js';
 
 /** Acknowledgment sets: they carry no canonical document. */

@@ -179,6 +179,43 @@ export function withDuplicateCheck(doc: X12Document, seen: (senderId: string, co
   };
 }
 
+/**
+ * Partner requirements, pure like `withSupportCheck`: a copy of `doc` where each set carries an
+ * `x12-element-missing` error (AK403 1) for every element listed in `required` that is empty in a
+ * segment of that set. Entries are element references, for every set (`PO101`) or one (`850/PO101`):
+ * what an implementation guide makes mandatory beyond the base standard.
+ */
+export function withPartnerRequirements(doc: X12Document, required: readonly string[], partner = 'the partner'): X12Document {
+  const rules = required.map((entry) => {
+    const m = /^(?:(\d{3})\/)?([A-Z][A-Z0-9]{1,2})(\d{2})$/.exec(entry);
+    return m ? { set: m[1], segment: m[2]!, n: Number(m[3]), ref: `${m[2]}${m[3]}` } : undefined;
+  }).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  if (rules.length === 0) return doc;
+  const findingsOf = (set: X12ReadSet): Diagnostic[] => {
+    const out: Diagnostic[] = [];
+    for (const s of set.segments) {
+      for (const rule of rules) {
+        if (rule.segment !== s.id || (rule.set !== undefined && rule.set !== set.id) || element(s, rule.n) !== '') continue;
+        out.push(finding('x12-element-missing', `${rule.ref} is empty; ${partner} requires it (partner profile)`, s, rule.n));
+      }
+    }
+    return out;
+  };
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => ({
+      ...ic,
+      groups: ic.groups.map((g) => ({
+        ...g,
+        sets: g.sets.map((set) => {
+          const extra = findingsOf(set);
+          return extra.length > 0 ? { ...set, diagnostics: [...set.diagnostics, ...extra] } : set;
+        }),
+      })),
+    })),
+  };
+}
+
 /** What a channel accepts; an absent list accepts everything. */
 export type X12Support = {
   /** ST01 values, e.g. ['850', '855']. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { buildAck, parseX12, readAcks, withSetFindings, type X12Interchange } from '../../../parsers/x12/index.js';
+import { buildAck, parseX12, readAcks, withPartnerRequirements, withSetFindings, type X12Interchange } from '../../../parsers/x12/index.js';
+import { designation } from '../../../parsers/x12/sets/common/designations.js';
 import { sample } from './helpers.js';
 
 /**
@@ -193,6 +194,61 @@ describe('x12 conformance classes', () => {
       const set = ic.groups[0]!.sets[0]!;
       expect(set.diagnostics.map((d) => d.code)).to.include('x12-binary-length-mismatch');
       expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
+    });
+  });
+
+  describe('element requirements follow the base standard of the version', () => {
+    const invoice = sample('810/810-004010.x12');
+
+    it('accepts 850 lines without PO101 or PO103 (optional in 004010/005010), numbering lines by position', () => {
+      for (const file of ['850/850-004010.x12', '850/850-005010.x12']) {
+        const text = sample(file).toString('latin1').replace(/PO1\*\d+\*(\d+)\*[A-Z]{2}\*/g, 'PO1**$1**');
+        const ic = only(Buffer.from(text, 'latin1'));
+        const set = ic.groups[0]!.sets[0]!;
+        expect(set.diagnostics.filter((d) => d.severity !== 'warning' || d.code !== 'x12-segment-not-mapped'), file).to.deep.equal([]);
+        expect(statuses(ack(ic)), file).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+      }
+    });
+
+    it('accepts 810 lines without IT101 (optional), and rejects IT102–IT104 sent only in part (P020304, AK403 2)', () => {
+      const noIds = invoice.toString('latin1').replace(/IT1\*\d+\*/g, 'IT1**');
+      expect(statuses(ack(only(Buffer.from(noIds, 'latin1'))))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+      const partial = invoice.toString('latin1').replace(/IT1\*(\d+)\*(\d+)\*[A-Z]{2}\*/, 'IT1*$1*$2**');
+      const a = ack(only(Buffer.from(partial, 'latin1')));
+      expect(statuses(a)).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
+      expect(a.text).to.match(/~AK4\*3\*\*2~/);
+    });
+
+    it('still rejects an empty mandatory element (BEG03) with AK403 1', () => {
+      const text = sample('850/850-004010.x12').toString('latin1').replace(/BEG\*00\*SA\*\d+\*/, 'BEG*00*SA**');
+      const a = ack(only(Buffer.from(text, 'latin1')));
+      expect(statuses(a)).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
+      expect(a.text).to.match(/~AK3\*BEG\*2\*\*8~AK4\*3\*\*1~/);
+    });
+
+    it('lets a partner profile make an optional element mandatory (AK403 1), for every set or one', () => {
+      const text = sample('850/850-004010.x12').toString('latin1').replace(/PO1\*1\*/, 'PO1**');
+      const ic = only(Buffer.from(text, 'latin1'));
+      expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+      for (const rule of ['PO101', '850/PO101']) {
+        const strict = withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, [rule], 'partner acme').interchanges[0]!;
+        const a = ack(strict);
+        expect(statuses(a), rule).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
+        expect(a.text, rule).to.match(/~AK3\*PO1\*\d+\*\*8~AK4\*1\*\*1~/);
+        expect(strict.groups[0]!.sets[0]!.diagnostics.at(-1)?.message).to.equal('PO101 is empty; partner acme requires it (partner profile)');
+      }
+      const other = withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, ['810/PO101']).interchanges[0]!;
+      expect(statuses(ack(other))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+    });
+
+    it('knows the designations it enforces: mandatory ones and the set notes', () => {
+      expect(designation('850', '004010', 'PO1', 1)).to.equal('O');
+      expect(designation('850', '004010', 'PO1', 2)).to.equal('M');
+      expect(designation('855', '004010', 'PO1', 2)).to.equal('X');
+      expect(designation('810', '004010', 'IT1', 1)).to.equal('O');
+      expect(designation('810', '005010', 'IT1', 2)).to.equal('X');
+      expect(designation('810', '003060', 'IT1', 2)).to.equal('M');
+      expect(designation('850', '005010', 'BEG', 3)).to.equal('M');
     });
   });
 });

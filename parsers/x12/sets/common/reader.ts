@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../../../../lib/errors.js';
 import type { X12Segment, X12TransactionSet } from '../../types.js';
 import { fromImplied, normalizeDecimal } from './decimal.js';
+import { designation } from './designations.js';
 import { diagnostic, elementRef, type SetDiagnosticCode } from './diagnostics.js';
 
 /**
@@ -30,13 +31,31 @@ export class SetReader {
     return value === '' ? undefined : value;
   }
 
-  /** A mandatory element: reports `XXnn is empty; expected <what>` when empty. */
+  /**
+   * An element the mapper needs. When empty: `x12-element-missing` (a syntax error, AK403 1) if the
+   * base standard makes it mandatory in this set and version (`designations.ts`), else
+   * `x12-element-needed` (the standard allows it empty, so the acknowledgment accepts it; the
+   * canonical document cannot be built without it).
+   */
   req(seg: X12Segment, n: number, what: string): string | undefined {
     const value = this.opt(seg, n);
     if (value === undefined) {
-      this.error('x12-element-missing', `${elementRef(seg.id, n)} is empty; expected ${what}`, seg, n);
+      const ref = elementRef(seg.id, n);
+      if (designation(this.set.id, this.set.version, seg.id, n) === 'M') {
+        this.error('x12-element-missing', `${ref} is empty; expected ${what}`, seg, n);
+      } else {
+        this.error('x12-element-needed', `${ref} is empty; the ${this.set.version.slice(0, 6)} standard allows that, but ${what} is needed to build the canonical document`, seg, n);
+      }
     }
     return value;
+  }
+
+  /**
+   * A paired or conditional relation of the standard that does not hold (P0304: both or neither;
+   * C0302: if the first then the second): a syntax error, AK403 2.
+   */
+  conditional(seg: X12Segment, n: number, message: string): void {
+    this.error('x12-element-conditional-missing', `${elementRef(seg.id, n)} is empty; ${message}`, seg, n);
   }
 
   /** An R (decimal) element in canonical form. */
