@@ -1,5 +1,6 @@
 /**
- * Segment ids the reader recognises: the envelope and acknowledgment segments plus the segments of
+ * Segment ids the reader knows without looking at their shape (a fast path; any other well-formed
+ * id is accepted too, see `checkSegmentId`): the envelope and acknowledgment segments plus the segments of
  * the supply-chain, health-care and finance transaction sets a hospital exchanges (810, 820, 832,
  * 835, 837, 846, 850, 852, 855, 856, 860, 865, 867, 270/271, 276/277, 278, 834). A segment id outside
  * this list is reported as `x12-unknown-segment` (AK304/IK304 1); callers can pass more ids.

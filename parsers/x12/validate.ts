@@ -91,9 +91,14 @@ export function checkSt(st: X12Segment, seen: ReadonlySet<string>): Diagnostic[]
   return found;
 }
 
-/** A segment id that is not a known X12 segment id. */
+/**
+ * A segment id that cannot be an X12 segment id (AK304 1): not 2 or 3 upper-case letters or digits
+ * starting with a letter. The standard defines far more segments than any list here (B3, W05, TED,
+ * PKL…): a well-formed id is accepted, because a partner sending a segment of the standard is not
+ * wrong only because no mapper of ours reads it.
+ */
 export function checkSegmentId(segment: X12Segment, extraIds?: ReadonlySet<string>): Diagnostic | undefined {
-  if (KNOWN_SEGMENT_IDS.has(segment.id) || extraIds?.has(segment.id)) return undefined;
+  if (KNOWN_SEGMENT_IDS.has(segment.id) || extraIds?.has(segment.id) || isSegmentIdShape(segment.id)) return undefined;
   const shown = isSegmentIdShape(segment.id) ? segment.id : 'not a segment id';
   return {
     severity: 'error',

@@ -31,4 +31,50 @@ describe('interlace command line: real-world files', function () {
     expect(r.stdout[105]).to.equal(0xe2);
     expect(r.stdout.includes(Buffer.from([0xc3, 0xa2])), 'no UTF-8 encoded 0xE2').to.equal(false);
   });
+
+  const corpus = (name: string) => join(ROOT, 'test/fixtures/conformance', name);
+
+  for (const [what, file] of [
+    ['an 837 claim (X12)', 'x12/oopfactory-INS-837P-4010-Spec4.1.1PatientIsSubscriber.txt'],
+    ['an 835 remittance (X12)', 'x12/oopfactory-INS-835-5010-Example1.txt'],
+    ['an ORU^R01 (HL7)', 'hl7/fhir-converter-ORU-R01-01.hl7'],
+    ['a VXU^V04 (HL7)', 'hl7/fhir-converter-VXU-V04-01.hl7'],
+    ['an SIU^S12 (HL7)', 'hl7/fhir-converter-SIU-S12-01.hl7'],
+  ] as const) {
+    it(`parse exits 0 on ${what}, valid but not mapped, with a note that no canonical document was produced`, () => {
+      const r = interlace(['parse', corpus(file)]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.match(/note: no canonical document was produced: /);
+      const out = JSON.parse(r.stdout.toString('utf8')) as { canonical: unknown[]; notes: string[]; diagnostics: Array<{ severity: string }> };
+      expect(out.canonical).to.deep.equal([]);
+      expect(out.notes.length).to.be.greaterThan(0);
+      expect(out.diagnostics.filter((d) => d.severity === 'error')).to.deep.equal([]);
+    });
+  }
+
+  it('parse exits 1 on malformed input, with the error and no note', () => {
+    const r = interlace(['parse', corpus('hl7/linuxforhealth-sample_unix.hl7')]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/MSH.*bad-delimiters: MSH-2/);
+    expect(r.stderr).not.to.match(/note:/);
+  });
+
+  it('parse reads a plain file of several HL7 messages one after the other, message by message', () => {
+    const file = join(tmp, 'two.hl7');
+    writeFileSync(file, Buffer.concat([readFileSync(corpus('hl7/fhir-converter-ADT-A01-01.hl7')), Buffer.from('\r'), readFileSync(corpus('hl7/fhir-converter-SIU-S12-01.hl7'))]));
+    const r = interlace(['parse', file]);
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout.toString('utf8')) as { batch: boolean; messages: Array<{ header: { messageType: string } }> };
+    expect(out.batch).to.equal(true);
+    expect(out.messages.map((m) => m.header.messageType)).to.deep.equal(['ADT^A01', 'SIU^S12']);
+  });
+
+  it('parse says in one sentence that a FHIR resource is not read yet (no schema message, nothing echoed)', () => {
+    const file = join(tmp, 'patient.json');
+    writeFileSync(file, JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Doe' }] }));
+    const r = interlace(['parse', file]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout.toString('utf8')).to.equal('');
+    expect(r.stderr.trim().split('\n')).to.deep.equal([`interlace parse: ${file} is a FHIR resource (Patient); this version of Interlace does not read FHIR yet`]);
+  });
 });
