@@ -77,6 +77,23 @@ export function element(segment: X12Segment, n: number): string {
   return (segment.elements[n] ?? '').trim();
 }
 
+/** A copy of `doc` where each set also carries the findings `of(set)` returns (sets without any are kept as they are). */
+export function addSetFindings(doc: X12Document, of: (set: X12ReadSet) => Diagnostic[]): X12Document {
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => ({
+      ...ic,
+      groups: ic.groups.map((g) => ({
+        ...g,
+        sets: g.sets.map((s) => {
+          const extra = of(s);
+          return extra.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...extra] };
+        }),
+      })),
+    })),
+  };
+}
+
 /** Every diagnostic of a document: document level, then per interchange, group and set. */
 export function allDiagnostics(doc: X12Document): Diagnostic[] {
   const out = [...doc.diagnostics];

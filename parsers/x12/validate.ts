@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { X12Segment } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
-import { element } from './document.js';
+import { addSetFindings, element } from './document.js';
 import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
 
 /**
@@ -206,19 +206,7 @@ export function withPartnerRequirements(doc: X12Document, required: readonly str
     }
     return out;
   };
-  return {
-    ...doc,
-    interchanges: doc.interchanges.map((ic) => ({
-      ...ic,
-      groups: ic.groups.map((g) => ({
-        ...g,
-        sets: g.sets.map((set) => {
-          const extra = findingsOf(set);
-          return extra.length > 0 ? { ...set, diagnostics: [...set.diagnostics, ...extra] } : set;
-        }),
-      })),
-    })),
-  };
+  return addSetFindings(doc, findingsOf);
 }
 
 /** What a channel accepts; an absent list accepts everything. */
