@@ -3,7 +3,7 @@ import { hl7v2, parseBatch } from '../../parsers/hl7v2/index.js';
 import { parserFor, type Format } from '../../parsers/index.js';
 import { summarizeX12File } from './x12-summary.js';
 
-const FORMATS = ['auto', 'hl7v2', 'x12'];
+const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
 
 /**
  * `interlace parse FILE`: the parsed message, its canonical documents and its findings as JSON.
@@ -11,7 +11,7 @@ const FORMATS = ['auto', 'hl7v2', 'x12'];
  */
 export async function parseCommand(files: string[], opts: { format: string; summary: boolean; encoding?: string }): Promise<number> {
   if (files.length !== 1) {
-    console.error('usage: interlace parse FILE [--format auto|hl7v2|x12] [--summary]');
+    console.error('usage: interlace parse FILE [--format auto|hl7v2|x12|fhir|json] [--summary]');
     return 2;
   }
   if (!FORMATS.includes(opts.format)) {
@@ -27,7 +27,7 @@ export async function parseCommand(files: string[], opts: { format: string; summ
   const raw = readFileSync(file);
   const parser = parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
-    console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, or X12 starting with ISA)`);
+    console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`);
     return 1;
   }
   const output = parser === hl7v2 && /^\s*(\ufeff)?(FHS|BHS)/.test(raw.subarray(0, 8).toString('latin1')) ? parseHl7Batch(raw, opts.encoding) : parseOne(parser, raw, opts.encoding);

@@ -7,6 +7,7 @@ import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore } from '../store/index.js';
 import type { EngineX12 } from '../x12/index.js';
 import { isX12File } from './channel.js';
+import { parserFor } from '../../parsers/index.js';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
@@ -42,7 +43,9 @@ export class ChannelIntake {
   private context(): SourceContext {
     const c = this.o.config;
     const window = c.duplicates?.enabled === false ? 0 : (c.duplicates?.window ?? this.o.duplicateWindowMs);
+    const httpAnswer = c.parse.format === 'auto' ? undefined : parserFor(c.parse.format)?.httpAnswer;
     return {
+      ...(httpAnswer ? { httpAnswer } : {}),
       channel: this.name,
       log: this.log.child({ source: c.source.type }),
       ingest: (input) => this.o.store.ingest(this.name, input, window),
