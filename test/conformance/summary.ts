@@ -1,4 +1,6 @@
-import { ackCode, ackModeOf, parseBatch, parseHl7 } from '../../parsers/hl7v2/index.js';
+import { ackCode, ackModeOf, isHl7Batch, parseBatch, parseHl7 } from '../../parsers/hl7v2/index.js';
+
+export { isHl7Batch };
 import { buildAck, parseX12, readAcks, withSetFindings } from '../../parsers/x12/index.js';
 import { isRejection } from '../../channels/mllp/answer.js';
 
@@ -20,12 +22,6 @@ export function x12Answer(raw: Buffer): string {
       .map((a) => (a.kind === 'TA1' ? `TA1 ${a.status} ${a.noteCode}` : `${a.kind} ${a.accepted} [${a.sets.map((s) => s.status).join('')}]`))
       .join(' | ');
   }).join(' || ');
-}
-
-/** True when the text holds several HL7 messages (FHS/BHS first, or more than one MSH). */
-export function isHl7Batch(raw: Buffer): boolean {
-  const text = raw.toString('latin1');
-  return /^(\xef\xbb\xbf)?\s*(FHS|BHS)/.test(text) || (text.match(/(^|[\r\n])MSH/g) ?? []).length > 1;
 }
 
 export function hl7Answer(raw: Buffer): string {
