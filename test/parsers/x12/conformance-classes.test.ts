@@ -189,6 +189,17 @@ describe('x12 conformance classes', () => {
       }
     });
 
+    it('reads BDS (filter, length, data) by its declared length too', () => {
+      const text = plain.toString('latin1');
+      const at = text.indexOf('CTT*');
+      const head = Buffer.from(text.slice(0, at), 'latin1');
+      const tail = Buffer.from(text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`), 'latin1');
+      const ic = only(Buffer.concat([head, Buffer.from('BDS*B64*8*AB~~*CD*~\n', 'latin1'), tail]));
+      const bds = ic.groups[0]!.sets[0]!.segments.find((s) => s.id === 'BDS')!;
+      expect(bds.elements).to.deep.equal(['BDS', 'B64', '8', 'AB~~*CD*']);
+      expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+    });
+
     it('rejects the set when the BIN length does not end at a segment terminator', () => {
       const ic = only(withBin(Buffer.from('abcdefgh', 'latin1'), 5));
       const set = ic.groups[0]!.sets[0]!;
