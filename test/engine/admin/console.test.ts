@@ -7,7 +7,7 @@ import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
-import { dft, testConfigDir, waitFor } from '../e2e/support.js';
+import { dft, testConfigDir } from '../e2e/support.js';
 
 const TOKEN = 'console-admin-token-0123456789';
 /** Debian's chromium; `.ci/run` installs it. Elsewhere point CHROMIUM_PATH at any Chromium build. */
