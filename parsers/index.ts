@@ -1,11 +1,12 @@
 import { csv, fixed } from './flat/index.js';
+import { fhir } from './fhir/index.js';
 import { hl7v2 } from './hl7v2/index.js';
 import { json } from './json/index.js';
 import type { Format, ParserDefinition } from './types.js';
 import { x12 } from './x12/index.js';
 
 /** Every format, listed explicitly: adding one is one folder and one line here. */
-export const parsers: readonly ParserDefinition[] = [hl7v2, x12, json, csv, fixed];
+export const parsers: readonly ParserDefinition[] = [hl7v2, x12, fhir as ParserDefinition, json, csv, fixed];
 
 /** The parser of a format; `auto` detects it from the first bytes. Undefined when nothing matches. */
 export function parserFor(format: Format | 'auto', raw?: Uint8Array): ParserDefinition | undefined {
@@ -13,4 +14,4 @@ export function parserFor(format: Format | 'auto', raw?: Uint8Array): ParserDefi
   return raw ? parsers.find((p) => p.detect(raw)) : undefined;
 }
 
-export type { Format, ParserDefinition, ParseOptions, ParseOutcome, MessageHeader } from './types.js';
+export type { Format, ParserDefinition, ParseOptions, ParseOutcome, MessageHeader, HttpAnswer, HttpAnswerHook } from './types.js';

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../../lib/log.js';
-import { flatUnits, type FlatLayout, type FlatSummary } from '../../parsers/flat/index.js';
-import { newSummary } from '../../parsers/flat/stream.js';
+import { flatUnits, type FlatSummary } from '../../parsers/flat/index.js';
+import { newSummary, type FlatSplit } from '../../parsers/flat/stream.js';
 import type { FileProgress, SourceContext } from '../types.js';
 import type { FileJournal, JournalEntry } from './journal.js';
 
-/** What a file source needs to cut flat files into messages as they stream (from the channel's parse step). */
-export type FlatSplit = { format: 'csv' | 'fixed'; layout: FlatLayout; encoding: string };
+export type { FlatSplit };
 
 /** Units stored at once before the journal records progress: one group commit, one journal line. */
 const WINDOW = 256;

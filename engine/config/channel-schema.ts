@@ -52,7 +52,7 @@ const parseSchema = z
     format: z
       .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'fixed', 'auto'])
       .prefault('auto')
-      .describe('Format of what the source receives: hl7v2, x12, json (canonical documents as JSON), csv, fixed (fixed-width records; both with `layout`), or auto, which recognises HL7 v2 (MSH), X12 (ISA) and JSON ({ or [). fhir is not built yet.'),
+      .describe('Format of what the source receives: hl7v2, x12, fhir (FHIR R4 JSON or XML, a resource or a Bundle; docs/fhir.md), json (canonical documents as JSON), csv or fixed (fixed-width records; both with `layout`, docs/flat-files.md), or auto, which recognises HL7 v2 (MSH), X12 (ISA), FHIR (resourceType, or the FHIR XML namespace) and JSON ({ or [).'),
     encoding: z
       .string()
       .min(1)

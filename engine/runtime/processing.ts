@@ -6,6 +6,8 @@ import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } f
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
 import { LiveTables } from './tables.js';
+import { createEngineServices } from './services.js';
+import { RedisLeases } from '../../lib/lease.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -41,6 +43,7 @@ export class ProcessingHost {
   readonly refused: Refusal[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private live: LiveTables | undefined;
+  private closeServices: (() => Promise<void>) | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -61,13 +64,19 @@ export class ProcessingHost {
     const host = new ProcessingHost(store, reader, log);
     const engine = config.engine!;
     const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
+    const leases = new RedisLeases(init.redisUrl, engine.redis.prefix, log);
+    const services = createEngineServices({ partners: config.partners.map((p) => p.config), ...(x12 ? { x12: x12.services } : {}), leases, log });
+    host.closeServices = async () => {
+      await services.close();
+      await leases.close();
+    };
     const live = new LiveTables(config.tables, log);
     host.live = live;
     const tables: Tables = live.tables;
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, tableWriter: live, ...(x12 ? { x12 } : {}) });
+        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, services, tableWriter: live });
         await rt.start();
         host.channels.set(ch.name, rt);
       } catch (err) {
@@ -146,6 +155,7 @@ export class ProcessingHost {
     this.live?.stop();
     clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
+    await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
     await this.reader.close();
   }
 }

@@ -10,7 +10,7 @@ import type { Value } from './values.js';
 export { flatLayoutSchema, fixedLayoutProblems, encodingProblem, type FlatLayout, type FlatColumn } from './layout.js';
 export { RecordScanner, splitRecords, type FlatRecord } from './records.js';
 export { RowReader, type FlatFormat, type RowResult } from './reader.js';
-export { flatUnits, type FlatUnit, type FlatSummary } from './stream.js';
+export { flatUnits, type FlatUnit, type FlatSummary, type FlatSplit } from './stream.js';
 export { writeFlat } from './write.js';
 export { checkRow, checkRecords } from './check.js';
 

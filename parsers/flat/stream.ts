@@ -9,6 +9,9 @@ import { RecordScanner, type FlatRecord } from './records.js';
  * the bytes of its rows, exactly as in the file, so the unit parses on its own with the same layout.
  * `rejected` is set when its rows cannot be read: it is stored as rejected with these findings.
  */
+/** What cutting a flat file needs: its format, layout and character set (from the channel's parse step). */
+export type FlatSplit = { format: FlatFormat; layout: FlatLayout; encoding: string };
+
 export type FlatUnit = { raw: Buffer; firstLine: number; rows: number; rejected?: Diagnostic[] };
 
 /** What reading a file gave: counts, the first problems, and why it was refused as a whole (a header without a required column). */

@@ -36,7 +36,7 @@ export const hl7v2: ParserDefinition<Hl7Message> = {
 export const parseHl7 = parseMessage;
 
 export { parseMessage, toCanonical, toTree, messageHeader };
-export { parseBatch, serializeBatch, batchMessages } from './batch.js';
+export { parseBatch, serializeBatch, batchMessages, isHl7Batch } from './batch.js';
 export type { Hl7Batch, Hl7BatchGroup, Hl7BatchEntry, Hl7BatchOutcome } from './batch.js';
 export { serialize, serializeToString } from './serialize.js';
 export { get, getRaw, getRepetitions, set, parsePath, findSegment, segmentsOf } from './path.js';
@@ -48,7 +48,7 @@ export type { AckCode, AckCondition, AckMode, BuildAckOptions } from './ack.js';
 export { HL7_DIAGNOSTIC_CODES, TABLE_0357, hl7ErrorCode } from './diagnostics.js';
 export type { Hl7DiagnosticCode } from './diagnostics.js';
 export { hl7DateToIso } from './datetime.js';
-export { encodingForCharset } from './charset.js';
+export { encodingForCharset, encodeText } from './charset.js';
 export { DEFAULT_UNIT } from './map-dft.js';
 export { SUPPORTED_EVENTS } from './canonical.js';
 export { DEFAULT_DELIMITERS } from './types.js';

@@ -1,16 +1,17 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { CanonicalDocument } from '../../model/index.js';
 import type { MessageHeader, ParserDefinition } from '../types.js';
-import type { X12Document, X12ReadSet } from './document.js';
+import { addSetFindings, type X12Document, type X12ReadSet } from './document.js';
 import { parseX12 } from './reader.js';
-import { transactionSets } from './sets/index.js';
+import { setFindings, transactionSets } from './sets/index.js';
+import { acceptedPart } from './acks.js';
 
 export * from './document.js';
 export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './reader.js';
 export { X12Tokenizer, tokenize, DEFAULT_MAX_SEGMENT_LENGTH, type TokenizerHandlers, type TokenizerOptions } from './tokenizer.js';
 export { writeInterchange, type X12InterchangeSpec, type X12GroupSpec, type X12SetSpec, type X12Party } from './writer.js';
 export * from './acks.js';
-export { withDuplicateCheck, withSupportCheck, type X12Support } from './validate.js';
+export { withDuplicateCheck, withPartnerRequirements, withSupportCheck, type X12Support } from './validate.js';
 export { X12_FINDINGS, ISA_ELEMENT_NOTE_CODES, findingMapping, noteCodeFor, type FindingMapping, type FindingLevel } from './codes.js';
 
 /** Acknowledgment sets: they carry no canonical document. */
@@ -75,19 +76,7 @@ export function withSetFindings(doc: X12Document, findingsOf?: (set: X12ReadSet)
       return [];
     }
   });
-  return {
-    ...doc,
-    interchanges: doc.interchanges.map((ic) => ({
-      ...ic,
-      groups: ic.groups.map((g) => ({
-        ...g,
-        sets: g.sets.map((s) => {
-          const extra = of(s);
-          return extra.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...extra] };
-        }),
-      })),
-    })),
-  };
+  return addSetFindings(doc, of);
 }
 
 function toTree(doc: X12Document): unknown {
@@ -131,4 +120,11 @@ export const x12: ParserDefinition<X12Document> = {
   toCanonical,
   toTree,
   header,
+  accepted(message, diagnostics) {
+    const checked = withSetFindings(message);
+    const part = acceptedPart(checked);
+    if (!part) return { message, diagnostics };
+    // Set-mapper findings come again from toCanonical: only the envelope ones are returned here.
+    return { message: part.doc, diagnostics: part.findings.filter((d) => !(d.code in setFindings)) };
+  },
 };
