@@ -8,6 +8,7 @@ describe('file source config', () => {
     expect(c).to.deep.equal({
       type: 'file',
       directory: 'inbox',
+      createDirectory: false,
       pattern: '*',
       pollInterval: 2000,
       minAge: 1000,

@@ -5,9 +5,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
+import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
-import { dft, testConfigDir } from '../e2e/support.js';
+import { dft, onHandRouter, testConfigDir } from '../e2e/support.js';
 
 const TOKEN = 'console-admin-token-0123456789';
 /** Debian's chromium; `.ci/run` installs it. Elsewhere point CHROMIUM_PATH at any Chromium build. */
@@ -21,6 +22,7 @@ describe('web console in a real browser (Chromium)', function () {
   this.timeout(180_000);
   let redis: TestRedis;
   let sink: HttpSink;
+  let billing: FhirServer;
   let engine: Engine;
   let client: MllpClient;
   let cfg: ReturnType<typeof testConfigDir>;
@@ -37,9 +39,11 @@ describe('web console in a real browser (Chromium)', function () {
     mkdirSync(SHOTS, { recursive: true });
     redis = await getRedis();
     sink = await startHttpSink();
+    sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
+    billing = await startFhirServer(); // and bills on the FHIR server
     sink.setDefault({ status: 201, body: '{"posted":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url }, log: silentLogger });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
     client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 15_000 });
     base = `http://127.0.0.1:${engine.adminAddress()!.port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -50,6 +54,7 @@ describe('web console in a real browser (Chromium)', function () {
     await client?.close();
     await engine?.stop();
     await sink?.close();
+    await billing?.close();
     cfg?.cleanup();
     await redis?.stop();
   });

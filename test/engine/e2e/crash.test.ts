@@ -55,7 +55,7 @@ function load(port: number, connections: number, prefix: string): { stop(): void
 }
 
 describe('engine process: crash and shutdown', function () {
-  this.timeout(300_000); // the shipped OR channel asks the ERP, bills on FHIR and may raise an 850: slower on a loaded machine
+  this.timeout(480_000); // the shipped OR channel asks the ERP, bills on FHIR and may raise an 850: slower on a loaded machine
   let redis: TestRedis;
   let sink: HttpSink;
   let billing: FhirServer;
@@ -98,7 +98,7 @@ describe('engine process: crash and shutdown', function () {
 
     child = startEngine(cfg.dir, env);
     const delivered = () => new Set(sink.requests.map((r) => JSON.parse(r.body).reference as string));
-    await waitFor('every acknowledged message at the ERP', () => (acked.every((id) => delivered().has(id)) ? true : undefined), 90_000);
+    await waitFor('every acknowledged message at the ERP', () => (acked.every((id) => delivered().has(id)) ? true : undefined), 300_000);
 
     const contentByKey = new Map<string, Set<string>>();
     for (const r of sink.requests) {

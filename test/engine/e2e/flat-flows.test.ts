@@ -17,7 +17,7 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
  * its SQLite store and a real Redis, the ERP as an HTTP server, the partner's folder on disk.
  */
 describe('shipped flows: item master sync, implant usage, exception queue', function () {
-  this.timeout(120_000);
+  this.timeout(400_000);
   let redis: TestRedis;
   let erp: HttpSink;
   let billing: FhirServer;
@@ -61,10 +61,10 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
 
   it('item master sync: each row updates the lookup tables and is published to the ERP item API', async () => {
     drop('item-master.csv');
-    const puts = await erp.waitForRequests(5, 60_000);
+    const puts = await erp.waitForRequests(5, 120_000);
     expect(puts.map((r) => [r.method, r.path])).to.deep.equal(Array(5).fill(['PUT', '/items']));
     expect(puts.map((r) => JSON.parse(r.body).number).sort()).to.deep.equal(['100234', '100567', '100890', '100912', '200145']);
-    const files = await waitFor('the file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent[0]);
+    const files = await waitFor('the file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent[0], 120_000);
     expect(files).to.include({ channel: 'item-master-sync', file: 'item-master.csv' });
     expect(files.summary).to.include({ rowsRead: 5, accepted: 5, rejected: 0, messages: 5 });
     expect(readdirSync(join(inbox(), 'archive'))).to.include('item-master.csv');
@@ -72,21 +72,21 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
 
   it('a bad row is rejected with file, line and column while the good row updates the tables at once', async () => {
     drop('item-master-new-item.csv');
-    const summary = await waitFor('the second file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'));
+    const summary = await waitFor('the second file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'), 120_000);
     expect(summary.summary).to.include({ rowsRead: 2, accepted: 1, rejected: 1 });
     expect(summary.summary.problems[0].message).to.equal('item-master-new-item.csv:3:13 column price: "12.345" has 3 digits after the point; expected at most 2');
     const rejected = (await api('/api/messages?channel=item-master-sync&status=rejected')).body.messages;
     expect(rejected).to.have.length(1);
     expect(rejected[0].error.diagnostics[0].location).to.deep.equal({ file: 'item-master-new-item.csv', line: 3, column: 13 });
     const table = join(cfg.dir, 'tables', 'chargemaster.csv');
-    await waitFor('the chargemaster to get item 100999', () => (readFileSync(table, 'utf8').includes('100999,C-IMP-0199,141000') ? true : undefined), 30_000);
+    await waitFor('the chargemaster to get item 100999', () => (readFileSync(table, 'utf8').includes('100999,C-IMP-0199,141000') ? true : undefined), 120_000);
   });
 
   it('implant usage without a charge mapping waits in the exception queue, and completes once after the table is fixed', async () => {
     Object.assign(onHand, { '100234': 50, '100777': 50 });
     const ack = await client.send(sample('dft-p03-unmapped-charge.hl7'));
     expect(ack.toString('latin1')).to.match(/MSA\|CA\|OR20261122-0007/);
-    const listed = await waitFor('the exception', async () => (await api('/api/exceptions?channel=or-implant-charges&reason=no-charge-mapping')).body.exceptions[0]);
+    const listed = await waitFor('the exception', async () => (await api('/api/exceptions?channel=or-implant-charges&reason=no-charge-mapping')).body.exceptions[0], 120_000);
     expect(listed.reason).to.equal('no-charge-mapping');
     expect(listed.error).to.include({ code: 'lookup-missing', rule: 'no-charge-mapping', field: "$doc('supply-usage').lines[1].itemNumber", value: '100777' });
     expect((await api('/api/exceptions?channel=or-implant-charges&reason=unknown-location')).body.exceptions).to.deep.equal([]);
@@ -101,13 +101,13 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       const m = await waitFor('processing', async () => {
         const d = (await api(`/api/messages/${listed.id}`)).body;
         return d.status === 'received' ? undefined : d;
-      });
+      }, 120_000);
       return m.status === 'error' ? undefined : m;
-    }, 30_000);
-    const [usage] = (await erp.waitForRequests(before + 1, 30_000)).slice(before);
+    }, 120_000);
+    const [usage] = (await erp.waitForRequests(before + 1, 120_000)).slice(before);
     expect(usage!.path).to.equal('/inventory/usage');
     expect(JSON.parse(usage!.body).lines.map((l: any) => [l.item, l.chargeCode, l.costCenter])).to.deep.equal([['100234', 'C-IMP-0101', '7010-OR'], ['100777', 'C-SUP-0777', '7010-OR']]);
-    const done = await waitFor('delivery on every route', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 30_000);
+    const done = await waitFor('delivery on every route', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 120_000);
     expect(done).to.equal(true);
     const charges = await billing.search('ChargeItem', { identifier: 'urn:interlace:or-usage|TX20261122002' });
     expect(charges.map((c: any) => [c.status, c.code.coding[0].code, c.quantity.value])).to.deep.equal([['billable', 'C-SUP-0777', 1]]);
@@ -122,23 +122,23 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
     const before = erp.requests.length;
     await client.send(sample('dft-p03-hip-implant.hl7'));
-    const usage = (await erp.waitForRequests(before + 1, 30_000)).slice(before).find((r) => r.path === '/inventory/usage')!;
+    const usage = (await erp.waitForRequests(before + 1, 120_000)).slice(before).find((r) => r.path === '/inventory/usage')!;
     expect(JSON.parse(usage.body).lines).to.have.length(5);
     const charges = await waitFor('five ChargeItems', async () => {
       const found = await billing.search('ChargeItem');
       const mine = found.filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'));
       return mine.length === 5 ? mine : undefined;
-    }, 30_000);
+    }, 120_000);
     expect(charges.map((c: any) => c.code.coding[0].code).sort()).to.deep.equal(['C-IMP-0101', 'C-IMP-0102', 'C-IMP-0103', 'C-IMP-0104', 'C-SUP-0200']);
     // the OR system resends the same usage under a new control id: conditional create bills nothing twice
     await client.send(Buffer.from(sample('dft-p03-hip-implant.hl7').toString('latin1').replace('OR20261121-0042', 'OR20261121-0042R'), 'latin1'));
     await waitFor('the resent usage to be delivered', async () => {
       const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261121-0042R')).body.messages[0];
       return m && m.status === 'delivered' ? m : undefined;
-    }, 30_000);
+    }, 120_000);
     expect((await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'))).to.have.length(5);
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
-    const file = await waitFor('the 850 in the partner folder', () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined), 60_000);
+    const file = await waitFor('the 850 in the partner folder', () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined), 120_000);
     const x12 = readFileSync(join(out, file), 'latin1');
     expect(x12).to.include('BEG*00*SA*RPL-OR20261121-0042**20261121');
     expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*\*(BP\*100234\*VP\*AC-77812|VP\*AC-77812\*BP\*100234)/);
