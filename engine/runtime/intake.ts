@@ -65,6 +65,9 @@ export class ChannelIntake {
   }
 
   async start(): Promise<void> {
+    // Load what the format's answer needs (FHIR: the R4 definitions) before the first request, not during it.
+    const c = this.o.config;
+    if (c.source.type === 'http' && c.parse.format !== 'auto') parserFor(c.parse.format)?.httpAnswer?.prepare?.();
     await this.source.start();
     this.log.info({ source: this.o.config.source.type, address: this.source.address?.() }, 'channel started');
   }

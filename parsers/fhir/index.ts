@@ -138,6 +138,9 @@ function answer(status: number, issues: ReturnType<typeof issueOf>[]): HttpAnswe
  * stored message 202 (a duplicate 200) with an informational OperationOutcome carrying its id.
  */
 const httpAnswer: HttpAnswerHook = {
+  prepare() {
+    validateFhir({ resourceType: 'Basic', code: { text: 'warm-up' } } as never);
+  },
   check(raw) {
     const parsed = parse(raw);
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
