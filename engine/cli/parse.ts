@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hl7v2, parseBatch } from '../../parsers/hl7v2/index.js';
 import type { Diagnostic } from '../../lib/errors.js';
-import { parserFor, parsers, type Format } from '../../parsers/index.js';
+import { parserFor, type Format } from '../../parsers/index.js';
 import { summarizeX12File } from './x12-summary.js';
 
 const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
@@ -34,12 +34,8 @@ export async function parseCommand(files: string[], opts: { format: string; summ
     return 1;
   }
   const raw = readFileSync(file);
-  const fhir = fhirResourceType(raw);
-  if (fhir !== undefined && opts.format === 'auto' && !parsers.some((p) => p.format === 'fhir')) {
-    console.error(`interlace parse: ${file} is a FHIR resource (${fhir}); this version of Interlace does not read FHIR yet`);
-    return 1;
-  }
-  const parser = fhir !== undefined && opts.format === 'auto' ? parsers.find((p) => p.format === 'fhir') : parserFor(opts.format as Format | 'auto', raw);
+  // A JSON object with a resourceType anywhere in its first 64 KiB is FHIR, even when detection (first bytes) missed it.
+  const parser = opts.format === 'auto' && fhirResourceType(raw) !== undefined ? parserFor('fhir') : parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
     console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`);
     return 1;
