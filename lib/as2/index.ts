@@ -7,3 +7,4 @@ export { signDetached, verifyDetached, type Verified } from './cms-signed.js';
 export * from './mdn.js';
 export * from './message.js';
 export * from './mime.js';
+export * from './names.js';
