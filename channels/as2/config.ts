@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretFile } from '../../lib/secrets.js';
 import { duration } from '../../lib/config-fragments.js';
 import { checkListener, httpListenerShape } from '../http/config.js';
 
@@ -11,7 +12,7 @@ export const as2Name = (what: string) =>
     .regex(/^[\x20-\x7e]+$/, { message: `${what} must be printable ASCII (RFC 4130)` })
     .refine((v) => !/["\\]/.test(v), { message: `${what} must not hold quotes or backslashes` });
 
-const filePath = (what: string) => z.string().min(1).describe(`${what}: path of a PEM file (relative to the engine's working directory), or \${ENV} holding the path.`);
+const filePath = (what: string) => secretFile(what);
 
 const as2Partner = z
   .strictObject({

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { readSecretFile } from '../../lib/secrets.js';
 import { ParseError } from '../../lib/errors.js';
 import {
   buildEntity,
@@ -10,7 +11,6 @@ import {
   as2NameOf,
   parseMdnOptions,
   quoteAs2Name,
-  readPemFile,
   unpack,
   type As2Certificate,
   type As2Identity,
@@ -33,11 +33,11 @@ export type As2Keys = {
 
 
 export function loadKeys(c: As2SourceConfig): As2Keys {
-  const ours = loadIdentity(readPemFile(c.certificate, 'certificate'), readPemFile(c.privateKey, 'privateKey'), `as2 source ${c.as2Id}`);
+  const ours = loadIdentity(readSecretFile(c.certificate, 'certificate'), readSecretFile(c.privateKey, 'privateKey'), `as2 source ${c.as2Id}`);
   const partners: As2Keys['partners'] = new Map();
   for (const p of c.partners) {
     partners.set(p.as2Id, {
-      certificate: loadCertificate(readPemFile(p.certificate, `partner ${p.as2Id} certificate`), `partner ${p.as2Id} certificate`),
+      certificate: loadCertificate(readSecretFile(p.certificate, `partner ${p.as2Id} certificate`), `partner ${p.as2Id} certificate`),
       requireSigned: p.requireSigned,
       requireEncrypted: p.requireEncrypted,
       ...(p.partner ? { partner: p.partner } : {}),
@@ -96,7 +96,7 @@ function examine(req: IncomingMessage, body: Buffer, from: string, to: string, k
  * partner is not processed again and gets the same MDN (same disposition and MIC, recomputed from the
  * resent bytes).
  */
-export async function handleAs2Request(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2SourceConfig> & { keys: As2Keys; afterStored?: (payload: Buffer, result: IngestResult, partner?: string) => void }): Promise<void> {
+export async function handleAs2Request(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2SourceConfig> & { keys: As2Keys; afterStored?: (payload: Buffer, result: IngestResult) => void }): Promise<void> {
   const { config, ctx, log } = deps;
   if (deps.stopping()) {
     sendError(res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
@@ -141,7 +141,7 @@ export async function handleAs2Request(req: IncomingMessage, res: ServerResponse
   log.debug({ messageId: result.messageId, duplicate: result.duplicate, disposition: outcome.modifier ?? 'processed' }, 'as2 message stored');
   const explanation = result.duplicate ? `${outcome.explanation} This Message-ID was received before (message ${result.originalMessageId ?? '?'}); it was not processed again.` : outcome.explanation;
   answer(req, res, deps, { from, to, messageId, outcome: { ...outcome, explanation }, mdnRequest, result });
-  if (outcome.payload && !result.duplicate) deps.afterStored?.(outcome.payload, result, deps.keys.partners.get(from)?.partner);
+  if (outcome.payload && !result.duplicate) deps.afterStored?.(outcome.payload, result);
 }
 
 type AnswerInput = { from: string; to: string; messageId: string; outcome: Outcome; mdnRequest: MdnRequest; result: IngestResult };

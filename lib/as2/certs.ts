@@ -4,10 +4,9 @@
  * from (a file, an environment variable) is the caller's business.
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { ConfigError, ParseError } from '../errors.js';
+import { ParseError } from '../errors.js';
 
 export type As2Certificate = {
   x509: X509Certificate;
@@ -17,15 +16,6 @@ export type As2Certificate = {
 
 /** Our side of the exchange: a certificate and its private key. */
 export type As2Identity = { cert: As2Certificate; key: KeyObject };
-
-/** Reads a configured certificate or key file; a ConfigError naming the field when it cannot be read. */
-export function readPemFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError('as2-file-unreadable', `${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
-}
 
 export function loadCertificate(data: Buffer | string, what = 'certificate'): As2Certificate {
   let x509: X509Certificate;

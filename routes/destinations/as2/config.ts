@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { secretFile } from '../../../lib/secrets.js';
 import { byteSize, duration } from '../../../lib/config-fragments.js';
 
 const AS2_NAME = /^[\x20-\x7e]{1,128}$/;
 const as2Name = (what: string) => z.string().regex(AS2_NAME, { message: `${what} must be 1 to 128 printable ASCII characters (RFC 4130)` }).refine((v) => !/["\\]/.test(v), { message: `${what} must not hold quotes or backslashes` });
-const filePath = (what: string) => z.string().min(1).describe(`${what}: path of a PEM file (relative to the engine's working directory), or \${ENV} holding the path.`);
+const filePath = (what: string) => secretFile(what);
 
 /**
  * How we send to one AS2 partner: the `transport:` block of a partner file with `type: as2`, and the

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as nodeHttp from 'node:http';
 import * as nodeHttps from 'node:https';
+import { readSecretFile } from '../../../lib/secrets.js';
 import { ParseError, PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
 import type { Logger } from '../../../lib/log.js';
 import {
@@ -10,7 +11,6 @@ import {
   micalgName,
   pack,
   quoteAs2Name,
-  readPemFile,
   readMdn,
   type As2Certificate,
   type As2Identity,
@@ -65,8 +65,8 @@ export class As2Link {
     private readonly log: Logger,
   ) {
     const c = config;
-    this.ours = c.signCert && c.signKey ? loadIdentity(readPemFile(c.signCert, 'signCert'), readPemFile(c.signKey, 'signKey'), `as2 ${c.as2From}`) : undefined;
-    this.partner = loadCertificate(readPemFile(c.partnerCert, 'partnerCert'), `partnerCert ${c.partnerCert}`);
+    this.ours = c.signCert && c.signKey ? loadIdentity(readSecretFile(c.signCert, 'signCert'), readSecretFile(c.signKey, 'signKey'), `as2 ${c.as2From}`) : undefined;
+    this.partner = loadCertificate(readSecretFile(c.partnerCert, 'partnerCert'), `partnerCert ${c.partnerCert}`);
     this.url = new URL(c.url);
     this.label = `${this.url.protocol}//${this.url.host}${this.url.pathname}`;
     this.agent = this.url.protocol === 'https:' ? new nodeHttps.Agent({ keepAlive: true }) : new nodeHttp.Agent({ keepAlive: true });
