@@ -99,14 +99,14 @@ function examine(req: IncomingMessage, body: Buffer, from: string, to: string, k
 export async function handleAs2Request(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2SourceConfig> & { keys: As2Keys; afterStored?: (payload: Buffer, result: IngestResult) => void }): Promise<void> {
   const { config, ctx, log } = deps;
   if (deps.stopping()) {
-    sendError(res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
+    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
     return;
   }
   if (!precheckListener(req, res, deps, ['POST'])) return;
   const read = await readBody(req, config.maxBodyBytes);
   if (read.kind === 'aborted') return;
   if (read.kind === 'too-large') {
-    refuseAndClose(req, res, 413, 'http-body-too-large', `the AS2 message is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
+    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `the AS2 message is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
     return;
   }
   const from = as2NameOf(header(req, 'as2-from'));
@@ -119,7 +119,7 @@ export async function handleAs2Request(req: IncomingMessage, res: ServerResponse
     await ctx
       .ingest({ raw: requestEntity(req, read.body).raw, origin, ...(from ? { sender: from } : {}), rejected: { diagnostics: [{ severity: 'error', code: 'as2-not-as2', message }] } })
       .catch(() => undefined);
-    sendError(res, 400, 'as2-not-as2', message);
+    sendError(deps, res, 400, 'as2-not-as2', message);
     return;
   }
   const mdnRequest = parseMdnOptions(header(req, 'disposition-notification-options'));
@@ -135,7 +135,7 @@ export async function handleAs2Request(req: IncomingMessage, res: ServerResponse
     });
   } catch (err) {
     log.warn({ err: (err as { code?: string }).code ?? (err as Error).name }, 'as2 message not stored; answered 503');
-    sendError(res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
+    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
     return;
   }
   log.debug({ messageId: result.messageId, duplicate: result.duplicate, disposition: outcome.modifier ?? 'processed' }, 'as2 message stored');
