@@ -73,6 +73,7 @@ describe('interlace command line: real-world files', function () {
     const file = join(tmp, 'patient.json');
     writeFileSync(file, JSON.stringify({ id: 'p1', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(4000)}</div>` }, name: [{ family: 'Doe' }], resourceType: 'Patient' }));
     const r = interlace(['parse', file]);
+    expect(r.stderr).not.to.match(/kind|does not read FHIR/);
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.toString('utf8')) as { format: string; canonical: unknown[] };
     expect(out.format).to.equal('fhir');
