@@ -6,10 +6,10 @@ import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
 import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
-import { SqliteStore, type MessageStore } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
-import { isX12Ledger, type ProcessingInit } from './processing.js';
+import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
@@ -38,16 +38,16 @@ export class Engine {
   private processing: ProcessingThread | undefined;
   private loadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
-  /** X12 partners and services; undefined when the store has no X12 ledger. */
-  readonly x12: EngineX12 | undefined;
+  /** X12 partners and services. */
+  readonly x12: EngineX12;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
-    readonly store: MessageStore,
+    readonly store: Store,
     readonly redis: RedisHandle,
     readonly log: Logger,
   ) {
-    if (isX12Ledger(store)) this.x12 = createEngineX12(config, store, log);
+    this.x12 = createEngineX12(config, store, log);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -60,12 +60,18 @@ export class Engine {
     const dataDir = resolve(engineConfig.engine.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
-    const dbPath = resolve(engineConfig.store.path ?? join(dataDir, 'messages.db'));
-    const store = new SqliteStore({ path: dbPath, sync: engineConfig.store.sync });
+    let store: Store;
+    try {
+      store = await openStore(engineConfig.store.url, { sync: engineConfig.store.sync, dataDir });
+    } catch (err) {
+      await redis.stop();
+      throw err;
+    }
+    log.info({ store: store.location }, 'message store open');
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
     try {
       const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
-      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, dbPath, logLevel, nice: engineConfig.engine.processingNice });
+      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, store: engineConfig.store.url, dataDir, logLevel, nice: engineConfig.engine.processingNice });
       await engine.startAdmin(dataDir, env);
     } catch (err) {
       await engine.stop();
@@ -76,7 +82,7 @@ export class Engine {
 
   private async startChannels(init: ProcessingInit): Promise<void> {
     const c = this.config.engine;
-    this.processing = await ProcessingThread.start(init, this.store as SqliteStore, this.log);
+    this.processing = await ProcessingThread.start(init, this.store, this.log);
     this.refused.push(...this.processing.refused);
     for (const r of this.processing.refused) this.log.error({ channel: r.channel }, `channel refused: ${r.reason}`);
     const processing = this.processing;
@@ -85,7 +91,7 @@ export class Engine {
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, x12: this.x12 });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -109,7 +115,7 @@ export class Engine {
         reprocess: (id) => this.reprocess(id),
         health: () => this.health(),
         status: () => this.status(),
-        ...(this.x12 && isX12Ledger(this.store) ? { x12: x12Admin(this.store, this.x12) } : {}),
+        x12: x12Admin(this.store, this.x12),
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -205,15 +211,15 @@ export class Engine {
   }
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const redisOk = await pingRedis(this.redis.url, 1000);
+    const [redisOk, storeOk] = await Promise.all([pingRedis(this.redis.url, 1000), this.store.ping()]);
     const processingOk = this.processing?.running ?? false;
     const checks: Record<string, string> = {
       redis: redisOk ? 'ok' : 'unreachable',
-      store: 'ok',
+      store: storeOk ? 'ok' : 'unreachable',
       processing: processingOk ? 'ok' : 'restarting',
       channels: `${this.channels.size} running, ${this.refused.length} refused`,
     };
-    return { ok: redisOk && processingOk, checks };
+    return { ok: redisOk && storeOk && processingOk, checks };
   }
 
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */

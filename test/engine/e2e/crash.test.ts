@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { MllpClient } from '../../../channels/mllp/client.js';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { join } from 'node:path';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
