@@ -3,3 +3,4 @@ export { openStore, openThreadStore, type OpenStoreOptions, type ThreadStore } f
 export { parseStoreLocation, describeLocation, defaultStoreLocation, type StoreLocation } from './location.js';
 export { runStoreCall, type StoreCall, type StoreResult } from './remote.js';
 export { newId } from './ids.js';
+export { migrateStore, type TableReport } from './migrate-store.js';
