@@ -26,7 +26,13 @@ const engineSection = z
 
 const redisSection = z
   .strictObject({
-    url: z.string().regex(/^rediss?:\/\//, { message: 'redis.url must start with redis:// or rediss://' }).prefault('redis://127.0.0.1:6379').describe('Redis the queues live in (redis:// or rediss:// for TLS); use ${REDIS_URL} to keep passwords out of the file.'),
+    url: z
+      .string()
+      .regex(/^(rediss?|redis\+sentinel):\/\//, { message: 'redis.url must start with redis://, rediss:// or redis+sentinel://' })
+      .prefault('redis://127.0.0.1:6379')
+      .describe(
+        'Redis the queues live in: redis://[user:password@]host:port[/db], rediss:// for TLS, or redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db] to follow the master that Redis Sentinel names (docs/scale-out.md). Use ${REDIS_URL} to keep passwords out of the file.',
+      ),
     prefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/, { message: 'redis.prefix may contain letters, digits, :, _ and - only' }).prefault('interlace').describe('Prefix of every queue key, so several engines or environments can share one Redis.'),
     supervise: z
       .enum(['auto', 'never'])

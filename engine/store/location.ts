@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { redactUrl as redact } from '../../lib/net.js';
 
 /** Where the store is: one SQLite file, or a PostgreSQL database shared by several engine processes. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -32,9 +33,6 @@ export function describeLocation(location: StoreLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : redact(location.url);
 }
 
-function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
-}
 
 /** The default location: `messages.db` in the data directory. */
 export function defaultStoreLocation(dataDir: string): string {
