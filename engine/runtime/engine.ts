@@ -9,12 +9,15 @@ import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedC
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
+import { createEngineServices } from './services.js';
+import { RedisLeases } from '../../lib/lease.js';
+import type { EngineServices } from '../../lib/services.js';
 import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
 const ENGINE_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')).version;
-import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
+import { ensureRedis, leaseConnection, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
   configDir: string;
@@ -40,6 +43,9 @@ export class Engine {
   private stopping: Promise<void> | undefined;
   /** X12 partners and services. */
   readonly x12: EngineX12;
+  /** The services sources get (leases, partner transports, X12). */
+  private services: (EngineServices & { close(): Promise<void> }) | undefined;
+  private leases: RedisLeases | undefined;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
@@ -88,10 +94,12 @@ export class Engine {
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
+    this.leases = new RedisLeases(leaseConnection(init.redisUrl), c.redis.prefix, this.log);
+    this.services = createEngineServices({ partners: this.config.partners.map((p) => p.config), ...(this.x12 ? { x12: this.x12.services } : {}), leases: this.leases, log: this.log });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, x12: this.x12 });
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, services: this.services, x12: this.x12 });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -229,6 +237,8 @@ export class Engine {
       const intakes = [...this.channels.values()];
       await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);
+      await this.services?.close().catch(() => undefined);
+      await this.leases?.close().catch(() => undefined);
       await this.admin?.close();
       await this.store.close();
       await this.redis.stop();

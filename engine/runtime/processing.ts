@@ -5,6 +5,9 @@ import { loadConfig, type Env } from '../config/index.js';
 import { openStore, type MessageStore, type Store, type StoredDelivery } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
+import { createEngineServices } from './services.js';
+import { RedisLeases } from '../../lib/lease.js';
+import { leaseConnection } from './redis.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -38,6 +41,7 @@ export class ProcessingHost {
   readonly channels = new Map<string, ChannelRuntime>();
   readonly refused: Refusal[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private closeServices: (() => Promise<void>) | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -53,11 +57,17 @@ export class ProcessingHost {
     const host = new ProcessingHost(store, log);
     const engine = config.engine!;
     const x12: EngineX12 = createEngineX12(config, store, log);
+    const leases = new RedisLeases(leaseConnection(init.redisUrl), engine.redis.prefix, log);
+    const services = createEngineServices({ partners: config.partners.map((p) => p.config), x12: x12.services, leases, log });
+    host.closeServices = async () => {
+      await services.close();
+      await leases.close();
+    };
     const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, x12 });
+        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, services });
         await rt.start();
         host.channels.set(ch.name, rt);
       } catch (err) {
@@ -134,6 +144,7 @@ export class ProcessingHost {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
+    await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
     await this.store.close();
   }
 }

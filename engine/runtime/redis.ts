@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { freePort, redactUrl } from '../../lib/net.js';
-import { parseSentinelUrl } from '../../routes/queue-names.js';
+import type { RedisOptions } from 'ioredis';
+import { parseSentinelUrl, toRedisOptions } from '../../routes/queue-names.js';
 
 export type RedisHandle = {
   /** The URL the engine uses (the configured one, or that of the redis-server it started). */
@@ -140,3 +141,12 @@ class RedisSupervisor {
 }
 
 const redacted = redactUrl;
+
+/**
+ * The Redis connection of the engine's leases (lib/lease.ts): the same server as the queues (a
+ * `redis+sentinel://` URL follows the master), but a command fails after one retry instead of
+ * waiting for the connection, so a holder cut off from Redis notices and gives its lease up.
+ */
+export function leaseConnection(url: string): RedisOptions {
+  return { ...toRedisOptions(url), maxRetriesPerRequest: 1 };
+}
