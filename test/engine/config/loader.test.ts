@@ -147,7 +147,7 @@ describe('config loader', () => {
       );
       expect(lines).to.deep.equal([
         'engine.yaml:1:15 invalid-format: engine.id must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges); got "${ENGINE_ID}" (after interpolation)',
-        'engine.yaml:2:15 invalid-format: redis.url must start with redis:// or rediss://; got "http://:***@redis:6379"',
+        'engine.yaml:2:15 invalid-format: redis.url must start with redis://, rediss:// or redis+sentinel://; got "http://:***@redis:6379"',
         'engine.yaml:3:16 invalid-value: store.sync: expected one of full, normal; got "${SYNC}" (after interpolation)',
       ]);
     });
