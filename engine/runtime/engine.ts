@@ -149,7 +149,7 @@ export class Engine {
         name: ch.name,
         state: rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
-        source: { type: ch.config.source.type, address: rt?.address() },
+        source: { type: ch.config.source.type, address: rt?.address(), ...(rt?.singleton ? { role: rt.role } : {}) },
         counts: {
           received: c ? Object.entries(c).filter(([k]) => k !== 'queued').reduce((n, [, v]) => n + v, 0) : 0,
           filtered: c?.filtered ?? 0,
@@ -215,6 +215,9 @@ export class Engine {
       uptimeSeconds: Math.round(process.uptime()),
       memory: { rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10, listener: heapFigures(), processing },
       channels: { running: this.channels.size, refused: this.refused.length },
+      store: this.store.location,
+      // one-process sources (pollers): `active` here, or `standby` while another process runs them
+      singletons: Object.fromEntries([...this.channels.values()].filter((c) => c.singleton).map((c) => [c.name, c.role])),
     };
   }
 
