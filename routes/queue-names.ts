@@ -79,7 +79,7 @@ function credentials(username: string, password: string): Pick<RedisOptions, 'us
 /** The Sentinels of a `redis+sentinel://` URL, or a sentence saying what is wrong with it. */
 export function parseSentinelUrl(connection: string): { sentinels: Array<{ host: string; port: number }>; name: string; db?: number; username: string; password: string } | { error: string } {
   const m = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/]+)(?:\/(\d+))?\/?$/i.exec(connection);
-  if (!m) return { error: 'the Sentinel URL is not redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]' };
+  if (!m) return { error: 'the Sentinel URL has no master name or a malformed host list; expected redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]' };
   const sentinels: Array<{ host: string; port: number }> = [];
   for (const node of m[3]!.split(',')) {
     const hp = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(node.trim());

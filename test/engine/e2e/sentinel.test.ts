@@ -64,8 +64,11 @@ describe('Redis Sentinel', function () {
     it('follows the new master: every acknowledged message is delivered, and health says Redis is ok again', async () => {
       const [mllp, admin] = [await freePort(), await freePort()];
       child = startEngine(cfg.dir, { MLLP_PORT: String(mllp), ADMIN_PORT: String(admin), ERP_URL: sink.url });
-      child.stderr?.on('data', () => {});
-      await waitForPort(mllp);
+      let log = '';
+      child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
+      await waitForPort(mllp, 120_000).catch((err: Error) => {
+        throw new Error(`${err.message}; the engine's log ends:\n${log}`);
+      });
       const acked: string[] = [];
       let running = true;
       const sender = (async () => {
