@@ -37,6 +37,8 @@ export type EngineChildOptions = {
   fhirUrl?: string;
   /** Extra `node` flags for the engine (e.g. `--cpu-prof`). */
   nodeFlags?: string[];
+  /** Extra environment (e.g. AS2_PORT, which turns the sample AS2 receiver on). */
+  env?: NodeJS.ProcessEnv;
 };
 
 
@@ -95,6 +97,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
       INTERLACE_ADMIN_TOKEN: token,
       INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

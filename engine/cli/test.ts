@@ -10,7 +10,7 @@ import type { RoutePayload } from '../../routes/types.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { buildProcessor } from '../runtime/channel.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
-import { SqliteStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 
 type Expectation = { outcome?: 'routed' | 'filtered' | 'error' | 'rejected'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
 /** `unit`: for flat files cut into messages (one per row or group), which one the case checks (1 = the first). */
@@ -42,7 +42,7 @@ export async function testCommand(args: string[], configOption?: string): Promis
     return 1;
   }
   const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
-  const store = new SqliteStore({ path: ':memory:' });
+  const store = await openStore('sqlite::memory:');
   let answers: Record<string, unknown> = {};
   const offline: typeof fetch = async (input) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
