@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 /** true/false, or the text "true"/"false". */
 export function flag() {
-  return z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+  return z.preprocess((v) => (v === 'true' ? true : v === 'false' || v === '' ? false : v), z.boolean());
 }
 
 /** A whole number in [min, max], or its decimal text. */
