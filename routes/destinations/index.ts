@@ -2,8 +2,9 @@ import type { DestinationDefinition } from '../types.js';
 import { fhir } from './fhir/index.js';
 import { file } from './file/index.js';
 import { http } from './http.js';
+import { mllp } from './mllp/index.js';
 import { sftp } from './sftp/index.js';
 import { x12 } from './x12/index.js';
 
 /** Every destination type, listed explicitly: adding one is one file (or folder) and one line here. */
-export const destinations: readonly DestinationDefinition[] = [http, x12, fhir, file, sftp];
+export const destinations: readonly DestinationDefinition[] = [http, x12, fhir, file, sftp, mllp];
