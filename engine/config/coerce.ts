@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 /** true/false, or the text "true"/"false". */
 export function flag() {
+  // Empty is false, so that `${VAR:+true}` (true only when VAR is set) works as a flag.
   return z.preprocess((v) => (v === 'true' ? true : v === 'false' || v === '' ? false : v), z.boolean());
 }
 

@@ -4,8 +4,8 @@
  *
  * - `${VAR}`: the variable's value; an error (`env-unset`) when it is not set.
  * - `${VAR:-default}`: the default when the variable is unset or empty (as in a POSIX shell).
- * - `${VAR:+word}`: `word` when the variable is set and not empty, else nothing (as in a POSIX shell);
- *   e.g. `enabled: ${SFTP_URL:+true}` turns a channel on only where SFTP_URL is set.
+ * - `${VAR:+word}`: `word` when the variable is set and not empty, else empty (as in a POSIX shell);
+ *   `enabled: ${AS2_PORT:+true}` turns a channel on only when AS2_PORT is set (an empty flag is false).
  * - `$${`: a literal `${` (nothing is interpolated).
  * The result is always a string; schemas coerce numbers and booleans where they expect one.
  */
@@ -55,10 +55,11 @@ export function interpolate(text: string, env: Env): InterpolationResult {
 }
 
 function resolve(expr: string, env: Env, problems: InterpolationProblem[]): string {
-  const alt = expr.indexOf(':+');
-  const sep = expr.indexOf(':-');
-  const cut = [alt, sep].filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? -1;
-  const name = cut < 0 ? expr : expr.slice(0, cut);
+  const minus = expr.indexOf(':-');
+  const plus = expr.indexOf(':+');
+  const alternate = plus >= 0 && (minus < 0 || plus < minus);
+  const sep = alternate ? plus : minus;
+  const name = sep < 0 ? expr : expr.slice(0, sep);
   if (!NAME.test(name)) {
     problems.push({
       code: 'invalid-interpolation',
@@ -67,8 +68,8 @@ function resolve(expr: string, env: Env, problems: InterpolationProblem[]): stri
     return '';
   }
   const value = env[name];
-  if (cut >= 0 && cut === alt) return value === undefined || value === '' ? '' : expr.slice(alt + 2);
-  if (cut >= 0) return value === undefined || value === '' ? expr.slice(sep + 2) : value;
+  if (alternate) return value === undefined || value === '' ? '' : expr.slice(sep + 2);
+  if (sep >= 0) return value === undefined || value === '' ? expr.slice(sep + 2) : value;
   if (value === undefined) {
     problems.push({ code: 'env-unset', message: `\${${name}} is not set and has no default` });
     return '';
