@@ -5,6 +5,8 @@ import { http } from './http.js';
 import { table } from './table.js';
 import { x12 } from './x12/index.js';
 import { as2 } from './as2/index.js';
+import { sftp } from './sftp/index.js';
+import { mllp } from './mllp/index.js';
 
 /** Every destination type, listed explicitly: adding one is one file (or folder) and one line here. */
-export const destinations: readonly DestinationDefinition[] = [http, x12, fhir, file, as2, table];
+export const destinations: readonly DestinationDefinition[] = [http, x12, fhir, file, as2, sftp, mllp, table];
