@@ -22,3 +22,4 @@ export const file: SourceDefinition<FileSourceConfig> = {
   schema: fileSourceSchema,
   create: (config, ctx) => createFileSource(config, ctx),
 };
+export * as fileRules from './rules.js';
