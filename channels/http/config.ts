@@ -11,7 +11,11 @@ const headerName = (what: string) =>
 export const httpSourceSchema = z
   .strictObject({
     type: z.literal('http').describe('An HTTP(S) listener: each request body is one message, answered 202 once stored.'),
-    host: z.string().min(1).default('0.0.0.0').describe('Address to listen on; 0.0.0.0 is every IPv4 interface, 127.0.0.1 this machine only.'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address to listen on. The default, 127.0.0.1, is this machine only; set the address of the interface callers reach (or 0.0.0.0, every IPv4 interface) to accept them.'),
     port: port.describe('TCP port to listen on; 0 picks a free port (tests).'),
     path: z
       .string()
@@ -45,6 +49,13 @@ export const httpSourceSchema = z
       .max(100_000)
       .default(256)
       .describe('Most connections open at once (each may hold a body of up to maxBodyBytes); a connection beyond it is closed at once.'),
+    maxConnectionsPerAddress: z.coerce
+      .number({ message: 'expected a number of connections' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
+      .describe('Most connections open at once from one peer address; a connection beyond it is closed at once and logged.'),
     headersTimeout: duration.prefault('10s').describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
     requestTimeout: duration.prefault('60s').describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
     keepAliveTimeout: duration.prefault('5s').describe('How long an idle keep-alive connection stays open between requests.'),

@@ -9,6 +9,7 @@ import type { HttpSourceConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
 import { serverTlsOptions } from '../../lib/tls.js';
 import { boundAddress } from '../../lib/net.js';
+import { guardHttpServer, LISTENER_DEFAULTS, type ConnectionStats } from '../../lib/listener-guard.js';
 
 /**
  * The HTTP listener. `start` resolves once bound. `stop` stops accepting connections, answers 503 to
@@ -22,6 +23,7 @@ export class HttpSource implements Source {
   private stopping = false;
   private readonly log: Logger;
   private readonly deps: RequestDeps;
+  private guard: { stats(): ConnectionStats[] } | undefined;
 
   constructor(
     private readonly config: HttpSourceConfig,
@@ -45,6 +47,7 @@ export class HttpSource implements Source {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
     const server = c.tls.enabled ? https.createServer({ ...options, ...serverTlsOptions(c.tls, 'http') }, onRequest) : http.createServer(options, onRequest);
     server.maxConnections = c.maxConnections;
+    this.guard = guardHttpServer(server, { ...LISTENER_DEFAULTS, maxConnectionsPerAddress: c.maxConnectionsPerAddress, log: this.log, name: 'http' });
     server.on('drop', () => this.log.warn({ limit: c.maxConnections }, 'http connection refused: too many connections'));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
@@ -64,6 +67,11 @@ export class HttpSource implements Source {
     this.server = server;
     const addr = this.address();
     this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, 'http listener started');
+  }
+
+  /** Backpressure state of each connection that made a request (tests, diagnostics). */
+  connectionStats(): ConnectionStats[] {
+    return this.guard?.stats() ?? [];
   }
 
   address(): { host: string; port: number } | undefined {
