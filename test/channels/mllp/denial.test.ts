@@ -59,7 +59,7 @@ describe('mllp source: denial of service by one peer', () => {
     });
     const storedAtPause = ctx.inputs.length;
     await sleep(500);
-    const stats = source.connectionStats()[0]!;
+    const stats = source!.connectionStats()[0]!;
     expect(stats.paused, 'reading resumed although the client still reads nothing').to.equal(true);
     expect(ctx.inputs.length - storedAtPause, 'frames kept being taken while paused').to.be.at.most(LISTENER_DEFAULTS.maxPendingAnswers + 400);
     expect(stats.unsentBytes, 'ACK bytes held for the client').to.be.below(LISTENER_DEFAULTS.maxUnsentBytes + 512 * 1024);
