@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -292,6 +292,7 @@ export class FileSource implements Source {
     try {
       await this.hooks.beforeArchive?.(path);
       archived = await moveUnique(path, this.archiveDir, name);
+      await this.restrict(archived);
       if (this.config.readyWhen === 'companion') await this.archiveCompanion(name);
     } catch (err) {
       this.log.error({ file: name, err: code(err) ?? (err as Error).name }, 'file source could not archive a stored file; the journal keeps it from being stored twice');
@@ -302,6 +303,11 @@ export class FileSource implements Source {
     this.quiet.forget(name);
     if (this.config.readyWhen === 'quiet') this.watched.set(archived, { name, sig, until: Date.now() + this.watchPeriod(), messageIds });
     return 'archived';
+  }
+
+  /** Archived files hold PHI: readable by the engine's user only (best effort: a partner's file may not be ours to change). */
+  private async restrict(path: string): Promise<void> {
+    await chmod(path, 0o600).catch((err: unknown) => this.log.warn({ file: basename(path), err: code(err) }, 'file source could not make an archived file private (mode 0600)'));
   }
 
   private async archiveCompanion(name: string): Promise<void> {
@@ -318,7 +324,10 @@ export class FileSource implements Source {
       let target = name;
       let note = '';
       try {
-        target = basename(await moveUnique(from, this.errorDir, name));
+        const moved = await moveUnique(from, this.errorDir, name);
+        target = basename(moved);
+        // never for links and special files: chmod would change a file outside the folder
+        if (['file-too-large', 'file-empty', 'file-unreadable'].includes(reasonCode)) await this.restrict(moved);
       } catch (err) {
         if (code(err) !== 'ENOTREGULAR') throw err;
         await unlink(from);
