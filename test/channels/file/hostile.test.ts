@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { createFileSource, fileSourceSchema, type FileSource } from '../../../channels/file/index.js';
 import { isInProgressName, QuietTracker, refusalOf } from '../../../channels/file/rules.js';
 import { interchange, RecordingContext, tempDir } from './support.js';
+import { sleep } from '../../support/until.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 
 /** Probes from the hardening review: what a hostile or careless partner can leave in a drop folder. */
 describe('file source: hostile and half-written files', () => {

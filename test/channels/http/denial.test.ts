@@ -2,18 +2,9 @@ import { expect } from 'chai';
 import net from 'node:net';
 import type { HttpSource } from '../../../channels/http/source.js';
 import { LISTENER_DEFAULTS } from '../../../lib/listener-guard.js';
+import { sleep, until } from '../../support/until.js';
 import { RecordingContext } from '../file/support.js';
 import { startHttp } from './support.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Probes from the hardening review, on the HTTP listener (the AS2 listener shares lib/listener-guard.ts). */
 describe('http source: denial of service by one peer', () => {

@@ -3,18 +3,8 @@ import net from 'node:net';
 import type { MllpSource } from '../../../channels/mllp/source.js';
 import { encodeFrame } from '../../../channels/mllp/framing.js';
 import { LISTENER_DEFAULTS } from '../../../lib/listener-guard.js';
+import { sleep, until } from '../../support/until.js';
 import { hl7, msa, RawPeer, RecordingContext, startSource } from './support.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits for a condition with a generous bound; fails naming what never happened. */
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { SqliteStore } from '../../../engine/store/index.js';
 import { DiskWatch, secureDataDir } from '../../../engine/runtime/data-dir.js';
-import { silentLogger } from '../../../lib/log.js';
+import { silentLogger, type Logger } from '../../../lib/log.js';
 
 /** Mounts a tmpfs of `size` at a new directory; undefined (with the reason) when this machine does not allow it. */
 function smallDisk(size: string): { dir: string; unmount(): void } | { skip: string } {
@@ -26,10 +26,10 @@ function smallDisk(size: string): { dir: string; unmount(): void } | { skip: str
   };
 }
 
-function capture(): { log: ReturnType<typeof pino>; text: () => string } {
+function capture(): { log: Logger; text: () => string } {
   let text = '';
   const stream = new Writable({ write: (c, _e, done) => ((text += c.toString()), done()) });
-  return { log: pino({ level: 'info' }, stream), text: () => text };
+  return { log: pino({ level: 'info' }, stream) as Logger, text: () => text };
 }
 
 const HOUR = 3_600_000;
