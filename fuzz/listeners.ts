@@ -118,7 +118,7 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
 }
 
 function post(port: number, body: Buffer): Promise<number> {
-  return fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, signal: AbortSignal.timeout(15_000) }).then(async (r) => {
+  return fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: new Uint8Array(body), signal: AbortSignal.timeout(15_000) }).then(async (r) => {
     await r.arrayBuffer();
     return r.status;
   });

@@ -1,5 +1,5 @@
 import type { AckOptions } from '../../parsers/x12/index.js';
-import type { X12PartnerProfile } from '../../routes/destinations/x12/services.js';
+import type { X12PartnerProfile } from '../../lib/services.js';
 import type { EngineConfig, PartnerConfig } from '../config/index.js';
 
 /** Our own X12 identity (engine.yaml `x12`), with the defaults used for senders without a partner file. */
@@ -16,6 +16,8 @@ export type AnswerPolicy = {
   us?: { qualifier: string; id: string };
   /** Duplicate window of the partner (overrides the channel's), ms. */
   duplicateWindowMs?: number;
+  /** Elements the partner's implementation guide makes mandatory (`require:` of the partner file). */
+  required: readonly string[];
 };
 
 type AckKind = '997' | '999' | 'none';
@@ -57,14 +59,13 @@ export class PartnerDirectory {
   profile(id: string): X12PartnerProfile | undefined {
     const p = this.byId.get(id);
     if (!p || !this.own) return undefined;
-    const t = p.transport;
     return {
       id: p.id,
       us: { qualifier: this.own.qualifier, id: this.own.interchangeId, applicationCode: this.own.applicationCode },
       partner: { qualifier: p.isa.qualifier, id: p.isa.id, applicationCode: p.gs.id },
       version: p.version as X12PartnerProfile['version'],
       delimiters: { ...p.delimiters },
-      transport: t.type === 'file' ? { type: 'file', outbound: t.outbound, inbound: t.inbound } : { type: t.type },
+      transport: { ...p.transport },
       expect: p.acknowledgments.expect as AckKind,
       deadlineMs: p.acknowledgments.deadline,
       ...(p.poAckDeadline !== undefined ? { poAckDeadlineMs: p.poAckDeadline } : {}),
@@ -77,10 +78,10 @@ export class PartnerDirectory {
     const p = this.bySender(senderQualifier, senderId);
     const us = this.own ? { qualifier: this.own.qualifier, id: this.own.interchangeId } : undefined;
     if (!p) {
-      return { counterKey: UNKNOWN_SENDER_COUNTERS, kind: (this.own?.defaultAck ?? '999') as AckKind, ta1: 'auto', ...(us ? { us } : {}), ...this.window(undefined) };
+      return { counterKey: UNKNOWN_SENDER_COUNTERS, kind: (this.own?.defaultAck ?? '999') as AckKind, ta1: 'auto', required: [], ...(us ? { us } : {}), ...this.window(undefined) };
     }
     const ta1 = p.acknowledgments.ta1 === 'always' ? 'always' : p.acknowledgments.ta1 === 'never' ? 'never' : 'auto';
-    return { partner: p.id, counterKey: p.id, kind: p.acknowledgments.send as AckKind, ta1, ...(us ? { us } : {}), ...this.window(p) };
+    return { partner: p.id, counterKey: p.id, kind: p.acknowledgments.send as AckKind, ta1, required: p.require ?? [], ...(us ? { us } : {}), ...this.window(p) };
   }
 
   private window(p: PartnerConfig | undefined): { duplicateWindowMs?: number } {

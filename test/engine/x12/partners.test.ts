@@ -27,9 +27,9 @@ describe('X12 partner directory', () => {
   });
 
   it('answers as the partner file says, else with the engine defaults and a separate counter', () => {
-    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({ partner: 'duns-co', counterKey: 'duns-co', kind: '999', ta1: 'always', us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 7 * 86_400_000 });
+    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({ partner: 'duns-co', counterKey: 'duns-co', kind: '999', ta1: 'always', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 7 * 86_400_000 });
     expect(dir.answerPolicy('ZZ', '123456789')).to.include({ kind: 'none', ta1: 'never', duplicateWindowMs: 86_400_000 });
-    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({ counterKey: UNKNOWN_SENDER_COUNTERS, kind: '997', ta1: 'auto', us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 86_400_000 });
+    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({ counterKey: UNKNOWN_SENDER_COUNTERS, kind: '997', ta1: 'auto', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 86_400_000 });
   });
 
   it('gives destinations a profile with both parties, and none without our own identity', () => {
@@ -38,7 +38,7 @@ describe('X12 partner directory', () => {
     expect(p.partner).to.deep.equal({ qualifier: '01', id: '123456789', applicationCode: 'GSDUNS' });
     expect(p.transport).to.deep.equal({ type: 'file', outbound: 'out', inbound: 'in' });
     expect(p).to.include({ version: '005010', expect: '999', deadlineMs: 86_400_000 });
-    expect(dir.profile('sftp-co')!.transport).to.deep.equal({ type: 'sftp' });
+    expect(dir.profile('sftp-co')!.transport).to.include({ type: 'sftp', host: 'h', inbound: '/i', outbound: '/o' });
     expect(dir.profile('nobody')).to.equal(undefined);
     expect(new PartnerDirectory([partner('a', 'ZZ', 'A')], undefined).profile('a')).to.equal(undefined);
   });
