@@ -4,7 +4,7 @@ import type { Diagnostic } from '../../lib/errors.js';
 import { parserFor, parsers, type Format } from '../../parsers/index.js';
 import { summarizeX12File } from './x12-summary.js';
 
-const FORMATS = ['auto', 'hl7v2', 'x12'];
+const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
 
 /**
  * Findings that only say a message has no canonical mapping (an 837, an ORU…): the message is valid,
@@ -20,7 +20,7 @@ const UNMAPPED_CODES = new Set(['x12-set-unmapped', 'unsupported-message-type', 
  */
 export async function parseCommand(files: string[], opts: { format: string; summary: boolean; encoding?: string }): Promise<number> {
   if (files.length !== 1) {
-    console.error('usage: interlace parse FILE [--format auto|hl7v2|x12] [--summary]');
+    console.error('usage: interlace parse FILE [--format auto|hl7v2|x12|fhir|json] [--summary]');
     return 2;
   }
   if (!FORMATS.includes(opts.format)) {
@@ -41,7 +41,7 @@ export async function parseCommand(files: string[], opts: { format: string; summ
   }
   const parser = fhir !== undefined && opts.format === 'auto' ? parsers.find((p) => p.format === 'fhir') : parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
-    console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, or X12 starting with ISA)`);
+    console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`);
     return 1;
   }
   const output = parser === hl7v2 && isHl7Batch(raw) ? parseHl7Batch(raw, opts.encoding) : parseOne(parser, raw, opts.encoding);

@@ -160,7 +160,7 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
   }));
   return new Processor({
     channel: c.name,
-    format: c.parse.format === 'csv' || c.parse.format === 'fhir' ? unsupported(c.name, c.parse.format) : c.parse.format,
+    format: c.parse.format === 'csv' ? unsupported(c.name, c.parse.format) : c.parse.format,
     parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict },
     pipeline: compilePipeline(c.transforms as never, deps),
     routes,
@@ -170,5 +170,5 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
 }
 
 function unsupported(channel: string, format: string): never {
-  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12 or auto`);
+  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12, fhir, json or auto`);
 }
