@@ -14,6 +14,8 @@ export const LISTENER_DEFAULTS = {
   maxPendingAnswers: 64,
   /** Bytes of answers one connection may leave unsent (the peer is not reading) before reading pauses. */
   maxUnsentBytes: 256 * 1024,
+  /** Bytes of received units (MLLP frames) of one connection still being stored, before reading pauses. */
+  maxPendingBytes: 4 * 1024 * 1024,
   maxConnectionsPerAddress: 10,
 } as const;
 
@@ -45,9 +47,9 @@ export class AddressLimiter {
   }
 }
 
-export type ConnectionStats = { paused: boolean; pendingAnswers: number; unsentBytes: number };
+export type ConnectionStats = { paused: boolean; pendingAnswers: number; pendingBytes: number; unsentBytes: number };
 
-export type GateLimits = { maxPendingAnswers: number; maxUnsentBytes: number };
+export type GateLimits = { maxPendingAnswers: number; maxUnsentBytes: number; maxPendingBytes?: number };
 
 /**
  * Backpressure on answers for one connection. Each unit received calls `begin`; its answer is
@@ -59,6 +61,7 @@ export type GateLimits = { maxPendingAnswers: number; maxUnsentBytes: number };
  */
 export class AnswerGate {
   private pending = 0;
+  private pendingBytes = 0;
   private held = false;
   private stopped = false;
 
@@ -76,7 +79,7 @@ export class AnswerGate {
 
   /** What a test or the health view may want to know about this connection. */
   stats(): ConnectionStats {
-    return { paused: this.paused, pendingAnswers: this.pending, unsentBytes: this.unsentBytes };
+    return { paused: this.paused, pendingAnswers: this.pending, pendingBytes: this.pendingBytes, unsentBytes: this.unsentBytes };
   }
 
   /** Answers pending (received, not yet written to the operating system or given up). */
@@ -89,18 +92,24 @@ export class AnswerGate {
     return this.socket.writableLength;
   }
 
-  begin(): void {
+  /** A unit of `bytes` was received; its answer is pending. */
+  begin(bytes = 0): void {
     this.pending += 1;
+    this.pendingBytes += bytes;
     this.update();
   }
 
-  /** Writes an answer; `sent(true)` once flushed to the operating system, `sent(false)` when it never will be. */
-  send(data: Buffer, sent: (ok: boolean) => void): void {
+  /**
+   * Writes the answer of a unit of `bytes`; `sent(true)` once flushed to the operating system,
+   * `sent(false)` when it never will be.
+   */
+  send(data: Buffer, sent: (ok: boolean) => void, bytes = 0): void {
     if (this.socket.destroyed || !this.socket.writable) {
-      this.end();
+      this.end(bytes);
       sent(false);
       return;
     }
+    this.pendingBytes = Math.max(0, this.pendingBytes - bytes);
     this.socket.write(data, (err) => {
       this.end();
       sent(!err);
@@ -108,8 +117,10 @@ export class AnswerGate {
     this.update();
   }
 
-  end(): void {
+  /** The unit of `bytes` needs no answer (or its answer was given up). */
+  end(bytes = 0): void {
     this.pending = Math.max(0, this.pending - 1);
+    this.pendingBytes = Math.max(0, this.pendingBytes - bytes);
     this.update();
   }
 
@@ -120,7 +131,10 @@ export class AnswerGate {
   }
 
   private update(): void {
-    const over = this.pending > this.limits.maxPendingAnswers || this.socket.writableLength > this.limits.maxUnsentBytes;
+    const over =
+      this.pending > this.limits.maxPendingAnswers ||
+      this.socket.writableLength > this.limits.maxUnsentBytes ||
+      this.pendingBytes > (this.limits.maxPendingBytes ?? Infinity);
     if (over && !this.held) {
       this.held = true;
       this.socket.pause();

@@ -39,7 +39,7 @@ export class MllpConnection {
   ) {
     this.decoder = new FrameDecoder({ maxMessageBytes: options.maxMessageBytes });
     this.log = options.log.child({ connection: options.id });
-    this.gate = new AnswerGate(socket, { maxPendingAnswers: MAX_PENDING_FRAMES, maxUnsentBytes: LISTENER_DEFAULTS.maxUnsentBytes });
+    this.gate = new AnswerGate(socket, { maxPendingAnswers: MAX_PENDING_FRAMES, maxUnsentBytes: LISTENER_DEFAULTS.maxUnsentBytes, maxPendingBytes: LISTENER_DEFAULTS.maxPendingBytes });
     socket.on('data', (chunk: Buffer) => {
       this.onEvents(this.decoder.push(chunk));
       this.watchFrame();
@@ -79,7 +79,7 @@ export class MllpConnection {
     for (const event of events) {
       switch (event.kind) {
         case 'frame':
-          this.enqueue(answerFrame(event.payload, this.options.deps));
+          this.enqueue(answerFrame(event.payload, this.options.deps), event.payload.length);
           break;
         case 'oversized':
           this.log.warn({ size: event.size, limit: event.limit }, 'mllp frame too large; refused');
@@ -102,23 +102,23 @@ export class MllpConnection {
     }
   }
 
-  private enqueue(answer: Promise<FrameAnswer>): void {
-    this.gate.begin();
+  private enqueue(answer: Promise<FrameAnswer>, bytes = 0): void {
+    this.gate.begin(bytes);
     this.tail = this.tail
       .then(() => answer)
-      .then((a) => this.reply(a))
+      .then((a) => this.reply(a, bytes))
       .catch((err: unknown) => {
-        this.gate.end();
+        this.gate.end(bytes);
         this.log.error({ err: errorId(err) }, 'mllp frame could not be answered');
       });
   }
 
   /** Writes the ACK; the ledger hears of it once the OS took it (or that it was never sent). */
-  private reply(answer: FrameAnswer): void {
+  private reply(answer: FrameAnswer, bytes: number): void {
     const { ctx } = this.options.deps;
     const id = answer.messageId;
     if (!answer.ack) {
-      this.gate.end();
+      this.gate.end(bytes);
       if (id) ctx.recordAnswer(id, { kind: 'hl7-ack', code: 'none', detail: 'no accept acknowledgment requested (MSH-15)' });
       return;
     }
@@ -131,7 +131,7 @@ export class MllpConnection {
         this.log.warn({ messageId: id }, 'mllp peer closed before the ACK was sent; message kept');
         ctx.recordAnswer(id, { kind: 'hl7-ack', code: answer.code, detail: 'not sent: the connection closed before the ACK could be sent', raw: ack });
       }
-    });
+    }, bytes);
   }
 
   /** Arms the frame-completion timer when a frame is open, clears it when none is. */

@@ -74,6 +74,26 @@ describe('mllp source: denial of service by one peer', () => {
     await until('every answer recorded as sent', () => ctx.answers.length === sent);
   });
 
+  it('stops reading a connection whose frames waiting to be stored pass 4 MiB, so a slow store cannot be flooded', async () => {
+    const ctx = new RecordingContext();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    ctx.hook = () => held;
+    const port = await start(ctx, { maxMessageBytes: '2MiB' });
+    const peer = await RawPeer.connect(port);
+    const big = (i: number) => Buffer.from(hl7(`BIG-${i}`, { extra: `NTE|1||${'x'.repeat(900 * 1024)}\r` }), 'latin1');
+    for (let i = 0; i < 12; i++) peer.send(big(i));
+    await until('the listener to pause on pending bytes', () => source!.connectionStats()[0]?.paused === true);
+    await sleep(300);
+    const stats = source!.connectionStats()[0]!;
+    expect(stats.pendingBytes, 'bytes of frames held for the store').to.be.at.most(LISTENER_DEFAULTS.maxPendingBytes + 2 * 1024 * 1024);
+    expect(ctx.inputs.length, 'frames taken while the store holds them').to.be.below(12);
+    release();
+    const acks = await peer.receive(12);
+    expect(acks.map((a) => msa(a).controlId)).to.deep.equal(Array.from({ length: 12 }, (_, i) => `BIG-${i}`));
+    peer.destroy();
+  });
+
   it('closes a connection that sends a lone start byte (0x0B) once frameTimeout passes', async () => {
     const ctx = new RecordingContext();
     const port = await start(ctx, { frameTimeout: '300ms', idleTimeout: '1h' });
