@@ -36,6 +36,12 @@ export interface ParserDefinition<M = unknown> {
   /** Ids that identify the message without PHI: control id, sender, type. */
   header(message: M): MessageHeader;
   /**
+   * Formats whose acknowledgment can accept part of a message (X12: some sets of an interchange):
+   * the accepted part and its findings, so processing handles exactly what was acknowledged. When
+   * nothing was accepted, the whole message and its findings come back unchanged.
+   */
+  accepted?(message: M, diagnostics: Diagnostic[]): { message: M; diagnostics: Diagnostic[] };
+  /**
    * How this format answers a sender over HTTP, when it has its own answer (FHIR: an
    * OperationOutcome with the status a FHIR client expects). Absent: the listener's generic JSON.
    */
