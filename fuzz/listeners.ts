@@ -7,7 +7,7 @@ import { http as httpSource } from '../channels/http/index.js';
 import { mllp } from '../channels/mllp/index.js';
 import { MllpClient } from '../channels/mllp/client.js';
 import type { IngestInput, Source, SourceContext } from '../channels/types.js';
-import { SqliteStore } from '../engine/store/index.js';
+import { SqliteStore } from '../engine/store/sqlite/store.js';
 import { silentLogger } from '../lib/log.js';
 import { corpus } from './corpus.js';
 import { mutate, seeded, type Rng } from './mutate.js';

@@ -22,5 +22,6 @@ export const file: SourceDefinition<FileSourceConfig> = {
   schema: fileSourceSchema,
   create: (config, ctx) => createFileSource(config, ctx),
   carriesX12: (config) => config.split === 'x12-interchange',
+  runsOn: 'one-process',
 };
 export * as fileRules from './rules.js';

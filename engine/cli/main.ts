@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InterlaceError } from '../../lib/errors.js';
 import { ackCommand } from './ack.js';
+import { migrateStoreCommand } from './migrate-store.js';
 import { parseCommand } from './parse.js';
 import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
@@ -42,6 +43,12 @@ const COMMANDS: Record<string, Command> = {
     usage: 'interlace send mllp://HOST:PORT FILE… [--timeout 10s]',
     options: { timeout: { type: 'string', default: '10s' } },
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
+  },
+  'migrate-store': {
+    summary: 'copy an installation from its SQLite file to PostgreSQL (every message, delivery and ledger row), then compare; stop the engine first',
+    usage: 'interlace migrate-store --from sqlite:PATH --to postgres://USER:PASSWORD@HOST/DATABASE',
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+    run: ({ values }) => migrateStoreCommand(values.from as string | undefined, values.to as string | undefined),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',

@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/log.js';
  * The data directory holds PHI (the message store, its WAL, the admin token). It is created 0700.
  * At start, one that others (not the owner or its group) can read, write or enter is tightened to
  * 0700 when this process owns it, with a warning naming the old mode; when it cannot be tightened,
- * the engine refuses to start. Decided in ADR 0009, documented in docs/security.md.
+ * the engine refuses to start. Decided in ADR 0010, documented in docs/security.md.
  */
 export function secureDataDir(dir: string, log: Logger): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });

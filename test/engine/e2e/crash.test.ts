@@ -1,57 +1,14 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { MllpClient } from '../../../channels/mllp/client.js';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { join } from 'node:path';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
-import { dft, testConfigDir, waitFor } from './support.js';
+import { load, startEngine, testConfigDir, waitFor, waitForPort } from './support.js';
 import { freePort } from '../../../lib/net.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/interlace.js', import.meta.url));
 const TOKEN = 'crash-admin-token-0123456789';
-
-
-function startEngine(configDir: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [BIN, 'start', '--config', configDir], { env: { ...process.env, ...env, INTERLACE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  await waitFor(`the MLLP port ${port}`, async () => {
-    const c = new MllpClient({ host: '127.0.0.1', port, timeout: 2000 });
-    try {
-      await c.send(dft(`PING-${port}-${Date.now()}`, 1));
-      return true;
-    } catch {
-      return undefined;
-    } finally {
-      await c.close();
-    }
-  }, 30_000);
-}
-
-/** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */
-function load(port: number, connections: number, prefix: string): { stop(): void; done: Promise<string[]> } {
-  let running = true;
-  const acked: string[] = [];
-  const worker = async (c: number) => {
-    const client = new MllpClient({ host: '127.0.0.1', port, timeout: 5000 });
-    for (let i = 0; running; i++) {
-      const id = `${prefix}-${c}-${i}`;
-      try {
-        const ack = await client.send(dft(id, 2));
-        if (/MSA\|AA\|/.test(ack.toString('latin1'))) acked.push(id);
-      } catch {
-        break; // the engine went away mid-message: that message was not acknowledged
-      }
-    }
-    await client.close().catch(() => {});
-  };
-  const done = Promise.all(Array.from({ length: connections }, (_, c) => worker(c))).then(() => acked);
-  return { stop: () => (running = false), done };
-}
 
 describe('engine process: crash and shutdown', function () {
   this.timeout(120_000);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { DiskWatch, secureDataDir } from '../../../engine/runtime/data-dir.js';
 import { silentLogger, type Logger } from '../../../lib/log.js';
 

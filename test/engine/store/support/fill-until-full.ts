@@ -1,7 +1,7 @@
 // Run as a child process by disk-full.test.ts: stores messages into a SQLite store on a small file
 // system until the store refuses, prints the id of every message whose ingest resolved (what a
 // listener would have acknowledged), then dies without closing anything, as kill -9 would.
-import { SqliteStore } from '../../../../engine/store/index.js';
+import { SqliteStore } from '../../../../engine/store/sqlite/store.js';
 
 const [path, bytesText] = process.argv.slice(2);
 const store = new SqliteStore({ path: path!, sync: 'full' });
