@@ -172,12 +172,18 @@ async function x12Figures(): Promise<void> {
   if (code !== 0) throw new Error(`bench/x12-parse.ts exited with ${code}`);
 }
 
+async function fhirFigures(): Promise<void> {
+  const code = await runChild('bench/fhir.ts', {}, (line) => console.log(line)).done;
+  if (code !== 0) throw new Error(`bench/fhir.ts exited with ${code}`);
+}
+
 const started = performance.now();
 figure('machine_load_1m', loadavg()[0]!, 'load');
 await engineFigures();
 await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
 await childServerFigures('bench/ack-path.ts', 'ack_path_only');
 await x12Figures();
+await fhirFigures();
 figure('machine_load_1m_end', loadavg()[0]!, 'load');
 figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
 

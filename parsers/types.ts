@@ -61,6 +61,8 @@ export interface HttpAnswerHook {
   check(raw: Buffer, mediaType: string | undefined): { ok: true } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
   stored(result: { messageId: string; duplicate: boolean; originalMessageId?: string }): HttpAnswer;
   refused(status: number, code: string, message: string): HttpAnswer;
+  /** Loads what `check` needs, so that the first request does not pay for it; called before the listener starts. */
+  prepare?(): void;
 }
 
 export type MessageHeader = {

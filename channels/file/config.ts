@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { byteSize, duration } from '../../lib/config-fragments.js';
 import { globProblem } from './glob.js';
 
-const namePattern = z
+export const namePattern = z
   .string()
   .superRefine((p, ctx) => {
     const problem = globProblem(p);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { duration, port } from '../../lib/config-fragments.js';
+import { duration } from '../../lib/config-fragments.js';
+import { connectionProblems, sftpConnectionFields } from '../../lib/sftp/config.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 import { as2TransportSchema } from '../../routes/destinations/as2/config.js';
 
@@ -21,20 +22,13 @@ const fileTransport = z
 const sftpTransport = z
   .strictObject({
     type: z.literal('sftp').describe('Exchange files over SFTP.'),
-    host: z.string().min(1).describe('SFTP server.'),
-    port: port.prefault(22).describe('SFTP port.'),
-    user: z.string().min(1).describe('User name.'),
-    keyPath: z.string().min(1).optional().describe('Path to the private key (PEM or OpenSSH).'),
-    password: z.string().optional().describe('Password, when no key is used; use ${ENV}.'),
-    hostKey: z.string().optional().describe('Expected host key fingerprint (SHA256:…); refused when it differs.'),
-    inbound: z.string().min(1).describe('Remote directory we pick files up from.'),
-    outbound: z.string().min(1).describe('Remote directory we put files into.'),
-    pollInterval: duration.prefault('1m').describe('How often the inbound directory is listed.'),
+    ...sftpConnectionFields,
+    inbound: z.string().min(1).describe('Remote folder we pick the partner\'s files up from.'),
+    outbound: z.string().min(1).describe('Remote folder we put files for the partner into (X12 answers, interchanges).'),
+    pollInterval: duration.prefault('1m').describe('How often the inbound folder is listed.'),
   })
   .superRefine((t, ctx) => {
-    if (!t.keyPath && t.password === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['keyPath'], params: { code: 'missing-field' }, message: 'transport (sftp) needs keyPath or password' });
-    }
+    for (const p of connectionProblems(t)) ctx.addIssue({ code: 'custom', path: [p.path], params: { code: 'missing-field' }, message: `transport (sftp): ${p.message}` });
   }, evenWithOtherIssues)
   .describe('An SFTP server of the partner (or ours).');
 

@@ -94,6 +94,9 @@ export class ChannelIntake {
   }
 
   async start(): Promise<void> {
+    // Load what the format's answer needs (FHIR: the R4 definitions) before the first request, not during it.
+    const c = this.o.config;
+    if (c.source.type === 'http' && c.parse.format !== 'auto') parserFor(c.parse.format)?.httpAnswer?.prepare?.();
     if (this.singleton) {
       await this.tryTakeOver();
       if (!this.lease) this.log.info({ source: this.o.config.source.type }, 'channel on standby: another engine process runs its source');

@@ -1,15 +1,14 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { z } from 'zod';
-import { PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
-import type { PartnerFile, PartnerLink, PartnerReceipt } from '../../../lib/services.js';
+import type { PartnerFile, PartnerLink } from '../../../lib/services.js';
 import type { Delivery, DeliveryResult, Destination, DestinationDefinition } from '../../types.js';
 import { LocalDirectory } from './local.js';
 import { nameTemplate, renderName } from './name-template.js';
-import { writeFileOnce, type FileTarget } from './writer.js';
+import { FileWriter } from '../../../lib/write-once.js';
 
 export { nameTemplate, renderName, templateProblem, NAME_VARIABLES } from './name-template.js';
-export { writeFileOnce, numbered, type FileTarget, type WriteReceipt } from './writer.js';
+export { FileWriter, writeFileOnce, numbered, type FileTarget, type WriteReceipt } from '../../../lib/write-once.js';
 export { LocalDirectory } from './local.js';
 
 /** Config of a `file` destination. */
@@ -25,25 +24,6 @@ export const fileDestinationSchema = z
 export type FileDestinationConfig = z.output<typeof fileDestinationSchema>;
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).name;
-
-/**
- * Sends a delivery (and, as a partner link, any file) through a FileTarget with writeFileOnce:
- * TransientDeliveryError when the target fails (retried), the receipt (`written`, final name, bytes)
- * once the final name is confirmed.
- */
-export class FileWriter {
-  constructor(private readonly target: FileTarget) {}
-
-  async write(name: string, body: Buffer, key: string): Promise<PartnerReceipt> {
-    try {
-      const r = await writeFileOnce(this.target, name, body, `.${name}.${key.replace(/[^A-Za-z0-9_-]/g, '_')}.tmp`);
-      return { status: 'written', name: r.name, detail: `${r.name} ${r.bytes} bytes${r.already ? ' (already written by an earlier attempt)' : ''}` };
-    } catch (err) {
-      if (err instanceof TransientDeliveryError || err instanceof PermanentDeliveryError) throw err;
-      throw new TransientDeliveryError('file-write-failed', `cannot write ${name} into ${this.target.label} (${errno(err)}); expected an existing writable directory`, { cause: err });
-    }
-  }
-}
 
 class FileDestination implements Destination {
   private readonly writer: FileWriter;

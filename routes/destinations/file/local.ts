@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileTarget } from './writer.js';
+import type { FileTarget } from '../../../lib/write-once.js';
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 

@@ -29,6 +29,13 @@ describe('config ${VAR} interpolation', () => {
     expect(interpolate('cost $5, literal $${HOST} and ${HOST}', env).value).to.equal('cost $5, literal ${HOST} and erp.local');
   });
 
+  it('gives the alternative word only when the variable is set and not empty', () => {
+    expect(interpolate('${SFTP_URL:+true}', { SFTP_URL: 'sftp://u@h/p' }).value).to.equal('true');
+    expect(interpolate('${SFTP_URL:+true}', { SFTP_URL: '' }).value).to.equal('');
+    expect(interpolate('${SFTP_URL:+true}', {}).value).to.equal('');
+    expect(interpolate('${SFTP_URL:+true}', {}).problems).to.deep.equal([]);
+  });
+
   it('reports an unset variable without default', () => {
     expect(interpolate('${ERP_URL}/usage', env).problems).to.deep.equal([{ code: 'env-unset', message: '${ERP_URL} is not set and has no default' }]);
   });

@@ -48,7 +48,7 @@ describe('config partner schema', () => {
   it('validates the sftp and as2 transport shapes', () => {
     const sftp = check([...BASE.slice(0, 5), 'transport:', '  type: sftp', '  host: sftp.acme.example', '  user: hospital', '  password: ${SFTP_PASSWORD}', '  inbound: /out', '  outbound: /in']);
     expect(sftp.lines).to.deep.equal([]);
-    expect(sftp.value!.transport).to.deep.include({ type: 'sftp', port: 22, password: 'pw', pollInterval: 60_000 });
+    expect(sftp.value!.transport).to.deep.include({ type: 'sftp', host: 'sftp.acme.example', password: 'pw', pollInterval: 60_000, connectTimeout: 20_000 });
     const as2 = check([...BASE.slice(0, 5), 'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME }']);
     expect(as2.lines).to.deep.equal([
       '6:1 missing-field: "partnerCert" is missing from transport (as2); expected text',
@@ -82,8 +82,8 @@ describe('config partner schema', () => {
       '7:28 invalid-value: acknowledgments.expect: expected one of 997, 999, none; got 998',
       '7:38 invalid-value: acknowledgments.ta1: expected one of always, on-error, never; got "sometimes"',
       '7:59 invalid-duration: "soon" is not a duration; expected e.g. 500ms, 10s, 5m, 24h or 7d',
-      '8:1 missing-field: transport (sftp) needs keyPath or password',
-      '8:69 unknown-key: "prot" is not a field of transport (sftp); expected one of type, host, port, user, keyPath, password, hostKey, inbound, outbound, pollInterval (did you mean "port"?)',
+      '8:1 missing-field: transport (sftp): give keyPath (a private key file) or password (${ENV})',
+      '8:69 unknown-key: "prot" is not a field of transport (sftp); expected one of type, url, host, port, user, keyPath, keyPassphrase, password, hostKey, connectTimeout, inbound, outbound, pollInterval (did you mean "port"?)',
     ]);
   });
 

@@ -1,4 +1,5 @@
-import { TransientDeliveryError } from '../../../lib/errors.js';
+import { InterlaceError, PermanentDeliveryError, TransientDeliveryError } from './errors.js';
+import type { PartnerReceipt } from './services.js';
 
 /**
  * The one algorithm both file writers (local directory, SFTP folder) follow, over a small interface
@@ -62,3 +63,29 @@ export async function writeFileOnce(target: FileTarget, name: string, body: Buff
     if (tmpWritten) await target.remove(tmpName).catch(() => undefined);
   }
 }
+
+const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).name;
+
+/**
+ * Sends a delivery (and, as a partner link, any file) through a FileTarget with writeFileOnce:
+ * TransientDeliveryError when the target fails (retried), the receipt (`written`, final name, bytes)
+ * once the final name is confirmed.
+ */
+export class FileWriter {
+  constructor(
+    private readonly target: FileTarget,
+    private readonly status = 'written',
+  ) {}
+
+  async write(name: string, body: Buffer, key: string): Promise<PartnerReceipt> {
+    try {
+      const r = await writeFileOnce(this.target, name, body, `.${name}.${key.replace(/[^A-Za-z0-9_-]/g, '_')}.tmp`);
+      return { status: this.status, name: r.name, detail: `${r.name} ${r.bytes} bytes${r.already ? ' (already written by an earlier attempt)' : ''}` };
+    } catch (err) {
+      if (err instanceof TransientDeliveryError || err instanceof PermanentDeliveryError) throw err;
+      if (err instanceof InterlaceError) throw new TransientDeliveryError(err.code, err.message, { cause: err });
+      throw new TransientDeliveryError('file-write-failed', `cannot write ${name} into ${this.target.label} (${errno(err)}); expected an existing writable directory`, { cause: err });
+    }
+  }
+}
+
