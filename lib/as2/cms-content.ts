@@ -29,14 +29,17 @@ export function parseContentInfo(der: Buffer, what: string, expected: string, co
   return info;
 }
 
-/** The bytes of an OCTET STRING, joining the segments of a constructed (BER, streamed) one. */
+/**
+ * The bytes of an OCTET STRING, joining the segments of a constructed (BER, streamed) one. A primitive
+ * one is always its own bytes: asn1js also tries to decode a primitive OCTET STRING's content as BER
+ * (`valueBlock.value`), which must never be taken for segments (an IV or key that happens to start
+ * like a BER header would lose bytes).
+ */
 export function octets(value: asn1js.OctetString | asn1js.AsnType | undefined): Buffer {
   if (!value) return Buffer.alloc(0);
-  const block = (value as asn1js.OctetString).valueBlock as unknown as { isConstructed?: boolean; value?: asn1js.AsnType[]; valueHexView?: Uint8Array };
-  if (block.isConstructed || (Array.isArray(block.value) && block.value.length > 0)) {
-    return Buffer.concat((block.value ?? []).map((v) => octets(v)));
-  }
-  return Buffer.from(block.valueHexView ?? new Uint8Array());
+  const v = value as unknown as { idBlock?: { isConstructed?: boolean }; valueBlock: { value?: asn1js.AsnType[]; valueHexView?: Uint8Array } };
+  if (v.idBlock?.isConstructed) return Buffer.concat((v.valueBlock.value ?? []).map((part) => octets(part)));
+  return Buffer.from(v.valueBlock.valueHexView ?? new Uint8Array());
 }
 
 /** asn1js.fromBER, which throws on some malformed input (a RangeError) instead of reporting it. */

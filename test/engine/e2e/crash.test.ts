@@ -50,7 +50,12 @@ describe('engine process: crash and shutdown', function () {
 
     child = startEngine(cfg.dir, env);
     const delivered = () => new Set(sink.requests.map((r) => JSON.parse(r.body).reference as string));
-    await waitFor('every acknowledged message at the ERP', () => (acked.every((id) => delivered().has(id)) ? true : undefined), 90_000);
+    // One set per look (not one per id): the sink answers on this process's event loop, so a slow
+    // probe would starve the very deliveries it waits for.
+    await waitFor('every acknowledged message at the ERP', () => {
+      const seen = delivered();
+      return acked.every((id) => seen.has(id)) ? true : undefined;
+    }, 90_000);
 
     const contentByKey = new Map<string, Set<string>>();
     for (const r of sink.requests) {

@@ -57,3 +57,17 @@ describe('AS2 MIME', () => {
     }
   });
 });
+
+describe('AS2 CMS octet strings', () => {
+  it('a primitive OCTET STRING whose bytes look like BER keeps every byte; a constructed one is joined', async () => {
+    const asn1js = await import('asn1js');
+    const { octets } = await import('../../../lib/as2/cms-content.js');
+    // An IV starting 04 0E (OCTET STRING, 14 bytes): asn1js decodes it as nested BER too.
+    const iv = Buffer.concat([Buffer.from([0x04, 0x0e]), Buffer.alloc(14, 0x5a)]);
+    const parsed = asn1js.fromBER(new asn1js.OctetString({ valueHex: iv }).toBER()).result;
+    expect(octets(parsed).equals(iv)).to.equal(true);
+    // Constructed (streamed) form: 24 80 04 02 AA BB 04 01 CC 00 00.
+    const streamed = asn1js.fromBER(new Uint8Array([0x24, 0x80, 0x04, 0x02, 0xaa, 0xbb, 0x04, 0x01, 0xcc, 0x00, 0x00])).result;
+    expect(octets(streamed).toString('hex')).to.equal('aabbcc');
+  });
+});
