@@ -62,6 +62,9 @@ export class PermanentDeliveryError extends DeliveryError {}
 export type Diagnostic = {
   severity: 'error' | 'warning';
   code: string;
+  /** Names the position and what was expected; never a value from the input (see lib/phi.ts). */
   message: string;
   location?: ErrorLocation;
+  /** The offending value from the input, when it helps: may be PHI, shown only in the message detail view. */
+  value?: string;
 };

@@ -25,7 +25,19 @@ export const fileSourceSchema = z
     pollInterval: duration.prefault('2s').describe('How long to wait between two scans of the directory.'),
     minAge: duration
       .prefault('1s')
-      .describe('Skip files modified more recently than this, so that a file still being written is not read half-way.'),
+      .describe('Quiet period (readyWhen: quiet): a file is taken once its size and modification time have not changed for this long, as seen by this engine. A file that changes after it was read is read again whole.'),
+    readyWhen: z
+      .enum(['quiet', 'companion'])
+      .default('quiet')
+      .describe('How a file is known to be complete. `quiet`: unchanged for minAge (and, for X12, ending with IEA). `companion`: only once `<name><companionSuffix>` exists; the partner writes it after the file. Names ending in .part, .partial, .tmp, .filepart, .crdownload or .upload are never taken, so a partner may also write under such a name and rename.'),
+    companionSuffix: z
+      .string()
+      .regex(/^\.[A-Za-z0-9._-]{1,32}$/, { message: 'companionSuffix must start with a dot and hold only letters, digits, . _ - (e.g. .done, .ok)' })
+      .default('.done')
+      .describe('readyWhen: companion: the suffix of the companion file (`po.x12.done` says `po.x12` is complete). The companion is archived with its file and is never taken as a message.'),
+    incompleteTimeout: duration
+      .prefault('5m')
+      .describe('An X12 file whose last interchange has no IEA yet is waited for this long after it stopped changing; then it is taken as it is (and rejected by the parser).'),
     maxFileBytes: byteSize
       .prefault('100MiB')
       .describe('Largest file read. A larger one is moved to the error directory with a reason file, without being read.'),

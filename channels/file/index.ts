@@ -24,3 +24,4 @@ export const file: SourceDefinition<FileSourceConfig> = {
   carriesX12: (config) => config.split === 'x12-interchange',
   runsOn: 'one-process',
 };
+export * as fileRules from './rules.js';

@@ -85,7 +85,7 @@ export class FileJournal {
   }
 
   private async append(line: Line): Promise<void> {
-    const handle = await open(this.path, 'a');
+    const handle = await open(this.path, 'a', 0o600);
     try {
       await appendFile(handle, `${JSON.stringify(line)}\n`);
       await handle.sync();
@@ -98,7 +98,7 @@ export class FileJournal {
   private async compact(): Promise<void> {
     const tmp = `${this.path}.tmp`;
     const text = [...this.entries.values()].map((e) => `${JSON.stringify(e)}\n`).join('');
-    await writeFile(tmp, text, { flush: true });
+    await writeFile(tmp, text, { flush: true, mode: 0o600 });
     await rename(tmp, this.path);
     this.lines = this.entries.size;
   }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, link, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 function candidate(directory: string, name: string, attempt: number): string {
@@ -15,7 +15,9 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
  * Moves `from` into `directory` under `name`, never replacing a file already there: a taken name
  * gets a counter before its extension (`po.x12` → `po.1.x12`, `po.2.x12`…). Uses a hard link (which
  * refuses an existing name atomically) and falls back to copy-then-remove where links are not
- * possible (another file system, a share without links). Resolves with the path written.
+ * possible (another file system, a share without links). A symbolic link is moved as a link (never
+ * copied through); a FIFO, socket or device that cannot be linked is not copied either: the error
+ * `ENOTREGULAR` is thrown. Resolves with the path written.
  */
 export async function moveUnique(from: string, directory: string, name: string): Promise<string> {
   for (let attempt = 0; attempt < 10_000; attempt++) {
@@ -26,7 +28,7 @@ export async function moveUnique(from: string, directory: string, name: string):
       if (code(err) === 'EEXIST') continue;
       if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(code(err) ?? '')) throw err;
       try {
-        await copyFile(from, to, constants.COPYFILE_EXCL);
+        await copyEntry(from, to);
       } catch (copyErr) {
         if (code(copyErr) === 'EEXIST') continue;
         throw copyErr;
@@ -48,4 +50,12 @@ export async function writeUnique(directory: string, name: string, data: Buffer 
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** Copies a regular file or re-creates a symbolic link at `to` (never replacing); refuses anything else. */
+async function copyEntry(from: string, to: string): Promise<void> {
+  const s = await lstat(from);
+  if (s.isSymbolicLink()) return symlink(await readlink(from), to);
+  if (!s.isFile()) throw Object.assign(new Error('not a regular file; it cannot be copied'), { code: 'ENOTREGULAR' });
+  return copyFile(from, to, constants.COPYFILE_EXCL);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -8,8 +8,11 @@ import type { FileSourceConfig } from './config.js';
 import { globMatcher } from './glob.js';
 import { FileJournal, type JournalEntry } from './journal.js';
 import { moveUnique, writeUnique } from './move.js';
-import { splitInterchanges, x12Ids, type FileUnit } from '../../parsers/x12/split.js';
+import { splitInterchanges, x12Ids, x12LooksComplete, type FileUnit } from '../../parsers/x12/split.js';
 import { ingestFlatFile, type FlatIngestOutcome, type FlatSplit } from './flat.js';
+import {
+  companionOf, currentSignature, entryKind, isInProgressName, QuietTracker, readRegularFile, refusalOf, sameSignature, signatureOf, type Signature,
+} from './rules.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
 export type FileSourceHooks = {
@@ -46,6 +49,11 @@ export class FileSource implements Source {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private readonly quiet: QuietTracker;
+  /** Files that changed after they were read: their next reading is stored under a new control id. */
+  private readonly revised = new Set<string>();
+  /** Files archived recently, watched for a writer that still appends to them. */
+  private readonly watched = new Map<string, { name: string; sig: Signature; until: number; messageIds: string[] }>();
 
   constructor(
     private readonly config: FileSourceConfig,
@@ -57,6 +65,7 @@ export class FileSource implements Source {
     this.archiveDir = config.archive ?? join(config.directory, 'archive');
     this.errorDir = config.errorDirectory ?? join(config.directory, 'error');
     this.journal = new FileJournal(this.archiveDir);
+    this.quiet = new QuietTracker(config.readyWhen === 'quiet' ? config.minAge : 0);
   }
 
   async start(): Promise<void> {
@@ -115,11 +124,15 @@ export class FileSource implements Source {
     if (!this.running) return;
     let names: string[];
     try {
-      names = (await readdir(this.config.directory)).filter((n) => !n.startsWith('.') && this.matches(n)).sort();
+      const all = await readdir(this.config.directory);
+      this.quiet.retain(new Set(all));
+      const companions = this.config.readyWhen === 'companion' ? new Set(all.filter((n) => n.endsWith(this.config.companionSuffix))) : undefined;
+      names = all.filter((n) => !isInProgressName(n) && this.matches(n) && !companions?.has(n)).sort();
     } catch (err) {
       this.log.error({ code: code(err) }, 'file source cannot list its directory');
       return;
     }
+    await this.recheckArchived();
     for (const name of names) {
       if (!this.running) return;
       let outcome: Outcome;
@@ -134,33 +147,51 @@ export class FileSource implements Source {
     }
   }
 
-  private async take(name: string): Promise<Outcome> {
-    const path = join(this.config.directory, name);
-    const before = await stat(path).catch(() => undefined);
-    if (!before?.isFile()) return 'skipped';
-    if (Date.now() - before.mtimeMs < this.config.minAge) return 'skipped';
-    const streamed = this.ctx.flat !== undefined && this.ctx.flat.layout.message !== 'file';
-    if (before.size > this.config.maxFileBytes && !streamed) {
-      return this.refuse(name, 'file-too-large', `${name} is ${before.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`);
+  /** True when the rules say the file is complete; see channels/file/rules.ts. */
+  private async ready(name: string, sig: Signature): Promise<boolean> {
+    if (this.config.readyWhen === 'companion') {
+      return access(join(this.config.directory, companionOf(name, this.config.companionSuffix))).then(() => true, () => false);
     }
-    if (before.size === 0) return this.refuse(name, 'file-empty', `${name} is empty; expected at least one message`);
-    if (this.ctx.flat) return this.takeFlat(name, path, before.size, before.mtimeMs, this.ctx.flat);
-    let raw: Buffer;
-    try {
-      raw = await readFile(path);
-    } catch (err) {
-      if (code(err) === 'ENOENT') return 'skipped';
-      return this.refuse(name, 'file-unreadable', `${name} cannot be read (${code(err) ?? 'error'}); expected a readable file`);
-    }
-    const after = await stat(path).catch(() => undefined);
-    if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || raw.length !== before.size) {
-      this.log.debug({ file: name }, 'file changed while read; taken on a later scan');
-      return 'skipped';
-    }
-    return this.ingestFile(name, path, raw, before.mtimeMs);
+    return this.quiet.observe(name, sig);
   }
 
-  private async takeFlat(name: string, path: string, size: number, mtimeMs: number, split: FlatSplit): Promise<Outcome> {
+  private async take(name: string): Promise<Outcome> {
+    const path = join(this.config.directory, name);
+    const entry = await lstat(path).catch(() => undefined);
+    if (!entry) return 'skipped';
+    const refusal = refusalOf(name, entry);
+    // A file with two names is ours when a crash came between the two steps of moving it to the archive.
+    if (refusal && !(refusal.code === 'file-hard-link' && this.journal.openNames().includes(name))) {
+      return this.refuse(name, refusal.code, refusal.message);
+    }
+    if (entryKind(entry) !== 'file' || !(await this.ready(name, signatureOf(entry)))) return 'skipped';
+    const streamed = this.ctx.flat !== undefined && this.ctx.flat.layout.message !== 'file';
+    if (entry.size > this.config.maxFileBytes && !streamed) {
+      return this.refuse(name, 'file-too-large', `${name} is ${entry.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`);
+    }
+    if (entry.size === 0) return this.refuse(name, 'file-empty', `${name} is empty; expected at least one message`);
+    if (this.ctx.flat) return this.takeFlat(name, path, entry.size, entry.mtimeMs, this.ctx.flat, signatureOf(entry));
+    let read;
+    try {
+      read = await readRegularFile(path, name);
+    } catch (err) {
+      return this.refuse(name, 'file-unreadable', `${name} cannot be read (${code(err) ?? 'error'}); expected a readable file`);
+    }
+    if (read.kind === 'gone') return 'skipped';
+    if (read.kind === 'refused') return this.refuse(name, read.refusal.code, read.refusal.message);
+    if (read.kind === 'changed') {
+      this.log.debug({ file: name }, 'file changed while read; taken on a later scan');
+      this.quiet.forget(name);
+      return 'skipped';
+    }
+    if (this.config.readyWhen === 'quiet' && !x12LooksComplete(read.raw) && this.quiet.quietFor(name) < this.config.incompleteTimeout) {
+      this.log.debug({ file: name }, 'x12 file without its closing IEA; waiting for the rest');
+      return 'skipped';
+    }
+    return this.ingestFile(name, path, read.raw, read.sig);
+  }
+
+  private async takeFlat(name: string, path: string, size: number, mtimeMs: number, split: FlatSplit, sig: Signature): Promise<Outcome> {
     let r: FlatIngestOutcome;
     try {
       r = await ingestFlatFile({ name, path, size, mtimeMs, split, ctx: this.ctx, journal: this.journal, log: this.log });
@@ -173,7 +204,7 @@ export class FileSource implements Source {
       const first = r.summary.refused?.[0];
       return this.refuse(name, first?.code ?? 'flat-file-refused', r.summary.refused?.map((d) => d.message).join('\n') ?? `${name} cannot be read with the channel's layout`);
     }
-    return this.archive(name, path, []);
+    return this.archive(name, path, [], sig);
   }
 
   private units(name: string, raw: Buffer): { units: FileUnit[]; controlId: (u: FileUnit, i: number) => string } {
@@ -184,11 +215,13 @@ export class FileSource implements Source {
     return { units: [{ raw, senderId: x12Ids(raw).senderId }], controlId: () => name };
   }
 
-  private async ingestFile(name: string, path: string, raw: Buffer, mtimeMs: number): Promise<Outcome> {
+  private async ingestFile(name: string, path: string, raw: Buffer, sig: Signature): Promise<Outcome> {
     const sha256 = createHash('sha256').update(raw).digest('hex');
-    const { units, controlId } = this.units(name, raw);
-    const entry: JournalEntry = this.journal.find(name, raw.length, mtimeMs, sha256) ?? {
-      name, size: raw.length, mtimeMs, sha256, stored: 0, total: units.length, messageIds: [],
+    const { units, controlId: baseControlId } = this.units(name, raw);
+    // A new reading of a file that changed after it was stored must not be taken for a duplicate.
+    const controlId = this.revised.has(name) ? (u: FileUnit, i: number) => `${baseControlId(u, i)}@${sha256.slice(0, 12)}` : baseControlId;
+    const entry: JournalEntry = this.journal.find(name, raw.length, sig.mtimeMs, sha256) ?? {
+      name, size: raw.length, mtimeMs: sig.mtimeMs, sha256, stored: 0, total: units.length, messageIds: [],
     };
     if (entry.stored > 0) this.log.info({ file: name, stored: entry.stored, total: entry.total }, 'file source resumes a file stored before a restart');
     for (let i = entry.stored; i < units.length; i++) {
@@ -206,7 +239,59 @@ export class FileSource implements Source {
       entry.messageIds.push(result.messageId);
       await this.journal.record(entry).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
     }
-    return this.archive(name, path, entry.messageIds);
+    const now = await currentSignature(path);
+    if (!now || !sameSignature(now, sig)) return this.changedAfterRead(name, entry.messageIds, 'before it was archived');
+    this.revised.delete(name);
+    return this.archive(name, path, entry.messageIds, sig);
+  }
+
+  /**
+   * The file changed after it was read: what was stored is marked superseded in the ledger (never
+   * silently kept as the whole file) and the file is read again whole, under a new control id.
+   */
+  private async changedAfterRead(name: string, messageIds: string[], when: string): Promise<Outcome> {
+    this.log.warn({ file: name, messageIds }, `file changed after it was read and ${when}; it will be read again whole`);
+    for (const id of messageIds) {
+      this.ctx.recordAnswer(id, { kind: 'file-changed', code: 'superseded', detail: `the file changed after it was read and ${when}; it is stored again whole as a new message` });
+    }
+    this.revised.add(name);
+    this.quiet.forget(name);
+    await this.journal.retire(name).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
+    return 'skipped';
+  }
+
+  /**
+   * A writer that kept the file open may append to it after it was archived. Files archived within
+   * the last few quiet periods are looked at again; one that changed is stored again whole.
+   */
+  private async recheckArchived(): Promise<void> {
+    const now = Date.now();
+    for (const [path, w] of this.watched) {
+      const sig = await currentSignature(path);
+      if (!sig || sameSignature(sig, w.sig)) {
+        if (!sig || now > w.until) this.watched.delete(path);
+        continue;
+      }
+      this.watched.delete(path);
+      const read = await readRegularFile(path, basename(path));
+      if (read.kind !== 'ok') continue;
+      this.log.error({ file: w.name, archived: basename(path) }, 'file grew after it was archived: the writer was still writing; stored again whole');
+      await this.changedAfterRead(w.name, w.messageIds, 'after it was archived');
+      const sha256 = createHash('sha256').update(read.raw).digest('hex');
+      const { units, controlId } = this.units(w.name, read.raw);
+      const ids: string[] = [];
+      for (const [i, unit] of units.entries()) {
+        const result = await this.ctx.ingest({ raw: unit.raw, controlId: `${controlId(unit, i)}@${sha256.slice(0, 12)}`, sender: unit.senderId, origin: path });
+        ids.push(result.messageId);
+        this.ctx.recordAnswer(result.messageId, { kind: 'file-archived', code: 'ok', detail: basename(path) });
+      }
+      this.revised.delete(w.name);
+      this.watched.set(path, { name: w.name, sig: read.sig, until: now + this.watchPeriod(), messageIds: ids });
+    }
+  }
+
+  private watchPeriod(): number {
+    return Math.max(60_000, this.config.minAge * 10);
   }
 
   /**
@@ -234,25 +319,54 @@ export class FileSource implements Source {
     }
   }
 
-  private async archive(name: string, path: string, messageIds: string[]): Promise<Outcome> {
+  private async archive(name: string, path: string, messageIds: string[], sig: Signature): Promise<Outcome> {
     let archived: string;
     try {
       await this.hooks.beforeArchive?.(path);
       archived = await moveUnique(path, this.archiveDir, name);
+      await this.restrict(archived);
+      if (this.config.readyWhen === 'companion') await this.archiveCompanion(name);
     } catch (err) {
       this.log.error({ file: name, err: code(err) ?? (err as Error).name }, 'file source could not archive a stored file; the journal keeps it from being stored twice');
       return 'archive-failed';
     }
     await this.journal.retire(name).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
     for (const id of messageIds) this.ctx.recordAnswer(id, { kind: 'file-archived', code: 'ok', detail: basename(archived) });
+    this.quiet.forget(name);
+    if (this.config.readyWhen === 'quiet') this.watched.set(archived, { name, sig, until: Date.now() + this.watchPeriod(), messageIds });
     return 'archived';
   }
 
+  /** Archived files hold PHI: readable by the engine's user only (best effort: a partner's file may not be ours to change). */
+  private async restrict(path: string): Promise<void> {
+    await chmod(path, 0o600).catch((err: unknown) => this.log.warn({ file: basename(path), err: code(err) }, 'file source could not make an archived file private (mode 0600)'));
+  }
+
+  private async archiveCompanion(name: string): Promise<void> {
+    const companion = companionOf(name, this.config.companionSuffix);
+    await moveUnique(join(this.config.directory, companion), this.archiveDir, companion).catch((err: unknown) => {
+      if (code(err) !== 'ENOENT') this.log.warn({ file: companion, err: code(err) }, 'file source could not archive a companion file');
+    });
+  }
+
   private async refuse(name: string, reasonCode: string, message: string): Promise<Outcome> {
+    this.quiet.forget(name);
     try {
-      const moved = await moveUnique(join(this.config.directory, name), this.errorDir, name);
-      const reason = `code: ${reasonCode}\nmessage: ${message}\nat: ${new Date().toISOString()}\n`;
-      await writeUnique(this.errorDir, `${basename(moved)}.reason.txt`, reason);
+      const from = join(this.config.directory, name);
+      let target = name;
+      let note = '';
+      try {
+        const moved = await moveUnique(from, this.errorDir, name);
+        target = basename(moved);
+        // never for links and special files: chmod would change a file outside the folder
+        if (['file-too-large', 'file-empty', 'file-unreadable'].includes(reasonCode)) await this.restrict(moved);
+      } catch (err) {
+        if (code(err) !== 'ENOTREGULAR') throw err;
+        await unlink(from);
+        note = 'removed: a special file cannot be moved to another file system\n';
+      }
+      const reason = `code: ${reasonCode}\nmessage: ${message}\nat: ${new Date().toISOString()}\n${note}`;
+      await writeUnique(this.errorDir, `${target}.reason.txt`, reason);
       this.log.warn({ file: name, code: reasonCode }, 'file source moved a file to the error directory');
     } catch (err) {
       this.log.error({ file: name, code: reasonCode, err: code(err) ?? (err as Error).name }, 'file source could not move a refused file');

@@ -12,7 +12,11 @@ const headerName = (what: string) =>
  * listens, size, connection and time limits, credentials and TLS. Each source adds its own fields.
  */
 export const httpListenerShape = {
-  host: z.string().min(1).default('0.0.0.0').describe('Address to listen on; 0.0.0.0 is every IPv4 interface, 127.0.0.1 this machine only.'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Address to listen on. The default, 127.0.0.1, is this machine only; set the address of the interface callers reach (or 0.0.0.0, every IPv4 interface) to accept them.'),
   port: port.describe('TCP port to listen on; 0 picks a free port (tests).'),
   path: z
     .string()
@@ -32,6 +36,13 @@ export const httpListenerShape = {
     .max(100_000)
     .default(256)
     .describe('Most connections open at once (each may hold a body of up to maxBodyBytes); a connection beyond it is closed at once.'),
+  maxConnectionsPerAddress: z.coerce
+    .number({ message: 'expected a number of connections' })
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(10)
+    .describe('Most connections open at once from one peer address; a connection beyond it is closed at once and logged.'),
   headersTimeout: duration.prefault('10s').describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
   requestTimeout: duration.prefault('60s').describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
   keepAliveTimeout: duration.prefault('5s').describe('How long an idle keep-alive connection stays open between requests.'),
@@ -74,6 +85,7 @@ export const httpSourceSchema = z
       .describe('Header carrying the sender\'s id of the message (duplicate detection); Idempotency-Key is read when it is absent.'),
     senderHeader: headerName('senderHeader').optional().describe('Header naming the sending system; duplicates are detected per sender.'),
     maxConnections: httpListenerShape.maxConnections,
+    maxConnectionsPerAddress: httpListenerShape.maxConnectionsPerAddress,
     headersTimeout: httpListenerShape.headersTimeout,
     requestTimeout: httpListenerShape.requestTimeout,
     keepAliveTimeout: httpListenerShape.keepAliveTimeout,
@@ -85,6 +97,6 @@ export const httpSourceSchema = z
   .describe('HTTP listener: systems POST messages (JSON orders, FHIR notifications, HL7 v2 over HTTP).');
 
 /** What the listener machinery (HttpSource) needs of a config. */
-export type HttpListenerConfig = Pick<HttpSourceConfig, 'host' | 'port' | 'path' | 'maxBodyBytes' | 'auth' | 'maxConnections' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'drainTimeout' | 'retryAfter' | 'tls'>;
+export type HttpListenerConfig = Pick<HttpSourceConfig, 'host' | 'port' | 'path' | 'maxBodyBytes' | 'auth' | 'maxConnections' | 'maxConnectionsPerAddress' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'drainTimeout' | 'retryAfter' | 'tls'>;
 
 export type HttpSourceConfig = z.output<typeof httpSourceSchema>;

@@ -9,6 +9,7 @@ import type { HttpListenerConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
 import { serverTlsOptions } from '../../lib/tls.js';
 import { boundAddress } from '../../lib/net.js';
+import { guardHttpServer, LISTENER_DEFAULTS, type ConnectionStats } from '../../lib/listener-guard.js';
 
 /** Handles one request: reads, stores, answers. The listener counts it in flight until it settles. */
 export type RequestHandler<C extends HttpListenerConfig> = (req: http.IncomingMessage, res: http.ServerResponse, deps: RequestDeps<C>, expectsContinue: boolean) => Promise<void>;
@@ -28,6 +29,7 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
   private readonly deps: RequestDeps<C>;
   private readonly handler: RequestHandler<C>;
   private readonly kind: string;
+  private guard: { stats(): ConnectionStats[] } | undefined;
 
   constructor(
     private readonly config: C,
@@ -54,6 +56,7 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
     const server = c.tls.enabled ? https.createServer({ ...options, ...serverTlsOptions(c.tls, 'http') }, onRequest) : http.createServer(options, onRequest);
     server.maxConnections = c.maxConnections;
+    this.guard = guardHttpServer(server, { ...LISTENER_DEFAULTS, maxConnectionsPerAddress: c.maxConnectionsPerAddress, log: this.log, name: this.kind });
     server.on('drop', () => this.log.warn({ limit: c.maxConnections }, 'http connection refused: too many connections'));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
@@ -73,6 +76,11 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
     this.server = server;
     const addr = this.address();
     this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, `${this.kind} listener started`);
+  }
+
+  /** Backpressure state of each connection that made a request (tests, diagnostics). */
+  connectionStats(): ConnectionStats[] {
+    return this.guard?.stats() ?? [];
   }
 
   address(): { host: string; port: number } | undefined {

@@ -5,7 +5,11 @@ import { byteSize, duration, port, tls } from '../../lib/config-fragments.js';
 export const mllpSourceSchema = z
   .strictObject({
     type: z.literal('mllp').describe('An MLLP listener: HL7 v2 messages over TCP, each answered with an HL7 ACK.'),
-    host: z.string().min(1).default('0.0.0.0').describe('Address to listen on; 0.0.0.0 is every IPv4 interface, 127.0.0.1 this machine only.'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address to listen on. The default, 127.0.0.1, is this machine only; set the address of the interface senders reach (or 0.0.0.0, every IPv4 interface) to accept them.'),
     port: port.describe('TCP port to listen on; 0 picks a free port (tests).'),
     maxMessageBytes: byteSize
       .default(1024 * 1024)
@@ -16,9 +20,18 @@ export const mllpSourceSchema = z
       .min(1)
       .default(100)
       .describe('Most connections open at once; a connection beyond it is closed at once and logged.'),
+    maxConnectionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Most connections open at once from one peer address, so that one peer cannot take every slot; a connection beyond it is closed at once and logged.'),
     idleTimeout: duration
       .default(300_000)
-      .describe('Close a connection that sent nothing for this long and has nothing in flight (0 never closes).'),
+      .describe('Close a connection that sent nothing for this long, whatever its state: also one holding a partial frame or not reading its ACKs. Only ACKs the engine itself is still preparing keep it open (0 never closes).'),
+    frameTimeout: duration
+      .default(30_000)
+      .describe('Close a connection whose frame is not complete this long after its start byte (0x0B); the partial frame is discarded, nothing is answered (0 never).'),
     drainTimeout: duration
       .default(10_000)
       .describe('On stop: how long to wait for messages in flight to be stored and answered before closing connections.'),

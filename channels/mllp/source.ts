@@ -6,6 +6,7 @@ import type { MllpSourceConfig } from './config.js';
 import { MllpConnection } from './connection.js';
 import { serverTlsOptions } from '../../lib/tls.js';
 import { boundAddress } from '../../lib/net.js';
+import { AddressLimiter, type ConnectionStats } from '../../lib/listener-guard.js';
 
 const PROCESS_PREFIX = `IL${(Date.now() % 36 ** 6).toString(36).padStart(6, '0')}${(process.pid % 36 ** 3).toString(36)}`;
 let ackCounter = 0;
@@ -25,11 +26,14 @@ export class MllpSource implements Source {
   private readonly connections = new Set<MllpConnection>();
   private connectionCounter = 0;
   private openSockets = 0;
+  private readonly perAddress: AddressLimiter;
 
   constructor(
     private readonly config: MllpSourceConfig,
     private readonly ctx: SourceContext,
-  ) {}
+  ) {
+    this.perAddress = new AddressLimiter(config.maxConnectionsPerAddress);
+  }
 
   async start(): Promise<void> {
     if (this.server) return;
@@ -52,6 +56,11 @@ export class MllpSource implements Source {
     this.server = server;
     const addr = this.address();
     this.ctx.log.info({ host: addr?.host, port: addr?.port, tls: this.config.tls.enabled }, 'mllp listener started');
+  }
+
+  /** Backpressure state of each open connection (tests, diagnostics). */
+  connectionStats(): ConnectionStats[] {
+    return [...this.connections].map((c) => c.stats());
   }
 
   address(): { host: string; port: number } | undefined {
@@ -80,8 +89,11 @@ export class MllpSource implements Source {
   private accept(socket: net.Socket): void {
     this.connectionCounter += 1;
     const id = `c${this.connectionCounter}`;
-    if (!this.server || this.openSockets >= this.config.maxConnections) {
-      if (this.server) this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
+    const address = socket.remoteAddress;
+    const full = this.openSockets >= this.config.maxConnections;
+    if (!this.server || full || !this.perAddress.acquire(address)) {
+      if (this.server && full) this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
+      else if (this.server) this.ctx.log.warn({ connection: id, limit: this.config.maxConnectionsPerAddress }, 'mllp connection refused: too many connections from one address');
       socket.on('error', () => undefined);
       socket.destroy();
       return;
@@ -92,6 +104,7 @@ export class MllpSource implements Source {
       log: this.ctx.log,
       maxMessageBytes: this.config.maxMessageBytes,
       idleTimeout: this.config.idleTimeout,
+      frameTimeout: this.config.frameTimeout,
       deps: {
         ctx: this.ctx,
         origin: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
@@ -103,6 +116,7 @@ export class MllpSource implements Source {
     // Kept until its last frame is answered, so that stop() also waits for frames of closed peers.
     socket.once('close', () => {
       this.openSockets -= 1;
+      this.perAddress.release(address);
       void connection.drain().then(() => this.connections.delete(connection));
     });
   }

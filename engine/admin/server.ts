@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStatus, MessageStore } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
+import { messageWithoutValues, withoutValues } from '../../lib/phi.js';
 import { ConsoleAssets } from './console.js';
 
 /** What the admin API needs from the running engine. */
@@ -94,7 +95,7 @@ export class AdminServer {
       const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
       send(res, status, body);
     } catch (err) {
-      this.log.error({ path: url.pathname, err: (err as Error).message }, 'admin request failed');
+      this.log.error({ path: url.pathname, err: withoutValues((err as Error).message ?? '') }, 'admin request failed');
       send(res, 500, error('internal-error', 'the request failed; see the engine log'));
     }
   }
@@ -120,7 +121,8 @@ export class AdminServer {
       before: url.searchParams.get('before') ?? undefined,
       limit,
     });
-    return [200, { messages }];
+    // A list is not the place for patient data: values stay in the detail view (lib/phi.ts).
+    return [200, { messages: messages.map(messageWithoutValues) }];
   }
 
   private async listExceptions(url: URL): Promise<[number, unknown]> {

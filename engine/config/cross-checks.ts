@@ -66,8 +66,8 @@ const WILDCARD = new Set(['', '0.0.0.0', '::', '[::]']);
 
 function overlap(a: Listener, b: Listener): boolean {
   if (a.port !== b.port || a.port === 0) return false;
-  const ha = a.host ?? '';
-  const hb = b.host ?? '';
+  const ha = a.host ?? '127.0.0.1'; // the listeners' default
+  const hb = b.host ?? '127.0.0.1';
   return WILDCARD.has(ha) || WILDCARD.has(hb) || ha === hb;
 }
 

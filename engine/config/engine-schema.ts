@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, port } from '../../lib/config-fragments.js';
+import { byteSize, duration, port } from '../../lib/config-fragments.js';
 import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
 
 /** The `engine:` section: who this daemon is and where it keeps its files. */
@@ -54,6 +54,9 @@ const storeSection = z
     path: z.string().min(1).optional().describe('SQLite: path of the database file (the same as url: sqlite:PATH). When absent: messages.db inside engine.dataDir.'),
     sync: z.enum(['full', 'normal']).prefault('full').describe('SQLite durability: full survives a power cut; normal survives a process crash only, and is faster. (PostgreSQL: the server\'s own synchronous_commit applies.)'),
     duplicateWindow: duration.prefault('24h').describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
+    minFreeSpace: byteSize
+      .prefault('256MiB')
+      .describe('Free space below which, on the file system of the SQLite store, /healthz reports the store as degraded and an error is logged (checked every 30 s and on every /healthz).'),
     retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
   })
   .refine((s) => s.type !== 'postgres' || Boolean(s.url), {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
@@ -8,6 +8,7 @@ import { AdminServer } from '../admin/server.js';
 import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
+import { DiskWatch, secureDataDir } from './data-dir.js';
 import { ChannelIntake } from './intake.js';
 import { FileActivity } from './files.js';
 import { createEngineServices } from './services.js';
@@ -42,6 +43,7 @@ export class Engine {
   private processing: ProcessingThread | undefined;
   private loadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
+  private disk: DiskWatch | undefined;
   /** X12 partners and services. */
   readonly x12: EngineX12;
   /** Flat files being read in records, and their summaries. */
@@ -68,7 +70,7 @@ export class Engine {
     if (!config.engine) throw new ConfigError('engine-config-invalid', `${join(options.configDir, 'engine.yaml')} is missing or invalid; the engine cannot start (run interlace validate)`);
     const engineConfig = config.engine;
     const dataDir = resolve(engineConfig.engine.dataDir);
-    mkdirSync(dataDir, { recursive: true });
+    secureDataDir(dataDir, log);
     const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
     let store: Store;
     try {
@@ -79,6 +81,11 @@ export class Engine {
     }
     log.info({ store: store.location }, 'message store open');
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
+    // The SQLite store's disk is watched here; a PostgreSQL server watches its own.
+    if (store.location.startsWith('sqlite:')) {
+      engine.disk = new DiskWatch(dirname(store.location.slice('sqlite:'.length)), engineConfig.store.minFreeSpace, log);
+      engine.disk.start();
+    }
     try {
       const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
       await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, store: engineConfig.store.url, dataDir, logLevel, nice: engineConfig.engine.processingNice });
@@ -229,19 +236,21 @@ export class Engine {
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const [redisOk, storeOk] = await Promise.all([pingRedis(this.redis.url, 1000), this.store.ping()]);
     const processingOk = this.processing?.running ?? false;
+    const disk = (await this.disk?.check()) ?? { ok: true, detail: 'ok' };
     const checks: Record<string, string> = {
       redis: redisOk ? 'ok' : 'unreachable',
-      store: storeOk ? 'ok' : 'unreachable',
+      store: !storeOk ? 'unreachable' : disk.ok ? 'ok' : disk.detail,
       processing: processingOk ? 'ok' : 'restarting',
       channels: `${this.channels.size} running, ${this.refused.length} refused`,
     };
-    return { ok: redisOk && storeOk && processingOk, checks };
+    return { ok: redisOk && storeOk && processingOk && disk.ok, checks };
   }
 
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.loadTimer);
+      this.disk?.stop();
       const intakes = [...this.channels.values()];
       await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);

@@ -101,13 +101,16 @@ export function buildAck(options: BuildAckOptions): Buffer {
     f(11) === '' ? 'P' : f(11),
     version,
   ];
-  if (f(18) !== '') msh.push('', '', '', '', '', f(18));
+  // An MSH-18 that is not an HL7 character set is not copied: the ACK is then plain ASCII, the one
+  // character set every HL7 peer reads.
+  const charsetRefused = f(18) !== '' && !encodingForCharset(f(18).split(d.repetition)[0]!).ok;
+  if (f(18) !== '' && !charsetRefused) msh.push('', '', '', '', '', f(18));
   const msa = ['MSA', options.code, leafOf(f(10), d, 1, 1, 1)];
   if (options.text) msa.push(escape(options.text, d));
   const findings = (options.errors ?? []).filter((e) => e.severity === 'error' || options.includeWarnings).slice(0, MAX_ERR);
   const errs = findings.map((e) => errSegment(e, src, versionAtLeast(versionId, [2, 5])));
   const text = [msh.join(d.field), msa.join(d.field), ...errs].map((s) => `${s}\r`).join('');
-  return encodeText(text, src.encoding);
+  return charsetRefused ? Buffer.from(text.replace(/[^\x00-\x7f]/g, '?'), 'ascii') : encodeText(text, src.encoding);
 }
 
 function errSegment(e: Diagnostic, src: Source, v25: boolean): string {

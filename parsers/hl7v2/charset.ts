@@ -33,6 +33,28 @@ const TABLE_0211: Record<string, string> = {
   'JIS X 0208': 'shift_jis',
 };
 
+/**
+ * Other spellings of the table 0211 character sets that senders use in MSH-18. Nothing else is
+ * accepted there: an encoding the decoder knows (HEX, BASE64, UCS2, UTF-7, windows-1252…) is not an
+ * HL7 character set, and the ACK is written in the character set of the message.
+ */
+const ALIASES: Record<string, string> = {
+  'UTF-8': 'utf8',
+  UTF8: 'utf8',
+  'US-ASCII': 'ascii',
+  LATIN1: 'latin1',
+  'LATIN-1': 'latin1',
+  GB18030: 'gb18030',
+  'EUC-KR': 'euc-kr',
+  BIG5: 'big5',
+  SHIFT_JIS: 'shift_jis',
+  'SHIFT-JIS': 'shift_jis',
+};
+for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15]) {
+  const to = n === 1 ? 'latin1' : `iso-8859-${n}`;
+  for (const spelling of [`ISO-8859-${n}`, `ISO8859-${n}`, `ISO_8859-${n}`, `ISO 8859-${n}`]) ALIASES[spelling] = to;
+}
+
 /** Character sets whose bytes do not keep the ASCII delimiters as single bytes: refused. */
 const UNSUPPORTED = new Set(['UNICODE UTF-16', 'UNICODE UTF-32', 'ISO IR87', 'ISO IR159', 'CNS 11643-1992']);
 
@@ -44,9 +66,9 @@ export type CharsetLookup =
 export function encodingForCharset(charset: string): CharsetLookup {
   const key = charset.trim().toUpperCase();
   if (UNSUPPORTED.has(key)) return { ok: false, reason: 'unsupported' };
-  const known = TABLE_0211[key];
+  const known = TABLE_0211[key] ?? ALIASES[key];
   if (known) return { ok: true, encoding: known };
-  return normalizeEncoding(key);
+  return { ok: false, reason: /^UTF-?(16|32)|^UCS-?[24]|^UNICODE/.test(key) ? 'unsupported' : 'unknown' };
 }
 
 /** Accepts an encoding name as Node or iconv-lite spell it (`utf-8`, `ISO-8859-1`, `windows-1252`). */

@@ -82,8 +82,8 @@ function chooseEncoding(raw: Uint8Array, options: Hl7ParseOptions, sink: Diagnos
   if (charset === '') return fallbackEncoding;
   const found = encodingForCharset(charset);
   if (found.ok) return found.encoding;
-  const why = found.reason === 'unsupported' ? 'is not supported (delimiters would not be single bytes)' : 'is not in table 0211';
-  sink.warn('unknown-charset', `MSH-18 '${safeStart(charset)}' ${why}; decoded as ${fallbackEncoding}`, { segment: 'MSH', segmentIndex: 1, field: 18 });
+  const why = found.reason === 'unsupported' ? 'is not supported (delimiters would not be single bytes)' : 'is not an HL7 character set (table 0211)';
+  sink.error('unknown-charset', `MSH-18 ${why}; expected a table 0211 value such as ASCII, 8859/1 or UNICODE UTF-8`, { segment: 'MSH', segmentIndex: 1, field: 18 });
   return fallbackEncoding;
 }
 

@@ -35,7 +35,10 @@ export const json: ParserDefinition<JsonMessage> = {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      return { diagnostics: [{ severity: 'error', code: 'json-syntax', message: `not valid JSON: ${(err as Error).message}` }] };
+      // JSON.parse quotes the body in its message: that text goes only in `value` (lib/phi.ts).
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      const where = at === undefined ? '' : ` at character ${at}`;
+      return { diagnostics: [{ severity: 'error', code: 'json-syntax', message: `not valid JSON${where}; expected a canonical document as JSON`, value: (err as Error).message }] };
     }
     if (depth(value) > MAX_DEPTH) return { diagnostics: [{ severity: 'error', code: 'json-too-deep', message: `JSON nested deeper than ${MAX_DEPTH} levels` }] };
     return { message: { value }, diagnostics: [] };

@@ -37,7 +37,7 @@ function toCanonical(doc: X12Document): { documents: CanonicalDocument[]; diagno
           diagnostics.push({
             severity: 'error',
             code: 'x12-set-unmapped',
-            message: `transaction set ${set.id} (ST02 ${set.controlNumber}) has no mapper; expected one of ${transactionSets.map((m) => m.id).join(', ') || '(none registered)'}`,
+            message: `transaction set '${set.id}' (ST02 '${set.controlNumber}') has no mapper; expected one of ${transactionSets.map((m) => m.id).join(', ') || '(none registered)'}`,
             location: { segment: 'ST', segmentIndex: set.position, field: 1 },
           });
           continue;

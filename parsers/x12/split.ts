@@ -100,3 +100,22 @@ export function x12Ids(raw: Buffer): { controlNumber?: string; senderId?: string
   const first = firstIsa(raw);
   return first < 0 ? {} : isaIds(raw, first);
 }
+
+/**
+ * False when a file starts like X12 but its last interchange does not end with an IEA segment and
+ * its terminator: a writer is probably still writing it. Files that are not X12 are always complete
+ * as far as this check can tell.
+ */
+export function x12LooksComplete(raw: Buffer): boolean {
+  const first = firstIsa(raw);
+  if (first < 0) return true;
+  const d = isaDelimiters(raw, first);
+  if (!d) return false;
+  let end = raw.length;
+  while (end > 0 && isWhitespace(raw[end - 1]) && raw[end - 1] !== d.term) end--;
+  if (raw[end - 1] !== d.term) return false;
+  const segStart = raw.lastIndexOf(d.term, end - 2) + 1;
+  let p = segStart;
+  while (isWhitespace(raw[p])) p++;
+  return raw[p] === I && raw[p + 1] === 0x45 && raw[p + 2] === A && raw[p + 3] === d.sep;
+}

@@ -119,7 +119,7 @@ export function checkSe(set: X12ReadSet, se: X12Segment): Diagnostic[] {
   }
   const control = element(se, 2);
   if (control !== set.controlNumber) {
-    found.push(finding('x12-se-control-mismatch', `SE02 is '${control}'; expected ${set.controlNumber} (ST02)`, se, 2));
+    found.push(finding('x12-se-control-mismatch', `SE02 is '${control}'; expected '${set.controlNumber}' (ST02)`, se, 2));
   }
   return found;
 }
@@ -133,7 +133,7 @@ export function checkGe(group: X12Group, ge: X12Segment): Diagnostic[] {
   }
   const control = element(ge, 2);
   if (control !== group.controlNumber) {
-    found.push(finding('x12-ge-control-mismatch', `GE02 is '${control}'; expected ${group.controlNumber} (GS06)`, ge, 2));
+    found.push(finding('x12-ge-control-mismatch', `GE02 is '${control}'; expected '${group.controlNumber}' (GS06)`, ge, 2));
   }
   return found;
 }
@@ -147,7 +147,7 @@ export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnost
   }
   const control = element(iea, 2);
   if (control !== interchange.header.controlNumber) {
-    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2, 'warning'));
+    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected '${interchange.header.controlNumber}' (ISA13)`, iea, 2, 'warning'));
   }
   return found;
 }

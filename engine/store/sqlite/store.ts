@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
@@ -56,7 +56,12 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     super();
     this.location = `sqlite:${options.path}`;
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ':memory:') {
+        mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+        // SQLite gives the WAL and shared-memory files the mode of the database file: create it 0600.
+        closeSync(openSync(options.path, 'a', 0o600));
+        for (const f of [options.path, `${options.path}-wal`, `${options.path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+      }
       this.db = new Database(options.path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);

@@ -153,7 +153,7 @@ function readLineSegment(r: SetReader, s: X12Segment, line: PurchaseOrderLine): 
     case 'DTM': {
       const d = readDtm(r, s);
       if (d?.qualifier === DELIVERY_REQUESTED) line.requestedDeliveryDate = d.date;
-      else if (d) r.notMapped(s, `line DTM qualifier ${d.qualifier}`);
+      else if (d) r.notMapped(s, `line DTM qualifier '${d.qualifier}'`);
       return;
     }
     default:

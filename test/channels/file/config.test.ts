@@ -14,6 +14,9 @@ describe('file source config', () => {
       minAge: 1000,
       maxFileBytes: 100 * 1024 * 1024,
       split: 'file',
+      readyWhen: 'quiet',
+      companionSuffix: '.done',
+      incompleteTimeout: 300_000,
     });
     expect(file.type).to.equal('file');
   });

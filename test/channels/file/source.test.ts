@@ -72,13 +72,15 @@ describe('file source', () => {
     expect(list(drop)).to.deep.equal(['archive', 'dir.x12', 'error', 'po1.x12.part']);
   });
 
-  it('leaves a file modified within minAge until it is old enough', async () => {
+  it('takes a file only once it has been quiet for minAge on this engine\'s clock, whatever its mtime says', async () => {
     const ctx = new RecordingContext();
     put('fresh.x12', 'half', 0);
-    const source = await start(ctx, { minAge: '1h' });
+    const source = await start(ctx, { minAge: '400ms' });
     expect(ctx.inputs).to.have.length(0);
-    expect(list(drop)).to.include('fresh.x12');
-    const path = put('fresh.x12', 'half and the rest', 2 * HOUR);
+    const path = put('fresh.x12', 'half and the rest', 2 * HOUR); // a preserved old mtime does not make it quiet
+    await source.poll();
+    expect(ctx.inputs, 'taken before it had been quiet for minAge').to.have.length(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await source.poll();
     expect(ctx.inputs.map((i) => i.raw.toString())).to.deep.equal(['half and the rest']);
     expect(existsSync(path)).to.equal(false);
@@ -92,7 +94,9 @@ describe('file source', () => {
     symlinkSync(join(drop, 'nowhere'), join(drop, 'a-dangling.x12'));
     await start(ctx, { maxFileBytes: '1KiB' });
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['c-ok.x12']);
-    expect(list(join(drop, 'error'))).to.deep.equal(['a-big.x12', 'a-big.x12.reason.txt', 'b-empty.x12', 'b-empty.x12.reason.txt']);
+    expect(list(join(drop, 'error'))).to.deep.equal([
+      'a-big.x12', 'a-big.x12.reason.txt', 'a-dangling.x12', 'a-dangling.x12.reason.txt', 'b-empty.x12', 'b-empty.x12.reason.txt',
+    ]);
     const reason = readFileSync(join(drop, 'error', 'a-big.x12.reason.txt'), 'utf8');
     expect(reason).to.include('code: file-too-large').and.include('a-big.x12 is 2000 bytes; expected at most 1024 (maxFileBytes)');
     expect(readFileSync(join(drop, 'error', 'b-empty.x12.reason.txt'), 'utf8')).to.include('code: file-empty');

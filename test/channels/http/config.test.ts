@@ -6,9 +6,9 @@ describe('http source config', () => {
   it('applies the documented defaults', () => {
     const c = httpSourceSchema.parse({ type: 'http', port: '8080' });
     expect(c).to.deep.include({
-      host: '0.0.0.0', port: 8080, path: '/', methods: ['POST'], maxBodyBytes: 10 * 1024 * 1024, auth: { type: 'none' },
+      host: '127.0.0.1', port: 8080, path: '/', methods: ['POST'], maxBodyBytes: 10 * 1024 * 1024, auth: { type: 'none' },
       contentTypes: ['*/*'], controlIdHeader: 'X-Message-Id', headersTimeout: 10_000, requestTimeout: 60_000,
-      keepAliveTimeout: 5000, drainTimeout: 10_000, retryAfter: 30_000, maxConnections: 256,
+      keepAliveTimeout: 5000, drainTimeout: 10_000, retryAfter: 30_000, maxConnections: 256, maxConnectionsPerAddress: 10,
     });
     expect(c.senderHeader).to.equal(undefined);
     expect(c.tls.enabled).to.equal(false);

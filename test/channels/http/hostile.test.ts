@@ -68,7 +68,7 @@ describe('http source, hostile and concurrent clients', () => {
 
   it('stores and answers 100 concurrent requests, each once', async () => {
     const ctx = new RecordingContext();
-    const { url } = await start(ctx);
+    const { url } = await start(ctx, { maxConnectionsPerAddress: 200 });
     const responses = await Promise.all(
       Array.from({ length: 100 }, (_, i) => fetch(url, { method: 'POST', body: `message ${i}`, headers: { 'x-message-id': `C-${i}` } })),
     );

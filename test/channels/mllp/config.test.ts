@@ -5,7 +5,7 @@ import { mllp, mllpSourceSchema } from '../../../channels/mllp/index.js';
 describe('mllp source config', () => {
   it('applies the documented defaults', () => {
     const c = mllpSourceSchema.parse({ type: 'mllp', port: '2575' });
-    expect(c).to.deep.include({ host: '0.0.0.0', port: 2575, maxMessageBytes: 1024 * 1024, maxConnections: 100, encoding: 'latin1' });
+    expect(c).to.deep.include({ host: '127.0.0.1', port: 2575, maxMessageBytes: 1024 * 1024, maxConnections: 100, maxConnectionsPerAddress: 10, frameTimeout: 30_000, encoding: 'latin1' });
     expect(c.idleTimeout).to.equal(300_000);
     expect(c.tls.enabled).to.equal(false);
     expect(mllp.type).to.equal('mllp');

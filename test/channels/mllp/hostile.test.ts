@@ -16,7 +16,7 @@ describe('mllp source: hostile input', () => {
 
   beforeEach(async () => {
     ctx = new RecordingContext();
-    ({ source, port } = await startSource(ctx, { maxMessageBytes: '64KiB', maxConnections: 250 }));
+    ({ source, port } = await startSource(ctx, { maxMessageBytes: '64KiB', maxConnections: 250, maxConnectionsPerAddress: 250 }));
   });
   afterEach(async () => {
     for (const p of peers.splice(0)) p.destroy();

@@ -51,10 +51,11 @@ describe('hl7v2 character sets (MSH-18)', () => {
     expect(get(parseHl7(raw).message!, 'PID-5')).to.equal('Zoë');
   });
 
-  it('reports an unknown MSH-18 and decodes with the fallback', () => {
+  it('reports an MSH-18 outside table 0211 as an error (decoded with the fallback to answer it)', () => {
     const { message: m, diagnostics } = parseHl7(Buffer.from(message('KLINGON', 'abc'), 'latin1'));
     expect(m!.encoding).to.equal('latin1');
-    expect(diagnostics[0]).to.deep.include({ code: 'unknown-charset', severity: 'warning' });
+    expect(diagnostics[0]).to.deep.include({ code: 'unknown-charset', severity: 'error' });
+    expect(diagnostics[0]!.message, 'the value itself is not quoted').to.not.include('KLINGON');
     expect(diagnostics[0]!.location).to.include({ segment: 'MSH', field: 18 });
   });
 
@@ -67,5 +68,15 @@ describe('hl7v2 character sets (MSH-18)', () => {
     expect(encodingForCharset('UNICODE UTF-16')).to.deep.equal({ ok: false, reason: 'unsupported' });
     expect(encodingForCharset('8859/1')).to.deep.equal({ ok: true, encoding: 'latin1' });
     expect(encodingForCharset('ISO IR100')).to.deep.equal({ ok: true, encoding: 'latin1' });
+  });
+
+  it('accepts only table 0211 character sets and their spellings, not every encoding the decoder knows', () => {
+    for (const v of ['HEX', 'BASE64', 'UCS2', 'UTF-7', 'windows-1252', 'binary', 'utf16le']) {
+      expect(encodingForCharset(v).ok, v).to.equal(false);
+    }
+    expect(encodingForCharset('UCS2')).to.deep.equal({ ok: false, reason: 'unsupported' });
+    expect(encodingForCharset('utf-8')).to.deep.equal({ ok: true, encoding: 'utf8' });
+    expect(encodingForCharset('ISO-8859-2')).to.deep.equal({ ok: true, encoding: 'iso-8859-2' });
+    expect(encodingForCharset('us-ascii')).to.deep.equal({ ok: true, encoding: 'ascii' });
   });
 });

@@ -49,7 +49,7 @@ function readShipmentLevel(r: SetReader, node: HlNode, doc: ShipNotice, itemsOve
   for (const s of node.segments) party = readShipmentSegment(r, s, doc, party);
   for (const child of node.children) {
     if (child.level !== 'O') {
-      r.notMapped(child.hl, `HL level ${child.level || '(empty)'} directly under the shipment`);
+      r.notMapped(child.hl, `HL level '${child.level}' directly under the shipment`);
       continue;
     }
     doc.orders.push(readOrder(r, child, itemsOverPacks));
@@ -86,7 +86,7 @@ function readShipmentSegment(r: SetReader, s: X12Segment, doc: ShipNotice, party
     const d = readDtm(r, s);
     if (d?.qualifier === SHIPPED) doc.shippedAt = d.date;
     else if (d?.qualifier === EXPECTED) doc.expectedAt = d.date;
-    else if (d) r.notMapped(s, `shipment DTM qualifier ${d.qualifier}`);
+    else if (d) r.notMapped(s, `shipment DTM qualifier '${d.qualifier}'`);
   } else {
     r.notMapped(s, 'shipment level');
   }
@@ -109,7 +109,7 @@ function readOrder(r: SetReader, node: HlNode, itemsOverPacks: boolean): ShipNot
     if (child.level === 'P' && !itemsOverPacks) order.packs.push(readPack(r, child));
     else if (child.level === 'I' && itemsOverPacks) readItemOverPacks(r, child, order);
     else if (child.level === 'I') order.items.push(readItem(r, child));
-    else r.notMapped(child.hl, `HL level ${child.level || '(empty)'} under an order`);
+    else r.notMapped(child.hl, `HL level '${child.level}' under an order`);
   }
   return order;
 }
@@ -121,7 +121,7 @@ function readPack(r: SetReader, node: HlNode): ShipNoticePack {
   if (sn1) r.notMapped(sn1, 'pack level of S/O/P/I, where quantities belong to the items');
   for (const child of node.children) {
     if (child.level === 'I') pack.items.push(readItem(r, child));
-    else r.notMapped(child.hl, `HL level ${child.level || '(empty)'} under a pack`);
+    else r.notMapped(child.hl, `HL level '${child.level}' under a pack`);
   }
   return pack;
 }
@@ -196,7 +196,7 @@ function readSn1(r: SetReader, s: X12Segment, item: ShipNoticeItem): void {
 function readItemOverPacks(r: SetReader, node: HlNode, order: ShipNoticeOrder): void {
   const item = readItem(r, node);
   const packs = node.children.filter((c) => c.level === 'P');
-  for (const c of node.children) if (c.level !== 'P') r.notMapped(c.hl, `HL level ${c.level || '(empty)'} under an item`);
+  for (const c of node.children) if (c.level !== 'P') r.notMapped(c.hl, `HL level '${c.level}' under an item`);
   if (packs.length === 0) {
     order.items.push(item);
     return;
