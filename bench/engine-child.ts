@@ -122,7 +122,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
     async admin(path) {
       const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
-      return res.json();
+      return (await res.json()) as unknown;
     },
     memory: () => memoryOf(pid),
     async stop(graceMs = 60_000) {

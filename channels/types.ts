@@ -30,6 +30,7 @@ export type IngestResult = {
 /** What a source may do with the engine. */
 export type SourceContext = {
   channel: string;
+  /** Already bound to `channel` and `source` (the type); a source adds only its own fields. */
   log: Logger;
   /**
    * Stores a received unit durably (group commit with other sources' units) and resolves once it is
@@ -53,8 +54,11 @@ export interface Source {
 }
 
 /** One source type: its name in YAML, its config schema, and a factory given only its own config. */
+// A registry lists definitions of different config types; `create` takes its own type, so the list's
+// element type must accept any of them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export interface SourceDefinition<C = any> {
   readonly type: string;
-  readonly schema: z.ZodType<C, any>;
+  readonly schema: z.ZodType<C, unknown>;
   create(config: C, ctx: SourceContext): Source;
 }

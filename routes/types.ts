@@ -55,9 +55,12 @@ export type DestinationContext = {
   x12?: X12Services;
 };
 
+// A registry lists definitions of different config types; `create` takes its own type, so the list's
+// element type must accept any of them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export interface DestinationDefinition<C = any> {
   readonly type: string;
-  readonly schema: z.ZodType<C, any>;
+  readonly schema: z.ZodType<C, unknown>;
   create(config: C, ctx: DestinationContext): Destination;
 }
 

@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import type { ErrorCode } from '../lib/error-codes.js';
 import type { RoutePayload } from '../routes/types.js';
 import { TransformConfigError, TransformMappingError, withPlace, type EvalSite } from './errors.js';
 import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
@@ -113,6 +114,6 @@ function singleLine(value: unknown, field: string): string | undefined {
   return text;
 }
 
-function codeFor(field: string): string {
+function codeFor(field: string): ErrorCode {
   return field === 'path' ? 'invalid-path' : 'invalid-header';
 }

@@ -22,7 +22,9 @@ export class Lambda {
 }
 
 /** Thrown when the evaluator cannot be sure of JSONata's answer. */
-export const BAIL = { bail: true };
+/** Thrown (one shared instance, never shown) when an expression leaves the subset this evaluator runs. */
+class Bail extends Error {}
+export const BAIL = new Bail('outside the direct subset');
 export const FUNCTIONS = new Set(['map', 'number', 'exists', 'doc']);
 export const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
 const NUMBER_TEXT = /^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
@@ -123,7 +125,7 @@ export function isScalar(value: unknown): boolean {
 
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   const v = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
   return !v._jsonata_function && !v._jsonata_lambda;

@@ -134,6 +134,8 @@ function runtimeError(err: unknown, site: EvalSite, limits: ExpressionLimits): T
     case 'D2014':
     case 'D2015':
       return new TransformMappingError('result-too-large', `${where}: the expression built a sequence longer than ${limits.maxSequence} items`, { ...site, cause: err });
+    default:
+      break;
   }
   const position = e.position === undefined ? '' : ` at position ${e.position}`;
   const code = e.code ? ` (JSONata ${e.code}${position})` : position;

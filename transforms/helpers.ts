@@ -3,6 +3,7 @@ import { TransformMappingError } from './errors.js';
 import { copyRow, lookupKey } from './tables.js';
 import type { CompileContext } from './expression.js';
 import type { PipelineState } from './types.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 /**
  * The name under which each evaluation binds its state for the helper functions. It contains a
@@ -27,7 +28,7 @@ function slotOf(focus: Focus): EvalContext {
   return slot;
 }
 
-function helperError(code: string, message: string): TransformMappingError {
+function helperError(code: ErrorCode, message: string): TransformMappingError {
   return new TransformMappingError(code, message, { kind: 'helper' });
 }
 
@@ -59,7 +60,7 @@ export function registerHelpers(expr: jsonata.Expression, ctx: CompileContext): 
   expr.registerFunction('now', async function (this: Focus, picture?: unknown, zone?: unknown) {
     const ms = slotOf(this).nowMs;
     if (picture === undefined && zone === undefined) return new Date(ms).toISOString();
-    return fromMillis.evaluate({}, { ms, picture, zone });
+    return (await fromMillis.evaluate({}, { ms, picture, zone })) as unknown;
   });
   expr.registerFunction('millis', function (this: Focus) {
     return slotOf(this).nowMs;
@@ -71,7 +72,7 @@ export function registerHelpers(expr: jsonata.Expression, ctx: CompileContext): 
     if (typeof width === 'number' && Math.abs(width) > MAX_PAD) {
       throw helperError('result-too-large', `$pad width ${width} exceeds the limit of ${MAX_PAD}`);
     }
-    return builtinPad.evaluate({}, { s, width, char });
+    return (await builtinPad.evaluate({}, { s, width, char })) as unknown;
   });
 }
 

@@ -9,6 +9,7 @@ import { globMatcher } from './glob.js';
 import { FileJournal, type JournalEntry } from './journal.js';
 import { moveUnique, writeUnique } from './move.js';
 import { splitInterchanges, x12Ids, type FileUnit } from './split.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
 export type FileSourceHooks = {
@@ -51,7 +52,7 @@ export class FileSource implements Source {
     private readonly ctx: SourceContext,
     private readonly hooks: FileSourceHooks = {},
   ) {
-    this.log = ctx.log.child({ source: 'file' });
+    this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
     this.matches = globMatcher(config.pattern);
     this.archiveDir = config.archive ?? join(config.directory, 'archive');
     this.errorDir = config.errorDirectory ?? join(config.directory, 'error');
@@ -216,7 +217,7 @@ export class FileSource implements Source {
     return 'archived';
   }
 
-  private async refuse(name: string, reasonCode: string, message: string): Promise<Outcome> {
+  private async refuse(name: string, reasonCode: ErrorCode, message: string): Promise<Outcome> {
     try {
       const moved = await moveUnique(join(this.config.directory, name), this.errorDir, name);
       const reason = `code: ${reasonCode}\nmessage: ${message}\nat: ${new Date().toISOString()}\n`;

@@ -4,6 +4,7 @@ import type { IngestResult, SourceContext } from '../types.js';
 import type { AuthCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { HttpSourceConfig } from './config.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Longest control id or sender header value taken. */
 export const MAX_ID_LENGTH = 256;
@@ -27,12 +28,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: H
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Headers = {}): void {
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Headers = {}): void {
   sendJson(res, status, { error: { code, message } }, headers);
 }
 
 /** Answers and closes the connection, leaving a little time to discard what the client still sends. */
-function refuseAndClose(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+function refuseAndClose(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
   sendError(res, status, code, message, { connection: 'close' });
   res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }

@@ -27,7 +27,7 @@ export class HttpSource implements Source {
     private readonly config: HttpSourceConfig,
     ctx: SourceContext,
   ) {
-    this.log = ctx.log.child({ source: 'http' });
+    this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
     this.deps = { config, ctx, log: this.log, auth: authCheck(config.auth), stopping: () => this.stopping };
   }
 

@@ -1,5 +1,6 @@
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { YamlFile } from './yaml-file.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** A file as the cross-file checks see it: its YAML (for positions) and its raw data. */
 export type CheckedFile = { file: string; yaml: YamlFile };
@@ -34,7 +35,7 @@ export function duplicateRouteNames(f: CheckedFile): ConfigDiagnostic[] {
  * A value of `field` (a top-level string: channel `name`, partner `id`) used by more than one file.
  * Every file involved gets an error naming the others, so none of them is started by guesswork.
  */
-export function duplicateAcrossFiles(files: readonly CheckedFile[], field: string, code: string, what: string, rel: (file: string) => string): ConfigDiagnostic[] {
+export function duplicateAcrossFiles(files: readonly CheckedFile[], field: string, code: ErrorCode, what: string, rel: (file: string) => string): ConfigDiagnostic[] {
   const byValue = new Map<string, CheckedFile[]>();
   for (const f of files) {
     const v = record(f.yaml.data)?.[field];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, port } from '../../lib/config-fragments.js';
 import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** The `engine:` section: who this daemon is and where it keeps its files. */
 const engineSection = z
@@ -46,7 +47,7 @@ const storeSection = z
   })
   .refine((s) => s.type !== 'postgres' || Boolean(s.url), {
     path: ['url'],
-    params: { code: 'missing-field' },
+    params: { code: 'missing-field' satisfies ErrorCode },
     message: 'store.type is postgres but store.url is missing; expected a postgres:// URL',
     ...evenWithOtherIssues,
   })
@@ -58,7 +59,7 @@ const adminSection = z
     port: port.prefault(8470).describe('Port of the admin API.'),
     token: z
       .string()
-      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters', params: { code: 'out-of-range' } })
+      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters', params: { code: 'out-of-range' satisfies ErrorCode } })
       .optional()
       .describe('Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.'),
   })

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, port } from '../../lib/config-fragments.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 const ackKind = z.enum(['997', '999', 'none']);
 /** `997` written unquoted in YAML is a number; take it as the text. */
@@ -32,7 +33,7 @@ const sftpTransport = z
   })
   .superRefine((t, ctx) => {
     if (!t.keyPath && t.password === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['keyPath'], params: { code: 'missing-field' }, message: 'transport (sftp) needs keyPath or password' });
+      ctx.addIssue({ code: 'custom', path: ['keyPath'], params: { code: 'missing-field' satisfies ErrorCode }, message: 'transport (sftp) needs keyPath or password' });
     }
   }, evenWithOtherIssues)
   .describe('An SFTP server of the partner (or ours).');
@@ -94,7 +95,7 @@ export const partnerSchema = z
     for (let i = 0; i < d.length; i++) {
       for (let j = i + 1; j < d.length; j++) {
         if (d[i]![1] === d[j]![1]) {
-          ctx.addIssue({ code: 'custom', path: ['delimiters', d[j]![0]], params: { code: 'invalid-value' }, message: `delimiters.${d[j]![0]} is "${d[j]![1]}", the same as delimiters.${d[i]![0]}; each delimiter must differ` });
+          ctx.addIssue({ code: 'custom', path: ['delimiters', d[j]![0]], params: { code: 'invalid-value' satisfies ErrorCode }, message: `delimiters.${d[j]![0]} is "${String(d[j]![1])}", the same as delimiters.${d[i]![0]}; each delimiter must differ` });
         }
       }
     }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
+import { isErrorCode, type ErrorCode } from '../../lib/error-codes.js';
 
 /** An issue as zod reports it, with the fields this module reads. */
 type Issue = z.core.$ZodIssue & {
@@ -68,7 +69,7 @@ type IssueContext = {
 };
 
 function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
-  const at = (code: string, message: string, target?: { key?: string; container?: boolean }, path = c.path) =>
+  const at = (code: ErrorCode, message: string, target?: { key?: string; container?: boolean }, path = c.path) =>
     configDiagnostic(c.yaml.file, c.yaml.position(path, target), code, message);
   const last = c.path[c.path.length - 1];
   const field = fieldName(c.path);
@@ -83,7 +84,7 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
     const what = issue.code === 'invalid_type' ? expectedText(issue.expected) : `one of ${list(issue.values)}`;
     return [at('missing-field', `"${String(last)}" is missing from ${parentLabel}; expected ${what}`, { container: true }, c.path.slice(0, -1))];
   }
-  const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
+  const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' && isErrorCode(issue.params.code) ? issue.params.code : undefined;
   if (custom) return [at(custom, issue.message)];
   if (last === 'port' && ['invalid_type', 'too_big', 'too_small', 'not_multiple_of'].includes(issue.code)) {
     const value = typeof c.value === 'string' && /^\s*-?\d+\s*$/.test(c.value) ? c.value.trim() : shown(c);
@@ -112,7 +113,7 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
 function unknownType(
   issue: Issue,
   c: IssueContext,
-  at: (code: string, message: string, target?: { key?: string; container?: boolean }, path?: PathSegment[]) => ConfigDiagnostic,
+  at: (code: ErrorCode, message: string, target?: { key?: string; container?: boolean }, path?: PathSegment[]) => ConfigDiagnostic,
 ): ConfigDiagnostic {
   const holder = c.path[c.path.length - 1] === issue.discriminator ? c.path.slice(0, -1) : c.path;
   const kind = kindName(holder);
@@ -206,7 +207,7 @@ function show(value: unknown, path: readonly PathSegment[]): string {
     const masked = value.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
     return JSON.stringify(masked.length > 60 ? `${masked.slice(0, 60)}…` : masked);
   }
-  return String(value);
+  return String(value as number | boolean | bigint | symbol);
 }
 
 function list(values: unknown[] | undefined): string {

@@ -58,7 +58,7 @@ export class ChannelRuntime {
     this.processor = buildProcessor(c, o.tables, o.store, this.log);
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
-      if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
+      if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${String(r.destination.type)}`);
       const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}) });
       this.routes.set(
         r.name,

@@ -13,7 +13,7 @@ import { isX12Ledger, type ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
-const ENGINE_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')).version;
+const ENGINE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')) as { version: string }).version;
 import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
@@ -78,7 +78,7 @@ export class Engine {
     const c = this.config.engine;
     this.processing = await ProcessingThread.start(init, this.store as SqliteStore, this.log);
     this.refused.push(...this.processing.refused);
-    for (const r of this.processing.refused) this.log.error({ channel: r.channel }, `channel refused: ${r.reason}`);
+    for (const r of this.processing.refused) this.log.error({ channel: r.channel, reason: r.reason }, 'channel refused');
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
@@ -92,7 +92,7 @@ export class Engine {
         // its processing keeps running, so what it stored before still reaches its destinations
         const reason = err instanceof Error ? err.message : String(err);
         this.refused.push({ channel: ch.name, reason });
-        this.log.error({ channel: ch.name, file: ch.file }, `channel refused: ${reason}`);
+        this.log.error({ channel: ch.name, file: ch.file, reason }, 'channel refused');
       }
     }
   }

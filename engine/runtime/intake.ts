@@ -32,7 +32,7 @@ export class ChannelIntake {
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
     const def = sources.find((s) => s.type === c.source.type);
-    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
+    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${String(c.source.type)}`);
     this.source =
       isX12File(c) && o.x12
         ? createFileSource(c.source as FileSourceConfig, this.context(), { answer: o.x12.inbound.answerHook(c.name) })

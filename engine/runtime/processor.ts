@@ -4,6 +4,7 @@ import { parserFor, type Format, type ParseOptions } from '../../parsers/index.j
 import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
 export type CompiledRoute = {
@@ -26,7 +27,7 @@ export type ProcessorOptions = {
 export type ProcessOutcome =
   | { outcome: 'routed'; deliveries: StoredDelivery[] }
   | { outcome: 'filtered'; reason: string }
-  | { outcome: 'error'; code: string; message: string }
+  | { outcome: 'error'; code: ErrorCode; message: string }
   | { outcome: 'skipped' };
 
 /**
@@ -104,12 +105,12 @@ export class Processor {
 }
 
 class ProcessingError extends InterlaceError {
-  constructor(code: string, message: string, readonly diagnostics?: Diagnostic[]) {
+  constructor(code: ErrorCode, message: string, readonly diagnostics?: Diagnostic[]) {
     super(code, message);
   }
 }
 
-function describe(error: unknown): { code: string; message: string; diagnostics?: Diagnostic[] } {
+function describe(error: unknown): { code: ErrorCode; message: string; diagnostics?: Diagnostic[] } {
   if (error instanceof ProcessingError) return { code: error.code, message: error.message, diagnostics: error.diagnostics };
   if (error instanceof InterlaceError) return { code: error.code, message: error.message };
   return { code: 'internal-error', message: error instanceof Error ? error.message : String(error) };

@@ -1,4 +1,5 @@
 import { InterlaceError, StoreError } from '../../lib/errors.js';
+import { isErrorCode, type ErrorCode } from '../../lib/error-codes.js';
 import type { MessageStore, X12Ledger } from './types.js';
 
 /**
@@ -24,7 +25,7 @@ export const WRITE_METHODS = [
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
-export type StoreResult = { type: 'store-result'; id: number; ok: true; value: unknown } | { type: 'store-result'; id: number; ok: false; error: { code: string; message: string } };
+export type StoreResult = { type: 'store-result'; id: number; ok: true; value: unknown } | { type: 'store-result'; id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 type Store = MessageStore & X12Ledger;
 
@@ -34,8 +35,8 @@ export async function runStoreCall(store: Store, call: StoreCall): Promise<Store
     return { type: 'store-result', id: call.id, ok: false, error: { code: 'store-call-unknown', message: `${call.method} is not a store write` } };
   }
   try {
-    const fn = store[call.method] as (...args: unknown[]) => Promise<unknown>;
-    return { type: 'store-result', id: call.id, ok: true, value: await fn.apply(store, call.args) };
+    const fn = store[call.method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    return { type: 'store-result', id: call.id, ok: true, value: await fn(...call.args) };
   } catch (err) {
     const code = err instanceof InterlaceError ? err.code : 'store-write-failed';
     return { type: 'store-result', id: call.id, ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } };
@@ -60,8 +61,8 @@ export function remoteWriter(reader: Store, post: (call: StoreCall) => void): { 
     get(target, prop, receiver) {
       const w = typeof prop === 'string' ? writes.get(prop) : undefined;
       if (w) return w;
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
     },
   });
   return {
@@ -71,7 +72,7 @@ export function remoteWriter(reader: Store, post: (call: StoreCall) => void): { 
       if (!p) return;
       pending.delete(r.id);
       if (r.ok) p.resolve(r.value);
-      else p.reject(new StoreError(r.error.code, r.error.message));
+      else p.reject(new StoreError(isErrorCode(r.error.code) ? r.error.code : 'store-write-failed', r.error.message));
     },
     failAll(reason) {
       for (const p of pending.values()) p.reject(new StoreError('store-write-failed', reason));

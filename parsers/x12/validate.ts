@@ -3,6 +3,7 @@ import type { X12Segment } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
 import { element } from './document.js';
 import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
  * Envelope checks. Each returns findings (never throws); the reader calls them as segments arrive,
@@ -10,7 +11,7 @@ import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
  * `codes.ts`.
  */
 
-function finding(code: string, message: string, segment: X12Segment, field?: number, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+function finding(code: ErrorCode, message: string, segment: X12Segment, field?: number, severity: Diagnostic['severity'] = 'error'): Diagnostic {
   const location = field === undefined
     ? { segment: segment.id, segmentIndex: segment.position }
     : { segment: segment.id, segmentIndex: segment.position, field };

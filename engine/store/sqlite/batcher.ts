@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 
-type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
+type Pending = { work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 type Results = Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
 
@@ -39,7 +39,7 @@ export class WriteBatcher {
 
   run<T>(work: () => T, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+      this.queue.push({ work, resolve: (v) => resolve(v as T), reject });
       if (options.lazy && this.coalesceMs > 0) {
         this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);
       } else if (!this.immediate) {

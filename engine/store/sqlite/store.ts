@@ -165,10 +165,14 @@ export class SqliteStore implements MessageStore, X12Ledger {
   async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.channel) (where.push('channel = ?'), args.push(q.channel));
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.controlId) (where.push('control_id = ?'), args.push(q.controlId));
-    if (q.before) (where.push('id < ?'), args.push(q.before));
+    const filter = (clause: string, value: unknown): void => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (q.channel) filter('channel = ?', q.channel);
+    if (q.status) filter('status = ?', q.status);
+    if (q.controlId) filter('control_id = ?', q.controlId);
+    if (q.before) filter('id < ?', q.before);
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);

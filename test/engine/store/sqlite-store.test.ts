@@ -65,12 +65,12 @@ describe('SQLite message store', () => {
   });
 
   it('does not count a rejected message as the original of a corrected resend', async () => {
-    const bad = await store.ingest('or', { raw: Buffer.from('bad'), controlId: 'C9', sender: 'S', rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH' }] } }, HOUR);
+    const bad = await store.ingest('or', { raw: Buffer.from('bad'), controlId: 'C9', sender: 'S', rejected: { diagnostics: [{ severity: 'error', code: 'missing-msh', message: 'no MSH' }] } }, HOUR);
     const good = await store.ingest('or', { raw: Buffer.from('good'), controlId: 'C9', sender: 'S' }, HOUR);
     expect(good.duplicate).to.equal(false);
     const m = await store.getMessage(bad.messageId);
     expect(m?.status).to.equal('rejected');
-    expect(m?.error?.code).to.equal('hl7-no-msh');
+    expect(m?.error?.code).to.equal('missing-msh');
   });
 
   it('records what we answered in the acknowledgment ledger', async () => {
