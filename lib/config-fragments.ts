@@ -86,3 +86,26 @@ export const auth = z
   ])
   .describe('How to authenticate to the destination.');
 export type AuthConfig = z.infer<typeof auth>;
+
+/**
+ * Outbound authentication with OAuth2 client credentials as well (RFC 6749 §4.4): the token is asked
+ * for once, cached until shortly before it expires, and asked for again after a 401.
+ */
+export const clientAuth = z
+  .discriminatedUnion('type', [
+    ...auth.options,
+    z.strictObject({
+      type: z.literal('oauth2'),
+      tokenUrl: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// token URL' }).describe('The token endpoint.'),
+      clientId: z.string().min(1).describe('Client id; use ${ENV} interpolation.'),
+      clientSecret: z.string().min(1).describe('Client secret; use ${ENV} interpolation.'),
+      scope: z.string().optional().describe('Space-separated scopes to ask for (e.g. `system/ChargeItem.write`).'),
+      audience: z.string().optional().describe('Sent as `audience` when the token server wants one.'),
+      clientAuthMethod: z
+        .enum(['basic', 'post'])
+        .default('basic')
+        .describe('How the client authenticates to the token endpoint: HTTP Basic (`client_secret_basic`) or form fields (`client_secret_post`).'),
+    }),
+  ])
+  .describe('How to authenticate to the destination: none, bearer, basic, a named header, or OAuth2 client credentials.');
+export type ClientAuthConfig = z.infer<typeof clientAuth>;

