@@ -54,12 +54,21 @@ export function sample(name: string): Buffer {
   return readFileSync(new URL(`../../../samples/hl7/${name}`, import.meta.url));
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+/**
+ * Polls `probe` until it gives a value, for at most `timeoutMs` (generous: the machine may be slow).
+ * On time-out the error names what was awaited and, when `missing` is given, what is still missing.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  missing?: () => Promise<string> | string,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${missing ? `: ${await missing()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
