@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
 import type { Diagnostic } from '../lib/errors.js';
+import type { EngineServices, PartnerReceipt } from '../lib/services.js';
 
 /** What a source hands to the engine for one received unit. */
 export type IngestInput = {
@@ -27,6 +28,35 @@ export type IngestResult = {
   originalMessageId?: string;
 };
 
+/** One X12 interchange cut from received bytes: its bytes and, when readable, ISA13 and ISA06. */
+export type InterchangeUnit = { raw: Buffer; controlNumber?: string; senderId?: string };
+
+/** The answer the engine built for a stored interchange (TA1/997/999), and the partner it goes to. */
+export type InterchangeAnswer = { body: Buffer; partner?: string };
+
+/**
+ * X12 interchange handling, given by the engine to any source whose channel parses X12 (parse.format
+ * x12, or a source whose definition says its config carries X12). The source stores first, then
+ * asks for the answer, then sends it back over its own transport when it has one for answers (a
+ * drop folder's `acknowledge.directory`, the SFTP folder the partner reads) or through the partner's
+ * transport (`deliver`).
+ */
+export interface InterchangeService {
+  /** Cuts bytes into interchanges; the units put together are exactly the bytes (raw is sacred). */
+  split(raw: Buffer): InterchangeUnit[];
+  /**
+   * For a stored unit: finds the sender's partner, marks a duplicate, correlates acknowledgments and
+   * documents that answer what we sent, then builds and records the TA1/997/999 with our persistent
+   * control numbers. Undefined when nothing is to be sent (partner profile `send: none`, nothing wrong).
+   */
+  answer(raw: Buffer, result: IngestResult): Promise<InterchangeAnswer | undefined>;
+  /**
+   * Sends an answer through the transport of the partner's file (`transport:` block), named `name`.
+   * Undefined when the answer has no partner (a sender without a partner file): nothing was sent.
+   */
+  deliver(answer: InterchangeAnswer, name: string, messageId: string): Promise<PartnerReceipt | undefined>;
+}
+
 /** What a source may do with the engine. */
 export type SourceContext = {
   channel: string;
@@ -40,6 +70,10 @@ export type SourceContext = {
   ingest(input: IngestInput): Promise<IngestResult>;
   /** Record what the source answered the sender (an HL7 ACK, an HTTP status) in the acknowledgment ledger. */
   recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string; raw?: Buffer }): void;
+  /** Present when the channel parses X12: split, answer (TA1/997/999) and correlate interchanges. */
+  interchanges?: InterchangeService;
+  /** The engine services (leases for pollers, partner transports); absent outside the engine. */
+  services?: EngineServices;
 };
 
 /**
@@ -61,4 +95,9 @@ export interface SourceDefinition<C = any> {
   readonly type: string;
   readonly schema: z.ZodType<C, unknown>;
   create(config: C, ctx: SourceContext): Source;
+  /**
+   * True when this config says the source receives X12 even if the channel's parse format is `auto`
+   * (the file source's `split: x12-interchange`): the engine then gives the source `interchanges`.
+   */
+  carriesX12?(config: C): boolean;
 }

@@ -42,6 +42,7 @@ export type DocPage =
   | 'mllp.md'
   | 'routes.md'
   | 'sources.md'
+  | 'transports.md'
   | 'transforms.md'
   | 'x12.md'
   | 'x12-engine.md'
@@ -82,6 +83,7 @@ export const ERROR_CODES = {
   'port-conflict': { kind: 'config', page: 'config.md', meaning: 'Two enabled channels (or a channel and the admin API) listen on the same port.' },
   'unknown-table': { kind: 'config', page: 'config.md', also: ['transforms.md'], meaning: 'A `lookup` step names a table that has no CSV file in `tables/`.' },
   'unknown-partner': { kind: 'config', page: 'config.md', meaning: 'A route destination names a trading partner that no file in `partners/` defines.' },
+  'secret-inline': { kind: 'config', page: 'config.md', meaning: 'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.' },
   'table-empty': { kind: 'config', page: 'config.md', meaning: 'A lookup table file is empty; a header row is required.' },
   'table-header': { kind: 'config', page: 'config.md', meaning: 'The header row of a lookup table has an empty or repeated column name.' },
   'table-row-width': { kind: 'config', page: 'config.md', meaning: 'A row of a lookup table has more or fewer cells than the header.' },
@@ -293,6 +295,16 @@ export const ERROR_CODES = {
   'oauth2-unavailable': { kind: 'transient', page: 'fhir.md', meaning: 'The token endpoint is unreachable, timed out or answered 5xx/408/429' },
   'oauth2-rejected': { kind: 'permanent', page: 'fhir.md', meaning: 'The token endpoint refused the client (wrong id, secret or scope)' },
   'oauth2-invalid-answer': { kind: 'permanent', page: 'fhir.md', meaning: 'The token endpoint answered without an `access_token`' },
+
+  // transports.md
+  'engine-service-missing': { kind: 'startup', page: 'transports.md', meaning: 'A connector used an engine service that is not there (run outside the engine, or no X12 ledger / Redis); it does not start' },
+  'partner-unknown': { kind: 'permanent', page: 'transports.md', meaning: 'A file is to be sent to a partner id that no partner file has' },
+  'partner-transport-unsupported': { kind: 'permanent', page: 'transports.md', meaning: 'The partner\'s `transport.type` has no registered transport that can send files to a partner' },
+  'file-write-failed': { kind: 'transient', page: 'transports.md', meaning: 'The file (or SFTP) writer cannot write into its directory; retried' },
+  'file-write-unconfirmed': { kind: 'transient', page: 'transports.md', meaning: 'After the rename, the final name does not hold every byte written; retried' },
+  'file-name-exhausted': { kind: 'transient', page: 'transports.md', meaning: 'The name and 999 numbered variants are all taken by other files; retried' },
+  'secret-file-unreadable': { kind: 'config', page: 'transports.md', meaning: 'A referenced key, certificate or password file is missing, not a file, unreadable or over 1 MiB' },
+  'secret-file-invalid': { kind: 'config', page: 'transports.md', meaning: 'A referenced key or certificate does not parse; the reason follows' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** A registered code. Pass one of these to `InterlaceError` and `Diagnostic`. */

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
-import type { X12Services } from './destinations/x12/services.js';
+import type { EngineServices, PartnerLink } from '../lib/services.js';
 
 /** What a route hands to a destination: one message on one route, already mapped. */
 export type Delivery = {
@@ -47,13 +47,21 @@ export interface Destination {
   close(): Promise<void>;
 }
 
+/**
+ * What the engine gives a destination: where it runs, a logger bound to its route, and the engine
+ * services (lib/services.ts: X12 partners and control numbers, partner transports, leases). A
+ * destination takes from `services` only what it needs; none is wired to a particular type.
+ */
 export type DestinationContext = {
   channel: string;
   route: string;
   log: Logger;
-  /** X12 partners, control numbers and the sent registry; given by the engine (the `x12` destination needs it). */
-  x12?: X12Services;
+  /** The engine services; absent outside the engine (unit tests): `unavailableServices()` stands in. */
+  services?: EngineServices;
 };
+
+/** What a transport's partner link is built with: the partner and the engine services. */
+export type PartnerLinkContext = { partner: string; log: Logger; services: EngineServices };
 
 // A registry lists definitions of different config types; `create` takes its own type, so the list's
 // element type must accept any of them.
@@ -62,6 +70,12 @@ export interface DestinationDefinition<C = any> {
   readonly type: string;
   readonly schema: z.ZodType<C, unknown>;
   create(config: C, ctx: DestinationContext): Destination;
+  /**
+   * For a transport that can carry files to a trading partner: builds the link from the `transport`
+   * block of a partner file whose `transport.type` is this `type`. The engine uses it to send what a
+   * partner is owed over the partner's own transport (an X12 interchange, a 997/999/TA1 answer).
+   */
+  readonly partnerLink?: (transport: { type: string; [key: string]: unknown }, ctx: PartnerLinkContext) => PartnerLink;
 }
 
 /** What became of one attempt to deliver, as the route records it in the ledger. */

@@ -5,9 +5,9 @@ import { FileSource, type FileSourceHooks } from './source.js';
 export { fileSourceSchema, type FileSourceConfig } from './config.js';
 export { FileSource, type FileSourceHooks } from './source.js';
 export { globMatcher, globToRegExp, globProblem } from './glob.js';
-export { splitInterchanges, type FileUnit } from './split.js';
+export { splitInterchanges, type FileUnit } from '../../parsers/x12/split.js';
 
-/** Creates the file source with hooks the YAML cannot carry (the acknowledgment builder). */
+/** Creates the file source with hooks the YAML cannot carry (tests: an answer builder, a crash before archiving). */
 export function createFileSource(config: FileSourceConfig, ctx: SourceContext, hooks: FileSourceHooks = {}): FileSource {
   return new FileSource(config, ctx, hooks);
 }
@@ -21,4 +21,5 @@ export const file: SourceDefinition<FileSourceConfig> = {
   type: 'file',
   schema: fileSourceSchema,
   create: (config, ctx) => createFileSource(config, ctx),
+  carriesX12: (config) => config.split === 'x12-interchange',
 };

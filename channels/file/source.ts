@@ -8,7 +8,7 @@ import type { FileSourceConfig } from './config.js';
 import { globMatcher } from './glob.js';
 import { FileJournal, type JournalEntry } from './journal.js';
 import { moveUnique, writeUnique } from './move.js';
-import { splitInterchanges, x12Ids, type FileUnit } from './split.js';
+import { splitInterchanges, x12Ids, type FileUnit } from '../../parsers/x12/split.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
@@ -79,7 +79,7 @@ export class FileSource implements Source {
       }),
     );
     await this.journal.load((name) => present.has(name));
-    if (this.config.acknowledge && !this.hooks.answer) this.log.warn('acknowledge.directory is set but this engine supplies no acknowledgments for files');
+    if (this.config.acknowledge && !this.hooks.answer && !this.ctx.interchanges) this.log.warn('acknowledge.directory is set but the channel does not parse X12, so there is nothing to acknowledge');
     this.running = true;
     this.schedule(0);
     this.log.info({ pollInterval: this.config.pollInterval, split: this.config.split }, 'file source started');
@@ -159,7 +159,7 @@ export class FileSource implements Source {
 
   private units(name: string, raw: Buffer): { units: FileUnit[]; controlId: (u: FileUnit, i: number) => string } {
     if (this.config.split === 'x12-interchange') {
-      const units = splitInterchanges(raw);
+      const units = this.ctx.interchanges?.split(raw) ?? splitInterchanges(raw);
       return { units, controlId: (u, i) => u.controlNumber ?? (units.length === 1 ? name : `${name}#${i + 1}`) };
     }
     return { units: [{ raw, senderId: x12Ids(raw).senderId }], controlId: () => name };
@@ -190,14 +190,26 @@ export class FileSource implements Source {
     return this.archive(name, path, entry.messageIds);
   }
 
+  /**
+   * Answers one stored unit when the channel parses X12 (the engine's `interchanges` service, or the
+   * `answer` hook of tests): into `acknowledge.directory` when set, else through the partner's own
+   * transport. A failure is logged and does not stop the file from being archived.
+   */
   private async acknowledge(name: string, index: number, total: number, raw: Buffer, result: IngestResult): Promise<void> {
     const dir = this.config.acknowledge?.directory;
-    if (!dir || !this.hooks.answer) return;
+    const service = this.ctx.interchanges;
+    const ackName = total > 1 ? `${name}.${index + 1}.ack` : `${name}.ack`;
     try {
-      const ack = await this.hooks.answer(raw, result);
-      if (!ack) return;
-      const written = await writeUnique(dir, total > 1 ? `${name}.${index + 1}.ack` : `${name}.ack`, ack);
-      this.ctx.recordAnswer(result.messageId, { kind: 'file-ack', code: 'written', detail: basename(written), raw: ack });
+      if (dir) {
+        const ack = this.hooks.answer ? await this.hooks.answer(raw, result) : (await service?.answer(raw, result))?.body;
+        if (!ack) return;
+        const written = await writeUnique(dir, ackName, ack);
+        this.ctx.recordAnswer(result.messageId, { kind: 'file-ack', code: 'written', detail: basename(written), raw: ack });
+      } else if (service) {
+        const built = await service.answer(raw, result);
+        const receipt = built && (await service.deliver(built, ackName, result.messageId));
+        if (receipt) this.ctx.recordAnswer(result.messageId, { kind: 'file-ack', code: receipt.status, detail: receipt.name ?? ackName, raw: built!.body });
+      }
     } catch (err) {
       this.log.error({ file: name, messageId: result.messageId, err: code(err) ?? (err as Error).name }, 'file source could not write an acknowledgment');
     }

@@ -17,6 +17,7 @@ import type { Env } from './interpolate.js';
 import { partnerSchema, type PartnerConfig } from './partner-schema.js';
 import { loadTable, type LoadedTable } from './tables.js';
 import { validateFile } from './validate.js';
+import { inlineSecrets } from '../../lib/secrets.js';
 import { readYamlFile } from './yaml-file.js';
 
 /** Everything a config directory holds, validated. Broken channels and partners are left out. */
@@ -116,7 +117,7 @@ function loadChannels(
     diagnostics.push(...yaml.diagnostics);
     const checked = { file, yaml };
     if (yaml.data === undefined) return { checked };
-    diagnostics.push(...duplicateRouteNames(checked), ...unknownTables(checked, tables));
+    diagnostics.push(...duplicateRouteNames(checked), ...unknownTables(checked, tables), ...secretsWrittenInline(checked));
     const { value, diagnostics: found } = validateFile(schema, yaml, 'the channel');
     diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
     return { checked, config: value as ChannelConfig | undefined };
@@ -129,10 +130,20 @@ function loadPartners(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): L
     diagnostics.push(...yaml.diagnostics);
     const checked = { file, yaml };
     if (yaml.data === undefined) return { checked };
+    diagnostics.push(...secretsWrittenInline(checked));
     const { value, diagnostics: found } = validateFile(partnerSchema, yaml, 'the partner');
     diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
     return { checked, config: value };
   });
+}
+
+/** Values under a secret key (`password`…) must come from `${ENV}`; one written literally is refused (lib/secrets.ts). */
+function secretsWrittenInline({ file, yaml }: CheckedFile): ConfigDiagnostic[] {
+  return inlineSecrets(yaml.data)
+    .filter((path) => yaml.template(path) === undefined)
+    .map((path) =>
+      configDiagnostic(file, yaml.position(path), 'secret-inline', `${path.join('.')} is written in the file; give it as \${ENV} (e.g. \${SFTP_PASSWORD}) so the secret stays out of configuration`),
+    );
 }
 
 function listeners(engine: EngineConfig | undefined, channels: Loaded<ChannelConfig>[], dir: string): Listener[] {

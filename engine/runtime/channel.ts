@@ -1,14 +1,13 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
-import type { FileSourceConfig } from '../../channels/file/index.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
 import { toRedisOptions } from '../../routes/queue-names.js';
 import { RouteQueue } from '../../routes/route-queue.js';
 import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
-import type { EngineX12 } from '../x12/index.js';
 import { Processor, type CompiledRoute } from './processor.js';
 
 export type ChannelRuntimeOptions = {
@@ -20,8 +19,8 @@ export type ChannelRuntimeOptions = {
   log: Logger;
   /** Processing jobs handled at once by this process. */
   processConcurrency?: number;
-  /** X12 partners and control numbers for x12 destinations (docs/x12-engine.md). */
-  x12?: EngineX12;
+  /** The engine services destinations may use (X12 partners and control numbers, partner transports, leases). */
+  services?: EngineServices;
 };
 
 type ProcessJob = { ids: string[] };
@@ -59,7 +58,7 @@ export class ChannelRuntime {
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
       if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${String(r.destination.type)}`);
-      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.x12 ? { x12: o.x12.services } : {}) });
+      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.services ? { services: o.services } : {}) });
       this.routes.set(
         r.name,
         new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log, ...LOCKS }),
@@ -168,11 +167,6 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
     store,
     log,
   });
-}
-
-/** A file source that reads X12 interchanges: the engine answers them (997/999/TA1) and correlates acknowledgments. */
-export function isX12File(c: ChannelConfig): boolean {
-  return c.source.type === 'file' && (c.parse.format === 'x12' || (c.source as FileSourceConfig).split === 'x12-interchange');
 }
 
 function unsupported(channel: string, format: string): never {

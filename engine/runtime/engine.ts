@@ -9,6 +9,9 @@ import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedC
 import { SqliteStore, type MessageStore } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
+import { createEngineServices } from './services.js';
+import { RedisLeases } from '../../lib/lease.js';
+import type { EngineServices } from '../../lib/services.js';
 import { isX12Ledger, type ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
@@ -40,6 +43,9 @@ export class Engine {
   private stopping: Promise<void> | undefined;
   /** X12 partners and services; undefined when the store has no X12 ledger. */
   readonly x12: EngineX12 | undefined;
+  /** The services sources get (leases, partner transports, X12). */
+  private services: (EngineServices & { close(): Promise<void> }) | undefined;
+  private leases: RedisLeases | undefined;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
@@ -82,10 +88,12 @@ export class Engine {
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
+    this.leases = new RedisLeases(init.redisUrl, c.redis.prefix, this.log);
+    this.services = createEngineServices({ partners: this.config.partners.map((p) => p.config), ...(this.x12 ? { x12: this.x12.services } : {}), leases: this.leases, log: this.log });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, ...(this.x12 ? { x12: this.x12 } : {}) });
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, services: this.services, ...(this.x12 ? { x12: this.x12 } : {}) });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -223,6 +231,8 @@ export class Engine {
       const intakes = [...this.channels.values()];
       await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);
+      await this.services?.close().catch(() => undefined);
+      await this.leases?.close().catch(() => undefined);
       await this.admin?.close();
       await this.store.close();
       await this.redis.stop();

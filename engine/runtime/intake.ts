@@ -1,21 +1,29 @@
 import { sources } from '../../channels/index.js';
-import { createFileSource, type FileSourceConfig } from '../../channels/file/index.js';
-import type { Source, SourceContext } from '../../channels/types.js';
+import type { Source, SourceContext, SourceDefinition } from '../../channels/types.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import type { EngineServices } from '../../lib/services.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore } from '../store/index.js';
 import type { EngineX12 } from '../x12/index.js';
-import { isX12File } from './channel.js';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
   store: MessageStore;
   duplicateWindowMs: number;
   log: Logger;
-  /** The answer hook of X12 file channels (997/999/TA1, correlation). */
+  /** X12 inbound handling (997/999/TA1, correlation), given to the source when the channel parses X12. */
   x12?: EngineX12;
+  /** The engine services every source may use (leases, partner transports). */
+  services?: EngineServices;
+  /** The source registry; tests pass their own. */
+  registry?: readonly SourceDefinition[];
 };
+
+/** True when a channel receives X12: its parse format says so, or its source's config does (e.g. `split: x12-interchange`). */
+export function parsesX12(c: ChannelConfig, def: Pick<SourceDefinition, 'carriesX12'> | undefined): boolean {
+  return c.parse.format === 'x12' || def?.carriesX12?.(c.source) === true;
+}
 
 /**
  * The receiving half of a channel, on the listener thread: its source, which stores each unit (group
@@ -31,15 +39,12 @@ export class ChannelIntake {
     const c = o.config;
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
-    const def = sources.find((s) => s.type === c.source.type);
+    const def = (o.registry ?? sources).find((s) => s.type === c.source.type);
     if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${String(c.source.type)}`);
-    this.source =
-      isX12File(c) && o.x12
-        ? createFileSource(c.source as FileSourceConfig, this.context(), { answer: o.x12.inbound.answerHook(c.name) })
-        : def.create(c.source, this.context());
+    this.source = def.create(c.source, this.context(parsesX12(c, def)));
   }
 
-  private context(): SourceContext {
+  private context(x12: boolean): SourceContext {
     const c = this.o.config;
     const window = c.duplicates?.enabled === false ? 0 : (c.duplicates?.window ?? this.o.duplicateWindowMs);
     return {
@@ -51,6 +56,8 @@ export class ChannelIntake {
           this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'),
         );
       },
+      ...(this.o.services ? { services: this.o.services } : {}),
+      ...(x12 && this.o.x12 && this.o.services ? { interchanges: this.o.x12.inbound.service(this.name, this.o.services.partners) } : {}),
     };
   }
 

@@ -5,6 +5,8 @@ import { loadConfig, type Env } from '../config/index.js';
 import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
+import { createEngineServices } from './services.js';
+import { RedisLeases } from '../../lib/lease.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -39,6 +41,7 @@ export class ProcessingHost {
   readonly channels = new Map<string, ChannelRuntime>();
   readonly refused: Refusal[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private closeServices: (() => Promise<void>) | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -59,11 +62,17 @@ export class ProcessingHost {
     const host = new ProcessingHost(store, reader, log);
     const engine = config.engine!;
     const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
+    const leases = new RedisLeases(init.redisUrl, engine.redis.prefix, log);
+    const services = createEngineServices({ partners: config.partners.map((p) => p.config), ...(x12 ? { x12: x12.services } : {}), leases, log });
+    host.closeServices = async () => {
+      await services.close();
+      await leases.close();
+    };
     const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, ...(x12 ? { x12 } : {}) });
+        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, services });
         await rt.start();
         host.channels.set(ch.name, rt);
       } catch (err) {
@@ -140,6 +149,7 @@ export class ProcessingHost {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
+    await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
     await this.reader.close();
   }
 }

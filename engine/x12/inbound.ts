@@ -1,4 +1,6 @@
-import type { IngestResult } from '../../channels/types.js';
+import type { IngestResult, InterchangeAnswer, InterchangeService } from '../../channels/types.js';
+import type { PartnerLinks } from '../../lib/services.js';
+import { splitInterchanges } from '../../parsers/x12/split.js';
 import type { Logger } from '../../lib/log.js';
 import { buildAck, parseX12, withDuplicateCheck, withSetFindings, type AckInterchange, type X12Interchange } from '../../parsers/x12/index.js';
 import type { MessageStore, X12Ledger } from '../store/index.js';
@@ -12,29 +14,44 @@ export type X12InboundOptions = {
 };
 
 /**
- * The engine side of an inbound X12 channel, given to the file source as its `answer` hook. For each
- * stored interchange it:
+ * The engine side of an inbound X12 channel, given to its source (whatever its transport) as the
+ * `interchanges` service of its context. For each stored interchange it:
  * 1. finds the sender's partner profile (ISA05/ISA06; engine defaults without one);
  * 2. marks a duplicate (the store saw the same ISA06 + ISA13 within the window) so that it is
  *    answered with TA1 R 025 and never correlated twice (the store keeps it from processing);
  * 3. correlates TA1/997/999 and 855/856/810 with what we sent (docs/x12-engine.md);
  * 4. builds the 997/999/TA1 with our persistent control numbers, records it as sent (acks ledger and
- *    outbound registry) and returns it for the source to write into the partner's folder.
+ *    outbound registry) and returns it for the source to send back (its own way, or through the
+ *    partner's transport with `deliver`).
  */
 export class X12Inbound {
   constructor(private readonly o: X12InboundOptions) {}
 
-  /** The hook for one channel. A failure is logged by the source; the message stays stored. */
-  answerHook(channel: string): (raw: Buffer, result: IngestResult) => Promise<Buffer | undefined> {
-    return (raw, result) => this.answer(channel, raw, result);
+  /** The service a channel's source gets in its context; answers go back through `partners` when the source asks. */
+  service(channel: string, partners: PartnerLinks): InterchangeService {
+    return {
+      split: splitInterchanges,
+      answer: (raw, result) => this.answerFor(channel, raw, result),
+      deliver: async (answer, name, messageId) => {
+        if (!answer.partner) return undefined;
+        return partners.send(answer.partner, { name, body: answer.body, messageId });
+      },
+    };
   }
 
+  /** The answer's bytes only (tests and `interlace ack`). */
   async answer(channel: string, raw: Buffer, result: IngestResult): Promise<Buffer | undefined> {
+    return (await this.answerFor(channel, raw, result))?.body;
+  }
+
+  async answerFor(channel: string, raw: Buffer, result: IngestResult): Promise<InterchangeAnswer | undefined> {
     const parsed = parseX12(raw);
     if (!parsed.message || parsed.message.interchanges.length === 0) return undefined;
     const out: string[] = [];
+    let partner: string | undefined;
     for (const ic of parsed.message.interchanges) {
       const policy = this.o.partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
+      partner ??= policy.partner;
       const duplicate = result.duplicate || (await this.seenBefore(ic, policy, result.messageId));
       const log = this.o.log.child({ channel, messageId: result.messageId, isa13: ic.header.controlNumber, partner: policy.partner });
       if (!duplicate && policy.partner) {
@@ -43,7 +60,7 @@ export class X12Inbound {
       const ack = await this.acknowledge(withDuplicateCheck({ interchanges: [ic], diagnostics: [] }, () => duplicate).interchanges[0]!, policy, result.messageId);
       if (ack) out.push(ack.endsWith('\n') ? ack : `${ack}\n`);
     }
-    return out.length > 0 ? Buffer.from(out.join(''), 'latin1') : undefined;
+    return out.length > 0 ? { body: Buffer.from(out.join(''), 'latin1'), ...(partner ? { partner } : {}) } : undefined;
   }
 
   private async seenBefore(ic: X12Interchange, policy: AnswerPolicy, messageId: string): Promise<boolean> {

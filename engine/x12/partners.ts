@@ -1,5 +1,5 @@
 import type { AckOptions } from '../../parsers/x12/index.js';
-import type { X12PartnerProfile } from '../../routes/destinations/x12/services.js';
+import type { X12PartnerProfile } from '../../lib/services.js';
 import type { EngineConfig, PartnerConfig } from '../config/index.js';
 
 /** Our own X12 identity (engine.yaml `x12`), with the defaults used for senders without a partner file. */
@@ -57,14 +57,13 @@ export class PartnerDirectory {
   profile(id: string): X12PartnerProfile | undefined {
     const p = this.byId.get(id);
     if (!p || !this.own) return undefined;
-    const t = p.transport;
     return {
       id: p.id,
       us: { qualifier: this.own.qualifier, id: this.own.interchangeId, applicationCode: this.own.applicationCode },
       partner: { qualifier: p.isa.qualifier, id: p.isa.id, applicationCode: p.gs.id },
       version: p.version as X12PartnerProfile['version'],
       delimiters: { ...p.delimiters },
-      transport: t.type === 'file' ? { type: 'file', outbound: t.outbound, inbound: t.inbound } : { type: t.type },
+      transport: { ...p.transport },
       expect: p.acknowledgments.expect as AckKind,
       deadlineMs: p.acknowledgments.deadline,
       ...(p.poAckDeadline !== undefined ? { poAckDeadlineMs: p.poAckDeadline } : {}),

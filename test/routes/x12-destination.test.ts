@@ -7,6 +7,7 @@ import { SqliteStore } from '../../engine/store/index.js';
 import { createX12Services, PartnerDirectory } from '../../engine/x12/index.js';
 import { ConfigError, PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
+import { unavailableServices } from '../../lib/services.js';
 import { parseX12 } from '../../parsers/x12/index.js';
 import { po850 } from '../../parsers/x12/sets/index.js';
 import { x12, x12DestinationSchema } from '../../routes/destinations/x12/index.js';
@@ -47,7 +48,7 @@ describe('x12 destination', () => {
   let partners: PartnerDirectory;
   let dest: Destination;
   const create = (config: Record<string, unknown>) =>
-    x12.create(x12DestinationSchema.parse({ type: 'x12', ...config }), { channel: 'c', route: 'po', log: silentLogger, x12: createX12Services(store, partners) });
+    x12.create(x12DestinationSchema.parse({ type: 'x12', ...config }), { channel: 'c', route: 'po', log: silentLogger, services: { ...unavailableServices(), x12: createX12Services(store, partners) } });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'interlace-x12dest-'));

@@ -37,8 +37,9 @@ export class X12Destination implements Destination {
     ctx: DestinationContext,
   ) {
     const where = `channel ${ctx.channel} route ${ctx.route}`;
-    if (!ctx.x12) throw new ConfigError('x12-services-missing', `${where}: the x12 destination needs the engine's X12 services; expected to run inside the engine`);
-    const profile = ctx.x12.partner(config.partner);
+    const x12 = ctx.services?.x12;
+    if (!x12) throw new ConfigError('x12-services-missing', `${where}: the x12 destination needs the engine's X12 services; expected to run inside the engine`);
+    const profile = x12.partner(config.partner);
     if (!profile) {
       throw new ConfigError('x12-partner-unknown', `${where}: partner ${config.partner} is unknown; expected a partners/*.yaml file with that id and an x12 section in engine.yaml`);
     }
@@ -47,7 +48,7 @@ export class X12Destination implements Destination {
     }
     this.profile = profile as X12PartnerProfile & { transport: { type: 'file'; outbound: string } };
     this.mapper = transactionSets.find((m) => m.id === config.set)!;
-    this.x12 = ctx.x12;
+    this.x12 = x12;
     this.log = ctx.log;
   }
 

@@ -9,7 +9,7 @@ export type { X12PartnerProfile, X12SentRecord, X12Services } from './services.j
 /**
  * The `x12` destination type: canonical document → interchange for a partner, written atomically
  * into the partner outbound directory (file transport), recorded with its control numbers and the
- * acknowledgments expected back. Needs the engine's X12 services (`DestinationContext.x12`).
+ * acknowledgments expected back. Needs the engine's X12 services (`DestinationContext.services.x12`).
  */
 export const x12: DestinationDefinition<X12DestinationConfig> = {
   type: 'x12',

@@ -239,6 +239,18 @@ describe('config loader', () => {
       expect(lines.map((l) => l.replace(/: .*$/, ''))).to.deep.equal(['partners/a.yaml:1:5 duplicate-partner-id', 'partners/b.yaml:1:5 duplicate-partner-id']);
       expect(config.partners).to.have.length(0);
     });
+
+    it('refuses a password written in a partner file, and takes one from ${ENV}', async () => {
+      const sftp = (password: string) =>
+        `id: acme\nname: P\nisa: { qualifier: ZZ, id: P1 }\ngs: { id: P1 }\nversion: 005010\ntransport:\n  type: sftp\n  host: h\n  user: u\n  password: ${password}\n  inbound: /i\n  outbound: /o\n`;
+      const inline = await load({ 'engine.yaml': ENGINE_YAML, 'partners/a.yaml': sftp('hunter2') });
+      expect(inline.lines).to.deep.equal([
+        'partners/a.yaml:10:13 secret-inline: transport.password is written in the file; give it as ${ENV} (e.g. ${SFTP_PASSWORD}) so the secret stays out of configuration',
+      ]);
+      const fromEnv = await load({ 'engine.yaml': ENGINE_YAML, 'partners/a.yaml': sftp('${ACME_PW}') }, { ACME_PW: 'hunter2' });
+      expect(fromEnv.lines).to.deep.equal([]);
+      expect(fromEnv.config.partners[0]!.config.transport).to.include({ password: 'hunter2' });
+    });
   });
 
   it('reports a missing config directory', async () => {

@@ -38,7 +38,7 @@ describe('X12 partner directory', () => {
     expect(p.partner).to.deep.equal({ qualifier: '01', id: '123456789', applicationCode: 'GSDUNS' });
     expect(p.transport).to.deep.equal({ type: 'file', outbound: 'out', inbound: 'in' });
     expect(p).to.include({ version: '005010', expect: '999', deadlineMs: 86_400_000 });
-    expect(dir.profile('sftp-co')!.transport).to.deep.equal({ type: 'sftp' });
+    expect(dir.profile('sftp-co')!.transport).to.include({ type: 'sftp', host: 'h', inbound: '/i', outbound: '/o' });
     expect(dir.profile('nobody')).to.equal(undefined);
     expect(new PartnerDirectory([partner('a', 'ZZ', 'A')], undefined).profile('a')).to.equal(undefined);
   });
