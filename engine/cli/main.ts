@@ -11,6 +11,8 @@ type Command = {
   summary: string;
   usage: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /** How many positional arguments the command takes (what USAGE shows); more is an error. */
+  positionals: { min: number; max: number; names: string };
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
 };
 
@@ -18,35 +20,40 @@ const CONFIG = { config: { type: 'string' as const, short: 'c', default: 'config
 
 /** Every command, listed explicitly. */
 const COMMANDS: Record<string, Command> = {
-  start: { summary: 'run the engine (what npm start runs)', usage: 'interlace start [--config DIR]', options: CONFIG, run: ({ values }) => startCommand(values.config as string) },
+  start: { summary: 'run the engine (what npm start runs)', usage: 'interlace start [--config DIR]', options: CONFIG, positionals: { min: 0, max: 0, names: '' }, run: ({ values }) => startCommand(values.config as string) },
   validate: {
     summary: 'check engine.yaml, every channel, partner and table file; print every problem as path:line:column code message',
     usage: 'interlace validate [--config DIR]',
     options: CONFIG,
+    positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => validateCommand(values.config as string),
   },
   parse: {
     summary: 'print a parsed message, its canonical documents and its findings as JSON',
     usage: 'interlace parse FILE [--format auto|hl7v2|x12] [--summary]',
     options: { format: { type: 'string', short: 'f', default: 'auto' }, summary: { type: 'boolean', default: false }, encoding: { type: 'string' } },
+    positionals: { min: 1, max: 1, names: 'FILE' },
     run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),
   },
   test: {
     summary: "run a channel offline on sample files and its *.test.yaml cases; print what each route would send",
     usage: 'interlace test CHANNEL.yaml [FILE…] [--config DIR]',
     options: { config: { type: 'string', short: 'c' } },
+    positionals: { min: 1, max: Infinity, names: 'CHANNEL.yaml [FILE…]' },
     run: ({ values, positionals }) => testCommand(positionals, values.config as string | undefined),
   },
   send: {
     summary: 'send HL7 v2 files over MLLP and print each ACK',
     usage: 'interlace send mllp://HOST:PORT FILE… [--timeout 10s]',
     options: { timeout: { type: 'string', default: '10s' } },
+    positionals: { min: 2, max: Infinity, names: 'mllp://HOST:PORT FILE…' },
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
     usage: 'interlace ack FILE.x12 [--config DIR]',
     options: CONFIG,
+    positionals: { min: 1, max: 1, names: 'FILE.x12' },
     run: ({ values, positionals }) => ackCommand(positionals, values.config as string),
   },
 };
@@ -78,6 +85,18 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
   } catch (err) {
     console.error(`interlace ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  const { min, max, names } = command.positionals;
+  const given = parsed.positionals;
+  if (given.length > max) {
+    const stray = given.slice(max).map((a) => JSON.stringify(a)).join(' ');
+    const hint = name === 'validate' || name === 'start' ? `; to use a config directory, write --config ${given[0]}` : '';
+    console.error(`interlace ${name}: unexpected argument ${stray}; expected ${max === 0 ? 'no arguments, only options' : names}${hint}\nusage: ${command.usage}`);
+    return 2;
+  }
+  if (given.length < min) {
+    console.error(`interlace ${name}: missing ${names.split(' ').slice(given.length).join(' ')}\nusage: ${command.usage}`);
     return 2;
   }
   try {

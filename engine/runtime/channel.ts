@@ -1,11 +1,11 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError, InterlaceError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
 import { toRedisOptions } from '../../routes/queue-names.js';
 import { RouteQueue } from '../../routes/route-queue.js';
-import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
+import { compileBody, compileCondition, compilePipeline, TransformConfigError, type Pipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
 import { Processor, type CompiledRoute } from './processor.js';
@@ -150,20 +150,50 @@ export class ChannelRuntime {
  * Compiles a channel's parse step, rules and route bodies into a Processor. Used by the daemon and by
  * `interlace test`, so both run exactly the same code; throws ConfigError when a rule does not compile.
  */
-export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger): Processor {
+/** A rule of a channel that does not compile: the error and the path of the YAML value it is about. */
+export type CompileProblem = { path: Array<string | number>; error: InterlaceError };
+
+type CompiledChannel = { format: Exclude<ChannelConfig['parse']['format'], 'csv' | 'fhir'>; pipeline: Pipeline; routes: CompiledRoute[] };
+
+/**
+ * Compiles everything of a channel that `start` compiles: the parse format, the channel's steps and,
+ * per route, its condition, steps and body. Every problem is collected with the path of the YAML
+ * value it concerns, so `interlace validate` reports all of them where they are written, and `start`
+ * (through `buildProcessor`) refuses exactly the channels `validate` refuses.
+ */
+export function compileChannel(c: ChannelConfig, tables: Tables): { compiled?: CompiledChannel; problems: CompileProblem[] } {
   const deps = { tables };
-  const routes: CompiledRoute[] = c.routes.map((r) => ({
+  const problems: CompileProblem[] = [];
+  const attempt = <T>(path: Array<string | number>, compile: () => T): T | undefined => {
+    try {
+      return compile();
+    } catch (err) {
+      if (!(err instanceof InterlaceError)) throw err;
+      problems.push({ path: err instanceof TransformConfigError ? [...path, ...err.path] : path, error: err });
+      return undefined;
+    }
+  };
+  const format = c.parse.format === 'csv' || c.parse.format === 'fhir' ? attempt(['parse', 'format'], () => unsupported(c.name, c.parse.format)) : c.parse.format;
+  const pipeline = attempt(['transforms'], () => compilePipeline(c.transforms as never, deps));
+  const routes = c.routes.map((r, i) => ({
     name: r.name,
-    when: r.when ? compileCondition(r.when as string, deps) : undefined,
-    pipeline: r.transforms.length > 0 ? compilePipeline(r.transforms as never, deps) : undefined,
-    body: compileBody((r.body ?? { raw: true }) as never, deps),
+    when: r.when ? attempt(['routes', i, 'when'], () => compileCondition(r.when as string, deps)) : undefined,
+    pipeline: r.transforms.length > 0 ? attempt(['routes', i, 'transforms'], () => compilePipeline(r.transforms as never, deps)) : undefined,
+    body: attempt(r.body ? ['routes', i, 'body'] : ['routes', i], () => compileBody((r.body ?? { raw: true }) as never, deps)),
   }));
+  if (problems.length > 0 || !format || !pipeline) return { problems };
+  return { compiled: { format, pipeline, routes: routes as CompiledRoute[] }, problems };
+}
+
+export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger): Processor {
+  const { compiled, problems } = compileChannel(c, tables);
+  if (!compiled) throw problems[0]!.error;
   return new Processor({
     channel: c.name,
-    format: c.parse.format === 'csv' || c.parse.format === 'fhir' ? unsupported(c.name, c.parse.format) : c.parse.format,
+    format: compiled.format,
     parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict },
-    pipeline: compilePipeline(c.transforms as never, deps),
-    routes,
+    pipeline: compiled.pipeline,
+    routes: compiled.routes,
     store,
     log,
   });

@@ -60,7 +60,7 @@ export class Engine {
     const env = options.env ?? process.env;
     const { config, diagnostics } = await loadConfig(options.configDir, { env });
     const log = options.log ?? createLogger({ level: config.engine?.logging.level });
-    for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ code: d.code }, formatDiagnostic(d));
+    for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ code: d.code, problem: formatDiagnostic(d) }, 'config problem');
     if (!config.engine) throw new ConfigError('engine-config-invalid', `${join(options.configDir, 'engine.yaml')} is missing or invalid; the engine cannot start (run interlace validate)`);
     const engineConfig = config.engine;
     const dataDir = resolve(engineConfig.engine.dataDir);

@@ -1,12 +1,12 @@
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { RouteCounts, RouteQueue } from '../../routes/route-queue.js';
-import type { Tables } from '../../transforms/index.js';
 import { loadConfig, type Env } from '../config/index.js';
 import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
 import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
+import { tablesOf } from './check.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -68,7 +68,7 @@ export class ProcessingHost {
       await services.close();
       await leases.close();
     };
-    const tables: Tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+    const tables = tablesOf(config);
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {

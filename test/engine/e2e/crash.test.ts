@@ -37,7 +37,7 @@ async function waitForPort(port: number): Promise<void> {
     } finally {
       await c.close();
     }
-  }, 30_000);
+  }, 120_000, () => `the engine did not answer on MLLP; its output ends with:\n${engineOutput}`);
 }
 
 /** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */
