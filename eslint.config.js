@@ -44,4 +44,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node },
   },
+  {
+    // The admin console runs in the browser.
+    files: ['engine/admin/console/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
 );

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.js';
 import type { Diagnostic } from '../lib/errors.js';
+import type { HttpAnswerHook } from '../parsers/index.js';
 import type { EngineServices, PartnerReceipt } from '../lib/services.js';
 
 /** What a source hands to the engine for one received unit. */
@@ -68,6 +69,11 @@ export type SourceContext = {
    * could not be stored: the source must answer negatively.
    */
   ingest(input: IngestInput): Promise<IngestResult>;
+  /**
+   * The channel's format's own HTTP answers (FHIR: OperationOutcome), when it has them; set from
+   * `parse.format`. The HTTP listener uses it instead of its generic JSON answers.
+   */
+  httpAnswer?: HttpAnswerHook;
   /** Record what the source answered the sender (an HL7 ACK, an HTTP status) in the acknowledgment ledger. */
   recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string; raw?: Buffer }): void;
   /** Present when the channel parses X12: split, answer (TA1/997/999) and correlate interchanges. */

@@ -251,12 +251,14 @@ export const ERROR_CODES = {
   'x12-write-invalid-control-number': { kind: 'input', page: 'x12.md', meaning: 'ISA13, GS06 or ST02 is not 1 to 999999999' },
   'x12-write-invalid-delimiters': { kind: 'input', page: 'x12.md', meaning: 'A delimiter is not one non-alphanumeric character, two are equal, 00501 without a repetition separator, or a suffix other than CR/LF' },
   'x12-write-invalid-segment-id': { kind: 'input', page: 'x12.md', meaning: 'A segment id is not 2–3 upper-case letters/digits, or a set carries an envelope segment' },
+  'x12-binary-length-mismatch': { kind: 'input', page: 'x12.md', ack: 'AK3 5, AK4 8', meaning: 'A BIN/BDS segment whose declared length of binary data is not followed by the segment terminator' },
+  'x12-write-invalid-version': { kind: 'internal', page: 'x12.md', meaning: 'ISA12 is not five digits' },
 
   // x12-sets.md
   'x12-segment-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK304 3', meaning: 'A mandatory segment is missing (BEG, BAK, BSN, BIG, TDS, PO1/IT1, PRF, LIN, SN1, an O level)' },
   'x12-segment-unexpected': { kind: 'input', page: 'x12-sets.md', ack: 'AK304 2', meaning: 'A segment where the set does not allow it (a second BEG, CTT inside an IT1 loop, a second shipment level)' },
   'x12-segment-not-mapped': { kind: 'input', page: 'x12-sets.md', meaning: 'Valid segment with no place in the canonical document (warning, once per segment id and context)' },
-  'x12-element-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 1', meaning: 'A mandatory element is empty (`BEG03 is empty; expected the purchase order number`)' },
+  'x12-element-missing': { kind: 'input', page: 'x12-sets.md', also: ['x12.md'], ack: 'AK403 1', meaning: 'A mandatory element is empty (`BEG03 is empty; expected the purchase order number`)' },
   'x12-element-invalid-number': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 6', meaning: 'A numeric element holds something else (`PO102 is "TWO"; …`)' },
   'x12-element-invalid-date': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 8', meaning: 'A DT element is not a calendar date as CCYYMMDD' },
   'x12-element-invalid-time': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 9', meaning: 'A TM element is not HHMM[SS[d]]' },
@@ -271,6 +273,8 @@ export const ERROR_CODES = {
   'x12-canonical-amount': { kind: 'input', page: 'x12-sets.md', meaning: 'An amount for an N2 element has more than two non-zero decimals' },
   'x12-canonical-date': { kind: 'input', page: 'x12-sets.md', meaning: 'A date is not a full ISO date (YYYY-MM-DD[THH:MM[:SS]])' },
   'x12-canonical-missing': { kind: 'input', page: 'x12-sets.md', meaning: 'A mandatory value is absent (856 without a BSN03 reference, `shippedAt` or `expectedAt`; 855 without `purchaseOrder.date`)' },
+  'x12-element-conditional-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 2', meaning: 'A conditional element is empty although its syntax note requires it (REF02/REF03 R0203, N103/N104 P0304, product id pairs, IT102–IT104 P020304)' },
+  'x12-element-needed': { kind: 'input', page: 'x12-sets.md', meaning: 'An element the standard makes optional (or conditional) is empty but the mapper needs it for the canonical document: an application error' },
 
   // x12-engine.md
   'x12-services-missing': { kind: 'internal', page: 'x12-engine.md', meaning: 'An `x12` destination was created outside the engine (no X12 services in its context)' },
@@ -305,6 +309,19 @@ export const ERROR_CODES = {
   'file-name-exhausted': { kind: 'transient', page: 'transports.md', meaning: 'The name and 999 numbered variants are all taken by other files; retried' },
   'secret-file-unreadable': { kind: 'config', page: 'transports.md', meaning: 'A referenced key, certificate or password file is missing, not a file, unreadable or over 1 MiB' },
   'secret-file-invalid': { kind: 'config', page: 'transports.md', meaning: 'A referenced key or certificate does not parse; the reason follows' },
+
+  // fhir.md (parser)
+  'fhir-empty': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome required', meaning: 'The body is empty' },
+  'fhir-syntax': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome structure', meaning: 'Not JSON or XML, truncated or malformed (line and column given), an unknown or repeated element in XML, text content in XML' },
+  'fhir-xml-refused': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome security', meaning: 'The XML has a DOCTYPE or an entity declaration' },
+  'fhir-too-deep': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome too-costly', meaning: 'JSON or XML nested deeper than 100 levels' },
+  'fhir-too-large': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome too-costly', meaning: 'Over 64 MiB, or a Bundle of more than 10,000 entries' },
+  'fhir-not-a-resource': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome structure', meaning: 'No `resourceType`, not an object, or not an R4 resource type' },
+  'fhir-bundle-type': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome not-supported', meaning: 'A Bundle whose type is not batch, transaction or collection' },
+  'fhir-invalid': { kind: 'input', page: 'fhir.md', meaning: 'A validation finding (structure definitions or required binding), with its element path' },
+  'fhir-unmappable': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome business-rule', meaning: 'The resource lacks what its canonical document needs (a ChargeItem without code, a receipt without date…)' },
+  'fhir-not-mapped': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome informational', meaning: 'A warning: the resource type has no canonical mapping' },
+  'fhir-udi-mismatch': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome business-rule', meaning: 'A warning: a UDI carrier\'s HRF and deviceIdentifier disagree' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** A registered code. Pass one of these to `InterlaceError` and `Diagnostic`. */

@@ -28,6 +28,8 @@ export type ErrorLocation = {
   component?: number;
   subcomponent?: number;
   repetition?: number;
+  /** FHIR element path (`ChargeItem.quantity.value`, `Bundle.entry[2].resource.status`) or JSON path. */
+  element?: string;
 };
 
 export class InterlaceError extends Error {

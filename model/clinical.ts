@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Code, Decimal, Identifier, IsoDate, Money, Quantity, Source } from './common.js';
+import { Code, Decimal, DocumentRef, Identifier, IsoDate, Money, Quantity, Source } from './common.js';
 
 /** A supply item as known to the item master: number, description, unit, identifiers (GTIN, UDI…). */
 export const Item = z.object({
@@ -59,6 +59,9 @@ export const UsageLine = z.object({
   serial: z.string().optional(),
   expiresOn: IsoDate.optional(),
   udi: z.string().optional(),
+  /** The UDI device identifier (GS1 GTIN, HIBCC LIC+PCN), when the source gave or encoded one. */
+  deviceIdentifier: z.string().optional(),
+  manufacturer: z.string().optional(),
   unitPrice: Money.optional(),
   transactionId: z.string().optional(),
   performedAt: IsoDate.optional(),
@@ -100,8 +103,69 @@ export const Charge = z.object({
   performedBy: z.string().optional(),
   orderedBy: z.string().optional(),
   diagnosisCodes: z.array(z.string()).optional(),
+  /** Billing status as the source says it (FHIR ChargeItem.status: billable, billed, aborted…). */
+  status: z.string().optional(),
+  visitNumber: z.string().optional(),
+  patientId: Identifier.optional(),
+  /** The product charged for, when it is a device: its UDI device identifier, lot and serial. */
+  udi: z.string().optional(),
+  lot: z.string().optional(),
+  serial: z.string().optional(),
+  /** Documents this charge belongs to or came from (a claim, a procedure, a usage event). */
+  references: z.array(DocumentRef).optional(),
   source: Source.optional(),
 });
 export type Charge = z.infer<typeof Charge>;
+
+/** One UDI carrier of a device (FHIR Device.udiCarrier): the device identifier and the label as printed or scanned. */
+export const Udi = z.object({
+  deviceIdentifier: z.string().optional(),
+  issuer: z.string().optional(),
+  jurisdiction: z.string().optional(),
+  /** Human-readable form, e.g. `(01)00884521123456(17)281231(10)LOT42(21)SN9`. */
+  carrierHRF: z.string().optional(),
+  /** Machine-readable form (base64 in FHIR), kept as given. */
+  carrierAIDC: z.string().optional(),
+  entryType: z.string().optional(),
+});
+export type Udi = z.infer<typeof Udi>;
+
+/**
+ * One physical device (an implant, an instrument): UDI, lot, serial, expiry, and the patient it is
+ * in or was used for. Item-master facts (price, charge code) live on `item`.
+ */
+export const Device = z.object({
+  kind: z.literal('device'),
+  /** The sender's id of the device record. */
+  id: z.string().optional(),
+  udi: z.array(Udi).optional(),
+  identifiers: z.array(Identifier).optional(),
+  itemNumber: z.string().optional(),
+  description: z.string().optional(),
+  manufacturer: z.string().optional(),
+  model: z.string().optional(),
+  lot: z.string().optional(),
+  serial: z.string().optional(),
+  expiresOn: IsoDate.optional(),
+  manufacturedOn: IsoDate.optional(),
+  status: z.string().optional(),
+  patientId: Identifier.optional(),
+  location: z.string().optional(),
+  source: Source.optional(),
+});
+export type Device = z.infer<typeof Device>;
+
+/**
+ * A patient, by identifiers only (MRN, enterprise id): names, birth date, address and the rest stay
+ * in the raw message (PHI is not copied into the canonical model).
+ */
+export const Patient = z.object({
+  kind: z.literal('patient'),
+  identifiers: z.array(Identifier).min(1),
+  active: z.boolean().optional(),
+  managingOrganization: z.string().optional(),
+  source: Source.optional(),
+});
+export type Patient = z.infer<typeof Patient>;
 
 export { Decimal };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Charge, Encounter, Item, Location, SupplyUsage } from './clinical.js';
+import { Charge, Device, Encounter, Item, Location, Patient, SupplyUsage } from './clinical.js';
 import { Invoice, PoAck, PurchaseOrder, Receipt, ShipNotice, Supplier } from './supply-chain.js';
 
 export * from './common.js';
@@ -16,6 +16,8 @@ export const CanonicalDocument = z.discriminatedUnion('kind', [
   Encounter,
   SupplyUsage,
   Charge,
+  Device,
+  Patient,
   Supplier,
   PurchaseOrder,
   PoAck,

@@ -35,6 +35,26 @@ export interface ParserDefinition<M = unknown> {
   toTree(message: M): unknown;
   /** Ids that identify the message without PHI: control id, sender, type. */
   header(message: M): MessageHeader;
+  /**
+   * How this format answers a sender over HTTP, when it has its own answer (FHIR: an
+   * OperationOutcome with the status a FHIR client expects). Absent: the listener's generic JSON.
+   */
+  readonly httpAnswer?: HttpAnswerHook;
+}
+
+/** One HTTP answer: status, media type, body. */
+export type HttpAnswer = { status: number; contentType: string; body: string };
+
+/**
+ * A format's answers on the HTTP listener. `check` runs on the received body before it is stored:
+ * when it answers `ok: false` the body is stored as rejected with those diagnostics (raw is never
+ * lost) and the sender gets `answer`. `stored` answers a stored (or duplicate) message; `refused`
+ * answers the listener's own refusals (401, 404, 413, 415, 503) in the format's terms.
+ */
+export interface HttpAnswerHook {
+  check(raw: Buffer, mediaType: string | undefined): { ok: true } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
+  stored(result: { messageId: string; duplicate: boolean; originalMessageId?: string }): HttpAnswer;
+  refused(status: number, code: string, message: string): HttpAnswer;
 }
 
 export type MessageHeader = {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/log.js';
+import type { HttpAnswer } from '../../parsers/index.js';
 import type { IngestResult, SourceContext } from '../types.js';
 import type { AuthCheck } from './auth.js';
 import { readBody } from './body.js';
@@ -28,13 +29,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: H
   res.end(text);
 }
 
-function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Headers = {}): void {
-  sendJson(res, status, { error: { code, message } }, headers);
+/** The listener's own refusals: the format's answer when it has one (FHIR: OperationOutcome), else `{ error }` JSON. */
+function sendError(deps: RequestDeps, res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Headers = {}): void {
+  const hook = deps.ctx.httpAnswer;
+  if (hook) sendAnswer(res, hook.refused(status, code, message), headers);
+  else sendJson(res, status, { error: { code, message } }, headers);
+}
+
+function sendAnswer(res: ServerResponse, answer: HttpAnswer, headers: Headers = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body), ...headers });
+  res.end(answer.body);
 }
 
 /** Answers and closes the connection, leaving a little time to discard what the client still sends. */
-function refuseAndClose(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  sendError(res, status, code, message, { connection: 'close' });
+function refuseAndClose(deps: RequestDeps, req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  sendError(deps, res, status, code, message, { connection: 'close' });
   res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }
 
@@ -59,31 +69,31 @@ function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps):
   const { config } = deps;
   const path = (req.url ?? '/').split('?')[0]!;
   if (path !== config.path && !(config.path !== '/' && path === `${config.path}/`)) {
-    sendError(res, 404, 'http-not-found', `path ${path.slice(0, 200)} is not served; expected ${config.path}`);
+    sendError(deps, res, 404, 'http-not-found', `path ${path.slice(0, 200)} is not served; expected ${config.path}`);
     return false;
   }
   if (!(config.methods as string[]).includes(req.method ?? '')) {
-    sendError(res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${config.methods.join(' or ')}`, { allow: config.methods.join(', ') });
+    sendError(deps, res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${config.methods.join(' or ')}`, { allow: config.methods.join(', ') });
     return false;
   }
   if (!deps.auth.check(req)) {
-    sendError(res, 401, 'http-unauthorized', 'missing or wrong credentials', deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {});
+    sendError(deps, res, 401, 'http-unauthorized', 'missing or wrong credentials', deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {});
     return false;
   }
   const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
   if (!acceptsMediaType(config.contentTypes, mediaType)) {
-    sendError(res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
+    sendError(deps, res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
     return false;
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.maxBodyBytes) {
-    refuseAndClose(req, res, 413, 'http-body-too-large', `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`);
+    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`);
     return false;
   }
   for (const name of [config.controlIdHeader, 'idempotency-key', config.senderHeader]) {
     const v = name ? single(req, name) : undefined;
     if (v && v.length > MAX_ID_LENGTH) {
-      sendError(res, 400, 'http-invalid-header', `${name} is ${v.length} characters long; expected at most ${MAX_ID_LENGTH}`);
+      sendError(deps, res, 400, 'http-invalid-header', `${name} is ${v.length} characters long; expected at most ${MAX_ID_LENGTH}`);
       return false;
     }
   }
@@ -92,7 +102,8 @@ function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps):
 
 /** Writes the answer of a stored message and records it in the ledger once sent (or not sent). */
 function answerStored(res: ServerResponse, deps: RequestDeps, result: IngestResult): void {
-  const status = result.duplicate ? 200 : 202;
+  const answer = deps.ctx.httpAnswer?.stored(result);
+  const status = answer?.status ?? (result.duplicate ? 200 : 202);
   const body = result.duplicate
     ? { messageId: result.messageId, duplicate: true, originalMessageId: result.originalMessageId }
     : { messageId: result.messageId, duplicate: false };
@@ -105,7 +116,15 @@ function answerStored(res: ServerResponse, deps: RequestDeps, result: IngestResu
   res.once('finish', () => record(String(status)));
   res.once('close', () => record('none', `the client closed the connection before the ${status} answer was sent`));
   if (res.destroyed) record('none', `the client closed the connection before the ${status} answer was sent`);
-  sendJson(res, status, body, { 'x-interlace-message-id': result.messageId, ...(deps.stopping() ? { connection: 'close' } : {}) });
+  const headers = { 'x-interlace-message-id': result.messageId, ...(deps.stopping() ? { connection: 'close' } : {}) };
+  if (answer) sendAnswer(res, answer, headers);
+  else sendJson(res, status, body, headers);
+}
+
+/** Answers a body the format refused (stored as rejected, never processed) and records the answer. */
+function answerRejected(res: ServerResponse, deps: RequestDeps, result: IngestResult, answer: HttpAnswer): void {
+  res.once('finish', () => deps.ctx.recordAnswer(result.messageId, { kind: 'http', code: String(answer.status), detail: 'refused by the format check' }));
+  sendAnswer(res, answer, { 'x-interlace-message-id': result.messageId });
 }
 
 /**
@@ -117,7 +136,7 @@ function answerStored(res: ServerResponse, deps: RequestDeps, result: IngestResu
 export async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: RequestDeps, expectsContinue = false): Promise<void> {
   const { config, ctx, log } = deps;
   if (deps.stopping()) {
-    sendError(res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
+    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
     return;
   }
   if (!precheck(req, res, deps)) return;
@@ -128,23 +147,32 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, d
     return;
   }
   if (read.kind === 'too-large') {
-    refuseAndClose(req, res, 413, 'http-body-too-large', `body is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
+    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `body is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
     return;
   }
   if (read.body.length === 0) {
-    sendError(res, 400, 'http-empty-body', 'the request has no body; expected one message');
+    sendError(deps, res, 400, 'http-empty-body', 'the request has no body; expected one message');
     return;
   }
   const controlId = single(req, config.controlIdHeader) ?? single(req, 'idempotency-key');
   const sender = config.senderHeader ? single(req, config.senderHeader) : undefined;
+  const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
+  const checked = ctx.httpAnswer?.check(read.body, mediaType);
   let result: IngestResult;
   try {
-    result = await ctx.ingest({ raw: read.body, controlId, sender, origin: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` });
+    result = await ctx.ingest({
+      raw: read.body,
+      controlId,
+      sender,
+      origin: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
+      ...(checked && !checked.ok ? { rejected: { diagnostics: checked.diagnostics } } : {}),
+    });
   } catch (err) {
     log.warn({ err: (err as { code?: string }).code ?? (err as Error).name }, 'http message not stored; answered 503');
-    sendError(res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
+    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
     return;
   }
   log.debug({ messageId: result.messageId, duplicate: result.duplicate }, 'http message stored');
-  answerStored(res, deps, result);
+  if (checked && !checked.ok) answerRejected(res, deps, result, checked.answer);
+  else answerStored(res, deps, result);
 }

@@ -1,8 +1,8 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { ParseOutcome } from '../../parsers/types.js';
 import type { IngestResult, SourceContext } from '../types.js';
-import { ackCode, ackModeOf, ackWanted, buildAck, hl7v2, parseHl7 } from './hl7.js';
-import type { AckCode, AckMode, Hl7Message } from './hl7.js';
+import { ackCode, ackModeOf, ackWanted, buildAck, encodeText, hl7Timestamp, hl7v2, parseBatch, parseHl7, serialize } from './hl7.js';
+import type { AckCode, AckMode, Hl7Batch, Hl7Message, Hl7Segment } from './hl7.js';
 
 /**
  * What the listener answers one frame with. `ack` is absent when enhanced mode says no accept
@@ -62,7 +62,13 @@ function ackFor(
  * answer. Never resolves with a positive code unless `ctx.ingest` resolved; never rejects.
  */
 export async function answerFrame(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> {
-  const { message, diagnostics } = safeParse(raw, deps);
+  const parsed = safeParse(raw, deps);
+  if (parsed.diagnostics.some((d) => d.code === 'batch-input')) return answerBatch(raw, deps);
+  return answerParsed(raw, parsed, deps);
+}
+
+/** Stores one parsed message and builds its answer (see `answerFrame`). */
+async function answerParsed(raw: Buffer, { message, diagnostics }: ParseOutcome<Hl7Message>, deps: AnswerDeps): Promise<FrameAnswer> {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const header = message ? hl7v2.header(message) : {};
@@ -105,4 +111,63 @@ function safeParse(raw: Buffer, deps: AnswerDeps): ParseOutcome<Hl7Message> {
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
+}
+
+const SEVERITY: Record<AckCode, number> = { AA: 0, CA: 0, AE: 1, CE: 1, AR: 2, CR: 2 };
+
+/**
+ * A frame holding a batch (FHS/BHS … BTS/FTS) or several messages (docs/adr/0005): each message is
+ * stored and answered on its own, in the mode its own MSH-15/16 asks for, and the answers go back in
+ * one frame: a batch of ACKs (BHS … BTS, inside FHS … FTS when the input had them) for a batch, the
+ * ACKs one after the other for bare messages. A frame whose batch structure is broken (segments
+ * outside any message, headers out of place, no message at all) is stored as rejected and refused
+ * as a whole, with an ERR naming the line: accepting the readable part would lose the rest.
+ * Each message's answer is recorded here, under its own message id.
+ */
+async function answerBatch(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> {
+  const outcome = parseBatch(raw, { fallbackEncoding: deps.encoding });
+  const broken = outcome.diagnostics.filter((d) => d.severity === 'error');
+  const first = outcome.entries[0]?.message;
+  if (!outcome.batch || broken.length > 0 || outcome.entries.length === 0) {
+    const errors = broken.length > 0 ? broken : [{ severity: 'error' as const, code: 'batch-structure' as const, message: 'the batch holds no message; expected MSH segments between BHS and BTS' }];
+    const mode: AckMode = first ? ackModeOf(first) : { mode: 'original' };
+    try {
+      const result = await deps.ctx.ingest({ raw, origin: deps.origin, rejected: { diagnostics: errors } });
+      return { ...ackFor(mode, 'reject', { original: first, raw, controlId: deps.nextControlId(), errors }), messageId: result.messageId };
+    } catch {
+      return ackFor(mode, 'reject', { original: first, raw, controlId: deps.nextControlId(), text: 'message was not stored; send it again later' });
+    }
+  }
+  const acks: Buffer[] = [];
+  let worst: AckCode = 'AA';
+  for (const entry of outcome.entries) {
+    const answer = await answerParsed(serialize(entry.message), { message: entry.message, diagnostics: entry.diagnostics }, deps);
+    if (SEVERITY[answer.code] > SEVERITY[worst]) worst = answer.code;
+    if (answer.ack) acks.push(answer.ack);
+    if (answer.messageId) {
+      deps.ctx.recordAnswer(answer.messageId, answer.ack
+        ? { kind: 'hl7-ack', code: answer.code, raw: answer.ack, detail: 'in the acknowledgment of a batch' }
+        : { kind: 'hl7-ack', code: 'none', detail: 'no accept acknowledgment requested (MSH-15)' });
+    }
+  }
+  if (acks.length === 0) return { code: worst };
+  const enveloped = outcome.batch.fileHeader || outcome.batch.batches.some((g) => g.header);
+  return { code: worst, ack: enveloped ? batchOfAcks(outcome.batch, acks, deps) : Buffer.concat(acks) };
+}
+
+/** The ACKs in a batch envelope that answers the input's: sender and receiver swapped, our control ids, theirs referenced. */
+function batchOfAcks(batch: Hl7Batch, acks: Buffer[], deps: AnswerDeps): Buffer {
+  const d = batch.delimiters;
+  const now = hl7Timestamp(new Date());
+  const header = (id: 'FHS' | 'BHS', from: Hl7Segment | undefined): string => {
+    const f = from?.fields ?? [];
+    const fields = [id, f[2] ?? `${d.component}${d.repetition}${d.escape}${d.subcomponent}`, f[5] ?? '', f[6] ?? '', f[3] ?? '', f[4] ?? '', now, '', '', '', deps.nextControlId(), f[11] ?? ''];
+    return `${fields[0]}${d.field}${fields.slice(1).join(d.field)}`;
+  };
+  const text = (s: string) => encodeText(`${s}\r`, batch.encoding);
+  const parts: Buffer[] = [];
+  if (batch.fileHeader) parts.push(text(header('FHS', batch.fileHeader)));
+  parts.push(text(header('BHS', batch.batches.find((g) => g.header)?.header)), ...acks, text(`BTS${d.field}${acks.length}`));
+  if (batch.fileHeader) parts.push(text(`FTS${d.field}1`));
+  return Buffer.concat(parts);
 }

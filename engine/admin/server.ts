@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStatus, MessageStore } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
+import { ConsoleAssets } from './console.js';
 
 /** What the admin API needs from the running engine. */
 export type AdminBackend = {
@@ -27,6 +28,7 @@ const STATUSES: readonly string[] = ['received', 'rejected', 'duplicate', 'filte
 export class AdminServer {
   private readonly server: Server;
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }>;
+  private readonly console = new ConsoleAssets();
 
   constructor(
     private readonly backend: AdminBackend,
@@ -76,6 +78,7 @@ export class AdminServer {
         const h = await this.backend.health();
         return send(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', checks: h.checks });
       }
+      if (this.console.handles(url.pathname)) return this.console.serve(req, res, url.pathname);
       const metrics = url.pathname === '/metrics';
       if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
       if (!this.authorized(req)) return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildAcks, parseX12, withSetFindings } from '../../parsers/x12/index.js';
+import { buildAcks, parseX12, withPartnerRequirements, withSetFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { PartnerDirectory } from '../x12/index.js';
 
@@ -29,9 +29,11 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
   for (const ic of withSetFindings(parsed.message).interchanges) {
     const policy = partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
     if (policy.kind === 'none') continue;
-    const acks = buildAcks({ interchanges: [ic], diagnostics: [] }, { kind: policy.kind, next: (k) => ++counters[k], ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
+    const checked = withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, policy.required, `partner ${policy.partner ?? ''}`.trim());
+    const acks = buildAcks(checked, { kind: policy.kind, next: (k) => ++counters[k], ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
     for (const a of acks) {
-      process.stdout.write(a.text + (a.text.endsWith('\n') ? '' : '\n'));
+      // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8).
+      process.stdout.write(a.text.endsWith('\n') ? a.bytes : Buffer.concat([a.bytes, Buffer.from('\n')]));
       printed++;
     }
   }

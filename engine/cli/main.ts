@@ -30,7 +30,7 @@ const COMMANDS: Record<string, Command> = {
   },
   parse: {
     summary: 'print a parsed message, its canonical documents and its findings as JSON',
-    usage: 'interlace parse FILE [--format auto|hl7v2|x12] [--summary]',
+    usage: 'interlace parse FILE [--format auto|hl7v2|x12|fhir|json] [--summary]',
     options: { format: { type: 'string', short: 'f', default: 'auto' }, summary: { type: 'boolean', default: false }, encoding: { type: 'string' } },
     positionals: { min: 1, max: 1, names: 'FILE' },
     run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),

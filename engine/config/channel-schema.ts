@@ -51,7 +51,7 @@ const parseSchema = z
     format: z
       .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'auto'])
       .prefault('auto')
-      .describe('Format of what the source receives: hl7v2, x12, json (canonical documents as JSON), or auto, which recognises HL7 v2 (MSH), X12 (ISA) and JSON ({ or [). fhir and csv are not built yet.'),
+      .describe('Format of what the source receives: hl7v2, x12, fhir (FHIR R4 JSON or XML, a resource or a Bundle; docs/fhir.md), json (canonical documents as JSON), or auto, which recognises HL7 v2 (MSH), X12 (ISA), FHIR (resourceType, or the FHIR XML namespace) and JSON ({ or [). csv is not built yet.'),
     encoding: z
       .string()
       .min(1)

@@ -89,6 +89,10 @@ export const partnerSchema = z
     asnDeadline: duration.optional().describe('An 856 ship notice is overdue when not received within this after the 850.'),
     transport: z.discriminatedUnion('type', [fileTransport, sftpTransport, as2Transport]).describe('How files reach the partner and come back.'),
     duplicateWindow: duration.optional().describe('How long a control number from this partner counts as a duplicate; overrides store.duplicateWindow.'),
+    require: z
+      .array(z.string().regex(/^(\d{3}\/)?[A-Z][A-Z0-9]{1,2}\d{2}$/, { message: 'require entries are element references such as PO101 or 850/PO101' }))
+      .prefault([])
+      .describe('Elements the partner implementation guide makes mandatory although the base X12 standard makes them optional (PO101, or 850/PO101 for one set): empty ones are rejected in our 997/999 (AK403 1).'),
   })
   .superRefine((p, ctx) => {
     const d = Object.entries((p.delimiters ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string');

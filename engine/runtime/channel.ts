@@ -153,7 +153,7 @@ export class ChannelRuntime {
 /** A rule of a channel that does not compile: the error and the path of the YAML value it is about. */
 export type CompileProblem = { path: Array<string | number>; error: InterlaceError };
 
-type CompiledChannel = { format: Exclude<ChannelConfig['parse']['format'], 'csv' | 'fhir'>; pipeline: Pipeline; routes: CompiledRoute[] };
+type CompiledChannel = { format: Exclude<ChannelConfig['parse']['format'], 'csv'>; pipeline: Pipeline; routes: CompiledRoute[] };
 
 /**
  * Compiles everything of a channel that `start` compiles: the parse format, the channel's steps and,
@@ -173,7 +173,7 @@ export function compileChannel(c: ChannelConfig, tables: Tables): { compiled?: C
       return undefined;
     }
   };
-  const format = c.parse.format === 'csv' || c.parse.format === 'fhir' ? attempt(['parse', 'format'], () => unsupported(c.name, c.parse.format)) : c.parse.format;
+  const format = c.parse.format === 'csv' ? attempt(['parse', 'format'], () => unsupported(c.name, c.parse.format)) : c.parse.format;
   const pipeline = attempt(['transforms'], () => compilePipeline(c.transforms as never, deps));
   const routes = c.routes.map((r, i) => ({
     name: r.name,
@@ -200,5 +200,5 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
 }
 
 function unsupported(channel: string, format: string): never {
-  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12 or auto`);
+  throw new ConfigError('format-not-supported', `channel ${channel}: parse.format ${format} is not supported by this engine yet; expected hl7v2, x12, fhir, json or auto`);
 }

@@ -6,6 +6,7 @@ import type { EngineServices } from '../../lib/services.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore } from '../store/index.js';
 import type { EngineX12 } from '../x12/index.js';
+import { parserFor } from '../../parsers/index.js';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
@@ -47,7 +48,9 @@ export class ChannelIntake {
   private context(x12: boolean): SourceContext {
     const c = this.o.config;
     const window = c.duplicates?.enabled === false ? 0 : (c.duplicates?.window ?? this.o.duplicateWindowMs);
+    const httpAnswer = c.parse.format === 'auto' ? undefined : parserFor(c.parse.format)?.httpAnswer;
     return {
+      ...(httpAnswer ? { httpAnswer } : {}),
       channel: this.name,
       log: this.log.child({ source: c.source.type }),
       ingest: (input) => this.o.store.ingest(this.name, input, window),

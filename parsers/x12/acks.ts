@@ -2,7 +2,7 @@ import type { Diagnostic } from '../../lib/errors.js';
 import type { X12Delimiters } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
 import { findingMapping, noteCodeFor } from './codes.js';
-import { writeInterchange, type X12GroupSpec, type X12Party } from './writer.js';
+import { hasRepetitionSeparator, interchangeBytes, writeInterchange, type X12GroupSpec, type X12Party } from './writer.js';
 
 export { readAcks, readFunctionalAck, readTa1 } from './ack-read.js';
 export type { FunctionalAck, InterchangeAck, AckSetResult, AckSegmentError } from './ack-read.js';
@@ -34,7 +34,10 @@ export type AckStatus = 'A' | 'E' | 'P' | 'R';
 
 /** One acknowledgment interchange, answering one inbound interchange. */
 export type AckInterchange = {
+  /** The interchange, one character per byte (latin1): write `bytes`, never this string as UTF-8. */
   text: string;
+  /** The interchange as the bytes to send, in the partner's delimiters. */
+  bytes: Buffer;
   /** Our ISA13. */
   controlNumber: string;
   ta1?: { status: 'A' | 'E' | 'R'; noteCode: string };
@@ -48,12 +51,18 @@ function levelOf(d: Diagnostic) {
   return findingMapping(d.code).level;
 }
 
-/** TA104/TA105 for an interchange: the first rejecting finding, else the first noted one, else A/000. */
+/**
+ * TA104/TA105 for an interchange: the first rejecting finding, else the first noted one, else A/000.
+ * An answer never contradicts itself: an interchange that carries findings but nothing that can be
+ * acknowledged or processed (no functional group, no TA1) is rejected (R 024), never "accepted with
+ * errors" while nothing was accepted.
+ */
 export function interchangeVerdict(ic: X12Interchange): { status: 'A' | 'E' | 'R'; noteCode: string } {
   const findings = ic.diagnostics.filter((d) => levelOf(d) === 'interchange');
   const rejecting = findings.find((d) => d.severity === 'error' && findingMapping(d.code).ta104 === 'R');
   if (rejecting) return { status: 'R', noteCode: noteCodeFor(rejecting.code, rejecting.location?.field) ?? '024' };
   const noted = findings[0];
+  if (noted && ic.groups.length === 0 && ic.ta1.length === 0) return { status: 'R', noteCode: noteCodeFor(noted.code, noted.location?.field) ?? '024' };
   if (noted) return { status: 'E', noteCode: noteCodeFor(noted.code, noted.location?.field) ?? '024' };
   return { status: 'A', noteCode: '000' };
 }
@@ -133,16 +142,27 @@ function ackSet(group: X12Group, kind: '997' | '999', d: X12Delimiters, clean: C
   return { rows, statuses: { groupControlNumber: group.controlNumber, status, setStatuses } };
 }
 
-function ackDelimiters(ic: X12Interchange, version: '00401' | '00501', given?: X12Delimiters): X12Delimiters {
+function ackDelimiters(ic: X12Interchange, version: string, given?: X12Delimiters): X12Delimiters {
   const inbound = given ?? ic.delimiters;
   const base = [inbound.element, inbound.component, inbound.segment];
   const usable = base.every((c) => c.length === 1 && !/[A-Za-z0-9 ]/.test(c)) && new Set(base).size === 3;
   const d: X12Delimiters = usable ? { ...inbound } : { element: '*', component: ':', repetition: '^', segment: '~' };
-  if (version === '00401') return { element: d.element, component: d.component, segment: d.segment };
+  if (!hasRepetitionSeparator(version)) return { element: d.element, component: d.component, segment: d.segment };
   if (d.repetition === undefined || [d.element, d.component, d.segment].includes(d.repetition)) {
     d.repetition = ['^', '{', '!', '`'].find((c) => ![d.element, d.component, d.segment].includes(c))!;
   }
   return d;
+}
+
+/**
+ * ISA12 of the acknowledgment: a 999 exists only from 005010 on (00501); a 997 is written in the
+ * inbound interchange's version (00306, 00401, 00403, 00406, 00501…), the one the partner reads.
+ * An ISA12 that is not five digits is answered as 00401.
+ */
+function ackVersion(ic: X12Interchange, kind: '997' | '999'): string {
+  const inbound = ic.header.version.trim();
+  if (kind === '999') return inbound > '00501' && /^\d{5}$/.test(inbound) ? inbound : '00501';
+  return /^00[2-9]\d{2}$/.test(inbound) ? inbound : '00401';
 }
 
 /**
@@ -152,7 +172,7 @@ function ackDelimiters(ic: X12Interchange, version: '00401' | '00501', given?: X
  * from `options.next`. Returns undefined when there is nothing to send.
  */
 export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchange | undefined {
-  const version: '00401' | '00501' = options.kind === '999' || ic.header.version >= '00501' ? '00501' : '00401';
+  const version = ackVersion(ic, options.kind);
   const d = ackDelimiters(ic, version, options.delimiters);
   const forbidden = [d.element, d.component, d.segment, d.repetition].filter((c): c is string => c !== undefined);
   const clean: Clean = (value) => [...value].filter((c) => !forbidden.includes(c)).join('').slice(0, 80);
@@ -166,7 +186,7 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
       if (group.functionalId === 'FA') continue;
       const { rows, statuses } = ackSet(group, options.kind, d, clean);
       summaries.push(statuses);
-      const inboundVersion = clean(group.version).slice(0, 6) || (version === '00401' ? '004010' : '005010');
+      const inboundVersion = clean(group.version).slice(0, 6) || `${version.slice(1)}0`;
       const gsVersion = options.kind === '999' ? IMPLEMENTATION_999 : inboundVersion >= '005010' ? IMPLEMENTATION_997_5010 : inboundVersion;
       groups.push({
         functionalId: 'FA',
@@ -195,7 +215,7 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
     groups,
     ...(options.segmentSuffix !== undefined ? { segmentSuffix: options.segmentSuffix } : {}),
   });
-  return { text, controlNumber: controlNumber.padStart(9, '0'), ...(wantTa1 ? { ta1: verdict } : {}), groups: summaries };
+  return { text, bytes: interchangeBytes(text), controlNumber: controlNumber.padStart(9, '0'), ...(wantTa1 ? { ta1: verdict } : {}), groups: summaries };
 }
 
 /** `buildAck` for every interchange of a document, skipping those with nothing to send. */

@@ -80,9 +80,10 @@ export const X12_FINDINGS: Readonly<Record<string, FindingMapping>> = {
   'x12-se-count-mismatch': { level: 'set', ak502: '4', meaning: 'SE01 differs from the number of segments ST…SE inclusive' },
   'x12-st-control-duplicate': { level: 'set', ak502: '23', meaning: 'ST02 repeats within the functional group' },
   'x12-st-element-empty': { level: 'element', ak304: '8', ak403: '1', meaning: 'ST01 or ST02 is empty (AK502 6 or 7 as well)' },
-  'x12-unknown-segment': { level: 'segment', ak304: '1', meaning: 'a segment id that is not an X12 segment id' },
+  'x12-unknown-segment': { level: 'segment', ak304: '1', meaning: 'a segment id that cannot be an X12 segment id (not 2–3 upper-case letters or digits starting with a letter)' },
   'x12-segment-too-long': { level: 'segment', ak304: '8', meaning: 'a segment longer than the maximum segment length; it was skipped' },
   'x12-unterminated-segment': { level: 'segment', ak304: '8', meaning: 'the last segment of the input has no terminator (read anyway, a warning)' },
+  'x12-binary-length-mismatch': { level: 'segment', ak304: '8', meaning: 'a BIN/BDS segment whose declared length of binary data is not followed by the segment terminator' },
   'x12-empty-segment': { level: 'segment', meaning: 'two terminators in a row (ignored, a warning)' },
 };
 

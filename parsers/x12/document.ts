@@ -60,6 +60,8 @@ export type X12Interchange = {
   iea?: X12Segment;
   /** TA1 segments carried by this interchange (acknowledgments of interchanges we sent). */
   ta1: X12Segment[];
+  /** ISB/ISE interchange control segments (between the ISA and the first GS), as read. */
+  controlSegments: X12Segment[];
   groups: X12Group[];
   diagnostics: Diagnostic[];
 };
@@ -73,6 +75,23 @@ export type X12Document = {
 /** Trimmed element `n` of a segment, '' when absent. */
 export function element(segment: X12Segment, n: number): string {
   return (segment.elements[n] ?? '').trim();
+}
+
+/** A copy of `doc` where each set also carries the findings `of(set)` returns (sets without any are kept as they are). */
+export function addSetFindings(doc: X12Document, of: (set: X12ReadSet) => Diagnostic[]): X12Document {
+  return {
+    ...doc,
+    interchanges: doc.interchanges.map((ic) => ({
+      ...ic,
+      groups: ic.groups.map((g) => ({
+        ...g,
+        sets: g.sets.map((s) => {
+          const extra = of(s);
+          return extra.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...extra] };
+        }),
+      })),
+    })),
+  };
 }
 
 /** Every diagnostic of a document: document level, then per interchange, group and set. */

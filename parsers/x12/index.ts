@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { CanonicalDocument } from '../../model/index.js';
 import type { MessageHeader, ParserDefinition } from '../types.js';
-import type { X12Document, X12ReadSet } from './document.js';
+import { addSetFindings, type X12Document, type X12ReadSet } from './document.js';
 import { parseX12 } from './reader.js';
 import { transactionSets } from './sets/index.js';
 
@@ -10,7 +10,7 @@ export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './
 export { X12Tokenizer, tokenize, DEFAULT_MAX_SEGMENT_LENGTH, type TokenizerHandlers, type TokenizerOptions } from './tokenizer.js';
 export { writeInterchange, type X12InterchangeSpec, type X12GroupSpec, type X12SetSpec, type X12Party } from './writer.js';
 export * from './acks.js';
-export { withDuplicateCheck, withSupportCheck, type X12Support } from './validate.js';
+export { withDuplicateCheck, withPartnerRequirements, withSupportCheck, type X12Support } from './validate.js';
 export { X12_FINDINGS, ISA_ELEMENT_NOTE_CODES, findingMapping, noteCodeFor, type FindingMapping, type FindingLevel } from './codes.js';
 
 /** Acknowledgment sets: they carry no canonical document. */
@@ -75,19 +75,7 @@ export function withSetFindings(doc: X12Document, findingsOf?: (set: X12ReadSet)
       return [];
     }
   });
-  return {
-    ...doc,
-    interchanges: doc.interchanges.map((ic) => ({
-      ...ic,
-      groups: ic.groups.map((g) => ({
-        ...g,
-        sets: g.sets.map((s) => {
-          const extra = of(s);
-          return extra.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...extra] };
-        }),
-      })),
-    })),
-  };
+  return addSetFindings(doc, of);
 }
 
 function toTree(doc: X12Document): unknown {

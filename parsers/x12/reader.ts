@@ -157,8 +157,14 @@ export class X12Reader {
       interchange.ta1.push(segment);
       return;
     }
+    // ISB (grade of service request) and ISE (deferred delivery request) are interchange-level
+    // control segments of the 003xxx and 004xxx envelopes: they sit between the ISA and the first GS.
+    if ((segment.id === 'ISB' || segment.id === 'ISE') && !this.group && interchange.groups.length === 0) {
+      interchange.controlSegments.push(segment);
+      return;
+    }
     this.add(interchange.diagnostics, {
-      severity: 'error',
+      severity: 'warning',
       code: 'x12-segment-outside-set',
       message: `segment ${segment.position} (${checkSegmentId(segment) ? 'unknown id' : segment.id}) is outside a transaction set; expected ST, GE or IEA`,
       location: { segmentIndex: segment.position },
@@ -184,6 +190,7 @@ export class X12Reader {
       delimiters,
       isa,
       ta1: [],
+      controlSegments: [],
       groups: [],
       diagnostics: [],
     };

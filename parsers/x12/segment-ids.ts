@@ -1,11 +1,12 @@
 /**
- * Segment ids the reader recognises: the envelope and acknowledgment segments plus the segments of
+ * Segment ids the reader knows without looking at their shape (a fast path; any other well-formed
+ * id is accepted too, see `checkSegmentId`): the envelope and acknowledgment segments plus the segments of
  * the supply-chain, health-care and finance transaction sets a hospital exchanges (810, 820, 832,
  * 835, 837, 846, 850, 852, 855, 856, 860, 865, 867, 270/271, 276/277, 278, 834). A segment id outside
  * this list is reported as `x12-unknown-segment` (AK304/IK304 1); callers can pass more ids.
  */
 const IDS = `
-ISA IEA GS GE ST SE TA1 AK1 AK2 AK3 AK4 AK5 AK9 IK3 IK4 IK5 CTX
+ISA IEA ISB ISE GS GE ST SE TA1 BIN BDS AK1 AK2 AK3 AK4 AK5 AK9 IK3 IK4 IK5 CTX
 BEG BCH BAK BSN BIG BPR BHT BGN BIA BCT BPT BSS BRA BMG BRE BR BRC
 CUR REF PER FOB CSH SAC ITD DTM TD1 TD3 TD4 TD5 MAN PKG PAL N1 N2 N3 N4 NM1 PRV
 PO1 PO2 PO3 PO4 PID MEA PWK POC ACK SCH CTP CTT AMT SE1 SLN SI TXI QTY SDQ LIN

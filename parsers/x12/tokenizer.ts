@@ -18,7 +18,7 @@ export type TokenizerHandlers = {
   diagnostic(diagnostic: Diagnostic): void;
 };
 
-type Mode = 'seek' | 'header' | 'body' | 'skip';
+type Mode = 'seek' | 'header' | 'body' | 'skip' | 'binary';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -53,6 +53,13 @@ export class X12Tokenizer {
   private termByte = -1;
   private elementChar = '';
   private stripTrailingCr = false;
+  /** Whitespace bytes (CR, LF, space, tab) that are not data before a segment id: those that are not a delimiter. */
+  private readonly ignorable = new Set<number>();
+  /** Bytes of binary data (BIN02 / BDS03) still to read verbatim, then the segment terminator. */
+  private binaryLeft = 0;
+  /** Declared length and id of the binary segment being read. */
+  private binaryData = 0;
+  private binaryId = '';
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private header: Buffer = Buffer.alloc(0);
@@ -115,7 +122,7 @@ export class X12Tokenizer {
 
   private setBuffer(buf: Buffer): void {
     this.buf = buf;
-    this.text = this.mode === 'body' || this.mode === 'skip' ? buf.toString('latin1') : '';
+    this.text = this.mode === 'body' || this.mode === 'skip' || this.mode === 'binary' ? buf.toString('latin1') : '';
     this.nextSeparator = -1;
   }
 
@@ -137,6 +144,9 @@ export class X12Tokenizer {
           break;
         case 'skip':
           p = this.skip(p);
+          break;
+        case 'binary':
+          p = this.binary(p);
           break;
       }
     }
@@ -207,6 +217,11 @@ export class X12Tokenizer {
     this.termChar = result.delimiters.segment;
     this.elementChar = result.delimiters.element;
     this.stripTrailingCr = this.termByte === LF;
+    this.ignorable.clear();
+    const delimiterBytes = [result.delimiters.element, result.delimiters.component, result.delimiters.repetition, result.delimiters.segment]
+      .filter((c): c is string => c !== undefined)
+      .map((c) => c.charCodeAt(0));
+    for (const byte of [CR, LF, 0x20, 0x09]) if (!delimiterBytes.includes(byte) || byte === this.termByte) this.ignorable.add(byte);
     this.position = 0;
     this.betweenInterchanges = false;
     this.mode = 'body';
@@ -226,6 +241,12 @@ export class X12Tokenizer {
         p = this.segmentStart(p);
         if (p < 0 || p >= buf.length || this.mode !== 'body') return p;
         this.atStart = false;
+        const binary = this.binaryStart(p);
+        if (binary === -1) {
+          this.atStart = true;
+          return this.keep(p);
+        }
+        if (binary !== undefined) return binary;
       }
       const idx = text.indexOf(term, p);
       if (idx < 0) return this.partial(p);
@@ -249,15 +270,17 @@ export class X12Tokenizer {
   }
 
   /**
-   * Skips what may precede a segment (CR/LF; between interchanges any whitespace and a BOM). Returns
-   * where the segment starts, -1 when the chunk must be carried over, or the ISA start (mode header).
+   * Skips what may precede a segment: CR, LF, spaces and tabs that are not a delimiter of the
+   * interchange (line breaks and indentation of exports that put each segment on its own line), and
+   * between interchanges any whitespace and a BOM. Returns where the segment starts, -1 when the chunk
+   * must be carried over, or the ISA start (mode header).
    */
   private segmentStart(p: number): number {
     const buf = this.buf;
     const text = this.text;
     while (p < buf.length) {
       const byte = text.charCodeAt(p);
-      if (byte === CR || byte === LF || (this.betweenInterchanges && isBlank(byte))) p++;
+      if (this.ignorable.has(byte) || (this.betweenInterchanges && isBlank(byte))) p++;
       else if (this.betweenInterchanges && byte === 0xef) {
         if (buf.length - p < 3 && !this.ended) return this.keep(p);
         if (buf[p + 1] !== 0xbb || buf[p + 2] !== 0xbf) break;
@@ -267,6 +290,90 @@ export class X12Tokenizer {
     if (p >= buf.length) return p;
     if (buf.length - p < 3 && !this.ended) return this.keep(p);
     if (startsWithIsa(buf, p) && buf[p + 3] !== this.termByte) return this.enterHeader(p);
+    return p;
+  }
+
+  /**
+   * A binary data segment (BIN: BIN01 length, BIN02 data; BDS: BDS01 filter, BDS02 length, BDS03
+   * data) starting at `p`: its data may hold any byte, delimiters included, so the declared number of
+   * bytes is read verbatim before looking for the terminator. Returns where to continue (mode
+   * `binary`), -1 when the length is not yet in the chunk, or undefined when this is not a binary
+   * segment (or its length is not a number: then it is read as an ordinary segment).
+   */
+  private binaryStart(p: number): number | undefined {
+    const text = this.text;
+    const sep = this.elementChar;
+    if (text.length < p + 4 && !this.ended) {
+      const head = text.slice(p);
+      return `BIN${sep}`.startsWith(head) || `BDS${sep}`.startsWith(head) ? -1 : undefined;
+    }
+    const id = text.slice(p, p + 3);
+    if ((id !== 'BIN' && id !== 'BDS') || text[p + 3] !== sep) return undefined;
+    let at = p + 4;
+    if (id === 'BDS') {
+      const filterEnd = text.indexOf(sep, at);
+      if (filterEnd < 0 || filterEnd - at > 3) return filterEnd < 0 && !this.ended && text.length - at <= 3 ? -1 : undefined;
+      at = filterEnd + 1;
+    }
+    const lengthEnd = text.indexOf(sep, at);
+    if (lengthEnd < 0) return !this.ended && text.length - at <= 15 ? -1 : undefined;
+    const length = text.slice(at, lengthEnd);
+    if (!/^\d{1,15}$/.test(length) || Number(length) > this.maxSegment) return undefined;
+    this.pending.push(this.buf.subarray(p, lengthEnd + 1));
+    this.pendingLength += lengthEnd + 1 - p;
+    this.binaryLeft = Number(length);
+    this.binaryData = this.binaryLeft;
+    this.binaryId = id;
+    this.mode = 'binary';
+    return lengthEnd + 1;
+  }
+
+  /** Reads the rest of a binary element verbatim, then its segment terminator. */
+  private binary(p: number): number {
+    const buf = this.buf;
+    const take = Math.min(this.binaryLeft, buf.length - p);
+    if (take > 0) {
+      this.pending.push(buf.subarray(p, p + take));
+      this.pendingLength += take;
+      this.binaryLeft -= take;
+      p += take;
+    }
+    if (this.binaryLeft > 0 || p >= buf.length) return buf.length <= p ? buf.length : p;
+    const terminated = buf[p] === this.termByte;
+    this.emitBinary();
+    if (!terminated) {
+      const id = this.binaryId;
+      this.handlers.diagnostic({
+        severity: 'error',
+        code: 'x12-binary-length-mismatch',
+        message: `${id} at segment ${this.position} is not followed by the segment terminator after its declared length of binary data; expected the terminator`,
+        location: { segment: id, segmentIndex: this.position },
+      });
+      return this.skipTo(p);
+    }
+    return p + 1;
+  }
+
+  /**
+   * Emits the binary segment held in `pending`: its header elements split on the element separator,
+   * the data as one element, whatever bytes it holds.
+   */
+  private emitBinary(): void {
+    const joined = Buffer.concat(this.pending).toString('latin1');
+    this.pending = [];
+    this.pendingLength = 0;
+    this.mode = 'body';
+    this.atStart = true;
+    const headerEnd = joined.length - this.binaryData;
+    const elements = joined.slice(0, headerEnd - 1).split(this.elementChar);
+    elements.push(joined.slice(headerEnd));
+    this.position++;
+    this.handlers.segment({ id: elements[0]!, elements, position: this.position }, this.delimiters!);
+  }
+
+  /** After a broken binary segment: continue after the next terminator. */
+  private skipTo(p: number): number {
+    this.mode = 'skip';
     return p;
   }
 
@@ -371,6 +478,18 @@ export class X12Tokenizer {
   }
 
   private finish(): void {
+    if (this.mode === 'binary') {
+      const missing = this.binaryLeft;
+      this.binaryData -= missing;
+      this.emitBinary();
+      this.handlers.diagnostic({
+        severity: 'error',
+        code: 'x12-binary-length-mismatch',
+        message: `${this.binaryId} at segment ${this.position} declares more binary data than the input holds (${missing} bytes missing, no terminator); expected the declared length`,
+        location: { segment: this.binaryId, segmentIndex: this.position },
+      });
+      return;
+    }
     if (this.mode === 'body' && this.pending.length > 0) {
       const text = Buffer.concat(this.pending).toString('latin1');
       this.pending = [];

@@ -1,12 +1,14 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { X12Segment } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
-import { element } from './document.js';
+import { addSetFindings, element } from './document.js';
 import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
- * Envelope checks. Each returns findings (never throws); the reader calls them as segments arrive,
+ * Envelope checks. Each returns findings (never throws). Severity follows the acknowledgment: a
+ * finding the TA1 rejects (R) is an error; one it accepts with a note (E: IEA counts, a segment
+ * outside any set) is a warning, so what is acknowledged is also what is processed. the reader calls them as segments arrive,
  * so the streaming and whole-buffer forms report the same. Codes and their acknowledgment mapping:
  * `codes.ts`.
  */
@@ -90,9 +92,14 @@ export function checkSt(st: X12Segment, seen: ReadonlySet<string>): Diagnostic[]
   return found;
 }
 
-/** A segment id that is not a known X12 segment id. */
+/**
+ * A segment id that cannot be an X12 segment id (AK304 1): not 2 or 3 upper-case letters or digits
+ * starting with a letter. The standard defines far more segments than any list here (B3, W05, TED,
+ * PKL…): a well-formed id is accepted, because a partner sending a segment of the standard is not
+ * wrong only because no mapper of ours reads it.
+ */
 export function checkSegmentId(segment: X12Segment, extraIds?: ReadonlySet<string>): Diagnostic | undefined {
-  if (KNOWN_SEGMENT_IDS.has(segment.id) || extraIds?.has(segment.id)) return undefined;
+  if (KNOWN_SEGMENT_IDS.has(segment.id) || extraIds?.has(segment.id) || isSegmentIdShape(segment.id)) return undefined;
   const shown = isSegmentIdShape(segment.id) ? segment.id : 'not a segment id';
   return {
     severity: 'error',
@@ -137,11 +144,11 @@ export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnost
   const found: Diagnostic[] = [];
   const count = element(iea, 1);
   if (count !== String(interchange.groups.length)) {
-    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1));
+    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1, 'warning'));
   }
   const control = element(iea, 2);
   if (control !== interchange.header.controlNumber) {
-    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2));
+    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected ${interchange.header.controlNumber} (ISA13)`, iea, 2, 'warning'));
   }
   return found;
 }
@@ -176,6 +183,31 @@ export function withDuplicateCheck(doc: X12Document, seen: (senderId: string, co
       return { ...ic, diagnostics: [...ic.diagnostics, duplicate] };
     }),
   };
+}
+
+/**
+ * Partner requirements, pure like `withSupportCheck`: a copy of `doc` where each set carries an
+ * `x12-element-missing` error (AK403 1) for every element listed in `required` that is empty in a
+ * segment of that set. Entries are element references, for every set (`PO101`) or one (`850/PO101`):
+ * what an implementation guide makes mandatory beyond the base standard.
+ */
+export function withPartnerRequirements(doc: X12Document, required: readonly string[], partner = 'the partner'): X12Document {
+  const rules = required.map((entry) => {
+    const m = /^(?:(\d{3})\/)?([A-Z][A-Z0-9]{1,2})(\d{2})$/.exec(entry);
+    return m ? { set: m[1], segment: m[2]!, n: Number(m[3]), ref: `${m[2]}${m[3]}` } : undefined;
+  }).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  if (rules.length === 0) return doc;
+  const findingsOf = (set: X12ReadSet): Diagnostic[] => {
+    const out: Diagnostic[] = [];
+    for (const s of set.segments) {
+      for (const rule of rules) {
+        if (rule.segment !== s.id || (rule.set !== undefined && rule.set !== set.id) || element(s, rule.n) !== '') continue;
+        out.push(finding('x12-element-missing', `${rule.ref} is empty; ${partner} requires it (partner profile)`, s, rule.n));
+      }
+    }
+    return out;
+  };
+  return addSetFindings(doc, findingsOf);
 }
 
 /** What a channel accepts; an absent list accepts everything. */

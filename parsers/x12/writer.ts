@@ -34,7 +34,8 @@ export type X12InterchangeSpec = {
   controlNumber: number | string;
   usageIndicator: 'P' | 'T';
   ackRequested: boolean;
-  version: '00401' | '00501';
+  /** ISA12, five digits: 00401, 00501, or the version of an interchange being answered (00306, 00406…). */
+  version: string;
   delimiters: X12Delimiters;
   /** Segments between the ISA and the first GS (a TA1), as element arrays. */
   interchangeSegments?: string[][];
@@ -56,12 +57,23 @@ function checkDelimiters(spec: X12InterchangeSpec): void {
     }
   }
   if (new Set(list).size !== list.length) fail('x12-write-invalid-delimiters', 'two delimiters are the same character; expected four different delimiters');
-  if (spec.version !== '00401' && d.repetition === undefined) {
+  if (!/^\d{5}$/.test(spec.version)) fail('x12-write-invalid-version', `ISA12 is '${spec.version}'; expected five digits such as 00401 or 00501`);
+  if (hasRepetitionSeparator(spec.version) && d.repetition === undefined) {
     fail('x12-write-invalid-delimiters', `version ${spec.version} needs a repetition separator (ISA11); expected delimiters.repetition`);
   }
   if (spec.segmentSuffix !== undefined && !/^[\r\n]*$/.test(spec.segmentSuffix)) {
     fail('x12-write-invalid-delimiters', 'segmentSuffix must be CR and LF characters only');
   }
+}
+
+/** ISA11 is the repetition separator from 00402 on; before, it is the standards identifier `U`. */
+export function hasRepetitionSeparator(isa12: string): boolean {
+  return isa12 >= '00402';
+}
+
+/** GS04 is CCYYMMDD from 004010 on, YYMMDD in earlier versions (GS08 003060…). */
+function groupDate(gs08: string, when: { yymmdd: string; ccyymmdd: string }): string {
+  return /^00[1-3]\d/.test(gs08) ? when.yymmdd : when.ccyymmdd;
 }
 
 function fixed(name: string, value: string, width: number): string {
@@ -116,7 +128,7 @@ function isaText(spec: X12InterchangeSpec, when: ReturnType<typeof stamp>, isa13
     fixed('ISA08 receiver id', spec.receiver.id, 15),
     when.yymmdd,
     when.hhmm,
-    spec.version === '00401' ? 'U' : d.repetition!,
+    hasRepetitionSeparator(spec.version) ? d.repetition! : 'U',
     spec.version,
     isa13,
     spec.ackRequested ? '1' : '0',
@@ -146,7 +158,7 @@ export function writeInterchange(spec: X12InterchangeSpec): string {
   for (const row of spec.interchangeSegments ?? []) out.push(segmentText(row, d, 'interchange'));
   for (const group of spec.groups) {
     const gs06 = controlNumber('GS06', group.controlNumber, 1, 9);
-    out.push(segmentText(['GS', group.functionalId, group.senderCode, group.receiverCode, when.ccyymmdd, when.hhmm, gs06, 'X', group.version], d, 'GS'));
+    out.push(segmentText(['GS', group.functionalId, group.senderCode, group.receiverCode, groupDate(group.version, when), when.hhmm, gs06, 'X', group.version], d, 'GS'));
     for (const set of group.sets) {
       const st02 = controlNumber('ST02', set.controlNumber, 4, 9);
       out.push(segmentText(['ST', set.id, st02, set.implementationRef ?? ''], d, 'ST'));
@@ -160,4 +172,12 @@ export function writeInterchange(spec: X12InterchangeSpec): string {
   }
   out.push(segmentText(['IEA', String(spec.groups.length), isa13], d, 'IEA'));
   return out.join(end) + end;
+}
+
+/**
+ * The interchange as bytes: one byte per character (latin1), so a delimiter above 0x7F (0xE2…) is
+ * written back as that single byte and the ISA stays 106 bytes. X12 out is always written this way.
+ */
+export function interchangeBytes(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
 }

@@ -1,7 +1,7 @@
 import type { Invoice, InvoiceLine, Party } from '../../../model/index.js';
 import type { TransactionSetMapper, X12Segment } from '../types.js';
 import { expectKind, finish } from './common/finish.js';
-import { applyPid, applyToParty, readDtm, readN1, readProductIds, readSac, writeParty, writePid, writeProductIds, writeSac } from './common/loops.js';
+import { applyPid, applyToParty, readDtm, readN1, readProductIds, readSac, writeParty, writePid, writeProductIds, writeSac, readRef } from './common/loops.js';
 import { SetReader } from './common/reader.js';
 import { checkInvoiceTotal } from './invoice-total.js';
 import { dtm, n2, seg, x12Date } from './common/writer.js';
@@ -74,14 +74,17 @@ function readBig(r: SetReader, s: X12Segment, inv: Invoice): void {
 }
 
 function readIt1(r: SetReader, s: X12Segment, ordinal: number): InvoiceLine {
-  let lineNo = r.opt(s, 1);
-  if (lineNo === undefined) {
-    lineNo = String(ordinal);
-    r.warn('x12-element-missing', `IT101 is empty; the line was numbered ${lineNo} by its position`, s, 1);
+  // IT101 is optional in the standard: a line without it is numbered by its position.
+  const lineNo = r.opt(s, 1) ?? String(ordinal);
+  // IT102, IT103 and IT104 are sent together or not at all (P020304); without them the line has no
+  // quantity or price to map (mandatory before 004010, see designations.ts).
+  const sent = [2, 3, 4].filter((n) => r.opt(s, n) !== undefined);
+  if (sent.length > 0) {
+    for (const n of [2, 3, 4]) if (!sent.includes(n)) r.conditional(s, n, 'expected IT102, IT103 and IT104 together (P020304)');
   }
-  const quantity = r.decimal(s, 2, 'the quantity invoiced', true) ?? '';
-  const unit = r.req(s, 3, 'a unit of measure such as EA or BX');
-  const price = r.decimal(s, 4, 'the unit price', true) ?? '';
+  const quantity = r.decimal(s, 2, 'the quantity invoiced', sent.length === 0) ?? '';
+  const unit = r.opt(s, 3);
+  const price = r.decimal(s, 4, 'the unit price', sent.length === 0) ?? '';
   return {
     line: lineNo,
     item: readProductIds(r, s, 6, 25).item,
@@ -107,9 +110,8 @@ function readOtherSegment(r: SetReader, s: X12Segment, inv: Invoice, summary: bo
       return;
     }
     case 'REF': {
-      const qualifier = r.req(s, 1, 'a reference qualifier');
-      const value = r.req(s, 2, 'the reference value');
-      if (qualifier !== undefined && value !== undefined) (inv.references ??= []).push({ qualifier, value });
+      const ref = readRef(r, s);
+      if (ref) (inv.references ??= []).push({ qualifier: ref.qualifier, value: ref.value });
       return;
     }
     case 'ITD':

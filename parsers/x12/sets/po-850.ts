@@ -1,7 +1,7 @@
 import type { Party, PurchaseOrder, PurchaseOrderLine } from '../../../model/index.js';
 import type { TransactionSetMapper, X12Segment } from '../types.js';
 import { expectKind, finish } from './common/finish.js';
-import { applyPid, applyToParty, readDtm, readN1, readPer, readProductIds, readSac, writeParty, writePer, writePid, writeProductIds, writeSac } from './common/loops.js';
+import { applyPid, applyToParty, readRef, readDtm, readN1, readPer, readProductIds, readSac, writeParty, writePer, writePid, writeProductIds, writeSac } from './common/loops.js';
 import { SetReader } from './common/reader.js';
 import { dtm, seg, x12Date } from './common/writer.js';
 
@@ -77,15 +77,8 @@ function readHeaderSegment(r: SetReader, s: X12Segment, po: PurchaseOrder): void
       return;
     }
     case 'REF': {
-      const qualifier = r.req(s, 1, 'a reference qualifier');
-      const value = r.opt(s, 2);
-      const description = r.opt(s, 3);
-      if (qualifier === undefined) return;
-      if (value === undefined && description === undefined) {
-        r.error('x12-element-missing', 'REF02 is empty; expected a reference value (or REF03)', s, 2);
-        return;
-      }
-      (po.references ??= []).push({ qualifier, value: value ?? '', ...(description !== undefined && { description }) });
+      const ref = readRef(r, s);
+      if (ref) (po.references ??= []).push(ref);
       return;
     }
     case 'PER': {
@@ -118,13 +111,12 @@ function readHeaderSegment(r: SetReader, s: X12Segment, po: PurchaseOrder): void
 }
 
 function readPo1(r: SetReader, s: X12Segment, ordinal: number): PurchaseOrderLine {
-  let lineNo = r.opt(s, 1);
-  if (lineNo === undefined) {
-    lineNo = String(ordinal);
-    r.warn('x12-element-missing', `PO101 is empty; the line was numbered ${lineNo} by its position`, s, 1);
-  }
+  // PO101 is optional in the standard: a line without it is numbered by its position. PO102 is
+  // mandatory by the 850's set note; PO103 is optional.
+  const lineNo = r.opt(s, 1) ?? String(ordinal);
   const value = r.decimal(s, 2, 'the quantity ordered', true) ?? '';
-  const unit = r.req(s, 3, 'a unit of measure such as EA or BX');
+  const unit = r.opt(s, 3);
+  if (r.opt(s, 5) !== undefined && r.opt(s, 4) === undefined) r.conditional(s, 4, 'expected the unit price that PO105 qualifies (C0504)');
   const line: PurchaseOrderLine = {
     line: lineNo,
     item: readProductIds(r, s, 6, 25).item,

@@ -94,11 +94,8 @@ function readBak(r: SetReader, s: X12Segment, ack: PoAck): void {
 }
 
 function readPo1(r: SetReader, s: X12Segment, ordinal: number): PoAckLine {
-  let lineNo = r.opt(s, 1);
-  if (lineNo === undefined) {
-    lineNo = String(ordinal);
-    r.warn('x12-element-missing', `PO101 is empty; the line was numbered ${lineNo} by its position`, s, 1);
-  }
+  // PO101 is optional in the standard: a line without it is numbered by its position.
+  const lineNo = r.opt(s, 1) ?? String(ordinal);
   const line: PoAckLine = { line: lineNo, item: readProductIds(r, s, 6, 25).item, statuses: [] };
   const quantity = r.decimal(s, 2, 'the quantity ordered');
   const unit = r.opt(s, 3);
@@ -126,7 +123,7 @@ function readAck(r: SetReader, s: X12Segment): AckStatus | undefined {
   if (code === 'IS') {
     const substitute = readProductIds(r, s, 7, 28).item;
     if (Object.keys(substitute).length === 0) {
-      r.error('x12-element-missing', 'ACK07 is empty; expected the substitute product id qualifier for status IS', s, 7);
+      r.error('x12-element-needed', 'ACK07 is empty; the standard allows that, but status IS (item substituted) needs the substitute product id', s, 7);
     } else {
       status.substitute = substitute;
     }

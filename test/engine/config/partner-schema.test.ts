@@ -32,6 +32,7 @@ describe('config partner schema', () => {
       delimiters: { element: '*', component: ':', repetition: '^', segment: '~' },
       acknowledgments: { expect: '999', send: '999', ta1: 'on-error', deadline: 86_400_000 },
       transport: { type: 'file', inbound: './in', outbound: './out' },
+      require: [],
     });
   });
 

@@ -27,9 +27,9 @@ describe('X12 partner directory', () => {
   });
 
   it('answers as the partner file says, else with the engine defaults and a separate counter', () => {
-    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({ partner: 'duns-co', counterKey: 'duns-co', kind: '999', ta1: 'always', us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 7 * 86_400_000 });
+    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({ partner: 'duns-co', counterKey: 'duns-co', kind: '999', ta1: 'always', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 7 * 86_400_000 });
     expect(dir.answerPolicy('ZZ', '123456789')).to.include({ kind: 'none', ta1: 'never', duplicateWindowMs: 86_400_000 });
-    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({ counterKey: UNKNOWN_SENDER_COUNTERS, kind: '997', ta1: 'auto', us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 86_400_000 });
+    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({ counterKey: UNKNOWN_SENDER_COUNTERS, kind: '997', ta1: 'auto', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 86_400_000 });
   });
 
   it('gives destinations a profile with both parties, and none without our own identity', () => {

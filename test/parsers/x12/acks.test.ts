@@ -141,7 +141,7 @@ describe('x12 acknowledgments', () => {
         ['0001', 'R', ['5']],
         ['', 'R', ['5', '7']],
       ]);
-      expect(answer.sets[0]!.errors).to.deep.equal([{ segment: 'ZZQ', position: 3, code: '1', elements: [] }]);
+      expect(answer.sets[0]!.errors).to.deep.equal([{ segment: 'UNK', position: 3, code: '1', elements: [] }]);
       expect(answer.sets[1]!.errors).to.deep.equal([{ segment: 'ST', position: 1, code: '8', elements: [{ position: '2', code: '1' }] }]);
     }
   });

@@ -14,7 +14,7 @@ export function readN1(r: SetReader, s: X12Segment): Party {
   const qualifier = r.opt(s, 3);
   const value = r.opt(s, 4);
   if (qualifier !== undefined && value === undefined) {
-    r.error('x12-element-missing', `N104 is empty; expected the party identifier that N103 "${qualifier}" qualifies`, s, 4);
+    r.conditional(s, 4, `expected the party identifier that N103 "${qualifier}" qualifies (P0304)`);
   } else if (value !== undefined) {
     const id: Identifier = { value };
     if (qualifier !== undefined) {
@@ -117,7 +117,7 @@ export function readProductIds(r: SetReader, s: X12Segment, from: number, until:
     if (qualifier === undefined && value === undefined) continue;
     if (qualifier === undefined || value === undefined) {
       const missing = qualifier === undefined ? n : n + 1;
-      r.error('x12-element-missing', `${s.id}${String(missing).padStart(2, '0')} is empty; expected a product id ${qualifier === undefined ? 'qualifier' : 'value'} in the pair`, s, missing);
+      r.conditional(s, missing, `expected a product id ${qualifier === undefined ? 'qualifier' : 'value'} in the pair (qualifier and id are sent together)`);
       continue;
     }
     pairs.push([qualifier, value]);
@@ -203,6 +203,19 @@ export function writeSac(ac: AllowanceCharge, where: string): string[] {
   }
   e[14] = ac.description;
   return seg('SAC', ...e);
+}
+
+/** REF: qualifier (REF01) and a value (REF02) or a description (REF03): at least one of them (R0203). */
+export function readRef(r: SetReader, s: X12Segment): { qualifier: string; value: string; description?: string } | undefined {
+  const qualifier = r.req(s, 1, 'a reference qualifier');
+  const value = r.opt(s, 2);
+  const description = r.opt(s, 3);
+  if (qualifier === undefined) return undefined;
+  if (value === undefined && description === undefined) {
+    r.conditional(s, 2, 'expected a reference value in REF02 or REF03 (R0203)');
+    return undefined;
+  }
+  return { qualifier, value: value ?? '', ...(description !== undefined && { description }) };
 }
 
 /** DTM qualifier and date (DTM02, with DTM03 time when sent). */

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../../../../lib/errors.js';
 import type { X12Segment, X12TransactionSet } from '../../types.js';
 import { fromImplied, normalizeDecimal } from './decimal.js';
+import { designation } from './designations.js';
 import { diagnostic, elementRef, type SetDiagnosticCode } from './diagnostics.js';
 
 /**
@@ -30,13 +31,31 @@ export class SetReader {
     return value === '' ? undefined : value;
   }
 
-  /** A mandatory element: reports `XXnn is empty; expected <what>` when empty. */
+  /**
+   * An element the mapper needs. When empty: `x12-element-missing` (a syntax error, AK403 1) if the
+   * base standard makes it mandatory in this set and version (`designations.ts`), else
+   * `x12-element-needed` (the standard allows it empty, so the acknowledgment accepts it; the
+   * canonical document cannot be built without it).
+   */
   req(seg: X12Segment, n: number, what: string): string | undefined {
     const value = this.opt(seg, n);
     if (value === undefined) {
-      this.error('x12-element-missing', `${elementRef(seg.id, n)} is empty; expected ${what}`, seg, n);
+      const ref = elementRef(seg.id, n);
+      if (designation(this.set.id, this.set.version, seg.id, n) === 'M') {
+        this.error('x12-element-missing', `${ref} is empty; expected ${what}`, seg, n);
+      } else {
+        this.error('x12-element-needed', `${ref} is empty; the ${this.set.version.slice(0, 6)} standard allows that, but ${what} is needed to build the canonical document`, seg, n);
+      }
     }
     return value;
+  }
+
+  /**
+   * A paired or conditional relation of the standard that does not hold (P0304: both or neither;
+   * C0302: if the first then the second): a syntax error, AK403 2.
+   */
+  conditional(seg: X12Segment, n: number, message: string): void {
+    this.error('x12-element-conditional-missing', `${elementRef(seg.id, n)} is empty; ${message}`, seg, n);
   }
 
   /** An R (decimal) element in canonical form. */
@@ -77,13 +96,17 @@ export class SetReader {
     return Number(raw);
   }
 
-  /** A DT element (CCYYMMDD) as an ISO date; with `timeField`, a TM element appended (`T14:30`). */
+  /**
+   * A DT element as an ISO date: CCYYMMDD from 004010 on, YYMMDD before (GS08 003xxx and earlier);
+   * with `timeField`, a TM element appended (`T14:30`).
+   */
   date(seg: X12Segment, n: number, what: string, required = false, timeField?: number): string | undefined {
     const raw = required ? this.req(seg, n, what) : this.opt(seg, n);
     if (raw === undefined) return undefined;
-    const iso = isoDate(raw);
+    const short = sixDigitDates(this.set.version);
+    const iso = short ? isoShortDate(raw) : isoDate(raw);
     if (iso === undefined) {
-      this.error('x12-element-invalid-date', `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as CCYYMMDD`, seg, n);
+      this.error('x12-element-invalid-date', `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as ${short ? 'YYMMDD' : 'CCYYMMDD'} (version ${this.set.version.slice(0, 6)})`, seg, n);
       return undefined;
     }
     if (timeField === undefined) return iso;
@@ -122,6 +145,25 @@ export class SetReader {
     const st = this.set.segments.find((s) => s.id === 'ST');
     this.error('x12-segment-missing', `${id} is missing; expected ${what}`, st);
   }
+}
+
+/** True when the DT data element of this GS08 version is 6 digits (YYMMDD): every version before 004010. */
+export function sixDigitDates(version: string): boolean {
+  return /^00[1-3]\d/.test(version.trim());
+}
+
+/**
+ * YYMMDD → YYYY-MM-DD when it is a calendar date. The century is the one that puts the date within
+ * 50 years of today (a sliding window, as translators of pre-004010 data do).
+ */
+export function isoShortDate(raw: string, now: Date = new Date()): string | undefined {
+  if (!/^\d{6}$/.test(raw)) return undefined;
+  const yy = Number(raw.slice(0, 2));
+  const current = now.getUTCFullYear();
+  let year = Math.floor(current / 100) * 100 + yy;
+  if (year > current + 50) year -= 100;
+  else if (year <= current - 50) year += 100;
+  return isoDate(`${year}${raw.slice(2)}`);
 }
 
 /** CCYYMMDD → YYYY-MM-DD when it is a calendar date. */

@@ -136,7 +136,9 @@ function packOf(r: SetReader, node: HlNode): ShipNoticePack {
         const value = r.opt(s, n + 1);
         if (qualifier === undefined && value === undefined) continue;
         if (qualifier === undefined || value === undefined) {
-          r.error('x12-element-missing', `MAN0${value === undefined ? n + 1 : n} is empty; expected a marks qualifier and number pair`, s, value === undefined ? n + 1 : n);
+          const missing = value === undefined ? n + 1 : n;
+          if (n === 1) r.req(s, missing, 'a marks qualifier and number pair');
+          else r.conditional(s, missing, 'expected a marks qualifier and number pair (P0405)');
         } else if (qualifier === 'GM' && pack.sscc === undefined) pack.sscc = value;
         else marks.push({ qualifier, value });
       }

@@ -79,8 +79,8 @@ describe('x12 sets: 855 purchase order acknowledgment', () => {
       },
       {
         severity: 'error',
-        code: 'x12-element-missing',
-        message: 'ACK07 is empty; expected the substitute product id qualifier for status IS',
+        code: 'x12-element-needed',
+        message: 'ACK07 is empty; the standard allows that, but status IS (item substituted) needs the substitute product id',
         location: { segment: 'ACK', segmentIndex: 5, field: 7 },
       },
     ]);

@@ -1,0 +1,150 @@
+import { expect } from 'chai';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { MllpClient } from '../../../channels/mllp/client.js';
+import { Engine } from '../../../engine/runtime/engine.js';
+import { silentLogger } from '../../../lib/log.js';
+import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { dft, testConfigDir } from '../e2e/support.js';
+
+const TOKEN = 'console-admin-token-0123456789';
+/** Debian's chromium; `.ci/run` installs it. Elsewhere point CHROMIUM_PATH at any Chromium build. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots of every page the test visits, for a person to look at after the run. */
+const SHOTS = fileURLToPath(new URL('../../../test-results/console/', import.meta.url));
+/** The flags a browser needs on a closed network, as root, without a display. */
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+describe('web console in a real browser (Chromium)', function () {
+  this.timeout(180_000);
+  let redis: TestRedis;
+  let sink: HttpSink;
+  let engine: Engine;
+  let client: MllpClient;
+  let cfg: ReturnType<typeof testConfigDir>;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package; set CHROMIUM_PATH to use another`);
+      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH)`);
+      return this.skip();
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    redis = await getRedis();
+    sink = await startHttpSink();
+    sink.setDefault({ status: 201, body: '{"posted":true}' });
+    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
+    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url }, log: silentLogger });
+    client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 15_000 });
+    base = `http://127.0.0.1:${engine.adminAddress()!.port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await client?.close();
+    await engine?.stop();
+    await sink?.close();
+    cfg?.cleanup();
+    await redis?.stop();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  const received = () => page.locator('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]');
+
+  it('refuses a wrong token with a sentence and no data', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForSelector('form.login');
+    await page.fill('#token', 'not-the-token');
+    await page.click('button[type=submit]');
+    expect(await page.locator('[role=alert]').textContent({ timeout: 30_000 })).to.equal('That token is not valid for this engine.');
+    expect(await page.locator('#channels').count()).to.equal(0);
+    await shot('01-login-refused');
+  });
+
+  it('signs in, finds a message by control id, opens it with its fields named, reprocesses it, and the dashboard count follows new traffic', async () => {
+    const ack = await client.send(dft('CONSOLE-0001', 2, 'ACCT-CONSOLE'));
+    expect(ack.toString('latin1')).to.match(/MSA\|AA\|CONSOLE-0001/);
+    await sink.waitForRequests(1, 60_000);
+
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="delivered"]')?.textContent === '1', undefined, { timeout: 60_000 });
+    expect(await received().textContent()).to.equal('1');
+    await shot('02-dashboard');
+
+    await page.click('nav a[data-nav=messages]');
+    await page.waitForSelector('#f-control-id');
+    await page.fill('#f-control-id', 'CONSOLE-0001');
+    await page.click('form.inline button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('controlId=CONSOLE-0001') && document.querySelectorAll('#messages tbody tr').length === 1, undefined, { timeout: 30_000 });
+    await shot('03-messages');
+    await page.click('#messages tbody tr');
+
+    await page.waitForSelector('pre.raw[data-format=hl7]', { timeout: 30_000 });
+    await page.hover('pre.raw [data-field="PID-3.1"]');
+    expect(await page.locator('#field-name').textContent()).to.equal('PID-3.1 patient identifier list');
+    expect(await page.locator('pre.raw [data-field="PID-3.1"]').textContent()).to.equal('MRN0001');
+    expect(await page.locator('#deliveries tbody tr').count()).to.equal(1);
+    expect(await page.locator('#deliveries tbody tr td').nth(1).textContent()).to.equal('delivered');
+    expect(await page.locator('#acks tbody tr').count()).to.be.greaterThanOrEqual(2); // our ACK and the ERP's answer
+    await shot('04-message-detail');
+
+    const historyBefore = await page.locator('#history li').count();
+    await page.click('#reprocess');
+    expect(await page.locator('.notice.ok').textContent({ timeout: 30_000 })).to.match(/^Accepted: /);
+    await page.waitForFunction((n) => document.querySelectorAll('#history li').length > n, historyBefore, { timeout: 60_000 });
+    await shot('05-reprocessed');
+
+    await page.click('nav a[data-nav=dashboard]');
+    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '1', undefined, { timeout: 30_000 });
+    expect((await client.send(dft('CONSOLE-0002', 1, 'ACCT-CONSOLE'))).toString('latin1')).to.match(/MSA\|AA\|CONSOLE-0002/);
+    // No reload: the dashboard refreshes itself.
+    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '2', undefined, { timeout: 60_000 });
+    await shot('06-dashboard-after-traffic');
+  });
+
+  it('shows hostile content as text: markup in a message never becomes markup in the page', async () => {
+    const hostile = Buffer.from(
+      [
+        'MSH|^~\\&|ORSYS|MAINHOSP|ERP|MAINHOSP|20261121143005||DFT^P03|CONSOLE-XSS|P|2.5.1',
+        'EVN|P03|20261121143000',
+        'PID|1||<img src=x onerror="window.__pwned=1">^^^MAINHOSP^MR||<script>window.__pwned=2</script>^PATIENT||19700101|F',
+        'PV1|1|I|OR^OR01^1^MAIN',
+        'FT1|1|TX1||20261121093000||CG|100234^ITEM^IMPLANT|||1|10.00|10.00|OR',
+      ].join('\r') + '\r',
+      'latin1',
+    );
+    expect((await client.send(hostile)).toString('latin1')).to.match(/MSA\|AA\|CONSOLE-XSS/);
+    await page.goto(`${base}/console/#/messages?controlId=CONSOLE-XSS`);
+    await page.waitForFunction(() => document.querySelectorAll('#messages tbody tr').length === 1, undefined, { timeout: 30_000 });
+    await page.click('#messages tbody tr');
+    await page.waitForSelector('pre.raw[data-format=hl7]', { timeout: 30_000 });
+    expect(await page.locator('pre.raw img, pre.raw script').count()).to.equal(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
+    expect(await page.locator('pre.raw [data-field="PID-3.1"]').textContent()).to.equal('<img src=x onerror="window.__pwned=1">');
+    await shot('07-hostile-as-text');
+  });
+
+  it('serves its files with a strict content policy, and nothing else under /console/', async () => {
+    const res = await fetch(`${base}/console/app.js`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('text/javascript; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).to.include("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).to.equal('DENY');
+    for (const path of ['/console/../engine.yaml', '/console/%2e%2e/%2e%2e/package.json', '/console/server.ts', '/console/app.js.map']) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status, path).to.be.oneOf([404, 400]);
+    }
+    const post = await fetch(`${base}/console/`, { method: 'POST' });
+    expect(post.status).to.equal(405);
+    // The API behind it still needs the token.
+    expect((await fetch(`${base}/api/messages`)).status).to.equal(401);
+  });
+});
