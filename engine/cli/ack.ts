@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+/** The `--config` default of every command. */
+const DEFAULT_CONFIG_DIR = 'config';
 import { buildAcks, parseX12, withPartnerRequirements, withSetFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { PartnerDirectory } from '../x12/index.js';
@@ -16,8 +19,15 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     console.error('usage: interlace ack FILE.x12 [--config DIR]');
     return 2;
   }
-  const { config, diagnostics } = await loadConfig(configDir, { env: process.env });
-  for (const d of diagnostics.filter((x) => x.severity === 'error')) console.error(`warning: configuration: ${formatDiagnostic(d)}`);
+  // Without --config and without ./config, the engine defaults apply; a directory that was given must be usable.
+  const useDefaults = configDir === DEFAULT_CONFIG_DIR && !existsSync(configDir);
+  const { config, diagnostics } = useDefaults ? { config: { partners: [], engine: undefined }, diagnostics: [] } : await loadConfig(configDir, { env: process.env });
+  const errors = diagnostics.filter((x) => x.severity === 'error');
+  if (errors.length > 0) {
+    for (const d of errors) console.error(formatDiagnostic(d));
+    console.error(`interlace ack: --config ${configDir} is not a usable configuration (${errors.length} problem${errors.length === 1 ? '' : 's'} above); expected the config directory the engine runs with`);
+    return 1;
+  }
   const parsed = parseX12(readFileSync(files[0]!));
   if (!parsed.message) {
     console.error(`interlace ack: ${files[0]}: no interchange found (an X12 file starts with ISA)`);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InterlaceError } from '../../lib/errors.js';
 import { ackCommand } from './ack.js';
@@ -12,7 +13,7 @@ type Command = {
   usage: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   /** How many positional arguments the command takes (what USAGE shows); more is an error. */
-  positionals: { min: number; max: number; names: string };
+  positionals: { min: number; max: number; names: string; files?: (positionals: string[]) => string[] };
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
 };
 
@@ -32,28 +33,28 @@ const COMMANDS: Record<string, Command> = {
     summary: 'print a parsed message, its canonical documents and its findings as JSON',
     usage: 'interlace parse FILE [--format auto|hl7v2|x12|fhir|json] [--summary]',
     options: { format: { type: 'string', short: 'f', default: 'auto' }, summary: { type: 'boolean', default: false }, encoding: { type: 'string' } },
-    positionals: { min: 1, max: 1, names: 'FILE' },
+    positionals: { min: 1, max: 1, names: 'FILE', files: (p) => p },
     run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),
   },
   test: {
     summary: "run a channel offline on sample files and its *.test.yaml cases; print what each route would send",
     usage: 'interlace test CHANNEL.yaml [FILE…] [--config DIR]',
     options: { config: { type: 'string', short: 'c' } },
-    positionals: { min: 1, max: Infinity, names: 'CHANNEL.yaml [FILE…]' },
+    positionals: { min: 1, max: Infinity, names: 'CHANNEL.yaml [FILE…]', files: (p) => p },
     run: ({ values, positionals }) => testCommand(positionals, values.config as string | undefined),
   },
   send: {
     summary: 'send HL7 v2 files over MLLP and print each ACK',
     usage: 'interlace send mllp://HOST:PORT FILE… [--timeout 10s]',
     options: { timeout: { type: 'string', default: '10s' } },
-    positionals: { min: 2, max: Infinity, names: 'mllp://HOST:PORT FILE…' },
+    positionals: { min: 2, max: Infinity, names: 'mllp://HOST:PORT FILE…', files: (p) => p.slice(1) },
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
     usage: 'interlace ack FILE.x12 [--config DIR]',
     options: CONFIG,
-    positionals: { min: 1, max: 1, names: 'FILE.x12' },
+    positionals: { min: 1, max: 1, names: 'FILE.x12', files: (p) => p },
     run: ({ values, positionals }) => ackCommand(positionals, values.config as string),
   },
 };
@@ -99,13 +100,55 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`interlace ${name}: missing ${names.split(' ').slice(given.length).join(' ')}\nusage: ${command.usage}`);
     return 2;
   }
+  for (const file of command.positionals.files?.(given) ?? []) {
+    const problem = fileProblem(file);
+    if (problem) {
+      console.error(`interlace ${name}: ${problem}`);
+      return 1;
+    }
+  }
   try {
     return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] });
   } catch (err) {
-    if (err instanceof InterlaceError) {
-      console.error(`interlace ${name}: ${err.code}: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    console.error(`interlace ${name}: ${describeFailure(err)}`);
+    return 1;
   }
+}
+
+/** Why `file` cannot be read as an input file, in one sentence; undefined when it can. */
+function fileProblem(file: string): string | undefined {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    return `${file} ${FS_PROBLEMS[code] ?? `cannot be read (${code})`}`;
+  }
+  if (stat.isDirectory()) return `${file} is a directory; expected a file`;
+  if (!stat.isFile()) return `${file} is not a regular file; expected a file`;
+  return undefined;
+}
+
+const FS_PROBLEMS: Record<string, string> = {
+  ENOENT: 'does not exist; expected a readable file',
+  EISDIR: 'is a directory; expected a file',
+  ENOTDIR: 'is not a directory (a part of the path is a file)',
+  EACCES: 'cannot be read (permission denied)',
+  EPERM: 'cannot be read (operation not permitted)',
+  EADDRINUSE: 'is already in use; stop what listens there or choose another port',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+};
+
+/**
+ * One sentence for a command's failure, never a stack trace: the code and message of an Interlace
+ * error; for a system error, the file or address it concerns and what was expected.
+ */
+export function describeFailure(err: unknown): string {
+  if (err instanceof InterlaceError) return `${err.code}: ${err.message}`;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const problem = e?.code ? FS_PROBLEMS[e.code] : undefined;
+  if (problem && e.path) return `${e.path} ${problem}`;
+  if (problem && e.address !== undefined) return `${e.address}:${e.port ?? ''} ${problem}`;
+  const text = err instanceof Error ? err.message : String(err);
+  return `${text.split('\n')[0]}${e?.code ? ` (${e.code})` : ''}`;
 }
