@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mllpSourceSchema, MllpSource } from '../channels/mllp/index.js';
 import { silentLogger } from '../lib/log.js';
-import { SqliteStore } from '../engine/store/index.js';
+import { openStore } from '../engine/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'interlace-ack-path-'));
-const store = new SqliteStore({ path: join(dir, 'messages.db'), sync: (process.env.BENCH_SYNC as 'full' | 'normal' | undefined) ?? 'full' });
+const store = await openStore(`sqlite:${join(dir, 'messages.db')}`, { sync: (process.env.BENCH_SYNC as 'full' | 'normal' | undefined) ?? 'full' });
 const source = new MllpSource(mllpSourceSchema.parse({ type: 'mllp', host: '127.0.0.1', port: 0 }), {
   channel: 'ack-path',
   log: silentLogger,

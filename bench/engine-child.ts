@@ -35,6 +35,8 @@ export type EngineChildOptions = {
   erpUrl: string;
   /** Extra `node` flags for the engine (e.g. `--cpu-prof`). */
   nodeFlags?: string[];
+  /** Extra environment (e.g. AS2_PORT, which turns the sample AS2 receiver on). */
+  env?: NodeJS.ProcessEnv;
 };
 
 
@@ -92,6 +94,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       ERP_URL: o.erpUrl,
       INTERLACE_ADMIN_TOKEN: token,
       INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
- * BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL.
+ * BENCH_AS2_MESSAGES (AS2 run, default 300), BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startEngineChild, type EngineChild } from './engine-child.js';
+import { runAs2Load } from './as2-load.js';
+import { freePort, startEngineChild, type EngineChild } from './engine-child.js';
 import { cpuWindow, envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './figures.js';
 import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
@@ -23,6 +24,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const C8 = envCount('BENCH_MESSAGES', 20_000);
 const C1 = envCount('BENCH_MESSAGES_C1', 5_000);
 const WARMUP = envCount('BENCH_WARMUP', 2_000);
+const AS2 = envCount('BENCH_AS2_MESSAGES', 300);
 
 /** Waits until the sink has a POST for every id; the time of the last arrival, or undefined on timeout. */
 async function drained(sink: CountingSink, ids: string[], timeoutMs: number): Promise<number | undefined> {
@@ -87,8 +89,10 @@ async function engineFigures(): Promise<void> {
   const sink = await startCountingSink();
   const profDir = process.env.BENCH_CPU_PROF;
   let engine: EngineChild | undefined;
+  const as2Port = await freePort();
   try {
     engine = await startEngineChild({
+      env: { AS2_PORT: String(as2Port) },
       root,
       configDir: join(root, 'config'),
       dataDir,
@@ -114,6 +118,9 @@ async function engineFigures(): Promise<void> {
     const c8 = await c8WithEndToEnd(engine, sink, peak);
     acked += c8.acked;
     await checkStored(engine, acked);
+    // AS2: signed + encrypted 100 KB X12 in, signed sync MDN out (after a short warm-up).
+    await runAs2Load({ root, port: as2Port, messages: 20, connections: 4, runId: 'AW', report: false });
+    await runAs2Load({ root, port: as2Port, messages: AS2, connections: 4, runId: 'A4' });
     const mem = engine.memory();
     figure('engine_peak_rss', Math.round(Math.max(mem?.peakMb ?? 0, peak.rss)), 'MB');
     figure('engine_rss_end', Math.round(mem?.rssMb ?? 0), 'MB');
@@ -165,12 +172,18 @@ async function x12Figures(): Promise<void> {
   if (code !== 0) throw new Error(`bench/x12-parse.ts exited with ${code}`);
 }
 
+async function fhirFigures(): Promise<void> {
+  const code = await runChild('bench/fhir.ts', {}, (line) => console.log(line)).done;
+  if (code !== 0) throw new Error(`bench/fhir.ts exited with ${code}`);
+}
+
 const started = performance.now();
 figure('machine_load_1m', loadavg()[0]!, 'load');
 await engineFigures();
 await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
 await childServerFigures('bench/ack-path.ts', 'ack_path_only');
 await x12Figures();
+await fhirFigures();
 figure('machine_load_1m_end', loadavg()[0]!, 'load');
 figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
 

@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { silentLogger } from '../lib/log.js';
 import { loadConfig } from '../engine/config/index.js';
 import { buildProcessor } from '../engine/runtime/channel.js';
-import { SqliteStore } from '../engine/store/index.js';
+import { openStore } from '../engine/store/index.js';
 import { parserFor } from '../parsers/index.js';
 import { compileBody, compilePipeline, type PipelineState } from '../transforms/index.js';
 import { envCount, figure } from './figures.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const channel = config.channels.find((c) => c.name === CHANNEL);
   if (!channel) throw new Error(`channel ${CHANNEL} is not in config/ (or is not valid: run interlace validate)`);
   const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
-  const store = new SqliteStore({ path: ':memory:' });
+  const store = await openStore('sqlite::memory:');
   const processor = buildProcessor(channel.config, tables, store, silentLogger);
   const raws = Array.from({ length: warmup + count }, (_, i) => dftP03(i + 1));
   const ids: string[] = [];

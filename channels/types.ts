@@ -106,4 +106,10 @@ export interface SourceDefinition<C = any> {
    * (the file source's `split: x12-interchange`): the engine then gives the source `interchanges`.
    */
   carriesX12?(config: C): boolean;
+  /**
+   * `one-process`: the source polls a place every engine process sees (a folder, an SFTP server), so
+   * when several processes share a store it runs on exactly one of them at a time, under a lease
+   * (docs/scale-out.md). Absent: it runs on every process (listeners behind a load balancer).
+   */
+  readonly runsOn?: 'one-process';
 }

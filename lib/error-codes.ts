@@ -36,6 +36,7 @@ export type ErrorKind = keyof typeof KINDS;
 export type DocPage =
   | 'config.md'
   | 'errors.md'
+  | 'as2.md'
   | 'fhir.md'
   | 'hl7v2.md'
   | 'json.md'
@@ -322,6 +323,37 @@ export const ERROR_CODES = {
   'fhir-unmappable': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome business-rule', meaning: 'The resource lacks what its canonical document needs (a ChargeItem without code, a receipt without date…)' },
   'fhir-not-mapped': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome informational', meaning: 'A warning: the resource type has no canonical mapping' },
   'fhir-udi-mismatch': { kind: 'input', page: 'fhir.md', ack: 'OperationOutcome business-rule', meaning: 'A warning: a UDI carrier\'s HRF and deviceIdentifier disagree' },
+
+  // added at merge (AS2, store)
+  'store-migrate-unsupported': { kind: 'request', page: 'errors.md', meaning: 'The store migration was asked for a source or target it cannot handle' },
+  'store-migrate-failed': { kind: 'request', page: 'errors.md', meaning: 'The store migration failed; the reason follows' },
+  'store-migrate-not-empty': { kind: 'request', page: 'errors.md', meaning: 'The target store of a migration is not empty' },
+  'store-location-invalid': { kind: 'startup', page: 'errors.md', meaning: 'The store location (path or URL) is not valid' },
+  'as2-authentication-failed': { kind: 'input', page: 'as2.md', meaning: '`processed/error: authentication-failed`' },
+  'as2-integrity-check-failed': { kind: 'input', page: 'as2.md', meaning: '`processed/error: integrity-check-failed`' },
+  'as2-decryption-failed': { kind: 'input', page: 'as2.md', meaning: '`processed/error: decryption-failed`' },
+  'as2-decompression-failed': { kind: 'input', page: 'as2.md', meaning: '`processed/error: decompression-failed`' },
+  'as2-insufficient-security': { kind: 'input', page: 'as2.md', meaning: '`processed/error: insufficient-message-security`' },
+  'as2-unexpected-processing-error': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'as2-too-large': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'mime-malformed': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'mime-truncated': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'as2-mdn-unsigned': { kind: 'input', page: 'as2.md', meaning: '(sender side)' },
+  'as2-mdn-malformed': { kind: 'input', page: 'as2.md', meaning: '(sender side)' },
+  'as2-certificate-invalid': { kind: 'input', page: 'as2.md', meaning: 'A configured certificate is not PEM or DER X.509' },
+  'as2-key-invalid': { kind: 'input', page: 'as2.md', meaning: 'A configured private key is not a readable RSA key' },
+  'as2-key-mismatch': { kind: 'input', page: 'as2.md', meaning: 'Our private key does not belong to our certificate' },
+  'as2-not-as2': { kind: 'input', page: 'as2.md', meaning: '(none: HTTP 400)' },
+  'as2-unknown-partner': { kind: 'input', page: 'as2.md', meaning: '`processed/error: authentication-failed`' },
+  'as2-unknown-recipient': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'as2-empty-payload': { kind: 'input', page: 'as2.md', meaning: '`processed/error: unexpected-processing-error`' },
+  'as2-partner-unavailable': { kind: 'input', page: 'as2.md', meaning: 'Sending: the partner answered 5xx, 408 or 429; resent with the same Message-ID' },
+  'as2-refused': { kind: 'input', page: 'as2.md', meaning: 'Sending: the partner answered another non-2xx status' },
+  'as2-mdn-missing': { kind: 'input', page: 'as2.md', meaning: 'Sending: a 2xx answer without the synchronous MDN; resent with the same Message-ID' },
+  'as2-mdn-negative': { kind: 'input', page: 'as2.md', meaning: 'Sending: the MDN\'s disposition is an error or failure' },
+  'as2-mic-mismatch': { kind: 'input', page: 'as2.md', meaning: 'Sending: the MDN\'s MIC differs from the MIC of what we sent, or is missing' },
+  'as2-mdn-signature-invalid': { kind: 'input', page: 'as2.md', meaning: 'Sending: the MDN\'s signature does not verify with `partnerCert`' },
+  'as2-mdn-mismatch': { kind: 'input', page: 'as2.md', meaning: 'Sending: the MDN answers another Message-ID' },
 } as const satisfies Record<string, ErrorCodeEntry>;
 
 /** A registered code. Pass one of these to `InterlaceError` and `Diagnostic`. */

@@ -23,3 +23,8 @@ export function freePort(preferred = 0): Promise<number> {
     });
   return tryPort(preferred).then(async (p) => p ?? (await tryPort(0))!);
 }
+
+/** A URL as text with its password replaced by `***` (for logs and errors); works for any scheme, even one `URL` cannot parse. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}

@@ -29,7 +29,7 @@ export const secretFile = (what: string) =>
     .describe(`${what}: path of the file (relative to the engine's working directory), or \${ENV} holding the path. Never the key itself.`);
 
 /** Keys whose value is a secret and must be written as `${ENV}` (or `${ENV:-default}`), never literally. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'keyPassphrase', 'secret']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'keyPassphrase', 'secret', 'clientSecret']);
 
 /** A secret value: a schema fragment whose description tells how to give it. */
 export const secretValue = (what: string) =>

@@ -36,6 +36,12 @@ export interface ParserDefinition<M = unknown> {
   /** Ids that identify the message without PHI: control id, sender, type. */
   header(message: M): MessageHeader;
   /**
+   * Formats whose acknowledgment can accept part of a message (X12: some sets of an interchange):
+   * the accepted part and its findings, so processing handles exactly what was acknowledged. When
+   * nothing was accepted, the whole message and its findings come back unchanged.
+   */
+  accepted?(message: M, diagnostics: Diagnostic[]): { message: M; diagnostics: Diagnostic[] };
+  /**
    * How this format answers a sender over HTTP, when it has its own answer (FHIR: an
    * OperationOutcome with the status a FHIR client expects). Absent: the listener's generic JSON.
    */
@@ -55,6 +61,8 @@ export interface HttpAnswerHook {
   check(raw: Buffer, mediaType: string | undefined): { ok: true } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
   stored(result: { messageId: string; duplicate: boolean; originalMessageId?: string }): HttpAnswer;
   refused(status: number, code: string, message: string): HttpAnswer;
+  /** Loads what `check` needs, so that the first request does not pay for it; called before the listener starts. */
+  prepare?(): void;
 }
 
 export type MessageHeader = {

@@ -39,9 +39,16 @@ export function jobIdFor(deliveryId: string): string {
   return '%' + deliveryId.replace(/%/g, '%25').replace(/:/g, '%3A');
 }
 
-/** ioredis options from a `redis://` / `rediss://` URL or from options, ready for BullMQ workers. */
+/**
+ * ioredis options, ready for BullMQ workers, from:
+ * - `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS): one Redis;
+ * - `redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]`: the master that Redis
+ *   Sentinel names MASTER, found through the listed Sentinels (the password is the Redis one);
+ * - ioredis options as they are.
+ */
 export function toRedisOptions(connection: string | RedisOptions): RedisOptions {
   if (typeof connection !== 'string') return { ...connection, maxRetriesPerRequest: null };
+  if (/^redis\+sentinel:/i.test(connection)) return sentinelOptions(connection);
   let url: URL;
   try {
     url = new URL(connection);
@@ -49,7 +56,7 @@ export function toRedisOptions(connection: string | RedisOptions): RedisOptions 
     throw new ConfigError('route-invalid-redis-url', 'the Redis URL is not a URL; expected redis://host:port[/db]', { cause });
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError('route-invalid-redis-url', `the Redis URL has scheme ${url.protocol}; expected redis: or rediss:`);
+    throw new ConfigError('route-invalid-redis-url', `the Redis URL has scheme ${url.protocol}; expected redis:, rediss: or redis+sentinel:`);
   }
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) {
@@ -58,10 +65,41 @@ export function toRedisOptions(connection: string | RedisOptions): RedisOptions 
   return {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: url.port === '' ? 6379 : Number(url.port),
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...credentials(url.username, url.password),
     ...(db !== '' ? { db: Number(db) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+function credentials(username: string, password: string): Pick<RedisOptions, 'username' | 'password'> {
+  return { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) };
+}
+
+/** The Sentinels of a `redis+sentinel://` URL, or a sentence saying what is wrong with it. */
+export function parseSentinelUrl(connection: string): { sentinels: Array<{ host: string; port: number }>; name: string; db?: number; username: string; password: string } | { error: string } {
+  const m = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/]+)(?:\/(\d+))?\/?$/i.exec(connection);
+  if (!m) return { error: 'the Sentinel URL has no master name or a malformed host list; expected redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]' };
+  const sentinels: Array<{ host: string; port: number }> = [];
+  for (const node of m[3]!.split(',')) {
+    const hp = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(node.trim());
+    const port = hp?.[2] === undefined ? 26379 : Number(hp[2]);
+    if (!hp || port < 1 || port > 65535) return { error: `the Sentinel URL lists ${JSON.stringify(node)}; expected host:port` };
+    sentinels.push({ host: hp[1]!.replace(/^\[|\]$/g, ''), port });
+  }
+  return { sentinels, name: decodeURIComponent(m[4]!), ...(m[5] ? { db: Number(m[5]) } : {}), username: m[1] ?? '', password: m[2] ?? '' };
+}
+
+function sentinelOptions(connection: string): RedisOptions {
+  const s = parseSentinelUrl(connection);
+  if ('error' in s) throw new ConfigError('route-invalid-redis-url', s.error);
+  return {
+    sentinels: s.sentinels,
+    name: s.name,
+    ...credentials(s.username, s.password),
+    ...(s.db !== undefined ? { db: s.db } : {}),
+    // after a failover, reconnect to whichever node Sentinel now names master
+    failoverDetector: true,
     maxRetriesPerRequest: null,
   };
 }

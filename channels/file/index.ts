@@ -22,4 +22,5 @@ export const file: SourceDefinition<FileSourceConfig> = {
   schema: fileSourceSchema,
   create: (config, ctx) => createFileSource(config, ctx),
   carriesX12: (config) => config.split === 'x12-interchange',
+  runsOn: 'one-process',
 };

@@ -4,15 +4,14 @@ import type { HttpAnswer } from '../../parsers/index.js';
 import type { IngestResult, SourceContext } from '../types.js';
 import type { AuthCheck } from './auth.js';
 import { readBody } from './body.js';
-import type { HttpSourceConfig } from './config.js';
-import type { ErrorCode } from '../../lib/error-codes.js';
+import type { HttpListenerConfig, HttpSourceConfig } from './config.js';
 
 /** Longest control id or sender header value taken. */
 export const MAX_ID_LENGTH = 256;
 
 /** What one request handler needs from the listener. */
-export type RequestDeps = {
-  config: HttpSourceConfig;
+export type RequestDeps<C extends HttpListenerConfig = HttpSourceConfig> = {
+  config: C;
   ctx: SourceContext;
   log: Logger;
   auth: AuthCheck;
@@ -30,7 +29,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: H
 }
 
 /** The listener's own refusals: the format's answer when it has one (FHIR: OperationOutcome), else `{ error }` JSON. */
-function sendError(deps: RequestDeps, res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Headers = {}): void {
+export function sendError(deps: RequestDeps<HttpListenerConfig>, res: ServerResponse, status: number, code: string, message: string, headers: Headers = {}): void {
   const hook = deps.ctx.httpAnswer;
   if (hook) sendAnswer(res, hook.refused(status, code, message), headers);
   else sendJson(res, status, { error: { code, message } }, headers);
@@ -43,12 +42,12 @@ function sendAnswer(res: ServerResponse, answer: HttpAnswer, headers: Headers = 
 }
 
 /** Answers and closes the connection, leaving a little time to discard what the client still sends. */
-function refuseAndClose(deps: RequestDeps, req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+export function refuseAndClose(deps: RequestDeps<HttpListenerConfig>, req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
   sendError(deps, res, status, code, message, { connection: 'close' });
   res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }
 
-function single(req: IncomingMessage, name: string): string | undefined {
+export function single(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   const s = Array.isArray(v) ? v[0] : v;
   return s === undefined || s.trim() === '' ? undefined : s.trim();
@@ -64,30 +63,40 @@ export function acceptsMediaType(accepted: readonly string[], mediaType: string 
   });
 }
 
-/** The checks made before the body is read; answers and returns false when one fails. */
-function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps): boolean {
+/**
+ * The listener checks made before the body is read (path, method, credentials, declared size), shared
+ * by the HTTP-based sources; answers and returns false when one fails.
+ */
+export function precheckListener(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<HttpListenerConfig>, methods: readonly string[]): boolean {
   const { config } = deps;
   const path = (req.url ?? '/').split('?')[0]!;
   if (path !== config.path && !(config.path !== '/' && path === `${config.path}/`)) {
     sendError(deps, res, 404, 'http-not-found', `path ${path.slice(0, 200)} is not served; expected ${config.path}`);
     return false;
   }
-  if (!(config.methods as string[]).includes(req.method ?? '')) {
-    sendError(deps, res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${config.methods.join(' or ')}`, { allow: config.methods.join(', ') });
+  if (!methods.includes(req.method ?? '')) {
+    sendError(deps, res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${methods.join(' or ')}`, { allow: methods.join(', ') });
     return false;
   }
   if (!deps.auth.check(req)) {
     sendError(deps, res, 401, 'http-unauthorized', 'missing or wrong credentials', deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {});
     return false;
   }
-  const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
-  if (!acceptsMediaType(config.contentTypes, mediaType)) {
-    sendError(deps, res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
-    return false;
-  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.maxBodyBytes) {
     refuseAndClose(deps, req, res, 413, 'http-body-too-large', `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`);
+    return false;
+  }
+  return true;
+}
+
+/** The checks made before the body is read; answers and returns false when one fails. */
+function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps): boolean {
+  const { config } = deps;
+  if (!precheckListener(req, res, deps as unknown as RequestDeps<HttpListenerConfig>, config.methods)) return false;
+  const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
+  if (!acceptsMediaType(config.contentTypes, mediaType)) {
+    sendError(deps as unknown as RequestDeps<HttpListenerConfig>, res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
     return false;
   }
   for (const name of [config.controlIdHeader, 'idempotency-key', config.senderHeader]) {

@@ -5,29 +5,38 @@ import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Source, SourceContext } from '../types.js';
 import { authCheck } from './auth.js';
-import type { HttpSourceConfig } from './config.js';
+import type { HttpListenerConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
 import { serverTlsOptions } from '../../lib/tls.js';
 import { boundAddress } from '../../lib/net.js';
 
+/** Handles one request: reads, stores, answers. The listener counts it in flight until it settles. */
+export type RequestHandler<C extends HttpListenerConfig> = (req: http.IncomingMessage, res: http.ServerResponse, deps: RequestDeps<C>, expectsContinue: boolean) => Promise<void>;
+
 /**
- * The HTTP listener. `start` resolves once bound. `stop` stops accepting connections, answers 503 to
+ * The HTTP listener, shared by the HTTP-based sources: `http` (its request handler by default) and
+ * `as2` (its own handler). `start` resolves once bound. `stop` stops accepting connections, answers 503 to
  * requests that still arrive on open ones, waits up to `drainTimeout` for requests in flight to be
  * stored and answered, then closes every connection.
  */
-export class HttpSource implements Source {
+export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> implements Source {
   private server: http.Server | undefined;
   private inFlight = 0;
   private idle: (() => void)[] = [];
   private stopping = false;
   private readonly log: Logger;
-  private readonly deps: RequestDeps;
+  private readonly deps: RequestDeps<C>;
+  private readonly handler: RequestHandler<C>;
+  private readonly kind: string;
 
   constructor(
-    private readonly config: HttpSourceConfig,
+    private readonly config: C,
     ctx: SourceContext,
+    options: { handler?: RequestHandler<C>; kind?: string } = {},
   ) {
-    this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
+    this.kind = options.kind ?? 'http';
+    this.handler = options.handler ?? (handleRequest as unknown as RequestHandler<C>);
+    this.log = ctx.log.child({ source: this.kind });
     this.deps = { config, ctx, log: this.log, auth: authCheck(config.auth), stopping: () => this.stopping };
   }
 
@@ -63,7 +72,7 @@ export class HttpSource implements Source {
     });
     this.server = server;
     const addr = this.address();
-    this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, 'http listener started');
+    this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, `${this.kind} listener started`);
   }
 
   address(): { host: string; port: number } | undefined {
@@ -86,7 +95,7 @@ export class HttpSource implements Source {
     if (late) this.log.warn({ inFlight: this.inFlight }, 'http stop: requests still in flight after drainTimeout');
     server.closeAllConnections();
     await closed;
-    this.log.info('http listener stopped');
+    this.log.info(`${this.kind} listener stopped`);
   }
 
   private drained(): Promise<void> {
@@ -95,7 +104,7 @@ export class HttpSource implements Source {
 
   private track(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void {
     this.inFlight += 1;
-    handleRequest(req, res, this.deps, expectsContinue)
+    this.handler(req, res, this.deps, expectsContinue)
       .catch((err: unknown) => {
         this.log.error({ err: (err as Error).name }, 'http request handler failed');
         if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();

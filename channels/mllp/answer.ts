@@ -116,7 +116,7 @@ function errorCode(err: unknown): string {
 const SEVERITY: Record<AckCode, number> = { AA: 0, CA: 0, AE: 1, CE: 1, AR: 2, CR: 2 };
 
 /**
- * A frame holding a batch (FHS/BHS … BTS/FTS) or several messages (docs/adr/0005): each message is
+ * A frame holding a batch (FHS/BHS … BTS/FTS) or several messages (docs/adr/0007): each message is
  * stored and answered on its own, in the mode its own MSH-15/16 asks for, and the answers go back in
  * one frame: a batch of ACKs (BHS … BTS, inside FHS … FTS when the input had them) for a batch, the
  * ACKs one after the other for bare messages. A frame whose batch structure is broken (segments

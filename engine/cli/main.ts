@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InterlaceError } from '../../lib/errors.js';
 import { ackCommand } from './ack.js';
+import { migrateStoreCommand } from './migrate-store.js';
 import { parseCommand } from './parse.js';
 import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
@@ -13,7 +14,7 @@ type Command = {
   usage: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   /** How many positional arguments the command takes (what USAGE shows); more is an error. */
-  positionals: { min: number; max: number; names: string; files?: (positionals: string[]) => string[] };
+  positionals?: { min: number; max: number; names: string; files?: (positionals: string[]) => string[] };
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
 };
 
@@ -49,6 +50,12 @@ const COMMANDS: Record<string, Command> = {
     options: { timeout: { type: 'string', default: '10s' } },
     positionals: { min: 2, max: Infinity, names: 'mllp://HOST:PORT FILE…', files: (p) => p.slice(1) },
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
+  },
+  'migrate-store': {
+    summary: 'copy an installation from its SQLite file to PostgreSQL (every message, delivery and ledger row), then compare; stop the engine first',
+    usage: 'interlace migrate-store --from sqlite:PATH --to postgres://USER:PASSWORD@HOST/DATABASE',
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+    run: ({ values }) => migrateStoreCommand(values.from as string | undefined, values.to as string | undefined),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
@@ -88,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`interlace ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
     return 2;
   }
-  const { min, max, names } = command.positionals;
+  const { min, max, names } = command.positionals ?? { min: 0, max: Infinity, names: '' };
   const given = parsed.positionals;
   if (given.length > max) {
     const stray = given.slice(max).map((a) => JSON.stringify(a)).join(' ');
@@ -100,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`interlace ${name}: missing ${names.split(' ').slice(given.length).join(' ')}\nusage: ${command.usage}`);
     return 2;
   }
-  for (const file of command.positionals.files?.(given) ?? []) {
+  for (const file of command.positionals?.files?.(given) ?? []) {
     const problem = fileProblem(file);
     if (problem) {
       console.error(`interlace ${name}: ${problem}`);

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { hl7v2, parseBatch } from '../../parsers/hl7v2/index.js';
+import { hl7v2, isHl7Batch, parseBatch } from '../../parsers/hl7v2/index.js';
 import type { Diagnostic } from '../../lib/errors.js';
-import { parserFor, parsers, type Format } from '../../parsers/index.js';
+import { parserFor, type Format } from '../../parsers/index.js';
 import { summarizeX12File } from './x12-summary.js';
 
 const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
@@ -10,7 +10,7 @@ const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
  * Findings that only say a message has no canonical mapping (an 837, an ORU…): the message is valid,
  * nothing canonical was produced. They are notes, not errors: `parse` exits 0 and says so.
  */
-const UNMAPPED_CODES = new Set(['x12-set-unmapped', 'unsupported-message-type', 'unsupported-event']);
+const UNMAPPED_CODES = new Set(['x12-set-unmapped', 'unsupported-message-type', 'unsupported-event', 'fhir-not-mapped']);
 
 /**
  * `interlace parse FILE`: the parsed message, its canonical documents and its findings as JSON.
@@ -34,12 +34,7 @@ export async function parseCommand(files: string[], opts: { format: string; summ
     return 1;
   }
   const raw = readFileSync(file);
-  const fhir = fhirResourceType(raw);
-  if (fhir !== undefined && opts.format === 'auto' && !parsers.some((p) => p.format === 'fhir')) {
-    console.error(`interlace parse: ${file} is a FHIR resource (${fhir}); this version of Interlace does not read FHIR yet`);
-    return 1;
-  }
-  const parser = fhir !== undefined && opts.format === 'auto' ? parsers.find((p) => p.format === 'fhir') : parserFor(opts.format as Format | 'auto', raw);
+  const parser = parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
     console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`);
     return 1;
@@ -52,21 +47,6 @@ export async function parseCommand(files: string[], opts: { format: string; summ
 }
 
 type Output = { json: Record<string, unknown>; errors: string[]; notes: string[] };
-
-/** A batch file (FHS/BHS first) or several messages one after the other (more than one MSH). */
-function isHl7Batch(raw: Buffer): boolean {
-  const text = raw.toString('latin1');
-  if (/^(\ufeff|\xef\xbb\xbf)?\s*(FHS|BHS)/.test(text)) return true;
-  return (text.match(/(^|[\r\n])MSH/g) ?? []).length > 1;
-}
-
-/** The resourceType of a JSON object that is a FHIR resource, else undefined (read from the first 64 KiB). */
-function fhirResourceType(raw: Buffer): string | undefined {
-  const head = raw.subarray(0, 65536).toString('utf8').replace(/^\ufeff/, '').trimStart();
-  if (!head.startsWith('{')) return undefined;
-  const m = /"resourceType"\s*:\s*"([A-Za-z]{1,64})"/.exec(head);
-  return m?.[1];
-}
 
 /** Splits findings into errors and notes (valid but unmapped), each described in one line. */
 function triage(diagnostics: Diagnostic[]): { errors: string[]; notes: string[] } {

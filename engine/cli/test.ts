@@ -7,7 +7,7 @@ import type { RoutePayload } from '../../routes/types.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { buildProcessor } from '../runtime/channel.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
-import { SqliteStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 
 type Expectation = { outcome?: 'routed' | 'filtered' | 'error'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
 type TestCase = { name: string; input: string; expect: Expectation };
@@ -33,7 +33,7 @@ export async function testCommand(args: string[], configOption?: string): Promis
     return 1;
   }
   const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
-  const store = new SqliteStore({ path: ':memory:' });
+  const store = await openStore('sqlite::memory:');
   const processor = buildProcessor(channel.config, tables, store, silentLogger);
   const run = async (file: string) => {
     const { messageId } = await store.ingest(channel.name, { raw: readFileSync(file), origin: file }, 0);

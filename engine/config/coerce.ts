@@ -8,7 +8,8 @@ import { z } from 'zod';
 
 /** true/false, or the text "true"/"false". */
 export function flag() {
-  return z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+  // Empty is false, so that `${VAR:+true}` (true only when VAR is set) works as a flag.
+  return z.preprocess((v) => (v === 'true' ? true : v === 'false' || v === '' ? false : v), z.boolean());
 }
 
 /** A whole number in [min, max], or its decimal text. */

@@ -27,7 +27,13 @@ const engineSection = z
 
 const redisSection = z
   .strictObject({
-    url: z.string().regex(/^rediss?:\/\//, { message: 'redis.url must start with redis:// or rediss://' }).prefault('redis://127.0.0.1:6379').describe('Redis the queues live in (redis:// or rediss:// for TLS); use ${REDIS_URL} to keep passwords out of the file.'),
+    url: z
+      .string()
+      .regex(/^(rediss?|redis\+sentinel):\/\//, { message: 'redis.url must start with redis://, rediss:// or redis+sentinel://' })
+      .prefault('redis://127.0.0.1:6379')
+      .describe(
+        'Redis the queues live in: redis://[user:password@]host:port[/db], rediss:// for TLS, or redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db] to follow the master that Redis Sentinel names (docs/scale-out.md). Use ${REDIS_URL} to keep passwords out of the file.',
+      ),
     prefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/, { message: 'redis.prefix may contain letters, digits, :, _ and - only' }).prefault('interlace').describe('Prefix of every queue key, so several engines or environments can share one Redis.'),
     supervise: z
       .enum(['auto', 'never'])
@@ -38,10 +44,16 @@ const redisSection = z
 
 const storeSection = z
   .strictObject({
-    type: z.enum(['sqlite', 'postgres']).prefault('sqlite').describe('sqlite: one file on this machine (one engine process); postgres: shared by several engine processes.'),
-    path: z.string().min(1).optional().describe('SQLite: path of the database file. When absent: messages.db inside engine.dataDir.'),
-    url: z.string().min(1).optional().describe('PostgreSQL: connection URL (postgres://user:pass@host/db); use ${ENV} for the password. Required when type is postgres.'),
-    sync: z.enum(['full', 'normal']).prefault('full').describe('SQLite durability: full survives a power cut; normal survives a process crash only, and is faster.'),
+    url: z
+      .string()
+      .regex(/^$|^sqlite:|^postgres(ql)?:\/\/./i, { message: 'store.url must be sqlite:PATH or a postgres:// URL' })
+      .optional()
+      .describe(
+        'Where the store is: sqlite:PATH (one engine process; a relative PATH is relative to the working directory) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by several engine processes). Empty or absent: $INTERLACE_STORE, else sqlite: messages.db in engine.dataDir. Use ${INTERLACE_STORE:-} so one file runs on either.',
+      ),
+    type: z.enum(['sqlite', 'postgres']).optional().describe('Optional: sqlite or postgres; when given it must agree with the store location.'),
+    path: z.string().min(1).optional().describe('SQLite: path of the database file (the same as url: sqlite:PATH). When absent: messages.db inside engine.dataDir.'),
+    sync: z.enum(['full', 'normal']).prefault('full').describe('SQLite durability: full survives a power cut; normal survives a process crash only, and is faster. (PostgreSQL: the server\'s own synchronous_commit applies.)'),
     duplicateWindow: duration.prefault('24h').describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
     retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
   })
@@ -51,7 +63,7 @@ const storeSection = z
     message: 'store.type is postgres but store.url is missing; expected a postgres:// URL',
     ...evenWithOtherIssues,
   })
-  .describe('The message store: raw messages, their status and the acknowledgment ledger.');
+  .describe('The message store: raw messages, their status and the acknowledgment ledger. The same configuration runs on SQLite or PostgreSQL (docs/store.md).');
 
 const adminSection = z
   .strictObject({
@@ -93,7 +105,11 @@ export const engineSchema = z
   })
   .describe('engine.yaml: settings of the engine process itself.');
 
-/** The validated engine.yaml, with `engine.dataDir` and `store.path` resolved by the loader. */
+/**
+ * The validated engine.yaml, with `engine.dataDir` and the store resolved by the loader: `store.url`
+ * is always the location to open (`sqlite:PATH` or `postgres://…`), `store.type` says which.
+ */
 export type EngineConfig = z.output<typeof engineSchema> & {
   engine: { dataDir: string };
+  store: { url: string; type: 'sqlite' | 'postgres' };
 };

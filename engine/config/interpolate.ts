@@ -4,6 +4,8 @@
  *
  * - `${VAR}`: the variable's value; an error (`env-unset`) when it is not set.
  * - `${VAR:-default}`: the default when the variable is unset or empty (as in a POSIX shell).
+ * - `${VAR:+word}`: `word` when the variable is set and not empty, else empty (as in a POSIX shell);
+ *   `enabled: ${AS2_PORT:+true}` turns a channel on only when AS2_PORT is set (an empty flag is false).
  * - `$${`: a literal `${` (nothing is interpolated).
  * The result is always a string; schemas coerce numbers and booleans where they expect one.
  */
@@ -53,16 +55,20 @@ export function interpolate(text: string, env: Env): InterpolationResult {
 }
 
 function resolve(expr: string, env: Env, problems: InterpolationProblem[]): string {
-  const sep = expr.indexOf(':-');
+  const minus = expr.indexOf(':-');
+  const plus = expr.indexOf(':+');
+  const alternate = plus >= 0 && (minus < 0 || plus < minus);
+  const sep = alternate ? plus : minus;
   const name = sep < 0 ? expr : expr.slice(0, sep);
   if (!NAME.test(name)) {
     problems.push({
       code: 'invalid-interpolation',
-      message: `\${${clip(expr)}} is not a variable reference; expected \${NAME} or \${NAME:-default} (NAME: letters, digits, _)`,
+      message: `\${${clip(expr)}} is not a variable reference; expected \${NAME}, \${NAME:-default} or \${NAME:+word} (NAME: letters, digits, _)`,
     });
     return '';
   }
   const value = env[name];
+  if (alternate) return value === undefined || value === '' ? '' : expr.slice(sep + 2);
   if (sep >= 0) return value === undefined || value === '' ? expr.slice(sep + 2) : value;
   if (value === undefined) {
     problems.push({ code: 'env-unset', message: `\${${name}} is not set and has no default` });

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import type { z } from 'zod';
 import { basename, join, relative } from 'node:path';
 import { buildChannelSchema, type ChannelConfig, type ConfigRegistry } from './channel-schema.js';
 import {
@@ -12,6 +13,7 @@ import {
   type Listener,
 } from './cross-checks.js';
 import { configDiagnostic, hasErrors, sortDiagnostics, type ConfigDiagnostic } from './diagnostics.js';
+import { parseStoreLocation } from '../store/location.js';
 import { engineSchema, type EngineConfig } from './engine-schema.js';
 import type { Env } from './interpolate.js';
 import { partnerSchema, type PartnerConfig } from './partner-schema.js';
@@ -98,8 +100,27 @@ function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): Eng
   diagnostics.push(...withoutEchoes(found, yaml.diagnostics));
   if (!value || hasErrors(yaml.diagnostics)) return undefined;
   const dataDir = value.engine.dataDir ?? (env.INTERLACE_DATA || './var');
-  const store = value.store.type === 'sqlite' && !value.store.path ? { ...value.store, path: join(dataDir, 'messages.db') } : value.store;
+  const store = resolveStore(value.store, dataDir, env);
+  if ('error' in store) {
+    diagnostics.push(configDiagnostic(file, { line: 1, column: 1 }, 'invalid-format', store.error));
+    return undefined;
+  }
   return { ...value, engine: { ...value.engine, dataDir }, store };
+}
+
+/**
+ * Where the store is: `store.url`, else `store.path` (SQLite), else `$INTERLACE_STORE`, else
+ * `messages.db` in the data directory. A `store.type` that disagrees with the location is an error.
+ */
+function resolveStore(store: z.output<typeof engineSchema>['store'], dataDir: string, env: Env): EngineConfig['store'] | { error: string } {
+  const spec = store.url || (store.path ? `sqlite:${store.path}` : '') || env.INTERLACE_STORE || 'sqlite:';
+  const from = store.url ? 'store.url' : store.path ? 'store.path' : env.INTERLACE_STORE ? 'INTERLACE_STORE' : 'the default';
+  const location = parseStoreLocation(spec, dataDir);
+  if ('error' in location) return { error: `${from}: ${location.error}` };
+  if (store.type && store.type !== location.kind) return { error: `store.type is ${store.type} but ${from} is a ${location.kind} location; remove store.type or make them agree` };
+  return location.kind === 'sqlite'
+    ? { ...store, type: 'sqlite', path: location.path, url: `sqlite:${location.path}` }
+    : { ...store, type: 'postgres', url: location.url };
 }
 
 type Loaded<T> = { checked: CheckedFile; config?: T };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, port } from '../../lib/config-fragments.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
+import { as2TransportSchema } from '../../routes/destinations/as2/config.js';
 
 const ackKind = z.enum(['997', '999', 'none']);
 /** `997` written unquoted in YAML is a number; take it as the text. */
@@ -38,19 +39,7 @@ const sftpTransport = z
   }, evenWithOtherIssues)
   .describe('An SFTP server of the partner (or ours).');
 
-const as2Transport = z
-  .strictObject({
-    type: z.literal('as2').describe('Exchange messages over AS2 (HTTP with S/MIME, MDN receipts).'),
-    url: z.string().url({ message: 'transport.url must be an http(s) URL' }).describe('Partner AS2 endpoint.'),
-    as2From: z.string().min(1).describe('Our AS2 id (AS2-From on what we send).'),
-    as2To: z.string().min(1).describe('The partner AS2 id (AS2-To on what we send).'),
-    signCert: z.string().min(1).describe('Path to our signing certificate (PEM).'),
-    signKey: z.string().min(1).describe('Path to our private key (PEM).'),
-    partnerCert: z.string().min(1).describe('Path to the partner certificate (PEM): encrypts to them and verifies their signatures.'),
-    encryption: z.enum(['aes128-cbc', 'aes256-cbc', 'aes128-gcm', 'aes256-gcm']).prefault('aes256-cbc').describe('Content encryption algorithm.'),
-    mdn: z.enum(['sync', 'async', 'none']).prefault('sync').describe('Receipt (MDN) requested from the partner.'),
-  })
-  .describe('AS2 with the partner.');
+const as2Transport = as2TransportSchema;
 
 /** Schema of one trading partner file (`partners/*.yaml`). */
 export const partnerSchema = z

@@ -6,18 +6,18 @@ import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
 import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
-import { SqliteStore, type MessageStore } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ChannelIntake } from './intake.js';
 import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import type { EngineServices } from '../../lib/services.js';
-import { isX12Ledger, type ProcessingInit } from './processing.js';
+import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
 const ENGINE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')) as { version: string }).version;
-import { ensureRedis, pingRedis, type RedisHandle } from './redis.js';
+import { ensureRedis, leaseConnection, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
   configDir: string;
@@ -41,19 +41,19 @@ export class Engine {
   private processing: ProcessingThread | undefined;
   private loadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
-  /** X12 partners and services; undefined when the store has no X12 ledger. */
-  readonly x12: EngineX12 | undefined;
+  /** X12 partners and services. */
+  readonly x12: EngineX12;
   /** The services sources get (leases, partner transports, X12). */
   private services: (EngineServices & { close(): Promise<void> }) | undefined;
   private leases: RedisLeases | undefined;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
-    readonly store: MessageStore,
+    readonly store: Store,
     readonly redis: RedisHandle,
     readonly log: Logger,
   ) {
-    if (isX12Ledger(store)) this.x12 = createEngineX12(config, store, log);
+    this.x12 = createEngineX12(config, store, log);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -66,12 +66,18 @@ export class Engine {
     const dataDir = resolve(engineConfig.engine.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
-    const dbPath = resolve(engineConfig.store.path ?? join(dataDir, 'messages.db'));
-    const store = new SqliteStore({ path: dbPath, sync: engineConfig.store.sync });
+    let store: Store;
+    try {
+      store = await openStore(engineConfig.store.url, { sync: engineConfig.store.sync, dataDir });
+    } catch (err) {
+      await redis.stop();
+      throw err;
+    }
+    log.info({ store: store.location }, 'message store open');
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
     try {
       const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
-      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, dbPath, logLevel, nice: engineConfig.engine.processingNice });
+      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, store: engineConfig.store.url, dataDir, logLevel, nice: engineConfig.engine.processingNice });
       await engine.startAdmin(dataDir, env);
     } catch (err) {
       await engine.stop();
@@ -82,18 +88,18 @@ export class Engine {
 
   private async startChannels(init: ProcessingInit): Promise<void> {
     const c = this.config.engine;
-    this.processing = await ProcessingThread.start(init, this.store as SqliteStore, this.log);
+    this.processing = await ProcessingThread.start(init, this.store, this.log);
     this.refused.push(...this.processing.refused);
     for (const r of this.processing.refused) this.log.error({ channel: r.channel, reason: r.reason }, 'channel refused');
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
-    this.leases = new RedisLeases(init.redisUrl, c.redis.prefix, this.log);
+    this.leases = new RedisLeases(leaseConnection(init.redisUrl), c.redis.prefix, this.log);
     this.services = createEngineServices({ partners: this.config.partners.map((p) => p.config), ...(this.x12 ? { x12: this.x12.services } : {}), leases: this.leases, log: this.log });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, services: this.services, ...(this.x12 ? { x12: this.x12 } : {}) });
+        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, services: this.services, x12: this.x12 });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -117,7 +123,7 @@ export class Engine {
         reprocess: (id) => this.reprocess(id),
         health: () => this.health(),
         status: () => this.status(),
-        ...(this.x12 && isX12Ledger(this.store) ? { x12: x12Admin(this.store, this.x12) } : {}),
+        x12: x12Admin(this.store, this.x12),
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -143,7 +149,7 @@ export class Engine {
         name: ch.name,
         state: rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
-        source: { type: ch.config.source.type, address: rt?.address() },
+        source: { type: ch.config.source.type, address: rt?.address(), ...(rt?.singleton ? { role: rt.role } : {}) },
         counts: {
           received: c ? Object.entries(c).filter(([k]) => k !== 'queued').reduce((n, [, v]) => n + v, 0) : 0,
           filtered: c?.filtered ?? 0,
@@ -209,19 +215,22 @@ export class Engine {
       uptimeSeconds: Math.round(process.uptime()),
       memory: { rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10, listener: heapFigures(), processing },
       channels: { running: this.channels.size, refused: this.refused.length },
+      store: this.store.location,
+      // one-process sources (pollers): `active` here, or `standby` while another process runs them
+      singletons: Object.fromEntries([...this.channels.values()].filter((c) => c.singleton).map((c) => [c.name, c.role])),
     };
   }
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const redisOk = await pingRedis(this.redis.url, 1000);
+    const [redisOk, storeOk] = await Promise.all([pingRedis(this.redis.url, 1000), this.store.ping()]);
     const processingOk = this.processing?.running ?? false;
     const checks: Record<string, string> = {
       redis: redisOk ? 'ok' : 'unreachable',
-      store: 'ok',
+      store: storeOk ? 'ok' : 'unreachable',
       processing: processingOk ? 'ok' : 'restarting',
       channels: `${this.channels.size} running, ${this.refused.length} refused`,
     };
-    return { ok: redisOk && processingOk, checks };
+    return { ok: redisOk && storeOk && processingOk, checks };
   }
 
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */

@@ -1,5 +1,6 @@
 import { sources } from '../../channels/index.js';
 import type { Source, SourceContext, SourceDefinition } from '../../channels/types.js';
+import type { Lease } from '../../lib/lease.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
@@ -21,6 +22,11 @@ export type ChannelIntakeOptions = {
   registry?: readonly SourceDefinition[];
 };
 
+/** A one-process source's lease lives this long without renewal: how long a dead holder blocks the others. */
+const LEASE_TTL_MS = 10_000;
+/** How often a standby process tries to take the lease. */
+const LEASE_RETRY_MS = 2_000;
+
 /** True when a channel receives X12: its parse format says so, or its source's config does (e.g. `split: x12-interchange`). */
 export function parsesX12(c: ChannelConfig, def: Pick<SourceDefinition, 'carriesX12'> | undefined): boolean {
   return c.parse.format === 'x12' || def?.carriesX12?.(c.source) === true;
@@ -33,16 +39,39 @@ export function parsesX12(c: ChannelConfig, def: Pick<SourceDefinition, 'carries
  */
 export class ChannelIntake {
   readonly name: string;
-  private readonly source: Source;
+  private source: Source;
+  private readonly def: SourceDefinition;
   private readonly log: Logger;
+  /** One-process sources: the lease this process holds, and the loop that tries to take it. */
+  private lease: Lease | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private running = false;
+  /** Serialises starting and stopping the source (a lease lost while it was starting…). */
+  private transition: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: ChannelIntakeOptions) {
     const c = o.config;
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
     const def = (o.registry ?? sources).find((s) => s.type === c.source.type);
-    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${String(c.source.type)}`);
-    this.source = def.create(c.source, this.context(parsesX12(c, def)));
+    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
+    this.def = def;
+    this.source = this.create();
+  }
+
+  private create(): Source {
+    return this.def.create(this.o.config.source, this.context(parsesX12(this.o.config, this.def)));
+  }
+
+  /** `one-process` sources run only while this process holds their lease (when the engine has leases). */
+  get singleton(): boolean {
+    return this.def.runsOn === 'one-process' && this.o.services?.leases !== undefined;
+  }
+
+  /** `active`: the source runs here; `standby`: another process holds its lease, this one waits to take over. */
+  get role(): 'active' | 'standby' {
+    return !this.singleton || this.lease?.held() ? 'active' : 'standby';
   }
 
   private context(x12: boolean): SourceContext {
@@ -65,8 +94,62 @@ export class ChannelIntake {
   }
 
   async start(): Promise<void> {
+    // Load what the format's answer needs (FHIR: the R4 definitions) before the first request, not during it.
+    const c = this.o.config;
+    if (c.source.type === 'http' && c.parse.format !== 'auto') parserFor(c.parse.format)?.httpAnswer?.prepare?.();
+    if (this.singleton) {
+      await this.tryTakeOver();
+      if (!this.lease) this.log.info({ source: this.o.config.source.type }, 'channel on standby: another engine process runs its source');
+      return;
+    }
     await this.source.start();
     this.log.info({ source: this.o.config.source.type, address: this.source.address?.() }, 'channel started');
+  }
+
+  /**
+   * Takes the source's lease when nobody holds it and starts the source; otherwise (or after losing
+   * it) tries again every `LEASE_RETRY_MS`, so a dead holder's source runs again here within
+   * `LEASE_TTL_MS + LEASE_RETRY_MS`.
+   */
+  private async tryTakeOver(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const lease = await this.o.services!.leases!.tryAcquire(`source:${this.name}`, { ttlMs: LEASE_TTL_MS, onLost: (reason) => this.lost(reason) });
+      if (lease) {
+        this.lease = lease;
+        await this.run(async () => {
+          this.source = this.create();
+          await this.source.start();
+          this.running = true;
+        });
+        this.log.info({ source: this.o.config.source.type }, 'channel started: this process holds its source lease');
+        return;
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'source lease not taken; trying again');
+    }
+    this.standbyTimer = setTimeout(() => void this.tryTakeOver(), LEASE_RETRY_MS);
+    this.standbyTimer.unref();
+  }
+
+  /** The lease went to another process (or expired): stop polling here, and wait to take it back. */
+  private lost(reason: string): void {
+    this.log.warn({ reason }, 'source lease lost; stopping the source here');
+    this.lease = undefined;
+    void this.run(() => this.stopSource()).then(() => {
+      if (!this.stopped) this.standbyTimer = setTimeout(() => void this.tryTakeOver(), LEASE_RETRY_MS);
+    });
+  }
+
+  private async stopSource(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.source.stop();
+  }
+
+  private run(step: () => Promise<void>): Promise<void> {
+    this.transition = this.transition.then(step).catch((err: Error) => this.log.error({ err: err.message }, 'source start or stop failed'));
+    return this.transition;
   }
 
   /** The address the source bound (port 0 in tests). */
@@ -76,6 +159,10 @@ export class ChannelIntake {
 
   /** Stops accepting; resolves once what was received is stored and answered. */
   async stop(): Promise<void> {
-    await this.source.stop();
+    this.stopped = true;
+    clearTimeout(this.standbyTimer);
+    if (!this.singleton) return this.source.stop();
+    await this.run(() => this.stopSource());
+    await this.lease?.release();
   }
 }

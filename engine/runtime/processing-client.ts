@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { runStoreCall, type StoreCall } from '../store/remote.js';
-import type { MessageStore, X12Ledger } from '../store/index.js';
+import { runStoreCall, type Store, type StoreCall } from '../store/index.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
 /** Messages from the listener thread to the processing thread. */
@@ -38,12 +37,12 @@ export class ProcessingThread {
 
   private constructor(
     private readonly init: ProcessingInit,
-    private readonly store: MessageStore & X12Ledger,
+    private readonly store: Store,
     private readonly log: Logger,
   ) {}
 
-  /** `store` is the one writing connection: the processing thread's writes are run on it. */
-  static async start(init: ProcessingInit, store: MessageStore & X12Ledger, log: Logger): Promise<ProcessingThread> {
+  /** `store` is this thread's store: writes the processing thread forwards (SQLite) are run on it. */
+  static async start(init: ProcessingInit, store: Store, log: Logger): Promise<ProcessingThread> {
     const t = new ProcessingThread(init, store, log);
     await t.spawn();
     return t;

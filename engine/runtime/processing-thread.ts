@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { remoteWriter, type StoreResult } from '../store/remote.js';
+import { openThreadStore, type StoreResult, type ThreadStore } from '../store/index.js';
 import { heapFigures } from './memory.js';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
 import type { ToProcessing } from './processing-client.js';
@@ -25,7 +25,7 @@ function lowerPriority(): void {
 }
 if (init.nice > 0) lowerPriority();
 
-let remote: ReturnType<typeof remoteWriter> | undefined;
+let remote: ThreadStore | undefined;
 let host: ProcessingHost | undefined;
 /** What the listener sent while this thread was still starting (after a restart): served once ready. */
 const early: ToProcessing[] = [];
@@ -55,8 +55,8 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
 }
 
 try {
-  host = await ProcessingHost.start(init, (reader) => {
-    remote = remoteWriter(reader, (call) => port.postMessage(call));
+  host = await ProcessingHost.start(init, async (location) => {
+    remote = await openThreadStore(location, (call) => port.postMessage(call), { dataDir: init.dataDir });
     return remote.store;
   });
   port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });

@@ -1,19 +1,23 @@
 import { createLogger, type Logger } from '../../lib/log.js';
 import type { RouteCounts, RouteQueue } from '../../routes/route-queue.js';
 import { loadConfig, type Env } from '../config/index.js';
-import { SqliteStore, type MessageStore, type StoredDelivery, type X12Ledger } from '../store/index.js';
+import { openStore, type MessageStore, type Store, type StoredDelivery } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
 import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import { tablesOf } from './check.js';
+import { leaseConnection } from './redis.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
   configDir: string;
   env: Env;
   redisUrl: string;
-  dbPath: string;
+  /** The store location (`sqlite:PATH` or `postgres://…`), opened by engine/store's factory. */
+  store: string;
+  /** Where `sqlite:` alone puts its file. */
+  dataDir: string;
   logLevel: string;
   /** Niceness of the processing thread (0–19; Linux). 0 leaves it equal to the listener. */
   nice: number;
@@ -27,15 +31,11 @@ const RECONCILE_AFTER_MS = 15 * 60_000;
 /** Longest pause of processing while the listener is saturated. */
 const MAX_HOLD_MS = 5_000;
 
-export function isX12Ledger(store: MessageStore): store is MessageStore & X12Ledger {
-  return typeof (store as Partial<X12Ledger>).nextControlNumbers === 'function';
-}
-
 /**
  * Everything behind the listener: processing queues, route queues and the recovery sweep. It runs on
  * its own thread (processing-thread.ts), so mapping and delivery use the second core and never delay
- * an acknowledgment. It reads the message store through its own connection and writes through the
- * listener thread's (the one writer), where its writes share the listener's group commits.
+ * an acknowledgment. Its store comes from engine/store's `openThreadStore` (with SQLite, its writes
+ * go to the listener thread's connection, the one writer).
  */
 export class ProcessingHost {
   readonly channels = new Map<string, ChannelRuntime>();
@@ -45,25 +45,20 @@ export class ProcessingHost {
   private holdTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly store: MessageStore & X12Ledger,
-    private readonly reader: SqliteStore,
+    readonly store: Store,
     readonly log: Logger,
   ) {}
 
-  /**
-   * @param writer wraps this thread's reading connection into the store the channels use: reads
-   *   stay local, writes go to the listener thread's connection (engine/store/remote.ts).
-   */
-  static async start(init: ProcessingInit, writer: (reader: SqliteStore) => MessageStore & X12Ledger = (r) => r): Promise<ProcessingHost> {
+  /** @param open opens this thread's store (engine/store `openThreadStore`; `openStore` when alone). */
+  static async start(init: ProcessingInit, open: (location: string) => Promise<Store> = (l) => openStore(l, { dataDir: init.dataDir })): Promise<ProcessingHost> {
     const { config } = await loadConfig(init.configDir, { env: init.env });
     const log = createLogger({ level: init.logLevel }).child({ thread: 'processing' });
-    const reader = new SqliteStore({ path: init.dbPath, sync: 'normal' });
-    const store = writer(reader);
-    const host = new ProcessingHost(store, reader, log);
+    const store = await open(init.store);
+    const host = new ProcessingHost(store, log);
     const engine = config.engine!;
-    const x12: EngineX12 | undefined = isX12Ledger(store) ? createEngineX12(config, store, log) : undefined;
-    const leases = new RedisLeases(init.redisUrl, engine.redis.prefix, log);
-    const services = createEngineServices({ partners: config.partners.map((p) => p.config), ...(x12 ? { x12: x12.services } : {}), leases, log });
+    const x12: EngineX12 = createEngineX12(config, store, log);
+    const leases = new RedisLeases(leaseConnection(init.redisUrl), engine.redis.prefix, log);
+    const services = createEngineServices({ partners: config.partners.map((p) => p.config), x12: x12.services, leases, log });
     host.closeServices = async () => {
       await services.close();
       await leases.close();
@@ -150,7 +145,7 @@ export class ProcessingHost {
     clearTimeout(this.holdTimer);
     await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
     await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
-    await this.reader.close();
+    await this.store.close();
   }
 }
 

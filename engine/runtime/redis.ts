@@ -4,7 +4,9 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { freePort } from '../../lib/net.js';
+import { freePort, redactUrl } from '../../lib/net.js';
+import type { RedisOptions } from 'ioredis';
+import { parseSentinelUrl, toRedisOptions } from '../../routes/queue-names.js';
 
 export type RedisHandle = {
   /** The URL the engine uses (the configured one, or that of the redis-server it started). */
@@ -14,20 +16,38 @@ export type RedisHandle = {
   stop(): Promise<void>;
 };
 
-/** Sends PING over a plain TCP connection; true when the server answers +PONG (or asks for AUTH). */
-export function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Sends PING over a plain TCP connection; true when the server answers +PONG (or asks for AUTH).
+ * A `redis+sentinel://` URL: asks the Sentinels in turn which node is the master, then pings it.
+ */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  if (/^redis\+sentinel:/i.test(url)) {
+    const s = parseSentinelUrl(url);
+    if ('error' in s) return false;
+    for (const node of s.sentinels) {
+      const reply = await ask(node.host, node.port, `SENTINEL get-master-addr-by-name ${s.name}`, timeoutMs);
+      const addr = reply && /^\*2\r\n\$\d+\r\n([^\r]+)\r\n\$\d+\r\n(\d+)\r\n/.exec(reply);
+      if (addr) return /^(\+PONG|-NOAUTH)/.test((await ask(addr[1]!, Number(addr[2]), 'PING', timeoutMs)) ?? '');
+    }
+    return false;
+  }
   const u = new URL(url);
-  if (u.protocol === 'rediss:') return Promise.resolve(true); // TLS: let the client find out
+  if (u.protocol === 'rediss:') return true; // TLS: let the client find out
+  return /^(\+PONG|-NOAUTH)/.test((await ask(u.hostname || '127.0.0.1', Number(u.port || 6379), 'PING', timeoutMs)) ?? '');
+}
+
+/** One inline command over a plain TCP connection; the first chunk of the reply, or undefined. */
+function ask(host: string, port: number, command: string, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) });
-    const done = (ok: boolean) => {
+    const socket = createConnection({ host, port });
+    const done = (reply: string | undefined) => {
       socket.destroy();
-      resolve(ok);
+      resolve(reply);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(/^(\+PONG|-NOAUTH)/.test(d.toString('latin1'))));
+    socket.setTimeout(timeoutMs, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.once('data', (d) => done(d.toString('latin1')));
   });
 }
 
@@ -50,7 +70,7 @@ function isLocal(url: string): boolean {
 export async function ensureRedis(options: { url: string; supervise: 'auto' | 'never'; dataDir: string; log: Logger }): Promise<RedisHandle> {
   const { url, log } = options;
   if (await pingRedis(url)) return { url, stop: async () => {} };
-  if (options.supervise === 'never' || !isLocal(url)) {
+  if (options.supervise === 'never' || /^redis\+sentinel:/i.test(url) || !isLocal(url)) {
     throw new ConfigError('redis-unreachable', `Redis does not answer at ${redacted(url)}; start it there or set REDIS_URL to a running Redis.`);
   }
   if (!onPath('redis-server')) {
@@ -120,8 +140,13 @@ class RedisSupervisor {
   }
 }
 
-function redacted(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
+const redacted = redactUrl;
+
+/**
+ * The Redis connection of the engine's leases (lib/lease.ts): the same server as the queues (a
+ * `redis+sentinel://` URL follows the master), but a command fails after one retry instead of
+ * waiting for the connection, so a holder cut off from Redis notices and gives its lease up.
+ */
+export function leaseConnection(url: string): RedisOptions {
+  return { ...toRedisOptions(url), maxRetriesPerRequest: 1 };
 }

@@ -1,6 +1,6 @@
 import { InterlaceError, StoreError } from '../../lib/errors.js';
 import { isErrorCode, type ErrorCode } from '../../lib/error-codes.js';
-import type { MessageStore, X12Ledger } from './types.js';
+import type { Store } from './types.js';
 
 /**
  * One writer. The listener thread's connection is the only one that writes to the SQLite file, so
@@ -26,8 +26,6 @@ export type WriteMethod = (typeof WRITE_METHODS)[number];
 
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
 export type StoreResult = { type: 'store-result'; id: number; ok: true; value: unknown } | { type: 'store-result'; id: number; ok: false; error: { code: ErrorCode; message: string } };
-
-type Store = MessageStore & X12Ledger;
 
 /** Listener side: runs a write sent by the processing thread on the one writing connection. */
 export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {

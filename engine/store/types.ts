@@ -214,3 +214,15 @@ export interface X12Ledger {
   /** Whether an interchange (sender ISA06, ISA13) was received since `sinceMs` on any channel. */
   seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean>;
 }
+
+/**
+ * The store as the rest of the engine sees it: messages, deliveries, the acknowledgment ledger and
+ * the X12 ledger. The runtime, the admin API, the routes and the X12 services use only this; which
+ * database is behind it (engine/store/sqlite, engine/store/postgres) is chosen by `openStore`.
+ */
+export interface Store extends MessageStore, X12Ledger {
+  /** Where it is, for logs and the admin API: `sqlite:PATH` or a PostgreSQL URL without its password. */
+  readonly location: string;
+  /** Whether the database answers now (`GET /healthz`). */
+  ping(): Promise<boolean>;
+}

@@ -139,6 +139,9 @@ function answer(status: number, issues: ReturnType<typeof issueOf>[]): HttpAnswe
  * stored message 202 (a duplicate 200) with an informational OperationOutcome carrying its id.
  */
 const httpAnswer: HttpAnswerHook = {
+  prepare() {
+    validateFhir({ resourceType: 'Basic', code: { text: 'warm-up' } } as never);
+  },
   check(raw) {
     const parsed = parse(raw);
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
@@ -162,7 +165,7 @@ const httpAnswer: HttpAnswerHook = {
 export const fhir: ParserDefinition<FhirMessage> = {
   format: 'fhir',
   detect(raw) {
-    const head = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.length, 2048)).toString('utf8');
+    const head = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.length, 65536)).toString('utf8');
     const c = firstChar(raw);
     return (c === '{' && /"resourceType"\s*:/.test(head)) || (c === '<' && /xmlns\s*=\s*["']http:\/\/hl7\.org\/fhir["']/.test(head));
   },

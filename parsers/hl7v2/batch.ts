@@ -45,6 +45,13 @@ export type Hl7BatchOutcome = {
 
 type Walk = { batch: Hl7Batch; group?: Hl7BatchGroup; pending?: string[]; pendingLines?: number[]; entries: Hl7BatchEntry[]; owners: LineOwner[] };
 
+/** True when the bytes hold a batch (FHS/BHS first) or several messages one after the other (more than one MSH). */
+export function isHl7Batch(raw: Uint8Array): boolean {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  if (/^(\xef\xbb\xbf)?\s*(FHS|BHS)/.test(text)) return true;
+  return (text.match(/(^|[\r\n])MSH/g) ?? []).length > 1;
+}
+
 /**
  * Splits an HL7 batch file (FHS/BHS … BTS/FTS, or simply several messages one after the other) into
  * its messages. Never throws; BTS-1 and FTS-1 counts are checked (`batch-count-mismatch`).

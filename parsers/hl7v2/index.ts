@@ -36,7 +36,7 @@ export const hl7v2: ParserDefinition<Hl7Message> = {
 export const parseHl7 = parseMessage;
 
 export { parseMessage, toCanonical, toTree, messageHeader };
-export { parseBatch, serializeBatch, batchMessages } from './batch.js';
+export { parseBatch, serializeBatch, batchMessages, isHl7Batch } from './batch.js';
 export type { Hl7Batch, Hl7BatchGroup, Hl7BatchEntry, Hl7BatchOutcome } from './batch.js';
 export { serialize, serializeToString } from './serialize.js';
 export { get, getRaw, getRepetitions, set, parsePath, findSegment, segmentsOf } from './path.js';

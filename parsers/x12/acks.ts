@@ -218,6 +218,35 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
   return { text, bytes: interchangeBytes(text), controlNumber: controlNumber.padStart(9, '0'), ...(wantTa1 ? { ta1: verdict } : {}), groups: summaries };
 }
 
+/**
+ * The part of a document its acknowledgment accepts: interchanges the TA1 does not reject, groups
+ * whose AK9 is not R, sets whose AK5 is not R (FA groups are kept: acknowledgments are correlated,
+ * not acknowledged). Set-mapper syntax findings count, as in `buildAck`. Returns undefined when
+ * nothing is accepted. `findings` are the document-level ones plus those of the accepted parts.
+ */
+export function acceptedPart(doc: X12Document): { doc: X12Document; findings: Diagnostic[] } | undefined {
+  const interchanges = doc.interchanges
+    .filter((ic) => interchangeVerdict(ic).status !== 'R')
+    .map((ic) => ({
+      ...ic,
+      groups: ic.groups
+        .filter((g) => g.functionalId === 'FA' || groupVerdict(g) !== 'R')
+        .map((g) => ({ ...g, sets: g.sets.filter((s) => g.functionalId === 'FA' || setVerdict(s) !== 'R') })),
+    }))
+    .filter((ic) => ic.groups.some((g) => g.sets.length > 0) || ic.ta1.length > 0);
+  if (interchanges.length === 0) return undefined;
+  // Bytes outside any interchange were skipped; with an interchange accepted they only deserve a note.
+  const findings: Diagnostic[] = doc.diagnostics.map((d) => (d.severity === 'error' ? { ...d, severity: 'warning' as const } : d));
+  for (const ic of interchanges) {
+    findings.push(...ic.diagnostics);
+    for (const g of ic.groups) {
+      findings.push(...g.diagnostics);
+      for (const s of g.sets) findings.push(...s.diagnostics);
+    }
+  }
+  return { doc: { ...doc, interchanges }, findings };
+}
+
 /** `buildAck` for every interchange of a document, skipping those with nothing to send. */
 export function buildAcks(doc: X12Document, options: AckOptions): AckInterchange[] {
   return doc.interchanges.map((ic) => buildAck(ic, options)).filter((a): a is AckInterchange => a !== undefined);

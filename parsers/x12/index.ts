@@ -3,7 +3,8 @@ import type { CanonicalDocument } from '../../model/index.js';
 import type { MessageHeader, ParserDefinition } from '../types.js';
 import { addSetFindings, type X12Document, type X12ReadSet } from './document.js';
 import { parseX12 } from './reader.js';
-import { transactionSets } from './sets/index.js';
+import { setFindings, transactionSets } from './sets/index.js';
+import { acceptedPart } from './acks.js';
 
 export * from './document.js';
 export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './reader.js';
@@ -119,4 +120,11 @@ export const x12: ParserDefinition<X12Document> = {
   toCanonical,
   toTree,
   header,
+  accepted(message, diagnostics) {
+    const checked = withSetFindings(message);
+    const part = acceptedPart(checked);
+    if (!part) return { message, diagnostics };
+    // Set-mapper findings come again from toCanonical: only the envelope ones are returned here.
+    return { message: part.doc, diagnostics: part.findings.filter((d) => !(d.code in setFindings)) };
+  },
 };

@@ -5,10 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { X12Parser } from 'node-x12';
-import { parseBatch, parseHl7 } from '../../parsers/hl7v2/index.js';
-import { encodeText } from '../../parsers/hl7v2/charset.js';
-import type { Hl7Message } from '../../parsers/hl7v2/index.js';
-import { hl7Answer, isHl7Batch, positive, x12Answer } from './summary.js';
+import { forNodeX12, hl7Answer, ourFields, ourMessages, positive, x12Answer } from './summary.js';
 
 /**
  * The conformance corpus: public sample files from other projects' test data (test/fixtures/
@@ -49,23 +46,6 @@ const NODE_X12_DIFFERS: Record<string, string> = {
   'x12/oopfactory-ORD-820-Example5Wikipedia.txt': 'GE02 is "987600111 " (a trailing space): Interlace compares control numbers without padding, node-x12 compares the raw text',
 };
 
-/**
- * What node-x12 is given: the bytes as the X12 standard reads them. Its parser refuses a UTF-8 BOM
- * and whitespace between segments, which are not data (docs/x12.md), so both are removed first; the
- * envelope (ISA length, control numbers, counts) is what it is asked about.
- */
-function forNodeX12(raw: Buffer): string {
-  let text = raw.toString('latin1').replace(/^\xef\xbb\xbf/, '').replace(/^[\s]+/, '');
-  if (!text.startsWith('ISA') || text.length < 106) return text;
-  const element = text[3]!;
-  const terminator = text[105]!;
-  const blanks = ['\r', '\n', ' ', '\t'].filter((c) => c !== element && c !== terminator && c !== text[104]);
-  if (blanks.length === 0) return text;
-  const pattern = new RegExp(`(${terminator.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})[${blanks.map((c) => (c === '\t' ? '\\t' : c === '\r' ? '\\r' : c === '\n' ? '\\n' : ' ')).join('')}]+`, 'g');
-  text = text.replace(pattern, '$1');
-  return text;
-}
-
 function nodeX12Bad(raw: Buffer): string | undefined {
   try {
     new X12Parser(true).parse(forNodeX12(raw));
@@ -73,21 +53,6 @@ function nodeX12Bad(raw: Buffer): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-/** Our messages of an HL7 file, in order (a batch file or one message). */
-function ourMessages(raw: Buffer): Hl7Message[] {
-  if (isHl7Batch(raw)) return parseBatch(raw).entries.map((e) => e.message);
-  const m = parseHl7(raw).message;
-  return m ? [m] : [];
-}
-
-/** Our fields, as the bytes they were (each character of python3-hl7's latin-1 reading is one byte). */
-function ourFields(message: Hl7Message): string[][] {
-  return message.segments.map((s) => s.fields.map((f, i) => {
-    const header = i === 1 && (s.id === 'MSH' || s.id === 'FHS' || s.id === 'BHS');
-    return header ? f : encodeText(f, message.encoding).toString('latin1');
-  }));
 }
 
 describe('conformance corpus: public files from other projects', function () {

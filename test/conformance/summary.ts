@@ -1,4 +1,7 @@
-import { ackCode, ackModeOf, parseBatch, parseHl7 } from '../../parsers/hl7v2/index.js';
+import { ackCode, ackModeOf, isHl7Batch, parseBatch, parseHl7, type Hl7Message } from '../../parsers/hl7v2/index.js';
+import { encodeText } from '../../parsers/hl7v2/charset.js';
+
+export { isHl7Batch };
 import { buildAck, parseX12, readAcks, withSetFindings } from '../../parsers/x12/index.js';
 import { isRejection } from '../../channels/mllp/answer.js';
 
@@ -20,12 +23,6 @@ export function x12Answer(raw: Buffer): string {
       .map((a) => (a.kind === 'TA1' ? `TA1 ${a.status} ${a.noteCode}` : `${a.kind} ${a.accepted} [${a.sets.map((s) => s.status).join('')}]`))
       .join(' | ');
   }).join(' || ');
-}
-
-/** True when the text holds several HL7 messages (FHS/BHS first, or more than one MSH). */
-export function isHl7Batch(raw: Buffer): boolean {
-  const text = raw.toString('latin1');
-  return /^(\xef\xbb\xbf)?\s*(FHS|BHS)/.test(text) || (text.match(/(^|[\r\n])MSH/g) ?? []).length > 1;
 }
 
 export function hl7Answer(raw: Buffer): string {
@@ -55,3 +52,36 @@ export function positive(answer: string): boolean {
   }
   return /^(batch )?((AA|CA) ?)+$/.test(answer);
 }
+
+/**
+ * What node-x12 is given: the bytes as the X12 standard reads them. Its parser refuses a UTF-8 BOM
+ * and whitespace between segments, which are not data (docs/x12.md), so both are removed first; the
+ * envelope (ISA length, control numbers, counts) is what it is asked about.
+ */
+export function forNodeX12(raw: Buffer): string {
+  let text = raw.toString('latin1').replace(/^\xef\xbb\xbf/, '').replace(/^[\s]+/, '');
+  if (!text.startsWith('ISA') || text.length < 106) return text;
+  const element = text[3]!;
+  const terminator = text[105]!;
+  const blanks = ['\r', '\n', ' ', '\t'].filter((c) => c !== element && c !== terminator && c !== text[104]);
+  if (blanks.length === 0) return text;
+  const pattern = new RegExp(`(${terminator.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})[${blanks.map((c) => (c === '\t' ? '\\t' : c === '\r' ? '\\r' : c === '\n' ? '\\n' : ' ')).join('')}]+`, 'g');
+  text = text.replace(pattern, '$1');
+  return text;
+}
+
+/** Our messages of an HL7 file, in order (a batch file or one message). */
+export function ourMessages(raw: Buffer): Hl7Message[] {
+  if (isHl7Batch(raw)) return parseBatch(raw).entries.map((e) => e.message);
+  const m = parseHl7(raw).message;
+  return m ? [m] : [];
+}
+
+/** Our fields, as the bytes they were (each character of python3-hl7's latin-1 reading is one byte). */
+export function ourFields(message: Hl7Message): string[][] {
+  return message.segments.map((s) => s.fields.map((f, i) => {
+    const header = i === 1 && (s.id === 'MSH' || s.id === 'FHS' || s.id === 'BHS');
+    return header ? f : encodeText(f, message.encoding).toString('latin1');
+  }));
+}
+

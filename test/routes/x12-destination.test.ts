@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partnerSchema } from '../../engine/config/partner-schema.js';
-import { SqliteStore } from '../../engine/store/index.js';
+import { SqliteStore } from '../../engine/store/sqlite/store.js';
 import { createX12Services, PartnerDirectory } from '../../engine/x12/index.js';
 import { ConfigError, PermanentDeliveryError, TransientDeliveryError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';

@@ -5,21 +5,20 @@ import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError, type Diagnostic } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
+import { X12LedgerDelegate } from '../x12-delegate.js';
 import type {
   AttemptRecord,
   ChannelCounts,
   MessageQuery,
   MessageStatus,
-  MessageStore,
   NewDelivery,
+  Store,
   StoredDelivery,
   StoredMessage,
   StoredMessageDetail,
-  X12Ledger,
 } from '../types.js';
-import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12OutboundRecord, X12ReceivedAck } from '../types.js';
 import { WriteBatcher } from './batcher.js';
-import { toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from './rows.js';
+import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
 import { migrate } from './schema.js';
 import { SqliteX12Ledger } from './x12-ledger.js';
 
@@ -41,15 +40,18 @@ const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, m
 const EXCERPT = 2048;
 
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
-export class SqliteStore implements MessageStore, X12Ledger {
+export class SqliteStore extends X12LedgerDelegate implements Store {
+  readonly location: string;
   private readonly db: Db;
   private readonly writes: WriteBatcher;
   private readonly ingested: Array<{ id: string; channel: string }> = [];
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private readonly st: Record<string, Statement>;
-  private readonly x12: SqliteX12Ledger;
+  protected readonly x12: SqliteX12Ledger;
 
   constructor(options: SqliteStoreOptions) {
+    super();
+    this.location = `sqlite:${options.path}`;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
@@ -311,33 +313,12 @@ export class SqliteStore implements MessageStore, X12Ledger {
     return (this.db.prepare(sql).all(Date.now() - olderThanMs, ...args, limit) as DeliveryRow[]).map(toDelivery);
   }
 
-  /** X12 ledger (docs/x12-engine.md): see X12Ledger. */
-  nextControlNumbers(partner: string, request: ControlNumberRequest): Promise<ControlNumbers> {
-    return this.x12.nextControlNumbers(partner, request);
-  }
-  recordX12Outbound(record: X12OutboundRecord): Promise<void> {
-    return this.x12.recordX12Outbound(record);
-  }
-  recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch> {
-    return this.x12.recordX12Ack(ack);
-  }
-  x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
-    return this.x12.x12SentFor(deliveryId);
-  }
-  linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {
-    return this.x12.linkX12Document(link);
-  }
-  overdueX12(now?: number, limit?: number): Promise<X12Expectation[]> {
-    return this.x12.overdueX12(now, limit);
-  }
-  overdueX12Counts(now?: number): Promise<Record<string, number>> {
-    return this.x12.overdueX12Counts(now);
-  }
-  x12Expectations(messageId: string): Promise<X12Expectation[]> {
-    return this.x12.x12Expectations(messageId);
-  }
-  seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
-    return this.x12.seenInterchange(sender, isa13, sinceMs, exceptMessageId);
+  async ping(): Promise<boolean> {
+    try {
+      return this.db.open && this.db.prepare('SELECT 1 AS one').get() !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {
@@ -346,18 +327,10 @@ export class SqliteStore implements MessageStore, X12Ledger {
   }
 }
 
-function rejection(diagnostics: Diagnostic[]): { code: string; message: string; diagnostics: Diagnostic[] } {
-  const first = diagnostics.find((d) => d.severity === 'error') ?? diagnostics[0];
-  return { code: first?.code ?? 'rejected', message: first?.message ?? 'rejected by the source', diagnostics };
-}
 
 /** `AND channel IN (?, …)` and its arguments; nothing when no list is given. */
 function channelFilter(channels?: readonly string[]): [string, string[]] {
   if (!channels) return ['', []];
   if (channels.length === 0) return [' AND 0', []];
   return [` AND channel IN (${channels.map(() => '?').join(', ')})`, [...channels]];
-}
-
-function emptyCounts(): ChannelCounts {
-  return { received: 0, rejected: 0, duplicate: 0, filtered: 0, error: 0, routed: 0, delivered: 0, failed: 0, queued: 0 };
 }

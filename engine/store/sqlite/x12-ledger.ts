@@ -1,31 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12Ledger, X12OutboundRecord, X12ReceivedAck } from '../types.js';
 import type { WriteBatcher } from './batcher.js';
+import { CONTROL_KINDS as KINDS, EXPECTATION_SELECT, MAX_CONTROL_NUMBER, checkControlNumberRequest, matchedSet, x12AckDetail, toExpectation, type ExpectationRow, type OutboundRow } from '../rows.js';
 
-/** Largest ISA13, GS06 and ST02 we write; the next one after it is 1. */
-export const MAX_CONTROL_NUMBER = 999_999_999;
+export { MAX_CONTROL_NUMBER };
 
-const KINDS = ['interchanges', 'groups', 'sets'] as const;
-
-type OutboundRow = { id: number; partner: string; isa13: string; gs06: string | null; st02: string | null; message_id: string; delivery_id: string | null };
-type ExpectationRow = {
-  id: number;
-  partner: string;
-  expected: string;
-  message_id: string;
-  delivery_id: string | null;
-  isa13: string;
-  gs06: string | null;
-  st02: string | null;
-  po_number: string | null;
-  created_at: number;
-  due_at: number;
-  satisfied_at: number | null;
-  satisfied_code: string | null;
-};
-
-const EXPECTATION_SELECT = `SELECT e.id, e.partner, e.expected, e.message_id, e.delivery_id, o.isa13, o.gs06, o.st02, o.po_number,
-  e.created_at, e.due_at, e.satisfied_at, e.satisfied_code FROM x12_expectations e JOIN x12_outbound o ON o.id = e.outbound_id`;
 
 /**
  * The X12 tables of the SQLite store (migration 2). Writes go through the store's WriteBatcher, so
@@ -60,11 +39,11 @@ export class SqliteX12Ledger implements X12Ledger {
   }
 
   nextControlNumbers(partner: string, request: ControlNumberRequest): Promise<ControlNumbers> {
-    const counts = KINDS.map((k) => request[k] ?? 0);
-    for (const [i, n] of counts.entries()) {
-      if (!Number.isInteger(n) || n < 0 || n > 10_000) {
-        return Promise.reject(new RangeError(`control numbers: ${KINDS[i]} is ${n}; expected a whole number from 0 to 10000`));
-      }
+    let counts: number[];
+    try {
+      counts = checkControlNumberRequest(request);
+    } catch (err) {
+      return Promise.reject(err);
     }
     return this.writes.run(() => {
       const now = Date.now();
@@ -103,18 +82,12 @@ export class SqliteX12Ledger implements X12Ledger {
       const at = Date.now();
       const result: X12AckMatch = { matched: [], satisfied: 0 };
       for (const row of rows) {
-        const detail = [ack.detail, ack.viaMessageId ? `via message ${ack.viaMessageId}` : undefined].filter(Boolean).join('; ') || null;
+        const detail = x12AckDetail(ack);
         const { lastInsertRowid } = this.st.insertAck!.run(row.message_id, row.delivery_id, ack.kind, ack.code, detail, at);
         for (const expected of ack.satisfies) {
           result.satisfied += this.st.satisfy!.run(at, ack.code, lastInsertRowid, row.id, expected).changes;
         }
-        result.matched.push({
-          messageId: row.message_id,
-          ...(row.delivery_id ? { deliveryId: row.delivery_id } : {}),
-          isa13: row.isa13,
-          ...(row.gs06 ? { gs06: row.gs06 } : {}),
-          ...(row.st02 ? { st02: row.st02 } : {}),
-        });
+        result.matched.push(matchedSet(row));
       }
       return result;
     });
@@ -178,22 +151,4 @@ export class SqliteX12Ledger implements X12Ledger {
       .get(isa13, sender, sinceMs, exceptMessageId ?? null);
     return row !== undefined;
   }
-}
-
-function toExpectation(r: ExpectationRow): X12Expectation {
-  return {
-    id: r.id,
-    partner: r.partner,
-    expected: r.expected,
-    messageId: r.message_id,
-    ...(r.delivery_id ? { deliveryId: r.delivery_id } : {}),
-    isa13: r.isa13,
-    ...(r.gs06 ? { gs06: r.gs06 } : {}),
-    ...(r.st02 ? { st02: r.st02 } : {}),
-    ...(r.po_number ? { poNumber: r.po_number } : {}),
-    sentAt: new Date(r.created_at).toISOString(),
-    dueAt: new Date(r.due_at).toISOString(),
-    ...(r.satisfied_at ? { satisfiedAt: new Date(r.satisfied_at).toISOString() } : {}),
-    ...(r.satisfied_code ? { satisfiedCode: r.satisfied_code } : {}),
-  };
 }

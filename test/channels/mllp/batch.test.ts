@@ -9,7 +9,7 @@ const corpus = (name: string) => readFileSync(fileURLToPath(new URL(`../../fixtu
 /** Segments of a frame, each split into fields. */
 const segments = (frame: Buffer) => frame.toString('latin1').split('\r').filter((s) => s !== '').map((s) => s.split('|'));
 
-describe('mllp source: batches and several messages in one frame (ADR 0005)', () => {
+describe('mllp source: batches and several messages in one frame (ADR 0007)', () => {
   let ctx: RecordingContext;
   let source: Source;
   let port: number;

@@ -69,12 +69,14 @@ describe('interlace command line: real-world files', function () {
     expect(out.messages.map((m) => m.header.messageType)).to.deep.equal(['ADT^A01', 'SIU^S12']);
   });
 
-  it('parse says in one sentence that a FHIR resource is not read yet (no schema message, nothing echoed)', () => {
+  it('parse reads a FHIR resource whose resourceType comes late, and keeps names out of the canonical documents', () => {
     const file = join(tmp, 'patient.json');
-    writeFileSync(file, JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Doe' }] }));
+    writeFileSync(file, JSON.stringify({ id: 'p1', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(4000)}</div>` }, name: [{ family: 'Doe' }], resourceType: 'Patient' }));
     const r = interlace(['parse', file]);
-    expect(r.code).to.equal(1);
-    expect(r.stdout.toString('utf8')).to.equal('');
-    expect(r.stderr.trim().split('\n')).to.deep.equal([`interlace parse: ${file} is a FHIR resource (Patient); this version of Interlace does not read FHIR yet`]);
+    expect(r.stderr).not.to.match(/kind|does not read FHIR/);
+    expect(r.code, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout.toString('utf8')) as { format: string; canonical: unknown[] };
+    expect(out.format).to.equal('fhir');
+    expect(out.canonical).to.deep.equal([{ kind: 'patient', identifiers: [{ value: 'Patient/p1' }], source: { format: 'fhir', messageType: 'Patient', version: 'R4', controlId: 'p1' } }]);
   });
 });

@@ -17,7 +17,7 @@ describe('config engine schema', () => {
     expect(value).to.deep.equal({
       engine: { id: 'main', processingNice: 10, shutdownTimeout: 30_000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'interlace', supervise: 'auto' },
-      store: { type: 'sqlite', sync: 'full', duplicateWindow: 86_400_000, retention: 30 * 86_400_000 },
+      store: { sync: 'full', duplicateWindow: 86_400_000, retention: 30 * 86_400_000 },
       logging: { level: 'info', logPayloads: false },
     });
   });

@@ -14,6 +14,10 @@ describe('config ${VAR} interpolation', () => {
     expect(interpolate('${EMPTY:-fallback}', env).value).to.equal('fallback');
     expect(interpolate('${HOST:-fallback}', env).value).to.equal('erp.local');
     expect(interpolate('${MISSING:-}', env).value).to.equal('');
+    expect(interpolate('${HOST:+on}', env).value).to.equal('on');
+    expect(interpolate('${MISSING:+on}', env).value).to.equal('');
+    expect(interpolate('${EMPTY:+on}', env).value).to.equal('');
+    expect(interpolate('${HOST:+a:-b}', env).value).to.equal('a:-b');
     expect(interpolate('${MISSING:-a:-b}', env).value).to.equal('a:-b');
   });
 

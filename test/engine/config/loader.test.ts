@@ -99,6 +99,28 @@ describe('config loader', () => {
       expect(config.engine?.store.path).to.equal(join('/srv/interlace', 'messages.db'));
     });
 
+    it('chooses the store from store.url, else INTERLACE_STORE, else SQLite in the data directory', async () => {
+      const none = await load({ 'engine.yaml': ENGINE_YAML });
+      expect(none.config.engine?.store).to.deep.include({ type: 'sqlite', url: `sqlite:${join('var', 'messages.db')}` });
+      const pg = await load({ 'engine.yaml': ENGINE_YAML }, { INTERLACE_STORE: 'postgres://u:p@db.local/interlace' });
+      expect(pg.config.engine?.store).to.deep.include({ type: 'postgres', url: 'postgres://u:p@db.local/interlace' });
+      const shipped = `${ENGINE_YAML}store:\n  url: \${INTERLACE_STORE:-}\n`;
+      expect((await load({ 'engine.yaml': shipped })).config.engine?.store).to.deep.include({ type: 'sqlite', url: `sqlite:${join('var', 'messages.db')}` });
+      expect((await load({ 'engine.yaml': shipped }, { INTERLACE_STORE: 'sqlite:/srv/m.db' })).config.engine?.store).to.deep.include({ type: 'sqlite', path: '/srv/m.db' });
+      const file = await load({ 'engine.yaml': `${ENGINE_YAML}store: { url: 'postgresql://h/db' }\n` }, { INTERLACE_STORE: 'sqlite:/ignored.db' });
+      expect(file.config.engine?.store.url).to.equal('postgresql://h/db');
+    });
+
+    it('refuses a store location that is neither sqlite: nor postgres://, or disagrees with store.type', async () => {
+      const env = await load({ 'engine.yaml': ENGINE_YAML }, { INTERLACE_STORE: 'mysql://u:secret@h/db' });
+      expect(env.config.engine).to.equal(undefined);
+      expect(env.lines).to.deep.equal(['engine.yaml:1:1 invalid-format: INTERLACE_STORE: "mysql://u:***@h/db" is not a store location; expected sqlite:PATH or a postgres:// URL']);
+      const file = await load({ 'engine.yaml': `${ENGINE_YAML}store: { url: 'redis://h' }\n` });
+      expect(file.lines.join('\n')).to.contain('store.url must be sqlite:PATH or a postgres:// URL');
+      const clash = await load({ 'engine.yaml': `${ENGINE_YAML}store: { type: sqlite, url: 'postgres://h/db' }\n` });
+      expect(clash.lines).to.deep.equal(['engine.yaml:1:1 invalid-format: store.type is sqlite but store.url is a postgres location; remove store.type or make them agree']);
+    });
+
     it('reports unknown sections and bad values with positions', async () => {
       const { lines, config } = await load({
         'engine.yaml': 'engine:\n  id: Main Engine\nstore: { type: postgres, sync: fast }\nloging: { level: info }\nadmin: { token: short }\n',
@@ -125,7 +147,7 @@ describe('config loader', () => {
       );
       expect(lines).to.deep.equal([
         'engine.yaml:1:15 invalid-format: engine.id must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges); got "${ENGINE_ID}" (after interpolation)',
-        'engine.yaml:2:15 invalid-format: redis.url must start with redis:// or rediss://; got "http://:***@redis:6379"',
+        'engine.yaml:2:15 invalid-format: redis.url must start with redis://, rediss:// or redis+sentinel://; got "http://:***@redis:6379"',
         'engine.yaml:3:16 invalid-value: store.sync: expected one of full, normal; got "${SYNC}" (after interpolation)',
       ]);
     });

@@ -51,10 +51,13 @@ describe('config partner schema', () => {
     expect(sftp.value!.transport).to.deep.include({ type: 'sftp', port: 22, password: 'pw', pollInterval: 60_000 });
     const as2 = check([...BASE.slice(0, 5), 'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME }']);
     expect(as2.lines).to.deep.equal([
-      '6:1 missing-field: "signCert" is missing from transport (as2); expected text',
-      '6:1 missing-field: "signKey" is missing from transport (as2); expected text',
       '6:1 missing-field: "partnerCert" is missing from transport (as2); expected text',
+      '6:1 missing-field: "signCert" is missing from transport (as2); expected the path of our certificate, or sign: none',
+      '6:1 missing-field: "signKey" is missing from transport (as2); expected the path of our private key, or sign: none',
     ]);
+    const unsigned = check([...BASE.slice(0, 5), 'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME, partnerCert: acme.crt, sign: none, encryption: 3des }']);
+    expect(unsigned.lines).to.deep.equal([]);
+    expect(unsigned.value!.transport).to.deep.include({ sign: 'none', encryption: '3des', compress: 'none', mdn: 'sync', mdnSigned: true });
   });
 
   it('reports every problem of a bad partner at once', () => {

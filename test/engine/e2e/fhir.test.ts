@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MllpClient } from '../../../channels/mllp/client.js';
@@ -38,6 +38,14 @@ describe('engine end to end: canonical → FHIR through the fhir destination (sa
     const config = join(dir, 'config');
     cpSync(new URL('../../../config/tables/', import.meta.url), join(config, 'tables'), { recursive: true });
     cpSync(new URL('../../../samples/fhir/channels/', import.meta.url), join(config, 'channels'), { recursive: true });
+    // A drop folder of FHIR files (JSON or XML), each forwarded as JSON with a conditional create.
+    writeFileSync(
+      join(config, 'channels', 'fhir-drop.yaml'),
+      ['name: fhir-drop', 'source:', '  type: file', `  directory: ${join(dir, 'drop')}`, '  pollInterval: 200ms', '  minAge: 0s', 'parse:', '  format: fhir',
+        'routes:', '  - name: forward', '    destination:', '      type: fhir', '      url: ${FHIR_URL}', '      auth: { type: bearer, token: billing-token }',
+        '    body:', '      contentType: application/fhir+json', '      json: message', ''].join('\n'),
+    );
+    mkdirSync(join(dir, 'drop'), { recursive: true });
     writeFileSync(
       join(config, 'engine.yaml'),
       ['engine:', '  id: e2e-fhir', `  dataDir: ${join(dir, 'var')}`, '  shutdownTimeout: 10s', 'redis:', `  url: ${redis.url}`, `  prefix: ${uniquePrefix()}`, '  supervise: never',
@@ -137,5 +145,26 @@ describe('engine end to end: canonical → FHIR through the fhir destination (sa
     expect(one).to.deep.include({ status: 'completed', occurrenceDateTime: '2026-12-02T14:20:00-05:00' });
     expect(one.suppliedItem).to.deep.equal({ quantity: { value: 2, unit: 'EA' }, itemCodeableConcept: { coding: [{ system: `${SYS}item`, code: '100234', display: 'STEM FEMORAL' }] } });
     expect(one.basedOn[0].identifier.value).to.equal('4500012345');
+  });
+
+  it('a file source with parse.format fhir: XML is forwarded as JSON; an invalid resource lands in the exception queue naming the element', async () => {
+    writeFileSync(join(dir, 'drop', 'receipt.xml'), readFileSync(new URL('../../../samples/fhir/supplydelivery-receipt.xml', import.meta.url)));
+    writeFileSync(join(dir, 'drop', 'bad.json'), readFileSync(new URL('../../../samples/fhir/chargeitem-invalid.json', import.meta.url)));
+    let seen = '';
+    const msgs = await waitFor('both files processed', async () => {
+      const all = await api('/api/messages?channel=fhir-drop');
+      const list = all.messages ?? all.items ?? all;
+      seen = JSON.stringify(list.map((x: any) => [x.controlId, x.status]));
+      return list.length === 2 && list.every((x: any) => ['delivered', 'error', 'failed'].includes(x.status)) ? list : undefined;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; messages: ${seen}`);
+    });
+    const delivered = await fhir.search('SupplyDelivery', { identifier: 'urn:oid:2.16.840.1.113883.3.7777.7|RCV-2026-000417' });
+    expect(delivered).to.have.length(1);
+    expect((delivered[0] as any).text.div).to.contain('<b>Central Supply</b>');
+    const bad = msgs.find((x: any) => x.status === 'error');
+    expect(bad, seen).to.not.equal(undefined);
+    const detail = await api(`/api/messages/${bad.id}`);
+    expect(JSON.stringify(detail)).to.match(/ChargeItem\.(occurrence\[x\]|quantity\.value|status)/);
   });
 });

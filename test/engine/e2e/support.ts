@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MllpClient } from '../../../channels/mllp/client.js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,4 +74,48 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${missing ? `: ${await missing()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const BIN = fileURLToPath(new URL('../../../bin/interlace.js', import.meta.url));
+
+
+/** Starts `interlace start` as a child process (a real engine process). */
+export function startEngine(configDir: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, 'start', '--config', configDir], { env: { ...process.env, ...env, INTERLACE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Waits until an engine answers on its MLLP port. */
+export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`the MLLP port ${port}`, async () => {
+    const c = new MllpClient({ host: '127.0.0.1', port, timeout: 2000 });
+    try {
+      await c.send(dft(`PING-${port}-${Date.now()}`, 1));
+      return true;
+    } catch {
+      return undefined;
+    } finally {
+      await c.close();
+    }
+  }, timeoutMs);
+}
+
+/** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */
+export function load(port: number, connections: number, prefix: string): { stop(): void; done: Promise<string[]> } {
+  let running = true;
+  const acked: string[] = [];
+  const worker = async (c: number) => {
+    const client = new MllpClient({ host: '127.0.0.1', port, timeout: 5000 });
+    for (let i = 0; running; i++) {
+      const id = `${prefix}-${c}-${i}`;
+      try {
+        const ack = await client.send(dft(id, 2));
+        if (/MSA\|AA\|/.test(ack.toString('latin1'))) acked.push(id);
+      } catch {
+        break; // the engine went away mid-message: that message was not acknowledged
+      }
+    }
+    await client.close().catch(() => {});
+  };
+  const done = Promise.all(Array.from({ length: connections }, (_, c) => worker(c))).then(() => acked);
+  return { stop: () => (running = false), done };
 }

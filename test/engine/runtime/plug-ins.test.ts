@@ -8,7 +8,7 @@ import type { ChannelConfig } from '../../../engine/config/index.js';
 import { partnerSchema } from '../../../engine/config/partner-schema.js';
 import { ChannelIntake } from '../../../engine/runtime/intake.js';
 import { createEngineServices } from '../../../engine/runtime/services.js';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { createEngineX12 } from '../../../engine/x12/index.js';
 import { silentLogger } from '../../../lib/log.js';
 import { parseX12 } from '../../../parsers/x12/index.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reconcileDead } from '../../../engine/runtime/processing.js';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { silentLogger } from '../../../lib/log.js';
 import { toRedisOptions } from '../../../routes/queue-names.js';
 import { RouteQueue } from '../../../routes/route-queue.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { remoteWriter, runStoreCall, WRITE_METHODS, type StoreCall } from '../../../engine/store/remote.js';
 import { StoreError } from '../../../lib/errors.js';
 

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '../../../engine/store/index.js';
-import { MAX_CONTROL_NUMBER } from '../../../engine/store/sqlite/x12-ledger.js';
+import { openStore } from '../../../engine/store/index.js';
+import { MAX_CONTROL_NUMBER } from '../../../engine/store/rows.js';
+import { pgQuery } from '../../support/postgres.js';
+import { storeBackends } from '../../support/stores.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/allocate.ts', import.meta.url));
 
@@ -20,30 +19,29 @@ function runChild(path: string, partner: string, count: number): Promise<number[
   });
 }
 
-describe('X12 control numbers (store)', () => {
-  let dir: string;
+for (const backend of storeBackends()) describe(`X12 control numbers (store: ${backend.name})`, function () {
+  this.timeout(30_000);
   let path: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'interlace-x12cn-'));
-    path = join(dir, 'messages.db');
+  beforeEach(async () => {
+    path = await backend.fresh();
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => backend.cleanup());
 
   it('counts from 1 per partner and level, and keeps counting after the store is reopened', async () => {
-    let store = new SqliteStore({ path });
+    let store = await openStore(path);
     const a = await store.nextControlNumbers('acme-medical', { interchanges: 1, groups: 2, sets: 3 });
     expect(a).to.deep.equal({ interchanges: [1], groups: [1, 2], sets: [1, 2, 3] });
     const other = await store.nextControlNumbers('other-partner', { interchanges: 1 });
     expect(other.interchanges).to.deep.equal([1]);
     await store.close();
-    store = new SqliteStore({ path });
+    store = await openStore(path);
     const b = await store.nextControlNumbers('acme-medical', { interchanges: 2, groups: 1, sets: 1 });
     expect(b).to.deep.equal({ interchanges: [2, 3], groups: [3], sets: [4] });
     await store.close();
   });
 
   it('never hands out the same number to callers in the same tick', async () => {
-    const store = new SqliteStore({ path });
+    const store = await openStore(path);
     const all = await Promise.all(Array.from({ length: 200 }, () => store.nextControlNumbers('acme-medical', { interchanges: 1, sets: 3 })));
     const isa = all.map((n) => n.interchanges[0]!);
     const sets = all.flatMap((n) => n.sets);
@@ -53,9 +51,9 @@ describe('X12 control numbers (store)', () => {
     await store.close();
   });
 
-  it('never hands out the same number to several processes sharing the database file', async function () {
+  it('never hands out the same number to several processes sharing the database', async function () {
     this.timeout(60_000);
-    await new SqliteStore({ path }).close(); // create the schema once
+    await (await openStore(path)).close(); // create the schema once
     const results = await Promise.all([runChild(path, 'acme-medical', 150), runChild(path, 'acme-medical', 150), runChild(path, 'acme-medical', 150)]);
     const all = results.flat();
     expect(all).to.have.length(450);
@@ -65,13 +63,17 @@ describe('X12 control numbers (store)', () => {
   });
 
   it('rolls over from 999999999 to 1', async () => {
-    const store = new SqliteStore({ path });
+    const store = await openStore(path);
     await store.nextControlNumbers('acme-medical', { interchanges: 1, groups: 1, sets: 1 });
     await store.close();
-    const db = new Database(path);
-    db.prepare('UPDATE x12_control_numbers SET last = ?').run(MAX_CONTROL_NUMBER - 1);
-    db.close();
-    const again = new SqliteStore({ path });
+    if (backend.name === 'sqlite') {
+      const db = new Database(path.slice('sqlite:'.length));
+      db.prepare('UPDATE x12_control_numbers SET last = ?').run(MAX_CONTROL_NUMBER - 1);
+      db.close();
+    } else {
+      await pgQuery(path, 'UPDATE x12_control_numbers SET last = $1', [MAX_CONTROL_NUMBER - 1]);
+    }
+    const again = await openStore(path);
     const n = await again.nextControlNumbers('acme-medical', { interchanges: 3, groups: 1, sets: 2 });
     expect(n.interchanges).to.deep.equal([MAX_CONTROL_NUMBER, 1, 2]);
     expect(n.groups).to.deep.equal([MAX_CONTROL_NUMBER]);
@@ -82,7 +84,7 @@ describe('X12 control numbers (store)', () => {
   });
 
   it('refuses a request that is not a small whole number, without taking any', async () => {
-    const store = new SqliteStore({ path });
+    const store = await openStore(path);
     for (const bad of [-1, 1.5, 10_001, Number.NaN]) {
       let err: unknown;
       await store.nextControlNumbers('acme-medical', { sets: bad }).catch((e) => (err = e));

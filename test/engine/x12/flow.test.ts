@@ -3,7 +3,6 @@ import Database from 'better-sqlite3';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../../engine/runtime/engine.js';
-import type { SqliteStore } from '../../../engine/store/index.js';
 import { parseX12 } from '../../../parsers/x12/index.js';
 import { po850 } from '../../../parsers/x12/sets/index.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
@@ -34,7 +33,7 @@ describe('X12 with a partner, through the running engine', function () {
   const postPo = async (id: string) =>
     // as the ERP does it: the canonical purchase order as JSON
     fetch(poUrl, { method: 'POST', body: JSON.stringify(canonicalPo(SAMPLE_850)), headers: { 'content-type': 'application/json', 'x-message-id': id } });
-  const store = () => engine.store as SqliteStore;
+  const store = () => engine.store;
 
   before(async () => {
     redis = await getRedis();

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partnerSchema } from '../../../engine/config/partner-schema.js';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { PartnerDirectory, UNKNOWN_SENDER_COUNTERS, X12Inbound } from '../../../engine/x12/index.js';
 import { silentLogger } from '../../../lib/log.js';
 import { parseX12 } from '../../../parsers/x12/index.js';

@@ -189,6 +189,17 @@ describe('x12 conformance classes', () => {
       }
     });
 
+    it('reads BDS (filter, length, data) by its declared length too', () => {
+      const text = plain.toString('latin1');
+      const at = text.indexOf('CTT*');
+      const head = Buffer.from(text.slice(0, at), 'latin1');
+      const tail = Buffer.from(text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`), 'latin1');
+      const ic = only(Buffer.concat([head, Buffer.from('BDS*B64*8*AB~~*CD*~\n', 'latin1'), tail]));
+      const bds = ic.groups[0]!.sets[0]!.segments.find((s) => s.id === 'BDS')!;
+      expect(bds.elements).to.deep.equal(['BDS', 'B64', '8', 'AB~~*CD*']);
+      expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+    });
+
     it('rejects the set when the BIN length does not end at a segment terminator', () => {
       const ic = only(withBin(Buffer.from('abcdefgh', 'latin1'), 5));
       const set = ic.groups[0]!.sets[0]!;
@@ -249,6 +260,50 @@ describe('x12 conformance classes', () => {
       expect(designation('810', '005010', 'IT1', 2)).to.equal('X');
       expect(designation('810', '003060', 'IT1', 2)).to.equal('M');
       expect(designation('850', '005010', 'BEG', 3)).to.equal('M');
+    });
+  });
+
+  describe('what is processed is what was acknowledged', () => {
+    /** The 850 sample with its set twice in one group; the second one's SE01 made wrong when asked. */
+    function twoSets(breakSecond: boolean, breakFirst = false): Buffer {
+      const text = sample('850/850-004010.x12').toString('latin1');
+      const st = text.indexOf('ST*');
+      const ge = text.indexOf('GE*');
+      const set = text.slice(st, ge);
+      const second = set.replace(/ST\*850\*0001/, 'ST*850*0002').replace(/SE\*(\d+)\*0001/, (_, n: string) => `SE*${breakSecond ? Number(n) + 5 : n}*0002`);
+      const first = breakFirst ? set.replace(/SE\*(\d+)\*0001/, (_, n: string) => `SE*${Number(n) + 5}*0001`) : set;
+      return Buffer.from(text.slice(0, st) + first + second + text.slice(ge).replace(/GE\*1\*/, 'GE*2*'), 'latin1');
+    }
+
+    it('processes the sets a 997 accepts and leaves out those it rejects (AK9 P)', async () => {
+      const { x12 } = await import('../../../parsers/x12/index.js');
+      const raw = twoSets(true);
+      expect(statuses(ack(only(raw)))).to.deep.equal(['TA1 A 000', 'AK9 P', 'AK5 A', 'AK5 R']);
+      const parsed = x12.parse(raw);
+      const view = x12.accepted!(parsed.message!, parsed.diagnostics);
+      expect(view.diagnostics.filter((d) => d.severity === 'error')).to.deep.equal([]);
+      const canonical = x12.toCanonical(view.message);
+      expect(canonical.diagnostics.filter((d) => d.severity === 'error')).to.deep.equal([]);
+      expect(canonical.documents.map((d) => d.kind)).to.deep.equal(['purchase-order']);
+    });
+
+    it('processes nothing, and keeps every finding, when the 997 rejects every set', async () => {
+      const { x12 } = await import('../../../parsers/x12/index.js');
+      const raw = twoSets(true, true);
+      expect(statuses(ack(only(raw)))).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R', 'AK5 R']);
+      const parsed = x12.parse(raw);
+      const view = x12.accepted!(parsed.message!, parsed.diagnostics);
+      expect(view.message).to.equal(parsed.message);
+      expect(view.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).to.deep.equal(['x12-se-count-mismatch', 'x12-se-count-mismatch']);
+    });
+
+    it('processes an accepted interchange preceded by bytes that are not X12 (noted, not an error)', async () => {
+      const { x12 } = await import('../../../parsers/x12/index.js');
+      const raw = Buffer.concat([Buffer.from('GARBAGE\n'), sample('850/850-004010.x12')]);
+      const parsed = x12.parse(raw);
+      expect(parsed.diagnostics.map((d) => [d.severity, d.code])).to.deep.equal([['error', 'x12-no-isa']]);
+      const view = x12.accepted!(parsed.message!, parsed.diagnostics);
+      expect(view.diagnostics.map((d) => [d.severity, d.code])).to.deep.equal([['warning', 'x12-no-isa']]);
     });
   });
 });

@@ -5,6 +5,7 @@ import { freePort } from '../../../lib/net.js';
 import { destinations } from '../../../routes/destinations/index.js';
 import { fhirDestinationSchema } from '../../../routes/destinations/fhir/index.js';
 import { RetryLaterError } from '../../../routes/retry.js';
+import { inlineSecrets } from '../../../lib/secrets.js';
 import type { Delivery, Destination } from '../../../routes/types.js';
 import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 
@@ -80,6 +81,11 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
         expect(r.success, JSON.stringify(bad)).to.equal(false);
       }
     });
+  });
+
+  it('an OAuth2 clientSecret counts as a secret: written inline in YAML it is reported at load', () => {
+    const paths = inlineSecrets({ routes: [{ destination: { type: 'fhir', auth: { type: 'oauth2', clientId: 'a', clientSecret: 'inline' } } }] });
+    expect(paths.map((p) => p.join('.'))).to.deep.equal(['routes.0.destination.auth.clientSecret']);
   });
 
   describe('interactions', () => {

@@ -2,23 +2,33 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../../../engine/store/index.js';
+import { openStore, type Store } from '../../../engine/store/index.js';
 import { StoreError } from '../../../lib/errors.js';
+import { storeBackends } from '../../support/stores.js';
 
 const HOUR = 3_600_000;
 const payload = { body: '{"a":1}', contentType: 'application/json' };
 
-describe('SQLite message store', () => {
-  let dir: string;
-  let store: SqliteStore;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'interlace-store-'));
-    store = new SqliteStore({ path: join(dir, 'messages.db') });
+for (const backend of storeBackends()) describe(`message store (${backend.name})`, function () {
+  this.timeout(30_000);
+  let location: string;
+  let store: Store;
+  /** More stores on the same database: other engine processes (or threads) writing at once. */
+  let others: Store[];
+  beforeEach(async () => {
+    location = await backend.fresh();
+    store = await openStore(location);
+    others = [];
   });
   afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all([store, ...others].map((s) => s.close()));
   });
+  after(() => backend.cleanup());
+  const another = async () => {
+    const s = await openStore(location);
+    others.push(s);
+    return s;
+  };
 
   it('stores raw bytes unchanged and reports the ingest to listeners after the commit', async () => {
     const seen: string[] = [];
@@ -45,17 +55,19 @@ describe('SQLite message store', () => {
   it('survives closing and reopening the file', async () => {
     const r = await store.ingest('or', { raw: Buffer.from('x'), controlId: 'C1' }, HOUR);
     await store.close();
-    store = new SqliteStore({ path: join(dir, 'messages.db') });
+    store = await openStore(location);
     expect((await store.getMessage(r.messageId))?.raw.toString()).to.equal('x');
   });
 
-  it('detects a duplicate control id from the same sender within the window, even in the same group commit', async () => {
-    const [a, b] = await Promise.all([
+  it('detects a duplicate control id from the same sender within the window, even when both arrive at once', async () => {
+    const results = await Promise.all([
       store.ingest('or', { raw: Buffer.from('1'), controlId: 'C1', sender: 'S' }, HOUR),
       store.ingest('or', { raw: Buffer.from('2'), controlId: 'C1', sender: 'S' }, HOUR),
     ]);
-    expect(a!.duplicate).to.equal(false);
-    expect(b!.duplicate).to.equal(true);
+    const a = results.find((r) => !r.duplicate);
+    const b = results.find((r) => r.duplicate);
+    expect(a, 'one original').to.not.equal(undefined);
+    expect(b, 'one duplicate').to.not.equal(undefined);
     expect(b!.originalMessageId).to.equal(a!.messageId);
     expect((await store.getMessage(b!.messageId))?.status).to.equal('duplicate');
     // another sender, another channel, or no window: not a duplicate
@@ -149,9 +161,65 @@ describe('SQLite message store', () => {
     expect(await store.listMessages({ status: 'delivered' })).to.deep.equal([]);
   });
 
-  it('says where it could not open the store', () => {
+  it('says where it could not open the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-store-bad-'));
     writeFileSync(join(dir, 'a-file'), '');
-    const path = join(dir, 'a-file', 'messages.db');
-    expect(() => new SqliteStore({ path })).to.throw(StoreError, `cannot open the message store at ${path}`);
+    const bad = backend.name === 'sqlite' ? `sqlite:${join(dir, 'a-file', 'messages.db')}` : 'postgres://nobody:secret@127.0.0.1:1/none';
+    const err = await openStore(bad).then(() => undefined, (e: unknown) => e);
+    rmSync(dir, { recursive: true, force: true });
+    expect(err).to.be.instanceOf(StoreError);
+    const where = backend.name === 'sqlite' ? bad.slice('sqlite:'.length) : 'postgres://nobody:***@127.0.0.1:1/none';
+    expect((err as Error).message).to.contain(`cannot open the message store at ${where}`);
+    expect((err as Error).message, 'no password in the message').to.not.contain('secret');
+  });
+
+  describe('several writers on one database', () => {
+    it('finds exactly one original among many copies of a control id sent through several stores at once', async () => {
+      const stores = [store, await another(), await another()];
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => stores[i % 3]!.ingest('or', { raw: Buffer.from(`copy ${i}`), controlId: 'SAME', sender: 'S' }, HOUR)),
+      );
+      const originals = results.filter((r) => !r.duplicate);
+      expect(originals, 'originals').to.have.length(1);
+      for (const r of results.filter((x) => x.duplicate)) expect(r.originalMessageId).to.equal(originals[0]!.messageId);
+    });
+
+    it('never hands out a control number twice across stores', async () => {
+      const stores = [store, await another(), await another()];
+      const all = await Promise.all(Array.from({ length: 90 }, (_, i) => stores[i % 3]!.nextControlNumbers('acme', { interchanges: 1, sets: 2 })));
+      const isa = all.map((n) => n.interchanges[0]!);
+      expect([...isa].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 90 }, (_, i) => i + 1));
+      expect(new Set(all.flatMap((n) => n.sets)).size).to.equal(180);
+    });
+
+    it('routes a message once when several stores try at once, and one idempotency key keeps one body', async () => {
+      const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
+      const stores = [store, await another(), await another()];
+      const outcomes = await Promise.all(stores.map((s, i) => s.markRouted(r.messageId, [{ n: i }], [{ route: 'erp', payload: { body: `body ${i}`, contentType: 'text/plain' } }])));
+      const winners = outcomes.filter((o) => o !== false);
+      expect(winners, 'markRouted that succeeded').to.have.length(1);
+      const d = await store.getDelivery(`${r.messageId}:erp`);
+      expect(d?.payload.body).to.equal(winners[0]![0]!.payload.body);
+      expect((await store.getMessage(r.messageId))?.history.map((h) => h.status)).to.deep.equal(['received', 'routed']);
+    });
+
+    it('settles a message once when its routes finish in different stores at the same moment', async () => {
+      const routes = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
+      await store.markRouted(r.messageId, [], routes.map((route) => ({ route, payload })));
+      const stores = [store, await another(), await another()];
+      await Promise.all(routes.map((route, i) => stores[i % 3]!.recordAttempt(`${r.messageId}:${route}`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' })));
+      const m = await store.getMessage(r.messageId);
+      expect(m?.status).to.equal('delivered');
+      expect(m?.history.map((h) => h.status)).to.deep.equal(['received', 'routed', 'delivered']);
+    });
+
+    it('lets exactly one processing outcome win for a message', async () => {
+      const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
+      const other = await another();
+      const [f, e] = await Promise.all([store.markFiltered(r.messageId, 'rule'), other.markError(r.messageId, { code: 'x', message: 'y' })]);
+      expect([f, e].filter(Boolean)).to.have.length(1);
+      expect((await store.getMessage(r.messageId))?.history).to.have.length(2);
+    });
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * The schema of both stores, written once: each migration is a function of the SQL dialect, so the
+ * SQLite file and the PostgreSQL database have the same tables, columns and indexes, and the same
+ * version numbers. Migrations only ever add. Times are Unix milliseconds.
+ */
+export type Dialect = {
+  /** An auto-numbered primary key. */
+  serial: string;
+  /** Raw bytes. */
+  bytes: string;
+  /** Times in milliseconds, counters, ids of other rows. */
+  int8: string;
+};
+
+export const SQLITE: Dialect = { serial: 'INTEGER PRIMARY KEY', bytes: 'BLOB', int8: 'INTEGER' };
+export const POSTGRES: Dialect = { serial: 'BIGSERIAL PRIMARY KEY', bytes: 'BYTEA', int8: 'BIGINT' };
+
+export const MIGRATIONS: Array<(d: Dialect) => string> = [
+  // 1: messages, their history, deliveries and the acknowledgment ledger.
+  (d) => `
+  CREATE TABLE messages (
+    id           TEXT PRIMARY KEY,
+    channel      TEXT NOT NULL,
+    received_at  ${d.int8} NOT NULL,
+    status       TEXT NOT NULL,
+    control_id   TEXT,
+    sender       TEXT,
+    message_type TEXT,
+    origin       TEXT,
+    duplicate_of TEXT,
+    raw          ${d.bytes} NOT NULL,
+    canonical    TEXT,
+    error        TEXT,
+    updated_at   ${d.int8} NOT NULL
+  );
+  CREATE INDEX messages_duplicates ON messages (channel, control_id, sender, received_at);
+  CREATE INDEX messages_status ON messages (status, received_at);
+  CREATE INDEX messages_channel_status ON messages (channel, status);
+
+  CREATE TABLE message_events (
+    id         ${d.serial},
+    message_id TEXT NOT NULL,
+    at         ${d.int8} NOT NULL,
+    status     TEXT NOT NULL,
+    detail     TEXT
+  );
+  CREATE INDEX message_events_message ON message_events (message_id);
+
+  CREATE TABLE deliveries (
+    id              TEXT PRIMARY KEY,
+    message_id      TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    route           TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    idempotency_key TEXT NOT NULL,
+    correlation_id  TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    last_status     TEXT,
+    last_error      TEXT,
+    next_attempt_at ${d.int8},
+    created_at      ${d.int8} NOT NULL,
+    updated_at      ${d.int8} NOT NULL
+  );
+  CREATE INDEX deliveries_message ON deliveries (message_id);
+  CREATE INDEX deliveries_state ON deliveries (state, updated_at);
+
+  CREATE TABLE acks (
+    id          ${d.serial},
+    message_id  TEXT NOT NULL,
+    delivery_id TEXT,
+    direction   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    detail      TEXT,
+    attempt     INTEGER,
+    at          ${d.int8} NOT NULL
+  );
+  CREATE INDEX acks_message ON acks (message_id);
+  CREATE INDEX acks_delivery ON acks (delivery_id);
+  `,
+  // 2: X12 with trading partners (docs/x12-engine.md): control numbers, what we sent, what we expect back.
+  (d) => `
+  CREATE TABLE x12_control_numbers (
+    partner    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    last       ${d.int8} NOT NULL,
+    updated_at ${d.int8} NOT NULL,
+    PRIMARY KEY (partner, kind)
+  );
+
+  CREATE TABLE x12_outbound (
+    id          ${d.serial},
+    partner     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    isa13       TEXT NOT NULL,
+    gs06        TEXT,
+    st02        TEXT,
+    set_id      TEXT,
+    po_number   TEXT,
+    message_id  TEXT NOT NULL,
+    delivery_id TEXT,
+    file        TEXT,
+    at          ${d.int8} NOT NULL
+  );
+  CREATE INDEX x12_outbound_isa ON x12_outbound (partner, isa13);
+  CREATE INDEX x12_outbound_set ON x12_outbound (partner, gs06, st02);
+  CREATE INDEX x12_outbound_po ON x12_outbound (partner, po_number);
+  CREATE INDEX x12_outbound_message ON x12_outbound (message_id);
+  CREATE INDEX x12_outbound_delivery ON x12_outbound (delivery_id);
+
+  CREATE TABLE x12_expectations (
+    id             ${d.serial},
+    outbound_id    ${d.int8} NOT NULL,
+    partner        TEXT NOT NULL,
+    expected       TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    delivery_id    TEXT,
+    created_at     ${d.int8} NOT NULL,
+    due_at         ${d.int8} NOT NULL,
+    satisfied_at   ${d.int8},
+    satisfied_code TEXT,
+    ack_id         ${d.int8}
+  );
+  CREATE INDEX x12_expectations_open ON x12_expectations (satisfied_at, due_at);
+  CREATE INDEX x12_expectations_outbound ON x12_expectations (outbound_id);
+
+  CREATE TABLE x12_links (
+    id          ${d.serial},
+    partner     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    po_number   TEXT NOT NULL,
+    outbound_id ${d.int8} NOT NULL,
+    at          ${d.int8} NOT NULL
+  );
+  CREATE INDEX x12_links_message ON x12_links (message_id);
+  CREATE INDEX x12_links_outbound ON x12_links (outbound_id);
+  `,
+  // 3: indexes for queries the X12 services run on every inbound interchange and message page.
+  () => `
+  CREATE INDEX messages_interchange ON messages (control_id, sender, received_at);
+  CREATE INDEX x12_expectations_message ON x12_expectations (message_id);
+  `,
+];
