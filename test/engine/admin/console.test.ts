@@ -96,8 +96,9 @@ describe('web console in a real browser (Chromium)', function () {
     await page.hover('pre.raw [data-field="PID-3.1"]');
     expect(await page.locator('#field-name').textContent()).to.equal('PID-3.1 patient identifier list');
     expect(await page.locator('pre.raw [data-field="PID-3.1"]').textContent()).to.equal('MRN0001');
-    expect(await page.locator('#deliveries tbody tr').count()).to.equal(1);
-    expect(await page.locator('#deliveries tbody tr td').nth(1).textContent()).to.equal('delivered');
+    // the ERP route and the billing route (FHIR ChargeItems) of the shipped OR channel
+    expect(await page.locator('#deliveries tbody tr').count()).to.equal(2);
+    expect(await page.locator('#deliveries tbody tr td:nth-child(2)').allTextContents()).to.deep.equal(['delivered', 'delivered']);
     expect(await page.locator('#acks tbody tr').count()).to.be.greaterThanOrEqual(2); // our ACK and the ERP's answer
     await shot('04-message-detail');
 
