@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { http as httpSource } from '../channels/http/index.js';
 import { mllp } from '../channels/mllp/index.js';
 import { MllpClient } from '../channels/mllp/client.js';
+import { ackModeOf, parseHl7 } from '../parsers/hl7v2/index.js';
 import type { IngestInput, Source, SourceContext } from '../channels/types.js';
 import { SqliteStore } from '../engine/store/sqlite/store.js';
 import { silentLogger } from '../lib/log.js';
@@ -71,6 +72,10 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
         // one complete MLLP frame of mutated HL7 (framing bytes removed so that it stays one frame)
         const raw = Buffer.from(mutate(pick(seeds.hl7v2!), pick(all), rng, 64 * 1024).filter((b) => b !== 0x0b && b !== 0x1c));
         if (raw.length === 0) continue;
+        // MSH-15 NE, ER or SU may rightly get no accept acknowledgment: such frames are not sent
+        const { message } = parseHl7(raw);
+        const accept = message ? ackModeOf(message).accept : undefined;
+        if (accept !== undefined && accept !== 'AL') continue;
         round.mllpFrames++;
         try {
           const ack = await client.send(raw);
