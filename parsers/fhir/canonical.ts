@@ -85,7 +85,8 @@ function refText(ref: R4.Reference | undefined, from: R4.Resource, resolve: Reso
 }
 
 function code(cc: R4.CodeableConcept | undefined): Code | undefined {
-  const c = cc?.coding?.find((x) => x.code);
+  // Shapes are not trusted here: a resource that failed validation is still mapped as far as it goes.
+  const c = Array.isArray(cc?.coding) ? cc.coding.find((x) => typeof x?.code === 'string') : undefined;
   if (c?.code) return { code: c.code, ...(c.system ? { system: c.system } : {}), ...((c.display ?? cc?.text) ? { display: c.display ?? cc?.text } : {}) };
   return cc?.text ? { code: cc.text } : undefined;
 }
@@ -505,8 +506,11 @@ function resolver(root: R4.Resource): Resolver {
   } else if (root.id) byUrl.set(`${root.resourceType}/${root.id}`, root);
   return (ref, from) => {
     const r = ref?.reference;
-    if (!r) return undefined;
-    if (r.startsWith('#')) return ((from as R4.DomainResource).contained ?? []).find((c) => c.id === r.slice(1));
+    if (typeof r !== 'string' || r === '') return undefined;
+    if (r.startsWith('#')) {
+      const contained = (from as R4.DomainResource).contained;
+      return Array.isArray(contained) ? contained.find((c) => c?.id === r.slice(1)) : undefined;
+    }
     return byUrl.get(r) ?? byUrl.get(r.replace(/^.*\/([A-Z][A-Za-z]+\/[^/]+)$/, '$1'));
   };
 }
