@@ -29,7 +29,10 @@ export function diagnosticWithoutValues(d: Diagnostic): Diagnostic {
 
 /** An error record (code, message, diagnostics) fit for a list or a log. */
 export function errorWithoutValues<E extends { message: string; diagnostics?: Diagnostic[] }>(error: E): E {
-  return { ...error, message: withoutValues(error.message), ...(error.diagnostics ? { diagnostics: error.diagnostics.map(diagnosticWithoutValues) } : {}) };
+  // An exception's offending `value` (the rule, field and value of the exception queue) is the
+  // detail view's, like a diagnostic's.
+  const { value: _value, ...rest } = error as E & { value?: unknown };
+  return { ...(rest as E), message: withoutValues(error.message), ...(error.diagnostics ? { diagnostics: error.diagnostics.map(diagnosticWithoutValues) } : {}) };
 }
 
 /** An HL7 (`DFT^P03^DFT_P03`) or X12 (`850`, `856`) message type; anything else is not shown in lists. */
