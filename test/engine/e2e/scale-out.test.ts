@@ -8,7 +8,7 @@ import { freePort } from '../../../lib/net.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { dropSchemas, freshSchema } from '../../support/postgres.js';
 import { startRedisServer, uniquePrefix, type PrivateRedis } from '../../support/redis.js';
-import { dft, startEngine, testConfigDir, waitFor, waitForPort } from './support.js';
+import { dft, onHandRouter, startEngine, testConfigDir, waitFor, waitForPort } from './support.js';
 
 const TOKEN = 'scale-out-admin-token-0123456789';
 
@@ -61,6 +61,7 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     const store = await freshSchema();
     redis = await startRedisServer();
     sink = await startHttpSink();
+    sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: 'ok' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
     // each process its own id; one store for all (INTERLACE_STORE), one drop folder polled by one of them
@@ -76,7 +77,7 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     writeFileSync(join(cfg.dir, 'channels', 'or-drop.yaml'), fileChannel);
     for (const name of ['a', 'b', 'c']) {
       const [mllp, admin] = [await freePort(), await freePort()];
-      const env = { ENGINE_ID: `engine-${name}`, INTERLACE_STORE: store, MLLP_PORT: String(mllp), ADMIN_PORT: String(admin), ERP_URL: sink.url };
+      const env = { ENGINE_ID: `engine-${name}`, INTERLACE_STORE: store, MLLP_PORT: String(mllp), ADMIN_PORT: String(admin), ERP_URL: sink.url, FHIR_URL: 'http://127.0.0.1:9/fhir' };
       procs.push({ name, child: startEngine(cfg.dir, env), mllp, admin, alive: true, log: '' });
     }
     // the engine logs at warn; the tail of each process's log is kept for failure messages
@@ -154,8 +155,12 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     acked.push('DUP-1');
 
     const expected = [...new Set([...acked, ...dropped])];
-    const delivered = () => new Set(sink.requests.map((r) => JSON.parse(r.body).reference as string));
-    const missing = () => expected.filter((id) => !delivered().has(id));
+    // Only the ERP usage posts carry a reference; one set per look (the sink answers on this event loop).
+    const delivered = () => new Set(sink.requests.filter((r) => r.path === '/inventory/usage').map((r) => JSON.parse(r.body).reference as string));
+    const missing = () => {
+      const seen = delivered();
+      return expected.filter((id) => !seen.has(id));
+    };
     await waitFor('every acknowledged message and every dropped file at the ERP', () => (missing().length === 0 ? true : undefined), 300_000).catch((err: Error) => {
       throw new Error(`${err.message}: ${missing().length} of ${expected.length} missing, e.g. ${missing().slice(0, 5).join(', ')}`);
     });
