@@ -94,6 +94,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`interlace ${name}: ${err.code}: ${err.message}`);
       return 1;
     }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && e.path) {
+      const why = e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EISDIR' ? 'is a directory; expected a file' : e.code === 'EACCES' ? 'permission denied' : e.code;
+      console.error(`interlace ${name}: ${e.path}: ${why}`);
+      return 1;
+    }
     throw err;
   }
 }
