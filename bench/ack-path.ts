@@ -14,13 +14,18 @@ import { silentLogger } from '../lib/log.js';
 import { openStore } from '../engine/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'interlace-ack-path-'));
-const store = await openStore(`sqlite:${join(dir, 'messages.db')}`, { sync: (process.env.BENCH_SYNC as 'full' | 'normal' | undefined) ?? 'full' });
+const store = await openStore(`sqlite:${join(dir, 'messages.db')}`, {
+  sync: (process.env.BENCH_SYNC as 'full' | 'normal' | undefined) ?? 'full',
+});
 const source = new MllpSource(mllpSourceSchema.parse({ type: 'mllp', host: '127.0.0.1', port: 0 }), {
   channel: 'ack-path',
   log: silentLogger,
   ingest: (input) => store.ingest('ack-path', input, 24 * 3600_000),
   // BENCH_RECORD_ANSWER=0 leaves the answer out of the ledger, to measure what its own commit costs.
-  recordAnswer: (messageId, answer) => process.env.BENCH_RECORD_ANSWER === '0' ? undefined : void store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch(() => undefined),
+  recordAnswer: (messageId, answer) =>
+    process.env.BENCH_RECORD_ANSWER === '0'
+      ? undefined
+      : void store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch(() => undefined),
 });
 await source.start();
 console.log(`listening ${source.address()!.port}`);

@@ -30,12 +30,26 @@ function payload(n: number, bytes: number): Buffer {
 
 export type As2LoadResult = { processed: number; refused: number; failed: number; seconds: number };
 
-export async function runAs2Load(o: { root: string; port: number; messages: number; connections: number; runId: string; payloadBytes?: number; report?: boolean }): Promise<As2LoadResult> {
+export async function runAs2Load(o: {
+  root: string;
+  port: number;
+  messages: number;
+  connections: number;
+  runId: string;
+  payloadBytes?: number;
+  report?: boolean;
+}): Promise<As2LoadResult> {
   const certs = join(o.root, 'config', 'certs');
   const partner = loadIdentity(readFileSync(join(certs, 'northwind-as2.crt')), readFileSync(join(certs, 'northwind-as2.key')), 'northwind');
   const us = loadCertificate(readFileSync(join(certs, 'hospital-as2.crt')));
   const messages = Array.from({ length: o.messages }, (_, i) =>
-    pack({ payload: payload(i + 1, o.payloadBytes ?? 100 * 1024), contentType: 'application/edi-x12', fileName: `bench-${i + 1}.x12`, sign: { identity: partner, digest: 'sha256' }, encrypt: { recipient: us, cipher: 'aes-256-cbc' } }),
+    pack({
+      payload: payload(i + 1, o.payloadBytes ?? 100 * 1024),
+      contentType: 'application/edi-x12',
+      fileName: `bench-${i + 1}.x12`,
+      sign: { identity: partner, digest: 'sha256' },
+      encrypt: { recipient: us, cipher: 'aes-256-cbc' },
+    }),
   );
   const url = `http://127.0.0.1:${o.port}/as2`;
   const latencies: number[] = [];
@@ -59,7 +73,8 @@ export async function runAs2Load(o: { root: string; port: number; messages: numb
             'message-id': `<${o.runId}-${i}-${Date.now()}@bench>`,
             'content-type': m.entity.headers[0]![1],
             'disposition-notification-to': 'bench@northwind.example',
-            'disposition-notification-options': 'signed-receipt-protocol=required, pkcs7-signature; signed-receipt-micalg=required, sha-256',
+            'disposition-notification-options':
+              'signed-receipt-protocol=required, pkcs7-signature; signed-receipt-micalg=required, sha-256',
           },
         });
         const body = Buffer.from(await res.arrayBuffer());
@@ -72,7 +87,8 @@ export async function runAs2Load(o: { root: string; port: number; messages: numb
           // The first MDN is read in full (signature and MIC), so the figure is for real, signed MDNs.
           checked = true;
           const mdn = readMdn([['Content-Type', res.headers.get('content-type') ?? '']], body, { partner: [us], requireSigned: true });
-          if (!mdn.processed || mdn.mic?.value !== m.mics.sha256) throw new Error(`the first MDN is not a processed MDN with our MIC: ${mdn.disposition}`);
+          if (!mdn.processed || mdn.mic?.value !== m.mics.sha256)
+            throw new Error(`the first MDN is not a processed MDN with our MIC: ${mdn.disposition}`);
         }
         if (/processed\/error|failed/.test(body.toString('latin1'))) result.refused++;
         else result.processed++;
@@ -96,5 +112,11 @@ export async function runAs2Load(o: { root: string; port: number; messages: numb
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
-  await runAs2Load({ root: join(import.meta.dirname, '..'), port: Number(process.argv[2]), messages: Number(process.argv[3] ?? 200), connections: Number(process.argv[4] ?? 4), runId: 'cli' });
+  await runAs2Load({
+    root: join(import.meta.dirname, '..'),
+    port: Number(process.argv[2]),
+    messages: Number(process.argv[3] ?? 200),
+    connections: Number(process.argv[4] ?? 4),
+    runId: 'cli',
+  });
 }

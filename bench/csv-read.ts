@@ -42,7 +42,9 @@ const layout = flatLayoutSchema.parse({
     { name: 'consignment', type: 'boolean' },
     { name: 'gtin' },
   ],
-  ...(process.env.CSV_BENCH_TARGET === '0' ? {} : { target: { kind: 'item', fields: { number: 'item_id', unit: 'stock_uom', conversionFactor: 'conversion' } } }),
+  ...(process.env.CSV_BENCH_TARGET === '0'
+    ? {}
+    : { target: { kind: 'item', fields: { number: 'item_id', unit: 'stock_uom', conversionFactor: 'conversion' } } }),
 });
 
 try {
@@ -53,7 +55,13 @@ try {
   const summary = newSummary('items.csv', 'csv');
   const started = performance.now();
   let units = 0;
-  for await (const u of flatUnits(createReadStream(file, { highWaterMark: 256 * 1024 }), { format: 'csv', layout, encoding: 'utf-8', file: 'items.csv', summary })) {
+  for await (const u of flatUnits(createReadStream(file, { highWaterMark: 256 * 1024 }), {
+    format: 'csv',
+    layout,
+    encoding: 'utf-8',
+    file: 'items.csv',
+    summary,
+  })) {
     units += u.raw.length > 0 ? 1 : 0;
     if (units % 200_000 === 0) await sleep(0);
   }

@@ -41,7 +41,6 @@ export type EngineChildOptions = {
   env?: NodeJS.ProcessEnv;
 };
 
-
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -85,22 +84,26 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
   const token = randomBytes(24).toString('hex');
   const logFile = join(o.dataDir, 'engine.log');
   const log = createWriteStream(logFile);
-  const child: ChildProcess = spawn(process.execPath, [...(o.nodeFlags ?? []), join(o.root, 'bin/interlace.js'), 'start', '--config', o.configDir], {
-    cwd: o.root,
-    env: {
-      ...process.env,
-      INTERLACE_DATA: o.dataDir,
-      REDIS_URL: o.redisUrl,
-      MLLP_PORT: String(mllpPort),
-      ADMIN_PORT: String(adminPort),
-      ERP_URL: o.erpUrl,
-      ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
-      INTERLACE_ADMIN_TOKEN: token,
-      INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
-      ...o.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(o.nodeFlags ?? []), join(o.root, 'bin/interlace.js'), 'start', '--config', o.configDir],
+    {
+      cwd: o.root,
+      env: {
+        ...process.env,
+        INTERLACE_DATA: o.dataDir,
+        REDIS_URL: o.redisUrl,
+        MLLP_PORT: String(mllpPort),
+        ADMIN_PORT: String(adminPort),
+        ERP_URL: o.erpUrl,
+        ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
+        INTERLACE_ADMIN_TOKEN: token,
+        INTERLACE_LOG_LEVEL: process.env.INTERLACE_LOG_LEVEL ?? 'info',
+        ...o.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   let exitCode: number | null = null;
@@ -117,7 +120,12 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       return '';
     }
   };
-  await waitUntilListening(mllpPort, () => exitCode, logTail, () => child.kill('SIGKILL'));
+  await waitUntilListening(
+    mllpPort,
+    () => exitCode,
+    logTail,
+    () => child.kill('SIGKILL'),
+  );
   const pid = child.pid!;
   return {
     pid,

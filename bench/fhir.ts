@@ -51,7 +51,13 @@ function parseAll(raw: Buffer, times: number): void {
 
 const json = readFileSync(new URL('chargeitem-implant.json', samples));
 const xml = readFileSync(new URL('device-udi.xml', samples));
-const bundle = Buffer.from(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 500 }, (_, i) => ({ resource: chargeItem(i), request: { method: 'POST', url: 'ChargeItem' } })) }));
+const bundle = Buffer.from(
+  JSON.stringify({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: Array.from({ length: 500 }, (_, i) => ({ resource: chargeItem(i), request: { method: 'POST', url: 'ChargeItem' } })),
+  }),
+);
 const t0 = performance.now();
 parseAll(json, 1);
 figure('fhir_definitions_load', Math.round(performance.now() - t0), 'ms');
@@ -62,9 +68,19 @@ rate('fhir_parse_bundle_entries', 500 * Math.max(1, Math.round(N / 500)), () => 
 
 const server = await startFhirServer();
 try {
-  const dest = fhirDestination.create(fhirDestination.schema.parse({ type: 'fhir', url: server.baseUrl }), { channel: 'bench', route: 'billing', log: silentLogger } as never);
+  const dest = fhirDestination.create(fhirDestination.schema.parse({ type: 'fhir', url: server.baseUrl }), {
+    channel: 'bench',
+    route: 'billing',
+    log: silentLogger,
+  } as never);
   const delivery = (i: number): Delivery => ({
-    deliveryId: `d${i}`, messageId: `m${i}`, channel: 'bench', route: 'billing', idempotencyKey: `m${i}:billing`, correlationId: `m${i}`, attempt: 1,
+    deliveryId: `d${i}`,
+    messageId: `m${i}`,
+    channel: 'bench',
+    route: 'billing',
+    idempotencyKey: `m${i}:billing`,
+    correlationId: `m${i}`,
+    attempt: 1,
     payload: { body: JSON.stringify(chargeItem(i)), contentType: 'application/fhir+json' },
   });
   for (let i = 0; i < 100; i++) await dest.send(delivery(1_000_000 + i));
@@ -72,9 +88,11 @@ try {
     const base = concurrency * 10_000_000;
     let next = 0;
     const t = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < N) await dest.send(delivery(base + next++));
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < N) await dest.send(delivery(base + next++));
+      }),
+    );
     figure(`fhir_conditional_create_c${concurrency}`, Math.round(N / ((performance.now() - t) / 1000)), 'deliveries/s');
   }
   await dest.close();

@@ -104,7 +104,10 @@ async function engineFigures(): Promise<void> {
       fhirUrl: billing.baseUrl,
       // the engine runs with the node flags `npm start` gives it (package.json), unless
       // BENCH_NODE_FLAGS says otherwise, plus profiling on request
-      nodeFlags: [...(process.env.BENCH_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : [])],
+      nodeFlags: [
+        ...(process.env.BENCH_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean),
+        ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : []),
+      ],
     });
     figure('redis_supervised_by_engine', redis.supervised ? 1 : 0, 'flag');
     figure('engine_rss_idle', Math.round(engine.memory()?.rssMb ?? 0), 'MB');
@@ -151,10 +154,24 @@ async function engineFigures(): Promise<void> {
  * last of the three routes is done for every message (nothing queued), timed from the start of the
  * c8 run (messages of the earlier runs still in flight on the slower routes count against it).
  */
-async function flowOneFigures(engine: EngineChild, messages: number, c8Started: number, dataDir: string, billing: FhirServer): Promise<void> {
+async function flowOneFigures(
+  engine: EngineChild,
+  messages: number,
+  c8Started: number,
+  dataDir: string,
+  billing: FhirServer,
+): Promise<void> {
   const deadline = Date.now() + Math.max(300_000, messages * 60);
   let delivered = 0;
-  const total = () => engine.admin('/api/channels').then((b) => (b as { channels: Array<{ name: string; counts: { delivered: number; queued: number; errored: number } }> }).channels.find((c) => c.name === 'or-implant-charges')!.counts);
+  const total = () =>
+    engine
+      .admin('/api/channels')
+      .then(
+        (b) =>
+          (b as { channels: Array<{ name: string; counts: { delivered: number; queued: number; errored: number } }> }).channels.find(
+            (c) => c.name === 'or-implant-charges',
+          )!.counts,
+      );
   for (;;) {
     const c = await total();
     delivered = c.delivered;
@@ -172,10 +189,22 @@ async function flowOneFigures(engine: EngineChild, messages: number, c8Started: 
 }
 
 /** Runs another bench script as a child; `onLine` sees each line of its stdout. */
-function runChild(script: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): { pid: number; done: Promise<number>; kill(): void } {
-  const child = spawn(process.execPath, [join(root, 'bin/run-ts.js'), join(root, script)], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function runChild(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+): { pid: number; done: Promise<number>; kill(): void } {
+  const child = spawn(process.execPath, [join(root, 'bin/run-ts.js'), join(root, script)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   createInterface({ input: child.stdout! }).on('line', onLine);
-  return { pid: child.pid ?? 0, done: new Promise((res) => child.once('exit', (code) => res(code ?? -1))), kill: () => child.kill('SIGTERM') };
+  return {
+    pid: child.pid ?? 0,
+    done: new Promise((res) => child.once('exit', (code) => res(code ?? -1))),
+    kill: () => child.kill('SIGTERM'),
+  };
 }
 
 /** Starts a bench server script that prints `listening PORT`, loads it over 8 connections, prints `<name>_*_c8`. */
@@ -230,5 +259,8 @@ figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's')
 /** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
 function startFlags(): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts.start ?? '').split(' ').filter((t) => t.startsWith('--')).join(' ');
+  return (pkg.scripts.start ?? '')
+    .split(' ')
+    .filter((t) => t.startsWith('--'))
+    .join(' ');
 }

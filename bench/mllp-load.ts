@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks';
 import { figure, summarize } from './figures.js';
 import { encodeFrame, FrameDecoder } from '../channels/mllp/framing.js';
 
-
 export type LoadOptions = {
   host?: string;
   port: number;
@@ -70,7 +69,6 @@ export function dftP03(controlId: string, n: number): Buffer {
   return Buffer.from(segments.join('\r') + '\r', 'latin1');
 }
 
-
 /** MSA-1 and MSA-2 of an ACK, using the field separator its MSH declares; undefined when absent. */
 export function readMsa(ack: Buffer): { code: string; controlId: string } | undefined {
   const text = ack.toString('latin1');
@@ -83,7 +81,6 @@ export function readMsa(ack: Buffer): { code: string; controlId: string } | unde
   const component = (f: string | undefined) => (f ?? '').split('^')[0]!;
   return { code: component(fields[1]), controlId: component(fields[2]) };
 }
-
 
 type Tally = { acked: number; refused: number; failed: number; latencies: number[]; ackedIds: string[] };
 
@@ -148,7 +145,18 @@ export async function runMllpLoad(o: LoadOptions): Promise<LoadResult> {
   await Promise.all(perConnection.map((ids) => runConnection(o, ids, tally)));
   const seconds = (performance.now() - start) / 1000;
   const { p50, p99, max } = summarize(tally.latencies);
-  return { sent: o.messages, acked: tally.acked, refused: tally.refused, failed: tally.failed, seconds, rate: tally.acked / seconds, p50, p99, max, ackedIds: tally.ackedIds };
+  return {
+    sent: o.messages,
+    acked: tally.acked,
+    refused: tally.refused,
+    failed: tally.failed,
+    seconds,
+    rate: tally.acked / seconds,
+    p50,
+    p99,
+    max,
+    ackedIds: tally.ackedIds,
+  };
 }
 
 /** Prints a run's figures with a name suffix such as `c8`. */

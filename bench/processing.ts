@@ -116,7 +116,11 @@ async function main(): Promise<void> {
 }
 
 /** The stages of `Processor.process`, each timed alone over the same messages. */
-async function breakdown(c: Awaited<ReturnType<typeof loadConfig>>['config']['channels'][number]['config'], tables: Parameters<typeof compilePipeline>[1]['tables'], raws: Buffer[]): Promise<void> {
+async function breakdown(
+  c: Awaited<ReturnType<typeof loadConfig>>['config']['channels'][number]['config'],
+  tables: Parameters<typeof compilePipeline>[1]['tables'],
+  raws: Buffer[],
+): Promise<void> {
   const deps = { tables };
   const pipeline = compilePipeline(c.transforms as never, deps);
   const route = c.routes[0]!;

@@ -31,13 +31,17 @@ const MIB = 1024 * 1024;
 
 function lines(count: number, offset: number): string {
   let out = '';
-  for (let i = 0; i < count; i++) out += `PO1*${offset + i + 1}*10*EA*12.50**VC*ITEM-${(offset + i) % 9973}*IN*${100000 + ((offset + i) % 5000)}~\n`;
+  for (let i = 0; i < count; i++)
+    out += `PO1*${offset + i + 1}*10*EA*12.50**VC*ITEM-${(offset + i) % 9973}*IN*${100000 + ((offset + i) % 5000)}~\n`;
   return out;
 }
 
 function purchaseOrder(segments: number): Buffer {
   const body = lines(segments - 4, 0);
-  return Buffer.from(`${ISA}${GS}ST*850*0001~\nBEG*00*SA*PO-1**20240115~\n${body}CTT*${segments - 4}~\nSE*${segments}*0001~\nGE*1*1~\nIEA*1*000000001~\n`, 'latin1');
+  return Buffer.from(
+    `${ISA}${GS}ST*850*0001~\nBEG*00*SA*PO-1**20240115~\n${body}CTT*${segments - 4}~\nSE*${segments}*0001~\nGE*1*1~\nIEA*1*000000001~\n`,
+    'latin1',
+  );
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -153,7 +157,8 @@ async function benchStream(bytes: number): Promise<void> {
     reader.end();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const cpuUsed = cpuSeconds(cpu);
-    if (sets !== expected.sets || findings !== 0) throw new Error(`stream bench read ${sets} sets with ${findings} findings; expected ${expected.sets} and 0`);
+    if (sets !== expected.sets || findings !== 0)
+      throw new Error(`stream bench read ${sets} sets with ${findings} findings; expected ${expected.sets} and 0`);
     const total = segments + 4;
     figure('x12_stream_file_size', size / 1e6, 'MB');
     figure('x12_stream_segments', total, 'segments');
@@ -186,7 +191,10 @@ if (part) {
   figure('x12_load_average_start', loadavg()[0]!, '');
   const runner = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
   for (const name of Object.keys(PARTS)) {
-    const child = spawnSync(process.execPath, [runner, fileURLToPath(import.meta.url)], { env: { ...process.env, X12_BENCH_PART: name }, stdio: 'inherit' });
+    const child = spawnSync(process.execPath, [runner, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, X12_BENCH_PART: name },
+      stdio: 'inherit',
+    });
     if (child.status !== 0) throw new Error(`bench part ${name} exited with ${child.status ?? child.signal}`);
   }
   const { machine } = busy();

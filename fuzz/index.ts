@@ -21,7 +21,9 @@ const listenerCount = arg('listener-count', Math.max(200, Math.floor(count / 20)
 console.log(`fuzz: seed ${seed}, parser inputs ≤ ${count}, listener inputs ≤ ${listenerCount}, ≤ ${seconds} s per round`);
 const parsers = fuzzParsers({ count, seconds, seed });
 console.log(
-  `parsers: ${parsers.inputs} inputs in ${parsers.seconds.toFixed(1)} s (${Object.entries(parsers.byFormat).map(([f, n]) => `${f} ${n}`).join(', ')}), slowest ${parsers.slowestMs.toFixed(1)} ms, failures ${parsers.failures.length}`,
+  `parsers: ${parsers.inputs} inputs in ${parsers.seconds.toFixed(1)} s (${Object.entries(parsers.byFormat)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ')}), slowest ${parsers.slowestMs.toFixed(1)} ms, failures ${parsers.failures.length}`,
 );
 const listeners = await fuzzListeners({ count: listenerCount, seconds, seed });
 console.log(

@@ -50,15 +50,39 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
     recordAnswer: (id, a) => void store.recordAnswer(id, a).catch(() => undefined),
   };
   const sources: Source[] = [
-    mllp.create(mllp.schema.parse({ type: 'mllp', host: '127.0.0.1', port: 0, maxMessageBytes: '256KiB', frameTimeout: '2s', idleTimeout: '5s', maxConnectionsPerAddress: 50 }), ctx),
-    httpSource.create(httpSource.schema.parse({ type: 'http', host: '127.0.0.1', port: 0, maxBodyBytes: '256KiB', maxConnectionsPerAddress: 50 }), ctx),
+    mllp.create(
+      mllp.schema.parse({
+        type: 'mllp',
+        host: '127.0.0.1',
+        port: 0,
+        maxMessageBytes: '256KiB',
+        frameTimeout: '2s',
+        idleTimeout: '5s',
+        maxConnectionsPerAddress: 50,
+      }),
+      ctx,
+    ),
+    httpSource.create(
+      httpSource.schema.parse({ type: 'http', host: '127.0.0.1', port: 0, maxBodyBytes: '256KiB', maxConnectionsPerAddress: 50 }),
+      ctx,
+    ),
   ];
   for (const s of sources) await s.start();
   const [mllpPort, httpPort] = sources.map((s) => s.address!()!.port) as [number, number];
   const seeds = corpus();
   const all = Object.values(seeds).flat();
   const rng = seeded(options.seed);
-  const round: ListenerRound = { mllpFrames: 0, httpRequests: 0, streams: 0, positive: 0, failures: [], rssStartMb: mb(process.memoryUsage().rss), rssPeakMb: 0, rssEndMb: 0, seconds: 0 };
+  const round: ListenerRound = {
+    mllpFrames: 0,
+    httpRequests: 0,
+    streams: 0,
+    positive: 0,
+    failures: [],
+    rssStartMb: mb(process.memoryUsage().rss),
+    rssPeakMb: 0,
+    rssEndMb: 0,
+    seconds: 0,
+  };
   const positives: Buffer[] = [];
   const fail = (what: string) => round.failures.length < 20 && round.failures.push(what);
   const started = Date.now();
@@ -81,10 +105,16 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
           const ack = await client.send(raw);
           if (/MSA\|(AA|CA)\|/.test(ack.toString('latin1'))) positives.push(raw);
         } catch (err) {
-          fail(`mllp frame not answered (${(err as { code?: string }).code ?? (err as Error).name}); input base64 ${raw.subarray(0, 1024).toString('base64')}`);
+          fail(
+            `mllp frame not answered (${(err as { code?: string }).code ?? (err as Error).name}); input base64 ${raw.subarray(0, 1024).toString('base64')}`,
+          );
         }
       } else if (kind < 9) {
-        const format = pick([Buffer.from('x12'), Buffer.from('json'), Buffer.from('fhir'), Buffer.from('hl7v2')].filter((f) => (seeds[f.toString()] ?? []).length > 0)).toString();
+        const format = pick(
+          [Buffer.from('x12'), Buffer.from('json'), Buffer.from('fhir'), Buffer.from('hl7v2')].filter(
+            (f) => (seeds[f.toString()] ?? []).length > 0,
+          ),
+        ).toString();
         const body = mutate(pick(seeds[format]!), pick(all), rng, 64 * 1024);
         round.httpRequests++;
         const status = await post(httpPort, body).catch((err: Error) => `error ${err.message}`);
@@ -97,10 +127,14 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
       if (i % 200 === 0) round.rssPeakMb = Math.max(round.rssPeakMb, mb(process.memoryUsage().rss));
     }
     // the listeners are still up and answer a well-formed message
-    const probe = Buffer.from('MSH|^~\\&|FUZZ|F|R|R|20260101000000||ADT^A01^ADT_A01|FUZZ-PROBE|P|2.5.1\rEVN|A01|20260101\rPID|1||1^^^H^MR||X^Y\r', 'latin1');
+    const probe = Buffer.from(
+      'MSH|^~\\&|FUZZ|F|R|R|20260101000000||ADT^A01^ADT_A01|FUZZ-PROBE|P|2.5.1\rEVN|A01|20260101\rPID|1||1^^^H^MR||X^Y\r',
+      'latin1',
+    );
     const ack = await client.send(probe).catch(() => Buffer.alloc(0));
     if (!/MSA\|AA\|FUZZ-PROBE/.test(ack.toString('latin1'))) fail('the MLLP listener did not answer a well-formed message after the round');
-    if ((await post(httpPort, Buffer.from('{"probe":true}')).catch(() => 0)) !== 202) fail('the HTTP listener did not answer a well-formed request after the round');
+    if ((await post(httpPort, Buffer.from('{"probe":true}')).catch(() => 0)) !== 202)
+      fail('the HTTP listener did not answer a well-formed request after the round');
   } finally {
     await client.close().catch(() => undefined);
     for (const s of sources) await s.stop();
@@ -130,10 +164,12 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
 }
 
 function post(port: number, body: Buffer): Promise<number> {
-  return fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: new Uint8Array(body), signal: AbortSignal.timeout(15_000) }).then(async (r) => {
-    await r.arrayBuffer();
-    return r.status;
-  });
+  return fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: new Uint8Array(body), signal: AbortSignal.timeout(15_000) }).then(
+    async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    },
+  );
 }
 
 /** A raw stream of mutated bytes with framing bytes in odd places, then the connection is dropped. */
@@ -145,7 +181,8 @@ async function hostileStream(port: number, rng: Rng, all: Buffer[]): Promise<voi
   const chunks = 1 + Math.floor(rng() * 5);
   for (let c = 0; c < chunks; c++) {
     const base = mutate(all[Math.floor(rng() * all.length)]!, all[Math.floor(rng() * all.length)]!, rng, 32 * 1024);
-    const framed = rng() < 0.5 ? Buffer.concat([Buffer.from([0x0b]), base, rng() < 0.7 ? Buffer.from([0x1c, 0x0d]) : Buffer.alloc(0)]) : base;
+    const framed =
+      rng() < 0.5 ? Buffer.concat([Buffer.from([0x0b]), base, rng() < 0.7 ? Buffer.from([0x1c, 0x0d]) : Buffer.alloc(0)]) : base;
     socket.write(framed);
   }
   await new Promise((resolve) => setTimeout(resolve, 5));

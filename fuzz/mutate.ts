@@ -17,7 +17,47 @@ export function seeded(seed: number): Rng {
 }
 
 /** Bytes that mean something to one of the formats: delimiters, framing, envelope starts, JSON. */
-const TOKENS = ['|', '^', '~', '\\', '&', '*', ':', '\r', '\n', '\r\n', 'MSH|^~\\&|', 'ISA*', 'IEA*', 'GS*', 'SE*', 'ST*', 'HL*', '{', '}', '[', ']', '"', ',', 'null', '-1', '1e999', '\u0000', '\uFEFF', 'é', '\\X0D\\', 'FHS|', 'BHS|', 'BTS|', 'MSH-18', 'UNICODE UTF-8', 'HEX', 'resourceType', '"resourceType":"Bundle"', '\t'].map((t) => Buffer.from(t, 'latin1'));
+const TOKENS = [
+  '|',
+  '^',
+  '~',
+  '\\',
+  '&',
+  '*',
+  ':',
+  '\r',
+  '\n',
+  '\r\n',
+  'MSH|^~\\&|',
+  'ISA*',
+  'IEA*',
+  'GS*',
+  'SE*',
+  'ST*',
+  'HL*',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  'null',
+  '-1',
+  '1e999',
+  '\u0000',
+  '\uFEFF',
+  'é',
+  '\\X0D\\',
+  'FHS|',
+  'BHS|',
+  'BTS|',
+  'MSH-18',
+  'UNICODE UTF-8',
+  'HEX',
+  'resourceType',
+  '"resourceType":"Bundle"',
+  '\t',
+].map((t) => Buffer.from(t, 'latin1'));
 
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
 const at = (rng: Rng, n: number) => Math.floor(rng() * (n + 1));
@@ -48,7 +88,11 @@ export function mutate(input: Buffer, other: Buffer, rng: Rng, max: number): Buf
         b = Buffer.concat([b.subarray(0, i), pick(rng, TOKENS), b.subarray(i)]);
         break;
       case 4: // duplicate a run, sometimes many times
-        b = Buffer.concat([b.subarray(0, j), ...Array(1 + Math.floor(rng() * (rng() < 0.02 ? 200 : 3))).fill(b.subarray(i, j)), b.subarray(j)]);
+        b = Buffer.concat([
+          b.subarray(0, j),
+          ...Array(1 + Math.floor(rng() * (rng() < 0.02 ? 200 : 3))).fill(b.subarray(i, j)),
+          b.subarray(j),
+        ]);
         break;
       case 5: // truncate
         b = b.subarray(0, i);

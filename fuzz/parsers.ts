@@ -30,7 +30,12 @@ export function fuzzParsers(options: { count: number; seconds: number; seed: num
   while (round.inputs < options.count && Date.now() < deadline) {
     for (let batch = 0; batch < 200 && round.inputs < options.count; batch++) {
       const { p, inputs } = active[round.inputs % active.length]!;
-      const input = mutate(inputs[Math.floor(rng() * inputs.length)]!, all[Math.floor(rng() * all.length)]!, rng, options.maxBytes ?? 64 * 1024);
+      const input = mutate(
+        inputs[Math.floor(rng() * inputs.length)]!,
+        all[Math.floor(rng() * all.length)]!,
+        rng,
+        options.maxBytes ?? 64 * 1024,
+      );
       const t0 = performance.now();
       try {
         const outcome = p.parse(input);
@@ -40,11 +45,15 @@ export function fuzzParsers(options: { count: number; seconds: number; seed: num
           p.header(outcome.message);
         }
       } catch (err) {
-        if (round.failures.length < 20) round.failures.push(`${p.format}: threw ${(err as Error).name}: ${(err as Error).message?.slice(0, 120)} on input (base64) ${input.subarray(0, 2048).toString('base64')}`);
+        if (round.failures.length < 20)
+          round.failures.push(
+            `${p.format}: threw ${(err as Error).name}: ${(err as Error).message?.slice(0, 120)} on input (base64) ${input.subarray(0, 2048).toString('base64')}`,
+          );
       }
       const ms = performance.now() - t0;
       round.slowestMs = Math.max(round.slowestMs, ms);
-      if (ms > (options.slowMs ?? 2000) && round.failures.length < 20) round.failures.push(`${p.format}: one input took ${Math.round(ms)} ms (${input.length} bytes)`);
+      if (ms > (options.slowMs ?? 2000) && round.failures.length < 20)
+        round.failures.push(`${p.format}: one input took ${Math.round(ms)} ms (${input.length} bytes)`);
       round.inputs++;
       round.byFormat[p.format] = (round.byFormat[p.format] ?? 0) + 1;
     }

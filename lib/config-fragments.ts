@@ -58,7 +58,10 @@ export const tls = z
     cert: z.string().optional().describe('Path to the PEM certificate (listeners: required when enabled).'),
     key: z.string().optional().describe('Path to the PEM private key.'),
     ca: z.string().optional().describe('Path to a PEM bundle of trusted CAs (clients, and listeners that check client certificates).'),
-    requestCert: z.boolean().default(false).describe('Listeners: ask clients for a certificate and refuse those not signed by `ca` (mutual TLS).'),
+    requestCert: z
+      .boolean()
+      .default(false)
+      .describe('Listeners: ask clients for a certificate and refuse those not signed by `ca` (mutual TLS).'),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Lowest TLS version accepted.'),
   })
   .describe('TLS settings.');
@@ -67,11 +70,27 @@ export type TlsConfig = z.infer<typeof tls>;
 /** Retry policy of a route: how many attempts, how far apart. */
 export const retry = z
   .strictObject({
-    attempts: z.number().int().min(1).max(1000).default(10).describe('Attempts in all, the first included, before the delivery is dead-lettered.'),
+    attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe('Attempts in all, the first included, before the delivery is dead-lettered.'),
     delay: duration.default(1000).describe('Delay before the first retry.'),
     maxDelay: duration.default(600_000).describe('Ceiling of the delay between retries.'),
-    factor: z.number().min(1).max(10).default(2).describe('Each retry waits this many times longer than the previous (exponential backoff).'),
-    jitter: z.number().min(0).max(1).default(0.2).describe('Random spread of each delay, as a fraction (0.2 = ±20%), so that retries of many messages do not arrive together.'),
+    factor: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe('Each retry waits this many times longer than the previous (exponential backoff).'),
+    jitter: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('Random spread of each delay, as a fraction (0.2 = ±20%), so that retries of many messages do not arrive together.'),
   })
   .describe('Retry with exponential backoff and jitter; after `attempts` the delivery is dead-lettered.');
 export type RetryConfig = z.infer<typeof retry>;
@@ -104,7 +123,9 @@ export const clientAuth = z
       clientAuthMethod: z
         .enum(['basic', 'post'])
         .default('basic')
-        .describe('How the client authenticates to the token endpoint: HTTP Basic (`client_secret_basic`) or form fields (`client_secret_post`).'),
+        .describe(
+          'How the client authenticates to the token endpoint: HTTP Basic (`client_secret_basic`) or form fields (`client_secret_post`).',
+        ),
     }),
   ])
   .describe('How to authenticate to the destination: none, bearer, basic, a named header, or OAuth2 client credentials.');

@@ -46,11 +46,7 @@ export class StoreError extends InterlaceError {}
 export class DeliveryError extends InterlaceError {
   /** The destination's own answer, when there was one (HTTP status, HL7 ACK code). */
   readonly response?: { status?: string; body?: string };
-  constructor(
-    code: string,
-    message: string,
-    options?: { cause?: unknown; response?: { status?: string; body?: string } },
-  ) {
+  constructor(code: string, message: string, options?: { cause?: unknown; response?: { status?: string; body?: string } }) {
     super(code, message, options);
     this.response = options?.response;
   }

@@ -160,7 +160,10 @@ export function guardHttpServer(
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
     if (!limiter.acquire(address)) {
-      options.log.warn({ limit: options.maxConnectionsPerAddress }, `${options.name} connection refused: too many connections from one address`);
+      options.log.warn(
+        { limit: options.maxConnectionsPerAddress },
+        `${options.name} connection refused: too many connections from one address`,
+      );
       socket.on('error', () => undefined);
       socket.destroy();
       return;

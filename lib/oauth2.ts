@@ -76,14 +76,24 @@ export class ClientCredentialsToken {
       const code = typeof body.error === 'string' ? ` (${body.error.slice(0, 60)})` : '';
       const response = { status: String(res.status), body: text.slice(0, 512) };
       if (res.status >= 500 || res.status === 408 || res.status === 429) {
-        throw new TransientDeliveryError('oauth2-unavailable', `token endpoint ${label} answered ${res.status}${code}; will retry`, { response });
+        throw new TransientDeliveryError('oauth2-unavailable', `token endpoint ${label} answered ${res.status}${code}; will retry`, {
+          response,
+        });
       }
-      throw new PermanentDeliveryError('oauth2-rejected', `token endpoint ${label} refused the client credentials: ${res.status}${code}; check clientId, clientSecret and scope`, { response });
+      throw new PermanentDeliveryError(
+        'oauth2-rejected',
+        `token endpoint ${label} refused the client credentials: ${res.status}${code}; check clientId, clientSecret and scope`,
+        { response },
+      );
     }
     if (typeof body.access_token !== 'string' || body.access_token === '') {
-      throw new PermanentDeliveryError('oauth2-invalid-answer', `token endpoint ${label} answered ${res.status} without an access_token; expected a JSON token response (RFC 6749 §5.1)`);
+      throw new PermanentDeliveryError(
+        'oauth2-invalid-answer',
+        `token endpoint ${label} answered ${res.status} without an access_token; expected a JSON token response (RFC 6749 §5.1)`,
+      );
     }
-    const lifetime = typeof body.expires_in === 'number' || typeof body.expires_in === 'string' ? Number(body.expires_in) * 1000 : DEFAULT_LIFETIME_MS;
+    const lifetime =
+      typeof body.expires_in === 'number' || typeof body.expires_in === 'string' ? Number(body.expires_in) * 1000 : DEFAULT_LIFETIME_MS;
     const usable = Number.isFinite(lifetime) && lifetime > 0 ? lifetime : DEFAULT_LIFETIME_MS;
     this.token = { value: body.access_token, until: this.now() + Math.max(0, usable - Math.min(MARGIN_MS, usable / 2)) };
     return body.access_token;

@@ -32,7 +32,11 @@ export function errorWithoutValues<E extends { message: string; diagnostics?: Di
   // An exception's offending `value` (the rule, field and value of the exception queue) is the
   // detail view's, like a diagnostic's.
   const { value: _value, ...rest } = error as E & { value?: unknown };
-  return { ...(rest as E), message: withoutValues(error.message), ...(error.diagnostics ? { diagnostics: error.diagnostics.map(diagnosticWithoutValues) } : {}) };
+  return {
+    ...(rest as E),
+    message: withoutValues(error.message),
+    ...(error.diagnostics ? { diagnostics: error.diagnostics.map(diagnosticWithoutValues) } : {}),
+  };
 }
 
 /** An HL7 (`DFT^P03^DFT_P03`) or X12 (`850`, `856`) message type; anything else is not shown in lists. */

@@ -57,11 +57,19 @@ export function readSecretFile(path: string, what: string): Buffer {
   try {
     const info = statSync(path);
     if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-    if (info.size > 1024 * 1024) throw new ConfigError('secret-file-unreadable', `${what} ${path} is ${info.size} bytes; expected a key or certificate file of at most 1 MiB`);
+    if (info.size > 1024 * 1024)
+      throw new ConfigError(
+        'secret-file-unreadable',
+        `${what} ${path} is ${info.size} bytes; expected a key or certificate file of at most 1 MiB`,
+      );
     return readFileSync(path);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError('secret-file-unreadable', `${what} ${path} cannot be read (${errno(err)}); expected an existing file readable by the engine`, { cause: err });
+    throw new ConfigError(
+      'secret-file-unreadable',
+      `${what} ${path} cannot be read (${errno(err)}); expected an existing file readable by the engine`,
+      { cause: err },
+    );
   }
 }
 
@@ -84,17 +92,27 @@ export function inspectPem(bytes: Buffer, kind: PemKind, passphrase?: string): P
   try {
     if (kind === 'certificate') {
       const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-      if (blocks.length === 0) return { ok: false, reason: text.includes('-----BEGIN') ? 'no CERTIFICATE block (the file holds another kind of PEM)' : 'not PEM: expected -----BEGIN CERTIFICATE-----' };
+      if (blocks.length === 0)
+        return {
+          ok: false,
+          reason: text.includes('-----BEGIN')
+            ? 'no CERTIFICATE block (the file holds another kind of PEM)'
+            : 'not PEM: expected -----BEGIN CERTIFICATE-----',
+        };
       return { ok: true, certificates: blocks.map((b) => certificateInfo(new X509Certificate(b))) };
     }
     if (kind === 'ssh-private-key' && text.includes('OPENSSH PRIVATE KEY')) {
       const m = OPENSSH_KEY.exec(text.trim() + '\n');
       if (!m || !Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64').subarray(0, 14).equals(Buffer.from('openssh-key-v1'))) {
-        return { ok: false, reason: 'the OpenSSH private key is damaged (expected an openssh-key-v1 body between the BEGIN and END lines)' };
+        return {
+          ok: false,
+          reason: 'the OpenSSH private key is damaged (expected an openssh-key-v1 body between the BEGIN and END lines)',
+        };
       }
       return { ok: true, certificates: [] };
     }
-    if (kind !== 'public-key' && passphrase === undefined && /ENCRYPTED/.test(text)) return { ok: false, reason: 'the private key is encrypted and no passphrase was given' };
+    if (kind !== 'public-key' && passphrase === undefined && /ENCRYPTED/.test(text))
+      return { ok: false, reason: 'the private key is encrypted and no passphrase was given' };
     if (kind === 'public-key') createPublicKey(text);
     else createPrivateKey(passphrase === undefined ? text : { key: text, passphrase });
     return { ok: true, certificates: [] };
@@ -111,11 +129,22 @@ function pemReason(err: Error & { code?: string }, kind: PemKind): string {
 }
 
 function certificateInfo(c: X509Certificate): CertificateInfo {
-  return { subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), notBefore: new Date(c.validFrom), notAfter: new Date(c.validTo), fingerprint256: c.fingerprint256 };
+  return {
+    subject: c.subject.replace(/\n/g, ', '),
+    issuer: c.issuer.replace(/\n/g, ', '),
+    notBefore: new Date(c.validFrom),
+    notAfter: new Date(c.validTo),
+    fingerprint256: c.fingerprint256,
+  };
 }
 
 /** Reads and inspects a referenced file; a ConfigError with the reason when it is missing or does not parse. */
-export function loadPemFile(path: string, kind: PemKind, what: string, passphrase?: string): { bytes: Buffer; certificates: CertificateInfo[] } {
+export function loadPemFile(
+  path: string,
+  kind: PemKind,
+  what: string,
+  passphrase?: string,
+): { bytes: Buffer; certificates: CertificateInfo[] } {
   const bytes = readSecretFile(path, what);
   const inspected = inspectPem(bytes, kind, passphrase);
   if (!inspected.ok) throw new ConfigError('secret-file-invalid', `${what} ${path}: ${inspected.reason}`);

@@ -84,7 +84,10 @@ export type X12Services = {
   /** The profile of a partner id, or undefined when no partner file has that id (or engine.yaml has no x12 identity). */
   partner(id: string): X12PartnerProfile | undefined;
   /** Takes the partner's next control numbers (persistent, never reused). */
-  nextControlNumbers(partner: string, request: { interchanges?: number; groups?: number; sets?: number }): Promise<{ interchanges: number[]; groups: number[]; sets: number[] }>;
+  nextControlNumbers(
+    partner: string,
+    request: { interchanges?: number; groups?: number; sets?: number },
+  ): Promise<{ interchanges: number[]; groups: number[]; sets: number[] }>;
   /** Records an interchange written for the partner, with the acknowledgments expected for it. */
   recordSent(record: X12SentRecord): Promise<void>;
   /** What was already sent for a delivery (a retry after a crash must not send it again). */

@@ -19,7 +19,10 @@ function readPem(path: string, what: string, connector: string): Buffer {
 /** A listener's options: certificate and key required; `requestCert` turns on mutual TLS. */
 export function serverTlsOptions(config: TlsConfig, connector: string): TlsOptions {
   if (!config.cert || !config.key) {
-    throw new ConfigError('tls-incomplete', `${connector}: tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files`);
+    throw new ConfigError(
+      'tls-incomplete',
+      `${connector}: tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files`,
+    );
   }
   return {
     cert: readPem(config.cert, 'cert', connector),

@@ -43,7 +43,8 @@ export async function writeFileOnce(target: FileTarget, name: string, body: Buff
       const candidate = numbered(name, n);
       const existing = await target.size(candidate);
       if (existing !== undefined) {
-        if (existing === body.length && (await target.read(candidate)).equals(body)) return { name: candidate, bytes: existing, already: true };
+        if (existing === body.length && (await target.read(candidate)).equals(body))
+          return { name: candidate, bytes: existing, already: true };
         continue;
       }
       if (!tmpWritten) {
@@ -54,7 +55,10 @@ export async function writeFileOnce(target: FileTarget, name: string, body: Buff
       tmpWritten = false;
       const size = await target.size(candidate);
       if (size !== body.length) {
-        throw new TransientDeliveryError('file-write-unconfirmed', `${target.label}/${candidate} holds ${size ?? 'no'} bytes after writing ${body.length}; the write is not confirmed`);
+        throw new TransientDeliveryError(
+          'file-write-unconfirmed',
+          `${target.label}/${candidate} holds ${size ?? 'no'} bytes after writing ${body.length}; the write is not confirmed`,
+        );
       }
       return { name: candidate, bytes: size, already: false };
     }
@@ -80,12 +84,19 @@ export class FileWriter {
   async write(name: string, body: Buffer, key: string): Promise<PartnerReceipt> {
     try {
       const r = await writeFileOnce(this.target, name, body, `.${name}.${key.replace(/[^A-Za-z0-9_-]/g, '_')}.tmp`);
-      return { status: this.status, name: r.name, detail: `${r.name} ${r.bytes} bytes${r.already ? ' (already written by an earlier attempt)' : ''}` };
+      return {
+        status: this.status,
+        name: r.name,
+        detail: `${r.name} ${r.bytes} bytes${r.already ? ' (already written by an earlier attempt)' : ''}`,
+      };
     } catch (err) {
       if (err instanceof TransientDeliveryError || err instanceof PermanentDeliveryError) throw err;
       if (err instanceof InterlaceError) throw new TransientDeliveryError(err.code, err.message, { cause: err });
-      throw new TransientDeliveryError('file-write-failed', `cannot write ${name} into ${this.target.label} (${errno(err)}); expected an existing writable directory`, { cause: err });
+      throw new TransientDeliveryError(
+        'file-write-failed',
+        `cannot write ${name} into ${this.target.label} (${errno(err)}); expected an existing writable directory`,
+        { cause: err },
+      );
     }
   }
 }
-

@@ -6,7 +6,9 @@ import { z } from 'zod';
  * are decimal strings so that money never passes through binary floating point.
  */
 export const Decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal number such as 12.50');
-export const IsoDate = z.string().regex(/^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/, 'an ISO 8601 date or date-time');
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/, 'an ISO 8601 date or date-time');
 
 /** An identifier and the system that issued it (`{ system: 'GTIN', value: '00888…' }`). */
 export const Identifier = z.object({

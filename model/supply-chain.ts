@@ -52,7 +52,9 @@ export const PurchaseOrder = z.object({
   release: z.string().optional(),
   currency: z.string().length(3).optional(),
   references: z.array(z.object({ qualifier: z.string(), value: z.string(), description: z.string().optional() })).optional(),
-  contacts: z.array(z.object({ role: z.string(), name: z.string().optional(), phone: z.string().optional(), email: z.string().optional() })).optional(),
+  contacts: z
+    .array(z.object({ role: z.string(), name: z.string().optional(), phone: z.string().optional(), email: z.string().optional() }))
+    .optional(),
   dates: z.array(z.object({ qualifier: z.string(), date: IsoDate })).optional(),
   carrier: z.object({ routing: z.string().optional(), method: z.string().optional(), code: z.string().optional() }).optional(),
   parties: z.array(Party),
@@ -133,7 +135,14 @@ export const ShipNotice = z.object({
   shippedAt: IsoDate.optional(),
   expectedAt: IsoDate.optional(),
   hierarchy: z.string().optional(),
-  carrier: z.object({ code: z.string().optional(), method: z.string().optional(), routing: z.string().optional(), trackingNumber: z.string().optional() }).optional(),
+  carrier: z
+    .object({
+      code: z.string().optional(),
+      method: z.string().optional(),
+      routing: z.string().optional(),
+      trackingNumber: z.string().optional(),
+    })
+    .optional(),
   packaging: z.object({ code: z.string().optional(), count: Decimal.optional(), weight: Quantity.optional() }).optional(),
   references: z.array(z.object({ qualifier: z.string(), value: z.string() })).optional(),
   parties: z.array(Party).optional(),
@@ -181,7 +190,15 @@ export const Invoice = z.object({
   invoiceDate: IsoDate,
   purchaseOrder: DocumentRef.optional(),
   currency: z.string().length(3).optional(),
-  terms: z.object({ type: z.string().optional(), discountPercent: Decimal.optional(), discountDays: z.number().int().optional(), netDays: z.number().int().optional(), description: z.string().optional() }).optional(),
+  terms: z
+    .object({
+      type: z.string().optional(),
+      discountPercent: Decimal.optional(),
+      discountDays: z.number().int().optional(),
+      netDays: z.number().int().optional(),
+      description: z.string().optional(),
+    })
+    .optional(),
   references: z.array(z.object({ qualifier: z.string(), value: z.string() })).optional(),
   dates: z.array(z.object({ qualifier: z.string(), date: IsoDate })).optional(),
   parties: z.array(Party).optional(),

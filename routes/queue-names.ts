@@ -56,7 +56,10 @@ export function toRedisOptions(connection: string | RedisOptions): RedisOptions 
     throw new ConfigError('route-invalid-redis-url', 'the Redis URL is not a URL; expected redis://host:port[/db]', { cause });
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError('route-invalid-redis-url', `the Redis URL has scheme ${url.protocol}; expected redis:, rediss: or redis+sentinel:`);
+    throw new ConfigError(
+      'route-invalid-redis-url',
+      `the Redis URL has scheme ${url.protocol}; expected redis:, rediss: or redis+sentinel:`,
+    );
   }
   const db = url.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) {
@@ -73,13 +76,22 @@ export function toRedisOptions(connection: string | RedisOptions): RedisOptions 
 }
 
 function credentials(username: string, password: string): Pick<RedisOptions, 'username' | 'password'> {
-  return { ...(username ? { username: decodeURIComponent(username) } : {}), ...(password ? { password: decodeURIComponent(password) } : {}) };
+  return {
+    ...(username ? { username: decodeURIComponent(username) } : {}),
+    ...(password ? { password: decodeURIComponent(password) } : {}),
+  };
 }
 
 /** The Sentinels of a `redis+sentinel://` URL, or a sentence saying what is wrong with it. */
-export function parseSentinelUrl(connection: string): { sentinels: Array<{ host: string; port: number }>; name: string; db?: number; username: string; password: string } | { error: string } {
+export function parseSentinelUrl(
+  connection: string,
+): { sentinels: Array<{ host: string; port: number }>; name: string; db?: number; username: string; password: string } | { error: string } {
   const m = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/]+)(?:\/(\d+))?\/?$/i.exec(connection);
-  if (!m) return { error: 'the Sentinel URL has no master name or a malformed host list; expected redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]' };
+  if (!m)
+    return {
+      error:
+        'the Sentinel URL has no master name or a malformed host list; expected redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db]',
+    };
   const sentinels: Array<{ host: string; port: number }> = [];
   for (const node of m[3]!.split(',')) {
     const hp = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(node.trim());

@@ -44,7 +44,10 @@ const BACKOFF_TYPE = 'interlace';
 
 /** Carries the delay the route chose (and recorded in the ledger) to BullMQ's backoff strategy. */
 class ScheduledRetry extends Error {
-  constructor(message: string, readonly delayMs: number) {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
     super(message);
     this.name = 'ScheduledRetry';
   }
@@ -213,7 +216,10 @@ export class RouteQueue {
 
   private checkDelivery(d: Omit<Delivery, 'attempt'>): void {
     if (typeof d.deliveryId !== 'string' || d.deliveryId === '') {
-      throw new InterlaceError('route-invalid-delivery', `a delivery for route ${this.channel}/${this.route} has no deliveryId; expected a non-empty string`);
+      throw new InterlaceError(
+        'route-invalid-delivery',
+        `a delivery for route ${this.channel}/${this.route} has no deliveryId; expected a non-empty string`,
+      );
     }
     if (d.channel !== this.channel || d.route !== this.route) {
       throw new InterlaceError(

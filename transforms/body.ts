@@ -18,12 +18,21 @@ export function compileCondition(expr: string, deps: TransformDeps): (state: Pip
   if (typeof expr !== 'string' || expr.trim() === '') {
     throw new TransformConfigError('invalid-expression', 'a condition must be a non-empty expression (text)', { path: [] });
   }
-  const compiled = withPlace(() => 'condition', () => compileExpression(expr, [], compileContext(deps)));
+  const compiled = withPlace(
+    () => 'condition',
+    () => compileExpression(expr, [], compileContext(deps)),
+  );
   const site: EvalSite = { kind: 'condition', field: 'when' };
   return async (state) => isTruthy(await compiled.evaluate(state, site));
 }
 
-const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: 'application/octet-stream', csv: 'text/csv', fixed: 'text/plain' } as const;
+const DEFAULT_TYPES = {
+  json: 'application/json',
+  template: 'text/plain',
+  raw: 'application/octet-stream',
+  csv: 'text/csv',
+  fixed: 'text/plain',
+} as const;
 
 /**
  * Compiles a route body into a function building the RoutePayload for one message. Errors while
@@ -31,7 +40,10 @@ const DEFAULT_TYPES = { json: 'application/json', template: 'text/plain', raw: '
  * errors while building are TransformMappingErrors naming the body field that failed.
  */
 export function compileBody(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
-  return withPlace((err) => `body ${err.path.join('.')}`.trimEnd(), () => compileBodyParts(body, deps));
+  return withPlace(
+    (err) => `body ${err.path.join('.')}`.trimEnd(),
+    () => compileBodyParts(body, deps),
+  );
 }
 
 function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: PipelineState) => Promise<RoutePayload> {
@@ -47,7 +59,11 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
   const contentType = body.contentType ?? DEFAULT_TYPES[kind];
   const charset = body.charset ?? 'utf-8';
   if (!iconv.encodingExists(charset)) {
-    throw new TransformConfigError('unknown-charset', `charset ${JSON.stringify(charset)} is not known; use e.g. utf-8, latin1 or windows-1252`, { path: ['charset'] });
+    throw new TransformConfigError(
+      'unknown-charset',
+      `charset ${JSON.stringify(charset)} is not known; use e.g. utf-8, latin1 or windows-1252`,
+      { path: ['charset'] },
+    );
   }
   const json = body.json === undefined ? undefined : compileExpression(body.json, ['json'], ctx);
   const template = body.template === undefined ? undefined : compileTemplate(body.template, ['template'], ctx);
@@ -56,7 +72,11 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
     expr: compileExpression(source, ['headers', name], ctx),
   }));
   const path = body.path === undefined ? undefined : compileExpression(body.path, ['path'], ctx);
-  const flat = body.csv ? { format: 'csv' as const, spec: body.csv } : body.fixed ? { format: 'fixed' as const, spec: body.fixed } : undefined;
+  const flat = body.csv
+    ? { format: 'csv' as const, spec: body.csv }
+    : body.fixed
+      ? { format: 'fixed' as const, spec: body.fixed }
+      : undefined;
   const flatRows = flat ? compileExpression(flat.spec.rows, [flat.format, 'rows'], ctx) : undefined;
 
   return async (state) => {
@@ -64,12 +84,17 @@ function compileBodyParts(body: BodyConfig, deps: TransformDeps): (state: Pipeli
     if (json) {
       const site: EvalSite = { kind: 'body', field: 'json' };
       const value = await json.evaluate(state, site);
-      if (value === undefined) throw new TransformMappingError('empty-body', 'body json: the expression produced no value; expected the document to send', site);
+      if (value === undefined)
+        throw new TransformMappingError('empty-body', 'body json: the expression produced no value; expected the document to send', site);
       text = JSON.stringify(value);
     } else if (template) {
       text = await renderTemplate(template, state);
     } else if (flat && flatRows) {
-      text = await flatText(flat.format, flat.spec as FlatBody, await flatRows.evaluate(state, { kind: 'body', field: `${flat.format}.rows` }));
+      text = await flatText(
+        flat.format,
+        flat.spec as FlatBody,
+        await flatRows.evaluate(state, { kind: 'body', field: `${flat.format}.rows` }),
+      );
     } else {
       text = rawText(state, charset);
     }
@@ -111,7 +136,8 @@ async function renderTemplate(parts: (string | CompiledExpression)[], state: Pip
   let out = '';
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    out += typeof part === 'string' ? part : renderValue(await part.evaluate(state, { kind: 'body', field: `template placeholder ${i + 1}` }));
+    out +=
+      typeof part === 'string' ? part : renderValue(await part.evaluate(state, { kind: 'body', field: `template placeholder ${i + 1}` }));
   }
   return out;
 }
@@ -120,18 +146,26 @@ function rawText(state: PipelineState, charset: string): string {
   if (state.raw === undefined) {
     throw new TransformMappingError('raw-unavailable', 'body raw: the original bytes were not handed to the route', { kind: 'body' });
   }
-  return typeof state.raw === 'string' ? state.raw : iconv.decode(Buffer.from(state.raw.buffer, state.raw.byteOffset, state.raw.byteLength), charset);
+  return typeof state.raw === 'string'
+    ? state.raw
+    : iconv.decode(Buffer.from(state.raw.buffer, state.raw.byteOffset, state.raw.byteLength), charset);
 }
 
 /** A header or path value: text on one line, or undefined when empty. */
 function singleLine(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-    throw new TransformMappingError(codeFor(field), `body ${field}: the expression produced ${Array.isArray(value) ? 'an array' : 'an object'}; expected text`, { kind: 'body' });
+    throw new TransformMappingError(
+      codeFor(field),
+      `body ${field}: the expression produced ${Array.isArray(value) ? 'an array' : 'an object'}; expected text`,
+      { kind: 'body' },
+    );
   }
   const text = String(value);
   if (/[\r\n\0]/.test(text)) {
-    throw new TransformMappingError(codeFor(field), `body ${field}: the value contains a line break or NUL; expected one line of text`, { kind: 'body' });
+    throw new TransformMappingError(codeFor(field), `body ${field}: the value contains a line break or NUL; expected one line of text`, {
+      kind: 'body',
+    });
   }
   return text;
 }

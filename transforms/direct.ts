@@ -101,7 +101,13 @@ class DirectCompiler {
       case 'value': {
         only(n, []);
         const value = n.value;
-        if (!(value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) throw BAIL;
+        if (!(
+          value === null ||
+          typeof value === 'string' ||
+          typeof value === 'boolean' ||
+          (typeof value === 'number' && Number.isFinite(value))
+        ))
+          throw BAIL;
         return () => value;
       }
       case 'variable':
@@ -245,7 +251,10 @@ class DirectCompiler {
 
   private arrayConstructor(n: Node): Compiled {
     only(n, ['expressions']);
-    const items = list(n.expressions).map((e) => ({ nested: (e as Node)?.type === 'unary' && (e as Node).value === '[', value: this.node(e as Node) }));
+    const items = list(n.expressions).map((e) => ({
+      nested: (e as Node)?.type === 'unary' && (e as Node).value === '[',
+      value: this.node(e as Node),
+    }));
     return (input, frame, run) => {
       const out: unknown[] = [];
       for (const item of items) {
@@ -294,7 +303,11 @@ class DirectCompiler {
       return (input, frame, run) => {
         const fn = lookup(name, frame, run);
         if (!isLambda(fn)) throw BAIL;
-        return apply(fn, args.map((a) => a(input, frame, run)), run);
+        return apply(
+          fn,
+          args.map((a) => a(input, frame, run)),
+          run,
+        );
       };
     }
     return (input, frame, run) => {

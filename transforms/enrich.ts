@@ -11,7 +11,10 @@ type Failure = { transient: boolean; reason: string };
 /** A tiny TTL cache of answers by URL, bounded in size (oldest out first). */
 class AnswerCache {
   private readonly entries = new Map<string, { value: unknown; until: number }>();
-  constructor(private readonly ttlMs: number, private readonly max = 10_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
   get(url: string): { value: unknown } | undefined {
     const e = this.entries.get(url);
     if (!e) return undefined;
@@ -28,16 +31,34 @@ class AnswerCache {
   }
 }
 
-async function fetchJson(get: typeof fetch, url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ ok: true; value: unknown } | { ok: false; failure: Failure }> {
+async function fetchJson(
+  get: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ ok: true; value: unknown } | { ok: false; failure: Failure }> {
   let res: Response;
   try {
     res = await get(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const name = (err as Error).name;
-    return { ok: false, failure: { transient: true, reason: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `cannot connect (${(err as { cause?: { code?: string } }).cause?.code ?? name})` } };
+    return {
+      ok: false,
+      failure: {
+        transient: true,
+        reason:
+          name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : `cannot connect (${(err as { cause?: { code?: string } }).cause?.code ?? name})`,
+      },
+    };
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) return { ok: false, failure: { transient: res.status >= 500 || res.status === 408 || res.status === 429, reason: `HTTP ${res.status}` } };
+  if (!res.ok)
+    return {
+      ok: false,
+      failure: { transient: res.status >= 500 || res.status === 408 || res.status === 429, reason: `HTTP ${res.status}` },
+    };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -62,7 +83,10 @@ export function compileEnrich(index: number, step: EnrichStepConfig, ctx: Compil
     let out = '';
     for (const part of url) {
       if (typeof part === 'string') out += part;
-      else out += encodeURIComponent(renderValue(await part.evaluate(state, site, i === undefined ? undefined : { focus: item, variables: { item, index: i } })));
+      else
+        out += encodeURIComponent(
+          renderValue(await part.evaluate(state, site, i === undefined ? undefined : { focus: item, variables: { item, index: i } })),
+        );
     }
     return out;
   };
@@ -83,8 +107,17 @@ export function compileEnrich(index: number, step: EnrichStepConfig, ctx: Compil
     }
     if (step.onFailure === 'default') return structuredClone(step.default);
     const where = item === undefined ? '' : ` (item ${item + 1})`;
-    const detail = { step: index, kind: 'enrich', exception: { rule, field: 'url', value: exceptionValue(target.replace(/^[a-z]+:\/\/[^/]+/i, '')) } };
-    if (failure!.transient) throw new TransformMappingError('enrichment-unavailable', `step ${index} (enrich)${where}: ${failure!.reason} after ${step.retry.attempts} attempts`, detail);
+    const detail = {
+      step: index,
+      kind: 'enrich',
+      exception: { rule, field: 'url', value: exceptionValue(target.replace(/^[a-z]+:\/\/[^/]+/i, '')) },
+    };
+    if (failure!.transient)
+      throw new TransformMappingError(
+        'enrichment-unavailable',
+        `step ${index} (enrich)${where}: ${failure!.reason} after ${step.retry.attempts} attempts`,
+        detail,
+      );
     throw new TransformMappingError('enrichment-refused', `step ${index} (enrich)${where}: ${failure!.reason}`, detail);
   };
 
@@ -92,14 +125,22 @@ export function compileEnrich(index: number, step: EnrichStepConfig, ctx: Compil
     const target = await buildUrl(state, item, i);
     const answer = await call(target, i);
     if (!select) return answer;
-    const value = await (select as CompiledExpression).evaluate(state, { step: index, kind: 'enrich', field: 'select' }, { focus: answer, variables: { answer } });
+    const value = await (select as CompiledExpression).evaluate(
+      state,
+      { step: index, kind: 'enrich', field: 'select' },
+      { focus: answer, variables: { answer } },
+    );
     if (value !== undefined || step.onFailure === 'default') return value ?? structuredClone(step.default);
     // an answer without the value asked for is missing data: never guessed
-    throw new TransformMappingError('enrichment-refused', `step ${index} (enrich)${i === undefined ? '' : ` (item ${i + 1})`}: the answer has no value for ${step.select}`, {
-      step: index,
-      kind: 'enrich',
-      exception: { rule, field: step.select!, value: exceptionValue(target.replace(/^[a-z]+:\/\/[^/]+/i, '')) },
-    });
+    throw new TransformMappingError(
+      'enrichment-refused',
+      `step ${index} (enrich)${i === undefined ? '' : ` (item ${i + 1})`}: the answer has no value for ${step.select}`,
+      {
+        step: index,
+        kind: 'enrich',
+        exception: { rule, field: step.select!, value: exceptionValue(target.replace(/^[a-z]+:\/\/[^/]+/i, '')) },
+      },
+    );
   };
 
   return {

@@ -131,12 +131,24 @@ function runtimeError(err: unknown, site: EvalSite, limits: ExpressionLimits): T
   const e = (err ?? {}) as JsonataError;
   switch (e.code) {
     case 'D1012':
-      return new TransformMappingError('expression-timeout', `${where}: the expression ran longer than ${limits.timeoutMs} ms and was stopped`, { ...site, cause: err });
+      return new TransformMappingError(
+        'expression-timeout',
+        `${where}: the expression ran longer than ${limits.timeoutMs} ms and was stopped`,
+        { ...site, cause: err },
+      );
     case 'D1011':
-      return new TransformMappingError('expression-too-deep', `${where}: the expression nested or recursed deeper than ${limits.maxDepth} levels and was stopped`, { ...site, cause: err });
+      return new TransformMappingError(
+        'expression-too-deep',
+        `${where}: the expression nested or recursed deeper than ${limits.maxDepth} levels and was stopped`,
+        { ...site, cause: err },
+      );
     case 'D2014':
     case 'D2015':
-      return new TransformMappingError('result-too-large', `${where}: the expression built a sequence longer than ${limits.maxSequence} items`, { ...site, cause: err });
+      return new TransformMappingError(
+        'result-too-large',
+        `${where}: the expression built a sequence longer than ${limits.maxSequence} items`,
+        { ...site, cause: err },
+      );
   }
   const position = e.position === undefined ? '' : ` at position ${e.position}`;
   const code = e.code ? ` (JSONata ${e.code}${position})` : position;
@@ -164,12 +176,26 @@ function checkAst(ast: unknown, path: ConfigPath, ctx: CompileContext): void {
     if (node === null || typeof node !== 'object' || seen.has(node)) return;
     seen.add(node);
     if (node instanceof RegExp) return;
-    const n = node as { type?: string; value?: unknown; position?: number; procedure?: { type?: string; value?: unknown }; arguments?: unknown[] };
+    const n = node as {
+      type?: string;
+      value?: unknown;
+      position?: number;
+      procedure?: { type?: string; value?: unknown };
+      arguments?: unknown[];
+    };
     if (n.type === 'variable' && n.value === 'eval') {
-      throw new TransformConfigError('unsafe-expression', `$eval is not allowed in mapping rules (at position ${n.position}); write the expression out instead`, { path, position: n.position });
+      throw new TransformConfigError(
+        'unsafe-expression',
+        `$eval is not allowed in mapping rules (at position ${n.position}); write the expression out instead`,
+        { path, position: n.position },
+      );
     }
     if (n.type === 'regex' && n.value instanceof RegExp && NESTED_QUANTIFIER.test(n.value.source)) {
-      throw new TransformConfigError('unsafe-expression', `the regular expression /${n.value.source}/ at position ${n.position} repeats a repeated group, which can take exponential time; rewrite it without nested quantifiers`, { path, position: n.position });
+      throw new TransformConfigError(
+        'unsafe-expression',
+        `the regular expression /${n.value.source}/ at position ${n.position} repeats a repeated group, which can take exponential time; rewrite it without nested quantifiers`,
+        { path, position: n.position },
+      );
     }
     if (n.type === 'function' && n.procedure?.type === 'variable' && n.procedure.value === 'lookup') checkLookupCall(n, path, ctx);
     for (const value of Object.values(node)) visit(value);
@@ -182,9 +208,17 @@ function checkLookupCall(n: { position?: number; arguments?: unknown[] }, path: 
   if (table?.type !== 'string' || typeof table.value !== 'string') return;
   const columns = ctx.tables.columns(table.value);
   if (!columns) {
-    throw new TransformConfigError('unknown-table', `$lookup at position ${n.position} names table ${JSON.stringify(table.value)}, which is not loaded; known tables: ${ctx.tables.names().join(', ') || '(none)'}`, { path, position: n.position });
+    throw new TransformConfigError(
+      'unknown-table',
+      `$lookup at position ${n.position} names table ${JSON.stringify(table.value)}, which is not loaded; known tables: ${ctx.tables.names().join(', ') || '(none)'}`,
+      { path, position: n.position },
+    );
   }
   if (column?.type === 'string' && typeof column.value === 'string' && !columns.includes(column.value)) {
-    throw new TransformConfigError('unknown-column', `$lookup at position ${n.position} asks for column ${JSON.stringify(column.value)} of table ${JSON.stringify(table.value)}, which has columns ${columns.join(', ')}`, { path, position: n.position });
+    throw new TransformConfigError(
+      'unknown-column',
+      `$lookup at position ${n.position} asks for column ${JSON.stringify(column.value)} of table ${JSON.stringify(table.value)}, which has columns ${columns.join(', ')}`,
+      { path, position: n.position },
+    );
   }
 }

@@ -25,7 +25,8 @@ export function fastPathOf(ast: unknown): FastPath | undefined {
   if (!Array.isArray(node.steps) || node.steps.length === 0) return undefined;
   const names: string[] = [];
   for (const step of node.steps as AstNode[]) {
-    if (step === null || typeof step !== 'object' || step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, STEP_KEYS)) return undefined;
+    if (step === null || typeof step !== 'object' || step.type !== 'name' || typeof step.value !== 'string' || !onlyKeys(step, STEP_KEYS))
+      return undefined;
     names.push(step.value);
   }
   return (input) => read(input, names);

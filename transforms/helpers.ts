@@ -23,7 +23,8 @@ const builtinPad = jsonata('$pad($s, $width, $char)');
 
 function slotOf(focus: Focus): EvalContext {
   const slot = focus.environment.lookup(STATE_SLOT) as EvalContext | undefined;
-  if (!slot) throw new TransformMappingError('expression-failed', 'a helper function was called outside a mapping evaluation', { kind: 'helper' });
+  if (!slot)
+    throw new TransformMappingError('expression-failed', 'a helper function was called outside a mapping evaluation', { kind: 'helper' });
   return slot;
 }
 
@@ -80,10 +81,14 @@ function lookupHelper(ctx: CompileContext, table: unknown, key: unknown, column:
   const columns = ctx.tables.columns(table);
   if (!columns) throw helperError('unknown-table', `$lookup: there is no lookup table named ${JSON.stringify(table)}`);
   if (column !== undefined && (typeof column !== 'string' || !columns.includes(column))) {
-    throw helperError('unknown-column', `$lookup: table ${JSON.stringify(table)} has no column ${JSON.stringify(column)}; its columns are ${columns.join(', ')}`);
+    throw helperError(
+      'unknown-column',
+      `$lookup: table ${JSON.stringify(table)} has no column ${JSON.stringify(column)}; its columns are ${columns.join(', ')}`,
+    );
   }
   const k = lookupKey(key);
-  if (!k.ok) throw helperError('invalid-lookup-key', `$lookup: the key for table ${JSON.stringify(table)} is ${k.got}; expected text or a number`);
+  if (!k.ok)
+    throw helperError('invalid-lookup-key', `$lookup: the key for table ${JSON.stringify(table)} is ${k.got}; expected text or a number`);
   if (k.key === undefined) return undefined;
   const row = ctx.tables.find(table, k.key);
   if (!row) return undefined;

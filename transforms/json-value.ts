@@ -21,10 +21,18 @@ type Walk = { site: EvalSite; left: number; trail: (string | number)[] };
 function copy(value: unknown, walk: Walk, depth: number): unknown {
   const { site } = walk;
   if (--walk.left < 0) {
-    throw new TransformMappingError('result-too-large', `${describeSite(site)}: the result has more than the allowed number of values`, site);
+    throw new TransformMappingError(
+      'result-too-large',
+      `${describeSite(site)}: the result has more than the allowed number of values`,
+      site,
+    );
   }
   if (depth > MAX_NESTING) {
-    throw new TransformMappingError('result-too-large', `${describeSite(site)}: the result is nested deeper than ${MAX_NESTING} levels`, site);
+    throw new TransformMappingError(
+      'result-too-large',
+      `${describeSite(site)}: the result is nested deeper than ${MAX_NESTING} levels`,
+      site,
+    );
   }
   if (value === null || value === undefined) return value;
   switch (typeof value) {

@@ -15,7 +15,8 @@ export function compilePipeline(steps: StepConfig[], deps: TransformDeps): Pipel
   const ctx = compileContext(deps);
   const compiled = steps.map((step, index): CompiledStep => {
     checkShape(step, index);
-    const place = (err: TransformConfigError) => `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
+    const place = (err: TransformConfigError) =>
+      `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
     return withPlace(place, () => {
       if (step.filter) return compileFilter(index, step.filter, ctx);
       if (step.map) return compileMap(index, step.map, ctx);
@@ -49,7 +50,11 @@ function checkShape(step: unknown, index: number): void {
   if (parsed.success) return;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  throw new TransformConfigError('invalid-step', `step ${index}${where}: ${issue.message}; expected one of ${STEP_KINDS.join(', ')} as described in docs/transforms.md`, {
-    path: [index, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')],
-  });
+  throw new TransformConfigError(
+    'invalid-step',
+    `step ${index}${where}: ${issue.message}; expected one of ${STEP_KINDS.join(', ')} as described in docs/transforms.md`,
+    {
+      path: [index, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')],
+    },
+  );
 }

@@ -40,12 +40,14 @@ const filterStep = z
 const mapStep = z
   .record(varNameSchema, expressionSchema, keyError('a variable name'))
   .refine((entries) => Object.keys(entries).length > 0, 'map needs at least one variable')
-  .describe('Sets vars.<name> to each expression\'s value, in order; later entries see earlier ones.');
+  .describe("Sets vars.<name> to each expression's value, in order; later entries see earlier ones.");
 
 export const onMissingSchema = z
   .enum(['exception', 'default', 'pass', 'error', 'skip'])
   .prefault('exception')
-  .describe('What a key that is absent or not in the table does: exception (the message goes to the exception queue naming the rule, the field and the key), default (use `default`), pass (no value; the message goes on). error and skip are older names of exception and pass.');
+  .describe(
+    'What a key that is absent or not in the table does: exception (the message goes to the exception queue naming the rule, the field and the key), default (use `default`), pass (no value; the message goes on). error and skip are older names of exception and pass.',
+  );
 
 /** A rule name as the exception queue and `GET /api/exceptions?reason=` show it. */
 export const ruleNameSchema = z
@@ -58,7 +60,7 @@ const lookupStep = z
     table: z.string().min(1).describe('The lookup table: the CSV file name under config/tables without .csv.'),
     key: expressionSchema.describe('The key to find. With forEach it is evaluated once per item, the item being the context.'),
     keyColumn: z.string().min(1).optional().describe('The column the key is matched against; default the first column.'),
-    column: z.string().min(1).optional().describe('Return only this column\'s value; default the whole row as an object.'),
+    column: z.string().min(1).optional().describe("Return only this column's value; default the whole row as an object."),
     into: varNameSchema.describe('The variable that receives the result (an array with forEach).'),
     forEach: expressionSchema.optional().describe('Look up once per item of this array; the result is an array aligned with it.'),
     onMissing: onMissingSchema,
@@ -80,7 +82,13 @@ const validateRule = z
     require: expressionSchema.describe('A condition every message must meet.'),
     message: z.string().min(1).describe('Fixed text reported when the condition fails; never put message values here.'),
     rule: ruleNameSchema.optional().describe('Name of the rule (default validate-<n>), shown in the exception queue.'),
-    field: z.string().min(1).optional().describe('An expression for the value the rule checks (e.g. `$doc(\'charge\').unitPrice.amount`): the exception queue shows it as the field and its value. Never name patient identifiers here.'),
+    field: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "An expression for the value the rule checks (e.g. `$doc('charge').unitPrice.amount`): the exception queue shows it as the field and its value. Never name patient identifiers here.",
+      ),
   })
   .describe('One validation rule.');
 
@@ -91,25 +99,41 @@ const validateStep = z
 
 export const enrichStep = z
   .strictObject({
-    url: z.string().min(1).describe('The URL to GET, with {{ expression }} placeholders (each value is URL-encoded), e.g. `${ERP_URL}/inventory/on-hand?item={{ itemNumber }}`.'),
-    forEach: expressionSchema.optional().describe('Call once per item of this array (the item is the context of the placeholders); the result is an array aligned with it.'),
+    url: z
+      .string()
+      .min(1)
+      .describe(
+        'The URL to GET, with {{ expression }} placeholders (each value is URL-encoded), e.g. `${ERP_URL}/inventory/on-hand?item={{ itemNumber }}`.',
+      ),
+    forEach: expressionSchema
+      .optional()
+      .describe('Call once per item of this array (the item is the context of the placeholders); the result is an array aligned with it.'),
     into: varNameSchema.describe('The variable that receives the answer (JSON), or what `select` takes from it.'),
-    select: expressionSchema.optional().describe('An expression over the answer (`onHand`) giving the value to keep; default the whole answer.'),
+    select: expressionSchema
+      .optional()
+      .describe('An expression over the answer (`onHand`) giving the value to keep; default the whole answer.'),
     headers: z.record(z.string(), z.string()).optional().describe('Request headers (use ${ENV} for tokens).'),
     timeout: duration.prefault('5s').describe('Longest wait for one answer.'),
     cache: duration.prefault('0s').describe('How long an answer is reused for the same URL (a TTL cache); 0 never reuses.'),
-    retry: retrySchema.prefault({ attempts: 4, delay: '1s', maxDelay: '30s' }).describe('Retries of a call that failed for a reason that may pass (timeout, refused connection, 5xx, 408, 429), with backoff, as a delivery is retried.'),
+    retry: retrySchema
+      .prefault({ attempts: 4, delay: '1s', maxDelay: '30s' })
+      .describe(
+        'Retries of a call that failed for a reason that may pass (timeout, refused connection, 5xx, 408, 429), with backoff, as a delivery is retried.',
+      ),
     onFailure: z
       .enum(['exception', 'default'])
       .prefault('exception')
-      .describe('When the call still fails after its retries, or is refused (4xx): exception (the message goes to the exception queue, reprocessable; never processed with a made-up value), or default (use `default`, for values that are only advisory).'),
+      .describe(
+        'When the call still fails after its retries, or is refused (4xx): exception (the message goes to the exception queue, reprocessable; never processed with a made-up value), or default (use `default`, for values that are only advisory).',
+      ),
     default: z.json().optional().describe('The value used when onFailure is default.'),
     rule: ruleNameSchema.optional().describe('Name of the rule in the exception queue (default enrich-<into>).'),
   })
   .superRefine((step, ctx) => {
-    if (step.onFailure === 'default' && step.default === undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: 'onFailure: default needs a default value' });
+    if (step.onFailure === 'default' && step.default === undefined)
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'onFailure: default needs a default value' });
   })
-  .describe('Calls an HTTP API while mapping (e.g. the ERP\'s on-hand quantity of an item at a location) and stores its answer in vars.');
+  .describe("Calls an HTTP API while mapping (e.g. the ERP's on-hand quantity of an item at a location) and stores its answer in vars.");
 
 export type EnrichStepConfig = z.output<typeof enrichStep>;
 
@@ -130,9 +154,10 @@ export const stepSchema = z
     if (verbs.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: verbs.length === 0
-          ? `a step needs one of ${STEP_KINDS.join(', ')}`
-          : `a step has exactly one verb; this one has ${verbs.join(' and ')}`,
+        message:
+          verbs.length === 0
+            ? `a step needs one of ${STEP_KINDS.join(', ')}`
+            : `a step has exactly one verb; this one has ${verbs.join(' and ')}`,
       });
     }
   })
@@ -154,7 +179,14 @@ const flatBody = (format: 'csv' | 'fixed') =>
   z
     .strictObject({
       rows: expressionSchema.describe('An expression giving the rows to write: an array of objects, column name → value.'),
-      columns: z.array(flatColumnSchema).min(1).describe('The columns in file order (the same declaration as a parse layout: type, scale, date format' + (format === 'fixed' ? ', start and width' : '') + ').'),
+      columns: z
+        .array(flatColumnSchema)
+        .min(1)
+        .describe(
+          'The columns in file order (the same declaration as a parse layout: type, scale, date format' +
+            (format === 'fixed' ? ', start and width' : '') +
+            ').',
+        ),
       ...(format === 'csv'
         ? {
             delimiter: z.string().length(1).default(',').describe('Field separator.'),
@@ -177,10 +209,22 @@ export const bodySchema = z
     raw: z.literal(true).optional().describe('Send the original bytes of the message unchanged.'),
     csv: flatBody('csv').optional(),
     fixed: flatBody('fixed').optional(),
-    contentType: z.string().min(1).optional().describe('The content type; defaults per kind (application/json, text/plain, application/octet-stream).'),
-    charset: z.string().min(1).optional().describe('raw only: how the original bytes are decoded to text for the route (default utf-8; latin1 keeps every byte).'),
+    contentType: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The content type; defaults per kind (application/json, text/plain, application/octet-stream).'),
+    charset: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('raw only: how the original bytes are decoded to text for the route (default utf-8; latin1 keeps every byte).'),
     headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is a token (letters, digits, -)'), expressionSchema, keyError('a header name'))
+      .record(
+        z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is a token (letters, digits, -)'),
+        expressionSchema,
+        keyError('a header name'),
+      )
       .optional()
       .describe('Extra headers: name → expression; a header whose value is empty is left out.'),
     path: expressionSchema.optional().describe('An expression for a path appended to the destination URL, or a file name.'),
@@ -190,7 +234,10 @@ export const bodySchema = z
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: kinds.length === 0 ? 'a body needs one of json, template, raw, csv or fixed' : `a body has exactly one of json, template, raw, csv or fixed; this one has ${kinds.join(' and ')}`,
+        message:
+          kinds.length === 0
+            ? 'a body needs one of json, template, raw, csv or fixed'
+            : `a body has exactly one of json, template, raw, csv or fixed; this one has ${kinds.join(' and ')}`,
       });
     }
     if (body.charset !== undefined && body.raw === undefined) {

@@ -1,4 +1,11 @@
-import { describeSite, exceptionValue, TransformConfigError, TransformMappingError, type EvalSite, type ExceptionDetail } from './errors.js';
+import {
+  describeSite,
+  exceptionValue,
+  TransformConfigError,
+  TransformMappingError,
+  type EvalSite,
+  type ExceptionDetail,
+} from './errors.js';
 import { compileExpression, type CompileContext } from './expression.js';
 import { isTruthy } from './json-value.js';
 import type { FilterStepConfig, LookupStepConfig, MapStepConfig, StepKind, ValidateStepConfig } from './schema.js';
@@ -64,8 +71,14 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
         if (isTruthy(await rule.expr.evaluate(state, rule.site))) continue;
         failures.push(rule.message);
         if (!first) {
-          const value = rule.fieldExpr ? await rule.fieldExpr.evaluate(state, { ...rule.site, field: `${rule.site.field} field` }).catch(() => undefined) : undefined;
-          first = { rule: rule.rule, ...(rule.field ? { field: rule.field } : {}), ...(value !== undefined ? { value: exceptionValue(value) } : {}) };
+          const value = rule.fieldExpr
+            ? await rule.fieldExpr.evaluate(state, { ...rule.site, field: `${rule.site.field} field` }).catch(() => undefined)
+            : undefined;
+          first = {
+            rule: rule.rule,
+            ...(rule.field ? { field: rule.field } : {}),
+            ...(value !== undefined ? { value: exceptionValue(value) } : {}),
+          };
         }
       }
       if (failures.length > 0) {
@@ -115,7 +128,11 @@ export function compileLookup(index: number, step: LookupStepConfig, ctx: Compil
     const where = item === undefined ? '' : ` (item ${item + 1})`;
     const k = lookupKey(raw);
     if (!k.ok) {
-      throw new TransformMappingError('invalid-lookup-key', `${describeSite(keySite)}${where}: the key is ${k.got}; expected text or a number`, keySite);
+      throw new TransformMappingError(
+        'invalid-lookup-key',
+        `${describeSite(keySite)}${where}: the key is ${k.got}; expected text or a number`,
+        keySite,
+      );
     }
     const row = k.key === undefined ? undefined : ctx.tables.find(step.table, k.key, step.keyColumn);
     if (row) return step.column === undefined ? copyRow(row) : row[step.column];
@@ -126,9 +143,16 @@ export function compileLookup(index: number, step: LookupStepConfig, ctx: Compil
       case 'default':
         return structuredClone(step.default);
       default: {
-        const shown = k.key === undefined ? 'is empty' : `${JSON.stringify(k.key.slice(0, MAX_KEY_IN_ERROR))} is not in table ${JSON.stringify(step.table)}`;
+        const shown =
+          k.key === undefined
+            ? 'is empty'
+            : `${JSON.stringify(k.key.slice(0, MAX_KEY_IN_ERROR))} is not in table ${JSON.stringify(step.table)}`;
         const field = item === undefined ? step.key : `${step.forEach}[${item}].${step.key}`;
-        const exception: ExceptionDetail = { rule: step.rule ?? `lookup-${step.table}`, field, ...(k.key !== undefined ? { value: exceptionValue(k.key) } : {}) };
+        const exception: ExceptionDetail = {
+          rule: step.rule ?? `lookup-${step.table}`,
+          field,
+          ...(k.key !== undefined ? { value: exceptionValue(k.key) } : {}),
+        };
         throw new TransformMappingError('lookup-missing', `${describeSite(keySite)}${where}: the key ${shown}`, { ...keySite, exception });
       }
     }

@@ -36,7 +36,8 @@ export class TableIndex {
 
   private index(name: string, keyColumn?: string): Map<string, Record<string, string>> {
     const table = this.get(name);
-    if (!table) throw new TransformMappingError('unknown-table', `there is no lookup table named ${JSON.stringify(name)}`, { kind: 'lookup' });
+    if (!table)
+      throw new TransformMappingError('unknown-table', `there is no lookup table named ${JSON.stringify(name)}`, { kind: 'lookup' });
     const column = keyColumn ?? table.columns[0];
     const id = column ?? '';
     let byColumn = this.indexes.get(table);

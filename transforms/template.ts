@@ -28,7 +28,10 @@ export function compileTemplate(text: string, path: ConfigPath, ctx: CompileCont
     }
     const start = i + 2;
     if (/^\s*}}/.test(text.slice(start))) {
-      throw new TransformConfigError('invalid-template', `empty placeholder {{ }} at position ${i + 1} of the template`, { path, position: i + 1 });
+      throw new TransformConfigError('invalid-template', `empty placeholder {{ }} at position ${i + 1} of the template`, {
+        path,
+        position: i + 1,
+      });
     }
     const end = placeholderEnd(text, start, path);
     const source = text.slice(start, end);
@@ -48,7 +51,11 @@ function compileShifted(source: string, start: number, path: ConfigPath, ctx: Co
   } catch (err) {
     if (!(err instanceof TransformConfigError) || err.position === undefined) throw err;
     const position = start + err.position;
-    throw new TransformConfigError(err.code, `in the placeholder at position ${start - 1} of the template: ${err.message}`, { path, position, cause: err });
+    throw new TransformConfigError(err.code, `in the placeholder at position ${start - 1} of the template: ${err.message}`, {
+      path,
+      position,
+      cause: err,
+    });
   }
 }
 
@@ -57,7 +64,10 @@ function placeholderEnd(text: string, start: number, path: ConfigPath): number {
   let firstError: { position?: number; message?: string } | undefined;
   let close = text.indexOf('}}', start);
   if (close < 0) {
-    throw new TransformConfigError('invalid-template', `placeholder opened at position ${start - 1} is never closed with }}`, { path, position: start - 1 });
+    throw new TransformConfigError('invalid-template', `placeholder opened at position ${start - 1} is never closed with }}`, {
+      path,
+      position: start - 1,
+    });
   }
   while (close >= 0) {
     try {

@@ -66,9 +66,7 @@ export type TransformDeps = {
 };
 
 /** The outcome of running a pipeline: passed with the new state, or stopped by a `filter` step. */
-export type PipelineResult =
-  | { outcome: 'passed'; state: PipelineState }
-  | { outcome: 'filtered'; reason: string; step: number };
+export type PipelineResult = { outcome: 'passed'; state: PipelineState } | { outcome: 'filtered'; reason: string; step: number };
 
 /** A compiled list of steps; `run` may be called concurrently for different messages. */
 export interface Pipeline {

@@ -19,7 +19,12 @@ export const as2: SourceDefinition<As2SourceConfig> = {
     const keys = loadKeys(config);
     return new HttpSource<As2SourceConfig>(config, ctx, {
       kind: 'as2',
-      handler: (req, res, deps) => handleAs2Request(req, res, { ...deps, keys, ...(ctx.interchanges ? { afterStored: (payload, result) => void answerX12(ctx, payload, result) } : {}) }),
+      handler: (req, res, deps) =>
+        handleAs2Request(req, res, {
+          ...deps,
+          keys,
+          ...(ctx.interchanges ? { afterStored: (payload, result) => void answerX12(ctx, payload, result) } : {}),
+        }),
     });
   },
 };
@@ -35,9 +40,22 @@ async function answerX12(ctx: SourceContext, payload: Buffer, result: IngestResu
     const built = await service.answer(payload, result);
     if (!built) return;
     const receipt = await service.deliver(built, `${result.messageId}.ack.x12`, result.messageId);
-    ctx.recordAnswer(result.messageId, receipt ? { kind: 'x12-ack', code: receipt.status, detail: receipt.detail ?? receipt.name ?? '', raw: built.body } : { kind: 'x12-ack', code: 'no-partner', detail: 'the sender has no partner file: the answer was built but not sent', raw: built.body });
+    ctx.recordAnswer(
+      result.messageId,
+      receipt
+        ? { kind: 'x12-ack', code: receipt.status, detail: receipt.detail ?? receipt.name ?? '', raw: built.body }
+        : {
+            kind: 'x12-ack',
+            code: 'no-partner',
+            detail: 'the sender has no partner file: the answer was built but not sent',
+            raw: built.body,
+          },
+    );
   } catch (err) {
-    ctx.log.warn({ messageId: result.messageId, err: (err as { code?: string }).code ?? (err as Error).name }, 'as2 source could not send the X12 answer');
+    ctx.log.warn(
+      { messageId: result.messageId, err: (err as { code?: string }).code ?? (err as Error).name },
+      'as2 source could not send the X12 answer',
+    );
     ctx.recordAnswer(result.messageId, { kind: 'x12-ack', code: 'failed', detail: (err as Error).message.slice(0, 300) });
   }
 }

@@ -31,9 +31,12 @@ export type As2Keys = {
   partners: Map<string, { certificate: As2Certificate; requireSigned: boolean; requireEncrypted: boolean; partner?: string }>;
 };
 
-
 export function loadKeys(c: As2SourceConfig): As2Keys {
-  const ours = loadIdentity(readSecretFile(c.certificate, 'certificate'), readSecretFile(c.privateKey, 'privateKey'), `as2 source ${c.as2Id}`);
+  const ours = loadIdentity(
+    readSecretFile(c.certificate, 'certificate'),
+    readSecretFile(c.privateKey, 'privateKey'),
+    `as2 source ${c.as2Id}`,
+  );
   const partners: As2Keys['partners'] = new Map();
   for (const p of c.partners) {
     partners.set(p.as2Id, {
@@ -54,21 +57,56 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /** The request as one MIME entity (AS2 and content headers, then the body): what a refused message is stored as. */
 function requestEntity(req: IncomingMessage, body: Buffer): MimeEntity {
-  const keep = ['as2-from', 'as2-to', 'message-id', 'as2-version', 'subject', 'date', 'content-type', 'content-transfer-encoding', 'content-disposition', 'disposition-notification-to', 'disposition-notification-options', 'receipt-delivery-option', 'mime-version'];
+  const keep = [
+    'as2-from',
+    'as2-to',
+    'message-id',
+    'as2-version',
+    'subject',
+    'date',
+    'content-type',
+    'content-transfer-encoding',
+    'content-disposition',
+    'disposition-notification-to',
+    'disposition-notification-options',
+    'receipt-delivery-option',
+    'mime-version',
+  ];
   const headers = keep.flatMap((n) => (header(req, n) ? [[n, header(req, n)!] as const] : []));
-  return buildEntity(headers.map(([n, v]) => [n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()), v.replace(/[\r\n]/g, ' ')] as const), body);
+  return buildEntity(
+    headers.map(
+      ([n, v]) => [n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()), v.replace(/[\r\n]/g, ' ')] as const,
+    ),
+    body,
+  );
 }
 
 type Outcome = { modifier?: DispositionModifier; explanation: string; mic?: Mic; payload?: Buffer; contentType?: string; code?: string };
 
 /** Unwraps and checks one message: who sent it, to whom, and what it carries. */
-function examine(req: IncomingMessage, body: Buffer, from: string, to: string, keys: As2Keys, config: As2SourceConfig, mdn: MdnRequest): Outcome {
+function examine(
+  req: IncomingMessage,
+  body: Buffer,
+  from: string,
+  to: string,
+  keys: As2Keys,
+  config: As2SourceConfig,
+  mdn: MdnRequest,
+): Outcome {
   if (to !== config.as2Id) {
-    return { modifier: 'unexpected-processing-error', code: 'as2-unknown-recipient', explanation: `The message is addressed to AS2-To "${to}", which is not this receiver (${config.as2Id}). It was stored as rejected and not processed.` };
+    return {
+      modifier: 'unexpected-processing-error',
+      code: 'as2-unknown-recipient',
+      explanation: `The message is addressed to AS2-To "${to}", which is not this receiver (${config.as2Id}). It was stored as rejected and not processed.`,
+    };
   }
   const partner = keys.partners.get(from);
   if (!partner) {
-    return { modifier: 'authentication-failed', code: 'as2-unknown-partner', explanation: `AS2-From "${from}" is not a trading partner of this receiver. The message was stored as rejected and not processed.` };
+    return {
+      modifier: 'authentication-failed',
+      code: 'as2-unknown-partner',
+      explanation: `AS2-From "${from}" is not a trading partner of this receiver. The message was stored as rejected and not processed.`,
+    };
   }
   const headers = ['content-type', 'content-transfer-encoding'].flatMap((n) => (header(req, n) ? [[n, header(req, n)!] as const] : []));
   try {
@@ -80,11 +118,25 @@ function examine(req: IncomingMessage, body: Buffer, from: string, to: string, k
       micDigests: mdn.micDigests,
       maxSize: config.maxBodyBytes,
     });
-    if (out.payload.length === 0) return { modifier: 'unexpected-processing-error', code: 'as2-empty-payload', explanation: 'The message carries an empty payload; nothing was processed.' };
-    return { mic: out.mic, payload: out.payload, contentType: out.contentType, explanation: `The message was received${out.signed ? ', its signature verified' : ''}${out.encrypted ? ', decrypted' : ''}, and stored.` };
+    if (out.payload.length === 0)
+      return {
+        modifier: 'unexpected-processing-error',
+        code: 'as2-empty-payload',
+        explanation: 'The message carries an empty payload; nothing was processed.',
+      };
+    return {
+      mic: out.mic,
+      payload: out.payload,
+      contentType: out.contentType,
+      explanation: `The message was received${out.signed ? ', its signature verified' : ''}${out.encrypted ? ', decrypted' : ''}, and stored.`,
+    };
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
-    return { modifier: dispositionFor(err), code: err.code, explanation: `The message was refused: ${err.message}. It was stored as rejected and not processed.` };
+    return {
+      modifier: dispositionFor(err),
+      code: err.code,
+      explanation: `The message was refused: ${err.message}. It was stored as rejected and not processed.`,
+    };
   }
 }
 
@@ -96,17 +148,31 @@ function examine(req: IncomingMessage, body: Buffer, from: string, to: string, k
  * partner is not processed again and gets the same MDN (same disposition and MIC, recomputed from the
  * resent bytes).
  */
-export async function handleAs2Request(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2SourceConfig> & { keys: As2Keys; afterStored?: (payload: Buffer, result: IngestResult) => void }): Promise<void> {
+export async function handleAs2Request(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RequestDeps<As2SourceConfig> & { keys: As2Keys; afterStored?: (payload: Buffer, result: IngestResult) => void },
+): Promise<void> {
   const { config, ctx, log } = deps;
   if (deps.stopping()) {
-    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
+    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', {
+      'retry-after': Math.ceil(config.retryAfter / 1000),
+      connection: 'close',
+    });
     return;
   }
   if (!precheckListener(req, res, deps, ['POST'])) return;
   const read = await readBody(req, config.maxBodyBytes);
   if (read.kind === 'aborted') return;
   if (read.kind === 'too-large') {
-    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `the AS2 message is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
+    refuseAndClose(
+      deps,
+      req,
+      res,
+      413,
+      'http-body-too-large',
+      `the AS2 message is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`,
+    );
     return;
   }
   const from = as2NameOf(header(req, 'as2-from'));
@@ -114,10 +180,17 @@ export async function handleAs2Request(req: IncomingMessage, res: ServerResponse
   const messageId = header(req, 'message-id');
   const origin = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   if (!from || !to || !messageId || read.body.length === 0) {
-    const missing = [!from && 'AS2-From', !to && 'AS2-To', !messageId && 'Message-ID', read.body.length === 0 && 'a body'].filter(Boolean).join(', ');
+    const missing = [!from && 'AS2-From', !to && 'AS2-To', !messageId && 'Message-ID', read.body.length === 0 && 'a body']
+      .filter(Boolean)
+      .join(', ');
     const message = `the request is not an AS2 message: it has no ${missing}`;
     await ctx
-      .ingest({ raw: requestEntity(req, read.body).raw, origin, ...(from ? { sender: from } : {}), rejected: { diagnostics: [{ severity: 'error', code: 'as2-not-as2', message }] } })
+      .ingest({
+        raw: requestEntity(req, read.body).raw,
+        origin,
+        ...(from ? { sender: from } : {}),
+        rejected: { diagnostics: [{ severity: 'error', code: 'as2-not-as2', message }] },
+      })
       .catch(() => undefined);
     sendError(deps, res, 400, 'as2-not-as2', message);
     return;
@@ -131,15 +204,26 @@ export async function handleAs2Request(req: IncomingMessage, res: ServerResponse
       controlId: messageId,
       sender: from,
       origin,
-      ...(outcome.payload ? {} : { rejected: { diagnostics: [{ severity: 'error' as const, code: outcome.code ?? 'as2-refused', message: outcome.explanation }] } }),
+      ...(outcome.payload
+        ? {}
+        : {
+            rejected: { diagnostics: [{ severity: 'error' as const, code: outcome.code ?? 'as2-refused', message: outcome.explanation }] },
+          }),
     });
   } catch (err) {
     log.warn({ err: (err as { code?: string }).code ?? (err as Error).name }, 'as2 message not stored; answered 503');
-    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
+    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', {
+      'retry-after': Math.ceil(config.retryAfter / 1000),
+    });
     return;
   }
-  log.debug({ messageId: result.messageId, duplicate: result.duplicate, disposition: outcome.modifier ?? 'processed' }, 'as2 message stored');
-  const explanation = result.duplicate ? `${outcome.explanation} This Message-ID was received before (message ${result.originalMessageId ?? '?'}); it was not processed again.` : outcome.explanation;
+  log.debug(
+    { messageId: result.messageId, duplicate: result.duplicate, disposition: outcome.modifier ?? 'processed' },
+    'as2 message stored',
+  );
+  const explanation = result.duplicate
+    ? `${outcome.explanation} This Message-ID was received before (message ${result.originalMessageId ?? '?'}); it was not processed again.`
+    : outcome.explanation;
   answer(req, res, deps, { from, to, messageId, outcome: { ...outcome, explanation }, mdnRequest, result });
   if (outcome.payload && !result.duplicate) deps.afterStored?.(outcome.payload, result);
 }
@@ -157,7 +241,14 @@ function answer(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2
   const known = deps.keys.partners.has(a.from);
   const sign = a.mdnRequest.signed ? { identity: deps.keys.ours, digest: a.mdnRequest.micDigests[0] ?? 'sha256' } : undefined;
   const mdn = buildMdn(
-    { reportingUa: config.reportingUa, recipient: a.to, originalMessageId: a.messageId, explanation: a.outcome.explanation, ...(a.outcome.modifier ? { modifier: a.outcome.modifier } : {}), ...(a.outcome.mic ? { mic: a.outcome.mic } : {}) },
+    {
+      reportingUa: config.reportingUa,
+      recipient: a.to,
+      originalMessageId: a.messageId,
+      explanation: a.outcome.explanation,
+      ...(a.outcome.modifier ? { modifier: a.outcome.modifier } : {}),
+      ...(a.outcome.mic ? { mic: a.outcome.mic } : {}),
+    },
     sign,
   );
   const headers: Record<string, string> = {
@@ -177,7 +268,12 @@ function answer(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2
     res.writeHead(200, { 'content-length': 0 }).end();
     void postMdn(asyncUrl, headers, mdn.body, { timeoutMs: config.asyncMdnTimeout, attempts: config.asyncMdnAttempts, log }).then(
       (status) => ctx.recordAnswer(a.result.messageId, { kind: 'as2-mdn', code, detail: `async MDN to ${asyncUrl}: HTTP ${status}` }),
-      (err: Error) => ctx.recordAnswer(a.result.messageId, { kind: 'as2-mdn', code: 'undelivered', detail: `async MDN (${code}) to ${asyncUrl} not delivered: ${err.message}` }),
+      (err: Error) =>
+        ctx.recordAnswer(a.result.messageId, {
+          kind: 'as2-mdn',
+          code: 'undelivered',
+          detail: `async MDN (${code}) to ${asyncUrl} not delivered: ${err.message}`,
+        }),
     );
     return;
   }
@@ -192,4 +288,3 @@ function answer(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<As2
   res.writeHead(200, { ...headers, 'content-length': mdn.body.length, ...(deps.stopping() ? { connection: 'close' } : {}) });
   res.end(mdn.body);
 }
-

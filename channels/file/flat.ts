@@ -20,7 +20,8 @@ async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export type FlatIngestOutcome = { outcome: 'stored'; summary: FlatSummary } | { outcome: 'refused'; summary: FlatSummary } | { outcome: 'store-failed' };
+export type FlatIngestOutcome =
+  { outcome: 'stored'; summary: FlatSummary } | { outcome: 'refused'; summary: FlatSummary } | { outcome: 'store-failed' };
 
 /**
  * Stores a flat file as it streams: one message per row, group or file (the layout says), never the
@@ -42,7 +43,15 @@ export async function ingestFlatFile(p: {
 }): Promise<FlatIngestOutcome> {
   const { name, path, ctx, log } = p;
   const sha256 = await sha256Of(path);
-  const entry: JournalEntry = p.journal.find(name, p.size, p.mtimeMs, sha256) ?? { name, size: p.size, mtimeMs: p.mtimeMs, sha256, stored: 0, total: 0, messageIds: [] };
+  const entry: JournalEntry = p.journal.find(name, p.size, p.mtimeMs, sha256) ?? {
+    name,
+    size: p.size,
+    mtimeMs: p.mtimeMs,
+    sha256,
+    stored: 0,
+    total: 0,
+    messageIds: [],
+  };
   const resumeAfter = entry.stored;
   if (resumeAfter > 0) log.info({ file: name, stored: resumeAfter }, 'file source resumes a flat file stored before a restart');
   const summary = newSummary(name, p.split.format);
@@ -56,15 +65,25 @@ export async function ingestFlatFile(p: {
     window = [];
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) {
-      log.warn({ file: name, err: ((failed as PromiseRejectedResult).reason as Error)?.name }, 'file source: store refused; file left for the next scan');
+      log.warn(
+        { file: name, err: ((failed as PromiseRejectedResult).reason as Error)?.name },
+        'file source: store refused; file left for the next scan',
+      );
       return false;
     }
     entry.stored = index;
-    await p.journal.record(entry).catch((err: unknown) => log.error({ file: name, code: (err as NodeJS.ErrnoException).code }, 'file source cannot write its journal'));
+    await p.journal
+      .record(entry)
+      .catch((err: unknown) =>
+        log.error({ file: name, code: (err as NodeJS.ErrnoException).code }, 'file source cannot write its journal'),
+      );
     ctx.fileProgress?.(progress);
     if (Date.now() - lastLog >= PROGRESS_LOG_MS) {
       lastLog = Date.now();
-      log.info({ file: name, bytesRead: summary.bytesRead, bytes: p.size, rows: summary.rowsRead, rejected: summary.rejected }, 'flat file progress');
+      log.info(
+        { file: name, bytesRead: summary.bytesRead, bytes: p.size, rows: summary.rowsRead, rejected: summary.rejected },
+        'flat file progress',
+      );
     }
     return true;
   };
@@ -90,10 +109,14 @@ export async function ingestFlatFile(p: {
   }
   if (!(await flush())) return { outcome: 'store-failed' };
   const after = await stat(path).catch(() => undefined);
-  if (after && (after.size !== p.size || after.mtimeMs !== p.mtimeMs)) log.warn({ file: name }, 'flat file changed while it was read; what was read is stored');
+  if (after && (after.size !== p.size || after.mtimeMs !== p.mtimeMs))
+    log.warn({ file: name }, 'flat file changed while it was read; what was read is stored');
   progress.done = true;
   progress.finishedAt = new Date().toISOString();
   ctx.fileProgress?.(progress);
-  log.info({ file: name, rows: summary.rowsRead, accepted: summary.accepted, rejected: summary.rejected, messages: summary.messages }, summary.refused ? 'flat file refused' : 'flat file stored');
+  log.info(
+    { file: name, rows: summary.rowsRead, accepted: summary.accepted, rejected: summary.rejected, messages: summary.messages },
+    summary.refused ? 'flat file refused' : 'flat file stored',
+  );
   return summary.refused ? { outcome: 'refused', summary } : { outcome: 'stored', summary };
 }

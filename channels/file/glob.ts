@@ -7,7 +7,8 @@
 /** Why a pattern cannot be compiled, or undefined when it is fine. */
 export function globProblem(pattern: string): string | undefined {
   if (pattern.length === 0) return 'the pattern is empty; expected e.g. *.x12';
-  if (pattern.includes('/') || pattern.includes('\\')) return `"${pattern}" contains a path separator; expected a file name pattern such as *.x12`;
+  if (pattern.includes('/') || pattern.includes('\\'))
+    return `"${pattern}" contains a path separator; expected a file name pattern such as *.x12`;
   let open = false;
   for (const ch of pattern) {
     if (ch === '{') {

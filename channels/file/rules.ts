@@ -45,10 +45,16 @@ export function refusalOf(name: string, s: EntryStat): Refusal | undefined {
     case 'symlink':
       return { code: 'file-symlink', message: `${name} is a symbolic link; a source reads only regular files inside its folder` };
     case 'special':
-      return { code: 'file-not-regular', message: `${name} is not a regular file (a FIFO, socket or device); a source reads only regular files` };
+      return {
+        code: 'file-not-regular',
+        message: `${name} is not a regular file (a FIFO, socket or device); a source reads only regular files`,
+      };
     case 'file':
       if ((s.nlink ?? 1) > 1) {
-        return { code: 'file-hard-link', message: `${name} has ${s.nlink} names (hard links); a source reads only files whose one name is in its folder` };
+        return {
+          code: 'file-hard-link',
+          message: `${name} has ${s.nlink} names (hard links); a source reads only files whose one name is in its folder`,
+        };
       }
       return undefined;
     default:
@@ -120,10 +126,7 @@ export function companionOf(name: string, suffix: string): string {
 
 /** What reading a local file found. */
 export type ReadResult =
-  | { kind: 'ok'; raw: Buffer; sig: Signature }
-  | { kind: 'refused'; refusal: Refusal }
-  | { kind: 'gone' }
-  | { kind: 'changed' };
+  { kind: 'ok'; raw: Buffer; sig: Signature } | { kind: 'refused'; refusal: Refusal } | { kind: 'gone' } | { kind: 'changed' };
 
 /**
  * Reads a local regular file whole, without following a link and without blocking on a FIFO: the
@@ -151,7 +154,13 @@ export async function readRegularFile(path: string, name: string): Promise<ReadR
     const after = await handle.stat();
     const named = await lstat(path).catch(() => undefined);
     const sig = signatureOf(after);
-    if (!sameSignature(signatureOf(before), sig) || raw.length !== after.size || !named || named.ino !== after.ino || named.dev !== after.dev) {
+    if (
+      !sameSignature(signatureOf(before), sig) ||
+      raw.length !== after.size ||
+      !named ||
+      named.ino !== after.ino ||
+      named.dev !== after.dev
+    ) {
       return { kind: 'changed' };
     }
     return { kind: 'ok', raw, sig };

@@ -11,7 +11,16 @@ import { moveUnique, writeUnique } from './move.js';
 import { splitInterchanges, x12Ids, x12LooksComplete, type FileUnit } from '../../parsers/x12/split.js';
 import { ingestFlatFile, type FlatIngestOutcome, type FlatSplit } from './flat.js';
 import {
-  companionOf, currentSignature, entryKind, isInProgressName, QuietTracker, readRegularFile, refusalOf, sameSignature, signatureOf, type Signature,
+  companionOf,
+  currentSignature,
+  entryKind,
+  isInProgressName,
+  QuietTracker,
+  readRegularFile,
+  refusalOf,
+  sameSignature,
+  signatureOf,
+  type Signature,
 } from './rules.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
@@ -72,24 +81,38 @@ export class FileSource implements Source {
     if (this.running) return;
     if (this.config.createDirectory) await mkdir(this.config.directory, { recursive: true }).catch(() => undefined);
     const info = await stat(this.config.directory).catch((err: unknown) => {
-      throw new ConfigError('file-directory-unreadable', `directory ${this.config.directory}: ${code(err) ?? 'error'}; expected an existing directory`, { cause: err });
+      throw new ConfigError(
+        'file-directory-unreadable',
+        `directory ${this.config.directory}: ${code(err) ?? 'error'}; expected an existing directory`,
+        { cause: err },
+      );
     });
     if (!info.isDirectory()) {
-      throw new ConfigError('file-directory-unreadable', `directory ${this.config.directory} is not a directory; expected a directory to poll`);
+      throw new ConfigError(
+        'file-directory-unreadable',
+        `directory ${this.config.directory} is not a directory; expected a directory to poll`,
+      );
     }
     const dirs = [this.archiveDir, this.errorDir, ...(this.config.acknowledge ? [this.config.acknowledge.directory] : [])];
     for (const dir of dirs) {
       await mkdir(dir, { recursive: true }).catch((err: unknown) => {
-        throw new ConfigError('file-directory-unwritable', `cannot create ${dir}: ${code(err) ?? 'error'}; expected a writable directory`, { cause: err });
+        throw new ConfigError('file-directory-unwritable', `cannot create ${dir}: ${code(err) ?? 'error'}; expected a writable directory`, {
+          cause: err,
+        });
       });
     }
     const present = new Set(
       await readdir(this.config.directory).catch((err: unknown) => {
-        throw new ConfigError('file-directory-unreadable', `directory ${this.config.directory} cannot be listed: ${code(err) ?? 'error'}; expected a readable directory`, { cause: err });
+        throw new ConfigError(
+          'file-directory-unreadable',
+          `directory ${this.config.directory} cannot be listed: ${code(err) ?? 'error'}; expected a readable directory`,
+          { cause: err },
+        );
       }),
     );
     await this.journal.load((name) => present.has(name));
-    if (this.config.acknowledge && !this.hooks.answer && !this.ctx.interchanges) this.log.warn('acknowledge.directory is set but the channel does not parse X12, so there is nothing to acknowledge');
+    if (this.config.acknowledge && !this.hooks.answer && !this.ctx.interchanges)
+      this.log.warn('acknowledge.directory is set but the channel does not parse X12, so there is nothing to acknowledge');
     this.running = true;
     this.schedule(0);
     this.log.info({ pollInterval: this.config.pollInterval, split: this.config.split }, 'file source started');
@@ -126,7 +149,8 @@ export class FileSource implements Source {
     try {
       const all = await readdir(this.config.directory);
       this.quiet.retain(new Set(all));
-      const companions = this.config.readyWhen === 'companion' ? new Set(all.filter((n) => n.endsWith(this.config.companionSuffix))) : undefined;
+      const companions =
+        this.config.readyWhen === 'companion' ? new Set(all.filter((n) => n.endsWith(this.config.companionSuffix))) : undefined;
       names = all.filter((n) => !isInProgressName(n) && this.matches(n) && !companions?.has(n)).sort();
     } catch (err) {
       this.log.error({ code: code(err) }, 'file source cannot list its directory');
@@ -150,7 +174,10 @@ export class FileSource implements Source {
   /** True when the rules say the file is complete; see channels/file/rules.ts. */
   private async ready(name: string, sig: Signature): Promise<boolean> {
     if (this.config.readyWhen === 'companion') {
-      return access(join(this.config.directory, companionOf(name, this.config.companionSuffix))).then(() => true, () => false);
+      return access(join(this.config.directory, companionOf(name, this.config.companionSuffix))).then(
+        () => true,
+        () => false,
+      );
     }
     return this.quiet.observe(name, sig);
   }
@@ -167,7 +194,11 @@ export class FileSource implements Source {
     if (entryKind(entry) !== 'file' || !(await this.ready(name, signatureOf(entry)))) return 'skipped';
     const streamed = this.ctx.flat !== undefined && this.ctx.flat.layout.message !== 'file';
     if (entry.size > this.config.maxFileBytes && !streamed) {
-      return this.refuse(name, 'file-too-large', `${name} is ${entry.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`);
+      return this.refuse(
+        name,
+        'file-too-large',
+        `${name} is ${entry.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`,
+      );
     }
     if (entry.size === 0) return this.refuse(name, 'file-empty', `${name} is empty; expected at least one message`);
     if (this.ctx.flat) return this.takeFlat(name, path, entry.size, entry.mtimeMs, this.ctx.flat, signatureOf(entry));
@@ -202,7 +233,11 @@ export class FileSource implements Source {
     if (r.outcome === 'store-failed') return 'store-failed';
     if (r.outcome === 'refused') {
       const first = r.summary.refused?.[0];
-      return this.refuse(name, first?.code ?? 'flat-file-refused', r.summary.refused?.map((d) => d.message).join('\n') ?? `${name} cannot be read with the channel's layout`);
+      return this.refuse(
+        name,
+        first?.code ?? 'flat-file-refused',
+        r.summary.refused?.map((d) => d.message).join('\n') ?? `${name} cannot be read with the channel's layout`,
+      );
     }
     return this.archive(name, path, [], sig);
   }
@@ -221,23 +256,35 @@ export class FileSource implements Source {
     // A new reading of a file that changed after it was stored must not be taken for a duplicate.
     const controlId = this.revised.has(name) ? (u: FileUnit, i: number) => `${baseControlId(u, i)}@${sha256.slice(0, 12)}` : baseControlId;
     const entry: JournalEntry = this.journal.find(name, raw.length, sig.mtimeMs, sha256) ?? {
-      name, size: raw.length, mtimeMs: sig.mtimeMs, sha256, stored: 0, total: units.length, messageIds: [],
+      name,
+      size: raw.length,
+      mtimeMs: sig.mtimeMs,
+      sha256,
+      stored: 0,
+      total: units.length,
+      messageIds: [],
     };
-    if (entry.stored > 0) this.log.info({ file: name, stored: entry.stored, total: entry.total }, 'file source resumes a file stored before a restart');
+    if (entry.stored > 0)
+      this.log.info({ file: name, stored: entry.stored, total: entry.total }, 'file source resumes a file stored before a restart');
     for (let i = entry.stored; i < units.length; i++) {
       const unit = units[i]!;
       let result: IngestResult;
       try {
         result = await this.ctx.ingest({ raw: unit.raw, controlId: controlId(unit, i), sender: unit.senderId, origin: path });
       } catch (err) {
-        this.log.warn({ file: name, unit: i + 1, err: code(err) ?? (err as Error).name }, 'file source: store refused; file left for the next scan');
+        this.log.warn(
+          { file: name, unit: i + 1, err: code(err) ?? (err as Error).name },
+          'file source: store refused; file left for the next scan',
+        );
         return 'store-failed';
       }
       this.log.debug({ file: name, unit: i + 1, messageId: result.messageId, duplicate: result.duplicate }, 'file unit stored');
       await this.acknowledge(name, i, units.length, unit.raw, result);
       entry.stored = i + 1;
       entry.messageIds.push(result.messageId);
-      await this.journal.record(entry).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
+      await this.journal
+        .record(entry)
+        .catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
     }
     const now = await currentSignature(path);
     if (!now || !sameSignature(now, sig)) return this.changedAfterRead(name, entry.messageIds, 'before it was archived');
@@ -252,11 +299,17 @@ export class FileSource implements Source {
   private async changedAfterRead(name: string, messageIds: string[], when: string): Promise<Outcome> {
     this.log.warn({ file: name, messageIds }, `file changed after it was read and ${when}; it will be read again whole`);
     for (const id of messageIds) {
-      this.ctx.recordAnswer(id, { kind: 'file-changed', code: 'superseded', detail: `the file changed after it was read and ${when}; it is stored again whole as a new message` });
+      this.ctx.recordAnswer(id, {
+        kind: 'file-changed',
+        code: 'superseded',
+        detail: `the file changed after it was read and ${when}; it is stored again whole as a new message`,
+      });
     }
     this.revised.add(name);
     this.quiet.forget(name);
-    await this.journal.retire(name).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
+    await this.journal
+      .retire(name)
+      .catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
     return 'skipped';
   }
 
@@ -275,13 +328,21 @@ export class FileSource implements Source {
       this.watched.delete(path);
       const read = await readRegularFile(path, basename(path));
       if (read.kind !== 'ok') continue;
-      this.log.error({ file: w.name, archived: basename(path) }, 'file grew after it was archived: the writer was still writing; stored again whole');
+      this.log.error(
+        { file: w.name, archived: basename(path) },
+        'file grew after it was archived: the writer was still writing; stored again whole',
+      );
       await this.changedAfterRead(w.name, w.messageIds, 'after it was archived');
       const sha256 = createHash('sha256').update(read.raw).digest('hex');
       const { units, controlId } = this.units(w.name, read.raw);
       const ids: string[] = [];
       for (const [i, unit] of units.entries()) {
-        const result = await this.ctx.ingest({ raw: unit.raw, controlId: `${controlId(unit, i)}@${sha256.slice(0, 12)}`, sender: unit.senderId, origin: path });
+        const result = await this.ctx.ingest({
+          raw: unit.raw,
+          controlId: `${controlId(unit, i)}@${sha256.slice(0, 12)}`,
+          sender: unit.senderId,
+          origin: path,
+        });
         ids.push(result.messageId);
         this.ctx.recordAnswer(result.messageId, { kind: 'file-archived', code: 'ok', detail: basename(path) });
       }
@@ -312,10 +373,19 @@ export class FileSource implements Source {
       } else if (service) {
         const built = await service.answer(raw, result);
         const receipt = built && (await service.deliver(built, ackName, result.messageId));
-        if (receipt) this.ctx.recordAnswer(result.messageId, { kind: 'file-ack', code: receipt.status, detail: receipt.name ?? ackName, raw: built!.body });
+        if (receipt)
+          this.ctx.recordAnswer(result.messageId, {
+            kind: 'file-ack',
+            code: receipt.status,
+            detail: receipt.name ?? ackName,
+            raw: built!.body,
+          });
       }
     } catch (err) {
-      this.log.error({ file: name, messageId: result.messageId, err: code(err) ?? (err as Error).name }, 'file source could not write an acknowledgment');
+      this.log.error(
+        { file: name, messageId: result.messageId, err: code(err) ?? (err as Error).name },
+        'file source could not write an acknowledgment',
+      );
     }
   }
 
@@ -327,10 +397,15 @@ export class FileSource implements Source {
       await this.restrict(archived);
       if (this.config.readyWhen === 'companion') await this.archiveCompanion(name);
     } catch (err) {
-      this.log.error({ file: name, err: code(err) ?? (err as Error).name }, 'file source could not archive a stored file; the journal keeps it from being stored twice');
+      this.log.error(
+        { file: name, err: code(err) ?? (err as Error).name },
+        'file source could not archive a stored file; the journal keeps it from being stored twice',
+      );
       return 'archive-failed';
     }
-    await this.journal.retire(name).catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
+    await this.journal
+      .retire(name)
+      .catch((err: unknown) => this.log.error({ file: name, code: code(err) }, 'file source cannot write its journal'));
     for (const id of messageIds) this.ctx.recordAnswer(id, { kind: 'file-archived', code: 'ok', detail: basename(archived) });
     this.quiet.forget(name);
     if (this.config.readyWhen === 'quiet') this.watched.set(archived, { name, sig, until: Date.now() + this.watchPeriod(), messageIds });
@@ -339,7 +414,9 @@ export class FileSource implements Source {
 
   /** Archived files hold PHI: readable by the engine's user only (best effort: a partner's file may not be ours to change). */
   private async restrict(path: string): Promise<void> {
-    await chmod(path, 0o600).catch((err: unknown) => this.log.warn({ file: basename(path), err: code(err) }, 'file source could not make an archived file private (mode 0600)'));
+    await chmod(path, 0o600).catch((err: unknown) =>
+      this.log.warn({ file: basename(path), err: code(err) }, 'file source could not make an archived file private (mode 0600)'),
+    );
   }
 
   private async archiveCompanion(name: string): Promise<void> {

@@ -42,6 +42,9 @@ export function authCheck(config: AuthConfig): AuthCheck {
       };
     }
     case 'header':
-      return { check: (req) => req.headers[config.name.toLowerCase()] !== undefined && constantTimeEqual(headerValue(req, config.name), config.value) };
+      return {
+        check: (req) =>
+          req.headers[config.name.toLowerCase()] !== undefined && constantTimeEqual(headerValue(req, config.name), config.value),
+      };
   }
 }

@@ -16,7 +16,9 @@ export const httpListenerShape = {
     .string()
     .min(1)
     .default('127.0.0.1')
-    .describe('Address to listen on. The default, 127.0.0.1, is this machine only; set the address of the interface callers reach (or 0.0.0.0, every IPv4 interface) to accept them.'),
+    .describe(
+      'Address to listen on. The default, 127.0.0.1, is this machine only; set the address of the interface callers reach (or 0.0.0.0, every IPv4 interface) to accept them.',
+    ),
   port: port.describe('TCP port to listen on; 0 picks a free port (tests).'),
   path: z
     .string()
@@ -28,7 +30,9 @@ export const httpListenerShape = {
     .describe('Largest body accepted; a larger one is answered 413, and what is left of it is not buffered.'),
   auth: auth
     .default({ type: 'none' })
-    .describe('What callers must present: none, a bearer token, basic credentials, or a named header with a value. Compared in constant time; a failure is answered 401.'),
+    .describe(
+      'What callers must present: none, a bearer token, basic credentials, or a named header with a value. Compared in constant time; a failure is answered 401.',
+    ),
   maxConnections: z.coerce
     .number({ message: 'expected a number of connections' })
     .int()
@@ -43,21 +47,42 @@ export const httpListenerShape = {
     .max(100_000)
     .default(10)
     .describe('Most connections open at once from one peer address; a connection beyond it is closed at once and logged.'),
-  headersTimeout: duration.prefault('10s').describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
-  requestTimeout: duration.prefault('60s').describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
+  headersTimeout: duration
+    .prefault('10s')
+    .describe('Close a connection whose request headers are not complete after this long (slow-client guard); answered 408.'),
+  requestTimeout: duration
+    .prefault('60s')
+    .describe('Close a connection whose whole request (headers and body) is not received after this long; answered 408.'),
   keepAliveTimeout: duration.prefault('5s').describe('How long an idle keep-alive connection stays open between requests.'),
-  drainTimeout: duration.prefault('10s').describe('On stop: how long requests in flight may take to be stored and answered before connections are closed.'),
-  retryAfter: duration.prefault('30s').describe('Sent as Retry-After (rounded up to whole seconds) when the message could not be stored (503).'),
-  tls: tls.default({ enabled: false, requestCert: false, minVersion: 'TLSv1.2' }).describe('TLS (HTTPS); `cert` and `key` are required when enabled.'),
+  drainTimeout: duration
+    .prefault('10s')
+    .describe('On stop: how long requests in flight may take to be stored and answered before connections are closed.'),
+  retryAfter: duration
+    .prefault('30s')
+    .describe('Sent as Retry-After (rounded up to whole seconds) when the message could not be stored (503).'),
+  tls: tls
+    .default({ enabled: false, requestCert: false, minVersion: 'TLSv1.2' })
+    .describe('TLS (HTTPS); `cert` and `key` are required when enabled.'),
 };
 
 /** The checks across listener fields, for the schema's superRefine. */
-export function checkListener(c: { tls: { enabled: boolean; cert?: string; key?: string }; requestTimeout: number; headersTimeout: number }, ctx: z.RefinementCtx): void {
+export function checkListener(
+  c: { tls: { enabled: boolean; cert?: string; key?: string }; requestTimeout: number; headersTimeout: number },
+  ctx: z.RefinementCtx,
+): void {
   if (c.tls.enabled && (!c.tls.cert || !c.tls.key)) {
-    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: 'tls.enabled is true but tls.cert or tls.key is missing; expected paths to PEM files',
+    });
   }
   if (c.requestTimeout > 0 && c.headersTimeout > c.requestTimeout) {
-    ctx.addIssue({ code: 'custom', path: ['headersTimeout'], message: `headersTimeout (${c.headersTimeout}ms) is longer than requestTimeout (${c.requestTimeout}ms); expected at most requestTimeout` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['headersTimeout'],
+      message: `headersTimeout (${c.headersTimeout}ms) is longer than requestTimeout (${c.requestTimeout}ms); expected at most requestTimeout`,
+    });
   }
 }
 
@@ -79,10 +104,12 @@ export const httpSourceSchema = z
       .array(z.string().regex(MEDIA_RANGE, { message: 'contentTypes entries must be media types such as application/json, text/* or */*' }))
       .min(1)
       .default(['*/*'])
-      .describe('Media types accepted (application/json, application/fhir+json, x-application/hl7-v2+er7, text/*…); any other, or none given when the list has no */*, is answered 415.'),
+      .describe(
+        'Media types accepted (application/json, application/fhir+json, x-application/hl7-v2+er7, text/*…); any other, or none given when the list has no */*, is answered 415.',
+      ),
     controlIdHeader: headerName('controlIdHeader')
       .default('X-Message-Id')
-      .describe('Header carrying the sender\'s id of the message (duplicate detection); Idempotency-Key is read when it is absent.'),
+      .describe("Header carrying the sender's id of the message (duplicate detection); Idempotency-Key is read when it is absent."),
     senderHeader: headerName('senderHeader').optional().describe('Header naming the sending system; duplicates are detected per sender.'),
     maxConnections: httpListenerShape.maxConnections,
     maxConnectionsPerAddress: httpListenerShape.maxConnectionsPerAddress,
@@ -97,6 +124,21 @@ export const httpSourceSchema = z
   .describe('HTTP listener: systems POST messages (JSON orders, FHIR notifications, HL7 v2 over HTTP).');
 
 /** What the listener machinery (HttpSource) needs of a config. */
-export type HttpListenerConfig = Pick<HttpSourceConfig, 'host' | 'port' | 'path' | 'maxBodyBytes' | 'auth' | 'maxConnections' | 'maxConnectionsPerAddress' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'drainTimeout' | 'retryAfter' | 'tls'>;
+export type HttpListenerConfig = Pick<
+  HttpSourceConfig,
+  | 'host'
+  | 'port'
+  | 'path'
+  | 'maxBodyBytes'
+  | 'auth'
+  | 'maxConnections'
+  | 'maxConnectionsPerAddress'
+  | 'headersTimeout'
+  | 'requestTimeout'
+  | 'keepAliveTimeout'
+  | 'drainTimeout'
+  | 'retryAfter'
+  | 'tls'
+>;
 
 export type HttpSourceConfig = z.output<typeof httpSourceSchema>;

@@ -29,7 +29,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: H
 }
 
 /** The listener's own refusals: the format's answer when it has one (FHIR: OperationOutcome), else `{ error }` JSON. */
-export function sendError(deps: RequestDeps<HttpListenerConfig>, res: ServerResponse, status: number, code: string, message: string, headers: Headers = {}): void {
+export function sendError(
+  deps: RequestDeps<HttpListenerConfig>,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Headers = {},
+): void {
   const hook = deps.ctx.httpAnswer;
   if (hook) sendAnswer(res, hook.refused(status, code, message), headers);
   else sendJson(res, status, { error: { code, message } }, headers);
@@ -42,7 +49,14 @@ function sendAnswer(res: ServerResponse, answer: HttpAnswer, headers: Headers = 
 }
 
 /** Answers and closes the connection, leaving a little time to discard what the client still sends. */
-export function refuseAndClose(deps: RequestDeps<HttpListenerConfig>, req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+export function refuseAndClose(
+  deps: RequestDeps<HttpListenerConfig>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+): void {
   sendError(deps, res, status, code, message, { connection: 'close' });
   res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }
@@ -67,7 +81,12 @@ export function acceptsMediaType(accepted: readonly string[], mediaType: string 
  * The listener checks made before the body is read (path, method, credentials, declared size), shared
  * by the HTTP-based sources; answers and returns false when one fails.
  */
-export function precheckListener(req: IncomingMessage, res: ServerResponse, deps: RequestDeps<HttpListenerConfig>, methods: readonly string[]): boolean {
+export function precheckListener(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RequestDeps<HttpListenerConfig>,
+  methods: readonly string[],
+): boolean {
   const { config } = deps;
   const path = (req.url ?? '/').split('?')[0]!;
   if (path !== config.path && !(config.path !== '/' && path === `${config.path}/`)) {
@@ -75,16 +94,37 @@ export function precheckListener(req: IncomingMessage, res: ServerResponse, deps
     return false;
   }
   if (!methods.includes(req.method ?? '')) {
-    sendError(deps, res, 405, 'http-method-not-allowed', `method ${String(req.method).slice(0, 20)} is not accepted; expected ${methods.join(' or ')}`, { allow: methods.join(', ') });
+    sendError(
+      deps,
+      res,
+      405,
+      'http-method-not-allowed',
+      `method ${String(req.method).slice(0, 20)} is not accepted; expected ${methods.join(' or ')}`,
+      { allow: methods.join(', ') },
+    );
     return false;
   }
   if (!deps.auth.check(req)) {
-    sendError(deps, res, 401, 'http-unauthorized', 'missing or wrong credentials', deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {});
+    sendError(
+      deps,
+      res,
+      401,
+      'http-unauthorized',
+      'missing or wrong credentials',
+      deps.auth.challenge ? { 'www-authenticate': deps.auth.challenge } : {},
+    );
     return false;
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.maxBodyBytes) {
-    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`);
+    refuseAndClose(
+      deps,
+      req,
+      res,
+      413,
+      'http-body-too-large',
+      `body of ${declared} bytes is over maxBodyBytes; expected at most ${config.maxBodyBytes}`,
+    );
     return false;
   }
   return true;
@@ -96,7 +136,13 @@ function precheck(req: IncomingMessage, res: ServerResponse, deps: RequestDeps):
   if (!precheckListener(req, res, deps as unknown as RequestDeps<HttpListenerConfig>, config.methods)) return false;
   const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
   if (!acceptsMediaType(config.contentTypes, mediaType)) {
-    sendError(deps as unknown as RequestDeps<HttpListenerConfig>, res, 415, 'http-unsupported-media-type', `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`);
+    sendError(
+      deps as unknown as RequestDeps<HttpListenerConfig>,
+      res,
+      415,
+      'http-unsupported-media-type',
+      `content type ${mediaType?.slice(0, 100) ?? '(none)'} is not accepted; expected ${config.contentTypes.join(', ')}`,
+    );
     return false;
   }
   for (const name of [config.controlIdHeader, 'idempotency-key', config.senderHeader]) {
@@ -132,7 +178,9 @@ function answerStored(res: ServerResponse, deps: RequestDeps, result: IngestResu
 
 /** Answers a body the format refused (stored as rejected, never processed) and records the answer. */
 function answerRejected(res: ServerResponse, deps: RequestDeps, result: IngestResult, answer: HttpAnswer): void {
-  res.once('finish', () => deps.ctx.recordAnswer(result.messageId, { kind: 'http', code: String(answer.status), detail: 'refused by the format check' }));
+  res.once('finish', () =>
+    deps.ctx.recordAnswer(result.messageId, { kind: 'http', code: String(answer.status), detail: 'refused by the format check' }),
+  );
   sendAnswer(res, answer, { 'x-interlace-message-id': result.messageId });
 }
 
@@ -145,7 +193,10 @@ function answerRejected(res: ServerResponse, deps: RequestDeps, result: IngestRe
 export async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: RequestDeps, expectsContinue = false): Promise<void> {
   const { config, ctx, log } = deps;
   if (deps.stopping()) {
-    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', { 'retry-after': Math.ceil(config.retryAfter / 1000), connection: 'close' });
+    sendError(deps, res, 503, 'http-stopping', 'the listener is stopping; send again later', {
+      'retry-after': Math.ceil(config.retryAfter / 1000),
+      connection: 'close',
+    });
     return;
   }
   if (!precheck(req, res, deps)) return;
@@ -178,7 +229,9 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, d
     });
   } catch (err) {
     log.warn({ err: (err as { code?: string }).code ?? (err as Error).name }, 'http message not stored; answered 503');
-    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', { 'retry-after': Math.ceil(config.retryAfter / 1000) });
+    sendError(deps, res, 503, 'http-store-failed', 'the message was not stored; send it again later', {
+      'retry-after': Math.ceil(config.retryAfter / 1000),
+    });
     return;
   }
   log.debug({ messageId: result.messageId, duplicate: result.duplicate }, 'http message stored');

@@ -12,7 +12,12 @@ import { boundAddress } from '../../lib/net.js';
 import { guardHttpServer, LISTENER_DEFAULTS, type ConnectionStats } from '../../lib/listener-guard.js';
 
 /** Handles one request: reads, stores, answers. The listener counts it in flight until it settles. */
-export type RequestHandler<C extends HttpListenerConfig> = (req: http.IncomingMessage, res: http.ServerResponse, deps: RequestDeps<C>, expectsContinue: boolean) => Promise<void>;
+export type RequestHandler<C extends HttpListenerConfig> = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: RequestDeps<C>,
+  expectsContinue: boolean,
+) => Promise<void>;
 
 /**
  * The HTTP listener, shared by the HTTP-based sources: `http` (its request handler by default) and
@@ -54,9 +59,16 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
       connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 2)),
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, false);
-    const server = c.tls.enabled ? https.createServer({ ...options, ...serverTlsOptions(c.tls, 'http') }, onRequest) : http.createServer(options, onRequest);
+    const server = c.tls.enabled
+      ? https.createServer({ ...options, ...serverTlsOptions(c.tls, 'http') }, onRequest)
+      : http.createServer(options, onRequest);
     server.maxConnections = c.maxConnections;
-    this.guard = guardHttpServer(server, { ...LISTENER_DEFAULTS, maxConnectionsPerAddress: c.maxConnectionsPerAddress, log: this.log, name: this.kind });
+    this.guard = guardHttpServer(server, {
+      ...LISTENER_DEFAULTS,
+      maxConnectionsPerAddress: c.maxConnectionsPerAddress,
+      log: this.log,
+      name: this.kind,
+    });
     server.on('drop', () => this.log.warn({ limit: c.maxConnections }, 'http connection refused: too many connections'));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => this.track(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
@@ -131,7 +143,11 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
       return;
     }
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = timedOut ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status = timedOut
+      ? '408 Request Timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 }

@@ -85,7 +85,8 @@ async function answerParsed(raw: Buffer, { message, diagnostics }: ParseOutcome<
     return ackFor(mode, 'reject', { ...args, controlId: deps.nextControlId(), text });
   }
   const outcome: Outcome = !malformed ? 'ok' : !message || errors.some(isRejection) ? 'reject' : 'error';
-  if (result.duplicate) deps.ctx.log.debug({ messageId: result.messageId, original: result.originalMessageId }, 'mllp duplicate answered again');
+  if (result.duplicate)
+    deps.ctx.log.debug({ messageId: result.messageId, original: result.originalMessageId }, 'mllp duplicate answered again');
   return { ...ackFor(mode, outcome, { ...args, controlId: deps.nextControlId(), errors }), messageId: result.messageId };
 }
 
@@ -129,13 +130,27 @@ async function answerBatch(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> 
   const broken = outcome.diagnostics.filter((d) => d.severity === 'error');
   const first = outcome.entries[0]?.message;
   if (!outcome.batch || broken.length > 0 || outcome.entries.length === 0) {
-    const errors = broken.length > 0 ? broken : [{ severity: 'error' as const, code: 'batch-structure', message: 'the batch holds no message; expected MSH segments between BHS and BTS' }];
+    const errors =
+      broken.length > 0
+        ? broken
+        : [
+            {
+              severity: 'error' as const,
+              code: 'batch-structure',
+              message: 'the batch holds no message; expected MSH segments between BHS and BTS',
+            },
+          ];
     const mode: AckMode = first ? ackModeOf(first) : { mode: 'original' };
     try {
       const result = await deps.ctx.ingest({ raw, origin: deps.origin, rejected: { diagnostics: errors } });
       return { ...ackFor(mode, 'reject', { original: first, raw, controlId: deps.nextControlId(), errors }), messageId: result.messageId };
     } catch {
-      return ackFor(mode, 'reject', { original: first, raw, controlId: deps.nextControlId(), text: 'message was not stored; send it again later' });
+      return ackFor(mode, 'reject', {
+        original: first,
+        raw,
+        controlId: deps.nextControlId(),
+        text: 'message was not stored; send it again later',
+      });
     }
   }
   const acks: Buffer[] = [];
@@ -145,9 +160,12 @@ async function answerBatch(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> 
     if (SEVERITY[answer.code] > SEVERITY[worst]) worst = answer.code;
     if (answer.ack) acks.push(answer.ack);
     if (answer.messageId) {
-      deps.ctx.recordAnswer(answer.messageId, answer.ack
-        ? { kind: 'hl7-ack', code: answer.code, raw: answer.ack, detail: 'in the acknowledgment of a batch' }
-        : { kind: 'hl7-ack', code: 'none', detail: 'no accept acknowledgment requested (MSH-15)' });
+      deps.ctx.recordAnswer(
+        answer.messageId,
+        answer.ack
+          ? { kind: 'hl7-ack', code: answer.code, raw: answer.ack, detail: 'in the acknowledgment of a batch' }
+          : { kind: 'hl7-ack', code: 'none', detail: 'no accept acknowledgment requested (MSH-15)' },
+      );
     }
   }
   if (acks.length === 0) return { code: worst };
@@ -161,7 +179,20 @@ function batchOfAcks(batch: Hl7Batch, acks: Buffer[], deps: AnswerDeps): Buffer 
   const now = hl7Timestamp(new Date());
   const header = (id: 'FHS' | 'BHS', from: Hl7Segment | undefined): string => {
     const f = from?.fields ?? [];
-    const fields = [id, f[2] ?? `${d.component}${d.repetition}${d.escape}${d.subcomponent}`, f[5] ?? '', f[6] ?? '', f[3] ?? '', f[4] ?? '', now, '', '', '', deps.nextControlId(), f[11] ?? ''];
+    const fields = [
+      id,
+      f[2] ?? `${d.component}${d.repetition}${d.escape}${d.subcomponent}`,
+      f[5] ?? '',
+      f[6] ?? '',
+      f[3] ?? '',
+      f[4] ?? '',
+      now,
+      '',
+      '',
+      '',
+      deps.nextControlId(),
+      f[11] ?? '',
+    ];
     return `${fields[0]}${d.field}${fields.slice(1).join(d.field)}`;
   };
   const text = (s: string) => encodeText(`${s}\r`, batch.encoding);

@@ -90,7 +90,10 @@ export class MllpClient {
         const waiter = this.waiter;
         this.waiter = undefined;
         if (event.kind === 'frame') waiter?.resolve(event.payload);
-        else waiter?.reject(new TransientDeliveryError('mllp-ack-too-large', `ACK from ${this.where()} of ${event.size} bytes exceeds ${event.limit}`));
+        else
+          waiter?.reject(
+            new TransientDeliveryError('mllp-ack-too-large', `ACK from ${this.where()} of ${event.size} bytes exceeds ${event.limit}`),
+          );
       }
     });
     socket.on('close', () => {
@@ -105,7 +108,11 @@ export class MllpClient {
       const onError = (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (this.socket === socket) this.drop();
-        reject(new TransientDeliveryError('mllp-connect-failed', `cannot connect to ${this.where()}: ${err.code ?? err.message}`, { cause: err }));
+        reject(
+          new TransientDeliveryError('mllp-connect-failed', `cannot connect to ${this.where()}: ${err.code ?? err.message}`, {
+            cause: err,
+          }),
+        );
       };
       socket.once('error', onError);
       socket.once(secure ? 'secureConnect' : 'connect', () => {

@@ -39,7 +39,11 @@ export class MllpConnection {
   ) {
     this.decoder = new FrameDecoder({ maxMessageBytes: options.maxMessageBytes });
     this.log = options.log.child({ connection: options.id });
-    this.gate = new AnswerGate(socket, { maxPendingAnswers: MAX_PENDING_FRAMES, maxUnsentBytes: LISTENER_DEFAULTS.maxUnsentBytes, maxPendingBytes: LISTENER_DEFAULTS.maxPendingBytes });
+    this.gate = new AnswerGate(socket, {
+      maxPendingAnswers: MAX_PENDING_FRAMES,
+      maxUnsentBytes: LISTENER_DEFAULTS.maxUnsentBytes,
+      maxPendingBytes: LISTENER_DEFAULTS.maxPendingBytes,
+    });
     socket.on('data', (chunk: Buffer) => {
       this.onEvents(this.decoder.push(chunk));
       this.watchFrame();
@@ -123,15 +127,24 @@ export class MllpConnection {
       return;
     }
     const ack = answer.ack;
-    this.gate.send(encodeFrame(ack), (sent) => {
-      if (!id) return;
-      if (sent) {
-        ctx.recordAnswer(id, { kind: 'hl7-ack', code: answer.code, raw: ack });
-      } else {
-        this.log.warn({ messageId: id }, 'mllp peer closed before the ACK was sent; message kept');
-        ctx.recordAnswer(id, { kind: 'hl7-ack', code: answer.code, detail: 'not sent: the connection closed before the ACK could be sent', raw: ack });
-      }
-    }, bytes);
+    this.gate.send(
+      encodeFrame(ack),
+      (sent) => {
+        if (!id) return;
+        if (sent) {
+          ctx.recordAnswer(id, { kind: 'hl7-ack', code: answer.code, raw: ack });
+        } else {
+          this.log.warn({ messageId: id }, 'mllp peer closed before the ACK was sent; message kept');
+          ctx.recordAnswer(id, {
+            kind: 'hl7-ack',
+            code: answer.code,
+            detail: 'not sent: the connection closed before the ACK could be sent',
+            raw: ack,
+          });
+        }
+      },
+      bytes,
+    );
   }
 
   /** Arms the frame-completion timer when a frame is open, clears it when none is. */
@@ -160,7 +173,10 @@ export class MllpConnection {
       return;
     }
     if (this.decoder.inFrame || this.gate.unsentBytes > 0) {
-      this.log.warn({ inFrame: this.decoder.inFrame, unsentBytes: this.gate.unsentBytes }, 'mllp connection idle with a partial frame or unread ACKs; closed');
+      this.log.warn(
+        { inFrame: this.decoder.inFrame, unsentBytes: this.gate.unsentBytes },
+        'mllp connection idle with a partial frame or unread ACKs; closed',
+      );
       this.socket.destroy();
       return;
     }

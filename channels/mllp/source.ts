@@ -38,15 +38,20 @@ export class MllpSource implements Source {
   async start(): Promise<void> {
     if (this.server) return;
     const onSocket = (socket: net.Socket) => this.accept(socket);
-    const server = this.config.tls.enabled ? tls.createServer(serverTlsOptions(this.config.tls, 'mllp'), onSocket) : net.createServer(onSocket);
+    const server = this.config.tls.enabled
+      ? tls.createServer(serverTlsOptions(this.config.tls, 'mllp'), onSocket)
+      : net.createServer(onSocket);
     if (server instanceof tls.Server) {
       server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.ctx.log.warn({ code: err.code }, 'mllp tls handshake failed'));
     }
     server.on('error', (err: NodeJS.ErrnoException) => this.ctx.log.error({ code: err.code }, 'mllp listener error'));
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: NodeJS.ErrnoException) => reject(
-        new ConfigError('mllp-listen-failed', `cannot listen on ${this.config.host}:${this.config.port}: ${err.code ?? 'error'}`, { cause: err }),
-      );
+      const fail = (err: NodeJS.ErrnoException) =>
+        reject(
+          new ConfigError('mllp-listen-failed', `cannot listen on ${this.config.host}:${this.config.port}: ${err.code ?? 'error'}`, {
+            cause: err,
+          }),
+        );
       server.once('error', fail);
       server.listen(this.config.port, this.config.host, () => {
         server.off('error', fail);
@@ -92,8 +97,13 @@ export class MllpSource implements Source {
     const address = socket.remoteAddress;
     const full = this.openSockets >= this.config.maxConnections;
     if (!this.server || full || !this.perAddress.acquire(address)) {
-      if (this.server && full) this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
-      else if (this.server) this.ctx.log.warn({ connection: id, limit: this.config.maxConnectionsPerAddress }, 'mllp connection refused: too many connections from one address');
+      if (this.server && full)
+        this.ctx.log.warn({ connection: id, limit: this.config.maxConnections }, 'mllp connection refused: too many connections');
+      else if (this.server)
+        this.ctx.log.warn(
+          { connection: id, limit: this.config.maxConnectionsPerAddress },
+          'mllp connection refused: too many connections from one address',
+        );
       socket.on('error', () => undefined);
       socket.destroy();
       return;

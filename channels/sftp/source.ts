@@ -172,7 +172,12 @@ export class SftpSource implements Source {
   private async download(client: SftpClient, f: Listed): Promise<Buffer | undefined> {
     const path = posix.join(this.dir, f.name);
     if (f.size > this.config.maxFileBytes) {
-      await this.refuse(client, f.name, 'sftp-file-too-large', `${f.name} is ${f.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`);
+      await this.refuse(
+        client,
+        f.name,
+        'sftp-file-too-large',
+        `${f.name} is ${f.size} bytes; expected at most ${this.config.maxFileBytes} (maxFileBytes)`,
+      );
       return undefined;
     }
     const raw = (await client.get(path)) as Buffer;
@@ -202,7 +207,8 @@ export class SftpSource implements Source {
     else if (rejected) this.reportOnce(f.name, `${f.name} was stored as rejected; it stays in the folder (no errorDirectory)`);
     else if (this.config.archive) await this.moveAside(client, path, this.config.archive, f.name);
     else await client.delete(path);
-    for (const s of this.config.complete.companion ?? []) if (names.has(f.name + s)) await client.delete(posix.join(this.dir, f.name + s), true);
+    for (const s of this.config.complete.companion ?? [])
+      if (names.has(f.name + s)) await client.delete(posix.join(this.dir, f.name + s), true);
     for (const id of ids) this.ctx.recordAnswer(id, { kind: 'sftp-taken', code: rejected ? 'rejected' : 'ok', detail: f.name });
     this.log.debug({ file: f.name, units: units.length, rejected }, 'sftp file taken');
   }
@@ -215,9 +221,19 @@ export class SftpSource implements Source {
       return parts.map((u, i) => {
         if (x12 && !u.controlNumber) {
           const message = `${name}${parts.length > 1 ? ` part ${i + 1}` : ''} does not start with a readable ISA segment; expected an X12 interchange`;
-          return { raw: u.raw, controlId: this.hashId(name, u.raw), origin, rejected: { diagnostics: [{ severity: 'error' as const, code: 'x12-not-an-interchange', message }] } };
+          return {
+            raw: u.raw,
+            controlId: this.hashId(name, u.raw),
+            origin,
+            rejected: { diagnostics: [{ severity: 'error' as const, code: 'x12-not-an-interchange', message }] },
+          };
         }
-        return { raw: u.raw, controlId: u.controlNumber ?? this.hashId(name, u.raw), ...(u.senderId ? { sender: u.senderId } : {}), origin };
+        return {
+          raw: u.raw,
+          controlId: u.controlNumber ?? this.hashId(name, u.raw),
+          ...(u.senderId ? { sender: u.senderId } : {}),
+          origin,
+        };
       });
     }
     return [{ raw, controlId: this.hashId(name, raw), origin }];
@@ -237,9 +253,19 @@ export class SftpSource implements Source {
       if (!built) return;
       const dir = this.config.acknowledge?.directory;
       const receipt = dir
-        ? await new FileWriter(new SftpFolder(async () => ({ client }), dir, this.where), 'uploaded').write(ackName, built.body, result.messageId)
+        ? await new FileWriter(new SftpFolder(async () => ({ client }), dir, this.where), 'uploaded').write(
+            ackName,
+            built.body,
+            result.messageId,
+          )
         : await service.deliver(built, ackName, result.messageId);
-      if (receipt) this.ctx.recordAnswer(result.messageId, { kind: 'file-ack', code: receipt.status, detail: receipt.name ?? ackName, raw: built.body });
+      if (receipt)
+        this.ctx.recordAnswer(result.messageId, {
+          kind: 'file-ack',
+          code: receipt.status,
+          detail: receipt.name ?? ackName,
+          raw: built.body,
+        });
     } catch (err) {
       this.log.error({ file: name, messageId: result.messageId, err: errText(err) }, 'sftp source could not send an acknowledgment');
     }

@@ -47,8 +47,19 @@ export class AdminServer {
       { method: 'GET', pattern: /^\/api\/exceptions$/, handler: (_r, url) => this.listExceptions(url) },
       { method: 'POST', pattern: /^\/api\/exceptions\/reprocess$/, handler: (_r, url) => this.reprocessExceptions(url) },
       { method: 'GET', pattern: /^\/api\/files$/, handler: (_r, url) => this.listFiles(url) },
-      { method: 'GET', pattern: /^\/api\/acks\/overdue$/, handler: async () => (backend.x12 ? [200, { overdue: await backend.x12.overdue() }] : [404, error('x12-not-configured', 'this engine has no X12 ledger')]) },
-      { method: 'GET', pattern: /^\/api\/partners$/, handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }] },
+      {
+        method: 'GET',
+        pattern: /^\/api\/acks\/overdue$/,
+        handler: async () =>
+          backend.x12
+            ? [200, { overdue: await backend.x12.overdue() }]
+            : [404, error('x12-not-configured', 'this engine has no X12 ledger')],
+      },
+      {
+        method: 'GET',
+        pattern: /^\/api\/partners$/,
+        handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }],
+      },
     ];
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
@@ -87,11 +98,20 @@ export class AdminServer {
       if (this.console.handles(url.pathname)) return this.console.serve(req, res, url.pathname);
       const metrics = url.pathname === '/metrics';
       if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
-      if (!this.authorized(req)) return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
-      if (metrics) return sendText(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? ((await this.backend.x12?.metrics()) ?? '') : 'use GET\n');
+      if (!this.authorized(req))
+        return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
+      if (metrics)
+        return sendText(
+          res,
+          req.method === 'GET' ? 200 : 405,
+          req.method === 'GET' ? ((await this.backend.x12?.metrics()) ?? '') : 'use GET\n',
+        );
       const route = this.routes.find((r) => r.pattern.test(url.pathname));
       if (!route) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
-      if (route.method !== req.method) return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${route.method}`), { Allow: route.method });
+      if (route.method !== req.method)
+        return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${route.method}`), {
+          Allow: route.method,
+        });
       const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
       send(res, status, body);
     } catch (err) {
@@ -110,10 +130,12 @@ export class AdminServer {
 
   private async listMessages(url: URL): Promise<[number, unknown]> {
     const status = url.searchParams.get('status') ?? undefined;
-    if (status && !STATUSES.includes(status)) return [400, error('invalid-status', `status ${JSON.stringify(status)} is not one of ${STATUSES.join(', ')}`)];
+    if (status && !STATUSES.includes(status))
+      return [400, error('invalid-status', `status ${JSON.stringify(status)} is not one of ${STATUSES.join(', ')}`)];
     const limitText = url.searchParams.get('limit');
     const limit = limitText === null ? 50 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return [400, error('invalid-limit', `limit ${JSON.stringify(limitText)} is not a whole number from 1 to 1000`)];
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      return [400, error('invalid-limit', `limit ${JSON.stringify(limitText)} is not a whole number from 1 to 1000`)];
     const messages = await this.backend.store.listMessages({
       channel: url.searchParams.get('channel') ?? undefined,
       status: status as MessageStatus | undefined,
@@ -146,10 +168,14 @@ export class AdminServer {
     const id = url.searchParams.get('id');
     const channel = url.searchParams.get('channel') ?? undefined;
     const reason = url.searchParams.get('reason') ?? undefined;
-    if (!id && !channel) return [400, error('missing-selection', 'name the messages to reprocess: id=<message id>, or channel=<channel> (and optionally reason=<rule>)')];
+    if (!id && !channel)
+      return [
+        400,
+        error('missing-selection', 'name the messages to reprocess: id=<message id>, or channel=<channel> (and optionally reason=<rule>)'),
+      ];
     const ids = id ? [id] : [];
     if (!id) {
-      for (let before: string | undefined; ; ) {
+      for (let before: string | undefined; ;) {
         const page = await this.backend.store.listExceptions({ channel, reason, limit: 1000, before });
         ids.push(...page.map((m) => m.id));
         if (page.length < 1000) break;
@@ -186,7 +212,9 @@ export class AdminServer {
 function limitOf(url: URL): number | string {
   const text = url.searchParams.get('limit');
   const limit = text === null ? 50 : Number(text);
-  return Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : `limit ${JSON.stringify(text)} is not a whole number from 1 to 1000`;
+  return Number.isInteger(limit) && limit >= 1 && limit <= 1000
+    ? limit
+    : `limit ${JSON.stringify(text)} is not a whole number from 1 to 1000`;
 }
 
 function error(code: string, message: string) {
@@ -194,12 +222,21 @@ function error(code: string, message: string) {
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
   res.end(text);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }

@@ -24,13 +24,25 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     return 1;
   }
   const counters = { interchange: 0, group: 0, set: 0 };
-  const partners = new PartnerDirectory(config.partners.map((p) => p.config), config.engine?.x12);
+  const partners = new PartnerDirectory(
+    config.partners.map((p) => p.config),
+    config.engine?.x12,
+  );
   let printed = 0;
   for (const ic of withSetFindings(parsed.message).interchanges) {
     const policy = partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
     if (policy.kind === 'none') continue;
-    const checked = withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, policy.required, `partner ${policy.partner ?? ''}`.trim());
-    const acks = buildAcks(checked, { kind: policy.kind, next: (k) => ++counters[k], ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
+    const checked = withPartnerRequirements(
+      { interchanges: [ic], diagnostics: [] },
+      policy.required,
+      `partner ${policy.partner ?? ''}`.trim(),
+    );
+    const acks = buildAcks(checked, {
+      kind: policy.kind,
+      next: (k) => ++counters[k],
+      ta1: policy.ta1,
+      ...(policy.us ? { us: policy.us } : {}),
+    });
     for (const a of acks) {
       // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8).
       process.stdout.write(a.text.endsWith('\n') ? a.bytes : Buffer.concat([a.bytes, Buffer.from('\n')]));

@@ -19,7 +19,12 @@ const CONFIG = { config: { type: 'string' as const, short: 'c', default: 'config
 
 /** Every command, listed explicitly. */
 const COMMANDS: Record<string, Command> = {
-  start: { summary: 'run the engine (what npm start runs)', usage: 'interlace start [--config DIR]', options: CONFIG, run: ({ values }) => startCommand(values.config as string) },
+  start: {
+    summary: 'run the engine (what npm start runs)',
+    usage: 'interlace start [--config DIR]',
+    options: CONFIG,
+    run: ({ values }) => startCommand(values.config as string),
+  },
   validate: {
     summary: 'check engine.yaml, every channel, partner and table file; print every problem as path:line:column code message',
     usage: 'interlace validate [--config DIR]',
@@ -29,11 +34,15 @@ const COMMANDS: Record<string, Command> = {
   parse: {
     summary: 'print a parsed message, its canonical documents and its findings as JSON',
     usage: 'interlace parse FILE [--format auto|hl7v2|x12|fhir|json] [--summary]',
-    options: { format: { type: 'string', short: 'f', default: 'auto' }, summary: { type: 'boolean', default: false }, encoding: { type: 'string' } },
+    options: {
+      format: { type: 'string', short: 'f', default: 'auto' },
+      summary: { type: 'boolean', default: false },
+      encoding: { type: 'string' },
+    },
     run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),
   },
   test: {
-    summary: "run a channel offline on sample files and its *.test.yaml cases; print what each route would send",
+    summary: 'run a channel offline on sample files and its *.test.yaml cases; print what each route would send',
     usage: 'interlace test CHANNEL.yaml [FILE…] [--config DIR]',
     options: { config: { type: 'string', short: 'c' } },
     run: ({ values, positionals }) => testCommand(positionals, values.config as string | undefined),
@@ -45,7 +54,8 @@ const COMMANDS: Record<string, Command> = {
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
   },
   'migrate-store': {
-    summary: 'copy an installation from its SQLite file to PostgreSQL (every message, delivery and ledger row), then compare; stop the engine first',
+    summary:
+      'copy an installation from its SQLite file to PostgreSQL (every message, delivery and ledger row), then compare; stop the engine first',
     usage: 'interlace migrate-store --from sqlite:PATH --to postgres://USER:PASSWORD@HOST/DATABASE',
     options: { from: { type: 'string' }, to: { type: 'string' } },
     run: ({ values }) => migrateStoreCommand(values.from as string | undefined, values.to as string | undefined),
@@ -61,7 +71,16 @@ const COMMANDS: Record<string, Command> = {
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return ['Interlace: a healthcare interface engine.', '', 'usage: interlace COMMAND [options]', '', 'commands:', ...lines, '', 'interlace COMMAND --help shows the options of one command.'].join('\n');
+  return [
+    'Interlace: a healthcare interface engine.',
+    '',
+    'usage: interlace COMMAND [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'interlace COMMAND --help shows the options of one command.',
+  ].join('\n');
 }
 
 /** Runs the CLI; returns the process exit code. */
@@ -96,7 +115,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code && e.path) {
-      const why = e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EISDIR' ? 'is a directory; expected a file' : e.code === 'EACCES' ? 'permission denied' : e.code;
+      const why =
+        e.code === 'ENOENT'
+          ? 'no such file or directory'
+          : e.code === 'EISDIR'
+            ? 'is a directory; expected a file'
+            : e.code === 'EACCES'
+              ? 'permission denied'
+              : e.code;
       console.error(`interlace ${name}: ${e.path}: ${why}`);
       return 1;
     }

@@ -36,7 +36,9 @@ export async function parseCommand(files: string[], opts: { format: string; summ
   const raw = readFileSync(file);
   const parser = parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
-    console.error(`interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`);
+    console.error(
+      `interlace parse: ${file}: not a format this engine reads (expected HL7 v2 starting with MSH/FHS/BHS, X12 starting with ISA, FHIR JSON with a resourceType or FHIR XML, or canonical JSON)`,
+    );
     return 1;
   }
   const output = parser === hl7v2 && isHl7Batch(raw) ? parseHl7Batch(raw, opts.encoding) : parseOne(parser, raw, opts.encoding);
@@ -96,6 +98,8 @@ function parseHl7Batch(raw: Buffer, encoding?: string): Output {
 }
 
 function describe(d: { code: string; message: string; location?: { segment?: string; segmentIndex?: number; field?: number } }): string {
-  const where = d.location?.segment ? `${d.location.segment}${d.location.segmentIndex ? `#${d.location.segmentIndex}` : ''}${d.location.field ? `-${d.location.field}` : ''} ` : '';
+  const where = d.location?.segment
+    ? `${d.location.segment}${d.location.segmentIndex ? `#${d.location.segmentIndex}` : ''}${d.location.field ? `-${d.location.field}` : ''} `
+    : '';
   return `${where}${d.code}: ${d.message}`;
 }

@@ -41,10 +41,21 @@ export async function sendCommand(args: string[], timeoutText: string): Promise<
 
 /** The messages of a file: itself, or the messages of an FHS/BHS batch; LF/CRLF become CR. */
 function messagesOf(raw: Buffer): Buffer[] {
-  const head = raw.subarray(0, 8).toString('latin1').replace(/^\ufeff|^\s+/, '');
+  const head = raw
+    .subarray(0, 8)
+    .toString('latin1')
+    .replace(/^\ufeff|^\s+/, '');
   if (head.startsWith('FHS') || head.startsWith('BHS')) {
     const batch = parseBatch(raw);
     if (batch.batch) return batchMessages(batch.batch).map((msg) => serialize(msg));
   }
-  return [Buffer.from(raw.toString('latin1').replace(/\r\n|\n/g, '\r').replace(/\r+$/, '') + '\r', 'latin1')];
+  return [
+    Buffer.from(
+      raw
+        .toString('latin1')
+        .replace(/\r\n|\n/g, '\r')
+        .replace(/\r+$/, '') + '\r',
+      'latin1',
+    ),
+  ];
 }

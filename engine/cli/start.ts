@@ -17,8 +17,16 @@ export async function startCommand(configDir: string): Promise<number> {
   }
   // A failure nobody awaited is a bug to fix, not a reason to stop every channel: log it and go on.
   // Its message may quote input (JSON.parse does), so only the error's name and code are logged.
-  process.on('unhandledRejection', (reason) => log.error({ error: reason instanceof Error ? reason.name : typeof reason, code: (reason as { code?: string })?.code }, 'unhandled rejection'));
-  log.info({ channels: [...engine.channels.keys()], refused: engine.refused.map((r) => r.channel), admin: engine.adminAddress() }, 'engine started');
+  process.on('unhandledRejection', (reason) =>
+    log.error(
+      { error: reason instanceof Error ? reason.name : typeof reason, code: (reason as { code?: string })?.code },
+      'unhandled rejection',
+    ),
+  );
+  log.info(
+    { channels: [...engine.channels.keys()], refused: engine.refused.map((r) => r.channel), admin: engine.adminAddress() },
+    'engine started',
+  );
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

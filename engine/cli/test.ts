@@ -12,7 +12,12 @@ import { buildProcessor } from '../runtime/channel.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
 import { openStore } from '../store/index.js';
 
-type Expectation = { outcome?: 'routed' | 'filtered' | 'error' | 'rejected'; routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>; notRoutes?: string[]; error?: string };
+type Expectation = {
+  outcome?: 'routed' | 'filtered' | 'error' | 'rejected';
+  routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>;
+  notRoutes?: string[];
+  error?: string;
+};
 /** `unit`: for flat files cut into messages (one per row or group), which one the case checks (1 = the first). */
 /**
  * `http`: answers for `enrich` calls (the file's top-level `http` for every case, then the case's own), by path and query (`/inventory/on-hand?item=100234&location=OR`):
@@ -34,7 +39,9 @@ export async function testCommand(args: string[], configOption?: string): Promis
   }
   const configDir = configOption ?? dirname(dirname(resolve(channelFile)));
   const { config, diagnostics } = await loadConfig(configDir, { env: process.env });
-  const mine = diagnostics.filter((d) => resolve(d.file) === resolve(channelFile) || basename(d.file) === 'engine.yaml' || d.file.includes('tables'));
+  const mine = diagnostics.filter(
+    (d) => resolve(d.file) === resolve(channelFile) || basename(d.file) === 'engine.yaml' || d.file.includes('tables'),
+  );
   for (const d of mine) console.error(formatDiagnostic(d));
   const channel = config.channels.find((c) => resolve(c.file) === resolve(channelFile));
   if (!channel) {
@@ -47,14 +54,19 @@ export async function testCommand(args: string[], configOption?: string): Promis
   const offline: typeof fetch = async (input) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const key = url.pathname + url.search;
-    if (!Object.prototype.hasOwnProperty.call(answers, key)) return new Response(`interlace test: no answer declared for ${key} (add it to the case's http)`, { status: 404 });
+    if (!Object.prototype.hasOwnProperty.call(answers, key))
+      return new Response(`interlace test: no answer declared for ${key} (add it to the case's http)`, { status: 404 });
     const a = answers[key] as { status?: number } | undefined;
-    if (a && typeof a === 'object' && typeof a.status === 'number' && Object.keys(a).length === 1) return new Response('', { status: a.status });
+    if (a && typeof a === 'object' && typeof a.status === 'number' && Object.keys(a).length === 1)
+      return new Response('', { status: a.status });
     return new Response(JSON.stringify(answers[key]), { status: 200, headers: { 'content-type': 'application/json' } });
   };
   const processor = buildProcessor(channel.config, tables, store, silentLogger, offline);
   const parse = channel.config.parse;
-  const flat = (parse.format === 'csv' || parse.format === 'fixed') && parse.layout && parse.layout.message !== 'file' ? { format: parse.format, layout: parse.layout, encoding: parse.encoding ?? 'utf-8' } : undefined;
+  const flat =
+    (parse.format === 'csv' || parse.format === 'fixed') && parse.layout && parse.layout.message !== 'file'
+      ? { format: parse.format, layout: parse.layout, encoding: parse.encoding ?? 'utf-8' }
+      : undefined;
   /** Runs a file as the source would cut it: one message, or (flat files) one per row or group. */
   const run = async (file: string): Promise<Outcome[]> => {
     const raws: Array<{ raw: Buffer; rejected?: Diagnostic[] }> = [];
@@ -75,7 +87,9 @@ export async function testCommand(args: string[], configOption?: string): Promis
     return out;
   };
   const casesFile = channelFile.replace(/\.ya?ml$/, '.test.yaml');
-  const cases_ = existsSync(casesFile) ? ((parseYaml(readFileSync(casesFile, 'utf8')) as { http?: Record<string, unknown>; cases?: TestCase[] } | null) ?? {}) : {};
+  const cases_ = existsSync(casesFile)
+    ? ((parseYaml(readFileSync(casesFile, 'utf8')) as { http?: Record<string, unknown>; cases?: TestCase[] } | null) ?? {})
+    : {};
   answers = cases_.http ?? {};
   try {
     for (const file of files) for (const [i, o] of (await run(file)).entries()) print(flat ? `${file} #${i + 1}` : file, o);
@@ -87,7 +101,9 @@ export async function testCommand(args: string[], configOption?: string): Promis
       const outcomes = await run(resolve(dirname(casesFile), c.input));
       const unit = c.unit ?? 1;
       const outcome = outcomes[unit - 1];
-      const problems = outcome ? check(outcome, c.expect ?? {}) : [`the input gave ${outcomes.length} message(s); there is no message ${unit}`];
+      const problems = outcome
+        ? check(outcome, c.expect ?? {})
+        : [`the input gave ${outcomes.length} message(s); there is no message ${unit}`];
       if (problems.length === 0) console.log(`  ✔ ${c.name}`);
       else {
         failed++;
@@ -104,7 +120,10 @@ export async function testCommand(args: string[], configOption?: string): Promis
 function print(file: string, o: Outcome): void {
   if (o.outcome === 'routed') {
     console.log(`${file}: routed to ${o.deliveries.length} route(s)`);
-    for (const d of o.deliveries) console.log(`--- route ${d.route} (${d.payload.contentType}${d.payload.path ? `, path ${d.payload.path}` : ''})\n${pretty(d.payload)}`);
+    for (const d of o.deliveries)
+      console.log(
+        `--- route ${d.route} (${d.payload.contentType}${d.payload.path ? `, path ${d.payload.path}` : ''})\n${pretty(d.payload)}`,
+      );
   } else if (o.outcome === 'filtered') console.log(`${file}: filtered: ${o.reason}`);
   else if (o.outcome === 'error') console.log(`${file}: error ${o.code}: ${o.message}`);
   else if (o.outcome === 'rejected') console.log(`${file}: rejected ${o.code}: ${o.message}`);
@@ -124,9 +143,11 @@ function pretty(p: RoutePayload): string {
 
 function check(o: Outcome, e: Expectation): string[] {
   const problems: string[] = [];
-  const detail = o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
+  const detail =
+    o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
   if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
-  if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error)) problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);
+  if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error))
+    problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);
   const sent = new Map(o.outcome === 'routed' ? o.deliveries.map((d) => [d.route, d.payload]) : []);
   for (const r of e.notRoutes ?? []) if (sent.has(r)) problems.push(`route ${r} fired but must not`);
   for (const [route, want] of Object.entries(e.routes ?? {})) {
@@ -135,7 +156,8 @@ function check(o: Outcome, e: Expectation): string[] {
       problems.push(`route ${route} did not fire${detail}`);
       continue;
     }
-    if (want.contentType && got.contentType !== want.contentType) problems.push(`route ${route}: content type ${got.contentType}, expected ${want.contentType}`);
+    if (want.contentType && got.contentType !== want.contentType)
+      problems.push(`route ${route}: content type ${got.contentType}, expected ${want.contentType}`);
     if (want.body !== undefined && got.body !== want.body) problems.push(`route ${route}: body differs from the expected text`);
     if (want.json !== undefined) {
       let body: unknown;

@@ -52,20 +52,36 @@ const parseSchema = z
     format: z
       .enum(['hl7v2', 'x12', 'json', 'fhir', 'csv', 'fixed', 'auto'])
       .prefault('auto')
-      .describe('Format of what the source receives: hl7v2, x12, fhir (FHIR R4 JSON or XML, a resource or a Bundle; docs/fhir.md), json (canonical documents as JSON), csv or fixed (fixed-width records; both with `layout`, docs/flat-files.md), or auto, which recognises HL7 v2 (MSH), X12 (ISA), FHIR (resourceType, or the FHIR XML namespace) and JSON ({ or [).'),
+      .describe(
+        'Format of what the source receives: hl7v2, x12, fhir (FHIR R4 JSON or XML, a resource or a Bundle; docs/fhir.md), json (canonical documents as JSON), csv or fixed (fixed-width records; both with `layout`, docs/flat-files.md), or auto, which recognises HL7 v2 (MSH), X12 (ISA), FHIR (resourceType, or the FHIR XML namespace) and JSON ({ or [).',
+      ),
     encoding: z
       .string()
       .min(1)
       .optional()
-      .describe('Character set of the raw bytes (latin1, utf-8, windows-1252…). When absent: the format decides (HL7 v2 MSH-18, else UTF-8).'),
-    strict: flag().prefault(false).describe('Refuse a message on any deviation from the standard; when false, recoverable problems are diagnostics and the message goes on.'),
-    layout: flatLayoutSchema.optional().describe('Flat files (format csv or fixed): columns, types and how rows become messages (docs/flat-files.md).'),
+      .describe(
+        'Character set of the raw bytes (latin1, utf-8, windows-1252…). When absent: the format decides (HL7 v2 MSH-18, else UTF-8).',
+      ),
+    strict: flag()
+      .prefault(false)
+      .describe(
+        'Refuse a message on any deviation from the standard; when false, recoverable problems are diagnostics and the message goes on.',
+      ),
+    layout: flatLayoutSchema
+      .optional()
+      .describe('Flat files (format csv or fixed): columns, types and how rows become messages (docs/flat-files.md).'),
   })
   .superRefine((parse, ctx) => {
     const flat = parse.format === 'csv' || parse.format === 'fixed';
-    if (flat && !parse.layout) ctx.addIssue({ code: 'custom', path: ['layout'], message: `format ${parse.format} needs a layout: the columns of the file (docs/flat-files.md)` });
+    if (flat && !parse.layout)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['layout'],
+        message: `format ${parse.format} needs a layout: the columns of the file (docs/flat-files.md)`,
+      });
     if (!flat && parse.layout) ctx.addIssue({ code: 'custom', path: ['layout'], message: 'layout applies to formats csv and fixed only' });
-    if (parse.format === 'fixed' && parse.layout) for (const p of fixedLayoutProblems(parse.layout)) ctx.addIssue({ code: 'custom', path: ['layout', ...p.path], message: p.message });
+    if (parse.format === 'fixed' && parse.layout)
+      for (const p of fixedLayoutProblems(parse.layout)) ctx.addIssue({ code: 'custom', path: ['layout', ...p.path], message: p.message });
     const encodingIssue = flat && parse.encoding ? encodingProblem(parse.encoding) : undefined;
     if (encodingIssue) ctx.addIssue({ code: 'custom', path: ['encoding'], message: encodingIssue });
   })
@@ -73,7 +89,9 @@ const parseSchema = z
 
 const duplicatesSchema = z
   .strictObject({
-    enabled: flag().prefault(true).describe('Detect inbound duplicates (same control id from the same sender) and answer them without processing twice.'),
+    enabled: flag()
+      .prefault(true)
+      .describe('Detect inbound duplicates (same control id from the same sender) and answer them without processing twice.'),
     window: duration.optional().describe('How long a control id counts as a duplicate; overrides store.duplicateWindow of engine.yaml.'),
   })
   .describe('Inbound duplicate detection.');
@@ -81,7 +99,9 @@ const duplicatesSchema = z
 function routeSchema(registry: ConfigRegistry) {
   return z
     .strictObject({
-      name: kebabName('route name').describe('Name of the route, unique in the channel, kebab-case; names its queue and its idempotency keys.'),
+      name: kebabName('route name').describe(
+        'Name of the route, unique in the channel, kebab-case; names its queue and its idempotency keys.',
+      ),
       when: (registry.conditionSchema ?? z.string().min(1))
         .optional()
         .describe('Condition expression; the route receives the message only when it is truthy. Absent: always.'),
@@ -104,7 +124,10 @@ export function buildChannelSchema(registry: ConfigRegistry) {
       source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
       parse: parseSchema.prefault({}),
       duplicates: duplicatesSchema.optional(),
-      transforms: z.array(registry.stepSchema).prefault([]).describe('Steps run on every message, in order: filter, lookup, map, validate…'),
+      transforms: z
+        .array(registry.stepSchema)
+        .prefault([])
+        .describe('Steps run on every message, in order: filter, lookup, map, validate…'),
       routes: z
         .array(routeSchema(registry))
         .min(1, { message: 'routes: a channel needs at least one route' })

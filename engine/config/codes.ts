@@ -3,13 +3,15 @@
  * lists this table, and a test fails when the source uses a code missing here.
  */
 export const CONFIG_CODES = {
-  'yaml-syntax': 'The file is not valid YAML; the position is where the parser gave up (only the first syntax error of a file is reported).',
+  'yaml-syntax':
+    'The file is not valid YAML; the position is where the parser gave up (only the first syntax error of a file is reported).',
   'duplicate-key': 'A key appears twice in the same YAML mapping.',
   'not-a-mapping': 'The file is empty or its top level is not a mapping of keys to values.',
   'read-failed': 'The file or directory could not be read (missing, permissions).',
   'missing-engine-config': 'The config directory has no `engine.yaml`.',
   'env-unset': 'A `${VAR}` refers to an environment variable that is not set, and gives no `:-default`.',
-  'invalid-interpolation': 'A `${` is not closed by `}` or the name inside is not a variable name (letters, digits, `_`). Write `$${` for a literal `${`.',
+  'invalid-interpolation':
+    'A `${` is not closed by `}` or the name inside is not a variable name (letters, digits, `_`). Write `$${` for a literal `${`.',
   'unknown-key': 'A key that is not a field of the object it is in (a typo, or a field of another type).',
   'missing-field': 'A required field is absent.',
   'invalid-type': 'A value of the wrong kind: a list where a mapping is expected, text where a number is expected…',
@@ -27,12 +29,14 @@ export const CONFIG_CODES = {
   'port-conflict': 'Two enabled channels (or a channel and the admin API) listen on the same port.',
   'unknown-table': 'A `lookup` step names a table that has no CSV file in `tables/`.',
   'unknown-partner': 'A route destination names a trading partner that no file in `partners/` defines.',
-  'secret-inline': 'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`, `clientSecret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.',
+  'secret-inline':
+    'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`, `clientSecret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.',
   'table-empty': 'A lookup table file is empty; a header row is required.',
   'table-header': 'The header row of a lookup table has an empty or repeated column name.',
   'table-row-width': 'A row of a lookup table has more or fewer cells than the header.',
   'table-syntax': 'A lookup table is not valid CSV (an unterminated quote…).',
-  'table-duplicate-key': 'Warning: a value in the first (key) column of a table repeats; a lookup by that key finds the first of those rows.',
+  'table-duplicate-key':
+    'Warning: a value in the first (key) column of a table repeats; a lookup by that key finds the first of those rows.',
 } as const;
 
 export type ConfigCode = keyof typeof CONFIG_CODES;

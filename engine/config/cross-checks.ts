@@ -23,7 +23,12 @@ export function duplicateRouteNames(f: CheckedFile): ConfigDiagnostic[] {
     if (j === undefined) first.set(name, i);
     else {
       out.push(
-        configDiagnostic(f.file, f.yaml.position(['routes', i, 'name']), 'duplicate-route-name', `route "${name}" is defined twice (also routes[${j}]); route names must be unique in a channel`),
+        configDiagnostic(
+          f.file,
+          f.yaml.position(['routes', i, 'name']),
+          'duplicate-route-name',
+          `route "${name}" is defined twice (also routes[${j}]); route names must be unique in a channel`,
+        ),
       );
     }
   });
@@ -34,7 +39,13 @@ export function duplicateRouteNames(f: CheckedFile): ConfigDiagnostic[] {
  * A value of `field` (a top-level string: channel `name`, partner `id`) used by more than one file.
  * Every file involved gets an error naming the others, so none of them is started by guesswork.
  */
-export function duplicateAcrossFiles(files: readonly CheckedFile[], field: string, code: string, what: string, rel: (file: string) => string): ConfigDiagnostic[] {
+export function duplicateAcrossFiles(
+  files: readonly CheckedFile[],
+  field: string,
+  code: string,
+  what: string,
+  rel: (file: string) => string,
+): ConfigDiagnostic[] {
   const byValue = new Map<string, CheckedFile[]>();
   for (const f of files) {
     const v = record(f.yaml.data)?.[field];
@@ -44,8 +55,13 @@ export function duplicateAcrossFiles(files: readonly CheckedFile[], field: strin
   for (const [value, group] of byValue) {
     if (group.length < 2) continue;
     for (const f of group) {
-      const others = group.filter((g) => g !== f).map((g) => rel(g.file)).join(', ');
-      out.push(configDiagnostic(f.file, f.yaml.position([field]), code, `${what} "${value}" is also used by ${others}; ${what}s must be unique`));
+      const others = group
+        .filter((g) => g !== f)
+        .map((g) => rel(g.file))
+        .join(', ');
+      out.push(
+        configDiagnostic(f.file, f.yaml.position([field]), code, `${what} "${value}" is also used by ${others}; ${what}s must be unique`),
+      );
     }
   }
   return out;
@@ -79,7 +95,9 @@ export function portConflicts(listeners: readonly Listener[], rel: (file: string
     const others = listeners.filter((o) => o !== l && overlap(l, o));
     if (!others.length) continue;
     const names = others.map((o) => `${o.label} (${rel(o.file)})`).join(', ');
-    out.push(configDiagnostic(l.file, l.position, 'port-conflict', `port ${l.port} is also used by ${names}; each listener needs its own port`));
+    out.push(
+      configDiagnostic(l.file, l.position, 'port-conflict', `port ${l.port} is also used by ${names}; each listener needs its own port`),
+    );
   }
   return out;
 }
@@ -88,7 +106,13 @@ export function portConflicts(listeners: readonly Listener[], rel: (file: string
 export function sourceListener(file: string, name: string, source: unknown, yaml: YamlFile): Listener | undefined {
   const s = record(source);
   if (!s || typeof s.port !== 'number') return undefined;
-  return { file, label: `channel ${name}`, host: typeof s.host === 'string' ? s.host : undefined, port: s.port, position: yaml.position(['source', 'port']) };
+  return {
+    file,
+    label: `channel ${name}`,
+    host: typeof s.host === 'string' ? s.host : undefined,
+    port: s.port,
+    position: yaml.position(['source', 'port']),
+  };
 }
 
 /**
@@ -107,7 +131,14 @@ export function unknownTables(f: CheckedFile, tables: ReadonlySet<string>): Conf
       const table = record(record(step)?.lookup)?.table;
       if (typeof table !== 'string' || tables.has(table)) return;
       const known = [...tables].sort().join(', ') || 'none';
-      out.push(configDiagnostic(f.file, f.yaml.position([...path, i, 'lookup', 'table']), 'unknown-table', `lookup table "${table}" is not in tables/ (expected tables/${table}.csv); tables: ${known}`));
+      out.push(
+        configDiagnostic(
+          f.file,
+          f.yaml.position([...path, i, 'lookup', 'table']),
+          'unknown-table',
+          `lookup table "${table}" is not in tables/ (expected tables/${table}.csv); tables: ${known}`,
+        ),
+      );
     });
   }
   return out;
@@ -125,7 +156,14 @@ export function unknownPartners(f: CheckedFile, partners: ReadonlySet<string>): 
     const partner = record(record(r)?.destination)?.partner;
     if (typeof partner !== 'string' || partners.has(partner)) return;
     const known = [...partners].sort().join(', ') || 'none';
-    out.push(configDiagnostic(f.file, f.yaml.position(['routes', i, 'destination', 'partner']), 'unknown-partner', `partner "${partner}" is not defined in partners/ (expected a file with id: ${partner}); partners: ${known}`));
+    out.push(
+      configDiagnostic(
+        f.file,
+        f.yaml.position(['routes', i, 'destination', 'partner']),
+        'unknown-partner',
+        `partner "${partner}" is not defined in partners/ (expected a file with id: ${partner}); partners: ${known}`,
+      ),
+    );
   });
   return out;
 }

@@ -39,7 +39,5 @@ export function hasErrors(diagnostics: readonly ConfigDiagnostic[], file?: strin
 
 /** Orders diagnostics by file, line and column, so a report reads top to bottom. */
 export function sortDiagnostics(diagnostics: ConfigDiagnostic[]): ConfigDiagnostic[] {
-  return diagnostics.sort(
-    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.column - b.column,
-  );
+  return diagnostics.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.column - b.column);
 }

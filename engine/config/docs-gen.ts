@@ -39,7 +39,15 @@ function walk(node: JsonSchema, path: string, section: Section, sections: Sectio
   if (typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${path}.<name>`, section, sections, root, depth + 1);
 }
 
-function walkObject(n: JsonSchema, path: string, section: Section, sections: Section[], root: JsonSchema, depth: number, keep: (key: string) => boolean): void {
+function walkObject(
+  n: JsonSchema,
+  path: string,
+  section: Section,
+  sections: Section[],
+  root: JsonSchema,
+  depth: number,
+  keep: (key: string) => boolean,
+): void {
   for (const [key, child] of Object.entries(n.properties ?? {})) {
     if (!keep(key)) continue;
     const p = path ? `${path}.${key}` : key;
@@ -73,9 +81,18 @@ function typeText(n: JsonSchema, root: JsonSchema, depth = 0): string {
   if (options && isAnyJson(options.map((o) => resolve(o, root)))) return 'any JSON value';
   if (options) return [...new Set(options.map((o) => typeText(resolve(o, root), root, depth + 1)))].join(' or ');
   const types = Array.isArray(n.type) ? n.type : n.type ? [n.type] : [];
-  const words: Record<string, string> = { string: 'text', integer: 'whole number', number: 'number', boolean: 'true/false', object: 'mapping', array: 'list', null: 'empty' };
+  const words: Record<string, string> = {
+    string: 'text',
+    integer: 'whole number',
+    number: 'number',
+    boolean: 'true/false',
+    object: 'mapping',
+    array: 'list',
+    null: 'empty',
+  };
   if (n.type === 'array' && n.items) return `list of ${typeText(resolve(n.items, root), root, depth + 1)}`;
-  if (n.type === 'object' && typeof n.additionalProperties === 'object') return `mapping of name → ${typeText(resolve(n.additionalProperties, root), root, depth + 1)}`;
+  if (n.type === 'object' && typeof n.additionalProperties === 'object')
+    return `mapping of name → ${typeText(resolve(n.additionalProperties, root), root, depth + 1)}`;
   const text = types.map((t) => words[t] ?? t).join(' or ');
   return text || 'any';
 }
@@ -112,7 +129,14 @@ function cell(text: string): string {
 
 /** The `## Error codes` table of docs/config.md. */
 export function errorCodesTable(): string {
-  const lines = ['## Error codes', '', 'Every config diagnostic has one of these codes (`file:line:column code: message`).', '', '| code | meaning |', '|---|---|'];
+  const lines = [
+    '## Error codes',
+    '',
+    'Every config diagnostic has one of these codes (`file:line:column code: message`).',
+    '',
+    '| code | meaning |',
+    '|---|---|',
+  ];
   for (const [code, meaning] of Object.entries(CONFIG_CODES)) lines.push(`| \`${code}\` | ${cell(meaning)} |`);
   return lines.join('\n');
 }

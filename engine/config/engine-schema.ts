@@ -5,19 +5,25 @@ import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
 /** The `engine:` section: who this daemon is and where it keeps its files. */
 const engineSection = z
   .strictObject({
-    id: kebabName('engine.id').describe('Name of this engine instance, kebab-case; appears in logs, metrics and the admin API. Several daemons sharing a Redis need different ids.'),
+    id: kebabName('engine.id').describe(
+      'Name of this engine instance, kebab-case; appears in logs, metrics and the admin API. Several daemons sharing a Redis need different ids.',
+    ),
     dataDir: z
       .string()
       .min(1)
       .optional()
-      .describe('Directory for the SQLite message store and other local files, relative to the working directory. When absent: $INTERLACE_DATA, else ./var.'),
+      .describe(
+        'Directory for the SQLite message store and other local files, relative to the working directory. When absent: $INTERLACE_DATA, else ./var.',
+      ),
     processingNice: z.coerce
       .number()
       .int()
       .min(0, { message: 'engine.processingNice is 0–19' })
       .max(19, { message: 'engine.processingNice is 0–19' })
       .prefault(10)
-      .describe('Linux: scheduling niceness of the processing thread (0–19). Above 0, acknowledgments win the CPU when it is scarce and processing catches up from its durable backlog; 0 gives both threads the same priority.'),
+      .describe(
+        'Linux: scheduling niceness of the processing thread (0–19). Above 0, acknowledgments win the CPU when it is scarce and processing catches up from its durable backlog; 0 gives both threads the same priority.',
+      ),
     shutdownTimeout: duration
       .prefault('30s')
       .describe('On stop: how long sources and routes may take to finish what is in flight before the process exits anyway.'),
@@ -33,11 +39,18 @@ const redisSection = z
       .describe(
         'Redis the queues live in: redis://[user:password@]host:port[/db], rediss:// for TLS, or redis+sentinel://[user:password@]host:port[,host:port…]/MASTER[/db] to follow the master that Redis Sentinel names (docs/scale-out.md). Use ${REDIS_URL} to keep passwords out of the file.',
       ),
-    prefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/, { message: 'redis.prefix may contain letters, digits, :, _ and - only' }).prefault('interlace').describe('Prefix of every queue key, so several engines or environments can share one Redis.'),
+    prefix: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9:_-]+$/, { message: 'redis.prefix may contain letters, digits, :, _ and - only' })
+      .prefault('interlace')
+      .describe('Prefix of every queue key, so several engines or environments can share one Redis.'),
     supervise: z
       .enum(['auto', 'never'])
       .prefault('auto')
-      .describe('auto: when nothing answers at `url` and it points to this machine, start a local redis-server for the engine; never: only connect.'),
+      .describe(
+        'auto: when nothing answers at `url` and it points to this machine, start a local redis-server for the engine; never: only connect.',
+      ),
   })
   .describe('The Redis server that holds the queues (BullMQ).');
 
@@ -50,13 +63,29 @@ const storeSection = z
       .describe(
         'Where the store is: sqlite:PATH (one engine process; a relative PATH is relative to the working directory) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (shared by several engine processes). Empty or absent: $INTERLACE_STORE, else sqlite: messages.db in engine.dataDir. Use ${INTERLACE_STORE:-} so one file runs on either.',
       ),
-    type: z.enum(['sqlite', 'postgres']).optional().describe('Optional: sqlite or postgres; when given it must agree with the store location.'),
-    path: z.string().min(1).optional().describe('SQLite: path of the database file (the same as url: sqlite:PATH). When absent: messages.db inside engine.dataDir.'),
-    sync: z.enum(['full', 'normal']).prefault('full').describe('SQLite durability: full survives a power cut; normal survives a process crash only, and is faster. (PostgreSQL: the server\'s own synchronous_commit applies.)'),
-    duplicateWindow: duration.prefault('24h').describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
+    type: z
+      .enum(['sqlite', 'postgres'])
+      .optional()
+      .describe('Optional: sqlite or postgres; when given it must agree with the store location.'),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('SQLite: path of the database file (the same as url: sqlite:PATH). When absent: messages.db inside engine.dataDir.'),
+    sync: z
+      .enum(['full', 'normal'])
+      .prefault('full')
+      .describe(
+        "SQLite durability: full survives a power cut; normal survives a process crash only, and is faster. (PostgreSQL: the server's own synchronous_commit applies.)",
+      ),
+    duplicateWindow: duration
+      .prefault('24h')
+      .describe('How long a received control id (from the same sender) counts as a duplicate. A channel may override it.'),
     minFreeSpace: byteSize
       .prefault('256MiB')
-      .describe('Free space below which, on the file system of the SQLite store, /healthz reports the store as degraded and an error is logged (checked every 30 s and on every /healthz).'),
+      .describe(
+        'Free space below which, on the file system of the SQLite store, /healthz reports the store as degraded and an error is logged (checked every 30 s and on every /healthz).',
+      ),
     retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
   })
   .refine((s) => s.type !== 'postgres' || Boolean(s.url), {
@@ -65,7 +94,9 @@ const storeSection = z
     message: 'store.type is postgres but store.url is missing; expected a postgres:// URL',
     ...evenWithOtherIssues,
   })
-  .describe('The message store: raw messages, their status and the acknowledgment ledger. The same configuration runs on SQLite or PostgreSQL (docs/store.md).');
+  .describe(
+    'The message store: raw messages, their status and the acknowledgment ledger. The same configuration runs on SQLite or PostgreSQL (docs/store.md).',
+  );
 
 const adminSection = z
   .strictObject({
@@ -73,25 +104,39 @@ const adminSection = z
     port: port.prefault(8470).describe('Port of the admin API.'),
     token: z
       .string()
-      .refine((t) => t === '' || t.length >= 16, { message: 'admin.token must be at least 16 characters', params: { code: 'out-of-range' } })
+      .refine((t) => t === '' || t.length >= 16, {
+        message: 'admin.token must be at least 16 characters',
+        params: { code: 'out-of-range' },
+      })
       .optional()
-      .describe('Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.'),
+      .describe(
+        'Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.',
+      ),
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
 
 const x12Section = z
   .strictObject({
     interchangeId: text(z.string().min(1).max(15)).describe('Our interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
-    qualifier: text(z.string().length(2, { message: 'x12.qualifier must be 2 characters (ZZ, 01, 12…)' })).prefault('ZZ').describe('Qualifier of our interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
+    qualifier: text(z.string().length(2, { message: 'x12.qualifier must be 2 characters (ZZ, 01, 12…)' }))
+      .prefault('ZZ')
+      .describe('Qualifier of our interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
     applicationCode: text(z.string().min(2).max(15)).describe('Our application code (GS02 outbound, GS03 inbound), 2–15 characters.'),
-    defaultAck: text(z.enum(['997', '999'])).prefault('999').describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
+    defaultAck: text(z.enum(['997', '999']))
+      .prefault('999')
+      .describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
   })
   .describe('Our own X12 identity, used when we exchange X12 with trading partners.');
 
 const loggingSection = z
   .strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).prefault('info').describe('Lowest level written; per-message events are debug.'),
-    logPayloads: flag().prefault(false).describe('Write message payloads into debug logs. They may contain PHI: leave false outside test systems.'),
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      .prefault('info')
+      .describe('Lowest level written; per-message events are debug.'),
+    logPayloads: flag()
+      .prefault(false)
+      .describe('Write message payloads into debug logs. They may contain PHI: leave false outside test systems.'),
   })
   .describe('Structured JSON logs on stdout.');
 

@@ -43,7 +43,10 @@ export function interpolate(text: string, env: Env): InterpolationResult {
     }
     const end = text.indexOf('}', start + 2);
     if (end < 0) {
-      problems.push({ code: 'invalid-interpolation', message: `"${clip(text.slice(start))}" has no closing "}"; write $\${ for a literal \${` });
+      problems.push({
+        code: 'invalid-interpolation',
+        message: `"${clip(text.slice(start))}" has no closing "}"; write $\${ for a literal \${`,
+      });
       out += text.slice(start);
       break;
     }

@@ -60,7 +60,12 @@ export function toJsonSchema(schema: z.ZodType, options: { editor?: boolean } = 
         if (asNumbers?.length === 0) return;
         const numeric: JsonSchema = asNumbers ? { type: 'integer', enum: asNumbers } : { type: 'integer', minimum: 0 };
         for (const key of Object.keys(jsonSchema)) delete (jsonSchema as JsonSchema)[key];
-        Object.assign(jsonSchema, { anyOf: [textSchema, numeric] }, description === undefined ? {} : { description }, dflt === undefined ? {} : { default: dflt });
+        Object.assign(
+          jsonSchema,
+          { anyOf: [textSchema, numeric] },
+          description === undefined ? {} : { description },
+          dflt === undefined ? {} : { default: dflt },
+        );
       }
       if (def.type === 'default' && jsonSchema.default === undefined) {
         try {
@@ -73,7 +78,11 @@ export function toJsonSchema(schema: z.ZodType, options: { editor?: boolean } = 
   }) as JsonSchema;
 }
 
-const INTERPOLATED: JsonSchema = { type: 'string', pattern: '\\$\\{', description: 'A value filled in from the environment: ${VAR} or ${VAR:-default}.' };
+const INTERPOLATED: JsonSchema = {
+  type: 'string',
+  pattern: '\\$\\{',
+  description: 'A value filled in from the environment: ${VAR} or ${VAR:-default}.',
+};
 
 /**
  * The JSON Schema given to editors: as `toJsonSchema`, plus, wherever a number, a boolean or a
@@ -90,7 +99,12 @@ function allowInterpolation(node: JsonSchema): JsonSchema {
   if (node === null || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(node)) {
-    out[k] = k === 'properties' || k === '$defs' ? mapValues(v as Record<string, JsonSchema>) : typeof v === 'object' && v !== null && k !== 'default' && k !== 'enum' && k !== 'const' ? allowInterpolation(v as JsonSchema) : v;
+    out[k] =
+      k === 'properties' || k === '$defs'
+        ? mapValues(v as Record<string, JsonSchema>)
+        : typeof v === 'object' && v !== null && k !== 'default' && k !== 'enum' && k !== 'const'
+          ? allowInterpolation(v as JsonSchema)
+          : v;
   }
   const types = Array.isArray(out.type) ? out.type : out.type ? [out.type] : [];
   const constrainedText = types.length === 1 && types[0] === 'string' && (out.enum || out.pattern || out.format) && out !== INTERPOLATED;

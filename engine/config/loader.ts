@@ -54,7 +54,9 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const diagnostics: ConfigDiagnostic[] = [];
   const config: LoadedConfig = { dir, engine: undefined, channels: [], partners: [], tables: [] };
   if (!isDirectory(dir)) {
-    diagnostics.push(configDiagnostic(dir, { line: 1, column: 1 }, 'read-failed', 'the config directory does not exist or is not a directory'));
+    diagnostics.push(
+      configDiagnostic(dir, { line: 1, column: 1 }, 'read-failed', 'the config directory does not exist or is not a directory'),
+    );
     return { config, diagnostics };
   }
   config.engine = loadEngine(dir, env, diagnostics);
@@ -68,16 +70,36 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   const channels = loadChannels(dir, env, registry, tableNames, diagnostics);
   const partners = loadPartners(dir, env, diagnostics);
   const rel = (file: string) => relative(dir, file).split('\\').join('/');
-  diagnostics.push(...duplicateAcrossFiles(channels.map((c) => c.checked), 'name', 'duplicate-channel-name', 'channel name', rel));
-  diagnostics.push(...duplicateAcrossFiles(partners.map((p) => p.checked), 'id', 'duplicate-partner-id', 'partner id', rel));
+  diagnostics.push(
+    ...duplicateAcrossFiles(
+      channels.map((c) => c.checked),
+      'name',
+      'duplicate-channel-name',
+      'channel name',
+      rel,
+    ),
+  );
+  diagnostics.push(
+    ...duplicateAcrossFiles(
+      partners.map((p) => p.checked),
+      'id',
+      'duplicate-partner-id',
+      'partner id',
+      rel,
+    ),
+  );
   diagnostics.push(...portConflicts(listeners(config.engine, channels, dir), rel));
-  const partnerIds = new Set(partners.map((p) => (p.checked.yaml.data as { id?: unknown } | undefined)?.id).filter((id): id is string => typeof id === 'string'));
+  const partnerIds = new Set(
+    partners.map((p) => (p.checked.yaml.data as { id?: unknown } | undefined)?.id).filter((id): id is string => typeof id === 'string'),
+  );
   for (const c of channels) diagnostics.push(...unknownPartners(c.checked, partnerIds));
   for (const c of channels) {
-    if (c.config && !hasErrors(diagnostics, c.checked.file)) config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });
+    if (c.config && !hasErrors(diagnostics, c.checked.file))
+      config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });
   }
   for (const p of partners) {
-    if (p.config && !hasErrors(diagnostics, p.checked.file)) config.partners.push({ file: p.checked.file, id: p.config.id, config: p.config });
+    if (p.config && !hasErrors(diagnostics, p.checked.file))
+      config.partners.push({ file: p.checked.file, id: p.config.id, config: p.config });
   }
   return { config, diagnostics: sortDiagnostics(diagnostics) };
 }
@@ -90,7 +112,14 @@ export async function validateConfigDir(dir: string, env: Env = process.env, reg
 function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): EngineConfig | undefined {
   const file = ['engine.yaml', 'engine.yml'].map((n) => join(dir, n)).find((f) => existsSync(f));
   if (!file) {
-    diagnostics.push(configDiagnostic(join(dir, 'engine.yaml'), { line: 1, column: 1 }, 'missing-engine-config', 'the config directory has no engine.yaml; expected at least `engine: { id: … }`'));
+    diagnostics.push(
+      configDiagnostic(
+        join(dir, 'engine.yaml'),
+        { line: 1, column: 1 },
+        'missing-engine-config',
+        'the config directory has no engine.yaml; expected at least `engine: { id: … }`',
+      ),
+    );
     return undefined;
   }
   const yaml = readYamlFile(file, env);
@@ -117,7 +146,8 @@ function resolveStore(store: z.output<typeof engineSchema>['store'], dataDir: st
   const from = store.url ? 'store.url' : store.path ? 'store.path' : env.INTERLACE_STORE ? 'INTERLACE_STORE' : 'the default';
   const location = parseStoreLocation(spec, dataDir);
   if ('error' in location) return { error: `${from}: ${location.error}` };
-  if (store.type && store.type !== location.kind) return { error: `store.type is ${store.type} but ${from} is a ${location.kind} location; remove store.type or make them agree` };
+  if (store.type && store.type !== location.kind)
+    return { error: `store.type is ${store.type} but ${from} is a ${location.kind} location; remove store.type or make them agree` };
   return location.kind === 'sqlite'
     ? { ...store, type: 'sqlite', path: location.path, url: `sqlite:${location.path}` }
     : { ...store, type: 'postgres', url: location.url };
@@ -163,7 +193,12 @@ function secretsWrittenInline({ file, yaml }: CheckedFile): ConfigDiagnostic[] {
   return inlineSecrets(yaml.data)
     .filter((path) => yaml.template(path) === undefined)
     .map((path) =>
-      configDiagnostic(file, yaml.position(path), 'secret-inline', `${path.join('.')} is written in the file; give it as \${ENV} (e.g. \${SFTP_PASSWORD}) so the secret stays out of configuration`),
+      configDiagnostic(
+        file,
+        yaml.position(path),
+        'secret-inline',
+        `${path.join('.')} is written in the file; give it as \${ENV} (e.g. \${SFTP_PASSWORD}) so the secret stays out of configuration`,
+      ),
     );
 }
 

@@ -9,7 +9,10 @@ const ackKind = z.enum(['997', '999', 'none']);
 const ack = text(ackKind);
 
 const delimiter = (name: string, fallback: string) =>
-  z.string().length(1, { message: `delimiters.${name} must be one character` }).prefault(fallback);
+  z
+    .string()
+    .length(1, { message: `delimiters.${name} must be one character` })
+    .prefault(fallback);
 
 const fileTransport = z
   .strictObject({
@@ -23,12 +26,13 @@ const sftpTransport = z
   .strictObject({
     type: z.literal('sftp').describe('Exchange files over SFTP.'),
     ...sftpConnectionFields,
-    inbound: z.string().min(1).describe('Remote folder we pick the partner\'s files up from.'),
+    inbound: z.string().min(1).describe("Remote folder we pick the partner's files up from."),
     outbound: z.string().min(1).describe('Remote folder we put files for the partner into (X12 answers, interchanges).'),
     pollInterval: duration.prefault('1m').describe('How often the inbound folder is listed.'),
   })
   .superRefine((t, ctx) => {
-    for (const p of connectionProblems(t)) ctx.addIssue({ code: 'custom', path: [p.path], params: { code: 'missing-field' }, message: `transport (sftp): ${p.message}` });
+    for (const p of connectionProblems(t))
+      ctx.addIssue({ code: 'custom', path: [p.path], params: { code: 'missing-field' }, message: `transport (sftp): ${p.message}` });
   }, evenWithOtherIssues)
   .describe('An SFTP server of the partner (or ours).');
 
@@ -41,8 +45,12 @@ export const partnerSchema = z
     name: z.string().min(1).describe('Display name of the partner.'),
     isa: z
       .strictObject({
-        qualifier: text(z.string().length(2, { message: 'isa.qualifier must be 2 characters (ZZ, 01, 12…)' })).describe('ISA05/ISA07 qualifier of the partner id.'),
-        id: text(z.string().min(1).max(15, { message: 'isa.id is at most 15 characters (ISA06/ISA08)' })).describe('The partner interchange id (ISA06 inbound, ISA08 outbound).'),
+        qualifier: text(z.string().length(2, { message: 'isa.qualifier must be 2 characters (ZZ, 01, 12…)' })).describe(
+          'ISA05/ISA07 qualifier of the partner id.',
+        ),
+        id: text(z.string().min(1).max(15, { message: 'isa.id is at most 15 characters (ISA06/ISA08)' })).describe(
+          'The partner interchange id (ISA06 inbound, ISA08 outbound).',
+        ),
       })
       .describe('The partner in the ISA envelope.'),
     gs: z
@@ -67,21 +75,38 @@ export const partnerSchema = z
       })
       .prefault({})
       .describe('Acknowledgments exchanged with the partner.'),
-    poAckDeadline: duration.optional().describe('An 855 purchase order acknowledgment is overdue when not received within this after the 850.'),
+    poAckDeadline: duration
+      .optional()
+      .describe('An 855 purchase order acknowledgment is overdue when not received within this after the 850.'),
     asnDeadline: duration.optional().describe('An 856 ship notice is overdue when not received within this after the 850.'),
-    transport: z.discriminatedUnion('type', [fileTransport, sftpTransport, as2Transport]).describe('How files reach the partner and come back.'),
-    duplicateWindow: duration.optional().describe('How long a control number from this partner counts as a duplicate; overrides store.duplicateWindow.'),
+    transport: z
+      .discriminatedUnion('type', [fileTransport, sftpTransport, as2Transport])
+      .describe('How files reach the partner and come back.'),
+    duplicateWindow: duration
+      .optional()
+      .describe('How long a control number from this partner counts as a duplicate; overrides store.duplicateWindow.'),
     require: z
-      .array(z.string().regex(/^(\d{3}\/)?[A-Z][A-Z0-9]{1,2}\d{2}$/, { message: 'require entries are element references such as PO101 or 850/PO101' }))
+      .array(
+        z
+          .string()
+          .regex(/^(\d{3}\/)?[A-Z][A-Z0-9]{1,2}\d{2}$/, { message: 'require entries are element references such as PO101 or 850/PO101' }),
+      )
       .prefault([])
-      .describe('Elements the partner implementation guide makes mandatory although the base X12 standard makes them optional (PO101, or 850/PO101 for one set): empty ones are rejected in our 997/999 (AK403 1).'),
+      .describe(
+        'Elements the partner implementation guide makes mandatory although the base X12 standard makes them optional (PO101, or 850/PO101 for one set): empty ones are rejected in our 997/999 (AK403 1).',
+      ),
   })
   .superRefine((p, ctx) => {
     const d = Object.entries((p.delimiters ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
     for (let i = 0; i < d.length; i++) {
       for (let j = i + 1; j < d.length; j++) {
         if (d[i]![1] === d[j]![1]) {
-          ctx.addIssue({ code: 'custom', path: ['delimiters', d[j]![0]], params: { code: 'invalid-value' }, message: `delimiters.${d[j]![0]} is "${d[j]![1]}", the same as delimiters.${d[i]![0]}; each delimiter must differ` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['delimiters', d[j]![0]],
+            params: { code: 'invalid-value' },
+            message: `delimiters.${d[j]![0]} is "${d[j]![1]}", the same as delimiters.${d[i]![0]}; each delimiter must differ`,
+          });
         }
       }
     }

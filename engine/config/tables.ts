@@ -42,7 +42,13 @@ export async function loadTable(file: string): Promise<{ table?: LoadedTable; di
   body.forEach((cells, i) => {
     const line = i + 2;
     if (cells.length !== columns.length) {
-      diagnostics.push(at(line, 'table-row-width', `row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; the header has ${columns.length} (${columns.join(', ')})`));
+      diagnostics.push(
+        at(
+          line,
+          'table-row-width',
+          `row ${i + 1} has ${cells.length} cell${cells.length === 1 ? '' : 's'}; the header has ${columns.length} (${columns.join(', ')})`,
+        ),
+      );
       return;
     }
     const row: Record<string, string> = {};

@@ -73,7 +73,9 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
   const last = c.path[c.path.length - 1];
   const field = fieldName(c.path);
   if (issue.code === 'unrecognized_keys') {
-    return (issue.keys ?? []).map((k) => at('unknown-key', unknownKeyMessage(k, objectLabel(c.path, c.value, c.root), c.knownKeys), { key: k }));
+    return (issue.keys ?? []).map((k) =>
+      at('unknown-key', unknownKeyMessage(k, objectLabel(c.path, c.value, c.root), c.knownKeys), { key: k }),
+    );
   }
   if (issue.code === 'invalid_union' && issue.discriminator !== undefined) {
     return [unknownType(issue, c, at)];
@@ -81,7 +83,9 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
   if (c.value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
     const parentLabel = objectLabel(c.path.slice(0, -1), c.parent, c.root);
     const what = issue.code === 'invalid_type' ? expectedText(issue.expected) : `one of ${list(issue.values)}`;
-    return [at('missing-field', `"${String(last)}" is missing from ${parentLabel}; expected ${what}`, { container: true }, c.path.slice(0, -1))];
+    return [
+      at('missing-field', `"${String(last)}" is missing from ${parentLabel}; expected ${what}`, { container: true }, c.path.slice(0, -1)),
+    ];
   }
   const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
   if (custom) return [at(custom, issue.message)];
@@ -96,9 +100,22 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
     case 'invalid_type':
       return [at('invalid-type', own ?? `${field}: expected ${expectedText(issue.expected)}, got ${shown(c)}`)];
     case 'invalid_value':
-      return [at('invalid-value', own ?? `${field}: expected ${issue.values?.length === 1 ? show(issue.values[0], []) : `one of ${list(issue.values)}`}; got ${shown(c)}`)];
+      return [
+        at(
+          'invalid-value',
+          own ??
+            `${field}: expected ${issue.values?.length === 1 ? show(issue.values[0], []) : `one of ${list(issue.values)}`}; got ${shown(c)}`,
+        ),
+      ];
     case 'invalid_format':
-      return [at('invalid-format', own ? `${own}; got ${shown(c)}` : `${field}: ${shown(c)} is not ${issue.format === 'regex' ? 'in the expected form' : `a valid ${issue.format}`}`)];
+      return [
+        at(
+          'invalid-format',
+          own
+            ? `${own}; got ${shown(c)}`
+            : `${field}: ${shown(c)} is not ${issue.format === 'regex' ? 'in the expected form' : `a valid ${issue.format}`}`,
+        ),
+      ];
     case 'too_big':
     case 'too_small':
       return [at('out-of-range', own ?? rangeMessage(issue, field, c))];
@@ -158,7 +175,10 @@ export function fieldName(path: readonly PathSegment[]): string {
 }
 
 function objectLabel(path: readonly PathSegment[], value: unknown, root: string): string {
-  const type = value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string' ? (value as { type: string }).type : undefined;
+  const type =
+    value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string'
+      ? (value as { type: string }).type
+      : undefined;
   const base = path.length ? fieldName(path) : root;
   return type ? `${base} (${type})` : base;
 }

@@ -1,16 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import {
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  visit,
-  type Document,
-  type Node,
-  type Tags,
-} from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Tags } from 'yaml';
 import { configDiagnostic, type ConfigDiagnostic, type Position } from './diagnostics.js';
 import { interpolate, protectBraces, restoreBraces, type Env } from './interpolate.js';
 
@@ -92,8 +81,7 @@ export function parseYamlSource(file: string, source: string, env: Env): YamlFil
       diagnostics.push(configDiagnostic(file, at(e.pos[0]), 'yaml-syntax', firstLine(e.message)));
     }
   }
-  const position = (path: readonly PathSegment[], target?: { key?: string; container?: boolean }) =>
-    at(locate(doc, path, target));
+  const position = (path: readonly PathSegment[], target?: { key?: string; container?: boolean }) => at(locate(doc, path, target));
   const templates = new WeakMap<object, string>();
   const template = (path: readonly PathSegment[]) => {
     const node = nodeAt(doc, path);
@@ -179,12 +167,19 @@ function child(node: unknown, seg: PathSegment): { value: unknown; keyOffset?: n
 }
 
 function duplicateKeyMessage(source: string, pos: [number, number]): string {
-  const key = source.slice(pos[0], pos[0] + 200).split(/:(?:\s|$)|\r|\n/)[0]!.trim().replace(/^["']|["']$/g, '');
+  const key = source
+    .slice(pos[0], pos[0] + 200)
+    .split(/:(?:\s|$)|\r|\n/)[0]!
+    .trim()
+    .replace(/^["']|["']$/g, '');
   return key ? `"${key}" appears twice in this mapping; keep one` : 'a key appears twice in this mapping';
 }
 
 function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+  return message
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
 }
 
 function failed(file: string, code: string, message: string): YamlFile {

@@ -60,11 +60,29 @@ export class ChannelRuntime {
     this.processor = buildProcessor(c, o.tables, o.store, this.log);
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
-      if (!def) throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
-      const destination = def.create(r.destination, { channel: c.name, route: r.name, log: this.log.child({ route: r.name }), ...(o.services ? { services: o.services } : {}), ...(o.tableWriter ? { tables: o.tableWriter } : {}) });
+      if (!def)
+        throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
+      const destination = def.create(r.destination, {
+        channel: c.name,
+        route: r.name,
+        log: this.log.child({ route: r.name }),
+        ...(o.services ? { services: o.services } : {}),
+        ...(o.tableWriter ? { tables: o.tableWriter } : {}),
+      });
       this.routes.set(
         r.name,
-        new RouteQueue({ connection: this.redis, prefix: o.prefix, channel: c.name, route: r.name, destination, retry: r.retry, ledger: o.store, concurrency: r.concurrency, log: o.log, ...LOCKS }),
+        new RouteQueue({
+          connection: this.redis,
+          prefix: o.prefix,
+          channel: c.name,
+          route: r.name,
+          destination,
+          retry: r.retry,
+          ledger: o.store,
+          concurrency: r.concurrency,
+          log: o.log,
+          ...LOCKS,
+        }),
       );
     }
     this.processQueue = new Queue<ProcessJob>('process', { connection: this.redis, prefix: `${o.prefix}:${c.name}` });
@@ -125,7 +143,11 @@ export class ChannelRuntime {
 
   /** Hands stored messages to the processing queue (one job per group commit). */
   async enqueueProcessing(ids: string[], key = ids[0]!): Promise<void> {
-    await this.processQueue.add('process', { ids }, { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true });
+    await this.processQueue.add(
+      'process',
+      { ids },
+      { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true },
+    );
   }
 
   async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
@@ -137,7 +159,17 @@ export class ChannelRuntime {
     for (const [route, list] of byRoute) {
       const queue = this.routes.get(route);
       if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
-      await queue.enqueue(list.map((d) => ({ deliveryId: d.id, messageId: d.messageId, channel: d.channel, route: d.route, idempotencyKey: d.idempotencyKey, correlationId: d.correlationId, payload: d.payload })));
+      await queue.enqueue(
+        list.map((d) => ({
+          deliveryId: d.id,
+          messageId: d.messageId,
+          channel: d.channel,
+          route: d.route,
+          idempotencyKey: d.idempotencyKey,
+          correlationId: d.correlationId,
+          payload: d.payload,
+        })),
+      );
     }
   }
 

@@ -61,7 +61,10 @@ export class DiskWatch {
   async check(): Promise<DiskState> {
     const state = await this.look();
     if (!state.ok && (this.last.ok || this.last.detail !== state.detail)) {
-      this.log.error({ dir: this.dir, freeBytes: state.freeBytes, minFreeBytes: this.minFreeBytes, detail: state.detail }, 'message store disk needs attention: messages may be refused');
+      this.log.error(
+        { dir: this.dir, freeBytes: state.freeBytes, minFreeBytes: this.minFreeBytes, detail: state.detail },
+        'message store disk needs attention: messages may be refused',
+      );
     } else if (state.ok && !this.last.ok) {
       this.log.info({ dir: this.dir, freeBytes: state.freeBytes }, 'message store disk recovered');
     }

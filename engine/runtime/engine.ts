@@ -18,7 +18,9 @@ import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
-const ENGINE_VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8')).version;
+const ENGINE_VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8'),
+).version;
 import { ensureRedis, leaseConnection, pingRedis, type RedisHandle } from './redis.js';
 
 export type EngineOptions = {
@@ -67,7 +69,11 @@ export class Engine {
     const { config, diagnostics } = await loadConfig(options.configDir, { env });
     const log = options.log ?? createLogger({ level: config.engine?.logging.level });
     for (const d of diagnostics) log[d.severity === 'error' ? 'error' : 'warn']({ code: d.code }, formatDiagnostic(d));
-    if (!config.engine) throw new ConfigError('engine-config-invalid', `${join(options.configDir, 'engine.yaml')} is missing or invalid; the engine cannot start (run interlace validate)`);
+    if (!config.engine)
+      throw new ConfigError(
+        'engine-config-invalid',
+        `${join(options.configDir, 'engine.yaml')} is missing or invalid; the engine cannot start (run interlace validate)`,
+      );
     const engineConfig = config.engine;
     const dataDir = resolve(engineConfig.engine.dataDir);
     secureDataDir(dataDir, log);
@@ -88,7 +94,15 @@ export class Engine {
     }
     try {
       const logLevel = (options.log?.level as string | undefined) ?? engineConfig.logging.level;
-      await engine.startChannels({ configDir: options.configDir, env: { ...env }, redisUrl: redis.url, store: engineConfig.store.url, dataDir, logLevel, nice: engineConfig.engine.processingNice });
+      await engine.startChannels({
+        configDir: options.configDir,
+        env: { ...env },
+        redisUrl: redis.url,
+        store: engineConfig.store.url,
+        dataDir,
+        logLevel,
+        nice: engineConfig.engine.processingNice,
+      });
       await engine.startAdmin(dataDir, env);
     } catch (err) {
       await engine.stop();
@@ -106,11 +120,24 @@ export class Engine {
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
     this.leases = new RedisLeases(leaseConnection(init.redisUrl), c.redis.prefix, this.log);
-    this.services = createEngineServices({ partners: this.config.partners.map((p) => p.config), ...(this.x12 ? { x12: this.x12.services } : {}), leases: this.leases, log: this.log });
+    this.services = createEngineServices({
+      partners: this.config.partners.map((p) => p.config),
+      ...(this.x12 ? { x12: this.x12.services } : {}),
+      leases: this.leases,
+      log: this.log,
+    });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       try {
-        const intake = new ChannelIntake({ config: ch.config, store: this.store, duplicateWindowMs: c.store.duplicateWindow, log: this.log, services: this.services, x12: this.x12, files: this.files });
+        const intake = new ChannelIntake({
+          config: ch.config,
+          store: this.store,
+          duplicateWindowMs: c.store.duplicateWindow,
+          log: this.log,
+          services: this.services,
+          x12: this.x12,
+          files: this.files,
+        });
         await intake.start();
         this.channels.set(ch.name, intake);
       } catch (err) {
@@ -151,7 +178,9 @@ export class Engine {
 
   private async channelReport(): Promise<Array<Record<string, unknown>>> {
     const counts = await this.store.channelCounts();
-    const routeCounts = await this.processing!.request<Record<string, Record<string, unknown>>>('routeCounts').catch(() => ({}) as Record<string, Record<string, unknown>>);
+    const routeCounts = await this.processing!.request<Record<string, Record<string, unknown>>>('routeCounts').catch(
+      () => ({}) as Record<string, Record<string, unknown>>,
+    );
     const out: Array<Record<string, unknown>> = [];
     for (const ch of this.config.channels) {
       const rt = this.channels.get(ch.name);
@@ -163,7 +192,11 @@ export class Engine {
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
         source: { type: ch.config.source.type, address: rt?.address(), ...(rt?.singleton ? { role: rt.role } : {}) },
         counts: {
-          received: c ? Object.entries(c).filter(([k]) => k !== 'queued').reduce((n, [, v]) => n + v, 0) : 0,
+          received: c
+            ? Object.entries(c)
+                .filter(([k]) => k !== 'queued')
+                .reduce((n, [, v]) => n + v, 0)
+            : 0,
           filtered: c?.filtered ?? 0,
           queued: c?.queued ?? 0,
           delivered: c?.delivered ?? 0,
@@ -192,7 +225,8 @@ export class Engine {
       }
       return { ok: true, detail: `retrying ${dead.length} dead-lettered deliveries` };
     }
-    if (m.status === 'routed') return { ok: false, detail: 'deliveries are still in progress; wait for them to be delivered or dead-lettered' };
+    if (m.status === 'routed')
+      return { ok: false, detail: 'deliveries are still in progress; wait for them to be delivered or dead-lettered' };
     if (!this.processing?.started.includes(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
     const ok = await this.store.resetForReprocess(id);
     return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
@@ -252,7 +286,9 @@ export class Engine {
       clearInterval(this.loadTimer);
       this.disk?.stop();
       const intakes = [...this.channels.values()];
-      await Promise.all(intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))));
+      await Promise.all(
+        intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),
+      );
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);
       await this.services?.close().catch(() => undefined);
       await this.leases?.close().catch(() => undefined);

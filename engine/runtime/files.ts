@@ -23,7 +23,15 @@ export class FileActivity {
     this.active.delete(key);
     const { problems, refused, ...counts } = p.summary;
     void this.store
-      .recordFileSummary({ channel, file: p.file, sha256: p.sha256, bytes: p.bytes, startedAt: p.startedAt, finishedAt: p.finishedAt ?? new Date().toISOString(), summary: { ...counts, problems: [...problems], ...(refused ? { refused } : {}) } })
+      .recordFileSummary({
+        channel,
+        file: p.file,
+        sha256: p.sha256,
+        bytes: p.bytes,
+        startedAt: p.startedAt,
+        finishedAt: p.finishedAt ?? new Date().toISOString(),
+        summary: { ...counts, problems: [...problems], ...(refused ? { refused } : {}) },
+      })
       .catch((err) => this.log.error({ channel, file: p.file, err: (err as Error).message }, 'file summary not stored'));
   }
 

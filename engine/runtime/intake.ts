@@ -88,13 +88,15 @@ export class ChannelIntake {
       ingest: (input) => this.o.store.ingest(this.name, input, window),
       ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
       recordAnswer: (messageId, answer) => {
-        void this.o.store.recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail }).catch((err) =>
-          this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'),
-        );
+        void this.o.store
+          .recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail })
+          .catch((err) => this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'));
       },
       ...(this.o.services ? { services: this.o.services } : {}),
       ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
-      ...((c.parse.format === 'csv' || c.parse.format === 'fixed') && c.parse.layout ? { flat: { format: c.parse.format, layout: c.parse.layout, encoding: c.parse.encoding ?? 'utf-8' } } : {}),
+      ...((c.parse.format === 'csv' || c.parse.format === 'fixed') && c.parse.layout
+        ? { flat: { format: c.parse.format, layout: c.parse.layout, encoding: c.parse.encoding ?? 'utf-8' } }
+        : {}),
       ...(x12 && this.o.x12 && this.o.services ? { interchanges: this.o.x12.inbound.service(this.name, this.o.services.partners) } : {}),
     };
   }
@@ -120,7 +122,10 @@ export class ChannelIntake {
   private async tryTakeOver(): Promise<void> {
     if (this.stopped) return;
     try {
-      const lease = await this.o.services!.leases!.tryAcquire(`source:${this.name}`, { ttlMs: LEASE_TTL_MS, onLost: (reason) => this.lost(reason) });
+      const lease = await this.o.services!.leases!.tryAcquire(`source:${this.name}`, {
+        ttlMs: LEASE_TTL_MS,
+        onLost: (reason) => this.lost(reason),
+      });
       if (lease) {
         this.lease = lease;
         await this.run(async () => {

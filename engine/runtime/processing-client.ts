@@ -19,7 +19,9 @@ type FromProcessing =
   | { type: 'fatal'; error: string };
 
 /** From the compiled build, the thread's own module; from the sources, a bootstrap that loads tsx first. */
-const ENTRY = import.meta.url.endsWith('.js') ? new URL('./processing-thread.js', import.meta.url) : new URL('./processing-thread.mjs', import.meta.url);
+const ENTRY = import.meta.url.endsWith('.js')
+  ? new URL('./processing-thread.js', import.meta.url)
+  : new URL('./processing-thread.mjs', import.meta.url);
 
 /**
  * The listener thread's handle on the processing thread: starts it, tells it what was stored,
@@ -52,7 +54,11 @@ export class ProcessingThread {
     return new Promise((resolve, reject) => {
       // A small young generation: more frequent, cheaper scavenges instead of tens of MB of resident
       // semi-space under load (the engine's memory budget is 250 MB for both threads).
-      const worker = new Worker(ENTRY, { workerData: this.init, name: 'interlace-processing', resourceLimits: { maxYoungGenerationSizeMb: 12 } });
+      const worker = new Worker(ENTRY, {
+        workerData: this.init,
+        name: 'interlace-processing',
+        resourceLimits: { maxYoungGenerationSizeMb: 12 },
+      });
       this.worker = worker;
       let ready = false;
       worker.on('message', (m: FromProcessing) => {
@@ -79,7 +85,8 @@ export class ProcessingThread {
         this.alive = false;
         for (const p of this.pending.values()) p.reject(new Error('the processing thread stopped'));
         this.pending.clear();
-        if (!ready) return reject(new ConfigError('processing-start-failed', `the processing thread exited with code ${code} before it was ready`));
+        if (!ready)
+          return reject(new ConfigError('processing-start-failed', `the processing thread exited with code ${code} before it was ready`));
         if (this.stopping) return;
         this.log.error({ code }, 'processing thread exited; restarting it');
         this.restart(1000);
@@ -123,10 +130,12 @@ export class ProcessingThread {
         reject(new Error(`the processing thread did not answer ${method} in time`));
       }, 5000);
       timer.unref();
-      const done = <V>(f: (v: V) => void) => (v: V) => {
-        clearTimeout(timer);
-        f(v);
-      };
+      const done =
+        <V>(f: (v: V) => void) =>
+        (v: V) => {
+          clearTimeout(timer);
+          f(v);
+        };
       this.pending.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
       this.worker.postMessage({ type: 'request', id, method, args } satisfies ToProcessing);
     });

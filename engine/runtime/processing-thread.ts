@@ -40,7 +40,11 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
   else if (m.type === 'pressure') host.pressure(m.busy);
   else if (m.type === 'request') {
     const run: Promise<unknown> =
-      m.method === 'routeCounts' ? host.routeCounts() : m.method === 'memory' ? Promise.resolve(heapFigures()) : host.retryDead(...(m.args as [string, string, string]));
+      m.method === 'routeCounts'
+        ? host.routeCounts()
+        : m.method === 'memory'
+          ? Promise.resolve(heapFigures())
+          : host.retryDead(...(m.args as [string, string, string]));
     run.then(
       (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
       (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),

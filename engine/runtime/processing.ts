@@ -52,7 +52,10 @@ export class ProcessingHost {
   ) {}
 
   /** @param open opens this thread's store (engine/store `openThreadStore`; `openStore` when alone). */
-  static async start(init: ProcessingInit, open: (location: string) => Promise<Store> = (l) => openStore(l, { dataDir: init.dataDir })): Promise<ProcessingHost> {
+  static async start(
+    init: ProcessingInit,
+    open: (location: string) => Promise<Store> = (l) => openStore(l, { dataDir: init.dataDir }),
+  ): Promise<ProcessingHost> {
     const { config } = await loadConfig(init.configDir, { env: init.env });
     const log = createLogger({ level: init.logLevel }).child({ thread: 'processing' });
     const store = await open(init.store);
@@ -71,7 +74,16 @@ export class ProcessingHost {
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({ config: ch.config, tables, store, redis: init.redisUrl, prefix: engine.redis.prefix, log, services, tableWriter: live });
+        const rt = new ChannelRuntime({
+          config: ch.config,
+          tables,
+          store,
+          redis: init.redisUrl,
+          prefix: engine.redis.prefix,
+          log,
+          services,
+          tableWriter: live,
+        });
         await rt.start();
         host.channels.set(ch.name, rt);
       } catch (err) {
@@ -102,7 +114,12 @@ export class ProcessingHost {
     const byChannel = new Map<string, string[]>();
     for (const m of batch) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
     for (const [channel, ids] of byChannel) {
-      this.channels.get(channel)?.enqueueProcessing(ids).catch((err) => this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'));
+      this.channels
+        .get(channel)
+        ?.enqueueProcessing(ids)
+        .catch((err) =>
+          this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'),
+        );
     }
   }
 
@@ -117,13 +134,15 @@ export class ProcessingHost {
       const byChannel = new Map<string, string[]>();
       for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
       for (const [channel, ids] of byChannel) {
-        for (let i = 0; i < ids.length; i += 100) await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
+        for (let i = 0; i < ids.length; i += 100)
+          await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
       }
       const deliveries = await this.store.pendingDeliveries(5000, olderThanMs, running);
       for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
       const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);
       await reconcileDead(stale, (d) => this.channels.get(d.channel)?.routes.get(d.route), this.store, this.log);
-      if (messages.length || deliveries.length) this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
+      if (messages.length || deliveries.length)
+        this.log.info({ messages: messages.length, deliveries: deliveries.length }, 'recovery sweep re-enqueued pending work');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
     }
@@ -149,7 +168,11 @@ export class ProcessingHost {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.live?.stop();
     clearTimeout(this.holdTimer);
-    await Promise.all([...this.channels.values()].map((rt) => rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed'))));
+    await Promise.all(
+      [...this.channels.values()].map((rt) =>
+        rt.stop().catch((err) => this.log.error({ channel: rt.name, err: (err as Error).message }, 'channel stop failed')),
+      ),
+    );
     await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
     await this.store.close();
   }
@@ -176,7 +199,10 @@ export async function reconcileDead(
       state: 'dead',
       startedAt: now,
       finishedAt: now,
-      error: { code: 'route-dead-reconciled', message: 'the route dead-lettered this delivery without recording it; reconciled by the recovery sweep' },
+      error: {
+        code: 'route-dead-reconciled',
+        message: 'the route dead-lettered this delivery without recording it; reconciled by the recovery sweep',
+      },
     });
     log.warn({ channel: d.channel, route: d.route, deliveryId: d.id }, 'dead-lettered delivery reconciled');
     reconciled++;

@@ -69,13 +69,21 @@ export class Processor {
 
   private parse(messageId: string, raw: Buffer, receivedAt: string): PipelineState {
     const parser = parserFor(this.o.format, raw);
-    if (!parser) throw new ProcessingError('format-unknown', 'the message is in no format this engine reads (expected HL7 v2 starting with MSH, X12 starting with ISA, or JSON)');
+    if (!parser)
+      throw new ProcessingError(
+        'format-unknown',
+        'the message is in no format this engine reads (expected HL7 v2 starting with MSH, X12 starting with ISA, or JSON)',
+      );
     const read = parser.parse(raw, this.o.parseOptions);
     // Process exactly what the acknowledgment accepted (X12: the sets a 997/999 did not reject).
     const parsed = read.message && parser.accepted ? parser.accepted(read.message, read.diagnostics) : read;
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
     if (!parsed.message || errors.length > 0) {
-      throw new ProcessingError(errors[0]?.code ?? 'parse-failed', errors[0]?.message ?? `the message could not be parsed as ${parser.format}`, parsed.diagnostics);
+      throw new ProcessingError(
+        errors[0]?.code ?? 'parse-failed',
+        errors[0]?.message ?? `the message could not be parsed as ${parser.format}`,
+        parsed.diagnostics,
+      );
     }
     const canonical = parser.toCanonical(parsed.message);
     const mappingErrors = canonical.diagnostics.filter((d) => d.severity === 'error');
@@ -107,7 +115,11 @@ export class Processor {
 }
 
 class ProcessingError extends InterlaceError {
-  constructor(code: string, message: string, readonly diagnostics?: Diagnostic[]) {
+  constructor(
+    code: string,
+    message: string,
+    readonly diagnostics?: Diagnostic[],
+  ) {
     super(code, message);
   }
 }

@@ -60,18 +60,25 @@ function isLocal(url: string): boolean {
   return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]' || h === '';
 }
 
-
 /**
  * Finds the Redis the queues live in. When nothing answers at the configured URL, that URL is on this
  * machine, supervision is `auto` and `redis-server` is installed, starts one with its data (append-only
  * file on) under `<dataDir>/redis`, restarts it if it dies, and stops it with the engine. Otherwise
  * refuses with one sentence saying how to get Redis.
  */
-export async function ensureRedis(options: { url: string; supervise: 'auto' | 'never'; dataDir: string; log: Logger }): Promise<RedisHandle> {
+export async function ensureRedis(options: {
+  url: string;
+  supervise: 'auto' | 'never';
+  dataDir: string;
+  log: Logger;
+}): Promise<RedisHandle> {
   const { url, log } = options;
   if (await pingRedis(url)) return { url, stop: async () => {} };
   if (options.supervise === 'never' || /^redis\+sentinel:/i.test(url) || !isLocal(url)) {
-    throw new ConfigError('redis-unreachable', `Redis does not answer at ${redacted(url)}; start it there or set REDIS_URL to a running Redis.`);
+    throw new ConfigError(
+      'redis-unreachable',
+      `Redis does not answer at ${redacted(url)}; start it there or set REDIS_URL to a running Redis.`,
+    );
   }
   if (!onPath('redis-server')) {
     throw new ConfigError(
@@ -104,14 +111,32 @@ class RedisSupervisor {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--logfile', 'redis.log'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--logfile',
+      'redis.log',
+    ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       this.log.error({ code, signal }, 'supervised redis-server exited; restarting it');
       setTimeout(() => {
-        if (!this.stopping) void this.start().catch((err) => this.log.error({ code: (err as { code?: string }).code }, 'redis-server did not restart'));
+        if (!this.stopping)
+          void this.start().catch((err) => this.log.error({ code: (err as { code?: string }).code }, 'redis-server did not restart'));
       }, 500);
     });
     const url = `redis://127.0.0.1:${this.port}`;

@@ -54,9 +54,15 @@ class PartnerLinkSet implements PartnerLinks {
     const def = this.registry.find((d) => d.type === p.transport.type && d.partnerLink);
     if (!def?.partnerLink) {
       const carriers = this.registry.filter((d) => d.partnerLink).map((d) => d.type);
-      throw new ConfigError('partner-transport-unsupported', `partner ${partner}: no transport of type ${p.transport.type} can send files to a partner in this engine; expected one of ${carriers.join(', ') || 'none'}`);
+      throw new ConfigError(
+        'partner-transport-unsupported',
+        `partner ${partner}: no transport of type ${p.transport.type} can send files to a partner in this engine; expected one of ${carriers.join(', ') || 'none'}`,
+      );
     }
-    const link = def.partnerLink({ ...p.transport }, { partner, log: this.log.child({ partner, transport: p.transport.type }), services: this.services() });
+    const link = def.partnerLink(
+      { ...p.transport },
+      { partner, log: this.log.child({ partner, transport: p.transport.type }), services: this.services() },
+    );
     this.open.set(partner, link);
     return link;
   }

@@ -80,13 +80,19 @@ export class LiveTables {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (!table || errors.length > 0) {
       const first = errors[0];
-      this.log.error({ table: name, file, line: first?.line, code: first?.code }, `lookup table not reloaded, the previous content stays in use: ${first?.message ?? 'unreadable'}`);
+      this.log.error(
+        { table: name, file, line: first?.line, code: first?.code },
+        `lookup table not reloaded, the previous content stays in use: ${first?.message ?? 'unreadable'}`,
+      );
       return false;
     }
     const old = this.tables[name];
     const missing = old?.columns.filter((c) => !table.columns.includes(c)) ?? [];
     if (missing.length > 0) {
-      this.log.error({ table: name, file, missing }, 'lookup table not reloaded: the new file lacks columns the rules use; the previous content stays in use');
+      this.log.error(
+        { table: name, file, missing },
+        'lookup table not reloaded: the new file lacks columns the rules use; the previous content stays in use',
+      );
       return false;
     }
     this.tables[name] = { columns: table.columns, rows: table.rows };
@@ -116,7 +122,8 @@ export class LiveTables {
     let added = 0;
     rows.forEach((row, n) => {
       const unknown = Object.keys(row).filter((c) => !table.columns.includes(c));
-      if (unknown.length) throw new Error(`row ${n + 1}: table ${name} has no column ${unknown.join(', ')}; its columns are ${table.columns.join(', ')}`);
+      if (unknown.length)
+        throw new Error(`row ${n + 1}: table ${name} has no column ${unknown.join(', ')}; its columns are ${table.columns.join(', ')}`);
       const k = row[key];
       if (typeof k !== 'string' && typeof k !== 'number') throw new Error(`row ${n + 1}: no key in column ${key}`);
       const cells: Record<string, string> = {};
@@ -134,7 +141,11 @@ export class LiveTables {
         updated++;
       }
     });
-    const text = await writeFlat('csv', { columns: table.columns.map((c) => ({ name: c, type: 'string', required: false, header: c })), lineBreak: '\n' }, next.rows);
+    const text = await writeFlat(
+      'csv',
+      { columns: table.columns.map((c) => ({ name: c, type: 'string', required: false, header: c })), lineBreak: '\n' },
+      next.rows,
+    );
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text, { flush: true });
     await rename(tmp, file);

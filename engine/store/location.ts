@@ -33,7 +33,6 @@ export function describeLocation(location: StoreLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : redact(location.url);
 }
 
-
 /** The default location: `messages.db` in the data directory. */
 export function defaultStoreLocation(dataDir: string): string {
   return `sqlite:${join(dataDir, 'messages.db')}`;

@@ -26,7 +26,10 @@ export async function migrateStore(from: string, to: string, progress: (line: st
   const source = location(from, '--from');
   const dest = location(to, '--to');
   if (source.kind !== 'sqlite' || dest.kind !== 'postgres') {
-    throw new StoreError('store-migrate-unsupported', `migrate-store copies sqlite:PATH to postgres://…; got ${describeLocation(source)} to ${describeLocation(dest)}`);
+    throw new StoreError(
+      'store-migrate-unsupported',
+      `migrate-store copies sqlite:PATH to postgres://…; got ${describeLocation(source)} to ${describeLocation(dest)}`,
+    );
   }
   if (!existsSync(source.path)) throw new StoreError('store-open-failed', `cannot open the message store at ${source.path}: no such file`);
   await new SqliteStore({ path: source.path }).close(); // brings the file to this version's schema
@@ -36,22 +39,38 @@ export async function migrateStore(from: string, to: string, progress: (line: st
     await migratePostgres(pool).catch((cause: Error) => {
       throw new StoreError('store-open-failed', `cannot open the message store at ${describeLocation(dest)}: ${cause.message}`, { cause });
     });
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>).map((t) => t.name);
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{
+        name: string;
+      }>
+    ).map((t) => t.name);
     db.prepare('BEGIN').run(); // one snapshot of the file for the whole copy
     return await transaction(pool, async (c) => {
       const reports: TableReport[] = [];
       for (const table of tables) {
         const { rows } = await c.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).catch((cause: Error) => {
-          throw new StoreError('store-migrate-failed', `table ${table} of the SQLite file has no counterpart in PostgreSQL: ${cause.message}`, { cause });
+          throw new StoreError(
+            'store-migrate-failed',
+            `table ${table} of the SQLite file has no counterpart in PostgreSQL: ${cause.message}`,
+            { cause },
+          );
         });
-        if (rows[0]!.n > 0) throw new StoreError('store-migrate-not-empty', `${describeLocation(dest)} already holds ${rows[0]!.n} rows in ${table}; migrate-store only fills an empty store`);
+        if (rows[0]!.n > 0)
+          throw new StoreError(
+            'store-migrate-not-empty',
+            `${describeLocation(dest)} already holds ${rows[0]!.n} rows in ${table}; migrate-store only fills an empty store`,
+          );
         const copied = await copyTable(db, c, table);
         const [a, b] = [sqliteDigest(db, table), await postgresDigest(c, table)];
         reports.push({ table, source: a.count, copied: b.count, same: a.count === b.count && a.digest === b.digest });
         progress(`${table}: ${copied} rows copied, ${b.count} read back, ${a.digest === b.digest ? 'identical' : 'DIFFERENT'}`);
       }
       const bad = reports.filter((r) => !r.same);
-      if (bad.length) throw new StoreError('store-migrate-failed', `the copy differs from the source in ${bad.map((r) => r.table).join(', ')}; nothing was written`);
+      if (bad.length)
+        throw new StoreError(
+          'store-migrate-failed',
+          `the copy differs from the source in ${bad.map((r) => r.table).join(', ')}; nothing was written`,
+        );
       await resetSequences(c, tables);
       return reports;
     });
@@ -93,7 +112,9 @@ function rowHash(row: Row): string {
   const h = createHash('sha256');
   for (const key of Object.keys(row).sort()) {
     const v = row[key];
-    h.update(`${key}=${Buffer.isBuffer(v) ? `bytes:${v.toString('hex')}` : v === null || v === undefined ? 'null' : `${typeof v === 'bigint' ? 'number' : typeof v}:${String(v)}`}\u0000`);
+    h.update(
+      `${key}=${Buffer.isBuffer(v) ? `bytes:${v.toString('hex')}` : v === null || v === undefined ? 'null' : `${typeof v === 'bigint' ? 'number' : typeof v}:${String(v)}`}\u0000`,
+    );
   }
   return h.digest('hex');
 }

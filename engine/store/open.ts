@@ -37,7 +37,11 @@ export type ThreadStore = {
  * `runStoreCall`), so its writes join the listener's group commits. PostgreSQL takes writes from any
  * number of connections: this thread opens its own pool and `forward` is never called.
  */
-export async function openThreadStore(location: string | StoreLocation, forward: (call: StoreCall) => void, options: OpenStoreOptions = {}): Promise<ThreadStore> {
+export async function openThreadStore(
+  location: string | StoreLocation,
+  forward: (call: StoreCall) => void,
+  options: OpenStoreOptions = {},
+): Promise<ThreadStore> {
   const loc = resolveLocation(location, options.dataDir);
   if (loc.kind === 'sqlite') return remoteWriter(new SqliteStore({ path: loc.path, sync: 'normal' }), forward);
   const store = await PostgresStore.open({ url: loc.url });

@@ -24,12 +24,19 @@ export const WRITE_METHODS = [
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
-export type StoreResult = { type: 'store-result'; id: number; ok: true; value: unknown } | { type: 'store-result'; id: number; ok: false; error: { code: string; message: string } };
+export type StoreResult =
+  | { type: 'store-result'; id: number; ok: true; value: unknown }
+  | { type: 'store-result'; id: number; ok: false; error: { code: string; message: string } };
 
 /** Listener side: runs a write sent by the processing thread on the one writing connection. */
 export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {
   if (!(WRITE_METHODS as readonly string[]).includes(call.method)) {
-    return { type: 'store-result', id: call.id, ok: false, error: { code: 'store-call-unknown', message: `${call.method} is not a store write` } };
+    return {
+      type: 'store-result',
+      id: call.id,
+      ok: false,
+      error: { code: 'store-call-unknown', message: `${call.method} is not a store write` },
+    };
   }
   try {
     const fn = store[call.method] as (...args: unknown[]) => Promise<unknown>;
@@ -44,15 +51,20 @@ export async function runStoreCall(store: Store, call: StoreCall): Promise<Store
  * Processing side: a store whose reads use `reader` (a connection of this thread) and whose writes
  * are posted to the listener thread with `post`; `settle` is fed the results that come back.
  */
-export function remoteWriter(reader: Store, post: (call: StoreCall) => void): { store: Store; settle(result: StoreResult): void; failAll(reason: string): void } {
+export function remoteWriter(
+  reader: Store,
+  post: (call: StoreCall) => void,
+): { store: Store; settle(result: StoreResult): void; failAll(reason: string): void } {
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const write = (method: WriteMethod) => (...args: unknown[]) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      post({ type: 'store', id, method, args });
-    });
+  const write =
+    (method: WriteMethod) =>
+    (...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        post({ type: 'store', id, method, args });
+      });
   const writes = new Map<string, (...args: unknown[]) => Promise<unknown>>(WRITE_METHODS.map((m) => [m, write(m)]));
   const store = new Proxy(reader, {
     get(target, prop, receiver) {

@@ -1,5 +1,14 @@
 import type { Diagnostic } from '../../lib/errors.js';
-import type { ChannelCounts, ControlNumberRequest, StoredAck, StoredDelivery, StoredMessage, X12AckMatch, X12Expectation, X12ReceivedAck } from './types.js';
+import type {
+  ChannelCounts,
+  ControlNumberRequest,
+  StoredAck,
+  StoredDelivery,
+  StoredMessage,
+  X12AckMatch,
+  X12Expectation,
+  X12ReceivedAck,
+} from './types.js';
 
 /** Row ↔ object mapping shared by both stores (times are Unix milliseconds in both). */
 export type MessageRow = {
@@ -129,7 +138,15 @@ export function toExpectation(r: ExpectationRow): X12Expectation {
   };
 }
 
-export type OutboundRow = { id: number; partner: string; isa13: string; gs06: string | null; st02: string | null; message_id: string; delivery_id: string | null };
+export type OutboundRow = {
+  id: number;
+  partner: string;
+  isa13: string;
+  gs06: string | null;
+  st02: string | null;
+  message_id: string;
+  delivery_id: string | null;
+};
 
 export const EXPECTATION_SELECT = `SELECT e.id, e.partner, e.expected, e.message_id, e.delivery_id, o.isa13, o.gs06, o.st02, o.po_number,
   e.created_at, e.due_at, e.satisfied_at, e.satisfied_code FROM x12_expectations e JOIN x12_outbound o ON o.id = e.outbound_id`;
@@ -143,7 +160,8 @@ export const CONTROL_KINDS = ['interchanges', 'groups', 'sets'] as const;
 export function checkControlNumberRequest(request: ControlNumberRequest): number[] {
   const counts = CONTROL_KINDS.map((k) => request[k] ?? 0);
   for (const [i, n] of counts.entries()) {
-    if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new RangeError(`control numbers: ${CONTROL_KINDS[i]} is ${n}; expected a whole number from 0 to 10000`);
+    if (!Number.isInteger(n) || n < 0 || n > 10_000)
+      throw new RangeError(`control numbers: ${CONTROL_KINDS[i]} is ${n}; expected a whole number from 0 to 10000`);
   }
   return counts;
 }

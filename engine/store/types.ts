@@ -188,7 +188,10 @@ export type X12ReceivedAck = {
 };
 
 /** Outcome of matching an acknowledgment: the outbound sets it answered, and expectations now satisfied. */
-export type X12AckMatch = { matched: Array<{ messageId: string; deliveryId?: string; isa13: string; gs06?: string; st02?: string }>; satisfied: number };
+export type X12AckMatch = {
+  matched: Array<{ messageId: string; deliveryId?: string; isa13: string; gs06?: string; st02?: string }>;
+  satisfied: number;
+};
 
 /** An expectation of an acknowledgment from a partner, open or satisfied. */
 export type X12Expectation = {

@@ -1,4 +1,12 @@
-import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12Ledger, X12OutboundRecord, X12ReceivedAck } from './types.js';
+import type {
+  ControlNumberRequest,
+  ControlNumbers,
+  X12AckMatch,
+  X12Expectation,
+  X12Ledger,
+  X12OutboundRecord,
+  X12ReceivedAck,
+} from './types.js';
 
 /**
  * Each store keeps its X12 tables in a class of their own (`x12`); this forwards the X12Ledger

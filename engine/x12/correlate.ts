@@ -41,7 +41,14 @@ export async function correlateInterchange(
   };
   for (const seg of ic.ta1) {
     const t = readTa1(seg);
-    await record({ partner: ctx.partner, kind: 'ta1', code: t.status, detail: `TA105 ${t.noteCode}`, answers: { isa13: t.interchangeControlNumber }, satisfies: t.status === 'R' ? FUNCTIONAL : [] });
+    await record({
+      partner: ctx.partner,
+      kind: 'ta1',
+      code: t.status,
+      detail: `TA105 ${t.noteCode}`,
+      answers: { isa13: t.interchangeControlNumber },
+      satisfies: t.status === 'R' ? FUNCTIONAL : [],
+    });
   }
   for (const group of ic.groups) {
     for (const set of group.sets) {
@@ -50,11 +57,25 @@ export async function correlateInterchange(
         if (!ack) continue;
         if (ack.sets.length === 0) {
           const detail = ack.groupCodes.length > 0 ? `AK9 ${ack.groupCodes.join(',')}` : undefined;
-          await record({ partner: ctx.partner, kind: ack.kind, code: ack.accepted, ...(detail ? { detail } : {}), answers: { gs06: ack.groupControlNumber }, satisfies: FUNCTIONAL });
+          await record({
+            partner: ctx.partner,
+            kind: ack.kind,
+            code: ack.accepted,
+            ...(detail ? { detail } : {}),
+            answers: { gs06: ack.groupControlNumber },
+            satisfies: FUNCTIONAL,
+          });
         }
         for (const s of ack.sets) {
           const detail = setDetail(ack.kind, s);
-          await record({ partner: ctx.partner, kind: ack.kind, code: s.status || ack.accepted, ...(detail ? { detail } : {}), answers: { gs06: ack.groupControlNumber, st02: s.controlNumber }, satisfies: FUNCTIONAL });
+          await record({
+            partner: ctx.partner,
+            kind: ack.kind,
+            code: s.status || ack.accepted,
+            ...(detail ? { detail } : {}),
+            answers: { gs06: ack.groupControlNumber, st02: s.controlNumber },
+            satisfies: FUNCTIONAL,
+          });
         }
         continue;
       }
@@ -69,10 +90,19 @@ export async function correlateInterchange(
       for (const doc of documents) {
         if (doc.kind === 'po-ack') {
           const po = (doc as PoAck).purchaseOrder.number;
-          await record({ partner: ctx.partner, kind: '855', code: (doc as PoAck).status, detail: `PO ${po}`, answers: { poNumber: po }, satisfies: ['855'] });
+          await record({
+            partner: ctx.partner,
+            kind: '855',
+            code: (doc as PoAck).status,
+            detail: `PO ${po}`,
+            answers: { poNumber: po },
+            satisfies: ['855'],
+          });
         } else if (doc.kind === 'ship-notice' || doc.kind === 'invoice') {
           const numbers =
-            doc.kind === 'ship-notice' ? (doc as ShipNotice).orders.map((o) => o.purchaseOrder.number) : [(doc as Invoice).purchaseOrder?.number].filter((n): n is string => Boolean(n));
+            doc.kind === 'ship-notice'
+              ? (doc as ShipNotice).orders.map((o) => o.purchaseOrder.number)
+              : [(doc as Invoice).purchaseOrder?.number].filter((n): n is string => Boolean(n));
           for (const poNumber of new Set(numbers)) {
             const linked = await ctx.ledger.linkX12Document({ partner: ctx.partner, messageId: ctx.messageId, kind: set.id, poNumber });
             sum.links += linked;
@@ -82,6 +112,10 @@ export async function correlateInterchange(
       }
     }
   }
-  if (sum.unmatched > 0) ctx.log.warn({ partner: ctx.partner, messageId: ctx.messageId, isa13: ic.header.controlNumber, unmatched: sum.unmatched }, 'x12: acknowledgments or documents that answer nothing we sent');
+  if (sum.unmatched > 0)
+    ctx.log.warn(
+      { partner: ctx.partner, messageId: ctx.messageId, isa13: ic.header.controlNumber, unmatched: sum.unmatched },
+      'x12: acknowledgments or documents that answer nothing we sent',
+    );
   return sum;
 }

@@ -2,7 +2,15 @@ import type { IngestResult, InterchangeAnswer, InterchangeService } from '../../
 import type { PartnerLinks } from '../../lib/services.js';
 import { splitInterchanges } from '../../parsers/x12/split.js';
 import type { Logger } from '../../lib/log.js';
-import { buildAck, parseX12, withDuplicateCheck, withPartnerRequirements, withSetFindings, type AckInterchange, type X12Interchange } from '../../parsers/x12/index.js';
+import {
+  buildAck,
+  parseX12,
+  withDuplicateCheck,
+  withPartnerRequirements,
+  withSetFindings,
+  type AckInterchange,
+  type X12Interchange,
+} from '../../parsers/x12/index.js';
 import type { MessageStore, X12Ledger } from '../store/index.js';
 import { correlateInterchange } from './correlate.js';
 import type { AnswerPolicy, PartnerDirectory } from './partners.js';
@@ -57,7 +65,11 @@ export class X12Inbound {
       if (!duplicate && policy.partner) {
         await correlateInterchange(ic, { partner: policy.partner, messageId: result.messageId, ledger: this.o.store, log });
       }
-      const ack = await this.acknowledge(withDuplicateCheck({ interchanges: [ic], diagnostics: [] }, () => duplicate).interchanges[0]!, policy, result.messageId);
+      const ack = await this.acknowledge(
+        withDuplicateCheck({ interchanges: [ic], diagnostics: [] }, () => duplicate).interchanges[0]!,
+        policy,
+        result.messageId,
+      );
       if (ack) out.push(ack.endsWith('\n') ? ack : `${ack}\n`);
     }
     return out.length > 0 ? { body: Buffer.from(out.join(''), 'latin1'), ...(partner ? { partner } : {}) } : undefined;
@@ -71,7 +83,11 @@ export class X12Inbound {
   /** Builds and records the acknowledgment of one interchange; undefined when there is nothing to send. */
   private async acknowledge(ic: X12Interchange, policy: AnswerPolicy, messageId: string): Promise<string | undefined> {
     if (policy.kind === 'none') return undefined;
-    const checked = withPartnerRequirements(withSetFindings({ interchanges: [ic], diagnostics: [] }), policy.required, `partner ${policy.partner ?? ''}`.trim()).interchanges[0]!;
+    const checked = withPartnerRequirements(
+      withSetFindings({ interchanges: [ic], diagnostics: [] }),
+      policy.required,
+      `partner ${policy.partner ?? ''}`.trim(),
+    ).interchanges[0]!;
     const dry = buildAck(checked, { kind: policy.kind, next: () => 1, ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
     if (!dry) return undefined;
     const groups = dry.groups.length;
@@ -93,7 +109,12 @@ export class X12Inbound {
     return ack.text;
   }
 
-  private async recordSent(ack: AckInterchange, policy: AnswerPolicy, messageId: string, used: { group: number[]; set: number[] }): Promise<void> {
+  private async recordSent(
+    ack: AckInterchange,
+    policy: AnswerPolicy,
+    messageId: string,
+    used: { group: number[]; set: number[] },
+  ): Promise<void> {
     const kind = ack.groups.length > 0 ? policy.kind : 'ta1';
     await this.o.store.recordX12Outbound({
       partner: policy.counterKey,
@@ -102,7 +123,12 @@ export class X12Inbound {
       messageId,
       sets: ack.groups.map((_, i) => ({ gs06: String(used.group[i]), st02: String(used.set[i]).padStart(4, '0'), setId: policy.kind })),
     });
-    if (ack.ta1) await this.o.store.recordAnswer(messageId, { kind: 'ta1', code: ack.ta1.status, detail: `ISA13 ${ack.controlNumber} TA105 ${ack.ta1.noteCode}` });
+    if (ack.ta1)
+      await this.o.store.recordAnswer(messageId, {
+        kind: 'ta1',
+        code: ack.ta1.status,
+        detail: `ISA13 ${ack.controlNumber} TA105 ${ack.ta1.noteCode}`,
+      });
     for (const g of ack.groups) {
       const rejected = g.setStatuses.filter((s) => s.status !== 'A').map((s) => `${s.controlNumber}:${s.status}`);
       const detail = `ISA13 ${ack.controlNumber} GS06 ${g.groupControlNumber}${rejected.length ? ` sets ${rejected.join(',')}` : ''}`;

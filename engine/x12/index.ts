@@ -23,14 +23,25 @@ export { x12Admin, type X12AdminBackend } from './admin.js';
 export type EngineX12 = { partners: PartnerDirectory; services: X12Services; inbound: X12Inbound };
 
 /** Builds the X12 wiring from the loaded configuration and the store. */
-export function createEngineX12(config: Pick<LoadedConfig, 'partners' | 'engine'>, store: MessageStore & X12Ledger, log: Logger): EngineX12 {
+export function createEngineX12(
+  config: Pick<LoadedConfig, 'partners' | 'engine'>,
+  store: MessageStore & X12Ledger,
+  log: Logger,
+): EngineX12 {
   const partners = new PartnerDirectory(
     config.partners.map((p) => p.config),
     config.engine?.x12,
     config.engine?.store.duplicateWindow,
   );
-  createPartnerDirectories(config.partners.map((p) => p.config), log);
-  return { partners, services: createX12Services(store, partners), inbound: new X12Inbound({ store, partners, log: log.child({ component: 'x12' }) }) };
+  createPartnerDirectories(
+    config.partners.map((p) => p.config),
+    log,
+  );
+  return {
+    partners,
+    services: createX12Services(store, partners),
+    inbound: new X12Inbound({ store, partners, log: log.child({ component: 'x12' }) }),
+  };
 }
 
 /** Creates the inbound and outbound folders of file-transport partners, so their channels can start on a fresh install. */

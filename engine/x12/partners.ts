@@ -78,10 +78,25 @@ export class PartnerDirectory {
     const p = this.bySender(senderQualifier, senderId);
     const us = this.own ? { qualifier: this.own.qualifier, id: this.own.interchangeId } : undefined;
     if (!p) {
-      return { counterKey: UNKNOWN_SENDER_COUNTERS, kind: (this.own?.defaultAck ?? '999') as AckKind, ta1: 'auto', required: [], ...(us ? { us } : {}), ...this.window(undefined) };
+      return {
+        counterKey: UNKNOWN_SENDER_COUNTERS,
+        kind: (this.own?.defaultAck ?? '999') as AckKind,
+        ta1: 'auto',
+        required: [],
+        ...(us ? { us } : {}),
+        ...this.window(undefined),
+      };
     }
     const ta1 = p.acknowledgments.ta1 === 'always' ? 'always' : p.acknowledgments.ta1 === 'never' ? 'never' : 'auto';
-    return { partner: p.id, counterKey: p.id, kind: p.acknowledgments.send as AckKind, ta1, required: p.require ?? [], ...(us ? { us } : {}), ...this.window(p) };
+    return {
+      partner: p.id,
+      counterKey: p.id,
+      kind: p.acknowledgments.send as AckKind,
+      ta1,
+      required: p.require ?? [],
+      ...(us ? { us } : {}),
+      ...this.window(p),
+    };
   }
 
   private window(p: PartnerConfig | undefined): { duplicateWindowMs?: number } {

@@ -14,7 +14,10 @@ export function compress(content: Buffer): Buffer {
       new asn1js.Sequence({
         value: [
           new asn1js.ObjectIdentifier({ value: OID.data }),
-          new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.OctetString({ valueHex: deflateSync(content) })] }),
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 0 },
+            value: [new asn1js.OctetString({ valueHex: deflateSync(content) })],
+          }),
         ],
       }),
     ],
@@ -48,6 +51,10 @@ export function decompress(der: Buffer, limit: number): Buffer {
     return inflateSync(octets(inner), { maxOutputLength: limit });
   } catch (err) {
     const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new ParseError('as2-decompression-failed', tooBig ? `the compressed part inflates to more than ${limit} bytes` : 'the compressed part is not valid zlib data', { cause: err });
+    throw new ParseError(
+      'as2-decompression-failed',
+      tooBig ? `the compressed part inflates to more than ${limit} bytes` : 'the compressed part is not valid zlib data',
+      { cause: err },
+    );
   }
 }

@@ -37,7 +37,10 @@ export function parseContentInfo(der: Buffer, what: string, expected: string, co
  */
 export function octets(value: asn1js.OctetString | asn1js.AsnType | undefined): Buffer {
   if (!value) return Buffer.alloc(0);
-  const v = value as unknown as { idBlock?: { isConstructed?: boolean }; valueBlock: { value?: asn1js.AsnType[]; valueHexView?: Uint8Array } };
+  const v = value as unknown as {
+    idBlock?: { isConstructed?: boolean };
+    valueBlock: { value?: asn1js.AsnType[]; valueHexView?: Uint8Array };
+  };
   if (v.idBlock?.isConstructed) return Buffer.concat((v.valueBlock.value ?? []).map((part) => octets(part)));
   return Buffer.from(v.valueBlock.valueHexView ?? new Uint8Array());
 }

@@ -33,7 +33,10 @@ export function encryptFor(content: Buffer, recipient: As2Certificate, cipher: C
     recipientInfos: [new pkijs.RecipientInfo({ variant: 1, value: ktri })],
     encryptedContentInfo: new pkijs.EncryptedContentInfo({
       contentType: OID.data,
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: CIPHER_OIDS[cipher], algorithmParams: new asn1js.OctetString({ valueHex: iv }) }),
+      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: CIPHER_OIDS[cipher],
+        algorithmParams: new asn1js.OctetString({ valueHex: iv }),
+      }),
       encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
       disableSplit: true,
     }),
@@ -82,7 +85,11 @@ export function decryptWith(der: Buffer, ours: readonly As2Identity[]): { conten
   }
   const algId = env.encryptedContentInfo.contentEncryptionAlgorithm.algorithmId;
   const cipher = cipherByOid(algId);
-  if (!cipher) throw new ParseError('as2-decryption-failed', `the content is encrypted with ${algId}; expected AES-128/192/256-CBC or 3DES (des-ede3-cbc)`);
+  if (!cipher)
+    throw new ParseError(
+      'as2-decryption-failed',
+      `the content is encrypted with ${algId}; expected AES-128/192/256-CBC or 3DES (des-ede3-cbc)`,
+    );
   let match: { ktri: pkijs.KeyTransRecipientInfo; identity: As2Identity } | undefined;
   for (const ri of env.recipientInfos) {
     if (ri.variant !== 1 || !(ri.value instanceof pkijs.KeyTransRecipientInfo)) continue;
@@ -90,10 +97,15 @@ export function decryptWith(der: Buffer, ours: readonly As2Identity[]): { conten
     const identity = ours.find((id) => identifies(ktri.rid, id.cert));
     if (identity) match = { ktri, identity };
   }
-  if (!match) throw new ParseError('as2-decryption-failed', 'the message is encrypted for a certificate that is not ours (no recipient matches our certificate)');
+  if (!match)
+    throw new ParseError(
+      'as2-decryption-failed',
+      'the message is encrypted for a certificate that is not ours (no recipient matches our certificate)',
+    );
   const iv = octets(env.encryptedContentInfo.contentEncryptionAlgorithm.algorithmParams as asn1js.OctetString);
   const expectedIv = cipher === 'des-ede3-cbc' ? 8 : 16;
-  if (iv.length !== expectedIv) throw new ParseError('as2-decryption-failed', `the ${cipher} IV is ${iv.length} bytes; expected ${expectedIv}`);
+  if (iv.length !== expectedIv)
+    throw new ParseError('as2-decryption-failed', `the ${cipher} IV is ${iv.length} bytes; expected ${expectedIv}`);
   try {
     const cek = decryptKey(match.ktri, match.identity.key, CIPHER_KEY_BYTES[cipher]);
     const d = createDecipheriv(cipher, cek, iv);
@@ -101,6 +113,8 @@ export function decryptWith(der: Buffer, ours: readonly As2Identity[]): { conten
     return { content: Buffer.concat([d.update(encrypted), d.final()]), cipher };
   } catch (err) {
     if (err instanceof ParseError) throw err;
-    throw new ParseError('as2-decryption-failed', 'the content could not be decrypted with our private key (wrong key or damaged data)', { cause: err });
+    throw new ParseError('as2-decryption-failed', 'the content could not be decrypted with our private key (wrong key or damaged data)', {
+      cause: err,
+    });
   }
 }

@@ -78,11 +78,18 @@ export function verifyDetached(signature: Buffer, content: Buffer, trusted: read
   for (const si of signed.signerInfos) {
     const cert = trusted.find((c) => identifies(si.sid, c));
     if (!cert) {
-      lastError = new ParseError('as2-authentication-failed', 'the message is signed with a certificate that is not the configured partner certificate');
+      lastError = new ParseError(
+        'as2-authentication-failed',
+        'the message is signed with a certificate that is not the configured partner certificate',
+      );
       continue;
     }
     const digest = digestByOid(si.digestAlgorithm.algorithmId);
-    if (!digest) throw new ParseError('as2-authentication-failed', `the signature uses digest algorithm ${si.digestAlgorithm.algorithmId}; expected sha-1, sha-256, sha-384 or sha-512`);
+    if (!digest)
+      throw new ParseError(
+        'as2-authentication-failed',
+        `the signature uses digest algorithm ${si.digestAlgorithm.algorithmId}; expected sha-1, sha-256, sha-384 or sha-512`,
+      );
     const sigAlg = si.signatureAlgorithm.algorithmId;
     if (sigAlg !== OID.rsaEncryption && sigAlg !== RSA_SIGNATURE_OIDS[digest]) {
       throw new ParseError('as2-authentication-failed', `the signature algorithm ${sigAlg} is not RSA PKCS#1 v1.5 with ${digest}`);
@@ -92,9 +99,13 @@ export function verifyDetached(signature: Buffer, content: Buffer, trusted: read
     if (si.signedAttrs) {
       const md = si.signedAttrs.attributes.find((a) => a.type === OID.messageDigestAttr);
       const value = md?.values[0];
-      if (!(value instanceof asn1js.OctetString)) throw new ParseError('as2-authentication-failed', 'the signed attributes have no message digest');
+      if (!(value instanceof asn1js.OctetString))
+        throw new ParseError('as2-authentication-failed', 'the signed attributes have no message digest');
       if (!Buffer.from(value.valueBlock.valueHexView).equals(contentDigest)) {
-        throw new ParseError('as2-integrity-check-failed', `the ${digest} digest of the signed content differs from the one in the signature: the content was altered`);
+        throw new ParseError(
+          'as2-integrity-check-failed',
+          `the ${digest} digest of the signed content differs from the one in the signature: the content was altered`,
+        );
       }
       data = Buffer.from(si.signedAttrs.encodedValue);
     }
@@ -102,7 +113,10 @@ export function verifyDetached(signature: Buffer, content: Buffer, trusted: read
     if (!ok) {
       throw si.signedAttrs
         ? new ParseError('as2-authentication-failed', "the signature does not verify with the partner certificate's key")
-        : new ParseError('as2-integrity-check-failed', 'the signature does not verify over the content: the content or the signature was altered');
+        : new ParseError(
+            'as2-integrity-check-failed',
+            'the signature does not verify over the content: the content or the signature was altered',
+          );
     }
     return { digest, signer: cert };
   }

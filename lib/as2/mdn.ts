@@ -54,7 +54,10 @@ export function parseMdnOptions(value: string | undefined): MdnRequest {
     const eq = param.indexOf('=');
     if (eq < 0) continue;
     const name = param.slice(0, eq).trim().toLowerCase();
-    const [importance = '', ...values] = param.slice(eq + 1).split(',').map((v) => v.trim().toLowerCase());
+    const [importance = '', ...values] = param
+      .slice(eq + 1)
+      .split(',')
+      .map((v) => v.trim().toLowerCase());
     if (name === 'signed-receipt-protocol' && values.includes('pkcs7-signature')) {
       out.signed = true;
       out.signedRequired = importance === 'required';
@@ -152,7 +155,9 @@ export function readMdn(headers: MimeHeaders, body: Buffer, o: { partner: readon
     throw new ParseError('as2-mdn-unsigned', `the MDN is ${ct.type}, not signed; a signed MDN was requested`);
   }
   if (ct.type !== 'multipart/report') throw new ParseError('as2-mdn-malformed', `the MDN is ${ct.type}; expected multipart/report`);
-  const parts = splitMultipart(entity.body, ct.params['boundary'] ?? '', 'the MDN report').map((p, i) => parseEntity(p, `MDN part ${i + 1}`));
+  const parts = splitMultipart(entity.body, ct.params['boundary'] ?? '', 'the MDN report').map((p, i) =>
+    parseEntity(p, `MDN part ${i + 1}`),
+  );
   const dn = parts.find((p) => parseContentType(headerValue(p.headers, 'content-type')).type === 'message/disposition-notification');
   if (!dn) throw new ParseError('as2-mdn-malformed', 'the MDN has no message/disposition-notification part');
   const fields = parseHeaderBlock(decodeBody(dn, 'the disposition part').toString('latin1'), 'the disposition part');

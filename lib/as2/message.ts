@@ -95,7 +95,8 @@ const ALL_DIGESTS: DigestName[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 export function pack(o: PackOptions): Packed {
   let entity = payloadEntity(o.payload, o.contentType, o.fileName);
   const payloadBytes = entity.raw;
-  if (o.compress === 'before-signing' || (o.compress === 'after-signing' && !o.sign)) entity = cmsEntity(compress(entity.raw), 'compressed-data');
+  if (o.compress === 'before-signing' || (o.compress === 'after-signing' && !o.sign))
+    entity = cmsEntity(compress(entity.raw), 'compressed-data');
   const micBytes = o.sign ? entity.raw : payloadBytes;
   if (o.sign) entity = signedEntity(entity, o.sign.identity, o.sign.digest);
   if (o.compress === 'after-signing' && o.sign) entity = cmsEntity(compress(entity.raw), 'compressed-data');
@@ -159,16 +160,21 @@ export function unpack(headers: MimeHeaders, body: Buffer, o: UnpackOptions): Un
   let compressed = false;
   let micBytes: Buffer | undefined;
   for (let layer = 0; ; layer++) {
-    if (layer >= LAYER_LIMIT) throw new ParseError('as2-unexpected-processing-error', `the message nests more than ${LAYER_LIMIT} MIME layers`);
+    if (layer >= LAYER_LIMIT)
+      throw new ParseError('as2-unexpected-processing-error', `the message nests more than ${LAYER_LIMIT} MIME layers`);
     const ct = parseContentType(headerValue(entity.headers, 'content-type'));
     if (ct.type === 'multipart/signed') {
       if (signed) throw new ParseError('as2-unexpected-processing-error', 'the message is signed twice');
       const parts = splitMultipart(entity.body, ct.params['boundary'] ?? '', 'the multipart/signed body');
-      if (parts.length !== 2) throw new ParseError('mime-malformed', `the multipart/signed body has ${parts.length} parts; expected 2 (content, signature)`);
+      if (parts.length !== 2)
+        throw new ParseError('mime-malformed', `the multipart/signed body has ${parts.length} parts; expected 2 (content, signature)`);
       const sigEntity = parseEntity(parts[1]!, 'the signature part');
       const sigType = parseContentType(headerValue(sigEntity.headers, 'content-type')).type;
       if (sigType !== 'application/pkcs7-signature' && sigType !== 'application/x-pkcs7-signature') {
-        throw new ParseError('as2-authentication-failed', `the second part of multipart/signed is ${sigType}; expected application/pkcs7-signature`);
+        throw new ParseError(
+          'as2-authentication-failed',
+          `the second part of multipart/signed is ${sigType}; expected application/pkcs7-signature`,
+        );
       }
       const signature = decodeBody(sigEntity, 'the signature part');
       const verified = guarded('as2-authentication-failed', 'the signature', () => verifyDetached(signature, parts[0]!, o.partner));
@@ -179,7 +185,9 @@ export function unpack(headers: MimeHeaders, body: Buffer, o: UnpackOptions): Un
     }
     if (ct.type === 'application/pkcs7-mime' || ct.type === 'application/x-pkcs7-mime') {
       const der = decodeBody(entity, 'the S/MIME part');
-      const kind = ct.params['smime-type']?.toLowerCase() ?? { [OID.envelopedData]: 'enveloped-data', [OID.compressedData]: 'compressed-data' }[cmsKind(der) ?? ''];
+      const kind =
+        ct.params['smime-type']?.toLowerCase() ??
+        { [OID.envelopedData]: 'enveloped-data', [OID.compressedData]: 'compressed-data' }[cmsKind(der) ?? ''];
       if (kind === 'enveloped-data') {
         if (encrypted) throw new ParseError('as2-unexpected-processing-error', 'the message is encrypted twice');
         const out = guarded('as2-decryption-failed', 'the encrypted part', () => decryptWith(der, o.ours));
@@ -190,17 +198,26 @@ export function unpack(headers: MimeHeaders, body: Buffer, o: UnpackOptions): Un
       if (kind === 'compressed-data') {
         if (compressed) throw new ParseError('as2-unexpected-processing-error', 'the message is compressed twice');
         compressed = true;
-        entity = parseEntity(guarded('as2-decompression-failed', 'the compressed part', () => decompress(der, o.maxSize + 64 * 1024)), 'the decompressed content');
+        entity = parseEntity(
+          guarded('as2-decompression-failed', 'the compressed part', () => decompress(der, o.maxSize + 64 * 1024)),
+          'the decompressed content',
+        );
         continue;
       }
-      throw new ParseError('as2-unexpected-processing-error', `application/pkcs7-mime with smime-type ${kind ?? '(unknown)'}; expected enveloped-data or compressed-data`);
+      throw new ParseError(
+        'as2-unexpected-processing-error',
+        `application/pkcs7-mime with smime-type ${kind ?? '(unknown)'}; expected enveloped-data or compressed-data`,
+      );
     }
     break;
   }
-  if (o.requireEncrypted && !encrypted) throw new ParseError('as2-insufficient-security', 'the message is not encrypted, and this partner must encrypt');
-  if (o.requireSigned && !signed) throw new ParseError('as2-insufficient-security', 'the message is not signed, and this partner must sign');
+  if (o.requireEncrypted && !encrypted)
+    throw new ParseError('as2-insufficient-security', 'the message is not encrypted, and this partner must encrypt');
+  if (o.requireSigned && !signed)
+    throw new ParseError('as2-insufficient-security', 'the message is not signed, and this partner must sign');
   const payload = decodeBody(entity, 'the payload');
-  if (payload.length > o.maxSize) throw new ParseError('as2-too-large', `the payload is ${payload.length} bytes; the limit is ${o.maxSize}`);
+  if (payload.length > o.maxSize)
+    throw new ParseError('as2-too-large', `the payload is ${payload.length} bytes; the limit is ${o.maxSize}`);
   const digest = signed ?? o.micDigests[0] ?? 'sha256';
   const disposition = headerValue(entity.headers, 'content-disposition');
   const fileName = disposition ? parseContentType(disposition).params['filename'] : undefined;

@@ -109,7 +109,8 @@ export function splitParams(value: string): string[] {
  * signed bytes. Missing the closing delimiter is an error (a truncated message).
  */
 export function splitMultipart(body: Buffer, boundary: string, what = 'multipart body'): Buffer[] {
-  if (!boundary || boundary.length > 70) throw new ParseError('mime-malformed', `${what}: the boundary parameter is missing or longer than 70 characters`);
+  if (!boundary || boundary.length > 70)
+    throw new ParseError('mime-malformed', `${what}: the boundary parameter is missing or longer than 70 characters`);
   const dash = Buffer.from('--' + boundary, 'latin1');
   const parts: Buffer[] = [];
   let start = -1;
@@ -162,15 +163,22 @@ export function decodeBody(entity: MimeEntity, what = 'MIME entity'): Buffer {
   const cte = (headerValue(entity.headers, 'content-transfer-encoding') ?? 'binary').trim().toLowerCase();
   if (cte === 'base64') {
     const text = entity.body.toString('latin1').replace(/[\r\n\t ]/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new ParseError('mime-malformed', `${what}: the base64 body has characters outside the base64 alphabet`);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+      throw new ParseError('mime-malformed', `${what}: the base64 body has characters outside the base64 alphabet`);
     return Buffer.from(text, 'base64');
   }
   if (cte === 'quoted-printable') {
     const text = entity.body.toString('latin1').replace(/=\r?\n/g, '');
-    return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    return Buffer.from(
+      text.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    );
   }
   if (cte === 'binary' || cte === '7bit' || cte === '8bit') return entity.body;
-  throw new ParseError('mime-malformed', `${what}: Content-Transfer-Encoding "${cte}" is not one of binary, 8bit, 7bit, base64, quoted-printable`);
+  throw new ParseError(
+    'mime-malformed',
+    `${what}: Content-Transfer-Encoding "${cte}" is not one of binary, 8bit, 7bit, base64, quoted-printable`,
+  );
 }
 
 /** Base64 in lines of 76 characters with CRLF, as MIME wants it. */

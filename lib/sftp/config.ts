@@ -23,9 +23,13 @@ export const sftpConnectionFields = {
   password: secretValue('password').optional().describe('Password, when the server does not take a key; give it as ${ENV}.'),
   hostKey: z
     .string()
-    .refine((v) => v === '' || FINGERPRINT.test(v.trim()) || PUBLIC_KEY.test(v.trim()), { message: 'hostKey must be a SHA256:… fingerprint (as ssh-keygen -l prints it) or a public key line (ssh-ed25519 AAAA…)' })
+    .refine((v) => v === '' || FINGERPRINT.test(v.trim()) || PUBLIC_KEY.test(v.trim()), {
+      message: 'hostKey must be a SHA256:… fingerprint (as ssh-keygen -l prints it) or a public key line (ssh-ed25519 AAAA…)',
+    })
     .optional()
-    .describe('The server host key we trust: its SHA256 fingerprint (SHA256:…) or its public key line. Required: an unknown or changed host key is refused, and the refusal says what to pin.'),
+    .describe(
+      'The server host key we trust: its SHA256 fingerprint (SHA256:…) or its public key line. Required: an unknown or changed host key is refused, and the refusal says what to pin.',
+    ),
   connectTimeout: duration.prefault('20s').describe('Longest wait for the connection and login.'),
 } as const;
 
@@ -50,11 +54,21 @@ export function connectionProblems(c: Partial<SftpConnectionConfig> & { director
 }
 
 /** Host, port, user and folder, from `url` or the separate fields (the fields win). */
-export function endpoint(c: SftpConnectionConfig & { directory?: string }): { host: string; port: number; user: string; directory: string } {
+export function endpoint(c: SftpConnectionConfig & { directory?: string }): {
+  host: string;
+  port: number;
+  user: string;
+  directory: string;
+} {
   let fromUrl: { host?: string; port?: number; user?: string; directory?: string } = {};
   if (c.url) {
     const u = new URL(c.url.replace(/^sftp:/, 'http:'));
-    fromUrl = { host: u.hostname, port: u.port ? Number(u.port) : undefined, user: decodeURIComponent(u.username), directory: decodeURIComponent(u.pathname) || '/' };
+    fromUrl = {
+      host: u.hostname,
+      port: u.port ? Number(u.port) : undefined,
+      user: decodeURIComponent(u.username),
+      directory: decodeURIComponent(u.pathname) || '/',
+    };
   }
   return {
     host: c.host ?? fromUrl.host ?? '',

@@ -75,12 +75,19 @@ export class SftpSession {
       await this.client.end().catch(() => undefined);
       if (presented && presented !== pinned) {
         if (!pinned) {
-          throw new HostKeyError('sftp-host-key-unknown', `${where} presented host key ${presented} and no hostKey is pinned; check that fingerprint with the partner (ssh-keyscan -p ${this.port} ${this.host} | ssh-keygen -lf -), then set hostKey: ${presented}`);
+          throw new HostKeyError(
+            'sftp-host-key-unknown',
+            `${where} presented host key ${presented} and no hostKey is pinned; check that fingerprint with the partner (ssh-keyscan -p ${this.port} ${this.host} | ssh-keygen -lf -), then set hostKey: ${presented}`,
+          );
         }
-        throw new HostKeyError('sftp-host-key-changed', `${where} presented host key ${presented}, not the pinned ${pinned}; refused. If the partner really changed its key, confirm the new fingerprint with them and set hostKey: ${presented}`);
+        throw new HostKeyError(
+          'sftp-host-key-changed',
+          `${where} presented host key ${presented}, not the pinned ${pinned}; refused. If the partner really changed its key, confirm the new fingerprint with them and set hostKey: ${presented}`,
+        );
       }
       const text = errText(err);
-      if (/authentication|auth methods/i.test(text)) throw new ConfigError('sftp-auth-failed', `${where}: login refused (${text}); check user, keyPath or password`, { cause: err });
+      if (/authentication|auth methods/i.test(text))
+        throw new ConfigError('sftp-auth-failed', `${where}: login refused (${text}); check user, keyPath or password`, { cause: err });
       throw new InterlaceError('sftp-connect-failed', `${where}: cannot connect (${text})`, { cause: err });
     }
     // ssh2-sftp-client adds a listener per operation in flight; a poller keeps many in flight at once

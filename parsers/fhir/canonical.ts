@@ -25,7 +25,12 @@ export function fhirToCanonical(resource: R4.Resource): Mapped {
     const at = resource.resourceType === 'Bundle' ? `Bundle.entry[${i}].resource` : r.resourceType;
     const mapper = MAPPERS[r.resourceType];
     if (!mapper) {
-      if (r.resourceType !== 'OperationOutcome') out.diagnostics.push({ severity: 'warning', code: 'fhir-not-mapped', message: `${at}: ${r.resourceType} has no canonical mapping; it is kept in the message only` });
+      if (r.resourceType !== 'OperationOutcome')
+        out.diagnostics.push({
+          severity: 'warning',
+          code: 'fhir-not-mapped',
+          message: `${at}: ${r.resourceType} has no canonical mapping; it is kept in the message only`,
+        });
       return;
     }
     for (const doc of mapper(r as never, resolve, at, out.diagnostics)) out.documents.push(doc);
@@ -87,7 +92,12 @@ function refText(ref: R4.Reference | undefined, from: R4.Resource, resolve: Reso
 function code(cc: R4.CodeableConcept | undefined): Code | undefined {
   // Shapes are not trusted here: a resource that failed validation is still mapped as far as it goes.
   const c = Array.isArray(cc?.coding) ? cc.coding.find((x) => typeof x?.code === 'string') : undefined;
-  if (c?.code) return { code: c.code, ...(c.system ? { system: c.system } : {}), ...((c.display ?? cc?.text) ? { display: c.display ?? cc?.text } : {}) };
+  if (c?.code)
+    return {
+      code: c.code,
+      ...(c.system ? { system: c.system } : {}),
+      ...((c.display ?? cc?.text) ? { display: c.display ?? cc?.text } : {}),
+    };
   return cc?.text ? { code: cc.text } : undefined;
 }
 
@@ -120,7 +130,11 @@ function compact<T extends object>(o: T): T {
 function chargeItem(r: R4.ChargeItem, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
   const c = code(r.code);
   if (!c) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.code: the ChargeItem has no code or text; expected the charge code (CDM) it bills` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.code: the ChargeItem has no code or text; expected the charge code (CDM) it bills`,
+    });
     return [];
   }
   const product = r.productReference ? (resolve(r.productReference, r) as R4.Device | undefined) : undefined;
@@ -142,7 +156,9 @@ function chargeItem(r: R4.ChargeItem, resolve: Resolver, at: string, diagnostics
       postedAt: r.enteredDate,
       serviceDate: dateOf({ dateTime: r.occurrenceDateTime, period: r.occurrencePeriod, timing: r.occurrenceTiming }),
       code: c,
-      itemNumber: productCode?.code ?? (product ? (businessId(product) ?? udi?.deviceIdentifier ?? parts?.deviceIdentifier ?? product.id) : r.productReference?.display),
+      itemNumber:
+        productCode?.code ??
+        (product ? (businessId(product) ?? udi?.deviceIdentifier ?? parts?.deviceIdentifier ?? product.id) : r.productReference?.display),
       quantity: qty,
       unitPrice: price,
       amount: price ? { ...price, amount: multiply(price.amount, qty.value) } : undefined,
@@ -183,7 +199,11 @@ function multiply(a: string, b: string): string {
   return (neg ? '-' : '') + out;
 }
 
-function itemOf(r: { itemCodeableConcept?: R4.CodeableConcept; itemReference?: R4.Reference }, from: R4.Resource, resolve: Resolver): { number?: string; description?: string; device?: R4.Device } {
+function itemOf(
+  r: { itemCodeableConcept?: R4.CodeableConcept; itemReference?: R4.Reference },
+  from: R4.Resource,
+  resolve: Resolver,
+): { number?: string; description?: string; device?: R4.Device } {
   const c = code(r.itemCodeableConcept);
   if (c) return { number: c.code, description: c.display };
   const target = r.itemReference ? resolve(r.itemReference, from) : undefined;
@@ -195,7 +215,14 @@ function itemOf(r: { itemCodeableConcept?: R4.CodeableConcept; itemReference?: R
 }
 
 /** Lot, serial, expiry and UDI of a used device: from the Device, else from its GS1 label. */
-function traceability(dev: R4.Device | undefined): { lot?: string; serial?: string; expiresOn?: string; udi?: string; deviceIdentifier?: string; manufacturer?: string } {
+function traceability(dev: R4.Device | undefined): {
+  lot?: string;
+  serial?: string;
+  expiresOn?: string;
+  udi?: string;
+  deviceIdentifier?: string;
+  manufacturer?: string;
+} {
   const carrier = dev?.udiCarrier?.[0];
   const parts = carrier?.carrierHRF ? parseGs1Udi(carrier.carrierHRF) : undefined;
   return {
@@ -211,12 +238,20 @@ function traceability(dev: R4.Device | undefined): { lot?: string; serial?: stri
 function supplyDelivery(r: R4.SupplyDelivery, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
   const item = r.suppliedItem ? itemOf(r.suppliedItem, r, resolve) : {};
   if (!item.number) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.suppliedItem: no item (itemCodeableConcept or itemReference); expected what was delivered` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.suppliedItem: no item (itemCodeableConcept or itemReference); expected what was delivered`,
+    });
     return [];
   }
   const number = businessId(r) ?? r.id;
   if (!number) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.identifier: the SupplyDelivery has neither identifier nor id; expected a business key` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.identifier: the SupplyDelivery has neither identifier nor id; expected a business key`,
+    });
     return [];
   }
   const when = dateOf({ dateTime: r.occurrenceDateTime, period: r.occurrencePeriod, timing: r.occurrenceTiming });
@@ -248,7 +283,11 @@ function supplyDelivery(r: R4.SupplyDelivery, resolve: Resolver, at: string, dia
     ];
   }
   if (!when) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.occurrence[x]: a SupplyDelivery without a patient is a receipt and needs its date; none given` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.occurrence[x]: a SupplyDelivery without a patient is a receipt and needs its date; none given`,
+    });
     return [];
   }
   const po = r.basedOn?.[0];
@@ -262,7 +301,13 @@ function supplyDelivery(r: R4.SupplyDelivery, resolve: Resolver, at: string, dia
       lines: [
         compact({
           line: '1',
-          item: compact({ buyerItem: item.number, description: item.description, identifiers: dev?.udiCarrier?.[0]?.deviceIdentifier ? [{ system: 'UDI-DI', value: dev.udiCarrier[0].deviceIdentifier }] : undefined }),
+          item: compact({
+            buyerItem: item.number,
+            description: item.description,
+            identifiers: dev?.udiCarrier?.[0]?.deviceIdentifier
+              ? [{ system: 'UDI-DI', value: dev.udiCarrier[0].deviceIdentifier }]
+              : undefined,
+          }),
           quantity: qty,
           lot: dev?.lotNumber ?? parts?.lot,
           serial: dev?.serialNumber ?? parts?.serial,
@@ -280,13 +325,39 @@ function supplyRequest(r: R4.SupplyRequest, resolve: Resolver, at: string, diagn
   const orderDate = r.authoredOn ?? dateOf({ dateTime: r.occurrenceDateTime, period: r.occurrencePeriod, timing: r.occurrenceTiming });
   const missing = [!item.number && 'item[x]', !number && 'identifier', !orderDate && 'authoredOn'].filter(Boolean);
   if (missing.length > 0) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}: the SupplyRequest has no ${missing.join(', ')}; expected what is requested, its business key and when` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}: the SupplyRequest has no ${missing.join(', ')}; expected what is requested, its business key and when`,
+    });
     return [];
   }
   const parties = [
-    ...(r.supplier ?? []).map((s) => compact({ role: 'supplier', name: s.display, identifiers: refIdentifier(s, r, resolve) ? [refIdentifier(s, r, resolve)!] : undefined })),
-    ...(r.deliverTo ? [compact({ role: 'ship-to', name: r.deliverTo.display, identifiers: refIdentifier(r.deliverTo, r, resolve) ? [refIdentifier(r.deliverTo, r, resolve)!] : undefined })] : []),
-    ...(r.requester ? [compact({ role: 'buyer', name: r.requester.display, identifiers: refIdentifier(r.requester, r, resolve) ? [refIdentifier(r.requester, r, resolve)!] : undefined })] : []),
+    ...(r.supplier ?? []).map((s) =>
+      compact({
+        role: 'supplier',
+        name: s.display,
+        identifiers: refIdentifier(s, r, resolve) ? [refIdentifier(s, r, resolve)!] : undefined,
+      }),
+    ),
+    ...(r.deliverTo
+      ? [
+          compact({
+            role: 'ship-to',
+            name: r.deliverTo.display,
+            identifiers: refIdentifier(r.deliverTo, r, resolve) ? [refIdentifier(r.deliverTo, r, resolve)!] : undefined,
+          }),
+        ]
+      : []),
+    ...(r.requester
+      ? [
+          compact({
+            role: 'buyer',
+            name: r.requester.display,
+            identifiers: refIdentifier(r.requester, r, resolve) ? [refIdentifier(r.requester, r, resolve)!] : undefined,
+          }),
+        ]
+      : []),
   ];
   return [
     compact({
@@ -296,23 +367,42 @@ function supplyRequest(r: R4.SupplyRequest, resolve: Resolver, at: string, diagn
       orderType: code(r.category)?.code ?? 'supply-request',
       purpose: r.status,
       parties,
-      lines: [compact({ line: '1', item: compact({ buyerItem: item.number, description: item.description }), quantity: quantity(r.quantity) })],
+      lines: [
+        compact({ line: '1', item: compact({ buyerItem: item.number, description: item.description }), quantity: quantity(r.quantity) }),
+      ],
       source: source(r),
     }),
   ];
 }
 
 function device(r: R4.Device, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
-  const udi = (r.udiCarrier ?? []).map((u) => compact({ deviceIdentifier: u.deviceIdentifier, issuer: u.issuer, jurisdiction: u.jurisdiction, carrierHRF: u.carrierHRF, carrierAIDC: u.carrierAIDC, entryType: u.entryType }));
+  const udi = (r.udiCarrier ?? []).map((u) =>
+    compact({
+      deviceIdentifier: u.deviceIdentifier,
+      issuer: u.issuer,
+      jurisdiction: u.jurisdiction,
+      carrierHRF: u.carrierHRF,
+      carrierAIDC: u.carrierAIDC,
+      entryType: u.entryType,
+    }),
+  );
   const parts = r.udiCarrier?.map((u) => (u.carrierHRF ? parseGs1Udi(u.carrierHRF) : undefined)).find((p) => p);
   if (udi.length === 0 && ids(r).length === 0 && !r.id) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}: the Device has no udiCarrier, identifier or id; expected something that identifies it` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}: the Device has no udiCarrier, identifier or id; expected something that identifies it`,
+    });
     return [];
   }
   for (const [n, u] of (r.udiCarrier ?? []).entries()) {
     const p = u.carrierHRF ? parseGs1Udi(u.carrierHRF) : undefined;
     if (p && u.deviceIdentifier && p.deviceIdentifier !== u.deviceIdentifier) {
-      diagnostics.push({ severity: 'warning', code: 'fhir-udi-mismatch', message: `${at}.udiCarrier[${n}]: carrierHRF encodes device identifier ${p.deviceIdentifier} but deviceIdentifier is ${u.deviceIdentifier}` });
+      diagnostics.push({
+        severity: 'warning',
+        code: 'fhir-udi-mismatch',
+        message: `${at}.udiCarrier[${n}]: carrierHRF encodes device identifier ${p.deviceIdentifier} but deviceIdentifier is ${u.deviceIdentifier}`,
+      });
     }
   }
   return [
@@ -320,7 +410,12 @@ function device(r: R4.Device, resolve: Resolver, at: string, diagnostics: Diagno
       kind: 'device' as const,
       id: r.id,
       udi: udi.length > 0 ? udi : undefined,
-      identifiers: ids(r).length > 0 ? ids(r).map(identifier).filter((x): x is Identifier => !!x) : undefined,
+      identifiers:
+        ids(r).length > 0
+          ? ids(r)
+              .map(identifier)
+              .filter((x): x is Identifier => !!x)
+          : undefined,
       itemNumber: r.modelNumber,
       description: r.deviceName?.[0]?.name ?? code(r.type)?.display,
       manufacturer: r.manufacturer,
@@ -358,13 +453,27 @@ function encounter(r: R4.Encounter, resolve: Resolver): CanonicalDocument[] {
 }
 
 function patient(r: R4.Patient, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
-  const list = ids(r).map(identifier).filter((x): x is Identifier => !!x);
+  const list = ids(r)
+    .map(identifier)
+    .filter((x): x is Identifier => !!x);
   if (list.length === 0 && r.id) list.push({ value: `Patient/${r.id}` });
   if (list.length === 0) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.identifier: the Patient has no identifier or id; expected an MRN` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.identifier: the Patient has no identifier or id; expected an MRN`,
+    });
     return [];
   }
-  return [compact({ kind: 'patient' as const, identifiers: list, active: r.active, managingOrganization: r.managingOrganization ? refText(r.managingOrganization, r, resolve) : undefined, source: source(r) })];
+  return [
+    compact({
+      kind: 'patient' as const,
+      identifiers: list,
+      active: r.active,
+      managingOrganization: r.managingOrganization ? refText(r.managingOrganization, r, resolve) : undefined,
+      source: source(r),
+    }),
+  ];
 }
 
 function claim(r: R4.Claim, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
@@ -373,7 +482,11 @@ function claim(r: R4.Claim, resolve: Resolver, at: string, diagnostics: Diagnost
   for (const [n, item] of (r.item ?? []).entries()) {
     const c = code(item.productOrService);
     if (!c) {
-      diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.item[${n}].productOrService: no code; expected the billed service or product` });
+      diagnostics.push({
+        severity: 'error',
+        code: 'fhir-unmappable',
+        message: `${at}.item[${n}].productOrService: no code; expected the billed service or product`,
+      });
       continue;
     }
     const unit = money(item.unitPrice);
@@ -395,20 +508,27 @@ function claim(r: R4.Claim, resolve: Resolver, at: string, diagnostics: Diagnost
         amount: money(item.net) ?? (unit ? { ...unit, amount: multiply(unit.amount, qty.value) } : undefined),
         department: revenue,
         performedBy: r.provider ? refText(r.provider, r, resolve) : undefined,
-        diagnosisCodes: r.diagnosis?.length ? r.diagnosis.map((d) => code(d.diagnosisCodeableConcept)?.code).filter((x): x is string => !!x) : undefined,
+        diagnosisCodes: r.diagnosis?.length
+          ? r.diagnosis.map((d) => code(d.diagnosisCodeableConcept)?.code).filter((x): x is string => !!x)
+          : undefined,
         references: number ? [{ type: 'claim', number }] : undefined,
         source: source(r),
       }),
     );
   }
-  if ((r.item ?? []).length === 0) diagnostics.push({ severity: 'warning', code: 'fhir-not-mapped', message: `${at}.item: the Claim has no items; no charge documents` });
+  if ((r.item ?? []).length === 0)
+    diagnostics.push({ severity: 'warning', code: 'fhir-not-mapped', message: `${at}.item: the Claim has no items; no charge documents` });
   return out;
 }
 
 function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
   const number = businessId(r) ?? r.id;
   if (!number || !r.date) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}: the Invoice has no ${!number ? 'identifier' : 'date'}; expected its number and date` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}: the Invoice has no ${!number ? 'identifier' : 'date'}; expected its number and date`,
+    });
     return [];
   }
   const lines = (r.lineItem ?? []).map((li, n) => {
@@ -417,7 +537,13 @@ function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diag
     const c = code(li.chargeItemCodeableConcept) ?? (charge ? code(charge.code) : undefined);
     const extra = (li.priceComponent ?? [])
       .filter((p) => p !== base && p.amount && (p.type === 'surcharge' || p.type === 'deduction' || p.type === 'discount'))
-      .map((p) => compact({ type: p.type === 'surcharge' ? ('charge' as const) : ('allowance' as const), code: code(p.code)?.code, amount: money(p.amount) }));
+      .map((p) =>
+        compact({
+          type: p.type === 'surcharge' ? ('charge' as const) : ('allowance' as const),
+          code: code(p.code)?.code,
+          amount: money(p.amount),
+        }),
+      );
     return compact({
       line: String(li.sequence ?? n + 1),
       item: compact({ buyerItem: c?.code ?? refText(li.chargeItemReference, r, resolve), description: c?.display }),
@@ -432,7 +558,11 @@ function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diag
   }
   const total = money(r.totalGross) ?? money(r.totalNet);
   if (!total) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.totalGross: the Invoice has neither totalGross nor totalNet` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.totalGross: the Invoice has neither totalGross nor totalNet`,
+    });
     return [];
   }
   return [
@@ -442,8 +572,24 @@ function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diag
       invoiceDate: r.date,
       currency: total.currency,
       parties: [
-        ...(r.issuer ? [compact({ role: 'issuer', name: r.issuer.display, identifiers: refIdentifier(r.issuer, r, resolve) ? [refIdentifier(r.issuer, r, resolve)!] : undefined })] : []),
-        ...(r.recipient ? [compact({ role: 'bill-to', name: undefined, identifiers: refIdentifier(r.recipient, r, resolve) ? [refIdentifier(r.recipient, r, resolve)!] : undefined })] : []),
+        ...(r.issuer
+          ? [
+              compact({
+                role: 'issuer',
+                name: r.issuer.display,
+                identifiers: refIdentifier(r.issuer, r, resolve) ? [refIdentifier(r.issuer, r, resolve)!] : undefined,
+              }),
+            ]
+          : []),
+        ...(r.recipient
+          ? [
+              compact({
+                role: 'bill-to',
+                name: undefined,
+                identifiers: refIdentifier(r.recipient, r, resolve) ? [refIdentifier(r.recipient, r, resolve)!] : undefined,
+              }),
+            ]
+          : []),
       ],
       lines,
       total,
@@ -460,12 +606,20 @@ function procedure(r: R4.Procedure, resolve: Resolver, at: string, diagnostics: 
     ...(r.usedCode ?? []).map((cc) => ({ ref: undefined as R4.Reference | undefined, cc })),
   ];
   if (used.length === 0) {
-    diagnostics.push({ severity: 'warning', code: 'fhir-not-mapped', message: `${at}: the Procedure lists no focalDevice, usedReference or usedCode; no supply usage` });
+    diagnostics.push({
+      severity: 'warning',
+      code: 'fhir-not-mapped',
+      message: `${at}: the Procedure lists no focalDevice, usedReference or usedCode; no supply usage`,
+    });
     return [];
   }
   const eventId = businessId(r) ?? r.id;
   if (!eventId) {
-    diagnostics.push({ severity: 'error', code: 'fhir-unmappable', message: `${at}.identifier: the Procedure has neither identifier nor id; expected a business key` });
+    diagnostics.push({
+      severity: 'error',
+      code: 'fhir-unmappable',
+      message: `${at}.identifier: the Procedure has neither identifier nor id; expected a business key`,
+    });
     return [];
   }
   const when = r.performedDateTime ?? r.performedPeriod?.start;

@@ -18,7 +18,12 @@ export function loadR4Definitions(): void {
 }
 
 /** An element of a type: its type codes, whether it repeats, its required value set. */
-export type ElementInfo = { types: string[]; repeats: boolean; valueSet?: string; /** For a contentReference (`Questionnaire.item.item`): the path, below the type, whose definition it reuses. */ ref?: string };
+export type ElementInfo = {
+  types: string[];
+  repeats: boolean;
+  valueSet?: string;
+  /** For a contentReference (`Questionnaire.item.item`): the path, below the type, whose definition it reuses. */ ref?: string;
+};
 export type TypeIndex = Map<string, ElementInfo>;
 
 let structures: Map<string, TypeIndex> | undefined;
@@ -69,4 +74,3 @@ export function elementFor(index: TypeIndex, rel: string, key: string): { info: 
   }
   return undefined;
 }
-

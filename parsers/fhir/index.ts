@@ -51,12 +51,14 @@ function readJson(text: string): { value?: unknown; diagnostics: Diagnostic[] } 
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) return { diagnostics: [err('fhir-too-deep', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; no FHIR resource does`)] };
+      if (++depth > MAX_JSON_DEPTH)
+        return { diagnostics: [err('fhir-too-deep', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; no FHIR resource does`)] };
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   try {
     const value = JSON.parse(text) as unknown;
-    if (tooDeep(value, MAX_JSON_DEPTH)) return { diagnostics: [err('fhir-too-deep', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`)] };
+    if (tooDeep(value, MAX_JSON_DEPTH))
+      return { diagnostics: [err('fhir-too-deep', `the JSON nests deeper than ${MAX_JSON_DEPTH} levels`)] };
     return { value, diagnostics: [] };
   } catch {
     return { diagnostics: [err('fhir-syntax', `not valid JSON at ${jsonErrorPlace(text)}`)] };
@@ -65,17 +67,38 @@ function readJson(text: string): { value?: unknown; diagnostics: Diagnostic[] } 
 
 /** Checks what is there is a readable resource: resourceType known, Bundle type and size accepted. */
 function shape(value: unknown): Diagnostic[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [err('fhir-not-a-resource', 'the body is not a JSON object; expected a FHIR resource such as {"resourceType":"ChargeItem",…}')];
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [err('fhir-not-a-resource', 'the body is not a JSON object; expected a FHIR resource such as {"resourceType":"ChargeItem",…}')];
   const rt = (value as { resourceType?: unknown }).resourceType;
-  if (typeof rt !== 'string') return [err('fhir-not-a-resource', 'resourceType is missing; expected a FHIR resource such as {"resourceType":"ChargeItem",…}', 'resourceType')];
-  if (!/^[A-Z][A-Za-z]+$/.test(rt) || !structureIndex().has(rt)) return [err('fhir-not-a-resource', `resourceType ${JSON.stringify(rt.slice(0, 60))} is not an R4 resource type`, 'resourceType')];
+  if (typeof rt !== 'string')
+    return [
+      err(
+        'fhir-not-a-resource',
+        'resourceType is missing; expected a FHIR resource such as {"resourceType":"ChargeItem",…}',
+        'resourceType',
+      ),
+    ];
+  if (!/^[A-Z][A-Za-z]+$/.test(rt) || !structureIndex().has(rt))
+    return [err('fhir-not-a-resource', `resourceType ${JSON.stringify(rt.slice(0, 60))} is not an R4 resource type`, 'resourceType')];
   if (rt !== 'Bundle') return [];
   const b = value as { type?: unknown; entry?: unknown };
   if (typeof b.type !== 'string' || !BUNDLE_TYPES.includes(b.type)) {
-    return [err('fhir-bundle-type', `Bundle.type ${JSON.stringify(b.type ?? null)} is not read; expected ${BUNDLE_TYPES.join(', ')}`, 'Bundle.type')];
+    return [
+      err(
+        'fhir-bundle-type',
+        `Bundle.type ${JSON.stringify(b.type ?? null)} is not read; expected ${BUNDLE_TYPES.join(', ')}`,
+        'Bundle.type',
+      ),
+    ];
   }
   if (Array.isArray(b.entry) && b.entry.length > MAX_BUNDLE_ENTRIES) {
-    return [err('fhir-too-large', `the Bundle has ${b.entry.length} entries; at most ${MAX_BUNDLE_ENTRIES} are read in one message (split it)`, 'Bundle.entry')];
+    return [
+      err(
+        'fhir-too-large',
+        `the Bundle has ${b.entry.length} entries; at most ${MAX_BUNDLE_ENTRIES} are read in one message (split it)`,
+        'Bundle.entry',
+      ),
+    ];
   }
   return [];
 }
@@ -86,7 +109,8 @@ function shape(value: unknown): Diagnostic[] {
  * element path; `message` is absent only when no resource could be read.
  */
 function parse(raw: Buffer, options: ParseOptions = {}): { message?: FhirMessage; diagnostics: Diagnostic[] } {
-  if (raw.length > MAX_FHIR_BYTES) return { diagnostics: [err('fhir-too-large', `the body is ${raw.length} bytes; at most ${MAX_FHIR_BYTES} are read`)] };
+  if (raw.length > MAX_FHIR_BYTES)
+    return { diagnostics: [err('fhir-too-large', `the body is ${raw.length} bytes; at most ${MAX_FHIR_BYTES} are read`)] };
   const text = raw.toString('utf8').replace(/^\ufeff/, '');
   const first = firstChar(raw);
   if (first === '') return { diagnostics: [err('fhir-empty', 'the body is empty; expected a FHIR resource as JSON or XML')] };
@@ -103,12 +127,18 @@ function parse(raw: Buffer, options: ParseOptions = {}): { message?: FhirMessage
     if (!r.resource || errors.length > 0) {
       const refused = errors.some((i) => i.code === 'security');
       const code = refused ? 'fhir-xml-refused' : errors.some((i) => i.code === 'too-costly') ? 'fhir-too-deep' : 'fhir-syntax';
-      return { diagnostics: (errors.length ? errors : r.issues).map((i) => err(code, i.expression ? `${i.expression}: ${i.text}` : i.text, i.expression)) };
+      return {
+        diagnostics: (errors.length ? errors : r.issues).map((i) =>
+          err(code, i.expression ? `${i.expression}: ${i.text}` : i.text, i.expression),
+        ),
+      };
     }
     value = r.resource;
     encoding = 'xml';
   } else {
-    return { diagnostics: [err('fhir-syntax', `the body starts with ${JSON.stringify(first)}; expected a FHIR resource as JSON ({) or XML (<)`)] };
+    return {
+      diagnostics: [err('fhir-syntax', `the body starts with ${JSON.stringify(first)}; expected a FHIR resource as JSON ({) or XML (<)`)],
+    };
   }
   const shaped = shape(value);
   if (shaped.length > 0) return { diagnostics: shaped };
@@ -120,10 +150,19 @@ function parse(raw: Buffer, options: ParseOptions = {}): { message?: FhirMessage
 }
 
 function header(message: FhirMessage): MessageHeader {
-  const r = message.resource as { resourceType: string; id?: string; type?: string; identifier?: { value?: string } | { value?: string }[] };
+  const r = message.resource as {
+    resourceType: string;
+    id?: string;
+    type?: string;
+    identifier?: { value?: string } | { value?: string }[];
+  };
   const ids = r.identifier === undefined ? [] : Array.isArray(r.identifier) ? r.identifier : [r.identifier];
   const controlId = ids.find((i) => i.value)?.value ?? r.id;
-  return { messageType: r.resourceType === 'Bundle' && r.type ? `Bundle/${r.type}` : r.resourceType, version: 'R4', ...(controlId ? { controlId } : {}) };
+  return {
+    messageType: r.resourceType === 'Bundle' && r.type ? `Bundle/${r.type}` : r.resourceType,
+    version: 'R4',
+    ...(controlId ? { controlId } : {}),
+  };
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -152,11 +191,30 @@ const httpAnswer: HttpAnswerHook = {
     const text = result.duplicate
       ? `duplicate of message ${result.originalMessageId}; not processed again`
       : `stored as message ${result.messageId}; it is processed next`;
-    return answer(result.duplicate ? 200 : 202, [{ severity: 'information', code: 'informational', details: { text, coding: [{ system: 'urn:interlace:message-id', code: result.messageId }] } }]);
+    return answer(result.duplicate ? 200 : 202, [
+      {
+        severity: 'information',
+        code: 'informational',
+        details: { text, coding: [{ system: 'urn:interlace:message-id', code: result.messageId }] },
+      },
+    ]);
   },
   refused(status, code, message) {
-    const type = status === 401 ? 'login' : status === 413 ? 'too-costly' : status === 404 ? 'not-found' : status === 415 || status === 405 ? 'not-supported' : status >= 500 ? 'transient' : 'invalid';
-    return answer(status, [{ severity: 'error', code: type, details: { text: message, coding: [{ system: 'urn:interlace:error-code', code }] } }]);
+    const type =
+      status === 401
+        ? 'login'
+        : status === 413
+          ? 'too-costly'
+          : status === 404
+            ? 'not-found'
+            : status === 415 || status === 405
+              ? 'not-supported'
+              : status >= 500
+                ? 'transient'
+                : 'invalid';
+    return answer(status, [
+      { severity: 'error', code: type, details: { text: message, coding: [{ system: 'urn:interlace:error-code', code }] } },
+    ]);
   },
 };
 

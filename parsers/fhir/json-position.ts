@@ -10,7 +10,12 @@ export function jsonErrorPlace(text: string): string {
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
   };
-  const expect = (what: string): never => fail(i >= text.length ? `the JSON ends where ${what} was expected (truncated?)` : `found ${JSON.stringify(text[i])} where ${what} was expected`);
+  const expect = (what: string): never =>
+    fail(
+      i >= text.length
+        ? `the JSON ends where ${what} was expected (truncated?)`
+        : `found ${JSON.stringify(text[i])} where ${what} was expected`,
+    );
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {

@@ -40,5 +40,8 @@ export function diagnosticOf(i: FhirIssue, strict: boolean): Diagnostic & { fhir
 }
 
 export function operationOutcome(issues: OperationOutcomeIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues.length > 0 ? issues : [{ severity: 'information', code: 'informational', details: { text: 'no findings' } }] };
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.length > 0 ? issues : [{ severity: 'information', code: 'informational', details: { text: 'no findings' } }],
+  };
 }

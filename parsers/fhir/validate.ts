@@ -131,8 +131,10 @@ function checkBindings(node: unknown, typeName: string, rel: string, at: string,
         if (codes && !codes.has(item)) issues.push(badCode(where, item, found.info.valueSet, codes));
         return;
       }
-      if (found.info.valueSet && (type === 'CodeableConcept' || type === 'Coding')) checkCoded(item, type, found.info.valueSet, where, issues);
-      if (type === 'BackboneElement' || type === 'Element') checkBindings(item, typeName, found.info.ref ?? (rel ? `${rel}.${key}` : key), where, issues, depth + 1);
+      if (found.info.valueSet && (type === 'CodeableConcept' || type === 'Coding'))
+        checkCoded(item, type, found.info.valueSet, where, issues);
+      if (type === 'BackboneElement' || type === 'Element')
+        checkBindings(item, typeName, found.info.ref ?? (rel ? `${rel}.${key}` : key), where, issues, depth + 1);
       else if (type === 'Resource' && item && typeof item === 'object') {
         const rt = (item as { resourceType?: unknown }).resourceType;
         if (typeof rt === 'string') checkBindings(item, rt, '', where, issues, depth + 1);
@@ -151,7 +153,8 @@ function checkCoded(item: unknown, type: string, valueSet: string, where: string
   codings.forEach((c, n) => {
     const coding = c as { system?: string; code?: string };
     if (typeof coding?.code !== 'string' || (coding.system && !systems.has(coding.system))) return;
-    if (!codes.has(coding.code)) issues.push(badCode(type === 'Coding' ? `${where}.code` : `${where}.coding[${n}].code`, coding.code, valueSet, codes));
+    if (!codes.has(coding.code))
+      issues.push(badCode(type === 'Coding' ? `${where}.code` : `${where}.coding[${n}].code`, coding.code, valueSet, codes));
   });
 }
 

@@ -38,7 +38,10 @@ const INTEGER_TYPES = new Set(['integer', 'positiveInt', 'unsignedInt']);
  */
 export function fhirXmlToJson(text: string): { resource?: Json; issues: FhirIssue[] } {
   if (/<!DOCTYPE|<!ENTITY/.test(text)) {
-    return fail('security', 'the XML has a DOCTYPE or an entity declaration; FHIR XML has none, and they are refused (entity expansion and external entities are not processed)');
+    return fail(
+      'security',
+      'the XML has a DOCTYPE or an entity declaration; FHIR XML has none, and they are refused (entity expansion and external entities are not processed)',
+    );
   }
   const wellFormed = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (wellFormed !== true) {
@@ -50,7 +53,12 @@ export function fhirXmlToJson(text: string): { resource?: Json; issues: FhirIssu
     doc = parser.parse(text) as XmlNode;
   } catch (err) {
     const deep = /nested/i.test((err as Error).message);
-    return fail(deep ? 'too-costly' : 'structure', deep ? `the XML nests elements deeper than ${MAX_XML_DEPTH} levels` : `the XML could not be read: ${(err as Error).message.slice(0, 200)}`);
+    return fail(
+      deep ? 'too-costly' : 'structure',
+      deep
+        ? `the XML nests elements deeper than ${MAX_XML_DEPTH} levels`
+        : `the XML could not be read: ${(err as Error).message.slice(0, 200)}`,
+    );
   }
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && k !== '#text');
   const rootNodes = roots.flatMap((k) => (doc[k] as XmlNode[]).map((n) => [k, n] as const));
@@ -58,7 +66,12 @@ export function fhirXmlToJson(text: string): { resource?: Json; issues: FhirIssu
   const [name, node] = rootNodes[0]!;
   const issues: FhirIssue[] = [];
   if (node['@xmlns'] !== FHIR_NS) {
-    issues.push({ severity: 'error', code: 'structure', expression: name, text: `the root element's namespace is ${JSON.stringify(node['@xmlns'] ?? '(none)')}; expected xmlns="${FHIR_NS}"` });
+    issues.push({
+      severity: 'error',
+      code: 'structure',
+      expression: name,
+      text: `the root element's namespace is ${JSON.stringify(node['@xmlns'] ?? '(none)')}; expected xmlns="${FHIR_NS}"`,
+    });
     return { issues };
   }
   const resource = readResource(name, node, name, issues, 0);
@@ -89,31 +102,68 @@ function readChildren(node: XmlNode, type: string, rel: string, at: string, out:
       continue;
     }
     if (key.startsWith('@')) {
-      issues.push({ severity: 'error', code: 'structure', expression: at, text: `attribute ${key.slice(1, 60)} is not allowed here; FHIR XML uses only value, id and url attributes` });
+      issues.push({
+        severity: 'error',
+        code: 'structure',
+        expression: at,
+        text: `attribute ${key.slice(1, 60)} is not allowed here; FHIR XML uses only value, id and url attributes`,
+      });
       continue;
     }
     if (key === '#text') {
-      if (String(value).trim() !== '') issues.push({ severity: 'error', code: 'structure', expression: at, text: 'text content is not allowed here; FHIR XML puts values in value attributes' });
+      if (String(value).trim() !== '')
+        issues.push({
+          severity: 'error',
+          code: 'structure',
+          expression: at,
+          text: 'text content is not allowed here; FHIR XML puts values in value attributes',
+        });
       continue;
     }
     const found = elementFor(index, rel, key);
     if (!found || !found.type) {
-      issues.push({ severity: 'error', code: 'structure', expression: `${at}.${key}`, text: `${key.slice(0, 60)} is not an element of ${rel ? `${type}.${rel}` : type} in R4` });
+      issues.push({
+        severity: 'error',
+        code: 'structure',
+        expression: `${at}.${key}`,
+        text: `${key.slice(0, 60)} is not an element of ${rel ? `${type}.${rel}` : type} in R4`,
+      });
       continue;
     }
     const list = (value as unknown[]).map((n) => {
       if (n !== null && typeof n === 'object') return n as XmlNode;
-      issues.push({ severity: 'error', code: 'structure', expression: `${at}.${key}`, text: 'text content is not allowed here; FHIR XML puts values in value attributes' });
+      issues.push({
+        severity: 'error',
+        code: 'structure',
+        expression: `${at}.${key}`,
+        text: 'text content is not allowed here; FHIR XML puts values in value attributes',
+      });
       return {};
     });
     if (!found.info.repeats && list.length > 1) {
-      issues.push({ severity: 'error', code: 'structure', expression: `${at}.${key}`, text: `${key} appears ${list.length} times; R4 allows it once` });
+      issues.push({
+        severity: 'error',
+        code: 'structure',
+        expression: `${at}.${key}`,
+        text: `${key} appears ${list.length} times; R4 allows it once`,
+      });
     }
     readElement(key, list, found.type, found.info, type, rel, at, out, issues, depth);
   }
 }
 
-function readElement(key: string, list: XmlNode[], type: string, info: ElementInfo, ownerType: string, rel: string, at: string, out: Json, issues: FhirIssue[], depth: number): void {
+function readElement(
+  key: string,
+  list: XmlNode[],
+  type: string,
+  info: ElementInfo,
+  ownerType: string,
+  rel: string,
+  at: string,
+  out: Json,
+  issues: FhirIssue[],
+  depth: number,
+): void {
   const path = (i: number) => `${at}.${key}${info.repeats ? `[${i}]` : ''}`;
   if (type === 'xhtml') {
     out[key] = list.map((n) => xhtml(n))[0];
@@ -147,7 +197,8 @@ function readElement(key: string, list: XmlNode[], type: string, info: ElementIn
       return readResource(inner[0]!, (n[inner[0]!] as XmlNode[])[0]!, path(i), issues, depth + 1);
     }
     const obj: Json = {};
-    if (type === 'BackboneElement' || type === 'Element') readChildren(n, ownerType, info.ref ?? (rel ? `${rel}.${key}` : key), path(i), obj, issues, depth + 1);
+    if (type === 'BackboneElement' || type === 'Element')
+      readChildren(n, ownerType, info.ref ?? (rel ? `${rel}.${key}` : key), path(i), obj, issues, depth + 1);
     else readChildren(n, type, '', path(i), obj, issues, depth + 1);
     return obj;
   });
@@ -161,12 +212,22 @@ function isPrimitive(type: string): boolean {
 function primitive(value: string, type: string, at: string, issues: FhirIssue[]): unknown {
   if (type === 'boolean') {
     if (value === 'true' || value === 'false') return value === 'true';
-    issues.push({ severity: 'error', code: 'value', expression: at, text: `${JSON.stringify(value.slice(0, 40))} is not a boolean; expected true or false` });
+    issues.push({
+      severity: 'error',
+      code: 'value',
+      expression: at,
+      text: `${JSON.stringify(value.slice(0, 40))} is not a boolean; expected true or false`,
+    });
     return value;
   }
   if (type === 'decimal' || INTEGER_TYPES.has(type)) {
     if (NUMBER.test(value) && (type === 'decimal' || /^-?\d+$/.test(value))) return Number(value);
-    issues.push({ severity: 'error', code: 'value', expression: at, text: `${JSON.stringify(value.slice(0, 40))} is not ${type === 'decimal' ? 'a decimal' : `an ${type}`}` });
+    issues.push({
+      severity: 'error',
+      code: 'value',
+      expression: at,
+      text: `${JSON.stringify(value.slice(0, 40))} is not ${type === 'decimal' ? 'a decimal' : `an ${type}`}`,
+    });
     return value;
   }
   return value;

@@ -23,7 +23,12 @@ export type FlatMessage = {
 };
 
 /** Reads a whole flat unit (a stored message: header and rows, or a file). Lenient: bad rows are findings. */
-export function parseFlat(format: FlatFormat, raw: Buffer, layout: FlatLayout, options: ParseOptions & { label?: string } = {}): { message?: FlatMessage; diagnostics: Diagnostic[] } {
+export function parseFlat(
+  format: FlatFormat,
+  raw: Buffer,
+  layout: FlatLayout,
+  options: ParseOptions & { label?: string } = {},
+): { message?: FlatMessage; diagnostics: Diagnostic[] } {
   const label = options.label ?? 'message';
   const reader = new RowReader(format, layout, options.fallbackEncoding ?? 'utf-8', label);
   const records = splitRecords(raw, format === 'csv' ? layout.quote.charCodeAt(0) : undefined, layout.maxRecordBytes);
@@ -67,14 +72,25 @@ function definition(format: FlatFormat): ParserDefinition<FlatMessage> {
     detect: () => false,
     parse(raw, options) {
       const layout = options?.layout;
-      if (!layout) return { diagnostics: [{ severity: 'error', code: 'flat-layout-missing', message: `format ${format} needs parse.layout (the columns of the file)` }] };
+      if (!layout)
+        return {
+          diagnostics: [
+            { severity: 'error', code: 'flat-layout-missing', message: `format ${format} needs parse.layout (the columns of the file)` },
+          ],
+        };
       return parseFlat(format, raw, layout, options);
     },
     toCanonical(message) {
       return { documents: message.rows.flatMap((r) => (r.document ? [r.document] : [])), diagnostics: [] };
     },
     toTree(message) {
-      return { format: message.format, rows: message.rows.map((r) => r.values), lines: message.rows.map((r) => r.line), rejected: message.rejected, summary: message.summary };
+      return {
+        format: message.format,
+        rows: message.rows.map((r) => r.values),
+        lines: message.rows.map((r) => r.line),
+        rejected: message.rejected,
+        summary: message.summary,
+      };
     },
     header(message): MessageHeader {
       return { messageType: message.rows[0]?.document?.kind ?? format };

@@ -7,7 +7,9 @@ import type { FlatRecord } from './records.js';
 import { readValue, type Value } from './values.js';
 
 /** fast-csv's record parser (the one its streams use), applied to one record at a time. */
-const { Parser } = parserModule as unknown as { Parser: new (o: ParserOptions) => { parse(line: string, more: boolean): { rows: string[][] } } };
+const { Parser } = parserModule as unknown as {
+  Parser: new (o: ParserOptions) => { parse(line: string, more: boolean): { rows: string[][] } };
+};
 
 export type FlatFormat = 'csv' | 'fixed';
 
@@ -38,7 +40,8 @@ export class RowReader {
     private readonly file: string,
   ) {
     this.quote = layout.quote;
-    this.csv = format === 'csv' ? new Parser(new ParserOptions({ delimiter: layout.delimiter, quote: layout.quote, trim: false })) : undefined;
+    this.csv =
+      format === 'csv' ? new Parser(new ParserOptions({ delimiter: layout.delimiter, quote: layout.quote, trim: false })) : undefined;
     if (format === 'fixed' || !layout.header) this.bound = layout.columns.map((column, index) => ({ column, index }));
   }
 
@@ -59,13 +62,29 @@ export class RowReader {
       const wanted = column.header ?? column.name;
       const index = names.indexOf(wanted);
       if (index >= 0) bound.push({ column, index });
-      else if (column.required) problems.push(this.problem(record.line, undefined, 'flat-header-missing', `the header row has no column ${JSON.stringify(wanted)}; expected it (required column ${column.name})`));
+      else if (column.required)
+        problems.push(
+          this.problem(
+            record.line,
+            undefined,
+            'flat-header-missing',
+            `the header row has no column ${JSON.stringify(wanted)}; expected it (required column ${column.name})`,
+          ),
+        );
       else bound.push({ column, index: -1 });
     }
     if (this.layout.extraColumns === 'error') {
       const declared = new Set(this.layout.columns.map((c) => c.header ?? c.name));
       names.forEach((n, i) => {
-        if (!declared.has(n)) problems.push(this.problem(record.line, i + 1, 'flat-header-unknown', `the header row names column ${JSON.stringify(n.slice(0, 64))}, which the layout does not declare (extraColumns: error)`));
+        if (!declared.has(n))
+          problems.push(
+            this.problem(
+              record.line,
+              i + 1,
+              'flat-header-unknown',
+              `the header row names column ${JSON.stringify(n.slice(0, 64))}, which the layout does not declare (extraColumns: error)`,
+            ),
+          );
       });
     }
     this.bound = bound;
@@ -77,7 +96,18 @@ export class RowReader {
   readRow(record: FlatRecord): RowResult {
     const line = record.line;
     if (record.overflow) {
-      return { kind: 'bad', line, problems: [this.problem(line, undefined, 'flat-record-too-long', `the record is longer than ${this.layout.maxRecordBytes} bytes (maxRecordBytes); an unclosed quote or a file that is not ${this.format === 'csv' ? 'CSV' : 'fixed-width text'}`)] };
+      return {
+        kind: 'bad',
+        line,
+        problems: [
+          this.problem(
+            line,
+            undefined,
+            'flat-record-too-long',
+            `the record is longer than ${this.layout.maxRecordBytes} bytes (maxRecordBytes); an unclosed quote or a file that is not ${this.format === 'csv' ? 'CSV' : 'fixed-width text'}`,
+          ),
+        ],
+      };
     }
     const text = this.text(record);
     if (text.trim() === '') return { kind: 'blank' };
@@ -89,11 +119,22 @@ export class RowReader {
       if (!split.ok) return { kind: 'bad', line, problems: [split.problem] };
       const cells = split.cells;
       const expected = this.headerWidth ?? this.layout.columns.length;
-      if (this.headerWidth !== undefined ? cells.length !== expected : cells.length < expected || (cells.length > expected && this.layout.extraColumns === 'error')) {
-        problems.push(this.problem(line, undefined, 'flat-row-width', `the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${expected}${this.headerWidth !== undefined ? ' (as many as the header row)' : ''}`));
+      if (
+        this.headerWidth !== undefined
+          ? cells.length !== expected
+          : cells.length < expected || (cells.length > expected && this.layout.extraColumns === 'error')
+      ) {
+        problems.push(
+          this.problem(
+            line,
+            undefined,
+            'flat-row-width',
+            `the row has ${cells.length} cell${cells.length === 1 ? '' : 's'}; expected ${expected}${this.headerWidth !== undefined ? ' (as many as the header row)' : ''}`,
+          ),
+        );
         return { kind: 'bad', line, problems, key: this.keyOf(bound, cells) };
       }
-      cell = (b) => (b.index < 0 ? '' : cells[b.index] ?? '');
+      cell = (b) => (b.index < 0 ? '' : (cells[b.index] ?? ''));
     } else {
       // positions count characters; only text with surrogate pairs needs the slower split
       const points = /[\ud800-\udfff]/.test(text) ? [...text] : undefined;
@@ -112,7 +153,13 @@ export class RowReader {
       } else problems.push(this.problem(line, this.columnNumber(b), r.code, `column ${b.column.name}: ${r.message}`));
     }
     const groupBy = typeof this.layout.message === 'object' ? this.layout.message.groupBy : undefined;
-    const key = groupBy === undefined ? undefined : (() => { const b = bound.find((x) => x.column.name === groupBy); return b ? cell(b).trim() : undefined; })();
+    const key =
+      groupBy === undefined
+        ? undefined
+        : (() => {
+            const b = bound.find((x) => x.column.name === groupBy);
+            return b ? cell(b).trim() : undefined;
+          })();
     if (problems.length > 0) return { kind: 'bad', line, problems, ...(key !== undefined ? { key } : {}) };
     return { kind: 'row', line, values, ...(key !== undefined ? { key } : {}) };
   }
@@ -134,7 +181,12 @@ export class RowReader {
     if (record.raw[end - 1] === 0x0d) end--;
     const bytes = record.raw.subarray(0, end);
     const enc = this.encoding.toLowerCase();
-    const text = enc === 'utf-8' || enc === 'utf8' ? bytes.toString('utf8') : enc === 'latin1' || enc === 'iso-8859-1' ? bytes.toString('latin1') : iconv.decode(bytes, this.encoding);
+    const text =
+      enc === 'utf-8' || enc === 'utf8'
+        ? bytes.toString('utf8')
+        : enc === 'latin1' || enc === 'iso-8859-1'
+          ? bytes.toString('latin1')
+          : iconv.decode(bytes, this.encoding);
     return record.line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
@@ -142,16 +194,25 @@ export class RowReader {
     if (!text.includes(this.quote)) return { ok: true, cells: text.split(this.layout.delimiter) };
     try {
       const rows = this.csv!.parse(text, false).rows;
-      if (rows.length !== 1) return { ok: false, problem: this.problem(line, undefined, 'flat-csv-syntax', 'the record is not one CSV row') };
+      if (rows.length !== 1)
+        return { ok: false, problem: this.problem(line, undefined, 'flat-csv-syntax', 'the record is not one CSV row') };
       return { ok: true, cells: rows[0]! };
     } catch (err) {
-      const detail = (err as Error).message.replace(/^Parse Error: /, '').replace(/ at '.*$/s, '').replace(/ in line:.*$/s, '');
+      const detail = (err as Error).message
+        .replace(/^Parse Error: /, '')
+        .replace(/ at '.*$/s, '')
+        .replace(/ in line:.*$/s, '');
       return { ok: false, problem: this.problem(line, undefined, 'flat-csv-syntax', `not valid CSV: ${detail.slice(0, 120)}`) };
     }
   }
 
   private problem(line: number, column: number | undefined, code: string, message: string): Diagnostic {
     const where = `${this.file}:${line}${column !== undefined ? `:${column}` : ''}`;
-    return { severity: 'error', code, message: `${where} ${message}`, location: { file: this.file, line, ...(column !== undefined ? { column } : {}) } };
+    return {
+      severity: 'error',
+      code,
+      message: `${where} ${message}`,
+      location: { file: this.file, line, ...(column !== undefined ? { column } : {}) },
+    };
   }
 }

@@ -39,7 +39,10 @@ type Group = { key: string | undefined; records: FlatRecord[]; rows: number; pro
  * makes the group rejected (a purchase order missing a line must not go out); in `file` mode the
  * file goes on with its good rows and the problems are in the summary. `summary` is filled as it goes.
  */
-export async function* flatUnits(input: AsyncIterable<Buffer>, o: { format: FlatFormat; layout: FlatLayout; encoding: string; file: string; summary: FlatSummary }): AsyncGenerator<FlatUnit> {
+export async function* flatUnits(
+  input: AsyncIterable<Buffer>,
+  o: { format: FlatFormat; layout: FlatLayout; encoding: string; file: string; summary: FlatSummary },
+): AsyncGenerator<FlatUnit> {
   const { layout, summary } = o;
   const reader = new RowReader(o.format, layout, o.encoding, o.file);
   const scanner = new RecordScanner(o.format === 'csv' ? layout.quote.charCodeAt(0) : undefined, layout.maxRecordBytes);
@@ -140,7 +143,12 @@ export async function* flatUnits(input: AsyncIterable<Buffer>, o: { format: Flat
     if (summary.rowsRead === 0) return;
     summary.messages++;
     const raw = Buffer.concat(whole);
-    yield { raw, firstLine: firstRowLine, rows: summary.accepted, ...(summary.accepted === 0 ? { rejected: summary.problems.slice() } : {}) };
+    yield {
+      raw,
+      firstLine: firstRowLine,
+      rows: summary.accepted,
+      ...(summary.accepted === 0 ? { rejected: summary.problems.slice() } : {}),
+    };
     return;
   }
   const done = flushGroup();

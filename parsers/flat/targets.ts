@@ -7,7 +7,26 @@ type Kind = NonNullable<FlatLayout['target']>['kind'];
 
 /** The canonical fields a row may fill, per target kind (docs/flat-files.md). */
 export const TARGET_FIELDS: Record<Kind, readonly string[]> = {
-  item: ['number', 'description', 'unit', 'manufacturer', 'vendorPartNumber', 'manufacturerPartNumber', 'gtin', 'udiDi', 'chargeCode', 'hcpcs', 'price', 'currency', 'supplier', 'contractId', 'consignment', 'implant', 'purchaseUnit', 'conversionFactor'],
+  item: [
+    'number',
+    'description',
+    'unit',
+    'manufacturer',
+    'vendorPartNumber',
+    'manufacturerPartNumber',
+    'gtin',
+    'udiDi',
+    'chargeCode',
+    'hcpcs',
+    'price',
+    'currency',
+    'supplier',
+    'contractId',
+    'consignment',
+    'implant',
+    'purchaseUnit',
+    'conversionFactor',
+  ],
   'par-level': ['location', 'itemNumber', 'par', 'reorderPoint', 'maximum', 'unit'],
   price: ['itemNumber', 'supplier', 'contractId', 'price', 'currency', 'unit', 'effectiveFrom', 'effectiveTo'],
 };
@@ -18,7 +37,13 @@ const SCHEMAS = { item: Item, 'par-level': ParLevel, price: PriceEntry } as cons
 const text = (v: Value | undefined) => (v === undefined ? undefined : String(v));
 
 /** Builds one canonical document from a row; problems name the line and the canonical field. */
-export function rowToDocument(target: NonNullable<FlatLayout['target']>, values: Record<string, Value>, line: number, file: string, source: Doc['source']): { doc?: Doc; problems: Diagnostic[] } {
+export function rowToDocument(
+  target: NonNullable<FlatLayout['target']>,
+  values: Record<string, Value>,
+  line: number,
+  file: string,
+  source: Doc['source'],
+): { doc?: Doc; problems: Diagnostic[] } {
   const get = (field: string) => values[target.fields[field] ?? field];
   const f: Record<string, string | boolean | undefined> = {};
   for (const field of TARGET_FIELDS[target.kind]) {
@@ -31,18 +56,47 @@ export function rowToDocument(target: NonNullable<FlatLayout['target']>, values:
   switch (target.kind) {
     case 'item':
       candidate = {
-        kind: 'item', number: s('number'), description: s('description'), unit: s('unit'), manufacturer: s('manufacturer'),
-        vendorPartNumber: s('vendorPartNumber'), manufacturerPartNumber: s('manufacturerPartNumber'), gtin: s('gtin'), udiDi: s('udiDi'),
-        chargeCode: s('chargeCode'), hcpcs: s('hcpcs'), price: money('price'), supplier: s('supplier'), contractId: s('contractId'),
-        consignment: f.consignment as boolean | undefined, implant: f.implant as boolean | undefined,
+        kind: 'item',
+        number: s('number'),
+        description: s('description'),
+        unit: s('unit'),
+        manufacturer: s('manufacturer'),
+        vendorPartNumber: s('vendorPartNumber'),
+        manufacturerPartNumber: s('manufacturerPartNumber'),
+        gtin: s('gtin'),
+        udiDi: s('udiDi'),
+        chargeCode: s('chargeCode'),
+        hcpcs: s('hcpcs'),
+        price: money('price'),
+        supplier: s('supplier'),
+        contractId: s('contractId'),
+        consignment: f.consignment as boolean | undefined,
+        implant: f.implant as boolean | undefined,
         conversions: s('purchaseUnit') && s('conversionFactor') ? [{ unit: s('purchaseUnit'), factor: s('conversionFactor') }] : undefined,
       };
       break;
     case 'par-level':
-      candidate = { kind: 'par-level', location: s('location'), itemNumber: s('itemNumber'), par: s('par'), reorderPoint: s('reorderPoint'), maximum: s('maximum'), unit: s('unit') };
+      candidate = {
+        kind: 'par-level',
+        location: s('location'),
+        itemNumber: s('itemNumber'),
+        par: s('par'),
+        reorderPoint: s('reorderPoint'),
+        maximum: s('maximum'),
+        unit: s('unit'),
+      };
       break;
     case 'price':
-      candidate = { kind: 'price', itemNumber: s('itemNumber'), supplier: s('supplier'), contractId: s('contractId'), price: money('price'), unit: s('unit'), effectiveFrom: s('effectiveFrom'), effectiveTo: s('effectiveTo') };
+      candidate = {
+        kind: 'price',
+        itemNumber: s('itemNumber'),
+        supplier: s('supplier'),
+        contractId: s('contractId'),
+        price: money('price'),
+        unit: s('unit'),
+        effectiveFrom: s('effectiveFrom'),
+        effectiveTo: s('effectiveTo'),
+      };
       break;
   }
   for (const k of Object.keys(candidate)) if (candidate[k] === undefined) delete candidate[k];
@@ -53,7 +107,12 @@ export function rowToDocument(target: NonNullable<FlatLayout['target']>, values:
     problems: r.error.issues.slice(0, 10).map((i) => {
       const field = String(i.path[0] ?? '');
       const column = target.fields[field] ?? field;
-      return { severity: 'error' as const, code: 'flat-not-canonical', message: `${file}:${line} ${target.kind} ${i.path.join('.') || '(document)'} (column ${column}): ${i.message}`, location: { file, line } };
+      return {
+        severity: 'error' as const,
+        code: 'flat-not-canonical',
+        message: `${file}:${line} ${target.kind} ${i.path.join('.') || '(document)'} (column ${column}): ${i.message}`,
+        location: { file, line },
+      };
     }),
   };
 }

@@ -12,7 +12,10 @@ const show = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…
 
 /** Reads one trimmed cell as its column's type. An empty cell is no value (an error when required). */
 export function readValue(column: FlatColumn, cell: string, format: 'csv' | 'fixed'): ValueResult {
-  if (cell === '') return column.required ? { ok: false, code: 'flat-required-empty', message: 'is empty; the column is required' } : { ok: true, value: undefined };
+  if (cell === '')
+    return column.required
+      ? { ok: false, code: 'flat-required-empty', message: 'is empty; the column is required' }
+      : { ok: true, value: undefined };
   switch (column.type) {
     case 'string':
       if (column.maxLength !== undefined && cell.length > column.maxLength) {
@@ -22,7 +25,12 @@ export function readValue(column: FlatColumn, cell: string, format: 'csv' | 'fix
     case 'integer': {
       if (!/^[+-]?\d+$/.test(cell)) return { ok: false, code: 'flat-invalid-integer', message: `${show(cell)} is not a whole number` };
       const n = Number(cell);
-      if (!Number.isSafeInteger(n)) return { ok: false, code: 'flat-invalid-integer', message: `${show(cell)} is too large; expected at most ${Number.MAX_SAFE_INTEGER}` };
+      if (!Number.isSafeInteger(n))
+        return {
+          ok: false,
+          code: 'flat-invalid-integer',
+          message: `${show(cell)} is too large; expected at most ${Number.MAX_SAFE_INTEGER}`,
+        };
       return { ok: true, value: n };
     }
     case 'decimal':
@@ -33,7 +41,11 @@ export function readValue(column: FlatColumn, cell: string, format: 'csv' | 'fix
       const v = cell.toLowerCase();
       if (TRUE.has(v)) return { ok: true, value: true };
       if (FALSE.has(v)) return { ok: true, value: false };
-      return { ok: false, code: 'flat-invalid-boolean', message: `${show(cell)} is not a yes/no value; expected Y, N, true, false, 1 or 0` };
+      return {
+        ok: false,
+        code: 'flat-invalid-boolean',
+        message: `${show(cell)} is not a yes/no value; expected Y, N, true, false, 1 or 0`,
+      };
     }
   }
 }
@@ -45,7 +57,8 @@ export function readValue(column: FlatColumn, cell: string, format: 'csv' | 'fix
  */
 export function readDecimal(cell: string, scale: number | undefined, implied: boolean): ValueResult {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(cell);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return { ok: false, code: 'flat-invalid-decimal', message: `${show(cell)} is not a decimal number; expected e.g. 12.50` };
+  if (!m || (m[2] === '' && (m[3] ?? '') === ''))
+    return { ok: false, code: 'flat-invalid-decimal', message: `${show(cell)} is not a decimal number; expected e.g. 12.50` };
   let whole = m[2]!;
   let fraction = m[3];
   if (fraction === undefined && implied && scale !== undefined && scale > 0) {
@@ -57,7 +70,12 @@ export function readDecimal(cell: string, scale: number | undefined, implied: bo
   if (scale !== undefined) {
     if (fraction.length > scale) {
       if (/^0*$/.test(fraction.slice(scale))) fraction = fraction.slice(0, scale);
-      else return { ok: false, code: 'flat-decimal-scale', message: `${show(cell)} has ${fraction.length} digits after the point; expected at most ${scale}` };
+      else
+        return {
+          ok: false,
+          code: 'flat-decimal-scale',
+          message: `${show(cell)} has ${fraction.length} digits after the point; expected at most ${scale}`,
+        };
     }
     fraction = fraction.padEnd(scale, '0');
   }
@@ -70,7 +88,13 @@ const DATE_PARTS: Record<string, RegExp> = {};
 
 /** A date written as `format` (YYYY, MM, DD and separators), checked against the calendar, as YYYY-MM-DD. */
 export function readDate(cell: string, format: string): ValueResult {
-  const re = (DATE_PARTS[format] ??= new RegExp(`^${format.replace(/[.\\/-]/g, (c) => `\\${c}`).replace('YYYY', '(?<y>\\d{4})').replace('MM', '(?<m>\\d{2})').replace('DD', '(?<d>\\d{2})')}$`));
+  const re = (DATE_PARTS[format] ??= new RegExp(
+    `^${format
+      .replace(/[.\\/-]/g, (c) => `\\${c}`)
+      .replace('YYYY', '(?<y>\\d{4})')
+      .replace('MM', '(?<m>\\d{2})')
+      .replace('DD', '(?<d>\\d{2})')}$`,
+  ));
   const g = re.exec(cell)?.groups;
   if (!g) return { ok: false, code: 'flat-invalid-date', message: `${show(cell)} is not a date written ${format}` };
   const y = Number(g.y);

@@ -22,7 +22,12 @@ export async function writeFlat(format: 'csv' | 'fixed', layout: WriteLayout, ro
   const cells = rows.map((row, i) => layout.columns.map((c) => cell(c, row, i)));
   if (format === 'csv') {
     const all = layout.header === false ? cells : [layout.columns.map((c) => c.header ?? c.name), ...cells];
-    const text = await writeToString(all, { delimiter: layout.delimiter ?? ',', quote: layout.quote ?? '"', rowDelimiter: lineBreak, headers: false });
+    const text = await writeToString(all, {
+      delimiter: layout.delimiter ?? ',',
+      quote: layout.quote ?? '"',
+      rowDelimiter: lineBreak,
+      headers: false,
+    });
     return all.length > 0 ? text + lineBreak : text;
   }
   const width = Math.max(...layout.columns.map((c) => (c.start ?? 1) + (c.width ?? 0) - 1));
@@ -32,7 +37,10 @@ export async function writeFlat(format: 'csv' | 'fixed', layout: WriteLayout, ro
       layout.columns.forEach((c, j) => {
         const v = values[j]!;
         const w = c.width!;
-        if ([...v].length > w) throw new RangeError(`row ${i + 1} column ${c.name}: ${JSON.stringify(v.slice(0, 40))} is ${[...v].length} characters; the field is ${w} wide`);
+        if ([...v].length > w)
+          throw new RangeError(
+            `row ${i + 1} column ${c.name}: ${JSON.stringify(v.slice(0, 40))} is ${[...v].length} characters; the field is ${w} wide`,
+          );
         const right = c.align ? c.align === 'right' : c.type === 'integer' || c.type === 'decimal';
         const pad = c.pad ?? ' ';
         const text = right ? v.padStart(w, pad) : v.padEnd(w, pad);
@@ -45,7 +53,8 @@ export async function writeFlat(format: 'csv' | 'fixed', layout: WriteLayout, ro
 
 function cell(column: FlatColumn, row: Record<string, unknown>, index: number): string {
   const value = Object.prototype.hasOwnProperty.call(row, column.name) ? row[column.name] : undefined;
-  if ((value === undefined || value === null || value === '') && column.required) throw new RangeError(`row ${index + 1} column ${column.name}: no value; the column is required`);
+  if ((value === undefined || value === null || value === '') && column.required)
+    throw new RangeError(`row ${index + 1} column ${column.name}: no value; the column is required`);
   try {
     return formatValue(column, value);
   } catch (err) {

@@ -18,8 +18,7 @@ export type AckCondition = 'AL' | 'NE' | 'ER' | 'SU';
  * an application ACK (AA/AE/AR) when `application` asks for it; an empty field counts as AL.
  */
 export type AckMode =
-  | { mode: 'original'; accept?: undefined; application?: undefined }
-  | { mode: 'enhanced'; accept: AckCondition; application: AckCondition };
+  { mode: 'original'; accept?: undefined; application?: undefined } | { mode: 'enhanced'; accept: AckCondition; application: AckCondition };
 
 const CONDITIONS = new Set(['AL', 'NE', 'ER', 'SU']);
 
@@ -27,8 +26,12 @@ const CONDITIONS = new Set(['AL', 'NE', 'ER', 'SU']);
 export function ackModeOf(message: Hl7Message): AckMode {
   const d = message.delimiters;
   const msh = message.segments[0]!;
-  const accept = leafOf(msh.fields[15] ?? '', d, 1, 1, 1).trim().toUpperCase();
-  const application = leafOf(msh.fields[16] ?? '', d, 1, 1, 1).trim().toUpperCase();
+  const accept = leafOf(msh.fields[15] ?? '', d, 1, 1, 1)
+    .trim()
+    .toUpperCase();
+  const application = leafOf(msh.fields[16] ?? '', d, 1, 1, 1)
+    .trim()
+    .toUpperCase();
   if (accept === '' && application === '') return { mode: 'original' };
   const condition = (v: string): AckCondition => (CONDITIONS.has(v) ? (v as AckCondition) : 'AL');
   return { mode: 'enhanced', accept: condition(accept), application: condition(application) };
@@ -125,7 +128,14 @@ function errSegment(e: Diagnostic, src: Source, v25: boolean): string {
     return ['ERR', eld].join(d.field);
   }
   const erl = loc.segment
-    ? trimEnd([loc.segment, seq, num(loc.field), loc.field ? num(loc.repetition ?? 1) : '', num(loc.component), num(loc.subcomponent)]).join(d.component)
+    ? trimEnd([
+        loc.segment,
+        seq,
+        num(loc.field),
+        loc.field ? num(loc.repetition ?? 1) : '',
+        num(loc.component),
+        num(loc.subcomponent),
+      ]).join(d.component)
     : '';
   const cwe = [code, TABLE_0357[code] ?? '', 'HL70357'].join(d.component);
   const severity = e.severity === 'error' ? 'E' : 'W';
@@ -182,4 +192,3 @@ function trimEnd(parts: string[]): string[] {
   while (end > 0 && parts[end - 1] === '') end--;
   return parts.slice(0, end);
 }
-

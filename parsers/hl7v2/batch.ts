@@ -43,7 +43,14 @@ export type Hl7BatchOutcome = {
   diagnostics: Diagnostic[];
 };
 
-type Walk = { batch: Hl7Batch; group?: Hl7BatchGroup; pending?: string[]; pendingLines?: number[]; entries: Hl7BatchEntry[]; owners: LineOwner[] };
+type Walk = {
+  batch: Hl7Batch;
+  group?: Hl7BatchGroup;
+  pending?: string[];
+  pendingLines?: number[];
+  entries: Hl7BatchEntry[];
+  owners: LineOwner[];
+};
 
 /** True when the bytes hold a batch (FHS/BHS first) or several messages one after the other (more than one MSH). */
 export function isHl7Batch(raw: Uint8Array): boolean {
@@ -126,7 +133,9 @@ function step(walk: Walk, line: string, lineNo: number, ctx: Ctx, sink: Diagnost
     walk.pending.push(line);
     walk.pendingLines!.push(lineNo);
   } else {
-    sink.error('batch-structure', `segment ${lineNo} (${id.replace(/[^A-Z0-9]/g, '?')}) is outside any message; expected MSH`, { line: lineNo });
+    sink.error('batch-structure', `segment ${lineNo} (${id.replace(/[^A-Z0-9]/g, '?')}) is outside any message; expected MSH`, {
+      line: lineNo,
+    });
   }
 }
 
@@ -136,8 +145,7 @@ function flush(walk: Walk, ctx: Ctx): void {
   walk.pending = undefined;
   const sink = new DiagnosticSink(ctx.options.strict, ctx.options.maxDiagnostics);
   const message =
-    messageFromLines(lines, { ...ctx, terminated: true }, ctx.options, sink) ??
-    fallbackMessage(lines, walk.batch.delimiters, ctx);
+    messageFromLines(lines, { ...ctx, terminated: true }, ctx.options, sink) ?? fallbackMessage(lines, walk.batch.delimiters, ctx);
   if (!walk.group || walk.group.trailer) {
     walk.group = { messages: [] };
     walk.batch.batches.push(walk.group);
@@ -165,10 +173,14 @@ function checkCounts(batch: Hl7Batch, sink: DiagnosticSink): void {
     if (group.header && !group.trailer) sink.warn('batch-structure', 'a BHS has no BTS; the batch may be truncated', { segment: 'BHS' });
     const stated = group.trailer?.fields[1] ?? '';
     if (stated !== '' && Number(stated) !== group.messages.length) {
-      sink.warn('batch-count-mismatch', `BTS-1 says ${stated.slice(0, 10)} messages, the batch holds ${group.messages.length}`, { segment: 'BTS', field: 1 });
+      sink.warn('batch-count-mismatch', `BTS-1 says ${stated.slice(0, 10)} messages, the batch holds ${group.messages.length}`, {
+        segment: 'BTS',
+        field: 1,
+      });
     }
   }
-  if (batch.fileHeader && !batch.fileTrailer) sink.warn('batch-structure', 'the FHS has no FTS; the file may be truncated', { segment: 'FHS' });
+  if (batch.fileHeader && !batch.fileTrailer)
+    sink.warn('batch-structure', 'the FHS has no FTS; the file may be truncated', { segment: 'FHS' });
   const stated = batch.fileTrailer?.fields[1] ?? '';
   const groups = batch.batches.filter((g) => g.header).length;
   if (stated !== '' && Number(stated) !== groups) {
@@ -210,7 +222,9 @@ export function serializeBatch(batch: Hl7Batch): Buffer {
 function sameParts(batch: Hl7Batch, layout: Hl7BatchLayout): boolean {
   const now = new Set<object>([
     ...batchMessages(batch),
-    ...[batch.fileHeader, batch.fileTrailer, ...batch.batches.flatMap((g) => [g.header, g.trailer])].filter((s): s is Hl7Segment => s !== undefined),
+    ...[batch.fileHeader, batch.fileTrailer, ...batch.batches.flatMap((g) => [g.header, g.trailer])].filter(
+      (s): s is Hl7Segment => s !== undefined,
+    ),
   ]);
   const then = new Set<object>(layout.owners.flatMap((o) => (o === undefined ? [] : ['message' in o ? o.message : o.segment])));
   return now.size === then.size && [...now].every((x) => then.has(x));

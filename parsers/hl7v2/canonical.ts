@@ -37,7 +37,11 @@ function mapByType(message: Hl7Message, sink: DiagnosticSink): CanonicalDocument
   const events = SUPPORTED_EVENTS[type];
   const at = (component: number) => ({ segment: 'MSH', segmentIndex: 1, field: 9, component });
   if (!events) {
-    sink.error('unsupported-message-type', `MSH-9.1 '${type.slice(0, 10)}' is not mapped; expected ${Object.keys(SUPPORTED_EVENTS).join(', ')}`, at(1));
+    sink.error(
+      'unsupported-message-type',
+      `MSH-9.1 '${type.slice(0, 10)}' is not mapped; expected ${Object.keys(SUPPORTED_EVENTS).join(', ')}`,
+      at(1),
+    );
     return [];
   }
   if (type === 'ACK') return [];

@@ -29,7 +29,7 @@ const TABLE_0211: Record<string, string> = {
   'GB 18030-2000': 'gb18030',
   'KS X 1001': 'euc-kr',
   'BIG-5': 'big5',
-  'JAS2020': 'shift_jis',
+  JAS2020: 'shift_jis',
   'JIS X 0208': 'shift_jis',
 };
 
@@ -58,9 +58,7 @@ for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15]) {
 /** Character sets whose bytes do not keep the ASCII delimiters as single bytes: refused. */
 const UNSUPPORTED = new Set(['UNICODE UTF-16', 'UNICODE UTF-32', 'ISO IR87', 'ISO IR159', 'CNS 11643-1992']);
 
-export type CharsetLookup =
-  | { ok: true; encoding: string }
-  | { ok: false; reason: 'unknown' | 'unsupported' };
+export type CharsetLookup = { ok: true; encoding: string } | { ok: false; reason: 'unknown' | 'unsupported' };
 
 /** The Node / iconv-lite encoding for an MSH-18 value (`8859/1` → `latin1`), or why there is none. */
 export function encodingForCharset(charset: string): CharsetLookup {

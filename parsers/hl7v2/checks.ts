@@ -19,10 +19,14 @@ export function checkSegment(segment: Hl7Segment, line: string, index: number, m
   const control = CONTROL.exec(line);
   if (control) {
     const field = fieldAt(segment, control.index);
-    sink.error('binary-content', `segment ${index} holds a control character (0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}) in field ${field}; expected text`, {
-      ...at,
-      field,
-    });
+    sink.error(
+      'binary-content',
+      `segment ${index} holds a control character (0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}) in field ${field}; expected text`,
+      {
+        ...at,
+        field,
+      },
+    );
   }
 }
 
@@ -56,9 +60,11 @@ export function checkHeader(message: Hl7Message, sink: DiagnosticSink): void {
   ];
   if (type !== 'ACK') required.splice(1, 0, ['MSH-9.2', 9, 2, 'a trigger event']);
   for (const [path, field, component, expected] of required) {
-    if (text(get(message, path)) === '') sink.error('required-field-missing', `${path} is empty; expected ${expected}`, at(field, component));
+    if (text(get(message, path)) === '')
+      sink.error('required-field-missing', `${path} is empty; expected ${expected}`, at(field, component));
   }
-  if (text(get(message, 'MSH-7')) === '') sink.warn('required-field-missing', 'MSH-7 is empty; expected the date/time of the message', at(7));
+  if (text(get(message, 'MSH-7')) === '')
+    sink.warn('required-field-missing', 'MSH-7 is empty; expected the date/time of the message', at(7));
   const version = text(get(message, 'MSH-12'));
   if (version !== '' && !VERSION.test(version)) {
     sink.error('unsupported-version', `MSH-12 '${printable(version)}' is not a supported version; expected 2.1 to 2.8.x`, at(12));

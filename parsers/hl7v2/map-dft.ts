@@ -53,7 +53,10 @@ function linesOf(message: Hl7Message, sink: DiagnosticSink): Line[] {
     if (segment.id !== 'ZIM') return;
     const owner = lines[lines.length - 1];
     if (!owner || owner.zim) {
-      sink.warn('missing-segment', `ZIM (segment ${i + 1}) does not follow an FT1 of its own; ignored`, { segment: 'ZIM', segmentIndex: i + 1 });
+      sink.warn('missing-segment', `ZIM (segment ${i + 1}) does not follow an FT1 of its own; ignored`, {
+        segment: 'ZIM',
+        segmentIndex: i + 1,
+      });
       return;
     }
     const setId = reader.text(1);

@@ -55,7 +55,11 @@ export class SegmentReader {
     if (value === undefined) return undefined;
     const iso = hl7DateToIso(value);
     if (iso === undefined) {
-      this.sink.error('invalid-date', `${this.name(field, component, subcomponent)} is not an HL7 date/time; expected YYYYMMDD[HHMM[SS[.S]]][+ZZZZ]`, this.at(field, component, subcomponent));
+      this.sink.error(
+        'invalid-date',
+        `${this.name(field, component, subcomponent)} is not an HL7 date/time; expected YYYYMMDD[HHMM[SS[.S]]][+ZZZZ]`,
+        this.at(field, component, subcomponent),
+      );
     }
     return iso;
   }
@@ -66,7 +70,11 @@ export class SegmentReader {
     if (value === undefined) return undefined;
     const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value);
     if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
-      this.sink.error('invalid-number', `${this.name(field, component, subcomponent)} is not a number; expected digits with an optional sign and decimal point`, this.at(field, component, subcomponent));
+      this.sink.error(
+        'invalid-number',
+        `${this.name(field, component, subcomponent)} is not a number; expected digits with an optional sign and decimal point`,
+        this.at(field, component, subcomponent),
+      );
       return undefined;
     }
     const whole = m[2] === '' ? '0' : m[2]!;

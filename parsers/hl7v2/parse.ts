@@ -69,7 +69,8 @@ export function decodeInput(raw: Uint8Array, options: Hl7ParseOptions, sink: Dia
   const encoding = bom ? 'utf8' : chooseEncoding(raw, options, sink);
   const { text, lossy, eightBit } = decodeBytes(raw.subarray(leadingSkip(raw)), encoding);
   if (lossy) sink.warn('invalid-bytes', `the input is not valid ${encoding}; invalid bytes were replaced by U+FFFD`);
-  if (eightBit) sink.warn('invalid-bytes', 'MSH-18 says ASCII but the input has 8-bit bytes; read as latin1', { segment: 'MSH', field: 18 });
+  if (eightBit)
+    sink.warn('invalid-bytes', 'MSH-18 says ASCII but the input has 8-bit bytes; read as latin1', { segment: 'MSH', field: 18 });
   return { ...splitLines(text, sink), encoding, bom };
 }
 
@@ -82,8 +83,13 @@ function chooseEncoding(raw: Uint8Array, options: Hl7ParseOptions, sink: Diagnos
   if (charset === '') return fallbackEncoding;
   const found = encodingForCharset(charset);
   if (found.ok) return found.encoding;
-  const why = found.reason === 'unsupported' ? 'is not supported (delimiters would not be single bytes)' : 'is not an HL7 character set (table 0211)';
-  sink.error('unknown-charset', `MSH-18 ${why}; expected a table 0211 value such as ASCII, 8859/1 or UNICODE UTF-8`, { segment: 'MSH', segmentIndex: 1, field: 18 });
+  const why =
+    found.reason === 'unsupported' ? 'is not supported (delimiters would not be single bytes)' : 'is not an HL7 character set (table 0211)';
+  sink.error('unknown-charset', `MSH-18 ${why}; expected a table 0211 value such as ASCII, 8859/1 or UNICODE UTF-8`, {
+    segment: 'MSH',
+    segmentIndex: 1,
+    field: 18,
+  });
   return fallbackEncoding;
 }
 
@@ -111,7 +117,10 @@ export function readDelimiters(line: string, sink: DiagnosticSink, segmentIndex 
   const at = { segment: id, segmentIndex };
   const field = line[3];
   if (field === undefined || /[A-Za-z0-9\s]/.test(field)) {
-    sink.error('bad-delimiters', `${id}-1 must be the field separator (a punctuation character), got ${describe(field)}`, { ...at, field: 1 });
+    sink.error('bad-delimiters', `${id}-1 must be the field separator (a punctuation character), got ${describe(field)}`, {
+      ...at,
+      field: 1,
+    });
     return undefined;
   }
   const end = line.indexOf(field, 4);
@@ -168,10 +177,14 @@ export function messageFromLines(
   checkHeader(message, sink);
   if (!input.terminated) {
     const last = segments[segments.length - 1]!;
-    sink.warn('truncated-segment', `the last segment (${last.id}, segment ${segments.length}) has no segment terminator; the message may be truncated`, {
-      segment: last.id,
-      segmentIndex: segments.length,
-    });
+    sink.warn(
+      'truncated-segment',
+      `the last segment (${last.id}, segment ${segments.length}) has no segment terminator; the message may be truncated`,
+      {
+        segment: last.id,
+        segmentIndex: segments.length,
+      },
+    );
   }
   return message;
 }
@@ -191,4 +204,3 @@ export function safeStart(text: string): string {
 function describe(ch: string | undefined): string {
   return ch === undefined ? 'nothing' : `'${safeStart(ch)}'`;
 }
-

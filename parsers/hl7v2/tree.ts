@@ -39,7 +39,9 @@ export function toTree(message: Hl7Message): Hl7Tree {
   const encoding = message.encoding;
   const tree: Hl7Tree = {};
   for (const [id, list] of bySegmentId) {
-    lazyProperty(tree, id, () => (list.length === 1 ? segmentNode(id, list[0]!, d, encoding) : list.map((fields) => segmentNode(id, fields, d, encoding))));
+    lazyProperty(tree, id, () =>
+      list.length === 1 ? segmentNode(id, list[0]!, d, encoding) : list.map((fields) => segmentNode(id, fields, d, encoding)),
+    );
   }
   return tree;
 }

@@ -30,7 +30,10 @@ export const json: ParserDefinition<JsonMessage> = {
   detect: (raw) => firstByte(raw) === 0x7b || firstByte(raw) === 0x5b,
   parse(raw) {
     const text = raw.toString('utf8').replace(/^\ufeff/, '');
-    if (text.trim() === '') return { diagnostics: [{ severity: 'error', code: 'json-empty', message: 'the body is empty; expected a canonical document as JSON' }] };
+    if (text.trim() === '')
+      return {
+        diagnostics: [{ severity: 'error', code: 'json-empty', message: 'the body is empty; expected a canonical document as JSON' }],
+      };
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -38,9 +41,19 @@ export const json: ParserDefinition<JsonMessage> = {
       // JSON.parse quotes the body in its message: that text goes only in `value` (lib/phi.ts).
       const at = /position (\d+)/.exec((err as Error).message)?.[1];
       const where = at === undefined ? '' : ` at character ${at}`;
-      return { diagnostics: [{ severity: 'error', code: 'json-syntax', message: `not valid JSON${where}; expected a canonical document as JSON`, value: (err as Error).message }] };
+      return {
+        diagnostics: [
+          {
+            severity: 'error',
+            code: 'json-syntax',
+            message: `not valid JSON${where}; expected a canonical document as JSON`,
+            value: (err as Error).message,
+          },
+        ],
+      };
     }
-    if (depth(value) > MAX_DEPTH) return { diagnostics: [{ severity: 'error', code: 'json-too-deep', message: `JSON nested deeper than ${MAX_DEPTH} levels` }] };
+    if (depth(value) > MAX_DEPTH)
+      return { diagnostics: [{ severity: 'error', code: 'json-too-deep', message: `JSON nested deeper than ${MAX_DEPTH} levels` }] };
     return { message: { value }, diagnostics: [] };
   },
   toCanonical(message) {
@@ -53,7 +66,11 @@ export const json: ParserDefinition<JsonMessage> = {
       else {
         const at = Array.isArray(message.value) ? `[${i}]` : '';
         for (const issue of r.error.issues.slice(0, 20)) {
-          diagnostics.push({ severity: 'error', code: 'json-not-canonical', message: `${at}${issue.path.length ? '.' + issue.path.join('.') : ' (document)'}: ${issue.message}` });
+          diagnostics.push({
+            severity: 'error',
+            code: 'json-not-canonical',
+            message: `${at}${issue.path.length ? '.' + issue.path.join('.') : ' (document)'}: ${issue.message}`,
+          });
         }
       }
     });

@@ -84,12 +84,25 @@ function addSetSegment(ack: FunctionalAck, s: X12Segment, diagnostics: Diagnosti
   const current = ack.sets[ack.sets.length - 1];
   if (s.id === 'AK2') {
     const ref = element(s, 3);
-    ack.sets.push({ setId: element(s, 1), controlNumber: element(s, 2), ...(ref ? { implementationRef: ref } : {}), status: '', codes: [], errors: [] });
+    ack.sets.push({
+      setId: element(s, 1),
+      controlNumber: element(s, 2),
+      ...(ref ? { implementationRef: ref } : {}),
+      status: '',
+      codes: [],
+      errors: [],
+    });
   } else if (!current) {
     diagnostics.push(malformed(s, 'AK2 first'));
   } else if (s.id === 'AK3' || s.id === 'IK3') {
     const loop = element(s, 3);
-    current.errors.push({ segment: element(s, 1), position: Number(element(s, 2)) || 0, ...(loop ? { loop } : {}), code: element(s, 4), elements: [] });
+    current.errors.push({
+      segment: element(s, 1),
+      position: Number(element(s, 2)) || 0,
+      ...(loop ? { loop } : {}),
+      code: element(s, 4),
+      elements: [],
+    });
   } else if (s.id === 'AK4' || s.id === 'IK4') {
     const last = current.errors[current.errors.length - 1];
     const reference = element(s, 2);
@@ -97,16 +110,27 @@ function addSetSegment(ack: FunctionalAck, s: X12Segment, diagnostics: Diagnosti
     else diagnostics.push(malformed(s, 'AK3/IK3 before it'));
   } else if (s.id === 'AK5' || s.id === 'IK5') {
     current.status = element(s, 1);
-    current.codes = s.elements.slice(2).map((e) => e.trim()).filter((e) => e !== '');
+    current.codes = s.elements
+      .slice(2)
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
   }
 }
 
 /** Reads a received 997 or 999 transaction set into a structured answer. Never throws. */
 export function readFunctionalAck(set: X12TransactionSet): { ack?: FunctionalAck; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  if (set.id !== '997' && set.id !== '999') return { diagnostics: [{ severity: 'error', code: 'x12-ack-malformed', message: `set ${set.controlNumber} is a ${set.id}; expected 997 or 999` }] };
+  if (set.id !== '997' && set.id !== '999')
+    return {
+      diagnostics: [
+        { severity: 'error', code: 'x12-ack-malformed', message: `set ${set.controlNumber} is a ${set.id}; expected 997 or 999` },
+      ],
+    };
   const ak1 = set.segments.find((s) => s.id === 'AK1');
-  if (!ak1) return { diagnostics: [{ severity: 'error', code: 'x12-ack-malformed', message: `${set.id} ${set.controlNumber} has no AK1; expected AK1` }] };
+  if (!ak1)
+    return {
+      diagnostics: [{ severity: 'error', code: 'x12-ack-malformed', message: `${set.id} ${set.controlNumber} has no AK1; expected AK1` }],
+    };
   const version = element(ak1, 3);
   const ack: FunctionalAck = {
     kind: set.id,
@@ -126,14 +150,18 @@ export function readFunctionalAck(set: X12TransactionSet): { ack?: FunctionalAck
       if (included !== undefined) ack.included = included;
       if (received !== undefined) ack.received = received;
       if (accepted !== undefined) ack.acceptedCount = accepted;
-      ack.groupCodes = s.elements.slice(5).map((e) => e.trim()).filter((e) => e !== '');
+      ack.groupCodes = s.elements
+        .slice(5)
+        .map((e) => e.trim())
+        .filter((e) => e !== '');
     } else if (['AK2', 'AK3', 'AK4', 'AK5', 'IK3', 'IK4', 'IK5'].includes(s.id)) {
       addSetSegment(ack, s, diagnostics);
     } else {
       diagnostics.push(malformed(s, `an acknowledgment segment of a ${set.id}`));
     }
   }
-  if (ack.accepted === '') diagnostics.push({ severity: 'error', code: 'x12-ack-malformed', message: `${set.id} ${set.controlNumber} has no AK9; expected AK9` });
+  if (ack.accepted === '')
+    diagnostics.push({ severity: 'error', code: 'x12-ack-malformed', message: `${set.id} ${set.controlNumber} has no AK9; expected AK9` });
   return { ack, diagnostics };
 }
 

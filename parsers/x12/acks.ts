@@ -62,7 +62,8 @@ export function interchangeVerdict(ic: X12Interchange): { status: 'A' | 'E' | 'R
   const rejecting = findings.find((d) => d.severity === 'error' && findingMapping(d.code).ta104 === 'R');
   if (rejecting) return { status: 'R', noteCode: noteCodeFor(rejecting.code, rejecting.location?.field) ?? '024' };
   const noted = findings[0];
-  if (noted && ic.groups.length === 0 && ic.ta1.length === 0) return { status: 'R', noteCode: noteCodeFor(noted.code, noted.location?.field) ?? '024' };
+  if (noted && ic.groups.length === 0 && ic.ta1.length === 0)
+    return { status: 'R', noteCode: noteCodeFor(noted.code, noted.location?.field) ?? '024' };
   if (noted) return { status: 'E', noteCode: noteCodeFor(noted.code, noted.location?.field) ?? '024' };
   return { status: 'A', noteCode: '000' };
 }
@@ -122,20 +123,35 @@ function setCodes(set: X12ReadSet): string[] {
   return [...new Set(codes)].sort((a, b) => Number(a) - Number(b)).slice(0, 5);
 }
 
-function ackSet(group: X12Group, kind: '997' | '999', d: X12Delimiters, clean: Clean): { rows: string[][]; statuses: AckInterchange['groups'][number] } {
+function ackSet(
+  group: X12Group,
+  kind: '997' | '999',
+  d: X12Delimiters,
+  clean: Clean,
+): { rows: string[][]; statuses: AckInterchange['groups'][number] } {
   // AK103/AK203 exist from 005010 on (and always in a 999): version-correct elements.
   const v5 = kind === '999' || clean(group.version) >= '005010';
-  const rows: string[][] = [v5 ? ['AK1', clean(group.functionalId), clean(group.controlNumber), clean(group.version)] : ['AK1', clean(group.functionalId), clean(group.controlNumber)]];
+  const rows: string[][] = [
+    v5
+      ? ['AK1', clean(group.functionalId), clean(group.controlNumber), clean(group.version)]
+      : ['AK1', clean(group.functionalId), clean(group.controlNumber)],
+  ];
   const setStatuses: Array<{ controlNumber: string; status: 'A' | 'E' | 'R' }> = [];
   for (const set of group.sets) {
     const status = setVerdict(set);
     setStatuses.push({ controlNumber: set.controlNumber, status });
-    rows.push(v5 ? ['AK2', clean(set.id), clean(set.controlNumber), clean(set.implementationRef ?? '')] : ['AK2', clean(set.id), clean(set.controlNumber)]);
+    rows.push(
+      v5
+        ? ['AK2', clean(set.id), clean(set.controlNumber), clean(set.implementationRef ?? '')]
+        : ['AK2', clean(set.id), clean(set.controlNumber)],
+    );
     rows.push(...segmentLoops(set, kind, d, clean));
     rows.push([kind === '997' ? 'AK5' : 'IK5', status, ...(status === 'A' ? [] : setCodes(set))]);
   }
   const status = groupVerdict(group);
-  const groupCodes = [...new Set(group.diagnostics.map((f) => findingMapping(f.code).ak905).filter((c): c is string => c !== undefined))].slice(0, 5);
+  const groupCodes = [
+    ...new Set(group.diagnostics.map((f) => findingMapping(f.code).ak905).filter((c): c is string => c !== undefined)),
+  ].slice(0, 5);
   const included = /^\d+$/.test(group.ge?.elements[1]?.trim() ?? '') ? group.ge!.elements[1]!.trim() : String(group.sets.length);
   const accepted = setStatuses.filter((s) => s.status !== 'R').length;
   rows.push(['AK9', status, included, String(group.sets.length), String(status === 'R' ? 0 : accepted), ...groupCodes]);
@@ -175,7 +191,11 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
   const version = ackVersion(ic, options.kind);
   const d = ackDelimiters(ic, version, options.delimiters);
   const forbidden = [d.element, d.component, d.segment, d.repetition].filter((c): c is string => c !== undefined);
-  const clean: Clean = (value) => [...value].filter((c) => !forbidden.includes(c)).join('').slice(0, 80);
+  const clean: Clean = (value) =>
+    [...value]
+      .filter((c) => !forbidden.includes(c))
+      .join('')
+      .slice(0, 80);
   const verdict = interchangeVerdict(ic);
   const mode = options.ta1 ?? 'auto';
   const wantTa1 = mode === 'always' || (mode === 'auto' && (ic.header.ackRequested || verdict.status !== 'A'));
@@ -194,16 +214,28 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
         receiverCode: clean(group.senderCode) || 'UNKNOWN',
         controlNumber: options.next('group'),
         version: gsVersion,
-        sets: [{ id: options.kind, controlNumber: options.next('set'), ...(options.kind === '999' ? { implementationRef: IMPLEMENTATION_999 } : {}), segments: rows }],
+        sets: [
+          {
+            id: options.kind,
+            controlNumber: options.next('set'),
+            ...(options.kind === '999' ? { implementationRef: IMPLEMENTATION_999 } : {}),
+            segments: rows,
+          },
+        ],
       });
     }
   }
   if (!wantTa1 && groups.length === 0) return undefined;
   const controlNumber = String(options.next('interchange'));
-  const ta1 = wantTa1 ? [['TA1', clean(ic.header.controlNumber), clean(ic.header.date), clean(ic.header.time), verdict.status, verdict.noteCode]] : [];
+  const ta1 = wantTa1
+    ? [['TA1', clean(ic.header.controlNumber), clean(ic.header.date), clean(ic.header.time), verdict.status, verdict.noteCode]]
+    : [];
   const usage = options.usageIndicator ?? (ic.header.usage === 'T' ? 'T' : 'P');
   const text = writeInterchange({
-    sender: options.us ?? { qualifier: clean(ic.header.receiverQualifier).slice(0, 2) || 'ZZ', id: clean(ic.header.receiverId).slice(0, 15) },
+    sender: options.us ?? {
+      qualifier: clean(ic.header.receiverQualifier).slice(0, 2) || 'ZZ',
+      id: clean(ic.header.receiverId).slice(0, 15),
+    },
     receiver: { qualifier: clean(ic.header.senderQualifier).slice(0, 2) || 'ZZ', id: clean(ic.header.senderId).slice(0, 15) },
     ...(options.date ? { date: options.date } : {}),
     controlNumber,
@@ -215,7 +247,13 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
     groups,
     ...(options.segmentSuffix !== undefined ? { segmentSuffix: options.segmentSuffix } : {}),
   });
-  return { text, bytes: interchangeBytes(text), controlNumber: controlNumber.padStart(9, '0'), ...(wantTa1 ? { ta1: verdict } : {}), groups: summaries };
+  return {
+    text,
+    bytes: interchangeBytes(text),
+    controlNumber: controlNumber.padStart(9, '0'),
+    ...(wantTa1 ? { ta1: verdict } : {}),
+    groups: summaries,
+  };
 }
 
 /**

@@ -67,15 +67,17 @@ function toCanonical(doc: X12Document): { documents: CanonicalDocument[]; diagno
  * mapper once more; `findingsOf` can supply findings already computed instead.
  */
 export function withSetFindings(doc: X12Document, findingsOf?: (set: X12ReadSet) => Diagnostic[]): X12Document {
-  const of = findingsOf ?? ((set: X12ReadSet) => {
-    const mapper = transactionSets.find((m) => m.id === set.id);
-    if (!mapper || set.segments.length === 0) return [];
-    try {
-      return mapper.toCanonical(set).diagnostics;
-    } catch {
-      return [];
-    }
-  });
+  const of =
+    findingsOf ??
+    ((set: X12ReadSet) => {
+      const mapper = transactionSets.find((m) => m.id === set.id);
+      if (!mapper || set.segments.length === 0) return [];
+      try {
+        return mapper.toCanonical(set).diagnostics;
+      } catch {
+        return [];
+      }
+    });
   return addSetFindings(doc, of);
 }
 

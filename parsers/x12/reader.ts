@@ -37,9 +37,32 @@ function newSet(st: X12Segment, group: X12Group, delimiters: X12Delimiters): X12
   const { version, functionalId } = group;
   const position = st.position;
   if (implementationRef) {
-    return { id, controlNumber, version, functionalId, segments: [st], delimiters, position, implementationRef, segmentCount: 1, complete: false, diagnostics: [] };
+    return {
+      id,
+      controlNumber,
+      version,
+      functionalId,
+      segments: [st],
+      delimiters,
+      position,
+      implementationRef,
+      segmentCount: 1,
+      complete: false,
+      diagnostics: [],
+    };
   }
-  return { id, controlNumber, version, functionalId, segments: [st], delimiters, position, segmentCount: 1, complete: false, diagnostics: [] };
+  return {
+    id,
+    controlNumber,
+    version,
+    functionalId,
+    segments: [st],
+    delimiters,
+    position,
+    segmentCount: 1,
+    complete: false,
+    diagnostics: [],
+  };
 }
 
 /**
@@ -65,10 +88,7 @@ export class X12Reader {
   ) {
     this.max = options.maxDiagnostics ?? 200;
     this.keepSetSegments = options.retainSegments !== false || handlers.set !== undefined;
-    this.tokenizer = new X12Tokenizer(
-      { segment: (s, d) => this.onSegment(s, d), diagnostic: (d) => this.onTokenizerFinding(d) },
-      options,
-    );
+    this.tokenizer = new X12Tokenizer({ segment: (s, d) => this.onSegment(s, d), diagnostic: (d) => this.onTokenizerFinding(d) }, options);
   }
 
   push(chunk: Uint8Array): void {
@@ -84,7 +104,11 @@ export class X12Reader {
     const finding = this.options.strict && d.severity === 'warning' ? { ...d, severity: 'error' as const } : d;
     if (list.length < this.max) list.push(finding);
     else if (list.length === this.max) {
-      list.push({ severity: 'warning', code: 'x12-too-many-diagnostics', message: `more than ${this.max} findings; the rest are not listed` });
+      list.push({
+        severity: 'warning',
+        code: 'x12-too-many-diagnostics',
+        message: `more than ${this.max} findings; the rest are not listed`,
+      });
     }
   }
 

@@ -73,7 +73,10 @@ function firstIsa(raw: Buffer): number {
 function isaIds(raw: Buffer, p: number): { controlNumber?: string; senderId?: string } {
   const d = isaDelimiters(raw, p);
   if (!d) return {};
-  const elements = raw.subarray(p, d.end - 2).toString('latin1').split(String.fromCharCode(d.sep));
+  const elements = raw
+    .subarray(p, d.end - 2)
+    .toString('latin1')
+    .split(String.fromCharCode(d.sep));
   const controlNumber = elements[13]?.trim();
   const senderId = elements[6]?.trim();
   return { controlNumber: controlNumber || undefined, senderId: senderId || undefined };

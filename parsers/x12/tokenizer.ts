@@ -469,7 +469,12 @@ export class X12Tokenizer {
     const c2 = length === 3 ? text.charCodeAt(from + 2) : 0;
     const slot = (c0 * 961 + c1 * 31 + c2 + length) & (SHORT_VALUE_SLOTS - 1);
     const known = this.shortValues[slot]!;
-    if (known.length === length && known.charCodeAt(0) === c0 && known.charCodeAt(1) === c1 && (length === 2 || known.charCodeAt(2) === c2)) {
+    if (
+      known.length === length &&
+      known.charCodeAt(0) === c0 &&
+      known.charCodeAt(1) === c1 &&
+      (length === 2 || known.charCodeAt(2) === c2)
+    ) {
       return known;
     }
     const value = text.slice(from, to);

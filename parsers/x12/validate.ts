@@ -12,10 +12,17 @@ import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
  * `codes.ts`.
  */
 
-function finding(code: string, message: string, segment: X12Segment, field?: number, severity: Diagnostic['severity'] = 'error'): Diagnostic {
-  const location = field === undefined
-    ? { segment: segment.id, segmentIndex: segment.position }
-    : { segment: segment.id, segmentIndex: segment.position, field };
+function finding(
+  code: string,
+  message: string,
+  segment: X12Segment,
+  field?: number,
+  severity: Diagnostic['severity'] = 'error',
+): Diagnostic {
+  const location =
+    field === undefined
+      ? { segment: segment.id, segmentIndex: segment.position }
+      : { segment: segment.id, segmentIndex: segment.position, field };
   return { severity, code, message, location };
 }
 
@@ -70,7 +77,8 @@ export function checkIsa(isa: X12Segment): Diagnostic[] {
 export function checkGs(gs: X12Segment): Diagnostic[] {
   const found: Diagnostic[] = [];
   for (let n = 1; n <= 8; n++) {
-    if (element(gs, n) === '') found.push(finding('x12-gs-element-empty', `GS${String(n).padStart(2, '0')} is empty; expected a value`, gs, n));
+    if (element(gs, n) === '')
+      found.push(finding('x12-gs-element-empty', `GS${String(n).padStart(2, '0')} is empty; expected a value`, gs, n));
   }
   const control = element(gs, 6);
   if (control !== '' && !/^\d{1,9}$/.test(control)) {
@@ -86,7 +94,9 @@ export function checkSt(st: X12Segment, seen: ReadonlySet<string>): Diagnostic[]
   const control = element(st, 2);
   if (control === '') found.push(finding('x12-st-element-empty', 'ST02 is empty; expected a transaction set control number', st, 2));
   else if (seen.has(control)) {
-    found.push(finding('x12-st-control-duplicate', `ST02 ${control} repeats within the functional group; expected a unique control number`, st, 2));
+    found.push(
+      finding('x12-st-control-duplicate', `ST02 ${control} repeats within the functional group; expected a unique control number`, st, 2),
+    );
   }
   return found;
 }
@@ -104,9 +114,7 @@ export function checkSegmentId(segment: X12Segment, extraIds?: ReadonlySet<strin
     severity: 'error',
     code: 'x12-unknown-segment',
     message: `segment ${segment.position} id is ${shown}; expected an X12 segment id`,
-    location: isSegmentIdShape(segment.id)
-      ? { segment: segment.id, segmentIndex: segment.position }
-      : { segmentIndex: segment.position },
+    location: isSegmentIdShape(segment.id) ? { segment: segment.id, segmentIndex: segment.position } : { segmentIndex: segment.position },
   };
 }
 
@@ -129,7 +137,9 @@ export function checkGe(group: X12Group, ge: X12Segment): Diagnostic[] {
   const found: Diagnostic[] = [];
   const count = element(ge, 1);
   if (count !== String(group.sets.length)) {
-    found.push(finding('x12-ge-count-mismatch', `GE01 is '${count}'; expected ${group.sets.length} (transaction sets in the group)`, ge, 1));
+    found.push(
+      finding('x12-ge-count-mismatch', `GE01 is '${count}'; expected ${group.sets.length} (transaction sets in the group)`, ge, 1),
+    );
   }
   const control = element(ge, 2);
   if (control !== group.controlNumber) {
@@ -143,11 +153,27 @@ export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnost
   const found: Diagnostic[] = [];
   const count = element(iea, 1);
   if (count !== String(interchange.groups.length)) {
-    found.push(finding('x12-iea-count-mismatch', `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`, iea, 1, 'warning'));
+    found.push(
+      finding(
+        'x12-iea-count-mismatch',
+        `IEA01 is '${count}'; expected ${interchange.groups.length} (functional groups)`,
+        iea,
+        1,
+        'warning',
+      ),
+    );
   }
   const control = element(iea, 2);
   if (control !== interchange.header.controlNumber) {
-    found.push(finding('x12-iea-control-mismatch', `IEA02 is '${control}'; expected '${interchange.header.controlNumber}' (ISA13)`, iea, 2, 'warning'));
+    found.push(
+      finding(
+        'x12-iea-control-mismatch',
+        `IEA02 is '${control}'; expected '${interchange.header.controlNumber}' (ISA13)`,
+        iea,
+        2,
+        'warning',
+      ),
+    );
   }
   return found;
 }
@@ -191,10 +217,12 @@ export function withDuplicateCheck(doc: X12Document, seen: (senderId: string, co
  * what an implementation guide makes mandatory beyond the base standard.
  */
 export function withPartnerRequirements(doc: X12Document, required: readonly string[], partner = 'the partner'): X12Document {
-  const rules = required.map((entry) => {
-    const m = /^(?:(\d{3})\/)?([A-Z][A-Z0-9]{1,2})(\d{2})$/.exec(entry);
-    return m ? { set: m[1], segment: m[2]!, n: Number(m[3]), ref: `${m[2]}${m[3]}` } : undefined;
-  }).filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const rules = required
+    .map((entry) => {
+      const m = /^(?:(\d{3})\/)?([A-Z][A-Z0-9]{1,2})(\d{2})$/.exec(entry);
+      return m ? { set: m[1], segment: m[2]!, n: Number(m[3]), ref: `${m[2]}${m[3]}` } : undefined;
+    })
+    .filter((r): r is NonNullable<typeof r> => r !== undefined);
   if (rules.length === 0) return doc;
   const findingsOf = (set: X12ReadSet): Diagnostic[] => {
     const out: Diagnostic[] = [];
@@ -230,21 +258,27 @@ export function withSupportCheck(doc: X12Document, support: X12Support): X12Docu
     if (g.functionalId === 'FA') return [];
     const found: Diagnostic[] = [];
     if (support.functionalIds && !support.functionalIds.includes(g.functionalId)) {
-      found.push(finding('x12-group-unsupported', `GS01 is '${g.functionalId}'; expected one of ${support.functionalIds.join(', ')}`, g.gs, 1));
+      found.push(
+        finding('x12-group-unsupported', `GS01 is '${g.functionalId}'; expected one of ${support.functionalIds.join(', ')}`, g.gs, 1),
+      );
     }
     if (support.versions && !support.versions.some((v) => g.version.startsWith(v))) {
-      found.push(finding('x12-group-version-unsupported', `GS08 is '${g.version}'; expected one of ${support.versions.join(', ')}`, g.gs, 8));
+      found.push(
+        finding('x12-group-version-unsupported', `GS08 is '${g.version}'; expected one of ${support.versions.join(', ')}`, g.gs, 8),
+      );
     }
     return found;
   };
   const setFinding = (set: X12ReadSet): Diagnostic[] =>
     support.sets && !support.sets.includes(set.id) && set.functionalId !== 'FA'
-      ? [{
-          severity: 'error',
-          code: 'x12-set-unsupported',
-          message: `ST01 is '${set.id}'; expected one of ${support.sets.join(', ')}`,
-          location: { segment: 'ST', segmentIndex: set.position, field: 1 },
-        }]
+      ? [
+          {
+            severity: 'error',
+            code: 'x12-set-unsupported',
+            message: `ST01 is '${set.id}'; expected one of ${support.sets.join(', ')}`,
+            location: { segment: 'ST', segmentIndex: set.position, field: 1 },
+          },
+        ]
       : [];
   return {
     ...doc,

@@ -52,11 +52,16 @@ function checkDelimiters(spec: X12InterchangeSpec): void {
   const list = [d.element, d.component, d.segment, ...(d.repetition === undefined ? [] : [d.repetition])];
   for (const ch of list) {
     if (ch.length !== 1 || /[A-Za-z0-9 ]/.test(ch)) {
-      fail('x12-write-invalid-delimiters', `delimiter '${ch}' is not one character other than a letter, digit or space; expected one such character`);
+      fail(
+        'x12-write-invalid-delimiters',
+        `delimiter '${ch}' is not one character other than a letter, digit or space; expected one such character`,
+      );
     }
   }
-  if (new Set(list).size !== list.length) fail('x12-write-invalid-delimiters', 'two delimiters are the same character; expected four different delimiters');
-  if (!/^\d{5}$/.test(spec.version)) fail('x12-write-invalid-version', `ISA12 is '${spec.version}'; expected five digits such as 00401 or 00501`);
+  if (new Set(list).size !== list.length)
+    fail('x12-write-invalid-delimiters', 'two delimiters are the same character; expected four different delimiters');
+  if (!/^\d{5}$/.test(spec.version))
+    fail('x12-write-invalid-version', `ISA12 is '${spec.version}'; expected five digits such as 00401 or 00501`);
   if (hasRepetitionSeparator(spec.version) && d.repetition === undefined) {
     fail('x12-write-invalid-delimiters', `version ${spec.version} needs a repetition separator (ISA11); expected delimiters.repetition`);
   }
@@ -99,7 +104,8 @@ const ENVELOPE_IDS = new Set(['ISA', 'IEA', 'GS', 'GE', 'ST', 'SE']);
 /** One segment as text (without terminator): values checked, trailing empty elements trimmed. */
 function segmentText(row: string[], d: X12Delimiters, where: string): string {
   const id = row[0] ?? '';
-  if (!/^[A-Z][A-Z0-9]{1,2}$/.test(id)) fail('x12-write-invalid-segment-id', `${where} segment id is '${id}'; expected 2 or 3 upper-case letters or digits`);
+  if (!/^[A-Z][A-Z0-9]{1,2}$/.test(id))
+    fail('x12-write-invalid-segment-id', `${where} segment id is '${id}'; expected 2 or 3 upper-case letters or digits`);
   let last = row.length - 1;
   while (last > 0 && row[last] === '') last--;
   const values = row.slice(0, last + 1);
@@ -107,7 +113,10 @@ function segmentText(row: string[], d: X12Delimiters, where: string): string {
     const value = values[i]!;
     if (value.includes(d.element) || value.includes(d.segment)) {
       const which = value.includes(d.element) ? 'element separator' : 'segment terminator';
-      fail('x12-write-delimiter-in-value', `${id}${String(i).padStart(2, '0')} contains the ${which}; X12 has no escape, expected a value without it`);
+      fail(
+        'x12-write-delimiter-in-value',
+        `${id}${String(i).padStart(2, '0')} contains the ${which}; X12 has no escape, expected a value without it`,
+      );
     }
   }
   return values.join(d.element);
@@ -157,12 +166,32 @@ export function writeInterchange(spec: X12InterchangeSpec): string {
   for (const row of spec.interchangeSegments ?? []) out.push(segmentText(row, d, 'interchange'));
   for (const group of spec.groups) {
     const gs06 = controlNumber('GS06', group.controlNumber, 1, 9);
-    out.push(segmentText(['GS', group.functionalId, group.senderCode, group.receiverCode, groupDate(group.version, when), when.hhmm, gs06, 'X', group.version], d, 'GS'));
+    out.push(
+      segmentText(
+        [
+          'GS',
+          group.functionalId,
+          group.senderCode,
+          group.receiverCode,
+          groupDate(group.version, when),
+          when.hhmm,
+          gs06,
+          'X',
+          group.version,
+        ],
+        d,
+        'GS',
+      ),
+    );
     for (const set of group.sets) {
       const st02 = controlNumber('ST02', set.controlNumber, 4, 9);
       out.push(segmentText(['ST', set.id, st02, set.implementationRef ?? ''], d, 'ST'));
       for (const row of set.segments) {
-        if (ENVELOPE_IDS.has(row[0] ?? '')) fail('x12-write-invalid-segment-id', `set ${st02} contains an envelope segment ${row[0]}; expected only the segments between ST and SE`);
+        if (ENVELOPE_IDS.has(row[0] ?? ''))
+          fail(
+            'x12-write-invalid-segment-id',
+            `set ${st02} contains an envelope segment ${row[0]}; expected only the segments between ST and SE`,
+          );
         out.push(segmentText(row, d, `set ${st02}`));
       }
       out.push(segmentText(['SE', String(set.segments.length + 2), st02], d, 'SE'));

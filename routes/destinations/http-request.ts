@@ -69,7 +69,8 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<HttpExc
       res.on('end', done);
       res.on('error', (err: NodeJS.ErrnoException) => finish(() => reject(networkError(opts, err, timedOut))));
       res.on('close', () => {
-        if (!res.complete && !truncated) finish(() => reject(networkError(opts, Object.assign(new Error('response cut short'), { code: 'ECONNRESET' }), timedOut)));
+        if (!res.complete && !truncated)
+          finish(() => reject(networkError(opts, Object.assign(new Error('response cut short'), { code: 'ECONNRESET' }), timedOut)));
       });
     });
     req.end(opts.body);
@@ -78,8 +79,12 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<HttpExc
 
 function networkError(opts: HttpRequestOptions, err: NodeJS.ErrnoException, timedOut: boolean): TransientDeliveryError {
   if (timedOut) {
-    return new TransientDeliveryError('http-timeout', `${opts.method} ${opts.label} gave no complete answer within ${opts.timeoutMs} ms`, { cause: err });
+    return new TransientDeliveryError('http-timeout', `${opts.method} ${opts.label} gave no complete answer within ${opts.timeoutMs} ms`, {
+      cause: err,
+    });
   }
   const code = err.code ?? err.name;
-  return new TransientDeliveryError('http-network-error', `${opts.method} ${opts.label} failed: ${code}; expected an HTTP answer`, { cause: err });
+  return new TransientDeliveryError('http-network-error', `${opts.method} ${opts.label} failed: ${code}; expected an HTTP answer`, {
+    cause: err,
+  });
 }

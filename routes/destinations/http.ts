@@ -25,17 +25,26 @@ export const httpSchema = z
       .describe('Where to send: an http:// or https:// URL. A `path` set by the mapping is appended to it.'),
     method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method.'),
     headers: z
-      .record(z.string().regex(TOKEN, 'expected a header name'), z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks'))
+      .record(
+        z.string().regex(TOKEN, 'expected a header name'),
+        z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks'),
+      )
       .default({})
       .describe('Extra request headers. Headers set by the mapping override these; auth and the Interlace headers override both.'),
     auth: auth.default({ type: 'none' }),
-    timeout: duration.default(30_000).describe('Longest wait for a complete answer, connect included; past it the attempt fails and is retried.'),
+    timeout: duration
+      .default(30_000)
+      .describe('Longest wait for a complete answer, connect included; past it the attempt fails and is retried.'),
     success: statusSet('200-299').describe('Statuses that mean delivered: numbers and ranges, e.g. `200-299` or `[200, 202]`.'),
     retryOn: statusSet('408, 425, 429, 500-599').describe(
       'Statuses that mean "try again later". Any other status that is not a success dead-letters the delivery at once.',
     ),
-    tls: tls.optional().describe('For https URLs: client certificate (`cert`, `key`), trusted CAs (`ca`), lowest version. `requestCert` does not apply.'),
-    maxResponseBytes: byteSize.default(1024 * 1024).describe('Most of a response body read; the rest is discarded (the ledger keeps 2 KiB at most).'),
+    tls: tls
+      .optional()
+      .describe('For https URLs: client certificate (`cert`, `key`), trusted CAs (`ca`), lowest version. `requestCert` does not apply.'),
+    maxResponseBytes: byteSize
+      .default(1024 * 1024)
+      .describe('Most of a response body read; the rest is discarded (the ledger keeps 2 KiB at most).'),
   })
   .superRefine((c, ctx) => {
     if (c.tls && new URL(c.url).protocol === 'http:') {
@@ -144,7 +153,9 @@ class HttpDestination implements Destination {
       };
       try {
         socket = secure
-          ? tlsModule.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.tlsOptions }, () => done(true, 'TLS handshake completed'))
+          ? tlsModule.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...this.tlsOptions }, () =>
+              done(true, 'TLS handshake completed'),
+            )
           : net.connect({ host, port }, () => done(true, 'TCP connection accepted'));
       } catch (err) {
         resolve({ ok: false, detail: (err as NodeJS.ErrnoException).code ?? 'connect failed' });
@@ -161,7 +172,10 @@ class HttpDestination implements Destination {
 }
 
 function invalidHeader(delivery: Delivery, from: string, what: string): PermanentDeliveryError {
-  return new PermanentDeliveryError('http-invalid-header', `delivery ${delivery.deliveryId}: ${from} header ${what}; expected a valid HTTP header`);
+  return new PermanentDeliveryError(
+    'http-invalid-header',
+    `delivery ${delivery.deliveryId}: ${from} header ${what}; expected a valid HTTP header`,
+  );
 }
 
 /** Appends a mapping's `path` (and its `?query`) to the configured URL; refuses `..` and control characters. */
@@ -170,7 +184,10 @@ export function targetUrl(base: URL, path: string | undefined): URL {
   const q = path.indexOf('?');
   const pathPart = q < 0 ? path : path.slice(0, q);
   if (/[\u0000-\u001f\u007f#\\]/.test(path) || pathPart.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s))) {
-    throw new PermanentDeliveryError('http-invalid-path', 'the payload path contains a control character, #, \\ or a . / .. segment; expected a relative path');
+    throw new PermanentDeliveryError(
+      'http-invalid-path',
+      'the payload path contains a control character, #, \\ or a . / .. segment; expected a relative path',
+    );
   }
   const url = new URL(base.href);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${pathPart.replace(/^\/+/, '')}`;

@@ -10,11 +10,15 @@ export type TableWriter = {
 
 export const tableDestinationSchema = z
   .strictObject({
-    type: z.literal('table').describe('Feeds a lookup table (config/tables/<table>.csv) from a channel, e.g. the item master flow updating the charge mapping.'),
+    type: z
+      .literal('table')
+      .describe('Feeds a lookup table (config/tables/<table>.csv) from a channel, e.g. the item master flow updating the charge mapping.'),
     table: z.string().min(1).describe('The lookup table to update (its CSV file name without .csv).'),
-    key: z.string().min(1).optional().describe('The column rows are matched on; default the table\'s first column.'),
+    key: z.string().min(1).optional().describe("The column rows are matched on; default the table's first column."),
   })
-  .describe('Merges the rows of the body (a JSON object or array of objects, column → text) into a lookup table; the table file is rewritten atomically and the engine uses the new rows at once.');
+  .describe(
+    'Merges the rows of the body (a JSON object or array of objects, column → text) into a lookup table; the table file is rewritten atomically and the engine uses the new rows at once.',
+  );
 
 export type TableDestinationConfig = z.output<typeof tableDestinationSchema>;
 
@@ -35,7 +39,10 @@ export const table: DestinationDefinition<TableDestinationConfig> = {
         try {
           rows = JSON.parse(delivery.payload.body);
         } catch {
-          throw new PermanentDeliveryError('table-body-invalid', 'the body is not JSON; expected an object or an array of objects (column → value)');
+          throw new PermanentDeliveryError(
+            'table-body-invalid',
+            'the body is not JSON; expected an object or an array of objects (column → value)',
+          );
         }
         const list = Array.isArray(rows) ? rows : [rows];
         if (!list.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
@@ -46,7 +53,8 @@ export const table: DestinationDefinition<TableDestinationConfig> = {
           return { status: 'ok', body: `${r.updated} updated, ${r.added} added` };
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if (code) throw new TransientDeliveryError('table-write-failed', `table ${config.table} could not be written (${code})`, { cause: err });
+          if (code)
+            throw new TransientDeliveryError('table-write-failed', `table ${config.table} could not be written (${code})`, { cause: err });
           throw new PermanentDeliveryError('table-body-invalid', (err as Error).message, { cause: err });
         }
       },

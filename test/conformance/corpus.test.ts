@@ -16,7 +16,16 @@ import { forNodeX12, hl7Answer, ourFields, ourMessages, positive, x12Answer } fr
  */
 
 const ROOT = fileURLToPath(new URL('../fixtures/conformance/', import.meta.url));
-type Row = { file: string; verdict: 'valid' | 'bad'; answer: string; repository: string; path: string; commit: string; license: string; sha256: string };
+type Row = {
+  file: string;
+  verdict: 'valid' | 'bad';
+  answer: string;
+  repository: string;
+  path: string;
+  commit: string;
+  license: string;
+  sha256: string;
+};
 
 function rows(): Row[] {
   const [header, ...lines] = readFileSync(join(ROOT, 'SOURCES.tsv'), 'utf8').trimEnd().split('\n');
@@ -42,8 +51,10 @@ const NODE_X12_DIFFERS: Record<string, string> = {
   'x12/oopfactory-ORD-846-Example1.txt': 'ISA11 is a space in 00401 (expected U): node-x12 does not check ISA elements (TA105 016)',
   'x12/oopfactory-INS-271-5010-Example312.txt': 'ISA11 and ISA16 are both ^: node-x12 does not check delimiter conflicts (TA105 026)',
   'x12/oopfactory-INS-837I-5010-Spec3.1.1.txt': 'ISA11 and ISA16 are both ^: node-x12 does not check delimiter conflicts (TA105 026)',
-  'x12/oopfactory-Acknowledgments-TechnicalAcknowledgmentSample1.txt': 'an interchange carrying only a TA1: node-x12 refuses a TA1 outside a functional group, where the standard puts it',
-  'x12/oopfactory-ORD-820-Example5Wikipedia.txt': 'GE02 is "987600111 " (a trailing space): Interlace compares control numbers without padding, node-x12 compares the raw text',
+  'x12/oopfactory-Acknowledgments-TechnicalAcknowledgmentSample1.txt':
+    'an interchange carrying only a TA1: node-x12 refuses a TA1 outside a functional group, where the standard puts it',
+  'x12/oopfactory-ORD-820-Example5Wikipedia.txt':
+    'GE02 is "987600111 " (a trailing space): Interlace compares control numbers without padding, node-x12 compares the raw text',
 };
 
 function nodeX12Bad(raw: Buffer): string | undefined {
@@ -60,7 +71,7 @@ describe('conformance corpus: public files from other projects', function () {
 
   it('holds at least 50 HL7 v2 messages and 50 X12 interchanges, valid and known-bad, each with its source and license', () => {
     const messages = hl7.reduce((n, r) => n + Math.max(1, ourMessages(bytes(r)).length), 0);
-    const interchanges = x12.reduce((n, r) => n + (r.answer.split(' || ').length), 0);
+    const interchanges = x12.reduce((n, r) => n + r.answer.split(' || ').length, 0);
     expect(messages, 'HL7 v2 messages').to.be.at.least(50);
     expect(interchanges, 'X12 interchanges').to.be.at.least(50);
     for (const list of [hl7, x12]) {
@@ -97,11 +108,15 @@ describe('conformance corpus: public files from other projects', function () {
 
   it('reads every field of every valid HL7 message as python3-hl7 does', function () {
     const valid = hl7.filter((r) => r.verdict === 'valid');
-    const run = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./python-hl7-fields.py', import.meta.url)), ...valid.map((r) => join(ROOT, r.file))], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 120_000,
-    });
+    const run = spawnSync(
+      '/usr/bin/python3',
+      [fileURLToPath(new URL('./python-hl7-fields.py', import.meta.url)), ...valid.map((r) => join(ROOT, r.file))],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+      },
+    );
     expect(run.status, `python3-hl7 (Debian python3-hl7) did not run: ${run.stderr}`).to.equal(0);
     const theirs = JSON.parse(run.stdout) as Record<string, string[][][] | { error: string }>;
     let fields = 0;
@@ -144,7 +159,8 @@ describe('conformance corpus: public files from other projects', function () {
       const reason = NODE_X12_DIFFERS[r.file];
       const agree = (theirs !== undefined) === oursBad;
       if (agree && reason === undefined) agreements.push(r.file);
-      else if (!agree && reason === undefined) unexplained.push(`${r.file}: Interlace ${r.verdict} ("${r.answer}"), node-x12 ${theirs ?? 'accepts'}`);
+      else if (!agree && reason === undefined)
+        unexplained.push(`${r.file}: Interlace ${r.verdict} ("${r.answer}"), node-x12 ${theirs ?? 'accepts'}`);
       else if (agree && reason !== undefined) unexplained.push(`${r.file}: listed as a difference but both agree now`);
     }
     expect(unexplained).to.deep.equal([]);

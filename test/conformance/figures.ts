@@ -10,8 +10,13 @@ import { X12Parser } from 'node-x12';
 import { forNodeX12, ourFields, ourMessages } from './summary.js';
 
 const ROOT = fileURLToPath(new URL('../fixtures/conformance/', import.meta.url));
-const rows = readFileSync(join(ROOT, 'SOURCES.tsv'), 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split('\t'));
-const of = (format: string, verdict?: string) => rows.filter((r) => r[0]!.startsWith(`${format}/`) && (verdict === undefined || r[1] === verdict));
+const rows = readFileSync(join(ROOT, 'SOURCES.tsv'), 'utf8')
+  .trimEnd()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split('\t'));
+const of = (format: string, verdict?: string) =>
+  rows.filter((r) => r[0]!.startsWith(`${format}/`) && (verdict === undefined || r[1] === verdict));
 
 for (const format of ['hl7', 'x12']) {
   console.log(`${format}: ${of(format).length} files, ${of(format, 'valid').length} valid, ${of(format, 'bad').length} bad`);
@@ -20,7 +25,10 @@ console.log(`hl7 messages: ${of('hl7').reduce((n, r) => n + ourMessages(readFile
 console.log(`x12 interchanges: ${of('x12').reduce((n, r) => n + r[2]!.split(' || ').length, 0)}`);
 
 const valid = of('hl7', 'valid').map((r) => join(ROOT, r[0]!));
-const run = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./python-hl7-fields.py', import.meta.url)), ...valid], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const run = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./python-hl7-fields.py', import.meta.url)), ...valid], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 26,
+});
 const theirs = JSON.parse(run.stdout) as Record<string, string[][][]>;
 let fields = 0;
 let same = 0;

@@ -14,15 +14,19 @@ import { isRejection } from '../../channels/mllp/answer.js';
 export function x12Answer(raw: Buffer): string {
   const parsed = parseX12(raw);
   if (!parsed.message) return `no ISA (${[...new Set(parsed.diagnostics.map((d) => d.code))].join(', ')})`;
-  return withSetFindings(parsed.message).interchanges.map((ic) => {
-    let n = 0;
-    const kind = ic.header.version >= '00501' ? '999' : '997';
-    const ack = buildAck(ic, { kind, next: () => ++n, ta1: 'always', date: new Date(Date.UTC(2026, 0, 1)) });
-    if (!ack) return 'nothing to answer';
-    return readAcks(parseX12(ack.bytes).message!).acks
-      .map((a) => (a.kind === 'TA1' ? `TA1 ${a.status} ${a.noteCode}` : `${a.kind} ${a.accepted} [${a.sets.map((s) => s.status).join('')}]`))
-      .join(' | ');
-  }).join(' || ');
+  return withSetFindings(parsed.message)
+    .interchanges.map((ic) => {
+      let n = 0;
+      const kind = ic.header.version >= '00501' ? '999' : '997';
+      const ack = buildAck(ic, { kind, next: () => ++n, ta1: 'always', date: new Date(Date.UTC(2026, 0, 1)) });
+      if (!ack) return 'nothing to answer';
+      return readAcks(parseX12(ack.bytes).message!)
+        .acks.map((a) =>
+          a.kind === 'TA1' ? `TA1 ${a.status} ${a.noteCode}` : `${a.kind} ${a.accepted} [${a.sets.map((s) => s.status).join('')}]`,
+        )
+        .join(' | ');
+    })
+    .join(' || ');
 }
 
 export function hl7Answer(raw: Buffer): string {
@@ -59,13 +63,19 @@ export function positive(answer: string): boolean {
  * envelope (ISA length, control numbers, counts) is what it is asked about.
  */
 export function forNodeX12(raw: Buffer): string {
-  let text = raw.toString('latin1').replace(/^\xef\xbb\xbf/, '').replace(/^[\s]+/, '');
+  let text = raw
+    .toString('latin1')
+    .replace(/^\xef\xbb\xbf/, '')
+    .replace(/^[\s]+/, '');
   if (!text.startsWith('ISA') || text.length < 106) return text;
   const element = text[3]!;
   const terminator = text[105]!;
   const blanks = ['\r', '\n', ' ', '\t'].filter((c) => c !== element && c !== terminator && c !== text[104]);
   if (blanks.length === 0) return text;
-  const pattern = new RegExp(`(${terminator.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})[${blanks.map((c) => (c === '\t' ? '\\t' : c === '\r' ? '\\r' : c === '\n' ? '\\n' : ' ')).join('')}]+`, 'g');
+  const pattern = new RegExp(
+    `(${terminator.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})[${blanks.map((c) => (c === '\t' ? '\\t' : c === '\r' ? '\\r' : c === '\n' ? '\\n' : ' ')).join('')}]+`,
+    'g',
+  );
   text = text.replace(pattern, '$1');
   return text;
 }
@@ -79,9 +89,10 @@ export function ourMessages(raw: Buffer): Hl7Message[] {
 
 /** Our fields, as the bytes they were (each character of python3-hl7's latin-1 reading is one byte). */
 export function ourFields(message: Hl7Message): string[][] {
-  return message.segments.map((s) => s.fields.map((f, i) => {
-    const header = i === 1 && (s.id === 'MSH' || s.id === 'FHS' || s.id === 'BHS');
-    return header ? f : encodeText(f, message.encoding).toString('latin1');
-  }));
+  return message.segments.map((s) =>
+    s.fields.map((f, i) => {
+      const header = i === 1 && (s.id === 'MSH' || s.id === 'FHS' || s.id === 'BHS');
+      return header ? f : encodeText(f, message.encoding).toString('latin1');
+    }),
+  );
 }
-

@@ -83,7 +83,12 @@ describe('lib/lease: leases in Redis', () => {
   });
 
   it('refuses a TTL too short to renew', async () => {
-    const err = await leases().tryAcquire('x', { ttlMs: 5 }).then(() => undefined, (e: unknown) => e as Error);
+    const err = await leases()
+      .tryAcquire('x', { ttlMs: 5 })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
     expect(err?.message).to.include('ttlMs must be at least 100 ms');
   });
 });

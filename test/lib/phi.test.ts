@@ -42,7 +42,11 @@ describe('PHI stays out of lists and logs (lib/phi.ts)', () => {
   it('withoutValues replaces quoted spans and keeps positions and expectations', () => {
     expect(withoutValues(`BSN03 is "${SEED}"; expected CCYYMMDD`)).to.equal('BSN03 is "…"; expected CCYYMMDD');
     expect(withoutValues(`MSH-12 '${SEED}' is not a supported version`)).to.equal("MSH-12 '…' is not a supported version");
-    const e = errorWithoutValues({ code: 'x', message: `"${SEED}"`, diagnostics: [{ severity: 'error', code: 'y', message: 'ok', value: SEED }] });
+    const e = errorWithoutValues({
+      code: 'x',
+      message: `"${SEED}"`,
+      diagnostics: [{ severity: 'error', code: 'y', message: 'ok', value: SEED }],
+    });
     expect(JSON.stringify(e)).to.not.include(SEED);
   });
 

@@ -11,7 +11,25 @@ describe('lib/secrets: references to keys, certificates and passwords', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'interlace-secrets-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '20', '-subj', '/CN=acme-as2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '20',
+        '-subj',
+        '/CN=acme-as2',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,13 +45,29 @@ describe('lib/secrets: references to keys, certificates and passwords', () => {
     writeFileSync(join(dir, 'bad.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
     const bad = inspectPem(Buffer.from('-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n'), 'certificate');
     expect(bad.ok).to.equal(false);
-    expect(inspectPem(Buffer.from('hello'), 'certificate')).to.deep.equal({ ok: false, reason: 'not PEM: expected -----BEGIN CERTIFICATE-----' });
-    const key = inspectPem(Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string), 'certificate');
+    expect(inspectPem(Buffer.from('hello'), 'certificate')).to.deep.equal({
+      ok: false,
+      reason: 'not PEM: expected -----BEGIN CERTIFICATE-----',
+    });
+    const key = inspectPem(
+      Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string),
+      'certificate',
+    );
     expect(key).to.deep.equal({ ok: false, reason: 'no CERTIFICATE block (the file holds another kind of PEM)' });
-    const encrypted = generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { format: 'pem', type: 'pkcs8', cipher: 'aes-128-cbc', passphrase: 'pw' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey;
-    expect(inspectPem(Buffer.from(encrypted), 'private-key')).to.deep.equal({ ok: false, reason: 'the private key is encrypted and no passphrase was given' });
+    const encrypted = generateKeyPairSync('rsa', {
+      modulusLength: 1024,
+      privateKeyEncoding: { format: 'pem', type: 'pkcs8', cipher: 'aes-128-cbc', passphrase: 'pw' },
+      publicKeyEncoding: { format: 'pem', type: 'spki' },
+    }).privateKey;
+    expect(inspectPem(Buffer.from(encrypted), 'private-key')).to.deep.equal({
+      ok: false,
+      reason: 'the private key is encrypted and no passphrase was given',
+    });
     expect(inspectPem(Buffer.from(encrypted), 'private-key', 'pw').ok).to.equal(true);
-    expect(() => loadPemFile(join(dir, 'bad.pem'), 'certificate', 'transport.partnerCert')).to.throw(ConfigError, /transport.partnerCert .*bad.pem: not a valid certificate/);
+    expect(() => loadPemFile(join(dir, 'bad.pem'), 'certificate', 'transport.partnerCert')).to.throw(
+      ConfigError,
+      /transport.partnerCert .*bad.pem: not a valid certificate/,
+    );
     const missing = (() => {
       try {
         loadPemFile(join(dir, 'missing.pem'), 'certificate', 'transport.partnerCert');
@@ -50,7 +84,12 @@ describe('lib/secrets: references to keys, certificates and passwords', () => {
     void good;
     const text = execFileSync('cat', [join(dir, 'id')]);
     expect(inspectPem(text, 'ssh-private-key').ok).to.equal(true);
-    const damaged = Buffer.from(text.toString().replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA').replace('b3BlbnNzaC1rZXktdjE', 'Zm9vYmFy'));
+    const damaged = Buffer.from(
+      text
+        .toString()
+        .replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA')
+        .replace('b3BlbnNzaC1rZXktdjE', 'Zm9vYmFy'),
+    );
     expect(inspectPem(damaged, 'ssh-private-key').ok).to.equal(false);
   });
 
@@ -63,7 +102,14 @@ describe('lib/secrets: references to keys, certificates and passwords', () => {
   });
 
   it('finds every secret-keyed value, at any depth, for the loader to check it came from ${ENV}', () => {
-    const paths = inlineSecrets({ transport: { type: 'sftp', password: 'hunter2', keyPassphrase: '' }, list: [{ secret: 's' }], passwordless: 'x' });
-    expect(paths).to.deep.equal([['transport', 'password'], ['list', 0, 'secret']]);
+    const paths = inlineSecrets({
+      transport: { type: 'sftp', password: 'hunter2', keyPassphrase: '' },
+      list: [{ secret: 's' }],
+      passwordless: 'x',
+    });
+    expect(paths).to.deep.equal([
+      ['transport', 'password'],
+      ['list', 0, 'secret'],
+    ]);
   });
 });

@@ -4,13 +4,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransientDeliveryError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
-import { file, fileDestinationSchema, numbered, renderName, templateProblem, writeFileOnce, type FileTarget } from '../../routes/destinations/file/index.js';
+import {
+  file,
+  fileDestinationSchema,
+  numbered,
+  renderName,
+  templateProblem,
+  writeFileOnce,
+  type FileTarget,
+} from '../../routes/destinations/file/index.js';
 import type { Delivery } from '../../routes/types.js';
 
-const X12 = 'ISA*00*          *00*          *ZZ*INTERLACEHOSP  *ZZ*ACMEMEDICAL    *261204*0101*U*00401*000000042*0*P*>~GS*PO*INTERLACE*ACMEMED*20261204*0101*17*X*004010~ST*850*0003~SE*2*0003~GE*1*17~IEA*1*000000042~';
+const X12 =
+  'ISA*00*          *00*          *ZZ*INTERLACEHOSP  *ZZ*ACMEMEDICAL    *261204*0101*U*00401*000000042*0*P*>~GS*PO*INTERLACE*ACMEMED*20261204*0101*17*X*004010~ST*850*0003~SE*2*0003~GE*1*17~IEA*1*000000042~';
 
 function delivery(body: string, n = 1, attempt = 1): Delivery {
-  return { deliveryId: `m${n}:out`, messageId: `m${n}`, channel: 'c', route: 'out', idempotencyKey: `m${n}:out`, correlationId: `m${n}`, attempt, payload: { body, contentType: 'text/plain' } };
+  return {
+    deliveryId: `m${n}:out`,
+    messageId: `m${n}`,
+    channel: 'c',
+    route: 'out',
+    idempotencyKey: `m${n}:out`,
+    correlationId: `m${n}`,
+    attempt,
+    payload: { body, contentType: 'text/plain' },
+  };
 }
 
 describe('file destination: temporary name, rename that never replaces, confirmed by stat', () => {
@@ -20,7 +38,8 @@ describe('file destination: temporary name, rename that never replaces, confirme
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const create = (extra: Record<string, unknown> = {}) => file.create(fileDestinationSchema.parse({ type: 'file', directory: dir, ...extra }), { channel: 'c', route: 'out', log: silentLogger });
+  const create = (extra: Record<string, unknown> = {}) =>
+    file.create(fileDestinationSchema.parse({ type: 'file', directory: dir, ...extra }), { channel: 'c', route: 'out', log: silentLogger });
 
   it('names files from the template with X12 control numbers read from the payload', async () => {
     const dest = create({ name: '{route}-{isa13}-{gs06}-{st02}-{messageId}.x12', encoding: 'latin1' });
@@ -53,7 +72,10 @@ describe('file destination: temporary name, rename that never replaces, confirme
     if (process.getuid?.() === 0) {
       // root writes anyway: use a directory that does not exist instead
       const dest = create({ directory: join(dir, 'missing') });
-      const err = await dest.send(delivery('x')).then(() => undefined, (e: unknown) => e as TransientDeliveryError);
+      const err = await dest.send(delivery('x')).then(
+        () => undefined,
+        (e: unknown) => e as TransientDeliveryError,
+      );
       expect(err).to.be.instanceOf(TransientDeliveryError);
       expect(err!.message).to.include('missing').and.include('ENOENT');
       return;
@@ -61,7 +83,12 @@ describe('file destination: temporary name, rename that never replaces, confirme
     const locked = join(dir, 'locked');
     mkdirSync(locked);
     chmodSync(locked, 0o500);
-    const err = await create({ directory: locked }).send(delivery('x')).then(() => undefined, (e: unknown) => e as TransientDeliveryError);
+    const err = await create({ directory: locked })
+      .send(delivery('x'))
+      .then(
+        () => undefined,
+        (e: unknown) => e as TransientDeliveryError,
+      );
     expect(err?.code).to.equal('file-write-failed');
   });
 
@@ -75,7 +102,10 @@ describe('file destination: temporary name, rename that never replaces, confirme
       read: async (n) => files.get(n)!,
       remove: async (n) => void files.delete(n),
     };
-    const err = await writeFileOnce(shortWriter, 'a.txt', Buffer.from('hello'), '.a.tmp').then(() => undefined, (e: unknown) => e as TransientDeliveryError);
+    const err = await writeFileOnce(shortWriter, 'a.txt', Buffer.from('hello'), '.a.tmp').then(
+      () => undefined,
+      (e: unknown) => e as TransientDeliveryError,
+    );
     expect(err?.code).to.equal('file-write-unconfirmed');
     expect(err?.message).to.equal('mem/a.txt holds 3 bytes after writing 5; the write is not confirmed');
   });
@@ -85,7 +115,9 @@ describe('file destination: temporary name, rename that never replaces, confirme
     expect(templateProblem('{partner}-{nope}.x12')).to.include('uses {nope}');
     expect(templateProblem('.{messageId}')).to.include('starts with a dot');
     expect(fileDestinationSchema.safeParse({ type: 'file', directory: 'x', name: '{oops}' }).success).to.equal(false);
-    expect(renderName('{partner}-{timestamp}.x12', delivery('x'), { partner: 'a/../b' }, new Date('2026-12-04T01:02:03.456Z'))).to.equal('a_.._b-20261204010203456.x12');
+    expect(renderName('{partner}-{timestamp}.x12', delivery('x'), { partner: 'a/../b' }, new Date('2026-12-04T01:02:03.456Z'))).to.equal(
+      'a_.._b-20261204010203456.x12',
+    );
     expect([numbered('po.x12', 0), numbered('po.x12', 2), numbered('README', 1)]).to.deep.equal(['po.x12', 'po.2.x12', 'README.1']);
   });
 });

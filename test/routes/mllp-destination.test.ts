@@ -10,11 +10,22 @@ import type { Delivery, Destination } from '../../routes/types.js';
 import { hl7, RecordingContext, startSource } from '../channels/mllp/support.js';
 
 function delivery(controlId: string, n = 1): Delivery {
-  return { deliveryId: `m${n}:adt`, messageId: `m${n}`, channel: 'c', route: 'adt', idempotencyKey: `m${n}:adt`, correlationId: `m${n}`, attempt: 1, payload: { body: hl7(controlId), contentType: 'x-application/hl7-v2+er7' } };
+  return {
+    deliveryId: `m${n}:adt`,
+    messageId: `m${n}`,
+    channel: 'c',
+    route: 'adt',
+    idempotencyKey: `m${n}:adt`,
+    correlationId: `m${n}`,
+    attempt: 1,
+    payload: { body: hl7(controlId), contentType: 'x-application/hl7-v2+er7' },
+  };
 }
 
 /** A peer that answers each frame with `answer(msh10)`; undefined: never answers; 'close-mid': half a frame, then close. */
-async function peer(answer: (controlId: string, frame: string) => string | undefined | 'close-mid'): Promise<{ port: number; frames: string[]; connections: number; close(): Promise<void> }> {
+async function peer(
+  answer: (controlId: string, frame: string) => string | undefined | 'close-mid',
+): Promise<{ port: number; frames: string[]; connections: number; close(): Promise<void> }> {
   const frames: string[] = [];
   const sockets = new Set<Socket>();
   const state = { connections: 0 };
@@ -51,17 +62,27 @@ async function peer(answer: (controlId: string, frame: string) => string | undef
   };
 }
 
-const ack = (code: string, id: string, text = '') => `MSH|^~\\&|RECV|RECV|SEND|SEND|20260101120000||ACK|A${id}|P|2.5\rMSA|${code}|${id}${text ? `|${text}` : ''}\r`;
+const ack = (code: string, id: string, text = '') =>
+  `MSH|^~\\&|RECV|RECV|SEND|SEND|20260101120000||ACK|A${id}|P|2.5\rMSA|${code}|${id}${text ? `|${text}` : ''}\r`;
 
 async function failure(p: Promise<unknown>): Promise<DeliveryError> {
-  return p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as DeliveryError);
+  return p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as DeliveryError,
+  );
 }
 
 describe('mllp destination', function () {
   this.timeout(60_000);
   const open: Destination[] = [];
   const create = (port: number, extra: Record<string, unknown> = {}) => {
-    const d = mllp.create(mllpDestinationSchema.parse({ type: 'mllp', host: '127.0.0.1', port, ackTimeout: '1s', ...extra }), { channel: 'c', route: 'adt', log: silentLogger });
+    const d = mllp.create(mllpDestinationSchema.parse({ type: 'mllp', host: '127.0.0.1', port, ackTimeout: '1s', ...extra }), {
+      channel: 'c',
+      route: 'adt',
+      log: silentLogger,
+    });
     open.push(d);
     return d;
   };
@@ -69,7 +90,7 @@ describe('mllp destination', function () {
     await Promise.all(open.splice(0).map((d) => d.close()));
   });
 
-  it('delivers to the engine\'s own MLLP listener over one persistent connection, recording each AA', async () => {
+  it("delivers to the engine's own MLLP listener over one persistent connection, recording each AA", async () => {
     const ctx = new RecordingContext();
     const { source, port } = await startSource(ctx);
     try {
@@ -86,10 +107,12 @@ describe('mllp destination', function () {
     }
   });
 
-  describe('against python3-hl7\'s MLLP server', () => {
+  describe("against python3-hl7's MLLP server", () => {
     let child: ChildProcess | undefined;
     const start = async (code: string) => {
-      child = spawn('/usr/bin/python3', [new URL('../fixtures/mllp/hl7-ack-server.py', import.meta.url).pathname, code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn('/usr/bin/python3', [new URL('../fixtures/mllp/hl7-ack-server.py', import.meta.url).pathname, code], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
       const until = Date.now() + 20_000;

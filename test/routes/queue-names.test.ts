@@ -12,7 +12,9 @@ describe('routes/queue-names', () => {
 
   it('refuses names that would make keys ambiguous', () => {
     for (const bad of ['', 'a:b', 'a b', 'x'.repeat(101), 'é', 'a\nb']) {
-      expect(() => checkName('channel', bad), JSON.stringify(bad)).to.throw(ConfigError).with.property('code', 'route-invalid-name');
+      expect(() => checkName('channel', bad), JSON.stringify(bad))
+        .to.throw(ConfigError)
+        .with.property('code', 'route-invalid-name');
     }
   });
 
@@ -29,10 +31,18 @@ describe('routes/queue-names', () => {
 
   it('reads Redis URLs', () => {
     expect(toRedisOptions('redis://127.0.0.1:6380/2')).to.include({ host: '127.0.0.1', port: 6380, db: 2, maxRetriesPerRequest: null });
-    expect(toRedisOptions('rediss://u:p%40ss@redis.example')).to.deep.include({ host: 'redis.example', port: 6379, username: 'u', password: 'p@ss', tls: {} });
+    expect(toRedisOptions('rediss://u:p%40ss@redis.example')).to.deep.include({
+      host: 'redis.example',
+      port: 6379,
+      username: 'u',
+      password: 'p@ss',
+      tls: {},
+    });
     expect(toRedisOptions({ host: 'h', port: 1 })).to.include({ host: 'h', maxRetriesPerRequest: null });
     for (const bad of ['nope', 'http://h:1', 'redis://h/db']) {
-      expect(() => toRedisOptions(bad), bad).to.throw(ConfigError).with.property('code', 'route-invalid-redis-url');
+      expect(() => toRedisOptions(bad), bad)
+        .to.throw(ConfigError)
+        .with.property('code', 'route-invalid-redis-url');
     }
   });
 

@@ -59,7 +59,6 @@ export function stubDestination(): Destination {
   return { send: async () => ({ status: '200' }), health: async () => ({ ok: true }), close: async () => {} };
 }
 
-
 export type RouteOptions = {
   route?: string;
   url?: string;

@@ -34,7 +34,9 @@ describe('routes/route-queue: failures around the queue', function () {
   it('takes up again, with the same key, a delivery whose process was killed mid-send', async () => {
     const prefix = uniquePrefix();
     f.sink.respond({ hang: true });
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, f.redis.url, prefix, f.sink.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, f.redis.url, prefix, f.sink.url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((r) => child.once('exit', r));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -95,5 +97,4 @@ describe('routes/route-queue: failures around the queue', function () {
       await own.stop();
     }
   });
-
 });

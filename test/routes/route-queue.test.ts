@@ -206,7 +206,8 @@ describe('routes/route-queue', function () {
         calls += 1;
         if (d.deliveryId === 'dl-erp-17' && calls === 1) throw new TypeError('boom');
         if (d.deliveryId === 'dl-erp-18') throw new PermanentDeliveryError('test-rejected', 'rejected');
-        if (d.deliveryId === 'dl-erp-19') throw new TransientDeliveryError('test-later', 'later', { response: { status: 'AE', body: 'x'.repeat(5000) } });
+        if (d.deliveryId === 'dl-erp-19')
+          throw new TransientDeliveryError('test-later', 'later', { response: { status: 'AE', body: 'x'.repeat(5000) } });
         return { status: 'AA' };
       },
       health: async () => ({ ok: true }),
@@ -288,8 +289,16 @@ describe('routes/route-queue', function () {
       err = e;
     }
     expect(err).to.have.property('code', 'route-invalid-delivery');
-    expect(() => new RouteQueue({ connection: f.redis.url, channel: 'a:b', route: 'r', destination: stubDestination(), retry: fast, ledger: f.ledger })).to.throw(
-      /route-invalid-name|cannot name a queue/,
-    );
+    expect(
+      () =>
+        new RouteQueue({
+          connection: f.redis.url,
+          channel: 'a:b',
+          route: 'r',
+          destination: stubDestination(),
+          retry: fast,
+          ledger: f.ledger,
+        }),
+    ).to.throw(/route-invalid-name|cannot name a queue/);
   });
 });

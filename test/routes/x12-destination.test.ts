@@ -13,7 +13,10 @@ import { po850 } from '../../parsers/x12/sets/index.js';
 import { x12, x12DestinationSchema } from '../../routes/destinations/x12/index.js';
 import type { Delivery, Destination } from '../../routes/types.js';
 
-const PO = JSON.parse(readFileSync(new URL('../../samples/x12/flows/purchase-order-4500012345.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const PO = JSON.parse(readFileSync(new URL('../../samples/x12/flows/purchase-order-4500012345.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const OWN = { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '997' } as const;
 
 function partner(id: string, outbound: string, extra: Record<string, unknown> = {}) {
@@ -29,7 +32,16 @@ function partner(id: string, outbound: string, extra: Record<string, unknown> = 
 }
 
 function delivery(body: string, n = 1): Delivery {
-  return { deliveryId: `m${n}:po`, messageId: `m${n}`, channel: 'c', route: 'po', idempotencyKey: `m${n}:po`, correlationId: `m${n}`, attempt: 1, payload: { body, contentType: 'application/json' } };
+  return {
+    deliveryId: `m${n}:po`,
+    messageId: `m${n}`,
+    channel: 'c',
+    route: 'po',
+    idempotencyKey: `m${n}:po`,
+    correlationId: `m${n}`,
+    attempt: 1,
+    payload: { body, contentType: 'application/json' },
+  };
 }
 
 async function rejects(p: Promise<unknown>): Promise<Error & { code?: string }> {
@@ -48,7 +60,12 @@ describe('x12 destination', () => {
   let partners: PartnerDirectory;
   let dest: Destination;
   const create = (config: Record<string, unknown>) =>
-    x12.create(x12DestinationSchema.parse({ type: 'x12', ...config }), { channel: 'c', route: 'po', log: silentLogger, services: { ...unavailableServices(), x12: createX12Services(store, partners) } });
+    x12.create(x12DestinationSchema.parse({ type: 'x12', ...config }), {
+      channel: 'c',
+      route: 'po',
+      log: silentLogger,
+      services: { ...unavailableServices(), x12: createX12Services(store, partners) },
+    });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'interlace-x12dest-'));
@@ -60,7 +77,14 @@ describe('x12 destination', () => {
         partner('acme-medical', out, { acknowledgments: { expect: '999', deadline: '2h' }, poAckDeadline: '1d' }),
         partner('five-ten', out, { version: '005010', acknowledgments: { expect: 'none' } }),
         partner('missing-dir', join(dir, 'nope')),
-        partnerSchema.parse({ id: 'over-sftp', name: 'x', isa: { qualifier: 'ZZ', id: 'SFTPCO' }, gs: { id: 'SFTPCO' }, version: '004010', transport: { type: 'sftp', host: 'h', user: 'u', password: 'p', inbound: '/in', outbound: '/out' } }),
+        partnerSchema.parse({
+          id: 'over-sftp',
+          name: 'x',
+          isa: { qualifier: 'ZZ', id: 'SFTPCO' },
+          gs: { id: 'SFTPCO' },
+          version: '004010',
+          transport: { type: 'sftp', host: 'h', user: 'u', password: 'p', inbound: '/in', outbound: '/out' },
+        }),
       ],
       OWN,
     );
@@ -89,7 +113,7 @@ describe('x12 destination', () => {
     const now = Date.now();
     expect(await store.overdueX12(now + 3_600_000)).to.deep.equal([]);
     expect((await store.overdueX12(now + 2 * 3_600_000 + 1000)).map((e) => e.expected)).to.deep.equal(['999']);
-    expect((await store.overdueX12Counts(now + 2 * 86_400_000))).to.deep.equal({ 'acme-medical': 2 });
+    expect(await store.overdueX12Counts(now + 2 * 86_400_000)).to.deep.equal({ 'acme-medical': 2 });
   });
 
   it('writes several documents as several sets of one group, in 005010 with a repetition separator', async () => {
@@ -98,7 +122,12 @@ describe('x12 destination', () => {
     const ic = parseX12(readFileSync(join(out, 'five-ten-850-000000001.x12'))).message!.interchanges[0]!;
     expect(ic.header).to.include({ version: '00501', usage: 'T' });
     expect(ic.delimiters.repetition).to.equal('^');
-    expect(ic.groups[0]!.sets.map((s) => [s.controlNumber, po850.toCanonical(s).documents[0]!.kind === 'purchase-order' && (po850.toCanonical(s).documents[0] as { number: string }).number])).to.deep.equal([
+    expect(
+      ic.groups[0]!.sets.map((s) => [
+        s.controlNumber,
+        po850.toCanonical(s).documents[0]!.kind === 'purchase-order' && (po850.toCanonical(s).documents[0] as { number: string }).number,
+      ]),
+    ).to.deep.equal([
       ['0001', '4500012345'],
       ['0002', 'PO-2'],
     ]);
@@ -124,7 +153,16 @@ describe('x12 destination', () => {
       ['not json {', /is not JSON/],
       ['"text"', /not a canonical document/],
       [JSON.stringify({ ...PO, lines: [] }), /document 1 is not a canonical document: lines/],
-      [JSON.stringify({ kind: 'invoice', number: 'I1', invoiceDate: '2026-01-01', lines: [{ line: '1', item: {}, quantity: { value: '1' }, unitPrice: { amount: '1' } }], total: { amount: '1' } }), /is a invoice; set 850 is written from a purchase-order/],
+      [
+        JSON.stringify({
+          kind: 'invoice',
+          number: 'I1',
+          invoiceDate: '2026-01-01',
+          lines: [{ line: '1', item: {}, quantity: { value: '1' }, unitPrice: { amount: '1' } }],
+          total: { amount: '1' },
+        }),
+        /is a invoice; set 850 is written from a purchase-order/,
+      ],
       [JSON.stringify([]), /holds 0 documents/],
       [JSON.stringify(Array.from({ length: 1001 }, () => PO)), /holds 1001 documents/],
       [JSON.stringify({ ...PO, number: 'PO*1' }), /contains the element separator/],
@@ -165,7 +203,15 @@ describe('x12 destination', () => {
     };
     expect(codeOf(() => create({ partner: 'nobody', set: '850' }))).to.equal('x12-partner-unknown');
     expect(codeOf(() => create({ partner: 'over-sftp', set: '850' }))).to.equal('x12-transport-unsupported');
-    expect(codeOf(() => x12.create(x12DestinationSchema.parse({ type: 'x12', partner: 'acme-medical', set: '850' }), { channel: 'c', route: 'r', log: silentLogger }))).to.equal('x12-services-missing');
+    expect(
+      codeOf(() =>
+        x12.create(x12DestinationSchema.parse({ type: 'x12', partner: 'acme-medical', set: '850' }), {
+          channel: 'c',
+          route: 'r',
+          log: silentLogger,
+        }),
+      ),
+    ).to.equal('x12-services-missing');
     expect(x12DestinationSchema.safeParse({ type: 'x12', partner: 'acme-medical', set: '837' }).success).to.equal(false);
     expect(x12DestinationSchema.safeParse({ type: 'x12', partner: 'Acme Medical', set: '850' }).success).to.equal(false);
   });

@@ -92,11 +92,17 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     const o = options.oauth!;
     const ok = form.get('grant_type') === 'client_credentials' && clientId === o.clientId && secret === o.clientSecret;
     tokenRequests.push({ grantType: form.get('grant_type') ?? undefined, clientId, ok });
-    if (!ok) return sendJson(res, 401, { error: 'invalid_client', error_description: 'unknown client or wrong secret' }, 'application/json');
+    if (!ok)
+      return sendJson(res, 401, { error: 'invalid_client', error_description: 'unknown client or wrong secret' }, 'application/json');
     const expiresIn = o.expiresInSeconds ?? 3600;
     const access = `tok-${++counter}-${Math.random().toString(36).slice(2)}`;
     issued.set(access, Date.now() + expiresIn * 1000);
-    sendJson(res, 200, { access_token: access, token_type: 'Bearer', expires_in: expiresIn, ...(o.scope ? { scope: o.scope } : {}) }, 'application/json');
+    sendJson(
+      res,
+      200,
+      { access_token: access, token_type: 'Bearer', expires_in: expiresIn, ...(o.scope ? { scope: o.scope } : {}) },
+      'application/json',
+    );
   };
 
   const fhir = async (req: http.IncomingMessage, body: string, url: URL, res: http.ServerResponse): Promise<number> => {
@@ -109,7 +115,13 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
         return 0;
       }
       if (fault.status !== undefined) {
-        sendJson(res, fault.status, fault.body ?? outcome('transient', `programmed failure ${fault.status}`), 'application/fhir+json', fault.headers);
+        sendJson(
+          res,
+          fault.status,
+          fault.body ?? outcome('transient', `programmed failure ${fault.status}`),
+          'application/fhir+json',
+          fault.headers,
+        );
         return fault.status;
       }
     }

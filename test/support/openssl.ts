@@ -19,7 +19,12 @@ export function scratch(prefix = 'interlace-as2-'): { dir: string; path(name: st
 /** Runs openssl; throws with its stderr when it fails. */
 export function openssl(args: string[], options: { input?: Buffer; cwd?: string } = {}): Buffer {
   try {
-    return execFileSync('openssl', args, { input: options.input, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('openssl', args, {
+      input: options.input,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (err) {
     const e = err as { stderr?: Buffer; status?: number };
     throw new Error(`openssl ${args[0]} ${args[1] ?? ''} failed (${e.status}): ${e.stderr?.toString().trim()}`);
@@ -30,13 +35,31 @@ export function openssl(args: string[], options: { input?: Buffer; cwd?: string 
 export function makeCert(dir: string, name: string, days = 30): TestCert {
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', String(days), '-subj', `/CN=${name}`, '-keyout', keyPath, '-out', certPath]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
   return { name, certPath, keyPath, cert: readFileSync(certPath), key: readFileSync(keyPath) };
 }
 
 /** CMS CompressedData (RFC 3274) built by openssl's ASN.1 generator around Python's zlib. */
 export function opensslCompress(dir: string, content: Buffer): Buffer {
-  const zlibHex = execFileSync('python3', ['-c', 'import sys,zlib;sys.stdout.write(zlib.compress(sys.stdin.buffer.read()).hex())'], { input: content, maxBuffer: 64 * 1024 * 1024 }).toString();
+  const zlibHex = execFileSync('python3', ['-c', 'import sys,zlib;sys.stdout.write(zlib.compress(sys.stdin.buffer.read()).hex())'], {
+    input: content,
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString();
   const conf = join(dir, `compress-${process.hrtime.bigint()}.cnf`);
   writeFileSync(
     conf,
@@ -72,5 +95,8 @@ export function opensslDecompress(dir: string, der: Buffer): Buffer {
   if (!octet) throw new Error(`no OCTET STRING in:\n${dump}`);
   const start = Number(octet[1]) + Number(octet[2]);
   const deflated = der.subarray(start, start + Number(octet[3]));
-  return execFileSync('python3', ['-c', 'import sys,zlib;sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))'], { input: deflated, maxBuffer: 64 * 1024 * 1024 });
+  return execFileSync('python3', ['-c', 'import sys,zlib;sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))'], {
+    input: deflated,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }

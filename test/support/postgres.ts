@@ -16,7 +16,9 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
   try {
     await c.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL does not answer at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${(err as Error).message}); start one or set PG_URL (.ci/run starts one)`);
+    throw new Error(
+      `PostgreSQL does not answer at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${(err as Error).message}); start one or set PG_URL (.ci/run starts one)`,
+    );
   }
   try {
     return await work(c);

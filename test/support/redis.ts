@@ -93,7 +93,6 @@ async function locate(): Promise<Shared> {
   return startServer();
 }
 
-
 /**
  * A private Redis. `restart(whileDown)` kills it (SIGKILL), runs `whileDown` (e.g. to issue commands
  * that must wait), and starts it again on the same port with the same data.

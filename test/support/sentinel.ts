@@ -34,7 +34,21 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     return child;
   };
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
-  const node = (port: number, extra: string[]) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', ...extra];
+  const node = (port: number, extra: string[]) => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--dbfilename',
+    `dump-${port}.rdb`,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...extra,
+  ];
   start(masterPort, node(masterPort, []));
   start(replicaPort, node(replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]));
   const conf = join(dir, 'sentinel.conf');
@@ -52,7 +66,13 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     ].join('\n'),
   );
   start(sentinelPort, [conf, '--sentinel']);
-  const sentinel = new Redis({ host: '127.0.0.1', port: sentinelPort, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  const sentinel = new Redis({
+    host: '127.0.0.1',
+    port: sentinelPort,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => 100,
+  });
   sentinel.on('error', () => {});
   const masterPortNow = async (): Promise<number> => {
     const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', NAME)) as [string, string] | null;
@@ -91,10 +111,14 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   try {
     await until('the replica to sync', async () => /master_link_status:up/.test(await info(replicaPort)), 30_000);
     await sentinel.connect();
-    await until('the Sentinel to see the master and its replica', async () => {
-      const replicas = (await sentinel.call('SENTINEL', 'replicas', NAME)) as unknown[];
-      return (await masterPortNow()) === masterPort && replicas.length === 1;
-    }, 30_000);
+    await until(
+      'the Sentinel to see the master and its replica',
+      async () => {
+        const replicas = (await sentinel.call('SENTINEL', 'replicas', NAME)) as unknown[];
+        return (await masterPortNow()) === masterPort && replicas.length === 1;
+      },
+      30_000,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -112,7 +136,11 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       return port;
     },
     async failedOver(oldPort, timeoutMs) {
-      await until('the Sentinel to promote the replica', async () => (await masterPortNow()) !== oldPort && /role:master/.test(await info(await masterPortNow())), timeoutMs);
+      await until(
+        'the Sentinel to promote the replica',
+        async () => (await masterPortNow()) !== oldPort && /role:master/.test(await info(await masterPortNow())),
+        timeoutMs,
+      );
       return masterPortNow();
     },
     stop,

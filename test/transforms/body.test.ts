@@ -52,7 +52,8 @@ describe('transforms: route conditions and bodies', () => {
   it('renders a template, placeholders being any expression, objects as JSON', async () => {
     const build = compileBody(
       {
-        template: "USAGE|{{ meta.controlId }}|{{$count($doc('supply-usage').lines)}}|{{ message.NOPE }}|{{ {\"a\": {\"b\": 1}} }}|\\{{literal}}",
+        template:
+          'USAGE|{{ meta.controlId }}|{{$count($doc(\'supply-usage\').lines)}}|{{ message.NOPE }}|{{ {"a": {"b": 1}} }}|\\{{literal}}',
         contentType: 'text/csv',
       },
       deps,
@@ -61,7 +62,7 @@ describe('transforms: route conditions and bodies', () => {
     expect(payload).to.deep.equal({ body: 'USAGE|MSG00042|2||{"a":{"b":1}}|{{literal}}', contentType: 'text/csv' });
   });
 
-  it('defaults a template\'s content type to text/plain', async () => {
+  it("defaults a template's content type to text/plain", async () => {
     const payload = await compileBody({ template: 'plain' }, deps)(dftState());
     expect(payload).to.deep.equal({ body: 'plain', contentType: 'text/plain' });
   });
@@ -85,7 +86,10 @@ describe('transforms: route conditions and bodies', () => {
   it('sends the original bytes for raw bodies, decoded with the charset', async () => {
     const hl7 = 'MSH|^~\\&|EPIC|NORTH|||20261120||DFT^P03|MSG00042|P|2.5\rEVN|P03\r';
     const bytes = iconv.encode(`${hl7}PID|||1||Mu\u00f1oz\r`, 'latin1');
-    const latin = await compileBody({ raw: true, charset: 'latin1', contentType: 'x-application/hl7-v2+er7' }, deps)(dftState({ raw: bytes }));
+    const latin = await compileBody(
+      { raw: true, charset: 'latin1', contentType: 'x-application/hl7-v2+er7' },
+      deps,
+    )(dftState({ raw: bytes }));
     expect(latin.contentType).to.equal('x-application/hl7-v2+er7');
     expect(iconv.encode(latin.body, 'latin1').equals(bytes)).to.equal(true);
     expect(latin.body).to.include('Mu\u00f1oz');

@@ -7,7 +7,7 @@ const deps = { tables: TABLES };
 const compile = (steps: StepConfig[]) => thrown(() => compilePipeline(steps, deps));
 
 describe('transforms: compiling', () => {
-  it('refuses a syntax error, naming the step path and JSONata\'s position', () => {
+  it("refuses a syntax error, naming the step path and JSONata's position", () => {
     const err = compile([{ map: { a: '1' } }, { map: { ok: '2', total: '$sum(lines.(qty * price)' } }]);
     expect(err).to.be.instanceOf(ConfigError).and.instanceOf(TransformConfigError);
     expect(err.code).to.equal('invalid-expression');
@@ -19,8 +19,19 @@ describe('transforms: compiling', () => {
   it('gives the path of the failing field for every step kind', () => {
     expect(compile([{ filter: { when: 'a = ', reason: 'r' } }]).path).to.deep.equal([0, 'filter', 'when']);
     expect(compile([{ lookup: { table: 'items', key: '(', into: 'x', onMissing: 'skip' } }]).path).to.deep.equal([0, 'lookup', 'key']);
-    expect(compile([{ lookup: { table: 'items', key: 'k', forEach: 'a[', into: 'x', onMissing: 'skip' } }]).path).to.deep.equal([0, 'lookup', 'forEach']);
-    const v = compile([{ validate: [{ require: 'true', message: 'm' }, { require: '"open', message: 'm' }] }]);
+    expect(compile([{ lookup: { table: 'items', key: 'k', forEach: 'a[', into: 'x', onMissing: 'skip' } }]).path).to.deep.equal([
+      0,
+      'lookup',
+      'forEach',
+    ]);
+    const v = compile([
+      {
+        validate: [
+          { require: 'true', message: 'm' },
+          { require: '"open', message: 'm' },
+        ],
+      },
+    ]);
     expect(v.path).to.deep.equal([0, 'validate', 1, 'require']);
     expect(v.code).to.equal('invalid-expression');
     expect(v.message).to.match(/^step 0 \(validate\) \[1\]\.require: invalid expression at position \d+: /);

@@ -46,7 +46,10 @@ const BODY = `(
 )`;
 
 const VARS = {
-  units: [{ erp_unit: 'EA', factor: '10' }, { erp_unit: 'EA', factor: '1' }],
+  units: [
+    { erp_unit: 'EA', factor: '10' },
+    { erp_unit: 'EA', factor: '1' },
+  ],
   one: [{ a: 1 }],
   none: [],
   nested: [[1, 2], [3]],
@@ -123,7 +126,7 @@ const CASES: string[] = [
   '$vars.obj',
 ];
 
-describe('transforms: the direct evaluator gives JSONata\'s results', () => {
+describe("transforms: the direct evaluator gives JSONata's results", () => {
   for (const source of CASES) {
     it(source.length > 60 ? `${source.replace(/\s+/g, ' ').slice(0, 60)}…` : source, async () => {
       const s = state(VARS);
@@ -146,7 +149,15 @@ describe('transforms: the direct evaluator gives JSONata\'s results', () => {
     const s = state(VARS);
     const scope = { bindings: { message: s.message, canonical: s.canonical, meta: s.meta, vars: s.vars }, state: s };
     const view = { message: s.message, canonical: s.canonical, meta: s.meta, vars: s.vars };
-    const decided = ['$doc("supply-usage").lines[1].itemNumber', '$map($vars.units, function() { 5 })', '{"x": []}', '($x := 2; ($x := 3); $x)', "meta.messageType = 'DFT^P03'", '$vars.units[-1].factor', '$number("12.5") * 2'];
+    const decided = [
+      '$doc("supply-usage").lines[1].itemNumber',
+      '$map($vars.units, function() { 5 })',
+      '{"x": []}',
+      '($x := 2; ($x := 3); $x)',
+      "meta.messageType = 'DFT^P03'",
+      '$vars.units[-1].factor',
+      '$number("12.5") * 2',
+    ];
     for (const source of decided) {
       const direct = compileDirect(jsonata(source).ast(), on.limits);
       expect(direct, source).to.be.a('function');
@@ -169,7 +180,19 @@ describe('transforms: the direct evaluator gives JSONata\'s results', () => {
     const s = state(VARS);
     const scope = { bindings: { vars: s.vars }, state: s };
     const input = { a: [{ b: 1 }], b: 1, c: 'x' };
-    for (const source of ['a ? b : c', 'a & b', 'a[b = 1]', 'a.b{c: d}', 'a^(b)', '$lookup("items", "x")', '$string(1)', '**', 'a and b', 'a.b', '$vars.units.factor']) {
+    for (const source of [
+      'a ? b : c',
+      'a & b',
+      'a[b = 1]',
+      'a.b{c: d}',
+      'a^(b)',
+      '$lookup("items", "x")',
+      '$string(1)',
+      '**',
+      'a and b',
+      'a.b',
+      '$vars.units.factor',
+    ]) {
       const direct = compileDirect(jsonata(source).ast(), limits);
       if (direct) expect(direct(input, scope), source).to.equal(UNDECIDED);
     }
@@ -180,7 +203,7 @@ describe('transforms: the direct evaluator gives JSONata\'s results', () => {
   });
 });
 
-describe('transforms: the field-path shortcut gives JSONata\'s results', () => {
+describe("transforms: the field-path shortcut gives JSONata's results", () => {
   const inputs: unknown[] = [
     { itemNumber: 'A1', quantity: { value: '2', unit: 'BX' } },
     { itemNumber: null, quantity: null },

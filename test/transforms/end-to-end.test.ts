@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { bodySchema, compileBody, compileCondition, compilePipeline, conditionSchema, stepSchema, type PipelineState } from '../../transforms/index.js';
+import {
+  bodySchema,
+  compileBody,
+  compileCondition,
+  compilePipeline,
+  conditionSchema,
+  stepSchema,
+  type PipelineState,
+} from '../../transforms/index.js';
 import { dftState, rejection, TABLES } from './support.js';
 
 /** The mapping of an OR usage channel as an analyst writes it: DFT^P03 usage → ERP goods issue. */
@@ -112,7 +120,9 @@ describe('transforms: end to end, DFT^P03 usage to ERP goods issue', () => {
     const usage = state.canonical[1] as { lines: { quantity: { value: string; unit?: string } }[] };
     usage.lines = [{ ...usage.lines[1]!, quantity: { value: '3', unit: 'XX' } }] as typeof usage.lines;
     const doc = JSON.parse((await deliver(state)).body);
-    expect(doc.lines).to.deep.equal([{ line: 2, itemNumber: '100046', quantity: 3, unit: 'EA', account: '510300', chargeCode: 'CHG-272', serial: 'SN-88' }]);
+    expect(doc.lines).to.deep.equal([
+      { line: 2, itemNumber: '100046', quantity: 3, unit: 'EA', account: '510300', chargeCode: 'CHG-272', serial: 'SN-88' },
+    ]);
   });
 
   it('does not fire the route when the mapping produced no lines', async () => {

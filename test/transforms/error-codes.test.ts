@@ -26,7 +26,13 @@ describe('transforms: error codes', () => {
     const used = codesInSource();
     const documented = documentedCodes();
     expect(used.size).to.be.greaterThan(15);
-    expect([...used].filter((c) => !documented.has(c)), 'used but not documented').to.deep.equal([]);
-    expect([...documented].filter((c) => !used.has(c)), 'documented but not used').to.deep.equal([]);
+    expect(
+      [...used].filter((c) => !documented.has(c)),
+      'used but not documented',
+    ).to.deep.equal([]);
+    expect(
+      [...documented].filter((c) => !used.has(c)),
+      'documented but not used',
+    ).to.deep.equal([]);
   });
 });

@@ -80,7 +80,10 @@ describe('transforms: with the real HL7 v2 parser (hip implant DFT^P03 sample)',
 
   it('keeps patient identifiers out of a failure on this message', async () => {
     const state = sampleState();
-    const failing: StepConfig[] = [{ map: { n: '$number(message.PID.PID_5.PID_5_1)' } }, { map: { m: '$number(message.PID.PID_3[0].PID_3_1)' } }];
+    const failing: StepConfig[] = [
+      { map: { n: '$number(message.PID.PID_5.PID_5_1)' } },
+      { map: { m: '$number(message.PID.PID_3[0].PID_3_1)' } },
+    ];
     const err = await rejection(compilePipeline(failing, { tables }).run(state));
     expect(err.code).to.equal('expression-failed');
     expect(err.message).to.not.include('FICTIONAL').and.not.include('MRN0012345');

@@ -92,7 +92,7 @@ describe('transforms: sandbox and guard rails', () => {
     expect(await compileCondition("meta.channel = 'or-usage'", deps)(dftState())).to.equal(true);
   });
 
-  it('does not count concurrent evaluations against each other\'s time limit', async () => {
+  it("does not count concurrent evaluations against each other's time limit", async () => {
     // Alone, this takes a small fraction of the limit; a hundred run together take several times
     // the limit in total. Evaluations interleaving would make them all time out.
     const p = compilePipeline([{ map: { x: '$sum([1..5000].($ * 2))' } }], { tables: {}, limits: { timeoutMs: 1500 } });

@@ -22,7 +22,8 @@ function properties(schema: unknown, at = '$'): { at: string; node: Record<strin
       }
     }
     for (const key of ['items', 'additionalProperties']) walk(n[key], `${path}[${key}]`);
-    for (const key of ['anyOf', 'oneOf', 'allOf']) if (Array.isArray(n[key])) (n[key] as unknown[]).forEach((v, i) => walk(v, `${path}<${i}>`));
+    for (const key of ['anyOf', 'oneOf', 'allOf'])
+      if (Array.isArray(n[key])) (n[key] as unknown[]).forEach((v, i) => walk(v, `${path}<${i}>`));
   };
   walk(schema, at);
   return out;
@@ -90,7 +91,9 @@ describe('transforms: schemas', () => {
     expect(issues(bodySchema, { json: 'vars' })).to.deep.equal([]);
     expect(issues(bodySchema, { raw: true, charset: 'latin1', headers: { 'X-Id': 'meta.messageId' }, path: "'a'" })).to.deep.equal([]);
     expect(issues(bodySchema, {})).to.deep.equal([': a body needs one of json, template, raw, csv or fixed']);
-    expect(issues(bodySchema, { json: 'a', template: 'b' })).to.deep.equal([': a body has exactly one of json, template, raw, csv or fixed; this one has json and template']);
+    expect(issues(bodySchema, { json: 'a', template: 'b' })).to.deep.equal([
+      ': a body has exactly one of json, template, raw, csv or fixed; this one has json and template',
+    ]);
     expect(issues(bodySchema, { json: 'a', charset: 'latin1' })).to.deep.equal(['charset: charset applies only to raw bodies']);
     expect(issues(bodySchema, { raw: false })[0]).to.match(/^raw: /);
     expect(issues(bodySchema, { json: 'a', headers: { 'X Bad': 'x' } })[0]).to.include('header name');

@@ -39,7 +39,7 @@ describe('transforms: steps', () => {
   });
 
   describe('map', () => {
-    it('sets variables in order, later entries seeing earlier ones, without touching the caller\'s vars', async () => {
+    it("sets variables in order, later entries seeing earlier ones, without touching the caller's vars", async () => {
       const p = compilePipeline(
         [
           { map: { usage: "$doc('supply-usage')", lineCount: '$count(vars.usage.lines)' } },
@@ -93,14 +93,18 @@ describe('transforms: steps', () => {
     };
 
     it('finds a whole row by the first column', async () => {
-      const vars = await run({ lookup: { table: 'items', key: "$doc('supply-usage').lines[0].itemNumber", into: 'item', onMissing: 'error' } });
+      const vars = await run({
+        lookup: { table: 'items', key: "$doc('supply-usage').lines[0].itemNumber", into: 'item', onMissing: 'error' },
+      });
       expect(vars.item).to.deep.equal({ item: 'IM-1001', charge_code: 'CHG-278', erp_item: '100045', account: '510200' });
     });
 
     it('returns one column, and matches on another key column when asked', async () => {
       const a = await run({ lookup: { table: 'items', key: "'IM-2002'", column: 'erp_item', into: 'erp', onMissing: 'error' } });
       expect(a.erp).to.equal('100046');
-      const b = await run({ lookup: { table: 'items', keyColumn: 'erp_item', key: '100047', column: 'item', into: 'back', onMissing: 'error' } });
+      const b = await run({
+        lookup: { table: 'items', keyColumn: 'erp_item', key: '100047', column: 'item', into: 'back', onMissing: 'error' },
+      });
       expect(b.back).to.equal('IM-3003');
     });
 
@@ -126,7 +130,9 @@ describe('transforms: steps', () => {
     });
 
     it('uses the default with onMissing: default, as a fresh copy', async () => {
-      const step: StepConfig = { lookup: { table: 'uom', key: "'ZZ'", into: 'u', onMissing: 'default', default: { erp_unit: 'EA', factor: '1' } } };
+      const step: StepConfig = {
+        lookup: { table: 'uom', key: "'ZZ'", into: 'u', onMissing: 'default', default: { erp_unit: 'EA', factor: '1' } },
+      };
       const p = compilePipeline([step, { map: { mutated: "vars.u ~> | $ | {'factor': '9'} |" } }], deps);
       const r1 = await p.run(dftState());
       const r2 = await p.run(dftState());
@@ -138,7 +144,14 @@ describe('transforms: steps', () => {
 
     it('looks up each item with forEach, results aligned with the items', async () => {
       const vars = await run({
-        lookup: { table: 'items', forEach: "$doc('supply-usage').lines", key: 'itemNumber', column: 'charge_code', into: 'charges', onMissing: 'error' },
+        lookup: {
+          table: 'items',
+          forEach: "$doc('supply-usage').lines",
+          key: 'itemNumber',
+          column: 'charge_code',
+          into: 'charges',
+          onMissing: 'error',
+        },
       });
       expect(vars.charges).to.deep.equal(['CHG-278', 'CHG-272']);
     });
@@ -148,7 +161,16 @@ describe('transforms: steps', () => {
       const usage = state.canonical[1] as { lines: { itemNumber: string }[] };
       usage.lines[0]!.itemNumber = 'IM-UNKNOWN';
       const vars = await run(
-        { lookup: { table: 'items', forEach: "$doc('supply-usage').lines", key: '$item.itemNumber', column: 'erp_item', into: 'erp', onMissing: 'skip' } },
+        {
+          lookup: {
+            table: 'items',
+            forEach: "$doc('supply-usage').lines",
+            key: '$item.itemNumber',
+            column: 'erp_item',
+            into: 'erp',
+            onMissing: 'skip',
+          },
+        },
         state,
       );
       expect(vars.erp).to.deep.equal([null, '100046']);
@@ -193,14 +215,18 @@ describe('transforms: steps', () => {
 
     it('refuses keys that are objects or arrays', async () => {
       const err = await rejection(
-        compilePipeline([{ lookup: { table: 'items', key: "$doc('supply-usage').lines", into: 'x', onMissing: 'skip' } }], deps).run(dftState()),
+        compilePipeline([{ lookup: { table: 'items', key: "$doc('supply-usage').lines", into: 'x', onMissing: 'skip' } }], deps).run(
+          dftState(),
+        ),
       );
       expect(err.code).to.equal('invalid-lookup-key');
       expect(err.message).to.include('an array of 2');
     });
 
     it('accepts numbers as keys', async () => {
-      const vars = await run({ lookup: { table: 'items', keyColumn: 'erp_item', key: '100045', column: 'item', into: 'i', onMissing: 'error' } });
+      const vars = await run({
+        lookup: { table: 'items', keyColumn: 'erp_item', key: '100045', column: 'item', into: 'i', onMissing: 'error' },
+      });
       expect(vars.i).to.equal('IM-1001');
     });
   });
@@ -225,9 +251,7 @@ describe('transforms: steps', () => {
       expect(err).to.be.instanceOf(MappingError);
       expect(err.code).to.equal('validation-failed');
       expect(err.failures).to.deep.equal(['at least six usage lines are expected', 'quantities must be in cases']);
-      expect(err.message).to.equal(
-        'step 1 (validate): 2 rules failed: at least six usage lines are expected; quantities must be in cases',
-      );
+      expect(err.message).to.equal('step 1 (validate): 2 rules failed: at least six usage lines are expected; quantities must be in cases');
     });
   });
 });

@@ -3,7 +3,10 @@ import type { PipelineState, Table, Tables } from '../../transforms/index.js';
 
 /** Builds a table the way the engine hands it over: a header and rows keyed by column. */
 export function table(csv: string): Table {
-  const [header, ...lines] = csv.trim().split('\n').map((l) => l.split(','));
+  const [header, ...lines] = csv
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const columns = header!.map((c) => c.trim());
   const rows = lines.map((cells) => Object.fromEntries(columns.map((c, i) => [c, (cells[i] ?? '').trim()])));
   return { columns, rows };
@@ -51,8 +54,22 @@ export function dftCanonical(): CanonicalDocument[] {
       location: 'OR^OR3^A',
       department: 'SURG',
       lines: [
-        { line: 1, itemNumber: 'IM-1001', description: 'Bone screw 4.5mm', quantity: { value: '2', unit: 'BX' }, lot: 'L2291', transactionId: 'T1' },
-        { line: 2, itemNumber: 'IM-2002', description: 'Suture anchor', quantity: { value: '1', unit: 'EA' }, serial: 'SN-88', transactionId: 'T2' },
+        {
+          line: 1,
+          itemNumber: 'IM-1001',
+          description: 'Bone screw 4.5mm',
+          quantity: { value: '2', unit: 'BX' },
+          lot: 'L2291',
+          transactionId: 'T1',
+        },
+        {
+          line: 2,
+          itemNumber: 'IM-2002',
+          description: 'Suture anchor',
+          quantity: { value: '1', unit: 'EA' },
+          serial: 'SN-88',
+          transactionId: 'T2',
+        },
       ],
       source: { format: 'hl7v2', messageType: 'DFT^P03', controlId: 'MSG00042' },
     },

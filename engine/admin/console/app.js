@@ -57,7 +57,10 @@ class ApiError extends Error {
  */
 async function api(path, init = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const res = await fetch(path, { ...init, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(init.headers ?? {}) } });
+  const res = await fetch(path, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(init.headers ?? {}) },
+  });
   let body = null;
   try {
     body = await res.json();
@@ -136,7 +139,8 @@ async function render() {
   const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
   if (!signedIn && route.page !== 'login') return go('#/login');
   top.hidden = route.page === 'login';
-  for (const a of top.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('data-nav') === (route.page === 'message' ? 'messages' : route.page));
+  for (const a of top.querySelectorAll('nav a'))
+    a.classList.toggle('active', a.getAttribute('data-nav') === (route.page === 'message' ? 'messages' : route.page));
   view.replaceChildren();
   try {
     await /** @type {any} */ (pages)[route.page](route);
@@ -156,7 +160,9 @@ document.getElementById('sign-out')?.addEventListener('click', () => {
 
 /** @param {{ params: URLSearchParams }} route */
 async function renderLogin(route) {
-  const input = /** @type {HTMLInputElement} */ (h('input', { type: 'password', name: 'token', id: 'token', autocomplete: 'current-password', required: true }));
+  const input = /** @type {HTMLInputElement} */ (
+    h('input', { type: 'password', name: 'token', id: 'token', autocomplete: 'current-password', required: true })
+  );
   const message = h('div');
   if (route.params.get('expired')) message.append(h('div', { class: 'notice bad', text: 'Your token was refused; sign in again.' }));
   const form = h(
@@ -171,12 +177,21 @@ async function renderLogin(route) {
           sessionStorage.setItem(TOKEN_KEY, input.value);
           go('#/dashboard');
         } else {
-          message.append(h('div', { class: 'notice bad', role: 'alert', text: res.status === 401 ? 'That token is not valid for this engine.' : `The engine answered ${res.status}.` }));
+          message.append(
+            h('div', {
+              class: 'notice bad',
+              role: 'alert',
+              text: res.status === 401 ? 'That token is not valid for this engine.' : `The engine answered ${res.status}.`,
+            }),
+          );
         }
       },
     },
     h('h1', { text: 'Interlace' }),
-    h('p', { class: 'muted', text: "Sign in with the engine's admin token (INTERLACE_ADMIN_TOKEN, or the admin-token file in the data directory)." }),
+    h('p', {
+      class: 'muted',
+      text: "Sign in with the engine's admin token (INTERLACE_ADMIN_TOKEN, or the admin-token file in the data directory).",
+    }),
     h('label', { for: 'token' }, 'Admin token', input),
     message,
     h('p', {}, h('button', { class: 'primary', type: 'submit', text: 'Sign in' })),
@@ -228,7 +243,9 @@ function spark(list) {
   svg.setAttribute('aria-label', `${deltas.reduce((a, b) => a + b, 0)} received since this page opened`);
   if (deltas.length > 1) {
     const max = Math.max(1, ...deltas);
-    const points = deltas.map((d, i) => `${((i / (deltas.length - 1)) * 118 + 1).toFixed(1)},${(23 - (d / max) * 21).toFixed(1)}`).join(' ');
+    const points = deltas
+      .map((d, i) => `${((i / (deltas.length - 1)) * 118 + 1).toFixed(1)},${(23 - (d / max) * 21).toFixed(1)}`)
+      .join(' ');
     const line = document.createElementNS(ns, 'polyline');
     line.setAttribute('points', points);
     line.setAttribute('fill', 'none');
@@ -268,7 +285,25 @@ async function renderDashboard() {
       h(
         'thead',
         {},
-        h('tr', {}, ...['Channel', 'State', 'Source', 'Received', 'Filtered', 'Queued', 'Delivered', 'Errored', 'Rejected', 'Duplicate', 'Per minute', 'Last hour', 'Routes'].map((t, i) => h('th', { class: i >= 3 && i <= 10 ? 'num' : undefined, text: t }))),
+        h(
+          'tr',
+          {},
+          ...[
+            'Channel',
+            'State',
+            'Source',
+            'Received',
+            'Filtered',
+            'Queued',
+            'Delivered',
+            'Errored',
+            'Rejected',
+            'Duplicate',
+            'Per minute',
+            'Last hour',
+            'Routes',
+          ].map((t, i) => h('th', { class: i >= 3 && i <= 10 ? 'num' : undefined, text: t })),
+        ),
       ),
       table,
     ),
@@ -299,10 +334,16 @@ async function renderDashboard() {
             h('td', {}, h('a', { href: `#/messages?channel=${encodeURIComponent(ch.name)}`, text: ch.name })),
             h('td', {}, badge(ch.state), ch.reason ? h('div', { class: 'muted', text: ch.reason }) : null),
             h('td', { text: source }),
-            ...['received', 'filtered', 'queued', 'delivered', 'errored', 'rejected', 'duplicate'].map((k) => h('td', { class: 'num', dataset: { count: k }, text: String(c[k] ?? 0) })),
+            ...['received', 'filtered', 'queued', 'delivered', 'errored', 'rejected', 'duplicate'].map((k) =>
+              h('td', { class: 'num', dataset: { count: k }, text: String(c[k] ?? 0) }),
+            ),
             h('td', { class: 'num', text: rate === undefined ? '–' : rate.toFixed(1) }),
             h('td', {}, spark(list)),
-            h('td', {}, ...Object.entries(ch.routes ?? {}).map(([name, r]) => h('div', {}, h('strong', { text: name }), ' ', routeSummary(r)))),
+            h(
+              'td',
+              {},
+              ...Object.entries(ch.routes ?? {}).map(([name, r]) => h('div', {}, h('strong', { text: name }), ' ', routeSummary(r))),
+            ),
           );
         }),
       );
@@ -314,12 +355,27 @@ async function renderDashboard() {
               'table',
               {},
               h('thead', {}, h('tr', {}, ...['Partner', 'Expected', 'Interchange', 'Sent', 'Due'].map((t) => h('th', { text: t })))),
-              h('tbody', {}, ...rows.map((/** @type {any} */ o) => h('tr', { class: 'trouble clickable', onclick: () => go(`#/messages/${o.messageId}`) }, h('td', { text: o.partner }), h('td', { text: o.expected }), h('td', { text: o.isa13 }), h('td', { text: when(o.sentAt) }), h('td', { text: when(o.dueAt) })))),
+              h(
+                'tbody',
+                {},
+                ...rows.map((/** @type {any} */ o) =>
+                  h(
+                    'tr',
+                    { class: 'trouble clickable', onclick: () => go(`#/messages/${o.messageId}`) },
+                    h('td', { text: o.partner }),
+                    h('td', { text: o.expected }),
+                    h('td', { text: o.isa13 }),
+                    h('td', { text: when(o.sentAt) }),
+                    h('td', { text: when(o.dueAt) }),
+                  ),
+                ),
+              ),
             ),
       );
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
-      if (!stopped && !(err instanceof ApiError && err.status === 401)) updated.textContent = `not updated: ${err instanceof Error ? err.message : err}`;
+      if (!stopped && !(err instanceof ApiError && err.status === 401))
+        updated.textContent = `not updated: ${err instanceof Error ? err.message : err}`;
     }
     if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS);
   };
@@ -335,11 +391,27 @@ const STATUSES = ['received', 'rejected', 'duplicate', 'filtered', 'error', 'rou
 async function renderMessages(route) {
   const p = route.params;
   const { channels } = await api('/api/channels');
-  const channel = /** @type {HTMLSelectElement} */ (h('select', { name: 'channel', id: 'f-channel' }, h('option', { value: '', text: 'all channels' }), ...channels.map((/** @type {any} */ c) => h('option', { value: c.name, text: c.name }))));
+  const channel = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'channel', id: 'f-channel' },
+      h('option', { value: '', text: 'all channels' }),
+      ...channels.map((/** @type {any} */ c) => h('option', { value: c.name, text: c.name })),
+    )
+  );
   channel.value = p.get('channel') ?? '';
-  const status = /** @type {HTMLSelectElement} */ (h('select', { name: 'status', id: 'f-status' }, h('option', { value: '', text: 'any status' }), ...STATUSES.map((s) => h('option', { value: s, text: s }))));
+  const status = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'status', id: 'f-status' },
+      h('option', { value: '', text: 'any status' }),
+      ...STATUSES.map((s) => h('option', { value: s, text: s })),
+    )
+  );
   status.value = p.get('status') ?? '';
-  const controlId = /** @type {HTMLInputElement} */ (h('input', { name: 'controlId', id: 'f-control-id', placeholder: 'MSH-10, ISA13, file name…', value: p.get('controlId') ?? '' }));
+  const controlId = /** @type {HTMLInputElement} */ (
+    h('input', { name: 'controlId', id: 'f-control-id', placeholder: 'MSH-10, ISA13, file name…', value: p.get('controlId') ?? '' })
+  );
   const form = h(
     'form',
     {
@@ -382,9 +454,26 @@ async function renderMessages(route) {
   show(
     h('h1', { text: 'Messages' }),
     form,
-    h('table', { id: 'messages' }, h('thead', {}, h('tr', {}, ...['Received', 'Channel', 'Type', 'Control id', 'Sender', 'Status', 'Error'].map((t) => h('th', { text: t })))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { id: 'messages' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['Received', 'Channel', 'Type', 'Control id', 'Sender', 'Status', 'Error'].map((t) => h('th', { text: t }))),
+      ),
+      h('tbody', {}, ...rows),
+    ),
     messages.length === 0 ? h('p', { class: 'muted', text: 'No message matches.' }) : null,
-    h('p', {}, p.get('before') ? h('a', { href: `#/messages?${new URLSearchParams([...p].filter(([k]) => k !== 'before'))}`, text: '← newest' }) : null, ' ', messages.length === PAGE ? h('a', { href: `#/messages?${older}`, text: 'older →' }) : null),
+    h(
+      'p',
+      {},
+      p.get('before')
+        ? h('a', { href: `#/messages?${new URLSearchParams([...p].filter(([k]) => k !== 'before'))}`, text: '← newest' })
+        : null,
+      ' ',
+      messages.length === PAGE ? h('a', { href: `#/messages?${older}`, text: 'older →' }) : null,
+    ),
   );
 }
 
@@ -425,18 +514,36 @@ function renderHl7(text) {
     fields.slice(1).forEach((value, i) => {
       const number = header ? i + 2 : i + 1;
       seg.append(h('span', { class: 'sep', text: fs }));
-      const field = h('span', { class: 'field', dataset: { label: fieldLabel('hl7', id, number), field: `${id}-${number}` }, title: fieldLabel('hl7', id, number) });
+      const field = h('span', {
+        class: 'field',
+        dataset: { label: fieldLabel('hl7', id, number), field: `${id}-${number}` },
+        title: fieldLabel('hl7', id, number),
+      });
       const components = header && number === 2 ? [value] : value.split(cs);
       components.forEach((comp, c) => {
         if (c > 0) field.append(h('span', { class: 'sep', text: cs }));
-        if (components.length > 1) field.append(h('span', { class: 'component', dataset: { label: fieldLabel('hl7', id, number, c + 1), field: `${id}-${number}.${c + 1}` }, title: fieldLabel('hl7', id, number, c + 1), text: comp }));
+        if (components.length > 1)
+          field.append(
+            h('span', {
+              class: 'component',
+              dataset: { label: fieldLabel('hl7', id, number, c + 1), field: `${id}-${number}.${c + 1}` },
+              title: fieldLabel('hl7', id, number, c + 1),
+              text: comp,
+            }),
+          );
         else field.append(comp);
       });
       seg.append(field);
     });
     pre.append(seg);
   });
-  if (lines.length > MAX_HIGHLIGHTED_SEGMENTS) pre.append(h('span', { class: 'segment muted', text: `… ${lines.length - MAX_HIGHLIGHTED_SEGMENTS} more segments (see the raw bytes download)` }));
+  if (lines.length > MAX_HIGHLIGHTED_SEGMENTS)
+    pre.append(
+      h('span', {
+        class: 'segment muted',
+        text: `… ${lines.length - MAX_HIGHLIGHTED_SEGMENTS} more segments (see the raw bytes download)`,
+      }),
+    );
   return pre;
 }
 
@@ -457,12 +564,20 @@ function renderX12(text) {
     el.append(h('span', { class: 'seg-id', text: id }));
     parts.slice(1).forEach((value, i) => {
       el.append(h('span', { class: 'sep', text: es }));
-      el.append(h('span', { class: 'element', dataset: { label: fieldLabel('x12', id, i + 1), field: `${id}${String(i + 1).padStart(2, '0')}` }, title: fieldLabel('x12', id, i + 1), text: value }));
+      el.append(
+        h('span', {
+          class: 'element',
+          dataset: { label: fieldLabel('x12', id, i + 1), field: `${id}${String(i + 1).padStart(2, '0')}` },
+          title: fieldLabel('x12', id, i + 1),
+          text: value,
+        }),
+      );
     });
     el.append(h('span', { class: 'sep', text: st }));
     pre.append(el);
   });
-  if (segments.length > MAX_HIGHLIGHTED_SEGMENTS) pre.append(h('span', { class: 'segment muted', text: `… ${segments.length - MAX_HIGHLIGHTED_SEGMENTS} more segments` }));
+  if (segments.length > MAX_HIGHLIGHTED_SEGMENTS)
+    pre.append(h('span', { class: 'segment muted', text: `… ${segments.length - MAX_HIGHLIGHTED_SEGMENTS} more segments` }));
   return pre;
 }
 
@@ -489,7 +604,12 @@ async function renderMessage(route) {
       type: 'button',
       disabled: !reprocessable,
       title: reprocessable ? undefined : `a ${m.status} message cannot be reprocessed yet`,
-      text: m.status === 'failed' && dead > 0 ? `Retry ${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'}` : m.status === 'error' ? 'Reprocess (resolve exception)' : 'Reprocess',
+      text:
+        m.status === 'failed' && dead > 0
+          ? `Retry ${dead} dead ${dead === 1 ? 'delivery' : 'deliveries'}`
+          : m.status === 'error'
+            ? 'Reprocess (resolve exception)'
+            : 'Reprocess',
       onclick: async () => {
         button.disabled = true;
         result.replaceChildren();
@@ -512,7 +632,16 @@ async function renderMessage(route) {
   show(
     h('p', {}, h('a', { href: '#/messages', text: '← messages' })),
     h('h1', {}, `${m.messageType ?? 'Message'} ${m.controlId ?? ''} `, badge(m.status)),
-    h('p', {}, button, ' ', h('span', { class: 'muted', text: 'Runs the stored raw message again through the current configuration; delivered routes are not sent twice.' })),
+    h(
+      'p',
+      {},
+      button,
+      ' ',
+      h('span', {
+        class: 'muted',
+        text: 'Runs the stored raw message again through the current configuration; delivered routes are not sent twice.',
+      }),
+    ),
     result,
     h(
       'div',
@@ -537,7 +666,18 @@ async function renderMessage(route) {
             .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]),
         ),
       ),
-      h('div', { class: 'panel' }, h('h2', { text: 'Timeline' }), h('ol', { class: 'timeline', id: 'history' }, ...(m.history ?? []).map((/** @type {any} */ e) => h('li', {}, h('span', { class: 'muted', text: when(e.at) }), ' ', badge(e.status), e.detail ? ` ${e.detail}` : '')))),
+      h(
+        'div',
+        { class: 'panel' },
+        h('h2', { text: 'Timeline' }),
+        h(
+          'ol',
+          { class: 'timeline', id: 'history' },
+          ...(m.history ?? []).map((/** @type {any} */ e) =>
+            h('li', {}, h('span', { class: 'muted', text: when(e.at) }), ' ', badge(e.status), e.detail ? ` ${e.detail}` : ''),
+          ),
+        ),
+      ),
     ),
     m.error
       ? h(
@@ -545,7 +685,9 @@ async function renderMessage(route) {
           { class: 'panel', id: 'exception' },
           h('h2', { text: `Exception: ${m.error.code}` }),
           h('p', { text: m.error.message }),
-          ...(m.error.diagnostics ?? []).map((/** @type {any} */ d) => h('div', { class: 'muted', text: `${d.severity} ${d.code}: ${d.message}` })),
+          ...(m.error.diagnostics ?? []).map((/** @type {any} */ d) =>
+            h('div', { class: 'muted', text: `${d.severity} ${d.code}: ${d.message}` }),
+          ),
         )
       : null,
     h('h2', { text: 'Raw message' }),
@@ -566,7 +708,16 @@ async function renderMessage(route) {
               h('td', { text: d.lastStatus ?? '' }),
               h('td', { text: d.lastError ?? '' }),
               h('td', { text: d.idempotencyKey }),
-              h('td', {}, h('details', {}, h('summary', { text: d.payload?.contentType ?? 'payload' }), h('pre', { class: 'json', text: d.payload?.body ?? '' }))),
+              h(
+                'td',
+                {},
+                h(
+                  'details',
+                  {},
+                  h('summary', { text: d.payload?.contentType ?? 'payload' }),
+                  h('pre', { class: 'json', text: d.payload?.body ?? '' }),
+                ),
+              ),
             ),
           ),
           'deliveries',
@@ -576,11 +727,24 @@ async function renderMessage(route) {
       ? h('p', { class: 'muted', text: 'None recorded.' })
       : table(
           ['At', 'Direction', 'Kind', 'Code', 'Delivery', 'Detail'],
-          m.acks.map((/** @type {any} */ a) => h('tr', {}, h('td', { text: when(a.at) }), h('td', { text: a.direction }), h('td', { text: a.kind }), h('td', {}, badge(a.code)), h('td', { text: a.deliveryId ?? '' }), h('td', { text: a.detail ?? '' }))),
+          m.acks.map((/** @type {any} */ a) =>
+            h(
+              'tr',
+              {},
+              h('td', { text: when(a.at) }),
+              h('td', { text: a.direction }),
+              h('td', { text: a.kind }),
+              h('td', {}, badge(a.code)),
+              h('td', { text: a.deliveryId ?? '' }),
+              h('td', { text: a.detail ?? '' }),
+            ),
+          ),
           'acks',
         ),
     h('h2', { text: 'Canonical documents' }),
-    m.canonical === undefined || m.canonical === null ? h('p', { class: 'muted', text: 'None (not processed, filtered before mapping, or no canonical mapping for this message type).' }) : json(m.canonical),
+    m.canonical === undefined || m.canonical === null
+      ? h('p', { class: 'muted', text: 'None (not processed, filtered before mapping, or no canonical mapping for this message type).' })
+      : json(m.canonical),
   );
 }
 
@@ -597,7 +761,16 @@ async function renderPartners() {
           ['Partner', 'Details'],
           partners.map((/** @type {any} */ p) => {
             const { id, name, ...rest } = p;
-            return h('tr', { class: Object.values(rest).some((v) => typeof v === 'number' && v > 0 && /overdue/i.test(JSON.stringify(rest))) ? 'trouble' : undefined }, h('td', {}, h('strong', { text: name ?? id }), h('div', { class: 'muted', text: id })), h('td', {}, json(rest)));
+            return h(
+              'tr',
+              {
+                class: Object.values(rest).some((v) => typeof v === 'number' && v > 0 && /overdue/i.test(JSON.stringify(rest)))
+                  ? 'trouble'
+                  : undefined,
+              },
+              h('td', {}, h('strong', { text: name ?? id }), h('div', { class: 'muted', text: id })),
+              h('td', {}, json(rest)),
+            );
           }),
           'partners',
         ),

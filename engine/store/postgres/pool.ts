@@ -5,7 +5,8 @@ import type { Pool, PoolClient } from 'pg';
 /** BIGINT (times in ms, counts, serial ids) as JavaScript numbers: every value we store fits in 2^53. */
 const INT8 = 20;
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /** A connection pool; errors of idle connections (a restarted server) surface on the next query instead of ending the process. */
@@ -43,6 +44,8 @@ export async function transaction<T>(pool: Pool, work: (c: PoolClient) => Promis
  * eight bytes of their SHA-256, signed. Two tuples sharing a key only wait for each other.
  */
 export function lockKey(...parts: Array<string | undefined>): string {
-  const h = createHash('sha256').update(parts.map((p) => p ?? '\u0000').join('\u001f')).digest();
+  const h = createHash('sha256')
+    .update(parts.map((p) => p ?? '\u0000').join('\u001f'))
+    .digest();
   return h.readBigInt64BE(0).toString();
 }

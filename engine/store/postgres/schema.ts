@@ -21,7 +21,8 @@ export async function migrate(pool: Pool): Promise<number> {
     await client.query('CREATE TABLE IF NOT EXISTS interlace_schema (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::int AS v FROM interlace_schema');
     const current = rows[0]!.v;
-    if (current > MIGRATIONS.length) throw new Error(`its schema is version ${current}, newer than this Interlace knows (${MIGRATIONS.length}); upgrade Interlace`);
+    if (current > MIGRATIONS.length)
+      throw new Error(`its schema is version ${current}, newer than this Interlace knows (${MIGRATIONS.length}); upgrade Interlace`);
     for (let v = current; v < MIGRATIONS.length; v++) {
       await client.query(MIGRATIONS[v]!);
       await client.query('INSERT INTO interlace_schema (version, applied_at) VALUES ($1, $2)', [v + 1, Date.now()]);

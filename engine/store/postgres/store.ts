@@ -58,7 +58,9 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
       await migrate(pool);
     } catch (cause) {
       await pool.end().catch(() => {});
-      throw new StoreError('store-open-failed', `cannot open the message store at ${store.location}: ${(cause as Error).message}`, { cause });
+      throw new StoreError('store-open-failed', `cannot open the message store at ${store.location}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     return store;
   }
@@ -69,7 +71,9 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
       if (!result.duplicate && !input.rejected) this.emitLater({ id: result.messageId, channel });
       return result;
     } catch (cause) {
-      throw new StoreError('store-write-failed', `message from channel ${channel} could not be stored: ${(cause as Error).message}`, { cause });
+      throw new StoreError('store-write-failed', `message from channel ${channel} could not be stored: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
 
@@ -93,7 +97,19 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     await c.query(
       `INSERT INTO messages (id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, raw, error, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $3)`,
-      [id, channel, now, status, input.controlId ?? null, input.sender ?? null, input.messageType ?? null, input.origin ?? null, duplicateOf ?? null, input.raw, error],
+      [
+        id,
+        channel,
+        now,
+        status,
+        input.controlId ?? null,
+        input.sender ?? null,
+        input.messageType ?? null,
+        input.origin ?? null,
+        duplicateOf ?? null,
+        input.raw,
+        error,
+      ],
     );
     await event(c, id, now, status, duplicateOf ? `duplicate of ${duplicateOf}` : null);
     return duplicateOf ? { messageId: id, duplicate: true, originalMessageId: duplicateOf } : { messageId: id, duplicate: false };
@@ -116,25 +132,32 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
   }
 
   async recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string }): Promise<void> {
-    await this.pool.query(`INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES ($1, NULL, 'sent', $2, $3, $4, NULL, $5)`, [
-      messageId,
-      answer.kind,
-      answer.code,
-      answer.detail ?? null,
-      Date.now(),
-    ]);
+    await this.pool.query(
+      `INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES ($1, NULL, 'sent', $2, $3, $4, NULL, $5)`,
+      [messageId, answer.kind, answer.code, answer.detail ?? null, Date.now()],
+    );
   }
 
   async getMessage(id: string): Promise<StoredMessageDetail | undefined> {
-    const { rows } = await this.pool.query<MessageRow & { raw: Buffer; canonical: string | null }>(`SELECT ${MESSAGE_COLUMNS}, raw, canonical FROM messages WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query<MessageRow & { raw: Buffer; canonical: string | null }>(
+      `SELECT ${MESSAGE_COLUMNS}, raw, canonical FROM messages WHERE id = $1`,
+      [id],
+    );
     const row = rows[0];
     if (!row) return undefined;
     const [events, deliveries, acks] = await Promise.all([
-      this.pool.query<{ at: number; status: MessageStatus; detail: string | null }>('SELECT at, status, detail FROM message_events WHERE message_id = $1 ORDER BY id', [id]),
+      this.pool.query<{ at: number; status: MessageStatus; detail: string | null }>(
+        'SELECT at, status, detail FROM message_events WHERE message_id = $1 ORDER BY id',
+        [id],
+      ),
       this.pool.query<DeliveryRow>('SELECT * FROM deliveries WHERE message_id = $1 ORDER BY created_at, route', [id]),
       this.pool.query<AckRow>('SELECT * FROM acks WHERE message_id = $1 ORDER BY id', [id]),
     ]);
-    const history = events.rows.map((e) => ({ at: new Date(e.at).toISOString(), status: e.status, ...(e.detail ? { detail: e.detail } : {}) }));
+    const history = events.rows.map((e) => ({
+      at: new Date(e.at).toISOString(),
+      status: e.status,
+      ...(e.detail ? { detail: e.detail } : {}),
+    }));
     return {
       ...toMessage(row),
       raw: row.raw,
@@ -146,7 +169,10 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
   }
 
   async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer; receivedAt: string } | undefined> {
-    const { rows } = await this.pool.query<{ channel: string; status: MessageStatus; raw: Buffer; received_at: number }>('SELECT channel, status, raw, received_at FROM messages WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<{ channel: string; status: MessageStatus; raw: Buffer; received_at: number }>(
+      'SELECT channel, status, raw, received_at FROM messages WHERE id = $1',
+      [id],
+    );
     const row = rows[0];
     return row && { channel: row.channel, status: row.status, raw: row.raw, receivedAt: new Date(row.received_at).toISOString() };
   }
@@ -165,18 +191,35 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
   }
 
   async recordFileSummary(r: FileSummaryRecord): Promise<void> {
-    await this.pool.query('INSERT INTO file_summaries (channel, file, sha256, bytes, started_at, finished_at, summary) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      r.channel, r.file, r.sha256, r.bytes, Date.parse(r.startedAt), Date.parse(r.finishedAt), JSON.stringify(r.summary),
-    ]);
+    await this.pool.query(
+      'INSERT INTO file_summaries (channel, file, sha256, bytes, started_at, finished_at, summary) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [r.channel, r.file, r.sha256, r.bytes, Date.parse(r.startedAt), Date.parse(r.finishedAt), JSON.stringify(r.summary)],
+    );
   }
 
   async listFileSummaries(q: { channel?: string; limit?: number }): Promise<FileSummaryRecord[]> {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    const { rows } = await this.pool.query<{ channel: string; file: string; sha256: string; bytes: string; started_at: string; finished_at: string; summary: string }>(
+    const { rows } = await this.pool.query<{
+      channel: string;
+      file: string;
+      sha256: string;
+      bytes: string;
+      started_at: string;
+      finished_at: string;
+      summary: string;
+    }>(
       `SELECT * FROM file_summaries ${q.channel ? 'WHERE channel = $1' : ''} ORDER BY id DESC LIMIT ${limit}`,
       q.channel ? [q.channel] : [],
     );
-    return rows.map((r) => ({ channel: r.channel, file: r.file, sha256: r.sha256, bytes: Number(r.bytes), startedAt: new Date(Number(r.started_at)).toISOString(), finishedAt: new Date(Number(r.finished_at)).toISOString(), summary: JSON.parse(r.summary) }));
+    return rows.map((r) => ({
+      channel: r.channel,
+      file: r.file,
+      sha256: r.sha256,
+      bytes: Number(r.bytes),
+      startedAt: new Date(Number(r.started_at)).toISOString(),
+      finishedAt: new Date(Number(r.finished_at)).toISOString(),
+      summary: JSON.parse(r.summary),
+    }));
   }
 
   async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
@@ -187,11 +230,18 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     if (q.reason) add(`(error::jsonb ->> 'rule' = ? OR error::jsonb ->> 'code' = ?)`, q.reason);
     if (q.before) add('id < ?', q.before);
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    return (await this.pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`, args)).rows.map(toMessage);
+    return (
+      await this.pool.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
+        args,
+      )
+    ).rows.map(toMessage);
   }
 
   async channelCounts(): Promise<Record<string, ChannelCounts>> {
-    const { rows } = await this.pool.query<{ channel: string; status: MessageStatus; n: number }>('SELECT channel, status, COUNT(*) AS n FROM messages GROUP BY channel, status');
+    const { rows } = await this.pool.query<{ channel: string; status: MessageStatus; n: number }>(
+      'SELECT channel, status, COUNT(*) AS n FROM messages GROUP BY channel, status',
+    );
     const out: Record<string, ChannelCounts> = {};
     for (const r of rows) (out[r.channel] ??= emptyCounts())[r.status] = r.n;
     for (const c of Object.values(out)) c.queued = c.received + c.routed;
@@ -210,7 +260,10 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
   private transition(id: string, status: MessageStatus, error: string | null, detail: string | null): Promise<boolean> {
     return transaction(this.pool, async (c) => {
       const now = Date.now();
-      const { rowCount } = await c.query(`UPDATE messages SET status = $1, error = $2, updated_at = $3 WHERE id = $4 AND status = 'received'`, [status, error, now, id]);
+      const { rowCount } = await c.query(
+        `UPDATE messages SET status = $1, error = $2, updated_at = $3 WHERE id = $4 AND status = 'received'`,
+        [status, error, now, id],
+      );
       if (!rowCount) return false;
       await event(c, id, now, status, detail);
       return true;
@@ -219,7 +272,10 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
 
   markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false> {
     return transaction(this.pool, async (c) => {
-      const { rows } = await c.query<{ channel: string; status: MessageStatus }>('SELECT channel, status FROM messages WHERE id = $1 FOR UPDATE', [id]);
+      const { rows } = await c.query<{ channel: string; status: MessageStatus }>(
+        'SELECT channel, status FROM messages WHERE id = $1 FOR UPDATE',
+        [id],
+      );
       const row = rows[0];
       if (row?.status !== 'received') return false;
       const now = Date.now();
@@ -234,7 +290,11 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
         );
         out.push(toDelivery((await c.query<DeliveryRow>('SELECT * FROM deliveries WHERE id = $1', [deliveryId])).rows[0]!));
       }
-      await c.query(`UPDATE messages SET status = 'routed', canonical = $1, error = NULL, updated_at = $2 WHERE id = $3`, [canonical === undefined ? null : JSON.stringify(canonical), now, id]);
+      await c.query(`UPDATE messages SET status = 'routed', canonical = $1, error = NULL, updated_at = $2 WHERE id = $3`, [
+        canonical === undefined ? null : JSON.stringify(canonical),
+        now,
+        id,
+      ]);
       await event(c, id, now, 'routed', `${deliveries.length} deliveries`);
       if (deliveries.length === 0 || out.every((d) => d.state === 'delivered')) await settleMessage(c, id, now);
       return out;
@@ -243,7 +303,10 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
 
   resetForReprocess(id: string): Promise<boolean> {
     return transaction(this.pool, async (c) => {
-      const { rows } = await c.query<{ status: MessageStatus; channel: string }>('SELECT status, channel FROM messages WHERE id = $1 FOR UPDATE', [id]);
+      const { rows } = await c.query<{ status: MessageStatus; channel: string }>(
+        'SELECT status, channel FROM messages WHERE id = $1 FOR UPDATE',
+        [id],
+      );
       const row = rows[0];
       // Only settled messages run again: one with deliveries in flight or dead-lettered has them retried instead.
       if (!row || !['error', 'filtered', 'delivered'].includes(row.status)) return false;
@@ -252,7 +315,11 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
       await event(c, id, now, 'received', `reprocess (was ${row.status})`);
       return true;
     }).then((ok) => {
-      if (ok) void this.pool.query<{ channel: string }>('SELECT channel FROM messages WHERE id = $1', [id]).then(({ rows }) => rows[0] && this.emitLater({ id, channel: rows[0].channel }), () => {});
+      if (ok)
+        void this.pool.query<{ channel: string }>('SELECT channel FROM messages WHERE id = $1', [id]).then(
+          ({ rows }) => rows[0] && this.emitLater({ id, channel: rows[0].channel }),
+          () => {},
+        );
       return ok;
     });
   }
@@ -270,7 +337,9 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
    */
   recordAttempt(deliveryId: string, o: AttemptRecord): Promise<void> {
     return transaction(this.pool, async (c) => {
-      const found = await c.query<{ message_id: string; route: string }>('SELECT message_id, route FROM deliveries WHERE id = $1', [deliveryId]);
+      const found = await c.query<{ message_id: string; route: string }>('SELECT message_id, route FROM deliveries WHERE id = $1', [
+        deliveryId,
+      ]);
       const d = found.rows[0];
       if (!d) return;
       await c.query('SELECT 1 FROM messages WHERE id = $1 FOR UPDATE', [d.message_id]);
@@ -281,27 +350,35 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
          next_attempt_at = $6, updated_at = $7 WHERE id = $1`,
         [deliveryId, o.state, o.attempt, o.status ?? null, error, o.nextAttemptAt ?? null, now],
       );
-      await c.query(`INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7)`, [
-        d.message_id,
-        deliveryId,
-        d.route,
-        o.status ?? (o.error ? o.error.code : 'none'),
-        (o.body ?? error ?? '').slice(0, EXCERPT) || null,
-        o.attempt,
-        now,
-      ]);
+      await c.query(
+        `INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES ($1, $2, 'received', $3, $4, $5, $6, $7)`,
+        [
+          d.message_id,
+          deliveryId,
+          d.route,
+          o.status ?? (o.error ? o.error.code : 'none'),
+          (o.body ?? error ?? '').slice(0, EXCERPT) || null,
+          o.attempt,
+          now,
+        ],
+      );
       if (o.state === 'delivered' || o.state === 'dead') await settleMessage(c, d.message_id, now);
     });
   }
 
   reopen(deliveryId: string): Promise<void> {
     return transaction(this.pool, async (c) => {
-      const found = await c.query<{ message_id: string; route: string }>('SELECT message_id, route FROM deliveries WHERE id = $1', [deliveryId]);
+      const found = await c.query<{ message_id: string; route: string }>('SELECT message_id, route FROM deliveries WHERE id = $1', [
+        deliveryId,
+      ]);
       const d = found.rows[0];
       if (!d) return;
       const m = await c.query<{ status: MessageStatus }>('SELECT status FROM messages WHERE id = $1 FOR UPDATE', [d.message_id]);
       const now = Date.now();
-      const { rowCount } = await c.query(`UPDATE deliveries SET state = 'retrying', updated_at = $1 WHERE id = $2 AND state = 'dead'`, [now, deliveryId]);
+      const { rowCount } = await c.query(`UPDATE deliveries SET state = 'retrying', updated_at = $1 WHERE id = $2 AND state = 'dead'`, [
+        now,
+        deliveryId,
+      ]);
       if (!rowCount || m.rows[0]?.status !== 'failed') return;
       await c.query(`UPDATE messages SET status = 'routed', error = NULL, updated_at = $1 WHERE id = $2`, [now, d.message_id]);
       await event(c, d.message_id, now, 'routed', `delivery ${d.route} retried by an operator`);
@@ -349,9 +426,14 @@ function event(c: PoolClient, id: string, at: number, status: MessageStatus, det
 
 /** A routed message becomes delivered (or failed) once every delivery is final; the caller holds its row lock. */
 async function settleMessage(c: PoolClient, messageId: string, now: number): Promise<void> {
-  const states = (await c.query<{ state: string }>('SELECT state FROM deliveries WHERE message_id = $1', [messageId])).rows.map((r) => r.state);
+  const states = (await c.query<{ state: string }>('SELECT state FROM deliveries WHERE message_id = $1', [messageId])).rows.map(
+    (r) => r.state,
+  );
   if (states.some((s) => s === 'pending' || s === 'retrying')) return;
   const status: MessageStatus = states.includes('dead') ? 'failed' : 'delivered';
-  const { rowCount } = await c.query(`UPDATE messages SET status = $1, error = NULL, updated_at = $2 WHERE id = $3 AND status IN ('routed', 'failed') AND status <> $1`, [status, now, messageId]);
+  const { rowCount } = await c.query(
+    `UPDATE messages SET status = $1, error = NULL, updated_at = $2 WHERE id = $3 AND status IN ('routed', 'failed') AND status <> $1`,
+    [status, now, messageId],
+  );
   if (rowCount) await event(c, messageId, now, status, null);
 }

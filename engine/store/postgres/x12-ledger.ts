@@ -1,6 +1,24 @@
 import type { Pool, PoolClient } from 'pg';
-import { EXPECTATION_SELECT, MAX_CONTROL_NUMBER, checkControlNumberRequest, matchedSet, x12AckDetail, CONTROL_KINDS, toExpectation, type ExpectationRow, type OutboundRow } from '../rows.js';
-import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12Ledger, X12OutboundRecord, X12ReceivedAck } from '../types.js';
+import {
+  EXPECTATION_SELECT,
+  MAX_CONTROL_NUMBER,
+  checkControlNumberRequest,
+  matchedSet,
+  x12AckDetail,
+  CONTROL_KINDS,
+  toExpectation,
+  type ExpectationRow,
+  type OutboundRow,
+} from '../rows.js';
+import type {
+  ControlNumberRequest,
+  ControlNumbers,
+  X12AckMatch,
+  X12Expectation,
+  X12Ledger,
+  X12OutboundRecord,
+  X12ReceivedAck,
+} from '../types.js';
 import { transaction } from './pool.js';
 
 const NOT_ACK = `kind NOT IN ('997', '999', 'ta1')`;
@@ -91,29 +109,53 @@ export class PostgresX12Ledger implements X12Ledger {
   }
 
   async x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
-    const { rows } = await this.pool.query<{ isa13: string; file: string | null }>('SELECT isa13, file FROM x12_outbound WHERE delivery_id = $1 ORDER BY id DESC LIMIT 1', [deliveryId]);
+    const { rows } = await this.pool.query<{ isa13: string; file: string | null }>(
+      'SELECT isa13, file FROM x12_outbound WHERE delivery_id = $1 ORDER BY id DESC LIMIT 1',
+      [deliveryId],
+    );
     const row = rows[0];
     return row && { isa13: row.isa13, ...(row.file ? { file: row.file } : {}) };
   }
 
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {
     return transaction(this.pool, async (c) => {
-      const row = (await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND po_number = $2 AND kind = '850' ORDER BY id DESC LIMIT 1`, [link.partner, link.poNumber])).rows[0];
+      const row = (
+        await c.query<OutboundRow>(
+          `SELECT * FROM x12_outbound WHERE partner = $1 AND po_number = $2 AND kind = '850' ORDER BY id DESC LIMIT 1`,
+          [link.partner, link.poNumber],
+        )
+      ).rows[0];
       if (!row) return 0;
       const at = Date.now();
-      await c.query('INSERT INTO x12_links (partner, message_id, kind, po_number, outbound_id, at) VALUES ($1, $2, $3, $4, $5, $6)', [link.partner, link.messageId, link.kind, link.poNumber, row.id, at]);
-      await c.query(`UPDATE x12_expectations SET satisfied_at = $1, satisfied_code = 'linked' WHERE outbound_id = $2 AND expected = $3 AND satisfied_at IS NULL`, [at, row.id, link.kind]);
+      await c.query('INSERT INTO x12_links (partner, message_id, kind, po_number, outbound_id, at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        link.partner,
+        link.messageId,
+        link.kind,
+        link.poNumber,
+        row.id,
+        at,
+      ]);
+      await c.query(
+        `UPDATE x12_expectations SET satisfied_at = $1, satisfied_code = 'linked' WHERE outbound_id = $2 AND expected = $3 AND satisfied_at IS NULL`,
+        [at, row.id, link.kind],
+      );
       return 1;
     });
   }
 
   async overdueX12(now = Date.now(), limit = 500): Promise<X12Expectation[]> {
-    const { rows } = await this.pool.query<ExpectationRow>(`${EXPECTATION_SELECT} WHERE e.satisfied_at IS NULL AND e.due_at < $1 ORDER BY e.due_at LIMIT $2`, [now, Math.min(Math.max(limit, 1), 5000)]);
+    const { rows } = await this.pool.query<ExpectationRow>(
+      `${EXPECTATION_SELECT} WHERE e.satisfied_at IS NULL AND e.due_at < $1 ORDER BY e.due_at LIMIT $2`,
+      [now, Math.min(Math.max(limit, 1), 5000)],
+    );
     return rows.map(toExpectation);
   }
 
   async overdueX12Counts(now = Date.now()): Promise<Record<string, number>> {
-    const { rows } = await this.pool.query<{ partner: string; n: number }>('SELECT partner, COUNT(*) AS n FROM x12_expectations WHERE satisfied_at IS NULL AND due_at < $1 GROUP BY partner', [now]);
+    const { rows } = await this.pool.query<{ partner: string; n: number }>(
+      'SELECT partner, COUNT(*) AS n FROM x12_expectations WHERE satisfied_at IS NULL AND due_at < $1 GROUP BY partner',
+      [now],
+    );
     return Object.fromEntries(rows.map((r) => [r.partner, r.n]));
   }
 
@@ -133,13 +175,35 @@ export class PostgresX12Ledger implements X12Ledger {
 
 async function matchOutbound(c: PoolClient, ack: X12ReceivedAck): Promise<OutboundRow[]> {
   const a = ack.answers;
-  if ('isa13' in a) return (await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND isa13 = $2 AND st02 IS NOT NULL AND ${NOT_ACK} ORDER BY id`, [ack.partner, a.isa13.padStart(9, '0')])).rows;
-  if ('poNumber' in a) return (await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND po_number = $2 AND kind = '850' ORDER BY id DESC LIMIT 1`, [ack.partner, a.poNumber])).rows;
+  if ('isa13' in a)
+    return (
+      await c.query<OutboundRow>(
+        `SELECT * FROM x12_outbound WHERE partner = $1 AND isa13 = $2 AND st02 IS NOT NULL AND ${NOT_ACK} ORDER BY id`,
+        [ack.partner, a.isa13.padStart(9, '0')],
+      )
+    ).rows;
+  if ('poNumber' in a)
+    return (
+      await c.query<OutboundRow>(
+        `SELECT * FROM x12_outbound WHERE partner = $1 AND po_number = $2 AND kind = '850' ORDER BY id DESC LIMIT 1`,
+        [ack.partner, a.poNumber],
+      )
+    ).rows;
   const gs06 = String(Number(a.gs06));
   if (a.st02 === undefined) {
-    const rows = (await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND gs06 = $2 AND ${NOT_ACK} ORDER BY id DESC`, [ack.partner, gs06])).rows;
+    const rows = (
+      await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND gs06 = $2 AND ${NOT_ACK} ORDER BY id DESC`, [
+        ack.partner,
+        gs06,
+      ])
+    ).rows;
     const newest = rows[0]?.isa13;
     return rows.filter((r) => r.isa13 === newest);
   }
-  return (await c.query<OutboundRow>(`SELECT * FROM x12_outbound WHERE partner = $1 AND gs06 = $2 AND st02 = $3 AND ${NOT_ACK} ORDER BY id DESC LIMIT 1`, [ack.partner, gs06, a.st02.padStart(4, '0')])).rows;
+  return (
+    await c.query<OutboundRow>(
+      `SELECT * FROM x12_outbound WHERE partner = $1 AND gs06 = $2 AND st02 = $3 AND ${NOT_ACK} ORDER BY id DESC LIMIT 1`,
+      [ack.partner, gs06, a.st02.padStart(4, '0')],
+    )
+  ).rows;
 }

@@ -12,7 +12,8 @@ const MIGRATIONS = ALL.map((m) => m(SQLITE));
 export function migrate(db: Database): void {
   const step = db.transaction((): boolean => {
     const v = db.pragma('user_version', { simple: true }) as number;
-    if (v > MIGRATIONS.length) throw new Error(`its schema is version ${v}, newer than this Interlace knows (${MIGRATIONS.length}); upgrade Interlace`);
+    if (v > MIGRATIONS.length)
+      throw new Error(`its schema is version ${v}, newer than this Interlace knows (${MIGRATIONS.length}); upgrade Interlace`);
     if (v === MIGRATIONS.length) return true;
     db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${v + 1}`);

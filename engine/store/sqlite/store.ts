@@ -80,7 +80,8 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     return {
       findDuplicate: p(`SELECT id FROM messages WHERE channel = ? AND control_id = ? AND sender IS ? AND received_at >= ?
                         AND status NOT IN ('duplicate', 'rejected') ORDER BY received_at LIMIT 1`),
-      insertMessage: p(`INSERT INTO messages (id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, raw, error, updated_at)
+      insertMessage:
+        p(`INSERT INTO messages (id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, raw, error, updated_at)
                         VALUES (@id, @channel, @now, @status, @controlId, @sender, @messageType, @origin, @duplicateOf, @raw, @error, @now)`),
       insertEvent: p('INSERT INTO message_events (message_id, at, status, detail) VALUES (?, ?, ?, ?)'),
       insertAck: p(`INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at)
@@ -89,9 +90,11 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       setStatus: p('UPDATE messages SET status = ?, error = ?, updated_at = ? WHERE id = ?'),
       setRouted: p(`UPDATE messages SET status = 'routed', canonical = ?, error = NULL, updated_at = ? WHERE id = ?`),
       getDelivery: p('SELECT * FROM deliveries WHERE id = ?'),
-      insertDelivery: p(`INSERT INTO deliveries (id, message_id, channel, route, state, attempts, idempotency_key, correlation_id, payload, created_at, updated_at)
+      insertDelivery:
+        p(`INSERT INTO deliveries (id, message_id, channel, route, state, attempts, idempotency_key, correlation_id, payload, created_at, updated_at)
                          VALUES (@id, @messageId, @channel, @route, 'pending', 0, @idempotencyKey, @correlationId, @payload, @now, @now)`),
-      updateDelivery: p(`UPDATE deliveries SET state = @state, attempts = MAX(attempts, @attempt), last_status = @status, last_error = @error,
+      updateDelivery:
+        p(`UPDATE deliveries SET state = @state, attempts = MAX(attempts, @attempt), last_status = @status, last_error = @error,
                          next_attempt_at = @next, updated_at = @now WHERE id = @id`),
       deliveryStates: p('SELECT state FROM deliveries WHERE message_id = ?'),
       raw: p('SELECT channel, status, raw, received_at FROM messages WHERE id = ?'),
@@ -104,7 +107,9 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     return this.writes
       .run(() => this.insertReceived(channel, input, duplicateWindowMs))
       .catch((cause) => {
-        throw new StoreError('store-write-failed', `message from channel ${channel} could not be stored: ${(cause as Error).message}`, { cause });
+        throw new StoreError('store-write-failed', `message from channel ${channel} could not be stored: ${(cause as Error).message}`, {
+          cause,
+        });
       });
   }
 
@@ -148,27 +153,39 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
 
   recordAnswer(messageId: string, answer: { kind: string; code: string; detail?: string }): Promise<void> {
     return this.writes.run(() => {
-      this.st.insertAck!.run({ messageId, deliveryId: null, direction: 'sent', kind: answer.kind, code: answer.code, detail: answer.detail ?? null, attempt: null, at: Date.now() });
+      this.st.insertAck!.run({
+        messageId,
+        deliveryId: null,
+        direction: 'sent',
+        kind: answer.kind,
+        code: answer.code,
+        detail: answer.detail ?? null,
+        attempt: null,
+        at: Date.now(),
+      });
     }, LAZY);
   }
 
   async getMessage(id: string): Promise<StoredMessageDetail | undefined> {
     const row = this.db.prepare(`SELECT ${MESSAGE_COLUMNS}, raw, canonical FROM messages WHERE id = ?`).get(id) as
-      | (MessageRow & { raw: Buffer; canonical: string | null })
-      | undefined;
+      (MessageRow & { raw: Buffer; canonical: string | null }) | undefined;
     if (!row) return undefined;
-    const history = (this.db.prepare('SELECT at, status, detail FROM message_events WHERE message_id = ? ORDER BY id').all(id) as Array<{ at: number; status: MessageStatus; detail: string | null }>).map(
-      (e) => ({ at: new Date(e.at).toISOString(), status: e.status, ...(e.detail ? { detail: e.detail } : {}) }),
-    );
-    const deliveries = (this.db.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at, route').all(id) as DeliveryRow[]).map(toDelivery);
+    const history = (
+      this.db.prepare('SELECT at, status, detail FROM message_events WHERE message_id = ? ORDER BY id').all(id) as Array<{
+        at: number;
+        status: MessageStatus;
+        detail: string | null;
+      }>
+    ).map((e) => ({ at: new Date(e.at).toISOString(), status: e.status, ...(e.detail ? { detail: e.detail } : {}) }));
+    const deliveries = (
+      this.db.prepare('SELECT * FROM deliveries WHERE message_id = ? ORDER BY created_at, route').all(id) as DeliveryRow[]
+    ).map(toDelivery);
     const acks = (this.db.prepare('SELECT * FROM acks WHERE message_id = ? ORDER BY id').all(id) as AckRow[]).map(toAck);
     return { ...toMessage(row), raw: row.raw, canonical: row.canonical ? JSON.parse(row.canonical) : undefined, history, deliveries, acks };
   }
 
   async getRaw(id: string): Promise<{ channel: string; status: MessageStatus; raw: Buffer; receivedAt: string } | undefined> {
-    const row = this.st.raw!.get(id) as
-      | { channel: string; status: MessageStatus; raw: Buffer; received_at: number }
-      | undefined;
+    const row = this.st.raw!.get(id) as { channel: string; status: MessageStatus; raw: Buffer; received_at: number } | undefined;
     return row && { channel: row.channel, status: row.status, raw: row.raw, receivedAt: new Date(row.received_at).toISOString() };
   }
 
@@ -185,7 +202,11 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
   }
 
   async channelCounts(): Promise<Record<string, ChannelCounts>> {
-    const rows = this.db.prepare('SELECT channel, status, COUNT(*) AS n FROM messages GROUP BY channel, status').all() as Array<{ channel: string; status: MessageStatus; n: number }>;
+    const rows = this.db.prepare('SELECT channel, status, COUNT(*) AS n FROM messages GROUP BY channel, status').all() as Array<{
+      channel: string;
+      status: MessageStatus;
+      n: number;
+    }>;
     const out: Record<string, ChannelCounts> = {};
     for (const r of rows) {
       const c = (out[r.channel] ??= emptyCounts());
@@ -211,8 +232,24 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const rows = this.db
       .prepare(`SELECT * FROM file_summaries ${q.channel ? 'WHERE channel = ?' : ''} ORDER BY id DESC LIMIT ${limit}`)
-      .all(...(q.channel ? [q.channel] : [])) as Array<{ channel: string; file: string; sha256: string; bytes: number; started_at: number; finished_at: number; summary: string }>;
-    return rows.map((r) => ({ channel: r.channel, file: r.file, sha256: r.sha256, bytes: r.bytes, startedAt: new Date(r.started_at).toISOString(), finishedAt: new Date(r.finished_at).toISOString(), summary: JSON.parse(r.summary) }));
+      .all(...(q.channel ? [q.channel] : [])) as Array<{
+      channel: string;
+      file: string;
+      sha256: string;
+      bytes: number;
+      started_at: number;
+      finished_at: number;
+      summary: string;
+    }>;
+    return rows.map((r) => ({
+      channel: r.channel,
+      file: r.file,
+      sha256: r.sha256,
+      bytes: r.bytes,
+      startedAt: new Date(r.started_at).toISOString(),
+      finishedAt: new Date(r.finished_at).toISOString(),
+      summary: JSON.parse(r.summary),
+    }));
   }
 
   async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
@@ -222,7 +259,11 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     if (q.reason) (where.push(`(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`), args.push(q.reason, q.reason));
     if (q.before) (where.push('id < ?'), args.push(q.before));
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    return (this.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`).all(...args) as MessageRow[]).map(toMessage);
+    return (
+      this.db
+        .prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`)
+        .all(...args) as MessageRow[]
+    ).map(toMessage);
   }
 
   markError(id: string, error: MessageError): Promise<boolean> {
@@ -249,7 +290,16 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
         const existing = this.st.getDelivery!.get(deliveryId) as DeliveryRow | undefined;
         // An existing delivery (a reprocess) keeps its payload and state: one idempotency key, one content.
         if (!existing) {
-          this.st.insertDelivery!.run({ id: deliveryId, messageId: id, channel: row.channel, route: d.route, idempotencyKey: deliveryId, correlationId: id, payload: JSON.stringify(d.payload), now });
+          this.st.insertDelivery!.run({
+            id: deliveryId,
+            messageId: id,
+            channel: row.channel,
+            route: d.route,
+            idempotencyKey: deliveryId,
+            correlationId: id,
+            payload: JSON.stringify(d.payload),
+            now,
+          });
         }
         out.push(toDelivery(this.st.getDelivery!.get(deliveryId) as DeliveryRow));
       }
@@ -269,7 +319,10 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       const now = Date.now();
       this.st.setStatus!.run('received', null, now, id);
       this.st.insertEvent!.run(id, now, 'received', `reprocess (was ${row.status})`);
-      this.ingested.push({ id, channel: (this.db.prepare('SELECT channel FROM messages WHERE id = ?').get(id) as { channel: string }).channel });
+      this.ingested.push({
+        id,
+        channel: (this.db.prepare('SELECT channel FROM messages WHERE id = ?').get(id) as { channel: string }).channel,
+      });
       return true;
     });
   }
@@ -285,7 +338,15 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       if (!d) return;
       const now = Date.now();
       const error = o.error ? `${o.error.code}: ${o.error.message}` : null;
-      this.st.updateDelivery!.run({ id: deliveryId, state: o.state, attempt: o.attempt, status: o.status ?? null, error, next: o.nextAttemptAt ?? null, now });
+      this.st.updateDelivery!.run({
+        id: deliveryId,
+        state: o.state,
+        attempt: o.attempt,
+        status: o.status ?? null,
+        error,
+        next: o.nextAttemptAt ?? null,
+        now,
+      });
       this.st.insertAck!.run({
         messageId: d.message_id,
         deliveryId,
@@ -356,7 +417,6 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     if (this.db.open) this.db.close();
   }
 }
-
 
 /** `AND channel IN (?, …)` and its arguments; nothing when no list is given. */
 function channelFilter(channels?: readonly string[]): [string, string[]] {

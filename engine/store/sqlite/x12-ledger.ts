@@ -1,10 +1,27 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { ControlNumberRequest, ControlNumbers, X12AckMatch, X12Expectation, X12Ledger, X12OutboundRecord, X12ReceivedAck } from '../types.js';
+import type {
+  ControlNumberRequest,
+  ControlNumbers,
+  X12AckMatch,
+  X12Expectation,
+  X12Ledger,
+  X12OutboundRecord,
+  X12ReceivedAck,
+} from '../types.js';
 import type { WriteBatcher } from './batcher.js';
-import { CONTROL_KINDS as KINDS, EXPECTATION_SELECT, MAX_CONTROL_NUMBER, checkControlNumberRequest, matchedSet, x12AckDetail, toExpectation, type ExpectationRow, type OutboundRow } from '../rows.js';
+import {
+  CONTROL_KINDS as KINDS,
+  EXPECTATION_SELECT,
+  MAX_CONTROL_NUMBER,
+  checkControlNumberRequest,
+  matchedSet,
+  x12AckDetail,
+  toExpectation,
+  type ExpectationRow,
+  type OutboundRow,
+} from '../rows.js';
 
 export { MAX_CONTROL_NUMBER };
-
 
 /**
  * The X12 tables of the SQLite store (migration 2). Writes go through the store's WriteBatcher, so
@@ -30,10 +47,16 @@ export class SqliteX12Ledger implements X12Ledger {
                             VALUES (?, ?, ?, ?, ?, ?, ?)`),
       byIsa: p(`SELECT * FROM x12_outbound WHERE partner = ? AND isa13 = ? AND st02 IS NOT NULL AND kind NOT IN ('997', '999', 'ta1')`),
       byGroup: p(`SELECT * FROM x12_outbound WHERE partner = ? AND gs06 = ? AND kind NOT IN ('997', '999', 'ta1') ORDER BY id DESC`),
-      bySet: p(`SELECT * FROM x12_outbound WHERE partner = ? AND gs06 = ? AND st02 = ? AND kind NOT IN ('997', '999', 'ta1') ORDER BY id DESC LIMIT 1`),
+      bySet: p(
+        `SELECT * FROM x12_outbound WHERE partner = ? AND gs06 = ? AND st02 = ? AND kind NOT IN ('997', '999', 'ta1') ORDER BY id DESC LIMIT 1`,
+      ),
       byPo: p(`SELECT * FROM x12_outbound WHERE partner = ? AND po_number = ? AND kind = '850' ORDER BY id DESC LIMIT 1`),
-      insertAck: p(`INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES (?, ?, 'received', ?, ?, ?, NULL, ?)`),
-      satisfy: p(`UPDATE x12_expectations SET satisfied_at = ?, satisfied_code = ?, ack_id = ? WHERE outbound_id = ? AND expected = ? AND satisfied_at IS NULL`),
+      insertAck: p(
+        `INSERT INTO acks (message_id, delivery_id, direction, kind, code, detail, attempt, at) VALUES (?, ?, 'received', ?, ?, ?, NULL, ?)`,
+      ),
+      satisfy: p(
+        `UPDATE x12_expectations SET satisfied_at = ?, satisfied_code = ?, ack_id = ? WHERE outbound_id = ? AND expected = ? AND satisfied_at IS NULL`,
+      ),
       insertLink: p('INSERT INTO x12_links (partner, message_id, kind, po_number, outbound_id, at) VALUES (?, ?, ?, ?, ?, ?)'),
     };
   }
@@ -61,13 +84,27 @@ export class SqliteX12Ledger implements X12Ledger {
   recordX12Outbound(r: X12OutboundRecord): Promise<void> {
     return this.writes.run(() => {
       const at = Date.now();
-      const base = { partner: r.partner, kind: r.kind, isa13: r.isa13, messageId: r.messageId, deliveryId: r.deliveryId ?? null, file: r.file ?? null, at };
+      const base = {
+        partner: r.partner,
+        kind: r.kind,
+        isa13: r.isa13,
+        messageId: r.messageId,
+        deliveryId: r.deliveryId ?? null,
+        file: r.file ?? null,
+        at,
+      };
       if (r.sets.length === 0) {
         this.st.insertOutbound!.run({ ...base, gs06: null, st02: null, setId: null, poNumber: null });
         return;
       }
       for (const s of r.sets) {
-        const { lastInsertRowid } = this.st.insertOutbound!.run({ ...base, gs06: s.gs06, st02: s.st02, setId: s.setId, poNumber: s.poNumber ?? null });
+        const { lastInsertRowid } = this.st.insertOutbound!.run({
+          ...base,
+          gs06: s.gs06,
+          st02: s.st02,
+          setId: s.setId,
+          poNumber: s.poNumber ?? null,
+        });
         for (const e of r.expect ?? []) {
           if (e.expected === '855' && !s.poNumber) continue;
           this.st.insertExpectation!.run(lastInsertRowid, r.partner, e.expected, r.messageId, r.deliveryId ?? null, at, e.dueAt);
@@ -109,8 +146,7 @@ export class SqliteX12Ledger implements X12Ledger {
 
   async x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
     const row = this.db.prepare('SELECT isa13, file FROM x12_outbound WHERE delivery_id = ? ORDER BY id DESC LIMIT 1').get(deliveryId) as
-      | { isa13: string; file: string | null }
-      | undefined;
+      { isa13: string; file: string | null } | undefined;
     return row && { isa13: row.isa13, ...(row.file ? { file: row.file } : {}) };
   }
 
@@ -146,8 +182,10 @@ export class SqliteX12Ledger implements X12Ledger {
 
   async seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
     const row = this.db
-      .prepare(`SELECT 1 FROM messages WHERE control_id = ? AND sender = ? AND received_at >= ? AND id IS NOT ?
-                AND status NOT IN ('duplicate', 'rejected') LIMIT 1`)
+      .prepare(
+        `SELECT 1 FROM messages WHERE control_id = ? AND sender = ? AND received_at >= ? AND id IS NOT ?
+                AND status NOT IN ('duplicate', 'rejected') LIMIT 1`,
+      )
       .get(isa13, sender, sinceMs, exceptMessageId ?? null);
     return row !== undefined;
   }

@@ -1,7 +1,19 @@
 import type { Invoice, InvoiceLine, Party } from '../../../model/index.js';
 import type { TransactionSetMapper, X12Segment } from '../types.js';
 import { expectKind, finish } from './common/finish.js';
-import { applyPid, applyToParty, readDtm, readN1, readProductIds, readSac, writeParty, writePid, writeProductIds, writeSac, readRef } from './common/loops.js';
+import {
+  applyPid,
+  applyToParty,
+  readDtm,
+  readN1,
+  readProductIds,
+  readSac,
+  writeParty,
+  writePid,
+  writeProductIds,
+  writeSac,
+  readRef,
+} from './common/loops.js';
 import { SetReader } from './common/reader.js';
 import { checkInvoiceTotal } from './invoice-total.js';
 import { dtm, n2, seg, x12Date } from './common/writer.js';
@@ -70,7 +82,8 @@ function readBig(r: SetReader, s: X12Segment, inv: Invoice): void {
   inv.number = r.req(s, 2, 'the invoice number') ?? '';
   const poDate = r.date(s, 3, 'the purchase order date');
   const poNumber = r.opt(s, 4);
-  if (poNumber !== undefined) inv.purchaseOrder = { type: 'purchase-order', number: poNumber, ...(poDate !== undefined && { date: poDate }) };
+  if (poNumber !== undefined)
+    inv.purchaseOrder = { type: 'purchase-order', number: poNumber, ...(poDate !== undefined && { date: poDate }) };
 }
 
 function readIt1(r: SetReader, s: X12Segment, ordinal: number): InvoiceLine {
@@ -126,7 +139,8 @@ function readOtherSegment(r: SetReader, s: X12Segment, inv: Invoice, summary: bo
       const type = r.req(s, 1, 'a tax type code such as ST');
       const amount = r.decimal(s, 2, 'the tax amount');
       const percent = r.decimal(s, 3, 'the tax percent');
-      if (type !== undefined) (inv.taxes ??= []).push({ type, ...(amount !== undefined && { amount: { amount } }), ...(percent !== undefined && { percent }) });
+      if (type !== undefined)
+        (inv.taxes ??= []).push({ type, ...(amount !== undefined && { amount: { amount } }), ...(percent !== undefined && { percent }) });
       return;
     }
     case 'SAC': {
@@ -177,7 +191,23 @@ function write810(inv: Invoice): string[][] {
   const t = inv.terms;
   if (t) {
     const num = (n: number | undefined) => (n === undefined ? undefined : String(n));
-    out.push(seg('ITD', t.type, '3', t.discountPercent, undefined, num(t.discountDays), undefined, num(t.netDays), undefined, undefined, undefined, undefined, t.description));
+    out.push(
+      seg(
+        'ITD',
+        t.type,
+        '3',
+        t.discountPercent,
+        undefined,
+        num(t.discountDays),
+        undefined,
+        num(t.netDays),
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        t.description,
+      ),
+    );
   }
   for (const d of inv.dates ?? []) out.push(dtm(d.qualifier, d.date));
   inv.lines.forEach((line, i) => {

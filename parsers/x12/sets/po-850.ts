@@ -1,7 +1,21 @@
 import type { Party, PurchaseOrder, PurchaseOrderLine } from '../../../model/index.js';
 import type { TransactionSetMapper, X12Segment } from '../types.js';
 import { expectKind, finish } from './common/finish.js';
-import { applyPid, applyToParty, readRef, readDtm, readN1, readPer, readProductIds, readSac, writeParty, writePer, writePid, writeProductIds, writeSac } from './common/loops.js';
+import {
+  applyPid,
+  applyToParty,
+  readRef,
+  readDtm,
+  readN1,
+  readPer,
+  readProductIds,
+  readSac,
+  writeParty,
+  writePer,
+  writePid,
+  writeProductIds,
+  writeSac,
+} from './common/loops.js';
 import { SetReader } from './common/reader.js';
 import { dtm, seg, x12Date } from './common/writer.js';
 
@@ -188,7 +202,9 @@ function write850(po: PurchaseOrder): string[][] {
 }
 
 function writeLine(line: PurchaseOrderLine, index: number): string[][] {
-  const out = [seg('PO1', line.line, line.quantity.value, line.quantity.unit, line.unitPrice?.amount, line.priceBasis, ...writeProductIds(line.item))];
+  const out = [
+    seg('PO1', line.line, line.quantity.value, line.quantity.unit, line.unitPrice?.amount, line.priceBasis, ...writeProductIds(line.item)),
+  ];
   out.push(...writePid(line.item));
   if (line.pack) out.push(seg('PO4', line.pack.inner, line.pack.size, line.pack.unit));
   line.allowancesCharges?.forEach((ac, i) => out.push(writeSac(ac, `lines[${index}].allowancesCharges[${i}]`)));

@@ -123,7 +123,12 @@ function readAck(r: SetReader, s: X12Segment): AckStatus | undefined {
   if (code === 'IS') {
     const substitute = readProductIds(r, s, 7, 28).item;
     if (Object.keys(substitute).length === 0) {
-      r.error('x12-element-needed', 'ACK07 is empty; the standard allows that, but status IS (item substituted) needs the substitute product id', s, 7);
+      r.error(
+        'x12-element-needed',
+        'ACK07 is empty; the standard allows that, but status IS (item substituted) needs the substitute product id',
+        s,
+        7,
+      );
     } else {
       status.substitute = substitute;
     }
@@ -139,15 +144,31 @@ function checkCtt(r: SetReader, s: X12Segment, lines: number): void {
 function write855(ack: PoAck): string[][] {
   const po = ack.purchaseOrder;
   if (po.date === undefined) {
-    throw new MappingError('x12-canonical-missing', `acknowledgment of purchase order ${po.number} has no purchaseOrder.date; expected it for BAK04`);
+    throw new MappingError(
+      'x12-canonical-missing',
+      `acknowledgment of purchase order ${po.number} has no purchaseOrder.date; expected it for BAK04`,
+    );
   }
   const out: string[][] = [
-    seg('BAK', ack.purpose ?? '00', ack.status, po.number, x12Date(po.date), undefined, undefined, undefined, ack.number, x12Date(ack.ackDate)),
+    seg(
+      'BAK',
+      ack.purpose ?? '00',
+      ack.status,
+      po.number,
+      x12Date(po.date),
+      undefined,
+      undefined,
+      undefined,
+      ack.number,
+      x12Date(ack.ackDate),
+    ),
   ];
   for (const p of ack.parties ?? []) out.push(...writeParty(p));
   for (const line of ack.lines) {
     const q = line.quantityOrdered;
-    out.push(seg('PO1', line.line, q?.value, q?.unit, line.unitPrice?.amount, line.unitPrice ? 'PE' : undefined, ...writeProductIds(line.item)));
+    out.push(
+      seg('PO1', line.line, q?.value, q?.unit, line.unitPrice?.amount, line.unitPrice ? 'PE' : undefined, ...writeProductIds(line.item)),
+    );
     out.push(...writePid(line.item));
     for (const st of line.statuses) {
       const ids = st.substitute ? writeProductIds(st.substitute) : [];

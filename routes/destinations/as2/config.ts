@@ -3,7 +3,11 @@ import { secretFile } from '../../../lib/secrets.js';
 import { byteSize, duration } from '../../../lib/config-fragments.js';
 
 const AS2_NAME = /^[\x20-\x7e]{1,128}$/;
-const as2Name = (what: string) => z.string().regex(AS2_NAME, { message: `${what} must be 1 to 128 printable ASCII characters (RFC 4130)` }).refine((v) => !/["\\]/.test(v), { message: `${what} must not hold quotes or backslashes` });
+const as2Name = (what: string) =>
+  z
+    .string()
+    .regex(AS2_NAME, { message: `${what} must be 1 to 128 printable ASCII characters (RFC 4130)` })
+    .refine((v) => !/["\\]/.test(v), { message: `${what} must not hold quotes or backslashes` });
 const filePath = (what: string) => secretFile(what);
 
 /**
@@ -11,20 +15,44 @@ const filePath = (what: string) => secretFile(what);
  * `destination:` block of a route with `type: as2` (the same fields).
  */
 export const as2TransportShape = {
-  url: z.url({ protocol: /^https?$/, message: 'expected the partner AS2 URL, http:// or https://' }).describe('The partner AS2 endpoint we POST to.'),
+  url: z
+    .url({ protocol: /^https?$/, message: 'expected the partner AS2 URL, http:// or https://' })
+    .describe('The partner AS2 endpoint we POST to.'),
   as2From: as2Name('as2From').describe('Our AS2 name (AS2-From of what we send).'),
   as2To: as2Name('as2To').describe('The partner AS2 name (AS2-To of what we send).'),
   signCert: filePath('Our certificate, which signs what we send').optional(),
   signKey: filePath('Our private key (RSA) matching signCert').optional(),
   partnerCert: filePath('The partner certificate: what we send is encrypted to it, and its MDNs are verified against it'),
-  sign: z.enum(['sha256', 'sha1', 'sha384', 'sha512', 'none']).default('sha256').describe('Signature digest; sha1 only for old partners; none sends unsigned.'),
-  encryption: z.enum(['aes128-cbc', 'aes192-cbc', 'aes256-cbc', '3des', 'none']).default('aes256-cbc').describe('Content encryption; 3des only for old partners; none sends unencrypted.'),
-  compress: z.enum(['none', 'before-signing', 'after-signing']).default('none').describe('Compression (RFC 5402, zlib); before-signing is the usual choice.'),
+  sign: z
+    .enum(['sha256', 'sha1', 'sha384', 'sha512', 'none'])
+    .default('sha256')
+    .describe('Signature digest; sha1 only for old partners; none sends unsigned.'),
+  encryption: z
+    .enum(['aes128-cbc', 'aes192-cbc', 'aes256-cbc', '3des', 'none'])
+    .default('aes256-cbc')
+    .describe('Content encryption; 3des only for old partners; none sends unencrypted.'),
+  compress: z
+    .enum(['none', 'before-signing', 'after-signing'])
+    .default('none')
+    .describe('Compression (RFC 5402, zlib); before-signing is the usual choice.'),
   mdn: z.enum(['sync', 'none']).default('sync').describe('Receipt requested: sync (in the HTTP response) or none.'),
   mdnSigned: z.boolean().default(true).describe('Ask for a signed MDN and refuse an unsigned one.'),
-  contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, { message: 'expected a media type such as application/edi-x12' }).optional().describe('Content-Type of the payload; default: the delivery\'s own (application/edi-x12 for X12).'),
-  subject: z.string().max(200).regex(/^[^\r\n]*$/).default('EDI message').describe('Subject header.'),
-  timeout: duration.prefault('120s').describe('Longest wait for the partner to answer (with the MDN when sync); past it the attempt fails and is resent with the same Message-ID.'),
+  contentType: z
+    .string()
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, { message: 'expected a media type such as application/edi-x12' })
+    .optional()
+    .describe("Content-Type of the payload; default: the delivery's own (application/edi-x12 for X12)."),
+  subject: z
+    .string()
+    .max(200)
+    .regex(/^[^\r\n]*$/)
+    .default('EDI message')
+    .describe('Subject header.'),
+  timeout: duration
+    .prefault('120s')
+    .describe(
+      'Longest wait for the partner to answer (with the MDN when sync); past it the attempt fails and is resent with the same Message-ID.',
+    ),
   maxMdnBytes: byteSize.prefault('1MiB').describe('Largest MDN read.'),
 };
 
@@ -35,7 +63,12 @@ function checkTransport(c: { sign?: string; signCert?: string | undefined; signK
   if ((c.sign ?? 'sha256') === 'none') return;
   for (const field of ['signCert', 'signKey'] as const) {
     if (typeof c[field] !== 'string') {
-      ctx.addIssue({ code: 'custom', path: [field], params: { code: 'missing-field' }, message: `"${field}" is missing from transport (as2); expected the path of our ${field === 'signCert' ? 'certificate' : 'private key'}, or sign: none` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        params: { code: 'missing-field' },
+        message: `"${field}" is missing from transport (as2); expected the path of our ${field === 'signCert' ? 'certificate' : 'private key'}, or sign: none`,
+      });
     }
   }
 }

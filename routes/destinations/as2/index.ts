@@ -4,7 +4,13 @@ import { as2TransportSchema } from './config.js';
 import { as2DestinationSchema, type As2DestinationConfig } from './config.js';
 import { As2Link } from './link.js';
 
-export { as2DestinationSchema, as2TransportSchema, as2TransportShape, type As2DestinationConfig, type As2TransportConfig } from './config.js';
+export {
+  as2DestinationSchema,
+  as2TransportSchema,
+  as2TransportShape,
+  type As2DestinationConfig,
+  type As2TransportConfig,
+} from './config.js';
 export { As2Link, as2MessageId, type As2File, type As2Receipt } from './link.js';
 
 /**
@@ -48,7 +54,12 @@ function as2Link(transport: { type: string; [key: string]: unknown }, ctx: Partn
   return {
     async send(file: PartnerFile): Promise<PartnerReceipt> {
       const contentType = /^\s*ISA/.test(file.body.subarray(0, 16).toString('latin1')) ? 'application/edi-x12' : 'application/octet-stream';
-      const receipt = await link.send({ body: file.body, name: file.name, contentType, key: `${file.deliveryId ?? file.messageId ?? ''}:${file.name}` });
+      const receipt = await link.send({
+        body: file.body,
+        name: file.name,
+        contentType,
+        key: `${file.deliveryId ?? file.messageId ?? ''}:${file.name}`,
+      });
       return { status: receipt.status, name: file.name, detail: `${receipt.detail}; AS2 Message-ID ${receipt.messageId}` };
     },
     health: () => link.health(),

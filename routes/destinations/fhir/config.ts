@@ -9,7 +9,7 @@ export const fhirDestinationSchema = z
     type: z.literal('fhir').describe('Writes each delivery (a FHIR R4 resource or Bundle as JSON) to a FHIR server.'),
     url: z
       .url({ protocol: /^https?$/, message: 'expected the FHIR base URL, http:// or https:// (e.g. https://billing.example.org/fhir/R4)' })
-      .describe('The FHIR server\'s base URL (the part before `/ChargeItem`).'),
+      .describe("The FHIR server's base URL (the part before `/ChargeItem`)."),
     interaction: z
       .enum(['create', 'conditional-create', 'update', 'conditional-update', 'transaction', 'batch'])
       .default('conditional-create')
@@ -20,23 +20,36 @@ export const fhirDestinationSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('For conditional interactions: the system of the identifier to match on. Default: the resource\'s first identifier that has a system and a value.'),
+      .describe(
+        "For conditional interactions: the system of the identifier to match on. Default: the resource's first identifier that has a system and a value.",
+      ),
     validate: z
       .boolean()
       .default(true)
-      .describe('Validate the resource against the R4 definitions before sending; an invalid one is dead-lettered with the OperationOutcome, never sent.'),
+      .describe(
+        'Validate the resource against the R4 definitions before sending; an invalid one is dead-lettered with the OperationOutcome, never sent.',
+      ),
     auth: clientAuth.default({ type: 'none' }),
     headers: z
-      .record(z.string().regex(TOKEN, 'expected a header name'), z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks'))
+      .record(
+        z.string().regex(TOKEN, 'expected a header name'),
+        z.string().regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks'),
+      )
       .default({})
       .describe('Extra request headers (e.g. a tenant header). Auth and the Interlace headers override them.'),
-    timeout: duration.default(30_000).describe('Longest wait for the server\'s complete answer; past it the attempt fails and is retried.'),
+    timeout: duration.default(30_000).describe("Longest wait for the server's complete answer; past it the attempt fails and is retried."),
   })
   .superRefine((c, ctx) => {
     if (c.identifierSystem && !c.interaction.startsWith('conditional-')) {
-      ctx.addIssue({ code: 'custom', path: ['identifierSystem'], message: `identifierSystem is only used by conditional-create and conditional-update, not ${c.interaction}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identifierSystem'],
+        message: `identifierSystem is only used by conditional-create and conditional-update, not ${c.interaction}`,
+      });
     }
   })
-  .describe('FHIR R4 destination: create, conditional create/update, update, transaction or batch, with the server\'s answer in the ledger.');
+  .describe(
+    "FHIR R4 destination: create, conditional create/update, update, transaction or batch, with the server's answer in the ledger.",
+  );
 
 export type FhirDestinationConfig = z.output<typeof fhirDestinationSchema>;

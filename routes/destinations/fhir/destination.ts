@@ -59,7 +59,12 @@ export class FhirDestination implements Destination {
     }
   }
 
-  private async attempt(delivery: Delivery, resource: FhirResource, extra: Record<string, string>, secondTry: boolean): Promise<DeliveryResult> {
+  private async attempt(
+    delivery: Delivery,
+    resource: FhirResource,
+    extra: Record<string, string>,
+    secondTry: boolean,
+  ): Promise<DeliveryResult> {
     const headers: Record<string, string> = {
       ...lower(this.config.headers),
       ...lower(delivery.payload.headers ?? {}),
@@ -95,7 +100,12 @@ export class FhirDestination implements Destination {
       case 'update':
         return this.client.update({ resourceType, id: resource.id!, body: resource as never, options });
       case 'conditional-update':
-        return this.client.update({ resourceType, searchParams: { identifier: this.identifierToken(resource) }, body: resource as never, options });
+        return this.client.update({
+          resourceType,
+          searchParams: { identifier: this.identifierToken(resource) },
+          body: resource as never,
+          options,
+        });
       case 'transaction':
         return this.client.transaction({ body: resource as never, options });
       case 'batch':
@@ -109,19 +119,31 @@ export class FhirDestination implements Destination {
     try {
       value = JSON.parse(delivery.payload.body);
     } catch {
-      throw new PermanentDeliveryError('fhir-invalid-payload', `delivery ${delivery.deliveryId}: the body is not JSON; expected a FHIR resource (map it with body.json)`);
+      throw new PermanentDeliveryError(
+        'fhir-invalid-payload',
+        `delivery ${delivery.deliveryId}: the body is not JSON; expected a FHIR resource (map it with body.json)`,
+      );
     }
     const rt = (value as { resourceType?: unknown } | null)?.resourceType;
     if (!value || typeof value !== 'object' || Array.isArray(value) || typeof rt !== 'string' || !/^[A-Z][A-Za-z]+$/.test(rt)) {
-      throw new PermanentDeliveryError('fhir-invalid-payload', `delivery ${delivery.deliveryId}: the body has no resourceType; expected a FHIR resource such as {"resourceType":"ChargeItem",…}`);
+      throw new PermanentDeliveryError(
+        'fhir-invalid-payload',
+        `delivery ${delivery.deliveryId}: the body has no resourceType; expected a FHIR resource such as {"resourceType":"ChargeItem",…}`,
+      );
     }
     const resource = value as FhirResource;
     const i = this.config.interaction;
     if ((i === 'transaction' || i === 'batch') && (rt !== 'Bundle' || (resource as Bundle).type !== i)) {
-      throw new PermanentDeliveryError('fhir-invalid-payload', `delivery ${delivery.deliveryId}: interaction ${i} needs a Bundle of type ${i}; got ${rt}${rt === 'Bundle' ? ` of type ${String((resource as Bundle).type)}` : ''}`);
+      throw new PermanentDeliveryError(
+        'fhir-invalid-payload',
+        `delivery ${delivery.deliveryId}: interaction ${i} needs a Bundle of type ${i}; got ${rt}${rt === 'Bundle' ? ` of type ${String((resource as Bundle).type)}` : ''}`,
+      );
     }
     if (i === 'update' && !resource.id) {
-      throw new PermanentDeliveryError('fhir-missing-id', `delivery ${delivery.deliveryId}: interaction update needs ${rt}.id; map an id or use conditional-update`);
+      throw new PermanentDeliveryError(
+        'fhir-missing-id',
+        `delivery ${delivery.deliveryId}: interaction update needs ${rt}.id; map an id or use conditional-update`,
+      );
     }
     return resource;
   }
@@ -131,7 +153,12 @@ export class FhirDestination implements Destination {
     if (errors.length === 0) return;
     const outcome: OperationOutcome = {
       resourceType: 'OperationOutcome',
-      issue: errors.map((e) => ({ severity: e.severity === 'fatal' ? 'fatal' : 'error', code: e.code as 'invalid', details: { text: e.text }, ...(e.expression ? { expression: [e.expression] } : {}) })),
+      issue: errors.map((e) => ({
+        severity: e.severity === 'fatal' ? 'fatal' : 'error',
+        code: e.code as 'invalid',
+        details: { text: e.text },
+        ...(e.expression ? { expression: [e.expression] } : {}),
+      })),
     };
     const first = errors[0]!;
     throw new PermanentDeliveryError(
@@ -165,7 +192,8 @@ export class FhirDestination implements Destination {
   private describe(resource: FhirResource): string {
     const i = this.config.interaction;
     const method = i === 'update' || i === 'conditional-update' ? 'PUT' : 'POST';
-    const path = i === 'transaction' || i === 'batch' ? '' : i === 'update' ? `/${resource.resourceType}/${resource.id}` : `/${resource.resourceType}`;
+    const path =
+      i === 'transaction' || i === 'batch' ? '' : i === 'update' ? `/${resource.resourceType}/${resource.id}` : `/${resource.resourceType}`;
     return `${method} ${this.label}${path}`;
   }
 
@@ -176,10 +204,14 @@ export class FhirDestination implements Destination {
     const status = e.response?.status;
     if (status === undefined) {
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-        return new TransientDeliveryError('fhir-timeout', `${what} gave no complete answer within ${this.config.timeout} ms; will retry`, { cause: err });
+        return new TransientDeliveryError('fhir-timeout', `${what} gave no complete answer within ${this.config.timeout} ms; will retry`, {
+          cause: err,
+        });
       }
       const code = (e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.name;
-      return new TransientDeliveryError('fhir-network-error', `${what} failed: ${code}; expected an HTTP answer, will retry`, { cause: err });
+      return new TransientDeliveryError('fhir-network-error', `${what} failed: ${code}; expected an HTTP answer, will retry`, {
+        cause: err,
+      });
     }
     const data = e.response?.data;
     const text = typeof data === 'string' ? data : JSON.stringify(data ?? '');
@@ -187,8 +219,10 @@ export class FhirDestination implements Destination {
     const why = outcomeText(data);
     const where = `${what} answered ${status}${why ? `: ${why}` : ''}`;
     if (status === 408 || status === 429 || status >= 500) {
-      const retryAfter = status === 429 || status === 503 ? parseRetryAfter(e.config?.headers?.get?.('retry-after') ?? undefined) : undefined;
-      if (retryAfter !== undefined) return new RetryLaterError('fhir-retryable-status', `${where}; will retry`, { retryAfterMs: retryAfter, response });
+      const retryAfter =
+        status === 429 || status === 503 ? parseRetryAfter(e.config?.headers?.get?.('retry-after') ?? undefined) : undefined;
+      if (retryAfter !== undefined)
+        return new RetryLaterError('fhir-retryable-status', `${where}; will retry`, { retryAfterMs: retryAfter, response });
       return new TransientDeliveryError('fhir-retryable-status', `${where}; will retry`, { response });
     }
     return new PermanentDeliveryError('fhir-rejected', `${where}; a ${status} is final, not retried`, { response });
@@ -200,9 +234,13 @@ export class FhirDestination implements Destination {
     const failed = statuses.map((s, n) => [s, n] as const).filter(([s]) => !(s >= 200 && s < 300));
     if (failed.length === 0) return;
     const response = { status: String(status), body: excerpt(JSON.stringify(summary)) };
-    const list = failed.slice(0, 5).map(([s, n]) => `entry ${n} ${s}`).join(', ');
+    const list = failed
+      .slice(0, 5)
+      .map(([s, n]) => `entry ${n} ${s}`)
+      .join(', ');
     const message = `${what}: ${failed.length} of ${statuses.length} batch entries failed (${list})`;
-    if (failed.some(([s]) => s >= 500 || s === 408 || s === 429 || s === 0)) throw new TransientDeliveryError('fhir-batch-entry-failed', `${message}; will retry (entries should be conditional)`, { response });
+    if (failed.some(([s]) => s >= 500 || s === 408 || s === 429 || s === 0))
+      throw new TransientDeliveryError('fhir-batch-entry-failed', `${message}; will retry (entries should be conditional)`, { response });
     throw new PermanentDeliveryError('fhir-batch-entry-failed', `${message}; not retried`, { response });
   }
 
@@ -210,11 +248,20 @@ export class FhirDestination implements Destination {
   async health(): Promise<{ ok: boolean; detail?: string }> {
     try {
       const headers = { ...this.staticAuth, ...(this.token ? { authorization: `Bearer ${await this.token.get()}` } : {}) };
-      const cs = (await this.client.capabilityStatement({ headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })) as { fhirVersion?: string };
+      const cs = (await this.client.capabilityStatement({ headers, signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })) as {
+        fhirVersion?: string;
+      };
       return { ok: true, detail: `capability statement, FHIR ${cs.fhirVersion ?? 'version not stated'}` };
     } catch (err) {
       const e = err as HttpFailure;
-      return { ok: false, detail: e.response?.status ? `metadata answered ${e.response.status}` : (e.name === 'TimeoutError' ? `no answer within ${HEALTH_TIMEOUT_MS} ms` : (e as { code?: string }).code ?? e.name) };
+      return {
+        ok: false,
+        detail: e.response?.status
+          ? `metadata answered ${e.response.status}`
+          : e.name === 'TimeoutError'
+            ? `no answer within ${HEALTH_TIMEOUT_MS} ms`
+            : ((e as { code?: string }).code ?? e.name),
+      };
     }
   }
 
@@ -247,7 +294,11 @@ function summarize(result: FhirResource, location: string | undefined): unknown 
     return {
       resourceType: 'Bundle',
       type: result.type,
-      entry: (result.entry ?? []).map((e) => ({ status: e.response?.status, location: e.response?.location, ...(e.response?.outcome ? { outcome: e.response.outcome } : {}) })),
+      entry: (result.entry ?? []).map((e) => ({
+        status: e.response?.status,
+        location: e.response?.location,
+        ...(e.response?.outcome ? { outcome: e.response.outcome } : {}),
+      })),
     };
   }
   if (result.resourceType === 'OperationOutcome') return result;

@@ -15,11 +15,19 @@ export { LocalDirectory } from './local.js';
 export const fileDestinationSchema = z
   .strictObject({
     type: z.literal('file').describe('Writes each delivery as one file into a directory.'),
-    directory: z.string().min(1).describe('Directory written into (it must exist); relative paths are relative to the working directory of the daemon.'),
+    directory: z
+      .string()
+      .min(1)
+      .describe('Directory written into (it must exist); relative paths are relative to the working directory of the daemon.'),
     name: nameTemplate('{channel}-{route}-{messageId}.txt'),
-    encoding: z.enum(['utf8', 'latin1']).prefault('utf8').describe('How the payload text becomes bytes: utf8, or latin1 for X12 and HL7 written byte for byte.'),
+    encoding: z
+      .enum(['utf8', 'latin1'])
+      .prefault('utf8')
+      .describe('How the payload text becomes bytes: utf8, or latin1 for X12 and HL7 written byte for byte.'),
   })
-  .describe('File writer: temporary name, then a rename that never replaces a file; the delivery counts once the final name holds every byte.');
+  .describe(
+    'File writer: temporary name, then a rename that never replaces a file; the delivery counts once the final name holds every byte.',
+  );
 
 export type FileDestinationConfig = z.output<typeof fileDestinationSchema>;
 
@@ -33,7 +41,9 @@ class FileDestination implements Destination {
   }
 
   async send(delivery: Delivery): Promise<DeliveryResult> {
-    const name = delivery.payload.path ? renderName(delivery.payload.path.replace(/[/\\]/g, '_'), delivery) : renderName(this.config.name, delivery);
+    const name = delivery.payload.path
+      ? renderName(delivery.payload.path.replace(/[/\\]/g, '_'), delivery)
+      : renderName(this.config.name, delivery);
     const receipt = await this.writer.write(name, Buffer.from(delivery.payload.body, this.config.encoding), delivery.idempotencyKey);
     return { status: receipt.status, body: receipt.detail };
   }

@@ -7,17 +7,35 @@ import type { Delivery } from '../../types.js';
  * `{route}-{messageId}.hl7`… Every value is made safe for a file name (anything but letters, digits,
  * `.`, `_` and `-` becomes `_`), so a payload can never choose a directory.
  */
-export const NAME_VARIABLES = ['channel', 'route', 'messageId', 'deliveryId', 'correlationId', 'partner', 'isa13', 'gs06', 'st02', 'controlId', 'timestamp', 'date', 'time', 'attempt'] as const;
+export const NAME_VARIABLES = [
+  'channel',
+  'route',
+  'messageId',
+  'deliveryId',
+  'correlationId',
+  'partner',
+  'isa13',
+  'gs06',
+  'st02',
+  'controlId',
+  'timestamp',
+  'date',
+  'time',
+  'attempt',
+] as const;
 export type NameVariable = (typeof NAME_VARIABLES)[number];
 
 const VARIABLE = /\{([A-Za-z0-9]+)\}/g;
 
 /** Why a template cannot be used, or undefined. */
 export function templateProblem(template: string): string | undefined {
-  if (template.includes('/') || template.includes('\\')) return `"${template}" contains a path separator; expected a file name template such as {partner}-{isa13}.x12`;
+  if (template.includes('/') || template.includes('\\'))
+    return `"${template}" contains a path separator; expected a file name template such as {partner}-{isa13}.x12`;
   const unknown = [...template.matchAll(VARIABLE)].map((m) => m[1]!).filter((v) => !(NAME_VARIABLES as readonly string[]).includes(v));
-  if (unknown.length > 0) return `"${template}" uses {${unknown[0]}}; expected variables among ${NAME_VARIABLES.map((v) => `{${v}}`).join(', ')}`;
-  if (template.replace(VARIABLE, 'x').startsWith('.')) return `"${template}" starts with a dot; names starting with a dot are temporary files and are never picked up`;
+  if (unknown.length > 0)
+    return `"${template}" uses {${unknown[0]}}; expected variables among ${NAME_VARIABLES.map((v) => `{${v}}`).join(', ')}`;
+  if (template.replace(VARIABLE, 'x').startsWith('.'))
+    return `"${template}" starts with a dot; names starting with a dot are temporary files and are never picked up`;
   return undefined;
 }
 
@@ -31,7 +49,9 @@ export const nameTemplate = (fallback: string) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .prefault(fallback)
-    .describe(`File name, from a template: ${NAME_VARIABLES.map((v) => `{${v}}`).join(' ')}. X12 ids are read from the payload's envelope; {timestamp} is UTC yyyyMMddHHmmssSSS of the attempt. Use a name that is the same on every retry (e.g. with {messageId} or {isa13}) so a retry after a crash finds its file instead of writing a second one.`);
+    .describe(
+      `File name, from a template: ${NAME_VARIABLES.map((v) => `{${v}}`).join(' ')}. X12 ids are read from the payload's envelope; {timestamp} is UTC yyyyMMddHHmmssSSS of the attempt. Use a name that is the same on every retry (e.g. with {messageId} or {isa13}) so a retry after a crash finds its file instead of writing a second one.`,
+    );
 
 const safe = (v: string) => v.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
 
@@ -46,7 +66,12 @@ function envelope(body: string): { isa13?: string; gs06?: string; st02?: string 
 }
 
 /** Renders a template for one delivery; `extra` (e.g. the partner) wins over what the payload says. */
-export function renderName(template: string, delivery: Delivery, extra: Partial<Record<NameVariable, string>> = {}, now = new Date()): string {
+export function renderName(
+  template: string,
+  delivery: Delivery,
+  extra: Partial<Record<NameVariable, string>> = {},
+  now = new Date(),
+): string {
   const iso = now.toISOString().replace(/[-:TZ.]/g, '');
   const base: Partial<Record<NameVariable, string>> = {
     channel: delivery.channel,
@@ -58,7 +83,9 @@ export function renderName(template: string, delivery: Delivery, extra: Partial<
     timestamp: iso.slice(0, 17),
     date: iso.slice(0, 8),
     time: iso.slice(8, 14),
-    ...(template.includes('{isa13}') || template.includes('{gs06}') || template.includes('{st02}') || template.includes('{controlId}') ? envelope(delivery.payload.body) : {}),
+    ...(template.includes('{isa13}') || template.includes('{gs06}') || template.includes('{st02}') || template.includes('{controlId}')
+      ? envelope(delivery.payload.body)
+      : {}),
     ...extra,
   };
   base.controlId ??= base.isa13 ?? delivery.messageId;

@@ -44,7 +44,17 @@ class MllpDestination implements Destination {
     private readonly log: Logger,
   ) {
     this.where = `${config.host}:${config.port}`;
-    this.clients = Array.from({ length: config.connections }, () => new MllpClient({ host: config.host, port: config.port, timeout: config.ackTimeout, maxMessageBytes: config.maxAckBytes, ...(config.tls ? { tls: { ...config.tls, enabled: true } } : {}) }));
+    this.clients = Array.from(
+      { length: config.connections },
+      () =>
+        new MllpClient({
+          host: config.host,
+          port: config.port,
+          timeout: config.ackTimeout,
+          maxMessageBytes: config.maxAckBytes,
+          ...(config.tls ? { tls: { ...config.tls, enabled: true } } : {}),
+        }),
+    );
   }
 
   async send(delivery: Delivery): Promise<DeliveryResult> {
@@ -64,22 +74,36 @@ class MllpDestination implements Destination {
   private async sendOnce(delivery: Delivery): Promise<DeliveryResult> {
     const body = delivery.payload.body;
     const sent = controlIdOf(body);
-    if (!sent) throw new PermanentDeliveryError('mllp-not-hl7', `delivery ${delivery.deliveryId}: the payload does not start with an MSH segment; expected an HL7 v2 message`);
+    if (!sent)
+      throw new PermanentDeliveryError(
+        'mllp-not-hl7',
+        `delivery ${delivery.deliveryId}: the payload does not start with an MSH segment; expected an HL7 v2 message`,
+      );
     const client = this.clients[this.next++ % this.clients.length]!;
     const ackBytes = await client.send(Buffer.from(body.replace(/\r?\n/g, '\r'), this.config.encoding));
     const ack = ackBytes.toString('latin1');
     const fields = ackFields(ack);
     const response = { status: fields.code ?? 'none', body: excerpt(ack) };
-    if (!fields.code) throw new TransientDeliveryError('mllp-ack-unreadable', `${this.where} answered without an MSA segment`, { response });
+    if (!fields.code)
+      throw new TransientDeliveryError('mllp-ack-unreadable', `${this.where} answered without an MSA segment`, { response });
     if (fields.controlId !== sent) {
       await client.close();
-      throw new TransientDeliveryError('mllp-ack-mismatch', `${this.where} answered MSA-2 ${fields.controlId ?? '(empty)'} to MSH-10 ${sent}`, { response });
+      throw new TransientDeliveryError(
+        'mllp-ack-mismatch',
+        `${this.where} answered MSA-2 ${fields.controlId ?? '(empty)'} to MSH-10 ${sent}`,
+        { response },
+      );
     }
     if (fields.code === 'AA' || fields.code === 'CA') return { status: fields.code, body: response.body };
     const action = this.config.onNegative[fields.code as keyof MllpDestinationConfig['onNegative']];
     const message = `${this.where} answered ${fields.code} to MSH-10 ${sent}${fields.text ? `: ${fields.text}` : ''}`;
-    const Err: new (code: string, message: string, o: { response: typeof response }) => DeliveryError = action === 'retry' ? TransientDeliveryError : PermanentDeliveryError;
-    throw new Err(action === undefined ? 'mllp-ack-unknown' : 'mllp-ack-negative', action === undefined ? `${this.where} answered MSA-1 ${fields.code}; expected AA, AE, AR, CA, CE or CR` : message, { response });
+    const Err: new (code: string, message: string, o: { response: typeof response }) => DeliveryError =
+      action === 'retry' ? TransientDeliveryError : PermanentDeliveryError;
+    throw new Err(
+      action === undefined ? 'mllp-ack-unknown' : 'mllp-ack-negative',
+      action === undefined ? `${this.where} answered MSA-1 ${fields.code}; expected AA, AE, AR, CA, CE or CR` : message,
+      { response },
+    );
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {

@@ -16,10 +16,14 @@ export const sftpDestinationSchema = z
     ...sftpConnectionFields,
     directory: z.string().min(1).optional().describe('Remote folder written into; default the path of `url`.'),
     name: nameTemplate('{channel}-{route}-{messageId}.txt'),
-    encoding: z.enum(['utf8', 'latin1']).prefault('utf8').describe('How the payload text becomes bytes: utf8, or latin1 for X12 and HL7 written byte for byte.'),
+    encoding: z
+      .enum(['utf8', 'latin1'])
+      .prefault('utf8')
+      .describe('How the payload text becomes bytes: utf8, or latin1 for X12 and HL7 written byte for byte.'),
   })
   .superRefine((c, ctx) => {
-    for (const p of connectionProblems(c)) ctx.addIssue({ code: 'custom', path: [p.path], params: { code: 'missing-field' }, message: p.message });
+    for (const p of connectionProblems(c))
+      ctx.addIssue({ code: 'custom', path: [p.path], params: { code: 'missing-field' }, message: p.message });
   })
   .describe('SFTP writer: upload under a temporary name, rename that never replaces, stat of the final name before the delivery counts.');
 

@@ -11,7 +11,10 @@ export const x12DestinationSchema = z
       .regex(KEBAB, { message: 'partner must be the kebab-case id of a partners/*.yaml file' })
       .describe('Id of the trading partner (a file in partners/); its ids, version, delimiters and transport are used.'),
     set: z
-      .preprocess((v) => (typeof v === 'number' ? String(v) : v), z.enum(['850', '855', '856', '810'], { message: 'set must be 850, 855, 856 or 810' }))
+      .preprocess(
+        (v) => (typeof v === 'number' ? String(v) : v),
+        z.enum(['850', '855', '856', '810'], { message: 'set must be 850, 855, 856 or 810' }),
+      )
       .describe('Transaction set written from the canonical document of the payload: 850 (purchase order), 855, 856 or 810.'),
     usage: z.enum(['P', 'T']).prefault('P').describe('ISA15: P production, T test.'),
     ackRequested: z
@@ -19,6 +22,8 @@ export const x12DestinationSchema = z
       .prefault(false)
       .describe('ISA14: ask the partner for a TA1 interchange acknowledgment.'),
   })
-  .describe('X12 destination: the payload (a canonical document as JSON) becomes one interchange written into the partner outbound directory.');
+  .describe(
+    'X12 destination: the payload (a canonical document as JSON) becomes one interchange written into the partner outbound directory.',
+  );
 
 export type X12DestinationConfig = z.output<typeof x12DestinationSchema>;

@@ -38,13 +38,23 @@ export class X12Destination implements Destination {
   ) {
     const where = `channel ${ctx.channel} route ${ctx.route}`;
     const x12 = ctx.services?.x12;
-    if (!x12) throw new ConfigError('x12-services-missing', `${where}: the x12 destination needs the engine's X12 services; expected to run inside the engine`);
+    if (!x12)
+      throw new ConfigError(
+        'x12-services-missing',
+        `${where}: the x12 destination needs the engine's X12 services; expected to run inside the engine`,
+      );
     const profile = x12.partner(config.partner);
     if (!profile) {
-      throw new ConfigError('x12-partner-unknown', `${where}: partner ${config.partner} is unknown; expected a partners/*.yaml file with that id and an x12 section in engine.yaml`);
+      throw new ConfigError(
+        'x12-partner-unknown',
+        `${where}: partner ${config.partner} is unknown; expected a partners/*.yaml file with that id and an x12 section in engine.yaml`,
+      );
     }
     if (profile.transport.type !== 'file') {
-      throw new ConfigError('x12-transport-unsupported', `${where}: partner ${config.partner} uses transport ${profile.transport.type}; this engine sends X12 through transport type file only`);
+      throw new ConfigError(
+        'x12-transport-unsupported',
+        `${where}: partner ${config.partner} uses transport ${profile.transport.type}; this engine sends X12 through transport type file only`,
+      );
     }
     this.profile = profile as X12PartnerProfile & { transport: { type: 'file'; outbound: string } };
     this.mapper = transactionSets.find((m) => m.id === config.set)!;
@@ -57,7 +67,9 @@ export class X12Destination implements Destination {
     const earlier = await this.ledger(() => this.x12.sentFor(delivery.deliveryId));
     if (earlier) return this.finishEarlier(dir, earlier);
     const documents = this.documents(delivery);
-    const numbers = await this.ledger(() => this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }));
+    const numbers = await this.ledger(() =>
+      this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }),
+    );
     const isa13 = String(numbers.interchanges[0]).padStart(9, '0');
     const gs06 = String(numbers.groups[0]);
     const sets = documents.map((doc, i) => ({ doc, st02: String(numbers.sets[i]).padStart(4, '0') }));
@@ -96,12 +108,17 @@ export class X12Destination implements Destination {
     } catch {
       throw fail(`the payload is not JSON; expected a canonical ${this.mapper.kind} document`);
     }
-    const list = Array.isArray(value) ? value : value && typeof value === 'object' && Array.isArray((value as { documents?: unknown }).documents) ? (value as { documents: unknown[] }).documents : [value];
+    const list = Array.isArray(value)
+      ? value
+      : value && typeof value === 'object' && Array.isArray((value as { documents?: unknown }).documents)
+        ? (value as { documents: unknown[] }).documents
+        : [value];
     if (list.length === 0 || list.length > 1000) throw fail(`the payload holds ${list.length} documents; expected 1 to 1000`);
     return list.map((item, i) => {
       const checked = validateDocument(item);
       if (!checked.ok) throw fail(`document ${i + 1} is not a canonical document: ${checked.issues.slice(0, 5).join('; ')}`);
-      if (checked.value.kind !== this.mapper.kind) throw fail(`document ${i + 1} is a ${checked.value.kind}; set ${this.config.set} is written from a ${this.mapper.kind}`);
+      if (checked.value.kind !== this.mapper.kind)
+        throw fail(`document ${i + 1} is a ${checked.value.kind}; set ${this.config.set} is written from a ${this.mapper.kind}`);
       return checked.value;
     });
   }
@@ -126,13 +143,21 @@ export class X12Destination implements Destination {
             receiverCode: p.partner.applicationCode,
             controlNumber: gs06,
             version: p.version,
-            sets: sets.map((s) => ({ id: this.mapper.id, controlNumber: s.st02, segments: this.mapper.fromCanonical(s.doc, { version: p.version }) })),
+            sets: sets.map((s) => ({
+              id: this.mapper.id,
+              controlNumber: s.st02,
+              segments: this.mapper.fromCanonical(s.doc, { version: p.version }),
+            })),
           },
         ],
       });
     } catch (err) {
       const code = err instanceof InterlaceError ? err.code : 'x12-write-failed';
-      throw new PermanentDeliveryError(code, `delivery ${delivery.deliveryId}: the ${this.config.set} cannot be written: ${(err as Error).message}`, { cause: err });
+      throw new PermanentDeliveryError(
+        code,
+        `delivery ${delivery.deliveryId}: the ${this.config.set} cannot be written: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -149,7 +174,12 @@ export class X12Destination implements Destination {
   private async finishEarlier(dir: string, earlier: { isa13: string; file?: string }): Promise<DeliveryResult> {
     if (earlier.file) {
       await rename(join(dir, tempName(earlier.file)), join(dir, earlier.file)).catch((err: unknown) => {
-        if (errno(err) !== 'ENOENT') throw new TransientDeliveryError('x12-file-write-failed', `cannot finish writing ${earlier.file} in the partner outbound directory (${errno(err) ?? 'error'})`, { cause: err });
+        if (errno(err) !== 'ENOENT')
+          throw new TransientDeliveryError(
+            'x12-file-write-failed',
+            `cannot finish writing ${earlier.file} in the partner outbound directory (${errno(err) ?? 'error'})`,
+            { cause: err },
+          );
       });
     }
     return { status: 'written', body: `already sent as ISA13 ${earlier.isa13}${earlier.file ? ` file ${earlier.file}` : ''}` };
@@ -159,7 +189,11 @@ export class X12Destination implements Destination {
     try {
       return await work();
     } catch (err) {
-      throw new TransientDeliveryError('x12-ledger-failed', `partner ${this.profile.id}: the X12 ledger refused a write (${(err as Error).message})`, { cause: err });
+      throw new TransientDeliveryError(
+        'x12-ledger-failed',
+        `partner ${this.profile.id}: the X12 ledger refused a write (${(err as Error).message})`,
+        { cause: err },
+      );
     }
   }
 
@@ -167,7 +201,11 @@ export class X12Destination implements Destination {
     try {
       await work();
     } catch (err) {
-      throw new TransientDeliveryError('x12-file-write-failed', `partner ${this.profile.id}: cannot write into the outbound directory ${dir} (${errno(err) ?? 'error'}); expected an existing writable directory`, { cause: err });
+      throw new TransientDeliveryError(
+        'x12-file-write-failed',
+        `partner ${this.profile.id}: cannot write into the outbound directory ${dir} (${errno(err) ?? 'error'}); expected an existing writable directory`,
+        { cause: err },
+      );
     }
   }
 

@@ -8,8 +8,13 @@ import { loadCertificate, parseEntity, readMdn } from '../../../lib/as2/index.js
 import { RecordingContext, storeFailure } from '../file/support.js';
 import { makeCert, openssl, opensslCompress, scratch, type TestCert } from '../../support/openssl.js';
 
-const X12 = Buffer.from('ISA*00*          *00*          *ZZ*ACME           *ZZ*HOSPITAL       *261204*2315*^*00501*000000101*0*P*:~GS*PO*ACME*HOSPITAL*20261204*2315*101*X*005010~ST*850*0001~BEG*00*SA*PO-1**20261204~SE*3*0001~GE*1*101~IEA*1*000000101~');
-const ENTITY = Buffer.concat([Buffer.from('Content-Type: application/edi-x12\r\nContent-Disposition: attachment; filename=po.x12\r\n\r\n'), X12]);
+const X12 = Buffer.from(
+  'ISA*00*          *00*          *ZZ*ACME           *ZZ*HOSPITAL       *261204*2315*^*00501*000000101*0*P*:~GS*PO*ACME*HOSPITAL*20261204*2315*101*X*005010~ST*850*0001~BEG*00*SA*PO-1**20261204~SE*3*0001~GE*1*101~IEA*1*000000101~',
+);
+const ENTITY = Buffer.concat([
+  Buffer.from('Content-Type: application/edi-x12\r\nContent-Disposition: attachment; filename=po.x12\r\n\r\n'),
+  X12,
+]);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
 describe('as2 source (receiver)', function () {
@@ -46,23 +51,60 @@ describe('as2 source (receiver)', function () {
   }
 
   /** Signed by `signer`, compressed before signing when asked, then encrypted for `to`: the HTTP headers and body. */
-  function build(o: { signer?: TestCert; to?: TestCert | null; compress?: boolean; cipher?: string; content?: Buffer } = {}): { contentType: string; body: Buffer; signedPart?: Buffer } {
+  function build(o: { signer?: TestCert; to?: TestCert | null; compress?: boolean; cipher?: string; content?: Buffer } = {}): {
+    contentType: string;
+    body: Buffer;
+    signedPart?: Buffer;
+  } {
     let part = o.content ?? ENTITY;
-    if (o.compress) part = Buffer.concat([Buffer.from('Content-Type: application/pkcs7-mime; smime-type=compressed-data\r\n\r\n'), opensslCompress(tmp.dir, part)]);
+    if (o.compress)
+      part = Buffer.concat([
+        Buffer.from('Content-Type: application/pkcs7-mime; smime-type=compressed-data\r\n\r\n'),
+        opensslCompress(tmp.dir, part),
+      ]);
     const signedPart = o.signer === undefined || o.signer ? part : undefined;
     let entity = part;
     if (signedPart) {
       const signer = o.signer ?? acme;
       writeFileSync(tmp.path('in'), part);
-      entity = openssl(['cms', '-sign', '-binary', '-crlfeol', '-in', tmp.path('in'), '-signer', signer.certPath, '-inkey', signer.keyPath]);
+      entity = openssl([
+        'cms',
+        '-sign',
+        '-binary',
+        '-crlfeol',
+        '-in',
+        tmp.path('in'),
+        '-signer',
+        signer.certPath,
+        '-inkey',
+        signer.keyPath,
+      ]);
     }
     if (o.to === null) {
       const e = parseEntity(entity);
-      return { contentType: e.headers.find(([n]) => n.toLowerCase() === 'content-type')![1], body: e.body, ...(signedPart ? { signedPart } : {}) };
+      return {
+        contentType: e.headers.find(([n]) => n.toLowerCase() === 'content-type')![1],
+        body: e.body,
+        ...(signedPart ? { signedPart } : {}),
+      };
     }
     writeFileSync(tmp.path('in'), entity);
-    const der = openssl(['cms', '-encrypt', '-binary', `-${o.cipher ?? 'aes256'}`, '-outform', 'DER', '-in', tmp.path('in'), (o.to ?? us).certPath]);
-    return { contentType: 'application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m', body: der, ...(signedPart ? { signedPart } : {}) };
+    const der = openssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      `-${o.cipher ?? 'aes256'}`,
+      '-outform',
+      'DER',
+      '-in',
+      tmp.path('in'),
+      (o.to ?? us).certPath,
+    ]);
+    return {
+      contentType: 'application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m',
+      body: der,
+      ...(signedPart ? { signedPart } : {}),
+    };
   }
 
   async function post(url: string, msg: { contentType: string; body: Buffer }, headers: Record<string, string> = {}) {
@@ -76,7 +118,8 @@ describe('as2 source (receiver)', function () {
         'message-id': '<m-1@acme>',
         'content-type': msg.contentType,
         'disposition-notification-to': 'edi@acme.example',
-        'disposition-notification-options': 'signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha-256, sha1',
+        'disposition-notification-options':
+          'signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha-256, sha1',
         ...headers,
       },
     });
@@ -88,8 +131,22 @@ describe('as2 source (receiver)', function () {
   function mdnOf(res: { headers: Headers; body: Buffer }) {
     const contentType = res.headers.get('content-type')!;
     writeFileSync(tmp.path('mdn'), Buffer.concat([Buffer.from(`Content-Type: ${contentType}\r\n\r\n`), res.body]));
-    const report = openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('mdn'), '-CAfile', us.certPath, '-purpose', 'any']).toString('latin1');
-    return { report, mdn: readMdn([['Content-Type', contentType]], res.body, { partner: [loadCertificate(us.cert)], requireSigned: true }) };
+    const report = openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-crlfeol',
+      '-in',
+      tmp.path('mdn'),
+      '-CAfile',
+      us.certPath,
+      '-purpose',
+      'any',
+    ]).toString('latin1');
+    return {
+      report,
+      mdn: readMdn([['Content-Type', contentType]], res.body, { partner: [loadCertificate(us.cert)], requireSigned: true }),
+    };
   }
 
   it('openssl signed + compressed + encrypted (3DES): stored payload, then a signed MDN openssl verifies, with the MIC of the signed part', async () => {
@@ -129,10 +186,14 @@ describe('as2 source (receiver)', function () {
     ['unsigned when the partner must sign', () => build({ signer: null as unknown as TestCert }), 'insufficient-message-security'],
     ['from an unknown AS2-From', () => build(), 'authentication-failed', { 'as2-from': 'SOMEONE' }],
     ['to an AS2-To that is not ours', () => build(), 'unexpected-processing-error', { 'as2-to': 'OTHER-HOSPITAL' }],
-    ['with a truncated multipart body', () => {
-      const m = build({ to: null });
-      return { contentType: m.contentType, body: m.body.subarray(0, m.body.length - 40) };
-    }, 'unexpected-processing-error'],
+    [
+      'with a truncated multipart body',
+      () => {
+        const m = build({ to: null });
+        return { contentType: m.contentType, body: m.body.subarray(0, m.body.length - 40) };
+      },
+      'unexpected-processing-error',
+    ],
   ];
   for (const [what, make, modifier, headers] of negative) {
     it(`${what}: negative MDN (${modifier}), stored as rejected with the reason`, async () => {
@@ -187,7 +248,10 @@ describe('as2 source (receiver)', function () {
       expect(received).to.have.length(2); // one 503, then accepted
       const last = received[1]!;
       expect(last.headers['as2-to']).to.equal('"ACME AS2"');
-      const mdn = readMdn([['Content-Type', String(last.headers['content-type'])]], last.body, { partner: [loadCertificate(us.cert)], requireSigned: true });
+      const mdn = readMdn([['Content-Type', String(last.headers['content-type'])]], last.body, {
+        partner: [loadCertificate(us.cert)],
+        requireSigned: true,
+      });
       expect(mdn).to.deep.include({ processed: true, originalMessageId: '<m-1@acme>' });
     } finally {
       sink.close();
@@ -216,12 +280,22 @@ describe('as2 source (receiver)', function () {
     const url = await start(ctx, { maxBodyBytes: 64 * 1024 });
     const bare = await fetch(url, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
     expect(bare.status).to.equal(400);
-    expect(((await bare.json()) as { error: { message: string } }).error.message).to.equal('the request is not an AS2 message: it has no AS2-From, AS2-To, Message-ID');
+    expect(((await bare.json()) as { error: { message: string } }).error.message).to.equal(
+      'the request is not an AS2 message: it has no AS2-From, AS2-To, Message-ID',
+    );
     expect(ctx.inputs[0]!.rejected?.diagnostics[0]?.code).to.equal('as2-not-as2');
     const big = await post(url, { contentType: 'application/pkcs7-mime', body: Buffer.alloc(100 * 1024, 0x41) });
     expect(big.status).to.equal(413);
-    for (const [i, contentType] of ['application/pkcs7-mime; smime-type=enveloped-data', 'multipart/signed; boundary=zz', 'application/pkcs7-mime; smime-type=compressed-data'].entries()) {
-      const res = await post(url, { contentType, body: Buffer.from('\x30\x80garbage'.repeat(50), 'latin1') }, { 'message-id': `<g${i}@x>` });
+    for (const [i, contentType] of [
+      'application/pkcs7-mime; smime-type=enveloped-data',
+      'multipart/signed; boundary=zz',
+      'application/pkcs7-mime; smime-type=compressed-data',
+    ].entries()) {
+      const res = await post(
+        url,
+        { contentType, body: Buffer.from('\x30\x80garbage'.repeat(50), 'latin1') },
+        { 'message-id': `<g${i}@x>` },
+      );
       expect(res.status).to.equal(200);
       expect(mdnOf(res).mdn.processed).to.equal(false);
     }

@@ -23,15 +23,37 @@ describe('file source config', () => {
 
   it('reads durations, sizes, pattern lists and the split mode', () => {
     const c = fileSourceSchema.parse({
-      type: 'file', directory: 'in', pattern: ['*.x12', '*.edi'], pollInterval: '30s', minAge: '5s', maxFileBytes: '5MiB',
-      split: 'x12-interchange', archive: 'done', errorDirectory: 'bad', acknowledge: { directory: 'out' },
+      type: 'file',
+      directory: 'in',
+      pattern: ['*.x12', '*.edi'],
+      pollInterval: '30s',
+      minAge: '5s',
+      maxFileBytes: '5MiB',
+      split: 'x12-interchange',
+      archive: 'done',
+      errorDirectory: 'bad',
+      acknowledge: { directory: 'out' },
     });
-    expect([c.pollInterval, c.minAge, c.maxFileBytes, c.split, c.archive, c.errorDirectory]).to.deep.equal([30_000, 5000, 5 * 1024 ** 2, 'x12-interchange', 'done', 'bad']);
+    expect([c.pollInterval, c.minAge, c.maxFileBytes, c.split, c.archive, c.errorDirectory]).to.deep.equal([
+      30_000,
+      5000,
+      5 * 1024 ** 2,
+      'x12-interchange',
+      'done',
+      'bad',
+    ]);
     expect(c.acknowledge).to.deep.equal({ directory: 'out' });
   });
 
   it('refuses unknown keys, broken patterns, bad durations and split modes, naming each', () => {
-    const r = fileSourceSchema.safeParse({ type: 'file', directory: 'in', pattern: ['*.{x12'], polInterval: '1s', minAge: 'soon', split: 'segment' });
+    const r = fileSourceSchema.safeParse({
+      type: 'file',
+      directory: 'in',
+      pattern: ['*.{x12'],
+      polInterval: '1s',
+      minAge: 'soon',
+      split: 'segment',
+    });
     expect(r.success).to.equal(false);
     const issues = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
     expect(issues).to.include('pattern.0: pattern: "*.{x12" has a { without }');
@@ -45,7 +67,9 @@ describe('file source config', () => {
     const schema = z.toJSONSchema(fileSourceSchema, { io: 'input', unrepresentable: 'any' }) as {
       properties: Record<string, { description?: string }>;
     };
-    const missing = Object.entries(schema.properties).filter(([, p]) => !p.description).map(([k]) => k);
+    const missing = Object.entries(schema.properties)
+      .filter(([, p]) => !p.description)
+      .map(([k]) => k);
     expect(missing).to.deep.equal([]);
   });
 });

@@ -39,13 +39,17 @@ describe('file source X12 interchange split', () => {
     const text = `\uFEFF${interchange('1', 'ALPHA', '\r\n')}\r\n${interchange('2', 'BETA')}\n${interchange('3')}\n`;
     const raw = Buffer.from(text, 'utf8');
     const units = splitInterchanges(raw);
-    expect(units.map((u) => [u.controlNumber, u.senderId])).to.deep.equal([['000000001', 'ALPHA'], ['000000002', 'BETA'], ['000000003', 'SENDER']]);
+    expect(units.map((u) => [u.controlNumber, u.senderId])).to.deep.equal([
+      ['000000001', 'ALPHA'],
+      ['000000002', 'BETA'],
+      ['000000003', 'SENDER'],
+    ]);
     expect(Buffer.concat(units.map((u) => u.raw)).equals(raw)).to.equal(true);
     expect(units[1]!.raw.toString('latin1').startsWith('ISA*')).to.equal(true);
     expect(units[2]!.raw.toString('latin1')).to.equal(`${interchange('3')}\n`);
   });
 
-  it('uses each interchange\'s own separators', () => {
+  it("uses each interchange's own separators", () => {
     const second = interchange('9', 'PIPE').replaceAll('*', '|').replaceAll('~', '\n');
     const units = splitInterchanges(Buffer.from(`${interchange('8')}${second}`, 'latin1'));
     expect(units.map((u) => u.controlNumber)).to.deep.equal(['000000008', '000000009']);

@@ -1,14 +1,24 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, linkSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { createFileSource, fileSourceSchema, type FileSource } from '../../../channels/file/index.js';
 import { isInProgressName, QuietTracker, refusalOf } from '../../../channels/file/rules.js';
 import { interchange, RecordingContext, tempDir } from './support.js';
 import { sleep } from '../../support/until.js';
-
-
 
 /** Probes from the hardening review: what a hostile or careless partner can leave in a drop folder. */
 describe('file source: hostile and half-written files', () => {
@@ -32,13 +42,21 @@ describe('file source: hostile and half-written files', () => {
   });
 
   async function start(ctx: RecordingContext, overrides: Record<string, unknown> = {}): Promise<FileSource> {
-    const source = createFileSource(fileSourceSchema.parse({ type: 'file', directory: drop, pollInterval: '1h', minAge: 0, ...overrides }), ctx);
+    const source = createFileSource(
+      fileSourceSchema.parse({ type: 'file', directory: drop, pollInterval: '1h', minAge: 0, ...overrides }),
+      ctx,
+    );
     await source.start();
     running.push(source);
     await source.poll();
     return source;
   }
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')).sort() : []);
+  const list = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => !n.startsWith('.'))
+          .sort()
+      : [];
   const reason = (name: string) => readFileSync(join(drop, 'error', `${name}.reason.txt`), 'utf8');
 
   it('never reads through a symbolic link, even one pointing inside the folder; refuses it with a reason', async () => {

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { FileJournal, JOURNAL_NAME, type JournalEntry } from '../../../channels/file/journal.js';
 import { tempDir } from './support.js';
 
-const entry = (name: string, stored = 1): JournalEntry => ({ name, size: 10, mtimeMs: 1000, sha256: 'ab', stored, total: 2, messageIds: ['m1'] });
+const entry = (name: string, stored = 1): JournalEntry => ({
+  name,
+  size: 10,
+  mtimeMs: 1000,
+  sha256: 'ab',
+  stored,
+  total: 2,
+  messageIds: ['m1'],
+});
 
 describe('file source journal', () => {
   let tmp: ReturnType<typeof tempDir>;

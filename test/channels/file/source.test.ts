@@ -39,7 +39,12 @@ describe('file source', () => {
     utimesSync(path, t, t);
     return path;
   };
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')).sort() : []);
+  const list = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => !n.startsWith('.'))
+          .sort()
+      : [];
 
   it('stores each file in name order, then archives it and records the answer', async () => {
     const ctx = new RecordingContext();
@@ -72,7 +77,7 @@ describe('file source', () => {
     expect(list(drop)).to.deep.equal(['archive', 'dir.x12', 'error', 'po1.x12.part']);
   });
 
-  it('takes a file only once it has been quiet for minAge on this engine\'s clock, whatever its mtime says', async () => {
+  it("takes a file only once it has been quiet for minAge on this engine's clock, whatever its mtime says", async () => {
     const ctx = new RecordingContext();
     put('fresh.x12', 'half', 0);
     const source = await start(ctx, { minAge: '400ms' });
@@ -95,7 +100,12 @@ describe('file source', () => {
     await start(ctx, { maxFileBytes: '1KiB' });
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['c-ok.x12']);
     expect(list(join(drop, 'error'))).to.deep.equal([
-      'a-big.x12', 'a-big.x12.reason.txt', 'a-dangling.x12', 'a-dangling.x12.reason.txt', 'b-empty.x12', 'b-empty.x12.reason.txt',
+      'a-big.x12',
+      'a-big.x12.reason.txt',
+      'a-dangling.x12',
+      'a-dangling.x12.reason.txt',
+      'b-empty.x12',
+      'b-empty.x12.reason.txt',
     ]);
     const reason = readFileSync(join(drop, 'error', 'a-big.x12.reason.txt'), 'utf8');
     expect(reason).to.include('code: file-too-large').and.include('a-big.x12 is 2000 bytes; expected at most 1024 (maxFileBytes)');
@@ -193,7 +203,10 @@ describe('file source', () => {
     expect(second.inputs).to.deep.equal([]);
     expect(list(drop)).to.not.include('po.x12');
     expect(list(join(drop, 'archive'))).to.deep.equal(['po.x12']);
-    expect(second.answers.map((a) => [a.messageId, a.kind])).to.deep.equal([['m1', 'file-archived'], ['m2', 'file-archived']]);
+    expect(second.answers.map((a) => [a.messageId, a.kind])).to.deep.equal([
+      ['m1', 'file-archived'],
+      ['m2', 'file-archived'],
+    ]);
   });
 
   it('stores a file again when a different file arrives under a name the journal knows', async () => {
@@ -216,7 +229,10 @@ describe('file source', () => {
     const journal = join(drop, 'archive', '.interlace-file-source.jsonl');
     expect(readFileSync(journal, 'utf8')).to.include('"gone.x12"').and.include('"kept.x12"');
     rmSync(path);
-    const restarted = createFileSource(fileSourceSchema.parse({ type: 'file', directory: drop, pollInterval: '1h', minAge: '1h' }), new RecordingContext());
+    const restarted = createFileSource(
+      fileSourceSchema.parse({ type: 'file', directory: drop, pollInterval: '1h', minAge: '1h' }),
+      new RecordingContext(),
+    );
     await restarted.start();
     running.push(restarted);
     const text = readFileSync(journal, 'utf8');
@@ -280,7 +296,12 @@ describe('file source', () => {
 
   it('refuses to start on a directory that does not exist', async () => {
     const config = fileSourceSchema.parse({ type: 'file', directory: join(tmp.dir, 'missing') });
-    const err = await createFileSource(config, new RecordingContext()).start().then(() => undefined, (e: unknown) => e);
+    const err = await createFileSource(config, new RecordingContext())
+      .start()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as ConfigError).code).to.equal('file-directory-unreadable');
     expect((err as Error).message).to.include('ENOENT');

@@ -6,9 +6,21 @@ describe('http source config', () => {
   it('applies the documented defaults', () => {
     const c = httpSourceSchema.parse({ type: 'http', port: '8080' });
     expect(c).to.deep.include({
-      host: '127.0.0.1', port: 8080, path: '/', methods: ['POST'], maxBodyBytes: 10 * 1024 * 1024, auth: { type: 'none' },
-      contentTypes: ['*/*'], controlIdHeader: 'X-Message-Id', headersTimeout: 10_000, requestTimeout: 60_000,
-      keepAliveTimeout: 5000, drainTimeout: 10_000, retryAfter: 30_000, maxConnections: 256, maxConnectionsPerAddress: 10,
+      host: '127.0.0.1',
+      port: 8080,
+      path: '/',
+      methods: ['POST'],
+      maxBodyBytes: 10 * 1024 * 1024,
+      auth: { type: 'none' },
+      contentTypes: ['*/*'],
+      controlIdHeader: 'X-Message-Id',
+      headersTimeout: 10_000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 5000,
+      drainTimeout: 10_000,
+      retryAfter: 30_000,
+      maxConnections: 256,
+      maxConnectionsPerAddress: 10,
     });
     expect(c.senderHeader).to.equal(undefined);
     expect(c.tls.enabled).to.equal(false);
@@ -17,8 +29,16 @@ describe('http source config', () => {
 
   it('refuses unknown keys, bad paths, methods, media types, header names and timeouts, naming each', () => {
     const r = httpSourceSchema.safeParse({
-      type: 'http', port: 1, pth: '/x', path: 'inbound', methods: ['GET'], contentTypes: ['json'], senderHeader: 'X Sender',
-      headersTimeout: '2m', requestTimeout: '1m', auth: { type: 'bearer' },
+      type: 'http',
+      port: 1,
+      pth: '/x',
+      path: 'inbound',
+      methods: ['GET'],
+      contentTypes: ['json'],
+      senderHeader: 'X Sender',
+      headersTimeout: '2m',
+      requestTimeout: '1m',
+      auth: { type: 'bearer' },
     });
     expect(r.success).to.equal(false);
     const issues = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
@@ -38,7 +58,9 @@ describe('http source config', () => {
     const schema = z.toJSONSchema(httpSourceSchema, { io: 'input', unrepresentable: 'any' }) as {
       properties: Record<string, { description?: string }>;
     };
-    const missing = Object.entries(schema.properties).filter(([, p]) => !p.description).map(([k]) => k);
+    const missing = Object.entries(schema.properties)
+      .filter(([, p]) => !p.description)
+      .map(([k]) => k);
     expect(missing).to.deep.equal([]);
   });
 
@@ -49,6 +71,10 @@ describe('http source config', () => {
     expect(acceptsMediaType(['text/*'], 'textual/csv')).to.equal(false);
     expect(acceptsMediaType(['*/*'], undefined)).to.equal(true);
     expect(acceptsMediaType(['text/*'], undefined)).to.equal(false);
-    expect([constantTimeEqual('abc', 'abc'), constantTimeEqual('abc', 'abcd'), constantTimeEqual('', 'a')]).to.deep.equal([true, false, false]);
+    expect([constantTimeEqual('abc', 'abc'), constantTimeEqual('abc', 'abcd'), constantTimeEqual('', 'a')]).to.deep.equal([
+      true,
+      false,
+      false,
+    ]);
   });
 });

@@ -45,12 +45,20 @@ describe('http source: denial of service by one peer', () => {
     const ctx = new RecordingContext();
     const started = await startHttp(ctx, { maxConnectionsPerAddress: 2 });
     source = started.source as HttpSource;
-    const open = await Promise.all(Array.from({ length: 4 }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: started.port, localAddress: '127.0.0.3' }, () => resolve(s));
-      s.on('error', () => undefined);
-    })));
+    const open = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect({ host: '127.0.0.1', port: started.port, localAddress: '127.0.0.3' }, () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
+    );
     sockets.push(...open);
-    const closedOnes = await Promise.all(open.map((s) => Promise.race([new Promise((r) => s.once('close', () => r(true))), sleep(2000).then(() => false)])));
+    const closedOnes = await Promise.all(
+      open.map((s) => Promise.race([new Promise((r) => s.once('close', () => r(true))), sleep(2000).then(() => false)])),
+    );
     expect(closedOnes.filter(Boolean)).to.have.length(2);
     expect((await fetch(`${started.url}/`, { method: 'POST', body: 'from elsewhere' })).status).to.equal(202);
   });

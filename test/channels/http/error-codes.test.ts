@@ -7,7 +7,10 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function codesIn(folder: string): Set<string> {
   const dir = join(ROOT, folder);
-  const text = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const text = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
   return new Set([...text.matchAll(/'((?:file|http)-[a-z]+(?:-[a-z]+)*)'/g)].map((m) => m[1]!));
 }
 

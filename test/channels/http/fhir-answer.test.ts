@@ -8,7 +8,10 @@ import { startHttp } from './support.js';
 
 const SAMPLES = fileURLToPath(new URL('../../../samples/fhir/', import.meta.url));
 
-type Outcome = { resourceType: string; issue: { severity: string; code: string; expression?: string[]; details: { text: string; coding?: { code: string }[] } }[] };
+type Outcome = {
+  resourceType: string;
+  issue: { severity: string; code: string; expression?: string[]; details: { text: string; coding?: { code: string }[] } }[];
+};
 
 /** The HTTP listener of a `parse: { format: fhir }` channel answers in FHIR terms (OperationOutcome), through the format's hook. */
 describe('http source with parse.format fhir: OperationOutcome answers', function () {
@@ -25,8 +28,17 @@ describe('http source with parse.format fhir: OperationOutcome answers', functio
   afterEach(() => source.stop());
 
   const post = async (body: string | Buffer, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${url}/fhir`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { authorization: 'Bearer t0k', 'content-type': 'application/fhir+json', ...headers } });
-    return { status: res.status, type: res.headers.get('content-type'), id: res.headers.get('x-interlace-message-id'), outcome: (await res.json()) as Outcome };
+    const res = await fetch(`${url}/fhir`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+      headers: { authorization: 'Bearer t0k', 'content-type': 'application/fhir+json', ...headers },
+    });
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      id: res.headers.get('x-interlace-message-id'),
+      outcome: (await res.json()) as Outcome,
+    };
   };
 
   it('a valid ChargeItem: 202 and an informational OperationOutcome with the message id, stored once', async () => {
@@ -63,8 +75,16 @@ describe('http source with parse.format fhir: OperationOutcome answers', functio
 
   it('malformed JSON, an XML bomb, a wrong resourceType: 400 with an OperationOutcome sentence, never a stack trace', async () => {
     const cases: [string, string, RegExp][] = [
-      ['{"resourceType":"ChargeItem","status":"bill', 'structure', /^not valid JSON at line 1, column \d+: the JSON ends inside a string \(truncated\?\)$/],
-      ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Patient xmlns="http://hl7.org/fhir"/>', 'security', /DOCTYPE or an entity declaration/],
+      [
+        '{"resourceType":"ChargeItem","status":"bill',
+        'structure',
+        /^not valid JSON at line 1, column \d+: the JSON ends inside a string \(truncated\?\)$/,
+      ],
+      [
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Patient xmlns="http://hl7.org/fhir"/>',
+        'security',
+        /DOCTYPE or an entity declaration/,
+      ],
       ['{"resourceType":"Charge"}', 'structure', /^resourceType "Charge" is not an R4 resource type$/],
     ];
     for (const [body, code, text] of cases) {

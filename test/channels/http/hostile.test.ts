@@ -23,8 +23,12 @@ describe('http source, hostile and concurrent clients', () => {
   it('stores nothing when the client goes away mid-body, and goes on serving', async () => {
     const ctx = new RecordingContext();
     const { port, url } = await start(ctx);
-    await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', 'only twenty bytes...'], { destroyAfterWrite: true });
-    await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\nhello\r\n'], { destroyAfterWrite: true });
+    await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', 'only twenty bytes...'], {
+      destroyAfterWrite: true,
+    });
+    await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\nhello\r\n'], {
+      destroyAfterWrite: true,
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(ctx.inputs).to.have.length(0);
     expect((await fetch(url, { method: 'POST', body: 'after' })).status).to.equal(202);
@@ -61,7 +65,10 @@ describe('http source, hostile and concurrent clients', () => {
     const answer = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n']);
     expect(answer).to.match(/^HTTP\/1\.1 413 /);
     expect(answer).to.not.include('100 Continue');
-    const ok = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n', 'ok']);
+    const ok = await rawExchange(port, [
+      'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n',
+      'ok',
+    ]);
     expect(ok).to.match(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
     expect(ctx.inputs.map((i) => i.raw.toString())).to.deep.equal(['ok']);
   });
@@ -86,7 +93,9 @@ describe('http source, hostile and concurrent clients', () => {
     const held = net.connect({ host: '127.0.0.1', port });
     await new Promise((resolve) => held.once('connect', resolve));
     await new Promise((r) => setTimeout(r, 50));
-    const extra = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx']).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
+    const extra = await rawExchange(port, ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx']).catch(
+      (e: NodeJS.ErrnoException) => e.code ?? 'error',
+    );
     expect(extra === '' || extra === 'ECONNRESET').to.equal(true, `got ${extra}`);
     held.destroy();
     await new Promise((r) => setTimeout(r, 50));
@@ -131,7 +140,9 @@ describe('http source, hostile and concurrent clients', () => {
       await g.promise;
     };
     const { port } = await start(ctx);
-    const client = net.connect({ host: '127.0.0.1', port }, () => client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'));
+    const client = net.connect({ host: '127.0.0.1', port }, () =>
+      client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'),
+    );
     client.on('error', () => undefined);
     await entered.promise;
     client.destroy();
@@ -152,15 +163,37 @@ describe('http source, hostile and concurrent clients', () => {
     }
     const tmp = tempDir('interlace-http-tls-');
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(tmp.dir, 'key.pem'), '-out', join(tmp.dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(tmp.dir, 'key.pem'),
+          '-out',
+          join(tmp.dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const ctx = new RecordingContext();
       const { port } = await start(ctx, { tls: { enabled: true, cert: join(tmp.dir, 'cert.pem'), key: join(tmp.dir, 'key.pem') } });
       const status = await new Promise<number>((resolve, reject) => {
-        const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/', ca: readFileSync(join(tmp.dir, 'cert.pem')) }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = https.request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/', ca: readFileSync(join(tmp.dir, 'cert.pem')) },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end('secure');
       });
@@ -180,7 +213,10 @@ describe('http source, hostile and concurrent clients', () => {
   it('refuses to start on a port already taken', async () => {
     const ctx = new RecordingContext();
     const { port } = await start(ctx);
-    const err = await startHttp(ctx, { port }).then(() => undefined, (e: unknown) => e);
+    const err = await startHttp(ctx, { port }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ConfigError);
     expect((err as ConfigError).code).to.equal('http-listen-failed');
     expect((err as Error).message).to.include('EADDRINUSE');

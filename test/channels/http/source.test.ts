@@ -19,7 +19,9 @@ describe('http source', () => {
     const { url } = await start(ctx, { path: '/inbound/orders', senderHeader: 'X-Sender' });
     const body = Buffer.from([0x4d, 0x53, 0x48, 0x7c, 0xe9, 0x00, 0xff, 0x0d]);
     const res = await fetch(`${url}/inbound/orders?source=erp`, {
-      method: 'POST', body, headers: { 'content-type': 'x-application/hl7-v2+er7', 'x-message-id': 'PO-1', 'x-sender': 'ERP' },
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'x-application/hl7-v2+er7', 'x-message-id': 'PO-1', 'x-sender': 'ERP' },
     });
     expect(res.status).to.equal(202);
     expect(res.headers.get('x-interlace-message-id')).to.equal('m1');
@@ -34,7 +36,8 @@ describe('http source', () => {
   it('answers a duplicate 200 with the original id, reading Idempotency-Key when X-Message-Id is absent', async () => {
     const ctx = new RecordingContext();
     const { url } = await start(ctx);
-    const post = (headers: Record<string, string>) => fetch(url, { method: 'POST', body: '{"po":1}', headers: { 'content-type': 'application/json', ...headers } });
+    const post = (headers: Record<string, string>) =>
+      fetch(url, { method: 'POST', body: '{"po":1}', headers: { 'content-type': 'application/json', ...headers } });
     expect((await post({ 'idempotency-key': 'K-1' })).status).to.equal(202);
     const dup = await post({ 'x-message-id': 'K-1' });
     expect(dup.status).to.equal(200);
@@ -89,7 +92,8 @@ describe('http source', () => {
   it('answers 415 for a media type not in contentTypes, ignoring parameters and honouring ranges', async () => {
     const ctx = new RecordingContext();
     const { url } = await start(ctx, { contentTypes: ['application/json', 'text/*'] });
-    const post = (type?: string) => fetch(url, { method: 'POST', body: new Uint8Array([0x7b, 0x7d]), headers: type ? { 'content-type': type } : {} });
+    const post = (type?: string) =>
+      fetch(url, { method: 'POST', body: new Uint8Array([0x7b, 0x7d]), headers: type ? { 'content-type': type } : {} });
     const refused = await post('application/xml');
     expect(refused.status).to.equal(415);
     expect(((await refused.json()) as { error: { message: string } }).error.message).to.equal(
@@ -157,7 +161,9 @@ describe('http source', () => {
     expect(((await empty.json()) as { error: { code: string } }).error.code).to.equal('http-empty-body');
     const long = await fetch(url, { method: 'POST', body: 'x', headers: { 'x-message-id': 'A'.repeat(257) } });
     expect(long.status).to.equal(400);
-    expect(((await long.json()) as { error: { message: string } }).error.message).to.equal('X-Message-Id is 257 characters long; expected at most 256');
+    expect(((await long.json()) as { error: { message: string } }).error.message).to.equal(
+      'X-Message-Id is 257 characters long; expected at most 256',
+    );
     expect(ctx.inputs).to.have.length(0);
   });
 });

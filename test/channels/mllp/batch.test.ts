@@ -7,7 +7,12 @@ import { hl7, RawPeer, RecordingContext, startSource } from './support.js';
 const corpus = (name: string) => readFileSync(fileURLToPath(new URL(`../../fixtures/conformance/hl7/${name}`, import.meta.url)));
 
 /** Segments of a frame, each split into fields. */
-const segments = (frame: Buffer) => frame.toString('latin1').split('\r').filter((s) => s !== '').map((s) => s.split('|'));
+const segments = (frame: Buffer) =>
+  frame
+    .toString('latin1')
+    .split('\r')
+    .filter((s) => s !== '')
+    .map((s) => s.split('|'));
 
 describe('mllp source: batches and several messages in one frame (ADR 0007)', () => {
   let ctx: RecordingContext;
@@ -38,16 +43,25 @@ describe('mllp source: batches and several messages in one frame (ADR 0007)', ()
     expect(segs.map((s) => s[0])).to.deep.equal(['FHS', 'BHS', 'MSH', 'MSA', 'MSH', 'MSA', 'BTS', 'FTS']);
     expect(segs[1]!.slice(2, 6)).to.deep.equal(['RECVAPP', 'RECVFAC', 'SENDAPP', 'SENDFAC']);
     expect(segs[1]![11]).to.equal('B-1');
-    expect(segs.filter((s) => s[0] === 'MSA').map((s) => [s[1], s[2]])).to.deep.equal([['AA', 'M-1'], ['AA', 'M-2']]);
+    expect(segs.filter((s) => s[0] === 'MSA').map((s) => [s[1], s[2]])).to.deep.equal([
+      ['AA', 'M-1'],
+      ['AA', 'M-2'],
+    ]);
     expect(segs[6]).to.deep.equal(['BTS', '2']);
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['M-1', 'M-2']);
     expect(ctx.inputs.every((i) => i.rejected === undefined)).to.equal(true);
-    expect(ctx.answers.map((a) => [a.messageId, a.code])).to.deep.equal([['m1', 'AA'], ['m2', 'AA']]);
+    expect(ctx.answers.map((a) => [a.messageId, a.code])).to.deep.equal([
+      ['m1', 'AA'],
+      ['m2', 'AA'],
+    ]);
   });
 
   it('answers each message of a batch in the mode it asks for: CA/CE with ERR in enhanced mode, nothing for NE', async () => {
     const peer = await connect();
-    const bad = hl7('M-2', { msh15: 'AL' }).replace('MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20260101120000||ADT^A01^ADT_A01|M-2', 'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20260101120000||ADT^A01^ADT_A01|');
+    const bad = hl7('M-2', { msh15: 'AL' }).replace(
+      'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20260101120000||ADT^A01^ADT_A01|M-2',
+      'MSH|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC|20260101120000||ADT^A01^ADT_A01|',
+    );
     peer.send(`BHS|^~\\&|SENDAPP|SENDFAC|RECVAPP|RECVFAC\r${hl7('M-1', { msh15: 'AL' })}${bad}${hl7('M-3', { msh15: 'NE' })}BTS|3\r`);
     const [frame] = await peer.receive(1);
     const segs = segments(frame!);
@@ -64,7 +78,11 @@ describe('mllp source: batches and several messages in one frame (ADR 0007)', ()
     peer.send(corpus('python-hl7-sample_file.hl7'));
     peer.send(hl7('AFTER'));
     const [frame] = await peer.receive(1);
-    expect(segments(frame!).find((s) => s[0] === 'MSA')!.slice(1, 3)).to.deep.equal(['AA', 'AFTER']);
+    expect(
+      segments(frame!)
+        .find((s) => s[0] === 'MSA')!
+        .slice(1, 3),
+    ).to.deep.equal(['AA', 'AFTER']);
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['12334456778890', 'AFTER']);
     expect(ctx.answers[0]).to.include({ code: 'none' });
   });
@@ -75,7 +93,12 @@ describe('mllp source: batches and several messages in one frame (ADR 0007)', ()
     const [frame] = await peer.receive(1);
     const segs = segments(frame!);
     expect(segs.find((s) => s[0] === 'MSA')![1]).to.equal('AR');
-    expect(segs.filter((s) => s[0] === 'ERR').map((s) => s.join('|')).join('\n')).to.match(/segment 2 \(EVN\) is outside any message/);
+    expect(
+      segs
+        .filter((s) => s[0] === 'ERR')
+        .map((s) => s.join('|'))
+        .join('\n'),
+    ).to.match(/segment 2 \(EVN\) is outside any message/);
     expect(ctx.inputs).to.have.length(1);
     expect(ctx.inputs[0]!.rejected?.diagnostics.map((d) => d.code)).to.include('batch-structure');
   });
@@ -86,6 +109,9 @@ describe('mllp source: batches and several messages in one frame (ADR 0007)', ()
     const [frame] = await peer.receive(1);
     const segs = segments(frame!);
     expect(segs.map((s) => s[0])).to.deep.equal(['MSH', 'MSA', 'MSH', 'MSA']);
-    expect(segs.filter((s) => s[0] === 'MSA').map((s) => [s[1], s[2]])).to.deep.equal([['AA', 'B-1'], ['AA', 'B-2']]);
+    expect(segs.filter((s) => s[0] === 'MSA').map((s) => [s[1], s[2]])).to.deep.equal([
+      ['AA', 'B-1'],
+      ['AA', 'B-2'],
+    ]);
   });
 });

@@ -24,7 +24,10 @@ describe('mllp source: MSH-18 outside HL7 table 0211', () => {
       peer.send(Buffer.from(withCharset(`CS-${charset}`, charset), 'latin1'));
       const [ack] = await peer.receive(1);
       peer.destroy();
-      expect([...ack!].every((b) => b < 0x80), 'the ACK is not plain ASCII').to.equal(true);
+      expect(
+        [...ack!].every((b) => b < 0x80),
+        'the ACK is not plain ASCII',
+      ).to.equal(true);
       expect(msa(ack!)).to.deep.equal({ code: 'AR', controlId: `CS-${charset}` });
       expect(segment(ack!, 'MSH')![17], 'the refused character set is not declared on the ACK (MSH-18)').to.equal(undefined);
       expect(segment(ack!, 'ERR')!.join('|')).to.include('unknown-charset');

@@ -51,7 +51,9 @@ describe('mllp source: denial of service by one peer', () => {
     await sleep(500);
     const stats = source!.connectionStats()[0]!;
     expect(stats.paused, 'reading resumed although the client still reads nothing').to.equal(true);
-    expect(ctx.inputs.length - storedAtPause, 'frames kept being taken while paused').to.be.at.most(LISTENER_DEFAULTS.maxPendingAnswers + 400);
+    expect(ctx.inputs.length - storedAtPause, 'frames kept being taken while paused').to.be.at.most(
+      LISTENER_DEFAULTS.maxPendingAnswers + 400,
+    );
     expect(stats.unsentBytes, 'ACK bytes held for the client').to.be.below(LISTENER_DEFAULTS.maxUnsentBytes + 512 * 1024);
     expect(stats.pendingAnswers).to.be.at.most(LISTENER_DEFAULTS.maxPendingAnswers + 400);
     const recordedSent = ctx.answers.filter((a) => a.code === 'AA').length;
@@ -117,7 +119,11 @@ describe('mllp source: denial of service by one peer', () => {
     sockets.push(reader);
     reader.on('error', () => undefined);
     reader.pause(); // never reads
-    const batch = Buffer.concat(Array.from({ length: 200 }, (_, i) => encodeFrame(Buffer.from(hl7(`UNREAD-${i}`, { extra: `NTE|1||${'x'.repeat(200)}\r` }), 'latin1'))));
+    const batch = Buffer.concat(
+      Array.from({ length: 200 }, (_, i) =>
+        encodeFrame(Buffer.from(hl7(`UNREAD-${i}`, { extra: `NTE|1||${'x'.repeat(200)}\r` }), 'latin1')),
+      ),
+    );
     await until('the listener to pause reading the non-reading connection', () => {
       if (source!.connectionStats().some((c) => c.paused)) return true;
       if (reader.writableLength < 1024 * 1024) reader.write(batch);

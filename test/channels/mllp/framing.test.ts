@@ -106,7 +106,10 @@ describe('mllp framing', () => {
 
   it('keeps the head of an oversized frame split over many small reads', () => {
     const body = Buffer.from('MSH|^~\\&|ABCDEFGHIJ');
-    const events = decode([...encodeFrame(body)].map((b) => Buffer.from([b])), 5);
+    const events = decode(
+      [...encodeFrame(body)].map((b) => Buffer.from([b])),
+      5,
+    );
     expect(events).to.have.length(1);
     const o = events[0] as Extract<FrameEvent, { kind: 'oversized' }>;
     expect(o.kind).to.equal('oversized');
@@ -143,7 +146,7 @@ describe('mllp framing', () => {
       }
       const stream = Buffer.concat(frames);
       const chunks: Buffer[] = [];
-      for (let pos = 0; pos < stream.length; ) {
+      for (let pos = 0; pos < stream.length;) {
         const n = 1 + Math.floor(rnd() * (rnd() < 0.3 ? 3 : 700));
         chunks.push(stream.subarray(pos, pos + n));
         pos += n;

@@ -54,7 +54,9 @@ describe('mllp source: hostile input', () => {
     const [nak, ack] = await peer.receive(2);
     expect(msa(nak!)).to.deep.equal({ code: 'AR', controlId: 'BIG-1' });
     const text = segment(nak!, 'MSA')![3]!;
-    expect(text).to.include(String(big.length)).and.include(String(64 * 1024));
+    expect(text)
+      .to.include(String(big.length))
+      .and.include(String(64 * 1024));
     expect(segment(nak!, 'ERR')!.join('|')).to.include('mllp-frame-too-large');
     expect(msa(ack!)).to.deep.equal({ code: 'AA', controlId: 'SMALL-1' });
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['SMALL-1']);

@@ -197,7 +197,12 @@ describe('mllp source: conformance', () => {
     peer.send(hl7('STOP-LATE')); // sent after stop began: not read, not stored, not answered
     await settle(50);
     expect(stopped).to.equal(false);
-    expect(await RawPeer.connect(port).then(() => 'connected', () => 'refused')).to.equal('refused');
+    expect(
+      await RawPeer.connect(port).then(
+        () => 'connected',
+        () => 'refused',
+      ),
+    ).to.equal('refused');
     store.open();
     const [ack] = await peer.receive(1);
     expect(msa(ack!)).to.deep.equal({ code: 'AA', controlId: 'STOP-1' });

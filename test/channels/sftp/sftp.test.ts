@@ -46,8 +46,17 @@ describe('sftp source against OpenSSH', function () {
 
   function source(ctx: RecordingContext, extra: Record<string, unknown> = {}): SftpSource {
     const config = sftpSourceSchema.parse({
-      type: 'sftp', host: '127.0.0.1', port: sshd.port, user: sshd.user, keyPath: sshd.userKey, hostKey: sshd.hostFingerprint,
-      directory: folder, pollInterval: '1h', complete: { stableFor: 0 }, reconnect: { delay: '50ms', maxDelay: '200ms' }, ...extra,
+      type: 'sftp',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: sshd.user,
+      keyPath: sshd.userKey,
+      hostKey: sshd.hostFingerprint,
+      directory: folder,
+      pollInterval: '1h',
+      complete: { stableFor: 0 },
+      reconnect: { delay: '50ms', maxDelay: '200ms' },
+      ...extra,
     });
     const s = new SftpSource(config, ctx);
     running.push(s);
@@ -76,7 +85,10 @@ describe('sftp source against OpenSSH', function () {
     ]);
     expect(ctx.inputs[0]!.origin).to.equal(`sftp://${sshd.user}@127.0.0.1:${sshd.port}${folder}/a.x12`);
     expect(list()).to.deep.equal(['notes.txt']);
-    expect(ctx.answers.map((a) => [a.kind, a.code, a.detail])).to.deep.equal([['sftp-taken', 'ok', 'a.x12'], ['sftp-taken', 'ok', 'b.x12']]);
+    expect(ctx.answers.map((a) => [a.kind, a.code, a.detail])).to.deep.equal([
+      ['sftp-taken', 'ok', 'a.x12'],
+      ['sftp-taken', 'ok', 'b.x12'],
+    ]);
   });
 
   it('waits for a partial upload to stop growing, and with companions for the .done file', async () => {
@@ -110,7 +122,9 @@ describe('sftp source against OpenSSH', function () {
     put('a.x12', 'x');
     const unpinned = await started(source(ctx, { hostKey: undefined }));
     expect(unpinned.lastError?.code).to.equal('sftp-host-key-unknown');
-    expect(unpinned.lastError?.message).to.include(`presented host key ${sshd.hostFingerprint} and no hostKey is pinned`).and.include(`set hostKey: ${sshd.hostFingerprint}`);
+    expect(unpinned.lastError?.message)
+      .to.include(`presented host key ${sshd.hostFingerprint} and no hostKey is pinned`)
+      .and.include(`set hostKey: ${sshd.hostFingerprint}`);
     await unpinned.stop();
 
     const old = sshd.hostFingerprint;
@@ -176,11 +190,16 @@ describe('sftp source against OpenSSH', function () {
     (ctx as unknown as { interchanges: InterchangeService }).interchanges = interchanges;
     put('good.x12', interchange('7', 'ACME'));
     put('junk.x12', 'this is not an interchange');
-    const s = await started(source(ctx, { split: 'x12-interchange', errorDirectory: join(folder, 'error'), acknowledge: { directory: join(folder, 'acks') } }));
+    const s = await started(
+      source(ctx, { split: 'x12-interchange', errorDirectory: join(folder, 'error'), acknowledge: { directory: join(folder, 'acks') } }),
+    );
     await s.poll();
     const byRaw = new Map(ctx.inputs.map((i) => [i.raw.toString(), i]));
     expect(byRaw.get(interchange('7', 'ACME'))).to.deep.include({ controlId: '000000007', sender: 'ACME' });
-    expect(byRaw.get('this is not an interchange')!.rejected!.diagnostics[0]).to.deep.include({ code: 'x12-not-an-interchange', message: 'junk.x12 does not start with a readable ISA segment; expected an X12 interchange' });
+    expect(byRaw.get('this is not an interchange')!.rejected!.diagnostics[0]).to.deep.include({
+      code: 'x12-not-an-interchange',
+      message: 'junk.x12 does not start with a readable ISA segment; expected an X12 interchange',
+    });
     expect(list(join(folder, 'error'))).to.deep.equal(['junk.x12']);
     expect(list(join(folder, 'acks'))).to.deep.equal(['good.x12.ack']);
     expect(readFileSync(join(folder, 'acks', 'good.x12.ack'), 'utf8')).to.match(/^997 for m\d \(\d+ bytes\)$/);

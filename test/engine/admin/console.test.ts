@@ -16,7 +16,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of every page the test visits, for a person to look at after the run. */
 const SHOTS = fileURLToPath(new URL('../../../test-results/console/', import.meta.url));
 /** The flags a browser needs on a closed network, as root, without a display. */
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 describe('web console in a real browser (Chromium)', function () {
   this.timeout(180_000);
@@ -32,7 +41,8 @@ describe('web console in a real browser (Chromium)', function () {
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package; set CHROMIUM_PATH to use another`);
+      if (process.env.CI)
+        throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package; set CHROMIUM_PATH to use another`);
       console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH)`);
       return this.skip();
     }
@@ -43,7 +53,11 @@ describe('web console in a real browser (Chromium)', function () {
     billing = await startFhirServer(); // and bills on the FHIR server
     sink.setDefault({ status: 201, body: '{"posted":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    engine = await Engine.start({
+      configDir: cfg.dir,
+      env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir },
+      log: silentLogger,
+    });
     client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 15_000 });
     base = `http://127.0.0.1:${engine.adminAddress()!.port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -80,7 +94,11 @@ describe('web console in a real browser (Chromium)', function () {
     await page.fill('#token', TOKEN);
     await page.click('button[type=submit]');
     await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
-    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="delivered"]')?.textContent === '1', undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="delivered"]')?.textContent === '1',
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(await received().textContent()).to.equal('1');
     await shot('02-dashboard');
 
@@ -88,7 +106,11 @@ describe('web console in a real browser (Chromium)', function () {
     await page.waitForSelector('#f-control-id');
     await page.fill('#f-control-id', 'CONSOLE-0001');
     await page.click('form.inline button[type=submit]');
-    await page.waitForFunction(() => location.hash.includes('controlId=CONSOLE-0001') && document.querySelectorAll('#messages tbody tr').length === 1, undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => location.hash.includes('controlId=CONSOLE-0001') && document.querySelectorAll('#messages tbody tr').length === 1,
+      undefined,
+      { timeout: 30_000 },
+    );
     await shot('03-messages');
     await page.click('#messages tbody tr');
 
@@ -109,10 +131,18 @@ describe('web console in a real browser (Chromium)', function () {
     await shot('05-reprocessed');
 
     await page.click('nav a[data-nav=dashboard]');
-    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '1', undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '1',
+      undefined,
+      { timeout: 30_000 },
+    );
     expect((await client.send(dft('CONSOLE-0002', 1, 'ACCT-CONSOLE'))).toString('latin1')).to.match(/MSA\|AA\|CONSOLE-0002/);
     // No reload: the dashboard refreshes itself.
-    await page.waitForFunction(() => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '2', undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]')?.textContent === '2',
+      undefined,
+      { timeout: 60_000 },
+    );
     await shot('06-dashboard-after-traffic');
   });
 

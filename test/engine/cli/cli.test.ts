@@ -39,14 +39,28 @@ describe('interlace command line', function () {
     const dir = join(tmp, 'config');
     cpSync(join(ROOT, 'config'), dir, { recursive: true });
     const channel = join(dir, 'channels', 'or-implant-charges.yaml');
-    writeFileSync(channel, readFileSync(channel, 'utf8').replace('port: ${MLLP_PORT:-2575}', 'port: 70000').replace('  maxMessageBytes: 1MiB', '  maxMesageBytes: 1MiB'));
+    writeFileSync(
+      channel,
+      readFileSync(channel, 'utf8')
+        .replace('port: ${MLLP_PORT:-2575}', 'port: 70000')
+        .replace('  maxMessageBytes: 1MiB', '  maxMesageBytes: 1MiB'),
+    );
     writeFileSync(join(dir, 'engine.yaml'), readFileSync(join(dir, 'engine.yaml'), 'utf8').replace('  sync: full', '  sync: sometimes'));
     const r = interlace(['validate', '--config', dir]);
     expect(r.code).to.equal(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ \S+: .*70000/.test(l)), r.stderr).to.equal(true);
-    expect(lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ unknown-key: .*maxMesageBytes/.test(l)), r.stderr).to.equal(true);
-    expect(lines.some((l) => /engine\.yaml:\d+:\d+ \S+: .*sometimes/.test(l)), r.stderr).to.equal(true);
+    expect(
+      lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ \S+: .*70000/.test(l)),
+      r.stderr,
+    ).to.equal(true);
+    expect(
+      lines.some((l) => /or-implant-charges\.yaml:\d+:\d+ unknown-key: .*maxMesageBytes/.test(l)),
+      r.stderr,
+    ).to.equal(true);
+    expect(
+      lines.some((l) => /engine\.yaml:\d+:\d+ \S+: .*sometimes/.test(l)),
+      r.stderr,
+    ).to.equal(true);
   });
 
   it('parses an HL7 message into its tree and canonical documents', () => {
@@ -100,7 +114,12 @@ describe('interlace command line', function () {
   });
 
   it('runs a channel offline: prints what each route would send and passes the shipped cases', () => {
-    const r = interlace(['test', 'config/channels/or-implant-charges.yaml', 'samples/hl7/dft-p03-hip-implant.hl7', 'samples/hl7/adt-a04-register.hl7']);
+    const r = interlace([
+      'test',
+      'config/channels/or-implant-charges.yaml',
+      'samples/hl7/dft-p03-hip-implant.hl7',
+      'samples/hl7/adt-a04-register.hl7',
+    ]);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.include('--- route erp-usage (application/json)');
     expect(r.stdout).to.include('"chargeCode": "C-IMP-0101"');
@@ -122,7 +141,12 @@ describe('interlace command line', function () {
     const dir = join(tmp, 'config');
     cpSync(join(ROOT, 'config'), dir, { recursive: true });
     const cases = join(dir, 'channels', 'or-implant-charges.test.yaml');
-    writeFileSync(cases, readFileSync(cases, 'utf8').replaceAll('../../samples', join(ROOT, 'samples')).replace('chargeCode: C-IMP-0102', 'chargeCode: C-WRONG'));
+    writeFileSync(
+      cases,
+      readFileSync(cases, 'utf8')
+        .replaceAll('../../samples', join(ROOT, 'samples'))
+        .replace('chargeCode: C-IMP-0102', 'chargeCode: C-WRONG'),
+    );
     const r = interlace(['test', join(dir, 'channels', 'or-implant-charges.yaml')]);
     expect(r.code).to.equal(1);
     expect(r.stdout).to.include('expected "C-WRONG", got "C-IMP-0102"');
@@ -143,7 +167,11 @@ describe('interlace command line', function () {
     await once(server, 'listening');
     const port = (server.address() as { port: number }).port;
     // spawned asynchronously: the MLLP server above runs in this process's event loop
-    const child = spawn(process.execPath, [BIN, 'send', `mllp://127.0.0.1:${port}`, 'samples/hl7/adt-a01-admit.hl7', 'samples/hl7/dft-p03-hip-implant.hl7'], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'send', `mllp://127.0.0.1:${port}`, 'samples/hl7/adt-a01-admit.hl7', 'samples/hl7/dft-p03-hip-implant.hl7'],
+      { cwd: ROOT },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

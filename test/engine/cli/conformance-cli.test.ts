@@ -45,7 +45,11 @@ describe('interlace command line: real-world files', function () {
       const r = interlace(['parse', corpus(file)]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.match(/note: no canonical document was produced: /);
-      const out = JSON.parse(r.stdout.toString('utf8')) as { canonical: unknown[]; notes: string[]; diagnostics: Array<{ severity: string }> };
+      const out = JSON.parse(r.stdout.toString('utf8')) as {
+        canonical: unknown[];
+        notes: string[];
+        diagnostics: Array<{ severity: string }>;
+      };
       expect(out.canonical).to.deep.equal([]);
       expect(out.notes.length).to.be.greaterThan(0);
       expect(out.diagnostics.filter((d) => d.severity === 'error')).to.deep.equal([]);
@@ -61,7 +65,14 @@ describe('interlace command line: real-world files', function () {
 
   it('parse reads a plain file of several HL7 messages one after the other, message by message', () => {
     const file = join(tmp, 'two.hl7');
-    writeFileSync(file, Buffer.concat([readFileSync(corpus('hl7/fhir-converter-ADT-A01-01.hl7')), Buffer.from('\r'), readFileSync(corpus('hl7/fhir-converter-SIU-S12-01.hl7'))]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        readFileSync(corpus('hl7/fhir-converter-ADT-A01-01.hl7')),
+        Buffer.from('\r'),
+        readFileSync(corpus('hl7/fhir-converter-SIU-S12-01.hl7')),
+      ]),
+    );
     const r = interlace(['parse', file]);
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.toString('utf8')) as { batch: boolean; messages: Array<{ header: { messageType: string } }> };
@@ -71,12 +82,26 @@ describe('interlace command line: real-world files', function () {
 
   it('parse reads a FHIR resource whose resourceType comes late, and keeps names out of the canonical documents', () => {
     const file = join(tmp, 'patient.json');
-    writeFileSync(file, JSON.stringify({ id: 'p1', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(4000)}</div>` }, name: [{ family: 'Doe' }], resourceType: 'Patient' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'p1',
+        text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(4000)}</div>` },
+        name: [{ family: 'Doe' }],
+        resourceType: 'Patient',
+      }),
+    );
     const r = interlace(['parse', file]);
     expect(r.stderr).not.to.match(/kind|does not read FHIR/);
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.toString('utf8')) as { format: string; canonical: unknown[] };
     expect(out.format).to.equal('fhir');
-    expect(out.canonical).to.deep.equal([{ kind: 'patient', identifiers: [{ value: 'Patient/p1' }], source: { format: 'fhir', messageType: 'Patient', version: 'R4', controlId: 'p1' } }]);
+    expect(out.canonical).to.deep.equal([
+      {
+        kind: 'patient',
+        identifiers: [{ value: 'Patient/p1' }],
+        source: { format: 'fhir', messageType: 'Patient', version: 'R4', controlId: 'p1' },
+      },
+    ]);
   });
 });

@@ -24,7 +24,9 @@ describe('interlace parse: FHIR', function () {
   it('names each invalid element on stderr and exits 1', () => {
     const r = interlace(['parse', '--format', 'fhir', 'samples/fhir/chargeitem-invalid.json']);
     expect(r.status).to.equal(1);
-    expect(r.stderr).to.contain('samples/fhir/chargeitem-invalid.json: fhir-invalid: ChargeItem.quantity.value: Invalid JSON type: expected number, but got string');
+    expect(r.stderr).to.contain(
+      'samples/fhir/chargeitem-invalid.json: fhir-invalid: ChargeItem.quantity.value: Invalid JSON type: expected number, but got string',
+    );
     expect(r.stderr).to.match(/ChargeItem\.status: "posted" is not in the required value set/);
     expect(r.stderr).to.not.match(/\n\s+at /);
   });

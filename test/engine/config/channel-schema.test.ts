@@ -9,7 +9,10 @@ import type { ConfigRegistry } from '../../../engine/config/index.js';
 function check(src: string, registry: ConfigRegistry = testRegistry) {
   const yaml = parseYamlSource('channels/c.yaml', src, {});
   const { value, diagnostics } = validateFile(buildChannelSchema(registry), yaml, 'the channel');
-  return { value, lines: sortDiagnostics([...yaml.diagnostics, ...diagnostics]).map((d) => `${d.line}:${d.column} ${d.code}: ${d.message}`) };
+  return {
+    value,
+    lines: sortDiagnostics([...yaml.diagnostics, ...diagnostics]).map((d) => `${d.line}:${d.column} ${d.code}: ${d.message}`),
+  };
 }
 
 const ROUTE = 'routes:\n  - name: erp\n    destination: { type: http, url: "http://erp.local/x" }\n';
@@ -37,7 +40,9 @@ describe('config channel schema', () => {
   });
 
   it('coerces "true"/"false" and digit strings where a boolean or a number is expected', () => {
-    const { value, lines } = check(`name: a\nenabled: "false"\nparse: { strict: "true" }\nsource: { type: mllp, port: "2575" }\n${ROUTE}    concurrency: "8"\n`);
+    const { value, lines } = check(
+      `name: a\nenabled: "false"\nparse: { strict: "true" }\nsource: { type: mllp, port: "2575" }\n${ROUTE}    concurrency: "8"\n`,
+    );
     expect(lines).to.deep.equal([]);
     expect(value!.enabled).to.equal(false);
     expect(value!.parse.strict).to.equal(true);
@@ -56,7 +61,9 @@ describe('config channel schema', () => {
       '8:13 unknown-key',
     ]);
     expect(lines[0]).to.equal('4:5 missing-field: "reason" is missing from transforms[0].filter; expected text');
-    expect(lines[1]).to.equal('5:5 unknown-key: "maps" is not a field of transforms[1]; expected one of filter, map, lookup, validate, enrich (did you mean "map"?)');
+    expect(lines[1]).to.equal(
+      '5:5 unknown-key: "maps" is not a field of transforms[1]; expected one of filter, map, lookup, validate, enrich (did you mean "map"?)',
+    );
   });
 
   it('reports a missing source type and no routes', () => {

@@ -7,7 +7,10 @@ import { validateFile } from '../../../engine/config/validate.js';
 function check(src: string, env: Record<string, string> = {}) {
   const yaml = parseYamlSource('engine.yaml', src, env);
   const { value, diagnostics } = validateFile(engineSchema, yaml, 'engine.yaml');
-  return { value, lines: sortDiagnostics([...yaml.diagnostics, ...diagnostics]).map((d) => `${d.line}:${d.column} ${d.code}: ${d.message}`) };
+  return {
+    value,
+    lines: sortDiagnostics([...yaml.diagnostics, ...diagnostics]).map((d) => `${d.line}:${d.column} ${d.code}: ${d.message}`),
+  };
 }
 
 describe('config engine schema', () => {
@@ -61,7 +64,12 @@ describe('config engine schema', () => {
 
 describe('config diagnostics format', () => {
   it('prints file:line:column code: message relative to the working directory', () => {
-    const d = configDiagnostic(join('/srv', 'config', 'channels', 'or-usage.yaml'), { line: 12, column: 9 }, 'invalid-port', '70000 is not a port (0–65535)');
+    const d = configDiagnostic(
+      join('/srv', 'config', 'channels', 'or-usage.yaml'),
+      { line: 12, column: 9 },
+      'invalid-port',
+      '70000 is not a port (0–65535)',
+    );
     expect(formatDiagnostic(d, '/srv')).to.equal('config/channels/or-usage.yaml:12:9 invalid-port: 70000 is not a port (0–65535)');
     expect(d.location).to.deep.equal({ file: d.file, line: 12, column: 9 });
   });

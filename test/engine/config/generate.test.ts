@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_CODES, buildChannelSchema } from '../../../engine/config/index.js';
-import { GENERATE_COMMAND, REPO_ROOT, renderConfigArtifacts, spliceGenerated, BEGIN_MARKER, END_MARKER } from '../../../engine/config/generate.js';
+import {
+  GENERATE_COMMAND,
+  REPO_ROOT,
+  renderConfigArtifacts,
+  spliceGenerated,
+  BEGIN_MARKER,
+  END_MARKER,
+} from '../../../engine/config/generate.js';
 import { editorJsonSchema, type JsonSchema } from '../../../engine/config/json-schema.js';
 import { testRegistry } from './support.js';
 

@@ -6,7 +6,11 @@ describe('config ${VAR} interpolation', () => {
   const env = { HOST: 'erp.local', EMPTY: '', PORT: '8443' };
 
   it('replaces ${VAR} with the variable, anywhere in the text', () => {
-    expect(interpolate('https://${HOST}:${PORT}/api', env)).to.deep.equal({ value: 'https://erp.local:8443/api', changed: true, problems: [] });
+    expect(interpolate('https://${HOST}:${PORT}/api', env)).to.deep.equal({
+      value: 'https://erp.local:8443/api',
+      changed: true,
+      problems: [],
+    });
   });
 
   it('uses the default when the variable is unset or empty, and the variable otherwise', () => {
@@ -37,7 +41,9 @@ describe('config ${VAR} interpolation', () => {
   });
 
   it('reports an unset variable without default', () => {
-    expect(interpolate('${ERP_URL}/usage', env).problems).to.deep.equal([{ code: 'env-unset', message: '${ERP_URL} is not set and has no default' }]);
+    expect(interpolate('${ERP_URL}/usage', env).problems).to.deep.equal([
+      { code: 'env-unset', message: '${ERP_URL} is not set and has no default' },
+    ]);
   });
 
   it('reports an unclosed ${ and a bad variable name', () => {
@@ -59,7 +65,12 @@ describe('config ${VAR} interpolation', () => {
       const src = 'source: { type: mllp, port: ${PORT:-2575} }\nurl: "https://${HOST}/x"\nnote: |\n  host ${HOST}\nplain: 12\n';
       const file = parseYamlSource('c.yaml', src, env);
       expect(file.diagnostics).to.deep.equal([]);
-      expect(file.data).to.deep.equal({ source: { type: 'mllp', port: '8443' }, url: 'https://erp.local/x', note: 'host erp.local\n', plain: 12 });
+      expect(file.data).to.deep.equal({
+        source: { type: 'mllp', port: '8443' },
+        url: 'https://erp.local/x',
+        note: 'host erp.local\n',
+        plain: 12,
+      });
     });
 
     it('reports env-unset at the position of the scalar, once per missing variable', () => {

@@ -64,7 +64,9 @@ describe('config loader', () => {
       const { config, diagnostics } = await loadConfig(dir, { registry: testRegistry, env });
       expect(diagnostics.some((d) => d.file.endsWith('.test.yaml'))).to.equal(false);
       expect(config.partners.map((p) => p.id)).to.deep.equal(['acme-medical']);
-      expect(config.tables.map((t) => [t.name, t.columns, t.rows.length])).to.deep.equal([['item-master', ['code', 'description', 'unit'], 3]]);
+      expect(config.tables.map((t) => [t.name, t.columns, t.rows.length])).to.deep.equal([
+        ['item-master', ['code', 'description', 'unit'], 3],
+      ]);
       expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', processingNice: 10, shutdownTimeout: 10_000, dataDir: './var' });
       expect(config.engine?.store.duplicateWindow).to.equal(12 * 3_600_000);
       expect(config.engine?.store.path).to.equal(join('var', 'messages.db'));
@@ -88,7 +90,9 @@ describe('config loader', () => {
   describe('engine.yaml', () => {
     it('is required', async () => {
       const { lines, config } = await load({ 'channels/a.yaml': channelYaml('a', 2575) });
-      expect(lines).to.deep.equal(['engine.yaml:1:1 missing-engine-config: the config directory has no engine.yaml; expected at least `engine: { id: … }`']);
+      expect(lines).to.deep.equal([
+        'engine.yaml:1:1 missing-engine-config: the config directory has no engine.yaml; expected at least `engine: { id: … }`',
+      ]);
       expect(config.engine).to.equal(undefined);
       expect(config.channels).to.have.length(1);
     });
@@ -105,25 +109,39 @@ describe('config loader', () => {
       const pg = await load({ 'engine.yaml': ENGINE_YAML }, { INTERLACE_STORE: 'postgres://u:p@db.local/interlace' });
       expect(pg.config.engine?.store).to.deep.include({ type: 'postgres', url: 'postgres://u:p@db.local/interlace' });
       const shipped = `${ENGINE_YAML}store:\n  url: \${INTERLACE_STORE:-}\n`;
-      expect((await load({ 'engine.yaml': shipped })).config.engine?.store).to.deep.include({ type: 'sqlite', url: `sqlite:${join('var', 'messages.db')}` });
-      expect((await load({ 'engine.yaml': shipped }, { INTERLACE_STORE: 'sqlite:/srv/m.db' })).config.engine?.store).to.deep.include({ type: 'sqlite', path: '/srv/m.db' });
-      const file = await load({ 'engine.yaml': `${ENGINE_YAML}store: { url: 'postgresql://h/db' }\n` }, { INTERLACE_STORE: 'sqlite:/ignored.db' });
+      expect((await load({ 'engine.yaml': shipped })).config.engine?.store).to.deep.include({
+        type: 'sqlite',
+        url: `sqlite:${join('var', 'messages.db')}`,
+      });
+      expect((await load({ 'engine.yaml': shipped }, { INTERLACE_STORE: 'sqlite:/srv/m.db' })).config.engine?.store).to.deep.include({
+        type: 'sqlite',
+        path: '/srv/m.db',
+      });
+      const file = await load(
+        { 'engine.yaml': `${ENGINE_YAML}store: { url: 'postgresql://h/db' }\n` },
+        { INTERLACE_STORE: 'sqlite:/ignored.db' },
+      );
       expect(file.config.engine?.store.url).to.equal('postgresql://h/db');
     });
 
     it('refuses a store location that is neither sqlite: nor postgres://, or disagrees with store.type', async () => {
       const env = await load({ 'engine.yaml': ENGINE_YAML }, { INTERLACE_STORE: 'mysql://u:secret@h/db' });
       expect(env.config.engine).to.equal(undefined);
-      expect(env.lines).to.deep.equal(['engine.yaml:1:1 invalid-format: INTERLACE_STORE: "mysql://u:***@h/db" is not a store location; expected sqlite:PATH or a postgres:// URL']);
+      expect(env.lines).to.deep.equal([
+        'engine.yaml:1:1 invalid-format: INTERLACE_STORE: "mysql://u:***@h/db" is not a store location; expected sqlite:PATH or a postgres:// URL',
+      ]);
       const file = await load({ 'engine.yaml': `${ENGINE_YAML}store: { url: 'redis://h' }\n` });
       expect(file.lines.join('\n')).to.contain('store.url must be sqlite:PATH or a postgres:// URL');
       const clash = await load({ 'engine.yaml': `${ENGINE_YAML}store: { type: sqlite, url: 'postgres://h/db' }\n` });
-      expect(clash.lines).to.deep.equal(['engine.yaml:1:1 invalid-format: store.type is sqlite but store.url is a postgres location; remove store.type or make them agree']);
+      expect(clash.lines).to.deep.equal([
+        'engine.yaml:1:1 invalid-format: store.type is sqlite but store.url is a postgres location; remove store.type or make them agree',
+      ]);
     });
 
     it('reports unknown sections and bad values with positions', async () => {
       const { lines, config } = await load({
-        'engine.yaml': 'engine:\n  id: Main Engine\nstore: { type: postgres, sync: fast }\nloging: { level: info }\nadmin: { token: short }\n',
+        'engine.yaml':
+          'engine:\n  id: Main Engine\nstore: { type: postgres, sync: fast }\nloging: { level: info }\nadmin: { token: short }\n',
       });
       expect(config.engine).to.equal(undefined);
       expect(lines).to.deep.equal([
@@ -181,20 +199,30 @@ describe('config loader', () => {
 
     it('survives garbage and binary input', async () => {
       const garbage = Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 37) % 256)).toString('latin1');
-      const { lines, config } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': garbage, 'channels/b.yaml': channelYaml('b', 1) });
+      const { lines, config } = await load({
+        'engine.yaml': ENGINE_YAML,
+        'channels/a.yaml': garbage,
+        'channels/b.yaml': channelYaml('b', 1),
+      });
       expect(lines.length).to.be.greaterThan(0);
       expect(lines.every((l) => l.startsWith('channels/a.yaml:'))).to.equal(true);
       expect(config.channels.map((c) => c.name)).to.deep.equal(['b']);
     });
 
     it('refuses an oversized file unread', async () => {
-      const { lines, config } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': `name: a\n# ${'x'.repeat(5 * 1024 * 1024)}\n` });
+      const { lines, config } = await load({
+        'engine.yaml': ENGINE_YAML,
+        'channels/a.yaml': `name: a\n# ${'x'.repeat(5 * 1024 * 1024)}\n`,
+      });
       expect(lines).to.deep.equal(['channels/a.yaml:1:1 read-failed: file is 5242891 bytes; a config file may have at most 4194304']);
       expect(config.channels).to.have.length(0);
     });
 
     it('refuses an alias bomb instead of expanding it', async () => {
-      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+      const bomb = [
+        'a: &a [x, x, x, x, x, x, x, x, x, x]',
+        ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+      ].join('\n');
       const { lines } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': bomb });
       expect(lines[0]).to.match(/^channels\/a\.yaml:1:1 yaml-syntax: /);
     });
@@ -216,14 +244,17 @@ describe('config loader', () => {
     });
 
     it('reports two enabled channels on the same port, and ignores disabled ones and port 0', async () => {
-      const { lines, config } = await load({
-        'engine.yaml': ENGINE_YAML,
-        'channels/a.yaml': channelYaml('a', 2575),
-        'channels/b.yaml': channelYaml('b', '${B_PORT}'),
-        'channels/c.yaml': channelYaml('c', 2575, 'enabled: false'),
-        'channels/d.yaml': channelYaml('d', 0),
-        'channels/e.yaml': channelYaml('e', 0),
-      }, { B_PORT: '2575' });
+      const { lines, config } = await load(
+        {
+          'engine.yaml': ENGINE_YAML,
+          'channels/a.yaml': channelYaml('a', 2575),
+          'channels/b.yaml': channelYaml('b', '${B_PORT}'),
+          'channels/c.yaml': channelYaml('c', 2575, 'enabled: false'),
+          'channels/d.yaml': channelYaml('d', 0),
+          'channels/e.yaml': channelYaml('e', 0),
+        },
+        { B_PORT: '2575' },
+      );
       expect(lines).to.deep.equal([
         'channels/a.yaml:4:9 port-conflict: port 2575 is also used by channel b (channels/b.yaml); each listener needs its own port',
         'channels/b.yaml:4:9 port-conflict: port 2575 is also used by channel a (channels/a.yaml); each listener needs its own port',
@@ -233,7 +264,11 @@ describe('config loader', () => {
 
     it('allows the same port on two different specific hosts', async () => {
       const withHost = (name: string, host: string) => channelYaml(name, 2575).replace('  type: mllp', `  type: mllp\n  host: ${host}`);
-      const { lines } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': withHost('a', '127.0.0.1'), 'channels/b.yaml': withHost('b', '127.0.0.2') });
+      const { lines } = await load({
+        'engine.yaml': ENGINE_YAML,
+        'channels/a.yaml': withHost('a', '127.0.0.1'),
+        'channels/b.yaml': withHost('b', '127.0.0.2'),
+      });
       expect(lines).to.deep.equal([]);
     });
 
@@ -242,23 +277,37 @@ describe('config loader', () => {
         'engine.yaml': `${ENGINE_YAML}admin: { port: 2575, token: a-long-enough-admin-token }\n`,
         'channels/a.yaml': channelYaml('a', 2575),
       });
-      expect(lines).to.deep.equal(['channels/a.yaml:4:9 port-conflict: port 2575 is also used by the admin API (engine.yaml); each listener needs its own port']);
+      expect(lines).to.deep.equal([
+        'channels/a.yaml:4:9 port-conflict: port 2575 is also used by the admin API (engine.yaml); each listener needs its own port',
+      ]);
       expect(config.engine).to.not.equal(undefined);
       expect(config.channels).to.have.length(0);
     });
 
     it('reports a lookup of a table that has no CSV file', async () => {
       const steps = 'transforms:\n  - lookup: { table: item-mastr, key: "x", into: item, onMissing: skip }';
-      const { lines } = await load({ 'engine.yaml': ENGINE_YAML, 'channels/a.yaml': channelYaml('a', 1, steps), 'tables/item-master.csv': 'code\n1\n' });
+      const { lines } = await load({
+        'engine.yaml': ENGINE_YAML,
+        'channels/a.yaml': channelYaml('a', 1, steps),
+        'tables/item-master.csv': 'code\n1\n',
+      });
       expect(lines).to.deep.equal([
         'channels/a.yaml:10:22 unknown-table: lookup table "item-mastr" is not in tables/ (expected tables/item-mastr.csv); tables: item-master',
       ]);
     });
 
     it('reports a partner id used twice', async () => {
-      const partner = (id: string) => `id: ${id}\nname: P\nisa: { qualifier: ZZ, id: P1 }\ngs: { id: P1 }\nversion: 005010\ntransport: { type: file, inbound: in, outbound: out }\n`;
-      const { lines, config } = await load({ 'engine.yaml': ENGINE_YAML, 'partners/a.yaml': partner('acme'), 'partners/b.yaml': partner('acme') });
-      expect(lines.map((l) => l.replace(/: .*$/, ''))).to.deep.equal(['partners/a.yaml:1:5 duplicate-partner-id', 'partners/b.yaml:1:5 duplicate-partner-id']);
+      const partner = (id: string) =>
+        `id: ${id}\nname: P\nisa: { qualifier: ZZ, id: P1 }\ngs: { id: P1 }\nversion: 005010\ntransport: { type: file, inbound: in, outbound: out }\n`;
+      const { lines, config } = await load({
+        'engine.yaml': ENGINE_YAML,
+        'partners/a.yaml': partner('acme'),
+        'partners/b.yaml': partner('acme'),
+      });
+      expect(lines.map((l) => l.replace(/: .*$/, ''))).to.deep.equal([
+        'partners/a.yaml:1:5 duplicate-partner-id',
+        'partners/b.yaml:1:5 duplicate-partner-id',
+      ]);
       expect(config.partners).to.have.length(0);
     });
 

@@ -37,7 +37,14 @@ describe('config partner schema', () => {
   });
 
   it('takes unquoted 997 and numeric ids as text, and parses deadlines', () => {
-    const { value, lines } = check([...BASE.slice(0, 3), 'gs: { id: 123456 }', ...BASE.slice(4), 'acknowledgments: { expect: 997, send: none, deadline: 2h }', 'poAckDeadline: 1d', 'asnDeadline: 36h']);
+    const { value, lines } = check([
+      ...BASE.slice(0, 3),
+      'gs: { id: 123456 }',
+      ...BASE.slice(4),
+      'acknowledgments: { expect: 997, send: none, deadline: 2h }',
+      'poAckDeadline: 1d',
+      'asnDeadline: 36h',
+    ]);
     expect(lines).to.deep.equal([]);
     expect(value!.gs.id).to.equal('123456');
     expect(value!.acknowledgments).to.deep.include({ expect: '997', send: 'none', deadline: 7_200_000 });
@@ -46,16 +53,34 @@ describe('config partner schema', () => {
   });
 
   it('validates the sftp and as2 transport shapes', () => {
-    const sftp = check([...BASE.slice(0, 5), 'transport:', '  type: sftp', '  host: sftp.acme.example', '  user: hospital', '  password: ${SFTP_PASSWORD}', '  inbound: /out', '  outbound: /in']);
+    const sftp = check([
+      ...BASE.slice(0, 5),
+      'transport:',
+      '  type: sftp',
+      '  host: sftp.acme.example',
+      '  user: hospital',
+      '  password: ${SFTP_PASSWORD}',
+      '  inbound: /out',
+      '  outbound: /in',
+    ]);
     expect(sftp.lines).to.deep.equal([]);
-    expect(sftp.value!.transport).to.deep.include({ type: 'sftp', host: 'sftp.acme.example', password: 'pw', pollInterval: 60_000, connectTimeout: 20_000 });
+    expect(sftp.value!.transport).to.deep.include({
+      type: 'sftp',
+      host: 'sftp.acme.example',
+      password: 'pw',
+      pollInterval: 60_000,
+      connectTimeout: 20_000,
+    });
     const as2 = check([...BASE.slice(0, 5), 'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME }']);
     expect(as2.lines).to.deep.equal([
       '6:1 missing-field: "partnerCert" is missing from transport (as2); expected text',
       '6:1 missing-field: "signCert" is missing from transport (as2); expected the path of our certificate, or sign: none',
       '6:1 missing-field: "signKey" is missing from transport (as2); expected the path of our private key, or sign: none',
     ]);
-    const unsigned = check([...BASE.slice(0, 5), 'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME, partnerCert: acme.crt, sign: none, encryption: 3des }']);
+    const unsigned = check([
+      ...BASE.slice(0, 5),
+      'transport: { type: as2, url: "https://as2.acme.example/as2", as2From: HOSP, as2To: ACME, partnerCert: acme.crt, sign: none, encryption: 3des }',
+    ]);
     expect(unsigned.lines).to.deep.equal([]);
     expect(unsigned.value!.transport).to.deep.include({ sign: 'none', encryption: '3des', compress: 'none', mdn: 'sync', mdnSigned: true });
   });

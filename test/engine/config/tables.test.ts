@@ -38,7 +38,9 @@ describe('config lookup tables (CSV)', () => {
 
   it('refuses a header with an empty or repeated column name', async () => {
     expect((await table('code,,unit\n1,2,3\n')).lines).to.deep.equal(['1:1 error table-header: column 2 of the header row has no name']);
-    expect((await table('code,code\n1,2\n')).lines).to.deep.equal(['1:1 error table-header: column "code" appears twice in the header row']);
+    expect((await table('code,code\n1,2\n')).lines).to.deep.equal([
+      '1:1 error table-header: column "code" appears twice in the header row',
+    ]);
   });
 
   it('refuses rows whose width differs from the header, naming each', async () => {

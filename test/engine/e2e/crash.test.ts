@@ -30,7 +30,13 @@ describe('engine process: crash and shutdown', function () {
     sink.setDefault({ status: 201, body: 'ok' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
     mllpPort = await freePort();
-    env = { MLLP_PORT: String(mllpPort), ADMIN_PORT: String(await freePort()), ERP_URL: sink.url, FHIR_URL: `http://127.0.0.1:${await freePort()}/fhir`, INTERLACE_DATA: cfg.dataDir };
+    env = {
+      MLLP_PORT: String(mllpPort),
+      ADMIN_PORT: String(await freePort()),
+      ERP_URL: sink.url,
+      FHIR_URL: `http://127.0.0.1:${await freePort()}/fhir`,
+      INTERLACE_DATA: cfg.dataDir,
+    };
   });
   afterEach(async () => {
     if (child && child.exitCode === null) {
@@ -57,10 +63,14 @@ describe('engine process: crash and shutdown', function () {
     const delivered = () => new Set(sink.requests.map((r) => JSON.parse(r.body).reference as string));
     // One set per look (not one per id): the sink answers on this process's event loop, so a slow
     // probe would starve the very deliveries it waits for.
-    await waitFor('every acknowledged message at the ERP', () => {
-      const seen = delivered();
-      return acked.every((id) => seen.has(id)) ? true : undefined;
-    }, 300_000);
+    await waitFor(
+      'every acknowledged message at the ERP',
+      () => {
+        const seen = delivered();
+        return acked.every((id) => seen.has(id)) ? true : undefined;
+      },
+      300_000,
+    );
 
     const contentByKey = new Map<string, Set<string>>();
     for (const r of sink.requests) {

@@ -33,7 +33,11 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
     sink.setDefault({ status: 201, body: '{"posted":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    engine = await Engine.start({
+      configDir: cfg.dir,
+      env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir },
+      log: silentLogger,
+    });
     const address = engine.channels.get('or-implant-charges')!.address()!;
     client = new MllpClient({ host: '127.0.0.1', port: address.port, timeout: 10_000 });
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
@@ -65,10 +69,14 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect(req!.headers['idempotency-key']).to.equal(`${body.messageId}:erp-usage`);
     expect(req!.headers['x-correlation-id']).to.equal(body.messageId);
 
-    const m = await waitFor('the message to be delivered on every route', async () => {
-      const r = await api(`/api/messages/${body.messageId}`);
-      return r.body.status === 'delivered' ? r.body : undefined;
-    }, 60_000);
+    const m = await waitFor(
+      'the message to be delivered on every route',
+      async () => {
+        const r = await api(`/api/messages/${body.messageId}`);
+        return r.body.status === 'delivered' ? r.body : undefined;
+      },
+      60_000,
+    );
     expect(m.controlId).to.equal('OR20261121-0042');
     expect(Buffer.from(m.raw.base64, 'base64').equals(sample('dft-p03-hip-implant.hl7'))).to.equal(true);
     expect(m.canonical.map((d: any) => d.kind)).to.include.members(['encounter', 'supply-usage', 'charge']);
@@ -76,14 +84,16 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     // the ERP route and the billing route (FHIR ChargeItems); well stocked, so no replenishment order
     expect(m.deliveries.map((d: any) => d.route).sort()).to.deep.equal(['billing-charges', 'erp-usage']);
     expect(m.deliveries.find((d: any) => d.route === 'erp-usage')).to.include({ state: 'delivered', attempts: 1, lastStatus: '201' });
-    expect(m.acks.find((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage'))).to.include({ deliveryId: `${body.messageId}:erp-usage`, code: '201' });
+    expect(m.acks.find((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage'))).to.include({
+      deliveryId: `${body.messageId}:erp-usage`,
+      code: '201',
+    });
     expect(m.history.map((h: any) => h.status)).to.deep.equal(['received', 'routed', 'delivered']);
   });
 
   it('answers a duplicate control id positively and never delivers it twice', async () => {
     const before = sink.requests.length;
-    expect(msa(await client.send(dft('DUP-0001'))))
-      .to.deep.equal(['AA', 'DUP-0001']);
+    expect(msa(await client.send(dft('DUP-0001')))).to.deep.equal(['AA', 'DUP-0001']);
     expect(msa(await client.send(dft('DUP-0001')))).to.deep.equal(['AA', 'DUP-0001']);
     await sink.waitForRequests(before + 1);
     const dups = await waitFor('the duplicate to be listed', async () => {
@@ -117,7 +127,10 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
 
   it('puts a message the rules refuse in the exception queue with the reason, and reprocesses it on request', async () => {
     expect(msa(await client.send(dft('NO-ACCOUNT-1', 1, '')))[0]).to.equal('AA');
-    const m = await waitFor('the message to be in error', async () => (await api('/api/messages?controlId=NO-ACCOUNT-1&status=error')).body.messages[0]);
+    const m = await waitFor(
+      'the message to be in error',
+      async () => (await api('/api/messages?controlId=NO-ACCOUNT-1&status=error')).body.messages[0],
+    );
     expect(m.error.code).to.equal('validation-failed');
     expect(m.error.message).to.include('PID-18 (patient account number) is empty');
     const r = await api(`/api/messages/${m.id}/reprocess`, { method: 'POST' });
@@ -135,18 +148,32 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     await client.send(dft('RETRY-0001'));
     await sink.waitForRequests(before + 1, 20_000);
     // while its delivery waits for the retry, a reprocess is refused: nothing is re-mapped in flight
-    const inFlight = await waitFor('the message routed', async () => (await api('/api/messages?controlId=RETRY-0001&status=routed')).body.messages[0]);
+    const inFlight = await waitFor(
+      'the message routed',
+      async () => (await api('/api/messages?controlId=RETRY-0001&status=routed')).body.messages[0],
+    );
     const refused = await api(`/api/messages/${inFlight.id}/reprocess`, { method: 'POST' });
     expect(refused.status).to.equal(409);
     expect(refused.body.error.message).to.include('still in progress');
     await sink.waitForRequests(before + 2, 20_000);
-    const m = await waitFor('delivery after a retry', async () => {
-      const id = (await api('/api/messages?controlId=RETRY-0001')).body.messages[0]?.id;
-      const d = id && (await api(`/api/messages/${id}`)).body;
-      return d?.status === 'delivered' ? d : undefined;
-    }, 20_000);
-    expect(m.acks.filter((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage')).map((a: any) => `${a.attempt}:${a.code}`)).to.deep.equal(['1:503', '2:201']);
-    const keys = sink.requests.slice(before).filter((r) => r.body.includes('RETRY-0001')).map((r) => r.headers['idempotency-key']);
+    const m = await waitFor(
+      'delivery after a retry',
+      async () => {
+        const id = (await api('/api/messages?controlId=RETRY-0001')).body.messages[0]?.id;
+        const d = id && (await api(`/api/messages/${id}`)).body;
+        return d?.status === 'delivered' ? d : undefined;
+      },
+      20_000,
+    );
+    expect(
+      m.acks
+        .filter((a: any) => a.direction === 'received' && a.deliveryId.endsWith(':erp-usage'))
+        .map((a: any) => `${a.attempt}:${a.code}`),
+    ).to.deep.equal(['1:503', '2:201']);
+    const keys = sink.requests
+      .slice(before)
+      .filter((r) => r.body.includes('RETRY-0001'))
+      .map((r) => r.headers['idempotency-key']);
     expect(new Set(keys).size).to.equal(1);
   });
 
@@ -159,7 +186,9 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     const held = (await api('/api/messages?controlId=HELD-0001')).body.messages[0];
     expect(held.status).to.equal('received'); // stored and answered, not yet processed
     processing.pressure(false);
-    await waitFor('the held message to be delivered', async () => ((await api(`/api/messages/${held.id}`)).body.status === 'delivered' ? true : undefined));
+    await waitFor('the held message to be delivered', async () =>
+      (await api(`/api/messages/${held.id}`)).body.status === 'delivered' ? true : undefined,
+    );
   });
 
   it('reports channel counts, health, and refuses the API without the token', async () => {

@@ -45,7 +45,11 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     erp.route(onHandRouter(onHand), { record: false });
     erp.setDefault({ status: 200, body: '{"ok":true}' });
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN, keep: ['item-master-sync'] });
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir }, log: silentLogger });
+    engine = await Engine.start({
+      configDir: cfg.dir,
+      env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir },
+      log: silentLogger,
+    });
     expect(engine.refused).to.deep.equal([]);
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
     client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 10_000 });
@@ -72,42 +76,76 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
 
   it('a bad row is rejected with file, line and column while the good row updates the tables at once', async () => {
     drop('item-master-new-item.csv');
-    const summary = await waitFor('the second file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'), 120_000);
+    const summary = await waitFor(
+      'the second file summary',
+      async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'),
+      120_000,
+    );
     expect(summary.summary).to.include({ rowsRead: 2, accepted: 1, rejected: 1 });
-    expect(summary.summary.problems[0].message).to.equal('item-master-new-item.csv:3:13 column price: "12.345" has 3 digits after the point; expected at most 2');
+    expect(summary.summary.problems[0].message).to.equal(
+      'item-master-new-item.csv:3:13 column price: "12.345" has 3 digits after the point; expected at most 2',
+    );
     const rejected = (await api('/api/messages?channel=item-master-sync&status=rejected')).body.messages;
     expect(rejected).to.have.length(1);
     expect(rejected[0].error.diagnostics[0].location).to.deep.equal({ file: 'item-master-new-item.csv', line: 3, column: 13 });
     const table = join(cfg.dir, 'tables', 'chargemaster.csv');
-    await waitFor('the chargemaster to get item 100999', () => (readFileSync(table, 'utf8').includes('100999,C-IMP-0199,141000') ? true : undefined), 120_000);
+    await waitFor(
+      'the chargemaster to get item 100999',
+      () => (readFileSync(table, 'utf8').includes('100999,C-IMP-0199,141000') ? true : undefined),
+      120_000,
+    );
   });
 
   it('implant usage without a charge mapping waits in the exception queue, and completes once after the table is fixed', async () => {
     Object.assign(onHand, { '100234': 50, '100777': 50 });
     const ack = await client.send(sample('dft-p03-unmapped-charge.hl7'));
     expect(ack.toString('latin1')).to.match(/MSA\|CA\|OR20261122-0007/);
-    const listed = await waitFor('the exception', async () => (await api('/api/exceptions?channel=or-implant-charges&reason=no-charge-mapping')).body.exceptions[0], 120_000);
+    const listed = await waitFor(
+      'the exception',
+      async () => (await api('/api/exceptions?channel=or-implant-charges&reason=no-charge-mapping')).body.exceptions[0],
+      120_000,
+    );
     expect(listed.reason).to.equal('no-charge-mapping');
-    expect(listed.error).to.include({ code: 'lookup-missing', rule: 'no-charge-mapping', field: "$doc('supply-usage').lines[1].itemNumber", value: '100777' });
+    expect(listed.error).to.include({
+      code: 'lookup-missing',
+      rule: 'no-charge-mapping',
+      field: "$doc('supply-usage').lines[1].itemNumber",
+      value: '100777',
+    });
     expect((await api('/api/exceptions?channel=or-implant-charges&reason=unknown-location')).body.exceptions).to.deep.equal([]);
 
     // the analyst adds the charge code; the engine sees the file change without a restart
     const table = join(cfg.dir, 'tables', 'chargemaster.csv');
     writeFileSync(table, readFileSync(table, 'utf8') + '100777,C-SUP-0777,520100,BONE CEMENT 40G\n');
     const before = erp.requests.length;
-    await waitFor('the table reload', async () => {
-      const r = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
-      if (r.body.queued !== 1) return undefined;
-      const m = await waitFor('processing', async () => {
-        const d = (await api(`/api/messages/${listed.id}`)).body;
-        return d.status === 'received' ? undefined : d;
-      }, 120_000);
-      return m.status === 'error' ? undefined : m;
-    }, 120_000);
+    await waitFor(
+      'the table reload',
+      async () => {
+        const r = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
+        if (r.body.queued !== 1) return undefined;
+        const m = await waitFor(
+          'processing',
+          async () => {
+            const d = (await api(`/api/messages/${listed.id}`)).body;
+            return d.status === 'received' ? undefined : d;
+          },
+          120_000,
+        );
+        return m.status === 'error' ? undefined : m;
+      },
+      120_000,
+    );
     const [usage] = (await erp.waitForRequests(before + 1, 120_000)).slice(before);
     expect(usage!.path).to.equal('/inventory/usage');
-    expect(JSON.parse(usage!.body).lines.map((l: any) => [l.item, l.chargeCode, l.costCenter])).to.deep.equal([['100234', 'C-IMP-0101', '7010-OR'], ['100777', 'C-SUP-0777', '7010-OR']]);
-    const done = await waitFor('delivery on every route', async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined), 120_000);
+    expect(JSON.parse(usage!.body).lines.map((l: any) => [l.item, l.chargeCode, l.costCenter])).to.deep.equal([
+      ['100234', 'C-IMP-0101', '7010-OR'],
+      ['100777', 'C-SUP-0777', '7010-OR'],
+    ]);
+    const done = await waitFor(
+      'delivery on every route',
+      async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined),
+      120_000,
+    );
     expect(done).to.equal(true);
     const charges = await billing.search('ChargeItem', { identifier: 'urn:interlace:or-usage|TX20261122002' });
     expect(charges.map((c: any) => [c.status, c.code.coding[0].code, c.quantity.value])).to.deep.equal([['billable', 'C-SUP-0777', 1]]);
@@ -124,21 +162,43 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     await client.send(sample('dft-p03-hip-implant.hl7'));
     const usage = (await erp.waitForRequests(before + 1, 120_000)).slice(before).find((r) => r.path === '/inventory/usage')!;
     expect(JSON.parse(usage.body).lines).to.have.length(5);
-    const charges = await waitFor('five ChargeItems', async () => {
-      const found = await billing.search('ChargeItem');
-      const mine = found.filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'));
-      return mine.length === 5 ? mine : undefined;
-    }, 120_000);
-    expect(charges.map((c: any) => c.code.coding[0].code).sort()).to.deep.equal(['C-IMP-0101', 'C-IMP-0102', 'C-IMP-0103', 'C-IMP-0104', 'C-SUP-0200']);
+    const charges = await waitFor(
+      'five ChargeItems',
+      async () => {
+        const found = await billing.search('ChargeItem');
+        const mine = found.filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'));
+        return mine.length === 5 ? mine : undefined;
+      },
+      120_000,
+    );
+    expect(charges.map((c: any) => c.code.coding[0].code).sort()).to.deep.equal([
+      'C-IMP-0101',
+      'C-IMP-0102',
+      'C-IMP-0103',
+      'C-IMP-0104',
+      'C-SUP-0200',
+    ]);
     // the OR system resends the same usage under a new control id: conditional create bills nothing twice
-    await client.send(Buffer.from(sample('dft-p03-hip-implant.hl7').toString('latin1').replace('OR20261121-0042', 'OR20261121-0042R'), 'latin1'));
-    await waitFor('the resent usage to be delivered', async () => {
-      const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261121-0042R')).body.messages[0];
-      return m && m.status === 'delivered' ? m : undefined;
-    }, 120_000);
-    expect((await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121'))).to.have.length(5);
+    await client.send(
+      Buffer.from(sample('dft-p03-hip-implant.hl7').toString('latin1').replace('OR20261121-0042', 'OR20261121-0042R'), 'latin1'),
+    );
+    await waitFor(
+      'the resent usage to be delivered',
+      async () => {
+        const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261121-0042R')).body.messages[0];
+        return m && m.status === 'delivered' ? m : undefined;
+      },
+      120_000,
+    );
+    expect(
+      (await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121')),
+    ).to.have.length(5);
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
-    const file = await waitFor('the 850 in the partner folder', () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined), 120_000);
+    const file = await waitFor(
+      'the 850 in the partner folder',
+      () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined),
+      120_000,
+    );
     const x12 = readFileSync(join(out, file), 'latin1');
     expect(x12).to.include('BEG*00*SA*RPL-OR20261121-0042**20261121');
     expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*\*(BP\*100234\*VP\*AC-77812|VP\*AC-77812\*BP\*100234)/);

@@ -51,7 +51,12 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
     const client = new MllpClient({ host: '127.0.0.1', port, timeout: 10_000 });
     const base = dft('PHI-BASE', 1).toString('latin1');
     const withMsh = (i: number, value: string) =>
-      base.replace(/^MSH[^\r]*/, (msh) => msh.split('|').map((f, n) => (n === i ? value : f)).join('|'));
+      base.replace(/^MSH[^\r]*/, (msh) =>
+        msh
+          .split('|')
+          .map((f, n) => (n === i ? value : f))
+          .join('|'),
+      );
     const frames: Array<[string, string]> = [
       ['no MSH, patient data first', `PID|1||${MRN}^^^H^MR||${NAME}^ANN\rMSH|^~\\&|A|B|C|D|20260101||DFT^P03|PHI-1|P|2.5.1\r`],
       ['version', withMsh(11, `${MRN}`)],
@@ -61,7 +66,12 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
       ['delimiters', base.replace('^~\\&', `^^${MRN}`)],
       // MSH-10 is the message's identifier by contract (listed and logged as such), so it is not seeded.
       ['empty account (a rule)', dft('PHI-RULE', 1, '').toString('latin1').replace('TEST^PATIENT', `${NAME}^ANN`).replace('MRN0001', MRN)],
-      ['quantity not a number', dft('PHI-QTY', 1).toString('latin1').replace(/(FT1(?:\|[^|\r]*){9})\|1\|/, `$1|${MRN}|`)],
+      [
+        'quantity not a number',
+        dft('PHI-QTY', 1)
+          .toString('latin1')
+          .replace(/(FT1(?:\|[^|\r]*){9})\|1\|/, `$1|${MRN}|`),
+      ],
       ['item not in the chargemaster', dft('PHI-ITEM', 1).toString('latin1').replace('100234^', `${MRN}^`)],
       ['date', dft('PHI-DATE', 1).toString('latin1').replace('20261121093000', `${MRN}`)],
     ];
@@ -72,11 +82,15 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
       const res = await fetch(`http://127.0.0.1:${engine.adminAddress()!.port}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       return (await res.json()) as any;
     };
-    const listed = await waitFor('every message to settle', async () => {
-      const body = await api('/api/messages?limit=1000');
-      const settled = body.messages.filter((m: any) => m.status !== 'received' && m.status !== 'routed');
-      return settled.length >= frames.length ? body : undefined;
-    }, 60_000);
+    const listed = await waitFor(
+      'every message to settle',
+      async () => {
+        const body = await api('/api/messages?limit=1000');
+        const settled = body.messages.filter((m: any) => m.status !== 'received' && m.status !== 'routed');
+        return settled.length >= frames.length ? body : undefined;
+      },
+      60_000,
+    );
     const failed = listed.messages.filter((m: any) => m.error);
     expect(failed.length, 'error paths that produced an error record').to.be.at.least(6);
     const listText = JSON.stringify(listed);
@@ -87,6 +101,9 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
     expect(logText.includes(NAME), 'the name appears in the log').to.equal(false);
 
     const details = await Promise.all(failed.map((m: any) => api(`/api/messages/${m.id}`)));
-    expect(details.some((d) => JSON.stringify(d).includes(MRN)), 'the detail view shows what was received').to.equal(true);
+    expect(
+      details.some((d) => JSON.stringify(d).includes(MRN)),
+      'the detail view shows what was received',
+    ).to.equal(true);
   });
 });

@@ -35,7 +35,10 @@ async function send(port: number, ids: string[]): Promise<string[]> {
 
 async function engineStatus(p: Proc): Promise<{ singletons?: Record<string, string> } | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${p.admin}/api/engine`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://127.0.0.1:${p.admin}/api/engine`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: AbortSignal.timeout(5000),
+    });
     return res.ok ? ((await res.json()) as { singletons?: Record<string, string> }) : undefined;
   } catch {
     return undefined;
@@ -72,12 +75,22 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     const mllpChannel = readFileSync(join(cfg.dir, 'channels', 'or-implant-charges.yaml'), 'utf8');
     const fileChannel = mllpChannel
       .replace('name: or-implant-charges', 'name: or-drop')
-      .replace(/source:\n  type: mllp\n(  .*\n)+?parse:/, `source:\n  type: file\n  directory: ${dropDir}\n  pattern: '*.hl7'\n  pollInterval: 500ms\n  minAge: 200ms\nparse:`);
+      .replace(
+        /source:\n  type: mllp\n(  .*\n)+?parse:/,
+        `source:\n  type: file\n  directory: ${dropDir}\n  pattern: '*.hl7'\n  pollInterval: 500ms\n  minAge: 200ms\nparse:`,
+      );
     expect(fileChannel).to.contain('type: file');
     writeFileSync(join(cfg.dir, 'channels', 'or-drop.yaml'), fileChannel);
     for (const name of ['a', 'b', 'c']) {
       const [mllp, admin] = [await freePort(), await freePort()];
-      const env = { ENGINE_ID: `engine-${name}`, INTERLACE_STORE: store, MLLP_PORT: String(mllp), ADMIN_PORT: String(admin), ERP_URL: sink.url, FHIR_URL: 'http://127.0.0.1:9/fhir' };
+      const env = {
+        ENGINE_ID: `engine-${name}`,
+        INTERLACE_STORE: store,
+        MLLP_PORT: String(mllp),
+        ADMIN_PORT: String(admin),
+        ERP_URL: sink.url,
+        FHIR_URL: 'http://127.0.0.1:9/fhir',
+      };
       procs.push({ name, child: startEngine(cfg.dir, env), mllp, admin, alive: true, log: '' });
     }
     // the engine logs at warn; the tail of each process's log is kept for failure messages
@@ -104,10 +117,14 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
 
   it('delivers every acknowledged message through a kill -9 and a Redis restart, one body per idempotency key, pollers taken over', async () => {
     // exactly one process polls the drop folder
-    const first = await waitFor('one process to hold the file poller', async () => {
-      const h = await pollerHolders(procs);
-      return h.length === 1 ? h : undefined;
-    }, 60_000);
+    const first = await waitFor(
+      'one process to hold the file poller',
+      async () => {
+        const h = await pollerHolders(procs);
+        return h.length === 1 ? h : undefined;
+      },
+      60_000,
+    );
     const holder = procs.find((p) => p.name === first[0])!;
     const dropped: string[] = [];
     const drop = (id: string) => {
@@ -135,10 +152,14 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     acked.push(...(await inFlight));
 
     // another process takes the poller over (lease TTL 10 s, retried every 2 s)
-    const taken = await waitFor('another process to take the file poller over', async () => {
-      const h = await pollerHolders(procs);
-      return h.length === 1 ? h : undefined;
-    }, 90_000);
+    const taken = await waitFor(
+      'another process to take the file poller over',
+      async () => {
+        const h = await pollerHolders(procs);
+        return h.length === 1 ? h : undefined;
+      },
+      90_000,
+    );
     expect(taken[0]).to.not.equal(holder.name);
     for (let i = 0; i < 5; i++) drop(`DROP-B-${i}`);
     await round('R3', 30);
@@ -156,12 +177,17 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
 
     const expected = [...new Set([...acked, ...dropped])];
     // Only the ERP usage posts carry a reference; one set per look (the sink answers on this event loop).
-    const delivered = () => new Set(sink.requests.filter((r) => r.path === '/inventory/usage').map((r) => JSON.parse(r.body).reference as string));
+    const delivered = () =>
+      new Set(sink.requests.filter((r) => r.path === '/inventory/usage').map((r) => JSON.parse(r.body).reference as string));
     const missing = () => {
       const seen = delivered();
       return expected.filter((id) => !seen.has(id));
     };
-    await waitFor('every acknowledged message and every dropped file at the ERP', () => (missing().length === 0 ? true : undefined), 300_000).catch((err: Error) => {
+    await waitFor(
+      'every acknowledged message and every dropped file at the ERP',
+      () => (missing().length === 0 ? true : undefined),
+      300_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}: ${missing().length} of ${expected.length} missing, e.g. ${missing().slice(0, 5).join(', ')}`);
     });
     expect(acked.length, 'acknowledged messages').to.be.greaterThan(200);
@@ -174,14 +200,24 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
       const ref = JSON.parse(r.body).reference as string;
       keysByReference.set(ref, (keysByReference.get(ref) ?? new Set()).add(key));
     }
-    expect([...bodiesByKey].filter(([, b]) => b.size > 1).map(([k]) => k), 'idempotency keys sent with two bodies').to.deep.equal([]);
-    expect([...keysByReference].filter(([, k]) => k.size > 1).map(([r]) => r), 'messages processed twice (two keys)').to.deep.equal([]);
+    expect(
+      [...bodiesByKey].filter(([, b]) => b.size > 1).map(([k]) => k),
+      'idempotency keys sent with two bodies',
+    ).to.deep.equal([]);
+    expect(
+      [...keysByReference].filter(([, k]) => k.size > 1).map(([r]) => r),
+      'messages processed twice (two keys)',
+    ).to.deep.equal([]);
 
     // after the Redis restart the poller still runs on exactly one process
-    const after = await waitFor('one poller after the Redis restart', async () => {
-      const h = await pollerHolders(procs);
-      return h.length === 1 ? h : undefined;
-    }, 90_000);
+    const after = await waitFor(
+      'one poller after the Redis restart',
+      async () => {
+        const h = await pollerHolders(procs);
+        return h.length === 1 ? h : undefined;
+      },
+      90_000,
+    );
     expect(after).to.have.length(1);
   });
 });

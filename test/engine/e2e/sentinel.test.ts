@@ -64,7 +64,12 @@ describe('Redis Sentinel', function () {
 
     it('follows the new master: every acknowledged message is delivered, and health says Redis is ok again', async () => {
       const [mllp, admin] = [await freePort(), await freePort()];
-      child = startEngine(cfg.dir, { MLLP_PORT: String(mllp), ADMIN_PORT: String(admin), ERP_URL: sink.url, FHIR_URL: 'http://127.0.0.1:9/fhir' });
+      child = startEngine(cfg.dir, {
+        MLLP_PORT: String(mllp),
+        ADMIN_PORT: String(admin),
+        ERP_URL: sink.url,
+        FHIR_URL: 'http://127.0.0.1:9/fhir',
+      });
       let log = '';
       child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-3000)));
       await waitForPort(mllp, 120_000).catch((err: Error) => {
@@ -91,20 +96,27 @@ describe('Redis Sentinel', function () {
       running = false;
       await sender;
       // Only the ERP usage posts carry a reference; one set per look (the sink answers on this event loop).
-    const delivered = () => new Set(sink.requests.filter((r) => r.path === '/inventory/usage').map((r) => JSON.parse(r.body).reference as string));
+      const delivered = () =>
+        new Set(sink.requests.filter((r) => r.path === '/inventory/usage').map((r) => JSON.parse(r.body).reference as string));
       const missing = () => {
         const seen = delivered();
         return acked.filter((id) => !seen.has(id));
       };
-      await waitFor('every acknowledged message at the ERP', () => (missing().length === 0 ? true : undefined), 240_000).catch((err: Error) => {
-        throw new Error(`${err.message}: ${missing().length} of ${acked.length} missing, e.g. ${missing().slice(0, 5).join(', ')}`);
-      });
+      await waitFor('every acknowledged message at the ERP', () => (missing().length === 0 ? true : undefined), 240_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}: ${missing().length} of ${acked.length} missing, e.g. ${missing().slice(0, 5).join(', ')}`);
+        },
+      );
       expect(await pingRedis(set.url, 2000), 'the Sentinel URL reaches the new master').to.equal(true);
-      const health = await waitFor('/healthz to report Redis ok', async () => {
-        const res = await fetch(`http://127.0.0.1:${admin}/healthz`).catch(() => undefined);
-        const body = res && ((await res.json()) as { checks?: Record<string, string> });
-        return body?.checks?.redis === 'ok' ? body : undefined;
-      }, 60_000);
+      const health = await waitFor(
+        '/healthz to report Redis ok',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${admin}/healthz`).catch(() => undefined);
+          const body = res && ((await res.json()) as { checks?: Record<string, string> });
+          return body?.checks?.redis === 'ok' ? body : undefined;
+        },
+        60_000,
+      );
       expect(health.checks?.redis).to.equal('ok');
     });
   });

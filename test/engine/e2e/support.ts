@@ -9,7 +9,11 @@ import { join } from 'node:path';
  * A config directory for one test: the shipped channels and tables of `config/`, and an engine.yaml
  * with its own Redis prefix (tests never share queues) and admin on a free port.
  */
-export function testConfigDir(options: { redisUrl: string; prefix: string; token: string; keep?: string[] }): { dir: string; dataDir: string; cleanup(): void } {
+export function testConfigDir(options: { redisUrl: string; prefix: string; token: string; keep?: string[] }): {
+  dir: string;
+  dataDir: string;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'interlace-e2e-'));
   const config = join(dir, 'config');
   cpSync(new URL('../../../config/', import.meta.url), config, { recursive: true });
@@ -57,7 +61,8 @@ export function dft(controlId: string, lines = 2, account = 'ACCT1001'): Buffer 
     'PV1|1|I|OR^OR01^1^MAIN||||||||SUR||||||||V1001^^^MAINHOSP^VN',
   ];
   const items = ['100234', '100567', '100890', '100912', '200145'];
-  for (let i = 1; i <= lines; i++) seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${items[(i - 1) % items.length]}^ITEM ${i}^IMPLANT|||${i}|10.00|10.00|OR`);
+  for (let i = 1; i <= lines; i++)
+    seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${items[(i - 1) % items.length]}^ITEM ${i}^IMPLANT|||${i}|10.00|10.00|OR`);
   return Buffer.from(seg.join('\r') + '\r', 'latin1');
 }
 
@@ -70,7 +75,7 @@ export function onHandRouter(onHand: number | Record<string, number> = 100) {
     const m = /^\/inventory\/on-hand\?item=([^&]+)/.exec(req.path);
     if (req.method !== 'GET' || !m) return undefined;
     const item = decodeURIComponent(m[1]!);
-    const n = typeof onHand === 'number' ? onHand : onHand[item] ?? 100;
+    const n = typeof onHand === 'number' ? onHand : (onHand[item] ?? 100);
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item, onHand: n }) };
   };
 }
@@ -91,25 +96,31 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 const BIN = fileURLToPath(new URL('../../../bin/interlace.js', import.meta.url));
 
-
 /** Starts `interlace start` as a child process (a real engine process). */
 export function startEngine(configDir: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [BIN, 'start', '--config', configDir], { env: { ...process.env, ...env, INTERLACE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(process.execPath, [BIN, 'start', '--config', configDir], {
+    env: { ...process.env, ...env, INTERLACE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** Waits until an engine answers on its MLLP port. */
 export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
-  await waitFor(`the MLLP port ${port}`, async () => {
-    const c = new MllpClient({ host: '127.0.0.1', port, timeout: 2000 });
-    try {
-      await c.send(dft(`PING-${port}-${Date.now()}`, 1));
-      return true;
-    } catch {
-      return undefined;
-    } finally {
-      await c.close();
-    }
-  }, timeoutMs);
+  await waitFor(
+    `the MLLP port ${port}`,
+    async () => {
+      const c = new MllpClient({ host: '127.0.0.1', port, timeout: 2000 });
+      try {
+        await c.send(dft(`PING-${port}-${Date.now()}`, 1));
+        return true;
+      } catch {
+        return undefined;
+      } finally {
+        await c.close();
+      }
+    },
+    timeoutMs,
+  );
 }
 
 /** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */

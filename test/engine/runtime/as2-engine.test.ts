@@ -41,7 +41,15 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
     // The partner's own AS2 receiver, where our 997 must arrive.
     const partnerInbox = new RecordingContext();
     const partnerSide: Source = as2Source.create(
-      as2Source.schema.parse({ type: 'as2', host: '127.0.0.1', port: 0, as2Id: 'NORTHWIND-AS2', certificate: northwind.certPath, privateKey: northwind.keyPath, partners: [{ as2Id: 'INTERLACE-HOSPITAL', certificate: us.certPath }] }),
+      as2Source.schema.parse({
+        type: 'as2',
+        host: '127.0.0.1',
+        port: 0,
+        as2Id: 'NORTHWIND-AS2',
+        certificate: northwind.certPath,
+        privateKey: northwind.keyPath,
+        partners: [{ as2Id: 'INTERLACE-HOSPITAL', certificate: us.certPath }],
+      }),
       partnerInbox,
     );
     await partnerSide.start();
@@ -51,16 +59,44 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
     stops.push(() => store.close());
     const partners = [
       partnerSchema.parse({
-        id: 'northwind-surgical', name: 'Northwind', isa: { qualifier: 'ZZ', id: 'NORTHWINDSURG' }, gs: { id: 'NORTHWIND' }, version: '004010',
+        id: 'northwind-surgical',
+        name: 'Northwind',
+        isa: { qualifier: 'ZZ', id: 'NORTHWINDSURG' },
+        gs: { id: 'NORTHWIND' },
+        version: '004010',
         acknowledgments: { send: '997' },
-        transport: { type: 'as2', url: `http://127.0.0.1:${partnerSide.address!()!.port}/as2`, as2From: 'INTERLACE-HOSPITAL', as2To: 'NORTHWIND-AS2', signCert: us.certPath, signKey: us.keyPath, partnerCert: northwind.certPath, compress: 'before-signing' },
+        transport: {
+          type: 'as2',
+          url: `http://127.0.0.1:${partnerSide.address!()!.port}/as2`,
+          as2From: 'INTERLACE-HOSPITAL',
+          as2To: 'NORTHWIND-AS2',
+          signCert: us.certPath,
+          signKey: us.keyPath,
+          partnerCert: northwind.certPath,
+          compress: 'before-signing',
+        },
       }),
     ];
-    const engine = { x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '997' as const }, store: { duplicateWindow: 86_400_000 } };
-    const x12 = createEngineX12({ partners: partners.map((config) => ({ file: 'northwind.yaml', id: config.id, config })), engine: engine as never }, store, silentLogger);
+    const engine = {
+      x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '997' as const },
+      store: { duplicateWindow: 86_400_000 },
+    };
+    const x12 = createEngineX12(
+      { partners: partners.map((config) => ({ file: 'northwind.yaml', id: config.id, config })), engine: engine as never },
+      store,
+      silentLogger,
+    );
     const services = createEngineServices({ partners, x12: x12.services, log: silentLogger });
     stops.push(() => services.close());
-    const source = as2Source.schema.parse({ type: 'as2', host: '127.0.0.1', port: 0, as2Id: 'INTERLACE-HOSPITAL', certificate: us.certPath, privateKey: us.keyPath, partners: [{ as2Id: 'NORTHWIND-AS2', partner: 'northwind-surgical', certificate: northwind.certPath }] });
+    const source = as2Source.schema.parse({
+      type: 'as2',
+      host: '127.0.0.1',
+      port: 0,
+      as2Id: 'INTERLACE-HOSPITAL',
+      certificate: us.certPath,
+      privateKey: us.keyPath,
+      partners: [{ as2Id: 'NORTHWIND-AS2', partner: 'northwind-surgical', certificate: northwind.certPath }],
+    });
     const config = { name: 'northwind-as2-inbound', source, parse: { format: 'x12' }, routes: [] } as unknown as ChannelConfig;
     const intake = new ChannelIntake({ config, store, duplicateWindowMs: 86_400_000, log: silentLogger, x12, services });
     await intake.start();
@@ -68,7 +104,17 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
 
     // Northwind sends us the 856 with our own sender (signed, compressed, encrypted, signed sync MDN asked).
     const sender = new As2Link(
-      as2TransportSchema.parse({ type: 'as2', url: `http://127.0.0.1:${intake.address()!.port}/as2`, as2From: 'NORTHWIND-AS2', as2To: 'INTERLACE-HOSPITAL', signCert: northwind.certPath, signKey: northwind.keyPath, partnerCert: us.certPath, encryption: '3des', compress: 'before-signing' }),
+      as2TransportSchema.parse({
+        type: 'as2',
+        url: `http://127.0.0.1:${intake.address()!.port}/as2`,
+        as2From: 'NORTHWIND-AS2',
+        as2To: 'INTERLACE-HOSPITAL',
+        signCert: northwind.certPath,
+        signKey: northwind.keyPath,
+        partnerCert: us.certPath,
+        encryption: '3des',
+        compress: 'before-signing',
+      }),
       silentLogger,
     );
     stops.push(() => sender.close());
@@ -87,8 +133,14 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
     const answers = async () => (await store.getMessage(listed[0]!.id))!.acks;
     while (!(await answers()).some((a) => a.kind === 'x12-ack') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     const acks = await answers();
-    expect(acks.find((a) => a.kind === 'as2-mdn'), 'the MDN sent to the partner is in the ledger').to.deep.include({ code: 'processed', direction: 'sent' });
-    expect(acks.find((a) => a.kind === 'x12-ack'), 'the 997 went out over AS2 with a verified MDN').to.deep.include({ code: 'mdn-processed' });
+    expect(
+      acks.find((a) => a.kind === 'as2-mdn'),
+      'the MDN sent to the partner is in the ledger',
+    ).to.deep.include({ code: 'processed', direction: 'sent' });
+    expect(
+      acks.find((a) => a.kind === 'x12-ack'),
+      'the 997 went out over AS2 with a verified MDN',
+    ).to.deep.include({ code: 'mdn-processed' });
     expect(partnerInbox.inputs).to.have.length(1);
     const ack = parseX12(partnerInbox.inputs[0]!.raw).message!.interchanges[0]!;
     expect(ack.groups[0]!.sets[0]!.id).to.equal('997');

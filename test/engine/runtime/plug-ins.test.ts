@@ -60,12 +60,24 @@ describe('transports as plug-ins: X12 handling for any source, engine services f
   function intake(id: string, format: string) {
     const partners = [
       partnerSchema.parse({
-        id: 'acme-medical', name: 'Acme', isa: { qualifier: 'ZZ', id: 'ACMEMEDICAL' }, gs: { id: 'ACMEMED' }, version: '004010',
-        acknowledgments: { send: '997' }, transport: { type: 'file', inbound: join(dir, 'from-acme'), outbound },
+        id: 'acme-medical',
+        name: 'Acme',
+        isa: { qualifier: 'ZZ', id: 'ACMEMEDICAL' },
+        gs: { id: 'ACMEMED' },
+        version: '004010',
+        acknowledgments: { send: '997' },
+        transport: { type: 'file', inbound: join(dir, 'from-acme'), outbound },
       }),
     ];
-    const engine = { x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '999' as const }, store: { duplicateWindow: 86_400_000 } };
-    const x12 = createEngineX12({ partners: partners.map((config) => ({ file: 'acme.yaml', id: config.id, config })), engine: engine as never }, store, silentLogger);
+    const engine = {
+      x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '999' as const },
+      store: { duplicateWindow: 86_400_000 },
+    };
+    const x12 = createEngineX12(
+      { partners: partners.map((config) => ({ file: 'acme.yaml', id: config.id, config })), engine: engine as never },
+      store,
+      silentLogger,
+    );
     const services = createEngineServices({ partners, x12: x12.services, log: silentLogger });
     const config = { name: `ch-${id}`, source: { type: 'push', id }, parse: { format }, routes: [] } as unknown as ChannelConfig;
     return new ChannelIntake({ config, store, duplicateWindowMs: 86_400_000, log: silentLogger, x12, services, registry: [pushSourceDef] });

@@ -22,7 +22,15 @@ describe('recovery: a delivery BullMQ dead-lettered without the ledger knowing',
     dir = mkdtempSync(join(tmpdir(), 'interlace-reconcile-'));
     store = new SqliteStore({ path: join(dir, 'messages.db') });
     const destination = { send: async () => ({ status: '200' }), health: async () => ({ ok: true }), close: async () => {} };
-    queue = new RouteQueue({ connection: redis.url, prefix: uniquePrefix(), channel: 'or', route: 'erp', destination, retry: { attempts: 1, delay: 10, maxDelay: 10, factor: 2, jitter: 0 }, ledger: store });
+    queue = new RouteQueue({
+      connection: redis.url,
+      prefix: uniquePrefix(),
+      channel: 'or',
+      route: 'erp',
+      destination,
+      retry: { attempts: 1, delay: 10, maxDelay: 10, factor: 2, jitter: 0 },
+      ledger: store,
+    });
   });
   afterEach(async () => {
     await queue.close();
@@ -33,10 +41,27 @@ describe('recovery: a delivery BullMQ dead-lettered without the ledger knowing',
 
   it('is recorded dead by the sweep, so its message ends failed instead of open for ever', async () => {
     const { messageId } = await store.ingest('or', { raw: Buffer.from('MSH|x') }, 0);
-    const [delivery] = (await store.markRouted(messageId, [], [{ route: 'erp', payload: { body: '{}', contentType: 'application/json' } }])) || [];
-    await queue.enqueue([{ deliveryId: delivery!.id, messageId, channel: 'or', route: 'erp', idempotencyKey: delivery!.idempotencyKey, correlationId: messageId, payload: delivery!.payload }]);
+    const [delivery] =
+      (await store.markRouted(messageId, [], [{ route: 'erp', payload: { body: '{}', contentType: 'application/json' } }])) || [];
+    await queue.enqueue([
+      {
+        deliveryId: delivery!.id,
+        messageId,
+        channel: 'or',
+        route: 'erp',
+        idempotencyKey: delivery!.idempotencyKey,
+        correlationId: messageId,
+        payload: delivery!.payload,
+      },
+    ]);
     // a worker that fails the job without telling the ledger (as a job that stalled too often would)
-    const rogue = new Worker(queue.queueName, async () => { throw new UnrecoverableError('stalled too often'); }, { connection: toRedisOptions(redis.url), prefix: queue.queuePrefix });
+    const rogue = new Worker(
+      queue.queueName,
+      async () => {
+        throw new UnrecoverableError('stalled too often');
+      },
+      { connection: toRedisOptions(redis.url), prefix: queue.queuePrefix },
+    );
     for (let i = 0; i < 100 && (await queue.jobState(delivery!.id)) !== 'failed'; i++) await new Promise((r) => setTimeout(r, 50));
     await rogue.close();
     expect(await queue.jobState(delivery!.id)).to.equal('failed');

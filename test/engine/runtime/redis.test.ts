@@ -10,7 +10,6 @@ import { freePort as closedPort } from '../../../lib/net.js';
 
 const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
 
-
 describe('finding Redis', function () {
   this.timeout(30_000);
   let dir: string;
@@ -50,7 +49,9 @@ describe('finding Redis', function () {
     } catch (err) {
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as ConfigError).code).to.equal('redis-missing');
-      expect((err as Error).message).to.match(/^Redis does not answer at redis:\/\/127\.0\.0\.1:\d+\/? and redis-server is not installed: install it \(.*apt-get install redis-server\) or set REDIS_URL to a running Redis\.$/);
+      expect((err as Error).message).to.match(
+        /^Redis does not answer at redis:\/\/127\.0\.0\.1:\d+\/? and redis-server is not installed: install it \(.*apt-get install redis-server\) or set REDIS_URL to a running Redis\.$/,
+      );
     } finally {
       process.env.PATH = path;
     }
@@ -58,8 +59,13 @@ describe('finding Redis', function () {
 
   it('never starts a Redis when supervision is off', async () => {
     const port = await closedPort();
-    const err = await ensureRedis({ url: `redis://127.0.0.1:${port}`, supervise: 'never', dataDir: dir, log: silentLogger }).then(() => undefined, (e: unknown) => e);
+    const err = await ensureRedis({ url: `redis://127.0.0.1:${port}`, supervise: 'never', dataDir: dir, log: silentLogger }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as ConfigError).code).to.equal('redis-unreachable');
-    expect((err as Error).message).to.match(/^Redis does not answer at redis:\/\/127\.0\.0\.1:\d+\/?; start it there or set REDIS_URL to a running Redis\.$/);
+    expect((err as Error).message).to.match(
+      /^Redis does not answer at redis:\/\/127\.0\.0\.1:\d+\/?; start it there or set REDIS_URL to a running Redis\.$/,
+    );
   });
 });

@@ -43,7 +43,10 @@ describe('live lookup tables', function () {
   });
 
   it('merges rows fed by a channel by key and rewrites the file atomically', async () => {
-    const r = await live.upsert('chargemaster', [{ item: '100234', charge_code: 'C-5' }, { item: 'A,"B"', charge_code: 'C-6' }]);
+    const r = await live.upsert('chargemaster', [
+      { item: '100234', charge_code: 'C-5' },
+      { item: 'A,"B"', charge_code: 'C-6' },
+    ]);
     expect(r).to.deep.equal({ updated: 1, added: 1 });
     expect(readFileSync(file, 'utf8')).to.equal('item,charge_code\n100234,C-5\n"A,""B""",C-6\n');
     expect((await loadTable(file)).table!.rows).to.deep.equal(live.tables.chargemaster!.rows);

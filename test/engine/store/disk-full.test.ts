@@ -51,7 +51,10 @@ describe('full disk and file modes', function () {
       expect(lines.at(-1), `the child did not finish: ${child.stderr.slice(0, 500)}`).to.equal('end');
       const acked = lines.filter((l) => !l.startsWith('refused') && l !== 'end').map((l) => l.split(' ') as [string, string]);
       expect(acked.length, 'some messages were stored before the disk filled').to.be.greaterThan(10);
-      expect(lines.some((l) => l.startsWith('refused')), 'the store refused once the disk was full').to.equal(true);
+      expect(
+        lines.some((l) => l.startsWith('refused')),
+        'the store refused once the disk was full',
+      ).to.equal(true);
       // the disk is still full while the store is opened again after the crash
       const store = new SqliteStore({ path, sync: 'full' });
       try {
@@ -84,7 +87,9 @@ describe('full disk and file modes', function () {
       expect(low.ok).to.equal(false);
       expect(low.detail).to.match(/low space|not writable/);
       await watch.check();
-      const errors = text().split('\n').filter((l) => l.includes('"level":50'));
+      const errors = text()
+        .split('\n')
+        .filter((l) => l.includes('"level":50'));
       expect(errors, 'one error log line per incident').to.have.length(1);
       try {
         execFileSync('dd', ['if=/dev/zero', `of=${join(disk.dir, 'filler2')}`, 'bs=64k'], { stdio: 'ignore' });

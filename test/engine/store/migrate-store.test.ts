@@ -23,20 +23,54 @@ async function fill(store: Store): Promise<string[]> {
   const payload = { body: '{"charge":1}', contentType: 'application/json' };
   for (let i = 0; i < 40; i++) {
     const raw = Buffer.concat([Buffer.from(`MSH|^~\\&|OR|HOSP|||20261204||DFT^P03|C${i}|P|2.5\r`), Buffer.from([0x00, 0xe9, 0xff, i])]);
-    const r = await store.ingest('or', { raw, controlId: `C${i % 35}`, sender: 'OR^HOSP', messageType: 'DFT^P03', origin: '10.0.0.9' }, HOUR);
+    const r = await store.ingest(
+      'or',
+      { raw, controlId: `C${i % 35}`, sender: 'OR^HOSP', messageType: 'DFT^P03', origin: '10.0.0.9' },
+      HOUR,
+    );
     ids.push(r.messageId);
-    await store.recordAnswer(r.messageId, { kind: 'hl7-ack', code: r.duplicate ? 'AA' : 'AA', detail: r.duplicate ? 'duplicate' : undefined });
+    await store.recordAnswer(r.messageId, {
+      kind: 'hl7-ack',
+      code: r.duplicate ? 'AA' : 'AA',
+      detail: r.duplicate ? 'duplicate' : undefined,
+    });
     if (r.duplicate) continue;
     if (i % 5 === 1) await store.markFiltered(r.messageId, 'not a charge');
     else if (i % 5 === 2) await store.markError(r.messageId, { code: 'map-failed', message: 'FT1-7 is empty' });
     else if (i % 5 !== 0) {
-      await store.markRouted(r.messageId, [{ kind: 'charge', n: i }], [{ route: 'erp', payload }, { route: 'billing', payload }]);
-      await store.recordAttempt(`${r.messageId}:erp`, { startedAt: 1, finishedAt: 2, attempt: 1, state: 'retrying', status: '503', body: 'busy' });
+      await store.markRouted(
+        r.messageId,
+        [{ kind: 'charge', n: i }],
+        [
+          { route: 'erp', payload },
+          { route: 'billing', payload },
+        ],
+      );
+      await store.recordAttempt(`${r.messageId}:erp`, {
+        startedAt: 1,
+        finishedAt: 2,
+        attempt: 1,
+        state: 'retrying',
+        status: '503',
+        body: 'busy',
+      });
       await store.recordAttempt(`${r.messageId}:erp`, { startedAt: 3, finishedAt: 4, attempt: 2, state: 'delivered', status: '201' });
-      if (i % 5 === 3) await store.recordAttempt(`${r.messageId}:billing`, { startedAt: 3, finishedAt: 4, attempt: 1, state: 'dead', status: '400', error: { code: 'http-rejected', message: '400' } });
+      if (i % 5 === 3)
+        await store.recordAttempt(`${r.messageId}:billing`, {
+          startedAt: 3,
+          finishedAt: 4,
+          attempt: 1,
+          state: 'dead',
+          status: '400',
+          error: { code: 'http-rejected', message: '400' },
+        });
     }
   }
-  await store.ingest('or', { raw: Buffer.from('garbage'), rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH segment' }] } }, HOUR);
+  await store.ingest(
+    'or',
+    { raw: Buffer.from('garbage'), rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH segment' }] } },
+    HOUR,
+  );
   const n = await store.nextControlNumbers('acme', { interchanges: 3, groups: 3, sets: 5 });
   await store.recordX12Outbound({
     partner: 'acme',
@@ -46,9 +80,18 @@ async function fill(store: Store): Promise<string[]> {
     deliveryId: `${ids[3]}:erp`,
     file: 'out/850-1.x12',
     sets: [{ gs06: String(n.groups[0]), st02: '0001', setId: '850', poNumber: 'PO-1' }],
-    expect: [{ expected: '997', dueAt: Date.now() - HOUR }, { expected: '855', dueAt: Date.now() + HOUR }],
+    expect: [
+      { expected: '997', dueAt: Date.now() - HOUR },
+      { expected: '855', dueAt: Date.now() + HOUR },
+    ],
   });
-  await store.recordX12Ack({ partner: 'acme', kind: '997', code: 'A', answers: { gs06: String(n.groups[0]), st02: '0001' }, satisfies: ['997'] });
+  await store.recordX12Ack({
+    partner: 'acme',
+    kind: '997',
+    code: 'A',
+    answers: { gs06: String(n.groups[0]), st02: '0001' },
+    satisfies: ['997'],
+  });
   await store.linkX12Document({ partner: 'acme', messageId: ids[4]!, kind: '856', poNumber: 'PO-1' });
   return ids;
 }
@@ -112,7 +155,9 @@ describe('interlace migrate-store', function () {
     await target.ingest('other', { raw: Buffer.from('already here') }, HOUR);
     const r = interlace(['migrate-store', '--from', sqlite, '--to', pg]);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.match(/store-migrate-not-empty: postgres:\/\/.* already holds 1 rows in message_events; migrate-store only fills an empty store/);
+    expect(r.stderr).to.match(
+      /store-migrate-not-empty: postgres:\/\/.* already holds 1 rows in message_events; migrate-store only fills an empty store/,
+    );
     const [n] = await pgQuery<{ n: number }>(pg, 'SELECT COUNT(*)::int AS n FROM messages');
     expect(n!.n).to.equal(1);
   });
@@ -120,10 +165,22 @@ describe('interlace migrate-store', function () {
   it('answers bad arguments with one sentence, never a stack trace', async () => {
     const cases: Array<[string[], RegExp, number]> = [
       [['migrate-store', '--from', sqlite], /both --from sqlite:PATH and --to postgres:\/\/… are required/, 2],
-      [['migrate-store', '--from', 'mysql://u:secret@h/db', '--to', pg], /store-location-invalid: --from: "mysql:\/\/u:\*\*\*@h\/db" is not a store location/, 1],
+      [
+        ['migrate-store', '--from', 'mysql://u:secret@h/db', '--to', pg],
+        /store-location-invalid: --from: "mysql:\/\/u:\*\*\*@h\/db" is not a store location/,
+        1,
+      ],
       [['migrate-store', '--from', pg, '--to', sqlite], /store-migrate-unsupported: migrate-store copies sqlite:PATH to postgres:\/\/…/, 1],
-      [['migrate-store', '--from', `sqlite:${join(dir, 'none.db')}`, '--to', pg], /store-open-failed: cannot open the message store at .*none\.db: no such file/, 1],
-      [['migrate-store', '--from', sqlite, '--to', 'postgres://nobody:secret@127.0.0.1:1/none'], /store-open-failed: cannot open the message store at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/, 1],
+      [
+        ['migrate-store', '--from', `sqlite:${join(dir, 'none.db')}`, '--to', pg],
+        /store-open-failed: cannot open the message store at .*none\.db: no such file/,
+        1,
+      ],
+      [
+        ['migrate-store', '--from', sqlite, '--to', 'postgres://nobody:secret@127.0.0.1:1/none'],
+        /store-open-failed: cannot open the message store at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/,
+        1,
+      ],
       [['migrate-store', '--from', sqlite, '--to', pg, '--force'], /Unknown option '--force'/, 2],
     ];
     await (await opened(sqlite)).close();

@@ -31,7 +31,11 @@ describe('one writer: the processing thread writes through the listener connecti
   it('sends every write to the writer, reads locally, and returns the writer’s results', async () => {
     const { store, calls } = wire();
     const { messageId } = await writer.ingest('or', { raw: Buffer.from('MSH|x') }, 0);
-    const routed = await store.markRouted(messageId, [{ kind: 'charge' }], [{ route: 'erp', payload: { body: '{}', contentType: 'application/json' } }]);
+    const routed = await store.markRouted(
+      messageId,
+      [{ kind: 'charge' }],
+      [{ route: 'erp', payload: { body: '{}', contentType: 'application/json' } }],
+    );
     expect(routed && routed[0]!.id).to.equal(`${messageId}:erp`);
     expect(await store.beginAttempt(`${messageId}:erp`, 1)).to.equal(true); // a read, on the reader
     await store.recordAttempt(`${messageId}:erp`, { attempt: 1, state: 'delivered', status: '200', startedAt: 1, finishedAt: 2 });
@@ -41,9 +45,14 @@ describe('one writer: the processing thread writes through the listener connecti
 
   it('rejects with a StoreError carrying the writer’s code when a write fails', async () => {
     const failing: ReturnType<typeof remoteWriter> = remoteWriter(reader, (call) =>
-      queueMicrotask(() => failing.settle({ type: 'store-result', id: call.id, ok: false, error: { code: 'store-write-failed', message: 'disk full' } })),
+      queueMicrotask(() =>
+        failing.settle({ type: 'store-result', id: call.id, ok: false, error: { code: 'store-write-failed', message: 'disk full' } }),
+      ),
     );
-    const err = await failing.store.markFiltered('x', 'y').then(() => undefined, (e: unknown) => e);
+    const err = await failing.store.markFiltered('x', 'y').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(StoreError);
     expect(err).to.include({ code: 'store-write-failed', message: 'disk full' });
   });
@@ -52,7 +61,12 @@ describe('one writer: the processing thread writes through the listener connecti
     const never = remoteWriter(reader, () => {});
     const pending = never.store.markFiltered('x', 'y');
     never.failAll('the processing thread stopped');
-    expect(await pending.then(() => 'resolved', (e: Error) => e.message)).to.equal('the processing thread stopped');
+    expect(
+      await pending.then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      ),
+    ).to.equal('the processing thread stopped');
     const r = await runStoreCall(writer, { type: 'store', id: 1, method: 'close' as never, args: [] });
     expect(r).to.deep.include({ ok: false });
     expect(WRITE_METHODS).to.include('ingest');

@@ -32,7 +32,11 @@ describe('X12 with a partner, through the running engine', function () {
     fetch(`${admin}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const postPo = async (id: string) =>
     // as the ERP does it: the canonical purchase order as JSON
-    fetch(poUrl, { method: 'POST', body: JSON.stringify(canonicalPo(SAMPLE_850)), headers: { 'content-type': 'application/json', 'x-message-id': id } });
+    fetch(poUrl, {
+      method: 'POST',
+      body: JSON.stringify(canonicalPo(SAMPLE_850)),
+      headers: { 'content-type': 'application/json', 'x-message-id': id },
+    });
   const store = () => engine.store;
 
   before(async () => {
@@ -56,7 +60,10 @@ describe('X12 with a partner, through the running engine', function () {
 
   it('writes an 850 into the partner folder with our ids and control numbers; it reads back as the same purchase order', async () => {
     expect((await postPo('erp-po-1')).status).to.equal(202);
-    const [name] = await waitFor('the 850 file', () => filesIn(dirs.outbound, /^acme-medical-850-.*\.x12$/).length > 0 && filesIn(dirs.outbound, /^acme-medical-850-/));
+    const [name] = await waitFor(
+      'the 850 file',
+      () => filesIn(dirs.outbound, /^acme-medical-850-.*\.x12$/).length > 0 && filesIn(dirs.outbound, /^acme-medical-850-/),
+    );
     expect(name).to.equal('acme-medical-850-000000001.x12');
     const text = readFileSync(join(dirs.outbound, name!));
     const parsed = parseX12(text);
@@ -83,7 +90,14 @@ describe('X12 with a partner, through the running engine', function () {
     expect((await get('/metrics', 'wrong-token-wrong-token-wrong')).status).to.equal(401);
     const overdue = (await (await get('/api/acks/overdue')).json()) as { overdue: Array<Record<string, unknown>> };
     expect(overdue.overdue).to.have.length(1);
-    expect(overdue.overdue[0]).to.include({ partner: 'acme-medical', expected: '855', poNumber: '4500012345', isa13: '000000001', messageId: firstMessage, deliveryId: `${firstMessage}:acme-850` });
+    expect(overdue.overdue[0]).to.include({
+      partner: 'acme-medical',
+      expected: '855',
+      poNumber: '4500012345',
+      isa13: '000000001',
+      messageId: firstMessage,
+      deliveryId: `${firstMessage}:acme-850`,
+    });
     const partners = (await (await get('/api/partners')).json()) as { partners: Array<{ id: string; overdue: number }> };
     expect(partners.partners.map((p) => [p.id, p.overdue])).to.deep.equal([['acme-medical', 1]]);
     const metrics = await get('/metrics');
@@ -92,8 +106,13 @@ describe('X12 with a partner, through the running engine', function () {
   });
 
   it('a 997 accepting the 850 is recorded as received 997 A for its delivery and satisfies the expectation', async () => {
-    writeFileSync(join(dirs.inbound, 'ack-1.x12'), partnerAck({ kind: '997', isa13: 9001, gs06: '1', sets: [{ st02: '0001', status: 'A' }], group: 'A' }));
-    const e997 = await waitFor('the 997 expectation satisfied', async () => (await store().x12Expectations(firstMessage)).find((e) => e.expected === '997' && e.satisfiedAt));
+    writeFileSync(
+      join(dirs.inbound, 'ack-1.x12'),
+      partnerAck({ kind: '997', isa13: 9001, gs06: '1', sets: [{ st02: '0001', status: 'A' }], group: 'A' }),
+    );
+    const e997 = await waitFor('the 997 expectation satisfied', async () =>
+      (await store().x12Expectations(firstMessage)).find((e) => e.expected === '997' && e.satisfiedAt),
+    );
     expect(e997.satisfiedCode).to.equal('A');
     const m = await store().getMessage(firstMessage);
     const received = m!.acks.filter((a) => a.direction === 'received' && a.kind === '997');
@@ -108,9 +127,24 @@ describe('X12 with a partner, through the running engine', function () {
     expect((await postPo('erp-po-2')).status).to.equal(202);
     await waitFor('the second 850', () => filesIn(dirs.outbound, /^acme-medical-850-000000002\.x12$/).length === 1);
     const second = (await store().listMessages({ channel: 'po-out' })).find((m) => m.id !== firstMessage)!.id;
-    const ack = partnerAck({ kind: '999', isa13: 9002, gs06: '2', group: 'R', sets: [{ st02: '0002', status: 'R', codes: ['5'], errors: [{ segment: 'PO1', position: 4, code: '8', element: { position: '2', code: '7' } }] }] });
+    const ack = partnerAck({
+      kind: '999',
+      isa13: 9002,
+      gs06: '2',
+      group: 'R',
+      sets: [
+        {
+          st02: '0002',
+          status: 'R',
+          codes: ['5'],
+          errors: [{ segment: 'PO1', position: 4, code: '8', element: { position: '2', code: '7' } }],
+        },
+      ],
+    });
     writeFileSync(join(dirs.inbound, 'ack-2.x12'), ack);
-    const e = await waitFor('the 999 recorded', async () => (await store().x12Expectations(second)).find((x) => x.expected === '997' && x.satisfiedAt));
+    const e = await waitFor('the 999 recorded', async () =>
+      (await store().x12Expectations(second)).find((x) => x.expected === '997' && x.satisfiedAt),
+    );
     expect(e.satisfiedCode).to.equal('R');
     const acks = (await store().getMessage(second))!.acks.filter((a) => a.direction === 'received' && a.kind === '999');
     expect(acks).to.have.length(1);
@@ -120,9 +154,17 @@ describe('X12 with a partner, through the running engine', function () {
 
   it('an inbound 856 is answered with our 997 (reversed envelope, our next ISA13), linked to its 850 and routed to the ERP', async () => {
     writeFileSync(join(dirs.inbound, 'asn-1.x12'), SAMPLE_856);
-    const [ackName] = await waitFor('the 997 for the 856', () => filesIn(dirs.outbound, /^asn-1\.x12.*\.ack$/).length > 0 && filesIn(dirs.outbound, /^asn-1\.x12.*\.ack$/));
+    const [ackName] = await waitFor(
+      'the 997 for the 856',
+      () => filesIn(dirs.outbound, /^asn-1\.x12.*\.ack$/).length > 0 && filesIn(dirs.outbound, /^asn-1\.x12.*\.ack$/),
+    );
     const ack = parseFile(join(dirs.outbound, ackName!)).interchanges[0]!;
-    expect(ack.header).to.include({ senderId: 'INTERLACEHOSP', senderQualifier: 'ZZ', receiverId: 'ACMEMEDICAL', controlNumber: '000000003' });
+    expect(ack.header).to.include({
+      senderId: 'INTERLACEHOSP',
+      senderQualifier: 'ZZ',
+      receiverId: 'ACMEMEDICAL',
+      controlNumber: '000000003',
+    });
     expect(ack.ta1).to.deep.equal([]);
     const g = ack.groups[0]!;
     expect(g).to.include({ functionalId: 'FA', senderCode: 'INTERLACE', receiverCode: 'ACMEMED', controlNumber: '3' });
@@ -134,7 +176,11 @@ describe('X12 with a partner, through the running engine', function () {
     const sent = (await store().getMessage(asn!.id))!.acks.filter((a) => a.direction === 'sent' && a.kind === '997');
     expect(sent.map((a) => a.code)).to.deep.equal(['A']);
     const db = new Database(join(dirs.data, 'messages.db'), { readonly: true });
-    const links = db.prepare(`SELECT l.kind, l.po_number, o.message_id FROM x12_links l JOIN x12_outbound o ON o.id = l.outbound_id WHERE l.message_id = ?`).all(asn!.id);
+    const links = db
+      .prepare(
+        `SELECT l.kind, l.po_number, o.message_id FROM x12_links l JOIN x12_outbound o ON o.id = l.outbound_id WHERE l.message_id = ?`,
+      )
+      .all(asn!.id);
     db.close();
     expect(links).to.have.length(1);
     expect(links[0]).to.include({ kind: '856', po_number: '4500012345' });
@@ -142,7 +188,10 @@ describe('X12 with a partner, through the running engine', function () {
 
   it('the same 856 again (same ISA13) is answered with TA1 R 025 and not routed twice', async () => {
     writeFileSync(join(dirs.inbound, 'asn-1-again.x12'), SAMPLE_856);
-    const [ackName] = await waitFor('the TA1', () => filesIn(dirs.outbound, /^asn-1-again\.x12.*\.ack$/).length > 0 && filesIn(dirs.outbound, /^asn-1-again/));
+    const [ackName] = await waitFor(
+      'the TA1',
+      () => filesIn(dirs.outbound, /^asn-1-again\.x12.*\.ack$/).length > 0 && filesIn(dirs.outbound, /^asn-1-again/),
+    );
     const ack = parseFile(join(dirs.outbound, ackName!)).interchanges[0]!;
     expect(ack.ta1.map((s) => s.elements.slice(1))).to.deep.equal([['000000301', '261121', '1430', 'R', '025']]);
     expect(ack.groups).to.deep.equal([]);

@@ -57,7 +57,10 @@ describe('X12 inbound: answers and correlation', () => {
         { gs06: '7', st02: '0001', setId: '850', poNumber: '4500012345' },
         { gs06: '7', st02: '0002', setId: '850', poNumber: 'A-2' },
       ],
-      expect: [{ expected: '997', dueAt: due }, { expected: '855', dueAt: due }],
+      expect: [
+        { expected: '997', dueAt: due },
+        { expected: '855', dueAt: due },
+      ],
     });
   }
   const open = async () => (await store.x12Expectations(poMessage)).filter((e) => !e.satisfiedAt).map((e) => `${e.expected}/${e.st02}`);
@@ -112,9 +115,18 @@ describe('X12 inbound: answers and correlation', () => {
     await sent850();
     const invoice = await receive(sample('flows/acme-810.x12'));
     const asn = await receive(sample('flows/acme-856.x12'));
-    const unknown = await receive(sample('flows/acme-810.x12').toString('latin1').replace(/000000401/g, '000000402').replace('*4500012345~', '*4599999999~'));
+    const unknown = await receive(
+      sample('flows/acme-810.x12')
+        .toString('latin1')
+        .replace(/000000401/g, '000000402')
+        .replace('*4500012345~', '*4599999999~'),
+    );
     const db = new Database(join(dir, 'messages.db'), { readonly: true });
-    const links = db.prepare('SELECT l.message_id AS m, l.kind, l.po_number AS po, o.message_id AS po_message FROM x12_links l JOIN x12_outbound o ON o.id = l.outbound_id ORDER BY l.id').all();
+    const links = db
+      .prepare(
+        'SELECT l.message_id AS m, l.kind, l.po_number AS po, o.message_id AS po_message FROM x12_links l JOIN x12_outbound o ON o.id = l.outbound_id ORDER BY l.id',
+      )
+      .all();
     db.close();
     expect(links).to.deep.equal([
       { m: invoice.result.messageId, kind: '810', po: '4500012345', po_message: poMessage },
@@ -132,7 +144,10 @@ describe('X12 inbound: answers and correlation', () => {
 
   it('another partner cannot satisfy our expectations', async () => {
     await sent850();
-    const foreign = partnerAck({ kind: '997', isa13: 72, gs06: '7', sets: [{ st02: '0001', status: 'A' }], group: 'A' }).replace('ACMEMEDICAL    ', 'OTHERCO        ');
+    const foreign = partnerAck({ kind: '997', isa13: 72, gs06: '7', sets: [{ st02: '0001', status: 'A' }], group: 'A' }).replace(
+      'ACMEMEDICAL    ',
+      'OTHERCO        ',
+    );
     await receive(foreign);
     expect(await open()).to.deep.equal(['997/0001', '855/0001', '997/0002', '855/0002']);
   });
@@ -147,7 +162,11 @@ describe('X12 inbound: answers and correlation', () => {
   });
 
   it('a partner that wants no acknowledgment gets none', async () => {
-    inbound = new X12Inbound({ store, partners: new PartnerDirectory([acme({ acknowledgments: { send: 'none' } })], OWN), log: silentLogger });
+    inbound = new X12Inbound({
+      store,
+      partners: new PartnerDirectory([acme({ acknowledgments: { send: 'none' } })], OWN),
+      log: silentLogger,
+    });
     expect((await receive(sample('flows/acme-856.x12'))).answer).to.equal(undefined);
   });
 

@@ -5,7 +5,15 @@ import { overdueMetrics, PartnerDirectory, UNKNOWN_SENDER_COUNTERS } from '../..
 const OWN = { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '997' } as const;
 
 function partner(id: string, qualifier: string, isaId: string, extra: Record<string, unknown> = {}) {
-  return partnerSchema.parse({ id, name: id, isa: { qualifier, id: isaId }, gs: { id: 'GS' + id.slice(0, 4).toUpperCase() }, version: '005010', transport: { type: 'file', inbound: 'in', outbound: 'out' }, ...extra });
+  return partnerSchema.parse({
+    id,
+    name: id,
+    isa: { qualifier, id: isaId },
+    gs: { id: 'GS' + id.slice(0, 4).toUpperCase() },
+    version: '005010',
+    transport: { type: 'file', inbound: 'in', outbound: 'out' },
+    ...extra,
+  });
 }
 
 describe('X12 partner directory', () => {
@@ -13,7 +21,9 @@ describe('X12 partner directory', () => {
     [
       partner('duns-co', '01', '123456789', { acknowledgments: { send: '999', ta1: 'always' }, duplicateWindow: '7d' }),
       partner('zz-co', 'ZZ', '123456789', { acknowledgments: { send: 'none', ta1: 'never' } }),
-      partner('sftp-co', 'ZZ', 'SFTPCO', { transport: { type: 'sftp', host: 'h', user: 'u', password: 'p', inbound: '/i', outbound: '/o' } }),
+      partner('sftp-co', 'ZZ', 'SFTPCO', {
+        transport: { type: 'sftp', host: 'h', user: 'u', password: 'p', inbound: '/i', outbound: '/o' },
+      }),
     ],
     OWN,
     86_400_000,
@@ -27,9 +37,24 @@ describe('X12 partner directory', () => {
   });
 
   it('answers as the partner file says, else with the engine defaults and a separate counter', () => {
-    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({ partner: 'duns-co', counterKey: 'duns-co', kind: '999', ta1: 'always', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 7 * 86_400_000 });
+    expect(dir.answerPolicy('01', '123456789')).to.deep.equal({
+      partner: 'duns-co',
+      counterKey: 'duns-co',
+      kind: '999',
+      ta1: 'always',
+      required: [],
+      us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
+      duplicateWindowMs: 7 * 86_400_000,
+    });
     expect(dir.answerPolicy('ZZ', '123456789')).to.include({ kind: 'none', ta1: 'never', duplicateWindowMs: 86_400_000 });
-    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({ counterKey: UNKNOWN_SENDER_COUNTERS, kind: '997', ta1: 'auto', required: [], us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' }, duplicateWindowMs: 86_400_000 });
+    expect(dir.answerPolicy('ZZ', 'NOBODY')).to.deep.equal({
+      counterKey: UNKNOWN_SENDER_COUNTERS,
+      kind: '997',
+      ta1: 'auto',
+      required: [],
+      us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
+      duplicateWindowMs: 86_400_000,
+    });
   });
 
   it('gives destinations a profile with both parties, and none without our own identity', () => {

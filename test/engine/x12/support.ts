@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { parseX12, writeInterchange, type X12Document } from '../../../parsers/x12/index.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -16,7 +20,9 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 
 /** Files of a directory (not hidden) matching `re`, sorted. */
 export function filesIn(dir: string, re: RegExp): string[] {
-  return readdirSync(dir).filter((n) => !n.startsWith('.') && re.test(n)).sort();
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.') && re.test(n))
+    .sort();
 }
 
 export function parseFile(path: string): X12Document {
@@ -30,7 +36,12 @@ export function partnerAck(options: {
   kind: '997' | '999';
   isa13: number;
   gs06: string;
-  sets: Array<{ st02: string; status: 'A' | 'E' | 'R'; codes?: string[]; errors?: Array<{ segment: string; position: number; code: string; element?: { position: string; code: string } }> }>;
+  sets: Array<{
+    st02: string;
+    status: 'A' | 'E' | 'R';
+    codes?: string[];
+    errors?: Array<{ segment: string; position: number; code: string; element?: { position: string; code: string } }>;
+  }>;
   group: 'A' | 'E' | 'P' | 'R';
 }): string {
   const k = options.kind;
@@ -54,7 +65,16 @@ export function partnerAck(options: {
     version: k === '999' ? '00501' : '00401',
     delimiters: { element: '*', component: '>', repetition: '^', segment: '~' },
     segmentSuffix: '\n',
-    groups: [{ functionalId: 'FA', senderCode: 'ACMEMED', receiverCode: 'INTERLACE', controlNumber: options.isa13, version: k === '999' ? '005010X231A1' : '004010', sets: [{ id: k, controlNumber: 1, segments: rows }] }],
+    groups: [
+      {
+        functionalId: 'FA',
+        senderCode: 'ACMEMED',
+        receiverCode: 'INTERLACE',
+        controlNumber: options.isa13,
+        version: k === '999' ? '005010X231A1' : '004010',
+        sets: [{ id: k, controlNumber: 1, segments: rows }],
+      },
+    ],
   });
 }
 
@@ -82,7 +102,13 @@ export type FlowDirs = { root: string; config: string; data: string; inbound: st
  */
 export function writeFlowConfig(o: { redisUrl: string; prefix: string; sinkUrl: string; poAckDeadline: string; token: string }): FlowDirs {
   const root = mkdtempSync(join(tmpdir(), 'interlace-x12flow-'));
-  const dirs = { root, config: join(root, 'config'), data: join(root, 'data'), inbound: join(root, 'edi', 'in'), outbound: join(root, 'edi', 'out') };
+  const dirs = {
+    root,
+    config: join(root, 'config'),
+    data: join(root, 'data'),
+    inbound: join(root, 'edi', 'in'),
+    outbound: join(root, 'edi', 'out'),
+  };
   for (const d of [join(dirs.config, 'channels'), join(dirs.config, 'partners'), dirs.data]) mkdirSync(d, { recursive: true });
   writeFileSync(
     join(dirs.config, 'engine.yaml'),

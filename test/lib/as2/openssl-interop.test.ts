@@ -40,7 +40,14 @@ describe('AS2 codec against openssl cms', function () {
     stranger = makeCert(tmp.dir, 'stranger');
     ours = loadIdentity(us.cert, us.key);
     theirs = loadIdentity(partner.cert, partner.key);
-    opts = { ours: [ours], partner: [loadCertificate(partner.cert)], requireSigned: false, requireEncrypted: false, micDigests: ['sha256'], maxSize: 10 * 1024 * 1024 };
+    opts = {
+      ours: [ours],
+      partner: [loadCertificate(partner.cert)],
+      requireSigned: false,
+      requireEncrypted: false,
+      micDigests: ['sha256'],
+      maxSize: 10 * 1024 * 1024,
+    };
   });
   after(() => tmp.cleanup());
 
@@ -52,7 +59,20 @@ describe('AS2 codec against openssl cms', function () {
 
   function opensslSign(content: Buffer, signer: TestCert, md = 'sha256'): Buffer {
     writeFileSync(tmp.path('to-sign'), content);
-    return openssl(['cms', '-sign', '-binary', '-crlfeol', '-md', md, '-in', tmp.path('to-sign'), '-signer', signer.certPath, '-inkey', signer.keyPath]);
+    return openssl([
+      'cms',
+      '-sign',
+      '-binary',
+      '-crlfeol',
+      '-md',
+      md,
+      '-in',
+      tmp.path('to-sign'),
+      '-signer',
+      signer.certPath,
+      '-inkey',
+      signer.keyPath,
+    ]);
   }
 
   function opensslEncrypt(content: Buffer, cipher: string, to: TestCert, outform: 'DER' | 'SMIME' = 'DER'): Buffer {
@@ -75,7 +95,12 @@ describe('AS2 codec against openssl cms', function () {
       });
     }
 
-    for (const [flag, cipher] of [['aes128', 'aes-128-cbc'], ['aes192', 'aes-192-cbc'], ['aes256', 'aes-256-cbc'], ['des3', 'des-ede3-cbc']] as const) {
+    for (const [flag, cipher] of [
+      ['aes128', 'aes-128-cbc'],
+      ['aes192', 'aes-192-cbc'],
+      ['aes256', 'aes-256-cbc'],
+      ['des3', 'des-ede3-cbc'],
+    ] as const) {
       it(`an ${cipher} enveloped message (DER body, no smime-type)`, () => {
         const der = opensslEncrypt(entity(), flag, us);
         const out = unpack([['Content-Type', 'application/pkcs7-mime']], der, opts);
@@ -97,7 +122,9 @@ describe('AS2 codec against openssl cms', function () {
 
     it('compressed, then signed, then encrypted (RFC 5402): MIC over the compressed part', () => {
       const compressedPart = Buffer.concat([
-        Buffer.from('Content-Type: application/pkcs7-mime; smime-type=compressed-data; name=smime.p7z\r\nContent-Transfer-Encoding: binary\r\n\r\n'),
+        Buffer.from(
+          'Content-Type: application/pkcs7-mime; smime-type=compressed-data; name=smime.p7z\r\nContent-Transfer-Encoding: binary\r\n\r\n',
+        ),
         opensslCompress(tmp.dir, entity()),
       ]);
       const der = opensslEncrypt(opensslSign(compressedPart, partner), 'des3', us);
@@ -114,12 +141,16 @@ describe('AS2 codec against openssl cms', function () {
       const tampered = Buffer.from(smime.toString('latin1').replace('BEG*00*SA*PO-1', 'BEG*00*SA*PO-9'), 'latin1');
       expect(tampered.equals(smime)).to.equal(false);
       const { headers, body } = asHttp(tampered);
-      expect(() => unpack(headers, body, opts)).to.throw().with.property('code', 'as2-integrity-check-failed');
+      expect(() => unpack(headers, body, opts))
+        .to.throw()
+        .with.property('code', 'as2-integrity-check-failed');
     });
 
     it('signed with a certificate that is not the partner’s: authentication-failed', () => {
       const { headers, body } = asHttp(opensslSign(entity(), stranger));
-      expect(() => unpack(headers, body, opts)).to.throw(/not the configured partner certificate/).with.property('code', 'as2-authentication-failed');
+      expect(() => unpack(headers, body, opts))
+        .to.throw(/not the configured partner certificate/)
+        .with.property('code', 'as2-authentication-failed');
     });
 
     it('a signature whose bytes were damaged: authentication-failed', () => {
@@ -128,7 +159,10 @@ describe('AS2 codec against openssl cms', function () {
       const sigAt = smime.lastIndexOf('\r\n------') - 60;
       const flipped = smime.slice(0, sigAt) + (smime[sigAt] === 'A' ? 'B' : 'A') + smime.slice(sigAt + 1);
       const { headers, body } = asHttp(Buffer.from(flipped, 'latin1'));
-      expect(() => unpack(headers, body, opts)).to.throw().with.property('code').that.matches(/^as2-(authentication|integrity-check)-failed$/);
+      expect(() => unpack(headers, body, opts))
+        .to.throw()
+        .with.property('code')
+        .that.matches(/^as2-(authentication|integrity-check)-failed$/);
     });
 
     it('encrypted for another certificate: decryption-failed', () => {
@@ -141,14 +175,18 @@ describe('AS2 codec against openssl cms', function () {
     it('encrypted content damaged: decryption-failed, never a stack trace', () => {
       const der = opensslEncrypt(entity(Buffer.alloc(4000, 0x41)), 'aes128', us);
       der[der.length - 20] ^= 0xff;
-      expect(() => unpack([['Content-Type', 'application/pkcs7-mime; smime-type=enveloped-data']], der, opts)).to.throw().with.property('code', 'as2-decryption-failed');
+      expect(() => unpack([['Content-Type', 'application/pkcs7-mime; smime-type=enveloped-data']], der, opts))
+        .to.throw()
+        .with.property('code', 'as2-decryption-failed');
     });
 
     it('unsigned or unencrypted when the partner must sign and encrypt: insufficient security', () => {
       const der = opensslEncrypt(entity(), 'aes128', us);
       expect(() => unpack([['Content-Type', 'application/pkcs7-mime']], der, { ...opts, requireSigned: true })).to.throw(/not signed/);
       const { headers, body } = asHttp(opensslSign(entity(), partner));
-      expect(() => unpack(headers, body, { ...opts, requireEncrypted: true })).to.throw(/not encrypted/).with.property('code', 'as2-insufficient-security');
+      expect(() => unpack(headers, body, { ...opts, requireEncrypted: true }))
+        .to.throw(/not encrypted/)
+        .with.property('code', 'as2-insufficient-security');
     });
 
     it('a compressed bomb: decompression-failed, not inflated', () => {
@@ -164,12 +202,41 @@ describe('AS2 codec against openssl cms', function () {
   describe('openssl reads what we build', () => {
     for (const cipher of ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc', 'des-ede3-cbc'] as CipherName[]) {
       it(`sign (sha256) + compress + encrypt (${cipher}): openssl decrypts, verifies, and the content inflates to the payload`, () => {
-        const packed = pack({ payload: X12, contentType: 'application/edi-x12', fileName: 'po 1.x12', sign: { identity: ours, digest: 'sha256' }, encrypt: { recipient: loadCertificate(partner.cert), cipher }, compress: 'before-signing' });
+        const packed = pack({
+          payload: X12,
+          contentType: 'application/edi-x12',
+          fileName: 'po 1.x12',
+          sign: { identity: ours, digest: 'sha256' },
+          encrypt: { recipient: loadCertificate(partner.cert), cipher },
+          compress: 'before-signing',
+        });
         // The HTTP body is binary DER, as AS2 sends it (openssl's S/MIME reader wants base64 there).
         writeFileSync(tmp.path('ours.p7m'), packed.entity.body);
-        const decrypted = openssl(['cms', '-decrypt', '-inform', 'DER', '-in', tmp.path('ours.p7m'), '-recip', partner.certPath, '-inkey', partner.keyPath]);
+        const decrypted = openssl([
+          'cms',
+          '-decrypt',
+          '-inform',
+          'DER',
+          '-in',
+          tmp.path('ours.p7m'),
+          '-recip',
+          partner.certPath,
+          '-inkey',
+          partner.keyPath,
+        ]);
         writeFileSync(tmp.path('ours-signed'), decrypted);
-        const signedContent = openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('ours-signed'), '-CAfile', us.certPath, '-purpose', 'any']);
+        const signedContent = openssl([
+          'cms',
+          '-verify',
+          '-binary',
+          '-crlfeol',
+          '-in',
+          tmp.path('ours-signed'),
+          '-CAfile',
+          us.certPath,
+          '-purpose',
+          'any',
+        ]);
         // The signed content is the compressed entity; the MIC we promise is its digest.
         expect(packed.mics.sha256).to.equal(sha('sha256', signedContent));
         const compressed = parseEntity(signedContent);
@@ -183,44 +250,126 @@ describe('AS2 codec against openssl cms', function () {
     it('a sha1 signature (old partners) that openssl verifies', () => {
       const packed = pack({ payload: X12, contentType: 'application/edi-x12', sign: { identity: ours, digest: 'sha1' } });
       writeFileSync(tmp.path('ours-sha1'), packed.entity.raw);
-      const out = openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('ours-sha1'), '-CAfile', us.certPath, '-purpose', 'any', '-cmsout', '-print', '-noout']);
+      const out = openssl([
+        'cms',
+        '-verify',
+        '-binary',
+        '-crlfeol',
+        '-in',
+        tmp.path('ours-sha1'),
+        '-CAfile',
+        us.certPath,
+        '-purpose',
+        'any',
+        '-cmsout',
+        '-print',
+        '-noout',
+      ]);
       expect(out.toString()).to.match(/algorithm: sha1 /);
-      openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('ours-sha1'), '-CAfile', us.certPath, '-purpose', 'any', '-out', tmp.path('sha1-content')]);
+      openssl([
+        'cms',
+        '-verify',
+        '-binary',
+        '-crlfeol',
+        '-in',
+        tmp.path('ours-sha1'),
+        '-CAfile',
+        us.certPath,
+        '-purpose',
+        'any',
+        '-out',
+        tmp.path('sha1-content'),
+      ]);
       expect(packed.mics.sha1).to.equal(sha('sha1', readFileSync(tmp.path('sha1-content'))));
     });
 
     it('openssl refuses our signature when checked against another certificate (the check is real)', () => {
       const packed = pack({ payload: X12, contentType: 'application/edi-x12', sign: { identity: ours, digest: 'sha256' } });
       writeFileSync(tmp.path('ours-wrong-ca'), packed.entity.raw);
-      expect(() => openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('ours-wrong-ca'), '-CAfile', stranger.certPath, '-purpose', 'any', '-out', '/dev/null'])).to.throw(/failed/);
+      expect(() =>
+        openssl([
+          'cms',
+          '-verify',
+          '-binary',
+          '-crlfeol',
+          '-in',
+          tmp.path('ours-wrong-ca'),
+          '-CAfile',
+          stranger.certPath,
+          '-purpose',
+          'any',
+          '-out',
+          '/dev/null',
+        ]),
+      ).to.throw(/failed/);
     });
 
     it('a signed MDN that openssl verifies, with the disposition and MIC readable, and that we read back', () => {
       const mdn = buildMdn(
-        { reportingUa: 'Interlace', recipient: 'HOSPITAL', originalMessageId: '<abc@acme>', mic: { value: sha('sha256', entity()), digest: 'sha256' }, explanation: 'The message was received.' },
+        {
+          reportingUa: 'Interlace',
+          recipient: 'HOSPITAL',
+          originalMessageId: '<abc@acme>',
+          mic: { value: sha('sha256', entity()), digest: 'sha256' },
+          explanation: 'The message was received.',
+        },
         { identity: ours, digest: 'sha256' },
       );
       writeFileSync(tmp.path('mdn'), mdn.raw);
-      const report = openssl(['cms', '-verify', '-binary', '-crlfeol', '-in', tmp.path('mdn'), '-CAfile', us.certPath, '-purpose', 'any']).toString();
+      const report = openssl([
+        'cms',
+        '-verify',
+        '-binary',
+        '-crlfeol',
+        '-in',
+        tmp.path('mdn'),
+        '-CAfile',
+        us.certPath,
+        '-purpose',
+        'any',
+      ]).toString();
       expect(report).to.match(/Disposition: automatic-action\/MDN-sent-automatically; processed\r\n/);
       expect(report).to.include(`Received-Content-MIC: ${sha('sha256', entity())}, sha-256`);
       const back = readMdn(mdn.headers, mdn.body, { partner: [loadCertificate(us.cert)], requireSigned: true });
-      expect(back).to.deep.include({ processed: true, originalMessageId: '<abc@acme>', signed: 'sha256', mic: { value: sha('sha256', entity()), digest: 'sha256' } });
+      expect(back).to.deep.include({
+        processed: true,
+        originalMessageId: '<abc@acme>',
+        signed: 'sha256',
+        mic: { value: sha('sha256', entity()), digest: 'sha256' },
+      });
     });
 
     it('an MDN signed by openssl is read, and one signed by a stranger is refused', () => {
-      const report = buildMdn({ reportingUa: 'Peer', recipient: 'ACME', originalMessageId: '<m1@h>', modifier: 'decryption-failed', explanation: 'Could not decrypt.' });
+      const report = buildMdn({
+        reportingUa: 'Peer',
+        recipient: 'ACME',
+        originalMessageId: '<m1@h>',
+        modifier: 'decryption-failed',
+        explanation: 'Could not decrypt.',
+      });
       const content = Buffer.concat([Buffer.from(`Content-Type: ${report.headers[0]![1]}\r\n\r\n`), report.body]);
       const signedBy = (who: TestCert) => asHttp(opensslSign(content, who));
       const ok = signedBy(partner);
-      expect(readMdn(ok.headers, ok.body, { partner: [loadCertificate(partner.cert)], requireSigned: true })).to.deep.include({ processed: false, error: 'decryption-failed', signed: 'sha256' });
+      expect(readMdn(ok.headers, ok.body, { partner: [loadCertificate(partner.cert)], requireSigned: true })).to.deep.include({
+        processed: false,
+        error: 'decryption-failed',
+        signed: 'sha256',
+      });
       const bad = signedBy(stranger);
-      expect(() => readMdn(bad.headers, bad.body, { partner: [loadCertificate(partner.cert)], requireSigned: true })).to.throw().with.property('code', 'as2-authentication-failed');
+      expect(() => readMdn(bad.headers, bad.body, { partner: [loadCertificate(partner.cert)], requireSigned: true }))
+        .to.throw()
+        .with.property('code', 'as2-authentication-failed');
     });
   });
 
   it('a valid signed, compressed, encrypted message with random bytes changed or cut: only ever a ParseError, never a wrong payload', () => {
-    const packed = pack({ payload: X12, contentType: 'application/edi-x12', sign: { identity: theirs, digest: 'sha256' }, encrypt: { recipient: loadCertificate(us.cert), cipher: 'aes-128-cbc' }, compress: 'before-signing' });
+    const packed = pack({
+      payload: X12,
+      contentType: 'application/edi-x12',
+      sign: { identity: theirs, digest: 'sha256' },
+      encrypt: { recipient: loadCertificate(us.cert), cipher: 'aes-128-cbc' },
+      compress: 'before-signing',
+    });
     const rnd = prng(5402);
     // As a partner profile requires: without these, a header garbled into another type is an unsigned payload.
     const strict = { ...opts, requireSigned: true, requireEncrypted: true };
@@ -247,7 +396,11 @@ describe('AS2 codec against openssl cms', function () {
   });
 
   it('keeps working with the other identity loaded (rollover): the partner key decrypts what we encrypted for it', () => {
-    const packed = pack({ payload: X12, contentType: 'application/edi-x12', encrypt: { recipient: loadCertificate(partner.cert), cipher: 'aes-128-cbc' } });
+    const packed = pack({
+      payload: X12,
+      contentType: 'application/edi-x12',
+      encrypt: { recipient: loadCertificate(partner.cert), cipher: 'aes-128-cbc' },
+    });
     const out = unpack(packed.entity.headers, packed.entity.body, { ...opts, ours: [ours, theirs] });
     expect(out.payload.equals(X12)).to.equal(true);
     expect(out.mic.value).to.equal(packed.mics.sha256);

@@ -2,7 +2,16 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
-import { csv, fixed, flatLayoutSchema, flatUnits, parseFlat, splitRecords, writeFlat, type FlatLayout } from '../../../parsers/flat/index.js';
+import {
+  csv,
+  fixed,
+  flatLayoutSchema,
+  flatUnits,
+  parseFlat,
+  splitRecords,
+  writeFlat,
+  type FlatLayout,
+} from '../../../parsers/flat/index.js';
 import { newSummary } from '../../../parsers/flat/stream.js';
 import { readDate, readDecimal } from '../../../parsers/flat/values.js';
 
@@ -74,29 +83,71 @@ describe('flat files: CSV parser', () => {
   it('reads the sample item master into canonical items with every item-master field', () => {
     const layout = flatLayoutSchema.parse({
       columns: [
-        { name: 'item_id', required: true }, { name: 'description' }, { name: 'stock_uom' }, { name: 'purchase_uom' },
-        { name: 'conversion', type: 'integer' }, { name: 'vendor_part' }, { name: 'mfr_part' }, { name: 'manufacturer' }, { name: 'gtin' },
-        { name: 'charge_code' }, { name: 'gl_account' }, { name: 'hcpcs' }, { name: 'price', type: 'decimal', scale: 2 }, { name: 'contract_id' },
-        { name: 'consignment', type: 'boolean' }, { name: 'implant', type: 'boolean' }, { name: 'supplier' },
+        { name: 'item_id', required: true },
+        { name: 'description' },
+        { name: 'stock_uom' },
+        { name: 'purchase_uom' },
+        { name: 'conversion', type: 'integer' },
+        { name: 'vendor_part' },
+        { name: 'mfr_part' },
+        { name: 'manufacturer' },
+        { name: 'gtin' },
+        { name: 'charge_code' },
+        { name: 'gl_account' },
+        { name: 'hcpcs' },
+        { name: 'price', type: 'decimal', scale: 2 },
+        { name: 'contract_id' },
+        { name: 'consignment', type: 'boolean' },
+        { name: 'implant', type: 'boolean' },
+        { name: 'supplier' },
       ],
-      target: { kind: 'item', fields: { number: 'item_id', unit: 'stock_uom', purchaseUnit: 'purchase_uom', conversionFactor: 'conversion', vendorPartNumber: 'vendor_part', manufacturerPartNumber: 'mfr_part', chargeCode: 'charge_code', contractId: 'contract_id' } },
+      target: {
+        kind: 'item',
+        fields: {
+          number: 'item_id',
+          unit: 'stock_uom',
+          purchaseUnit: 'purchase_uom',
+          conversionFactor: 'conversion',
+          vendorPartNumber: 'vendor_part',
+          manufacturerPartNumber: 'mfr_part',
+          chargeCode: 'charge_code',
+          contractId: 'contract_id',
+        },
+      },
     });
     const parsed = csv.parse(sample('item-master.csv'), { layout });
     expect(parsed.diagnostics).to.deep.equal([]);
     const { documents } = csv.toCanonical(parsed.message!);
     expect(documents).to.have.length(5);
     expect(documents[4]).to.deep.equal({
-      kind: 'item', number: '200145', description: 'SCREW CANCELLOUS 6.5 X 30MM', unit: 'EA', manufacturer: 'Acme Ortho', vendorPartNumber: 'AC-65030',
-      manufacturerPartNumber: 'SCR-6530', gtin: '00888123450005', chargeCode: 'C-SUP-0200', price: { amount: '95.00' }, supplier: 'acme-medical',
-      contractId: 'CT-2026-SUP', consignment: false, implant: false, conversions: [{ unit: 'BX', factor: '10' }], source: { format: 'csv' },
+      kind: 'item',
+      number: '200145',
+      description: 'SCREW CANCELLOUS 6.5 X 30MM',
+      unit: 'EA',
+      manufacturer: 'Acme Ortho',
+      vendorPartNumber: 'AC-65030',
+      manufacturerPartNumber: 'SCR-6530',
+      gtin: '00888123450005',
+      chargeCode: 'C-SUP-0200',
+      price: { amount: '95.00' },
+      supplier: 'acme-medical',
+      contractId: 'CT-2026-SUP',
+      consignment: false,
+      implant: false,
+      conversions: [{ unit: 'BX', factor: '10' }],
+      source: { format: 'csv' },
     });
     expect(csv.header(parsed.message!).messageType).to.equal('item');
   });
 
   it('reports each bad row with file, line, column and reason while good rows proceed', () => {
-    const text = 'item_id,description,price,conversion\n1,ok,1.50,2\n2,bad price,1.234,2\n,no id,1,1\n3,"unclosed,1,1\n4,after,2,3\n5,wide,1,1,9\n';
+    const text =
+      'item_id,description,price,conversion\n1,ok,1.50,2\n2,bad price,1.234,2\n,no id,1,1\n3,"unclosed,1,1\n4,after,2,3\n5,wide,1,1,9\n';
     const r = parseFlat('csv', Buffer.from(text), itemLayout(), { label: 'items.csv' });
-    expect(r.message!.rows.map((x) => [x.line, x.values.item_id])).to.deep.equal([[2, '1'], [6, '4']]);
+    expect(r.message!.rows.map((x) => [x.line, x.values.item_id])).to.deep.equal([
+      [2, '1'],
+      [6, '4'],
+    ]);
     expect(r.message!.summary).to.deep.equal({ rowsRead: 6, accepted: 2, rejected: 4 });
     expect(r.diagnostics.map((d) => d.message)).to.deep.equal([
       'items.csv:3:3 column price: "1.234" has 3 digits after the point; expected at most 2',
@@ -105,7 +156,9 @@ describe('flat files: CSV parser', () => {
       'items.csv:7 the row has 5 cells; expected 4 (as many as the header row)',
     ]);
     expect(r.diagnostics.every((d) => d.severity === 'warning')).to.equal(true);
-    expect(parseFlat('csv', Buffer.from(text), itemLayout(), { strict: true }).diagnostics.every((d) => d.severity === 'error')).to.equal(true);
+    expect(parseFlat('csv', Buffer.from(text), itemLayout(), { strict: true }).diagnostics.every((d) => d.severity === 'error')).to.equal(
+      true,
+    );
   });
 
   it('refuses a file whose header lacks a required column, naming it', () => {
@@ -115,7 +168,12 @@ describe('flat files: CSV parser', () => {
   });
 
   it('reads latin1, a BOM, semicolons, skipped banner lines and columns without a header', () => {
-    const layout = flatLayoutSchema.parse({ delimiter: ';', header: false, skipLines: 1, columns: [{ name: 'item_id', required: true }, { name: 'description' }] });
+    const layout = flatLayoutSchema.parse({
+      delimiter: ';',
+      header: false,
+      skipLines: 1,
+      columns: [{ name: 'item_id', required: true }, { name: 'description' }],
+    });
     const raw = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), iconv.encode('EXPORT 2026-12-01\n77;Schraube Ø4\n', 'latin1')]);
     const r = parseFlat('csv', raw, layout, { fallbackEncoding: 'latin1' });
     expect(r.message!.rows.map((x) => x.values)).to.deep.equal([{ item_id: '77', description: 'Schraube Ø4' }]);
@@ -154,12 +212,23 @@ describe('flat files: fixed-width parser', () => {
 
   it('writes what it reads: fixed-width and CSV round trips', async () => {
     const rows = fixed.toTree(fixed.parse(sample('par-levels.txt'), { layout }).message!) as { rows: Record<string, unknown>[] };
-    const text = await writeFlat('fixed', { columns: layout.columns.map((c) => (c.name === 'par' ? { ...c, pad: '0' as const } : c)), lineBreak: '\n' }, rows.rows);
+    const text = await writeFlat(
+      'fixed',
+      { columns: layout.columns.map((c) => (c.name === 'par' ? { ...c, pad: '0' as const } : c)), lineBreak: '\n' },
+      rows.rows,
+    );
     const again = fixed.parse(Buffer.from(text), { layout });
     expect((fixed.toTree(again.message!) as { rows: unknown[] }).rows).to.deep.equal(rows.rows);
-    const csvText = await writeFlat('csv', { columns: itemLayout().columns }, [{ item_id: '1', description: 'a, "quoted" one', price: '2.5', conversion: 3 }]);
+    const csvText = await writeFlat('csv', { columns: itemLayout().columns }, [
+      { item_id: '1', description: 'a, "quoted" one', price: '2.5', conversion: 3 },
+    ]);
     expect(csvText).to.equal('item_id,description,price,conversion\r\n1,"a, ""quoted"" one",2.50,3\r\n');
-    expect(parseFlat('csv', Buffer.from(csvText), itemLayout()).message!.rows[0]!.values).to.deep.equal({ item_id: '1', description: 'a, "quoted" one', price: '2.50', conversion: 3 });
+    expect(parseFlat('csv', Buffer.from(csvText), itemLayout()).message!.rows[0]!.values).to.deep.equal({
+      item_id: '1',
+      description: 'a, "quoted" one',
+      price: '2.50',
+      conversion: 3,
+    });
   });
 
   it('refuses to cut a value that does not fit its field', async () => {
@@ -174,7 +243,13 @@ describe('flat files: streaming into messages', () => {
 
   it('one message per row: each unit is the header plus its row, bad rows rejected with their line', async () => {
     const { units: u, summary } = await units(text, itemLayout());
-    expect(u.map((x) => [x.firstLine, x.rejected ? 'rejected' : 'ok'])).to.deep.equal([[2, 'ok'], [3, 'ok'], [4, 'rejected'], [5, 'ok'], [6, 'ok']]);
+    expect(u.map((x) => [x.firstLine, x.rejected ? 'rejected' : 'ok'])).to.deep.equal([
+      [2, 'ok'],
+      [3, 'ok'],
+      [4, 'rejected'],
+      [5, 'ok'],
+      [6, 'ok'],
+    ]);
     expect(u[0]!.raw.toString()).to.equal('item_id,description,price,conversion\n1,a,1.00,1\n');
     expect(u[2]!.rejected![0]!.message).to.equal('t.csv:4:3 column price: "x" is not a decimal number; expected e.g. 12.50');
     expect(summary).to.include({ rowsRead: 5, accepted: 4, rejected: 1, messages: 5 });
@@ -182,7 +257,11 @@ describe('flat files: streaming into messages', () => {
 
   it('one message per group of adjacent rows; a group with a bad row is rejected whole', async () => {
     const { units: u, summary } = await units(text, itemLayout({ message: { groupBy: 'item_id' } }), 5);
-    expect(u.map((x) => [x.firstLine, x.rows, x.rejected ? 'rejected' : 'ok'])).to.deep.equal([[2, 2, 'ok'], [4, 2, 'rejected'], [6, 1, 'ok']]);
+    expect(u.map((x) => [x.firstLine, x.rows, x.rejected ? 'rejected' : 'ok'])).to.deep.equal([
+      [2, 2, 'ok'],
+      [4, 2, 'rejected'],
+      [6, 1, 'ok'],
+    ]);
     expect(csv.parse(u[0]!.raw, { layout: itemLayout() }).message!.rows.map((r) => r.values.description)).to.deep.equal(['a', 'b']);
     expect(summary).to.include({ rowsRead: 5, accepted: 3, rejected: 2, messages: 3 });
   });

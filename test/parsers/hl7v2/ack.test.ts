@@ -9,7 +9,10 @@ function segments(ack: Buffer, encoding: BufferEncoding = 'latin1'): string[][] 
   const text = ack.toString(encoding);
   expect(text.endsWith('\r')).to.equal(true);
   expect(text).to.not.include('\n');
-  return text.slice(0, -1).split('\r').map((s) => s.split('|'));
+  return text
+    .slice(0, -1)
+    .split('\r')
+    .map((s) => s.split('|'));
 }
 
 const missingItem: Diagnostic = {
@@ -25,7 +28,18 @@ describe('hl7v2 ACK builder', () => {
     expect(ackModeOf(original)).to.deep.equal({ mode: 'original' });
     const [msh, msa, ...rest] = segments(buildAck({ original, code: 'AA', controlId: 'IL-1', now: NOW }));
     expect(msh).to.deep.equal([
-      'MSH', '^~\\&', 'INTERLACE', 'MAINHOSP', 'ADTSYS', 'MAINHOSP', '20261121140502+0000', '', 'ACK^A01^ACK', 'IL-1', 'P', '2.5.1',
+      'MSH',
+      '^~\\&',
+      'INTERLACE',
+      'MAINHOSP',
+      'ADTSYS',
+      'MAINHOSP',
+      '20261121140502+0000',
+      '',
+      'ACK^A01^ACK',
+      'IL-1',
+      'P',
+      '2.5.1',
     ]);
     expect(msa).to.deep.equal(['MSA', 'AA', 'ADT000101']);
     expect(rest).to.deep.equal([]);
@@ -59,20 +73,38 @@ describe('hl7v2 ACK builder', () => {
 
   it('v2.5+: one ERR per error with location, 0357 code, severity and message', () => {
     const original = parseSample('dft-p03-hip-implant.hl7');
-    const warning: Diagnostic = { severity: 'warning', code: 'bad-escape', message: 'x', location: { segment: 'PID', segmentIndex: 3, field: 5 } };
+    const warning: Diagnostic = {
+      severity: 'warning',
+      code: 'bad-escape',
+      message: 'x',
+      location: { segment: 'PID', segmentIndex: 3, field: 5 },
+    };
     const ack = segments(buildAck({ original, code: 'CE', controlId: 'IL-3', errors: [missingItem, warning], text: 'see ERR', now: NOW }));
     expect(ack[0]![8]).to.equal('ACK^P03^ACK');
     expect(ack[0]![17]).to.equal('8859/1');
     expect(ack[1]).to.deep.equal(['MSA', 'CE', 'OR20261121-0042', 'see ERR']);
     expect(ack).to.have.length(3);
     expect(ack[2]).to.deep.equal([
-      'ERR', '', 'FT1^2^7^1^1', '101^Required field missing^HL70357', 'E', 'required-field-missing', '', '', 'FT1-7.1 is empty; expected an item number',
+      'ERR',
+      '',
+      'FT1^2^7^1^1',
+      '101^Required field missing^HL70357',
+      'E',
+      'required-field-missing',
+      '',
+      '',
+      'FT1-7.1 is empty; expected an item number',
     ]);
   });
 
   it('includes warnings as W when asked, and escapes delimiters in messages', () => {
     const original = parseSample('adt-a01-admit.hl7');
-    const warning: Diagnostic = { severity: 'warning', code: 'bad-escape', message: 'PID-5 a|b', location: { segment: 'PID', segmentIndex: 3, field: 5 } };
+    const warning: Diagnostic = {
+      severity: 'warning',
+      code: 'bad-escape',
+      message: 'PID-5 a|b',
+      location: { segment: 'PID', segmentIndex: 3, field: 5 },
+    };
     const ack = segments(buildAck({ original, code: 'AA', controlId: 'IL-4', errors: [warning], includeWarnings: true, now: NOW }));
     expect(ack[2]).to.deep.equal(['ERR', '', 'PID^1^5^1', '102^Data type error^HL70357', 'W', 'bad-escape', '', '', 'PID-5 a\\F\\b']);
   });
@@ -96,7 +128,9 @@ describe('hl7v2 ACK builder', () => {
 
   it('best effort from raw bytes when the original could not be parsed', () => {
     const raw = Buffer.from('MSH|^~\\&|LAB|H1|IL|H1|2026||ORU^R01|CTRL9|T|2.4\rOBX|\u0000\u0001garbage');
-    const ack = segments(buildAck({ raw, code: 'AR', controlId: 'IL-7', errors: [{ severity: 'error', code: 'binary-content', message: 'bad' }], now: NOW }));
+    const ack = segments(
+      buildAck({ raw, code: 'AR', controlId: 'IL-7', errors: [{ severity: 'error', code: 'binary-content', message: 'bad' }], now: NOW }),
+    );
     expect(ack[0]!.slice(2, 12)).to.deep.equal(['IL', 'H1', 'LAB', 'H1', '20261121140502+0000', '', 'ACK^R01^ACK', 'IL-7', 'T', '2.4']);
     expect(ack[1]).to.deep.equal(['MSA', 'AR', 'CTRL9']);
     expect(ack[2]).to.deep.equal(['ERR', '^^^102&Data type error&HL70357']);

@@ -46,7 +46,10 @@ describe('hl7v2 batches', () => {
     const text = 'BHS|^~\\&|A\rMSH|^~\\&|A|B|C|D|20261121||ADT^A08|M1|P|2.5\rMSH|^~\\&|A|B|C|D|20261121||ADT^A08||P|2.5\rBTS|2\r';
     const { entries } = parseBatch(Buffer.from(text));
     expect(entries[0]!.diagnostics).to.deep.equal([]);
-    expect(entries[1]!.diagnostics[0]).to.deep.include({ code: 'required-field-missing', message: 'MSH-10 is empty; expected a message control id' });
+    expect(entries[1]!.diagnostics[0]).to.deep.include({
+      code: 'required-field-missing',
+      message: 'MSH-10 is empty; expected a message control id',
+    });
   });
 
   it('parseHl7 refuses a batch, pointing at parseBatch', () => {

@@ -111,11 +111,7 @@ describe('hl7v2 → canonical', () => {
   });
 
   describe('DFT^P03 units and problems', () => {
-    const base = [
-      'MSH|^~\\&|OR|H|ERP|H|20261121||DFT^P03|C1|P|2.6',
-      `PID|1||M1${'|'.repeat(15)}A1`,
-      'PV1|1|I|OR',
-    ];
+    const base = ['MSH|^~\\&|OR|H|ERP|H|20261121||DFT^P03|C1|P|2.6', `PID|1||M1${'|'.repeat(15)}A1`, 'PV1|1|I|OR'];
 
     it('takes the unit from ZIM-6, else FT1-43.2, else EA', () => {
       const ft1 = (n: number, extra = '') => `FT1|${n}|T${n}||20261121||CG|I${n}^Item|||3${extra}`;
@@ -154,10 +150,17 @@ describe('hl7v2 → canonical', () => {
     });
 
     it('reports a DFT without FT1 and warns about a missing quantity', () => {
-      expect(hl7v2.toCanonical(parseText(base.join('\r') + '\r')).diagnostics[0]).to.deep.include({ code: 'missing-segment', severity: 'error' });
+      expect(hl7v2.toCanonical(parseText(base.join('\r') + '\r')).diagnostics[0]).to.deep.include({
+        code: 'missing-segment',
+        severity: 'error',
+      });
       const m = parseText([...base, 'FT1|1|T1||20261121||CG|I1'].join('\r') + '\r');
       const { diagnostics, documents } = hl7v2.toCanonical(m);
-      expect(diagnostics[0]).to.deep.include({ code: 'required-field-missing', severity: 'warning', message: 'FT1-10 is empty; quantity 1 assumed' });
+      expect(diagnostics[0]).to.deep.include({
+        code: 'required-field-missing',
+        severity: 'warning',
+        message: 'FT1-10 is empty; quantity 1 assumed',
+      });
       expect((documents[1] as SupplyUsage).lines[0]!.quantity.value).to.equal('1');
     });
 
@@ -213,7 +216,10 @@ describe('hl7v2 → canonical', () => {
       expect(hl7v2.toCanonical(oru).diagnostics[0]).to.deep.include({ code: 'unsupported-message-type', severity: 'error' });
       const a03 = parseText('MSH|^~\\&|A|B|C|D|20261121||ADT^A03|X|P|2.5\rPID|1\rPV1|1\r');
       expect(hl7v2.toCanonical(a03).diagnostics[0]).to.deep.include({ code: 'unsupported-event', severity: 'error' });
-      expect(hl7v2.toCanonical(parseText('MSH|^~\\&|A|B|C|D|20261121||ACK|X|P|2.5\rMSA|AA|Y\r'))).to.deep.equal({ documents: [], diagnostics: [] });
+      expect(hl7v2.toCanonical(parseText('MSH|^~\\&|A|B|C|D|20261121||ACK|X|P|2.5\rMSA|AA|Y\r'))).to.deep.equal({
+        documents: [],
+        diagnostics: [],
+      });
     });
 
     it('reports an ADT without PV1 and a message changed to lose its control id', () => {

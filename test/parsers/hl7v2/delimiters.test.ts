@@ -15,7 +15,7 @@ describe('hl7v2 delimiters, truncation character and nulls', () => {
     expect(get(m, 'FT1-11.1.2')).to.equal('USD');
   });
 
-  it('writes values with the message\'s own delimiters', () => {
+  it("writes values with the message's own delimiters", () => {
     const m = parseSample('custom-delimiters.hl7');
     set(m, 'FT1-7.2', 'PACK $5 # 2');
     expect(getRaw(m, 'FT1-7')).to.equal('300001$PACK @S@5 @F@ 2$SUPPLY');

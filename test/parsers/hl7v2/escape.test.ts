@@ -58,8 +58,6 @@ describe('hl7v2 escape sequences', () => {
 
   it('reads every sequence of the escapes sample into the logical value', () => {
     const message = parseSample('escapes.hl7');
-    expect(get(message, 'NTE-3')).to.equal(
-      'pipe | caret ^ amp & tilde ~ backslash \\ hex A line\ntwo bold unknown \\Q\\ custom \\Zabc\\',
-    );
+    expect(get(message, 'NTE-3')).to.equal('pipe | caret ^ amp & tilde ~ backslash \\ hex A line\ntwo bold unknown \\Q\\ custom \\Zabc\\');
   });
 });

@@ -34,7 +34,11 @@ describe('hl7v2 hostile input: diagnostics, never a throw', () => {
   it('missing MSH', () => {
     const { message, diagnostics } = parseHl7(sample('bad/no-msh.hl7'));
     expect(message).to.equal(undefined);
-    expect(diagnostics[0]).to.deep.include({ code: 'missing-msh', severity: 'error', message: "no MSH segment found; the input starts with 'EVN', expected MSH" });
+    expect(diagnostics[0]).to.deep.include({
+      code: 'missing-msh',
+      severity: 'error',
+      message: "no MSH segment found; the input starts with 'EVN', expected MSH",
+    });
   });
 
   it('binary garbage', () => {
@@ -55,7 +59,9 @@ describe('hl7v2 hostile input: diagnostics, never a throw', () => {
         toTree(outcome.message);
       }
       parseBatch(raw);
-      expect(buildAck({ original: outcome.message, raw, code: 'AR', controlId: 'X', errors: outcome.diagnostics })).to.be.instanceOf(Buffer);
+      expect(buildAck({ original: outcome.message, raw, code: 'AR', controlId: 'X', errors: outcome.diagnostics })).to.be.instanceOf(
+        Buffer,
+      );
     }
   });
 
@@ -84,7 +90,12 @@ describe('hl7v2 hostile input: diagnostics, never a throw', () => {
 
   it('a truncated MSH: each missing required field is an error', () => {
     expect(codes(sample('bad/truncated-header.hl7'))).to.deep.equal([
-      'required-field-missing', 'required-field-missing', 'required-field-missing', 'required-field-missing', 'required-field-missing', 'truncated-segment',
+      'required-field-missing',
+      'required-field-missing',
+      'required-field-missing',
+      'required-field-missing',
+      'required-field-missing',
+      'truncated-segment',
     ]);
   });
 
@@ -139,7 +150,11 @@ describe('hl7v2 hostile input: diagnostics, never a throw', () => {
     const raw = Buffer.from(HEAD + 'x|1\r'.repeat(500));
     const { diagnostics } = parseHl7(raw, { maxDiagnostics: 10 });
     expect(diagnostics).to.have.length(11);
-    expect(diagnostics[10]).to.deep.equal({ severity: 'error', code: 'too-many-diagnostics', message: '490 more findings were not reported' });
+    expect(diagnostics[10]).to.deep.equal({
+      severity: 'error',
+      code: 'too-many-diagnostics',
+      message: '490 more findings were not reported',
+    });
   });
 
   it('never names patient data in findings', () => {

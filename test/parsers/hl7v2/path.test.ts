@@ -17,13 +17,22 @@ describe('hl7v2 path access', () => {
   const dft = parseSample('dft-p03-hip-implant.hl7');
 
   it('parses paths as HL7 counts them', () => {
-    expect(parsePath('PID-3[2].1.2')).to.deep.include({ segment: 'PID', occurrence: 1, field: 3, repetition: 2, component: 1, subcomponent: 2 });
+    expect(parsePath('PID-3[2].1.2')).to.deep.include({
+      segment: 'PID',
+      occurrence: 1,
+      field: 3,
+      repetition: 2,
+      component: 1,
+      subcomponent: 2,
+    });
     expect(parsePath('FT1[3]-7.1')).to.deep.include({ segment: 'FT1', occurrence: 3, field: 7, component: 1 });
   });
 
   it('refuses what is not a path, naming it', () => {
     for (const bad of ['PID', 'PID-0', 'pid-3', 'PID-3.x', 'PID-3[0]', 'PID.3']) {
-      expect(() => parsePath(bad)).to.throw(MappingError, /is not an HL7 path/).with.property('code', 'invalid-path');
+      expect(() => parsePath(bad))
+        .to.throw(MappingError, /is not an HL7 path/)
+        .with.property('code', 'invalid-path');
     }
   });
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { hl7DateToIso, parseHl7, set, toTree, unescape, type Hl7Message } from '../../../parsers/hl7v2/index.js';
 import { parseText, sample, sampleNames } from './helpers.js';
 
-const TEXT = 'MSH|^~\\&|A|B|C|D|20261121||DFT^P03|C1|P|2.5.1\rPID|1||MRN1~MRN2^^^X||DOE^J\rFT1|1||||||100234^STEM\rFT1|2||||||100567^SHELL\r';
+const TEXT =
+  'MSH|^~\\&|A|B|C|D|20261121||DFT^P03|C1|P|2.5.1\rPID|1||MRN1~MRN2^^^X||DOE^J\rFT1|1||||||100234^STEM\rFT1|2||||||100567^SHELL\r';
 
 describe('hl7v2: the tree (built on first read)', () => {
   it('is a snapshot: values written to the message after toTree do not show, read before or after', () => {
@@ -58,7 +59,10 @@ function eagerTree(message: Hl7Message): Record<string, unknown> {
       if (comp === '') return;
       const subs = split(comp, d.subcomponent);
       if (subs.length === 1) node[`${key}_${i + 1}`] = leaf(comp);
-      else node[`${key}_${i + 1}`] = Object.fromEntries(subs.flatMap((sub, j) => (sub === '' ? [] : [[`${key}_${i + 1}_${j + 1}`, leaf(sub)]])));
+      else
+        node[`${key}_${i + 1}`] = Object.fromEntries(
+          subs.flatMap((sub, j) => (sub === '' ? [] : [[`${key}_${i + 1}_${j + 1}`, leaf(sub)]])),
+        );
     });
     return node;
   };

@@ -37,7 +37,10 @@ describe('x12 acknowledgments', () => {
 
   it('matches the golden TA1 for a duplicate ISA13 pair', () => {
     const history = new Set<string>();
-    const doc = withDuplicateCheck(read('bad/duplicate-isa13.x12'), (sender, control) => history.has(`${sender}/${control}`) || (history.add(`${sender}/${control}`), false));
+    const doc = withDuplicateCheck(
+      read('bad/duplicate-isa13.x12'),
+      (sender, control) => history.has(`${sender}/${control}`) || (history.add(`${sender}/${control}`), false),
+    );
     const acks = buildAcks(doc, { kind: '999', next: counters(), date: WHEN, segmentSuffix: '\n' });
     expect(acks.map((a) => a.ta1)).to.deep.equal([undefined, { status: 'R', noteCode: '025' }]);
     golden('duplicate-isa13.999.x12', acks.map((a) => a.text).join(''));
@@ -61,7 +64,9 @@ describe('x12 acknowledgments', () => {
   it('writes a 4010 997 in the inbound delimiters for a 00401 interchange', () => {
     const ack = buildAck(read('envelope/pipe-caret-newline.x12').interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
     expect(ack.text.slice(0, 106)).to.match(/\|U\|00401\|700000001\|0\|P\|\^\n$/);
-    expect(ack.text).to.include('GS|FA|SUPPCO|HOSPERP|20240201|1030|8001|X|004010\nST|997|9001\nAK1|PO|301\nAK2|850|0001\nAK5|A\nAK9|A|1|1|1\n');
+    expect(ack.text).to.include(
+      'GS|FA|SUPPCO|HOSPERP|20240201|1030|8001|X|004010\nST|997|9001\nAK1|PO|301\nAK2|850|0001\nAK5|A\nAK9|A|1|1|1\n',
+    );
     expect(ack.ta1).to.equal(undefined);
   });
 
@@ -76,7 +81,14 @@ describe('x12 acknowledgments', () => {
   it('reports accepted, partially accepted and rejected groups', () => {
     const options = { kind: '999' as const, next: counters(), date: WHEN };
     expect(buildAck(read('bad/segment-errors.x12').interchanges[0]!, options)!.groups).to.deep.equal([
-      { groupControlNumber: '605', status: 'R', setStatuses: [{ controlNumber: '0001', status: 'R' }, { controlNumber: '', status: 'R' }] },
+      {
+        groupControlNumber: '605',
+        status: 'R',
+        setStatuses: [
+          { controlNumber: '0001', status: 'R' },
+          { controlNumber: '', status: 'R' },
+        ],
+      },
     ]);
     expect(buildAck(read('bad/wrong-se01.x12').interchanges[0]!, options)!.groups[0]!.status).to.equal('P');
     expect(buildAck(read('bad/wrong-ge01.x12').interchanges[0]!, options)!.groups[0]!.status).to.equal('R');
@@ -84,7 +96,10 @@ describe('x12 acknowledgments', () => {
   });
 
   it('reports set-mapper syntax findings (a missing BEG) through withSetFindings', () => {
-    const raw = sample('envelope/multi-group.x12').toString('latin1').replace('BEG*00*SA*PO-2001**20240115~\n', '').replace('SE*7*0001', 'SE*6*0001');
+    const raw = sample('envelope/multi-group.x12')
+      .toString('latin1')
+      .replace('BEG*00*SA*PO-2001**20240115~\n', '')
+      .replace('SE*7*0001', 'SE*6*0001');
     const doc = parseX12(Buffer.from(raw, 'latin1')).message!;
     const plain = buildAck(doc.interchanges[0]!, { kind: '999', next: counters(), date: WHEN })!;
     expect(plain.groups.map((g) => g.status)).to.deep.equal(['A', 'A']);
@@ -99,7 +114,10 @@ describe('x12 acknowledgments', () => {
     const isa = sample('envelope/multi-interchange.x12').toString('latin1').slice(0, 106);
     const raw = `${isa}\nGS*PO*HOSPERP*SUPPCO*20240115*0930*9*X*005010~ST*850*0001~BEG*00*SA*${'X'.repeat(3000)}~~CTT*0~SE*4*0001~GE*1*9~IEA*1*000000101~`;
     const doc = parseX12(Buffer.from(raw, 'latin1'), { maxSegmentLength: 1000 }).message!;
-    expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics.map((d) => d.code)).to.deep.equal(['x12-segment-too-long', 'x12-empty-segment']);
+    expect(doc.interchanges[0]!.groups[0]!.sets[0]!.diagnostics.map((d) => d.code)).to.deep.equal([
+      'x12-segment-too-long',
+      'x12-empty-segment',
+    ]);
     const ack = buildAck(doc.interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
     expect(ack.text).to.include('AK2*850*0001~AK3*BEG*2**8~AK5*R*5~AK9*R*1*1*0~');
   });
@@ -108,26 +126,61 @@ describe('x12 acknowledgments', () => {
     const doc = read('envelope/multi-interchange.x12');
     const sets = buildAck(withSupportCheck(doc, { sets: ['855'] }).interchanges[0]!, { kind: '997', next: counters(), date: WHEN })!;
     expect(sets.text).to.include('AK2*850*0001~AK5*R*1~AK9*R*1*1*0~');
-    const groups = buildAck(withSupportCheck(doc, { functionalIds: ['PR'], versions: ['004010'] }).interchanges[0]!, { kind: '999', next: counters(), date: WHEN })!;
+    const groups = buildAck(withSupportCheck(doc, { functionalIds: ['PR'], versions: ['004010'] }).interchanges[0]!, {
+      kind: '999',
+      next: counters(),
+      date: WHEN,
+    })!;
     expect(groups.text).to.include('AK9*R*1*1*0*1*2~');
-    const fine = buildAck(withSupportCheck(doc, { sets: ['850'], functionalIds: ['PO'], versions: ['005010'] }).interchanges[0]!, { kind: '997', next: counters() })!;
+    const fine = buildAck(withSupportCheck(doc, { sets: ['850'], functionalIds: ['PO'], versions: ['005010'] }).interchanges[0]!, {
+      kind: '997',
+      next: counters(),
+    })!;
     expect(fine.groups.map((g) => g.status)).to.deep.equal(['A']);
   });
 
   it('reads received 997, 999 and TA1 into structured answers', () => {
-    const acks = [...readAcks(read('acks/997-004010.x12')).acks, ...readAcks(read('acks/999-005010.x12')).acks, ...readAcks(read('acks/ta1.x12')).acks];
+    const acks = [
+      ...readAcks(read('acks/997-004010.x12')).acks,
+      ...readAcks(read('acks/999-005010.x12')).acks,
+      ...readAcks(read('acks/ta1.x12')).acks,
+    ];
     const [k997, k999, ta1] = acks as [FunctionalAck, FunctionalAck, InterchangeAck];
     expect(k997).to.deep.equal({
-      kind: '997', ackControlNumber: '0001', functionalId: 'PO', groupControlNumber: '101', accepted: 'P', included: 2, received: 2, acceptedCount: 1, groupCodes: [],
+      kind: '997',
+      ackControlNumber: '0001',
+      functionalId: 'PO',
+      groupControlNumber: '101',
+      accepted: 'P',
+      included: 2,
+      received: 2,
+      acceptedCount: 1,
+      groupCodes: [],
       sets: [
         { setId: '850', controlNumber: '0001', status: 'A', codes: [], errors: [] },
-        { setId: '850', controlNumber: '0002', status: 'R', codes: ['5'], errors: [{ segment: 'PO1', position: 4, code: '8', elements: [{ position: '2', code: '7' }] }] },
+        {
+          setId: '850',
+          controlNumber: '0002',
+          status: 'R',
+          codes: ['5'],
+          errors: [{ segment: 'PO1', position: 4, code: '8', elements: [{ position: '2', code: '7' }] }],
+        },
       ],
     });
     expect([k999.kind, k999.version, k999.groupControlNumber, k999.sets[1]!.errors]).to.deep.equal([
-      '999', '005010', '102', [{ segment: 'N1', position: 3, code: '8', elements: [{ position: '2', code: '1' }] }],
+      '999',
+      '005010',
+      '102',
+      [{ segment: 'N1', position: 3, code: '8', elements: [{ position: '2', code: '1' }] }],
     ]);
-    expect(ta1).to.deep.equal({ kind: 'TA1', interchangeControlNumber: '000000101', date: '240115', time: '0930', status: 'R', noteCode: '001' });
+    expect(ta1).to.deep.equal({
+      kind: 'TA1',
+      interchangeControlNumber: '000000101',
+      date: '240115',
+      time: '0930',
+      status: 'R',
+      noteCode: '001',
+    });
   });
 
   it('round-trips: what we send reads back as the statuses we meant', () => {
@@ -147,7 +200,11 @@ describe('x12 acknowledgments', () => {
   });
 
   it('reports a malformed received acknowledgment instead of throwing', () => {
-    const raw = sample('acks/997-004010.x12').toString('latin1').replace('AK9*P*2*2*1~\n', '').replace('AK2*850*0001~', 'AK3*PO1*1**8~AK2*850*0001~').replace('SE*10', 'SE*10');
+    const raw = sample('acks/997-004010.x12')
+      .toString('latin1')
+      .replace('AK9*P*2*2*1~\n', '')
+      .replace('AK2*850*0001~', 'AK3*PO1*1**8~AK2*850*0001~')
+      .replace('SE*10', 'SE*10');
     const result = readAcks(parseX12(Buffer.from(raw, 'latin1')).message!);
     expect(result.diagnostics.map((d) => d.code)).to.deep.equal(['x12-ack-malformed', 'x12-ack-malformed']);
   });

@@ -23,7 +23,9 @@ function ack(ic: X12Interchange, kind: '997' | '999' = '997') {
 /** Statuses of an acknowledgment as a compact list: TA104, then per group AK901 and its AK501s. */
 function statuses(a: ReturnType<typeof ack>): string[] {
   const read = readAcks(parseX12(a.bytes).message!).acks;
-  return read.flatMap((r) => (r.kind === 'TA1' ? [`TA1 ${r.status} ${r.noteCode}`] : [`AK9 ${r.accepted}`, ...r.sets.map((s) => `AK5 ${s.status}`)]));
+  return read.flatMap((r) =>
+    r.kind === 'TA1' ? [`TA1 ${r.status} ${r.noteCode}`] : [`AK9 ${r.accepted}`, ...r.sets.map((s) => `AK5 ${s.status}`)],
+  );
 }
 
 /** Re-lays an interchange one segment per line with the given indentation and line break. */
@@ -142,7 +144,10 @@ describe('x12 conformance classes', () => {
     });
 
     it('rejects a CCYYMMDD date in a 003060 set, saying YYMMDD was expected', () => {
-      const text = plain.toString('latin1').replace('*U*00401*', '*U*00306*').replace(/\*20(\d{6})\*(\d{4})\*(\d+)\*X\*004010~/, '*$1*$2*$3*X*003060~');
+      const text = plain
+        .toString('latin1')
+        .replace('*U*00401*', '*U*00306*')
+        .replace(/\*20(\d{6})\*(\d{4})\*(\d+)\*X\*004010~/, '*$1*$2*$3*X*003060~');
       const set = only(Buffer.from(text, 'latin1')).groups[0]!.sets[0]!;
       const bad = set.diagnostics.find((d) => d.code === 'x12-element-invalid-date');
       expect(bad?.message).to.match(/^BEG05 is "20261118"; expected .* as YYMMDD \(version 003060\)$/);
@@ -151,7 +156,10 @@ describe('x12 conformance classes', () => {
 
   describe('interchange control and binary segments', () => {
     it('keeps ISB/ISE between the ISA and the first GS and accepts the interchange', () => {
-      const text = plain.toString('latin1').replace('~\nGS*', '~\nISB*3~\nISE*261201*1200~\nGS*').replace('~GS*', '~ISB*3~ISE*261201*1200~GS*');
+      const text = plain
+        .toString('latin1')
+        .replace('~\nGS*', '~\nISB*3~\nISE*261201*1200~\nGS*')
+        .replace('~GS*', '~ISB*3~ISE*261201*1200~GS*');
       const ic = only(Buffer.from(text, 'latin1'));
       expect(ic.controlSegments.map((s) => s.id)).to.deep.equal(['ISB', 'ISE']);
       expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
@@ -162,7 +170,10 @@ describe('x12 conformance classes', () => {
       const at = text.indexOf('CTT*');
       const bin = Buffer.concat([Buffer.from(`BIN*${declared}*`, 'latin1'), data, Buffer.from('~\n', 'latin1')]);
       const head = Buffer.from(text.slice(0, at), 'latin1');
-      const tail = Buffer.from(text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`), 'latin1');
+      const tail = Buffer.from(
+        text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`),
+        'latin1',
+      );
       return Buffer.concat([head, bin, tail]);
     }
 
@@ -193,7 +204,10 @@ describe('x12 conformance classes', () => {
       const text = plain.toString('latin1');
       const at = text.indexOf('CTT*');
       const head = Buffer.from(text.slice(0, at), 'latin1');
-      const tail = Buffer.from(text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`), 'latin1');
+      const tail = Buffer.from(
+        text.slice(at).replace(/SE\*(\d+)\*/, (_, n: string) => `SE*${Number(n) + 1}*`),
+        'latin1',
+      );
       const ic = only(Buffer.concat([head, Buffer.from('BDS*B64*8*AB~~*CD*~\n', 'latin1'), tail]));
       const bds = ic.groups[0]!.sets[0]!.segments.find((s) => s.id === 'BDS')!;
       expect(bds.elements).to.deep.equal(['BDS', 'B64', '8', 'AB~~*CD*']);
@@ -213,10 +227,15 @@ describe('x12 conformance classes', () => {
 
     it('accepts 850 lines without PO101 or PO103 (optional in 004010/005010), numbering lines by position', () => {
       for (const file of ['850/850-004010.x12', '850/850-005010.x12']) {
-        const text = sample(file).toString('latin1').replace(/PO1\*\d+\*(\d+)\*[A-Z]{2}\*/g, 'PO1**$1**');
+        const text = sample(file)
+          .toString('latin1')
+          .replace(/PO1\*\d+\*(\d+)\*[A-Z]{2}\*/g, 'PO1**$1**');
         const ic = only(Buffer.from(text, 'latin1'));
         const set = ic.groups[0]!.sets[0]!;
-        expect(set.diagnostics.filter((d) => d.severity !== 'warning' || d.code !== 'x12-segment-not-mapped'), file).to.deep.equal([]);
+        expect(
+          set.diagnostics.filter((d) => d.severity !== 'warning' || d.code !== 'x12-segment-not-mapped'),
+          file,
+        ).to.deep.equal([]);
         expect(statuses(ack(ic)), file).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
       }
     });
@@ -231,14 +250,18 @@ describe('x12 conformance classes', () => {
     });
 
     it('still rejects an empty mandatory element (BEG03) with AK403 1', () => {
-      const text = sample('850/850-004010.x12').toString('latin1').replace(/BEG\*00\*SA\*\d+\*/, 'BEG*00*SA**');
+      const text = sample('850/850-004010.x12')
+        .toString('latin1')
+        .replace(/BEG\*00\*SA\*\d+\*/, 'BEG*00*SA**');
       const a = ack(only(Buffer.from(text, 'latin1')));
       expect(statuses(a)).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
       expect(a.text).to.match(/~AK3\*BEG\*2\*\*8~AK4\*3\*\*1~/);
     });
 
     it('lets a partner profile make an optional element mandatory (AK403 1), for every set or one', () => {
-      const text = sample('850/850-004010.x12').toString('latin1').replace(/PO1\*1\*/, 'PO1**');
+      const text = sample('850/850-004010.x12')
+        .toString('latin1')
+        .replace(/PO1\*1\*/, 'PO1**');
       const ic = only(Buffer.from(text, 'latin1'));
       expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
       for (const rule of ['PO101', '850/PO101']) {
@@ -246,7 +269,9 @@ describe('x12 conformance classes', () => {
         const a = ack(strict);
         expect(statuses(a), rule).to.deep.equal(['TA1 A 000', 'AK9 R', 'AK5 R']);
         expect(a.text, rule).to.match(/~AK3\*PO1\*\d+\*\*8~AK4\*1\*\*1~/);
-        expect(strict.groups[0]!.sets[0]!.diagnostics.at(-1)?.message).to.equal('PO101 is empty; partner acme requires it (partner profile)');
+        expect(strict.groups[0]!.sets[0]!.diagnostics.at(-1)?.message).to.equal(
+          'PO101 is empty; partner acme requires it (partner profile)',
+        );
       }
       const other = withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, ['810/PO101']).interchanges[0]!;
       expect(statuses(ack(other))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
@@ -270,7 +295,9 @@ describe('x12 conformance classes', () => {
       const st = text.indexOf('ST*');
       const ge = text.indexOf('GE*');
       const set = text.slice(st, ge);
-      const second = set.replace(/ST\*850\*0001/, 'ST*850*0002').replace(/SE\*(\d+)\*0001/, (_, n: string) => `SE*${breakSecond ? Number(n) + 5 : n}*0002`);
+      const second = set
+        .replace(/ST\*850\*0001/, 'ST*850*0002')
+        .replace(/SE\*(\d+)\*0001/, (_, n: string) => `SE*${breakSecond ? Number(n) + 5 : n}*0002`);
       const first = breakFirst ? set.replace(/SE\*(\d+)\*0001/, (_, n: string) => `SE*${Number(n) + 5}*0001`) : set;
       return Buffer.from(text.slice(0, st) + first + second + text.slice(ge).replace(/GE\*1\*/, 'GE*2*'), 'latin1');
     }
@@ -294,7 +321,10 @@ describe('x12 conformance classes', () => {
       const parsed = x12.parse(raw);
       const view = x12.accepted!(parsed.message!, parsed.diagnostics);
       expect(view.message).to.equal(parsed.message);
-      expect(view.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).to.deep.equal(['x12-se-count-mismatch', 'x12-se-count-mismatch']);
+      expect(view.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).to.deep.equal([
+        'x12-se-count-mismatch',
+        'x12-se-count-mismatch',
+      ]);
     });
 
     it('processes an accepted interchange preceded by bytes that are not X12 (noted, not an error)', async () => {

@@ -41,7 +41,14 @@ describe('x12 hostile input', function () {
     let sets = 0;
     let segments = 0;
     const findings: Diagnostic[] = [];
-    const reader = new X12Reader({ set: (s) => { sets++; segments += s.segmentCount; }, diagnostic: (d) => findings.push(d), interchange: (ic) => findings.push(...ic.diagnostics) });
+    const reader = new X12Reader({
+      set: (s) => {
+        sets++;
+        segments += s.segmentCount;
+      },
+      diagnostic: (d) => findings.push(d),
+      interchange: (ic) => findings.push(...ic.diagnostics),
+    });
     const setCount = 1000;
     const body = Array.from({ length: 997 }, (_, i) => `PO1*${i + 1}*1*EA*9.99**VC*ITEM-${i}~`).join('');
     reader.push(Buffer.from(`${ISA_501}GS*PO*S*R*20240101*1200*1*X*005010~`, 'latin1'));

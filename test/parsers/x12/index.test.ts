@@ -16,14 +16,23 @@ describe('x12 parser definition', () => {
 
   it('gives a header with ISA13, ISA06, ISA08 and the set ids', () => {
     const doc = x12.parse(sample('envelope/multi-interchange.x12')).message!;
-    expect(x12.header(doc)).to.deep.equal({ controlId: '000000101', sender: 'HOSPITALERP', receiver: 'SUPPLIERCO', version: '005010', messageType: '850' });
+    expect(x12.header(doc)).to.deep.equal({
+      controlId: '000000101',
+      sender: 'HOSPITALERP',
+      receiver: 'SUPPLIERCO',
+      version: '005010',
+      messageType: '850',
+    });
     const acks = x12.parse(sample('acks/997-004010.x12')).message!;
     expect(x12.header(acks).messageType).to.equal('997');
   });
 
   it('gives a tree of interchanges, groups and sets with segments as arrays', () => {
     const tree = x12.toTree(x12.parse(sample('envelope/multi-group.x12')).message!) as {
-      interchanges: Array<{ header: { controlNumber: string }; groups: Array<{ controlNumber: string; sets: Array<{ id: string; segments: string[][] }> }> }>;
+      interchanges: Array<{
+        header: { controlNumber: string };
+        groups: Array<{ controlNumber: string; sets: Array<{ id: string; segments: string[][] }> }>;
+      }>;
     };
     expect(tree.interchanges[0]!.header.controlNumber).to.equal('000000103');
     expect(tree.interchanges[0]!.groups.map((g) => g.controlNumber)).to.deep.equal(['201', '202']);
@@ -39,7 +48,9 @@ describe('x12 parser definition', () => {
   it('skips acknowledgment sets and reports a set no mapper knows', () => {
     const acks = x12.toCanonical(x12.parse(sample('acks/999-005010.x12')).message!);
     expect(acks).to.deep.equal({ documents: [], diagnostics: [] });
-    const raw = sample('envelope/multi-group.x12').toString('latin1').replace(/ST\*850/g, 'ST*830');
+    const raw = sample('envelope/multi-group.x12')
+      .toString('latin1')
+      .replace(/ST\*850/g, 'ST*830');
     const result = x12.toCanonical(x12.parse(Buffer.from(raw, 'latin1')).message!);
     expect(result.documents).to.deep.equal([]);
     expect(result.diagnostics.map((d) => [d.code, d.location])).to.deep.equal([
@@ -55,7 +66,10 @@ describe('x12 parser definition', () => {
     const sources = ['tokenizer', 'isa-header', 'reader', 'validate', 'writer', 'acks', 'ack-read', 'index', 'codes'].map((f) =>
       readFileSync(fileURLToPath(new URL(`../../../parsers/x12/${f}.ts`, import.meta.url)), 'utf8'),
     );
-    const used = new Set([...Object.keys(X12_FINDINGS), ...sources.flatMap((s) => s.match(/'x12-[a-z0-9-]+'/g) ?? []).map((c) => c.slice(1, -1))]);
+    const used = new Set([
+      ...Object.keys(X12_FINDINGS),
+      ...sources.flatMap((s) => s.match(/'x12-[a-z0-9-]+'/g) ?? []).map((c) => c.slice(1, -1)),
+    ]);
     for (const code of used) expect(section, code).to.include(`| \`${code}\` |`);
   });
 });

@@ -21,8 +21,16 @@ describe('x12 envelope reader', () => {
     expect(d.interchanges).to.have.length(2);
     const [first, second] = d.interchanges;
     expect(first!.header).to.deep.equal({
-      senderQualifier: 'ZZ', senderId: 'HOSPITALERP', receiverQualifier: 'ZZ', receiverId: 'SUPPLIERCO',
-      date: '240115', time: '0930', version: '00501', controlNumber: '000000101', ackRequested: false, usage: 'P',
+      senderQualifier: 'ZZ',
+      senderId: 'HOSPITALERP',
+      receiverQualifier: 'ZZ',
+      receiverId: 'SUPPLIERCO',
+      date: '240115',
+      time: '0930',
+      version: '00501',
+      controlNumber: '000000101',
+      ackRequested: false,
+      usage: 'P',
     });
     expect(second!.groups[0]!.sets.map((s) => [s.id, s.controlNumber, s.segmentCount, s.complete])).to.deep.equal([
       ['850', '0001', 6, true],
@@ -98,14 +106,23 @@ describe('x12 envelope reader', () => {
   it('validates ISA formats and mandatory elements', () => {
     const bad = ISA_501.replace('240115', '241345').replace('000000777', '00000077A').replace('*0*P*', '*2*X*');
     const codes = parseX12(Buffer.from(`${bad}IEA*0*00000077A~`, 'latin1')).diagnostics.map((d) => `${d.code}:${d.location?.field}`);
-    expect(codes).to.deep.equal(['x12-isa-element-invalid:9', 'x12-isa-element-invalid:13', 'x12-isa-element-invalid:14', 'x12-isa-element-invalid:15']);
+    expect(codes).to.deep.equal([
+      'x12-isa-element-invalid:9',
+      'x12-isa-element-invalid:13',
+      'x12-isa-element-invalid:14',
+      'x12-isa-element-invalid:15',
+    ]);
     const empty = ISA_501.replace('*ZZ*HOSPITALERP    *', '**HOSPITALERP    *');
-    expect(parseX12(Buffer.from(`${empty}IEA*0*000000777~`, 'latin1')).diagnostics.map((d) => `${d.code}:${d.location?.field}`)).to.include('x12-isa-element-empty:5');
+    expect(parseX12(Buffer.from(`${empty}IEA*0*000000777~`, 'latin1')).diagnostics.map((d) => `${d.code}:${d.location?.field}`)).to.include(
+      'x12-isa-element-empty:5',
+    );
   });
 
   it('reports empty mandatory GS/ST elements, a bad GS06, a duplicate ST02 and an unknown segment id', () => {
     const raw = `${ISA_501}GS*PO**R*20240101*1200*12A*X*005010~ST*850*0001~9ZQ*1~SE*3*0001~ST*850*0001~SE*2*0001~ST**~SE*2~GE*3*12A~IEA*1*000000777~`;
-    const codes = parseX12(Buffer.from(raw, 'latin1')).diagnostics.map((d) => `${d.code}@${d.location?.segmentIndex}:${d.location?.field ?? ''}`);
+    const codes = parseX12(Buffer.from(raw, 'latin1')).diagnostics.map(
+      (d) => `${d.code}@${d.location?.segmentIndex}:${d.location?.field ?? ''}`,
+    );
     expect(codes).to.deep.equal([
       'x12-gs-element-empty@2:2',
       'x12-gs-control-invalid@2:6',
@@ -141,7 +158,10 @@ describe('x12 envelope reader', () => {
       history.add(key);
       return seen;
     });
-    expect(checked.interchanges.map((ic) => ic.diagnostics.map((x: Diagnostic) => x.code))).to.deep.equal([[], ['x12-duplicate-interchange']]);
+    expect(checked.interchanges.map((ic) => ic.diagnostics.map((x: Diagnostic) => x.code))).to.deep.equal([
+      [],
+      ['x12-duplicate-interchange'],
+    ]);
     expect(d.interchanges[1]!.diagnostics, 'the input document is not changed').to.deep.equal([]);
   });
 

@@ -11,7 +11,10 @@ function ids(raw: Buffer | string): string[] {
 function streamed(chunks: Buffer[], maxSegmentLength?: number): { segments: X12Segment[]; diagnostics: Diagnostic[] } {
   const segments: X12Segment[] = [];
   const diagnostics: Diagnostic[] = [];
-  const t = new X12Tokenizer({ segment: (s) => segments.push(s), diagnostic: (d) => diagnostics.push(d) }, maxSegmentLength ? { maxSegmentLength } : {});
+  const t = new X12Tokenizer(
+    { segment: (s) => segments.push(s), diagnostic: (d) => diagnostics.push(d) },
+    maxSegmentLength ? { maxSegmentLength } : {},
+  );
   for (const c of chunks) t.push(c);
   t.end();
   return { segments, diagnostics };
@@ -55,7 +58,11 @@ describe('x12 tokenizer', () => {
   });
 
   it('reads several interchanges with different delimiters in one input, positions restarting at each ISA', () => {
-    const raw = Buffer.concat([sample('envelope/pipe-caret-newline.x12'), sample('envelope/control-characters.x12'), sample('envelope/multi-group.x12')]);
+    const raw = Buffer.concat([
+      sample('envelope/pipe-caret-newline.x12'),
+      sample('envelope/control-characters.x12'),
+      sample('envelope/multi-group.x12'),
+    ]);
     const { segments, diagnostics } = tokenize(raw);
     expect(diagnostics).to.deep.equal([]);
     const isas = segments.filter((s) => s.segment.id === 'ISA');
@@ -70,12 +77,15 @@ describe('x12 tokenizer', () => {
     expect(diagnostics).to.deep.equal([]);
     expect(segments.filter((s) => s.segment.id === 'ISA')).to.have.length(2);
     const random = prng(11);
-    for (let run = 0; run < 50; run++) expect(streamed(randomChunks(raw, random, 5)).segments).to.deep.equal(segments.map((s) => s.segment));
+    for (let run = 0; run < 50; run++)
+      expect(streamed(randomChunks(raw, random, 5)).segments).to.deep.equal(segments.map((s) => s.segment));
   });
 
   it('tolerates a short unpadded ISA with a warning naming the length', () => {
     const { segments, diagnostics } = tokenize(sample('bad/short-isa.x12'));
-    expect(diagnostics.map((d) => [d.severity, d.code, d.message])).to.deep.equal([['warning', 'x12-isa-length', 'ISA must be 106 characters, got 69']]);
+    expect(diagnostics.map((d) => [d.severity, d.code, d.message])).to.deep.equal([
+      ['warning', 'x12-isa-length', 'ISA must be 106 characters, got 69'],
+    ]);
     expect(segments[0]!.delimiters).to.deep.equal({ element: '*', component: '>', repetition: '^', segment: '~' });
     expect(segments[0]!.segment.elements[6]).to.equal('HOSPERP');
     expect(segments[1]!.segment.id).to.equal('GS');
@@ -179,7 +189,10 @@ describe('x12 tokenizer', () => {
     const pad = 65_536 - 200 - head.length;
     // The second ISA starts from 136 bytes before the window edge to 64 bytes after it.
     for (let shift = 0; shift <= 200; shift += 2) {
-      const raw = Buffer.from(`${head}REF*ZZ*${'P'.repeat(pad + shift)}~\r\nIEA*1*000000777~\r\n${second}\r\nGS|PO|A!\r\nIEA|1|000000777!`, 'latin1');
+      const raw = Buffer.from(
+        `${head}REF*ZZ*${'P'.repeat(pad + shift)}~\r\nIEA*1*000000777~\r\n${second}\r\nGS|PO|A!\r\nIEA|1|000000777!`,
+        'latin1',
+      );
       const whole = tokenize(raw);
       expect(whole.diagnostics).to.deep.equal([]);
       expect(whole.segments.map((s) => s.segment.id).slice(-5)).to.deep.equal(['REF', 'IEA', 'ISA', 'GS', 'IEA']);

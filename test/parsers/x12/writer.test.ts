@@ -26,7 +26,15 @@ function spec(overrides: Partial<X12InterchangeSpec> = {}): X12InterchangeSpec {
         controlNumber: 7,
         version: '005010',
         sets: [
-          { id: '850', controlNumber: 1, segments: [['BEG', '00', 'SA', 'PO-1', '', '20240201'], ['PO1', '1', '2', 'EA', '', '', '', ''], ['CTT', '1']] },
+          {
+            id: '850',
+            controlNumber: 1,
+            segments: [
+              ['BEG', '00', 'SA', 'PO-1', '', '20240201'],
+              ['PO1', '1', '2', 'EA', '', '', '', ''],
+              ['CTT', '1'],
+            ],
+          },
           { id: '850', controlNumber: 2, segments: [['BEG', '00', 'SA', 'PO-2', '', '20240201']] },
         ],
       },
@@ -50,7 +58,9 @@ describe('x12 writer', () => {
   it('writes a padded 106-character ISA and computed trailers', () => {
     const text = writeInterchange(spec());
     const segments = text.split('~');
-    expect(segments[0]).to.equal('ISA*00*          *00*          *ZZ*HOSPITALERP    *01*123456789      *240201*1030*^*00501*000000042*1*T*>');
+    expect(segments[0]).to.equal(
+      'ISA*00*          *00*          *ZZ*HOSPITALERP    *01*123456789      *240201*1030*^*00501*000000042*1*T*>',
+    );
     expect(segments[0]!.length + 1).to.equal(106);
     expect(segments.slice(1)).to.deep.equal([
       'GS*PO*HOSPERP*SUPPCO*20240201*1030*7*X*005010',
@@ -70,7 +80,9 @@ describe('x12 writer', () => {
   });
 
   it('writes U in ISA11 for 00401 and accepts odd delimiters and a line suffix', () => {
-    const text = writeInterchange(spec({ version: '00401', delimiters: { element: '|', component: '^', segment: '\x1c' }, segmentSuffix: '\r\n' }));
+    const text = writeInterchange(
+      spec({ version: '00401', delimiters: { element: '|', component: '^', segment: '\x1c' }, segmentSuffix: '\r\n' }),
+    );
     expect(text.slice(0, 106)).to.match(/\|U\|00401\|000000042\|1\|T\|\^\x1c$/);
     expect(text.endsWith('IEA|1|000000042\x1c\r\n')).to.equal(true);
     expect(parseX12(Buffer.from(text, 'latin1')).diagnostics).to.deep.equal([]);
@@ -89,8 +101,14 @@ describe('x12 writer', () => {
     expectCode(() => writeInterchange(spec({ sender: { qualifier: 'ZZ', id: 'SIXTEEN-CHARS-ID' } })), 'x12-write-field-too-long');
     expectCode(() => writeInterchange(spec({ controlNumber: 1_000_000_000 })), 'x12-write-invalid-control-number');
     expectCode(() => writeInterchange(spec({ controlNumber: 0 })), 'x12-write-invalid-control-number');
-    expectCode(() => writeInterchange(spec({ delimiters: { element: '*', component: '*', repetition: '^', segment: '~' } })), 'x12-write-invalid-delimiters');
-    expectCode(() => writeInterchange(spec({ delimiters: { element: '*', component: '>', segment: '~' } })), 'x12-write-invalid-delimiters');
+    expectCode(
+      () => writeInterchange(spec({ delimiters: { element: '*', component: '*', repetition: '^', segment: '~' } })),
+      'x12-write-invalid-delimiters',
+    );
+    expectCode(
+      () => writeInterchange(spec({ delimiters: { element: '*', component: '>', segment: '~' } })),
+      'x12-write-invalid-delimiters',
+    );
     const withSe = spec();
     withSe.groups[0]!.sets[0]!.segments.push(['SE', '1', '0001']);
     expectCode(() => writeInterchange(withSe), 'x12-write-invalid-segment-id');
@@ -104,7 +122,15 @@ describe('x12 writer', () => {
       const text = writeInterchange({
         sender: { qualifier: ic.header.senderQualifier, id: ic.header.senderId },
         receiver: { qualifier: ic.header.receiverQualifier, id: ic.header.receiverId },
-        date: new Date(Date.UTC(2000 + Number(ic.header.date.slice(0, 2)), Number(ic.header.date.slice(2, 4)) - 1, Number(ic.header.date.slice(4, 6)), Number(ic.header.time.slice(0, 2)), Number(ic.header.time.slice(2)))),
+        date: new Date(
+          Date.UTC(
+            2000 + Number(ic.header.date.slice(0, 2)),
+            Number(ic.header.date.slice(2, 4)) - 1,
+            Number(ic.header.date.slice(4, 6)),
+            Number(ic.header.time.slice(0, 2)),
+            Number(ic.header.time.slice(2)),
+          ),
+        ),
         controlNumber: ic.header.controlNumber,
         usageIndicator: ic.header.usage as 'P' | 'T',
         ackRequested: ic.header.ackRequested,
@@ -116,7 +142,11 @@ describe('x12 writer', () => {
           receiverCode: g.receiverCode,
           controlNumber: g.controlNumber,
           version: g.version,
-          sets: g.sets.map((s) => ({ id: s.id, controlNumber: s.controlNumber, segments: s.segments.slice(1, -1).map((seg) => seg.elements) })),
+          sets: g.sets.map((s) => ({
+            id: s.id,
+            controlNumber: s.controlNumber,
+            segments: s.segments.slice(1, -1).map((seg) => seg.elements),
+          })),
         })),
       });
       const again = tokenize(Buffer.from(text, 'latin1'));

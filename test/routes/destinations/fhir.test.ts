@@ -84,7 +84,9 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
   });
 
   it('an OAuth2 clientSecret counts as a secret: written inline in YAML it is reported at load', () => {
-    const paths = inlineSecrets({ routes: [{ destination: { type: 'fhir', auth: { type: 'oauth2', clientId: 'a', clientSecret: 'inline' } } }] });
+    const paths = inlineSecrets({
+      routes: [{ destination: { type: 'fhir', auth: { type: 'oauth2', clientId: 'a', clientSecret: 'inline' } } }],
+    });
     expect(paths.map((p) => p.join('.'))).to.deep.equal(['routes.0.destination.auth.clientSecret']);
   });
 
@@ -165,7 +167,13 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
         entry: [
           {
             fullUrl: 'urn:uuid:2c1f0b64-4a27-4f1c-9f6e-1a0c1b2d3e4f',
-            resource: { resourceType: 'Device', status: 'active', udiCarrier: [{ deviceIdentifier: '00884521123456', carrierHRF: '(01)00884521123456(17)281231(10)LOT42(21)SN9' }], lotNumber: 'LOT42', serialNumber: 'SN9' },
+            resource: {
+              resourceType: 'Device',
+              status: 'active',
+              udiCarrier: [{ deviceIdentifier: '00884521123456', carrierHRF: '(01)00884521123456(17)281231(10)LOT42(21)SN9' }],
+              lotNumber: 'LOT42',
+              serialNumber: 'SN9',
+            },
             request: { method: 'POST', url: 'Device' },
           },
           {
@@ -186,7 +194,9 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       expect(summary.entry.map((e) => e.status)).to.deep.equal(['201', '201']);
       const [delivered] = await server.search('SupplyDelivery');
       const [device] = await server.search('Device');
-      expect((delivered as { suppliedItem: { itemReference: { reference: string } } }).suppliedItem.itemReference.reference).to.equal(`Device/${device!.id}`);
+      expect((delivered as { suppliedItem: { itemReference: { reference: string } } }).suppliedItem.itemReference.reference).to.equal(
+        `Device/${device!.id}`,
+      );
     });
 
     it('batch: a failed entry fails the delivery and names it', async () => {
@@ -215,7 +225,9 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       expect(err.message).to.match(/ChargeItem\.quantity\.value/);
       const oo = JSON.parse(err.response!.body!) as { issue: { expression: string[]; details: { text: string } }[] };
       expect(oo.issue.map((i) => i.expression[0])).to.include.members(['ChargeItem.quantity.value', 'ChargeItem.status']);
-      expect(oo.issue.find((i) => i.expression[0] === 'ChargeItem.status')!.details.text).to.match(/"paid" is not in the required value set .*chargeitem-status; expected planned, billable/);
+      expect(oo.issue.find((i) => i.expression[0] === 'ChargeItem.status')!.details.text).to.match(
+        /"paid" is not in the required value set .*chargeitem-status; expected planned, billable/,
+      );
       expect(server.requests).to.have.length(0);
     });
 
@@ -258,7 +270,10 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       expect((e429 as RetryLaterError).retryAfterMs).to.equal(7000);
 
       for (const status of [400, 404, 409, 422]) {
-        const oo = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'business-rule', expression: ['ChargeItem.subject'], details: { text: 'account closed' } }] };
+        const oo = {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'business-rule', expression: ['ChargeItem.subject'], details: { text: 'account closed' } }],
+        };
         server.fail({ status, body: oo });
         const e = await rejection(d.send(delivery(chargeItem())));
         expect(e, String(status)).to.be.instanceOf(PermanentDeliveryError);
@@ -306,7 +321,13 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
     it('OAuth2 client credentials: one token for many sends, a new one after it expires, a wrong secret is final', async () => {
       const secured = await startFhirServer({ oauth: { clientId: 'interlace', clientSecret: 'pw:with/odd&chars', expiresInSeconds: 2 } });
       try {
-        const auth = { type: 'oauth2', tokenUrl: secured.tokenUrl, clientId: 'interlace', clientSecret: 'pw:with/odd&chars', scope: 'system/ChargeItem.write' };
+        const auth = {
+          type: 'oauth2',
+          tokenUrl: secured.tokenUrl,
+          clientId: 'interlace',
+          clientSecret: 'pw:with/odd&chars',
+          scope: 'system/ChargeItem.write',
+        };
         const d = make({ url: secured.baseUrl, auth });
         await Promise.all([d.send(delivery(chargeItem('O-1'))), d.send(delivery(chargeItem('O-2'))), d.send(delivery(chargeItem('O-3')))]);
         expect(secured.tokenRequests).to.deep.equal([{ grantType: 'client_credentials', clientId: 'interlace', ok: true }]);
@@ -319,7 +340,9 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
         const post = make({ url: secured.baseUrl, auth: { ...auth, clientAuthMethod: 'post' } });
         expect((await post.send(delivery(chargeItem('O-5')))).status).to.equal('201');
 
-        const wrong = await rejection(make({ url: secured.baseUrl, auth: { ...auth, clientSecret: 'nope' } }).send(delivery(chargeItem('O-6'))));
+        const wrong = await rejection(
+          make({ url: secured.baseUrl, auth: { ...auth, clientSecret: 'nope' } }).send(delivery(chargeItem('O-6'))),
+        );
         expect(wrong).to.be.instanceOf(PermanentDeliveryError);
         expect(wrong.code).to.equal('oauth2-rejected');
         expect(wrong.message).to.contain('invalid_client');
@@ -331,7 +354,10 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
 
     it('OAuth2: a token endpoint that is down is retried, not dead-lettered', async () => {
       const port = await freePort();
-      const d = make({ url: server.baseUrl, auth: { type: 'oauth2', tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'a', clientSecret: 'b' } });
+      const d = make({
+        url: server.baseUrl,
+        auth: { type: 'oauth2', tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'a', clientSecret: 'b' },
+      });
       const err = await rejection(d.send(delivery(chargeItem())));
       expect(err).to.be.instanceOf(TransientDeliveryError);
       expect(err.code).to.equal('oauth2-unavailable');

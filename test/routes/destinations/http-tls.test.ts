@@ -20,7 +20,22 @@ function makePki(dir: string): void {
   for (const name of ['server', 'client']) {
     ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
     const ext = name === 'server' ? ['-extfile', 'san.cnf'] : [];
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      ...ext,
+    );
   }
 }
 
@@ -47,11 +62,14 @@ describe('routes/destinations/http over TLS', function () {
     dir = mkdtempSync(join(tmpdir(), 'interlace-tls-'));
     makePki(dir);
     const file = (n: string): Buffer => readFileSync(join(dir, n));
-    server = https.createServer({ key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
-      req.resume();
-      req.on('end', () => res.end('tls ok'));
-    });
+    server = https.createServer(
+      { key: file('server.key'), cert: file('server.pem'), ca: file('ca.pem'), requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
+        req.resume();
+        req.on('end', () => res.end('tls ok'));
+      },
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/in`;
   });
@@ -63,7 +81,11 @@ describe('routes/destinations/http over TLS', function () {
 
   it('delivers with a client certificate and a private CA', async () => {
     const dest = http.create(
-      httpSchema.parse({ type: 'http', url, tls: { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') } }),
+      httpSchema.parse({
+        type: 'http',
+        url,
+        tls: { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') },
+      }),
       ctx,
     );
     try {

@@ -34,7 +34,6 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-
 describe('routes/destinations/http', () => {
   describe('config schema', () => {
     it('fills defaults', () => {
@@ -42,17 +41,32 @@ describe('routes/destinations/http', () => {
       expect(c.method).to.equal('POST');
       expect(c.timeout).to.equal(30_000);
       expect(c.success).to.deep.equal([[200, 299]]);
-      expect(c.retryOn).to.deep.equal([[408, 408], [425, 425], [429, 429], [500, 599]]);
+      expect(c.retryOn).to.deep.equal([
+        [408, 408],
+        [425, 425],
+        [429, 429],
+        [500, 599],
+      ]);
       expect(c.auth).to.deep.equal({ type: 'none' });
       expect(c.headers).to.deep.equal({});
       expect(c.maxResponseBytes).to.equal(1024 * 1024);
     });
 
     it('parses durations, sizes and status lists', () => {
-      const c = httpSchema.parse({ type: 'http', url: 'http://x/', timeout: '5s', maxResponseBytes: '64KiB', success: [200, '202-204'], retryOn: '503' });
+      const c = httpSchema.parse({
+        type: 'http',
+        url: 'http://x/',
+        timeout: '5s',
+        maxResponseBytes: '64KiB',
+        success: [200, '202-204'],
+        retryOn: '503',
+      });
       expect(c.timeout).to.equal(5000);
       expect(c.maxResponseBytes).to.equal(65536);
-      expect(c.success).to.deep.equal([[200, 200], [202, 204]]);
+      expect(c.success).to.deep.equal([
+        [200, 200],
+        [202, 204],
+      ]);
       expect(c.retryOn).to.deep.equal([[503, 503]]);
     });
 
@@ -81,9 +95,22 @@ describe('routes/destinations/http', () => {
     });
 
     it('describes every field', () => {
-      const json = z.toJSONSchema(httpSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { description?: string }> };
+      const json = z.toJSONSchema(httpSchema, { io: 'input', unrepresentable: 'any' }) as {
+        properties?: Record<string, { description?: string }>;
+      };
       const props = json.properties ?? {};
-      expect(Object.keys(props)).to.include.members(['type', 'url', 'method', 'headers', 'auth', 'timeout', 'success', 'retryOn', 'tls', 'maxResponseBytes']);
+      expect(Object.keys(props)).to.include.members([
+        'type',
+        'url',
+        'method',
+        'headers',
+        'auth',
+        'timeout',
+        'success',
+        'retryOn',
+        'tls',
+        'maxResponseBytes',
+      ]);
       for (const [name, p] of Object.entries(props)) expect(p.description, name).to.be.a('string').and.not.equal('');
     });
 
@@ -116,7 +143,9 @@ describe('routes/destinations/http', () => {
     it('cannot leave the configured host or path', () => {
       expect(targetUrl(base, '//evil.example/x').host).to.equal('h:1');
       for (const p of ['../admin', 'a/../../b', 'a/%2e%2e/b', 'a\nb', 'a#frag', 'a\\..\\b']) {
-        expect(() => targetUrl(base, p), p).to.throw(PermanentDeliveryError).with.property('code', 'http-invalid-path');
+        expect(() => targetUrl(base, p), p)
+          .to.throw(PermanentDeliveryError)
+          .with.property('code', 'http-invalid-path');
       }
     });
   });
@@ -137,7 +166,14 @@ describe('routes/destinations/http', () => {
     it('sends the body with the Interlace headers and resolves with the status and body', async () => {
       make({ headers: { 'X-Site': 'main', 'X-Over': 'config' }, auth: { type: 'bearer', token: 'tok' }, method: 'PUT' });
       sink.respond({ status: 201, body: 'created 42' });
-      const d = delivery({ payload: { body: '{"item":"A1"}', contentType: 'application/json', path: 'orders', headers: { 'x-over': 'payload', 'Idempotency-Key': 'forged' } } });
+      const d = delivery({
+        payload: {
+          body: '{"item":"A1"}',
+          contentType: 'application/json',
+          path: 'orders',
+          headers: { 'x-over': 'payload', 'Idempotency-Key': 'forged' },
+        },
+      });
       const result = await dest.send(d);
       expect(result).to.deep.equal({ status: '201', body: 'created 42' });
       const [req] = sink.requests;
@@ -172,7 +208,11 @@ describe('routes/destinations/http', () => {
 
     it('throws a transient error on 503 with the answer, and RetryLaterError with Retry-After', async () => {
       make();
-      sink.respond({ status: 503, body: 'busy' }, { status: 503, headers: { 'Retry-After': '7' } }, { status: 500, headers: { 'Retry-After': '7' } });
+      sink.respond(
+        { status: 503, body: 'busy' },
+        { status: 503, headers: { 'Retry-After': '7' } },
+        { status: 500, headers: { 'Retry-After': '7' } },
+      );
       const a = await rejection(dest.send(delivery()));
       expect(a).to.be.instanceOf(TransientDeliveryError).and.not.instanceOf(RetryLaterError);
       expect(a).to.include({ code: 'http-retryable-status' });

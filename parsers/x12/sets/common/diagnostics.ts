@@ -10,10 +10,27 @@ import type { X12Segment } from '../../types.js';
 export const setDiagnosticCodes = {
   'x12-segment-missing': { level: 'segment', ack: '3', meaning: 'a mandatory segment is missing' },
   'x12-segment-unexpected': { level: 'segment', ack: '2', meaning: 'a segment appears where the set does not allow it' },
-  'x12-segment-not-mapped': { level: 'segment', ack: undefined, meaning: 'a segment is valid X12 but has no place in the canonical document (warning)' },
-  'x12-element-missing': { level: 'element', ack: '1', meaning: 'an element the base standard (or the partner profile) makes mandatory is empty' },
-  'x12-element-conditional-missing': { level: 'element', ack: '2', meaning: 'a conditional element is empty although its syntax note requires it (paired or conditional relation)' },
-  'x12-element-needed': { level: 'element', ack: undefined, meaning: 'an element the standard makes optional is empty, but the mapper needs it for the canonical document (an application error: the acknowledgment accepts the set, the message goes to the exception queue)' },
+  'x12-segment-not-mapped': {
+    level: 'segment',
+    ack: undefined,
+    meaning: 'a segment is valid X12 but has no place in the canonical document (warning)',
+  },
+  'x12-element-missing': {
+    level: 'element',
+    ack: '1',
+    meaning: 'an element the base standard (or the partner profile) makes mandatory is empty',
+  },
+  'x12-element-conditional-missing': {
+    level: 'element',
+    ack: '2',
+    meaning: 'a conditional element is empty although its syntax note requires it (paired or conditional relation)',
+  },
+  'x12-element-needed': {
+    level: 'element',
+    ack: undefined,
+    meaning:
+      'an element the standard makes optional is empty, but the mapper needs it for the canonical document (an application error: the acknowledgment accepts the set, the message goes to the exception queue)',
+  },
   'x12-element-invalid-number': { level: 'element', ack: '6', meaning: 'a numeric element holds something other than a number' },
   'x12-element-invalid-date': { level: 'element', ack: '8', meaning: 'a date element is not CCYYMMDD or not a calendar date' },
   'x12-element-invalid-time': { level: 'element', ack: '9', meaning: 'a time element is not HHMM[SS[D..]]' },

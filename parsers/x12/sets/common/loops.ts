@@ -117,7 +117,11 @@ export function readProductIds(r: SetReader, s: X12Segment, from: number, until:
     if (qualifier === undefined && value === undefined) continue;
     if (qualifier === undefined || value === undefined) {
       const missing = qualifier === undefined ? n : n + 1;
-      r.conditional(s, missing, `expected a product id ${qualifier === undefined ? 'qualifier' : 'value'} in the pair (qualifier and id are sent together)`);
+      r.conditional(
+        s,
+        missing,
+        `expected a product id ${qualifier === undefined ? 'qualifier' : 'value'} in the pair (qualifier and id are sent together)`,
+      );
       continue;
     }
     pairs.push([qualifier, value]);

@@ -44,7 +44,12 @@ export class SetReader {
       if (designation(this.set.id, this.set.version, seg.id, n) === 'M') {
         this.error('x12-element-missing', `${ref} is empty; expected ${what}`, seg, n);
       } else {
-        this.error('x12-element-needed', `${ref} is empty; the ${this.set.version.slice(0, 6)} standard allows that, but ${what} is needed to build the canonical document`, seg, n);
+        this.error(
+          'x12-element-needed',
+          `${ref} is empty; the ${this.set.version.slice(0, 6)} standard allows that, but ${what} is needed to build the canonical document`,
+          seg,
+          n,
+        );
       }
     }
     return value;
@@ -106,7 +111,12 @@ export class SetReader {
     const short = sixDigitDates(this.set.version);
     const iso = short ? isoShortDate(raw) : isoDate(raw);
     if (iso === undefined) {
-      this.error('x12-element-invalid-date', `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as ${short ? 'YYMMDD' : 'CCYYMMDD'} (version ${this.set.version.slice(0, 6)})`, seg, n);
+      this.error(
+        'x12-element-invalid-date',
+        `${elementRef(seg.id, n)} is "${raw}"; expected ${what} as ${short ? 'YYMMDD' : 'CCYYMMDD'} (version ${this.set.version.slice(0, 6)})`,
+        seg,
+        n,
+      );
       return undefined;
     }
     if (timeField === undefined) return iso;
@@ -114,7 +124,12 @@ export class SetReader {
     if (time === undefined) return iso;
     const isoT = isoTime(time);
     if (isoT === undefined) {
-      this.error('x12-element-invalid-time', `${elementRef(seg.id, timeField)} is "${time}"; expected a time as HHMM or HHMMSS`, seg, timeField);
+      this.error(
+        'x12-element-invalid-time',
+        `${elementRef(seg.id, timeField)} is "${time}"; expected a time as HHMM or HHMMSS`,
+        seg,
+        timeField,
+      );
       return iso;
     }
     return `${iso}T${isoT}`;

@@ -66,7 +66,12 @@ function readHl(r: SetReader, s: X12Segment, byId: Map<string, HlNode>, previous
   if (id !== '' && byId.has(id)) {
     r.error('x12-hl-duplicate-id', `HL01 is "${id}" at segment ${s.position}; expected a unique id, but an earlier HL uses it`, s, 1);
   } else if (id !== '' && previousId !== undefined && /^\d+$/.test(id) && Number(id) <= previousId) {
-    r.error('x12-hl-duplicate-id', `HL01 is "${id}" at segment ${s.position}; expected an id greater than the previous ${previousId}`, s, 1);
+    r.error(
+      'x12-hl-duplicate-id',
+      `HL01 is "${id}" at segment ${s.position}; expected an id greater than the previous ${previousId}`,
+      s,
+      1,
+    );
   }
   if (id !== '' && !byId.has(id)) byId.set(id, node);
   const parentId = r.opt(s, 2);
@@ -86,13 +91,23 @@ function checkLevels(r: SetReader, nodes: HlNode[], structure: string): void {
     const rank = order.indexOf(node.level);
     if (rank < 0) {
       if (node.level !== 'T') {
-        r.error('x12-hl-level-order', `HL03 is "${node.level}" at segment ${node.hl.position}; expected one of ${order.join(', ')} for structure ${structure}`, node.hl, 3);
+        r.error(
+          'x12-hl-level-order',
+          `HL03 is "${node.level}" at segment ${node.hl.position}; expected one of ${order.join(', ')} for structure ${structure}`,
+          node.hl,
+          3,
+        );
       }
       continue;
     }
     if (!node.parent) {
       if (rank !== 0) {
-        r.error('x12-hl-level-order', `HL03 is "${node.level}" at segment ${node.hl.position} with no parent; expected the top level ${order[0]}`, node.hl, 3);
+        r.error(
+          'x12-hl-level-order',
+          `HL03 is "${node.level}" at segment ${node.hl.position} with no parent; expected the top level ${order[0]}`,
+          node.hl,
+          3,
+        );
       }
       continue;
     }

@@ -18,7 +18,12 @@ export function read856(r: SetReader): ShipNotice {
   for (const s of h.header) readShipmentSegment(r, s, doc, undefined);
   const shipments = h.roots.filter((n) => n.level === 'S');
   if (shipments.length === 0) r.missingSegment('HL', 'a shipment level (HL03 S)');
-  if (shipments.length > 1) r.error('x12-segment-unexpected', `HL at segment ${shipments[1]!.hl.position} starts a second shipment level; an 856 has one`, shipments[1]!.hl);
+  if (shipments.length > 1)
+    r.error(
+      'x12-segment-unexpected',
+      `HL at segment ${shipments[1]!.hl.position} starts a second shipment level; an 856 has one`,
+      shipments[1]!.hl,
+    );
   const shipment = shipments[0];
   if (shipment) readShipmentLevel(r, shipment, doc, h.structure === '0002');
   if (shipment && doc.orders.length === 0) r.missingSegment('HL', 'an order level (HL03 O) under the shipment');
@@ -39,7 +44,12 @@ function readBsn(r: SetReader, s: X12Segment, doc: ShipNotice): void {
   if (structure !== undefined) {
     doc.hierarchy = structure;
     if (!hierarchyStructures[structure]) {
-      r.warn('x12-element-invalid-code', `BSN05 is "${structure}"; expected 0001, 0002 or 0004 (the structure is inferred from the HL levels)`, s, 5);
+      r.warn(
+        'x12-element-invalid-code',
+        `BSN05 is "${structure}"; expected 0001, 0002 or 0004 (the structure is inferred from the HL levels)`,
+        s,
+        5,
+      );
     }
   }
 }
@@ -76,7 +86,12 @@ function readShipmentSegment(r: SetReader, s: X12Segment, doc: ShipNotice, party
     doc.packaging = packaging;
   } else if (s.id === 'TD5') {
     const [code, method, routing] = [r.opt(s, 3), r.opt(s, 4), r.opt(s, 5)];
-    doc.carrier = { ...doc.carrier, ...(code !== undefined && { code }), ...(method !== undefined && { method }), ...(routing !== undefined && { routing }) };
+    doc.carrier = {
+      ...doc.carrier,
+      ...(code !== undefined && { code }),
+      ...(method !== undefined && { method }),
+      ...(routing !== undefined && { routing }),
+    };
   } else if (s.id === 'REF') {
     const qualifier = r.req(s, 1, 'a reference qualifier such as BM or CN');
     const value = r.req(s, 2, 'the reference value');
@@ -96,7 +111,8 @@ function readShipmentSegment(r: SetReader, s: X12Segment, doc: ShipNotice, party
 function readOrder(r: SetReader, node: HlNode, itemsOverPacks: boolean): ShipNoticeOrder {
   const order: ShipNoticeOrder = { purchaseOrder: { type: 'purchase-order', number: '' }, packs: [], items: [] };
   const prf = node.segments.find((s) => s.id === 'PRF');
-  if (!prf) r.error('x12-segment-missing', `PRF is missing under HL ${node.id}; expected the purchase order this order level fills`, node.hl);
+  if (!prf)
+    r.error('x12-segment-missing', `PRF is missing under HL ${node.id}; expected the purchase order this order level fills`, node.hl);
   for (const s of node.segments) {
     if (s !== prf) r.notMapped(s, 'order level');
   }
@@ -210,14 +226,22 @@ function readItemOverPacks(r: SetReader, node: HlNode, order: ShipNoticeOrder): 
       delete copy.quantityOrdered;
       if (item.quantityOrdered) copy.quantityOrdered = item.quantityOrdered;
     } else if (packs.length > 1) {
-      r.error('x12-segment-missing', `SN1 is missing under HL ${p.id}; expected the quantity in this pack, as the item is split across ${packs.length} packs`, p.hl);
+      r.error(
+        'x12-segment-missing',
+        `SN1 is missing under HL ${p.id}; expected the quantity in this pack, as the item is split across ${packs.length} packs`,
+        p.hl,
+      );
     }
     total = addExact(total, toExact(copy.quantityShipped.value) ?? toExact('0')!);
     mergePack(order, packOf(r, p)).items.push(copy);
   }
   const stated = toExact(item.quantityShipped.value);
   if (stated && compareExact(stated, total) !== 0) {
-    r.warn('x12-count-mismatch', `SN102 under HL ${node.id} is ${item.quantityShipped.value} but its packs hold ${formatExact(total)}`, node.hl);
+    r.warn(
+      'x12-count-mismatch',
+      `SN102 under HL ${node.id} is ${item.quantityShipped.value} but its packs hold ${formatExact(total)}`,
+      node.hl,
+    );
   }
 }
 

@@ -35,14 +35,19 @@ export function writePackMarks(pack: ShipNoticePack): string[][] {
   const out: string[][] = [];
   const marks = pack.marks ?? [];
   const man = marks.filter((m) => !m.qualifier.startsWith('TD1'));
-  const pairs: Array<[string, string]> = [...(pack.sscc !== undefined ? [['GM', pack.sscc] as [string, string]] : []), ...man.map((m) => [m.qualifier, m.value] as [string, string])];
+  const pairs: Array<[string, string]> = [
+    ...(pack.sscc !== undefined ? [['GM', pack.sscc] as [string, string]] : []),
+    ...man.map((m) => [m.qualifier, m.value] as [string, string]),
+  ];
   for (let i = 0; i < pairs.length; i += 2) {
     const second = pairs[i + 1];
     out.push(seg('MAN', pairs[i]![0], pairs[i]![1], undefined, second?.[0], second?.[1]));
   }
   const td1 = new Map(marks.filter((m) => m.qualifier.startsWith('TD1')).map((m) => [m.qualifier, m.value]));
   if (td1.size) {
-    out.push(seg('TD1', td1.get('TD101'), td1.get('TD102'), undefined, undefined, undefined, td1.get('TD106'), td1.get('TD107'), td1.get('TD108')));
+    out.push(
+      seg('TD1', td1.get('TD101'), td1.get('TD102'), undefined, undefined, undefined, td1.get('TD106'), td1.get('TD107'), td1.get('TD108')),
+    );
   }
   return out;
 }

@@ -37,7 +37,10 @@ export function write856(doc: ShipNotice): string[][] {
   const structure = itemsOverPacks ? '0002' : doc.hierarchy === '0004' && !hasPacks ? '0004' : '0001';
   const documentDate = doc.references?.find((r) => r.qualifier === DOCUMENT_DATE)?.value ?? doc.shippedAt ?? doc.expectedAt;
   if (documentDate === undefined) {
-    throw new MappingError('x12-canonical-missing', `ship notice ${doc.shipmentId} has no date for BSN03; expected a ${DOCUMENT_DATE} reference or shippedAt`);
+    throw new MappingError(
+      'x12-canonical-missing',
+      `ship notice ${doc.shipmentId} has no date for BSN03; expected a ${DOCUMENT_DATE} reference or shippedAt`,
+    );
   }
   const { date, time } = x12DateTime(documentDate);
   const w = new HlWriter();
@@ -57,9 +60,11 @@ export function write856(doc: ShipNotice): string[][] {
 function shipmentSegments(doc: ShipNotice): string[][] {
   const out: string[][] = [];
   const p = doc.packaging;
-  if (p) out.push(seg('TD1', p.code, p.count, undefined, undefined, undefined, p.weight ? 'G' : undefined, p.weight?.value, p.weight?.unit));
+  if (p)
+    out.push(seg('TD1', p.code, p.count, undefined, undefined, undefined, p.weight ? 'G' : undefined, p.weight?.value, p.weight?.unit));
   const c = doc.carrier;
-  if (c && (c.code ?? c.method ?? c.routing) !== undefined) out.push(seg('TD5', undefined, c.code !== undefined ? '2' : undefined, c.code, c.method, c.routing));
+  if (c && (c.code ?? c.method ?? c.routing) !== undefined)
+    out.push(seg('TD5', undefined, c.code !== undefined ? '2' : undefined, c.code, c.method, c.routing));
   for (const ref of doc.references ?? []) if (ref.qualifier !== DOCUMENT_DATE) out.push(seg('REF', ref.qualifier, ref.value));
   if (c?.trackingNumber !== undefined) out.push(seg('REF', TRACKING, c.trackingNumber));
   if (doc.shippedAt) out.push(dtm(SHIPPED, doc.shippedAt));

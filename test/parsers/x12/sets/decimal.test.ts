@@ -36,7 +36,7 @@ describe('x12 sets: numbers and codes', () => {
     expect(setDiagnosticCodes['x12-element-missing'].ack).to.equal('1');
   });
 
-  it('offers the codes in the envelope reader\'s finding shape for the 997/999 builder', () => {
+  it("offers the codes in the envelope reader's finding shape for the 997/999 builder", () => {
     expect(setFindings['x12-segment-missing']).to.include({ level: 'segment', ak304: '3' });
     expect(setFindings['x12-element-invalid-date']).to.include({ level: 'element', ak304: '8', ak403: '8' });
     expect(setFindings['x12-hl-orphan-parent']).to.include({ level: 'element', ak403: '7' });

@@ -29,7 +29,13 @@ describe('x12 sets: 810 invoice', () => {
       ['bill-to', 'assigned-by-buyer', 'LGH-AP'],
       ['ship-to', 'DUNS', '123456789'],
     ]);
-    expect(inv.parties![0]!.address).to.deep.equal({ lines: ['PO BOX 4410'], city: 'GRAND RAPIDS', state: 'MI', postalCode: '49501', country: 'US' });
+    expect(inv.parties![0]!.address).to.deep.equal({
+      lines: ['PO BOX 4410'],
+      city: 'GRAND RAPIDS',
+      state: 'MI',
+      postalCode: '49501',
+      country: 'US',
+    });
     expect(inv.terms).to.deep.equal({ type: '01', discountPercent: '2', discountDays: 10, netDays: 30, description: '2% 10 NET 30' });
     expect(inv.dates).to.deep.equal([{ qualifier: '011', date: '2026-11-21' }]);
   });
@@ -93,7 +99,9 @@ describe('x12 sets: 810 invoice', () => {
     expect(body).to.deep.include(['TDS', '423199']);
     expect(body).to.deep.include(['TXI', 'ST', '1.89', '6']);
     expect(body).to.deep.include(['SAC', 'C', 'D240', '', '', '4500', '', '', '', '', '', '', '', '', '', 'FREIGHT']);
-    expect(() => invoice810.fromCanonical({ ...inv, total: { amount: '10.005' } }, { version: '004010' })).to.throw(/total is "10.005"; expected a decimal with at most 2 decimals/);
+    expect(() => invoice810.fromCanonical({ ...inv, total: { amount: '10.005' } }, { version: '004010' })).to.throw(
+      /total is "10.005"; expected a decimal with at most 2 decimals/,
+    );
     expect(invoice810.fromCanonical({ ...inv, total: { amount: '10.500' } }, { version: '004010' })).to.deep.include(['TDS', '1050']);
   });
 

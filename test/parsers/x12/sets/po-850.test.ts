@@ -26,7 +26,9 @@ describe('x12 sets: 850 purchase order', () => {
       { qualifier: 'DP', value: 'OR-SURG', description: 'ORTHOPAEDIC OPERATING ROOMS' },
       { qualifier: 'IA', value: 'V100234' },
     ]);
-    expect(po.contacts).to.deep.equal([{ role: 'BD', name: 'PURCHASING DESK', phone: '5555550142', email: 'purchasing@lakeshore.example' }]);
+    expect(po.contacts).to.deep.equal([
+      { role: 'BD', name: 'PURCHASING DESK', phone: '5555550142', email: 'purchasing@lakeshore.example' },
+    ]);
     expect(po.allowancesCharges).to.deep.equal([{ type: 'charge', code: 'D240', amount: { amount: '45.00' } }]);
     expect(po.dates).to.deep.equal([{ qualifier: '002', date: '2026-11-24' }]);
     expect(po.carrier).to.deep.equal({ code: 'FDEG', method: 'U', routing: 'FEDEX GROUND' });
@@ -194,6 +196,8 @@ describe('x12 sets: 850 purchase order', () => {
   });
 
   it('refuses to write a document of another kind', () => {
-    expect(() => po850.fromCanonical({ kind: 'supplier', id: 'S-1' }, { version: '005010' })).to.throw(/850 mapper writes a purchase-order, got a supplier/);
+    expect(() => po850.fromCanonical({ kind: 'supplier', id: 'S-1' }, { version: '005010' })).to.throw(
+      /850 mapper writes a purchase-order, got a supplier/,
+    );
   });
 });

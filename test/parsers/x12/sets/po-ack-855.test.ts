@@ -35,7 +35,9 @@ describe('x12 sets: 855 purchase order acknowledgment', () => {
 
   it('maps a backorder (IB) with its date, a substitution (IS) with the substitute ids, a rejection (IR)', async () => {
     const ack = await sample('855-005010.x12');
-    expect(ack.lines[1]!.statuses).to.deep.equal([{ code: 'IB', quantity: { value: '2', unit: 'EA' }, dateQualifier: '068', date: '2026-12-05' }]);
+    expect(ack.lines[1]!.statuses).to.deep.equal([
+      { code: 'IB', quantity: { value: '2', unit: 'EA' }, dateQualifier: '068', date: '2026-12-05' },
+    ]);
     expect(ack.lines[2]!.statuses).to.deep.equal([
       {
         code: 'IS',
@@ -116,6 +118,8 @@ describe('x12 sets: 855 purchase order acknowledgment', () => {
   it('refuses to write an acknowledgment without the purchase order date (BAK04)', async () => {
     const ack = await sample('855-004010.x12');
     const { date: _date, ...po } = ack.purchaseOrder;
-    expect(() => poAck855.fromCanonical({ ...ack, purchaseOrder: po }, { version: '004010' })).to.throw(/no purchaseOrder.date; expected it for BAK04/);
+    expect(() => poAck855.fromCanonical({ ...ack, purchaseOrder: po }, { version: '004010' })).to.throw(
+      /no purchaseOrder.date; expected it for BAK04/,
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('x12 sets: with the envelope reader and writer', () => {
     for (const file of await samples()) {
       const raw = await readFile(new URL(`../../../../samples/x12/${file}`, import.meta.url));
       const parsed = x12.parse(raw);
-      expect(parsed.diagnostics.filter((d) => d.severity === 'error'), file).to.deep.equal([]);
+      expect(
+        parsed.diagnostics.filter((d) => d.severity === 'error'),
+        file,
+      ).to.deep.equal([]);
       const mapped = x12.toCanonical(parsed.message!);
       expect(mapped.diagnostics, file).to.deep.equal([]);
       const own = await loadSample(file);
@@ -50,12 +53,17 @@ describe('x12 sets: with the envelope reader and writer', () => {
             receiverCode: 'LAKESHOREGEN',
             controlNumber: 900,
             version: set.version,
-            sets: [{ id: set.id, controlNumber: set.controlNumber, segments: mapper.fromCanonical(doc!, { version: v5 ? '005010' : '004010' }) }],
+            sets: [
+              { id: set.id, controlNumber: set.controlNumber, segments: mapper.fromCanonical(doc!, { version: v5 ? '005010' : '004010' }) },
+            ],
           },
         ],
       });
       const reparsed = parseX12(Buffer.from(text, 'latin1'));
-      expect(reparsed.diagnostics.filter((d) => d.severity === 'error'), file).to.deep.equal([]);
+      expect(
+        reparsed.diagnostics.filter((d) => d.severity === 'error'),
+        file,
+      ).to.deep.equal([]);
       const again = x12.toCanonical(reparsed.message!);
       expect(again.diagnostics, file).to.deep.equal([]);
       expect(again.documents, file).to.deep.equal([doc]);

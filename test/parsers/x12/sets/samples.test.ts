@@ -18,9 +18,18 @@ describe('x12 sets: samples', () => {
   it('has a 004010 and a 005010 sample and a CRLF sample for every set', async () => {
     const files = await sampleFiles();
     for (const dir of dirs) {
-      expect(files.some((f) => f.startsWith(`${dir}/`) && f.includes('004010')), `${dir} 004010`).to.equal(true);
-      expect(files.some((f) => f.startsWith(`${dir}/`) && f.includes('005010')), `${dir} 005010`).to.equal(true);
-      expect(files.some((f) => f.startsWith(`${dir}/`) && f.includes('crlf')), `${dir} crlf`).to.equal(true);
+      expect(
+        files.some((f) => f.startsWith(`${dir}/`) && f.includes('004010')),
+        `${dir} 004010`,
+      ).to.equal(true);
+      expect(
+        files.some((f) => f.startsWith(`${dir}/`) && f.includes('005010')),
+        `${dir} 005010`,
+      ).to.equal(true);
+      expect(
+        files.some((f) => f.startsWith(`${dir}/`) && f.includes('crlf')),
+        `${dir} crlf`,
+      ).to.equal(true);
     }
   });
 
@@ -56,7 +65,10 @@ describe('x12 sets: samples', () => {
       expect(first.documents, file).to.have.length(1);
       const version = set.version.startsWith('005') ? '005010' : '004010';
       const body = mapper.fromCanonical(first.documents[0]!, { version });
-      expect(body.some((s) => s[0] === 'ST' || s[0] === 'SE'), file).to.equal(false);
+      expect(
+        body.some((s) => s[0] === 'ST' || s[0] === 'SE'),
+        file,
+      ).to.equal(false);
       const text = joinSet(set.id, set.controlNumber, body, x.delimiters);
       const second = mapper.toCanonical(splitSet(text, x.delimiters, set.version, set.functionalId));
       expect(second.diagnostics, file).to.deep.equal([]);

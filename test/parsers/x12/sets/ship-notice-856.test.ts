@@ -90,7 +90,13 @@ describe('x12 sets: 856 ship notice', () => {
     const order = asn.orders[0]!;
     expect(order.purchaseOrder.number).to.equal('4500012399');
     expect(order.packs.map((p) => [p.sscc, p.items.map((i) => [i.line, i.quantityShipped.value])])).to.deep.equal([
-      ['008600000046300010', [['10', '1'], ['30', '4']]],
+      [
+        '008600000046300010',
+        [
+          ['10', '1'],
+          ['30', '4'],
+        ],
+      ],
       ['008600000046300027', [['40', '15']]],
       ['008600000046300034', [['40', '15']]],
     ]);
@@ -154,7 +160,9 @@ describe('x12 sets: 856 ship notice', () => {
       setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', ...item('3', '2', '1'), 'HL*4*3*P', 'MAN*GM*1', 'HL*5*4*O', 'PRF*PO-2']),
     );
     expect(wrong.documents).to.deep.equal([]);
-    expect(wrong.diagnostics.filter((d) => d.code === 'x12-hl-level-order').map((d) => [d.location?.segmentIndex, d.location?.field, d.message])).to.deep.equal([
+    expect(
+      wrong.diagnostics.filter((d) => d.code === 'x12-hl-level-order').map((d) => [d.location?.segmentIndex, d.location?.field, d.message]),
+    ).to.deep.equal([
       [9, 3, 'HL03 is "P" at segment 9 under a "I" level; structure 0001 nests S > O > P > I'],
       [11, 3, 'HL03 is "O" at segment 11 under a "P" level; structure 0001 nests S > O > P > I'],
     ]);
@@ -184,7 +192,9 @@ describe('x12 sets: 856 ship notice', () => {
   });
 
   it('reports a missing PRF, LIN and SN1 under their HL', () => {
-    const { documents, diagnostics } = shipNotice856.toCanonical(setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'HL*3*2*P', 'HL*4*3*I', 'PID*F****X']));
+    const { documents, diagnostics } = shipNotice856.toCanonical(
+      setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'HL*3*2*P', 'HL*4*3*I', 'PID*F****X']),
+    );
     expect(documents).to.deep.equal([]);
     expect(diagnostics.map((d) => d.message)).to.deep.equal([
       'PRF is missing under HL 2; expected the purchase order this order level fills',
@@ -195,7 +205,9 @@ describe('x12 sets: 856 ship notice', () => {
 
   it('in S/O/I/P, warns when packs do not add up to the item and errors when a split pack has no SN1', () => {
     const base = ['BSN*00*SHP-1*20261121*1430*0002', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', 'HL*3*2*I', 'LIN*1*BP*X', 'SN1**10*EA'];
-    const short = shipNotice856.toCanonical(setOf('856', [...base, 'HL*4*3*P', 'MAN*GM*A', 'SN1**4*EA', 'HL*5*3*P', 'MAN*GM*B', 'SN1**5*EA']));
+    const short = shipNotice856.toCanonical(
+      setOf('856', [...base, 'HL*4*3*P', 'MAN*GM*A', 'SN1**4*EA', 'HL*5*3*P', 'MAN*GM*B', 'SN1**5*EA']),
+    );
     expect(short.diagnostics.map((d) => [d.severity, d.code, d.message])).to.deep.equal([
       ['warning', 'x12-count-mismatch', 'SN102 under HL 3 is 10 but its packs hold 9'],
     ]);
@@ -205,7 +217,10 @@ describe('x12 sets: 856 ship notice', () => {
   });
 
   it('reports a missing BSN, an empty BSN02 and a bad BSN04 time', () => {
-    expect(shipNotice856.toCanonical(setOf('856', ['HL*1**S'])).diagnostics.map((d) => d.code)).to.deep.equal(['x12-segment-missing', 'x12-segment-missing']);
+    expect(shipNotice856.toCanonical(setOf('856', ['HL*1**S'])).diagnostics.map((d) => d.code)).to.deep.equal([
+      'x12-segment-missing',
+      'x12-segment-missing',
+    ]);
     const bad = shipNotice856.toCanonical(setOf('856', ['BSN*00**20261121*2575*0001', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1']));
     expect(bad.diagnostics.map((d) => [d.code, d.location?.field])).to.deep.equal([
       ['x12-element-missing', 2],
@@ -228,7 +243,9 @@ describe('x12 sets: 856 ship notice', () => {
   });
 
   it('writes S/O/I for 0004 without packs, and S/O/P/I when a 0004 notice has packs', async () => {
-    const loose = shipNotice856.toCanonical(setOf('856', ['BSN*00*SHP-1*20261121*1430*0004', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', ...item('3', '2', '7')]));
+    const loose = shipNotice856.toCanonical(
+      setOf('856', ['BSN*00*SHP-1*20261121*1430*0004', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', ...item('3', '2', '7')]),
+    );
     const doc = loose.documents[0] as ShipNotice;
     expect(shipNotice856.fromCanonical(doc, { version: '005010' })[0]![5]).to.equal('0004');
     const packed = { ...doc, orders: [{ ...doc.orders[0]!, packs: [{ sscc: '1', items: doc.orders[0]!.items }], items: [] }] };
@@ -238,7 +255,9 @@ describe('x12 sets: 856 ship notice', () => {
   });
 
   it('warns about an SN1 at pack level in S/O/P/I', () => {
-    const { diagnostics } = shipNotice856.toCanonical(setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', 'HL*3*2*P', 'MAN*GM*1', 'SN1**2*EA', ...item('4', '3', '1')]));
+    const { diagnostics } = shipNotice856.toCanonical(
+      setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1', 'HL*3*2*P', 'MAN*GM*1', 'SN1**2*EA', ...item('4', '3', '1')]),
+    );
     expect(diagnostics.map((d) => [d.severity, d.code, d.location?.segment])).to.deep.equal([['warning', 'x12-segment-not-mapped', 'SN1']]);
   });
 
@@ -250,7 +269,12 @@ describe('x12 sets: 856 ship notice', () => {
 
   it('maps a large notice (2,000 cartons) and writes it back with the same HL count', () => {
     const lines = [...head, 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1'];
-    for (let i = 0; i < 2000; i++) lines.push(`HL*${3 + 2 * i}*2*P`, `MAN*GM*${String(i).padStart(18, '0')}`, ...item(String(4 + 2 * i), String(3 + 2 * i), String(i + 1)));
+    for (let i = 0; i < 2000; i++)
+      lines.push(
+        `HL*${3 + 2 * i}*2*P`,
+        `MAN*GM*${String(i).padStart(18, '0')}`,
+        ...item(String(4 + 2 * i), String(3 + 2 * i), String(i + 1)),
+      );
     const { documents, diagnostics } = shipNotice856.toCanonical(setOf('856', lines));
     expect(diagnostics).to.deep.equal([]);
     const doc = documents[0] as ShipNotice;

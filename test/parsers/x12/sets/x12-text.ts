@@ -5,7 +5,13 @@
  */
 import type { X12Delimiters, X12Segment, X12TransactionSet } from '../../../../parsers/x12/types.js';
 
-export type SplitInterchange = { isa: string; delimiters: X12Delimiters; segments: X12Segment[]; sets: X12TransactionSet[]; problems: string[] };
+export type SplitInterchange = {
+  isa: string;
+  delimiters: X12Delimiters;
+  segments: X12Segment[];
+  sets: X12TransactionSet[];
+  problems: string[];
+};
 
 export function splitInterchange(text: string): SplitInterchange {
   const isa = text.slice(0, 106);
@@ -14,7 +20,10 @@ export function splitInterchange(text: string): SplitInterchange {
   const segment = isa[105]!;
   const repetitionField = isa.split(element)[11]!;
   const delimiters: X12Delimiters = { element, component, segment, ...(repetitionField !== 'U' && { repetition: repetitionField }) };
-  const raw = text.split(segment).map((s) => s.replace(/^[\r\n]+/, '')).filter((s) => s.length > 0);
+  const raw = text
+    .split(segment)
+    .map((s) => s.replace(/^[\r\n]+/, ''))
+    .filter((s) => s.length > 0);
   const segments = raw.map((s, i) => toSegment(s, element, i + 1));
   const problems: string[] = [];
   const sets: X12TransactionSet[] = [];
