@@ -1,5 +1,5 @@
 // ESLint flat config: typescript-eslint with type information for the TypeScript tree.
-// `npm run lint` runs this and then the import-cycle check (madge, configured in .madgerc).
+// `npm run lint` runs this, the import-cycle check (madge, configured in .madgerc) and prettier --check.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -43,5 +43,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The console runs in the browser.
+    files: ['engine/admin/console/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
 );

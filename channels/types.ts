@@ -116,8 +116,11 @@ export interface Source {
 }
 
 /** One source type: its name in YAML, its config schema, and a factory given only its own config. */
+// A registry holds definitions of every config type, so the default parameter is any.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface SourceDefinition<C = any> {
   readonly type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input type is whatever YAML gave
   readonly schema: z.ZodType<C, any>;
   create(config: C, ctx: SourceContext): Source;
   /**

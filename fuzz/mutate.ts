@@ -90,7 +90,7 @@ export function mutate(input: Buffer, other: Buffer, rng: Rng, max: number): Buf
       case 4: // duplicate a run, sometimes many times
         b = Buffer.concat([
           b.subarray(0, j),
-          ...Array(1 + Math.floor(rng() * (rng() < 0.02 ? 200 : 3))).fill(b.subarray(i, j)),
+          ...new Array<Buffer>(1 + Math.floor(rng() * (rng() < 0.02 ? 200 : 3))).fill(b.subarray(i, j)),
           b.subarray(j),
         ]);
         break;

@@ -66,8 +66,11 @@ export type DestinationContext = {
 /** What a transport's partner link is built with: the partner and the engine services. */
 export type PartnerLinkContext = { partner: string; log: Logger; services: EngineServices };
 
+// A registry holds definitions of every config type, so the default parameter is any.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface DestinationDefinition<C = any> {
   readonly type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input type is whatever YAML gave
   readonly schema: z.ZodType<C, any>;
   create(config: C, ctx: DestinationContext): Destination;
   /**

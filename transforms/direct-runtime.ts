@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- BAIL is a sentinel thrown to leave the fast path, never an error a caller sees. */
 /**
  * The run-time half of the direct evaluator (transforms/direct.ts): frames, lambdas, JSONata's
  * sequence rules and the built-in functions it handles. Anything that might differ from JSONata
@@ -123,7 +124,7 @@ export function isScalar(value: unknown): boolean {
 
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   const v = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
   return !v._jsonata_function && !v._jsonata_lambda;

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- BAIL is a sentinel thrown to leave the fast path, never an error a caller sees. */
 import type { PipelineState } from './types.js';
 import {
   apply,
@@ -220,7 +221,7 @@ class DirectCompiler {
       if (typeof at !== 'number' || !Number.isFinite(at)) throw BAIL;
       let i = Math.floor(at);
       if (i < 0) i = value.length + i;
-      const picked = value[i];
+      const picked: unknown = value[i];
       if (i < 0 || i >= value.length) return undefined;
       if (picked === undefined || Array.isArray(picked)) throw BAIL;
       return picked;
@@ -239,7 +240,7 @@ class DirectCompiler {
     });
     return (input, frame, run) => {
       if (!isPlainRecord(input)) throw BAIL;
-      const out: Record<string, unknown> = Object.create(null);
+      const out = Object.create(null) as Record<string, unknown>;
       for (const p of pairs) {
         const value = p.value(input, frame, run);
         if (isLambda(value)) throw BAIL;
@@ -261,7 +262,7 @@ class DirectCompiler {
         const value = item.value(input, frame, run);
         if (value === undefined) continue;
         if (isLambda(value)) throw BAIL;
-        if (Array.isArray(value) && !item.nested) out.push(...value);
+        if (Array.isArray(value) && !item.nested) out.push(...(value as unknown[]));
         else out.push(value);
         if (out.length >= this.maxSequence) throw BAIL;
       }

@@ -78,7 +78,7 @@ const MAX_VALUE = 128;
 /** A value as the exception queue shows it: text, at most 128 characters. */
 export function exceptionValue(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value as symbol));
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text;
 }
 

@@ -149,6 +149,8 @@ function runtimeError(err: unknown, site: EvalSite, limits: ExpressionLimits): T
         `${where}: the expression built a sequence longer than ${limits.maxSequence} items`,
         { ...site, cause: err },
       );
+    default:
+      break;
   }
   const position = e.position === undefined ? '' : ` at position ${e.position}`;
   const code = e.code ? ` (JSONata ${e.code}${position})` : position;

@@ -52,7 +52,7 @@ function read(input: unknown, names: string[]): unknown {
 /** A plain data object (not an array, not a JSONata function): what JSONata looks keys up in. */
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   const v = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
   return !v._jsonata_function && !v._jsonata_lambda;

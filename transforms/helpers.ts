@@ -60,7 +60,7 @@ export function registerHelpers(expr: jsonata.Expression, ctx: CompileContext): 
   expr.registerFunction('now', async function (this: Focus, picture?: unknown, zone?: unknown) {
     const ms = slotOf(this).nowMs;
     if (picture === undefined && zone === undefined) return new Date(ms).toISOString();
-    return fromMillis.evaluate({}, { ms, picture, zone });
+    return (await fromMillis.evaluate({}, { ms, picture, zone })) as unknown;
   });
   expr.registerFunction('millis', function (this: Focus) {
     return slotOf(this).nowMs;
@@ -72,7 +72,7 @@ export function registerHelpers(expr: jsonata.Expression, ctx: CompileContext): 
     if (typeof width === 'number' && Math.abs(width) > MAX_PAD) {
       throw helperError('result-too-large', `$pad width ${width} exceeds the limit of ${MAX_PAD}`);
     }
-    return builtinPad.evaluate({}, { s, width, char });
+    return (await builtinPad.evaluate({}, { s, width, char })) as unknown;
   });
 }
 

@@ -60,7 +60,7 @@ function copy(value: unknown, walk: Walk, depth: number): unknown {
     }
     return out;
   }
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
     throw notSerialisable(walk, 'an object that is not plain data');
   }

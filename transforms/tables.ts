@@ -41,7 +41,7 @@ export class TableIndex {
     const column = keyColumn ?? table.columns[0];
     const id = column ?? '';
     let byColumn = this.indexes.get(table);
-    if (!byColumn) this.indexes.set(table, (byColumn = new Map()));
+    if (!byColumn) this.indexes.set(table, (byColumn = new Map<string, Map<string, Record<string, string>>>()));
     let index = byColumn.get(id);
     if (!index) {
       index = new Map();

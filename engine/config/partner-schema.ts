@@ -105,7 +105,7 @@ export const partnerSchema = z
             code: 'custom',
             path: ['delimiters', d[j]![0]],
             params: { code: 'invalid-value' },
-            message: `delimiters.${d[j]![0]} is "${d[j]![1]}", the same as delimiters.${d[i]![0]}; each delimiter must differ`,
+            message: `delimiters.${d[j]![0]} is "${String(d[j]![1])}", the same as delimiters.${d[i]![0]}; each delimiter must differ`,
           });
         }
       }

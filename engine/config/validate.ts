@@ -226,7 +226,7 @@ function show(value: unknown, path: readonly PathSegment[]): string {
     const masked = value.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
     return JSON.stringify(masked.length > 60 ? `${masked.slice(0, 60)}…` : masked);
   }
-  return String(value);
+  return String(value as number | boolean | bigint);
 }
 
 function list(values: unknown[] | undefined): string {

@@ -61,7 +61,10 @@ export class ChannelRuntime {
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
       if (!def)
-        throw new ConfigError('unknown-destination', `channel ${c.name} route ${r.name}: no destination type ${r.destination.type}`);
+        throw new ConfigError(
+          'unknown-destination',
+          `channel ${c.name} route ${r.name}: no destination type ${String(r.destination.type)}`,
+        );
       const destination = def.create(r.destination, {
         channel: c.name,
         route: r.name,

@@ -18,8 +18,10 @@ import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 
-const ENGINE_VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8'),
+const ENGINE_VERSION = (
+  JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url).pathname.replace(/\/dist\/package\.json$/, '/package.json'), 'utf8'),
+  ) as { version: string }
 ).version;
 import { ensureRedis, leaseConnection, pingRedis, type RedisHandle } from './redis.js';
 

@@ -58,7 +58,7 @@ export class ChannelIntake {
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
     const def = (o.registry ?? sources).find((s) => s.type === c.source.type);
-    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${c.source.type}`);
+    if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${String(c.source.type)}`);
     this.def = def;
     this.source = this.create();
   }

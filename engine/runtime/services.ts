@@ -51,9 +51,9 @@ class PartnerLinkSet implements PartnerLinks {
     if (existing) return existing;
     const p = this.byId.get(partner);
     if (!p) throw new ConfigError('partner-unknown', `partner ${partner} is unknown; expected a partners/*.yaml file with that id`);
-    const def = this.registry.find((d) => d.type === p.transport.type && d.partnerLink);
+    const def = this.registry.find((d) => d.type === p.transport.type && d.partnerLink !== undefined);
     if (!def?.partnerLink) {
-      const carriers = this.registry.filter((d) => d.partnerLink).map((d) => d.type);
+      const carriers = this.registry.filter((d) => d.partnerLink !== undefined).map((d) => d.type);
       throw new ConfigError(
         'partner-transport-unsupported',
         `partner ${partner}: no transport of type ${p.transport.type} can send files to a partner in this engine; expected one of ${carriers.join(', ') || 'none'}`,

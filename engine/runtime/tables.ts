@@ -129,7 +129,7 @@ export class LiveTables {
       const cells: Record<string, string> = {};
       for (const [c, v] of Object.entries(row)) {
         if (v !== undefined && v !== null && typeof v === 'object') throw new Error(`row ${n + 1}: column ${c} is not text`);
-        cells[c] = v === undefined || v === null ? '' : String(v);
+        cells[c] = v === undefined || v === null ? '' : String(v as string | number | boolean);
       }
       const i = at.get(String(k));
       if (i === undefined) {

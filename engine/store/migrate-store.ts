@@ -113,7 +113,7 @@ function rowHash(row: Row): string {
   for (const key of Object.keys(row).sort()) {
     const v = row[key];
     h.update(
-      `${key}=${Buffer.isBuffer(v) ? `bytes:${v.toString('hex')}` : v === null || v === undefined ? 'null' : `${typeof v === 'bigint' ? 'number' : typeof v}:${String(v)}`}\u0000`,
+      `${key}=${Buffer.isBuffer(v) ? `bytes:${v.toString('hex')}` : v === null || v === undefined ? 'null' : `${typeof v === 'bigint' ? 'number' : typeof v}:${String(v as string | number | bigint | boolean)}`}\u0000`,
     );
   }
   return h.digest('hex');

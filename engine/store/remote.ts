@@ -39,7 +39,7 @@ export async function runStoreCall(store: Store, call: StoreCall): Promise<Store
     };
   }
   try {
-    const fn = store[call.method] as (...args: unknown[]) => Promise<unknown>;
+    const fn = Reflect.get(store, call.method) as (this: Store, ...args: unknown[]) => Promise<unknown>;
     return { type: 'store-result', id: call.id, ok: true, value: await fn.apply(store, call.args) };
   } catch (err) {
     const code = err instanceof InterlaceError ? err.code : 'store-write-failed';
@@ -70,8 +70,8 @@ export function remoteWriter(
     get(target, prop, receiver) {
       const w = typeof prop === 'string' ? writes.get(prop) : undefined;
       if (w) return w;
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
     },
   });
   return {

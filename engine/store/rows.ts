@@ -67,7 +67,7 @@ export function toMessage(r: MessageRow): StoredMessage {
     messageType: opt(r.message_type),
     origin: opt(r.origin),
     duplicateOf: opt(r.duplicate_of),
-    error: r.error ? JSON.parse(r.error) : undefined,
+    error: r.error ? (JSON.parse(r.error) as StoredMessage['error']) : undefined,
     updatedAt: iso(r.updated_at),
   };
 }
@@ -82,7 +82,7 @@ export function toDelivery(r: DeliveryRow): StoredDelivery {
     attempts: r.attempts,
     idempotencyKey: r.idempotency_key,
     correlationId: r.correlation_id,
-    payload: JSON.parse(r.payload),
+    payload: JSON.parse(r.payload) as StoredDelivery['payload'],
     lastStatus: opt(r.last_status),
     lastError: opt(r.last_error),
     createdAt: iso(r.created_at),

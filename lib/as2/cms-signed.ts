@@ -98,7 +98,7 @@ export function verifyDetached(signature: Buffer, content: Buffer, trusted: read
     let data = content;
     if (si.signedAttrs) {
       const md = si.signedAttrs.attributes.find((a) => a.type === OID.messageDigestAttr);
-      const value = md?.values[0];
+      const value: unknown = md?.values[0];
       if (!(value instanceof asn1js.OctetString))
         throw new ParseError('as2-authentication-failed', 'the signed attributes have no message digest');
       if (!Buffer.from(value.valueBlock.valueHexView).equals(contentDigest)) {

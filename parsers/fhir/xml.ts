@@ -180,7 +180,7 @@ function readElement(
         readChildren({ extension: n.extension }, 'Element', '', path(i), ext, issues, depth + 1);
         extra.extension = ext.extension;
       }
-      values.push(n['@value'] === undefined ? null : primitive(String(n['@value']), type, path(i), issues));
+      values.push(n['@value'] === undefined ? null : primitive(String(n['@value'] as string | number | boolean), type, path(i), issues));
       extras.push(Object.keys(extra).length > 0 ? extra : null);
     });
     if (values.some((v) => v !== null)) out[key] = info.repeats ? values : values[0];

@@ -120,5 +120,5 @@ export function formatValue(column: FlatColumn, value: unknown): string {
     if (!r.ok) throw new RangeError(`column ${column.name}: ${r.message}`);
     return r.value as string;
   }
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean | bigint);
 }

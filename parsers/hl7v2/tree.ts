@@ -71,7 +71,7 @@ function segmentNode(id: string, fields: string[], d: Hl7Delimiters, encoding: s
       continue;
     }
     const reps = text.split(d.repetition);
-    const out: TreeValue[] = new Array(reps.length);
+    const out = new Array<TreeValue>(reps.length);
     for (let r = 0; r < reps.length; r++) out[r] = repetitionNode(reps[r]!, key, d, encoding);
     node[key] = out;
   }

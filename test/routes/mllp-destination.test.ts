@@ -24,7 +24,7 @@ function delivery(controlId: string, n = 1): Delivery {
 
 /** A peer that answers each frame with `answer(msh10)`; undefined: never answers; 'close-mid': half a frame, then close. */
 async function peer(
-  answer: (controlId: string, frame: string) => string | undefined | 'close-mid',
+  answer: (controlId: string, frame: string) => string | undefined,
 ): Promise<{ port: number; frames: string[]; connections: number; close(): Promise<void> }> {
   const frames: string[] = [];
   const sockets = new Set<Socket>();

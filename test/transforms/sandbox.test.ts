@@ -118,7 +118,7 @@ describe('transforms: sandbox and guard rails', () => {
     ];
     for (const message of [null, undefined, {}, [], 'garbage', 42]) {
       const r = await compilePipeline(steps, deps).run(dftState({ message, canonical: [] }));
-      expect(r, String(message)).to.deep.equal({ outcome: 'filtered', reason: 'nothing to map', step: 1 });
+      expect(r, JSON.stringify(message)).to.deep.equal({ outcome: 'filtered', reason: 'nothing to map', step: 1 });
     }
   });
 

@@ -218,7 +218,7 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
       bytes: Number(r.bytes),
       startedAt: new Date(Number(r.started_at)).toISOString(),
       finishedAt: new Date(Number(r.finished_at)).toISOString(),
-      summary: JSON.parse(r.summary),
+      summary: JSON.parse(r.summary) as FileSummaryRecord['summary'],
     }));
   }
 

@@ -38,7 +38,7 @@ export class PostgresX12Ledger implements X12Ledger {
     try {
       counts = checkControlNumberRequest(request);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err as Error);
     }
     return transaction(this.pool, async (c) => {
       const now = Date.now();

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one queue holds writes of every result type
 type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
 
 type Results = Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;

@@ -192,10 +192,22 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
   async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.channel) (where.push('channel = ?'), args.push(q.channel));
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.controlId) (where.push('control_id = ?'), args.push(q.controlId));
-    if (q.before) (where.push('id < ?'), args.push(q.before));
+    if (q.channel) {
+      where.push('channel = ?');
+      args.push(q.channel);
+    }
+    if (q.status) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    if (q.controlId) {
+      where.push('control_id = ?');
+      args.push(q.controlId);
+    }
+    if (q.before) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);
@@ -248,16 +260,25 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       bytes: r.bytes,
       startedAt: new Date(r.started_at).toISOString(),
       finishedAt: new Date(r.finished_at).toISOString(),
-      summary: JSON.parse(r.summary),
+      summary: JSON.parse(r.summary) as FileSummaryRecord['summary'],
     }));
   }
 
   async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
     const where = [`status = 'error'`];
     const args: unknown[] = [];
-    if (q.channel) (where.push('channel = ?'), args.push(q.channel));
-    if (q.reason) (where.push(`(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`), args.push(q.reason, q.reason));
-    if (q.before) (where.push('id < ?'), args.push(q.before));
+    if (q.channel) {
+      where.push('channel = ?');
+      args.push(q.channel);
+    }
+    if (q.reason) {
+      where.push(`(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`);
+      args.push(q.reason, q.reason);
+    }
+    if (q.before) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     return (
       this.db

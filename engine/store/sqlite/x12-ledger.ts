@@ -66,7 +66,7 @@ export class SqliteX12Ledger implements X12Ledger {
     try {
       counts = checkControlNumberRequest(request);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err as Error);
     }
     return this.writes.run(() => {
       const now = Date.now();

@@ -1,5 +1,5 @@
 import { MllpClient } from '../../../channels/mllp/client.js';
-import { DeliveryError, PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
+import { type DeliveryError, PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
 import type { Logger } from '../../../lib/log.js';
 import { excerpt } from '../../excerpt.js';
 import type { Delivery, DeliveryResult, Destination, DestinationDefinition } from '../../types.js';

@@ -208,7 +208,7 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     const bad = await new Promise<string>((resolve) => {
       const socket = connect(engine.adminAddress()!.port, '127.0.0.1', () => socket.write('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
       let text = '';
-      socket.on('data', (d) => (text += d));
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
       socket.on('close', () => resolve(text));
       setTimeout(() => socket.destroy(), 2000);
     });

@@ -76,7 +76,7 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     const fileChannel = mllpChannel
       .replace('name: or-implant-charges', 'name: or-drop')
       .replace(
-        /source:\n  type: mllp\n(  .*\n)+?parse:/,
+        /source:\n {2}type: mllp\n( {2}.*\n)+?parse:/,
         `source:\n  type: file\n  directory: ${dropDir}\n  pattern: '*.hl7'\n  pollInterval: 500ms\n  minAge: 200ms\nparse:`,
       );
     expect(fileChannel).to.contain('type: file');

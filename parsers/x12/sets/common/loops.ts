@@ -197,7 +197,7 @@ export function readSac(r: SetReader, s: X12Segment): AllowanceCharge | undefine
 }
 
 export function writeSac(ac: AllowanceCharge, where: string): string[] {
-  const e: Array<string | undefined> = new Array(15).fill(undefined);
+  const e = new Array<string | undefined>(15).fill(undefined);
   e[0] = ac.type === 'allowance' ? 'A' : 'C';
   e[1] = ac.code;
   e[4] = n2(ac.amount?.amount, `${where} amount`);
