@@ -12,6 +12,8 @@ type Command = {
   summary: string;
   usage: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /** The positional arguments the command takes (as USAGE names them); fewer or more is an error. */
+  positionals: { min: number; max: number; names: string };
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
 };
 
@@ -23,12 +25,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run the engine (what npm start runs)',
     usage: 'interlace start [--config DIR]',
     options: CONFIG,
+    positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => startCommand(values.config as string),
   },
   validate: {
     summary: 'check engine.yaml, every channel, partner and table file; print every problem as path:line:column code message',
     usage: 'interlace validate [--config DIR]',
     options: CONFIG,
+    positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => validateCommand(values.config as string),
   },
   parse: {
@@ -39,18 +43,21 @@ const COMMANDS: Record<string, Command> = {
       summary: { type: 'boolean', default: false },
       encoding: { type: 'string' },
     },
+    positionals: { min: 1, max: 1, names: 'FILE' },
     run: ({ values, positionals }) => parseCommand(positionals, values as { format: string; summary: boolean; encoding?: string }),
   },
   test: {
     summary: 'run a channel offline on sample files and its *.test.yaml cases; print what each route would send',
     usage: 'interlace test CHANNEL.yaml [FILE…] [--config DIR]',
     options: { config: { type: 'string', short: 'c' } },
+    positionals: { min: 1, max: Infinity, names: 'CHANNEL.yaml [FILE…]' },
     run: ({ values, positionals }) => testCommand(positionals, values.config as string | undefined),
   },
   send: {
     summary: 'send HL7 v2 files over MLLP and print each ACK',
     usage: 'interlace send mllp://HOST:PORT FILE… [--timeout 10s]',
     options: { timeout: { type: 'string', default: '10s' } },
+    positionals: { min: 2, max: Infinity, names: 'mllp://HOST:PORT FILE…' },
     run: ({ values, positionals }) => sendCommand(positionals, values.timeout as string),
   },
   'migrate-store': {
@@ -58,12 +65,14 @@ const COMMANDS: Record<string, Command> = {
       'copy an installation from its SQLite file to PostgreSQL (every message, delivery and ledger row), then compare; stop the engine first',
     usage: 'interlace migrate-store --from sqlite:PATH --to postgres://USER:PASSWORD@HOST/DATABASE',
     options: { from: { type: 'string' }, to: { type: 'string' } },
+    positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => migrateStoreCommand(values.from as string | undefined, values.to as string | undefined),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
     usage: 'interlace ack FILE.x12 [--config DIR]',
     options: CONFIG,
+    positionals: { min: 1, max: 1, names: 'FILE.x12' },
     run: ({ values, positionals }) => ackCommand(positionals, values.config as string),
   },
 };
@@ -81,6 +90,25 @@ function help(): string {
     '',
     'interlace COMMAND --help shows the options of one command.',
   ].join('\n');
+}
+
+/** What is wrong with a command's positional arguments, in one sentence, or undefined when they fit its usage. */
+function positionalProblem(name: string, command: Command, given: string[]): string | undefined {
+  const { min, max, names } = command.positionals;
+  if (given.length > max) {
+    const stray = given
+      .slice(max)
+      .map((a) => JSON.stringify(a))
+      .join(' ');
+    const expected = max === 0 ? 'no arguments, only options' : names;
+    const hint = 'config' in (command.options ?? {}) && max === 0 ? `; to use a config directory, write --config ${given[0]}` : '';
+    return `unexpected argument ${stray}; expected ${expected}${hint}`;
+  }
+  if (given.length < min) {
+    const required = names.split(' ').filter((n) => !n.startsWith('['));
+    return `missing ${required.slice(given.length).join(' ')}`;
+  }
+  return undefined;
 }
 
 /** Runs the CLI; returns the process exit code. */
@@ -104,6 +132,11 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
   } catch (err) {
     console.error(`interlace ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  const problem = positionalProblem(name, command, parsed.positionals);
+  if (problem) {
+    console.error(`interlace ${name}: ${problem}\nusage: ${command.usage}`);
     return 2;
   }
   try {
