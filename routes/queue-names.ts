@@ -2,10 +2,13 @@ import type { RedisOptions } from 'bullmq';
 import { ConfigError } from '../lib/errors.js';
 
 /**
- * Naming of route queues and jobs in Redis.
+ * Naming of every BullMQ queue and job in Redis; no other file names a queue.
  *
- * A route's keys live under `<prefix>:<channel>:<route>:…` (BullMQ prefix `<prefix>:<channel>`,
- * queue name `<route>`), so `redis-cli --scan --pattern 'interlace:or-usage:*'` shows one channel.
+ * A queue's keys live under `<prefix>:<channel>:<kind>:<name>:…` (BullMQ prefix
+ * `<prefix>:<channel>:<kind>`, queue name `<name>`): `route:<route>` for a route, `stage:process` for
+ * the channel's processing. Names cannot contain ':', so the kind segment keeps a route's queue apart
+ * from the channel's own queues whatever the route is called (a route named `process` is fine), and
+ * `redis-cli --scan --pattern 'interlace:or-usage:*'` still shows one channel.
  */
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -20,12 +23,24 @@ export function checkName(kind: 'channel' | 'route' | 'prefix', name: string): v
   }
 }
 
-/** The BullMQ prefix and queue name of a route. */
-export function queueKey(prefix: string, channel: string, route: string): { prefix: string; name: string } {
+/** What a queue carries: a route's deliveries, or one of the channel's own stages. */
+export type QueueKind = 'route' | 'stage';
+
+function queueKey(prefix: string, channel: string, kind: QueueKind, name: string): { prefix: string; name: string } {
   checkName('prefix', prefix);
   checkName('channel', channel);
+  return { prefix: `${prefix}:${channel}:${kind}`, name };
+}
+
+/** The BullMQ prefix and queue name of a route. */
+export function routeQueueKey(prefix: string, channel: string, route: string): { prefix: string; name: string } {
   checkName('route', route);
-  return { prefix: `${prefix}:${channel}`, name: route };
+  return queueKey(prefix, channel, 'route', route);
+}
+
+/** The BullMQ prefix and queue name of a channel's processing (parse, transforms, fan-out to routes). */
+export function processingQueueKey(prefix: string, channel: string): { prefix: string; name: string } {
+  return queueKey(prefix, channel, 'stage', 'process');
 }
 
 /**

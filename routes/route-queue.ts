@@ -3,7 +3,7 @@ import type { RetryConfig } from '../lib/config-fragments.js';
 import { DeliveryError, InterlaceError, PermanentDeliveryError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { excerpt } from './excerpt.js';
-import { jobIdFor, queueKey, toRedisOptions } from './queue-names.js';
+import { jobIdFor, routeQueueKey, toRedisOptions } from './queue-names.js';
 import { nextDelay, RetryLaterError, type Random } from './retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, DeliveryResult, Destination } from './types.js';
 
@@ -78,7 +78,7 @@ export class RouteQueue {
   private closing: Promise<void> | undefined;
 
   constructor(opts: RouteQueueOptions) {
-    const key = queueKey(opts.prefix ?? 'interlace', opts.channel, opts.route);
+    const key = routeQueueKey(opts.prefix ?? 'interlace', opts.channel, opts.route);
     this.opts = opts;
     this.channel = opts.channel;
     this.route = opts.route;

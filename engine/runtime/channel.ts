@@ -4,7 +4,7 @@ import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
-import { toRedisOptions } from '../../routes/queue-names.js';
+import { processingQueueKey, toRedisOptions } from '../../routes/queue-names.js';
 import { RouteQueue } from '../../routes/route-queue.js';
 import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
@@ -88,7 +88,8 @@ export class ChannelRuntime {
         }),
       );
     }
-    this.processQueue = new Queue<ProcessJob>('process', { connection: this.redis, prefix: `${o.prefix}:${c.name}` });
+    const key = processingQueueKey(o.prefix, c.name);
+    this.processQueue = new Queue<ProcessJob>(key.name, { connection: this.redis, prefix: key.prefix });
     this.processQueue.on('error', (err) => this.log.error({ err: err.message }, 'processing queue connection error'));
   }
 
@@ -104,9 +105,10 @@ export class ChannelRuntime {
 
   private async startWorkers(): Promise<void> {
     for (const r of this.routes.values()) await r.start();
-    const worker = new Worker<ProcessJob>('process', (job) => this.runProcessJob(job.data), {
+    const key = processingQueueKey(this.o.prefix, this.name);
+    const worker = new Worker<ProcessJob>(key.name, (job) => this.runProcessJob(job.data), {
       connection: this.redis,
-      prefix: `${this.o.prefix}:${this.name}`,
+      prefix: key.prefix,
       concurrency: this.o.processConcurrency ?? 4,
       autorun: false,
       lockDuration: LOCKS.lockDurationMs,
