@@ -19,7 +19,10 @@ async function run(argv: string[]): Promise<{ code: number; stderr: string; stdo
 
 describe('interlace command line: positional arguments', () => {
   const cases: Array<{ argv: string[]; says: RegExp }> = [
-    { argv: ['validate', 'cfgdir'], says: /^interlace validate: unexpected argument "cfgdir"; expected no arguments, only options; to use a config directory, write --config cfgdir$/m },
+    {
+      argv: ['validate', 'cfgdir'],
+      says: /^interlace validate: unexpected argument "cfgdir"; expected no arguments, only options; to use a config directory, write --config cfgdir$/m,
+    },
     { argv: ['start', 'config'], says: /^interlace start: unexpected argument "config"; .*write --config config$/m },
     { argv: ['migrate-store', 'x'], says: /^interlace migrate-store: unexpected argument "x"; expected no arguments, only options$/m },
     { argv: ['parse'], says: /^interlace parse: missing FILE$/m },
