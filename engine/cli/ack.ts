@@ -7,7 +7,10 @@ import { PartnerDirectory } from '../x12/index.js';
  * `interlace ack FILE.x12`: prints, as raw X12, the TA1/997/999 interchanges the engine would send
  * for the file, deciding as the running engine does (engine/x12 `answerPolicy`): the sender's
  * partner profile (matched on ISA05/ISA06) says 997, 999 or none and when to add a TA1; without one,
- * the engine default. Set-level mapping findings are reported as the engine reports them. Control
+ * the engine default. The answer comes from the identity the file addresses (ISA07/ISA08, GS03); an
+ * interchange addressed to none of the identities engine.yaml declares gets TA1 R 009 (007 when
+ * only the qualifier differs); with no identity declared, the file's addressee is taken as ours.
+ * Set-level mapping findings are reported as the engine reports them. Control
  * numbers here are a preview starting at 1; the running engine uses each partner's persistent
  * counters and also answers duplicates (TA1 025), which a single file cannot show.
  */
@@ -29,7 +32,10 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     config.engine?.x12,
   );
   let printed = 0;
-  for (const ic of withSetFindings(parsed.message).interchanges) {
+  const read = withSetFindings(parsed.message).interchanges;
+  const refused = partners.identities.unitFindings(read.map((ic) => ic.header));
+  for (const [i, found] of read.entries()) {
+    const ic = refused.length > 0 ? { ...found, diagnostics: [...found.diagnostics, ...refused[i]!] } : found;
     const policy = partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
     if (policy.kind === 'none') continue;
     const checked = withPartnerRequirements(
@@ -41,7 +47,6 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
       kind: policy.kind,
       next: (k) => ++counters[k],
       ta1: policy.ta1,
-      ...(policy.us ? { us: policy.us } : {}),
     });
     for (const a of acks) {
       // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8).

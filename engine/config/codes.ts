@@ -29,6 +29,7 @@ export const CONFIG_CODES = {
   'port-conflict': 'Two enabled channels (or a channel and the admin API) listen on the same port.',
   'unknown-table': 'A `lookup` step names a table that has no CSV file in `tables/`.',
   'unknown-partner': 'A route destination names a trading partner that no file in `partners/` defines.',
+  'unknown-identity': "A partner file's `us` names an X12 identity that engine.yaml `x12` does not declare.",
   'secret-inline':
     'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`, `clientSecret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.',
   'table-empty': 'A lookup table file is empty; a header row is required.',

@@ -167,3 +167,25 @@ export function unknownPartners(f: CheckedFile, partners: ReadonlySet<string>): 
   });
   return out;
 }
+
+/**
+ * A partner file's `us:` (which of our X12 identities we send from) that engine.yaml `x12` does not
+ * declare. `identities` lists ours as `qualifier/id`; undefined when engine.yaml did not load.
+ */
+export function unknownOwnIdentity(f: CheckedFile, identities: ReadonlyArray<{ qualifier: string; id: string }> | undefined): ConfigDiagnostic[] {
+  const us = record(record(f.yaml.data)?.us);
+  if (!us || identities === undefined) return [];
+  const id = typeof us.id === 'string' || typeof us.id === 'number' ? String(us.id).trim() : undefined;
+  if (id === undefined) return [];
+  const qualifier = typeof us.qualifier === 'string' || typeof us.qualifier === 'number' ? String(us.qualifier) : undefined;
+  if (identities.some((i) => i.id.trim() === id && (qualifier === undefined || i.qualifier === qualifier))) return [];
+  const ours = identities.map((i) => `${i.qualifier}/${i.id}`).join(', ') || 'none (engine.yaml has no x12 section)';
+  return [
+    configDiagnostic(
+      f.file,
+      f.yaml.position(['us']),
+      'unknown-identity',
+      `us names ${qualifier ? `${qualifier}/` : ''}${id}, which is not one of our X12 identities in engine.yaml; ours: ${ours}`,
+    ),
+  ];
+}

@@ -115,18 +115,63 @@ const adminSection = z
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
 
+const qualifierField = (where: string) =>
+  text(z.string().length(2, { message: `${where} must be 2 characters (ZZ, 01, 12…)` }));
+
+/** One of our X12 interchange identities (a facility, a DUNS, a mutually defined id). */
+const x12Identity = z
+  .strictObject({
+    qualifier: qualifierField('x12.identities[].qualifier').describe('ISA05/ISA07 qualifier of this id: ZZ, 01 (DUNS), 12 (phone)…'),
+    interchangeId: text(z.string().min(1).max(15)).describe('The interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
+    applicationCode: text(z.string().min(2).max(15)).describe('GS application code of this identity (GS02 outbound, GS03 inbound).'),
+  })
+  .describe('One of our interchange identities.');
+
 const x12Section = z
   .strictObject({
-    interchangeId: text(z.string().min(1).max(15)).describe('Our interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
-    qualifier: text(z.string().length(2, { message: 'x12.qualifier must be 2 characters (ZZ, 01, 12…)' }))
+    interchangeId: text(z.string().min(1).max(15))
+      .optional()
+      .describe('Our default interchange id (ISA06 outbound, ISA08 inbound), at most 15 characters.'),
+    qualifier: qualifierField('x12.qualifier')
       .prefault('ZZ')
-      .describe('Qualifier of our interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
-    applicationCode: text(z.string().min(2).max(15)).describe('Our application code (GS02 outbound, GS03 inbound), 2–15 characters.'),
+      .describe('Qualifier of our default interchange id (ISA05/ISA07), e.g. ZZ (mutually defined), 01 (DUNS), 12 (phone).'),
+    applicationCode: text(z.string().min(2).max(15))
+      .optional()
+      .describe('Application code of our default identity (GS02 outbound, GS03 inbound), 2–15 characters.'),
+    identities: z
+      .array(x12Identity)
+      .prefault([])
+      .describe(
+        'Our other interchange identities (one per facility, a DUNS…). When this list is given, an interchange addressed (ISA07/ISA08) to none of our identities (interchangeId included) is answered with TA1 009 (007 when only the qualifier differs), stored as rejected and not processed. Acknowledgments always go out from the identity the partner addressed. Without interchangeId, the first is the default we send from.',
+      ),
     defaultAck: text(z.enum(['997', '999']))
       .prefault('999')
       .describe('Acknowledgment we send for inbound X12 when the partner file does not say.'),
   })
-  .describe('Our own X12 identity, used when we exchange X12 with trading partners.');
+  .superRefine((x, ctx) => {
+    if (x.interchangeId !== undefined && x.applicationCode === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['applicationCode'],
+        params: { code: 'missing-field' },
+        message: 'x12.applicationCode is missing; expected the GS application code of x12.interchangeId',
+      });
+    if (x.interchangeId === undefined && x.applicationCode !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interchangeId'],
+        params: { code: 'missing-field' },
+        message: 'x12.interchangeId is missing; expected the interchange id that x12.applicationCode belongs to',
+      });
+    if (x.interchangeId === undefined && x.applicationCode === undefined && Array.isArray(x.identities) && x.identities.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interchangeId'],
+        params: { code: 'missing-field' },
+        message: 'x12 declares no identity; expected interchangeId and applicationCode, or a list under identities',
+      });
+  }, evenWithOtherIssues)
+  .describe('Our own X12 identities, used when we exchange X12 with trading partners.');
 
 const loggingSection = z
   .strictObject({

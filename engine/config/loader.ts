@@ -7,6 +7,7 @@ import {
   duplicateRouteNames,
   portConflicts,
   sourceListener,
+  unknownOwnIdentity,
   unknownPartners,
   unknownTables,
   type CheckedFile,
@@ -21,6 +22,7 @@ import { loadTable, type LoadedTable } from './tables.js';
 import { validateFile } from './validate.js';
 import { inlineSecrets } from '../../lib/secrets.js';
 import { readYamlFile } from './yaml-file.js';
+import { X12Identities } from '../x12/identities.js';
 
 /** Everything a config directory holds, validated. Broken channels and partners are left out. */
 export type LoadedConfig = {
@@ -93,6 +95,10 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     partners.map((p) => (p.checked.yaml.data as { id?: unknown } | undefined)?.id).filter((id): id is string => typeof id === 'string'),
   );
   for (const c of channels) diagnostics.push(...unknownPartners(c.checked, partnerIds));
+  if (config.engine) {
+    const identities = new X12Identities(config.engine.x12).all;
+    for (const p of partners) diagnostics.push(...unknownOwnIdentity(p.checked, identities));
+  }
   for (const c of channels) {
     if (c.config && !hasErrors(diagnostics, c.checked.file))
       config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });

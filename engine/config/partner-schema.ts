@@ -56,6 +56,17 @@ export const partnerSchema = z
     gs: z
       .strictObject({ id: text(z.string().min(2).max(15)).describe('The partner application code (GS02 inbound, GS03 outbound).') })
       .describe('The partner in the GS functional group.'),
+    us: z
+      .strictObject({
+        qualifier: text(z.string().length(2, { message: 'us.qualifier must be 2 characters (ZZ, 01, 12…)' }))
+          .optional()
+          .describe('ISA05 qualifier of that identity; needed only when two of our identities share the id.'),
+        id: text(z.string().min(1).max(15, { message: 'us.id is at most 15 characters (ISA06)' })).describe(
+          'Our interchange id for this partner: one declared in engine.yaml x12 (interchangeId or identities).',
+        ),
+      })
+      .optional()
+      .describe('Which of our X12 identities (engine.yaml x12) we send from to this partner; absent: our default identity.'),
     version: text(z.enum(['004010', '005010'])).describe('X12 version: 004010 or 005010 (write it as is; leading zeros are kept).'),
     delimiters: z
       .strictObject({

@@ -1,5 +1,5 @@
 import { sources } from '../../channels/index.js';
-import type { FileProgress, Source, SourceContext, SourceDefinition } from '../../channels/types.js';
+import type { FileProgress, IngestInput, Source, SourceContext, SourceDefinition } from '../../channels/types.js';
 import type { Lease } from '../../lib/lease.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -85,7 +85,7 @@ export class ChannelIntake {
       ...(httpAnswer ? { httpAnswer } : {}),
       channel: this.name,
       log: this.log.child({ source: c.source.type }),
-      ingest: (input) => this.o.store.ingest(this.name, input, window),
+      ingest: (input) => this.o.store.ingest(this.name, x12 ? this.addressed(input) : input, window),
       ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
       recordAnswer: (messageId, answer) => {
         void this.o.store
@@ -99,6 +99,16 @@ export class ChannelIntake {
         : {}),
       ...(x12 && this.o.x12 && this.o.services ? { interchanges: this.o.x12.inbound.service(this.name, this.o.services.partners) } : {}),
     };
+  }
+
+  /**
+   * An X12 unit addressed (ISA07/ISA08) to an identity that is not ours is stored as rejected, with
+   * the finding its TA1 gives (009 or 007), and never processed.
+   */
+  private addressed(input: IngestInput): IngestInput {
+    if (input.rejected || !this.o.x12) return input;
+    const findings = this.o.x12.partners.identities.rawFindings(input.raw);
+    return findings.length > 0 ? { ...input, rejected: { diagnostics: findings } } : input;
   }
 
   async start(): Promise<void> {

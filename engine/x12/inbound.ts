@@ -57,12 +57,16 @@ export class X12Inbound {
     if (!parsed.message || parsed.message.interchanges.length === 0) return undefined;
     const out: string[] = [];
     let partner: string | undefined;
-    for (const ic of parsed.message.interchanges) {
+    const interchanges = parsed.message.interchanges;
+    // Addressed to an identity that is not ours: TA1 009/007, never correlated (the intake stored the unit as rejected).
+    const refused = this.o.partners.identities.unitFindings(interchanges.map((ic) => ic.header));
+    for (const [i, read] of interchanges.entries()) {
+      const ic = refused.length > 0 ? { ...read, diagnostics: [...read.diagnostics, ...refused[i]!] } : read;
       const policy = this.o.partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
       partner ??= policy.partner;
       const duplicate = result.duplicate || (await this.seenBefore(ic, policy, result.messageId));
       const log = this.o.log.child({ channel, messageId: result.messageId, isa13: ic.header.controlNumber, partner: policy.partner });
-      if (!duplicate && policy.partner) {
+      if (!duplicate && policy.partner && refused.length === 0) {
         await correlateInterchange(ic, { partner: policy.partner, messageId: result.messageId, ledger: this.o.store, log });
       }
       const ack = await this.acknowledge(
@@ -88,7 +92,7 @@ export class X12Inbound {
       policy.required,
       `partner ${policy.partner ?? ''}`.trim(),
     ).interchanges[0]!;
-    const dry = buildAck(checked, { kind: policy.kind, next: () => 1, ta1: policy.ta1, ...(policy.us ? { us: policy.us } : {}) });
+    const dry = buildAck(checked, { kind: policy.kind, next: () => 1, ta1: policy.ta1 });
     if (!dry) return undefined;
     const groups = dry.groups.length;
     const numbers = await this.o.store.nextControlNumbers(policy.counterKey, { interchanges: 1, groups, sets: groups });
@@ -97,7 +101,6 @@ export class X12Inbound {
     const ack = buildAck(checked, {
       kind: policy.kind,
       ta1: policy.ta1,
-      ...(policy.us ? { us: policy.us } : {}),
       next: (k) => {
         const n = take[k].shift();
         if (n === undefined) throw new Error(`x12 answer: ran out of ${k} control numbers`);

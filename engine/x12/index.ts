@@ -14,6 +14,7 @@ import { createX12Services } from './services.js';
 
 export { PartnerDirectory, UNKNOWN_SENDER_COUNTERS, type AnswerPolicy, type OwnX12Identity } from './partners.js';
 export { X12Inbound, type X12InboundOptions } from './inbound.js';
+export { X12Identities, type X12Identity, type Addressee } from './identities.js';
 export { correlateInterchange, type CorrelationSummary } from './correlate.js';
 export { createX12Services } from './services.js';
 export { overdueMetrics } from './metrics.js';

@@ -1,9 +1,12 @@
 import type { AckOptions } from '../../parsers/x12/index.js';
 import type { X12PartnerProfile } from '../../lib/services.js';
 import type { EngineConfig, PartnerConfig } from '../config/index.js';
+import { X12Identities } from './identities.js';
 
 /** Our own X12 identity (engine.yaml `x12`), with the defaults used for senders without a partner file. */
-export type OwnX12Identity = NonNullable<EngineConfig['x12']>;
+export type OwnX12Identity = Omit<NonNullable<EngineConfig['x12']>, 'identities'> & {
+  identities?: NonNullable<EngineConfig['x12']>['identities'];
+};
 
 /** How we answer one inbound interchange. */
 export type AnswerPolicy = {
@@ -13,7 +16,6 @@ export type AnswerPolicy = {
   counterKey: string;
   kind: '997' | '999' | 'none';
   ta1: NonNullable<AckOptions['ta1']>;
-  us?: { qualifier: string; id: string };
   /** Duplicate window of the partner (overrides the channel's), ms. */
   duplicateWindowMs?: number;
   /** Elements the partner's implementation guide makes mandatory (`require:` of the partner file). */
@@ -31,6 +33,8 @@ export const UNKNOWN_SENDER_COUNTERS = '_unknown';
  */
 export class PartnerDirectory {
   private readonly byId = new Map<string, PartnerConfig>();
+  /** Our identities: the one we send from to each partner, and the check of whom an inbound interchange addresses. */
+  readonly identities: X12Identities;
 
   constructor(
     partners: readonly PartnerConfig[],
@@ -38,6 +42,7 @@ export class PartnerDirectory {
     private readonly defaultDuplicateWindowMs?: number,
   ) {
     for (const p of partners) this.byId.set(p.id, p);
+    this.identities = new X12Identities(own);
   }
 
   /** Every partner id, sorted. */
@@ -55,13 +60,14 @@ export class PartnerDirectory {
     return candidates.find((p) => p.isa.qualifier === qualifier.trim()) ?? candidates[0];
   }
 
-  /** The profile an X12 destination uses; undefined when the partner or our identity is missing. */
+  /** The profile an X12 destination uses; undefined when the partner or our identity for it is missing. */
   profile(id: string): X12PartnerProfile | undefined {
     const p = this.byId.get(id);
-    if (!p || !this.own) return undefined;
+    const us = p ? this.identities.select(p.us) : undefined;
+    if (!p || !us) return undefined;
     return {
       id: p.id,
-      us: { qualifier: this.own.qualifier, id: this.own.interchangeId, applicationCode: this.own.applicationCode },
+      us: { ...us },
       partner: { qualifier: p.isa.qualifier, id: p.isa.id, applicationCode: p.gs.id },
       version: p.version as X12PartnerProfile['version'],
       delimiters: { ...p.delimiters },
@@ -73,17 +79,19 @@ export class PartnerDirectory {
     };
   }
 
-  /** How to answer an interchange from this sender: its partner profile, else the engine defaults. */
+  /**
+   * How to answer an interchange from this sender: its partner profile, else the engine defaults. The
+   * answer always goes out from the identity the interchange addressed (its envelope reversed), never
+   * from our default identity: which one that is, is a property of the interchange, not of the sender.
+   */
   answerPolicy(senderQualifier: string, senderId: string): AnswerPolicy {
     const p = this.bySender(senderQualifier, senderId);
-    const us = this.own ? { qualifier: this.own.qualifier, id: this.own.interchangeId } : undefined;
     if (!p) {
       return {
         counterKey: UNKNOWN_SENDER_COUNTERS,
         kind: (this.own?.defaultAck ?? '999') as AckKind,
         ta1: 'auto',
         required: [],
-        ...(us ? { us } : {}),
         ...this.window(undefined),
       };
     }
@@ -94,7 +102,6 @@ export class PartnerDirectory {
       kind: p.acknowledgments.send as AckKind,
       ta1,
       required: p.require ?? [],
-      ...(us ? { us } : {}),
       ...this.window(p),
     };
   }

@@ -97,6 +97,24 @@ export const X12_FINDINGS: Readonly<Record<string, FindingMapping>> = {
     meaning: 'a segment inside the interchange but outside ST…SE (other than GS, GE, TA1)',
   },
   'x12-duplicate-interchange': { level: 'interchange', ta105: '025', ta104: 'R', meaning: 'this sender already sent this ISA13' },
+  'x12-receiver-unknown': {
+    level: 'interchange',
+    ta105: '009',
+    ta104: 'R',
+    meaning: 'ISA08 is none of our interchange ids (engine.yaml x12); the interchange is stored as rejected and not processed',
+  },
+  'x12-receiver-qualifier': {
+    level: 'interchange',
+    ta105: '007',
+    ta104: 'R',
+    meaning: 'ISA08 is one of our ids but ISA07 is not its qualifier; the interchange is stored as rejected and not processed',
+  },
+  'x12-unit-rejected': {
+    level: 'interchange',
+    ta105: '024',
+    ta104: 'R',
+    meaning: 'another interchange in the same received unit is addressed to a receiver that is not us, so the whole unit is rejected',
+  },
   'x12-gs-element-empty': { level: 'group', meaning: 'a mandatory GS element is empty' },
   'x12-gs-control-invalid': { level: 'group', ak905: '6', meaning: 'GS06 is not 1 to 9 digits' },
   'x12-group-unsupported': {

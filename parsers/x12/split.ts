@@ -7,7 +7,14 @@
  */
 
 /** One unit of a file: its bytes and, for an interchange, ISA13 and ISA06. */
-export type FileUnit = { raw: Buffer; controlNumber?: string; senderId?: string };
+export type FileUnit = {
+  raw: Buffer;
+  controlNumber?: string;
+  senderId?: string;
+  /** ISA07/ISA08: whom the interchange is addressed to. */
+  receiverQualifier?: string;
+  receiverId?: string;
+};
 
 const I = 0x49;
 const S = 0x53;
@@ -69,8 +76,8 @@ function firstIsa(raw: Buffer): number {
   return isaAt(raw, p) ? p : -1;
 }
 
-/** ISA13 (control number) and ISA06 (sender id) of the interchange at `p`, trimmed. */
-function isaIds(raw: Buffer, p: number): { controlNumber?: string; senderId?: string } {
+/** ISA13 (control number), ISA06 (sender id) and ISA07/ISA08 (receiver) of the interchange at `p`, trimmed. */
+function isaIds(raw: Buffer, p: number): Omit<FileUnit, 'raw'> {
   const d = isaDelimiters(raw, p);
   if (!d) return {};
   const elements = raw
@@ -79,7 +86,14 @@ function isaIds(raw: Buffer, p: number): { controlNumber?: string; senderId?: st
     .split(String.fromCharCode(d.sep));
   const controlNumber = elements[13]?.trim();
   const senderId = elements[6]?.trim();
-  return { controlNumber: controlNumber || undefined, senderId: senderId || undefined };
+  const receiverQualifier = elements[7]?.trim();
+  const receiverId = elements[8]?.trim();
+  return {
+    ...(controlNumber ? { controlNumber } : {}),
+    ...(senderId ? { senderId } : {}),
+    ...(receiverQualifier ? { receiverQualifier } : {}),
+    ...(receiverId ? { receiverId } : {}),
+  };
 }
 
 /**
@@ -99,7 +113,7 @@ export function splitInterchanges(raw: Buffer): FileUnit[] {
 }
 
 /** The ids of a whole file when it is X12 (ISA13 and ISA06 of its first interchange). */
-export function x12Ids(raw: Buffer): { controlNumber?: string; senderId?: string } {
+export function x12Ids(raw: Buffer): Omit<FileUnit, 'raw'> {
   const first = firstIsa(raw);
   return first < 0 ? {} : isaIds(raw, first);
 }

@@ -57,7 +57,7 @@ describe('transports as plug-ins: X12 handling for any source, engine services f
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function intake(id: string, format: string) {
+  function intake(id: string, format: string, identities: unknown[] = []) {
     const partners = [
       partnerSchema.parse({
         id: 'acme-medical',
@@ -70,7 +70,7 @@ describe('transports as plug-ins: X12 handling for any source, engine services f
       }),
     ];
     const engine = {
-      x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '999' as const },
+      x12: { interchangeId: 'INTERLACEHOSP', qualifier: 'ZZ', applicationCode: 'INTERLACE', defaultAck: '999' as const, identities },
       store: { duplicateWindow: 86_400_000 },
     };
     const x12 = createEngineX12(
@@ -91,6 +91,28 @@ describe('transports as plug-ins: X12 handling for any source, engine services f
     const ack = parseX12(readFileSync(join(outbound, name!))).message!.interchanges[0]!;
     expect([ack.header.senderId.trim(), ack.header.receiverId.trim()]).to.deep.equal(['INTERLACEHOSP', 'ACMEMEDICAL']);
     expect(ack.groups[0]!.sets[0]!.id).to.equal('997');
+  });
+
+  it('an interchange addressed to an identity that is not ours is stored as rejected, never processed, and answered with TA1 R 009 through the partner transport', async () => {
+    intake('c', 'x12', [{ qualifier: '01', interchangeId: '987654321', applicationCode: 'EASTCAMPUS' }]);
+    const foreign = Buffer.from(SAMPLE_856.toString('latin1').replace('*ZZ*INTERLACEHOSP  *', '*ZZ*OTHERHOSPITAL *'), 'latin1');
+    const name = await pushed.get('c')!.push(foreign);
+    const ack = parseX12(readFileSync(join(outbound, name!))).message!.interchanges[0]!;
+    expect(ack.ta1.map((t) => t.elements.slice(4, 6).join(' '))).to.deep.equal(['R 009']);
+    expect(ack.groups).to.have.length(0);
+    const [stored] = await store.listMessages({ channel: 'ch-c' });
+    expect(stored!.status).to.equal('rejected');
+    const detail = await store.getMessage(stored!.id);
+    expect(JSON.stringify(detail)).to.include('x12-receiver-unknown');
+    // The same bytes addressed to our second identity are stored as received and answered from it.
+    const east = Buffer.from(
+      SAMPLE_856.toString('latin1').replace('*ZZ*INTERLACEHOSP  *', '*01*987654321      *').replace('000000301', '000000399'),
+      'latin1',
+    );
+    const second = await pushed.get('c')!.push(east);
+    const ok = parseX12(readFileSync(join(outbound, second!))).message!.interchanges[0]!;
+    expect([ok.header.senderQualifier, ok.header.senderId.trim(), ok.groups[0]!.sets[0]!.id]).to.deep.equal(['01', '987654321', '997']);
+    expect((await store.listMessages({ channel: 'ch-c', status: 'received' })).length).to.equal(1);
   });
 
   it('a channel that does not parse X12 gives its source no interchange service', async () => {

@@ -156,7 +156,8 @@ describe('X12 inbound: answers and correlation', () => {
     const { parsed } = await receive(sample('856/856-sopi-004010.x12'));
     const ic = parsed!.interchanges[0]!;
     expect(ic.groups[0]!.sets[0]!.id).to.equal('999');
-    expect(ic.header).to.include({ senderId: 'INTERLACEHOSP', receiverId: 'NWMEDSUPPLY', controlNumber: '000000001' });
+    // From the identity the sample addresses (ISA08 LAKESHOREGEN), not our default one.
+    expect(ic.header).to.include({ senderId: 'LAKESHOREGEN', receiverId: 'NWMEDSUPPLY', controlNumber: '000000001' });
     expect((await store.nextControlNumbers(UNKNOWN_SENDER_COUNTERS, { interchanges: 1 })).interchanges).to.deep.equal([2]);
     expect((await store.nextControlNumbers('acme-medical', { interchanges: 1 })).interchanges).to.deep.equal([1]);
   });
@@ -184,11 +185,62 @@ describe('X12 inbound: answers and correlation', () => {
     expect((await receive(Buffer.alloc(0))).answer).to.equal(undefined);
     const truncated = await receive(sample('bad/truncated.x12'));
     expect(truncated.parsed!.interchanges[0]!.ta1.map((t) => t.elements.slice(4, 6).join(' '))).to.deep.equal(['R 023']); // IEA missing
-    expect(truncated.parsed!.interchanges[0]!.header.senderId).to.equal('INTERLACEHOSP');
+    expect(truncated.parsed!.interchanges[0]!.header.senderId).to.equal('SUPPLIERCO'); // the identity it addressed
     const shortIsa = await receive(sample('bad/short-isa.x12'));
     expect(shortIsa.parsed!.interchanges[0]!.ta1.map((t) => t.elements.slice(4, 6).join(' '))).to.deep.equal(['E 024']);
     const segmentErrors = await receive(sample('bad/segment-errors.x12'));
     const ak = segmentErrors.parsed!.interchanges[0]!.groups[0]!.sets[0]!.segments.map((s) => s.elements[0]);
     expect(ak).to.include('IK3'); // errors reported segment by segment (default 999)
+  });
+
+  describe('our identities', () => {
+    const EAST = { qualifier: '01', interchangeId: '987654321', applicationCode: 'EASTCAMPUS' };
+    /** The sample 856 from Acme, addressed to ISA07/ISA08 and GS03 as given (fixed-width ISA kept). */
+    const addressed = (qualifier: string, id: string, gs03: string) =>
+      sample('flows/acme-856.x12')
+        .toString('latin1')
+        .replace('*ZZ*INTERLACEHOSP  *', `*${qualifier}*${id.padEnd(15)}*`)
+        .replace('*ACMEMED*INTERLACE*', `*ACMEMED*${gs03}*`);
+    beforeEach(() => {
+      inbound = new X12Inbound({
+        store,
+        partners: new PartnerDirectory([acme()], { ...OWN, identities: [EAST] }, 24 * hour),
+        log: silentLogger,
+      });
+    });
+
+    it('answers from the identity the interchange addressed, never from our default one', async () => {
+      const { parsed } = await receive(addressed('01', '987654321', 'EASTCAMPUS'));
+      const ack = parsed!.interchanges[0]!;
+      expect([ack.header.senderQualifier, ack.header.senderId.trim()]).to.deep.equal(['01', '987654321']);
+      expect([ack.header.receiverQualifier, ack.header.receiverId.trim()]).to.deep.equal(['ZZ', 'ACMEMEDICAL']);
+      expect([ack.groups[0]!.senderCode, ack.groups[0]!.receiverCode]).to.deep.equal(['EASTCAMPUS', 'ACMEMED']);
+      expect(ack.groups[0]!.sets[0]!.id).to.equal('997');
+      const { parsed: home } = await receive(addressed('ZZ', 'INTERLACEHOSP', 'INTERLACE').replace('000000301', '000000302'));
+      expect(home!.interchanges[0]!.header.senderId.trim()).to.equal('INTERLACEHOSP');
+    });
+
+    it('an interchange addressed to an id that is not ours gets TA1 R 009 and nothing else, and is never correlated', async () => {
+      await sent850();
+      const a855 = sample('flows/acme-855.x12').toString('latin1').replace('*ZZ*INTERLACEHOSP  *', '*ZZ*OTHERHOSPITAL *');
+      expect(a855).to.include('OTHERHOSPITAL');
+      const { parsed } = await receive(a855);
+      const ic = parsed!.interchanges[0]!;
+      expect(ic.ta1.map((t) => t.elements.slice(4, 6).join(' '))).to.deep.equal(['R 009']);
+      expect(ic.groups).to.have.length(0);
+      expect(ic.header.senderId.trim()).to.equal('OTHERHOSPITAL'); // the envelope reversed: what they addressed
+      expect(await open()).to.include('855/0001'); // the 855 answered nothing: it was not for us
+    });
+
+    it('our id under another qualifier gets TA1 R 007; a partner that takes no TA1 gets no answer at all', async () => {
+      const { parsed } = await receive(addressed('ZZ', '987654321', 'EASTCAMPUS'));
+      expect(parsed!.interchanges[0]!.ta1.map((t) => t.elements.slice(4, 6).join(' '))).to.deep.equal(['R 007']);
+      inbound = new X12Inbound({
+        store,
+        partners: new PartnerDirectory([acme({ acknowledgments: { send: '997', ta1: 'never' } })], { ...OWN, identities: [EAST] }),
+        log: silentLogger,
+      });
+      expect((await receive(addressed('ZZ', 'OTHERHOSPITAL', 'OTHER').replace('000000301', '000000303'))).answer).to.equal(undefined);
+    });
   });
 });

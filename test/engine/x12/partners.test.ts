@@ -43,7 +43,6 @@ describe('X12 partner directory', () => {
       kind: '999',
       ta1: 'always',
       required: [],
-      us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
       duplicateWindowMs: 7 * 86_400_000,
     });
     expect(dir.answerPolicy('ZZ', '123456789')).to.include({ kind: 'none', ta1: 'never', duplicateWindowMs: 86_400_000 });
@@ -52,7 +51,6 @@ describe('X12 partner directory', () => {
       kind: '997',
       ta1: 'auto',
       required: [],
-      us: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
       duplicateWindowMs: 86_400_000,
     });
   });
@@ -66,6 +64,49 @@ describe('X12 partner directory', () => {
     expect(dir.profile('sftp-co')!.transport).to.include({ type: 'sftp', host: 'h', inbound: '/i', outbound: '/o' });
     expect(dir.profile('nobody')).to.equal(undefined);
     expect(new PartnerDirectory([partner('a', 'ZZ', 'A')], undefined).profile('a')).to.equal(undefined);
+  });
+
+  it('sends to each partner from the identity its file names (us), else from our default identity', () => {
+    const own = {
+      ...OWN,
+      identities: [
+        { qualifier: '01', interchangeId: '987654321', applicationCode: 'EASTCAMPUS' },
+        { qualifier: 'ZZ', interchangeId: 'WESTCAMPUS', applicationCode: 'WEST' },
+      ],
+    };
+    const d = new PartnerDirectory(
+      [
+        partner('east', 'ZZ', 'EASTSUP', { us: { id: '987654321' } }),
+        partner('west', 'ZZ', 'WESTSUP', { us: { qualifier: 'ZZ', id: 'WESTCAMPUS' } }),
+        partner('plain', 'ZZ', 'PLAIN'),
+        partner('wrong', 'ZZ', 'WRONG', { us: { qualifier: '12', id: 'WESTCAMPUS' } }),
+      ],
+      own,
+    );
+    expect(d.profile('east')!.us).to.deep.equal({ qualifier: '01', id: '987654321', applicationCode: 'EASTCAMPUS' });
+    expect(d.profile('west')!.us).to.deep.equal({ qualifier: 'ZZ', id: 'WESTCAMPUS', applicationCode: 'WEST' });
+    expect(d.profile('plain')!.us).to.deep.equal({ qualifier: 'ZZ', id: 'INTERLACEHOSP', applicationCode: 'INTERLACE' });
+    expect(d.profile('wrong')).to.equal(undefined); // the loader refuses such a file (unknown-identity)
+    // Only identities first: the first one is the default.
+    const only = new PartnerDirectory([partner('plain', 'ZZ', 'PLAIN')], { qualifier: 'ZZ', defaultAck: '999', identities: own.identities });
+    expect(only.profile('plain')!.us.id).to.equal('987654321');
+  });
+
+  it('checks whom an interchange is addressed to once engine.yaml lists identities: 009 for a foreign id, 007 for our id under another qualifier', () => {
+    const own = { ...OWN, identities: [{ qualifier: '01', interchangeId: '987654321', applicationCode: 'EASTCAMPUS' }] };
+    const ids = new PartnerDirectory([], own).identities;
+    expect(ids.finding({ receiverQualifier: 'ZZ', receiverId: 'INTERLACEHOSP   ' })).to.equal(undefined);
+    expect(ids.finding({ receiverQualifier: '01', receiverId: '987654321' })).to.equal(undefined);
+    expect(ids.finding({ receiverQualifier: 'ZZ', receiverId: 'SOMEONEELSE' })?.code).to.equal('x12-receiver-unknown');
+    expect(ids.finding({ receiverQualifier: 'ZZ', receiverId: '987654321' })?.code).to.equal('x12-receiver-qualifier');
+    // A mixed unit is rejected whole: the other interchanges say why.
+    const unit = ids.unitFindings([
+      { receiverQualifier: 'ZZ', receiverId: 'INTERLACEHOSP' },
+      { receiverQualifier: 'ZZ', receiverId: 'SOMEONEELSE' },
+    ]);
+    expect(unit.map((f) => f.map((d) => d.code))).to.deep.equal([['x12-unit-rejected'], ['x12-receiver-unknown']]);
+    // The single interchangeId form (no list) does not check: every addressee is taken as ours.
+    expect(dir.identities.finding({ receiverQualifier: 'ZZ', receiverId: 'SOMEONEELSE' })).to.equal(undefined);
   });
 
   it('writes one metrics line per partner, zero included, with label values escaped', () => {
