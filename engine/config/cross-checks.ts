@@ -172,7 +172,10 @@ export function unknownPartners(f: CheckedFile, partners: ReadonlySet<string>): 
  * A partner file's `us:` (which of our X12 identities we send from) that engine.yaml `x12` does not
  * declare. `identities` lists ours as `qualifier/id`; undefined when engine.yaml did not load.
  */
-export function unknownOwnIdentity(f: CheckedFile, identities: ReadonlyArray<{ qualifier: string; id: string }> | undefined): ConfigDiagnostic[] {
+export function unknownOwnIdentity(
+  f: CheckedFile,
+  identities: ReadonlyArray<{ qualifier: string; id: string }> | undefined,
+): ConfigDiagnostic[] {
   const us = record(record(f.yaml.data)?.us);
   if (!us || identities === undefined) return [];
   const id = typeof us.id === 'string' || typeof us.id === 'number' ? String(us.id).trim() : undefined;

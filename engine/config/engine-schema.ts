@@ -115,8 +115,7 @@ const adminSection = z
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
 
-const qualifierField = (where: string) =>
-  text(z.string().length(2, { message: `${where} must be 2 characters (ZZ, 01, 12…)` }));
+const qualifierField = (where: string) => text(z.string().length(2, { message: `${where} must be 2 characters (ZZ, 01, 12…)` }));
 
 /** One of our X12 interchange identities (a facility, a DUNS, a mutually defined id). */
 const x12Identity = z

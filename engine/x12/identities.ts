@@ -93,7 +93,8 @@ export class X12Identities {
             {
               severity: 'error' as const,
               code: 'x12-unit-rejected',
-              message: 'another interchange of the same file or message is addressed to a receiver that is not us; the whole unit is rejected',
+              message:
+                'another interchange of the same file or message is addressed to a receiver that is not us; the whole unit is rejected',
               location: ISA_LOCATION,
             },
           ],

@@ -57,7 +57,10 @@ describe('interlace ack and validate: our X12 identities', function () {
     expect(foreign.code, foreign.stderr).to.equal(0);
     expect(ta1(foreign.stdout)).to.deep.equal(['R 009']);
     expect(foreign.stdout).not.to.match(/ST\*99[79]/);
-    writeFileSync(join(dir, 'engine.yaml'), `engine: { id: preview }\nx12:\n  identities:\n    - { qualifier: ZZ, interchangeId: LAKESHOREGEN, applicationCode: LAKESHORE }\n`);
+    writeFileSync(
+      join(dir, 'engine.yaml'),
+      `engine: { id: preview }\nx12:\n  identities:\n    - { qualifier: ZZ, interchangeId: LAKESHOREGEN, applicationCode: LAKESHORE }\n`,
+    );
     const ours = interlace(['ack', SAMPLE, '--config', dir]);
     expect(ta1(ours.stdout)).to.deep.equal([]);
     expect(isa(ours.stdout)[6]!.trim()).to.equal('LAKESHOREGEN');
@@ -80,6 +83,8 @@ describe('interlace ack and validate: our X12 identities', function () {
     );
     const r = interlace(['validate', '--config', dir]);
     expect(r.code).to.equal(1);
-    expect(r.stdout + r.stderr).to.match(/partners\/acme\.yaml:6:\d+ unknown-identity: us names WESTCAMPUS, which is not one of our X12 identities in engine\.yaml; ours: ZZ\/INTERLACEHOSP/);
+    expect(r.stdout + r.stderr).to.match(
+      /partners\/acme\.yaml:6:\d+ unknown-identity: us names WESTCAMPUS, which is not one of our X12 identities in engine\.yaml; ours: ZZ\/INTERLACEHOSP/,
+    );
   });
 });

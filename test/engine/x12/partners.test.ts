@@ -88,7 +88,11 @@ describe('X12 partner directory', () => {
     expect(d.profile('plain')!.us).to.deep.equal({ qualifier: 'ZZ', id: 'INTERLACEHOSP', applicationCode: 'INTERLACE' });
     expect(d.profile('wrong')).to.equal(undefined); // the loader refuses such a file (unknown-identity)
     // Only identities first: the first one is the default.
-    const only = new PartnerDirectory([partner('plain', 'ZZ', 'PLAIN')], { qualifier: 'ZZ', defaultAck: '999', identities: own.identities });
+    const only = new PartnerDirectory([partner('plain', 'ZZ', 'PLAIN')], {
+      qualifier: 'ZZ',
+      defaultAck: '999',
+      identities: own.identities,
+    });
     expect(only.profile('plain')!.us.id).to.equal('987654321');
   });
 
