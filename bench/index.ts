@@ -1,6 +1,7 @@
 /**
  * The whole benchmark (`npm run bench`): the engine on the shipped configuration, MLLP in, HTTP out.
  * Prints one line per figure, `name value unit`; docs/benchmarks.md says what each one means.
+ * `npm run bench -- sustained`: only the sustained end-to-end figure (bench/sustained.ts).
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
@@ -20,6 +21,7 @@ import { cpuWindow, envCount, figure, JIFFY_MS, processJiffies, sleep, summarize
 import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
 import { startCountingSink, type CountingSink } from './sink.js';
+import { serve, sustainedFigures } from './sustained.js';
 import { startFhirServer, type FhirServer } from '../test/support/fhir-server.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -245,16 +247,28 @@ async function fhirFigures(): Promise<void> {
   if (code !== 0) throw new Error(`bench/fhir.ts exited with ${code}`);
 }
 
-const started = performance.now();
-figure('machine_load_1m', loadavg()[0]!, 'load');
-await engineFigures();
-await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
-await childServerFigures('bench/ack-path.ts', 'ack_path_only');
-await x12Figures();
-await csvFigures();
-await fhirFigures();
-figure('machine_load_1m_end', loadavg()[0]!, 'load');
-figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
+const [command, arg] = process.argv.slice(2);
+if (command === 'sustained') {
+  await sustainedFigures(root);
+} else if (command === 'serve') {
+  await serve(root, arg === 'simple' ? 'simple' : 'shipped');
+} else if (command !== undefined) {
+  console.error(`npm run bench -- ${command}: unknown; expected nothing (every figure), sustained, or serve shipped|simple`);
+  process.exitCode = 2;
+} else await allFigures();
+
+async function allFigures(): Promise<void> {
+  const started = performance.now();
+  figure('machine_load_1m', loadavg()[0]!, 'load');
+  await engineFigures();
+  await childServerFigures('bench/mllp-echo.ts', 'mllp_echo');
+  await childServerFigures('bench/ack-path.ts', 'ack_path_only');
+  await x12Figures();
+  await csvFigures();
+  await fhirFigures();
+  figure('machine_load_1m_end', loadavg()[0]!, 'load');
+  figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
+}
 
 /** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
 function startFlags(): string {

@@ -4,6 +4,8 @@
  * POST for it arrived. Unlike test/support/http-sink.ts it keeps no bodies, so it stays small.
  * It answers the OR channel's on-hand question (GET /inventory/on-hand) with `onHand`, by default 2,
  * so every usage also takes its items below their reorder point and raises a replenishment 850.
+ * A POST under `/fhir` is answered as a FHIR server accepting every entry of a transaction Bundle
+ * (the sustained bench points the billing route there).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -31,6 +33,19 @@ export async function startCountingSink(onHand = 2): Promise<CountingSink> {
       if (req.method === 'GET' && req.url?.startsWith('/inventory/on-hand')) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(`{"onHand":${onHand}}`);
+        return;
+      }
+      if (req.method === 'POST' && req.url?.startsWith('/fhir')) {
+        // a billing FHIR server that accepts every entry of a transaction (the sustained bench's FHIR_URL)
+        const entries = Buffer.concat(chunks).toString('utf8').split('"ifNoneExist"').length - 1;
+        res.writeHead(200, { 'Content-Type': 'application/fhir+json' });
+        res.end(
+          JSON.stringify({
+            resourceType: 'Bundle',
+            type: 'transaction-response',
+            entry: Array.from({ length: entries }, () => ({ response: { status: '201 Created' } })),
+          }),
+        );
         return;
       }
       requests += 1;
