@@ -70,9 +70,9 @@ describe('config generated files', () => {
       .join('\n');
     const patterns = [
       /configDiagnostic\([^;]{0,200}?'([a-z]+(?:-[a-z]+)+)'/g,
-      /\bat\((?:\w+, )?'([a-z]+(?:-[a-z]+)+)'/g,
+      /\bat\(\s*(?:\w+,\s*)?'([a-z]+(?:-[a-z]+)+)'/g,
       /\bcode: '([a-z]+(?:-[a-z]+)+)'/g,
-      /\bfailed\(file, '([a-z]+(?:-[a-z]+)+)'/g,
+      /\bfailed\(\s*file,\s*'([a-z]+(?:-[a-z]+)+)'/g,
       /duplicateAcrossFiles\([^;]*?'([a-z]+(?:-[a-z]+)+)'/g,
       /'(env-unset|invalid-interpolation)'/g,
     ];

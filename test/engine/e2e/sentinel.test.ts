@@ -92,7 +92,13 @@ describe('Redis Sentinel', function () {
       const now = await set.failedOver(old, 60_000);
       expect(now).to.not.equal(old);
       const before = sink.requests.length;
-      await waitFor('deliveries through the new master', () => (sink.requests.length > before + 20 ? true : undefined), 180_000);
+      await waitFor('deliveries through the new master', () => (sink.requests.length > before + 20 ? true : undefined), 180_000).catch(
+        (err: Error) => {
+          throw new Error(
+            `${err.message}: ${sink.requests.length - before} after the failover, ${acked.length} acknowledged; the engine's log ends:\n${log}`,
+          );
+        },
+      );
       running = false;
       await sender;
       // Only the ERP usage posts carry a reference; one set per look (the sink answers on this event loop).
