@@ -29,6 +29,10 @@ export const CONFIG_CODES = {
   'port-conflict': 'Two enabled channels (or a channel and the admin API) listen on the same port.',
   'unknown-table': 'A `lookup` step names a table that has no CSV file in `tables/`.',
   'unknown-partner': 'A route destination names a trading partner that no file in `partners/` defines.',
+  'certificate-expired':
+    'A certificate file a channel or partner references has expired; the file is refused. Secret files that are missing or do not parse are `secret-file-unreadable` / `secret-file-invalid` (docs/transports.md).',
+  'certificate-expiring': 'Warning: a referenced certificate expires within 30 days.',
+  'certificate-not-yet-valid': 'Warning: a referenced certificate is not valid yet (its notBefore is in the future).',
   'unknown-identity': "A partner file's `us` names an X12 identity that engine.yaml `x12` does not declare.",
   'secret-inline':
     'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`, `clientSecret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.',

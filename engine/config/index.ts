@@ -12,3 +12,4 @@ export { partnerSchema, type PartnerConfig } from './partner-schema.js';
 export { interpolate, type Env } from './interpolate.js';
 export { parseYamlSource, readYamlFile, type YamlFile } from './yaml-file.js';
 export { loadTable, type LoadedTable } from './tables.js';
+export { checkKeyFiles, keyFileRefs, EXPIRY_WARNING_DAYS, type CertificateExpiry, type KeyFileRef } from './key-files.js';

@@ -23,6 +23,7 @@ import { validateFile } from './validate.js';
 import { inlineSecrets } from '../../lib/secrets.js';
 import { readYamlFile } from './yaml-file.js';
 import { X12Identities } from '../x12/identities.js';
+import { checkKeyFiles, type CertificateExpiry } from './key-files.js';
 
 /** Everything a config directory holds, validated. Broken channels and partners are left out. */
 export type LoadedConfig = {
@@ -32,6 +33,8 @@ export type LoadedConfig = {
   channels: Array<{ file: string; name: string; config: ChannelConfig }>;
   partners: Array<{ file: string; id: string; config: PartnerConfig }>;
   tables: LoadedTable[];
+  /** Certificates the loaded channels and partners reference, with their expiry (engine/config/key-files.ts). */
+  certificates?: CertificateExpiry[];
 };
 
 export type LoadOptions = {
@@ -98,6 +101,12 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   if (config.engine) {
     const identities = new X12Identities(config.engine.x12).all;
     for (const p of partners) diagnostics.push(...unknownOwnIdentity(p.checked, identities));
+  }
+  config.certificates = [];
+  for (const f of [...channels.map((c) => c.checked), ...partners.map((p) => p.checked)]) {
+    const keys = checkKeyFiles(f, rel(f.file));
+    diagnostics.push(...keys.diagnostics);
+    config.certificates.push(...keys.certificates);
   }
   for (const c of channels) {
     if (c.config && !hasErrors(diagnostics, c.checked.file))

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
-import { formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
+import { EXPIRY_WARNING_DAYS, formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { DiskWatch, secureDataDir } from './data-dir.js';
@@ -46,6 +46,7 @@ export class Engine {
   private adminAddr: { host: string; port: number } | undefined;
   private processing: ProcessingThread | undefined;
   private loadTimer: NodeJS.Timeout | undefined;
+  private certTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private disk: DiskWatch | undefined;
   /** X12 partners and services. */
@@ -64,6 +65,7 @@ export class Engine {
   ) {
     this.x12 = createEngineX12(config, store, log);
     this.files = new FileActivity(store, log);
+    this.watchCertificates();
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -164,7 +166,7 @@ export class Engine {
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
-        x12: x12Admin(this.store, this.x12),
+        x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -278,14 +280,44 @@ export class Engine {
       store: !storeOk ? 'unreachable' : disk.ok ? 'ok' : disk.detail,
       processing: processingOk ? 'ok' : 'restarting',
       channels: `${this.channels.size} running, ${this.refused.length} refused`,
+      certificates: this.certificateCheck(),
     };
     return { ok: redisOk && storeOk && processingOk && disk.ok, checks };
+  }
+
+  /**
+   * `ok`, or which referenced certificates expire within 30 days (or have expired since start): a
+   * warning in /healthz that does not make the engine unhealthy; the log says it at start and daily.
+   */
+  private certificateCheck(now = Date.now()): string {
+    const soon = (this.config.certificates ?? [])
+      .map((c) => ({ c, days: Math.floor((Date.parse(c.notAfter) - now) / 86_400_000) }))
+      .filter((x) => x.days < EXPIRY_WARNING_DAYS);
+    if (soon.length === 0) return 'ok';
+    return soon
+      .map(({ c, days }) => `${c.partner ?? c.config} ${c.field} ${days < 0 ? 'expired' : `expires in ${days} days`}`)
+      .join('; ');
+  }
+
+  /** Logs, once a day, every referenced certificate that expires within 30 days (lifecycle: an operator must renew it). */
+  private watchCertificates(): void {
+    const warn = () => {
+      const now = Date.now();
+      for (const c of this.config.certificates ?? []) {
+        const daysLeft = Math.floor((Date.parse(c.notAfter) - now) / 86_400_000);
+        if (daysLeft < EXPIRY_WARNING_DAYS)
+          this.log.warn({ partner: c.partner, config: c.config, field: c.field, file: c.file, notAfter: c.notAfter, daysLeft }, 'certificate expires soon');
+      }
+    };
+    this.certTimer = setInterval(warn, 86_400_000);
+    this.certTimer.unref();
   }
 
   /** Graceful stop: sources first (no new input), then processing and deliveries in flight, then the store. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.loadTimer);
+      clearInterval(this.certTimer);
       this.disk?.stop();
       const intakes = [...this.channels.values()];
       await Promise.all(
