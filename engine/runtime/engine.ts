@@ -294,9 +294,7 @@ export class Engine {
       .map((c) => ({ c, days: Math.floor((Date.parse(c.notAfter) - now) / 86_400_000) }))
       .filter((x) => x.days < EXPIRY_WARNING_DAYS);
     if (soon.length === 0) return 'ok';
-    return soon
-      .map(({ c, days }) => `${c.partner ?? c.config} ${c.field} ${days < 0 ? 'expired' : `expires in ${days} days`}`)
-      .join('; ');
+    return soon.map(({ c, days }) => `${c.partner ?? c.config} ${c.field} ${days < 0 ? 'expired' : `expires in ${days} days`}`).join('; ');
   }
 
   /** Logs, once a day, every referenced certificate that expires within 30 days (lifecycle: an operator must renew it). */
@@ -306,7 +304,10 @@ export class Engine {
       for (const c of this.config.certificates ?? []) {
         const daysLeft = Math.floor((Date.parse(c.notAfter) - now) / 86_400_000);
         if (daysLeft < EXPIRY_WARNING_DAYS)
-          this.log.warn({ partner: c.partner, config: c.config, field: c.field, file: c.file, notAfter: c.notAfter, daysLeft }, 'certificate expires soon');
+          this.log.warn(
+            { partner: c.partner, config: c.config, field: c.field, file: c.file, notAfter: c.notAfter, daysLeft },
+            'certificate expires soon',
+          );
       }
     };
     this.certTimer = setInterval(warn, 86_400_000);

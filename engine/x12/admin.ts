@@ -16,7 +16,14 @@ const DAY_MS = 86_400_000;
 /** A certificate as the admin API shows it: where it is referenced, whose it is, and how long it is valid, now. */
 function certificateView(c: CertificateExpiry, now: number) {
   const notAfter = Date.parse(c.notAfter);
-  return { config: c.config, field: c.field, file: c.file, subject: c.subject, notAfter: c.notAfter, daysLeft: Math.floor((notAfter - now) / DAY_MS) };
+  return {
+    config: c.config,
+    field: c.field,
+    file: c.file,
+    subject: c.subject,
+    notAfter: c.notAfter,
+    daysLeft: Math.floor((notAfter - now) / DAY_MS),
+  };
 }
 
 /** Prometheus lines: the expiry time of every referenced certificate (`interlace_certificate_expiry_timestamp_seconds`). */

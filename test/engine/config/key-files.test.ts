@@ -20,9 +20,37 @@ function expiredCert(dir: string): string {
     join(ca, 'ca.cnf'),
     `[ca]\ndefault_ca = c\n[c]\ndatabase = ${ca}/index.txt\nnew_certs_dir = ${ca}/new\nserial = ${ca}/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n`,
   );
-  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=old-partner', '-keyout', join(dir, 'old.key'), '-out', join(dir, 'old.csr')]);
+  openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=old-partner',
+    '-keyout',
+    join(dir, 'old.key'),
+    '-out',
+    join(dir, 'old.csr'),
+  ]);
   const out = join(dir, 'old.crt');
-  openssl(['ca', '-batch', '-config', join(ca, 'ca.cnf'), '-selfsign', '-keyfile', join(dir, 'old.key'), '-in', join(dir, 'old.csr'), '-out', out, '-startdate', '20200101000000Z', '-enddate', '20210101000000Z']);
+  openssl([
+    'ca',
+    '-batch',
+    '-config',
+    join(ca, 'ca.cnf'),
+    '-selfsign',
+    '-keyfile',
+    join(dir, 'old.key'),
+    '-in',
+    join(dir, 'old.csr'),
+    '-out',
+    out,
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20210101000000Z',
+  ]);
   return out;
 }
 
@@ -85,10 +113,16 @@ describe('config: referenced key and certificate files are opened at load', func
     const { config, diagnostics } = await loadConfig(cfg, { env: {} });
     const lines = diagnostics.map((d) => formatDiagnostic(d, cfg));
     expect(lines).to.have.length(4);
-    expect(lines[0]).to.match(/^partners\/broken\.yaml:12:\d+ secret-file-unreadable: transport\.signKey .*missing\.key cannot be read \(ENOENT\)/);
+    expect(lines[0]).to.match(
+      /^partners\/broken\.yaml:12:\d+ secret-file-unreadable: transport\.signKey .*missing\.key cannot be read \(ENOENT\)/,
+    );
     expect(lines[1]).to.match(/^partners\/broken\.yaml:13:\d+ secret-file-invalid: transport\.partnerCert .*not-a-cert\.pem: not PEM/);
-    expect(lines[2]).to.match(/^partners\/fine\.yaml:13:\d+ warning certificate-expiring: transport\.partnerCert .*soon-partner\.crt: the certificate CN=soon-partner expires on \d{4}-\d\d-\d\d, in 9 days/);
-    expect(lines[3]).to.match(/^partners\/old\.yaml:13:\d+ certificate-expired: transport\.partnerCert .*old\.crt: the certificate CN=old-partner expired on 2021-01-01/);
+    expect(lines[2]).to.match(
+      /^partners\/fine\.yaml:13:\d+ warning certificate-expiring: transport\.partnerCert .*soon-partner\.crt: the certificate CN=soon-partner expires on \d{4}-\d\d-\d\d, in 9 days/,
+    );
+    expect(lines[3]).to.match(
+      /^partners\/old\.yaml:13:\d+ certificate-expired: transport\.partnerCert .*old\.crt: the certificate CN=old-partner expired on 2021-01-01/,
+    );
     expect(config.partners.map((p) => p.id)).to.deep.equal(['fine']);
     const fine = config.certificates!.filter((c) => c.partner === 'fine').map((c) => `${c.field} ${c.subject} ${c.daysLeft}`);
     expect(fine).to.deep.equal(['transport.signCert CN=hospital 399', 'transport.partnerCert CN=soon-partner 9']);
@@ -119,7 +153,9 @@ describe('config: referenced key and certificate files are opened at load', func
       expect(fine!.certificates[1]!.notAfter).to.match(/^\d{4}-\d\d-\d\dT/);
       const metrics = await admin.metrics();
       const line = metrics.split('\n').find((l) => l.includes('field="transport.partnerCert"'))!;
-      expect(line).to.match(/^interlace_certificate_expiry_timestamp_seconds\{partner="fine",config="partners\/fine.yaml",field="transport.partnerCert"\} \d+$/);
+      expect(line).to.match(
+        /^interlace_certificate_expiry_timestamp_seconds\{partner="fine",config="partners\/fine.yaml",field="transport.partnerCert"\} \d+$/,
+      );
       const seconds = Number(line.split(' ').pop());
       expect(seconds * 1000 - Date.now()).to.be.within(9 * 86_400_000, 10 * 86_400_000);
     } finally {
