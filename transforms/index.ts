@@ -3,7 +3,7 @@
  * and its canonical documents, with JSONata expressions (docs/transforms.md, docs/adr/0002-expressions.md).
  * Everything is compiled when a channel loads; evaluation is guarded by time, depth and size limits.
  */
-export { compilePipeline } from './pipeline.js';
+export { compilePipeline, compileSteps } from './pipeline.js';
 export { compileBody, compileCondition } from './body.js';
 export {
   bodySchema,

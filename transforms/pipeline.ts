@@ -9,23 +9,46 @@ import type { Pipeline, PipelineResult, PipelineState, TransformDeps } from './t
  * Compiles a list of validated steps. Every expression is compiled and every table and column checked
  * now, so a broken rule is refused when the channel loads: the TransformConfigError's `path` starts
  * with the step index (`[2, 'map', 'total']`). The pipeline holds no per-message state; `run` may be
- * called for many messages at once.
+ * called for many messages at once. Throws the first problem; `compileSteps` gives all of them.
  */
 export function compilePipeline(steps: StepConfig[], deps: TransformDeps): Pipeline {
-  const ctx = compileContext(deps);
-  const compiled = steps.map((step, index): CompiledStep => {
-    checkShape(step, index);
-    const place = (err: TransformConfigError) =>
-      `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
-    return withPlace(place, () => {
-      if (step.filter) return compileFilter(index, step.filter, ctx);
-      if (step.map) return compileMap(index, step.map, ctx);
-      if (step.lookup) return compileLookup(index, step.lookup, ctx);
-      if (step.enrich) return compileEnrich(index, step.enrich, ctx);
-      return compileValidate(index, step.validate!, ctx);
-    });
-  });
+  const { pipeline, problems } = compileSteps(steps, deps);
+  if (!pipeline) throw problems[0]!;
+  return pipeline;
+}
 
+/**
+ * What `compilePipeline` does, reporting every step that does not compile instead of the first:
+ * `interlace validate` uses it to list them all, the engine (through `compilePipeline`) to refuse.
+ */
+export function compileSteps(steps: StepConfig[], deps: TransformDeps): { pipeline?: Pipeline; problems: TransformConfigError[] } {
+  const ctx = compileContext(deps);
+  const problems: TransformConfigError[] = [];
+  const compiled: CompiledStep[] = [];
+  steps.forEach((step, index) => {
+    try {
+      compiled.push(compileStep(step, index, ctx));
+    } catch (err) {
+      if (!(err instanceof TransformConfigError)) throw err;
+      problems.push(err);
+    }
+  });
+  return problems.length > 0 ? { problems } : { pipeline: pipelineOf(compiled), problems };
+}
+
+function compileStep(step: StepConfig, index: number, ctx: ReturnType<typeof compileContext>): CompiledStep {
+  checkShape(step, index);
+  const place = (err: TransformConfigError) => `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
+  return withPlace(place, () => {
+    if (step.filter) return compileFilter(index, step.filter, ctx);
+    if (step.map) return compileMap(index, step.map, ctx);
+    if (step.lookup) return compileLookup(index, step.lookup, ctx);
+    if (step.enrich) return compileEnrich(index, step.enrich, ctx);
+    return compileValidate(index, step.validate!, ctx);
+  });
+}
+
+function pipelineOf(compiled: CompiledStep[]): Pipeline {
   return {
     steps: compiled.length,
     /**

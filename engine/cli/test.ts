@@ -1,29 +1,19 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import type { Diagnostic } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { flatUnits } from '../../parsers/flat/index.js';
 import { newSummary } from '../../parsers/flat/stream.js';
 import type { RoutePayload } from '../../routes/types.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
+import { loadTestFile, testFileOf } from '../config/test-file.js';
+import type { TestExpectation } from '../config/test-file-schema.js';
 import { buildProcessor } from '../runtime/channel.js';
+import { compileDiagnostics, tablesOf } from '../runtime/check.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
 import { openStore } from '../store/index.js';
 
-type Expectation = {
-  outcome?: 'routed' | 'filtered' | 'error' | 'rejected';
-  routes?: Record<string, { json?: unknown; body?: string; contentType?: string }>;
-  notRoutes?: string[];
-  error?: string;
-};
-/** `unit`: for flat files cut into messages (one per row or group), which one the case checks (1 = the first). */
-/**
- * `http`: answers for `enrich` calls (the file's top-level `http` for every case, then the case's own), by path and query (`/inventory/on-hand?item=100234&location=OR`):
- * a JSON value (answered 200), or `{ status: 503 }`. A call without an answer gets 404.
- */
-type TestCase = { name: string; input: string; unit?: number; http?: Record<string, unknown>; expect: Expectation };
 type Outcome = ProcessOutcome | { outcome: 'rejected'; code: string; message: string };
 
 /**
@@ -48,7 +38,22 @@ export async function testCommand(args: string[], configOption?: string): Promis
     console.error(`interlace test: ${channelFile} is not a valid channel of ${configDir}${mine.length ? ' (see above)' : ''}`);
     return 1;
   }
-  const tables = Object.fromEntries(config.tables.map((t) => [t.name, { columns: t.columns, rows: t.rows }]));
+  const casesFile = testFileOf(channelFile);
+  const tests = existsSync(casesFile)
+    ? loadTestFile(casesFile, process.env, { name: channel.name, routes: channel.config.routes.map((r) => r.name) })
+    : undefined;
+  for (const d of tests?.diagnostics ?? []) console.error(formatDiagnostic(d));
+  if (tests && (!tests.value || tests.diagnostics.some((d) => d.severity === 'error'))) {
+    console.error(`interlace test: ${casesFile} cannot run (see above); no case was run`);
+    return 1;
+  }
+  const tables = tablesOf(config);
+  const compileProblems = compileDiagnostics(channel, tables, process.env);
+  for (const d of compileProblems) console.error(formatDiagnostic(d));
+  if (compileProblems.length > 0) {
+    console.error(`interlace test: ${channelFile} has rules that do not compile (see above); no case was run`);
+    return 1;
+  }
   const store = await openStore('sqlite::memory:');
   let answers: Record<string, unknown> = {};
   const offline: typeof fetch = async (input) => {
@@ -86,24 +91,25 @@ export async function testCommand(args: string[], configOption?: string): Promis
     }
     return out;
   };
-  const casesFile = channelFile.replace(/\.ya?ml$/, '.test.yaml');
-  const cases_ = existsSync(casesFile)
-    ? ((parseYaml(readFileSync(casesFile, 'utf8')) as { http?: Record<string, unknown>; cases?: TestCase[] } | null) ?? {})
-    : {};
-  answers = cases_.http ?? {};
+  answers = tests?.value?.http ?? {};
   try {
-    for (const file of files) for (const [i, o] of (await run(file)).entries()) print(flat ? `${file} #${i + 1}` : file, o);
-    if (!existsSync(casesFile)) return 0;
-    const cases = cases_.cases ?? [];
+    let unprocessed = 0;
+    for (const file of files) {
+      for (const [i, o] of (await run(file)).entries()) {
+        print(flat ? `${file} #${i + 1}` : file, o);
+        if (o.outcome === 'error' || o.outcome === 'rejected') unprocessed++;
+      }
+    }
+    if (unprocessed > 0) console.error(`interlace test: ${unprocessed} message(s) of the given files did not go through the channel (see above)`);
+    if (!tests?.value) return unprocessed === 0 ? 0 : 1;
+    const cases = tests.value.cases;
     let failed = 0;
-    for (const c of cases) {
-      answers = { ...cases_.http, ...c.http };
-      const outcomes = await run(resolve(dirname(casesFile), c.input));
+    for (const [n, c] of cases.entries()) {
+      answers = { ...tests.value.http, ...c.http };
+      const outcomes = await run(tests.inputs[n]!);
       const unit = c.unit ?? 1;
       const outcome = outcomes[unit - 1];
-      const problems = outcome
-        ? check(outcome, c.expect ?? {})
-        : [`the input gave ${outcomes.length} message(s); there is no message ${unit}`];
+      const problems = outcome ? check(outcome, c.expect) : [`the input gave ${outcomes.length} message(s); there is no message ${unit}`];
       if (problems.length === 0) console.log(`  ✔ ${c.name}`);
       else {
         failed++;
@@ -111,7 +117,7 @@ export async function testCommand(args: string[], configOption?: string): Promis
       }
     }
     console.log(`${cases.length - failed} passed, ${failed} failed (${casesFile})`);
-    return failed === 0 ? 0 : 1;
+    return failed === 0 && unprocessed === 0 ? 0 : 1;
   } finally {
     await store.close();
   }
@@ -141,16 +147,20 @@ function pretty(p: RoutePayload): string {
   return p.body;
 }
 
-function check(o: Outcome, e: Expectation): string[] {
+function check(o: Outcome, e: TestExpectation): string[] {
   const problems: string[] = [];
   const detail =
     o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
+  const failedAsExpected = e.outcome === 'error' || e.outcome === 'rejected' || e.error !== undefined;
+  if ((o.outcome === 'error' || o.outcome === 'rejected') && !failedAsExpected && !e.outcome)
+    problems.push(`the input did not go through the channel${detail}; expected no error (add outcome: ${o.outcome} if it is meant to fail)`);
   if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
   if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error))
     problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);
   const sent = new Map(o.outcome === 'routed' ? o.deliveries.map((d) => [d.route, d.payload]) : []);
   for (const r of e.notRoutes ?? []) if (sent.has(r)) problems.push(`route ${r} fired but must not`);
-  for (const [route, want] of Object.entries(e.routes ?? {})) {
+  for (const [route, expected] of Object.entries(e.routes ?? {})) {
+    const want = expected ?? {};
     const got = sent.get(route);
     if (!got) {
       problems.push(`route ${route} did not fire${detail}`);

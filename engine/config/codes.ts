@@ -36,6 +36,8 @@ export const CONFIG_CODES = {
   'unknown-identity': "A partner file's `us` names an X12 identity that engine.yaml `x12` does not declare.",
   'secret-inline':
     'A value under a secret key (`password`, `passphrase`, `keyPassphrase`, `secret`, `clientSecret`) is written in the file; give it as `${ENV}` so the secret stays out of configuration.',
+  'unknown-route': 'A test case expects a route (`expect.routes`, `expect.notRoutes`) that the channel does not have.',
+  'input-unreadable': 'The input file of a test case does not exist, is a directory or cannot be read.',
   'table-empty': 'A lookup table file is empty; a header row is required.',
   'table-header': 'The header row of a lookup table has an empty or repeated column name.',
   'table-row-width': 'A row of a lookup table has more or fewer cells than the header.',

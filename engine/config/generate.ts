@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigRegistry } from './channel-schema.js';
 import { errorCodesTable, fieldReference } from './docs-gen.js';
 import { configSchemas, editorJsonSchema, toJsonSchema } from './json-schema.js';
+import { testFileSchema } from './test-file-schema.js';
 
 /**
  * Generates, from the zod schemas and the registries, the editor JSON Schemas (`schemas/*.json`)
- * and the field reference and error codes of `docs/config.md` (between the markers, below the
- * hand-written introduction). Run: `node bin/run-ts.js engine/config/generate.ts`.
+ * and the field reference and error codes of `docs/config.md` and the field reference of
+ * `docs/test-files.md` (between the markers, below the hand-written introduction). Run: `node bin/run-ts.js engine/config/generate.ts`.
  */
 
 export const GENERATE_COMMAND = 'node bin/run-ts.js engine/config/generate.ts';
@@ -16,7 +17,7 @@ export const BEGIN_MARKER = `<!-- BEGIN GENERATED: do not edit below; run \`${GE
 export const END_MARKER = '<!-- END GENERATED -->';
 
 /** What the generator writes: repository-relative path → content. */
-export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: string): Map<string, string> {
+export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: string, currentTestDoc = '# Test files\n'): Map<string, string> {
   const schemas = configSchemas(registry);
   const out = new Map<string, string>();
   for (const [kind, { schema, title }] of Object.entries(schemas)) {
@@ -29,6 +30,8 @@ export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: stri
     errorCodesTable(),
   ].join('\n\n');
   out.set('docs/config.md', spliceGenerated(currentDoc, reference));
+  out.set('schemas/test.schema.json', `${JSON.stringify(editorJsonSchema(testFileSchema, 'Interlace test cases (channels/*.test.yaml)'), null, 2)}\n`);
+  out.set('docs/test-files.md', spliceGenerated(currentTestDoc, fieldReference('Test file reference (channels/*.test.yaml)', toJsonSchema(testFileSchema))));
   return out;
 }
 
@@ -55,7 +58,8 @@ function readOr(path: string, fallback: string): string {
 async function main(): Promise<void> {
   const { defaultRegistry } = await import('./registry.js');
   const current = readOr(join(REPO_ROOT, 'docs/config.md'), '# Configuration\n');
-  for (const [rel, content] of renderConfigArtifacts(defaultRegistry, current)) {
+  const currentTests = readOr(join(REPO_ROOT, 'docs/test-files.md'), '# Test files\n');
+  for (const [rel, content] of renderConfigArtifacts(defaultRegistry, current, currentTests)) {
     const path = join(REPO_ROOT, rel);
     const changed = readOr(path, '') !== content;
     if (changed) {

@@ -1,12 +1,12 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { TableWriter } from '../../routes/destinations/table.js';
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError, InterlaceError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
 import { processingQueueKey, toRedisOptions } from '../../routes/queue-names.js';
 import { RouteQueue } from '../../routes/route-queue.js';
-import { compileBody, compileCondition, compilePipeline, type Tables } from '../../transforms/index.js';
+import { compileBody, compileCondition, compileSteps, TransformConfigError, type Pipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
 import { Processor, type CompiledRoute } from './processor.js';
@@ -186,24 +186,59 @@ export class ChannelRuntime {
   }
 }
 
+/** A rule of a channel that does not compile: the error and the path of the YAML value it is about. */
+export type CompileProblem = { path: Array<string | number>; error: InterlaceError };
+
+type CompiledChannel = { pipeline: Pipeline; routes: CompiledRoute[] };
+
+/**
+ * Compiles everything of a channel that `start` compiles: the channel's steps and, per route, its
+ * condition, steps and body, with every expression, template and lookup in them. Every problem is
+ * collected with the path of the YAML value it concerns, so `interlace validate` reports all of them
+ * where they are written, and `start` (through `buildProcessor`) refuses exactly those channels.
+ */
+export function compileChannel(c: ChannelConfig, tables: Tables, http?: typeof fetch): { compiled?: CompiledChannel; problems: CompileProblem[] } {
+  const deps = { tables, ...(http ? { fetch: http } : {}) };
+  const problems: CompileProblem[] = [];
+  const attempt = <T>(path: Array<string | number>, compile: () => T): T | undefined => {
+    try {
+      return compile();
+    } catch (err) {
+      if (!(err instanceof InterlaceError)) throw err;
+      problems.push({ path: err instanceof TransformConfigError ? [...path, ...err.path] : path, error: err });
+      return undefined;
+    }
+  };
+  const steps = (path: Array<string | number>, list: unknown[]): Pipeline | undefined => {
+    const { pipeline, problems: found } = compileSteps(list as never, deps);
+    for (const error of found) problems.push({ path: [...path, ...error.path], error });
+    return pipeline;
+  };
+  const pipeline = steps(['transforms'], c.transforms);
+  const routes = c.routes.map((r, i) => ({
+    name: r.name,
+    when: r.when ? attempt(['routes', i, 'when'], () => compileCondition(r.when as string, deps)) : undefined,
+    pipeline: r.transforms.length > 0 ? steps(['routes', i, 'transforms'], r.transforms) : undefined,
+    body: attempt(r.body ? ['routes', i, 'body'] : ['routes', i], () => compileBody((r.body ?? { raw: true }) as never, deps)),
+  }));
+  if (problems.length > 0 || !pipeline) return { problems };
+  return { compiled: { pipeline, routes: routes as CompiledRoute[] }, problems };
+}
+
 /**
  * Compiles a channel's parse step, rules and route bodies into a Processor. Used by the daemon and by
- * `interlace test`, so both run exactly the same code; throws ConfigError when a rule does not compile.
+ * `interlace test`, so both run exactly the same code (`compileChannel`, which `interlace validate`
+ * runs too); throws the first problem when a rule does not compile.
  */
 export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger, http?: typeof fetch): Processor {
-  const deps = { tables, ...(http ? { fetch: http } : {}) };
-  const routes: CompiledRoute[] = c.routes.map((r) => ({
-    name: r.name,
-    when: r.when ? compileCondition(r.when as string, deps) : undefined,
-    pipeline: r.transforms.length > 0 ? compilePipeline(r.transforms as never, deps) : undefined,
-    body: compileBody((r.body ?? { raw: true }) as never, deps),
-  }));
+  const { compiled, problems } = compileChannel(c, tables, http);
+  if (!compiled) throw problems[0]!.error;
   return new Processor({
     channel: c.name,
     format: c.parse.format,
     parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict, ...(c.parse.layout ? { layout: c.parse.layout } : {}) },
-    pipeline: compilePipeline(c.transforms as never, deps),
-    routes,
+    pipeline: compiled.pipeline,
+    routes: compiled.routes,
     store,
     log,
   });

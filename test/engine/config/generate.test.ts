@@ -22,12 +22,13 @@ function readOr(path: string): string {
 }
 
 describe('config generated files', () => {
-  it('schemas/*.schema.json and docs/config.md match what the generator produces now (drift)', async function () {
+  it('schemas/*.schema.json, docs/config.md and docs/test-files.md match what the generator produces now (drift)', async function () {
     this.timeout(60_000);
     const { defaultRegistry } = await import('../../../engine/config/registry.js');
     const doc = readOr(join(REPO_ROOT, 'docs/config.md'));
+    const testDoc = readOr(join(REPO_ROOT, 'docs/test-files.md'));
     const stale: string[] = [];
-    for (const [rel, content] of renderConfigArtifacts(defaultRegistry, doc)) {
+    for (const [rel, content] of renderConfigArtifacts(defaultRegistry, doc, testDoc)) {
       if (readOr(join(REPO_ROOT, rel)) !== content) stale.push(rel);
     }
     expect(stale, `out of date: ${stale.join(', ')}; run \`${GENERATE_COMMAND}\` and commit the result`).to.deep.equal([]);
