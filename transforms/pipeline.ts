@@ -38,7 +38,8 @@ export function compileSteps(steps: StepConfig[], deps: TransformDeps): { pipeli
 
 function compileStep(step: StepConfig, index: number, ctx: ReturnType<typeof compileContext>): CompiledStep {
   checkShape(step, index);
-  const place = (err: TransformConfigError) => `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
+  const place = (err: TransformConfigError) =>
+    `step ${index} (${err.path[1]}) ${formatPath('', err.path.slice(2)).replace(/^\./, '')}`.trimEnd();
   return withPlace(place, () => {
     if (step.filter) return compileFilter(index, step.filter, ctx);
     if (step.map) return compileMap(index, step.map, ctx);

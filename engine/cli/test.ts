@@ -100,7 +100,8 @@ export async function testCommand(args: string[], configOption?: string): Promis
         if (o.outcome === 'error' || o.outcome === 'rejected') unprocessed++;
       }
     }
-    if (unprocessed > 0) console.error(`interlace test: ${unprocessed} message(s) of the given files did not go through the channel (see above)`);
+    if (unprocessed > 0)
+      console.error(`interlace test: ${unprocessed} message(s) of the given files did not go through the channel (see above)`);
     if (!tests?.value) return unprocessed === 0 ? 0 : 1;
     const cases = tests.value.cases;
     let failed = 0;
@@ -153,7 +154,9 @@ function check(o: Outcome, e: TestExpectation): string[] {
     o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
   const failedAsExpected = e.outcome === 'error' || e.outcome === 'rejected' || e.error !== undefined;
   if ((o.outcome === 'error' || o.outcome === 'rejected') && !failedAsExpected && !e.outcome)
-    problems.push(`the input did not go through the channel${detail}; expected no error (add outcome: ${o.outcome} if it is meant to fail)`);
+    problems.push(
+      `the input did not go through the channel${detail}; expected no error (add outcome: ${o.outcome} if it is meant to fail)`,
+    );
   if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
   if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error))
     problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);

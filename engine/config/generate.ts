@@ -17,7 +17,11 @@ export const BEGIN_MARKER = `<!-- BEGIN GENERATED: do not edit below; run \`${GE
 export const END_MARKER = '<!-- END GENERATED -->';
 
 /** What the generator writes: repository-relative path → content. */
-export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: string, currentTestDoc = '# Test files\n'): Map<string, string> {
+export function renderConfigArtifacts(
+  registry: ConfigRegistry,
+  currentDoc: string,
+  currentTestDoc = '# Test files\n',
+): Map<string, string> {
   const schemas = configSchemas(registry);
   const out = new Map<string, string>();
   for (const [kind, { schema, title }] of Object.entries(schemas)) {
@@ -30,8 +34,14 @@ export function renderConfigArtifacts(registry: ConfigRegistry, currentDoc: stri
     errorCodesTable(),
   ].join('\n\n');
   out.set('docs/config.md', spliceGenerated(currentDoc, reference));
-  out.set('schemas/test.schema.json', `${JSON.stringify(editorJsonSchema(testFileSchema, 'Interlace test cases (channels/*.test.yaml)'), null, 2)}\n`);
-  out.set('docs/test-files.md', spliceGenerated(currentTestDoc, fieldReference('Test file reference (channels/*.test.yaml)', toJsonSchema(testFileSchema))));
+  out.set(
+    'schemas/test.schema.json',
+    `${JSON.stringify(editorJsonSchema(testFileSchema, 'Interlace test cases (channels/*.test.yaml)'), null, 2)}\n`,
+  );
+  out.set(
+    'docs/test-files.md',
+    spliceGenerated(currentTestDoc, fieldReference('Test file reference (channels/*.test.yaml)', toJsonSchema(testFileSchema))),
+  );
   return out;
 }
 

@@ -18,7 +18,10 @@ const httpAnswers = z
 
 const routeExpectation = z
   .strictObject({
-    json: z.unknown().optional().describe('The JSON body the route would send; keys left out are not compared, arrays must match in length.'),
+    json: z
+      .unknown()
+      .optional()
+      .describe('The JSON body the route would send; keys left out are not compared, arrays must match in length.'),
     body: z.string().optional().describe('The exact text body the route would send.'),
     contentType: z.string().optional().describe('The content type of what the route would send.'),
   })
@@ -32,7 +35,9 @@ const expectation = z
     outcome: z
       .enum(OUTCOMES)
       .optional()
-      .describe('routed (at least one route fires), filtered (a filter step stopped it), error (exception queue) or rejected (the source refused it).'),
+      .describe(
+        'routed (at least one route fires), filtered (a filter step stopped it), error (exception queue) or rejected (the source refused it).',
+      ),
     error: z.string().min(1).optional().describe('The error code of an `error` or `rejected` outcome (docs/errors.md).'),
     routes: z.record(z.string(), routeExpectation).optional().describe('Routes that must fire, by name, with what each must send.'),
     notRoutes: z.array(z.string()).optional().describe('Routes that must not fire.'),

@@ -29,7 +29,8 @@ export function loadTestFile(file: string, env: Env, channel?: { name: string; r
   const inputs = value.cases.map((c, i) => {
     const path = resolve(dirname(file), c.input);
     const problem = inputProblem(path);
-    if (problem) diagnostics.push(configDiagnostic(file, yaml.position(['cases', i, 'input']), 'input-unreadable', `${c.input} ${problem}`));
+    if (problem)
+      diagnostics.push(configDiagnostic(file, yaml.position(['cases', i, 'input']), 'input-unreadable', `${c.input} ${problem}`));
     return path;
   });
   if (channel) {

@@ -197,7 +197,11 @@ type CompiledChannel = { pipeline: Pipeline; routes: CompiledRoute[] };
  * collected with the path of the YAML value it concerns, so `interlace validate` reports all of them
  * where they are written, and `start` (through `buildProcessor`) refuses exactly those channels.
  */
-export function compileChannel(c: ChannelConfig, tables: Tables, http?: typeof fetch): { compiled?: CompiledChannel; problems: CompileProblem[] } {
+export function compileChannel(
+  c: ChannelConfig,
+  tables: Tables,
+  http?: typeof fetch,
+): { compiled?: CompiledChannel; problems: CompileProblem[] } {
   const deps = { tables, ...(http ? { fetch: http } : {}) };
   const problems: CompileProblem[] = [];
   const attempt = <T>(path: Array<string | number>, compile: () => T): T | undefined => {

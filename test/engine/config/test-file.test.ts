@@ -86,7 +86,9 @@ describe('test files (*.test.yaml)', function () {
   it('refuses a file without a case, an empty file, and a YAML error, in one line each', () => {
     expect(problems('cases: []\n')).to.deep.equal(['1:8 out-of-range: the test file has no case; expected at least one under cases:']);
     expect(problems('')).to.deep.equal(['1:1 not-a-mapping: the file is empty or not a mapping; expected `key: value` lines']);
-    expect(problems('cases: [ this is not\n')).to.have.length(1).and.to.match(/^\d+:\d+ yaml-syntax: /);
+    expect(problems('cases: [ this is not\n'))
+      .to.have.length(1)
+      .and.to.match(/^\d+:\d+ yaml-syntax: /);
     expect(problems('cases:\n  - name: x\n    input: sample.hl7\n    expect: {}\n')).to.deep.equal([
       '4:13 missing-field: expect checks nothing; give at least one of outcome, error, routes, notRoutes',
     ]);
@@ -118,7 +120,10 @@ describe('test files (*.test.yaml)', function () {
     const dir = join(tmp, 'config');
     cpSync(join(ROOT, 'config'), dir, { recursive: true });
     const tests = join(dir, 'channels', 'or-implant-charges.test.yaml');
-    writeFileSync(tests, readFileSync(tests, 'utf8').replace('    expect:\n      outcome: routed\n', '    expct:\n      outcome: routed\n'));
+    writeFileSync(
+      tests,
+      readFileSync(tests, 'utf8').replace('    expect:\n      outcome: routed\n', '    expct:\n      outcome: routed\n'),
+    );
     const found = (await checkConfigDir(dir, {})).filter((d) => d.file.endsWith('.test.yaml'));
     expect(found.map((d) => `${relative(dir, d.file)} ${d.code}`)).to.include('channels/or-implant-charges.test.yaml unknown-key');
   });

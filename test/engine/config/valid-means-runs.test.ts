@@ -130,7 +130,9 @@ describe('"valid" means "will run": validate and start agree on every config in 
             (parseDocument(readFileSync(join(copy.dir, 'channels', f), 'utf8')).toJS() as { name?: unknown } | null) ?? {};
           const refusedByStart = new Set(engine!.refused.map((r) => r.channel));
           const running = new Set(engine!.channels.keys());
-          const acceptedButRefused = channelFiles.filter((f) => !refusedFiles.has(`channels/${f}`) && refusedByStart.has(String(doc(f).name)));
+          const acceptedButRefused = channelFiles.filter(
+            (f) => !refusedFiles.has(`channels/${f}`) && refusedByStart.has(String(doc(f).name)),
+          );
           expect(acceptedButRefused, `validate accepted, start refused: ${JSON.stringify(engine!.refused)}`).to.deep.equal([]);
           const refusedButStarted = channelFiles.filter((f) => refusedFiles.has(`channels/${f}`) && running.has(String(doc(f).name)));
           expect(refusedButStarted, `validate refused, start started:\n${said}`).to.deep.equal([]);
