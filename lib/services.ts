@@ -79,6 +79,17 @@ export type X12SentRecord = {
   expect?: Array<{ expected: string; dueAt: number }>;
 };
 
+/** An interchange already recorded as sent for a delivery: enough to write the same bytes again. */
+export type X12SentInterchange = {
+  isa13: string;
+  file?: string;
+  gs06?: string;
+  /** ST02 of each set, in order. */
+  st02s: string[];
+  /** When it was recorded (epoch ms): ISA09/ISA10 and GS04/GS05 of the interchange. */
+  at: number;
+};
+
 /** Partner profiles, persistent control numbers and the registry of what was sent. */
 export type X12Services = {
   /** The profile of a partner id, or undefined when no partner file has that id (or engine.yaml has no x12 identity). */
@@ -91,7 +102,7 @@ export type X12Services = {
   /** Records an interchange written for the partner, with the acknowledgments expected for it. */
   recordSent(record: X12SentRecord): Promise<void>;
   /** What was already sent for a delivery (a retry after a crash must not send it again). */
-  sentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined>;
+  sentFor(deliveryId: string): Promise<X12SentInterchange | undefined>;
 };
 
 /** Everything the engine offers connectors. Every member is always present; one the engine cannot offer fails when used. */

@@ -1,3 +1,4 @@
+import type { X12SentInterchange } from '../../lib/services.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import type {
   ChannelCounts,
@@ -190,4 +191,20 @@ export function matchedSet(row: OutboundRow): X12AckMatch['matched'][number] {
 /** The ledger detail of a received X12 acknowledgment: its codes and the message that carried it. */
 export function x12AckDetail(ack: X12ReceivedAck): string | null {
   return [ack.detail, ack.viaMessageId ? `via message ${ack.viaMessageId}` : undefined].filter(Boolean).join('; ') || null;
+}
+
+/** One row of `x12_outbound` as `x12SentFor` reads it (PostgreSQL returns int8 as text). */
+export type SentRow = { isa13: string; file: string | null; gs06: string | null; st02: string | null; at: number | string };
+
+/** The rows of one interchange sent for a delivery, as what is needed to write the same bytes again. */
+export function sentInterchange(rows: readonly SentRow[]): X12SentInterchange | undefined {
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    isa13: first.isa13,
+    ...(first.file ? { file: first.file } : {}),
+    ...(first.gs06 ? { gs06: first.gs06 } : {}),
+    st02s: rows.map((r) => r.st02).filter((s): s is string => Boolean(s)),
+    at: Number(first.at),
+  };
 }

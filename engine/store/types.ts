@@ -1,3 +1,4 @@
+import type { X12SentInterchange } from '../../lib/services.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import type { FileProgress, IngestInput, IngestResult } from '../../channels/types.js';
 import type { AttemptOutcome, DeliveryLedger, RoutePayload } from '../../routes/types.js';
@@ -232,7 +233,7 @@ export interface X12Ledger {
    */
   recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch>;
   /** The interchange already recorded as sent for a delivery (newest), if any. */
-  x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined>;
+  x12SentFor(deliveryId: string): Promise<X12SentInterchange | undefined>;
   /** Links an inbound document (856, 810…) to the 850 of the same PO number; resolves how many it linked. */
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number>;
   /** Expectations past their due time and not satisfied, oldest first. */

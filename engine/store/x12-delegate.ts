@@ -1,3 +1,4 @@
+import type { X12SentInterchange } from '../../lib/services.js';
 import type {
   ControlNumberRequest,
   ControlNumbers,
@@ -24,7 +25,7 @@ export abstract class X12LedgerDelegate implements X12Ledger {
   recordX12Ack(ack: X12ReceivedAck): Promise<X12AckMatch> {
     return this.x12.recordX12Ack(ack);
   }
-  x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
+  x12SentFor(deliveryId: string): Promise<X12SentInterchange | undefined> {
     return this.x12.x12SentFor(deliveryId);
   }
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {

@@ -191,7 +191,7 @@ describe('x12 destination', () => {
     expect(readdirSync(join(dir, 'nope'))).to.have.length(1);
   });
 
-  it('refuses unknown partners, SFTP/AS2 partners and a missing engine at creation', () => {
+  it('refuses unknown partners and a missing engine at creation', () => {
     const codeOf = (f: () => unknown) => {
       try {
         f();
@@ -202,7 +202,8 @@ describe('x12 destination', () => {
       return 'no error';
     };
     expect(codeOf(() => create({ partner: 'nobody', set: '850' }))).to.equal('x12-partner-unknown');
-    expect(codeOf(() => create({ partner: 'over-sftp', set: '850' }))).to.equal('x12-transport-unsupported');
+    // An SFTP (or AS2) partner is sent to through the engine's partner links (x12-partner-transports.test.ts).
+    expect(codeOf(() => create({ partner: 'over-sftp', set: '850' }))).to.equal('no error');
     expect(
       codeOf(() =>
         x12.create(x12DestinationSchema.parse({ type: 'x12', partner: 'acme-medical', set: '850' }), {

@@ -1,3 +1,4 @@
+import type { X12SentInterchange } from '../../../lib/services.js';
 import type { Pool, PoolClient } from 'pg';
 import {
   EXPECTATION_SELECT,
@@ -9,6 +10,8 @@ import {
   toExpectation,
   type ExpectationRow,
   type OutboundRow,
+  sentInterchange,
+  type SentRow,
 } from '../rows.js';
 import type {
   ControlNumberRequest,
@@ -108,13 +111,14 @@ export class PostgresX12Ledger implements X12Ledger {
     });
   }
 
-  async x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
-    const { rows } = await this.pool.query<{ isa13: string; file: string | null }>(
-      'SELECT isa13, file FROM x12_outbound WHERE delivery_id = $1 ORDER BY id DESC LIMIT 1',
+  async x12SentFor(deliveryId: string): Promise<X12SentInterchange | undefined> {
+    const { rows } = await this.pool.query<SentRow>(
+      `SELECT isa13, file, gs06, st02, at FROM x12_outbound
+        WHERE delivery_id = $1 AND isa13 = (SELECT isa13 FROM x12_outbound WHERE delivery_id = $1 ORDER BY id DESC LIMIT 1)
+        ORDER BY id`,
       [deliveryId],
     );
-    const row = rows[0];
-    return row && { isa13: row.isa13, ...(row.file ? { file: row.file } : {}) };
+    return sentInterchange(rows);
   }
 
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {

@@ -1,3 +1,4 @@
+import type { X12SentInterchange } from '../../../lib/services.js';
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   ControlNumberRequest,
@@ -19,6 +20,8 @@ import {
   toExpectation,
   type ExpectationRow,
   type OutboundRow,
+  sentInterchange,
+  type SentRow,
 } from '../rows.js';
 
 export { MAX_CONTROL_NUMBER };
@@ -144,10 +147,15 @@ export class SqliteX12Ledger implements X12Ledger {
     return row ? [row] : [];
   }
 
-  async x12SentFor(deliveryId: string): Promise<{ isa13: string; file?: string } | undefined> {
-    const row = this.db.prepare('SELECT isa13, file FROM x12_outbound WHERE delivery_id = ? ORDER BY id DESC LIMIT 1').get(deliveryId) as
-      { isa13: string; file: string | null } | undefined;
-    return row && { isa13: row.isa13, ...(row.file ? { file: row.file } : {}) };
+  async x12SentFor(deliveryId: string): Promise<X12SentInterchange | undefined> {
+    const newest = this.db.prepare('SELECT isa13 FROM x12_outbound WHERE delivery_id = ? ORDER BY id DESC LIMIT 1').get(deliveryId) as
+      | { isa13: string }
+      | undefined;
+    if (!newest) return undefined;
+    const rows = this.db
+      .prepare('SELECT isa13, file, gs06, st02, at FROM x12_outbound WHERE delivery_id = ? AND isa13 = ? ORDER BY id')
+      .all(deliveryId, newest.isa13) as SentRow[];
+    return sentInterchange(rows);
   }
 
   linkX12Document(link: { partner: string; messageId: string; kind: string; poNumber: string }): Promise<number> {

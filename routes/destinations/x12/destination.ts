@@ -10,6 +10,7 @@ import { writeInterchange } from '../../../parsers/x12/writer.js';
 import type { Delivery, DeliveryResult, Destination, DestinationContext } from '../../types.js';
 import type { X12DestinationConfig } from './config.js';
 import type { X12PartnerProfile, X12Services } from './services.js';
+import { unavailableServices, type PartnerLinks } from '../../../lib/services.js';
 
 /** Name of the file an interchange is written to: partner, set and ISA13 make it unique. */
 export function fileNameFor(partner: string, set: string, isa13: string): string {
@@ -20,15 +21,22 @@ const tempName = (name: string) => `.${name}.tmp`;
 const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
 /**
- * Writes each delivery as one interchange for the partner. `send` resolves once the file is in the
- * partner outbound directory and recorded; it throws PermanentDeliveryError when the payload is not
- * a canonical document of the set's kind (retrying cannot help) and TransientDeliveryError when the
- * directory or the store fails (retried). A retry of a delivery already recorded as sent does not
- * write a second interchange: it finishes the move of its file if a crash interrupted it.
+ * Sends each delivery as one interchange to the partner, over the transport of its partner file.
+ * `send` resolves once the interchange is recorded (control numbers, expectations) and the
+ * transport confirmed it: for `file`, the file is in the partner outbound directory; for any other
+ * transport (`sftp`, `as2`…), its partner link's receipt (upload confirmed by stat, MDN verified),
+ * which is the delivery's result. It throws PermanentDeliveryError when the payload is not a
+ * canonical document of the set's kind (retrying cannot help) and TransientDeliveryError when the
+ * directory or the store fails (retried); the transport's own errors pass through. A retry of a
+ * delivery already recorded as sent does not take new control numbers: for `file` it finishes the
+ * move of its file; for other transports it writes the same bytes again (same ISA13, GS06, ST02 and
+ * date) and hands them over under the same name, so the SFTP writer finds its own file and the AS2
+ * sender resends the same Message-ID.
  */
 export class X12Destination implements Destination {
   private readonly x12: X12Services;
-  private readonly profile: X12PartnerProfile & { transport: { type: 'file'; outbound: string } };
+  private readonly profile: X12PartnerProfile;
+  private readonly partners: PartnerLinks;
   private readonly mapper: TransactionSetMapper;
   private readonly log: Logger;
 
@@ -50,20 +58,16 @@ export class X12Destination implements Destination {
         `${where}: partner ${config.partner} is unknown; expected a partners/*.yaml file with that id and an x12 section in engine.yaml`,
       );
     }
-    if (profile.transport.type !== 'file') {
-      throw new ConfigError(
-        'x12-transport-unsupported',
-        `${where}: partner ${config.partner} uses transport ${profile.transport.type}; this engine sends X12 through transport type file only`,
-      );
-    }
-    this.profile = profile as X12PartnerProfile & { transport: { type: 'file'; outbound: string } };
+    this.profile = profile;
+    this.partners = ctx.services?.partners ?? unavailableServices(where).partners;
     this.mapper = transactionSets.find((m) => m.id === config.set)!;
     this.x12 = x12;
     this.log = ctx.log;
   }
 
   async send(delivery: Delivery): Promise<DeliveryResult> {
-    const dir = this.profile.transport.outbound;
+    if (!this.viaFolder) return this.sendOverTransport(delivery);
+    const dir = this.outbound;
     const earlier = await this.ledger(() => this.x12.sentFor(delivery.deliveryId));
     if (earlier) return this.finishEarlier(dir, earlier);
     const documents = this.documents(delivery);
@@ -99,6 +103,64 @@ export class X12Destination implements Destination {
     return { status: 'written', body: `ISA13 ${isa13} GS06 ${gs06} ST02 ${sets.map((s) => s.st02).join(',')} file ${name}` };
   }
 
+  /** `file` partners: the interchange is written into their outbound folder here; any other transport goes through its partner link. */
+  private get viaFolder(): boolean {
+    return this.profile.transport.type === 'file';
+  }
+
+  private get outbound(): string {
+    return String(this.profile.transport.outbound);
+  }
+
+  /**
+   * A partner on another transport: take numbers, write, record, then hand the bytes to the
+   * partner link; a retry after the record writes the same bytes again from the recorded numbers.
+   */
+  private async sendOverTransport(delivery: Delivery): Promise<DeliveryResult> {
+    const documents = this.documents(delivery);
+    const earlier = await this.ledger(() => this.x12.sentFor(delivery.deliveryId));
+    let isa13: string, gs06: string, sets: Array<{ doc: CanonicalDocument; st02: string }>, at: Date;
+    if (earlier?.gs06 && earlier.st02s.length === documents.length) {
+      ({ isa13, gs06 } = { isa13: earlier.isa13, gs06: earlier.gs06 });
+      sets = documents.map((doc, i) => ({ doc, st02: earlier.st02s[i]! }));
+      at = new Date(earlier.at);
+    } else {
+      const numbers = await this.ledger(() =>
+        this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }),
+      );
+      isa13 = String(numbers.interchanges[0]).padStart(9, '0');
+      gs06 = String(numbers.groups[0]);
+      sets = documents.map((doc, i) => ({ doc, st02: String(numbers.sets[i]).padStart(4, '0') }));
+      at = new Date();
+    }
+    const text = this.write(isa13, gs06, sets, delivery, at);
+    const name = fileNameFor(this.profile.id, this.config.set, isa13);
+    if (!earlier)
+      await this.ledger(() =>
+        this.x12.recordSent({
+          partner: this.profile.id,
+          kind: this.config.set,
+          isa13,
+          messageId: delivery.messageId,
+          deliveryId: delivery.deliveryId,
+          file: name,
+          sets: sets.map((s) => ({ gs06, st02: s.st02, setId: this.config.set, ...poNumberOf(s.doc) })),
+          expect: this.expectations(),
+        }),
+      );
+    const receipt = await this.partners.send(this.profile.id, {
+      name,
+      body: Buffer.from(text, 'latin1'),
+      messageId: delivery.messageId,
+      deliveryId: delivery.deliveryId,
+    });
+    this.log.debug({ deliveryId: delivery.deliveryId, partner: this.profile.id, isa13, receipt: receipt.status }, 'x12 interchange sent');
+    return {
+      status: receipt.status,
+      body: `ISA13 ${isa13} GS06 ${gs06} ST02 ${sets.map((s) => s.st02).join(',')} ${this.profile.transport.type} ${receipt.name ?? name}${receipt.detail ? `; ${receipt.detail}` : ''}`,
+    };
+  }
+
   /** The payload as canonical documents of the set's kind: one document, an array, or `{ documents: [...] }`. */
   private documents(delivery: Delivery): CanonicalDocument[] {
     const fail = (message: string) => new PermanentDeliveryError('x12-payload-invalid', `delivery ${delivery.deliveryId}: ${message}`);
@@ -123,11 +185,18 @@ export class X12Destination implements Destination {
     });
   }
 
-  private write(isa13: string, gs06: string, sets: Array<{ doc: CanonicalDocument; st02: string }>, delivery: Delivery): string {
+  private write(
+    isa13: string,
+    gs06: string,
+    sets: Array<{ doc: CanonicalDocument; st02: string }>,
+    delivery: Delivery,
+    date?: Date,
+  ): string {
     const p = this.profile;
     const d = p.delimiters;
     try {
       return writeInterchange({
+        ...(date ? { date } : {}),
         sender: { qualifier: p.us.qualifier, id: p.us.id },
         receiver: { qualifier: p.partner.qualifier, id: p.partner.id },
         controlNumber: isa13,
@@ -210,8 +279,9 @@ export class X12Destination implements Destination {
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
+    if (!this.viaFolder) return { ok: true, detail: `sent over the partner's ${this.profile.transport.type} transport` };
     try {
-      await access(this.profile.transport.outbound, constants.W_OK);
+      await access(this.outbound, constants.W_OK);
       return { ok: true };
     } catch (err) {
       return { ok: false, detail: `outbound directory not writable (${errno(err) ?? 'error'})` };
