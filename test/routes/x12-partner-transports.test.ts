@@ -112,7 +112,9 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
       '000000001',
     ]);
     expect((po850.toCanonical(ic.groups[0]!.sets[0]!).documents[0] as { number: string }).number).to.equal(PO.number);
-    expect((await store.x12Expectations('m1')).map((e) => [e.expected, e.isa13, e.deliveryId])).to.deep.equal([['997', '000000001', 'm1:po']]);
+    expect((await store.x12Expectations('m1')).map((e) => [e.expected, e.isa13, e.deliveryId])).to.deep.equal([
+      ['997', '000000001', 'm1:po'],
+    ]);
     // The route retries (its first answer was lost): same numbers, same bytes, same name; no second file.
     const again = await d.send(delivery(1, 2));
     expect(again.body).to.match(/^ISA13 000000001 /);
@@ -150,7 +152,9 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     const d = destination([p], 'north-as2');
     const result = await d.send(delivery(7));
     expect(result.status).to.equal('mdn-processed');
-    expect(result.body).to.match(/^ISA13 000000001 GS06 1 ST02 0001 as2 north-as2-850-000000001\.x12; MDN processed, signature verified, MIC .* matches; AS2 Message-ID </);
+    expect(result.body).to.match(
+      /^ISA13 000000001 GS06 1 ST02 0001 as2 north-as2-850-000000001\.x12; MDN processed, signature verified, MIC .* matches; AS2 Message-ID </,
+    );
     expect(inbox.inputs).to.have.length(1);
     const ic = parseX12(inbox.inputs[0]!.raw).message!.interchanges[0]!;
     expect([ic.header.receiverId.trim(), ic.groups[0]!.sets[0]!.id]).to.deep.equal(['NORTHAS2', '850']);

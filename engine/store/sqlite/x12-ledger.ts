@@ -149,8 +149,7 @@ export class SqliteX12Ledger implements X12Ledger {
 
   async x12SentFor(deliveryId: string): Promise<X12SentInterchange | undefined> {
     const newest = this.db.prepare('SELECT isa13 FROM x12_outbound WHERE delivery_id = ? ORDER BY id DESC LIMIT 1').get(deliveryId) as
-      | { isa13: string }
-      | undefined;
+      { isa13: string } | undefined;
     if (!newest) return undefined;
     const rows = this.db
       .prepare('SELECT isa13, file, gs06, st02, at FROM x12_outbound WHERE delivery_id = ? AND isa13 = ? ORDER BY id')
