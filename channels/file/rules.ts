@@ -3,7 +3,7 @@ import { lstat, open } from 'node:fs/promises';
 
 /**
  * The rules every file-based source applies before it reads a file (the drop directory here, the
- * SFTP poller on what it lists remotely). Written once so both refuse the same things and decide
+ * SFTP poller on what it lists remotely: names, link and special-file refusals, companions, quiet periods). Written once so both refuse the same things and decide
  * completeness the same way; see docs/security.md.
  *
  * - A source reads only regular files that live in its folder: symbolic links (wherever they point),
@@ -90,17 +90,28 @@ export function sameSignature(a: Signature, b: Signature): boolean {
  */
 export class QuietTracker {
   private readonly seen = new Map<string, { sig: Signature; since: number }>();
+  private readonly remote: boolean;
 
-  constructor(private readonly quietMs: number) {}
+  /**
+   * `remote: true` for a listing of another machine (SFTP): its modification times come from that
+   * machine's clock, so only the period seen unchanged on ours counts, and a file seen on one listing
+   * only is never known to be complete (a second listing must see it unchanged).
+   */
+  constructor(
+    private readonly quietMs: number,
+    opts: { remote?: boolean } = {},
+  ) {
+    this.remote = opts.remote ?? false;
+  }
 
   /** Records what a scan saw; true when the file is quiet. */
   observe(name: string, sig: Signature, now = Date.now()): boolean {
     const prev = this.seen.get(name);
     if (!prev || !sameSignature(prev.sig, sig)) {
       this.seen.set(name, { sig, since: now });
-      return this.quietMs === 0;
+      return this.quietMs === 0 && !this.remote;
     }
-    return now - prev.since >= this.quietMs && now - sig.mtimeMs >= this.quietMs;
+    return now - prev.since >= this.quietMs && (this.remote || now - sig.mtimeMs >= this.quietMs);
   }
 
   /** How long the file has been seen unchanged (0 when unknown). */

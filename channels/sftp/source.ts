@@ -11,11 +11,11 @@ import { FileWriter } from '../../lib/write-once.js';
 import { splitInterchanges, x12Ids } from '../../parsers/x12/split.js';
 import { backoffDelay } from '../../routes/retry.js';
 import { globMatcher } from '../file/glob.js';
+import { companionOf, isInProgressName, QuietTracker, refusalOf, type EntryStat } from '../file/rules.js';
 import type { IngestInput, IngestResult, Source, SourceContext } from '../types.js';
 import type { SftpSourceConfig } from './config.js';
 
 type Listed = { name: string; size: number; mtime: number };
-type Seen = { size: number; mtime: number; since: number };
 
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -32,7 +32,7 @@ export class SftpSource implements Source {
   private readonly connector: SftpConnector;
   private readonly dir: string;
   private readonly where: string;
-  private readonly seen = new Map<string, Seen>();
+  private readonly quiet: QuietTracker;
   private readonly reported = new Set<string>();
   private lease: Lease | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -54,6 +54,7 @@ export class SftpSource implements Source {
     this.log = ctx.log.child({ source: 'sftp', server: `${e.host}:${e.port}`, directory: e.directory });
     this.matches = globMatcher(config.pattern);
     this.connector = new SftpConnector(config, `interlace-${ctx.channel}`, this.log);
+    this.quiet = new QuietTracker(config.complete.stableFor, { remote: true });
   }
 
   async start(): Promise<void> {
@@ -132,15 +133,17 @@ export class SftpSource implements Source {
     const ready: Listed[] = [];
     const now = Date.now();
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (e.name.startsWith('.') || !this.matches(e.name) || this.isCompanion(e.name, names)) continue;
-      if (e.type !== '-') {
-        this.reportOnce(e.name, `${e.name} is not a regular file (type ${e.type}); only regular files are taken, never links or devices`);
+      if (isInProgressName(e.name) || !this.matches(e.name) || this.isCompanion(e.name, names)) continue;
+      const refusal = refusalOf(e.name, remoteStat(e));
+      if (refusal) {
+        this.reportOnce(e.name, `${refusal.message}; left in the folder`);
         continue;
       }
+      if (e.type !== '-') continue; // a directory
       const listed = { name: e.name, size: e.size, mtime: e.modifyTime };
       if (this.complete(listed, names, now)) ready.push(listed);
     }
-    for (const name of [...this.seen.keys()]) if (!names.has(name)) this.seen.delete(name);
+    this.quiet.retain(names);
     for (let i = 0; i < ready.length && this.running; i += this.config.parallel) {
       if (this.ctx.services && !this.lease?.held()) return;
       const batch = ready.slice(i, i + this.config.parallel);
@@ -159,13 +162,8 @@ export class SftpSource implements Source {
 
   private complete(f: Listed, names: Set<string>, now: number): boolean {
     const suffixes = this.config.complete.companion;
-    if (suffixes) return suffixes.some((s) => names.has(f.name + s));
-    const before = this.seen.get(f.name);
-    if (!before || before.size !== f.size || before.mtime !== f.mtime) {
-      this.seen.set(f.name, { size: f.size, mtime: f.mtime, since: now });
-      return false;
-    }
-    return now - before.since >= this.config.complete.stableFor;
+    if (suffixes) return suffixes.some((s) => names.has(companionOf(f.name, s)));
+    return this.quiet.observe(f.name, { size: f.size, mtimeMs: f.mtime }, now);
   }
 
   /** The bytes of a file, or undefined when it cannot be taken now (refused, or changed while read). */
@@ -182,7 +180,7 @@ export class SftpSource implements Source {
     }
     const raw = (await client.get(path)) as Buffer;
     if (raw.length !== f.size) {
-      this.seen.delete(f.name);
+      this.quiet.forget(f.name);
       this.log.warn({ file: f.name, listed: f.size, read: raw.length }, 'sftp file changed while read; taken on a later listing');
       return undefined;
     }
@@ -201,14 +199,14 @@ export class SftpSource implements Source {
       ids.push(result.messageId);
       if (!unit.rejected) await this.answer(client, f.name, i, units.length, unit.raw, result);
     }
-    this.seen.delete(f.name);
+    this.quiet.forget(f.name);
     const path = posix.join(this.dir, f.name);
     if (rejected && this.config.errorDirectory) await this.moveAside(client, path, this.config.errorDirectory, f.name);
     else if (rejected) this.reportOnce(f.name, `${f.name} was stored as rejected; it stays in the folder (no errorDirectory)`);
     else if (this.config.archive) await this.moveAside(client, path, this.config.archive, f.name);
     else await client.delete(path);
     for (const s of this.config.complete.companion ?? [])
-      if (names.has(f.name + s)) await client.delete(posix.join(this.dir, f.name + s), true);
+      if (names.has(companionOf(f.name, s))) await client.delete(posix.join(this.dir, companionOf(f.name, s)), true);
     for (const id of ids) this.ctx.recordAnswer(id, { kind: 'sftp-taken', code: rejected ? 'rejected' : 'ok', detail: f.name });
     this.log.debug({ file: f.name, units: units.length, rejected }, 'sftp file taken');
   }
@@ -295,4 +293,15 @@ export class SftpSource implements Source {
     this.reported.add(name);
     this.log.warn({ file: name }, message);
   }
+}
+
+/** A remote listing entry as the shared file rules see it (SFTP gives no link count or inode). */
+function remoteStat(e: { type: string; size: number; modifyTime: number }): EntryStat {
+  return {
+    isFile: () => e.type === '-',
+    isDirectory: () => e.type === 'd',
+    isSymbolicLink: () => e.type === 'l',
+    size: e.size,
+    mtimeMs: e.modifyTime,
+  };
 }

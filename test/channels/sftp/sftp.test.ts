@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SftpSource, sftpSourceSchema } from '../../../channels/sftp/index.js';
 import type { InterchangeService } from '../../../channels/types.js';
@@ -115,6 +115,21 @@ describe('sftp source against OpenSSH', function () {
     await c.poll();
     expect(ctx2.inputs.map((i) => i.raw.toString())).to.deep.equal(['invoice']);
     expect(list().filter((f) => f.startsWith('inv'))).to.deep.equal([]);
+  });
+
+  it("applies the drop folder's rules: in-progress names wait, a link is reported and left, the server's clock does not delay a file", async () => {
+    const ctx = new RecordingContext();
+    put('po.x12.part', 'still uploading');
+    put('.hidden.x12', 'hidden');
+    put('ahead.x12', 'written by a server whose clock is an hour ahead');
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(join(folder, 'ahead.x12'), future, future);
+    symlinkSync(join(folder, 'ahead.x12'), join(folder, 'alias.x12'));
+    const s = await started(source(ctx, { complete: { stableFor: '200ms' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    await s.poll();
+    expect(ctx.inputs.map((i) => i.raw.toString())).to.deep.equal(['written by a server whose clock is an hour ahead']);
+    expect(list()).to.deep.equal(['.hidden.x12', 'alias.x12', 'po.x12.part']);
   });
 
   it('refuses an unknown host key and a changed one, saying which fingerprint to pin; takes nothing', async () => {
