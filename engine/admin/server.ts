@@ -17,9 +17,21 @@ export type AdminBackend = {
   status(): Promise<Record<string, unknown>>;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
   x12?: X12AdminBackend;
+  /** More endpoints, from a part of the engine that owns them (lineage and reconciliation). */
+  routes?: AdminRoute[];
 };
 
-type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]>;
+export type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]>;
+export type AdminRoute = { method: string; pattern: RegExp; handler: Handler };
+
+/** A response that is not JSON (a CSV report): sent as is with its content type. */
+export class TextResponse {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+    readonly filename?: string,
+  ) {}
+}
 
 const STATUSES: readonly string[] = ['received', 'rejected', 'duplicate', 'filtered', 'error', 'routed', 'delivered', 'failed'];
 
@@ -30,7 +42,7 @@ const STATUSES: readonly string[] = ['received', 'rejected', 'duplicate', 'filte
  */
 export class AdminServer {
   private readonly server: Server;
-  private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }>;
+  private readonly routes: AdminRoute[];
   private readonly console = new ConsoleAssets();
 
   constructor(
@@ -60,6 +72,7 @@ export class AdminServer {
         pattern: /^\/api\/partners$/,
         handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }],
       },
+      ...(backend.routes ?? []),
     ];
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
@@ -106,13 +119,15 @@ export class AdminServer {
           req.method === 'GET' ? 200 : 405,
           req.method === 'GET' ? ((await this.backend.x12?.metrics()) ?? '') : 'use GET\n',
         );
-      const route = this.routes.find((r) => r.pattern.test(url.pathname));
-      if (!route) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
-      if (route.method !== req.method)
-        return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${route.method}`), {
-          Allow: route.method,
-        });
+      const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
+      if (matching.length === 0) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      const route = matching.find((r) => r.method === req.method);
+      if (!route) {
+        const allowed = matching.map((r) => r.method).join(', ');
+        return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${allowed}`), { Allow: allowed });
+      }
       const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
+      if (body instanceof TextResponse) return sendRaw(res, status, body);
       send(res, status, body);
     } catch (err) {
       this.log.error({ path: url.pathname, err: withoutValues((err as Error).message ?? '') }, 'admin request failed');
@@ -219,6 +234,16 @@ function limitOf(url: URL): number | string {
 
 function error(code: string, message: string) {
   return { error: { code, message } };
+}
+
+function sendRaw(res: ServerResponse, status: number, body: TextResponse): void {
+  res.writeHead(status, {
+    'Content-Type': body.contentType,
+    'Content-Length': Buffer.byteLength(body.text),
+    'Cache-Control': 'no-store',
+    ...(body.filename ? { 'Content-Disposition': `attachment; filename="${body.filename}"` } : {}),
+  });
+  res.end(body.text);
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineReconciliation } from '../reconcile/config.js';
 import { byteSize, duration, port } from '../../lib/config-fragments.js';
 import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
 
@@ -192,6 +193,7 @@ export const engineSchema = z
     store: storeSection.prefault({}),
     admin: adminSection.optional(),
     x12: x12Section.optional(),
+    reconciliation: engineReconciliation.prefault({}),
     logging: loggingSection.prefault({}),
   })
   .describe('engine.yaml: settings of the engine process itself.');

@@ -3,6 +3,7 @@ import { duration } from '../../lib/config-fragments.js';
 import { connectionProblems, sftpConnectionFields } from '../../lib/sftp/config.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 import { as2TransportSchema } from '../../routes/destinations/as2/config.js';
+import { partnerReconciliation } from '../reconcile/config.js';
 
 const ackKind = z.enum(['997', '999', 'none']);
 /** `997` written unquoted in YAML is a number; take it as the text. */
@@ -90,6 +91,7 @@ export const partnerSchema = z
       .optional()
       .describe('An 855 purchase order acknowledgment is overdue when not received within this after the 850.'),
     asnDeadline: duration.optional().describe('An 856 ship notice is overdue when not received within this after the 850.'),
+    reconciliation: partnerReconciliation.prefault({}),
     transport: z
       .discriminatedUnion('type', [fileTransport, sftpTransport, as2Transport])
       .describe('How files reach the partner and come back.'),

@@ -10,6 +10,7 @@ import { compileBody, compileCondition, compileSteps, TransformConfigError, type
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
 import { Processor, type CompiledRoute } from './processor.js';
+import type { RouteInfo } from '../reconcile/lineage.js';
 
 export type ChannelRuntimeOptions = {
   config: ChannelConfig;
@@ -224,6 +225,7 @@ export function compileChannel(
     when: r.when ? attempt(['routes', i, 'when'], () => compileCondition(r.when as string, deps)) : undefined,
     pipeline: r.transforms.length > 0 ? steps(['routes', i, 'transforms'], r.transforms) : undefined,
     body: attempt(r.body ? ['routes', i, 'body'] : ['routes', i], () => compileBody((r.body ?? { raw: true }) as never, deps)),
+    info: routeInfo(r.destination as { type: string; partner?: unknown; set?: unknown }),
   }));
   if (problems.length > 0 || !pipeline) return { problems };
   return { compiled: { pipeline, routes: routes as CompiledRoute[] }, problems };
@@ -246,4 +248,13 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
     store,
     log,
   });
+}
+
+/** What lineage needs of a route's destination: its type, and the X12 partner and set when it has them. */
+function routeInfo(d: { type: string; partner?: unknown; set?: unknown }): RouteInfo {
+  return {
+    destination: d.type,
+    ...(typeof d.partner === 'string' ? { partner: d.partner } : {}),
+    ...(typeof d.set === 'string' ? { set: d.set } : {}),
+  };
 }

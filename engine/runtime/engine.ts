@@ -8,6 +8,9 @@ import { AdminServer } from '../admin/server.js';
 import { EXPIRY_WARNING_DAYS, formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
+import { ReconciliationService, reconciliationRoutes } from '../reconcile/index.js';
+import { loadTable } from '../config/tables.js';
+import type { Tables } from '../../transforms/index.js';
 import { DiskWatch, secureDataDir } from './data-dir.js';
 import { ChannelIntake } from './intake.js';
 import { FileActivity } from './files.js';
@@ -56,6 +59,8 @@ export class Engine {
   /** The services sources get (leases, partner transports, X12). */
   private services: (EngineServices & { close(): Promise<void> }) | undefined;
   private leases: RedisLeases | undefined;
+  /** Reconciliation of business documents (docs/reconciliation.md), continuous and on demand. */
+  readonly reconciliation: ReconciliationService;
 
   private constructor(
     readonly config: LoadedConfig & { engine: EngineConfig },
@@ -66,6 +71,13 @@ export class Engine {
     this.x12 = createEngineX12(config, store, log);
     this.files = new FileActivity(store, log);
     this.watchCertificates();
+    this.reconciliation = new ReconciliationService({
+      store,
+      config: config.engine.reconciliation,
+      partners: config.partners.map((p) => p.config),
+      tables: () => currentTables(config.tables),
+      log: log.child({ component: 'reconciliation' }),
+    });
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -108,6 +120,7 @@ export class Engine {
         nice: engineConfig.engine.processingNice,
       });
       await engine.startAdmin(dataDir, env);
+      engine.reconciliation.start();
     } catch (err) {
       await engine.stop();
       throw err;
@@ -167,6 +180,7 @@ export class Engine {
         health: () => this.health(),
         status: () => this.status(),
         x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
+        routes: reconciliationRoutes(this.store, this.reconciliation),
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -324,6 +338,7 @@ export class Engine {
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),
       );
+      await this.reconciliation.stop().catch(() => undefined);
       await this.processing?.stop(this.config.engine.engine.shutdownTimeout);
       await this.services?.close().catch(() => undefined);
       await this.leases?.close().catch(() => undefined);
@@ -345,4 +360,15 @@ function adminToken(dataDir: string, log: Logger): string {
   chmodSync(file, 0o600);
   log.info({ file }, 'no admin token configured; generated one (read it from this file)');
   return token;
+}
+
+/** The lookup tables as their files say now (a channel may have written them); the loaded copy when a file cannot be read. */
+async function currentTables(loaded: LoadedConfig['tables']): Promise<Tables> {
+  const out: Tables = {};
+  for (const t of loaded) {
+    const fresh = await loadTable(t.file).catch(() => undefined);
+    const table = fresh?.table ?? t;
+    out[t.name] = { columns: table.columns, rows: table.rows };
+  }
+  return out;
 }

@@ -5,6 +5,8 @@ import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { MessageError, MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
 import { TransformMappingError } from '../../transforms/errors.js';
+import { lineageOf, type RouteInfo } from '../reconcile/lineage.js';
+import type { Lineage } from '../store/index.js';
 
 /** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
 export type CompiledRoute = {
@@ -12,6 +14,8 @@ export type CompiledRoute = {
   when?: (state: PipelineState) => Promise<boolean>;
   pipeline?: Pipeline;
   body: (state: PipelineState) => Promise<RoutePayload>;
+  /** Where it sends (destination type, X12 partner and set): lineage tells sent documents by it. */
+  info?: RouteInfo;
 };
 
 export type ProcessorOptions = {
@@ -57,7 +61,7 @@ export class Processor {
         await store.markFiltered(messageId, reason);
         return { outcome: 'filtered', reason };
       }
-      const routed = await store.markRouted(messageId, result.state.canonical, deliveries);
+      const routed = await store.markRouted(messageId, result.state.canonical, deliveries, this.lineage(messageId, result.state, deliveries));
       return routed ? { outcome: 'routed', deliveries: routed } : { outcome: 'skipped' };
     } catch (error) {
       const e = describe(error);
@@ -66,6 +70,22 @@ export class Processor {
       return { outcome: 'error', code: e.code, message: e.message };
     }
   }
+
+  /** The business documents of the message and of what its routes send (ADR 0012); never fails the message. */
+  private lineage(messageId: string, state: PipelineState, deliveries: NewDelivery[]): Lineage | undefined {
+    try {
+      const lineage = lineageOf(state.canonical, deliveries, this.routeInfo);
+      return lineage.documents.length > 0 || lineage.links.length > 0 ? lineage : undefined;
+    } catch (err) {
+      this.o.log.warn({ messageId, err: (err as Error).message }, 'business documents of a message could not be indexed');
+      return undefined;
+    }
+  }
+
+  private get routeInfo(): Map<string, RouteInfo> {
+    return (this.routeInfoCache ??= new Map(this.o.routes.flatMap((r) => (r.info ? [[r.name, r.info] as const] : []))));
+  }
+  private routeInfoCache: Map<string, RouteInfo> | undefined;
 
   private parse(messageId: string, raw: Buffer, receivedAt: string): PipelineState {
     const parser = parserFor(this.o.format, raw);

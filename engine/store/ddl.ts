@@ -156,4 +156,72 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
   );
   CREATE INDEX file_summaries_channel ON file_summaries (channel, id);
   `,
+  // 5: business documents, their links, and reconciliation exceptions (ADR 0012, docs/reconciliation.md).
+  (d) => `
+  CREATE TABLE business_documents (
+    id            ${d.serial},
+    kind          TEXT NOT NULL,
+    doc_key       TEXT NOT NULL,
+    partner       TEXT,
+    facility      TEXT,
+    business_date TEXT,
+    message_id    TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    delivery_id   TEXT NOT NULL DEFAULT '',
+    data          TEXT NOT NULL,
+    recorded_at   ${d.int8} NOT NULL
+  );
+  CREATE UNIQUE INDEX business_documents_unique ON business_documents (kind, doc_key, message_id, delivery_id);
+  CREATE INDEX business_documents_date ON business_documents (kind, business_date);
+  CREATE INDEX business_documents_message ON business_documents (message_id);
+
+  CREATE TABLE document_links (
+    id          ${d.serial},
+    from_kind   TEXT NOT NULL,
+    from_key    TEXT NOT NULL,
+    to_kind     TEXT NOT NULL,
+    to_key      TEXT NOT NULL,
+    relation    TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    recorded_at ${d.int8} NOT NULL
+  );
+  CREATE UNIQUE INDEX document_links_unique ON document_links (from_kind, from_key, to_kind, to_key, relation);
+  CREATE INDEX document_links_to ON document_links (to_kind, to_key);
+
+  CREATE TABLE recon_exceptions (
+    id            ${d.serial},
+    fingerprint   TEXT NOT NULL UNIQUE,
+    rule          TEXT NOT NULL,
+    owner_role    TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    doc_kind      TEXT NOT NULL,
+    doc_key       TEXT NOT NULL,
+    partner       TEXT,
+    facility      TEXT,
+    business_date TEXT NOT NULL,
+    line          TEXT,
+    field         TEXT,
+    expected      TEXT,
+    actual        TEXT,
+    detail        TEXT NOT NULL,
+    resolution    TEXT,
+    first_seen    ${d.int8} NOT NULL,
+    last_seen     ${d.int8} NOT NULL,
+    updated_at    ${d.int8} NOT NULL
+  );
+  CREATE INDEX recon_exceptions_state ON recon_exceptions (state, rule);
+  CREATE INDEX recon_exceptions_date ON recon_exceptions (business_date);
+  CREATE INDEX recon_exceptions_document ON recon_exceptions (doc_key);
+
+  CREATE TABLE recon_exception_events (
+    id           ${d.serial},
+    exception_id ${d.int8} NOT NULL,
+    at           ${d.int8} NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    detail       TEXT
+  );
+  CREATE INDEX recon_exception_events_exception ON recon_exception_events (exception_id);
+  `,
 ];

@@ -20,6 +20,8 @@ export const WRITE_METHODS = [
   'recordX12Outbound',
   'recordX12Ack',
   'linkX12Document',
+  'applyReconRun',
+  'updateReconException',
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 

@@ -131,7 +131,7 @@ export interface MessageStore extends DeliveryLedger {
    * change. Deliveries that already exist (a reprocess) are kept as they are, with their payload:
    * a replay never sends the same idempotency key with other content.
    */
-  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false>;
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false>;
   /**
    * Puts a settled message (`error`, `filtered`, `delivered`) back to `received` for another run
    * through the current configuration; false for any other status.
@@ -246,12 +246,135 @@ export interface X12Ledger {
   seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean>;
 }
 
+/** The business documents the engine knows (ADR 0012): what each is keyed by in `GET /api/lineage/:kind/:key`. */
+export type BusinessDocumentKind = 'usage' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice';
+
+export const BUSINESS_DOCUMENT_KINDS: readonly BusinessDocumentKind[] = [
+  'usage',
+  'charge',
+  'purchase-order',
+  'po-ack',
+  'ship-notice',
+  'receipt',
+  'invoice',
+];
+
+/** A business document found in a routed message (its canonical documents) or in what one of its routes sends. */
+export type NewBusinessDocument = {
+  kind: BusinessDocumentKind;
+  /** The business key: usage event id, charge identifier, PO number, ASN shipment id, invoice or receipt number. */
+  key: string;
+  /** The route whose delivery sends this document (an 850, a ChargeItem); absent for a document received. */
+  route?: string;
+  /** Trading partner id (X12) or sender. */
+  partner?: string;
+  facility?: string;
+  /** The document's own date (YYYY-MM-DD…): order, invoice, ship, usage date. */
+  businessDate?: string;
+  /** A compact copy of the document (no patient identifiers). */
+  data: unknown;
+};
+
+/** "`from` caused or is answered by `to`": usage → charge, usage → purchase-order, purchase-order → ship-notice… */
+export type DocumentLink = { fromKind: BusinessDocumentKind; fromKey: string; toKind: BusinessDocumentKind; toKey: string; relation: string };
+
+/** What the processor found in one message, written by `markRouted` in the same transaction. */
+export type Lineage = { documents: NewBusinessDocument[]; links: DocumentLink[] };
+
+export type StoredBusinessDocument = Omit<NewBusinessDocument, 'route'> & {
+  id: number;
+  messageId: string;
+  channel: string;
+  deliveryId?: string;
+  /** State of the delivery that sends it (sent documents only). */
+  deliveryState?: DeliveryState;
+  recordedAt: string;
+};
+
+export type DocumentQuery = {
+  kinds?: readonly BusinessDocumentKind[];
+  /** Business date range, inclusive, compared as text (`2026-11-01`, `2026-11-30`). */
+  from?: string;
+  to?: string;
+  /** Documents recorded after this id (continuous runs). */
+  afterId?: number;
+  limit?: number;
+};
+
+export type ReconState = 'open' | 'acknowledged' | 'resolved';
+
+/** One reconciliation finding (reconcile/): a set of documents that disagree, or one that is missing or late. */
+export type ReconFinding = {
+  /** Stable identity: the same disagreement found again updates the same exception. */
+  fingerprint: string;
+  rule: string;
+  ownerRole: string;
+  docKind: BusinessDocumentKind;
+  docKey: string;
+  partner?: string;
+  facility?: string;
+  businessDate: string;
+  line?: string;
+  field?: string;
+  expected?: string;
+  actual?: string;
+  detail: string;
+};
+
+export type ReconException = ReconFinding & {
+  id: number;
+  state: ReconState;
+  resolution?: string;
+  firstSeen: string;
+  lastSeen: string;
+  updatedAt: string;
+};
+
+export type ReconEvent = { at: string; actor: string; action: string; state: ReconState; detail?: string };
+
+export type ReconExceptionQuery = {
+  /** Exceptions about this document key (any kind). */
+  docKey?: string;
+  state?: ReconState;
+  rule?: string;
+  partner?: string;
+  facility?: string;
+  ownerRole?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  afterId?: number;
+};
+
+/** A run over a business date range: findings replace what the range held (new ones open, vanished ones resolve). */
+export type ReconRun = { from: string; to: string; findings: ReconFinding[]; actor: string };
+export type ReconRunResult = { opened: number; reopened: number; updated: number; resolved: number };
+
+/**
+ * The business-document index and the reconciliation exceptions (migration 5, ADR 0012). The index is
+ * written by `markRouted`; the exceptions by reconciliation runs and by analysts.
+ */
+export interface DocumentLedger {
+  /** Every document with this kind and key (several: a resent invoice, an order sent twice). */
+  documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]>;
+  /** Links that start or end at any of these documents. */
+  documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]>;
+  /** Documents by kind and business date, oldest id first (at most `limit`, default 100,000). */
+  listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]>;
+  /** Applies a run: opens new findings, updates known ones, resolves those of the range no longer found. */
+  applyReconRun(run: ReconRun): Promise<ReconRunResult>;
+  listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]>;
+  getReconException(id: number): Promise<(ReconException & { events: ReconEvent[] }) | undefined>;
+  /** An analyst acknowledges or resolves (with a reason) an exception, or reopens it; false when there is none. */
+  updateReconException(id: number, change: { state: ReconState; actor: string; reason?: string; ownerRole?: string }): Promise<boolean>;
+}
+
 /**
  * The store as the rest of the engine sees it: messages, deliveries, the acknowledgment ledger and
  * the X12 ledger. The runtime, the admin API, the routes and the X12 services use only this; which
  * database is behind it (engine/store/sqlite, engine/store/postgres) is chosen by `openStore`.
  */
-export interface Store extends MessageStore, X12Ledger {
+export interface Store extends MessageStore, X12Ledger, DocumentLedger {
   /** Where it is, for logs and the admin API: `sqlite:PATH` or a PostgreSQL URL without its password. */
   readonly location: string;
   /** Whether the database answers now (`GET /healthz`). */

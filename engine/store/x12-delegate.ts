@@ -1,5 +1,16 @@
 import type { X12SentInterchange } from '../../lib/services.js';
 import type {
+  BusinessDocumentKind,
+  DocumentLedger,
+  DocumentLink,
+  DocumentQuery,
+  ReconEvent,
+  ReconException,
+  ReconExceptionQuery,
+  ReconRun,
+  ReconRunResult,
+  ReconState,
+  StoredBusinessDocument,
   ControlNumberRequest,
   ControlNumbers,
   X12AckMatch,
@@ -10,11 +21,35 @@ import type {
 } from './types.js';
 
 /**
- * Each store keeps its X12 tables in a class of their own (`x12`); this forwards the X12Ledger
- * methods to it, so the store is one object with the whole Store interface.
+ * Each store keeps its X12 tables in a class of their own (`x12`), and its business documents and
+ * reconciliation exceptions in another (`documents`); this forwards the X12Ledger and DocumentLedger
+ * methods to them, so the store is one object with the whole Store interface.
  */
-export abstract class X12LedgerDelegate implements X12Ledger {
+export abstract class X12LedgerDelegate implements X12Ledger, DocumentLedger {
   protected abstract readonly x12: X12Ledger;
+  protected abstract readonly documents: DocumentLedger;
+
+  documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {
+    return this.documents.documentsByKey(kind, key);
+  }
+  documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]> {
+    return this.documents.documentLinks(refs);
+  }
+  listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
+    return this.documents.listDocuments(query);
+  }
+  applyReconRun(run: ReconRun): Promise<ReconRunResult> {
+    return this.documents.applyReconRun(run);
+  }
+  listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]> {
+    return this.documents.listReconExceptions(query);
+  }
+  getReconException(id: number): Promise<(ReconException & { events: ReconEvent[] }) | undefined> {
+    return this.documents.getReconException(id);
+  }
+  updateReconException(id: number, change: { state: ReconState; actor: string; reason?: string; ownerRole?: string }): Promise<boolean> {
+    return this.documents.updateReconException(id, change);
+  }
 
   nextControlNumbers(partner: string, request: ControlNumberRequest): Promise<ControlNumbers> {
     return this.x12.nextControlNumbers(partner, request);

@@ -10,6 +10,7 @@ import type {
   FileSummaryRecord,
   AttemptRecord,
   ChannelCounts,
+  Lineage,
   MessageQuery,
   MessageStatus,
   NewDelivery,
@@ -21,6 +22,7 @@ import type {
 import { createPool, lockKey, transaction } from './pool.js';
 import { migrate } from './schema.js';
 import { PostgresX12Ledger } from './x12-ledger.js';
+import { PostgresDocuments } from './documents.js';
 
 export type PostgresStoreOptions = { url: string; poolSize?: number };
 
@@ -40,6 +42,7 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private emitScheduled = false;
   protected readonly x12: PostgresX12Ledger;
+  protected readonly documents: PostgresDocuments;
 
   private constructor(
     private readonly pool: Pool,
@@ -48,6 +51,7 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     super();
     this.location = describeLocation({ kind: 'postgres', url });
     this.x12 = new PostgresX12Ledger(pool);
+    this.documents = new PostgresDocuments(pool);
   }
 
   /** Connects and migrates the schema (safe when several processes start at once). */
@@ -270,7 +274,7 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     });
   }
 
-  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false> {
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false> {
     return transaction(this.pool, async (c) => {
       const { rows } = await c.query<{ channel: string; status: MessageStatus }>(
         'SELECT channel, status FROM messages WHERE id = $1 FOR UPDATE',
@@ -295,6 +299,7 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
         now,
         id,
       ]);
+      if (lineage) await PostgresDocuments.writeLineage(c, id, row.channel, lineage, now);
       await event(c, id, now, 'routed', `${deliveries.length} deliveries`);
       if (deliveries.length === 0 || out.every((d) => d.state === 'delivered')) await settleMessage(c, id, now);
       return out;

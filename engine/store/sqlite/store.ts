@@ -11,6 +11,7 @@ import type {
   ChannelCounts,
   ExceptionQuery,
   FileSummaryRecord,
+  Lineage,
   MessageError,
   MessageQuery,
   MessageStatus,
@@ -24,6 +25,7 @@ import { WriteBatcher } from './batcher.js';
 import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
 import { migrate } from './schema.js';
 import { SqliteX12Ledger } from './x12-ledger.js';
+import { SqliteDocuments } from './documents.js';
 
 export type SqliteStoreOptions = {
   /** Database file; `:memory:` for throwaway tests. */
@@ -51,6 +53,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private readonly st: Record<string, Statement>;
   protected readonly x12: SqliteX12Ledger;
+  protected readonly documents: SqliteDocuments;
 
   constructor(options: SqliteStoreOptions) {
     super();
@@ -73,6 +76,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     this.st = this.prepare();
     this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed), options.coalesceMs ?? 2);
     this.x12 = new SqliteX12Ledger(this.db, this.writes);
+    this.documents = new SqliteDocuments(this.db, this.writes);
   }
 
   private prepare(): Record<string, Statement> {
@@ -300,7 +304,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     return true;
   }
 
-  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[]): Promise<StoredDelivery[] | false> {
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false> {
     return this.writes.run(() => {
       const row = this.st.channelStatus!.get(id) as { channel: string; status: MessageStatus } | undefined;
       if (row?.status !== 'received') return false;
@@ -325,6 +329,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
         out.push(toDelivery(this.st.getDelivery!.get(deliveryId) as DeliveryRow));
       }
       this.st.setRouted!.run(canonical === undefined ? null : JSON.stringify(canonical), now, id);
+      if (lineage) this.documents.writeLineage(id, row.channel, lineage, now);
       this.st.insertEvent!.run(id, now, 'routed', `${deliveries.length} deliveries`);
       if (deliveries.length === 0 || out.every((d) => d.state === 'delivered')) this.settleMessage(id, now);
       return out;

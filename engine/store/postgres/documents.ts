@@ -1,0 +1,133 @@
+import type { Pool, PoolClient } from 'pg';
+import {
+  DOC_SQL,
+  dayAfter,
+  documentQuery,
+  exceptionArgs,
+  exceptionQuery,
+  lineageRows,
+  linkQuery,
+  numbered,
+  planReconRun,
+  toDocument,
+  toEvent,
+  toException,
+  toLink,
+  type DocumentRow,
+  type EventRow,
+  type ExceptionRow,
+  type LinkRow,
+} from '../documents.js';
+import type {
+  BusinessDocumentKind,
+  DocumentLedger,
+  DocumentLink,
+  DocumentQuery,
+  Lineage,
+  ReconEvent,
+  ReconException,
+  ReconExceptionQuery,
+  ReconRun,
+  ReconRunResult,
+  ReconState,
+  StoredBusinessDocument,
+} from '../types.js';
+import { lockKey, transaction } from './pool.js';
+
+const SQL = Object.fromEntries(Object.entries(DOC_SQL).map(([k, v]) => [k, numbered(v)])) as typeof DOC_SQL;
+
+/** Advisory lock key of reconciliation runs: two processes running at once apply one after the other. */
+const RUN_LOCK = lockKey('interlace', 'reconciliation-run');
+
+/**
+ * Business documents and reconciliation exceptions in the PostgreSQL store (migration 5). A run is
+ * one transaction under an advisory lock, so engine processes running reconciliation at the same time
+ * apply their runs one after the other instead of opening one exception twice.
+ */
+export class PostgresDocuments implements DocumentLedger {
+  constructor(private readonly pool: Pool) {}
+
+  /** Called inside `markRouted`'s transaction. */
+  static async writeLineage(c: PoolClient, messageId: string, channel: string, lineage: Lineage, now: number): Promise<void> {
+    const rows = lineageRows(messageId, channel, lineage, now);
+    for (const r of rows.documents) await c.query(SQL.insertDocument, r);
+    for (const r of rows.links) await c.query(SQL.insertLink, r);
+  }
+
+  async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {
+    return (await this.pool.query<DocumentRow>(SQL.byKey, [kind, key])).rows.map(toDocument);
+  }
+
+  async documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]> {
+    const out: DocumentLink[] = [];
+    for (let i = 0; i < refs.length; i += 4000) {
+      const [sql, args] = linkQuery(refs.slice(i, i + 4000));
+      out.push(...(await this.pool.query<LinkRow>(numbered(sql), args)).rows.map(toLink));
+    }
+    return out;
+  }
+
+  async listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
+    const [sql, args] = documentQuery(query);
+    return (await this.pool.query<DocumentRow>(numbered(sql), args)).rows.map(toDocument);
+  }
+
+  applyReconRun(run: ReconRun): Promise<ReconRunResult> {
+    return transaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [RUN_LOCK]);
+      const now = Date.now();
+      const inRange = (await c.query<ExceptionRow>(SQL.exceptionsInRange, [run.from, dayAfter(run.to)])).rows;
+      const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
+      const outside = [...new Set(run.findings.map((f) => f.fingerprint).filter((f) => !existing.has(f)))];
+      if (outside.length > 0) {
+        const { rows } = await c.query<ExceptionRow>('SELECT * FROM recon_exceptions WHERE fingerprint = ANY($1)', [outside]);
+        for (const r of rows) existing.set(r.fingerprint, r);
+      }
+      const { steps, result } = planReconRun(existing, inRange, run);
+      for (const s of steps) {
+        if (s.op === 'insert') {
+          const { rows } = await c.query<{ id: number }>(`${SQL.insertException} RETURNING id`, exceptionArgs(s.finding, now));
+          await c.query(SQL.insertEvent, [rows[0]!.id, now, run.actor, 'opened', 'open', s.finding.detail]);
+        } else if (s.op === 'touch') {
+          await c.query(SQL.touchException, [s.finding.expected ?? null, s.finding.actual ?? null, s.finding.detail, now, s.id]);
+        } else {
+          await c.query(SQL.setState, [s.state, s.resolution, s.ownerRole, now, now, s.id]);
+          await c.query(SQL.insertEvent, [s.id, now, run.actor, s.action, s.state, s.detail]);
+        }
+      }
+      return result;
+    });
+  }
+
+  async listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]> {
+    const [sql, args] = exceptionQuery(query);
+    return (await this.pool.query<ExceptionRow>(numbered(sql), args)).rows.map(toException);
+  }
+
+  async getReconException(id: number): Promise<(ReconException & { events: ReconEvent[] }) | undefined> {
+    const row = (await this.pool.query<ExceptionRow>(SQL.exception, [id])).rows[0];
+    if (!row) return undefined;
+    const events = (await this.pool.query<EventRow>(SQL.exceptionEvents, [id])).rows.map(toEvent);
+    return { ...toException(row), events };
+  }
+
+  updateReconException(id: number, change: { state: ReconState; actor: string; reason?: string; ownerRole?: string }): Promise<boolean> {
+    return transaction(this.pool, async (c) => {
+      const row = (await c.query<ExceptionRow>(`${SQL.exception} FOR UPDATE`, [id])).rows[0];
+      if (!row) return false;
+      const now = Date.now();
+      await c.query(SQL.setState, [
+        change.state,
+        change.state === 'resolved' ? (change.reason ?? null) : null,
+        change.ownerRole ?? row.owner_role,
+        now,
+        row.last_seen,
+        id,
+      ]);
+      const action = change.state === 'resolved' ? 'resolved' : change.state === 'acknowledged' ? 'acknowledged' : 'reopened';
+      const detail = [change.reason, change.ownerRole ? `owner ${change.ownerRole}` : undefined].filter(Boolean).join('; ') || null;
+      await c.query(SQL.insertEvent, [id, now, change.actor, action, change.state, detail]);
+      return true;
+    });
+  }
+}

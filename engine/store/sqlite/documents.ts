@@ -1,0 +1,132 @@
+import type { Database } from 'better-sqlite3';
+import {
+  DOC_SQL,
+  dayAfter,
+  documentQuery,
+  exceptionArgs,
+  exceptionQuery,
+  lineageRows,
+  linkQuery,
+  planReconRun,
+  toDocument,
+  toEvent,
+  toException,
+  toLink,
+  type DocumentRow,
+  type EventRow,
+  type ExceptionRow,
+  type LinkRow,
+} from '../documents.js';
+import type {
+  BusinessDocumentKind,
+  DocumentLedger,
+  DocumentLink,
+  DocumentQuery,
+  Lineage,
+  ReconEvent,
+  ReconException,
+  ReconExceptionQuery,
+  ReconRun,
+  ReconRunResult,
+  ReconState,
+  StoredBusinessDocument,
+} from '../types.js';
+import type { WriteBatcher } from './batcher.js';
+
+/**
+ * Business documents and reconciliation exceptions in the SQLite store (migration 5). Writes go
+ * through the store's WriteBatcher; `writeLineage` runs inside `markRouted`'s own write.
+ */
+export class SqliteDocuments implements DocumentLedger {
+  constructor(
+    private readonly db: Database,
+    private readonly writes: WriteBatcher,
+  ) {}
+
+  /** Called inside a write of the batcher (same transaction as the routing). */
+  writeLineage(messageId: string, channel: string, lineage: Lineage, now: number): void {
+    const rows = lineageRows(messageId, channel, lineage, now);
+    const doc = this.db.prepare(DOC_SQL.insertDocument);
+    const link = this.db.prepare(DOC_SQL.insertLink);
+    for (const r of rows.documents) doc.run(...r);
+    for (const r of rows.links) link.run(...r);
+  }
+
+  async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {
+    return (this.db.prepare(DOC_SQL.byKey).all(kind, key) as DocumentRow[]).map(toDocument);
+  }
+
+  async documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]> {
+    if (refs.length === 0) return [];
+    const out: DocumentLink[] = [];
+    // SQLite allows 32,766 host parameters; four per reference.
+    for (let i = 0; i < refs.length; i += 4000) {
+      const [sql, args] = linkQuery(refs.slice(i, i + 4000));
+      out.push(...(this.db.prepare(sql).all(...args) as LinkRow[]).map(toLink));
+    }
+    return out;
+  }
+
+  async listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
+    const [sql, args] = documentQuery(query);
+    return (this.db.prepare(sql).all(...args) as DocumentRow[]).map(toDocument);
+  }
+
+  applyReconRun(run: ReconRun): Promise<ReconRunResult> {
+    return this.writes.run(() => {
+      const now = Date.now();
+      const inRange = this.db.prepare(DOC_SQL.exceptionsInRange).all(run.from, dayAfter(run.to)) as ExceptionRow[];
+      const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
+      const byFingerprint = this.db.prepare(DOC_SQL.exceptionByFingerprint);
+      for (const f of run.findings) {
+        if (existing.has(f.fingerprint)) continue;
+        const row = byFingerprint.get(f.fingerprint) as ExceptionRow | undefined;
+        if (row) existing.set(row.fingerprint, row);
+      }
+      const { steps, result } = planReconRun(existing, inRange, run);
+      const insert = this.db.prepare(DOC_SQL.insertException);
+      const touch = this.db.prepare(DOC_SQL.touchException);
+      const setState = this.db.prepare(DOC_SQL.setState);
+      const event = this.db.prepare(DOC_SQL.insertEvent);
+      for (const s of steps) {
+        if (s.op === 'insert') {
+          const { lastInsertRowid } = insert.run(...exceptionArgs(s.finding, now));
+          event.run(lastInsertRowid, now, run.actor, 'opened', 'open', s.finding.detail);
+        } else if (s.op === 'touch') {
+          touch.run(s.finding.expected ?? null, s.finding.actual ?? null, s.finding.detail, now, s.id);
+        } else {
+          setState.run(s.state, s.resolution, s.ownerRole, now, now, s.id);
+          event.run(s.id, now, run.actor, s.action, s.state, s.detail);
+        }
+      }
+      return result;
+    });
+  }
+
+  async listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]> {
+    const [sql, args] = exceptionQuery(query);
+    return (this.db.prepare(sql).all(...args) as ExceptionRow[]).map(toException);
+  }
+
+  async getReconException(id: number): Promise<(ReconException & { events: ReconEvent[] }) | undefined> {
+    const row = this.db.prepare(DOC_SQL.exception).get(id) as ExceptionRow | undefined;
+    if (!row) return undefined;
+    return { ...toException(row), events: (this.db.prepare(DOC_SQL.exceptionEvents).all(id) as EventRow[]).map(toEvent) };
+  }
+
+  updateReconException(id: number, change: { state: ReconState; actor: string; reason?: string; ownerRole?: string }): Promise<boolean> {
+    return this.writes.run(() => {
+      const row = this.db.prepare(DOC_SQL.exception).get(id) as ExceptionRow | undefined;
+      if (!row) return false;
+      const now = Date.now();
+      const ownerRole = change.ownerRole ?? row.owner_role;
+      this.db
+        .prepare(DOC_SQL.setState)
+        .run(change.state, change.state === 'resolved' ? (change.reason ?? null) : null, ownerRole, now, row.last_seen, id);
+      const action = change.state === 'resolved' ? 'resolved' : change.state === 'acknowledged' ? 'acknowledged' : 'reopened';
+      const detail = [change.reason, change.ownerRole ? `owner ${change.ownerRole}` : undefined].filter(Boolean).join('; ') || null;
+      this.db.prepare(DOC_SQL.insertEvent).run(id, now, change.actor, action, change.state, detail);
+      return true;
+    });
+  }
+}
