@@ -124,7 +124,9 @@ export class AdminServer {
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
         const allowed = matching.map((r) => r.method).join(', ');
-        return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${allowed}`), { Allow: allowed });
+        return send(res, 405, error('method-not-allowed', `${req.method} is not allowed on ${url.pathname}; use ${allowed}`), {
+          Allow: allowed,
+        });
       }
       const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
       if (body instanceof TextResponse) return sendRaw(res, status, body);

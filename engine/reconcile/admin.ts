@@ -1,5 +1,11 @@
 import { TextResponse, type AdminRoute } from '../admin/server.js';
-import { BUSINESS_DOCUMENT_KINDS, type BusinessDocumentKind, type ReconExceptionQuery, type ReconState, type Store } from '../store/types.js';
+import {
+  BUSINESS_DOCUMENT_KINDS,
+  type BusinessDocumentKind,
+  type ReconExceptionQuery,
+  type ReconState,
+  type Store,
+} from '../store/types.js';
 import { lineageChain } from './chain.js';
 import { reportCsv } from './report.js';
 import type { ReconciliationService } from './service.js';
@@ -58,8 +64,15 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
         const owner = url.searchParams.get('owner')?.trim() || undefined;
         const state: ReconState = action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'open';
         const actor = url.searchParams.get('actor')?.trim() || 'api';
-        const ok = await store.updateReconException(Number(id), { state, actor, ...(reason ? { reason } : {}), ...(owner ? { ownerRole: owner } : {}) });
-        return ok ? [200, await store.getReconException(Number(id))] : [404, error('exception-not-found', `no reconciliation exception ${id}`)];
+        const ok = await store.updateReconException(Number(id), {
+          state,
+          actor,
+          ...(reason ? { reason } : {}),
+          ...(owner ? { ownerRole: owner } : {}),
+        });
+        return ok
+          ? [200, await store.getReconException(Number(id))]
+          : [404, error('exception-not-found', `no reconciliation exception ${id}`)];
       },
     },
     {

@@ -31,7 +31,12 @@ export type Chain = {
  * message that carried one, with its deliveries and acknowledgments, the acknowledgments still
  * expected from partners, what is missing or late, and the reconciliation exceptions about them.
  */
-export async function lineageChain(store: Store, kind: BusinessDocumentKind, key: string, ctx: ReconcileContext): Promise<Chain | undefined> {
+export async function lineageChain(
+  store: Store,
+  kind: BusinessDocumentKind,
+  key: string,
+  ctx: ReconcileContext,
+): Promise<Chain | undefined> {
   const seen = new Map<string, { kind: BusinessDocumentKind; key: string }>();
   const links = new Map<string, DocumentLink>();
   let frontier = [{ kind, key }];
@@ -77,7 +82,10 @@ export function gaps(documents: readonly StoredBusinessDocument[], ctx: Reconcil
   const has = (kind: BusinessDocumentKind, pred: (d: StoredBusinessDocument) => boolean = () => true) =>
     documents.filter((d) => d.kind === kind && pred(d));
   for (const u of has('usage')) {
-    const data = u.data as { eventId: string; lines: Array<{ line: number; itemNumber: string; chargeCode?: string; transactionId?: string }> };
+    const data = u.data as {
+      eventId: string;
+      lines: Array<{ line: number; itemNumber: string; chargeCode?: string; transactionId?: string }>;
+    };
     const due = timeOf(u) + ctx.chargeDeadlineMs(u.facility);
     for (const line of data.lines) {
       const key = chargeKeyOf(data.eventId, line);
@@ -90,13 +98,16 @@ export function gaps(documents: readonly StoredBusinessDocument[], ctx: Reconcil
   }
   for (const po of has('purchase-order')) {
     const partner = ctx.partnerOf(po.partner ?? (po.data as { sender?: string }).sender);
-    const answers = (kind: BusinessDocumentKind, field: (d: StoredBusinessDocument) => string[]) => has(kind, (d) => field(d).includes(po.key));
+    const answers = (kind: BusinessDocumentKind, field: (d: StoredBusinessDocument) => string[]) =>
+      has(kind, (d) => field(d).includes(po.key));
     const forPo = { kind: 'purchase-order' as const, key: po.key };
     const ordered = timeOf(po);
     if (po.deliveryId && !accepted(po)) out.push({ kind: '850', for: forPo, state: 'not-accepted' });
     if (answers('po-ack', (d) => [(d.data as { purchaseOrder: { number: string } }).purchaseOrder.number]).length === 0)
       out.push({ kind: 'po-ack', for: forPo, ...deadline(ordered + ctx.poAckDeadlineMs(partner), ctx.asOf) });
-    const shipped = answers('ship-notice', (d) => (d.data as { orders: Array<{ purchaseOrder: { number: string } }> }).orders.map((o) => o.purchaseOrder.number));
+    const shipped = answers('ship-notice', (d) =>
+      (d.data as { orders: Array<{ purchaseOrder: { number: string } }> }).orders.map((o) => o.purchaseOrder.number),
+    );
     if (shipped.length === 0 && has('receipt').length === 0)
       out.push({ kind: 'ship-notice', for: forPo, ...deadline(ordered + ctx.asnDeadlineMs(partner), ctx.asOf) });
     if (answers('invoice', (d) => [(d.data as { purchaseOrder?: { number: string } }).purchaseOrder?.number ?? '']).length === 0)

@@ -28,7 +28,12 @@ export function chargeKeyOf(eventId: string, line: { line: number; transactionId
  * duplicate (the same serialized implant charged under two usage events) and mismatched (item,
  * quantity, patient account) charges are exceptions for revenue integrity.
  */
-export function reconcileCharges(usages: readonly StoredBusinessDocument[], charges: readonly StoredBusinessDocument[], ctx: ReconcileContext, out: Findings): void {
+export function reconcileCharges(
+  usages: readonly StoredBusinessDocument[],
+  charges: readonly StoredBusinessDocument[],
+  ctx: ReconcileContext,
+  out: Findings,
+): void {
   const byKey = new Map<string, StoredBusinessDocument[]>();
   for (const c of charges) {
     if (!accepted(c)) continue;

@@ -55,7 +55,9 @@ export const engineReconciliation = z
       .prefault({})
       .describe('Per-facility settings, by facility code.'),
     poAckDeadline: duration.prefault('48h').describe('An 855 is late after this (from the order date) when the partner file does not say.'),
-    asnDeadline: duration.prefault('7d').describe('An 856 (or a receipt) is late after this (from the order date) when the partner file does not say.'),
+    asnDeadline: duration
+      .prefault('7d')
+      .describe('An 856 (or a receipt) is late after this (from the order date) when the partner file does not say.'),
   })
   .describe('Reconciliation of business documents (docs/reconciliation.md).');
 

@@ -63,7 +63,10 @@ function receivedDocument(doc: { kind?: string }, ctx: { encounter?: Encounter; 
       // The charges of a usage message are what the OR said it used; the charge posted is what a route sends.
       const c = doc as Charge;
       if (ctx.hasUsage || !c.transactionId) return undefined;
-      return { document: { kind: 'charge', key: c.transactionId, ...partner, ...date(c.serviceDate ?? c.postedAt), data: chargeData(c) }, links: [] };
+      return {
+        document: { kind: 'charge', key: c.transactionId, ...partner, ...date(c.serviceDate ?? c.postedAt), data: chargeData(c) },
+        links: [],
+      };
     }
     case 'purchase-order': {
       const p = doc as PurchaseOrder;
@@ -94,7 +97,13 @@ function receivedDocument(doc: { kind?: string }, ctx: { encounter?: Encounter; 
       const r = doc as Receipt;
       const links: DocumentLink[] = [];
       if (r.purchaseOrder)
-        links.push({ fromKind: 'purchase-order', fromKey: r.purchaseOrder.number, toKind: 'receipt', toKey: r.number, relation: 'received-by' });
+        links.push({
+          fromKind: 'purchase-order',
+          fromKey: r.purchaseOrder.number,
+          toKind: 'receipt',
+          toKey: r.number,
+          relation: 'received-by',
+        });
       if (r.shipNotice)
         links.push({ fromKind: 'ship-notice', fromKey: r.shipNotice.number, toKind: 'receipt', toKey: r.number, relation: 'received-as' });
       return { document: { kind: 'receipt', key: r.number, ...partner, ...date(r.receivedAt), data: stripSource(r) }, links };

@@ -4,7 +4,12 @@ import { dayOf, timeOf, type Findings, type ReconcileContext } from './context.j
 import { expectedLines, itemId, matchInvoice, receive, type PoMatch } from './three-way.js';
 
 /** Documents of one purchase order, found by PO number. */
-type Related = { acks: StoredBusinessDocument[]; asns: StoredBusinessDocument[]; receipts: StoredBusinessDocument[]; invoices: StoredBusinessDocument[] };
+type Related = {
+  acks: StoredBusinessDocument[];
+  asns: StoredBusinessDocument[];
+  receipts: StoredBusinessDocument[];
+  invoices: StoredBusinessDocument[];
+};
 
 /** The documents that answer each PO number (855, 856, receipts, 810), in the order they were recorded. */
 export function relatedByPo(docs: {
@@ -43,7 +48,11 @@ export function relatedByPo(docs: {
  * or another number for the same order, amount and date. Returns the invoices to match (the first of
  * each) and reports the others.
  */
-export function duplicateInvoices(invoices: readonly StoredBusinessDocument[], ctx: ReconcileContext, out: Findings): Set<StoredBusinessDocument> {
+export function duplicateInvoices(
+  invoices: readonly StoredBusinessDocument[],
+  ctx: ReconcileContext,
+  out: Findings,
+): Set<StoredBusinessDocument> {
   const first = new Map<string, StoredBusinessDocument>();
   const keep = new Set<StoredBusinessDocument>();
   for (const inv of invoices) {
@@ -99,11 +108,20 @@ export function reconcileOrders(
   return matches;
 }
 
-function reconcileOrder(po: StoredBusinessDocument, rel: Related, invoicesToMatch: Set<StoredBusinessDocument>, ctx: ReconcileContext, out: Findings): PoMatch {
+function reconcileOrder(
+  po: StoredBusinessDocument,
+  rel: Related,
+  invoicesToMatch: Set<StoredBusinessDocument>,
+  ctx: ReconcileContext,
+  out: Findings,
+): PoMatch {
   const order = po.data as PurchaseOrder & { sender?: string };
   const partner = ctx.partnerOf(po.partner ?? order.sender);
   const p = partner ? { partner } : {};
-  const lines = expectedLines(order, rel.acks.map((a) => a.data as PoAck));
+  const lines = expectedLines(
+    order,
+    rel.acks.map((a) => a.data as PoAck),
+  );
   for (const l of lines) {
     if (!l.substitute) continue;
     const id = itemId(l.substitute);
@@ -126,10 +144,26 @@ function reconcileOrder(po: StoredBusinessDocument, rel: Related, invoicesToMatc
   receive(po.key, lines, rel.asns, rel.receipts, ctx, out, { ...p, date });
   const ordered = timeOf(po);
   if (rel.acks.length === 0 && ctx.asOf > ordered + ctx.poAckDeadlineMs(partner))
-    out.add({ ...p, rule: 'po-ack-missing', docKind: 'purchase-order', docKey: po.key, businessDate: date, field: '855', detail: `order ${po.key} has no 855 past its deadline` });
+    out.add({
+      ...p,
+      rule: 'po-ack-missing',
+      docKind: 'purchase-order',
+      docKey: po.key,
+      businessDate: date,
+      field: '855',
+      detail: `order ${po.key} has no 855 past its deadline`,
+    });
   const cancelled = lines.every((l) => l.quantity === 0);
   if (!cancelled && rel.asns.length === 0 && rel.receipts.length === 0 && ctx.asOf > ordered + ctx.asnDeadlineMs(partner))
-    out.add({ ...p, rule: 'asn-missing', docKind: 'purchase-order', docKey: po.key, businessDate: date, field: '856', detail: `order ${po.key} has no 856 or receipt past its deadline` });
+    out.add({
+      ...p,
+      rule: 'asn-missing',
+      docKind: 'purchase-order',
+      docKey: po.key,
+      businessDate: date,
+      field: '856',
+      detail: `order ${po.key} has no 856 or receipt past its deadline`,
+    });
   const invoices = rel.invoices.filter((i) => invoicesToMatch.has(i)).map((i) => matchInvoice(i, lines, ctx, out, partner));
   return { po: po.key, ...p, lines, invoices };
 }
@@ -137,7 +171,11 @@ function reconcileOrder(po: StoredBusinessDocument, rel: Related, invoicesToMatc
 /** Receipts and ship notices for no order we know, and invoices naming no order we know. */
 export function orphans(
   knownPos: ReadonlySet<string>,
-  docs: { asns: readonly StoredBusinessDocument[]; receipts: readonly StoredBusinessDocument[]; invoices: readonly StoredBusinessDocument[] },
+  docs: {
+    asns: readonly StoredBusinessDocument[];
+    receipts: readonly StoredBusinessDocument[];
+    invoices: readonly StoredBusinessDocument[];
+  },
   ctx: ReconcileContext,
   out: Findings,
 ): void {
@@ -153,16 +191,37 @@ export function orphans(
     const po = data.purchaseOrder?.number;
     if (po && knownPos.has(po)) continue;
     if (!po && data.shipNotice && asnKnown.has(data.shipNotice.number)) continue;
-    orphan(r, po, 'receipt-without-po', po ? `receipt ${r.key} is for order ${po}, which we never sent` : `receipt ${r.key} names no purchase order`, ctx, out);
+    orphan(
+      r,
+      po,
+      'receipt-without-po',
+      po ? `receipt ${r.key} is for order ${po}, which we never sent` : `receipt ${r.key} names no purchase order`,
+      ctx,
+      out,
+    );
   }
   for (const i of docs.invoices) {
     const po = (i.data as Invoice).purchaseOrder?.number;
     if (po && knownPos.has(po)) continue;
-    orphan(i, po, 'invoice-without-po', po ? `invoice ${i.key} bills order ${po}, which we never sent` : `invoice ${i.key} names no purchase order`, ctx, out);
+    orphan(
+      i,
+      po,
+      'invoice-without-po',
+      po ? `invoice ${i.key} bills order ${po}, which we never sent` : `invoice ${i.key} names no purchase order`,
+      ctx,
+      out,
+    );
   }
 }
 
-function orphan(doc: StoredBusinessDocument, po: string | undefined, rule: string, detail: string, ctx: ReconcileContext, out: Findings): void {
+function orphan(
+  doc: StoredBusinessDocument,
+  po: string | undefined,
+  rule: string,
+  detail: string,
+  ctx: ReconcileContext,
+  out: Findings,
+): void {
   const partner = ctx.partnerOf(doc.partner ?? (doc.data as { sender?: string }).sender);
   out.add({
     rule,

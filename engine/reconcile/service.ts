@@ -85,11 +85,20 @@ export class ReconciliationService {
     const asOf = range.asOf ?? started;
     const from = Date.parse(`${range.from}T00:00:00Z`);
     const to = Date.parse(`${range.to}T00:00:00Z`);
-    const docs = await this.o.store.listDocuments({ from: day(from - MARGIN_MS), to: day(Math.max(to, Math.min(asOf, to + MARGIN_MS))), limit: 1_000_000 });
+    const docs = await this.o.store.listDocuments({
+      from: day(from - MARGIN_MS),
+      to: day(Math.max(to, Math.min(asOf, to + MARGIN_MS))),
+      limit: 1_000_000,
+    });
     for (const d of docs) this.newestRead = Math.max(this.newestRead, d.id);
     const { findings, summary } = reconcileDocuments(docs, await this.context(asOf));
     const inRange = findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to);
-    const result = await this.o.store.applyReconRun({ from: range.from, to: range.to, findings: inRange, actor: range.actor ?? 'reconciliation' });
+    const result = await this.o.store.applyReconRun({
+      from: range.from,
+      to: range.to,
+      findings: inRange,
+      actor: range.actor ?? 'reconciliation',
+    });
     const report = { from: range.from, to: range.to, asOf: new Date(asOf).toISOString(), ms: Date.now() - started, result, summary };
     this.last = report;
     return report;
@@ -108,7 +117,9 @@ export class ReconciliationService {
       this.o.log.debug({ ms: r.ms, ...r.result }, 'reconciliation run');
     };
     this.timer = setInterval(() => {
-      tick().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'reconciliation run failed; retried at the next interval'));
+      tick().catch((err: unknown) =>
+        this.o.log.warn({ err: (err as Error).message }, 'reconciliation run failed; retried at the next interval'),
+      );
     }, this.o.config.interval);
     this.timer.unref();
   }

@@ -21,7 +21,10 @@ export type PoMatch = {
   po: string;
   partner?: string;
   lines: ExpectedLine[];
-  invoices: Array<{ number: string; lines: Array<{ line: string; field: string; expected?: string; actual?: string; result: MatchResult }> }>;
+  invoices: Array<{
+    number: string;
+    lines: Array<{ line: string; field: string; expected?: string; actual?: string; result: MatchResult }>;
+  }>;
 };
 
 export const itemId = (i: ItemRef | undefined) => i?.buyerItem ?? i?.vendorItem;
@@ -76,7 +79,8 @@ export function receive(
     l.received = (l.received ?? 0) + q;
   };
   if (receipts.length > 0) {
-    for (const r of receipts) for (const rl of (r.data as Receipt).lines) take(r, rl.line, rl.item, Number(rl.quantity.value), rl.quantity.unit);
+    for (const r of receipts)
+      for (const rl of (r.data as Receipt).lines) take(r, rl.line, rl.item, Number(rl.quantity.value), rl.quantity.unit);
     return;
   }
   for (const a of asns) {
@@ -112,7 +116,13 @@ function substitution(
   });
 }
 
-function unitProblem(doc: StoredBusinessDocument, l: ExpectedLine, unit: string | undefined, out: Findings, meta: { partner?: string }): void {
+function unitProblem(
+  doc: StoredBusinessDocument,
+  l: ExpectedLine,
+  unit: string | undefined,
+  out: Findings,
+  meta: { partner?: string },
+): void {
   out.add({
     rule: 'unit-not-convertible',
     docKind: doc.kind,
@@ -169,7 +179,14 @@ export function matchInvoice(
     const l = lines.find((x) => x.line === ref) ?? lines.find((x) => sameItem(x.item, il.item) || sameItem(x.substitute, il.item));
     if (!l) {
       clean = false;
-      out.add({ ...base, rule: 'invoice-line-not-ordered', line: il.line, field: 'line', actual: itemId(il.item) ?? il.line, detail: `invoice ${inv.key} line ${il.line} bills item ${itemId(il.item) ?? '(none)'}, which is on no line of the order` });
+      out.add({
+        ...base,
+        rule: 'invoice-line-not-ordered',
+        line: il.line,
+        field: 'line',
+        actual: itemId(il.item) ?? il.line,
+        detail: `invoice ${inv.key} line ${il.line} bills item ${itemId(il.item) ?? '(none)'}, which is on no line of the order`,
+      });
       continue;
     }
     const qtyPo = ctx.items.convert(itemId(l.item), qty, il.quantity.unit, l.unit);
@@ -203,8 +220,13 @@ export function matchInvoice(
     });
   } else if (clean) {
     const expectedTotal = expectedSum + (total - lineSum);
-    results.push({ line: '', field: 'total', expected: show(expectedTotal), actual: show(total), result: out.compare(expectedTotal, total, tol.total) });
+    results.push({
+      line: '',
+      field: 'total',
+      expected: show(expectedTotal),
+      actual: show(total),
+      result: out.compare(expectedTotal, total, tol.total),
+    });
   }
   return { number: inv.key, lines: results };
 }
-

@@ -61,7 +61,12 @@ export class Processor {
         await store.markFiltered(messageId, reason);
         return { outcome: 'filtered', reason };
       }
-      const routed = await store.markRouted(messageId, result.state.canonical, deliveries, this.lineage(messageId, result.state, deliveries));
+      const routed = await store.markRouted(
+        messageId,
+        result.state.canonical,
+        deliveries,
+        this.lineage(messageId, result.state, deliveries),
+      );
       return routed ? { outcome: 'routed', deliveries: routed } : { outcome: 'skipped' };
     } catch (error) {
       const e = describe(error);

@@ -280,7 +280,15 @@ export function planReconRun(
     }
     steps.push({ op: 'touch', id: row.id, finding: f });
     if (row.state === 'resolved' && row.resolution === AUTO_RESOLUTION) {
-      steps.push({ op: 'state', id: row.id, state: 'open', resolution: null, ownerRole: row.owner_role, action: 'reopened', detail: f.detail });
+      steps.push({
+        op: 'state',
+        id: row.id,
+        state: 'open',
+        resolution: null,
+        ownerRole: row.owner_role,
+        action: 'reopened',
+        detail: f.detail,
+      });
       result.reopened++;
     } else result.updated++;
   }

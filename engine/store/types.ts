@@ -276,7 +276,13 @@ export type NewBusinessDocument = {
 };
 
 /** "`from` caused or is answered by `to`": usage → charge, usage → purchase-order, purchase-order → ship-notice… */
-export type DocumentLink = { fromKind: BusinessDocumentKind; fromKey: string; toKind: BusinessDocumentKind; toKey: string; relation: string };
+export type DocumentLink = {
+  fromKind: BusinessDocumentKind;
+  fromKey: string;
+  toKind: BusinessDocumentKind;
+  toKey: string;
+  relation: string;
+};
 
 /** What the processor found in one message, written by `markRouted` in the same transaction. */
 export type Lineage = { documents: NewBusinessDocument[]; links: DocumentLink[] };

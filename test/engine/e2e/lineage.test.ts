@@ -61,7 +61,12 @@ describe('lineage and reconciliation of the shipped flows', function () {
   const api = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${admin}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: /json/.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as any) : undefined };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      text,
+      body: /json/.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as any) : undefined,
+    };
   };
   const drop = (name: string, text: string) => {
     const inbox = join(cfg.dataDir, 'edi', 'acme-medical', 'in');
@@ -97,9 +102,11 @@ describe('lineage and reconciliation of the shipped flows', function () {
   it('a usage event shows its charges, its replenishment order and the 850, and what the order still waits for', async () => {
     await client.send(sample('dft-p03-hip-implant.hl7'));
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
-    await waitFor('the 850 in the partner folder', () =>
-      existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes(`BEG*00*SA*${PO}`)) : undefined,
-    120_000);
+    await waitFor(
+      'the 850 in the partner folder',
+      () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes(`BEG*00*SA*${PO}`)) : undefined),
+      120_000,
+    );
     const chain = await waitFor(
       'every delivery of the usage message',
       async () => {
@@ -140,9 +147,57 @@ describe('lineage and reconciliation of the shipped flows', function () {
 
   it("the supplier's 855, 856 and 810 join the order's chain; reconciliation finds the price billed above the order", async () => {
     const po = { type: 'purchase-order', number: PO, date: '2026-11-21' };
-    drop('855.x12', fromAcme({ kind: 'po-ack', purpose: '00', status: 'AD', purchaseOrder: po, ackDate: '2026-11-22', lines: [{ line: '1', item, quantityOrdered: { value: '3', unit: 'EA' }, unitPrice: { amount: '2450.00' }, statuses: [{ code: 'IA', quantity: { value: '3', unit: 'EA' } }] }] } as CanonicalDocument, 9101));
-    drop('856.x12', fromAcme({ kind: 'ship-notice', purpose: '00', shipmentId: 'SHP-E2E-0001', shippedAt: '2026-11-23', orders: [{ purchaseOrder: po, packs: [], items: [{ line: '1', item, quantityShipped: { value: '3', unit: 'EA' }, lot: 'L24K0917' }] }] } as CanonicalDocument, 9102));
-    drop('810.x12', fromAcme({ kind: 'invoice', number: 'INV-E2E-0001', invoiceDate: '2026-11-24', purchaseOrder: po, lines: [{ line: '1', item, quantity: { value: '3', unit: 'EA' }, unitPrice: { amount: '2499.00' } }], total: { amount: '7497.00' } } as CanonicalDocument, 9103));
+    drop(
+      '855.x12',
+      fromAcme(
+        {
+          kind: 'po-ack',
+          purpose: '00',
+          status: 'AD',
+          purchaseOrder: po,
+          ackDate: '2026-11-22',
+          lines: [
+            {
+              line: '1',
+              item,
+              quantityOrdered: { value: '3', unit: 'EA' },
+              unitPrice: { amount: '2450.00' },
+              statuses: [{ code: 'IA', quantity: { value: '3', unit: 'EA' } }],
+            },
+          ],
+        } as CanonicalDocument,
+        9101,
+      ),
+    );
+    drop(
+      '856.x12',
+      fromAcme(
+        {
+          kind: 'ship-notice',
+          purpose: '00',
+          shipmentId: 'SHP-E2E-0001',
+          shippedAt: '2026-11-23',
+          orders: [
+            { purchaseOrder: po, packs: [], items: [{ line: '1', item, quantityShipped: { value: '3', unit: 'EA' }, lot: 'L24K0917' }] },
+          ],
+        } as CanonicalDocument,
+        9102,
+      ),
+    );
+    drop(
+      '810.x12',
+      fromAcme(
+        {
+          kind: 'invoice',
+          number: 'INV-E2E-0001',
+          invoiceDate: '2026-11-24',
+          purchaseOrder: po,
+          lines: [{ line: '1', item, quantity: { value: '3', unit: 'EA' }, unitPrice: { amount: '2499.00' } }],
+          total: { amount: '7497.00' },
+        } as CanonicalDocument,
+        9103,
+      ),
+    );
     const chain = await waitFor(
       'the 855, 856 and 810 in the order chain',
       async () => {
@@ -173,8 +228,12 @@ describe('lineage and reconciliation of the shipped flows', function () {
     // The analyst works it: acknowledged, then resolved with a reason; a run again leaves it resolved.
     const id = list[0].id;
     expect((await api(`/api/reconciliation/exceptions/${id}/resolve`, { method: 'POST' })).status).to.equal(400);
-    expect((await api(`/api/reconciliation/exceptions/${id}/acknowledge?actor=ap1`, { method: 'POST' })).body.state).to.equal('acknowledged');
-    const resolved = (await api(`/api/reconciliation/exceptions/${id}/resolve?actor=ap1&reason=credit%20memo%20requested`, { method: 'POST' })).body;
+    expect((await api(`/api/reconciliation/exceptions/${id}/acknowledge?actor=ap1`, { method: 'POST' })).body.state).to.equal(
+      'acknowledged',
+    );
+    const resolved = (
+      await api(`/api/reconciliation/exceptions/${id}/resolve?actor=ap1&reason=credit%20memo%20requested`, { method: 'POST' })
+    ).body;
     expect(resolved).to.include({ state: 'resolved', resolution: 'credit memo requested' });
     expect(resolved.events.map((e: any) => `${e.actor}:${e.action}`)).to.deep.equal(['api:opened', 'ap1:acknowledged', 'ap1:resolved']);
     await api('/api/reconciliation/run?from=2026-11-01&to=2026-11-30', { method: 'POST' });

@@ -58,7 +58,9 @@ for (const backend of storeBackends())
       expect(await store.documentLinks([{ kind: 'usage', key: 'EV1' }])).to.deep.equal(lineage.links);
       expect(await store.documentLinks([{ kind: 'usage', key: 'EV2' }])).to.deep.equal([]);
       // A date-time on the last day of a range is in it; the day after is not.
-      expect((await store.listDocuments({ kinds: ['usage'], from: '2026-11-03', to: '2026-11-03' })).map((d) => d.key)).to.deep.equal(['EV1']);
+      expect((await store.listDocuments({ kinds: ['usage'], from: '2026-11-03', to: '2026-11-03' })).map((d) => d.key)).to.deep.equal([
+        'EV1',
+      ]);
       expect(await store.listDocuments({ kinds: ['usage'], from: '2026-11-04', to: '2026-11-30' })).to.deep.equal([]);
       expect((await store.listDocuments({ afterId: usage!.id })).map((d) => d.key)).to.deep.equal(['TX1']);
     });
@@ -77,7 +79,12 @@ for (const backend of storeBackends())
 
     it('opens new findings, keeps known ones, resolves vanished ones of the range and reopens them when found again', async () => {
       const run = (findings: ReconFinding[]) => store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings, actor: 'test' });
-      expect(await run([finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })])).to.deep.equal({ opened: 2, reopened: 0, updated: 0, resolved: 0 });
+      expect(await run([finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })])).to.deep.equal({
+        opened: 2,
+        reopened: 0,
+        updated: 0,
+        resolved: 0,
+      });
       expect(await run([finding({ actual: '12.5' })])).to.deep.equal({ opened: 0, reopened: 0, updated: 1, resolved: 1 });
       const [first] = await store.listReconExceptions({ docKey: 'INV-1' });
       expect(first).to.include({ state: 'open', actual: '12.5', ownerRole: 'accounts-payable' });
@@ -86,7 +93,12 @@ for (const backend of storeBackends())
       // Outside the range, nothing is resolved.
       await store.applyReconRun({ from: '2026-12-01', to: '2026-12-31', findings: [], actor: 'test' });
       expect((await store.listReconExceptions({ state: 'open' })).map((e) => e.docKey)).to.deep.equal(['INV-1']);
-      expect(await run([finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })])).to.deep.equal({ opened: 0, reopened: 1, updated: 1, resolved: 0 });
+      expect(await run([finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })])).to.deep.equal({
+        opened: 0,
+        reopened: 1,
+        updated: 1,
+        resolved: 0,
+      });
       const detail = await store.getReconException(other!.id);
       expect(detail!.events.map((e) => `${e.action}:${e.state}`)).to.deep.equal(['opened:open', 'resolved:resolved', 'reopened:open']);
     });
@@ -95,7 +107,9 @@ for (const backend of storeBackends())
       await store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings: [finding()], actor: 'test' });
       const [e] = await store.listReconExceptions({});
       expect(await store.updateReconException(e!.id, { state: 'acknowledged', actor: 'ap-clerk', ownerRole: 'buyer' })).to.equal(true);
-      expect(await store.updateReconException(e!.id, { state: 'resolved', actor: 'ap-clerk', reason: 'credit memo CM-7 requested' })).to.equal(true);
+      expect(
+        await store.updateReconException(e!.id, { state: 'resolved', actor: 'ap-clerk', reason: 'credit memo CM-7 requested' }),
+      ).to.equal(true);
       expect(await store.updateReconException(999_999, { state: 'resolved', actor: 'x', reason: 'y' })).to.equal(false);
       expect(await store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings: [finding()], actor: 'test' })).to.deep.equal({
         opened: 0,
@@ -111,6 +125,8 @@ for (const backend of storeBackends())
         ['ap-clerk', 'resolved', 'credit memo CM-7 requested'],
       ]);
       expect(await store.listReconExceptions({ state: 'open' })).to.deep.equal([]);
-      expect(await store.listReconExceptions({ rule: 'three-way-mismatch', partner: 'acme', from: '2026-11-10', to: '2026-11-10' })).to.have.length(1);
+      expect(
+        await store.listReconExceptions({ rule: 'three-way-mismatch', partner: 'acme', from: '2026-11-10', to: '2026-11-10' }),
+      ).to.have.length(1);
     });
   });
