@@ -2,17 +2,22 @@ import { z } from 'zod';
 import { duration } from '../../lib/config-fragments.js';
 import { flag } from '../config/coerce.js';
 
-/** A non-negative amount written as a YAML number or as text (`0.05`, `${PRICE_TOLERANCE}`). */
-const amount = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
-  z.number({ message: 'expected a number such as 0.05' }).nonnegative({ message: 'a tolerance cannot be negative' }),
-);
+/** A non-negative amount written as a YAML number or as text (`0.05`, `${PRICE_TOLERANCE}`), named in its messages. */
+const amount = (path: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    z.number({ message: `${path} must be a number such as 0.05` }).nonnegative({ message: `${path} cannot be negative` }),
+  );
 
-const tolerance = (what: string) =>
+const tolerance = (field: string, what: string) =>
   z
     .strictObject({
-      absolute: amount.prefault(0).describe(`Largest difference of ${what} accepted, in its own unit (quantity or currency).`),
-      percent: amount.prefault(0).describe(`Largest difference of ${what} accepted, in percent of the expected value.`),
+      absolute: amount(`reconciliation.tolerances.${field}.absolute`)
+        .prefault(0)
+        .describe(`Largest difference of ${what} accepted, in its own unit (quantity or currency).`),
+      percent: amount(`reconciliation.tolerances.${field}.percent`)
+        .prefault(0)
+        .describe(`Largest difference of ${what} accepted, in percent of the expected value.`),
     })
     .prefault({})
     .describe(`Tolerance on ${what}: within the absolute OR the percentage difference is "within tolerance", beyond both an exception.`);
@@ -22,10 +27,10 @@ export const partnerReconciliation = z
   .strictObject({
     tolerances: z
       .strictObject({
-        quantity: tolerance('a quantity (invoiced or received against ordered)'),
-        unitPrice: tolerance('a unit price (invoiced against ordered)'),
-        extendedAmount: tolerance('a line amount (invoiced quantity × price against received quantity × ordered price)'),
-        total: tolerance('the invoice total (against the sum of its expected lines)'),
+        quantity: tolerance('quantity', 'a quantity (invoiced or received against ordered)'),
+        unitPrice: tolerance('unitPrice', 'a unit price (invoiced against ordered)'),
+        extendedAmount: tolerance('extendedAmount', 'a line amount (invoiced quantity × price against received quantity × ordered price)'),
+        total: tolerance('total', 'the invoice total (against the sum of its expected lines)'),
       })
       .prefault({})
       .describe('Per-field tolerances of the three-way match; 0 (the default) means exact.'),

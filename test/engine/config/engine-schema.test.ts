@@ -21,8 +21,25 @@ describe('config engine schema', () => {
       engine: { id: 'main', processingNice: 10, shutdownTimeout: 30_000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'interlace', supervise: 'auto' },
       store: { sync: 'full', duplicateWindow: 86_400_000, retention: 30 * 86_400_000, minFreeSpace: 256 * 1024 * 1024 },
+      reconciliation: {
+        enabled: true,
+        interval: 60_000,
+        window: 45 * 86_400_000,
+        chargeDeadline: 72 * 3_600_000,
+        facilities: {},
+        poAckDeadline: 48 * 3_600_000,
+        asnDeadline: 7 * 86_400_000,
+      },
       logging: { level: 'info', logPayloads: false },
     });
+  });
+
+  it('reads reconciliation deadlines per facility and refuses a bad one where it is', () => {
+    const { value } = check('engine: { id: main }\nreconciliation: { chargeDeadline: 24h, facilities: { NORTH: { chargeDeadline: 5d } } }\n');
+    expect(value!.reconciliation).to.deep.include({ chargeDeadline: 86_400_000, facilities: { NORTH: { chargeDeadline: 5 * 86_400_000 } } });
+    const bad = check('engine: { id: main }\nreconciliation: { facilities: { NORTH: { chargeDeadline: soon } } }\n');
+    expect(bad.lines).to.have.length(1);
+    expect(bad.lines[0]).to.match(/^2:\d+ .*"soon" is not a duration/);
   });
 
   it('reads a full engine.yaml with interpolated values', () => {

@@ -31,9 +31,25 @@ describe('config partner schema', () => {
       version: '004010',
       delimiters: { element: '*', component: ':', repetition: '^', segment: '~' },
       acknowledgments: { expect: '999', send: '999', ta1: 'on-error', deadline: 86_400_000 },
+      reconciliation: {
+        tolerances: {
+          quantity: { absolute: 0, percent: 0 },
+          unitPrice: { absolute: 0, percent: 0 },
+          extendedAmount: { absolute: 0, percent: 0 },
+          total: { absolute: 0, percent: 0 },
+        },
+      },
       transport: { type: 'file', inbound: './in', outbound: './out' },
       require: [],
     });
+  });
+
+  it('reads three-way match tolerances, as numbers or text, and refuses a negative one where it is', () => {
+    const { value, lines } = check([...BASE, 'reconciliation:', '  tolerances:', '    unitPrice: { absolute: 0.01 }', "    total: { absolute: '1.00', percent: 0.5 }"]);
+    expect(lines).to.deep.equal([]);
+    expect(value!.reconciliation.tolerances).to.deep.include({ unitPrice: { absolute: 0.01, percent: 0 }, total: { absolute: 1, percent: 0.5 } });
+    const bad = check([...BASE, 'reconciliation:', '  tolerances:', '    quantity: { percent: -2 }']);
+    expect(bad.lines).to.deep.equal(['9:26 out-of-range: reconciliation.tolerances.quantity.percent cannot be negative']);
   });
 
   it('takes unquoted 997 and numeric ids as text, and parses deadlines', () => {
