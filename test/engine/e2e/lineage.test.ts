@@ -132,7 +132,7 @@ describe('lineage and reconciliation of the shipped flows', function () {
       ['erp-usage', 'delivered'],
       ['replenishment-850', 'delivered'],
     ]);
-    expect(message.expectations.map((e: any) => e.expected).sort()).to.deep.equal(['855', '997']);
+    expect(message.expectations.map((e: any) => e.expected).sort()).to.deep.equal(['855', '856', '997']);
     // The order was placed 2026-11-21: its 855 (48 h) is late by now, nothing has shipped, nothing is billed.
     const missing = chain.missing.map((m: any) => `${m.kind}:${m.for.key}:${m.state}`).sort();
     expect(missing).to.include(`po-ack:${PO}:late`);

@@ -52,7 +52,13 @@ for (const backend of storeBackends())
       expect(usage!.deliveryId).to.equal(undefined);
       const [charge] = await store.documentsByKey('charge', 'TX1');
       expect(charge).to.include({ deliveryId: `${id}:billing`, deliveryState: 'pending' });
-      await store.recordAttempt(`${id}:billing`, { state: 'delivered', attempt: 1, status: '200' });
+      await store.recordAttempt(`${id}:billing`, {
+        state: 'delivered',
+        attempt: 1,
+        status: '200',
+        startedAt: Date.now(),
+        finishedAt: Date.now(),
+      });
       expect((await store.documentsByKey('charge', 'TX1'))[0]!.deliveryState).to.equal('delivered');
       expect(await store.documentLinks([{ kind: 'charge', key: 'TX1' }])).to.deep.equal(lineage.links);
       expect(await store.documentLinks([{ kind: 'usage', key: 'EV1' }])).to.deep.equal(lineage.links);
