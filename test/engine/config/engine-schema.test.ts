@@ -35,8 +35,13 @@ describe('config engine schema', () => {
   });
 
   it('reads reconciliation deadlines per facility and refuses a bad one where it is', () => {
-    const { value } = check('engine: { id: main }\nreconciliation: { chargeDeadline: 24h, facilities: { NORTH: { chargeDeadline: 5d } } }\n');
-    expect(value!.reconciliation).to.deep.include({ chargeDeadline: 86_400_000, facilities: { NORTH: { chargeDeadline: 5 * 86_400_000 } } });
+    const { value } = check(
+      'engine: { id: main }\nreconciliation: { chargeDeadline: 24h, facilities: { NORTH: { chargeDeadline: 5d } } }\n',
+    );
+    expect(value!.reconciliation).to.deep.include({
+      chargeDeadline: 86_400_000,
+      facilities: { NORTH: { chargeDeadline: 5 * 86_400_000 } },
+    });
     const bad = check('engine: { id: main }\nreconciliation: { facilities: { NORTH: { chargeDeadline: soon } } }\n');
     expect(bad.lines).to.have.length(1);
     expect(bad.lines[0]).to.match(/^2:\d+ .*"soon" is not a duration/);

@@ -45,9 +45,18 @@ describe('config partner schema', () => {
   });
 
   it('reads three-way match tolerances, as numbers or text, and refuses a negative one where it is', () => {
-    const { value, lines } = check([...BASE, 'reconciliation:', '  tolerances:', '    unitPrice: { absolute: 0.01 }', "    total: { absolute: '1.00', percent: 0.5 }"]);
+    const { value, lines } = check([
+      ...BASE,
+      'reconciliation:',
+      '  tolerances:',
+      '    unitPrice: { absolute: 0.01 }',
+      "    total: { absolute: '1.00', percent: 0.5 }",
+    ]);
     expect(lines).to.deep.equal([]);
-    expect(value!.reconciliation.tolerances).to.deep.include({ unitPrice: { absolute: 0.01, percent: 0 }, total: { absolute: 1, percent: 0.5 } });
+    expect(value!.reconciliation.tolerances).to.deep.include({
+      unitPrice: { absolute: 0.01, percent: 0 },
+      total: { absolute: 1, percent: 0.5 },
+    });
     const bad = check([...BASE, 'reconciliation:', '  tolerances:', '    quantity: { percent: -2 }']);
     expect(bad.lines).to.deep.equal(['9:26 out-of-range: reconciliation.tolerances.quantity.percent cannot be negative']);
   });
