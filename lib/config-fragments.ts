@@ -28,8 +28,8 @@ export const duration = z
   })
   .describe('A duration such as 500ms, 10s, 5m, 24h or 7d (a bare number is milliseconds).');
 
-/** A TCP port. Strings are accepted because `${VAR}` interpolation yields strings. */
-export const port = z.coerce
+/** A TCP port (`${VAR}` text is read as a number where it is interpolated: engine/config/coerce.ts). */
+export const port = z
   .number({ message: 'expected a port number' })
   .int('a port is a whole number')
   .min(0, 'a port is 0–65535 (0 picks a free one)')

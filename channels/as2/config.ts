@@ -54,7 +54,7 @@ export const as2SourceSchema = z
       .describe('The partners allowed to send; a message from any other AS2-From is refused with an MDN and stored as rejected.'),
     reportingUa: z.string().min(1).max(200).default('Interlace AS2').describe('Reporting-UA of our MDNs.'),
     asyncMdnTimeout: duration.prefault('30s').describe('Time allowed for each POST of an asynchronous MDN to the partner.'),
-    asyncMdnAttempts: z.coerce
+    asyncMdnAttempts: z
       .number()
       .int()
       .min(1)

@@ -33,14 +33,14 @@ export const httpListenerShape = {
     .describe(
       'What callers must present: none, a bearer token, basic credentials, or a named header with a value. Compared in constant time; a failure is answered 401.',
     ),
-  maxConnections: z.coerce
+  maxConnections: z
     .number({ message: 'expected a number of connections' })
     .int()
     .min(1)
     .max(100_000)
     .default(256)
     .describe('Most connections open at once (each may hold a body of up to maxBodyBytes); a connection beyond it is closed at once.'),
-  maxConnectionsPerAddress: z.coerce
+  maxConnectionsPerAddress: z
     .number({ message: 'expected a number of connections' })
     .int()
     .min(1)

@@ -54,7 +54,7 @@ export const sftpSourceSchema = z
       .strictObject({
         delay: duration.prefault('2s').describe('Wait after the first failed connection or listing.'),
         maxDelay: duration.prefault('5m').describe('Longest wait between attempts.'),
-        jitter: z.coerce.number().min(0).max(1).prefault(0.2).describe('Random spread of each wait, ± this fraction.'),
+        jitter: z.number().min(0).max(1).prefault(0.2).describe('Random spread of each wait, ± this fraction.'),
       })
       .prefault({})
       .describe('Reconnection after a failure: exponential backoff with jitter.'),
@@ -63,7 +63,7 @@ export const sftpSourceSchema = z
       .describe(
         'Time-to-live of the Redis lease that keeps one engine process polling this folder; another process takes over at most this long after the holder died.',
       ),
-    parallel: z.coerce.number().int().min(1).max(64).prefault(8).describe('Downloads in flight at once.'),
+    parallel: z.number().int().min(1).max(64).prefault(8).describe('Downloads in flight at once.'),
   })
   .superRefine((c, ctx) => {
     for (const p of connectionProblems(c))

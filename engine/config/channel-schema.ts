@@ -3,7 +3,7 @@ import { duration, retry } from '../../lib/config-fragments.js';
 import type { SourceDefinition } from '../../channels/types.js';
 import type { DestinationDefinition } from '../../routes/types.js';
 import { encodingProblem, fixedLayoutProblems, flatLayoutSchema } from '../../parsers/flat/layout.js';
-import { flag, integer, kebabName } from './coerce.js';
+import { kebabName } from './coerce.js';
 
 /**
  * What a channel file may contain depends on what is registered: the source types of
@@ -62,7 +62,8 @@ const parseSchema = z
       .describe(
         'Character set of the raw bytes (latin1, utf-8, windows-1252…). When absent: the format decides (HL7 v2 MSH-18, else UTF-8).',
       ),
-    strict: flag()
+    strict: z
+      .boolean()
       .prefault(false)
       .describe(
         'Refuse a message on any deviation from the standard; when false, recoverable problems are diagnostics and the message goes on.',
@@ -89,7 +90,8 @@ const parseSchema = z
 
 const duplicatesSchema = z
   .strictObject({
-    enabled: flag()
+    enabled: z
+      .boolean()
       .prefault(true)
       .describe('Detect inbound duplicates (same control id from the same sender) and answer them without processing twice.'),
     window: duration.optional().describe('How long a control id counts as a duplicate; overrides store.duplicateWindow of engine.yaml.'),
@@ -109,7 +111,13 @@ function routeSchema(registry: ConfigRegistry) {
       body: registry.bodySchema.optional().describe('What is sent: built from the mapped message.'),
       destination: unionOf('destination', registry.destinations, 'Where the route delivers; `type` selects the connector.'),
       retry: retry.prefault({}),
-      concurrency: integer(1, 256).prefault(1).describe('Deliveries of this route in flight at once; 1 keeps the order of messages.'),
+      concurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .prefault(1)
+        .describe('Deliveries of this route in flight at once; 1 keeps the order of messages.'),
     })
     .describe('One route: an optional condition, a body, a destination and its retry policy.');
 }
@@ -120,7 +128,7 @@ export function buildChannelSchema(registry: ConfigRegistry) {
     .strictObject({
       name: kebabName('channel name').describe('Name of the channel, unique among channels, kebab-case.'),
       description: z.string().optional().describe('What the channel is for, for people reading the config and the admin API.'),
-      enabled: flag().prefault(true).describe('false: the channel is validated but not started.'),
+      enabled: z.boolean().prefault(true).describe('false: the channel is validated but not started.'),
       source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
       parse: parseSchema.prefault({}),
       duplicates: duplicatesSchema.optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { engineReconciliation } from '../reconcile/config.js';
 import { byteSize, duration, port } from '../../lib/config-fragments.js';
-import { evenWithOtherIssues, flag, kebabName, text } from './coerce.js';
+import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 
 /** The `engine:` section: who this daemon is and where it keeps its files. */
 const engineSection = z
@@ -16,7 +16,7 @@ const engineSection = z
       .describe(
         'Directory for the SQLite message store and other local files, relative to the working directory. When absent: $INTERLACE_DATA, else ./var.',
       ),
-    processingNice: z.coerce
+    processingNice: z
       .number()
       .int()
       .min(0, { message: 'engine.processingNice is 0–19' })
@@ -179,7 +179,8 @@ const loggingSection = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
       .prefault('info')
       .describe('Lowest level written; per-message events are debug.'),
-    logPayloads: flag()
+    logPayloads: z
+      .boolean()
       .prefault(false)
       .describe('Write message payloads into debug logs. They may contain PHI: leave false outside test systems.'),
   })

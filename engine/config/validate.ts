@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { coerceInterpolated } from './coerce.js';
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
 
@@ -27,7 +28,8 @@ export type Validated<T> = { value?: T; diagnostics: ConfigDiagnostic[] };
 export function validateFile<S extends z.ZodType>(schema: S, yaml: YamlFile, root: string): Validated<z.output<S>> {
   const knownKeys = new Map<string, string[]>();
   const generic = new Set<string>();
-  const result = schema.safeParse(yaml.data, {
+  const data = coerceInterpolated(schema, yaml);
+  const result = schema.safeParse(data, {
     error: (iss) => {
       const key = `${iss.code}|${pathKey(iss.path ?? [])}`;
       generic.add(key);
@@ -46,8 +48,8 @@ export function validateFile<S extends z.ZodType>(schema: S, yaml: YamlFile, roo
       yaml,
       root,
       path,
-      value: valueAt(yaml.data, path),
-      parent: valueAt(yaml.data, path.slice(0, -1)),
+      value: valueAt(data, path),
+      parent: valueAt(data, path.slice(0, -1)),
       generic: generic.has(`${issue.code}|${pathKey(path)}`),
       knownKeys: knownKeys.get(pathKey(path)) ?? [],
     };
@@ -89,16 +91,16 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
   }
   const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
   if (custom) return [at(custom, issue.message)];
+  const quoted = issue.code === 'invalid_type' && quotedScalar(c) ? '; a number or true/false is written without quotes' : '';
   if (last === 'port' && ['invalid_type', 'too_big', 'too_small', 'not_multiple_of'].includes(issue.code)) {
-    const value = typeof c.value === 'string' && /^\s*-?\d+\s*$/.test(c.value) ? c.value.trim() : shown(c);
-    return [at('invalid-port', `${value} is not a port (0–65535)`)];
+    return [at('invalid-port', `${shown(c)} is not a port (0–65535)${quoted}`)];
   }
   if (issue.code === 'custom' && / is not a duration/.test(issue.message)) return [at('invalid-duration', issue.message)];
   if (issue.code === 'custom' && / is not a size/.test(issue.message)) return [at('invalid-size', issue.message)];
   const own = c.generic ? undefined : issue.message;
   switch (issue.code) {
     case 'invalid_type':
-      return [at('invalid-type', own ?? `${field}: expected ${expectedText(issue.expected)}, got ${shown(c)}`)];
+      return [at('invalid-type', own ?? `${field}: expected ${expectedText(issue.expected)}, got ${shown(c)}${quoted}`)];
     case 'invalid_value':
       return [
         at(
@@ -203,13 +205,22 @@ function expectedText(expected: string | undefined): string {
 
 const SECRET = /token|password|secret|passphrase/i;
 
+/** A number or true/false written in quotes in the file (not from `${VAR}`, which is read as one where one is expected). */
+function quotedScalar(c: IssueContext): boolean {
+  return typeof c.value === 'string' && c.yaml.template(c.path) === undefined && /^\s*(?:[-+]?\d+(?:\.\d+)?|true|false)\s*$/.test(c.value);
+}
+
 /**
  * The offending value of an issue for a message. A value that came from `${VAR}` is shown as
  * written in the file, unless it is a plain number or true/false: the environment may hold secrets.
  */
 function shown(c: IssueContext): string {
   const template = c.yaml.template(c.path);
-  if (template !== undefined && !(typeof c.value === 'string' && /^(?:-?\d+(?:\.\d+)?|true|false)$/.test(c.value))) {
+  const plain =
+    typeof c.value === 'number' ||
+    typeof c.value === 'boolean' ||
+    (typeof c.value === 'string' && /^(?:-?\d+(?:\.\d+)?|true|false)$/.test(c.value));
+  if (template !== undefined && !plain) {
     return `${JSON.stringify(template)} (after interpolation)`;
   }
   return show(c.value, c.path);

@@ -9,7 +9,7 @@ export const mllpDestinationSchema = z
     type: z.literal('mllp').describe('Sends each delivery as one HL7 v2 message over MLLP and waits for its ACK.'),
     host: z.string().min(1).describe('The downstream HL7 system.'),
     port: port.describe('Its MLLP port.'),
-    connections: z.coerce
+    connections: z
       .number()
       .int()
       .min(1)
@@ -24,7 +24,7 @@ export const mllpDestinationSchema = z
         'Longest wait for the ACK of one message (and for a connection); past it the connection is dropped and the attempt retried.',
       ),
     ordered: z
-      .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+      .boolean()
       .prefault(false)
       .describe(
         "Keep the order of messages (ADT): a failed send is retried in place, with the route's backoff, before the next message is sent; only a dead-lettered message lets the next one through. Needs route concurrency 1.",

@@ -17,10 +17,7 @@ export const x12DestinationSchema = z
       )
       .describe('Transaction set written from the canonical document of the payload: 850 (purchase order), 855, 856 or 810.'),
     usage: z.enum(['P', 'T']).prefault('P').describe('ISA15: P production, T test.'),
-    ackRequested: z
-      .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
-      .prefault(false)
-      .describe('ISA14: ask the partner for a TA1 interchange acknowledgment.'),
+    ackRequested: z.boolean().prefault(false).describe('ISA14: ask the partner for a TA1 interchange acknowledgment.'),
   })
   .describe(
     'X12 destination: the payload (a canonical document as JSON) becomes one interchange written into the partner outbound directory.',

@@ -4,7 +4,7 @@ import { acceptsMediaType, constantTimeEqual, http, httpSourceSchema } from '../
 
 describe('http source config', () => {
   it('applies the documented defaults', () => {
-    const c = httpSourceSchema.parse({ type: 'http', port: '8080' });
+    const c = httpSourceSchema.parse({ type: 'http', port: 8080 });
     expect(c).to.deep.include({
       host: '127.0.0.1',
       port: 8080,

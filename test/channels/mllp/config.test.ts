@@ -4,7 +4,7 @@ import { mllp, mllpSourceSchema } from '../../../channels/mllp/index.js';
 
 describe('mllp source config', () => {
   it('applies the documented defaults', () => {
-    const c = mllpSourceSchema.parse({ type: 'mllp', port: '2575' });
+    const c = mllpSourceSchema.parse({ type: 'mllp', port: 2575 });
     expect(c).to.deep.include({
       host: '127.0.0.1',
       port: 2575,

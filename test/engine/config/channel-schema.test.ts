@@ -39,14 +39,16 @@ describe('config channel schema', () => {
     });
   });
 
-  it('coerces "true"/"false" and digit strings where a boolean or a number is expected', () => {
-    const { value, lines } = check(
+  it('refuses a number or true/false written in quotes, saying to write it without (only ${VAR} values are read as one)', () => {
+    const { lines } = check(
       `name: a\nenabled: "false"\nparse: { strict: "true" }\nsource: { type: mllp, port: "2575" }\n${ROUTE}    concurrency: "8"\n`,
     );
-    expect(lines).to.deep.equal([]);
-    expect(value!.enabled).to.equal(false);
-    expect(value!.parse.strict).to.equal(true);
-    expect(value!.routes[0]!.concurrency).to.equal(8);
+    expect(lines).to.deep.equal([
+      '2:10 invalid-type: enabled: expected true or false, got "false"; a number or true/false is written without quotes',
+      '3:18 invalid-type: parse.strict: expected true or false, got "true"; a number or true/false is written without quotes',
+      '4:29 invalid-port: "2575" is not a port (0–65535); a number or true/false is written without quotes',
+      '8:18 invalid-type: routes[0].concurrency: expected a number, got "8"; a number or true/false is written without quotes',
+    ]);
   });
 
   it('reports transform step and body problems from the transforms schemas with positions', () => {
