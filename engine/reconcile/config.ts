@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { duration } from '../../lib/config-fragments.js';
-import { flag } from '../config/coerce.js';
 
 /** A non-negative amount written as a YAML number or as text (`0.05`, `${PRICE_TOLERANCE}`), named in its messages. */
 const amount = (path: string) =>
@@ -44,7 +43,7 @@ export type Tolerance = Tolerances['quantity'];
 /** `reconciliation:` of engine.yaml: when it runs and the deadlines that make a missing document an exception. */
 export const engineReconciliation = z
   .strictObject({
-    enabled: flag().prefault(true).describe('Run reconciliation continuously as documents arrive.'),
+    enabled: z.boolean().prefault(true).describe('Run reconciliation continuously as documents arrive.'),
     interval: duration.prefault('1m').describe('How often new documents are looked for and the recent window reconciled again.'),
     window: duration.prefault('45d').describe('How far back (business dates) a continuous run reconciles.'),
     chargeDeadline: duration
