@@ -85,6 +85,9 @@ const ENV = {
   ERP_URL: NOWHERE,
   FHIR_URL: `${NOWHERE}/fhir`,
   SUPPLY_URL: `${NOWHERE}/supply`,
+  // the channels the shipped config starts only when their variable is set
+  AS2_PORT: '0',
+  SFTP_URL: 'sftp://hospital@127.0.0.1:9/outbound',
 };
 
 describe('"valid" means "will run": validate and start agree on every config in the repository', function () {
