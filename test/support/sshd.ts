@@ -64,7 +64,28 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   }
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** A system account that may only log in with a password, for password-login tests; see `passwordAccount`. */
+export type PasswordAccount = { user: string; password: string };
+
+/**
+ * The dedicated account `interlace-sftp` (no home, shell nologin, SFTP only in `startSshd`) with a
+ * fresh random password. Creating an account needs root; undefined otherwise (the caller says what
+ * is missing). It is never given a key, so only the password can log it in.
+ */
+export function passwordAccount(): PasswordAccount | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const user = 'interlace-sftp';
+  try {
+    execFileSync('id', [user], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['-M', '-N', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', user], { stdio: 'ignore' });
+  }
+  const password = createHash('sha256').update(`${Date.now()}:${Math.random()}`).digest('base64url').slice(0, 24);
+  execFileSync('chpasswd', [], { input: `${user}:${password}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+  return { user, password };
+}
+
+export async function startSshd(options: { passwordUser?: string } = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'interlace-sshd-'));
   chmodSync(dir, 0o755);
   const root = join(dir, 'sftp');
@@ -97,11 +118,12 @@ export async function startSshd(): Promise<TestSshd> {
       'PermitRootLogin yes',
       'UsePAM no',
       'StrictModes no',
-      `AllowUsers ${user}`,
+      `AllowUsers ${user}${options.passwordUser ? ` ${options.passwordUser}` : ''}`,
       'Subsystem sftp internal-sftp',
       'MaxStartups 100:30:200',
       'MaxSessions 50',
       'LogLevel ERROR',
+      ...(options.passwordUser ? [`Match User ${options.passwordUser}`, '  ForceCommand internal-sftp', '  PubkeyAuthentication no'] : []),
     ].join('\n');
     writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
     stderr = '';
