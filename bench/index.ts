@@ -6,7 +6,8 @@
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
  * BENCH_AS2_MESSAGES (AS2 run, default 300), BENCH_CPU_PROF=DIR (engine runs with --cpu-prof, profile written to DIR at exit), REDIS_URL,
- * CSV_BENCH_BYTES (size of the generated CSV, default 1 GiB).
+ * CSV_BENCH_BYTES (size of the generated CSV, default 1 GiB), BENCH_SFTP_FILES (default 2000),
+ * BENCH_MLLP_SENDS (MLLP sender run, default 20000).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -242,6 +243,12 @@ async function csvFigures(): Promise<void> {
   if (code !== 0) throw new Error(`bench/csv-read.ts exited with ${code}`);
 }
 
+/** SFTP files/s picked up from OpenSSH, MLLP sender msg/s with ACKs (bench/transports.ts). */
+async function transportFigures(): Promise<void> {
+  const code = await runChild('bench/transports.ts', {}, (line) => console.log(line)).done;
+  if (code !== 0) throw new Error(`bench/transports.ts exited with ${code}`);
+}
+
 async function fhirFigures(): Promise<void> {
   const code = await runChild('bench/fhir.ts', {}, (line) => console.log(line)).done;
   if (code !== 0) throw new Error(`bench/fhir.ts exited with ${code}`);
@@ -266,6 +273,7 @@ async function allFigures(): Promise<void> {
   await x12Figures();
   await csvFigures();
   await fhirFigures();
+  await transportFigures();
   figure('machine_load_1m_end', loadavg()[0]!, 'load');
   figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
 }
