@@ -42,6 +42,10 @@ export async function testCommand(args: string[], configOption?: string): Promis
   const tests = existsSync(casesFile)
     ? loadTestFile(casesFile, process.env, { name: channel.name, routes: channel.config.routes.map((r) => r.name) })
     : undefined;
+  if (!tests && files.length === 0) {
+    console.error(`interlace test: ${channelFile} has no test file (${casesFile}) and no input file was given; nothing was tested`);
+    return 1;
+  }
   for (const d of tests?.diagnostics ?? []) console.error(formatDiagnostic(d));
   if (tests && (!tests.value || tests.diagnostics.some((d) => d.severity === 'error'))) {
     console.error(`interlace test: ${casesFile} cannot run (see above); no case was run`);

@@ -147,6 +147,14 @@ describe('test files (*.test.yaml)', function () {
       expect(r.stdout).not.to.match(/passed/);
     });
 
+    it('exits 1 when there is nothing to test: no test file and no input file', async () => {
+      rmSync(tests());
+      const r = await run(['test', channel()]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/has no test file \(.*or-implant-charges\.test\.yaml\) and no input file was given; nothing was tested$/);
+      expect((await run(['test', channel(), sample('adt-a01-admit.hl7')])).code).to.equal(0);
+    });
+
     it('exits 1 when the file has no case, or when its input is missing, with no stack trace', async () => {
       writeFileSync(tests(), 'cases: []\n');
       const empty = await run(['test', channel()]);
