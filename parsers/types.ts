@@ -18,6 +18,14 @@ export type ParseOptions = {
  * `message` is absent only when nothing usable could be read (no MSH, no ISA). A parser never throws
  * on bad input; it reports.
  */
+/**
+ * What the engine knows beyond the message when it decides what was accepted: the requirements of the
+ * sender's partner profile (X12 `require:`), so processing rejects exactly what the acknowledgment did.
+ */
+export type AcceptContext = {
+  requirements?: (senderQualifier: string, senderId: string) => { required: readonly string[]; partner?: string };
+};
+
 export type ParseOutcome<M> = { message?: M; diagnostics: Diagnostic[] };
 
 /**
@@ -43,7 +51,7 @@ export interface ParserDefinition<M = unknown> {
    * the accepted part and its findings, so processing handles exactly what was acknowledged. When
    * nothing was accepted, the whole message and its findings come back unchanged.
    */
-  accepted?(message: M, diagnostics: Diagnostic[]): { message: M; diagnostics: Diagnostic[] };
+  accepted?(message: M, diagnostics: Diagnostic[], context?: AcceptContext): { message: M; diagnostics: Diagnostic[] };
   /**
    * How this format answers a sender over HTTP, when it has its own answer (FHIR: an
    * OperationOutcome with the status a FHIR client expects). Absent: the listener's generic JSON.

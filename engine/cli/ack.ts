@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildAcks, parseX12, withPartnerRequirements, withSetFindings } from '../../parsers/x12/index.js';
+import { buildAcks, parseX12, withAcceptanceFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { PartnerDirectory } from '../x12/index.js';
 
@@ -32,17 +32,13 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     config.engine?.x12,
   );
   let printed = 0;
-  const read = withSetFindings(parsed.message).interchanges;
+  const read = parsed.message.interchanges;
   const refused = partners.identities.unitFindings(read.map((ic) => ic.header));
   for (const [i, found] of read.entries()) {
     const ic = refused.length > 0 ? { ...found, diagnostics: [...found.diagnostics, ...refused[i]!] } : found;
     const policy = partners.answerPolicy(ic.header.senderQualifier, ic.header.senderId);
     if (policy.kind === 'none') continue;
-    const checked = withPartnerRequirements(
-      { interchanges: [ic], diagnostics: [] },
-      policy.required,
-      `partner ${policy.partner ?? ''}`.trim(),
-    );
+    const checked = withAcceptanceFindings({ interchanges: [ic], diagnostics: [] }, () => policy);
     const acks = buildAcks(checked, {
       kind: policy.kind,
       next: (k) => ++counters[k],

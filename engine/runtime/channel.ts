@@ -1,6 +1,7 @@
 import { Queue, Worker, type RedisOptions } from 'bullmq';
 import type { TableWriter } from '../../routes/destinations/table.js';
 import { ConfigError, InterlaceError } from '../../lib/errors.js';
+import type { AcceptContext } from '../../parsers/types.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
@@ -25,6 +26,8 @@ export type ChannelRuntimeOptions = {
   services?: EngineServices;
   /** The live lookup tables, for `table` destinations. */
   tableWriter?: TableWriter;
+  /** Partner requirements, so processing rejects what the acknowledgment rejected. */
+  accept?: AcceptContext;
 };
 
 type ProcessJob = { ids: string[] };
@@ -58,7 +61,7 @@ export class ChannelRuntime {
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
     this.redis = toRedisOptions(o.redis);
-    this.processor = buildProcessor(c, o.tables, o.store, this.log);
+    this.processor = buildProcessor(c, o.tables, o.store, this.log, undefined, o.accept);
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
       if (!def)
@@ -236,7 +239,14 @@ export function compileChannel(
  * `interlace test`, so both run exactly the same code (`compileChannel`, which `interlace validate`
  * runs too); throws the first problem when a rule does not compile.
  */
-export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageStore, log: Logger, http?: typeof fetch): Processor {
+export function buildProcessor(
+  c: ChannelConfig,
+  tables: Tables,
+  store: MessageStore,
+  log: Logger,
+  http?: typeof fetch,
+  accept?: AcceptContext,
+): Processor {
   const { compiled, problems } = compileChannel(c, tables, http);
   if (!compiled) throw problems[0]!.error;
   return new Processor({
@@ -247,6 +257,7 @@ export function buildProcessor(c: ChannelConfig, tables: Tables, store: MessageS
     routes: compiled.routes,
     store,
     log,
+    accept,
   });
 }
 

@@ -83,6 +83,7 @@ export class ProcessingHost {
           log,
           services,
           tableWriter: live,
+          accept: x12.partners.acceptContext(),
         });
         await rt.start();
         host.channels.set(ch.name, rt);

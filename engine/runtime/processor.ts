@@ -1,6 +1,7 @@
 import type { Pipeline, PipelineState } from '../../transforms/index.js';
 import type { RoutePayload } from '../../routes/types.js';
 import { parserFor, type Format, type ParseOptions } from '../../parsers/index.js';
+import type { AcceptContext } from '../../parsers/types.js';
 import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { MessageError, MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
@@ -22,6 +23,8 @@ export type ProcessorOptions = {
   channel: string;
   format: Format | 'auto';
   parseOptions: ParseOptions;
+  /** What the engine knows beyond the message when deciding what was accepted (partner requirements). */
+  accept?: AcceptContext;
   pipeline: Pipeline;
   routes: CompiledRoute[];
   store: MessageStore;
@@ -101,7 +104,7 @@ export class Processor {
       );
     const read = parser.parse(raw, this.o.parseOptions);
     // Process exactly what the acknowledgment accepted (X12: the sets a 997/999 did not reject).
-    const parsed = read.message && parser.accepted ? parser.accepted(read.message, read.diagnostics) : read;
+    const parsed = read.message && parser.accepted ? parser.accepted(read.message, read.diagnostics, this.o.accept) : read;
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
     if (!parsed.message || errors.length > 0) {
       throw new ProcessingError(

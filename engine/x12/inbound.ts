@@ -5,9 +5,8 @@ import type { Logger } from '../../lib/log.js';
 import {
   buildAck,
   parseX12,
+  withAcceptanceFindings,
   withDuplicateCheck,
-  withPartnerRequirements,
-  withSetFindings,
   type AckInterchange,
   type X12Interchange,
 } from '../../parsers/x12/index.js';
@@ -87,11 +86,7 @@ export class X12Inbound {
   /** Builds and records the acknowledgment of one interchange; undefined when there is nothing to send. */
   private async acknowledge(ic: X12Interchange, policy: AnswerPolicy, messageId: string): Promise<string | undefined> {
     if (policy.kind === 'none') return undefined;
-    const checked = withPartnerRequirements(
-      withSetFindings({ interchanges: [ic], diagnostics: [] }),
-      policy.required,
-      `partner ${policy.partner ?? ''}`.trim(),
-    ).interchanges[0]!;
+    const checked = withAcceptanceFindings({ interchanges: [ic], diagnostics: [] }, () => policy).interchanges[0]!;
     const dry = buildAck(checked, { kind: policy.kind, next: () => 1, ta1: policy.ta1 });
     if (!dry) return undefined;
     const groups = dry.groups.length;

@@ -1,4 +1,5 @@
 import type { AckOptions } from '../../parsers/x12/index.js';
+import type { AcceptContext } from '../../parsers/types.js';
 import type { X12PartnerProfile } from '../../lib/services.js';
 import type { EngineConfig, PartnerConfig } from '../config/index.js';
 import { X12Identities } from './identities.js';
@@ -84,6 +85,11 @@ export class PartnerDirectory {
    * answer always goes out from the identity the interchange addressed (its envelope reversed), never
    * from our default identity: which one that is, is a property of the interchange, not of the sender.
    */
+  /** What processing needs to reject exactly the sets an acknowledgment rejects (the partners' `require:`). */
+  acceptContext(): AcceptContext {
+    return { requirements: (q, id) => this.answerPolicy(q, id) };
+  }
+
   answerPolicy(senderQualifier: string, senderId: string): AnswerPolicy {
     const p = this.bySender(senderQualifier, senderId);
     if (!p) {

@@ -1,10 +1,11 @@
 import type { Diagnostic } from '../../lib/errors.js';
 import type { CanonicalDocument } from '../../model/index.js';
-import type { MessageHeader, ParserDefinition } from '../types.js';
-import { addSetFindings, type X12Document, type X12ReadSet } from './document.js';
+import type { AcceptContext, MessageHeader, ParserDefinition } from '../types.js';
+import { addSetFindings, allDiagnostics, type X12Document, type X12ReadSet } from './document.js';
 import { parseX12 } from './reader.js';
 import { setFindings, transactionSets } from './sets/index.js';
 import { acceptedPart } from './acks.js';
+import { withPartnerRequirements } from './validate.js';
 
 export * from './document.js';
 export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './reader.js';
@@ -81,6 +82,23 @@ export function withSetFindings(doc: X12Document, findingsOf?: (set: X12ReadSet)
   return addSetFindings(doc, of);
 }
 
+/**
+ * The findings an interchange is judged by, by its acknowledgment and by processing alike: the set
+ * mappers' syntax findings and, per interchange, the requirements of its sender's partner profile.
+ */
+export function withAcceptanceFindings(doc: X12Document, requirements?: AcceptContext['requirements']): X12Document {
+  const checked = withSetFindings(doc);
+  if (!requirements) return checked;
+  return {
+    ...checked,
+    interchanges: checked.interchanges.map((ic) => {
+      const r = requirements(ic.header.senderQualifier, ic.header.senderId);
+      return withPartnerRequirements({ interchanges: [ic], diagnostics: [] }, r.required, `partner ${r.partner ?? ''}`.trim())
+        .interchanges[0]!;
+    }),
+  };
+}
+
 function toTree(doc: X12Document): unknown {
   return {
     interchanges: doc.interchanges.map((ic) => ({
@@ -122,10 +140,11 @@ export const x12: ParserDefinition<X12Document> = {
   toCanonical,
   toTree,
   header,
-  accepted(message, diagnostics) {
-    const checked = withSetFindings(message);
+  accepted(message, _diagnostics, context) {
+    const checked = withAcceptanceFindings(message, context?.requirements);
     const part = acceptedPart(checked);
-    if (!part) return { message, diagnostics };
+    // Nothing accepted: every finding the acknowledgment rejected it for (a partner requirement too).
+    if (!part) return { message, diagnostics: allDiagnostics(checked) };
     // Set-mapper findings come again from toCanonical: only the envelope ones are returned here.
     return { message: part.doc, diagnostics: part.findings.filter((d) => !(d.code in setFindings)) };
   },

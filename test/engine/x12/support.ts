@@ -100,7 +100,15 @@ export type FlowDirs = { root: string; config: string; data: string; inbound: st
  * the temp dir), an http channel that turns a posted X12 850 into a route to the x12 destination,
  * and the partner's inbound drop channel routing 856/810 to `sinkUrl`.
  */
-export function writeFlowConfig(o: { redisUrl: string; prefix: string; sinkUrl: string; poAckDeadline: string; token: string }): FlowDirs {
+export function writeFlowConfig(o: {
+  redisUrl: string;
+  prefix: string;
+  sinkUrl: string;
+  poAckDeadline: string;
+  token: string;
+  /** The partner's `require:` (elements its implementation guide makes mandatory). */
+  require?: string[];
+}): FlowDirs {
   const root = mkdtempSync(join(tmpdir(), 'interlace-x12flow-'));
   const dirs = {
     root,
@@ -132,7 +140,7 @@ acknowledgments: { expect: '997', deadline: 24h, send: '997', ta1: on-error }
 poAckDeadline: ${o.poAckDeadline}
 transport: { type: file, inbound: ${JSON.stringify(dirs.inbound)}, outbound: ${JSON.stringify(dirs.outbound)} }
 duplicateWindow: 30d
-`,
+${o.require ? `require: ${JSON.stringify(o.require)}\n` : ''}`,
   );
   writeFileSync(
     join(dirs.config, 'channels', 'po-out.yaml'),
