@@ -2,6 +2,7 @@
  * The whole benchmark (`npm run bench`): the engine on the shipped configuration, MLLP in, HTTP out.
  * Prints one line per figure, `name value unit`; docs/benchmarks.md says what each one means.
  * `npm run bench -- sustained`: only the sustained end-to-end figure (bench/sustained.ts).
+ * `npm run bench -- reconcile`: a generated month reconciled, faults injected and found (bench/reconcile/).
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
@@ -23,6 +24,7 @@ import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
 import { startCountingSink, type CountingSink } from './sink.js';
 import { serve, sustainedFigures } from './sustained.js';
+import { reconcileFigures } from './reconcile/index.js';
 import { startFhirServer, type FhirServer } from '../test/support/fhir-server.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -257,10 +259,12 @@ async function fhirFigures(): Promise<void> {
 const [command, arg] = process.argv.slice(2);
 if (command === 'sustained') {
   await sustainedFigures(root);
+} else if (command === 'reconcile') {
+  await reconcileFigures(root);
 } else if (command === 'serve') {
   await serve(root, arg === 'simple' ? 'simple' : 'shipped');
 } else if (command !== undefined) {
-  console.error(`npm run bench -- ${command}: unknown; expected nothing (every figure), sustained, or serve shipped|simple`);
+  console.error(`npm run bench -- ${command}: unknown; expected nothing (every figure), sustained, reconcile, or serve shipped|simple`);
   process.exitCode = 2;
 } else await allFigures();
 
