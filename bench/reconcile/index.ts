@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../engine/config/index.js';
 import type { PartnerConfig } from '../../engine/config/index.js';
-import { lineageOf, ReconciliationService, type EngineReconciliation, type RouteInfo, type RunReport } from '../../engine/reconcile/index.js';
+import {
+  lineageOf,
+  ReconciliationService,
+  type EngineReconciliation,
+  type RouteInfo,
+  type RunReport,
+} from '../../engine/reconcile/index.js';
 import { openStore, type ReconException, type Store } from '../../engine/store/index.js';
 import { silentLogger } from '../../lib/log.js';
 import { parserFor } from '../../parsers/index.js';
@@ -36,12 +42,23 @@ async function index(store: Store, m: GeneratedMessage): Promise<void> {
   const header = parser.header(parsed.message);
   const { messageId } = await store.ingest(
     m.channel,
-    { raw: m.raw, controlId: m.controlId, ...(header.sender ? { sender: header.sender } : {}), ...(header.messageType ? { messageType: header.messageType } : {}) },
+    {
+      raw: m.raw,
+      controlId: m.controlId,
+      ...(header.sender ? { sender: header.sender } : {}),
+      ...(header.messageType ? { messageType: header.messageType } : {}),
+    },
     0,
   );
-  const deliveries = m.deliveries.map((d) => ({ route: d.route, payload: { body: JSON.stringify(d.body), contentType: 'application/json' } }));
+  const deliveries = m.deliveries.map((d) => ({
+    route: d.route,
+    payload: { body: JSON.stringify(d.body), contentType: 'application/json' },
+  }));
   const routes = new Map<string, RouteInfo>(
-    m.deliveries.map((d) => [d.route, { destination: d.partner ? 'x12' : 'fhir', ...(d.partner ? { partner: d.partner, set: '850' } : {}) }]),
+    m.deliveries.map((d) => [
+      d.route,
+      { destination: d.partner ? 'x12' : 'fhir', ...(d.partner ? { partner: d.partner, set: '850' } : {}) },
+    ]),
   );
   await store.markRouted(messageId, canonical.documents, deliveries, lineageOf(canonical.documents, deliveries, routes));
   const now = Date.now();
@@ -68,7 +85,8 @@ export function score(faults: readonly Fault[], exceptions: readonly ReconExcept
     kinds.set(f.kind, k);
   }
   const falsePositives = new Map<string, number>();
-  for (const e of exceptions) if (!explained.has(`${e.rule}|${e.docKey}`)) falsePositives.set(e.rule, (falsePositives.get(e.rule) ?? 0) + 1);
+  for (const e of exceptions)
+    if (!explained.has(`${e.rule}|${e.docKey}`)) falsePositives.set(e.rule, (falsePositives.get(e.rule) ?? 0) + 1);
   return { kinds, falsePositives };
 }
 
@@ -82,7 +100,13 @@ export async function reconcileMonth(
   for (const wave of [month.messages.filter((m) => !m.later), month.messages.filter((m) => m.later)])
     for (let i = 0; i < wave.length; i += 256) await Promise.all(wave.slice(i, i + 256).map((m) => index(store, m)));
   const indexMs = performance.now() - t;
-  const service = new ReconciliationService({ store, config: config.engine, partners: config.partners, tables: async () => month.tables, log: silentLogger });
+  const service = new ReconciliationService({
+    store,
+    config: config.engine,
+    partners: config.partners,
+    tables: async () => month.tables,
+    log: silentLogger,
+  });
   const report = await service.run({ ...RANGE, asOf: AS_OF, actor: 'bench' });
   const again = await service.run({ ...RANGE, asOf: AS_OF, actor: 'bench' });
   const exceptions = await store.listReconExceptions({ ...RANGE, state: 'open', limit: 100_000 });
@@ -132,7 +156,8 @@ export async function reconcileFigures(root: string): Promise<void> {
       const explained = new Set(month.faults.map((f) => `${f.rule}|${f.docKey}`));
       for (const e of exceptions.filter((x) => !explained.has(`${x.rule}|${x.docKey}`)).slice(0, 20)) console.error(`FP ${e.detail}`);
       const seen = new Set(exceptions.map((e) => `${e.rule}|${e.docKey}`));
-      for (const f of month.faults.filter((x) => !seen.has(`${x.rule}|${x.docKey}`)).slice(0, 20)) console.error(`MISSED ${f.kind} ${f.docKey} ${f.line ?? ''}`);
+      for (const f of month.faults.filter((x) => !seen.has(`${x.rule}|${x.docKey}`)).slice(0, 20))
+        console.error(`MISSED ${f.kind} ${f.docKey} ${f.line ?? ''}`);
     }
   } finally {
     await store.close();

@@ -23,7 +23,12 @@ export type GeneratedMessage = {
   later?: boolean;
 };
 
-export type Month = { messages: GeneratedMessage[]; faults: Fault[]; tables: Record<string, { columns: string[]; rows: Array<Record<string, string>> }>; counts: Record<string, number> };
+export type Month = {
+  messages: GeneratedMessage[];
+  faults: Fault[];
+  tables: Record<string, { columns: string[]; rows: Array<Record<string, string>> }>;
+  counts: Record<string, number>;
+};
 
 export const PARTNERS = [
   { id: 'acme-medical', isa: 'ACMEMEDICAL', gs: 'ACMEMED' },
@@ -66,7 +71,15 @@ function rng(seed: number): () => number {
   };
 }
 
-type Item = { number: string; description: string; supplier: (typeof PARTNERS)[number]; price: number; implant: boolean; purchaseUnit: string; conversion: number };
+type Item = {
+  number: string;
+  description: string;
+  supplier: (typeof PARTNERS)[number];
+  price: number;
+  implant: boolean;
+  purchaseUnit: string;
+  conversion: number;
+};
 
 function catalog(rand: () => number): Item[] {
   const items: Item[] = [];
@@ -252,9 +265,20 @@ export function generateMonth(seed: number, procedures: number): Month {
       orderDate: `2026-11-${pad(d, 2)}`,
       currency: 'USD',
       parties: [{ role: 'buyer', name: 'NETWORK HOSPITALS' }],
-      lines: lines.map((l) => ({ line: l.line, item: { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` }, quantity: { value: String(l.qty), unit: l.unit }, unitPrice: { amount: money(l.price) } })),
+      lines: lines.map((l) => ({
+        line: l.line,
+        item: { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` },
+        quantity: { value: String(l.qty), unit: l.unit },
+        unitPrice: { amount: money(l.price) },
+      })),
     };
-    messages.push({ channel: 'supplier-po-out', format: 'json', raw: Buffer.from(JSON.stringify(po)), controlId: number, deliveries: [{ route: `${partner.id}-850`, body: po, partner: partner.id, accepted: true }] });
+    messages.push({
+      channel: 'supplier-po-out',
+      format: 'json',
+      raw: Buffer.from(JSON.stringify(po)),
+      controlId: number,
+      deliveries: [{ route: `${partner.id}-850`, body: po, partner: partner.id, accepted: true }],
+    });
     const ref = { type: 'purchase-order', number, date: po.orderDate };
     const ship = d + 2 <= 30 ? d + 2 : 30;
 
@@ -282,8 +306,15 @@ export function generateMonth(seed: number, procedures: number): Month {
           ],
         })),
       };
-      if (substituted) fault({ kind: 'substitution-unmapped', rule: 'substitution-unmapped', docKey: `ACK-${number}`, line: substituted.line });
-      messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, ack as CanonicalDocument), controlId: `ACK-${number}`, deliveries: [] });
+      if (substituted)
+        fault({ kind: 'substitution-unmapped', rule: 'substitution-unmapped', docKey: `ACK-${number}`, line: substituted.line });
+      messages.push({
+        channel: 'supplier-inbound',
+        format: 'x12',
+        raw: x12(partner, ack as CanonicalDocument),
+        controlId: `ACK-${number}`,
+        deliveries: [],
+      });
     }
 
     // 856 (or a receipt from the ERP instead)
@@ -305,14 +336,22 @@ export function generateMonth(seed: number, procedures: number): Month {
             packs: [],
             items: shipped.map((l) => ({
               line: l.line,
-              item: isSubstituted(l) ? { vendorItem: `SUB-${l.item.number}` } : { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` },
+              item: isSubstituted(l)
+                ? { vendorItem: `SUB-${l.item.number}` }
+                : { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` },
               quantityShipped: { value: String(l.shipped), unit: l.unit },
               lot: `LOT-${number}-${l.line}`,
             })),
           },
         ],
       };
-      messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, asn as CanonicalDocument), controlId: asn.shipmentId, deliveries: [] });
+      messages.push({
+        channel: 'supplier-inbound',
+        format: 'x12',
+        raw: x12(partner, asn as CanonicalDocument),
+        controlId: asn.shipmentId,
+        deliveries: [],
+      });
     }
 
     // 810
@@ -343,7 +382,13 @@ export function generateMonth(seed: number, procedures: number): Month {
         unitPrice = l.item.price;
         unit = 'EA';
       }
-      return { line: l.line, item: isSubstituted(l) ? { vendorItem: `SUB-${l.item.number}` } : { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` }, quantity: { value: String(qty), unit }, unitPrice: { amount: money(unitPrice) }, purchaseOrderLine: l.line };
+      return {
+        line: l.line,
+        item: isSubstituted(l) ? { vendorItem: `SUB-${l.item.number}` } : { buyerItem: l.item.number, vendorItem: `V-${l.item.number}` },
+        quantity: { value: String(qty), unit },
+        unitPrice: { amount: money(unitPrice) },
+        purchaseOrderLine: l.line,
+      };
     });
     if (price) fault({ kind: 'price-over-order', rule: 'three-way-mismatch', docKey: invNumber, line: '1' });
     if (qtyOver) fault({ kind: 'quantity-over-received', rule: 'three-way-mismatch', docKey: invNumber, line: '1' });
@@ -359,19 +404,55 @@ export function generateMonth(seed: number, procedures: number): Month {
       lines: invLines,
       total: { amount: money(total ? sum + Math.max(10, Math.round(sum * 2) / 100) : sum) },
     };
-    messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, invoice as CanonicalDocument), controlId: invNumber, deliveries: [] });
+    messages.push({
+      channel: 'supplier-inbound',
+      format: 'x12',
+      raw: x12(partner, invoice as CanonicalDocument),
+      controlId: invNumber,
+      deliveries: [],
+    });
     if (chance(RATES.duplicateInvoiceNumber)) {
       fault({ kind: 'duplicate-invoice-number', rule: 'duplicate-invoice', docKey: invNumber });
-      messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, invoice as CanonicalDocument), controlId: `${invNumber}-again`, deliveries: [], later: true });
+      messages.push({
+        channel: 'supplier-inbound',
+        format: 'x12',
+        raw: x12(partner, invoice as CanonicalDocument),
+        controlId: `${invNumber}-again`,
+        deliveries: [],
+        later: true,
+      });
     } else if (chance(RATES.duplicateInvoiceContent)) {
       const other = `INV-${partner.gs}-${pad(++invSeq, 6)}`;
       fault({ kind: 'duplicate-invoice-content', rule: 'duplicate-invoice', docKey: other });
-      messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, { ...invoice, number: other } as CanonicalDocument), controlId: other, deliveries: [], later: true });
+      messages.push({
+        channel: 'supplier-inbound',
+        format: 'x12',
+        raw: x12(partner, { ...invoice, number: other } as CanonicalDocument),
+        controlId: other,
+        deliveries: [],
+        later: true,
+      });
     }
     // The ERP's receipt for a share of the orders (the dock scanned what arrived).
     if (chance(0.2)) {
-      const receipt = { kind: 'receipt', number: `RCV-${pad(++rcvSeq, 6)}`, receivedAt: `2026-11-${pad(Math.min(30, ship + 1), 2)}`, purchaseOrder: ref, lines: shipped.map((l) => ({ line: l.line, item: isSubstituted(l) ? { vendorItem: `SUB-${l.item.number}` } : { buyerItem: l.item.number }, quantity: { value: String(l.shipped), unit: l.unit } })) };
-      messages.push({ channel: 'erp-receipts', format: 'json', raw: Buffer.from(JSON.stringify(receipt)), controlId: receipt.number, deliveries: [] });
+      const receipt = {
+        kind: 'receipt',
+        number: `RCV-${pad(++rcvSeq, 6)}`,
+        receivedAt: `2026-11-${pad(Math.min(30, ship + 1), 2)}`,
+        purchaseOrder: ref,
+        lines: shipped.map((l) => ({
+          line: l.line,
+          item: isSubstituted(l) ? { vendorItem: `SUB-${l.item.number}` } : { buyerItem: l.item.number },
+          quantity: { value: String(l.shipped), unit: l.unit },
+        })),
+      };
+      messages.push({
+        channel: 'erp-receipts',
+        format: 'json',
+        raw: Buffer.from(JSON.stringify(receipt)),
+        controlId: receipt.number,
+        deliveries: [],
+      });
     }
   }
   // Ship notices and receipts for orders nobody placed; invoices for orders nobody placed.
@@ -380,18 +461,59 @@ export function generateMonth(seed: number, procedures: number): Month {
     const partner = pick(PARTNERS);
     const item = pick(items);
     const ref = { type: 'purchase-order', number: `PO-UNKNOWN-${pad(i, 4)}` };
-    const asn = { kind: 'ship-notice', purpose: '00', shipmentId: `SHP-X${pad(i, 5)}`, shippedAt: `2026-11-${pad(1 + (i % 28), 2)}`, orders: [{ purchaseOrder: ref, packs: [], items: [{ line: '1', item: { buyerItem: item.number }, quantityShipped: { value: '2', unit: 'EA' } }] }] };
+    const asn = {
+      kind: 'ship-notice',
+      purpose: '00',
+      shipmentId: `SHP-X${pad(i, 5)}`,
+      shippedAt: `2026-11-${pad(1 + (i % 28), 2)}`,
+      orders: [
+        {
+          purchaseOrder: ref,
+          packs: [],
+          items: [{ line: '1', item: { buyerItem: item.number }, quantityShipped: { value: '2', unit: 'EA' } }],
+        },
+      ],
+    };
     fault({ kind: 'receipt-without-po', rule: 'receipt-without-po', docKey: asn.shipmentId });
-    messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, asn as CanonicalDocument), controlId: asn.shipmentId, deliveries: [] });
-    const inv = { kind: 'invoice', number: `INV-X${pad(i, 5)}`, invoiceDate: `2026-11-${pad(1 + (i % 28), 2)}`, purchaseOrder: { type: 'purchase-order', number: `PO-NEVER-${pad(i, 4)}` }, lines: [{ line: '1', item: { buyerItem: item.number }, quantity: { value: '1', unit: 'EA' }, unitPrice: { amount: money(item.price) } }], total: { amount: money(item.price) } };
+    messages.push({
+      channel: 'supplier-inbound',
+      format: 'x12',
+      raw: x12(partner, asn as CanonicalDocument),
+      controlId: asn.shipmentId,
+      deliveries: [],
+    });
+    const inv = {
+      kind: 'invoice',
+      number: `INV-X${pad(i, 5)}`,
+      invoiceDate: `2026-11-${pad(1 + (i % 28), 2)}`,
+      purchaseOrder: { type: 'purchase-order', number: `PO-NEVER-${pad(i, 4)}` },
+      lines: [
+        { line: '1', item: { buyerItem: item.number }, quantity: { value: '1', unit: 'EA' }, unitPrice: { amount: money(item.price) } },
+      ],
+      total: { amount: money(item.price) },
+    };
     fault({ kind: 'invoice-without-po', rule: 'invoice-without-po', docKey: inv.number });
-    messages.push({ channel: 'supplier-inbound', format: 'x12', raw: x12(partner, inv as CanonicalDocument), controlId: inv.number, deliveries: [] });
+    messages.push({
+      channel: 'supplier-inbound',
+      format: 'x12',
+      raw: x12(partner, inv as CanonicalDocument),
+      controlId: inv.number,
+      deliveries: [],
+    });
   }
 
   const tables = {
     'item-master': {
       columns: ['item', 'description', 'unit', 'supplier', 'purchase_uom', 'conversion', 'price'],
-      rows: items.map((i) => ({ item: i.number, description: i.description, unit: 'EA', supplier: i.supplier.id, purchase_uom: i.purchaseUnit, conversion: String(i.conversion), price: money(i.price) })),
+      rows: items.map((i) => ({
+        item: i.number,
+        description: i.description,
+        unit: 'EA',
+        supplier: i.supplier.id,
+        purchase_uom: i.purchaseUnit,
+        conversion: String(i.conversion),
+        price: money(i.price),
+      })),
     },
     chargemaster: { columns: ['item', 'charge_code'], rows: items.map((i) => ({ item: i.number, charge_code: `C-${i.number}` })) },
     uom: { columns: ['unit', 'erp_unit', 'factor'], rows: [{ unit: 'EA', erp_unit: 'EA', factor: '1' }] },

@@ -24,7 +24,10 @@ for (const backend of storeBackends())
       const store = await openStore(await backend.fresh(), { sync: 'normal' });
       try {
         const month = generateMonth(7, 1000);
-        const r = await reconcileMonth(store, month, { engine: config.engine!.reconciliation, partners: config.partners.map((p) => p.config) });
+        const r = await reconcileMonth(store, month, {
+          engine: config.engine!.reconciliation,
+          partners: config.partners.map((p) => p.config),
+        });
         const missed = [...r.kinds].filter(([, k]) => k.found !== k.injected).map(([kind, k]) => `${kind}: ${k.found} of ${k.injected}`);
         expect(missed, 'faults injected but not found').to.deep.equal([]);
         expect(Object.fromEntries(r.falsePositives), 'exceptions no injected fault explains').to.deep.equal({});
