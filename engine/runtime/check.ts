@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tables } from '../../transforms/index.js';
+import { TransformConfigError, type Tables } from '../../transforms/index.js';
 import { loadConfig, readYamlFile, type Env, type LoadedConfig } from '../config/index.js';
-import { configDiagnostic, sortDiagnostics, type ConfigDiagnostic } from '../config/diagnostics.js';
+import { configDiagnostic, sortDiagnostics, type ConfigDiagnostic, type Position } from '../config/diagnostics.js';
 import { loadTestFile, testFileOf } from '../config/test-file.js';
 import { compileChannel } from './channel.js';
 
@@ -16,7 +16,26 @@ export function compileDiagnostics(ch: LoadedConfig['channels'][number], tables:
   const { problems } = compileChannel(ch.config, tables);
   if (problems.length === 0) return [];
   const yaml = readYamlFile(ch.file, env);
-  return problems.map((p) => configDiagnostic(ch.file, yaml.position(p.path), p.error.code, p.error.message));
+  const lines = readFileSync(ch.file, 'utf8').split(/\r?\n/);
+  return problems.map((p) => {
+    const at = yaml.position(p.path);
+    const offset = p.error instanceof TransformConfigError ? p.error.position : undefined;
+    return configDiagnostic(ch.file, offset ? within(at, offset, ch.config, p.path, lines) : at, p.error.code, p.error.message);
+  });
+}
+
+/**
+ * The position of the character an expression error points at (`offset`, 1-based, in the expression),
+ * when the expression is written on one line exactly as it is compiled (plain, or quoted without
+ * escapes); else the position of the value.
+ */
+function within(at: Position, offset: number, config: unknown, path: Array<string | number>, lines: string[]): Position {
+  let text: unknown = config;
+  for (const seg of path) text = text !== null && typeof text === 'object' ? (text as Record<string, unknown>)[seg] : undefined;
+  const line = lines[at.line - 1];
+  if (typeof text !== 'string' || line === undefined || offset > text.length + 1) return at;
+  const start = at.column - 1 + (line[at.column - 1] === '"' || line[at.column - 1] === "'" ? 1 : 0);
+  return line.startsWith(text, start) ? { line: at.line, column: start + offset } : at;
 }
 
 /**

@@ -100,10 +100,11 @@ describe('"valid" means "will run": validate and start agree on every config in 
     const dir = join(ROOT, 'test/fixtures/config/rules-do-not-compile');
     const found = (await checkConfigDir(dir, ENV)).map((d) => `${relative(dir, d.file)}:${d.line}:${d.column} ${d.code}`);
     expect(found).to.deep.equal([
-      'channels/broken-condition.yaml:6:11 invalid-expression',
-      'channels/broken-rules.yaml:5:19 invalid-expression',
+      // at the character the expression error names (the second "=", the end of the unclosed call, the unclosed {{)
+      'channels/broken-condition.yaml:6:31 invalid-expression',
+      'channels/broken-rules.yaml:5:42 invalid-expression',
       'channels/broken-rules.yaml:7:107 unknown-column',
-      'channels/broken-rules.yaml:10:23 invalid-template',
+      'channels/broken-rules.yaml:10:29 invalid-template',
     ]);
   });
 
