@@ -1,7 +1,11 @@
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
+
 /**
  * The error taxonomy. Every error Interlace raises on purpose is one of these classes and carries a
- * stable `code` (kebab-case) documented in docs/errors.md; a test fails when a code used in the
- * source is missing there. The class decides what happens next:
+ * stable `code` (kebab-case) registered in lib/error-codes.ts, which says where it is documented; the
+ * compiler refuses a code that is not registered. The class decides what happens next:
  *
  * - ConfigError: refused at load; the daemon does not start that channel (or at all, for engine.yaml).
  * - ParseError: the input is malformed; the message is stored and answered negatively, never retried.
@@ -29,9 +33,9 @@ export type ErrorLocation = {
 };
 
 export class InterlaceError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly location?: ErrorLocation;
-  constructor(code: string, message: string, options?: { cause?: unknown; location?: ErrorLocation }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; location?: ErrorLocation }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.location = options?.location;
@@ -46,7 +50,7 @@ export class StoreError extends InterlaceError {}
 export class DeliveryError extends InterlaceError {
   /** The destination's own answer, when there was one (HTTP status, HL7 ACK code). */
   readonly response?: { status?: string; body?: string };
-  constructor(code: string, message: string, options?: { cause?: unknown; response?: { status?: string; body?: string } }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; response?: { status?: string; body?: string } }) {
     super(code, message, options);
     this.response = options?.response;
   }
@@ -57,7 +61,7 @@ export class PermanentDeliveryError extends DeliveryError {}
 /** One finding of a lenient parse or a config validation: what, where, how bad. */
 export type Diagnostic = {
   severity: 'error' | 'warning';
-  code: string;
+  code: ErrorCode;
   /** Names the position and what was expected; never a value from the input (see lib/phi.ts). */
   message: string;
   location?: ErrorLocation;

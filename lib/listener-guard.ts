@@ -161,8 +161,8 @@ export function guardHttpServer(
     const address = socket.remoteAddress;
     if (!limiter.acquire(address)) {
       options.log.warn(
-        { limit: options.maxConnectionsPerAddress },
-        `${options.name} connection refused: too many connections from one address`,
+        { listener: options.name, limit: options.maxConnectionsPerAddress },
+        'connection refused: too many connections from one address',
       );
       socket.on('error', () => undefined);
       socket.destroy();

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../lib/errors.js';
 import type { CanonicalDocument } from '../model/index.js';
 import type { FlatLayout } from './flat/layout.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 export type Format = 'hl7v2' | 'x12' | 'json' | 'fhir' | 'csv' | 'fixed';
 
@@ -71,7 +72,7 @@ export type HttpAnswer = { status: number; contentType: string; body: string };
 export interface HttpAnswerHook {
   check(raw: Buffer, mediaType: string | undefined): { ok: true } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
   stored(result: { messageId: string; duplicate: boolean; originalMessageId?: string }): HttpAnswer;
-  refused(status: number, code: string, message: string): HttpAnswer;
+  refused(status: number, code: ErrorCode, message: string): HttpAnswer;
   /** Loads what `check` needs, so that the first request does not pay for it; called before the listener starts. */
   prepare?(): void;
 }

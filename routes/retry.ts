@@ -1,5 +1,6 @@
 import type { RetryConfig } from '../lib/config-fragments.js';
 import { TransientDeliveryError } from '../lib/errors.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 /**
  * Backoff of a route: pure functions, so the delays can be unit-tested with a seeded random.
@@ -68,7 +69,7 @@ export function parseRetryAfter(value: string | undefined | null, now: number = 
 export class RetryLaterError extends TransientDeliveryError {
   readonly retryAfterMs: number;
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { retryAfterMs: number; cause?: unknown; response?: { status?: string; body?: string } },
   ) {

@@ -8,6 +8,7 @@ import { writeFlat } from '../parsers/flat/write.js';
 import type { FlatColumn } from '../parsers/flat/layout.js';
 import { compileTemplate, renderValue } from './template.js';
 import type { PipelineState, TransformDeps } from './types.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 /**
  * Compiles a route condition. The function resolves true when the expression is truthy (JSONata's
@@ -170,6 +171,6 @@ function singleLine(value: unknown, field: string): string | undefined {
   return text;
 }
 
-function codeFor(field: string): string {
+function codeFor(field: string): ErrorCode {
   return field === 'path' ? 'invalid-path' : 'invalid-header';
 }

@@ -1,4 +1,5 @@
 import { ConfigError, MappingError } from '../lib/errors.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 /**
  * Runs a compile function, prefixing the message of any TransformConfigError it throws with where it
@@ -35,7 +36,7 @@ export function formatPath(root: string, path: ConfigPath): string {
 export class TransformConfigError extends ConfigError {
   readonly path: ConfigPath;
   readonly position?: number;
-  constructor(code: string, message: string, options: { path: ConfigPath; position?: number; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options: { path: ConfigPath; position?: number; cause?: unknown }) {
     super(code, message, { cause: options.cause });
     this.path = options.path;
     this.position = options.position;
@@ -54,7 +55,7 @@ export class TransformMappingError extends MappingError {
   /** The business rule that failed, the field it checked and the value found: what the exception queue shows. */
   readonly exception?: ExceptionDetail;
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { step?: number; kind: string; failures?: string[]; cause?: unknown; exception?: ExceptionDetail },
   ) {

@@ -3,6 +3,7 @@ import { TransformMappingError } from './errors.js';
 import { copyRow, lookupKey } from './tables.js';
 import type { CompileContext } from './expression.js';
 import type { PipelineState } from './types.js';
+import type { ErrorCode } from '../lib/error-codes.js';
 
 /**
  * The name under which each evaluation binds its state for the helper functions. It contains a
@@ -28,7 +29,7 @@ function slotOf(focus: Focus): EvalContext {
   return slot;
 }
 
-function helperError(code: string, message: string): TransformMappingError {
+function helperError(code: ErrorCode, message: string): TransformMappingError {
   return new TransformMappingError(code, message, { kind: 'helper' });
 }
 

@@ -24,6 +24,7 @@ import { precheckListener, refuseAndClose, sendError, type RequestDeps } from '.
 import type { IngestResult } from '../types.js';
 import type { As2SourceConfig } from './config.js';
 import { postMdn } from './async-mdn.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** The partners and keys of a receiver, loaded once at creation. */
 export type As2Keys = {
@@ -81,7 +82,7 @@ function requestEntity(req: IncomingMessage, body: Buffer): MimeEntity {
   );
 }
 
-type Outcome = { modifier?: DispositionModifier; explanation: string; mic?: Mic; payload?: Buffer; contentType?: string; code?: string };
+type Outcome = { modifier?: DispositionModifier; explanation: string; mic?: Mic; payload?: Buffer; contentType?: string; code?: ErrorCode };
 
 /** Unwraps and checks one message: who sent it, to whom, and what it carries. */
 function examine(
@@ -189,7 +190,7 @@ export async function handleAs2Request(
         raw: requestEntity(req, read.body).raw,
         origin,
         ...(from ? { sender: from } : {}),
-        rejected: { diagnostics: [{ severity: 'error', code: 'as2-not-as2', message }] },
+        rejected: { diagnostics: [{ severity: 'error' as const, code: 'as2-not-as2' as const, message }] },
       })
       .catch(() => undefined);
     sendError(deps, res, 400, 'as2-not-as2', message);

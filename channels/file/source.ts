@@ -22,6 +22,7 @@ import {
   signatureOf,
   type Signature,
 } from './rules.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Options of the file source that do not come from YAML: given by the engine (and by tests). */
 export type FileSourceHooks = {
@@ -69,7 +70,7 @@ export class FileSource implements Source {
     private readonly ctx: SourceContext,
     private readonly hooks: FileSourceHooks = {},
   ) {
-    this.log = ctx.log.child({ source: 'file' });
+    this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
     this.matches = globMatcher(config.pattern);
     this.archiveDir = config.archive ?? join(config.directory, 'archive');
     this.errorDir = config.errorDirectory ?? join(config.directory, 'error');
@@ -297,7 +298,7 @@ export class FileSource implements Source {
    * silently kept as the whole file) and the file is read again whole, under a new control id.
    */
   private async changedAfterRead(name: string, messageIds: string[], when: string): Promise<Outcome> {
-    this.log.warn({ file: name, messageIds }, `file changed after it was read and ${when}; it will be read again whole`);
+    this.log.warn({ file: name, messageIds, when }, 'file changed after it was read; it will be read again whole');
     for (const id of messageIds) {
       this.ctx.recordAnswer(id, {
         kind: 'file-changed',
@@ -426,7 +427,7 @@ export class FileSource implements Source {
     });
   }
 
-  private async refuse(name: string, reasonCode: string, message: string): Promise<Outcome> {
+  private async refuse(name: string, reasonCode: ErrorCode, message: string): Promise<Outcome> {
     this.quiet.forget(name);
     try {
       const from = join(this.config.directory, name);

@@ -5,6 +5,7 @@ import type { IngestResult, SourceContext } from '../types.js';
 import type { AuthCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { HttpListenerConfig, HttpSourceConfig } from './config.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Longest control id or sender header value taken. */
 export const MAX_ID_LENGTH = 256;
@@ -33,7 +34,7 @@ export function sendError(
   deps: RequestDeps<HttpListenerConfig>,
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   headers: Headers = {},
 ): void {
@@ -54,7 +55,7 @@ export function refuseAndClose(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
 ): void {
   sendError(deps, res, status, code, message, { connection: 'close' });

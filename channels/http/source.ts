@@ -43,7 +43,7 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
   ) {
     this.kind = options.kind ?? 'http';
     this.handler = options.handler ?? (handleRequest as unknown as RequestHandler<C>);
-    this.log = ctx.log.child({ source: this.kind });
+    this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
     this.deps = { config, ctx, log: this.log, auth: authCheck(config.auth), stopping: () => this.stopping };
   }
 
@@ -87,7 +87,7 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
     });
     this.server = server;
     const addr = this.address();
-    this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, `${this.kind} listener started`);
+    this.log.info({ host: addr?.host, port: addr?.port, path: c.path, tls: c.tls.enabled }, 'listener started');
   }
 
   /** Backpressure state of each connection that made a request (tests, diagnostics). */
@@ -115,7 +115,7 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
     if (late) this.log.warn({ inFlight: this.inFlight }, 'http stop: requests still in flight after drainTimeout');
     server.closeAllConnections();
     await closed;
-    this.log.info(`${this.kind} listener stopped`);
+    this.log.info('listener stopped');
   }
 
   private drained(): Promise<void> {

@@ -136,7 +136,7 @@ async function answerBatch(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> 
         : [
             {
               severity: 'error' as const,
-              code: 'batch-structure',
+              code: 'batch-structure' as const,
               message: 'the batch holds no message; expected MSH segments between BHS and BTS',
             },
           ];

@@ -14,6 +14,7 @@ import { globMatcher } from '../file/glob.js';
 import { companionOf, isInProgressName, QuietTracker, refusalOf, type EntryStat } from '../file/rules.js';
 import type { IngestInput, IngestResult, Source, SourceContext } from '../types.js';
 import type { SftpSourceConfig } from './config.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 type Listed = { name: string; size: number; mtime: number };
 
@@ -51,7 +52,7 @@ export class SftpSource implements Source {
     const e = endpoint(config);
     this.dir = e.directory;
     this.where = `${e.user}@${e.host}:${e.port}`;
-    this.log = ctx.log.child({ source: 'sftp', server: `${e.host}:${e.port}`, directory: e.directory });
+    this.log = ctx.log.child({ server: `${e.host}:${e.port}`, directory: e.directory });
     this.matches = globMatcher(config.pattern);
     this.connector = new SftpConnector(config, `interlace-${ctx.channel}`, this.log);
     this.quiet = new QuietTracker(config.complete.stableFor, { remote: true });
@@ -223,7 +224,7 @@ export class SftpSource implements Source {
             raw: u.raw,
             controlId: this.hashId(name, u.raw),
             origin,
-            rejected: { diagnostics: [{ severity: 'error' as const, code: 'x12-not-an-interchange', message }] },
+            rejected: { diagnostics: [{ severity: 'error' as const, code: 'x12-not-an-interchange' as const, message }] },
           };
         }
         return {
@@ -281,7 +282,7 @@ export class SftpSource implements Source {
     throw new InterlaceError('sftp-move-failed', `no free name for ${name} in ${dir}`);
   }
 
-  private async refuse(client: SftpClient, name: string, code: string, message: string): Promise<void> {
+  private async refuse(client: SftpClient, name: string, code: ErrorCode, message: string): Promise<void> {
     if (this.config.errorDirectory) {
       await this.moveAside(client, posix.join(this.dir, name), this.config.errorDirectory, name);
       this.log.warn({ file: name, code }, message);

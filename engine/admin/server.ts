@@ -5,6 +5,7 @@ import type { MessageStatus, MessageStore } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
 import { messageWithoutValues, withoutValues } from '../../lib/phi.js';
 import { ConsoleAssets } from './console.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** What the admin API needs from the running engine. */
 export type AdminBackend = {
@@ -234,7 +235,7 @@ function limitOf(url: URL): number | string {
     : `limit ${JSON.stringify(text)} is not a whole number from 1 to 1000`;
 }
 
-function error(code: string, message: string) {
+function error(code: ErrorCode, message: string) {
   return { error: { code, message } };
 }
 

@@ -1,5 +1,6 @@
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { YamlFile } from './yaml-file.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** A file as the cross-file checks see it: its YAML (for positions) and its raw data. */
 export type CheckedFile = { file: string; yaml: YamlFile };
@@ -42,7 +43,7 @@ export function duplicateRouteNames(f: CheckedFile): ConfigDiagnostic[] {
 export function duplicateAcrossFiles(
   files: readonly CheckedFile[],
   field: string,
-  code: string,
+  code: ErrorCode,
   what: string,
   rel: (file: string) => string,
 ): ConfigDiagnostic[] {

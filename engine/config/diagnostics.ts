@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { Diagnostic } from '../../lib/errors.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
  * One finding of config validation, always with a position in a file: `line` and `column` are
@@ -14,7 +15,7 @@ export type Position = { line: number; column: number };
 export function configDiagnostic(
   file: string,
   position: Position,
-  code: string,
+  code: ErrorCode,
   message: string,
   severity: 'error' | 'warning' = 'error',
 ): ConfigDiagnostic {

@@ -1,3 +1,4 @@
+import { ERROR_CODES, KINDS, type ErrorCodeEntry } from '../../lib/error-codes.js';
 import { CONFIG_CODES } from './codes.js';
 import type { JsonSchema } from './json-schema.js';
 
@@ -138,5 +139,23 @@ export function errorCodesTable(): string {
     '|---|---|',
   ];
   for (const [code, meaning] of Object.entries(CONFIG_CODES)) lines.push(`| \`${code}\` | ${cell(meaning)} |`);
+  return lines.join('\n');
+}
+
+/**
+ * The generated part of docs/errors.md: what each kind of code leads to, then every registered code
+ * with its kind, what a peer receives (HTTP status, acknowledgment code) and the page documenting it.
+ */
+export function errorIndex(): string {
+  const lines = ['## What each kind means', '', '| kind | what happens |', '|---|---|'];
+  for (const [kind, what] of Object.entries(KINDS)) lines.push(`| \`${kind}\` | ${cell(what)} |`);
+  lines.push('', '## Error codes', '', 'Every registered code, in the order of `lib/error-codes.ts`.', '');
+  lines.push('| code | kind | HTTP / acknowledgment | meaning | documented in |', '|---|---|---|---|---|');
+  for (const [code, e] of Object.entries(ERROR_CODES)) {
+    const entry = e as ErrorCodeEntry;
+    const answer = [entry.http === undefined ? '' : `HTTP ${entry.http}`, entry.ack ?? ''].filter(Boolean).join('; ');
+    const pages = [e.page, ...(entry.also ?? [])].map((p) => (p === 'errors.md' ? 'here' : `[${p}](${p}#error-codes)`)).join(', ');
+    lines.push(`| \`${code}\` | ${e.kind} | ${cell(answer)} | ${cell(e.meaning)} | ${pages} |`);
+  }
   return lines.join('\n');
 }

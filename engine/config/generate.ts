@@ -2,17 +2,18 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigRegistry } from './channel-schema.js';
-import { errorCodesTable, fieldReference } from './docs-gen.js';
+import { errorCodesTable, errorIndex, fieldReference } from './docs-gen.js';
 import { configSchemas, editorJsonSchema, toJsonSchema } from './json-schema.js';
 import { testFileSchema } from './test-file-schema.js';
 
 /**
  * Generates, from the zod schemas and the registries, the editor JSON Schemas (`schemas/*.json`)
  * and the field reference and error codes of `docs/config.md` and the field reference of
- * `docs/test-files.md` (between the markers, below the hand-written introduction). Run: `node bin/run-ts.js engine/config/generate.ts`.
+ * `docs/test-files.md` (between the markers, below the hand-written introduction), and the index of error codes in
+ * `docs/errors.md`. Run: `npm run generate`.
  */
 
-export const GENERATE_COMMAND = 'node bin/run-ts.js engine/config/generate.ts';
+export const GENERATE_COMMAND = 'npm run generate';
 export const BEGIN_MARKER = `<!-- BEGIN GENERATED: do not edit below; run \`${GENERATE_COMMAND}\` -->`;
 export const END_MARKER = '<!-- END GENERATED -->';
 
@@ -45,10 +46,15 @@ export function renderConfigArtifacts(
   return out;
 }
 
+/** docs/errors.md: the hand-written introduction, then the index of the error-code registry. */
+export function renderErrorIndex(currentDoc: string): string {
+  return spliceGenerated(currentDoc, errorIndex());
+}
+
 /** Replaces what lies between the markers (adding them at the end when absent). */
 export function spliceGenerated(doc: string, generated: string): string {
   const block = `${BEGIN_MARKER}\n\n${generated}\n\n${END_MARKER}\n`;
-  const begin = doc.indexOf(BEGIN_MARKER);
+  const begin = doc.indexOf(BEGIN_MARKER.slice(0, BEGIN_MARKER.indexOf(':')));
   const end = doc.indexOf(END_MARKER);
   if (begin < 0 || end < begin) return `${doc.replace(/\s*$/, '')}\n\n${block}`;
   return doc.slice(0, begin) + block + doc.slice(end + END_MARKER.length).replace(/^\n*/, '');
@@ -78,6 +84,11 @@ async function main(): Promise<void> {
     }
     console.log(`${changed ? 'wrote    ' : 'unchanged'} ${rel}`);
   }
+  const errorsPath = join(REPO_ROOT, 'docs/errors.md');
+  const errors = renderErrorIndex(readOr(errorsPath, '# Error codes\n'));
+  const changed = readOr(errorsPath, '') !== errors;
+  if (changed) writeFileSync(errorsPath, errors);
+  console.log(`${changed ? 'wrote    ' : 'unchanged'} docs/errors.md`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseString } from 'fast-csv';
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Lookup tables larger than this are refused (lookup tables are loaded into memory). */
 export const MAX_TABLE_BYTES = 64 * 1024 * 1024;
@@ -16,7 +17,7 @@ export type LoadedTable = { name: string; file: string; columns: string[]; rows:
  * one for the header: the file line unless blank lines or quoted cells spanning lines come before.
  */
 export async function loadTable(file: string): Promise<{ table?: LoadedTable; diagnostics: ConfigDiagnostic[] }> {
-  const at = (line: number, code: string, message: string, severity: 'error' | 'warning' = 'error') =>
+  const at = (line: number, code: ErrorCode, message: string, severity: 'error' | 'warning' = 'error') =>
     configDiagnostic(file, { line, column: 1 }, code, message, severity);
   let source: string;
   try {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { coerceInterpolated } from './coerce.js';
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
+import { isErrorCode, type ErrorCode } from '../../lib/error-codes.js';
 
 /** An issue as zod reports it, with the fields this module reads. */
 type Issue = z.core.$ZodIssue & {
@@ -70,7 +71,7 @@ type IssueContext = {
 };
 
 function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
-  const at = (code: string, message: string, target?: { key?: string; container?: boolean }, path = c.path) =>
+  const at = (code: ErrorCode, message: string, target?: { key?: string; container?: boolean }, path = c.path) =>
     configDiagnostic(c.yaml.file, c.yaml.position(path, target), code, message);
   const last = c.path[c.path.length - 1];
   const field = fieldName(c.path);
@@ -90,7 +91,7 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
     ];
   }
   const custom = issue.code === 'custom' && typeof issue.params?.code === 'string' ? issue.params.code : undefined;
-  if (custom) return [at(custom, issue.message)];
+  if (custom) return [at(isErrorCode(custom) ? custom : 'invalid-config', issue.message)];
   const quoted = issue.code === 'invalid_type' && quotedScalar(c) ? '; a number or true/false is written without quotes' : '';
   if (last === 'port' && ['invalid_type', 'too_big', 'too_small', 'not_multiple_of'].includes(issue.code)) {
     return [at('invalid-port', `${shown(c)} is not a port (0–65535)${quoted}`)];
@@ -131,7 +132,7 @@ function toDiagnostics(issue: Issue, c: IssueContext): ConfigDiagnostic[] {
 function unknownType(
   issue: Issue,
   c: IssueContext,
-  at: (code: string, message: string, target?: { key?: string; container?: boolean }, path?: PathSegment[]) => ConfigDiagnostic,
+  at: (code: ErrorCode, message: string, target?: { key?: string; container?: boolean }, path?: PathSegment[]) => ConfigDiagnostic,
 ): ConfigDiagnostic {
   const holder = c.path[c.path.length - 1] === issue.discriminator ? c.path.slice(0, -1) : c.path;
   const kind = kindName(holder);

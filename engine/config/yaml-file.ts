@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Tags } from 'yaml';
 import { configDiagnostic, type ConfigDiagnostic, type Position } from './diagnostics.js';
 import { interpolate, protectBraces, restoreBraces, type Env } from './interpolate.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** Config files larger than this are refused unread (a config file is a few KiB). */
 export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
@@ -106,7 +107,7 @@ function interpolateDocument(
   doc: Document,
   env: Env,
   templates: WeakMap<object, string>,
-  report: (offset: number | undefined, code: string, message: string) => void,
+  report: (offset: number | undefined, code: ErrorCode, message: string) => void,
 ): void {
   visit(doc, {
     Scalar(key, node) {
@@ -182,6 +183,6 @@ function firstLine(message: string): string {
     .trim();
 }
 
-function failed(file: string, code: string, message: string): YamlFile {
+function failed(file: string, code: ErrorCode, message: string): YamlFile {
   return { file, diagnostics: [configDiagnostic(file, START, code, message)], position: () => START, template: () => undefined };
 }

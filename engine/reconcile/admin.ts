@@ -9,10 +9,11 @@ import {
 import { lineageChain } from './chain.js';
 import { reportCsv } from './report.js';
 import type { ReconciliationService } from './service.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 const STATES: readonly ReconState[] = ['open', 'acknowledged', 'resolved'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const error = (code: string, message: string) => ({ error: { code, message } });
+const error = (code: ErrorCode, message: string) => ({ error: { code, message } });
 
 /**
  * The admin API of lineage and reconciliation (docs/reconciliation.md): everything the console needs

@@ -132,7 +132,7 @@ export class Engine {
     const c = this.config.engine;
     this.processing = await ProcessingThread.start(init, this.store, this.log);
     this.refused.push(...this.processing.refused);
-    for (const r of this.processing.refused) this.log.error({ channel: r.channel }, `channel refused: ${r.reason}`);
+    for (const r of this.processing.refused) this.log.error({ channel: r.channel, reason: r.reason }, 'channel refused');
     const processing = this.processing;
     this.store.onIngested((batch) => processing.notifyIngested(batch));
     this.watchLoad(processing);
@@ -161,7 +161,7 @@ export class Engine {
         // its processing keeps running, so what it stored before still reaches its destinations
         const reason = err instanceof Error ? err.message : String(err);
         this.refused.push({ channel: ch.name, reason });
-        this.log.error({ channel: ch.name, file: ch.file }, `channel refused: ${reason}`);
+        this.log.error({ channel: ch.name, file: ch.file, reason }, 'channel refused');
       }
     }
   }

@@ -8,6 +8,7 @@ import type { MessageError, MessageStore, NewDelivery, StoredDelivery } from '..
 import { TransformMappingError } from '../../transforms/errors.js';
 import { lineageOf, type RouteInfo } from '../reconcile/lineage.js';
 import type { Lineage } from '../store/index.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
 export type CompiledRoute = {
@@ -34,7 +35,7 @@ export type ProcessorOptions = {
 export type ProcessOutcome =
   | { outcome: 'routed'; deliveries: StoredDelivery[] }
   | { outcome: 'filtered'; reason: string }
-  | { outcome: 'error'; code: string; message: string }
+  | { outcome: 'error'; code: ErrorCode; message: string }
   | { outcome: 'skipped' };
 
 /**
@@ -144,7 +145,7 @@ export class Processor {
 
 class ProcessingError extends InterlaceError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly diagnostics?: Diagnostic[],
   ) {
@@ -152,7 +153,7 @@ class ProcessingError extends InterlaceError {
   }
 }
 
-function describe(error: unknown): MessageError {
+function describe(error: unknown): MessageError & { code: ErrorCode } {
   if (error instanceof ProcessingError) return { code: error.code, message: error.message, diagnostics: error.diagnostics };
   if (error instanceof TransformMappingError && error.exception) return { code: error.code, message: error.message, ...error.exception };
   if (error instanceof InterlaceError) return { code: error.code, message: error.message };

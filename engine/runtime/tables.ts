@@ -81,8 +81,8 @@ export class LiveTables {
     if (!table || errors.length > 0) {
       const first = errors[0];
       this.log.error(
-        { table: name, file, line: first?.line, code: first?.code },
-        `lookup table not reloaded, the previous content stays in use: ${first?.message ?? 'unreadable'}`,
+        { table: name, file, line: first?.line, code: first?.code, reason: first?.message ?? 'unreadable' },
+        'lookup table not reloaded, the previous content stays in use',
       );
       return false;
     }

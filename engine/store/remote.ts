@@ -1,5 +1,6 @@
 import { InterlaceError, StoreError } from '../../lib/errors.js';
 import type { Store } from './types.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
  * One writer. The listener thread's connection is the only one that writes to the SQLite file, so
@@ -28,7 +29,7 @@ export type WriteMethod = (typeof WRITE_METHODS)[number];
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
 export type StoreResult =
   | { type: 'store-result'; id: number; ok: true; value: unknown }
-  | { type: 'store-result'; id: number; ok: false; error: { code: string; message: string } };
+  | { type: 'store-result'; id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 /** Listener side: runs a write sent by the processing thread on the one writing connection. */
 export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {

@@ -2,6 +2,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { ParseError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 
 const NAMES: Record<string, string> = {
   '1.2.840.113549.1.7.1': 'data',
@@ -14,7 +15,7 @@ const NAMES: Record<string, string> = {
  * Parses BER/DER ContentInfo and checks its content type. `code` is the error code a failure gets, so
  * that each caller's failure maps onto the right MDN disposition.
  */
-export function parseContentInfo(der: Buffer, what: string, expected: string, code: string): pkijs.ContentInfo {
+export function parseContentInfo(der: Buffer, what: string, expected: string, code: ErrorCode): pkijs.ContentInfo {
   const asn = readBer(der);
   if (!asn || asn.offset === -1) throw new ParseError(code, `${what} is not BER/DER-encoded CMS (${asn?.result.error || 'unreadable'})`);
   let info: pkijs.ContentInfo;

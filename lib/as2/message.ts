@@ -29,6 +29,7 @@ import {
   type MimeEntity,
   type MimeHeaders,
 } from './mime.js';
+import type { ErrorCode } from '../error-codes.js';
 
 export type Mic = { value: string; digest: DigestName };
 
@@ -140,7 +141,7 @@ function cmsKind(der: Buffer): string | undefined {
 const LAYER_LIMIT = 6;
 
 /** Runs a CMS step; anything it throws that is not already a ParseError becomes one with `code`. */
-export function guarded<T>(code: string, what: string, step: () => T): T {
+export function guarded<T>(code: ErrorCode, what: string, step: () => T): T {
   try {
     return step();
   } catch (err) {

@@ -6,6 +6,7 @@ import { structureIndex } from './definitions.js';
 import { diagnosticOf, issueOf, operationOutcome } from './outcome.js';
 import { validateFhir } from './validate.js';
 import { fhirXmlToJson } from './xml.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** A parsed FHIR message: one resource or Bundle, in its JSON form whatever the wire format was. */
 export type FhirMessage = { resource: Record<string, unknown> & { resourceType: string }; encoding: 'json' | 'xml' };
@@ -24,7 +25,7 @@ function firstChar(raw: Uint8Array): string {
   return i < raw.length ? String.fromCharCode(raw[i]!) : '';
 }
 
-function err(code: string, message: string, element?: string): Diagnostic {
+function err(code: ErrorCode, message: string, element?: string): Diagnostic {
   return { severity: 'error', code, message, ...(element ? { location: { element } } : {}) };
 }
 

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../../lib/errors.js';
 import type { FlatColumn, FlatLayout } from './layout.js';
 import type { FlatRecord } from './records.js';
 import { readValue, type Value } from './values.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** fast-csv's record parser (the one its streams use), applied to one record at a time. */
 const { Parser } = parserModule as unknown as {
@@ -206,7 +207,7 @@ export class RowReader {
     }
   }
 
-  private problem(line: number, column: number | undefined, code: string, message: string): Diagnostic {
+  private problem(line: number, column: number | undefined, code: ErrorCode, message: string): Diagnostic {
     const where = `${this.file}:${line}${column !== undefined ? `:${column}` : ''}`;
     return {
       severity: 'error',

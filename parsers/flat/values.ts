@@ -1,9 +1,10 @@
 import type { FlatColumn } from './layout.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** A typed cell: text, a whole number, a decimal as text (never a float), an ISO date, a boolean. */
 export type Value = string | number | boolean;
 
-export type ValueResult = { ok: true; value: Value | undefined } | { ok: false; code: string; message: string };
+export type ValueResult = { ok: true; value: Value | undefined } | { ok: false; code: ErrorCode; message: string };
 
 const TRUE = new Set(['y', 'yes', 'true', 't', '1']);
 const FALSE = new Set(['n', 'no', 'false', 'f', '0']);

@@ -3,6 +3,7 @@ import type { X12Segment } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
 import { addSetFindings, element } from './document.js';
 import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
  * Envelope checks. Each returns findings (never throws). Severity follows the acknowledgment: a
@@ -13,7 +14,7 @@ import { KNOWN_SEGMENT_IDS, isSegmentIdShape } from './segment-ids.js';
  */
 
 function finding(
-  code: string,
+  code: ErrorCode,
   message: string,
   segment: X12Segment,
   field?: number,

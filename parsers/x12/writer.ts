@@ -1,5 +1,6 @@
 import { MappingError } from '../../lib/errors.js';
 import type { X12Delimiters } from './types.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 export type X12Party = { qualifier: string; id: string };
 
@@ -43,7 +44,7 @@ export type X12InterchangeSpec = {
   segmentSuffix?: string;
 };
 
-function fail(code: string, message: string): never {
+function fail(code: ErrorCode, message: string): never {
   throw new MappingError(code, message);
 }
 

@@ -45,7 +45,7 @@ describe('PHI stays out of lists and logs (lib/phi.ts)', () => {
     const e = errorWithoutValues({
       code: 'x',
       message: `"${SEED}"`,
-      diagnostics: [{ severity: 'error', code: 'y', message: 'ok', value: SEED }],
+      diagnostics: [{ severity: 'error', code: 'invalid-value', message: 'ok', value: SEED }],
     });
     expect(JSON.stringify(e)).to.not.include(SEED);
   });

@@ -205,9 +205,9 @@ describe('routes/route-queue', function () {
       async send(d: Delivery): Promise<DeliveryResult> {
         calls += 1;
         if (d.deliveryId === 'dl-erp-17' && calls === 1) throw new TypeError('boom');
-        if (d.deliveryId === 'dl-erp-18') throw new PermanentDeliveryError('test-rejected', 'rejected');
+        if (d.deliveryId === 'dl-erp-18') throw new PermanentDeliveryError('http-rejected-status', 'rejected');
         if (d.deliveryId === 'dl-erp-19')
-          throw new TransientDeliveryError('test-later', 'later', { response: { status: 'AE', body: 'x'.repeat(5000) } });
+          throw new TransientDeliveryError('http-retryable-status', 'later', { response: { status: 'AE', body: 'x'.repeat(5000) } });
         return { status: 'AA' };
       },
       health: async () => ({ ok: true }),

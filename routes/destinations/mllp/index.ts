@@ -4,6 +4,7 @@ import type { Logger } from '../../../lib/log.js';
 import { excerpt } from '../../excerpt.js';
 import type { Delivery, DeliveryResult, Destination, DestinationDefinition } from '../../types.js';
 import { mllpDestinationSchema, type MllpDestinationConfig } from './config.js';
+import type { ErrorCode } from '../../../lib/error-codes.js';
 
 export { mllpDestinationSchema, type MllpDestinationConfig } from './config.js';
 
@@ -97,7 +98,7 @@ class MllpDestination implements Destination {
     if (fields.code === 'AA' || fields.code === 'CA') return { status: fields.code, body: response.body };
     const action = this.config.onNegative[fields.code as keyof MllpDestinationConfig['onNegative']];
     const message = `${this.where} answered ${fields.code} to MSH-10 ${sent}${fields.text ? `: ${fields.text}` : ''}`;
-    const Err: new (code: string, message: string, o: { response: typeof response }) => DeliveryError =
+    const Err: new (code: ErrorCode, message: string, o: { response: typeof response }) => DeliveryError =
       action === 'retry' ? TransientDeliveryError : PermanentDeliveryError;
     throw new Err(
       action === undefined ? 'mllp-ack-unknown' : 'mllp-ack-negative',

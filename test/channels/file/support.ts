@@ -47,7 +47,7 @@ export class RecordingContext implements SourceContext {
 }
 
 export const storeFailure = (): never => {
-  throw new StoreError('store-unavailable', 'test: the store refused the write');
+  throw new StoreError('store-write-failed', 'test: the store refused the write');
 };
 
 /** A promise with its resolve exposed. */

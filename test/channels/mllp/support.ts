@@ -49,7 +49,7 @@ export function gate(): { promise: Promise<void>; open(): void } {
 }
 
 export const storeFailure = () => {
-  throw new StoreError('store-unavailable', 'test: the store refused the write');
+  throw new StoreError('store-write-failed', 'test: the store refused the write');
 };
 
 /** Starts an MLLP source on 127.0.0.1 port 0. */

@@ -68,7 +68,7 @@ async function fill(store: Store): Promise<string[]> {
   }
   await store.ingest(
     'or',
-    { raw: Buffer.from('garbage'), rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH segment' }] } },
+    { raw: Buffer.from('garbage'), rejected: { diagnostics: [{ severity: 'error', code: 'missing-msh', message: 'no MSH segment' }] } },
     HOUR,
   );
   const n = await store.nextControlNumbers('acme', { interchanges: 3, groups: 3, sets: 5 });
