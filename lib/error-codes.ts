@@ -309,7 +309,6 @@ export const ERROR_CODES = {
   // x12-engine.md
   'x12-services-missing': { kind: 'internal', page: 'x12-engine.md', meaning: 'An `x12` destination was created outside the engine (no X12 services in its context)' },
   'x12-partner-unknown': { kind: 'permanent', page: 'x12-engine.md', meaning: 'The destination names a partner with no `partners/*.yaml` file, or engine.yaml has no `x12` section' },
-  'x12-transport-unsupported': { kind: 'permanent', page: 'x12-engine.md', meaning: 'The partner\'s transport is `sftp` or `as2`; this engine sends X12 through `file` only' },
   'x12-payload-invalid': { kind: 'permanent', page: 'x12-engine.md', meaning: 'The delivery payload is not JSON, not a canonical document, of another kind than the set, or holds 0 or more than 1000 documents (dead-lettered)' },
   'x12-write-failed': { kind: 'permanent', page: 'x12-engine.md', meaning: 'The interchange could not be written for another reason than those of `x12-write-*` in [x12.md](x12.md) (dead-lettered)' },
   'x12-file-write-failed': { kind: 'transient', page: 'x12-engine.md', meaning: 'The partner outbound folder is missing or not writable (retried)' },
