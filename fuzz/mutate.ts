@@ -2,19 +2,9 @@
  * Mutators for the fuzz harness: small, structure-aware changes to real samples, so that inputs get
  * past the first checks of a parser and into its deeper paths. Deterministic for a given PRNG.
  */
-export type Rng = () => number;
+import { seeded, type Rng } from '../lib/prng.js';
 
-/** A small fast seeded PRNG (mulberry32). */
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded, type Rng };
 
 /** Bytes that mean something to one of the formats: delimiters, framing, envelope starts, JSON. */
 const TOKENS = [

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { encodeFrame, FrameDecoder, OVERSIZED_HEAD_BYTES, type FrameEvent } from '../../../channels/mllp/framing.js';
-import { prng } from '../../support/random.js';
+import { seeded as prng } from '../../../lib/prng.js';
 
 const VT = 0x0b;
 const FS = 0x1c;

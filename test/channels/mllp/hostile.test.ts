@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Source } from '../../../channels/types.js';
 import { hl7, msa, RawPeer, RecordingContext, segment, settle, startSource } from './support.js';
-import { prng } from '../../support/random.js';
+import { seeded as prng } from '../../../lib/prng.js';
 
 describe('mllp source: hostile input', () => {
   let ctx: RecordingContext;

@@ -10,7 +10,7 @@ import {
   unpack,
   type UnpackOptions,
 } from '../../../lib/as2/index.js';
-import { prng } from '../../support/random.js';
+import { seeded as prng } from '../../../lib/prng.js';
 
 const opts: UnpackOptions = { ours: [], partner: [], requireSigned: false, requireEncrypted: false, micDigests: ['sha256'], maxSize: 1024 };
 

@@ -14,7 +14,7 @@ import {
   type UnpackOptions,
 } from '../../../lib/as2/index.js';
 import { ParseError } from '../../../lib/errors.js';
-import { prng } from '../../support/random.js';
+import { seeded as prng } from '../../../lib/prng.js';
 import { makeCert, openssl, opensslCompress, opensslDecompress, scratch, type TestCert } from '../../support/openssl.js';
 
 const X12 = Buffer.from(

@@ -11,7 +11,7 @@ export function goldenPath(name: string): string {
   return fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
 }
 
-export { prng } from '../../support/random.js';
+export { seeded as prng } from '../../../lib/prng.js';
 
 /** Splits bytes at random points (1 to maxChunk bytes per chunk). */
 export function randomChunks(raw: Buffer, random: () => number, maxChunk: number): Buffer[] {
