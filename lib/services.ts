@@ -101,6 +101,12 @@ export type X12Services = {
   ): Promise<{ interchanges: number[]; groups: number[]; sets: number[] }>;
   /** Records an interchange written for the partner, with the acknowledgments expected for it. */
   recordSent(record: X12SentRecord): Promise<void>;
+  /**
+   * Records the transport's receipt of an interchange we sent (an AS2 MDN, kind `mdn`) in the ledger
+   * against its sets, and satisfies the expectation of that kind: an MDN owed past its deadline is
+   * overdue like a missing 997 until then.
+   */
+  recordReceipt(receipt: { partner: string; isa13: string; kind: 'mdn'; code: string; detail?: string }): Promise<void>;
   /** What was already sent for a delivery (a retry after a crash must not send it again). */
   sentFor(deliveryId: string): Promise<X12SentInterchange | undefined>;
 };
@@ -120,7 +126,13 @@ function missing(service: string, where: string): never {
 export function unavailableServices(where = 'this connector'): EngineServices {
   const fail = (service: string) => () => missing(service, where);
   return {
-    x12: { partner: fail('x12'), nextControlNumbers: fail('x12'), recordSent: fail('x12'), sentFor: fail('x12') },
+    x12: {
+      partner: fail('x12'),
+      nextControlNumbers: fail('x12'),
+      recordSent: fail('x12'),
+      recordReceipt: fail('x12'),
+      sentFor: fail('x12'),
+    },
     partners: { transportOf: () => undefined, send: fail('partner transport') },
     leases: { tryAcquire: fail('lease (Redis)') },
   };

@@ -175,8 +175,9 @@ export type X12OutboundRecord = X12SentRecord;
 /** An acknowledgment received from a partner, and what it answers. */
 export type X12ReceivedAck = {
   partner: string;
-  kind: 'ta1' | '997' | '999' | '855';
-  /** TA104, AK501/AK901, or the 855 BAK02. */
+  /** `mdn`: the transport's receipt (an AS2 MDN) of an interchange we sent, matched by ISA13. */
+  kind: 'ta1' | '997' | '999' | '855' | 'mdn';
+  /** TA104, AK501/AK901, the 855 BAK02, or the MDN disposition (`processed`). */
   code: string;
   /** Error codes and ids, no payload. */
   detail?: string;

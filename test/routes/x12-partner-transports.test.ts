@@ -8,6 +8,7 @@ import { createEngineServices } from '../../engine/runtime/services.js';
 import { SqliteStore } from '../../engine/store/sqlite/store.js';
 import { createX12Services, PartnerDirectory } from '../../engine/x12/index.js';
 import { silentLogger } from '../../lib/log.js';
+import { freePort } from '../../lib/net.js';
 import { parseX12 } from '../../parsers/x12/index.js';
 import { po850 } from '../../parsers/x12/sets/index.js';
 import { x12, x12DestinationSchema } from '../../routes/destinations/x12/index.js';
@@ -165,6 +166,58 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     expect(inbox.inputs).to.have.length(2);
     expect(inbox.inputs[1]!.raw.equals(inbox.inputs[0]!.raw)).to.equal(true);
     expect(inbox.inputs[1]!.controlId).to.equal(inbox.inputs[0]!.controlId); // the receiver sees a resend, stored as a duplicate
-    expect((await store.x12Expectations('m7')).map((e) => e.isa13)).to.deep.equal(['000000001']);
+    // One interchange, one set of expectations: its 997, and its MDN, satisfied by the verified MDN.
+    expect((await store.x12Expectations('m7')).map((e) => [e.expected, e.isa13, e.satisfiedCode])).to.deep.equal([
+      ['997', '000000001', undefined],
+      ['mdn', '000000001', 'processed'],
+    ]);
+  });
+
+  it('AS2: an MDN not yet verified is owed; past mdnDeadline it is overdue (expected mdn) until a resend gets it, then recorded and satisfied', async () => {
+    const port = await freePort();
+    const p = base('late-as2', {
+      type: 'as2',
+      url: `http://127.0.0.1:${port}/as2`,
+      as2From: 'INTERLACE-HOSPITAL',
+      as2To: 'PARTNER-AS2',
+      signCert: us.certPath,
+      signKey: us.keyPath,
+      partnerCert: partner.certPath,
+      mdnDeadline: '10m',
+    });
+    const d = destination([p], 'late-as2');
+    const failed = await d.send(delivery(9)).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(failed, 'the send to a partner that is down succeeded').to.be.instanceOf(Error);
+    const open = async () => (await store.x12Expectations('m9')).filter((e) => !e.satisfiedAt).map((e) => e.expected);
+    expect(await open()).to.deep.equal(['997', 'mdn']);
+    const now = Date.now();
+    expect((await store.overdueX12(now + 9 * 60_000)).map((e) => e.expected)).to.deep.equal([]);
+    expect((await store.overdueX12(now + 11 * 60_000)).map((e) => [e.partner, e.expected, e.deliveryId, e.isa13])).to.deep.equal([
+      ['late-as2', 'mdn', 'm9:po', '000000001'],
+    ]);
+    // The partner is back: the route's retry resends the same interchange and gets the MDN.
+    const inbox = new RecordingContext();
+    const receiver: Source = as2Source.create(
+      as2Source.schema.parse({
+        type: 'as2',
+        host: '127.0.0.1',
+        port,
+        as2Id: 'PARTNER-AS2',
+        certificate: partner.certPath,
+        privateKey: partner.keyPath,
+        partners: [{ as2Id: 'INTERLACE-HOSPITAL', certificate: us.certPath }],
+      }),
+      inbox,
+    );
+    await receiver.start();
+    closers.push(() => receiver.stop());
+    expect((await d.send(delivery(9, 2))).status).to.equal('mdn-processed');
+    expect(await open()).to.deep.equal(['997']);
+    const mdn = (await store.x12Expectations('m9')).find((e) => e.expected === 'mdn')!;
+    expect(mdn.satisfiedCode).to.equal('processed');
+    expect(await store.overdueX12(now + 11 * 60_000)).to.deep.equal([]);
   });
 });

@@ -37,6 +37,11 @@ export const as2TransportShape = {
     .describe('Compression (RFC 5402, zlib); before-signing is the usual choice.'),
   mdn: z.enum(['sync', 'none']).default('sync').describe('Receipt requested: sync (in the HTTP response) or none.'),
   mdnSigned: z.boolean().default(true).describe('Ask for a signed MDN and refuse an unsigned one.'),
+  mdnDeadline: duration
+    .prefault('1h')
+    .describe(
+      'X12 sent to this partner (the x12 destination): an MDN not verified within this after the first attempt is overdue (GET /api/acks/overdue, expected `mdn`) while the route keeps resending with the same Message-ID.',
+    ),
   contentType: z
     .string()
     .regex(/^[\w.+-]+\/[\w.+-]+$/, { message: 'expected a media type such as application/edi-x12' })

@@ -145,7 +145,7 @@ export class X12Destination implements Destination {
           deliveryId: delivery.deliveryId,
           file: name,
           sets: sets.map((s) => ({ gs06, st02: s.st02, setId: this.config.set, ...poNumberOf(s.doc) })),
-          expect: this.expectations(),
+          expect: [...this.expectations(), ...this.receiptExpectation()],
         }),
       );
     const receipt = await this.partners.send(this.profile.id, {
@@ -154,6 +154,16 @@ export class X12Destination implements Destination {
       messageId: delivery.messageId,
       deliveryId: delivery.deliveryId,
     });
+    if (receipt.status === 'mdn-processed')
+      await this.ledger(() =>
+        this.x12.recordReceipt({
+          partner: this.profile.id,
+          isa13,
+          kind: 'mdn',
+          code: 'processed',
+          ...(receipt.detail ? { detail: receipt.detail.slice(0, 500) } : {}),
+        }),
+      );
     this.log.debug({ deliveryId: delivery.deliveryId, partner: this.profile.id, isa13, receipt: receipt.status }, 'x12 interchange sent');
     return {
       status: receipt.status,
@@ -238,6 +248,18 @@ export class X12Destination implements Destination {
     if (this.config.set === '850' && p.poAckDeadlineMs !== undefined) out.push({ expected: '855', dueAt: now + p.poAckDeadlineMs });
     if (this.config.set === '850' && p.asnDeadlineMs !== undefined) out.push({ expected: '856', dueAt: now + p.asnDeadlineMs });
     return out;
+  }
+
+  /**
+   * An AS2 partner that returns MDNs owes one for the interchange: expected `mdn` within the
+   * transport's `mdnDeadline`, satisfied once an attempt got a verified `processed` MDN. Until then
+   * the delivery retries (same Message-ID), and past the deadline the MDN is overdue.
+   */
+  private receiptExpectation(): Array<{ expected: string; dueAt: number }> {
+    const t = this.profile.transport;
+    if (t.type !== 'as2' || t.mdn === 'none') return [];
+    const deadline = typeof t.mdnDeadline === 'number' ? t.mdnDeadline : 3_600_000;
+    return [{ expected: 'mdn', dueAt: Date.now() + deadline }];
   }
 
   private async finishEarlier(dir: string, earlier: { isa13: string; file?: string }): Promise<DeliveryResult> {
