@@ -207,6 +207,93 @@ for (const backend of storeBackends())
       expect(await store.listMessages({ status: 'delivered' })).to.deep.equal([]);
     });
 
+    it('lists the exception queue newest first, by channel and by the rule or code that failed', async () => {
+      const a = await store.ingest('or', { raw: Buffer.from('a') }, HOUR);
+      const b = await store.ingest('or', { raw: Buffer.from('b') }, HOUR);
+      const c = await store.ingest('adt', { raw: Buffer.from('c') }, HOUR);
+      const d = await store.ingest('or', { raw: Buffer.from('d') }, HOUR);
+      await store.markError(a.messageId, { code: 'rule-failed', message: 'no account', rule: 'has-account', field: 'PID-18', value: '' });
+      await store.markError(b.messageId, { code: 'hl7-no-msh', message: 'no MSH' });
+      await store.markError(c.messageId, { code: 'rule-failed', message: 'no account', rule: 'has-account' });
+      await store.markFiltered(d.messageId, 'not a charge');
+      expect((await store.listExceptions({})).map((m) => m.id)).to.deep.equal([c.messageId, b.messageId, a.messageId]);
+      expect((await store.listExceptions({ channel: 'or' })).map((m) => m.id)).to.deep.equal([b.messageId, a.messageId]);
+      expect((await store.listExceptions({ reason: 'has-account' })).map((m) => m.id)).to.deep.equal([c.messageId, a.messageId]);
+      expect((await store.listExceptions({ reason: 'hl7-no-msh' })).map((m) => m.id)).to.deep.equal([b.messageId]);
+      expect((await store.listExceptions({ channel: 'or', reason: 'has-account' }))[0]!.error).to.include({
+        rule: 'has-account',
+        field: 'PID-18',
+      });
+      expect((await store.listExceptions({ before: b.messageId })).map((m) => m.id)).to.deep.equal([a.messageId]);
+      expect((await store.listExceptions({ limit: 1 })).map((m) => m.id)).to.deep.equal([c.messageId]);
+    });
+
+    it('keeps file summaries, newest first, by channel', async () => {
+      const summary = { bytesRead: 10, rowsRead: 3, accepted: 2, rejected: 1, messages: 3, problems: [] };
+      const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 8, 0, s)).toISOString();
+      await store.recordFileSummary({
+        channel: 'items',
+        file: 'a.csv',
+        sha256: 'aa',
+        bytes: 10,
+        startedAt: at(0),
+        finishedAt: at(1),
+        summary,
+      });
+      await store.recordFileSummary({
+        channel: 'items',
+        file: 'b.csv',
+        sha256: 'bb',
+        bytes: 20,
+        startedAt: at(2),
+        finishedAt: at(3),
+        summary: { ...summary, rejected: 0 },
+      });
+      await store.recordFileSummary({
+        channel: 'prices',
+        file: 'c.csv',
+        sha256: 'cc',
+        bytes: 5,
+        startedAt: at(4),
+        finishedAt: at(5),
+        summary,
+      });
+      const items = await store.listFileSummaries({ channel: 'items' });
+      expect(items.map((f) => [f.file, f.bytes, f.summary.rejected])).to.deep.equal([
+        ['b.csv', 20, 0],
+        ['a.csv', 10, 1],
+      ]);
+      expect(items[1]).to.deep.include({ sha256: 'aa', startedAt: at(0), finishedAt: at(1) });
+      expect((await store.listFileSummaries({ limit: 1 })).map((f) => f.file)).to.deep.equal(['c.csv']);
+    });
+
+    it('reopens a dead delivery: it is retrying again and its message routed', async () => {
+      const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
+      await store.markRouted(r.messageId, [], [{ route: 'erp', payload }]);
+      const id = `${r.messageId}:erp`;
+      await store.recordAttempt(id, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'dead', status: '400' });
+      expect((await store.getMessage(r.messageId))?.status).to.equal('failed');
+      await store.reopen(id);
+      expect((await store.getDelivery(id))?.state).to.equal('retrying');
+      expect((await store.getMessage(r.messageId))?.status).to.equal('routed');
+      expect(await store.beginAttempt(id, 2)).to.equal(true);
+    });
+
+    it('gives the raw bytes and status of a message, and knows an interchange seen within a window', async () => {
+      const raw = Buffer.from([0x49, 0x53, 0x41, 0xe2, 0x00]);
+      const r = await store.ingest('edi', { raw, controlId: '000000301', sender: 'ACMEMEDICAL' }, HOUR);
+      const got = await store.getRaw(r.messageId);
+      expect(got?.raw.equals(raw)).to.equal(true);
+      expect(got).to.include({ channel: 'edi', status: 'received' });
+      expect(await store.getRaw('no-such-message')).to.equal(undefined);
+      const since = Date.now() - HOUR;
+      expect(await store.seenInterchange('ACMEMEDICAL', '000000301', since)).to.equal(true);
+      expect(await store.seenInterchange('ACMEMEDICAL', '000000301', since, r.messageId), 'itself does not count').to.equal(false);
+      expect(await store.seenInterchange('OTHER', '000000301', since)).to.equal(false);
+      expect(await store.seenInterchange('ACMEMEDICAL', '000000301', Date.now() + HOUR), 'outside the window').to.equal(false);
+      expect(await store.ping()).to.equal(true);
+    });
+
     it('says where it could not open the store', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'interlace-store-bad-'));
       writeFileSync(join(dir, 'a-file'), '');
