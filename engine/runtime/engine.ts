@@ -59,7 +59,7 @@ export class Engine {
   /** The services sources get (leases, partner transports, X12). */
   private services: (EngineServices & { close(): Promise<void> }) | undefined;
   private leases: RedisLeases | undefined;
-  /** Reconciliation of business documents (docs/reconciliation.md), continuous and on demand. */
+  /** Reconciliation on demand and the lineage API (docs/reconciliation.md); continuous runs are on the processing thread. */
   readonly reconciliation: ReconciliationService;
 
   private constructor(
@@ -120,7 +120,6 @@ export class Engine {
         nice: engineConfig.engine.processingNice,
       });
       await engine.startAdmin(dataDir, env);
-      engine.reconciliation.start();
     } catch (err) {
       await engine.stop();
       throw err;

@@ -9,6 +9,7 @@ import { LiveTables } from './tables.js';
 import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import { leaseConnection } from './redis.js';
+import { ReconciliationService } from '../reconcile/index.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -45,6 +46,7 @@ export class ProcessingHost {
   private live: LiveTables | undefined;
   private closeServices: (() => Promise<void>) | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  private reconciliation: ReconciliationService | undefined;
 
   private constructor(
     readonly store: Store,
@@ -92,6 +94,15 @@ export class ProcessingHost {
       }
     }
     live.watch();
+    // Continuous reconciliation runs here, at this thread's lower priority, never on the thread that answers senders.
+    host.reconciliation = new ReconciliationService({
+      store,
+      config: engine.reconciliation,
+      partners: config.partners.map((p) => p.config),
+      tables: async () => live.tables,
+      log: log.child({ component: 'reconciliation' }),
+    });
+    host.reconciliation.start();
     await host.sweep(0);
     host.sweepTimer = setInterval(() => void host.sweep(SWEEP_EVERY_MS), SWEEP_EVERY_MS);
     return host;
@@ -167,6 +178,7 @@ export class ProcessingHost {
   /** Lets processing and deliveries in flight finish, then closes the queues and the store connection. */
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.reconciliation?.stop().catch(() => undefined);
     this.live?.stop();
     clearTimeout(this.holdTimer);
     await Promise.all(
