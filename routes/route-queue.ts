@@ -3,6 +3,7 @@ import type { RetryConfig } from '../lib/config-fragments.js';
 import { DeliveryError, InterlaceError, PermanentDeliveryError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { excerpt } from './excerpt.js';
+import { routeMetrics, uuid7Ms, type RouteCounters } from '../lib/metrics.js';
 import { jobIdFor, routeQueueKey, toRedisOptions } from './queue-names.js';
 import { nextDelay, RetryLaterError, type Random } from './retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, DeliveryResult, Destination } from './types.js';
@@ -76,6 +77,7 @@ export class RouteQueue {
   private readonly log: Logger;
   private worker: Worker<QueuedDelivery> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly metrics: RouteCounters;
 
   constructor(opts: RouteQueueOptions) {
     const key = routeQueueKey(opts.prefix ?? 'interlace', opts.channel, opts.route);
@@ -85,6 +87,7 @@ export class RouteQueue {
     this.queuePrefix = key.prefix;
     this.queueName = key.name;
     this.redis = toRedisOptions(opts.connection);
+    this.metrics = routeMetrics(opts.channel, opts.route);
     this.log = (opts.log ?? silentLogger).child({ channel: opts.channel, route: opts.route });
     this.queue = new Queue<QueuedDelivery>(this.queueName, { connection: this.redis, prefix: this.queuePrefix });
     this.queue.on('error', (err) => this.log.error({ code: errorCode(err) }, 'route queue connection error'));
@@ -187,6 +190,19 @@ export class RouteQueue {
     };
   }
 
+  /**
+   * Age in ms of the oldest delivery waiting to be sent or to be retried, by when it was queued
+   * (0 when none waits). For a retry, the one due first stands for the delayed set.
+   */
+  async oldestAgeMs(now = Date.now()): Promise<number> {
+    const [waiting, delayed] = await Promise.all([
+      this.queue.getJobs(['waiting', 'prioritized', 'paused'], 0, 0, true),
+      this.queue.getJobs(['delayed'], 0, 0, true),
+    ]);
+    const times = [...waiting, ...delayed].filter((j) => j !== undefined).map((j) => j.timestamp);
+    return times.length ? Math.max(0, now - Math.min(...times)) : 0;
+  }
+
   /** Ids and reasons of dead deliveries, oldest first. */
   async dead(start = 0, end = 99): Promise<Array<{ deliveryId: string; reason: string; attempts: number }>> {
     const jobs = await this.queue.getFailed(start, end);
@@ -257,6 +273,8 @@ export class RouteQueue {
       status: result.status,
       ...(result.body !== undefined ? { body: excerpt(result.body) } : {}),
     });
+    this.metrics.delivered++;
+    this.metrics.latency.observe((Date.now() - uuid7Ms(rest.messageId)) / 1000);
     this.log.debug({ deliveryId, attempt, status: result.status }, 'delivered');
     return { status: result.status };
   }
@@ -280,12 +298,14 @@ export class RouteQueue {
     const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (permanent || exhausted) {
       await this.opts.ledger.recordAttempt(deliveryId, base);
+      this.metrics.dead++;
       this.log.warn({ deliveryId, attempt, code, status: base.status, exhausted: !permanent }, 'delivery dead-lettered');
       throw new UnrecoverableError(`${code}: ${message}`);
     }
     const hint = err instanceof RetryLaterError ? err.retryAfterMs : undefined;
     const delayMs = nextDelay(this.opts.retry, job.attemptsMade + 1, hint, this.opts.random);
     await this.opts.ledger.recordAttempt(deliveryId, { ...base, state: 'retrying', nextAttemptAt: Date.now() + delayMs });
+    this.metrics.retried++;
     this.log.debug({ deliveryId, attempt, code, delayMs }, 'delivery attempt failed; retrying');
     throw new ScheduledRetry(`${code}: ${message}`, delayMs);
   }

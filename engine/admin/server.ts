@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStatus, MessageStore } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
@@ -16,6 +17,8 @@ export type AdminBackend = {
   files?(channel?: string): Array<Record<string, unknown>>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   status(): Promise<Record<string, unknown>>;
+  /** Prometheus text exposition (`GET /metrics`, docs/metrics.md). */
+  metrics?(): Promise<string>;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
   x12?: X12AdminBackend;
   /** More endpoints, from a part of the engine that owns them (lineage and reconciliation). */
@@ -45,12 +48,16 @@ export class AdminServer {
   private readonly server: Server;
   private readonly routes: AdminRoute[];
   private readonly console = new ConsoleAssets();
+  private readonly metricsFrom: BlockList | undefined;
 
   constructor(
     private readonly backend: AdminBackend,
     private readonly token: string,
     private readonly log: Logger,
+    /** Addresses that may scrape `/metrics` without the token (`admin.metricsFrom`). */
+    metricsFrom: readonly string[] = [],
   ) {
+    this.metricsFrom = addressList(metricsFrom);
     this.routes = [
       { method: 'GET', pattern: /^\/api\/engine$/, handler: async () => [200, await backend.status()] },
       { method: 'GET', pattern: /^\/api\/channels$/, handler: async () => [200, { channels: await backend.channels() }] },
@@ -112,13 +119,13 @@ export class AdminServer {
       if (this.console.handles(url.pathname)) return this.console.serve(req, res, url.pathname);
       const metrics = url.pathname === '/metrics';
       if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
-      if (!this.authorized(req))
+      if (!this.authorized(req) && !(metrics && this.metricsFrom?.check(...peer(req))))
         return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
       if (metrics)
         return sendText(
           res,
           req.method === 'GET' ? 200 : 405,
-          req.method === 'GET' ? ((await this.backend.x12?.metrics()) ?? '') : 'use GET\n',
+          req.method === 'GET' ? ((await (this.backend.metrics ?? this.backend.x12?.metrics)?.()) ?? '') : 'use GET\n',
         );
       const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (matching.length === 0) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
@@ -224,6 +231,26 @@ export class AdminServer {
     const r = await this.backend.reprocess(id);
     return r.ok ? [202, { messageId: id, detail: r.detail }] : [409, error('not-reprocessable', r.detail)];
   }
+}
+
+/** The addresses and CIDR ranges of `admin.metricsFrom` (validated by the engine schema). */
+function addressList(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const e of entries) {
+    const [address, bits] = e.split('/') as [string, string | undefined];
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return list;
+}
+
+/** The requesting peer's address, an IPv4-mapped IPv6 address as IPv4. */
+function peer(req: IncomingMessage): [string, 'ipv4' | 'ipv6'] {
+  const a = req.socket.remoteAddress ?? '';
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)?.[1];
+  return v4 ? [v4, 'ipv4'] : [a, isIP(a) === 6 ? 'ipv6' : 'ipv4'];
 }
 
 /** The `limit` query parameter (default 50), or why it is wrong. */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { engineReconciliation } from '../reconcile/config.js';
 import { byteSize, duration, port } from '../../lib/config-fragments.js';
@@ -112,6 +113,17 @@ const adminSection = z
       .optional()
       .describe(
         'Bearer token every admin API request must carry; use ${INTERLACE_ADMIN_TOKEN}. At least 16 characters. Empty or absent: the engine generates one and stores it, readable only by its user, as admin-token in the data directory.',
+      ),
+    metricsFrom: z
+      .array(
+        z.string().refine((a) => isIP(a.split('/')[0]!) !== 0 && (!a.includes('/') || /^\d{1,3}$/.test(a.split('/')[1]!)), {
+          message: 'admin.metricsFrom entries are IP addresses or CIDR ranges (10.0.0.0/8, ::1)',
+          params: { code: 'invalid-format' },
+        }),
+      )
+      .prefault([])
+      .describe(
+        'Addresses (IPv4/IPv6, or CIDR ranges) that may scrape GET /metrics without the bearer token, e.g. the Prometheus server. Everything else still needs the token.',
       ),
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');

@@ -10,8 +10,9 @@ import { RouteQueue } from '../../routes/route-queue.js';
 import { compileBody, compileCondition, compileSteps, TransformConfigError, type Pipeline, type Tables } from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
-import { Processor, type CompiledRoute } from './processor.js';
+import { Processor, type CompiledRoute, type ProcessOutcome } from './processor.js';
 import type { RouteInfo } from '../reconcile/lineage.js';
+import { channelMetrics, type ChannelCounters } from '../../lib/metrics.js';
 
 export type ChannelRuntimeOptions = {
   config: ChannelConfig;
@@ -55,12 +56,14 @@ export class ChannelRuntime {
   private release: (() => void) | undefined;
   private readonly log: Logger;
   private readonly redis: RedisOptions;
+  private readonly metrics: ChannelCounters;
 
   constructor(private readonly o: ChannelRuntimeOptions) {
     const c = o.config;
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
     this.redis = toRedisOptions(o.redis);
+    this.metrics = channelMetrics(c.name);
     this.processor = buildProcessor(c, o.tables, o.store, this.log, undefined, o.accept);
     for (const r of c.routes) {
       const def = destinations.find((d) => d.type === r.destination.type);
@@ -185,6 +188,7 @@ export class ChannelRuntime {
   private async runProcessJob(job: ProcessJob): Promise<void> {
     if (this.held) await this.held;
     const outcomes = await Promise.all(job.ids.map((id) => this.processor.process(id)));
+    countOutcomes(this.metrics, outcomes);
     const deliveries = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
     await this.enqueueDeliveries(deliveries);
   }
@@ -268,4 +272,11 @@ function routeInfo(d: { type: string; partner?: unknown; set?: unknown }): Route
     ...(typeof d.partner === 'string' ? { partner: d.partner } : {}),
     ...(typeof d.set === 'string' ? { set: d.set } : {}),
   };
+}
+
+function countOutcomes(m: ChannelCounters, outcomes: ProcessOutcome[]): void {
+  for (const o of outcomes) {
+    if (o.outcome === 'filtered') m.filtered++;
+    else if (o.outcome === 'error') m.errored++;
+  }
 }

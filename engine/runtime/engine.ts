@@ -20,6 +20,7 @@ import type { EngineServices } from '../../lib/services.js';
 import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
+import { gauge, render, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 
 const ENGINE_VERSION = (
   JSON.parse(
@@ -103,6 +104,7 @@ export class Engine {
     }
     log.info({ store: store.location }, 'message store open');
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
+    watchEventLoop();
     // The SQLite store's disk is watched here; a PostgreSQL server watches its own.
     if (store.location.startsWith('sqlite:')) {
       engine.disk = new DiskWatch(dirname(store.location.slice('sqlite:'.length)), engineConfig.store.minFreeSpace, log);
@@ -178,11 +180,13 @@ export class Engine {
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
+        metrics: () => this.metrics(),
         x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
         routes: reconciliationRoutes(this.store, this.reconciliation),
       },
       token,
       this.log.child({ component: 'admin' }),
+      a.metricsFrom,
     );
     this.adminAddr = await this.admin.listen(a.port, a.host);
     this.log.info({ address: this.adminAddr }, 'admin API listening');
@@ -282,6 +286,41 @@ export class Engine {
       // one-process sources (pollers): `active` here, or `standby` while another process runs them
       singletons: Object.fromEntries([...this.channels.values()].filter((c) => c.singleton).map((c) => [c.name, c.role])),
     };
+  }
+
+  /** `GET /metrics`: both threads' figures, health and state gauges, and the X12 overdue acknowledgments (docs/metrics.md). */
+  private async metrics(): Promise<string> {
+    const [processing, redisOk, storeOk, disk, overdue] = await Promise.all([
+      this.processing?.request<Family[]>('metrics').catch(() => [] as Family[]) ?? [],
+      pingRedis(this.redis.url, 1000),
+      this.store.ping(),
+      this.disk?.check(),
+      this.x12 ? x12Admin(this.store, this.x12, this.config.certificates ?? []).metrics() : '',
+    ]);
+    const up = (v: boolean) => (v ? 1 : 0);
+    const state: Family[] = [
+      gauge('interlace_build_info', 'Version of the running engine (always 1).', [
+        { labels: { version: ENGINE_VERSION, engine: this.config.engine.engine.id }, value: 1 },
+      ]),
+      gauge('interlace_redis_up', 'Whether Redis answered a PING within 1 s.', [{ labels: {}, value: up(redisOk) }]),
+      gauge('interlace_store_up', 'Whether the message store answered.', [{ labels: {}, value: up(storeOk) }]),
+      gauge('interlace_processing_up', 'Whether the processing thread is running.', [
+        { labels: {}, value: up(this.processing?.running ?? false) },
+      ]),
+      gauge(
+        'interlace_channel_up',
+        'Whether a channel runs (1) or is refused or disabled (0).',
+        this.config.channels.map((ch) => ({ labels: { channel: ch.name }, value: up(this.channels.has(ch.name)) })),
+      ),
+      ...(disk?.freeBytes !== undefined
+        ? [
+            gauge('interlace_store_disk_free_bytes', 'Free space on the file system of the SQLite store.', [
+              { labels: {}, value: disk.freeBytes },
+            ]),
+          ]
+        : []),
+    ];
+    return render(state, snapshot(), processing) + overdue;
   }
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {

@@ -1,5 +1,5 @@
 import { sources } from '../../channels/index.js';
-import type { FileProgress, IngestInput, Source, SourceContext, SourceDefinition } from '../../channels/types.js';
+import type { FileProgress, IngestInput, IngestResult, Source, SourceContext, SourceDefinition } from '../../channels/types.js';
 import type { Lease } from '../../lib/lease.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -9,6 +9,8 @@ import type { MessageStore } from '../store/index.js';
 import type { EngineX12 } from '../x12/index.js';
 import type { FileActivity } from './files.js';
 import { parserFor } from '../../parsers/index.js';
+import { ackLatencyOf, channelMetrics } from '../../lib/metrics.js';
+import { performance } from 'node:perf_hooks';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
@@ -52,6 +54,10 @@ export class ChannelIntake {
   private running = false;
   /** Serialises starting and stopping the source (a lease lost while it was starting…). */
   private transition: Promise<void> = Promise.resolve();
+  private readonly metrics;
+  private readonly ackLatency;
+  /** Units stored and not yet answered: when their ingest started. */
+  private readonly awaitingAnswer = new Map<string, number>();
 
   constructor(private readonly o: ChannelIntakeOptions) {
     const c = o.config;
@@ -60,6 +66,8 @@ export class ChannelIntake {
     const def = (o.registry ?? sources).find((s) => s.type === c.source.type);
     if (!def) throw new ConfigError('unknown-source', `channel ${c.name}: no source type ${String(c.source.type)}`);
     this.def = def;
+    this.metrics = channelMetrics(c.name);
+    this.ackLatency = ackLatencyOf(c.name);
     this.source = this.create();
   }
 
@@ -85,9 +93,10 @@ export class ChannelIntake {
       ...(httpAnswer ? { httpAnswer } : {}),
       channel: this.name,
       log: this.log.child({ source: c.source.type }),
-      ingest: (input) => this.o.store.ingest(this.name, x12 ? this.addressed(input) : input, window),
+      ingest: (input) => this.ingest(x12 ? this.addressed(input) : input, window),
       ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
       recordAnswer: (messageId, answer) => {
+        this.answered(messageId);
         void this.o.store
           .recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail })
           .catch((err) => this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'));
@@ -99,6 +108,27 @@ export class ChannelIntake {
         : {}),
       ...(x12 && this.o.x12 && this.o.services ? { interchanges: this.o.x12.inbound.service(this.name, this.o.services.partners) } : {}),
     };
+  }
+
+  /** Stores a unit, counting it; the time until its answer is recorded is the ACK latency. */
+  private async ingest(input: IngestInput, window: number): Promise<IngestResult> {
+    const started = performance.now();
+    const result = await this.o.store.ingest(this.name, input, window);
+    const m = this.metrics;
+    m.received++;
+    if (input.rejected) m.rejected++;
+    if (result.duplicate) m.duplicate++;
+    // bounded: a source that never answers (a poller) must not grow it
+    if (this.awaitingAnswer.size >= 4096) this.awaitingAnswer.clear();
+    this.awaitingAnswer.set(result.messageId, started);
+    return result;
+  }
+
+  private answered(messageId: string): void {
+    const started = this.awaitingAnswer.get(messageId);
+    if (started === undefined) return;
+    this.awaitingAnswer.delete(messageId);
+    this.ackLatency.since(started);
   }
 
   /**

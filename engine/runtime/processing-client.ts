@@ -8,7 +8,7 @@ import type { ProcessingInit, Refusal } from './processing.js';
 export type ToProcessing =
   | { type: 'ingested'; batch: Array<{ id: string; channel: string }> }
   | { type: 'pressure'; busy: boolean }
-  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead' | 'memory'; args: unknown[] }
+  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead' | 'memory' | 'metrics'; args: unknown[] }
   | { type: 'stop' };
 
 type FromProcessing =
@@ -122,7 +122,7 @@ export class ProcessingThread {
   }
 
   /** Asks the thread; rejects after `timeoutMs` (default 5 s) or when the thread stops. */
-  request<T>(method: 'routeCounts' | 'retryDead' | 'memory', ...args: unknown[]): Promise<T> {
+  request<T>(method: 'routeCounts' | 'retryDead' | 'memory' | 'metrics', ...args: unknown[]): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

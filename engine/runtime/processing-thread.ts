@@ -44,7 +44,9 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
         ? host.routeCounts()
         : m.method === 'memory'
           ? Promise.resolve(heapFigures())
-          : host.retryDead(...(m.args as [string, string, string]));
+          : m.method === 'metrics'
+            ? host.metrics()
+            : host.retryDead(...(m.args as [string, string, string]));
     run.then(
       (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
       (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),

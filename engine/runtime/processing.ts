@@ -10,6 +10,7 @@ import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import { leaseConnection } from './redis.js';
 import { ReconciliationService } from '../reconcile/index.js';
+import { gauge, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
 export type ProcessingInit = {
@@ -62,6 +63,7 @@ export class ProcessingHost {
     const log = createLogger({ level: init.logLevel }).child({ thread: 'processing' });
     const store = await open(init.store);
     const host = new ProcessingHost(store, log);
+    watchEventLoop();
     const engine = config.engine!;
     const x12: EngineX12 = createEngineX12(config, store, log);
     const leases = new RedisLeases(leaseConnection(init.redisUrl), engine.redis.prefix, log);
@@ -167,6 +169,33 @@ export class ProcessingHost {
       for (const [route, q] of rt.routes) out[name]![route] = await q.counts().catch(() => ({ error: 'redis unavailable' }));
     }
     return out;
+  }
+
+  /** This thread's metrics and, per route, the queue depth by state and the oldest waiting delivery's age. */
+  async metrics(): Promise<Family[]> {
+    const depth: Array<{ labels: Record<string, string>; value: number }> = [];
+    const age: Array<{ labels: Record<string, string>; value: number }> = [];
+    for (const [channel, rt] of this.channels)
+      for (const [route, q] of rt.routes) {
+        const [c, oldest] = await Promise.all([q.counts(), q.oldestAgeMs()]).catch(() => [undefined, undefined] as const);
+        if (!c) continue;
+        for (const state of ['waiting', 'active', 'delayed', 'dead'] as const)
+          depth.push({ labels: { channel, route, state }, value: c[state] });
+        age.push({ labels: { channel, route }, value: (oldest ?? 0) / 1000 });
+      }
+    return [
+      ...snapshot(),
+      gauge(
+        'interlace_route_queue_deliveries',
+        'Deliveries in a route queue by state (waiting, active, delayed = awaiting a retry, dead).',
+        depth,
+      ),
+      gauge(
+        'interlace_route_queue_oldest_age_seconds',
+        'Age of the oldest delivery waiting to be sent or retried on a route (0 when none waits).',
+        age,
+      ),
+    ];
   }
 
   async retryDead(channel: string, route: string, deliveryId: string): Promise<void> {

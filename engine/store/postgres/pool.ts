@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
+import { performance } from 'node:perf_hooks';
+import { storeCommit } from '../../../lib/metrics.js';
 
 /** BIGINT (times in ms, counts, serial ids) as JavaScript numbers: every value we store fits in 2^53. */
 const INT8 = 20;
@@ -25,9 +27,11 @@ export async function transaction<T>(pool: Pool, work: (c: PoolClient) => Promis
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
+      const started = performance.now();
       await client.query('BEGIN');
       const value = await work(client);
       await client.query('COMMIT');
+      storeCommit.since(started);
       return value;
     } catch (err) {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));

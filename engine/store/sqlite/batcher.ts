@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
+import { storeCommit } from '../../../lib/metrics.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one queue holds writes of every result type
 type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
@@ -61,8 +63,10 @@ export class WriteBatcher {
     if (batch.length === 0) return;
     this.queue = [];
     let results;
+    const started = performance.now();
     try {
       results = this.runBatch.immediate(batch);
+      storeCommit.since(started);
     } catch (error) {
       this.afterCommit(false);
       for (const p of batch) p.reject(error);

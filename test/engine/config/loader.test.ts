@@ -70,7 +70,7 @@ describe('config loader', () => {
       expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', processingNice: 10, shutdownTimeout: 10_000, dataDir: './var' });
       expect(config.engine?.store.duplicateWindow).to.equal(12 * 3_600_000);
       expect(config.engine?.store.path).to.equal(join('var', 'messages.db'));
-      expect(config.engine?.admin).to.deep.equal({ host: '127.0.0.1', port: 8470, token: env.ADMIN_TOKEN });
+      expect(config.engine?.admin).to.deep.equal({ host: '127.0.0.1', port: 8470, token: env.ADMIN_TOKEN, metricsFrom: [] });
     });
 
     it('validateConfigDir returns the same diagnostics', async () => {
