@@ -1,4 +1,5 @@
 import type { CanonicalDocument, Invoice, PoAck, PurchaseOrder, ShipNotice } from '../../model/index.js';
+import { seeded } from '../../lib/prng.js';
 import { writeInterchange } from '../../parsers/x12/index.js';
 import { transactionSets } from '../../parsers/x12/sets/index.js';
 
@@ -59,17 +60,6 @@ export const RATES = {
   priceNoiseWithinTolerance: 0.03,
   invoiceInEaches: 0.05,
 };
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Item = {
   number: string;
@@ -169,7 +159,7 @@ function x12(partner: (typeof PARTNERS)[number], doc: CanonicalDocument): Buffer
 
 /** Generates the month: `procedures` usage events over November 2026 and everything that follows from them. */
 export function generateMonth(seed: number, procedures: number): Month {
-  const rand = rng(seed);
+  const rand = seeded(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
   const chance = (p: number) => rand() < p;
   const items = catalog(rand);
