@@ -53,7 +53,11 @@ describe('npm start under a supervisor', function () {
   this.timeout(240_000);
   let npm: ChildProcess | undefined;
   let enginePid: number | undefined;
-  const cfg = testConfigDir({ redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: `npm-start-${process.pid}`, token: 't'.repeat(24) });
+  const cfg = testConfigDir({
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `npm-start-${process.pid}`,
+    token: 't'.repeat(24),
+  });
   after(() => {
     if (enginePid && alive(enginePid)) process.kill(enginePid, 'SIGKILL');
     if (npm?.pid && alive(npm.pid)) npm.kill('SIGKILL');
