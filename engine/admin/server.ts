@@ -77,6 +77,14 @@ export class AdminServer {
       },
       {
         method: 'GET',
+        pattern: /^\/api\/partners\/([a-z0-9-]{1,64})\/exchanges$/,
+        handler: async (_r, _u, p) => {
+          const list = await backend.x12?.exchanges(p[0]!);
+          return list ? [200, { partner: p[0], exchanges: list }] : [404, error('not-found', `no partner ${p[0]}`)];
+        },
+      },
+      {
+        method: 'GET',
         pattern: /^\/api\/partners$/,
         handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }],
       },

@@ -243,6 +243,8 @@ export interface X12Ledger {
   overdueX12Counts(now?: number): Promise<Record<string, number>>;
   /** Expectations of a message (sent 850), open and satisfied. */
   x12Expectations(messageId: string): Promise<X12Expectation[]>;
+  /** The newest expectations of a partner (open and satisfied), newest first: what we sent it and what came back. */
+  partnerExpectations(partner: string, limit?: number): Promise<X12Expectation[]>;
   /** Whether an interchange (sender ISA06, ISA13) was received since `sinceMs` on any channel. */
   seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean>;
 }

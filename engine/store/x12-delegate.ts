@@ -75,6 +75,10 @@ export abstract class X12LedgerDelegate implements X12Ledger, DocumentLedger {
   x12Expectations(messageId: string): Promise<X12Expectation[]> {
     return this.x12.x12Expectations(messageId);
   }
+
+  partnerExpectations(partner: string, limit?: number): Promise<X12Expectation[]> {
+    return this.x12.partnerExpectations(partner, limit);
+  }
   seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
     return this.x12.seenInterchange(sender, isa13, sinceMs, exceptMessageId);
   }

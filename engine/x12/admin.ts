@@ -9,7 +9,51 @@ export type X12AdminBackend = {
   partners(): Promise<Array<Record<string, unknown>>>;
   /** Prometheus text format. */
   metrics(): Promise<string>;
+  /** What we sent a partner and its two receipts (transport, functional) and business answers; undefined for an unknown partner. */
+  exchanges(partner: string): Promise<Array<Record<string, unknown>> | undefined>;
 };
+
+const TRANSPORT = new Set(['mdn']);
+const FUNCTIONAL = new Set(['997', '999']);
+
+/** One expectation as the partner view shows it: open, overdue, or received with its code. */
+function answerView(e: X12Expectation, now: number) {
+  const state = e.satisfiedAt ? 'received' : Date.parse(e.dueAt) < now ? 'overdue' : 'open';
+  return {
+    expected: e.expected,
+    ...(e.st02 ? { st02: e.st02 } : {}),
+    state,
+    ...(e.satisfiedCode ? { code: e.satisfiedCode } : {}),
+    ...(e.satisfiedAt ? { at: e.satisfiedAt } : { dueAt: e.dueAt }),
+  };
+}
+
+/**
+ * The interchanges we sent a partner, newest first, each with its transport receipt (the AS2 MDN),
+ * its functional acknowledgment (997/999, per set) and its business answers (855, 856), from the
+ * partner's expectations in the ledger: ids, codes and times only.
+ */
+export function partnerExchanges(expectations: readonly X12Expectation[], now = Date.now()): Array<Record<string, unknown>> {
+  const byInterchange = new Map<string, X12Expectation[]>();
+  for (const e of expectations) {
+    const key = `${e.isa13}|${e.messageId}`;
+    byInterchange.set(key, [...(byInterchange.get(key) ?? []), e]);
+  }
+  return [...byInterchange.values()].map((list) => {
+    const first = list[0]!;
+    const sorted = [...list].sort((a, b) => a.id - b.id);
+    return {
+      isa13: first.isa13,
+      messageId: first.messageId,
+      ...(first.deliveryId ? { deliveryId: first.deliveryId } : {}),
+      sentAt: first.sentAt,
+      poNumbers: [...new Set(list.map((e) => e.poNumber).filter((p): p is string => Boolean(p)))],
+      transport: sorted.filter((e) => TRANSPORT.has(e.expected)).map((e) => answerView(e, now)),
+      functional: sorted.filter((e) => FUNCTIONAL.has(e.expected)).map((e) => answerView(e, now)),
+      business: sorted.filter((e) => !TRANSPORT.has(e.expected) && !FUNCTIONAL.has(e.expected)).map((e) => answerView(e, now)),
+    };
+  });
+}
 
 const DAY_MS = 86_400_000;
 
@@ -65,6 +109,7 @@ export function x12Admin(
         };
       });
     },
+    exchanges: async (partner) => (x12.partners.config(partner) ? partnerExchanges(await ledger.partnerExpectations(partner)) : undefined),
     metrics: async () => overdueMetrics(await ledger.overdueX12Counts(), x12.partners.ids()) + certificateMetrics(certificates),
   };
 }

@@ -6,7 +6,7 @@ import type { Source } from '../../channels/types.js';
 import { partnerSchema } from '../../engine/config/partner-schema.js';
 import { createEngineServices } from '../../engine/runtime/services.js';
 import { SqliteStore } from '../../engine/store/sqlite/store.js';
-import { createX12Services, PartnerDirectory } from '../../engine/x12/index.js';
+import { createX12Services, PartnerDirectory, x12Admin } from '../../engine/x12/index.js';
 import { silentLogger } from '../../lib/log.js';
 import { freePort } from '../../lib/net.js';
 import { parseX12 } from '../../parsers/x12/index.js';
@@ -219,5 +219,18 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     const mdn = (await store.x12Expectations('m9')).find((e) => e.expected === 'mdn')!;
     expect(mdn.satisfiedCode).to.equal('processed');
     expect(await store.overdueX12(now + 11 * 60_000)).to.deep.equal([]);
+    // The partner view: what we sent, its transport receipt (the MDN), its functional acknowledgment (997, still open).
+    const admin = x12Admin(store, { partners: new PartnerDirectory([p], OWN) });
+    const [exchange, ...others] = (await admin.exchanges('late-as2'))!;
+    expect(others).to.deep.equal([]);
+    expect(exchange).to.deep.include({ isa13: '000000001', messageId: 'm9', deliveryId: 'm9:po', poNumbers: [PO.number] });
+    expect((exchange!.transport as Array<Record<string, unknown>>).map((r) => [r.expected, r.state, r.code])).to.deep.equal([
+      ['mdn', 'received', 'processed'],
+    ]);
+    expect((exchange!.functional as Array<Record<string, unknown>>).map((r) => [r.expected, r.st02, r.state])).to.deep.equal([
+      ['997', '0001', 'open'],
+    ]);
+    expect(exchange!.business).to.deep.equal([]);
+    expect(await admin.exchanges('nobody')).to.equal(undefined);
   });
 });

@@ -168,6 +168,14 @@ export class PostgresX12Ledger implements X12Ledger {
     return rows.map(toExpectation);
   }
 
+  async partnerExpectations(partner: string, limit = 300): Promise<X12Expectation[]> {
+    const { rows } = await this.pool.query<ExpectationRow>(`${EXPECTATION_SELECT} WHERE e.partner = $1 ORDER BY e.id DESC LIMIT $2`, [
+      partner,
+      Math.min(Math.max(limit, 1), 5000),
+    ]);
+    return rows.map(toExpectation);
+  }
+
   async seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM messages WHERE control_id = $1 AND sender = $2 AND received_at >= $3 AND id IS DISTINCT FROM $4 AND status NOT IN ('duplicate', 'rejected') LIMIT 1`,

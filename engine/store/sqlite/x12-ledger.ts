@@ -187,6 +187,13 @@ export class SqliteX12Ledger implements X12Ledger {
     return rows.map(toExpectation);
   }
 
+  async partnerExpectations(partner: string, limit = 300): Promise<X12Expectation[]> {
+    const rows = this.db
+      .prepare(`${EXPECTATION_SELECT} WHERE e.partner = ? ORDER BY e.id DESC LIMIT ?`)
+      .all(partner, Math.min(Math.max(limit, 1), 5000)) as ExpectationRow[];
+    return rows.map(toExpectation);
+  }
+
   async seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean> {
     const row = this.db
       .prepare(

@@ -121,6 +121,18 @@ describe('X12 with a partner, through the running engine', function () {
     expect((await store().overdueX12()).map((e) => e.expected)).to.deep.equal(['855']);
     await waitFor('the 997 message filtered', async () => (await store().listMessages({ channel: 'acme-in' }))[0]?.status === 'filtered');
     expect(filesIn(dirs.outbound, /^ack-1/)).to.deep.equal([]);
+    // The partner view over the admin API: the 850 with its functional acknowledgment received and its 855 overdue.
+    const view = (await (await get('/api/partners/acme-medical/exchanges')).json()) as {
+      exchanges: Array<{
+        messageId: string;
+        functional: Array<{ state: string; code?: string }>;
+        business: Array<{ expected: string; state: string }>;
+      }>;
+    };
+    const first = view.exchanges.find((x) => x.messageId === firstMessage)!;
+    expect(first.functional.map((f) => [f.state, f.code])).to.deep.equal([['received', 'A']]);
+    expect(first.business.filter((b) => b.expected === '855').map((b) => b.state)).to.deep.equal(['overdue']);
+    expect((await get('/api/partners/nobody/exchanges')).status).to.equal(404);
   });
 
   it('a 999 rejecting an 850 is recorded as R with its error codes', async () => {
