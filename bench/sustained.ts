@@ -27,7 +27,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startEngineChild, type EngineChild } from './engine-child.js';
-import { envCount, figure, sleep, summarize } from './figures.js';
+import { envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './figures.js';
 import { runMllpLoad } from './mllp-load.js';
 import { runOpenLoop } from './open-loop.js';
 import { chooseRedis, type RedisChoice } from './redis-choice.js';
@@ -88,6 +88,8 @@ export type Trial = {
   backlogEnd: number;
   drainMs: number;
   peakRssMb: number;
+  /** Engine CPU (both threads, user + system) from the start of the load to the end of the drain, per message delivered meanwhile. */
+  cpuPerMessageMs: number;
   load1m: number;
 };
 
@@ -155,6 +157,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
       backlog.push(sentAt.size - (sink.arrivals.size - arrived0));
     }, 250);
     const load1m = loadavg()[0]!;
+    const jiffies = processJiffies(engine.pid);
     const r = await runOpenLoop({
       port: engine.mllpPort,
       rate,
@@ -167,6 +170,8 @@ export async function trial(root: string, variant: Variant, rate: number, second
     const ids = [...sentAt.keys()];
     const last = await waitDelivered(sink, ids, 30_000);
     clearInterval(sampler);
+    const cpuMs = (processJiffies(engine.pid) - jiffies) * JIFFY_MS;
+    const deliveredInWindow = sink.arrivals.size - arrived0;
     let left = -1;
     const deadline = Date.now() + 30_000;
     while ((left = await queued(engine, CHANNEL[variant])) > 0 && Date.now() < deadline) await sleep(250);
@@ -199,6 +204,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
       backlogEnd,
       drainMs: last === undefined ? -1 : Math.max(0, last - loadEnd),
       peakRssMb: Math.round(Math.max(peakRss, 0)),
+      cpuPerMessageMs: cpuMs / Math.max(1, deliveredInWindow),
       load1m,
     };
   } finally {
@@ -225,7 +231,7 @@ function print(variant: Variant, t: Trial): void {
   console.log(
     `trial ${variant} rate=${t.rate} ${t.pass ? 'PASS' : 'FAIL'} (${t.why}) acked=${t.acked} ack_p99=${t.ackP99.toFixed(1)}ms ` +
       `e2e_p50=${t.e2eP50.toFixed(0)}ms e2e_p99=${Number.isFinite(t.e2eP99) ? t.e2eP99.toFixed(0) : 'inf'}ms backlog_end=${t.backlogEnd} ` +
-      `drain=${t.drainMs.toFixed(0)}ms rss=${t.peakRssMb}MB load=${t.load1m.toFixed(2)}`,
+      `drain=${t.drainMs.toFixed(0)}ms rss=${t.peakRssMb}MB cpu/msg=${t.cpuPerMessageMs.toFixed(3)}ms load=${t.load1m.toFixed(2)}`,
   );
 }
 
@@ -273,6 +279,7 @@ export async function sustainedFigures(root: string): Promise<void> {
     figure(`sustained_${v}_e2e_p50`, best.e2eP50, 'ms');
     figure(`sustained_${v}_e2e_p99`, best.e2eP99, 'ms');
     figure(`sustained_${v}_peak_rss`, best.peakRssMb, 'MB');
+    figure(`sustained_${v}_cpu_per_message`, best.cpuPerMessageMs, 'ms');
     figure(`sustained_${v}_load_1m`, best.load1m, 'load');
   }
   figure('machine_load_1m_end', loadavg()[0]!, 'load');
