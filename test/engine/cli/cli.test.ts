@@ -108,7 +108,8 @@ describe('interlace command line', function () {
     expect(r.code).to.equal(0);
     const segments = r.stdout.trim().split('~').filter(Boolean);
     expect(segments[0]).to.have.length(105); // ISA is 106 characters with its terminator
-    expect(segments[0]!.split('*')[6]!.trim()).to.equal('INTERLACEHOSP');
+    // Answered from the identity the interchange addressed (no x12.identities list: every address is ours).
+    expect([segments[0]!.split('*')[6]!.trim(), segments[0]!.split('*')[8]!.trim()]).to.deep.equal(['SUPPLIERCO', 'HOSPITALERP']);
     expect(segments.find((x) => x.startsWith('ST*'))).to.match(/^ST\*997\*/);
     expect(segments.filter((x) => x.startsWith('AK5')).map((x) => x.split('*')[1])).to.include('R');
   });
