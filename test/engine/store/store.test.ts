@@ -84,7 +84,7 @@ for (const backend of storeBackends())
           raw: Buffer.from('bad'),
           controlId: 'C9',
           sender: 'S',
-          rejected: { diagnostics: [{ severity: 'error', code: 'missing-msh', message: 'no MSH' }] },
+          rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH' }] },
         },
         HOUR,
       );
