@@ -27,6 +27,39 @@ export function compileCondition(expr: string, deps: TransformDeps): (state: Pip
   return async (state) => isTruthy(await compiled.evaluate(state, site));
 }
 
+/**
+ * Compiles a channel's business keys (`keys:`, name → expression). The function resolves every
+ * (name, value) the expressions give for a message: text or a number, or a list of them; empty and
+ * absent values are left out, and a key whose expression fails is left out too (a key never decides
+ * a message's fate). Syntax errors throw a TransformConfigError naming `keys.<name>`.
+ */
+export function compileKeys(
+  keys: Record<string, string>,
+  deps: TransformDeps,
+): (state: PipelineState) => Promise<Array<{ name: string; value: string }>> {
+  const ctx = compileContext(deps);
+  const compiled = Object.entries(keys).map(
+    ([name, expr]) =>
+      [
+        name,
+        withPlace(
+          () => `key ${name}`,
+          () => compileExpression(expr, [name], ctx),
+        ),
+      ] as const,
+  );
+  return async (state) => {
+    const out: Array<{ name: string; value: string }> = [];
+    for (const [name, c] of compiled) {
+      const v = await c.evaluate(state, { kind: 'key', field: name }).catch(() => undefined);
+      for (const item of Array.isArray(v) ? (v as unknown[]) : [v])
+        if ((typeof item === 'string' && item.trim() !== '') || typeof item === 'number')
+          out.push({ name, value: String(item).trim().slice(0, 200) });
+    }
+    return out;
+  };
+}
+
 const DEFAULT_TYPES = {
   json: 'application/json',
   template: 'text/plain',

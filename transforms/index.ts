@@ -4,7 +4,7 @@
  * Everything is compiled when a channel loads; evaluation is guarded by time, depth and size limits.
  */
 export { compilePipeline, compileSteps } from './pipeline.js';
-export { compileBody, compileCondition } from './body.js';
+export { compileBody, compileCondition, compileKeys } from './body.js';
 export {
   bodySchema,
   conditionSchema,

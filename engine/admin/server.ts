@@ -1,18 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { Logger } from '../../lib/log.js';
-import type { MessageStatus, MessageStore } from '../store/index.js';
+import type { MessageStatus, Store } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
 import { messageWithoutValues, withoutValues } from '../../lib/phi.js';
+import { accountRoutes, sessionView } from './accounts.js';
+import { addressOf, Authenticator, can, inScope, scopeOf, type Principal } from './auth.js';
 import { ConsoleAssets } from './console.js';
-import type { ErrorCode } from '../../lib/error-codes.js';
+import { error, limitOf, readJson, send, sendRaw, sendText, TextResponse, type AdminRoute } from './http.js';
+import { messageDetailFor } from './message-view.js';
+
+export { TextResponse, type AdminRoute, type Handler } from './http.js';
 
 /** What the admin API needs from the running engine. */
 export type AdminBackend = {
-  store: MessageStore;
+  store: Store;
   channels(): Promise<Array<Record<string, unknown>>>;
   reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
+  /** Retries one dead-lettered delivery (absent: `POST /api/deliveries/:id/retry` answers 404). */
+  retryDelivery?(deliveryId: string): Promise<{ ok: boolean; detail: string }>;
   /** Flat files being read now, with their progress. */
   files?(channel?: string): Array<Record<string, unknown>>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -25,51 +31,83 @@ export type AdminBackend = {
   routes?: AdminRoute[];
 };
 
-export type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]>;
-export type AdminRoute = { method: string; pattern: RegExp; handler: Handler };
-
-/** A response that is not JSON (a CSV report): sent as is with its content type. */
-export class TextResponse {
-  constructor(
-    readonly contentType: string,
-    readonly text: string,
-    readonly filename?: string,
-  ) {}
-}
-
 const STATUSES: readonly string[] = ['received', 'rejected', 'duplicate', 'filtered', 'error', 'routed', 'delivered', 'failed'];
 
 /**
- * The admin HTTP API. Every `/api` request needs `Authorization: Bearer <token>`; `/healthz` answers
- * without it and says only whether the engine is healthy. Responses are JSON; errors are
- * `{ error: { code, message } }`.
+ * The admin HTTP API. Every `/api` request needs a credential (ADR 0013): the session cookie of a
+ * signed-in user (`POST /api/session`), with the session's `X-CSRF-Token` on every request that
+ * changes state, or `Authorization: Bearer` with an API token or the engine's admin token. Each route
+ * names the permission it needs; actions and views of message content go to the audit log.
+ * `/healthz` answers without a credential and says only whether the engine is healthy. Responses
+ * are JSON; errors are `{ error: { code, message } }`.
  */
 export class AdminServer {
   private readonly server: Server;
   private readonly routes: AdminRoute[];
   private readonly console = new ConsoleAssets();
   private readonly metricsFrom: BlockList | undefined;
+  private readonly auth: Authenticator;
 
   constructor(
     private readonly backend: AdminBackend,
-    private readonly token: string,
+    token: string,
     private readonly log: Logger,
     /** Addresses that may scrape `/metrics` without the token (`admin.metricsFrom`). */
     metricsFrom: readonly string[] = [],
   ) {
     this.metricsFrom = addressList(metricsFrom);
+    this.auth = new Authenticator(backend.store, token);
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/engine$/, handler: async () => [200, await backend.status()] },
-      { method: 'GET', pattern: /^\/api\/channels$/, handler: async () => [200, { channels: await backend.channels() }] },
-      { method: 'GET', pattern: /^\/api\/messages$/, handler: (_r, url) => this.listMessages(url) },
-      { method: 'GET', pattern: /^\/api\/messages\/([0-9a-f-]{36})$/, handler: (_r, _u, p) => this.getMessage(p[0]!) },
-      { method: 'POST', pattern: /^\/api\/messages\/([0-9a-f-]{36})\/reprocess$/, handler: (_r, _u, p) => this.reprocess(p[0]!) },
-      { method: 'GET', pattern: /^\/api\/exceptions$/, handler: (_r, url) => this.listExceptions(url) },
-      { method: 'POST', pattern: /^\/api\/exceptions\/reprocess$/, handler: (_r, url) => this.reprocessExceptions(url) },
-      { method: 'GET', pattern: /^\/api\/files$/, handler: (_r, url) => this.listFiles(url) },
+      { method: 'GET', pattern: /^\/api\/engine$/, need: 'read', handler: async () => [200, await backend.status()] },
+      {
+        method: 'GET',
+        pattern: /^\/api\/channels$/,
+        need: 'read',
+        handler: async (_r, _u, _p, who) => [200, { channels: await this.channels(who) }],
+      },
+      { method: 'GET', pattern: /^\/api\/messages$/, need: 'read', handler: (_r, url, _p, who) => this.listMessages(url, who) },
+      {
+        method: 'GET',
+        pattern: /^\/api\/messages\/([0-9a-f-]{36})$/,
+        need: 'read',
+        audit: 'message.view',
+        handler: (_r, _u, p, who) => this.getMessage(p[0]!, who),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/api\/messages\/([0-9a-f-]{36})\/reprocess$/,
+        need: 'reprocess',
+        audit: 'message.reprocess',
+        handler: (_r, _u, p, who) => this.reprocess(p[0]!, who),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/api\/messages\/([0-9a-f-]{36})\/resolve$/,
+        need: 'resolve',
+        audit: 'exception.resolve',
+        handler: (req, _u, p, who) => this.resolve(req, p[0]!, who),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/api\/deliveries\/([0-9a-f-]{36}:[a-z0-9-]+)\/retry$/,
+        need: 'retry',
+        audit: 'delivery.retry',
+        handler: (_r, _u, p, who) => this.retryDelivery(p[0]!, who),
+      },
+      { method: 'GET', pattern: /^\/api\/exceptions$/, need: 'read', handler: (_r, url, _p, who) => this.listExceptions(url, who) },
+      {
+        method: 'POST',
+        pattern: /^\/api\/exceptions\/reprocess$/,
+        need: 'reprocess',
+        audit: 'exception.reprocess',
+        handler: (_r, url, _p, who) => this.reprocessExceptions(url, who),
+      },
+      { method: 'GET', pattern: /^\/api\/files$/, need: 'read', handler: (_r, url, _p, who) => this.listFiles(url, who) },
+      { method: 'GET', pattern: /^\/api\/arrivals$/, need: 'read', handler: (_r, _u, _p, who) => this.arrivals(who) },
       {
         method: 'GET',
         pattern: /^\/api\/acks\/overdue$/,
+        need: 'read',
         handler: async () =>
           backend.x12
             ? [200, { overdue: await backend.x12.overdue() }]
@@ -86,8 +124,10 @@ export class AdminServer {
       {
         method: 'GET',
         pattern: /^\/api\/partners$/,
+        need: 'read',
         handler: async () => [200, { partners: backend.x12 ? await backend.x12.partners() : [] }],
       },
+      ...accountRoutes(backend.store),
       ...(backend.routes ?? []),
     ];
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -127,14 +167,18 @@ export class AdminServer {
       if (this.console.handles(url.pathname)) return this.console.serve(req, res, url.pathname);
       const metrics = url.pathname === '/metrics';
       if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
-      if (!this.authorized(req) && !(metrics && this.metricsFrom?.check(...peer(req))))
-        return send(res, 401, error('unauthorized', 'missing or wrong bearer token'), { 'WWW-Authenticate': 'Bearer' });
+      if (url.pathname === '/api/session' && req.method === 'POST') return await this.login(req, res);
+      const who = await this.auth.authenticate(req);
+      if (!who && !(metrics && this.metricsFrom?.check(...peer(req))))
+        return send(res, 401, error('unauthorized', 'sign in, or send a valid bearer token'), { 'WWW-Authenticate': 'Bearer' });
       if (metrics)
         return sendText(
           res,
           req.method === 'GET' ? 200 : 405,
           req.method === 'GET' ? ((await (this.backend.metrics ?? this.backend.x12?.metrics)?.()) ?? '') : 'use GET\n',
         );
+      if (!who) return send(res, 401, error('unauthorized', 'sign in, or send a valid bearer token'), { 'WWW-Authenticate': 'Bearer' });
+      if (url.pathname === '/api/session' && req.method === 'DELETE') return await this.logout(req, res, who);
       const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
       if (matching.length === 0) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
       const route = matching.find((r) => r.method === req.method);
@@ -144,7 +188,10 @@ export class AdminServer {
           Allow: allowed,
         });
       }
-      const [status, body] = await route.handler(req, url, route.pattern.exec(url.pathname)!.slice(1));
+      const params = route.pattern.exec(url.pathname)!.slice(1);
+      const [status, body] = await this.guarded(req, url, route, params, who);
+      const action = route.audit ?? (req.method === 'GET' ? undefined : `${req.method} ${url.pathname}`);
+      if (action) await this.audit(req, who, action, status, params[0] ?? url.search.slice(1));
       if (body instanceof TextResponse) return sendRaw(res, status, body);
       send(res, status, body);
     } catch (err) {
@@ -153,43 +200,126 @@ export class AdminServer {
     }
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const given = Buffer.from(m[1]!);
-    const want = Buffer.from(this.token);
-    return given.length === want.length && timingSafeEqual(given, want);
+  /** Runs a route once the caller is known: its permission, then (cookie sessions) the CSRF token. */
+  private async guarded(req: IncomingMessage, url: URL, route: AdminRoute, params: string[], who: Principal): Promise<[number, unknown]> {
+    const need = route.need ?? 'admin';
+    if (!can(who, need)) return [403, error('forbidden', `the ${who.role} role may not do this (it needs the ${need} permission)`)];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const csrf = this.auth.csrfProblem(req, who);
+      if (csrf) return [403, error('csrf-refused', `refused: ${csrf}`)];
+    }
+    return route.handler(req, url, params, who);
   }
 
-  private async listMessages(url: URL): Promise<[number, unknown]> {
-    const status = url.searchParams.get('status') ?? undefined;
+  private async audit(
+    req: IncomingMessage,
+    who: Principal | { name: string; kind: 'anonymous' },
+    action: string,
+    outcome: number,
+    target?: string,
+  ) {
+    await this.backend.store.appendAudit({
+      actor: who.name,
+      actorKind: who.kind,
+      ...('role' in who ? { role: who.role } : {}),
+      action,
+      ...(target ? { target: target.slice(0, 500) } : {}),
+      address: addressOf(req),
+      outcome,
+    });
+  }
+
+  /** `POST /api/session` with `{ user, password }`: opens a session (cookie) and answers who it is for, with its CSRF token. */
+  private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return send(res, 415, error('unsupported-media-type', 'sign in with a JSON body { "user": …, "password": … }'));
+    const body = await readJson(req);
+    if (typeof body === 'string') return send(res, 400, error('invalid-request-body', body));
+    if (typeof body.user !== 'string' || typeof body.password !== 'string' || body.user === '')
+      return send(res, 400, error('invalid-request-body', 'sign in with { "user": …, "password": … }'));
+    const r = await this.auth.login(req, body.user, body.password);
+    const status = r.ok ? 200 : r.retryAfter ? 429 : 401;
+    await this.audit(
+      req,
+      r.ok ? r.principal : { name: body.user.slice(0, 64), kind: 'anonymous' },
+      r.ok ? 'login' : 'login.refused',
+      status,
+    );
+    if (r.ok) return send(res, 200, sessionView(r.principal), { 'Set-Cookie': r.setCookie });
+    if (r.retryAfter)
+      return send(res, 429, error('too-many-attempts', `too many failed sign-ins; try again in ${r.retryAfter} s`), {
+        'Retry-After': String(r.retryAfter),
+      });
+    send(res, 401, error('sign-in-refused', 'that user name and password do not match'));
+  }
+
+  private async logout(req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {
+    const csrf = this.auth.csrfProblem(req, who);
+    await this.audit(req, who, 'logout', csrf ? 403 : 200);
+    if (csrf) return send(res, 403, error('csrf-refused', `refused: ${csrf}`));
+    send(res, 200, { signedOut: true }, { 'Set-Cookie': await this.auth.logout(who) });
+  }
+
+  private async channels(who: Principal): Promise<Array<Record<string, unknown>>> {
+    return (await this.backend.channels()).filter((c) => inScope(who, String(c.name)));
+  }
+
+  /** Messages received per minute over the last hour, per channel in scope (the dashboard's chart). */
+  private async arrivals(who: Principal): Promise<[number, unknown]> {
+    const since = Math.floor(Date.now() / 60_000) * 60_000 - 59 * 60_000;
+    const rows = (await this.backend.store.arrivalsPerMinute(since)).filter((r) => inScope(who, r.channel));
+    return [
+      200,
+      {
+        since: new Date(since).toISOString(),
+        minutes: 60,
+        arrivals: rows.map((r) => ({ ...r, minute: new Date(r.minute).toISOString() })),
+      },
+    ];
+  }
+
+  private async listMessages(url: URL, who: Principal): Promise<[number, unknown]> {
+    const q = url.searchParams;
+    const status = q.get('status') ?? undefined;
     if (status && !STATUSES.includes(status))
       return [400, error('invalid-status', `status ${JSON.stringify(status)} is not one of ${STATUSES.join(', ')}`)];
-    const limitText = url.searchParams.get('limit');
-    const limit = limitText === null ? 50 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      return [400, error('invalid-limit', `limit ${JSON.stringify(limitText)} is not a whole number from 1 to 1000`)];
+    const limit = limitOf(url);
+    if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
+    for (const k of ['from', 'to'])
+      if (q.get(k) && Number.isNaN(Date.parse(q.get(k)!)))
+        return [400, error('invalid-time', `${k} ${JSON.stringify(q.get(k))} is not a time (ISO 8601, e.g. 2026-12-05T08:00:00Z)`)];
+    const keyText = q.get('key');
+    const key = keyText ? /^([a-z][a-z0-9-]*):(.+)$/.exec(keyText) : undefined;
+    if (keyText && !key) return [400, error('invalid-key', `key ${JSON.stringify(keyText)} is not NAME:VALUE (e.g. mrn:MRN0001)`)];
+    // a business key (an MRN, an account) is patient data: searching by it is seeing it
+    if (key && !can(who, 'phi'))
+      return [403, error('forbidden', `the ${who.role} role may not search by business key (it shows patient data)`)];
     const messages = await this.backend.store.listMessages({
-      channel: url.searchParams.get('channel') ?? undefined,
+      channel: q.get('channel') ?? undefined,
+      channels: scopeOf(who),
       status: status as MessageStatus | undefined,
-      controlId: url.searchParams.get('controlId') ?? undefined,
-      before: url.searchParams.get('before') ?? undefined,
+      controlId: q.get('controlId') ?? undefined,
+      from: q.get('from') || undefined,
+      to: q.get('to') || undefined,
+      ...(key ? { key: { name: key[1]!, value: key[2]! } } : {}),
+      before: q.get('before') ?? undefined,
       limit,
     });
     // A list is not the place for patient data: values stay in the detail view (lib/phi.ts).
     return [200, { messages: messages.map(messageWithoutValues) }];
   }
 
-  private async listExceptions(url: URL): Promise<[number, unknown]> {
+  private async listExceptions(url: URL, who: Principal): Promise<[number, unknown]> {
     const limit = limitOf(url);
     if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
     const exceptions = await this.backend.store.listExceptions({
       channel: url.searchParams.get('channel') ?? undefined,
+      channels: scopeOf(who),
       reason: url.searchParams.get('reason') ?? undefined,
       before: url.searchParams.get('before') ?? undefined,
       limit,
     });
-    return [200, { exceptions: exceptions.map((m) => ({ ...m, reason: m.error?.rule ?? m.error?.code })) }];
+    return [200, { exceptions: exceptions.map((m) => ({ ...messageWithoutValues(m), reason: m.error?.rule ?? m.error?.code })) }];
   }
 
   /**
@@ -197,7 +327,7 @@ export class AdminServer {
    * message of a channel, optionally only those that failed one rule (`channel=&reason=`). Each runs
    * again through the current configuration and tables; deliveries already made are never repeated.
    */
-  private async reprocessExceptions(url: URL): Promise<[number, unknown]> {
+  private async reprocessExceptions(url: URL, who: Principal): Promise<[number, unknown]> {
     const id = url.searchParams.get('id');
     const channel = url.searchParams.get('channel') ?? undefined;
     const reason = url.searchParams.get('reason') ?? undefined;
@@ -206,8 +336,13 @@ export class AdminServer {
         400,
         error('missing-selection', 'name the messages to reprocess: id=<message id>, or channel=<channel> (and optionally reason=<rule>)'),
       ];
-    const ids = id ? [id] : [];
-    if (!id) {
+    if (channel && !inScope(who, channel)) return [403, error('forbidden', `channel ${channel} is not in your scope`)];
+    const ids = [];
+    if (id) {
+      const m = await this.backend.store.getRaw(id);
+      if (m && inScope(who, m.channel)) ids.push(id);
+      else return [404, error('message-not-found', `no message ${id}`)];
+    } else {
       for (let before: string | undefined; ;) {
         const page = await this.backend.store.listExceptions({ channel, reason, limit: 1000, before });
         ids.push(...page.map((m) => m.id));
@@ -221,23 +356,48 @@ export class AdminServer {
     return [queued > 0 || ids.length === 0 ? 202 : 409, { queued, refused: results.length - queued, results }];
   }
 
-  private async listFiles(url: URL): Promise<[number, unknown]> {
+  private async listFiles(url: URL, who: Principal): Promise<[number, unknown]> {
     const channel = url.searchParams.get('channel') ?? undefined;
     const limit = limitOf(url);
     if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
-    return [200, { reading: this.backend.files?.(channel) ?? [], recent: await this.backend.store.listFileSummaries({ channel, limit }) }];
+    const reading = (this.backend.files?.(channel) ?? []).filter((f) => inScope(who, String(f.channel)));
+    const recent = (await this.backend.store.listFileSummaries({ channel, limit })).filter((f) => inScope(who, f.channel));
+    return [200, { reading, recent }];
   }
 
-  private async getMessage(id: string): Promise<[number, unknown]> {
+  /** The message detail: all of it for roles that may see PHI, its metadata only for the others (message-view.ts). */
+  private async getMessage(id: string, who: Principal): Promise<[number, unknown]> {
     const m = await this.backend.store.getMessage(id);
-    if (!m) return [404, error('message-not-found', `no message ${id}`)];
-    const { raw, ...rest } = m;
-    return [200, { ...rest, raw: { base64: raw.toString('base64'), text: raw.toString('latin1'), bytes: raw.length } }];
+    if (!m || !inScope(who, m.channel)) return [404, error('message-not-found', `no message ${id}`)];
+    return [200, messageDetailFor(m, await this.backend.store.messageKeys(id), can(who, 'phi'))];
   }
 
-  private async reprocess(id: string): Promise<[number, unknown]> {
+  private async reprocess(id: string, who: Principal): Promise<[number, unknown]> {
+    const m = await this.backend.store.getRaw(id);
+    if (!m || !inScope(who, m.channel)) return [404, error('message-not-found', `no message ${id}`)];
     const r = await this.backend.reprocess(id);
     return r.ok ? [202, { messageId: id, detail: r.detail }] : [409, error('not-reprocessable', r.detail)];
+  }
+
+  /** `POST /api/messages/:id/resolve` with `{ note }`: an exception settled by decision (status `filtered`). */
+  private async resolve(req: IncomingMessage, id: string, who: Principal): Promise<[number, unknown]> {
+    const body = await readJson(req);
+    if (typeof body === 'string') return [400, error('invalid-request-body', body)];
+    const note = typeof body.note === 'string' ? body.note.slice(0, 500) : '';
+    const m = await this.backend.store.getRaw(id);
+    if (!m || !inScope(who, m.channel)) return [404, error('message-not-found', `no message ${id}`)];
+    return (await this.backend.store.resolveException(id, who.name, note))
+      ? [200, { messageId: id, status: 'filtered', detail: `resolved by ${who.name}` }]
+      : [409, error('not-an-exception', `message ${id} is ${m.status}, not in the exception queue`)];
+  }
+
+  private async retryDelivery(id: string, who: Principal): Promise<[number, unknown]> {
+    const d = await this.backend.store.getDelivery(id);
+    if (!d || !inScope(who, d.channel)) return [404, error('delivery-not-found', `no delivery ${id}`)];
+    if (!this.backend.retryDelivery) return [404, error('retry-not-available', 'this engine cannot retry deliveries')];
+    if (d.state !== 'dead') return [409, error('delivery-not-dead', `delivery ${id} is ${d.state}; only a dead delivery is retried`)];
+    const r = await this.backend.retryDelivery(id);
+    return r.ok ? [202, { deliveryId: id, detail: r.detail }] : [409, error('not-retryable', r.detail)];
   }
 }
 
@@ -259,47 +419,4 @@ function peer(req: IncomingMessage): [string, 'ipv4' | 'ipv6'] {
   const a = req.socket.remoteAddress ?? '';
   const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)?.[1];
   return v4 ? [v4, 'ipv4'] : [a, isIP(a) === 6 ? 'ipv6' : 'ipv4'];
-}
-
-/** The `limit` query parameter (default 50), or why it is wrong. */
-function limitOf(url: URL): number | string {
-  const text = url.searchParams.get('limit');
-  const limit = text === null ? 50 : Number(text);
-  return Number.isInteger(limit) && limit >= 1 && limit <= 1000
-    ? limit
-    : `limit ${JSON.stringify(text)} is not a whole number from 1 to 1000`;
-}
-
-function error(code: ErrorCode, message: string) {
-  return { error: { code, message } };
-}
-
-function sendRaw(res: ServerResponse, status: number, body: TextResponse): void {
-  res.writeHead(status, {
-    'Content-Type': body.contentType,
-    'Content-Length': Buffer.byteLength(body.text),
-    'Cache-Control': 'no-store',
-    ...(body.filename ? { 'Content-Disposition': `attachment; filename="${body.filename}"` } : {}),
-  });
-  res.end(body.text);
-}
-
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
 }

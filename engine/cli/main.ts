@@ -6,6 +6,7 @@ import { parseCommand } from './parse.js';
 import { sendCommand } from './send.js';
 import { startCommand } from './start.js';
 import { testCommand } from './test.js';
+import { userCommand, type UserAddOptions } from './user.js';
 import { validateCommand } from './validate.js';
 
 type Command = {
@@ -67,6 +68,27 @@ const COMMANDS: Record<string, Command> = {
     options: { from: { type: 'string' }, to: { type: 'string' } },
     positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => migrateStoreCommand(values.from as string | undefined, values.to as string | undefined),
+  },
+  user: {
+    summary: 'add a console user (the first admin); the password is read from standard input or --password-file, never the command line',
+    usage:
+      'interlace user add NAME --role viewer|analyst|operator|admin [--channels a,b|*] [--password-file FILE] [--config DIR | --store LOCATION]',
+    options: {
+      ...CONFIG,
+      role: { type: 'string', default: 'viewer' },
+      channels: { type: 'string' },
+      'password-file': { type: 'string' },
+      store: { type: 'string' },
+    },
+    positionals: { min: 2, max: 2, names: 'add NAME' },
+    run: ({ values, positionals }) =>
+      userCommand(positionals, {
+        role: values.role as string,
+        config: values.config as string,
+        ...(values.channels !== undefined ? { channels: values.channels as string } : {}),
+        ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] as string } : {}),
+        ...(values.store !== undefined ? { store: values.store as string } : {}),
+      } satisfies UserAddOptions),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',

@@ -132,6 +132,17 @@ export function buildChannelSchema(registry: ConfigRegistry) {
       source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
       parse: parseSchema.prefault({}),
       duplicates: duplicatesSchema.optional(),
+      keys: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a key name is kebab-case: lowercase letters, digits and -, starting with a letter'),
+          (registry.conditionSchema ?? z.string().min(1)).describe(
+            'A JSONata expression over message, canonical and meta, evaluated after parsing; text, a number or a list of them.',
+          ),
+        )
+        .optional()
+        .describe(
+          'Business keys to find messages by in the console and `GET /api/messages?key=NAME:VALUE` (e.g. `mrn`, `account`, `po-number`, `isa13`, `lot`, `invoice`), name → expression. Stored in an indexed table when the message is processed, also for messages that end in the exception queue.',
+        ),
       transforms: z
         .array(registry.stepSchema)
         .prefault([])

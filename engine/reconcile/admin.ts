@@ -28,6 +28,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
   return [
     {
       method: 'GET',
+      need: 'read',
       pattern: /^\/api\/lineage\/([a-z-]+)\/([^/]+)$/,
       handler: async (_r, _u, [kind, key]) => {
         if (!BUSINESS_DOCUMENT_KINDS.includes(kind as BusinessDocumentKind))
@@ -38,6 +39,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
     },
     {
       method: 'GET',
+      need: 'read',
       pattern: /^\/api\/reconciliation\/summary$/,
       handler: async () => {
         const open = await store.listReconExceptions({ limit: 100_000 });
@@ -46,9 +48,10 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
         return [200, { lastRun: service.last ?? null, byRule: counts }];
       },
     },
-    { method: 'GET', pattern: /^\/api\/reconciliation\/exceptions$/, handler: (_r, url) => listExceptions(store, url) },
+    { method: 'GET', pattern: /^\/api\/reconciliation\/exceptions$/, need: 'read', handler: (_r, url) => listExceptions(store, url) },
     {
       method: 'GET',
+      need: 'read',
       pattern: /^\/api\/reconciliation\/exceptions\/(\d+)$/,
       handler: async (_r, _u, [id]) => {
         const e = await store.getReconException(Number(id));
@@ -57,6 +60,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
     },
     {
       method: 'POST',
+      need: 'resolve',
       pattern: /^\/api\/reconciliation\/exceptions\/(\d+)\/(acknowledge|resolve|reopen)$/,
       handler: async (_r, url, [id, action]) => {
         const reason = url.searchParams.get('reason')?.trim() || undefined;
@@ -78,6 +82,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
     },
     {
       method: 'POST',
+      need: 'resolve',
       pattern: /^\/api\/reconciliation\/run$/,
       handler: async (_r, url) => {
         const range = rangeOf(url);
@@ -87,6 +92,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
     },
     {
       method: 'GET',
+      need: 'read',
       pattern: /^\/api\/reconciliation\/match\/([^/]+)$/,
       handler: async (_r, _u, [po]) => {
         const m = await service.match(decodeURIComponent(po!));
@@ -95,6 +101,7 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
     },
     {
       method: 'GET',
+      need: 'read',
       pattern: /^\/api\/reconciliation\/report\.csv$/,
       handler: async (_r, url) => {
         const range = rangeOf(url);

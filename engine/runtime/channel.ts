@@ -7,7 +7,15 @@ import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
 import { processingQueueKey, toRedisOptions } from '../../routes/queue-names.js';
 import { RouteQueue } from '../../routes/route-queue.js';
-import { compileBody, compileCondition, compileSteps, TransformConfigError, type Pipeline, type Tables } from '../../transforms/index.js';
+import {
+  compileBody,
+  compileCondition,
+  compileKeys,
+  compileSteps,
+  TransformConfigError,
+  type Pipeline,
+  type Tables,
+} from '../../transforms/index.js';
 import type { ChannelConfig } from '../config/index.js';
 import type { MessageStore, StoredDelivery } from '../store/index.js';
 import { Processor, type CompiledRoute, type ProcessOutcome } from './processor.js';
@@ -201,7 +209,7 @@ export class ChannelRuntime {
 /** A rule of a channel that does not compile: the error and the path of the YAML value it is about. */
 export type CompileProblem = { path: Array<string | number>; error: InterlaceError };
 
-type CompiledChannel = { pipeline: Pipeline; routes: CompiledRoute[] };
+type CompiledChannel = { pipeline: Pipeline; routes: CompiledRoute[]; keys?: ReturnType<typeof compileKeys> };
 
 /**
  * Compiles everything of a channel that `start` compiles: the channel's steps and, per route, its
@@ -238,8 +246,10 @@ export function compileChannel(
     body: attempt(r.body ? ['routes', i, 'body'] : ['routes', i], () => compileBody((r.body ?? { raw: true }) as never, deps)),
     info: routeInfo(r.destination as { type: string; partner?: unknown; set?: unknown }),
   }));
+  const keys =
+    c.keys && Object.keys(c.keys).length > 0 ? attempt(['keys'], () => compileKeys(c.keys as Record<string, string>, deps)) : undefined;
   if (problems.length > 0 || !pipeline) return { problems };
-  return { compiled: { pipeline, routes: routes as CompiledRoute[] }, problems };
+  return { compiled: { pipeline, routes: routes as CompiledRoute[], ...(keys ? { keys } : {}) }, problems };
 }
 
 /**
@@ -262,6 +272,7 @@ export function buildProcessor(
     format: c.parse.format,
     parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict, ...(c.parse.layout ? { layout: c.parse.layout } : {}) },
     pipeline: compiled.pipeline,
+    ...(compiled.keys ? { keys: compiled.keys } : {}),
     routes: compiled.routes,
     store,
     log,

@@ -177,6 +177,7 @@ export class Engine {
         store: this.store,
         channels: () => this.channelReport(),
         reprocess: (id) => this.reprocess(id),
+        retryDelivery: (id) => this.retryDelivery(id),
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
@@ -251,6 +252,15 @@ export class Engine {
     if (!this.processing?.started.includes(m.channel)) return { ok: false, detail: `channel ${m.channel} is not running` };
     const ok = await this.store.resetForReprocess(id);
     return ok ? { ok, detail: 'queued for processing' } : { ok, detail: `a message in status ${m.status} cannot be reprocessed` };
+  }
+
+  /** An operator retries one dead-lettered delivery (the console's detail page). */
+  async retryDelivery(id: string): Promise<{ ok: boolean; detail: string }> {
+    const d = await this.store.getDelivery(id);
+    if (d?.state !== 'dead') return { ok: false, detail: `delivery ${id} is not dead-lettered` };
+    // when Redis lost the dead job, reopening is enough: the recovery sweep enqueues it again
+    await this.processing!.request('retryDead', d.channel, d.route, d.id).catch(() => this.store.reopen(d.id));
+    return { ok: true, detail: `retrying delivery ${id} on route ${d.route}` };
   }
 
   /**

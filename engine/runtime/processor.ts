@@ -27,6 +27,8 @@ export type ProcessorOptions = {
   /** What the engine knows beyond the message when deciding what was accepted (partner requirements). */
   accept?: AcceptContext;
   pipeline: Pipeline;
+  /** The channel's business keys (`keys:`), stored before the outcome so an exception is found by them too. */
+  keys?: (state: PipelineState) => Promise<Array<{ name: string; value: string }>>;
   routes: CompiledRoute[];
   store: MessageStore;
   log: Logger;
@@ -54,6 +56,7 @@ export class Processor {
     if (!stored || stored.status !== 'received') return { outcome: 'skipped' };
     try {
       const state = this.parse(messageId, stored.raw, stored.receivedAt);
+      if (this.o.keys) await store.recordKeys(messageId, this.o.channel, await this.o.keys(state));
       const result = await this.o.pipeline.run(state);
       if (result.outcome === 'filtered') {
         await store.markFiltered(messageId, result.reason);

@@ -10,10 +10,28 @@ export type Dialect = {
   bytes: string;
   /** Times in milliseconds, counters, ids of other rows. */
   int8: string;
+  /** Statements that make a table refuse UPDATE and DELETE (an append-only log). */
+  appendOnly(table: string): string;
 };
 
-export const SQLITE: Dialect = { serial: 'INTEGER PRIMARY KEY', bytes: 'BLOB', int8: 'INTEGER' };
-export const POSTGRES: Dialect = { serial: 'BIGSERIAL PRIMARY KEY', bytes: 'BYTEA', int8: 'BIGINT' };
+export const SQLITE: Dialect = {
+  serial: 'INTEGER PRIMARY KEY',
+  bytes: 'BLOB',
+  int8: 'INTEGER',
+  appendOnly: (t) => `
+  CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END;
+  CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, '${t} is append-only'); END;`,
+};
+export const POSTGRES: Dialect = {
+  serial: 'BIGSERIAL PRIMARY KEY',
+  bytes: 'BYTEA',
+  int8: 'BIGINT',
+  appendOnly: (t) => `
+  CREATE FUNCTION ${t}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '${t} is append-only'; END $$;
+  CREATE TRIGGER ${t}_append_only BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_append_only();
+  CREATE TRIGGER ${t}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${t}_append_only();`,
+};
 
 export const MIGRATIONS: Array<(d: Dialect) => string> = [
   // 1: messages, their history, deliveries and the acknowledgment ledger.
@@ -223,5 +241,70 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
     detail       TEXT
   );
   CREATE INDEX recon_exception_events_exception ON recon_exception_events (exception_id);
+  `,
+  // 6: admin users, API tokens, sessions, the append-only audit log (ADR 0013); business keys a
+  // channel declares, and the time index the message browser and the per-minute chart read.
+  (d) => `
+  CREATE TABLE admin_users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    channels      TEXT NOT NULL,
+    password_hash TEXT,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    ${d.int8} NOT NULL,
+    updated_at    ${d.int8} NOT NULL
+  );
+
+  CREATE TABLE api_tokens (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    owner      TEXT,
+    role       TEXT,
+    channels   TEXT,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at ${d.int8} NOT NULL,
+    last_used_at ${d.int8},
+    revoked_at ${d.int8}
+  );
+
+  CREATE TABLE admin_sessions (
+    id_hash     TEXT PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    csrf        TEXT NOT NULL,
+    address     TEXT,
+    created_at  ${d.int8} NOT NULL,
+    seen_at     ${d.int8} NOT NULL,
+    expires_at  ${d.int8} NOT NULL
+  );
+  CREATE INDEX admin_sessions_user ON admin_sessions (user_name);
+
+  CREATE TABLE audit_log (
+    id         ${d.serial},
+    at         ${d.int8} NOT NULL,
+    actor      TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    role       TEXT,
+    action     TEXT NOT NULL,
+    target     TEXT,
+    channel    TEXT,
+    address    TEXT,
+    outcome    INTEGER NOT NULL,
+    detail     TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE INDEX audit_log_actor ON audit_log (actor, at);
+  ${d.appendOnly('audit_log')}
+
+  CREATE TABLE message_keys (
+    message_id TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (message_id, name, value)
+  );
+  CREATE INDEX message_keys_value ON message_keys (name, value, message_id);
+  CREATE INDEX messages_received ON messages (received_at);
+  CREATE INDEX messages_channel_received ON messages (channel, received_at);
   `,
 ];

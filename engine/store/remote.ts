@@ -23,6 +23,8 @@ export const WRITE_METHODS = [
   'linkX12Document',
   'applyReconRun',
   'updateReconException',
+  'recordKeys',
+  'resolveException',
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 

@@ -85,7 +85,20 @@ export type NewDelivery = { route: string; payload: RoutePayload };
 
 export type AttemptRecord = AttemptOutcome;
 
-export type MessageQuery = { channel?: string; status?: MessageStatus; controlId?: string; limit?: number; before?: string };
+export type MessageQuery = {
+  channel?: string;
+  /** Only these channels (a user's scope); an empty list matches nothing. */
+  channels?: readonly string[];
+  status?: MessageStatus;
+  controlId?: string;
+  /** Received at or after / before these times (ISO 8601). */
+  from?: string;
+  to?: string;
+  /** A business key the channel declares (`keys:`), matched exactly: `{ name: 'mrn', value: 'MRN0001' }`. */
+  key?: { name: string; value: string };
+  limit?: number;
+  before?: string;
+};
 
 export type ChannelCounts = Record<MessageStatus, number> & { queued: number };
 
@@ -101,7 +114,7 @@ export type FileSummaryRecord = {
 };
 
 /** Messages in a channel's exception queue (status `error`), by channel and reason (the failed rule, or the error code). */
-export type ExceptionQuery = { channel?: string; reason?: string; limit?: number; before?: string };
+export type ExceptionQuery = { channel?: string; channels?: readonly string[]; reason?: string; limit?: number; before?: string };
 
 /**
  * The message store and acknowledgment ledger: the one place that writes messages, deliveries and
@@ -156,8 +169,101 @@ export interface MessageStore extends DeliveryLedger {
   listFileSummaries(query: { channel?: string; limit?: number }): Promise<FileSummaryRecord[]>;
   /** The exception queue: messages in status `error`, newest first; `reason` matches the rule that failed or the error code. */
   listExceptions(query: ExceptionQuery): Promise<StoredMessage[]>;
+  /**
+   * Settles an exception by decision: a message in `error` becomes `filtered`, its timeline saying
+   * who resolved it and why. False for any other status.
+   */
+  resolveException(id: string, by: string, note: string): Promise<boolean>;
+  /** The business keys a channel declares (`keys:`), found in a processed message; replaces earlier ones. */
+  recordKeys(messageId: string, channel: string, keys: ReadonlyArray<{ name: string; value: string }>): Promise<void>;
+  /** The business keys stored for a message. */
+  messageKeys(messageId: string): Promise<Array<{ name: string; value: string }>>;
+  /** Messages received per minute and channel since `sinceMs` (the dashboard's last hour). */
+  arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>>;
 
   close(): Promise<void>;
+}
+
+/** Who may do what in the admin API (ADR 0013); each role can do what the ones before it can. */
+export type AdminRole = 'viewer' | 'analyst' | 'operator' | 'admin';
+export const ADMIN_ROLES: readonly AdminRole[] = ['viewer', 'analyst', 'operator', 'admin'];
+
+/** A person who signs in to the console. `channels` is `['*']` for every channel. */
+export type AdminUser = {
+  name: string;
+  role: AdminRole;
+  channels: string[];
+  /** `scrypt$N$r$p$salt$hash`; absent for a user who signs in elsewhere (OIDC). */
+  passwordHash?: string;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** An API token: a user's (it acts as the user) or a service's (its own role and channels). Only its hash is kept. */
+export type ApiToken = {
+  id: string;
+  name: string;
+  owner?: string;
+  role?: AdminRole;
+  channels?: string[];
+  tokenHash: string;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+};
+
+export type AdminSession = {
+  idHash: string;
+  user: string;
+  csrf: string;
+  address?: string;
+  createdAt: string;
+  seenAt: string;
+  expiresAt: string;
+};
+
+/** One line of the audit log: who did what, when, from where, and how it ended (the HTTP status). */
+export type AuditEntry = {
+  id: number;
+  at: string;
+  actor: string;
+  actorKind: 'user' | 'token' | 'service' | 'anonymous';
+  role?: AdminRole;
+  action: string;
+  target?: string;
+  channel?: string;
+  address?: string;
+  outcome: number;
+  detail?: string;
+};
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
+export type AuditQuery = { actor?: string; action?: string; from?: string; to?: string; before?: number; limit?: number };
+
+/**
+ * Users, API tokens, sessions and the audit log of the admin API (ADR 0013). The audit log only
+ * grows: there is no method that changes or removes an entry, and the database refuses it too.
+ */
+export interface AdminStore {
+  putUser(user: Omit<AdminUser, 'createdAt' | 'updatedAt'>): Promise<void>;
+  getUser(name: string): Promise<AdminUser | undefined>;
+  listUsers(): Promise<AdminUser[]>;
+  putToken(token: Omit<ApiToken, 'createdAt' | 'lastUsedAt' | 'revokedAt'>): Promise<void>;
+  findToken(tokenHash: string): Promise<ApiToken | undefined>;
+  listTokens(): Promise<ApiToken[]>;
+  /** False when no such token, or it was revoked already. */
+  revokeToken(id: string): Promise<boolean>;
+  touchToken(id: string): Promise<void>;
+  putSession(session: AdminSession): Promise<void>;
+  findSession(idHash: string): Promise<AdminSession | undefined>;
+  touchSession(idHash: string, seenAt: number, expiresAt: number): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Removes every session of a user (password changed, user disabled). */
+  deleteSessionsOf(user: string): Promise<void>;
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** Newest first; `before` pages by entry id. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }
 
 /** How many X12 control numbers to take at once, per envelope level. */
@@ -383,7 +489,7 @@ export interface DocumentLedger {
  * the X12 ledger. The runtime, the admin API, the routes and the X12 services use only this; which
  * database is behind it (engine/store/sqlite, engine/store/postgres) is chosen by `openStore`.
  */
-export interface Store extends MessageStore, X12Ledger, DocumentLedger {
+export interface Store extends MessageStore, X12Ledger, DocumentLedger, AdminStore {
   /** Where it is, for logs and the admin API: `sqlite:PATH` or a PostgreSQL URL without its password. */
   readonly location: string;
   /** Whether the database answers now (`GET /healthz`). */

@@ -4,113 +4,20 @@
  * admin API of the same origin. No framework, no build step, nothing fetched from elsewhere. Every
  * piece of data is put on the page with textContent (never as HTML), so a message cannot inject markup.
  */
+import { renderAudit, renderExceptions } from './exceptions.js';
 import { fieldLabel } from './fields.js';
+import { api, ApiError, badge, can, go, h, json, me, notice, onNavigate, setMe, show, table, view, when } from './ui.js';
 
-const TOKEN_KEY = 'interlace.token';
 const REFRESH_MS = 3000;
 const PAGE = 50;
 /** Highlighting stops after this many segments; the rest of a large message is shown as plain text. */
 const MAX_HIGHLIGHTED_SEGMENTS = 3000;
+/** Business key names offered in the search form; a channel declares its own under `keys:`. */
+const KEY_NAMES = ['mrn', 'account', 'po-number', 'isa13', 'lot', 'serial', 'invoice'];
 
-const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 const top = /** @type {HTMLElement} */ (document.getElementById('top'));
 /** Cancels the current page's refresh loop when the page changes. */
 let leave = () => {};
-
-// ---------------------------------------------------------------------------------------------------
-// DOM and API helpers
-
-/**
- * Creates an element. `attrs` keys: `class`, `text`, `on<event>` handlers, `dataset`, anything else as
- * an attribute. Children may be nodes, strings (as text) or falsy (skipped).
- * @param {string} tag
- * @param {Record<string, any>} [attrs]
- * @param {...(Node|string|null|undefined|false)} children
- * @returns {HTMLElement}
- */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = String(v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c) el.append(c);
-  return el;
-}
-
-class ApiError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/**
- * Calls the admin API with the signed-in token. A 401 signs out and shows the login page.
- * @param {string} path
- * @param {RequestInit} [init]
- */
-async function api(path, init = {}) {
-  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const res = await fetch(path, {
-    ...init,
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(init.headers ?? {}) },
-  });
-  let body = null;
-  try {
-    body = await res.json();
-  } catch {
-    body = null;
-  }
-  if (res.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    go('#/login?expired=1');
-    throw new ApiError(401, 'signed out: the token was refused');
-  }
-  if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `the engine answered ${res.status}`);
-  return body;
-}
-
-/** Puts nodes on the page, skipping the absent ones. @param {...(Node|string|null|undefined|false)} nodes */
-function show(...nodes) {
-  for (const n of nodes) if (n) view.append(n);
-}
-
-/** @param {string} hash */
-function go(hash) {
-  if (location.hash === hash) render();
-  else location.hash = hash;
-}
-
-/** @param {string|undefined} iso */
-function when(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
-
-/** @param {string} status */
-function statusClass(status) {
-  if (['delivered', 'running', 'AA', 'CA'].includes(status)) return 'ok';
-  if (['error', 'failed', 'rejected', 'dead', 'refused'].includes(status)) return 'bad';
-  if (['routed', 'retrying', 'received', 'pending'].includes(status)) return 'warn';
-  return 'idle';
-}
-
-/** @param {string} text */
-function badge(text) {
-  return h('span', { class: `badge ${statusClass(text)}`, text });
-}
-
-/** @param {unknown} err */
-function notice(err) {
-  return h('div', { class: 'notice bad', role: 'alert', text: err instanceof Error ? err.message : String(err) });
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Router
@@ -120,7 +27,9 @@ const pages = {
   dashboard: renderDashboard,
   messages: renderMessages,
   message: renderMessage,
+  exceptions: renderExceptions,
   partners: renderPartners,
+  audit: renderAudit,
 };
 
 function parseHash() {
@@ -136,11 +45,21 @@ async function render() {
   leave();
   leave = () => {};
   const route = parseHash();
-  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
-  if (!signedIn && route.page !== 'login') return go('#/login');
+  if (me === undefined) {
+    try {
+      setMe(await api('/api/session'));
+    } catch {
+      setMe(null);
+    }
+  }
+  if (!me && route.page !== 'login') return go('#/login');
   top.hidden = route.page === 'login';
-  for (const a of top.querySelectorAll('nav a'))
+  const who = document.getElementById('who');
+  if (who && me) who.textContent = `${me.user} · ${me.role}`;
+  for (const a of top.querySelectorAll('nav a')) {
     a.classList.toggle('active', a.getAttribute('data-nav') === (route.page === 'message' ? 'messages' : route.page));
+    if (a.getAttribute('data-nav') === 'audit') /** @type {HTMLElement} */ (a).hidden = !can('admin');
+  }
   view.replaceChildren();
   try {
     await /** @type {any} */ (pages)[route.page](route);
@@ -149,9 +68,11 @@ async function render() {
   }
 }
 
+onNavigate(() => void render());
 window.addEventListener('hashchange', () => void render());
-document.getElementById('sign-out')?.addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
+document.getElementById('sign-out')?.addEventListener('click', async () => {
+  await api('/api/session', { method: 'DELETE' }).catch(() => {});
+  setMe(null);
   go('#/login');
 });
 
@@ -160,11 +81,12 @@ document.getElementById('sign-out')?.addEventListener('click', () => {
 
 /** @param {{ params: URLSearchParams }} route */
 async function renderLogin(route) {
-  const input = /** @type {HTMLInputElement} */ (
-    h('input', { type: 'password', name: 'token', id: 'token', autocomplete: 'current-password', required: true })
+  const user = /** @type {HTMLInputElement} */ (h('input', { name: 'user', id: 'user', autocomplete: 'username', required: true }));
+  const password = /** @type {HTMLInputElement} */ (
+    h('input', { type: 'password', name: 'password', id: 'password', autocomplete: 'current-password', required: true })
   );
   const message = h('div');
-  if (route.params.get('expired')) message.append(h('div', { class: 'notice bad', text: 'Your token was refused; sign in again.' }));
+  if (route.params.get('expired')) message.append(h('div', { class: 'notice bad', text: 'Your session ended; sign in again.' }));
   const form = h(
     'form',
     {
@@ -172,32 +94,42 @@ async function renderLogin(route) {
       onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault();
         message.replaceChildren();
-        const res = await fetch('/api/engine', { headers: { Authorization: `Bearer ${input.value}` } });
+        const res = await fetch('/api/session', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          credentials: 'same-origin',
+          body: JSON.stringify({ user: user.value, password: password.value }),
+        });
+        const body = await res.json().catch(() => ({}));
         if (res.ok) {
-          sessionStorage.setItem(TOKEN_KEY, input.value);
+          setMe(body);
+          password.value = '';
           go('#/dashboard');
         } else {
           message.append(
             h('div', {
               class: 'notice bad',
               role: 'alert',
-              text: res.status === 401 ? 'That token is not valid for this engine.' : `The engine answered ${res.status}.`,
+              text:
+                res.status === 401
+                  ? 'That user name and password do not match.'
+                  : res.status === 429
+                    ? `Too many failed sign-ins; try again in ${res.headers.get('Retry-After') ?? 'a few'} seconds.`
+                    : `The engine answered ${res.status}.`,
             }),
           );
         }
       },
     },
     h('h1', { text: 'Interlace' }),
-    h('p', {
-      class: 'muted',
-      text: "Sign in with the engine's admin token (INTERLACE_ADMIN_TOKEN, or the admin-token file in the data directory).",
-    }),
-    h('label', { for: 'token' }, 'Admin token', input),
+    h('p', { class: 'muted', text: 'Sign in with your Interlace user. The first admin is created with interlace user add.' }),
+    h('label', { for: 'user' }, 'User', user),
+    h('label', { for: 'password' }, 'Password', password),
     message,
     h('p', {}, h('button', { class: 'primary', type: 'submit', text: 'Sign in' })),
   );
   show(form);
-  input.focus();
+  user.focus();
 }
 
 async function engineInfo() {
@@ -209,50 +141,48 @@ async function engineInfo() {
 // ---------------------------------------------------------------------------------------------------
 // Dashboard
 
-/** Received counts seen by this page, per channel, for the messages-per-minute chart (the last hour). */
-const samples = new Map();
-
-/** @param {string} channel @param {number} received */
-function sample(channel, received) {
-  const now = Date.now();
-  const list = samples.get(channel) ?? [];
-  list.push({ at: now, received });
-  while (list.length > 0 && list[0].at < now - 3600_000) list.shift();
-  samples.set(channel, list);
-  return list;
+/**
+ * Arrivals per minute of each channel over the last hour, from the engine's store (`GET /api/arrivals`):
+ * 60 counts, oldest first, the last one the minute under way.
+ * @param {{ since: string, arrivals: Array<{ minute: string, channel: string, count: number }> }} a
+ */
+function arrivalsByChannel(a) {
+  const since = Date.parse(a.since);
+  /** @type {Map<string, number[]>} */
+  const out = new Map();
+  for (const r of a.arrivals) {
+    const i = Math.round((Date.parse(r.minute) - since) / 60_000);
+    if (i < 0 || i >= 60) continue;
+    const list = out.get(r.channel) ?? new Array(60).fill(0);
+    list[i] += r.count;
+    out.set(r.channel, list);
+  }
+  return out;
 }
 
-/** @param {Array<{ at: number, received: number }>} list */
-function perMinute(list) {
-  if (list.length < 2) return undefined;
-  const first = list.find((s) => s.at >= list[list.length - 1].at - 60_000) ?? list[0];
-  const last = list[list.length - 1];
-  const minutes = (last.at - first.at) / 60_000;
-  return minutes > 0 ? (last.received - first.received) / minutes : undefined;
-}
-
-/** A small line chart of the received count's growth per sample. @param {Array<{ at: number, received: number }>} list */
-function spark(list) {
+/** A small bar chart of the last hour, one bar a minute. @param {number[]} counts */
+function spark(counts) {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('width', '120');
+  svg.setAttribute('width', '122');
   svg.setAttribute('height', '24');
   svg.setAttribute('class', 'spark');
   svg.setAttribute('role', 'img');
-  const deltas = list.slice(1).map((s, i) => Math.max(0, s.received - list[i].received));
-  svg.setAttribute('aria-label', `${deltas.reduce((a, b) => a + b, 0)} received since this page opened`);
-  if (deltas.length > 1) {
-    const max = Math.max(1, ...deltas);
-    const points = deltas
-      .map((d, i) => `${((i / (deltas.length - 1)) * 118 + 1).toFixed(1)},${(23 - (d / max) * 21).toFixed(1)}`)
-      .join(' ');
-    const line = document.createElementNS(ns, 'polyline');
-    line.setAttribute('points', points);
-    line.setAttribute('fill', 'none');
-    line.setAttribute('stroke', '#1f5fa8');
-    line.setAttribute('stroke-width', '1.5');
-    svg.append(line);
-  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  svg.setAttribute('aria-label', `${total} received in the last hour`);
+  svg.dataset.total = String(total);
+  const max = Math.max(1, ...counts);
+  counts.forEach((n, i) => {
+    if (n === 0) return;
+    const bar = document.createElementNS(ns, 'rect');
+    const height = Math.max(1.5, (n / max) * 22);
+    bar.setAttribute('x', String(i * 2 + 1));
+    bar.setAttribute('y', (23 - height).toFixed(1));
+    bar.setAttribute('width', '1.6');
+    bar.setAttribute('height', height.toFixed(1));
+    bar.setAttribute('fill', '#1f5fa8');
+    svg.append(bar);
+  });
   return svg;
 }
 
@@ -299,7 +229,7 @@ async function renderDashboard() {
             'Errored',
             'Rejected',
             'Duplicate',
-            'Per minute',
+            'Last minute',
             'Last hour',
             'Routes',
           ].map((t, i) => h('th', { class: i >= 3 && i <= 10 ? 'num' : undefined, text: t })),
@@ -319,14 +249,19 @@ async function renderDashboard() {
   };
   const refresh = async () => {
     try {
-      const [{ channels }, od] = await Promise.all([api('/api/channels'), api('/api/acks/overdue').catch(() => ({ overdue: [] }))]);
+      const [{ channels }, od, arrivals] = await Promise.all([
+        api('/api/channels'),
+        api('/api/acks/overdue').catch(() => ({ overdue: [] })),
+        api('/api/arrivals').catch(() => ({ since: new Date().toISOString(), arrivals: [] })),
+      ]);
+      const perChannel = arrivalsByChannel(arrivals);
       void engineInfo().catch(() => {});
       if (stopped) return;
       table.replaceChildren(
         ...channels.map((/** @type {any} */ ch) => {
           const c = ch.counts ?? {};
-          const list = sample(ch.name, c.received ?? 0);
-          const rate = perMinute(list);
+          const list = perChannel.get(ch.name) ?? new Array(60).fill(0);
+          const rate = list[58];
           const source = `${ch.source?.type ?? ''}${ch.source?.address ? ` ${ch.source.address.host}:${ch.source.address.port}` : ''}`;
           return h(
             'tr',
@@ -337,7 +272,7 @@ async function renderDashboard() {
             ...['received', 'filtered', 'queued', 'delivered', 'errored', 'rejected', 'duplicate'].map((k) =>
               h('td', { class: 'num', dataset: { count: k }, text: String(c[k] ?? 0) }),
             ),
-            h('td', { class: 'num', text: rate === undefined ? '–' : rate.toFixed(1) }),
+            h('td', { class: 'num', dataset: { count: 'last-minute' }, text: String(rate) }),
             h('td', {}, spark(list)),
             h(
               'td',
@@ -412,6 +347,29 @@ async function renderMessages(route) {
   const controlId = /** @type {HTMLInputElement} */ (
     h('input', { name: 'controlId', id: 'f-control-id', placeholder: 'MSH-10, ISA13, file name…', value: p.get('controlId') ?? '' })
   );
+  const [keyName0, ...keyRest] = (p.get('key') ?? '').split(':');
+  const keyName = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { name: 'keyName', id: 'f-key-name' },
+      ...[...new Set([...KEY_NAMES, keyName0].filter(Boolean))].map((k) => h('option', { value: k, text: k })),
+    )
+  );
+  keyName.value = keyName0 || 'mrn';
+  const keyValue = /** @type {HTMLInputElement} */ (
+    h('input', { name: 'keyValue', id: 'f-key-value', placeholder: 'MRN, account, PO number…', value: keyRest.join(':') })
+  );
+  /** datetime-local shows and reads local time; the API takes ISO 8601. @param {string} id @param {string|null} iso */
+  const timeInput = (id, iso) => {
+    const el = /** @type {HTMLInputElement} */ (h('input', { type: 'datetime-local', id, name: id }));
+    if (iso) {
+      const d = new Date(iso);
+      el.value = new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    }
+    return el;
+  };
+  const from = timeInput('f-from', p.get('from'));
+  const to = timeInput('f-to', p.get('to'));
   const form = h(
     'form',
     {
@@ -422,16 +380,23 @@ async function renderMessages(route) {
         if (channel.value) q.set('channel', channel.value);
         if (status.value) q.set('status', status.value);
         if (controlId.value.trim()) q.set('controlId', controlId.value.trim());
+        if (keyValue.value.trim()) q.set('key', `${keyName.value}:${keyValue.value.trim()}`);
+        if (from.value) q.set('from', new Date(from.value).toISOString());
+        if (to.value) q.set('to', new Date(to.value).toISOString());
         go(`#/messages?${q}`);
       },
     },
     h('label', {}, 'Channel', channel),
     h('label', {}, 'Status', status),
     h('label', {}, 'Control id', controlId),
+    // searching by a business key shows who has messages: only for roles that may see patient data
+    can('phi') ? h('label', {}, 'Business key', h('span', { class: 'pair' }, keyName, keyValue)) : null,
+    h('label', {}, 'From', from),
+    h('label', {}, 'To', to),
     h('button', { class: 'primary', type: 'submit', text: 'Search' }),
   );
   const q = new URLSearchParams({ limit: String(PAGE) });
-  for (const k of ['channel', 'status', 'controlId', 'before']) {
+  for (const k of ['channel', 'status', 'controlId', 'key', 'from', 'to', 'before']) {
     const v = p.get(k);
     if (v) q.set(k, v);
   }
@@ -581,16 +546,6 @@ function renderX12(text) {
   return pre;
 }
 
-/** @param {unknown} value */
-function json(value) {
-  return h('pre', { class: 'json', text: JSON.stringify(value, null, 2) });
-}
-
-/** @param {string[]} heads @param {Node[]} rows @param {string} [id] */
-function table(heads, rows, id) {
-  return h('table', { id }, h('thead', {}, h('tr', {}, ...heads.map((t) => h('th', { text: t })))), h('tbody', {}, ...rows));
-}
-
 /** @param {{ id: string }} route */
 async function renderMessage(route) {
   const m = await api(`/api/messages/${encodeURIComponent(route.id)}`);
@@ -624,6 +579,31 @@ async function renderMessage(route) {
       },
     })
   );
+  /** A POST from the detail page, then the page again. @param {string} path @param {unknown} [body] @param {HTMLButtonElement} [btn] */
+  const act = async (path, body, btn) => {
+    if (btn) btn.disabled = true;
+    result.replaceChildren();
+    try {
+      const r = await api(path, { method: 'POST', ...(body !== undefined ? { json: body } : {}) });
+      result.append(h('div', { class: 'notice ok', role: 'status', text: `Accepted: ${r.detail}` }));
+      setTimeout(() => void render(), 1500);
+    } catch (err) {
+      result.append(notice(err));
+      if (btn) btn.disabled = false;
+    }
+  };
+  const note = /** @type {HTMLInputElement} */ (
+    h('input', { id: 'resolve-note', placeholder: 'why (e.g. charge entered by hand)', maxlength: 500 })
+  );
+  const resolveButton = /** @type {HTMLButtonElement} */ (
+    h('button', {
+      id: 'resolve',
+      type: 'button',
+      text: 'Resolve exception',
+      onclick: () => void act(`/api/messages/${encodeURIComponent(m.id)}/resolve`, { note: note.value }, resolveButton),
+    })
+  );
+  const content = m.content !== false;
   const text = m.raw?.text ?? '';
   const format = detectFormat(text);
   const hover = h('div', { id: 'field-name', 'aria-live': 'polite' });
@@ -632,17 +612,37 @@ async function renderMessage(route) {
   show(
     h('p', {}, h('a', { href: '#/messages', text: '← messages' })),
     h('h1', {}, `${m.messageType ?? 'Message'} ${m.controlId ?? ''} `, badge(m.status)),
-    h(
-      'p',
-      {},
-      button,
-      ' ',
-      h('span', {
-        class: 'muted',
-        text: 'Runs the stored raw message again through the current configuration; delivered routes are not sent twice.',
-      }),
-    ),
+    can('reprocess')
+      ? h(
+          'p',
+          {},
+          button,
+          ' ',
+          h('span', {
+            class: 'muted',
+            text: 'Runs the stored raw message again through the current configuration; delivered routes are not sent twice.',
+          }),
+        )
+      : null,
+    m.status === 'error' && can('resolve')
+      ? h(
+          'p',
+          { class: 'inline' },
+          resolveButton,
+          ' ',
+          note,
+          ' ',
+          h('span', { class: 'muted', text: 'Settles the exception without processing (status filtered); the timeline says who and why.' }),
+        )
+      : null,
     result,
+    content
+      ? null
+      : h('div', {
+          class: 'notice',
+          id: 'content-hidden',
+          text: `Message content (raw message, payloads, canonical documents, key values) is not shown to the ${me?.role ?? ''} role.`,
+        }),
     h(
       'div',
       { class: 'grid2' },
@@ -661,6 +661,7 @@ async function renderMessage(route) {
             ['origin', m.origin],
             ['duplicate of', m.duplicateOf],
             ['bytes', String(m.raw?.bytes ?? '')],
+            ...(m.keys ?? []).map((/** @type {any} */ k) => [k.name, k.value ?? '(hidden)']),
           ]
             .filter(([, v]) => v)
             .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]),
@@ -690,9 +691,9 @@ async function renderMessage(route) {
           ),
         )
       : null,
-    h('h2', { text: 'Raw message' }),
-    hover,
-    raw,
+    content ? h('h2', { text: 'Raw message' }) : null,
+    content ? hover : null,
+    content ? raw : null,
     h('h2', { text: 'Deliveries' }),
     (m.deliveries ?? []).length === 0
       ? h('p', { class: 'muted', text: 'No delivery.' })
@@ -701,9 +702,26 @@ async function renderMessage(route) {
           m.deliveries.map((/** @type {any} */ d) =>
             h(
               'tr',
-              { class: d.state === 'dead' ? 'trouble' : undefined },
+              { class: d.state === 'dead' ? 'trouble' : undefined, dataset: { route: d.route } },
               h('td', { text: d.route }),
-              h('td', {}, badge(d.state)),
+              h(
+                'td',
+                {},
+                badge(d.state),
+                d.state === 'dead' && can('retry')
+                  ? h('button', {
+                      class: 'retry',
+                      type: 'button',
+                      text: 'Retry',
+                      onclick: (/** @type {MouseEvent} */ e) =>
+                        void act(
+                          `/api/deliveries/${encodeURIComponent(d.id)}/retry`,
+                          undefined,
+                          /** @type {HTMLButtonElement} */ (e.currentTarget),
+                        ),
+                    })
+                  : null,
+              ),
               h('td', { class: 'num', text: String(d.attempts) }),
               h('td', { text: d.lastStatus ?? '' }),
               h('td', { text: d.lastError ?? '' }),
@@ -711,12 +729,14 @@ async function renderMessage(route) {
               h(
                 'td',
                 {},
-                h(
-                  'details',
-                  {},
-                  h('summary', { text: d.payload?.contentType ?? 'payload' }),
-                  h('pre', { class: 'json', text: d.payload?.body ?? '' }),
-                ),
+                d.payload
+                  ? h(
+                      'details',
+                      {},
+                      h('summary', { text: d.payload.contentType ?? 'payload' }),
+                      h('pre', { class: 'json', text: d.payload.body ?? '' }),
+                    )
+                  : h('span', { class: 'muted', text: 'hidden' }),
               ),
             ),
           ),
@@ -741,10 +761,12 @@ async function renderMessage(route) {
           ),
           'acks',
         ),
-    h('h2', { text: 'Canonical documents' }),
-    m.canonical === undefined || m.canonical === null
-      ? h('p', { class: 'muted', text: 'None (not processed, filtered before mapping, or no canonical mapping for this message type).' })
-      : json(m.canonical),
+    content ? h('h2', { text: 'Canonical documents' }) : null,
+    !content
+      ? null
+      : m.canonical === undefined || m.canonical === null
+        ? h('p', { class: 'muted', text: 'None (not processed, filtered before mapping, or no canonical mapping for this message type).' })
+        : json(m.canonical),
   );
 }
 

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError, type Diagnostic } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { X12LedgerDelegate } from '../x12-delegate.js';
+import { AdminDelegate, AdminTables, messageFilters } from '../admin-tables.js';
 import { describeLocation } from '../location.js';
 import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
 import type {
@@ -36,13 +36,14 @@ const EXCERPT = 2048;
  * changes, `INSERT … ON CONFLICT` for deliveries and control numbers, and a transaction-level
  * advisory lock per (channel, control id, sender) around the duplicate check of an ingest.
  */
-export class PostgresStore extends X12LedgerDelegate implements Store {
+export class PostgresStore extends AdminDelegate implements Store {
   readonly location: string;
   private readonly ingested: Array<{ id: string; channel: string }> = [];
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private emitScheduled = false;
   protected readonly x12: PostgresX12Ledger;
   protected readonly documents: PostgresDocuments;
+  protected readonly admin: AdminTables;
 
   private constructor(
     private readonly pool: Pool,
@@ -52,6 +53,15 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     this.location = describeLocation({ kind: 'postgres', url });
     this.x12 = new PostgresX12Ledger(pool);
     this.documents = new PostgresDocuments(pool);
+    this.admin = new AdminTables({
+      all: async <T>(sql: string, args: unknown[] = []) => (await pool.query(numbered(sql), args)).rows as T[],
+      write: (statements) =>
+        transaction(pool, async (c) => {
+          const changed: number[] = [];
+          for (const [sql, args] of statements) changed.push((await c.query(numbered(sql), args)).rowCount ?? 0);
+          return changed;
+        }),
+    });
   }
 
   /** Connects and migrates the schema (safe when several processes start at once). */
@@ -189,6 +199,11 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     if (q.status) add('status = ?', q.status);
     if (q.controlId) add('control_id = ?', q.controlId);
     if (q.before) add('id < ?', q.before);
+    messageFilters(q, (sql, ...values) => {
+      let i = args.length;
+      args.push(...values);
+      where.push(sql.replace(/\?/g, () => `$${++i}`));
+    });
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
     return (await this.pool.query<MessageRow>(sql, args)).rows.map(toMessage);
@@ -233,6 +248,11 @@ export class PostgresStore extends X12LedgerDelegate implements Store {
     if (q.channel) add('channel = ?', q.channel);
     if (q.reason) add(`(error::jsonb ->> 'rule' = ? OR error::jsonb ->> 'code' = ?)`, q.reason);
     if (q.before) add('id < ?', q.before);
+    messageFilters({ channels: q.channels }, (sql, ...values) => {
+      let i = args.length;
+      args.push(...values);
+      where.push(sql.replace(/\?/g, () => `$${++i}`));
+    });
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     return (
       await this.pool.query<MessageRow>(
@@ -441,4 +461,10 @@ async function settleMessage(c: PoolClient, messageId: string, now: number): Pro
     [status, now, messageId],
   );
   if (rowCount) await event(c, messageId, now, status, null);
+}
+
+/** `?` placeholders numbered for PostgreSQL (`$1`, `$2`…); the shared SQL never has `?` inside a literal. */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { X12LedgerDelegate } from '../x12-delegate.js';
+import { AdminDelegate, AdminTables, messageFilters } from '../admin-tables.js';
 import type {
   AttemptRecord,
   ChannelCounts,
@@ -45,7 +45,7 @@ const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, m
 const EXCERPT = 2048;
 
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
-export class SqliteStore extends X12LedgerDelegate implements Store {
+export class SqliteStore extends AdminDelegate implements Store {
   readonly location: string;
   private readonly db: Db;
   private readonly writes: WriteBatcher;
@@ -54,6 +54,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
   private readonly st: Record<string, Statement>;
   protected readonly x12: SqliteX12Ledger;
   protected readonly documents: SqliteDocuments;
+  protected readonly admin: AdminTables;
 
   constructor(options: SqliteStoreOptions) {
     super();
@@ -77,6 +78,10 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
     this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed), options.coalesceMs ?? 2);
     this.x12 = new SqliteX12Ledger(this.db, this.writes);
     this.documents = new SqliteDocuments(this.db, this.writes);
+    this.admin = new AdminTables({
+      all: async <T>(sql: string, args: unknown[] = []) => this.db.prepare(sql).all(...args) as T[],
+      write: (statements) => this.writes.run(() => statements.map(([sql, args]) => this.db.prepare(sql).run(...args).changes)),
+    });
   }
 
   private prepare(): Record<string, Statement> {
@@ -212,6 +217,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       where.push('id < ?');
       args.push(q.before);
     }
+    messageFilters(q, (sql, ...values) => (where.push(sql), args.push(...values)));
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);
@@ -283,6 +289,7 @@ export class SqliteStore extends X12LedgerDelegate implements Store {
       where.push('id < ?');
       args.push(q.before);
     }
+    messageFilters({ channels: q.channels }, (sql, ...values) => (where.push(sql), args.push(...values)));
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     return (
       this.db

@@ -11,6 +11,7 @@ import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { dft, onHandRouter, testConfigDir } from '../e2e/support.js';
 
 const TOKEN = 'console-admin-token-0123456789';
+const PASSWORD = 'console password 0123';
 /** Debian's chromium; `.ci/run` installs it. Elsewhere point CHROMIUM_PATH at any Chromium build. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots of every page the test visits, for a person to look at after the run. */
@@ -60,6 +61,19 @@ describe('web console in a real browser (Chromium)', function () {
     });
     client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 15_000 });
     base = `http://127.0.0.1:${engine.adminAddress()!.port}`;
+    // the people of the test, created with the engine's admin token (a service token, ADR 0013)
+    for (const [name, role] of [
+      ['olga', 'operator'],
+      ['vera', 'viewer'],
+      ['adam', 'admin'],
+    ] as const) {
+      const res = await fetch(`${base}/api/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, role, password: PASSWORD }),
+      });
+      if (res.status !== 201) throw new Error(`user ${name} not created: ${res.status} ${await res.text()}`);
+    }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   });
@@ -76,23 +90,32 @@ describe('web console in a real browser (Chromium)', function () {
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
   const received = () => page.locator('#channels tr[data-channel="or-implant-charges"] td[data-count="received"]');
 
-  it('refuses a wrong token with a sentence and no data', async () => {
-    await page.goto(`${base}/`);
+  /** Signs in on the login page (signing out first when someone is signed in). */
+  async function signIn(user: string, password = PASSWORD) {
+    await page.goto(`${base}/console/#/login`);
     await page.waitForSelector('form.login');
-    await page.fill('#token', 'not-the-token');
+    await page.fill('#user', user);
+    await page.fill('#password', password);
     await page.click('button[type=submit]');
-    expect(await page.locator('[role=alert]').textContent({ timeout: 30_000 })).to.equal('That token is not valid for this engine.');
+  }
+  async function signOut() {
+    await page.click('#sign-out');
+    await page.waitForSelector('form.login', { timeout: 30_000 });
+  }
+
+  it('refuses a wrong password with a sentence and no data', async () => {
+    await signIn('olga', 'not the password at all');
+    expect(await page.locator('[role=alert]').textContent({ timeout: 30_000 })).to.equal('That user name and password do not match.');
     expect(await page.locator('#channels').count()).to.equal(0);
     await shot('01-login-refused');
   });
 
-  it('signs in, finds a message by control id, opens it with its fields named, reprocesses it, and the dashboard count follows new traffic', async () => {
+  it('signs in, finds a message by MRN, opens it with its fields named, reprocesses it, and the dashboard count follows new traffic', async () => {
     const ack = await client.send(dft('CONSOLE-0001', 2, 'ACCT-CONSOLE'));
     expect(ack.toString('latin1')).to.match(/MSA\|AA\|CONSOLE-0001/);
     await sink.waitForRequests(1, 60_000);
 
-    await page.fill('#token', TOKEN);
-    await page.click('button[type=submit]');
+    await signIn('olga');
     await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
     await page.waitForFunction(
       () => document.querySelector('#channels tr[data-channel="or-implant-charges"] td[data-count="delivered"]')?.textContent === '1',
@@ -100,18 +123,22 @@ describe('web console in a real browser (Chromium)', function () {
       { timeout: 60_000 },
     );
     expect(await received().textContent()).to.equal('1');
+    expect(await page.locator('#who').textContent()).to.equal('olga · operator');
+    // the last hour's chart comes from the engine's per-minute counts, not from what this page saw
+    expect(await page.locator('#channels tr[data-channel="or-implant-charges"] svg.spark').getAttribute('data-total')).to.equal('1');
     await shot('02-dashboard');
 
     await page.click('nav a[data-nav=messages]');
-    await page.waitForSelector('#f-control-id');
-    await page.fill('#f-control-id', 'CONSOLE-0001');
+    await page.waitForSelector('#f-key-value');
+    await page.selectOption('#f-key-name', 'mrn');
+    await page.fill('#f-key-value', 'MRN0001');
     await page.click('form.inline button[type=submit]');
     await page.waitForFunction(
-      () => location.hash.includes('controlId=CONSOLE-0001') && document.querySelectorAll('#messages tbody tr').length === 1,
+      () => location.hash.includes('key=mrn%3AMRN0001') && document.querySelectorAll('#messages tbody tr').length === 1,
       undefined,
       { timeout: 30_000 },
     );
-    await shot('03-messages');
+    await shot('03-messages-by-mrn');
     await page.click('#messages tbody tr');
 
     await page.waitForSelector('pre.raw[data-format=hl7]', { timeout: 30_000 });
@@ -120,8 +147,9 @@ describe('web console in a real browser (Chromium)', function () {
     expect(await page.locator('pre.raw [data-field="PID-3.1"]').textContent()).to.equal('MRN0001');
     // the ERP route and the billing route (FHIR ChargeItems) of the shipped OR channel
     expect(await page.locator('#deliveries tbody tr').count()).to.equal(2);
-    expect(await page.locator('#deliveries tbody tr td:nth-child(2)').allTextContents()).to.deep.equal(['delivered', 'delivered']);
+    expect(await page.locator('#deliveries tbody tr td:nth-child(2) .badge').allTextContents()).to.deep.equal(['delivered', 'delivered']);
     expect(await page.locator('#acks tbody tr').count()).to.be.greaterThanOrEqual(2); // our ACK and the ERP's answer
+    expect(await page.locator('dl.facts').textContent()).to.include('mrnMRN0001');
     await shot('04-message-detail');
 
     const historyBefore = await page.locator('#history li').count();
@@ -143,7 +171,51 @@ describe('web console in a real browser (Chromium)', function () {
       undefined,
       { timeout: 60_000 },
     );
+    await page.waitForFunction(
+      () => document.querySelector('#channels tr[data-channel="or-implant-charges"] svg.spark')?.getAttribute('data-total') === '2',
+      undefined,
+      { timeout: 60_000 },
+    );
     await shot('06-dashboard-after-traffic');
+  });
+
+  it('groups the exception queue by rule, reprocesses a group, and resolves an exception from its detail page', async () => {
+    const unknown = (id: string) =>
+      Buffer.from(dft(id, 1, 'ACCT-EXC').toString('latin1').replace('100234^', '999999^').replace('MRN0001', 'MRN0777'), 'latin1');
+    for (const id of ['CONSOLE-EXC1', 'CONSOLE-EXC2'])
+      expect((await client.send(unknown(id))).toString('latin1')).to.match(new RegExp(`MSA\\|AA\\|${id}`));
+    // the page shows the queue as it is when opened: wait until both are in it
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}/api/exceptions?reason=unknown-item`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const n = ((await res.json()) as { exceptions: unknown[] }).exceptions.length;
+      if (n === 2) break;
+      if (i > 600) throw new Error(`after 60 s, ${n} messages are in the exception queue as unknown-item; expected 2`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.click('nav a[data-nav=exceptions]');
+    const group = page.locator('#exception-groups tr[data-reason="unknown-item"]');
+    await group.waitFor({ timeout: 30_000 });
+    expect(await group.locator('td.num').textContent()).to.equal('2');
+    await shot('07-exceptions');
+    await group.locator('button').click();
+    // the item is still unknown: both run again and come back to the queue with the same reason
+    expect(await page.locator('.notice.ok').textContent({ timeout: 30_000 })).to.equal(
+      'Queued 2, refused 0 (or-implant-charges · unknown-item).',
+    );
+
+    await page.goto(`${base}/console/#/messages?key=mrn%3AMRN0777&status=error`);
+    await page.waitForFunction(() => document.querySelectorAll('#messages tbody tr').length === 2, undefined, { timeout: 60_000 });
+    await page.click('#messages tbody tr >> nth=0');
+    await page.waitForSelector('#resolve', { timeout: 30_000 });
+    await page.fill('#resolve-note', 'item billed by hand');
+    await page.click('#resolve');
+    expect(await page.locator('.notice.ok').textContent({ timeout: 30_000 })).to.equal('Accepted: resolved by olga');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#history li')].some((li) => li.textContent?.includes('resolved by olga: item billed by hand')),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await shot('08-exception-resolved');
   });
 
   it('shows hostile content as text: markup in a message never becomes markup in the page', async () => {
@@ -165,7 +237,7 @@ describe('web console in a real browser (Chromium)', function () {
     expect(await page.locator('pre.raw img, pre.raw script').count()).to.equal(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
     expect(await page.locator('pre.raw [data-field="PID-3.1"]').textContent()).to.equal('<img src=x onerror="window.__pwned=1">');
-    await shot('07-hostile-as-text');
+    await shot('09-hostile-as-text');
   });
 
   it('serves its files with a strict content policy, and nothing else under /console/', async () => {
@@ -180,7 +252,66 @@ describe('web console in a real browser (Chromium)', function () {
     }
     const post = await fetch(`${base}/console/`, { method: 'POST' });
     expect(post.status).to.equal(405);
-    // The API behind it still needs the token.
+    // The API behind it still needs a credential.
     expect((await fetch(`${base}/api/messages`)).status).to.equal(401);
+  });
+
+  it('refuses a state-changing request of the signed-in page that lacks the CSRF token', async () => {
+    const id = await page.evaluate(async () => {
+      const r = await fetch('/api/messages?controlId=CONSOLE-0001');
+      return ((await r.json()) as { messages: Array<{ id: string }> }).messages[0]!.id;
+    });
+    const refused = await page.evaluate(async (mid) => {
+      const r = await fetch(`/api/messages/${mid}/reprocess`, { method: 'POST', credentials: 'same-origin' });
+      return { status: r.status, body: (await r.json()) as { error: { code: string } } };
+    }, id);
+    expect(refused).to.deep.equal({
+      status: 403,
+      body: { error: { code: 'csrf-refused', message: 'refused: the X-CSRF-Token header is missing' } },
+    });
+  });
+
+  it('shows a viewer the dashboard and message metadata but no patient data', async () => {
+    await signOut();
+    await signIn('vera');
+    await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
+    await page.click('nav a[data-nav=messages]');
+    await page.waitForSelector('#f-control-id');
+    expect(await page.locator('#f-key-value').count()).to.equal(0); // no search by MRN
+    await page.fill('#f-control-id', 'CONSOLE-0001');
+    await page.click('form.inline button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('#messages tbody tr').length === 1, undefined, { timeout: 30_000 });
+    await page.click('#messages tbody tr');
+    await page.waitForSelector('#content-hidden', { timeout: 30_000 });
+    expect(await page.locator('pre.raw').count()).to.equal(0);
+    expect(await page.locator('#reprocess').count()).to.equal(0);
+    expect(await page.locator('#deliveries tbody tr').count()).to.equal(2);
+    const text = (await page.locator('body').textContent()) ?? '';
+    for (const phi of ['MRN0001', 'TEST^PATIENT', 'PATIENT', 'ACCT-CONSOLE', '19700101']) expect(text, phi).to.not.include(phi);
+    await shot('10-viewer-no-phi');
+  });
+
+  it('shows an admin the audit log of these sign-ins, views and actions, exportable as CSV', async () => {
+    await signOut();
+    await signIn('adam');
+    await page.waitForSelector('#channels', { timeout: 30_000 });
+    await page.click('nav a[data-nav=audit]');
+    await page.waitForSelector('#audit tbody tr', { timeout: 30_000 });
+    const rows = await page.locator('#audit tbody tr').allTextContents();
+    for (const expected of [
+      /olga.*operator.*message\.view/,
+      /olga.*operator.*message\.reprocess.*202/,
+      /olga.*exception\.resolve.*200/,
+      /vera.*viewer.*message\.view/,
+      /olga.*message\.reprocess.*403/,
+      /olga \(anonymous\).*login\.refused.*401/,
+    ])
+      expect(
+        rows.some((r) => expected.test(r)),
+        String(expected),
+      ).to.equal(true);
+    await shot('11-audit');
+    const csv = await page.evaluate(async () => (await fetch('/api/audit?format=csv')).text());
+    expect(csv.split('\r\n')[0]).to.equal('id,at,actor,actorKind,role,action,target,channel,address,outcome,detail');
   });
 });

@@ -1,0 +1,362 @@
+import type { AdminRole, AdminSession, AdminStore, AdminUser, ApiToken, AuditEntry, AuditQuery, NewAuditEntry } from './types.js';
+import { X12LedgerDelegate } from './x12-delegate.js';
+
+/**
+ * How the tables below reach their database. SQL is written once with `?` placeholders; the
+ * PostgreSQL runner numbers them. `write` runs its statements in one transaction, committed (durable)
+ * when it resolves, and resolves the number of rows each statement changed.
+ */
+export type SqlRunner = {
+  all<T>(sql: string, args?: unknown[]): Promise<T[]>;
+  write(statements: Array<[sql: string, args: unknown[]]>): Promise<number[]>;
+};
+
+type UserRow = {
+  name: string;
+  role: AdminRole;
+  channels: string;
+  password_hash: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+};
+type TokenRow = {
+  id: string;
+  name: string;
+  owner: string | null;
+  role: AdminRole | null;
+  channels: string | null;
+  token_hash: string;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+};
+type SessionRow = {
+  id_hash: string;
+  user_name: string;
+  csrf: string;
+  address: string | null;
+  created_at: number;
+  seen_at: number;
+  expires_at: number;
+};
+type AuditRow = {
+  id: number;
+  at: number;
+  actor: string;
+  actor_kind: AuditEntry['actorKind'];
+  role: AdminRole | null;
+  action: string;
+  target: string | null;
+  channel: string | null;
+  address: string | null;
+  outcome: number;
+  detail: string | null;
+};
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const ms = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
+
+/**
+ * The admin tables (migration 5, ADR 0013) and the message-side queries the admin API adds
+ * (business keys, resolving an exception, arrivals per minute), the same for both stores.
+ */
+export class AdminTables implements AdminStore {
+  constructor(private readonly sql: SqlRunner) {}
+
+  async putUser(u: Omit<AdminUser, 'createdAt' | 'updatedAt'>): Promise<void> {
+    const now = Date.now();
+    await this.sql.write([
+      [
+        `INSERT INTO admin_users (name, role, channels, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET role = excluded.role, channels = excluded.channels, password_hash = excluded.password_hash,
+         disabled = excluded.disabled, updated_at = excluded.updated_at`,
+        [u.name, u.role, JSON.stringify(u.channels), u.passwordHash ?? null, u.disabled ? 1 : 0, now, now],
+      ],
+    ]);
+  }
+
+  async getUser(name: string): Promise<AdminUser | undefined> {
+    const rows = await this.sql.all<UserRow>('SELECT * FROM admin_users WHERE name = ?', [name]);
+    return rows[0] && toUser(rows[0]);
+  }
+
+  async listUsers(): Promise<AdminUser[]> {
+    return (await this.sql.all<UserRow>('SELECT * FROM admin_users ORDER BY name')).map(toUser);
+  }
+
+  async putToken(t: Omit<ApiToken, 'createdAt' | 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    await this.sql.write([
+      [
+        'INSERT INTO api_tokens (id, name, owner, role, channels, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          t.id,
+          t.name,
+          t.owner ?? null,
+          t.role ?? null,
+          t.channels ? JSON.stringify(t.channels) : null,
+          t.tokenHash,
+          t.createdBy,
+          Date.now(),
+        ],
+      ],
+    ]);
+  }
+
+  async findToken(tokenHash: string): Promise<ApiToken | undefined> {
+    const rows = await this.sql.all<TokenRow>('SELECT * FROM api_tokens WHERE token_hash = ?', [tokenHash]);
+    return rows[0] && toToken(rows[0]);
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    return (await this.sql.all<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id')).map(toToken);
+  }
+
+  async revokeToken(id: string): Promise<boolean> {
+    const [n] = await this.sql.write([['UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [Date.now(), id]]]);
+    return n! > 0;
+  }
+
+  async touchToken(id: string): Promise<void> {
+    await this.sql.write([['UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [Date.now(), id]]]);
+  }
+
+  async putSession(s: AdminSession): Promise<void> {
+    await this.sql.write([
+      [
+        'INSERT INTO admin_sessions (id_hash, user_name, csrf, address, created_at, seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [s.idHash, s.user, s.csrf, s.address ?? null, ms(s.createdAt), ms(s.seenAt), ms(s.expiresAt)],
+      ],
+      // expired sessions of anyone go with each new one, so the table stays small
+      ['DELETE FROM admin_sessions WHERE expires_at < ?', [Date.now()]],
+    ]);
+  }
+
+  async findSession(idHash: string): Promise<AdminSession | undefined> {
+    const r = (await this.sql.all<SessionRow>('SELECT * FROM admin_sessions WHERE id_hash = ?', [idHash]))[0];
+    if (!r) return undefined;
+    return {
+      idHash: r.id_hash,
+      user: r.user_name,
+      csrf: r.csrf,
+      ...(r.address ? { address: r.address } : {}),
+      createdAt: iso(r.created_at),
+      seenAt: iso(r.seen_at),
+      expiresAt: iso(r.expires_at),
+    };
+  }
+
+  async touchSession(idHash: string, seenAt: number, expiresAt: number): Promise<void> {
+    await this.sql.write([['UPDATE admin_sessions SET seen_at = ?, expires_at = ? WHERE id_hash = ?', [seenAt, expiresAt, idHash]]]);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.sql.write([['DELETE FROM admin_sessions WHERE id_hash = ?', [idHash]]]);
+  }
+
+  async deleteSessionsOf(user: string): Promise<void> {
+    await this.sql.write([['DELETE FROM admin_sessions WHERE user_name = ?', [user]]]);
+  }
+
+  async appendAudit(e: NewAuditEntry): Promise<void> {
+    await this.sql.write([
+      [
+        `INSERT INTO audit_log (at, actor, actor_kind, role, action, target, channel, address, outcome, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          ms(e.at) ?? Date.now(),
+          e.actor,
+          e.actorKind,
+          e.role ?? null,
+          e.action,
+          e.target ?? null,
+          e.channel ?? null,
+          e.address ?? null,
+          e.outcome,
+          e.detail ?? null,
+        ],
+      ],
+    ]);
+  }
+
+  async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      args.push(value);
+    };
+    if (q.actor) add('actor = ?', q.actor);
+    if (q.action) add('action = ?', q.action);
+    if (q.from) add('at >= ?', Date.parse(q.from));
+    if (q.to) add('at < ?', Date.parse(q.to));
+    if (q.before !== undefined) add('id < ?', q.before);
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 10_000);
+    const rows = await this.sql.all<AuditRow>(
+      `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
+      args,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      at: iso(r.at),
+      actor: r.actor,
+      actorKind: r.actor_kind,
+      ...(r.role ? { role: r.role } : {}),
+      action: r.action,
+      ...(r.target ? { target: r.target } : {}),
+      ...(r.channel ? { channel: r.channel } : {}),
+      ...(r.address ? { address: r.address } : {}),
+      outcome: r.outcome,
+      ...(r.detail ? { detail: r.detail } : {}),
+    }));
+  }
+
+  /** See MessageStore.resolveException: the timeline entry is written only when the status changes. */
+  async resolveException(id: string, by: string, note: string): Promise<boolean> {
+    const now = Date.now();
+    const detail = `resolved by ${by}${note ? `: ${note}` : ''}`;
+    const [, n] = await this.sql.write([
+      [
+        `INSERT INTO message_events (message_id, at, status, detail) SELECT id, ?, 'filtered', ? FROM messages WHERE id = ? AND status = 'error'`,
+        [now, detail, id],
+      ],
+      [`UPDATE messages SET status = 'filtered', updated_at = ? WHERE id = ? AND status = 'error'`, [now, id]],
+    ]);
+    return n! > 0;
+  }
+
+  async recordKeys(messageId: string, channel: string, keys: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
+    await this.sql.write([
+      ['DELETE FROM message_keys WHERE message_id = ?', [messageId]],
+      ...keys.map((k): [string, unknown[]] => [
+        'INSERT INTO message_keys (message_id, channel, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        [messageId, channel, k.name, k.value],
+      ]),
+    ]);
+  }
+
+  async messageKeys(messageId: string): Promise<Array<{ name: string; value: string }>> {
+    return this.sql.all<{ name: string; value: string }>('SELECT name, value FROM message_keys WHERE message_id = ? ORDER BY name, value', [
+      messageId,
+    ]);
+  }
+
+  async arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
+    const rows = await this.sql.all<{ minute: number; channel: string; n: number }>(
+      'SELECT received_at / 60000 AS minute, channel, COUNT(*) AS n FROM messages WHERE received_at >= ? GROUP BY received_at / 60000, channel',
+      [sinceMs],
+    );
+    return rows.map((r) => ({ minute: Number(r.minute) * 60000, channel: r.channel, count: Number(r.n) }));
+  }
+}
+
+/**
+ * The WHERE conditions of a message search for the filters both stores share (time range, business
+ * key, channel scope), with `?` placeholders; `add(sql, value)` is each store's way of binding.
+ */
+export function messageFilters(
+  q: { from?: string; to?: string; key?: { name: string; value: string }; channels?: readonly string[] },
+  add: (sql: string, ...values: unknown[]) => void,
+): void {
+  if (q.from) add('received_at >= ?', Date.parse(q.from));
+  if (q.to) add('received_at < ?', Date.parse(q.to));
+  if (q.key) add('id IN (SELECT message_id FROM message_keys WHERE name = ? AND value = ?)', q.key.name, q.key.value);
+  if (q.channels) {
+    if (q.channels.length === 0) add('1 = 0');
+    else add(`channel IN (${q.channels.map(() => '?').join(', ')})`, ...q.channels);
+  }
+}
+
+function toUser(r: UserRow): AdminUser {
+  return {
+    name: r.name,
+    role: r.role,
+    channels: JSON.parse(r.channels) as string[],
+    ...(r.password_hash ? { passwordHash: r.password_hash } : {}),
+    disabled: Boolean(Number(r.disabled)),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+function toToken(r: TokenRow): ApiToken {
+  return {
+    id: r.id,
+    name: r.name,
+    ...(r.owner ? { owner: r.owner } : {}),
+    ...(r.role ? { role: r.role } : {}),
+    ...(r.channels ? { channels: JSON.parse(r.channels) as string[] } : {}),
+    tokenHash: r.token_hash,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at),
+    ...(r.last_used_at ? { lastUsedAt: iso(r.last_used_at) } : {}),
+    ...(r.revoked_at ? { revokedAt: iso(r.revoked_at) } : {}),
+  };
+}
+
+/**
+ * Forwards the admin methods to a store's AdminTables (`admin`), as X12LedgerDelegate does for the
+ * X12 tables, so the store is one object with the whole Store interface.
+ */
+export abstract class AdminDelegate extends X12LedgerDelegate implements AdminStore {
+  protected abstract readonly admin: AdminTables;
+
+  putUser(u: Omit<AdminUser, 'createdAt' | 'updatedAt'>): Promise<void> {
+    return this.admin.putUser(u);
+  }
+  getUser(name: string): Promise<AdminUser | undefined> {
+    return this.admin.getUser(name);
+  }
+  listUsers(): Promise<AdminUser[]> {
+    return this.admin.listUsers();
+  }
+  putToken(t: Omit<ApiToken, 'createdAt' | 'lastUsedAt' | 'revokedAt'>): Promise<void> {
+    return this.admin.putToken(t);
+  }
+  findToken(tokenHash: string): Promise<ApiToken | undefined> {
+    return this.admin.findToken(tokenHash);
+  }
+  listTokens(): Promise<ApiToken[]> {
+    return this.admin.listTokens();
+  }
+  revokeToken(id: string): Promise<boolean> {
+    return this.admin.revokeToken(id);
+  }
+  touchToken(id: string): Promise<void> {
+    return this.admin.touchToken(id);
+  }
+  putSession(s: AdminSession): Promise<void> {
+    return this.admin.putSession(s);
+  }
+  findSession(idHash: string): Promise<AdminSession | undefined> {
+    return this.admin.findSession(idHash);
+  }
+  touchSession(idHash: string, seenAt: number, expiresAt: number): Promise<void> {
+    return this.admin.touchSession(idHash, seenAt, expiresAt);
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return this.admin.deleteSession(idHash);
+  }
+  deleteSessionsOf(user: string): Promise<void> {
+    return this.admin.deleteSessionsOf(user);
+  }
+  appendAudit(e: NewAuditEntry): Promise<void> {
+    return this.admin.appendAudit(e);
+  }
+  listAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    return this.admin.listAudit(q);
+  }
+  resolveException(id: string, by: string, note: string): Promise<boolean> {
+    return this.admin.resolveException(id, by, note);
+  }
+  recordKeys(messageId: string, channel: string, keys: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
+    return this.admin.recordKeys(messageId, channel, keys);
+  }
+  messageKeys(messageId: string): Promise<Array<{ name: string; value: string }>> {
+    return this.admin.messageKeys(messageId);
+  }
+  arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
+    return this.admin.arrivalsPerMinute(sinceMs);
+  }
+}
