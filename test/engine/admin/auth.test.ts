@@ -151,6 +151,9 @@ for (const backend of storeBackends())
       expect(bare.text).to.not.include('MRN0001').and.not.include('DOE').and.not.include('100234');
       expect(bare.body.keys).to.deep.equal([{ name: 'mrn' }]);
       expect((await call('GET', '/api/messages?key=mrn:MRN0001', { cookie: vic.cookie })).status).to.equal(403);
+      const exc = await call('GET', '/api/exceptions', { cookie: vic.cookie });
+      expect(exc.text).to.include('lookup-missing').and.not.include('100234');
+      expect((await call('GET', '/api/exceptions', { cookie: ann.cookie })).text).to.include('100234');
       const act = await call('POST', `/api/messages/${orMessage}/reprocess`, { cookie: vic.cookie, csrf: vic.csrf });
       expect(act.status).to.equal(403);
       expect(act.body.error?.message).to.equal('the viewer role may not do this (it needs the reprocess permission)');
