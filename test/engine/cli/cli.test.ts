@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,11 +128,16 @@ describe('interlace command line', function () {
     expect(r.stdout).to.match(/6 passed, 0 failed/);
   });
 
-  it('passes the cases of every shipped channel', () => {
-    const cases = readdirSync(join(ROOT, 'config/channels')).filter((f) => f.endsWith('.test.yaml'));
-    expect(cases.length).to.be.greaterThan(0);
+  it('passes the cases of every shipped channel (config/ and the examples under samples/)', () => {
+    const dirs = ['config/channels', ...readdirSync(join(ROOT, 'samples')).map((d) => join('samples', d, 'channels'))];
+    const cases = dirs
+      .filter((d) => existsSync(join(ROOT, d)))
+      .flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(d, f)))
+      .filter((f) => f.endsWith('.test.yaml'));
+    expect(cases).to.include.members(['samples/fhir/channels/or-charges-to-fhir.test.yaml', 'samples/fhir/channels/receipts-to-fhir.test.yaml']);
+    expect(cases.filter((f) => f.startsWith('config/')).length).to.be.greaterThan(0);
     for (const f of cases) {
-      const r = interlace(['test', join('config/channels', f.replace('.test.yaml', '.yaml'))]);
+      const r = interlace(['test', f.replace('.test.yaml', '.yaml')]);
       expect(r.code, `${f}\n${r.stdout}${r.stderr}`).to.equal(0);
       expect(r.stdout).to.match(/\d+ passed, 0 failed/);
     }
