@@ -134,7 +134,10 @@ describe('interlace command line', function () {
       .filter((d) => existsSync(join(ROOT, d)))
       .flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(d, f)))
       .filter((f) => f.endsWith('.test.yaml'));
-    expect(cases).to.include.members(['samples/fhir/channels/or-charges-to-fhir.test.yaml', 'samples/fhir/channels/receipts-to-fhir.test.yaml']);
+    expect(cases).to.include.members([
+      'samples/fhir/channels/or-charges-to-fhir.test.yaml',
+      'samples/fhir/channels/receipts-to-fhir.test.yaml',
+    ]);
     expect(cases.filter((f) => f.startsWith('config/')).length).to.be.greaterThan(0);
     for (const f of cases) {
       const r = interlace(['test', f.replace('.test.yaml', '.yaml')]);
