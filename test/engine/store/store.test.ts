@@ -84,7 +84,7 @@ for (const backend of storeBackends())
           raw: Buffer.from('bad'),
           controlId: 'C9',
           sender: 'S',
-          rejected: { diagnostics: [{ severity: 'error', code: 'hl7-no-msh', message: 'no MSH' }] },
+          rejected: { diagnostics: [{ severity: 'error', code: 'missing-msh', message: 'no MSH' }] },
         },
         HOUR,
       );
@@ -92,7 +92,7 @@ for (const backend of storeBackends())
       expect(good.duplicate).to.equal(false);
       const m = await store.getMessage(bad.messageId);
       expect(m?.status).to.equal('rejected');
-      expect(m?.error?.code).to.equal('hl7-no-msh');
+      expect(m?.error?.code).to.equal('missing-msh');
     });
 
     it('records what we answered in the acknowledgment ledger', async () => {
@@ -213,13 +213,13 @@ for (const backend of storeBackends())
       const c = await store.ingest('adt', { raw: Buffer.from('c') }, HOUR);
       const d = await store.ingest('or', { raw: Buffer.from('d') }, HOUR);
       await store.markError(a.messageId, { code: 'rule-failed', message: 'no account', rule: 'has-account', field: 'PID-18', value: '' });
-      await store.markError(b.messageId, { code: 'hl7-no-msh', message: 'no MSH' });
+      await store.markError(b.messageId, { code: 'missing-msh', message: 'no MSH' });
       await store.markError(c.messageId, { code: 'rule-failed', message: 'no account', rule: 'has-account' });
       await store.markFiltered(d.messageId, 'not a charge');
       expect((await store.listExceptions({})).map((m) => m.id)).to.deep.equal([c.messageId, b.messageId, a.messageId]);
       expect((await store.listExceptions({ channel: 'or' })).map((m) => m.id)).to.deep.equal([b.messageId, a.messageId]);
       expect((await store.listExceptions({ reason: 'has-account' })).map((m) => m.id)).to.deep.equal([c.messageId, a.messageId]);
-      expect((await store.listExceptions({ reason: 'hl7-no-msh' })).map((m) => m.id)).to.deep.equal([b.messageId]);
+      expect((await store.listExceptions({ reason: 'missing-msh' })).map((m) => m.id)).to.deep.equal([b.messageId]);
       expect((await store.listExceptions({ channel: 'or', reason: 'has-account' }))[0]!.error).to.include({
         rule: 'has-account',
         field: 'PID-18',
