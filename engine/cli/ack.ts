@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input.js';
 import { buildAcks, parseX12, withAcceptanceFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { PartnerDirectory } from '../x12/index.js';
@@ -20,8 +20,14 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     return 2;
   }
   const { config, diagnostics } = await loadConfig(configDir, { env: process.env });
-  for (const d of diagnostics.filter((x) => x.severity === 'error')) console.error(`warning: configuration: ${formatDiagnostic(d)}`);
-  const parsed = parseX12(readFileSync(files[0]!));
+  const errors = diagnostics.filter((x) => x.severity === 'error');
+  if (errors.length > 0) {
+    // Answering with defaults would show acknowledgments the engine would never send.
+    for (const d of errors) console.error(formatDiagnostic(d));
+    console.error(`interlace ack: the configuration in ${configDir} is not usable (see above); fix it or name another with --config DIR`);
+    return 1;
+  }
+  const parsed = parseX12(readInputFile(files[0]!));
   if (!parsed.message) {
     console.error(`interlace ack: ${files[0]}: no interchange found (an X12 file starts with ISA)`);
     return 1;

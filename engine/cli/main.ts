@@ -181,6 +181,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`interlace ${name}: ${e.path}: ${why}`);
       return 1;
     }
-    throw err;
+    // Anything else is still one line: the stack helps a developer (INTERLACE_DEBUG=1), not a person.
+    if (process.env.INTERLACE_DEBUG) console.error(err);
+    console.error(`interlace ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
   }
 }

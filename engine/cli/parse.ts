@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import { hl7v2, isHl7Batch, parseBatch } from '../../parsers/hl7v2/index.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import { parserFor, type Format } from '../../parsers/index.js';
 import { summarizeX12File } from './x12-summary.js';
+import { checkInputFile, readInputFile, readInputHead } from './input.js';
 
 const FORMATS = ['auto', 'hl7v2', 'x12', 'fhir', 'json'];
 
@@ -28,12 +28,23 @@ export async function parseCommand(files: string[], opts: { format: string; summ
     return 2;
   }
   const file = files[0]!;
-  if (opts.summary) return summarizeX12File(file);
-  if (statSync(file).size > 512 * 1024 * 1024) {
+  if (opts.summary) {
+    checkInputFile(file);
+    if (opts.format !== 'auto' && opts.format !== 'x12') {
+      console.error(`interlace parse: --summary reads X12 only; ${file} was given --format ${opts.format} (drop --summary to read it)`);
+      return 2;
+    }
+    if (opts.format === 'auto' && parserFor('auto', readInputHead(file))?.format !== 'x12') {
+      console.error(`interlace parse: --summary reads X12 only and ${file} does not start with ISA (drop --summary to read it)`);
+      return 1;
+    }
+    return summarizeX12File(file);
+  }
+  if (checkInputFile(file) > 512 * 1024 * 1024) {
     console.error(`interlace parse: ${file} is larger than 512 MiB; use --summary to check it in bounded memory`);
     return 1;
   }
-  const raw = readFileSync(file);
+  const raw = readInputFile(file);
   const parser = parserFor(opts.format as Format | 'auto', raw);
   if (!parser) {
     console.error(

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputFile } from './input.js';
 import { MllpClient } from '../../channels/mllp/client.js';
 import { parseDuration } from '../../lib/config-fragments.js';
 import { batchMessages, parseBatch, serialize } from '../../parsers/hl7v2/index.js';
@@ -8,9 +8,13 @@ export async function sendCommand(args: string[], timeoutText: string): Promise<
   const [target, ...files] = args;
   const m = /^mllp:\/\/([^:/]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(target ?? '');
   if (!m || files.length === 0) {
-    console.error('usage: interlace send mllp://HOST:PORT FILE…');
+    const why = !m
+      ? `${JSON.stringify(target ?? '')} is not mllp://HOST:PORT; expected a host and a port, e.g. mllp://127.0.0.1:2575`
+      : 'no file to send; expected at least one FILE after the URL';
+    console.error(`interlace send: ${why}\nusage: interlace send mllp://HOST:PORT FILE…`);
     return 2;
   }
+  for (const file of files) readInputFile(file); // every file is checked before anything is sent
   const timeout = parseDuration(timeoutText);
   if (timeout === undefined) {
     console.error(`interlace send: --timeout ${timeoutText} is not a duration (e.g. 10s)`);
@@ -20,7 +24,7 @@ export async function sendCommand(args: string[], timeoutText: string): Promise<
   let failures = 0;
   try {
     for (const file of files) {
-      for (const message of messagesOf(readFileSync(file))) {
+      for (const message of messagesOf(readInputFile(file))) {
         try {
           const ack = await client.send(message);
           const text = ack.toString('latin1');
