@@ -48,7 +48,9 @@ describe('CLI: every command answers a wrong input in a sentence', function () {
         const path = inputs[kind]!;
         const r = spawnSync(process.execPath, [BIN, ...argsOf(path)], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
         const out = `${r.stderr}${r.stdout}`;
-        expect(r.status, `exit code of ${argsOf(path).join(' ')}:\n${out}`).to.be.a('number').and.not.equal(0);
+        expect(r.status, `exit code of ${argsOf(path).join(' ')}:\n${out}`)
+          .to.be.a('number')
+          .and.not.equal(0);
         expect(r.stderr, 'a stack trace').to.not.match(/^\s+at /m);
         expect(r.stderr, 'a Node error banner').to.not.match(/node:internal|^\S+Error: /m);
         const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('usage: '));
