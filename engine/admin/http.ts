@@ -29,14 +29,14 @@ const MAX_BODY = 64 * 1024;
 
 /**
  * The request's JSON object body (empty body: `{}`), or a sentence saying what is wrong: not JSON,
- * not an object, over 64 KiB, or sent with another content type.
+ * not an object, over `max` (default 64 KiB), or sent with another content type.
  */
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | string> {
+export async function readJson(req: IncomingMessage, max = MAX_BODY): Promise<Record<string, unknown> | string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return `the request body is over ${MAX_BODY / 1024} KiB`;
+    if (size > max) return `the request body is over ${max / 1024} KiB`;
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -25,6 +25,8 @@ export type AdminBackend = {
   status(): Promise<Record<string, unknown>>;
   /** Prometheus text exposition (`GET /metrics`, docs/metrics.md). */
   metrics?(): Promise<string>;
+  /** Dry-run replay through a proposed configuration (`POST /api/replay`, engine/admin/replay-api.ts). */
+  replay?(body: unknown): Promise<[number, unknown]>;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
   x12?: X12AdminBackend;
   /** More endpoints, from a part of the engine that owns them (lineage and reconciliation). */
@@ -104,6 +106,17 @@ export class AdminServer {
       },
       { method: 'GET', pattern: /^\/api\/files$/, need: 'read', handler: (_r, url, _p, who) => this.listFiles(url, who) },
       { method: 'GET', pattern: /^\/api\/arrivals$/, need: 'read', handler: (_r, _u, _p, who) => this.arrivals(who) },
+      {
+        method: 'POST',
+        pattern: /^\/api\/replay$/,
+        need: 'phi',
+        audit: 'config.replay',
+        handler: async (req) => {
+          if (!this.backend.replay) return [404, error('not-found', 'this engine has no replay')];
+          const body = await readJson(req, MAX_PROPOSAL_BYTES);
+          return typeof body === 'string' ? [400, error('invalid-request-body', body)] : this.backend.replay(body);
+        },
+      },
       {
         method: 'GET',
         pattern: /^\/api\/acks\/overdue$/,
@@ -402,6 +415,9 @@ export class AdminServer {
     return r.ok ? [202, { deliveryId: id, detail: r.detail }] : [409, error('not-retryable', r.detail)];
   }
 }
+
+/** Largest proposed configuration `POST /api/replay` reads. */
+const MAX_PROPOSAL_BYTES = 16 * 1024 * 1024;
 
 /** The addresses and CIDR ranges of `admin.metricsFrom` (validated by the engine schema). */
 function addressList(entries: readonly string[]): BlockList | undefined {

@@ -8,6 +8,8 @@ import { startCommand } from './start.js';
 import { testCommand } from './test.js';
 import { userCommand, type UserAddOptions } from './user.js';
 import { validateCommand } from './validate.js';
+import { replayCommand } from './replay.js';
+import { ADMIN_OPTIONS } from './admin-client.js';
 
 type Command = {
   summary: string;
@@ -89,6 +91,24 @@ const COMMANDS: Record<string, Command> = {
         ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] as string } : {}),
         ...(values.store !== undefined ? { store: values.store as string } : {}),
       } satisfies UserAddOptions),
+  },
+  replay: {
+    summary:
+      "dry run: replay a channel's stored messages of a time range through a proposed configuration, deliver nothing, print what each route would send differently",
+    usage:
+      'interlace replay --channel NAME --since 7d|ISO [--until ISO] [--config PROPOSED_DIR] [--limit N] [--all] [--json] [--engine URL] [--token T]',
+    options: {
+      channel: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      limit: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      ...ADMIN_OPTIONS,
+    },
+    positionals: { min: 0, max: 0, names: '' },
+    run: ({ values }) => replayCommand(values),
   },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',

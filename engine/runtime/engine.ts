@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
+import { replayRequest } from '../admin/replay-api.js';
 import { EXPIRY_WARNING_DAYS, formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
@@ -171,7 +172,6 @@ export class Engine {
     const a = this.config.engine.admin;
     if (!a) return;
     const token = a.token || adminToken(dataDir, this.log);
-    void env;
     this.admin = new AdminServer(
       {
         store: this.store,
@@ -182,6 +182,7 @@ export class Engine {
         health: () => this.health(),
         status: () => this.status(),
         metrics: () => this.metrics(),
+        replay: (body) => replayRequest({ store: this.store, running: this.config, env }, body),
         x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
         routes: reconciliationRoutes(this.store, this.reconciliation),
       },
