@@ -68,7 +68,7 @@ export async function replayDiff(
   options: { all?: boolean; fetch?: typeof fetch } = {},
 ): Promise<ReplayReport> {
   let captured: Captured | undefined;
-  const dry = {
+  const outcomes = {
     getRaw: async (id: string) => {
       const r = await store.getRaw(id);
       return r && { ...r, status: 'received' as const };
@@ -76,7 +76,11 @@ export async function replayDiff(
     markFiltered: async (_id: string, reason: string) => ((captured = { outcome: 'filtered', reason }), true),
     markError: async (_id: string, error: MessageError) => ((captured = { outcome: 'error', error }), true),
     markRouted: async (_id: string, _canonical: unknown, deliveries: NewDelivery[]) => ((captured = { outcome: 'routed', deliveries }), []),
-  } as unknown as MessageStore;
+  };
+  // Every other write the processor makes (business keys, lineage…) is dropped: a dry run changes nothing.
+  const dry = new Proxy(outcomes, {
+    get: (target, prop) => (prop in target ? target[prop as keyof typeof target] : async () => undefined),
+  }) as unknown as MessageStore;
   const processor = buildProcessor(channel, tables, dry, silentLogger, options.fetch);
   const report: ReplayReport = {
     channel: channel.name,

@@ -103,7 +103,7 @@ describe('dry-run replay with a diff (POST /api/replay, interlace replay)', func
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     const report = r.body as ReplayReport;
     expect(report.replayed).to.equal(3);
-    expect(report.changed).to.equal(0);
+    expect(report.changed, JSON.stringify(report.messages[0], null, 1)).to.equal(0);
     expect(report.routes['erp-usage']).to.deep.equal({ unchanged: 3, changed: 0, added: 0, removed: 0 });
   });
 
