@@ -5,7 +5,6 @@ import { silentLogger, type Logger } from '../lib/log.js';
 import { excerpt } from './excerpt.js';
 import { routeMetrics, uuid7Ms, type RouteCounters } from '../lib/metrics.js';
 import { jobIdFor, routeQueueKey, toRedisOptions } from './queue-names.js';
-import { FirstAttempts, type Handoff } from './first-attempts.js';
 import { nextDelay, RetryLaterError, type Random } from './retry.js';
 import type { AttemptOutcome, Delivery, DeliveryLedger, DeliveryResult, Destination } from './types.js';
 
@@ -36,13 +35,8 @@ export type RouteQueueOptions = {
   stalledIntervalMs?: number;
 };
 
-/**
- * A delivery as it waits in Redis. `attemptBase` counts attempts made before (a first attempt made
- * in memory, or before an operator's retry); `delayBase` the attempts the backoff continues from;
- * `dead` marks a delivery whose first attempt failed for good (recorded): its job only goes to the
- * dead-letter set.
- */
-type QueuedDelivery = Omit<Delivery, 'attempt'> & { attemptBase?: number; delayBase?: number; dead?: string };
+/** A delivery as it waits in Redis. `attemptBase` counts attempts made before an operator's retry. */
+type QueuedDelivery = Omit<Delivery, 'attempt'> & { attemptBase?: number };
 
 /** Job counts of a route. `dead` is the dead-letter set (BullMQ's failed set). */
 export type RouteCounts = { waiting: number; active: number; delayed: number; dead: number; completed: number; paused: boolean };
@@ -84,8 +78,6 @@ export class RouteQueue {
   private worker: Worker<QueuedDelivery> | undefined;
   private closing: Promise<void> | undefined;
   private readonly metrics: RouteCounters;
-  private readonly first: FirstAttempts;
-  private paused = { value: false, checkedAt: 0 };
 
   constructor(opts: RouteQueueOptions) {
     const key = routeQueueKey(opts.prefix ?? 'interlace', opts.channel, opts.route);
@@ -99,78 +91,6 @@ export class RouteQueue {
     this.log = (opts.log ?? silentLogger).child({ channel: opts.channel, route: opts.route });
     this.queue = new Queue<QueuedDelivery>(this.queueName, { connection: this.redis, prefix: this.queuePrefix });
     this.queue.on('error', (err) => this.log.error({ code: errorCode(err) }, 'route queue connection error'));
-    this.first = new FirstAttempts({
-      destination: opts.destination,
-      ledger: opts.ledger,
-      retry: opts.retry,
-      concurrency: opts.concurrency ?? 1,
-      log: this.log,
-      metrics: this.metrics,
-      ...(opts.random ? { random: opts.random } : {}),
-      handoff: (items) => this.handoff(items),
-      errorCode,
-    });
-  }
-
-  /**
-   * Delivers deliveries just routed (already in the store): their first attempt is made in this
-   * process without a job (routes/first-attempts.ts); what fails, what does not fit and everything
-   * while the route is paused goes to the queue. Resolves once each is taken or queued, not sent.
-   */
-  async deliver(deliveries: ReadonlyArray<Omit<Delivery, 'attempt'>>): Promise<void> {
-    if (deliveries.length === 0) return;
-    for (const d of deliveries) this.checkDelivery(d);
-    if (this.closing || (await this.isPaused())) return this.enqueue(deliveries);
-    const rest = this.first.take(deliveries);
-    if (rest.length > 0) await this.enqueue(rest);
-  }
-
-  /** Whether the route is paused (on any process), asked of Redis at most once a second. */
-  private async isPaused(): Promise<boolean> {
-    if (Date.now() - this.paused.checkedAt > 1000) this.paused = { value: await this.queue.isPaused(), checkedAt: Date.now() };
-    return this.paused.value;
-  }
-
-  /** Queues what a first attempt left: a retry after its delay, a dead letter, or a delivery not attempted. */
-  private async handoff(items: Handoff[]): Promise<void> {
-    await this.queue.addBulk(
-      items.map(({ delivery: d, made, delayMs, dead }) => ({
-        name: 'delivery',
-        data: {
-          ...this.queued(d),
-          // a dead job's own failure counts as one attempt in BullMQ: it is the first attempt already made
-          ...(made > 0 ? { attemptBase: dead !== undefined ? made - 1 : made, delayBase: made } : {}),
-          ...(dead !== undefined ? { dead } : {}),
-        },
-        opts: {
-          ...this.jobOptions(d.deliveryId),
-          attempts: dead !== undefined ? 1 : Math.max(1, this.opts.retry.attempts - made),
-          ...(delayMs > 0 ? { delay: delayMs } : {}),
-        },
-      })),
-    );
-  }
-
-  private queued(d: Omit<Delivery, 'attempt'>): QueuedDelivery {
-    return {
-      deliveryId: d.deliveryId,
-      messageId: d.messageId,
-      channel: d.channel,
-      route: d.route,
-      idempotencyKey: d.idempotencyKey,
-      correlationId: d.correlationId,
-      payload: d.payload,
-    };
-  }
-
-  private jobOptions(deliveryId: string) {
-    return {
-      jobId: jobIdFor(deliveryId),
-      attempts: this.opts.retry.attempts,
-      backoff: { type: BACKOFF_TYPE },
-      removeOnComplete: { count: this.opts.keepCompleted ?? 1000 },
-      removeOnFail: false,
-    };
   }
 
   /**
@@ -178,14 +98,30 @@ export class RouteQueue {
    * already queued, retrying or dead does nothing: a re-enqueue after a crash never makes two jobs.
    */
   async enqueue(deliveries: ReadonlyArray<Omit<Delivery, 'attempt'>>): Promise<void> {
-    // one this process is sending in memory is not queued a second time (the recovery sweep)
-    const jobs = deliveries
-      .filter((d) => !this.first.holds(d.deliveryId))
-      .map((d) => {
-        this.checkDelivery(d);
-        return { name: 'delivery', data: this.queued(d), opts: this.jobOptions(d.deliveryId) };
-      });
-    if (jobs.length === 0) return;
+    if (deliveries.length === 0) return;
+    const jobs = deliveries.map((d) => {
+      this.checkDelivery(d);
+      const data: QueuedDelivery = {
+        deliveryId: d.deliveryId,
+        messageId: d.messageId,
+        channel: d.channel,
+        route: d.route,
+        idempotencyKey: d.idempotencyKey,
+        correlationId: d.correlationId,
+        payload: d.payload,
+      };
+      return {
+        name: 'delivery',
+        data,
+        opts: {
+          jobId: jobIdFor(d.deliveryId),
+          attempts: this.opts.retry.attempts,
+          backoff: { type: BACKOFF_TYPE },
+          removeOnComplete: { count: this.opts.keepCompleted ?? 1000 },
+          removeOnFail: false,
+        },
+      };
+    });
     await this.queue.addBulk(jobs);
   }
 
@@ -217,23 +153,18 @@ export class RouteQueue {
   /** Stops taking new deliveries on every process sharing this Redis (kept across restarts) until `resume`. */
   async pause(): Promise<void> {
     await this.queue.pause();
-    this.paused = { value: true, checkedAt: Date.now() };
     this.log.info('route paused');
   }
 
   async resume(): Promise<void> {
     await this.queue.resume();
-    this.paused = { value: false, checkedAt: Date.now() };
     this.log.info('route resumed');
   }
 
   /** Graceful: takes no new jobs, lets in-flight sends finish and be recorded, then closes the destination. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // the worker stops fetching first, so the deliveries the first attempts hand over now wait for the next process
-      const worker = this.worker?.close();
-      await this.first.close();
-      await worker;
+      if (this.worker) await this.worker.close();
       await this.queue.close();
       await this.opts.destination.close();
       this.log.info('route closed');
@@ -249,10 +180,9 @@ export class RouteQueue {
 
   async counts(): Promise<RouteCounts> {
     const c = await this.queue.getJobCounts('waiting', 'paused', 'prioritized', 'active', 'delayed', 'failed', 'completed');
-    const mine = this.first.counts;
     return {
-      waiting: (c.waiting ?? 0) + (c.paused ?? 0) + (c.prioritized ?? 0) + mine.waiting,
-      active: (c.active ?? 0) + mine.active,
+      waiting: (c.waiting ?? 0) + (c.paused ?? 0) + (c.prioritized ?? 0),
+      active: c.active ?? 0,
       delayed: c.delayed ?? 0,
       dead: c.failed ?? 0,
       completed: c.completed ?? 0,
@@ -295,8 +225,7 @@ export class RouteQueue {
       throw new InterlaceError('route-delivery-not-dead', `delivery ${deliveryId} is ${state}; expected a dead delivery`);
     }
     await this.opts.ledger.reopen(deliveryId);
-    const { dead: _dead, delayBase: _delayBase, ...data } = job.data;
-    await job.updateData({ ...data, attemptBase: (job.data.attemptBase ?? 0) + job.attemptsMade });
+    await job.updateData({ ...job.data, attemptBase: (job.data.attemptBase ?? 0) + job.attemptsMade });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     this.log.info({ deliveryId }, 'dead delivery retried');
   }
@@ -321,9 +250,7 @@ export class RouteQueue {
 
   /** One attempt of one delivery (the BullMQ processor). */
   private async process(job: Job<QueuedDelivery>): Promise<{ status?: string; skipped?: true }> {
-    const { attemptBase, delayBase: _delayBase, dead, ...rest } = job.data;
-    // a first attempt made in memory failed for good (and recorded it): only the dead-letter set is left
-    if (dead !== undefined) throw new UnrecoverableError(dead);
+    const { attemptBase, ...rest } = job.data;
     const attempt = (attemptBase ?? 0) + job.attemptsMade + 1;
     const deliveryId = rest.deliveryId;
     if (!(await this.opts.ledger.beginAttempt(deliveryId, attempt))) {
@@ -376,7 +303,7 @@ export class RouteQueue {
       throw new UnrecoverableError(`${code}: ${message}`);
     }
     const hint = err instanceof RetryLaterError ? err.retryAfterMs : undefined;
-    const delayMs = nextDelay(this.opts.retry, (job.data.delayBase ?? 0) + job.attemptsMade + 1, hint, this.opts.random);
+    const delayMs = nextDelay(this.opts.retry, job.attemptsMade + 1, hint, this.opts.random);
     await this.opts.ledger.recordAttempt(deliveryId, { ...base, state: 'retrying', nextAttemptAt: Date.now() + delayMs });
     this.metrics.retried++;
     this.log.debug({ deliveryId, attempt, code, delayMs }, 'delivery attempt failed; retrying');

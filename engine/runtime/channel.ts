@@ -170,11 +170,7 @@ export class ChannelRuntime {
     );
   }
 
-  /**
-   * Hands deliveries that are not final to their routes: `first` (just routed) has each route make
-   * the first attempt in this process; otherwise (the recovery sweep) they go to the route queues.
-   */
-  async enqueueDeliveries(deliveries: StoredDelivery[], first = false): Promise<void> {
+  async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
     const byRoute = new Map<string, StoredDelivery[]>();
     for (const d of deliveries) {
       if (d.state === 'delivered' || d.state === 'dead') continue;
@@ -183,7 +179,7 @@ export class ChannelRuntime {
     for (const [route, list] of byRoute) {
       const queue = this.routes.get(route);
       if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
-      await queue[first ? 'deliver' : 'enqueue'](
+      await queue.enqueue(
         list.map((d) => ({
           deliveryId: d.id,
           messageId: d.messageId,
@@ -202,7 +198,7 @@ export class ChannelRuntime {
     const outcomes = await Promise.all(job.ids.map((id) => this.processor.process(id)));
     countOutcomes(this.metrics, outcomes);
     const deliveries = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
-    await this.enqueueDeliveries(deliveries, true);
+    await this.enqueueDeliveries(deliveries);
   }
 }
 
