@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientAuth, duration } from '../../../lib/config-fragments.js';
+import { clientAuth, duration, tls } from '../../../lib/config-fragments.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -37,9 +37,20 @@ export const fhirDestinationSchema = z
       )
       .default({})
       .describe('Extra request headers (e.g. a tenant header). Auth and the Interlace headers override them.'),
+    tls: tls
+      .optional()
+      .describe(
+        'For https URLs: client certificate and key for mutual TLS (`cert`, `key`), trusted CAs (`ca`), lowest version. `requestCert` does not apply.',
+      ),
     timeout: duration.default(30_000).describe("Longest wait for the server's complete answer; past it the attempt fails and is retried."),
   })
   .superRefine((c, ctx) => {
+    if (c.tls && new URL(c.url).protocol === 'http:') {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but the url is http://; use an https:// URL' });
+    }
+    if (c.tls && (c.tls.cert === undefined) !== (c.tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'a client certificate needs both cert and key' });
+    }
     if (c.identifierSystem && !c.interaction.startsWith('conditional-')) {
       ctx.addIssue({
         code: 'custom',

@@ -1,7 +1,9 @@
 import { Client } from 'fhir-kit-client';
+import { Agent } from 'undici';
 import type { Bundle, FhirResource, Identifier, OperationOutcome } from 'fhir/r4.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../../lib/errors.js';
 import { ClientCredentialsToken } from '../../../lib/oauth2.js';
+import { clientTlsOptions } from '../../../lib/tls.js';
 import { validateFhir } from '../../../parsers/fhir/validate.js';
 import { excerpt } from '../../excerpt.js';
 import { parseRetryAfter, RetryLaterError } from '../../retry.js';
@@ -29,14 +31,17 @@ export class FhirDestination implements Destination {
   private readonly token: ClientCredentialsToken | undefined;
   private readonly staticAuth: Record<string, string> = {};
   private readonly label: string;
+  private readonly dispatcher: Agent | undefined;
 
   constructor(
     private readonly config: FhirDestinationConfig,
-    _ctx: DestinationContext,
+    ctx: DestinationContext,
   ) {
     const base = new URL(config.url);
     this.label = `${base.protocol}//${base.host}${base.pathname.replace(/\/+$/, '')}`;
-    this.client = new Client({ baseUrl: this.label });
+    // Mutual TLS / a private CA: fhir-kit-client uses fetch, which takes its TLS settings from a dispatcher.
+    if (config.tls) this.dispatcher = new Agent({ connect: clientTlsOptions(config.tls, `route ${ctx.channel}/${ctx.route}`) });
+    this.client = new Client({ baseUrl: this.label, requestOptions: this.dispatcher ? { dispatcher: this.dispatcher } : {} });
     const a = config.auth;
     if (a.type === 'oauth2') this.token = new ClientCredentialsToken(a, config.timeout);
     else if (a.type === 'bearer') this.staticAuth.authorization = `Bearer ${a.token}`;
@@ -265,7 +270,9 @@ export class FhirDestination implements Destination {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

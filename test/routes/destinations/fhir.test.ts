@@ -8,6 +8,12 @@ import { RetryLaterError } from '../../../routes/retry.js';
 import { inlineSecrets } from '../../../lib/secrets.js';
 import type { Delivery, Destination } from '../../../routes/types.js';
 import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
+import { openssl, scratch } from '../../support/openssl.js';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 const ctx = { channel: 'or-usage', route: 'billing', log: silentLogger };
 const SYSTEM = 'urn:oid:1.2.840.114350.1.13.0.1.7.2.798268';
@@ -361,6 +367,105 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       const err = await rejection(d.send(delivery(chargeItem())));
       expect(err).to.be.instanceOf(TransientDeliveryError);
       expect(err.code).to.equal('oauth2-unavailable');
+    });
+  });
+
+  describe('mutual TLS', () => {
+    /** A self-signed certificate (RSA 2048) for 127.0.0.1, made by openssl. */
+    function cert(dir: ReturnType<typeof scratch>, name: string): { cert: string; key: string } {
+      const out = { cert: dir.path(`${name}.crt`), key: dir.path(`${name}.key`) };
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        out.key,
+        '-out',
+        out.cert,
+      ]);
+      return out;
+    }
+
+    it('presents the client certificate to an HTTPS FHIR server that requires one; without it the connection is refused and retried', async () => {
+      const dir = scratch('interlace-fhir-mtls-');
+      const serverCert = cert(dir, 'fhir-server');
+      const client = cert(dir, 'interlace-client');
+      const stranger = cert(dir, 'stranger');
+      const peers: string[] = [];
+      // TLS in front of the real FHIR server: only a client certificate signed by `client` gets through.
+      const front = https.createServer(
+        {
+          cert: readFileSync(serverCert.cert),
+          key: readFileSync(serverCert.key),
+          ca: readFileSync(client.cert),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (req, res) => {
+          peers.push((req.socket as TLSSocket).getPeerCertificate().subject.CN as string);
+          const upstream = new URL(server.baseUrl);
+          const fwd = http.request(
+            { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+            },
+          );
+          req.pipe(fwd);
+        },
+      );
+      await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(front.address() as AddressInfo).port}/fhir/R4`;
+      const made: Destination[] = [];
+      const build = (tls: Record<string, unknown>) => {
+        const d = make({ url, tls });
+        made.push(d);
+        return d;
+      };
+      try {
+        const ok = build({ cert: client.cert, key: client.key, ca: serverCert.cert });
+        const result = await ok.send(delivery(chargeItem('MTLS-1')));
+        expect(result.status).to.equal('201');
+        expect(peers).to.deep.equal(['interlace-client']);
+        expect(await server.search('ChargeItem', { identifier: `${SYSTEM}|MTLS-1` })).to.have.length(1);
+        expect((await ok.health()).ok).to.equal(true);
+
+        const noCert = await rejection(build({ ca: serverCert.cert }).send(delivery(chargeItem('MTLS-2'))));
+        expect(noCert, noCert.message).to.be.instanceOf(TransientDeliveryError);
+        expect(noCert.code).to.equal('fhir-network-error');
+        const wrongCert = await rejection(
+          build({ cert: stranger.cert, key: stranger.key, ca: serverCert.cert }).send(delivery(chargeItem('MTLS-3'))),
+        );
+        expect(wrongCert.code).to.equal('fhir-network-error');
+        const untrusted = await rejection(build({ cert: client.cert, key: client.key }).send(delivery(chargeItem('MTLS-4'))));
+        expect(untrusted.code).to.equal('fhir-network-error');
+        expect(peers, 'only the delivery and the health check got through').to.deep.equal(['interlace-client', 'interlace-client']);
+        expect(await server.search('ChargeItem', { identifier: `${SYSTEM}|MTLS-2` })).to.have.length(0);
+      } finally {
+        for (const d of made) await d.close();
+        await new Promise((resolve) => front.close(resolve));
+        dir.cleanup();
+      }
+    });
+
+    it('config: tls needs an https URL and both cert and key; an unreadable file is named', () => {
+      const bad = fhirDestinationSchema.safeParse({ type: 'fhir', url: 'http://127.0.0.1/fhir', tls: { cert: '/x.crt' } });
+      expect(bad.success).to.equal(false);
+      const messages = bad.error!.issues.map((i) => i.message);
+      expect(messages).to.include('tls is set but the url is http://; use an https:// URL');
+      expect(messages).to.include('a client certificate needs both cert and key');
+      expect(() => make({ url: 'https://127.0.0.1/fhir', tls: { cert: '/nonexistent/c.crt', key: '/nonexistent/c.key' } })).to.throw(
+        /route or-usage\/billing: tls.cert: cannot read \/nonexistent\/c.crt/,
+      );
     });
   });
 });
