@@ -144,6 +144,7 @@ export const ERROR_CODES = {
   'weak-password': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: a password under 12 or over 1024 characters' },
   'invalid-token': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: `POST /api/tokens` without a valid name, or with both a user and a role' },
   'token-not-found': { kind: 'request', page: 'errors.md', http: 404, meaning: 'Admin API: no API token with that id that is not revoked already' },
+  'invalid-before': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: `before=` is not a message id (the last id of the previous page); a time goes in `to=`' },
   'invalid-time': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: `from=` or `to=` is not an ISO 8601 time; or `since`/`until` of a replay is not an ISO time or a duration back from now (24h, 7d), or `until` is not after `since`' },
   'invalid-key': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: `key=` is not NAME:VALUE (e.g. `mrn:MRN0001`)' },
   'not-an-exception': { kind: 'request', page: 'errors.md', http: 409, meaning: 'Admin API: resolving a message that is not in the exception queue' },

@@ -193,7 +193,20 @@ export class AdminServer {
       if (!who) return send(res, 401, error('unauthorized', 'sign in, or send a valid bearer token'), { 'WWW-Authenticate': 'Bearer' });
       if (url.pathname === '/api/session' && req.method === 'DELETE') return await this.logout(req, res, who);
       const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-      if (matching.length === 0) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      if (matching.length === 0) {
+        // An id of the wrong shape is a message that does not exist, not a path that does not.
+        const m = /^\/api\/messages\/([^/]+)(?:\/(?:reprocess|resolve))?$/.exec(url.pathname);
+        if (m)
+          return send(
+            res,
+            404,
+            error(
+              'message-not-found',
+              `no message with id ${JSON.stringify(safeDecode(m[1]!))}; message ids are UUIDs as GET /api/messages lists them`,
+            ),
+          );
+        return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+      }
       const route = matching.find((r) => r.method === req.method);
       if (!route) {
         const allowed = matching.map((r) => r.method).join(', ');
@@ -301,6 +314,8 @@ export class AdminServer {
     for (const k of ['from', 'to'])
       if (q.get(k) && Number.isNaN(Date.parse(q.get(k)!)))
         return [400, error('invalid-time', `${k} ${JSON.stringify(q.get(k))} is not a time (ISO 8601, e.g. 2026-12-05T08:00:00Z)`)];
+    const before = beforeOf(q);
+    if (before.problem) return [400, error('invalid-before', before.problem)];
     const keyText = q.get('key');
     const key = keyText ? /^([a-z][a-z0-9-]*):(.+)$/.exec(keyText) : undefined;
     if (keyText && !key) return [400, error('invalid-key', `key ${JSON.stringify(keyText)} is not NAME:VALUE (e.g. mrn:MRN0001)`)];
@@ -315,7 +330,7 @@ export class AdminServer {
       from: q.get('from') || undefined,
       to: q.get('to') || undefined,
       ...(key ? { key: { name: key[1]!, value: key[2]! } } : {}),
-      before: q.get('before') ?? undefined,
+      before: before.id,
       limit,
     });
     // A list is not the place for patient data: values stay in the detail view (lib/phi.ts).
@@ -325,11 +340,13 @@ export class AdminServer {
   private async listExceptions(url: URL, who: Principal): Promise<[number, unknown]> {
     const limit = limitOf(url);
     if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
+    const before = beforeOf(url.searchParams);
+    if (before.problem) return [400, error('invalid-before', before.problem)];
     const exceptions = await this.backend.store.listExceptions({
       channel: url.searchParams.get('channel') ?? undefined,
       channels: scopeOf(who),
       reason: url.searchParams.get('reason') ?? undefined,
-      before: url.searchParams.get('before') ?? undefined,
+      before: before.id,
       limit,
     });
     // the offending value (an item number the table lacks) is what an analyst fixes; a viewer does not see it (lib/phi.ts)
@@ -437,4 +454,23 @@ function peer(req: IncomingMessage): [string, 'ipv4' | 'ipv6'] {
   const a = req.socket.remoteAddress ?? '';
   const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)?.[1];
   return v4 ? [v4, 'ipv4'] : [a, isIP(a) === 6 ? 'ipv6' : 'ipv4'];
+}
+
+/** `before=`: the id of the last message of the previous page; a time there is a mistake worth naming. */
+function beforeOf(q: URLSearchParams): { id?: string; problem?: string } {
+  const v = q.get('before');
+  if (!v) return {};
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) return { id: v.toLowerCase() };
+  const hint = Number.isNaN(Date.parse(v)) ? '' : '; to list what was received before a time, use to=';
+  return {
+    problem: `before ${JSON.stringify(v)} is not a message id (before= takes the id of the last message of the previous page)${hint}`,
+  };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -218,4 +218,25 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
     expect((await api('/api/messages?status=bogus')).status).to.equal(400);
     expect((await api('/api/messages/00000000-0000-7000-8000-000000000000')).status).to.equal(404);
   });
+
+  it("answers a person's mistake in the admin API with one sentence, the code and a 4xx", async () => {
+    const cases: Array<[string, RequestInit, number, string, RegExp]> = [
+      ['/api/messages/nope', {}, 404, 'message-not-found', /^no message with id "nope"; message ids are UUIDs/],
+      ['/api/messages/nope/reprocess', { method: 'POST' }, 404, 'message-not-found', /^no message with id "nope"/],
+      ['/api/messages?before=2026-12-01', {}, 400, 'invalid-before', /^before "2026-12-01" is not a message id .*use to=$/],
+      ['/api/messages?before=abc', {}, 400, 'invalid-before', /^before "abc" is not a message id \(before= takes the id/],
+      ['/api/exceptions?before=yesterday', {}, 400, 'invalid-before', /^before "yesterday" is not a message id/],
+      ['/api/messages?status=bogus', {}, 400, 'invalid-status', /^status "bogus" is not one of/],
+      ['/api/messages?from=last-week', {}, 400, 'invalid-time', /^from "last-week" is not a time/],
+      ['/api/messages?limit=-3', {}, 400, 'invalid-limit', /limit/],
+      ['/api/nothing-here', {}, 404, 'not-found', /^no such path \/api\/nothing-here$/],
+      ['/api/messages', { method: 'DELETE' }, 405, 'method-not-allowed', /^DELETE is not allowed on \/api\/messages; use GET$/],
+    ];
+    for (const [path, init, status, code, message] of cases) {
+      const r = await api(path, init);
+      expect([r.status, r.body.error?.code], path).to.deep.equal([status, code]);
+      expect(r.body.error.message, path).to.match(message);
+      expect(r.body.error.message, path).to.not.include('\n');
+    }
+  });
 });
