@@ -158,6 +158,7 @@ export const ERROR_CODES = {
   'channel-not-found': { kind: 'request', page: 'errors.md', http: 404, meaning: 'Admin API: no channel of that name in the configuration' },
 
   // mllp.md
+  'admin-listen-failed': { kind: 'startup', page: 'errors.md', meaning: 'The admin API could not bind `admin.host:admin.port` (the port is taken, or the address is not this machine\'s).' },
   'mllp-listen-failed': { kind: 'startup', page: 'mllp.md', meaning: 'The listener could not bind `host:port` (the system\'s reason follows, e.g. `EADDRINUSE`).' },
   'mllp-frame-too-large': { kind: 'input', page: 'mllp.md', meaning: '(ERR-5 of an AR/CR) a frame exceeded `maxMessageBytes`; it was not stored.' },
   'mllp-connect-failed': { kind: 'transient', page: 'mllp.md', meaning: 'Client: the connection (or TLS handshake) to the listener failed. Transient.' },

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { MessageStatus, Store } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
@@ -150,7 +151,16 @@ export class AdminServer {
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'another process holds it' : (err.code ?? 'error');
+        reject(
+          new ConfigError(
+            'admin-listen-failed',
+            `the admin API cannot listen on ${host}:${port} (${why}); expected a free port: set admin.port in engine.yaml (or ADMIN_PORT in the shipped one)`,
+            { cause: err },
+          ),
+        );
+      });
       this.server.listen(port, host, () => {
         const a = this.server.address() as { address: string; port: number };
         resolve({ host: a.address, port: a.port });

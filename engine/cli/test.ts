@@ -8,6 +8,7 @@ import { newSummary } from '../../parsers/flat/stream.js';
 import type { RoutePayload } from '../../routes/types.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { loadTestFile, testFileOf } from '../config/test-file.js';
+import { checkInputFile } from './input.js';
 import type { TestExpectation } from '../config/test-file-schema.js';
 import { buildProcessor } from '../runtime/channel.js';
 import { compileDiagnostics, tablesOf } from '../runtime/check.js';
@@ -27,6 +28,7 @@ export async function testCommand(args: string[], configOption?: string): Promis
     console.error('usage: interlace test CHANNEL.yaml [FILE…] [--config DIR]');
     return 2;
   }
+  checkInputFile(channelFile); // a missing channel file is named, not blamed on engine.yaml
   const configDir = configOption ?? dirname(dirname(resolve(channelFile)));
   const { config, diagnostics } = await loadConfig(configDir, { env: process.env });
   const mine = diagnostics.filter(

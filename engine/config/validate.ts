@@ -212,8 +212,9 @@ function quotedScalar(c: IssueContext): boolean {
 }
 
 /**
- * The offending value of an issue for a message. A value that came from `${VAR}` is shown as
- * written in the file, unless it is a plain number or true/false: the environment may hold secrets.
+ * The offending value of an issue for a message. A value that came from `${VAR}` is shown with what
+ * was written in the file, so the person sees both the value and where it came from; secret fields
+ * and passwords in URLs stay masked (`show`).
  */
 function shown(c: IssueContext): string {
   const template = c.yaml.template(c.path);
@@ -222,7 +223,7 @@ function shown(c: IssueContext): string {
     typeof c.value === 'boolean' ||
     (typeof c.value === 'string' && /^(?:-?\d+(?:\.\d+)?|true|false)$/.test(c.value));
   if (template !== undefined && !plain) {
-    return `${JSON.stringify(template)} (after interpolation)`;
+    return `${show(c.value, c.path)} (from ${JSON.stringify(template)})`;
   }
   return show(c.value, c.path);
 }

@@ -94,3 +94,37 @@ describe('npm start under a supervisor', function () {
     expect(output).to.include('"msg":"engine stopped"');
   });
 });
+
+describe('interlace start when the admin port is taken', function () {
+  this.timeout(240_000);
+  const cfg = testConfigDir({
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `admin-taken-${process.pid}`,
+    token: 't'.repeat(24),
+  });
+  after(() => cfg.cleanup());
+
+  it('says which address is taken and what to change, in one line, and exits 1', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const admin = (holder.address() as { port: number }).port;
+    try {
+      const child = spawn(process.execPath, ['bin/interlace.js', 'start', '--config', cfg.dir], {
+        cwd: ROOT,
+        env: { ...process.env, ADMIN_PORT: String(admin), MLLP_PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const last = stderr.trim().split('\n').pop() ?? '';
+      expect(code, stderr.slice(-2000)).to.equal(1);
+      expect(last).to.equal(
+        `interlace start: the admin API cannot listen on 127.0.0.1:${admin} (another process holds it); expected a free port: set admin.port in engine.yaml (or ADMIN_PORT in the shipped one)`,
+      );
+      expect(stderr).to.not.match(/^\s+at /m);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+  });
+});

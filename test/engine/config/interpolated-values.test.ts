@@ -107,9 +107,9 @@ describe('${VAR} values are read as numbers and booleans where the schema expect
   it('text that is not a number or a boolean is refused with the field, the value as written and what was expected', () => {
     const src = `name: a\nenabled: \${ON:-yes}\nsource: { type: mllp, port: \${P:-2575}, maxConnections: \${X:-abc} }\n${ROUTE}    concurrency: \${C:-}\n`;
     expect(check(channel, src, {}).lines).to.deep.equal([
-      '2:10 invalid-type: enabled: expected true or false, got "${ON:-yes}" (after interpolation)',
-      '3:57 invalid-type: source.maxConnections: expected a number, got "${X:-abc}" (after interpolation)',
-      '7:18 invalid-type: routes[0].concurrency: expected a number, got "${C:-}" (after interpolation)',
+      '2:10 invalid-type: enabled: expected true or false, got "yes" (from "${ON:-yes}")',
+      '3:57 invalid-type: source.maxConnections: expected a number, got "abc" (from "${X:-abc}")',
+      '7:18 invalid-type: routes[0].concurrency: expected a number, got "" (from "${C:-}")',
     ]);
     expect(check(channel, `name: a\nsource: { type: mllp, port: \${P:-70000} }\n${ROUTE}`, {}).lines).to.deep.equal([
       '2:29 invalid-port: 70000 is not a port (0–65535)',

@@ -158,15 +158,15 @@ describe('config loader', () => {
       expect(lines.join('\n')).to.not.include('12345');
       expect(lines[0]).to.match(/^engine\.yaml:3:17 invalid-type: admin\.token: expected text, got \(a secret value\)$/);
     });
-    it('shows an interpolated value as written, and masks passwords in URLs', async () => {
+    it('shows an interpolated value with the ${VAR} it came from, and masks passwords in URLs', async () => {
       const { lines } = await load(
         { 'engine.yaml': 'engine: { id: "${ENGINE_ID}" }\nredis: { url: "http://:hunter2@redis:6379" }\nstore: { sync: "${SYNC}" }\n' },
         { ENGINE_ID: 'Secret Value', SYNC: 'x' },
       );
       expect(lines).to.deep.equal([
-        'engine.yaml:1:15 invalid-format: engine.id must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges); got "${ENGINE_ID}" (after interpolation)',
+        'engine.yaml:1:15 invalid-format: engine.id must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges); got "Secret Value" (from "${ENGINE_ID}")',
         'engine.yaml:2:15 invalid-format: redis.url must start with redis://, rediss:// or redis+sentinel://; got "http://:***@redis:6379"',
-        'engine.yaml:3:16 invalid-value: store.sync: expected one of full, normal; got "${SYNC}" (after interpolation)',
+        'engine.yaml:3:16 invalid-value: store.sync: expected one of full, normal; got "x" (from "${SYNC}")',
       ]);
     });
   });
