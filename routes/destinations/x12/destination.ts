@@ -70,30 +70,13 @@ export class X12Destination implements Destination {
     const dir = this.outbound;
     const earlier = await this.ledger(() => this.x12.sentFor(delivery.deliveryId));
     if (earlier) return this.finishEarlier(dir, earlier);
-    const documents = this.documents(delivery);
-    const numbers = await this.ledger(() =>
-      this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }),
-    );
-    const isa13 = String(numbers.interchanges[0]).padStart(9, '0');
-    const gs06 = String(numbers.groups[0]);
-    const sets = documents.map((doc, i) => ({ doc, st02: String(numbers.sets[i]).padStart(4, '0') }));
+    const { isa13, gs06, sets } = await this.allocate(this.documents(delivery));
     const text = this.write(isa13, gs06, sets, delivery);
     const name = fileNameFor(this.profile.id, this.config.set, isa13);
     const tmp = join(dir, tempName(name));
     await this.fs(() => writeFile(tmp, text, { encoding: 'latin1', flush: true }), dir);
     try {
-      await this.ledger(() =>
-        this.x12.recordSent({
-          partner: this.profile.id,
-          kind: this.config.set,
-          isa13,
-          messageId: delivery.messageId,
-          deliveryId: delivery.deliveryId,
-          file: name,
-          sets: sets.map((s) => ({ gs06, st02: s.st02, setId: this.config.set, ...poNumberOf(s.doc) })),
-          expect: this.expectations(),
-        }),
-      );
+      await this.recordSent(delivery, { isa13, gs06, sets }, name, this.expectations());
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;
@@ -125,29 +108,12 @@ export class X12Destination implements Destination {
       sets = documents.map((doc, i) => ({ doc, st02: earlier.st02s[i]! }));
       at = new Date(earlier.at);
     } else {
-      const numbers = await this.ledger(() =>
-        this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }),
-      );
-      isa13 = String(numbers.interchanges[0]).padStart(9, '0');
-      gs06 = String(numbers.groups[0]);
-      sets = documents.map((doc, i) => ({ doc, st02: String(numbers.sets[i]).padStart(4, '0') }));
+      ({ isa13, gs06, sets } = await this.allocate(documents));
       at = new Date();
     }
     const text = this.write(isa13, gs06, sets, delivery, at);
     const name = fileNameFor(this.profile.id, this.config.set, isa13);
-    if (!earlier)
-      await this.ledger(() =>
-        this.x12.recordSent({
-          partner: this.profile.id,
-          kind: this.config.set,
-          isa13,
-          messageId: delivery.messageId,
-          deliveryId: delivery.deliveryId,
-          file: name,
-          sets: sets.map((s) => ({ gs06, st02: s.st02, setId: this.config.set, ...poNumberOf(s.doc) })),
-          expect: [...this.expectations(), ...this.receiptExpectation()],
-        }),
-      );
+    if (!earlier) await this.recordSent(delivery, { isa13, gs06, sets }, name, [...this.expectations(), ...this.receiptExpectation()]);
     const receipt = await this.partners.send(this.profile.id, {
       name,
       body: Buffer.from(text, 'latin1'),
@@ -169,6 +135,40 @@ export class X12Destination implements Destination {
       status: receipt.status,
       body: `ISA13 ${isa13} GS06 ${gs06} ST02 ${sets.map((s) => s.st02).join(',')} ${this.profile.transport.type} ${receipt.name ?? name}${receipt.detail ? `; ${receipt.detail}` : ''}`,
     };
+  }
+
+  /** New control numbers for one interchange of one group holding these documents, one set each. */
+  private async allocate(documents: CanonicalDocument[]): Promise<Numbered> {
+    const numbers = await this.ledger(() =>
+      this.x12.nextControlNumbers(this.profile.id, { interchanges: 1, groups: 1, sets: documents.length }),
+    );
+    const gs06 = String(numbers.groups[0]);
+    return {
+      isa13: String(numbers.interchanges[0]).padStart(9, '0'),
+      gs06,
+      sets: documents.map((doc, i) => ({ doc, st02: String(numbers.sets[i]).padStart(4, '0') })),
+    };
+  }
+
+  /** Records the interchange as sent (before it leaves), with the answers it is owed. */
+  private async recordSent(
+    delivery: Delivery,
+    { isa13, gs06, sets }: Numbered,
+    file: string,
+    expect: Array<{ expected: string; dueAt: number }>,
+  ): Promise<void> {
+    await this.ledger(() =>
+      this.x12.recordSent({
+        partner: this.profile.id,
+        kind: this.config.set,
+        isa13,
+        messageId: delivery.messageId,
+        deliveryId: delivery.deliveryId,
+        file,
+        sets: sets.map((s) => ({ gs06, st02: s.st02, setId: this.config.set, ...poNumberOf(s.doc) })),
+        expect,
+      }),
+    );
   }
 
   /** The payload as canonical documents of the set's kind: one document, an array, or `{ documents: [...] }`. */
@@ -317,3 +317,6 @@ export class X12Destination implements Destination {
 function poNumberOf(doc: CanonicalDocument): { poNumber?: string } {
   return doc.kind === 'purchase-order' ? { poNumber: doc.number } : {};
 }
+
+/** Control numbers of one interchange: ISA13, GS06 and an ST02 per document. */
+type Numbered = { isa13: string; gs06: string; sets: Array<{ doc: CanonicalDocument; st02: string }> };
