@@ -55,7 +55,8 @@ function readScalar(text: string, expected: 'number' | 'boolean'): number | bool
   return t === 'true' ? true : t === 'false' || t === '' ? false : undefined;
 }
 
-function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+/** The value at `path` in plain data, or undefined when the path leaves it. */
+export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   let node = data;
   for (const seg of path) {
     if (node === null || typeof node !== 'object') return undefined;

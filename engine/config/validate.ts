@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { coerceInterpolated } from './coerce.js';
+import { coerceInterpolated, valueAt } from './coerce.js';
 import { configDiagnostic, type ConfigDiagnostic } from './diagnostics.js';
 import type { PathSegment, YamlFile } from './yaml-file.js';
 import { isErrorCode, type ErrorCode } from '../../lib/error-codes.js';
@@ -244,15 +244,6 @@ function show(value: unknown, path: readonly PathSegment[]): string {
 
 function list(values: unknown[] | undefined): string {
   return (values ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-}
-
-function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
-  let node = data;
-  for (const seg of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[seg as string];
-  }
-  return node;
 }
 
 function pathKey(path: readonly PropertyKey[]): string {
