@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { Diagnostic } from '../../lib/errors.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
 
@@ -28,7 +28,9 @@ export function configDiagnostic(
  * to the working directory, then the code and the message. Warnings say so after the position.
  */
 export function formatDiagnostic(d: ConfigDiagnostic, cwd: string = process.cwd()): string {
-  const rel = relative(cwd, d.file) || d.file;
+  // Inside the working directory a relative path is shorter; outside it, the absolute path reads better than ../../..
+  const r = relative(cwd, d.file);
+  const rel = r && !r.startsWith('..') && !isAbsolute(r) ? r : d.file;
   const where = `${rel.split('\\').join('/')}:${d.line}:${d.column}`;
   return d.severity === 'warning' ? `${where} warning ${d.code}: ${d.message}` : `${where} ${d.code}: ${d.message}`;
 }
