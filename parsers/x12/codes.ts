@@ -96,6 +96,26 @@ export const X12_FINDINGS: Readonly<Record<string, FindingMapping>> = {
     ta104: 'E',
     meaning: 'a segment inside the interchange but outside ST…SE (other than GS, GE, TA1)',
   },
+  'x12-isb-invalid': {
+    level: 'interchange',
+    ta105: '031',
+    ta104: 'E',
+    meaning: 'ISB01 is not a grade of service code (0 normal, 1 low, 2 urgent); the interchange is processed at normal grade',
+  },
+  'x12-ise-invalid-date': { level: 'interchange', ta105: '028', ta104: 'E', meaning: 'ISE01 (delivery date) is not a date YYMMDD' },
+  'x12-ise-invalid-time': { level: 'interchange', ta105: '029', ta104: 'E', meaning: 'ISE02 (delivery time) is not a time HHMM' },
+  'x12-ise-invalid-time-code': {
+    level: 'interchange',
+    ta105: '030',
+    ta104: 'E',
+    meaning: 'ISE03 (delivery time code) is none of the codes of element I37',
+  },
+  'x12-control-segment-misplaced': {
+    level: 'interchange',
+    ta105: '024',
+    ta104: 'E',
+    meaning: 'an ISB or ISE repeats, an ISB follows the ISE, or one carries more elements than the standard defines',
+  },
   'x12-duplicate-interchange': { level: 'interchange', ta105: '025', ta104: 'R', meaning: 'this sender already sent this ISA13' },
   'x12-receiver-unknown': {
     level: 'interchange',

@@ -6,7 +6,7 @@ import { element } from './document.js';
 import { findingMapping } from './codes.js';
 import { KNOWN_SEGMENT_IDS } from './segment-ids.js';
 import { X12Tokenizer, type TokenizerOptions } from './tokenizer.js';
-import { checkGe, checkGs, checkIea, checkIsa, checkSe, checkSegmentId, checkSt, missingTrailer } from './validate.js';
+import { checkControlSegment, checkGe, checkGs, checkIea, checkIsa, checkSe, checkSegmentId, checkSt, missingTrailer } from './validate.js';
 
 export type ReaderOptions = TokenizerOptions & {
   /** Keep every set's segments in the interchange passed to `interchange()` (memory grows with the input). */
@@ -181,9 +181,10 @@ export class X12Reader {
       interchange.ta1.push(segment);
       return;
     }
-    // ISB (grade of service request) and ISE (deferred delivery request) are interchange-level
-    // control segments of the 003xxx and 004xxx envelopes: they sit between the ISA and the first GS.
+    // ISB (grade of service request) and ISE (deferred delivery request) are interchange control
+    // segments of the X12.5 structure: they sit between the ISA and the first GS.
     if ((segment.id === 'ISB' || segment.id === 'ISE') && !this.group && interchange.groups.length === 0) {
+      for (const d of checkControlSegment(segment, interchange.controlSegments)) this.add(interchange.diagnostics, d);
       interchange.controlSegments.push(segment);
       return;
     }

@@ -179,6 +179,60 @@ export function checkIea(interchange: X12Interchange, iea: X12Segment): Diagnost
   return found;
 }
 
+/** I37 Delivery Time Code (ISE03): 01–24 (offsets from UTC, ISO 8601 P01…P12, M12…M01) and the zone codes. */
+const DELIVERY_TIME_CODES = new Set([
+  ...Array.from({ length: 24 }, (_, i) => String(i + 1).padStart(2, '0')),
+  ...['CD', 'CS', 'CT', 'ED', 'ES', 'ET', 'GM', 'LT', 'MD', 'MS', 'MT', 'PD', 'PS', 'PT', 'UT'],
+]);
+
+/**
+ * ISB (grade of service request) and ISE (deferred delivery request), the interchange control
+ * segments of the X12.5 interchange structure, checked against their base-standard definitions:
+ * ISB01 (I34, ID 1/1, M) one of 0 normal, 1 low, 2 urgent; ISE01 (I35, DT 6/6, M) a date YYMMDD,
+ * ISE02 (I36, TM 4/4, M) a time HHMM, ISE03 (I37, ID 2/2, O) a delivery time code. Each may appear
+ * once, ISB before ISE, between the ISA and the first GS (`earlier` holds those already read). A
+ * finding is a warning with its own TA105 (031, 028, 029, 030; 024 for order and repetition): the
+ * request cannot be honoured, the data itself is sound, so the TA1 accepts with errors noted (E) and
+ * the groups are acknowledged and processed.
+ */
+export function checkControlSegment(segment: X12Segment, earlier: readonly X12Segment[]): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const warn = (code: ErrorCode, message: string, field?: number) => found.push(finding(code, message, segment, field, 'warning'));
+  if (earlier.some((s) => s.id === segment.id)) {
+    warn(
+      'x12-control-segment-misplaced',
+      `${segment.id} at segment ${segment.position} repeats; expected at most one ${segment.id} per interchange`,
+    );
+  } else if (segment.id === 'ISB' && earlier.some((s) => s.id === 'ISE')) {
+    warn('x12-control-segment-misplaced', `ISB at segment ${segment.position} follows the ISE; expected ISB before ISE`);
+  }
+  const extra = segment.elements.length - 1 - (segment.id === 'ISB' ? 1 : 3);
+  if (extra > 0) {
+    warn(
+      'x12-control-segment-misplaced',
+      `${segment.id} has ${segment.elements.length - 1} elements; expected at most ${segment.id === 'ISB' ? 1 : 3}`,
+    );
+  }
+  if (segment.id === 'ISB') {
+    const grade = element(segment, 1);
+    if (!['0', '1', '2'].includes(grade)) {
+      warn('x12-isb-invalid', `ISB01 is '${grade}'; expected a grade of service code 0 (normal), 1 (low) or 2 (urgent)`, 1);
+    }
+    return found;
+  }
+  const date = element(segment, 1);
+  if (!/^\d{6}$/.test(date) || !validDate(`20${date}`)) {
+    warn('x12-ise-invalid-date', `ISE01 is '${date}'; expected the delivery date as YYMMDD`, 1);
+  }
+  const time = element(segment, 2);
+  if (!validTime(time)) warn('x12-ise-invalid-time', `ISE02 is '${time}'; expected the delivery time as HHMM`, 2);
+  const zone = element(segment, 3);
+  if (zone !== '' && !DELIVERY_TIME_CODES.has(zone)) {
+    warn('x12-ise-invalid-time-code', `ISE03 is '${zone}'; expected a delivery time code (01–24, UT, GM, LT, ET, CT, MT, PT…)`, 3);
+  }
+  return found;
+}
+
 /** The finding for an envelope that ends without its trailer; `at` is the position where it ended. */
 export function missingTrailer(kind: 'SE' | 'GE' | 'IEA', opener: X12Segment, at: number, reason: string): Diagnostic {
   const code = kind === 'SE' ? 'x12-se-missing' : kind === 'GE' ? 'x12-ge-missing' : 'x12-iea-missing';

@@ -155,14 +155,55 @@ describe('x12 conformance classes', () => {
   });
 
   describe('interchange control and binary segments', () => {
-    it('keeps ISB/ISE between the ISA and the first GS and accepts the interchange', () => {
-      const text = plain
-        .toString('latin1')
-        .replace('~\nGS*', '~\nISB*3~\nISE*261201*1200~\nGS*')
-        .replace('~GS*', '~ISB*3~ISE*261201*1200~GS*');
+    function withControl(segments: string): Buffer {
+      const text = plain.toString('latin1');
+      const at = text.indexOf('GS*');
+      const lineBreak = text[at - 1] === '\n' ? '\n' : '';
+      return Buffer.from(
+        `${text.slice(0, at)}${segments
+          .split('~')
+          .filter(Boolean)
+          .map((s) => `${s}~${lineBreak}`)
+          .join('')}${text.slice(at)}`,
+        'latin1',
+      );
+    }
+
+    it('keeps valid ISB/ISE between the ISA and the first GS and accepts the interchange', () => {
+      for (const control of ['ISB*0~ISE*261201*1200~', 'ISB*2~', 'ISE*261231*2359*UT~', 'ISB*1~ISE*261201*0000*13~']) {
+        const ic = only(withControl(control));
+        expect(ic.controlSegments.map((s) => s.id).join(','), control).to.equal(control.match(/IS[BE]/g)!.join(','));
+        expect(ic.diagnostics, control).to.deep.equal([]);
+        expect(statuses(ack(ic)), control).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+      }
+    });
+
+    const bad: Array<[string, string, string]> = [
+      ['ISB*3~', '031', "ISB01 is '3'; expected a grade of service code 0 (normal), 1 (low) or 2 (urgent)"],
+      ['ISB~', '031', "ISB01 is ''; expected a grade of service code 0 (normal), 1 (low) or 2 (urgent)"],
+      ['ISE*261301*1200~', '028', "ISE01 is '261301'; expected the delivery date as YYMMDD"],
+      ['ISE*20261201*1200~', '028', "ISE01 is '20261201'; expected the delivery date as YYMMDD"],
+      ['ISE*261201*2460~', '029', "ISE02 is '2460'; expected the delivery time as HHMM"],
+      ['ISE*261201~', '029', "ISE02 is ''; expected the delivery time as HHMM"],
+      ['ISE*261201*1200*XX~', '030', "ISE03 is 'XX'; expected a delivery time code (01–24, UT, GM, LT, ET, CT, MT, PT…)"],
+      ['ISB*0~ISB*1~', '024', 'ISB at segment 3 repeats; expected at most one ISB per interchange'],
+      ['ISE*261201*1200~ISB*0~', '024', 'ISB at segment 3 follows the ISE; expected ISB before ISE'],
+      ['ISB*0*X~', '024', 'ISB has 2 elements; expected at most 1'],
+    ];
+    for (const [control, note, message] of bad) {
+      it(`notes ${control} in the TA1 (E ${note}) with one sentence naming the element, and still acknowledges and processes the group`, () => {
+        const ic = only(withControl(control));
+        expect(ic.diagnostics.map((d) => [d.severity, d.message])).to.deep.equal([['warning', message]]);
+        expect(statuses(ack(ic))).to.deep.equal([`TA1 E ${note}`, 'AK9 A', 'AK5 A']);
+        expect(parseX12(withControl(control)).diagnostics.filter((d) => d.severity === 'error')).to.deep.equal([]);
+      });
+    }
+
+    it('reports an ISB after the first GS as outside any set (TA1 E 024), not as a control segment', () => {
+      const text = plain.toString('latin1').replace(/(GS\*[^~]*~\n?)/, '$1ISB*0~');
       const ic = only(Buffer.from(text, 'latin1'));
-      expect(ic.controlSegments.map((s) => s.id)).to.deep.equal(['ISB', 'ISE']);
-      expect(statuses(ack(ic))).to.deep.equal(['TA1 A 000', 'AK9 A', 'AK5 A']);
+      expect(ic.controlSegments).to.deep.equal([]);
+      expect(ic.diagnostics.map((d) => d.code)).to.deep.equal(['x12-segment-outside-set']);
     });
 
     function withBin(data: Buffer, declared = data.length): Buffer {
