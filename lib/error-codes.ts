@@ -156,6 +156,7 @@ export const ERROR_CODES = {
   'invalid-files': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: a proposed file is not channels/NAME.yaml, partners/NAME.yaml or tables/NAME.csv, or is not text' },
   'invalid-proposal': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: the proposed configuration does not validate; `diagnostics` lists every problem as file:line:column code message' },
   'channel-not-found': { kind: 'request', page: 'errors.md', http: 404, meaning: 'Admin API: no channel of that name in the configuration' },
+  'channel-not-running': { kind: 'request', page: 'errors.md', http: 409, meaning: 'Admin API: starting or stopping a channel the engine refused at start or that is disabled; fix its file and restart' },
 
   // mllp.md
   'admin-listen-failed': { kind: 'startup', page: 'errors.md', meaning: 'The admin API could not bind `admin.host:admin.port` (the port is taken, or the address is not this machine\'s).' },

@@ -161,6 +161,17 @@ export class RouteQueue {
     this.log.info('route resumed');
   }
 
+  /**
+   * Holds this process's worker only (its channel was stopped by an operator): sends in flight finish
+   * and are recorded, nothing new is taken; the jobs stay in Redis, waiting or delayed, for `hold(false)`.
+   */
+  async hold(hold: boolean): Promise<void> {
+    const w = this.worker;
+    if (!w || w.closing) return;
+    if (hold) await w.pause();
+    else w.resume();
+  }
+
   /** Graceful: takes no new jobs, lets in-flight sends finish and be recorded, then closes the destination. */
   close(): Promise<void> {
     this.closing ??= (async () => {

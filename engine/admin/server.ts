@@ -20,6 +20,8 @@ export type AdminBackend = {
   reprocess(messageId: string): Promise<{ ok: boolean; detail: string }>;
   /** Retries one dead-lettered delivery (absent: `POST /api/deliveries/:id/retry` answers 404). */
   retryDelivery?(deliveryId: string): Promise<{ ok: boolean; detail: string }>;
+  /** An operator stops or starts a channel (absent: those endpoints answer 404). */
+  controlChannel?(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }>;
   /** Flat files being read now, with their progress. */
   files?(channel?: string): Array<Record<string, unknown>>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -68,6 +70,13 @@ export class AdminServer {
         need: 'read',
         handler: async (_r, _u, _p, who) => [200, { channels: await this.channels(who) }],
       },
+      ...(['stop', 'start'] as const).map((action): AdminRoute => ({
+        method: 'POST',
+        pattern: new RegExp(`^/api/channels/([a-z0-9][a-z0-9-]*)/${action}$`),
+        need: 'control',
+        audit: `channel.${action}`,
+        handler: (_r, _u, p, who) => this.controlChannel(p[0]!, action, who),
+      })),
       { method: 'GET', pattern: /^\/api\/messages$/, need: 'read', handler: (_r, url, _p, who) => this.listMessages(url, who) },
       {
         method: 'GET',
@@ -298,6 +307,15 @@ export class AdminServer {
 
   private async channels(who: Principal): Promise<Array<Record<string, unknown>>> {
     return (await this.backend.channels()).filter((c) => inScope(who, String(c.name)));
+  }
+
+  private async controlChannel(name: string, action: 'start' | 'stop', who: Principal): Promise<[number, unknown]> {
+    if (!this.backend.controlChannel) return [404, error('not-found', 'this engine cannot start or stop channels')];
+    if (!inScope(who, name)) return [403, error('forbidden', `channel ${name} is not in your scope`)];
+    const r = await this.backend.controlChannel(name, action, who.name);
+    if (r.status === 404) return [404, error('channel-not-found', r.detail)];
+    if (r.status !== 200) return [r.status, error('channel-not-running', r.detail)];
+    return [200, { channel: name, state: r.state, detail: r.detail }];
   }
 
   /** Messages received per minute over the last hour, per channel in scope (the dashboard's chart). */

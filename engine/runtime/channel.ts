@@ -62,6 +62,8 @@ export class ChannelRuntime {
   private processWorker: Worker<ProcessJob> | undefined;
   private held: Promise<void> | undefined;
   private release: (() => void) | undefined;
+  /** Stopped by an operator: no processing and no delivery here until started again. */
+  private halted = false;
   private readonly log: Logger;
   private readonly redis: RedisOptions;
   private readonly metrics: ChannelCounters;
@@ -148,8 +150,28 @@ export class ChannelRuntime {
     } else if (!hold && this.held) {
       this.release?.();
       this.held = undefined;
-      if (w && !w.closing) w.resume();
+      if (w && !w.closing && !this.halted) w.resume();
     }
+  }
+
+  /**
+   * An operator stops (`true`) or starts the channel: processing and every route stop taking jobs,
+   * those in flight finish and are recorded; queued messages and deliveries stay in Redis and the
+   * store until the channel is started again. Resolves once nothing of the channel runs here.
+   */
+  async halt(halt: boolean): Promise<void> {
+    if (halt === this.halted) return;
+    this.halted = halt;
+    const w = this.processWorker;
+    if (halt) {
+      if (w && !w.closing) await w.pause();
+    } else if (w && !w.closing && !this.held) w.resume();
+    await Promise.all([...this.routes.values()].map((r) => r.hold(halt)));
+    this.log.info(halt ? 'channel processing stopped by an operator' : 'channel processing started by an operator');
+  }
+
+  get stopped(): boolean {
+    return this.halted;
   }
 
   /** Lets processing and deliveries in flight finish, then closes the queues. */

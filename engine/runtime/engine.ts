@@ -47,6 +47,10 @@ export class Engine {
   /** Running channels by name: their sources, on this thread. */
   readonly channels = new Map<string, ChannelIntake>();
   readonly refused: Array<{ channel: string; reason: string }> = [];
+  /** Channels an operator stopped, with who and when (until started again, or the engine restarts). */
+  readonly stoppedChannels = new Map<string, { by: string; at: string }>();
+  /** Serialises operators' starts and stops of one channel. */
+  private control: Promise<unknown> = Promise.resolve();
   private admin: AdminServer | undefined;
   private adminAddr: { host: string; port: number } | undefined;
   private processing: ProcessingThread | undefined;
@@ -178,6 +182,7 @@ export class Engine {
         channels: () => this.channelReport(),
         reprocess: (id) => this.reprocess(id),
         retryDelivery: (id) => this.retryDelivery(id),
+        controlChannel: (name, action, by) => this.controlChannel(name, action, by),
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
@@ -211,8 +216,9 @@ export class Engine {
       const routes = routeCounts[ch.name] ?? {};
       out.push({
         name: ch.name,
-        state: rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
+        state: this.stoppedChannels.has(ch.name) ? 'stopped' : rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
+        ...(this.stoppedChannels.has(ch.name) ? { stopped: this.stoppedChannels.get(ch.name) } : {}),
         source: { type: ch.config.source.type, address: rt?.address(), ...(rt?.singleton ? { role: rt.role } : {}) },
         counts: {
           received: c
@@ -231,6 +237,46 @@ export class Engine {
       });
     }
     return out;
+  }
+
+  /**
+   * An operator stops or starts a channel (`POST /api/channels/:name/stop|start`). Stop: the source
+   * stops accepting (a listener closes its port; what it had received is stored and answered), then
+   * processing and deliveries finish what is in flight and take nothing new. Messages and deliveries
+   * still queued stay in the store and in Redis; start opens the source again and resumes them. The
+   * stop lasts until start or until the engine restarts (`enabled: false` keeps a channel off for good).
+   */
+  controlChannel(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }> {
+    const next = this.control.then(async () => {
+      const intake = this.channels.get(name);
+      if (!intake || !this.processing?.started.includes(name)) {
+        const known = this.config.channels.some((c) => c.name === name);
+        return known
+          ? {
+              status: 409,
+              state: 'refused',
+              detail: `channel ${name} is not running (refused or disabled); fix its file and restart the engine`,
+            }
+          : { status: 404, state: 'unknown', detail: `no channel ${name}` };
+      }
+      const stopped = this.stoppedChannels.has(name);
+      if (action === 'stop') {
+        if (stopped) return { status: 200, state: 'stopped', detail: `channel ${name} was stopped already` };
+        this.stoppedChannels.set(name, { by, at: new Date().toISOString() });
+        await intake.stop();
+        await this.processing.halt(name, true);
+        this.log.info({ channel: name, by }, 'channel stopped by an operator');
+        return { status: 200, state: 'stopped', detail: `channel ${name} stopped; its queued messages wait for start` };
+      }
+      if (!stopped) return { status: 200, state: 'running', detail: `channel ${name} was running already` };
+      await this.processing.halt(name, false);
+      await intake.restart();
+      this.stoppedChannels.delete(name);
+      this.log.info({ channel: name, by }, 'channel started by an operator');
+      return { status: 200, state: 'running', detail: `channel ${name} started` };
+    });
+    this.control = next.catch(() => undefined);
+    return next;
   }
 
   /**
@@ -292,7 +338,11 @@ export class Engine {
       pid: process.pid,
       uptimeSeconds: Math.round(process.uptime()),
       memory: { rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10, listener: heapFigures(), processing },
-      channels: { running: this.channels.size, refused: this.refused.length },
+      channels: {
+        running: this.channels.size - this.stoppedChannels.size,
+        stopped: this.stoppedChannels.size,
+        refused: this.refused.length,
+      },
       store: this.store.location,
       // one-process sources (pollers): `active` here, or `standby` while another process runs them
       singletons: Object.fromEntries([...this.channels.values()].filter((c) => c.singleton).map((c) => [c.name, c.role])),
@@ -320,8 +370,11 @@ export class Engine {
       ]),
       gauge(
         'interlace_channel_up',
-        'Whether a channel runs (1) or is refused or disabled (0).',
-        this.config.channels.map((ch) => ({ labels: { channel: ch.name }, value: up(this.channels.has(ch.name)) })),
+        'Whether a channel runs (1) or is stopped by an operator, refused or disabled (0).',
+        this.config.channels.map((ch) => ({
+          labels: { channel: ch.name },
+          value: up(this.channels.has(ch.name) && !this.stoppedChannels.has(ch.name)),
+        })),
       ),
       ...(disk?.freeBytes !== undefined
         ? [
@@ -342,7 +395,7 @@ export class Engine {
       redis: redisOk ? 'ok' : 'unreachable',
       store: !storeOk ? 'unreachable' : disk.ok ? 'ok' : disk.detail,
       processing: processingOk ? 'ok' : 'restarting',
-      channels: `${this.channels.size} running, ${this.refused.length} refused`,
+      channels: `${this.channels.size - this.stoppedChannels.size} running, ${this.stoppedChannels.size} stopped, ${this.refused.length} refused`,
       certificates: this.certificateCheck(),
     };
     return { ok: redisOk && storeOk && processingOk && disk.ok, checks };

@@ -208,12 +208,31 @@ export class ChannelIntake {
     return this.source.address?.();
   }
 
-  /** Stops accepting; resolves once what was received is stored and answered. */
+  /**
+   * Starts again after `stop` (an operator started the channel): a new source, so a listener binds
+   * its port afresh.
+   */
+  async restart(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.running = false;
+    if (!this.singleton) this.source = this.create();
+    try {
+      await this.start();
+    } catch (err) {
+      this.stopped = true;
+      throw err;
+    }
+  }
+
+  /** Stops accepting; resolves once what was received is stored and answered. Stopping twice does nothing. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.standbyTimer);
     if (!this.singleton) return this.source.stop();
     await this.run(() => this.stopSource());
     await this.lease?.release();
+    this.lease = undefined;
   }
 }

@@ -4,11 +4,13 @@ import type { Logger } from '../../lib/log.js';
 import { runStoreCall, type Store, type StoreCall } from '../store/index.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
+type RequestMethod = 'routeCounts' | 'retryDead' | 'memory' | 'metrics' | 'halt';
+
 /** Messages from the listener thread to the processing thread. */
 export type ToProcessing =
   | { type: 'ingested'; batch: Array<{ id: string; channel: string }> }
   | { type: 'pressure'; busy: boolean }
-  | { type: 'request'; id: number; method: 'routeCounts' | 'retryDead' | 'memory' | 'metrics'; args: unknown[] }
+  | { type: 'request'; id: number; method: RequestMethod; args: unknown[] }
   | { type: 'stop' };
 
 type FromProcessing =
@@ -121,14 +123,18 @@ export class ProcessingThread {
     this.worker.postMessage({ type: 'ingested', batch } satisfies ToProcessing);
   }
 
-  /** Asks the thread; rejects after `timeoutMs` (default 5 s) or when the thread stops. */
-  request<T>(method: 'routeCounts' | 'retryDead' | 'memory' | 'metrics', ...args: unknown[]): Promise<T> {
+  /** Asks the thread; rejects after 5 s or when the thread stops. */
+  request<T>(method: RequestMethod, ...args: unknown[]): Promise<T> {
+    return this.ask<T>(method, 5000, args);
+  }
+
+  private ask<T>(method: RequestMethod, timeoutMs: number, args: unknown[]): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`the processing thread did not answer ${method} in time`));
-      }, 5000);
+      }, timeoutMs);
       timer.unref();
       const done =
         <V>(f: (v: V) => void) =>
@@ -139,6 +145,19 @@ export class ProcessingThread {
       this.pending.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
       this.worker.postMessage({ type: 'request', id, method, args } satisfies ToProcessing);
     });
+  }
+
+  /**
+   * Stops (or starts) a channel's processing and deliveries on the thread. Remembered, so a thread
+   * restarted after a crash starts with the channel still stopped. Waits up to `timeoutMs` for work
+   * in flight to finish.
+   */
+  async halt(channel: string, halt: boolean, timeoutMs = 60_000): Promise<void> {
+    const stopped = new Set(this.init.stopped ?? []);
+    if (halt) stopped.add(channel);
+    else stopped.delete(channel);
+    this.init.stopped = [...stopped];
+    await this.ask('halt', timeoutMs, [channel, halt]);
   }
 
   /** Lets processing and deliveries in flight finish, then ends the thread. */

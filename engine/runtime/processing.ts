@@ -24,6 +24,8 @@ export type ProcessingInit = {
   logLevel: string;
   /** Niceness of the processing thread (0–19; Linux). 0 leaves it equal to the listener. */
   nice: number;
+  /** Channels an operator stopped (a thread restarted after a crash keeps them stopped). */
+  stopped?: string[];
 };
 
 export type Refusal = { channel: string; reason: string };
@@ -90,6 +92,7 @@ export class ProcessingHost {
           accept: x12.partners.acceptContext(),
         });
         await rt.start();
+        if (init.stopped?.includes(ch.name)) await rt.halt(true);
         host.channels.set(ch.name, rt);
       } catch (err) {
         host.refused.push({ channel: ch.name, reason: err instanceof Error ? err.message : String(err) });
@@ -196,6 +199,13 @@ export class ProcessingHost {
         age,
       ),
     ];
+  }
+
+  /** An operator stopped or started a channel (engine/runtime/channel.ts `halt`). */
+  async halt(channel: string, halt: boolean): Promise<void> {
+    const rt = this.channels.get(channel);
+    if (!rt) throw new Error(`channel ${channel} is not running`);
+    await rt.halt(halt);
   }
 
   async retryDead(channel: string, route: string, deliveryId: string): Promise<void> {

@@ -203,6 +203,36 @@ function routeSummary(r) {
   return parts.join(' · ');
 }
 
+/**
+ * Stop or Start for an operator (the `control` permission): stop closes the channel's source and holds
+ * its processing and deliveries; start resumes them. Both are written to the audit log by the engine.
+ * @param {any} ch @param {() => Promise<void>} refresh
+ */
+function controlButton(ch, refresh) {
+  if (!can('control') || (ch.state !== 'running' && ch.state !== 'stopped')) return null;
+  const action = ch.state === 'running' ? 'stop' : 'start';
+  const button = /** @type {HTMLButtonElement} */ (
+    h('button', {
+      type: 'button',
+      class: action === 'stop' ? 'danger small' : 'primary small',
+      dataset: { action },
+      text: action === 'stop' ? 'Stop' : 'Start',
+      onclick: async () => {
+        if (action === 'stop' && !confirm(`Stop channel ${ch.name}? Its source stops accepting; queued messages wait until it is started.`))
+          return;
+        button.disabled = true;
+        try {
+          await api(`/api/channels/${encodeURIComponent(ch.name)}/${action}`, { method: 'POST' });
+        } catch (err) {
+          show(notice(err));
+        }
+        await refresh();
+      },
+    })
+  );
+  return h('div', {}, button);
+}
+
 async function renderDashboard() {
   const table = h('tbody');
   const overdue = h('div');
@@ -267,7 +297,14 @@ async function renderDashboard() {
             'tr',
             { class: inTrouble(ch) ? 'trouble' : undefined, dataset: { channel: ch.name } },
             h('td', {}, h('a', { href: `#/messages?channel=${encodeURIComponent(ch.name)}`, text: ch.name })),
-            h('td', {}, badge(ch.state), ch.reason ? h('div', { class: 'muted', text: ch.reason }) : null),
+            h(
+              'td',
+              {},
+              badge(ch.state),
+              ch.reason ? h('div', { class: 'muted', text: ch.reason }) : null,
+              ch.stopped ? h('div', { class: 'muted', text: `by ${ch.stopped.by}, ${when(ch.stopped.at)}` }) : null,
+              controlButton(ch, refresh),
+            ),
             h('td', { text: source }),
             ...['received', 'filtered', 'queued', 'delivered', 'errored', 'rejected', 'duplicate'].map((k) =>
               h('td', { class: 'num', dataset: { count: k }, text: String(c[k] ?? 0) }),

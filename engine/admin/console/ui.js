@@ -116,7 +116,7 @@ export function when(iso) {
 /** @param {string} status */
 function statusClass(status) {
   if (['delivered', 'running', 'AA', 'CA'].includes(status)) return 'ok';
-  if (['error', 'failed', 'rejected', 'dead', 'refused'].includes(status)) return 'bad';
+  if (['error', 'failed', 'rejected', 'dead', 'refused', 'stopped'].includes(status)) return 'bad';
   if (['routed', 'retrying', 'received', 'pending'].includes(status)) return 'warn';
   return 'idle';
 }

@@ -271,10 +271,39 @@ describe('web console in a real browser (Chromium)', function () {
     });
   });
 
+  it('lets an operator stop a channel from the dashboard (its port refuses connections) and start it again', async () => {
+    const row = page.locator('#channels tr[data-channel="or-implant-charges"]');
+    await page.click('nav a[data-nav=dashboard]');
+    await row.locator('button[data-action=stop]').waitFor({ timeout: 30_000 });
+    const port = engine.channels.get('or-implant-charges')!.address()!.port;
+    page.once('dialog', (d) => void d.accept());
+    await row.locator('button[data-action=stop]').click();
+    await row.locator('button[data-action=start]').waitFor({ timeout: 30_000 });
+    expect(await row.locator('td .badge').first().textContent()).to.equal('stopped');
+    expect(await row.getAttribute('class')).to.include('trouble');
+    expect(await row.textContent()).to.include('by olga');
+    const refused = new MllpClient({ host: '127.0.0.1', port, timeout: 5_000 });
+    const err = await refused.send(dft('CONSOLE-STOPPED', 1)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await refused.close();
+    expect(err?.message ?? 'answered').to.match(/ECONNREFUSED|connect/i);
+    await shot('10-channel-stopped');
+    await row.locator('button[data-action=start]').click();
+    await row.locator('button[data-action=stop]').waitFor({ timeout: 30_000 });
+    expect(await row.locator('td .badge').first().textContent()).to.equal('running');
+    const again = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 15_000 });
+    expect((await again.send(dft('CONSOLE-RESTARTED', 1, 'ACCT-CONSOLE'))).toString('latin1')).to.match(/MSA\|AA\|CONSOLE-RESTARTED/);
+    await again.close();
+  });
+
   it('shows a viewer the dashboard and message metadata but no patient data', async () => {
     await signOut();
     await signIn('vera');
     await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
+    expect(await page.locator('#channels tr[data-channel="or-implant-charges"] td .badge').first().textContent()).to.equal('running');
+    expect(await page.locator('#channels button[data-action]').count()).to.equal(0); // no Stop for a viewer
     await page.click('nav a[data-nav=messages]');
     await page.waitForSelector('#f-control-id');
     expect(await page.locator('#f-key-value').count()).to.equal(0); // no search by MRN
@@ -288,7 +317,7 @@ describe('web console in a real browser (Chromium)', function () {
     expect(await page.locator('#deliveries tbody tr').count()).to.equal(2);
     const text = (await page.locator('body').textContent()) ?? '';
     for (const phi of ['MRN0001', 'TEST^PATIENT', 'PATIENT', 'ACCT-CONSOLE', '19700101']) expect(text, phi).to.not.include(phi);
-    await shot('10-viewer-no-phi');
+    await shot('11-viewer-no-phi');
   });
 
   it('shows an admin the audit log of these sign-ins, views and actions, exportable as CSV', async () => {
@@ -305,12 +334,14 @@ describe('web console in a real browser (Chromium)', function () {
       /vera.*viewer.*message\.view/,
       /olga.*message\.reprocess.*403/,
       /olga \(anonymous\).*login\.refused.*401/,
+      /olga.*operator.*channel\.stop.*or-implant-charges.*200/,
+      /olga.*operator.*channel\.start.*or-implant-charges.*200/,
     ])
       expect(
         rows.some((r) => expected.test(r)),
         String(expected),
       ).to.equal(true);
-    await shot('11-audit');
+    await shot('12-audit');
     const csv = await page.evaluate(async () => (await fetch('/api/audit?format=csv')).text());
     expect(csv.split('\r\n')[0]).to.equal('id,at,actor,actorKind,role,action,target,channel,address,outcome,detail');
   });
