@@ -181,6 +181,7 @@ export const ERROR_CODES = {
   'http-body-too-large': { kind: 'request', page: 'sources.md', http: 413, meaning: 'The body (declared or received) is over `maxBodyBytes`.' },
   'http-empty-body': { kind: 'request', page: 'sources.md', http: 400, meaning: 'The request has no body.' },
   'http-store-failed': { kind: 'store', page: 'sources.md', http: 503, meaning: 'The message could not be stored; send it again after `Retry-After`.' },
+  'http-busy': { kind: 'transient', page: 'sources.md', http: 503, meaning: 'The listener holds `maxBufferedBytes` of request bodies already (many large bodies at once); send it again after `Retry-After`.' },
   'http-stopping': { kind: 'transient', page: 'sources.md', http: 503, meaning: 'The listener is stopping; send it again after `Retry-After`.' },
   'file-symlink': { kind: 'input', page: 'sources.md', meaning: 'Reason file: the entry is a symbolic link; it is never followed. The link (not its target) is moved to the error directory.' },
   'file-hard-link': { kind: 'input', page: 'sources.md', meaning: 'Reason file: the regular file has more than one name, so it may be a file outside the folder; moved to the error directory unread.' },

@@ -47,6 +47,39 @@ export class AddressLimiter {
   }
 }
 
+/**
+ * Bytes of request bodies one listener holds in memory at once, across all its connections: the
+ * per-request limit (`maxBodyBytes`) bounds one body, this bounds how many of them pile up together.
+ * A body is counted as its bytes arrive and released when its request is answered (or its connection
+ * closes); a chunk that does not fit is refused, and the listener answers 503 with Retry-After.
+ */
+export class BodyBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes held now. */
+  get held(): number {
+    return this.used;
+  }
+
+  /** True when `bytes` more would fit now (nothing is taken). */
+  fits(bytes: number): boolean {
+    return this.used + bytes <= this.limit;
+  }
+
+  /** Takes `bytes` when they fit; false (nothing taken) when they do not. */
+  take(bytes: number): boolean {
+    if (!this.fits(bytes)) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
+
 export type ConnectionStats = { paused: boolean; pendingAnswers: number; pendingBytes: number; unsentBytes: number };
 
 export type GateLimits = { maxPendingAnswers: number; maxUnsentBytes: number; maxPendingBytes?: number };

@@ -43,6 +43,7 @@ export const as2SourceSchema = z
     maxBodyBytes: httpListenerShape.maxBodyBytes
       .prefault('50MiB')
       .describe('Largest message accepted, encrypted or not, and largest payload after decompression; a larger one is answered 413.'),
+    maxBufferedBytes: httpListenerShape.maxBufferedBytes.prefault('200MiB'),
     as2Id: as2Name('as2Id').describe(
       'Our AS2 name: the AS2-To partners address. A message to another name is refused with an MDN and stored as rejected.',
     ),

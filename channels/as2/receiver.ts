@@ -19,8 +19,7 @@ import {
   type MimeEntity,
   type Mic,
 } from '../../lib/as2/index.js';
-import { readBody } from '../http/body.js';
-import { precheckListener, refuseAndClose, sendError, type RequestDeps } from '../http/request.js';
+import { precheckListener, readRequestBody, sendError, type RequestDeps } from '../http/request.js';
 import type { IngestResult } from '../types.js';
 import type { As2SourceConfig } from './config.js';
 import { postMdn } from './async-mdn.js';
@@ -163,31 +162,20 @@ export async function handleAs2Request(
     return;
   }
   if (!precheckListener(req, res, deps, ['POST'])) return;
-  const read = await readBody(req, config.maxBodyBytes);
-  if (read.kind === 'aborted') return;
-  if (read.kind === 'too-large') {
-    refuseAndClose(
-      deps,
-      req,
-      res,
-      413,
-      'http-body-too-large',
-      `the AS2 message is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`,
-    );
-    return;
-  }
+  const body = await readRequestBody(req, res, deps, 'the AS2 message');
+  if (!body) return;
   const from = as2NameOf(header(req, 'as2-from'));
   const to = as2NameOf(header(req, 'as2-to'));
   const messageId = header(req, 'message-id');
   const origin = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-  if (!from || !to || !messageId || read.body.length === 0) {
-    const missing = [!from && 'AS2-From', !to && 'AS2-To', !messageId && 'Message-ID', read.body.length === 0 && 'a body']
+  if (!from || !to || !messageId || body.length === 0) {
+    const missing = [!from && 'AS2-From', !to && 'AS2-To', !messageId && 'Message-ID', body.length === 0 && 'a body']
       .filter(Boolean)
       .join(', ');
     const message = `the request is not an AS2 message: it has no ${missing}`;
     await ctx
       .ingest({
-        raw: requestEntity(req, read.body).raw,
+        raw: requestEntity(req, body).raw,
         origin,
         ...(from ? { sender: from } : {}),
         rejected: { diagnostics: [{ severity: 'error' as const, code: 'as2-not-as2' as const, message }] },
@@ -197,11 +185,11 @@ export async function handleAs2Request(
     return;
   }
   const mdnRequest = parseMdnOptions(header(req, 'disposition-notification-options'));
-  const outcome = examine(req, read.body, from, to, deps.keys, config, mdnRequest);
+  const outcome = examine(req, body, from, to, deps.keys, config, mdnRequest);
   let result: IngestResult;
   try {
     result = await ctx.ingest({
-      raw: outcome.payload ?? requestEntity(req, read.body).raw,
+      raw: outcome.payload ?? requestEntity(req, body).raw,
       controlId: messageId,
       sender: from,
       origin,

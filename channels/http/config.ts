@@ -28,6 +28,11 @@ export const httpListenerShape = {
   maxBodyBytes: byteSize
     .prefault('10MiB')
     .describe('Largest body accepted; a larger one is answered 413, and what is left of it is not buffered.'),
+  maxBufferedBytes: byteSize
+    .prefault('64MiB')
+    .describe(
+      'Most bytes of request bodies this listener holds in memory at once, all connections together (many large bodies at once); a request that would pass it is answered 503 with Retry-After and its connection closed. At least maxBodyBytes.',
+    ),
   auth: auth
     .default({ type: 'none' })
     .describe(
@@ -67,9 +72,22 @@ export const httpListenerShape = {
 
 /** The checks across listener fields, for the schema's superRefine. */
 export function checkListener(
-  c: { tls: { enabled: boolean; cert?: string; key?: string }; requestTimeout: number; headersTimeout: number },
+  c: {
+    tls: { enabled: boolean; cert?: string; key?: string };
+    requestTimeout: number;
+    headersTimeout: number;
+    maxBodyBytes: number;
+    maxBufferedBytes: number;
+  },
   ctx: z.RefinementCtx,
 ): void {
+  if (c.maxBufferedBytes < c.maxBodyBytes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxBufferedBytes'],
+      message: `maxBufferedBytes (${c.maxBufferedBytes} bytes) is less than maxBodyBytes (${c.maxBodyBytes} bytes); expected at least maxBodyBytes, or a body of the largest size would never be accepted`,
+    });
+  }
   if (c.tls.enabled && (!c.tls.cert || !c.tls.key)) {
     ctx.addIssue({
       code: 'custom',
@@ -99,6 +117,7 @@ export const httpSourceSchema = z
       .default(['POST'])
       .describe('HTTP methods accepted; any other is answered 405 with an Allow header.'),
     maxBodyBytes: httpListenerShape.maxBodyBytes,
+    maxBufferedBytes: httpListenerShape.maxBufferedBytes,
     auth: httpListenerShape.auth,
     contentTypes: z
       .array(z.string().regex(MEDIA_RANGE, { message: 'contentTypes entries must be media types such as application/json, text/* or */*' }))
@@ -130,6 +149,7 @@ export type HttpListenerConfig = Pick<
   | 'port'
   | 'path'
   | 'maxBodyBytes'
+  | 'maxBufferedBytes'
   | 'auth'
   | 'maxConnections'
   | 'maxConnectionsPerAddress'

@@ -6,6 +6,7 @@ import type { AuthCheck } from './auth.js';
 import { readBody } from './body.js';
 import type { HttpListenerConfig, HttpSourceConfig } from './config.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
+import type { BodyBudget } from '../../lib/listener-guard.js';
 
 /** Longest control id or sender header value taken. */
 export const MAX_ID_LENGTH = 256;
@@ -18,6 +19,8 @@ export type RequestDeps<C extends HttpListenerConfig = HttpSourceConfig> = {
   auth: AuthCheck;
   /** True once stop() was called: requests still arriving on open connections get 503. */
   stopping(): boolean;
+  /** Bytes of request bodies the listener holds at once (`maxBufferedBytes`), shared by all its connections. */
+  bodies: BodyBudget;
 };
 
 type Headers = Record<string, string | number>;
@@ -57,8 +60,9 @@ export function refuseAndClose(
   status: number,
   code: ErrorCode,
   message: string,
+  headers: Headers = {},
 ): void {
-  sendError(deps, res, status, code, message, { connection: 'close' });
+  sendError(deps, res, status, code, message, { ...headers, connection: 'close' });
   res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }
 
@@ -128,7 +132,51 @@ export function precheckListener(
     );
     return false;
   }
+  if (!deps.bodies.fits(declared)) {
+    refuseBusy(deps, req, res);
+    return false;
+  }
   return true;
+}
+
+/**
+ * The listener holds `maxBufferedBytes` of request bodies already (many large bodies at once): 503
+ * with Retry-After, and the connection is closed so that the rest of this body is never read.
+ */
+export function refuseBusy(deps: RequestDeps<HttpListenerConfig>, req: IncomingMessage, res: ServerResponse): void {
+  deps.log.warn({ limit: deps.config.maxBufferedBytes }, 'http request refused: the listener holds maxBufferedBytes of bodies');
+  refuseAndClose(
+    deps,
+    req,
+    res,
+    503,
+    'http-busy',
+    `the listener holds its limit of ${deps.config.maxBufferedBytes} bytes of request bodies (maxBufferedBytes); send again after Retry-After`,
+    { 'retry-after': Math.ceil(deps.config.retryAfter / 1000) },
+  );
+}
+
+/** Reads the body within maxBodyBytes and the listener's budget; answers 413 or 503 itself and returns undefined when it cannot. */
+export async function readRequestBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RequestDeps<HttpListenerConfig>,
+  what: string,
+): Promise<Buffer | undefined> {
+  const read = await readBody(req, deps.config.maxBodyBytes, { budget: deps.bodies, res });
+  if (read.kind === 'ok') return read.body;
+  if (read.kind === 'aborted') deps.log.debug('http request aborted by the client before its body was complete; nothing stored');
+  else if (read.kind === 'busy') refuseBusy(deps, req, res);
+  else
+    refuseAndClose(
+      deps,
+      req,
+      res,
+      413,
+      'http-body-too-large',
+      `${what} is over maxBodyBytes; expected at most ${deps.config.maxBodyBytes} bytes`,
+    );
+  return undefined;
 }
 
 /** The checks made before the body is read; answers and returns false when one fails. */
@@ -202,27 +250,20 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, d
   }
   if (!precheck(req, res, deps)) return;
   if (expectsContinue) res.writeContinue();
-  const read = await readBody(req, config.maxBodyBytes);
-  if (read.kind === 'aborted') {
-    log.debug('http request aborted by the client before its body was complete; nothing stored');
-    return;
-  }
-  if (read.kind === 'too-large') {
-    refuseAndClose(deps, req, res, 413, 'http-body-too-large', `body is over maxBodyBytes; expected at most ${config.maxBodyBytes} bytes`);
-    return;
-  }
-  if (read.body.length === 0) {
+  const body = await readRequestBody(req, res, deps as unknown as RequestDeps<HttpListenerConfig>, 'body');
+  if (!body) return;
+  if (body.length === 0) {
     sendError(deps, res, 400, 'http-empty-body', 'the request has no body; expected one message');
     return;
   }
   const controlId = single(req, config.controlIdHeader) ?? single(req, 'idempotency-key');
   const sender = config.senderHeader ? single(req, config.senderHeader) : undefined;
   const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
-  const checked = ctx.httpAnswer?.check(read.body, mediaType);
+  const checked = ctx.httpAnswer?.check(body, mediaType);
   let result: IngestResult;
   try {
     result = await ctx.ingest({
-      raw: read.body,
+      raw: body,
       controlId,
       sender,
       origin: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,

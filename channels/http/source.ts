@@ -9,7 +9,7 @@ import type { HttpListenerConfig } from './config.js';
 import { handleRequest, type RequestDeps } from './request.js';
 import { serverTlsOptions } from '../../lib/tls.js';
 import { boundAddress } from '../../lib/net.js';
-import { guardHttpServer, LISTENER_DEFAULTS, type ConnectionStats } from '../../lib/listener-guard.js';
+import { BodyBudget, guardHttpServer, LISTENER_DEFAULTS, type ConnectionStats } from '../../lib/listener-guard.js';
 
 /** Handles one request: reads, stores, answers. The listener counts it in flight until it settles. */
 export type RequestHandler<C extends HttpListenerConfig> = (
@@ -44,7 +44,14 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
     this.kind = options.kind ?? 'http';
     this.handler = options.handler ?? (handleRequest as unknown as RequestHandler<C>);
     this.log = ctx.log; // the engine binds channel and source type (engine/runtime/intake.ts)
-    this.deps = { config, ctx, log: this.log, auth: authCheck(config.auth), stopping: () => this.stopping };
+    this.deps = {
+      config,
+      ctx,
+      log: this.log,
+      auth: authCheck(config.auth),
+      stopping: () => this.stopping,
+      bodies: new BodyBudget(config.maxBufferedBytes),
+    };
   }
 
   async start(): Promise<void> {
@@ -93,6 +100,11 @@ export class HttpSource<C extends HttpListenerConfig = HttpListenerConfig> imple
   /** Backpressure state of each connection that made a request (tests, diagnostics). */
   connectionStats(): ConnectionStats[] {
     return this.guard?.stats() ?? [];
+  }
+
+  /** Bytes of request bodies held in memory now, all connections together (tests, diagnostics). */
+  bufferedBytes(): number {
+    return this.deps.bodies.held;
   }
 
   address(): { host: string; port: number } | undefined {

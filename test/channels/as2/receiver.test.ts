@@ -2,8 +2,11 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { as2 } from '../../../channels/as2/index.js';
 import type { Source } from '../../../channels/types.js';
+import type { HttpSource } from '../../../channels/http/source.js';
+import { until } from '../../support/until.js';
 import { loadCertificate, parseEntity, readMdn } from '../../../lib/as2/index.js';
 import { RecordingContext, storeFailure } from '../file/support.js';
 import { makeCert, openssl, opensslCompress, scratch, type TestCert } from '../../support/openssl.js';
@@ -273,6 +276,34 @@ describe('as2 source (receiver)', function () {
     expect(res.status).to.equal(503);
     expect(res.headers.get('retry-after')).to.equal('30');
     expect(res.headers.get('content-type')).to.match(/json/);
+  });
+
+  it('many large messages at once: beyond maxBufferedBytes 503 http-busy with Retry-After, the one held still gets its MDN', async () => {
+    const ctx = new RecordingContext();
+    const url = await start(ctx, { maxBodyBytes: '1MiB', maxBufferedBytes: '1MiB' });
+    const msg = build();
+    const { port } = new URL(url);
+    // a partner starts a large message and is slow to finish it
+    const slow = net.connect({ host: '127.0.0.1', port: Number(port) });
+    slow.on('error', () => undefined);
+    const got: Buffer[] = [];
+    slow.on('data', (d: Buffer) => got.push(d));
+    await new Promise((resolve) => slow.once('connect', resolve));
+    const padded = Buffer.concat([msg.body, Buffer.alloc(900 * 1024 - msg.body.length)]);
+    slow.write(
+      `POST /as2 HTTP/1.1\r\nHost: x\r\nAS2-From: "ACME AS2"\r\nAS2-To: HOSPITAL\r\nMessage-ID: <slow@acme>\r\nContent-Type: ${msg.contentType}\r\nContent-Length: ${padded.length}\r\n\r\n`,
+    );
+    slow.write(padded.subarray(0, 800 * 1024));
+    await until('the slow message to be held', () => (running[0] as HttpSource).bufferedBytes() >= 800 * 1024);
+    const busy = await post(url, { ...msg, body: Buffer.concat([msg.body, Buffer.alloc(300 * 1024)]) }, { 'message-id': '<busy@acme>' });
+    expect(busy.status).to.equal(503);
+    expect(busy.headers.get('retry-after')).to.equal('30');
+    expect(JSON.parse(busy.body.toString()).error.code).to.equal('http-busy');
+    slow.end(padded.subarray(800 * 1024));
+    await until('the slow message to be answered', () => /^HTTP\/1\.1 200/.test(Buffer.concat(got).toString('latin1')));
+    expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['<slow@acme>']);
+    slow.destroy();
+    await until('the budget to be released', () => (running[0] as HttpSource).bufferedBytes() === 0);
   });
 
   it('hostile requests: no AS2 headers (400, stored rejected), oversized (413, nothing stored), garbage bodies (negative MDN)', async () => {
