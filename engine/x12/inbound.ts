@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/log.js';
 import {
   buildAck,
   parseX12,
+  widen,
   withAcceptanceFindings,
   withDuplicateCheck,
   type AckInterchange,
@@ -75,7 +76,9 @@ export class X12Inbound {
       );
       if (ack) out.push(ack.endsWith('\n') ? ack : `${ack}\n`);
     }
-    return out.length > 0 ? { body: Buffer.from(out.join(''), 'latin1'), ...(partner ? { partner } : {}) } : undefined;
+    // In the partner's encoding: UTF-16 when they sent UTF-16 (parsers/x12/encoding.ts).
+    const body = widen(Buffer.from(out.join(''), 'latin1'), interchanges[0]?.encoding);
+    return out.length > 0 ? { body, ...(partner ? { partner } : {}) } : undefined;
   }
 
   private async seenBefore(ic: X12Interchange, policy: AnswerPolicy, messageId: string): Promise<boolean> {

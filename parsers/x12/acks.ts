@@ -2,6 +2,7 @@ import type { Diagnostic } from '../../lib/errors.js';
 import type { X12Delimiters } from './types.js';
 import type { X12Document, X12Group, X12Interchange, X12ReadSet } from './document.js';
 import { findingMapping, noteCodeFor } from './codes.js';
+import { widen } from './encoding.js';
 import { hasRepetitionSeparator, interchangeBytes, writeInterchange, type X12GroupSpec, type X12Party } from './writer.js';
 
 export { readAcks, readFunctionalAck, readTa1 } from './ack-read.js';
@@ -36,7 +37,7 @@ export type AckStatus = 'A' | 'E' | 'P' | 'R';
 export type AckInterchange = {
   /** The interchange, one character per byte (latin1): write `bytes`, never this string as UTF-8. */
   text: string;
-  /** The interchange as the bytes to send, in the partner's delimiters. */
+  /** The interchange as the bytes to send, in the partner's delimiters and encoding (UTF-16 when they sent UTF-16). */
   bytes: Buffer;
   /** Our ISA13. */
   controlNumber: string;
@@ -249,7 +250,7 @@ export function buildAck(ic: X12Interchange, options: AckOptions): AckInterchang
   });
   return {
     text,
-    bytes: interchangeBytes(text),
+    bytes: widen(interchangeBytes(text), ic.encoding),
     controlNumber: controlNumber.padStart(9, '0'),
     ...(wantTa1 ? { ta1: verdict } : {}),
     groups: summaries,

@@ -1,3 +1,4 @@
+import type { X12WideEncoding } from './encoding.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import type { X12Delimiters, X12Segment, X12TransactionSet } from './types.js';
 
@@ -64,6 +65,8 @@ export type X12Interchange = {
   controlSegments: X12Segment[];
   groups: X12Group[];
   diagnostics: Diagnostic[];
+  /** Set when the interchange came as UTF-16 (read narrowed, answered widened: encoding.ts). */
+  encoding?: X12WideEncoding;
 };
 
 /** A parsed X12 input: its interchanges, and the findings that belong to no interchange. */

@@ -6,10 +6,12 @@ import { parseX12 } from './reader.js';
 import { setFindings, transactionSets } from './sets/index.js';
 import { acceptedPart } from './acks.js';
 import { withPartnerRequirements } from './validate.js';
+import { narrowInput } from './encoding.js';
 
 export * from './document.js';
 export { parseX12, X12Reader, type ReaderHandlers, type ReaderOptions } from './reader.js';
 export { X12Tokenizer, tokenize, DEFAULT_MAX_SEGMENT_LENGTH, type TokenizerHandlers, type TokenizerOptions } from './tokenizer.js';
+export { detectWide, narrowInput, widen, type X12WideEncoding } from './encoding.js';
 export { writeInterchange, type X12InterchangeSpec, type X12GroupSpec, type X12SetSpec, type X12Party } from './writer.js';
 export * from './acks.js';
 export { withDuplicateCheck, withPartnerRequirements, withSupportCheck, type X12Support } from './validate.js';
@@ -18,8 +20,10 @@ export { X12_FINDINGS, ISA_ELEMENT_NOTE_CODES, findingMapping, noteCodeFor, type
 /** Acknowledgment sets: they carry no canonical document. */
 const ACK_SETS = new Set(['997', '999']);
 
-/** True when the bytes start with ISA after an optional UTF-8 BOM and whitespace. */
-export function detectX12(raw: Uint8Array): boolean {
+/** True when the bytes start with ISA after an optional UTF-8 BOM and whitespace (UTF-16 read narrowed). */
+export function detectX12(input: Uint8Array): boolean {
+  const raw =
+    input.length > 1 && (input[0] === 0 || input[1] === 0 || input[0]! >= 0xfe) ? narrowInput(input.subarray(0, 8192)).bytes : input;
   let p = 0;
   if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) p = 3;
   while (p < raw.length && p < 4096 && (raw[p] === 0x20 || (raw[p]! >= 0x09 && raw[p]! <= 0x0d))) p++;

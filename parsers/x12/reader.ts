@@ -6,6 +6,7 @@ import { element } from './document.js';
 import { findingMapping } from './codes.js';
 import { KNOWN_SEGMENT_IDS } from './segment-ids.js';
 import { X12Tokenizer, type TokenizerOptions } from './tokenizer.js';
+import { detectWide, WIDE_PROBE, WideNarrower, type X12WideEncoding } from './encoding.js';
 import { checkControlSegment, checkGe, checkGs, checkIea, checkIsa, checkSe, checkSegmentId, checkSt, missingTrailer } from './validate.js';
 
 export type ReaderOptions = TokenizerOptions & {
@@ -91,11 +92,37 @@ export class X12Reader {
     this.tokenizer = new X12Tokenizer({ segment: (s, d) => this.onSegment(s, d), diagnostic: (d) => this.onTokenizerFinding(d) }, options);
   }
 
+  /** UTF-16 input is narrowed before the tokenizer (encoding.ts); undefined: single bytes, or not known yet. */
+  private narrower: WideNarrower | undefined;
+  private head: Buffer | undefined = Buffer.alloc(0);
+
+  /** The input's UTF-16 form, once known; undefined for single-byte input. */
+  get encoding(): X12WideEncoding | undefined {
+    return this.narrower?.encoding;
+  }
+
   push(chunk: Uint8Array): void {
-    this.tokenizer.push(chunk);
+    if (this.head) {
+      this.head = Buffer.concat([this.head, chunk]);
+      if (this.head.length < WIDE_PROBE && detectWide(this.head, false) === 'more') return;
+      this.decide(false);
+      return;
+    }
+    this.tokenizer.push(this.narrower ? this.narrower.push(chunk) : chunk);
+  }
+
+  /** Decides from the first bytes whether the input is UTF-16, then feeds what was held back. */
+  private decide(final: boolean): void {
+    const head = this.head!;
+    this.head = undefined;
+    const wide = detectWide(head.subarray(0, WIDE_PROBE), final);
+    if (wide && wide !== 'more') this.narrower = new WideNarrower(wide);
+    this.tokenizer.push(this.narrower ? this.narrower.push(head) : head);
   }
 
   end(): void {
+    if (this.head) this.decide(true);
+    if (this.narrower) this.tokenizer.push(this.narrower.end());
     this.tokenizer.end();
     if (this.interchange) this.closeInterchange(undefined, 'the end of the input', this.lastPosition);
   }
@@ -218,6 +245,7 @@ export class X12Reader {
       controlSegments: [],
       groups: [],
       diagnostics: [],
+      ...(this.narrower ? { encoding: this.narrower.encoding } : {}),
     };
     for (const d of [...this.pendingIsa, ...checkIsa(isa)]) this.add(interchange.diagnostics, d);
     this.pendingIsa = [];

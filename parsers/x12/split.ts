@@ -6,6 +6,8 @@
  * terminator that follows ISA16.
  */
 
+import { narrowInput } from './encoding.js';
+
 /** One unit of a file: its bytes and, for an interchange, ISA13 and ISA06. */
 export type FileUnit = {
   raw: Buffer;
@@ -101,6 +103,9 @@ function isaIds(raw: Buffer, p: number): Omit<FileUnit, 'raw'> {
  * whitespace) is one unit without ids: the parser will say what is wrong with it.
  */
 export function splitInterchanges(raw: Buffer): FileUnit[] {
+  const wide = narrowInput(raw);
+  // UTF-16 (encoding.ts): one unit, cut nowhere; the parser reads each interchange in it.
+  if (wide.encoding) return [{ raw, ...x12Ids(wide.bytes) }];
   const first = firstIsa(raw);
   if (first < 0) return [{ raw }];
   const starts = [first];
@@ -113,7 +118,8 @@ export function splitInterchanges(raw: Buffer): FileUnit[] {
 }
 
 /** The ids of a whole file when it is X12 (ISA13 and ISA06 of its first interchange). */
-export function x12Ids(raw: Buffer): Omit<FileUnit, 'raw'> {
+export function x12Ids(input: Buffer): Omit<FileUnit, 'raw'> {
+  const raw = narrowInput(input).bytes;
   const first = firstIsa(raw);
   return first < 0 ? {} : isaIds(raw, first);
 }
@@ -123,7 +129,8 @@ export function x12Ids(raw: Buffer): Omit<FileUnit, 'raw'> {
  * its terminator: a writer is probably still writing it. Files that are not X12 are always complete
  * as far as this check can tell.
  */
-export function x12LooksComplete(raw: Buffer): boolean {
+export function x12LooksComplete(input: Buffer): boolean {
+  const raw = narrowInput(input).bytes;
   const first = firstIsa(raw);
   if (first < 0) return true;
   const d = isaDelimiters(raw, first);
