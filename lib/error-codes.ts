@@ -135,6 +135,7 @@ export const ERROR_CODES = {
   'invalid-request-body': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: the request body is not a JSON object (or over 64 KiB — 16 MiB for a replay proposal —, or not sent as application/json)' },
   'unsupported-media-type': { kind: 'request', page: 'errors.md', http: 415, meaning: 'Admin API: sign-in (`POST /api/session`) with a body that is not JSON' },
   'sign-in-refused': { kind: 'request', page: 'errors.md', http: 401, meaning: 'Admin API: the user name and password do not match (or the user is disabled)' },
+  'too-many-requests': { kind: 'request', page: 'errors.md', http: 429, meaning: 'Admin API: this client address has `admin.maxRequestsPerAddress` requests in progress already; wait `Retry-After` seconds' },
   'too-many-attempts': { kind: 'request', page: 'errors.md', http: 429, meaning: 'Admin API: too many failed sign-ins from this address or for this user; wait `Retry-After` seconds' },
   'forbidden': { kind: 'request', page: 'errors.md', http: 403, meaning: 'Admin API: the caller\'s role lacks the permission, or the channel is outside its scope (ADR 0013)' },
   'csrf-refused': { kind: 'request', page: 'errors.md', http: 403, meaning: 'Admin API: a change made with the session cookie without the session\'s `X-CSRF-Token`, or from another origin' },

@@ -19,13 +19,18 @@ export const LISTENER_DEFAULTS = {
   maxConnectionsPerAddress: 10,
 } as const;
 
-/** Counts open connections per peer address; refuses one past the limit. */
+/** Connection and request limits of the admin API (engine.yaml `admin`, docs/security.md). */
+export type AdminLimits = { maxConnections: number; maxConnectionsPerAddress: number; maxRequestsPerAddress: number };
+
+export const ADMIN_LIMITS: AdminLimits = { maxConnections: 64, maxConnectionsPerAddress: 10, maxRequestsPerAddress: 16 };
+
+/** Counts open connections (or requests in progress) per peer address; refuses one past the limit. */
 export class AddressLimiter {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
-  /** True (and counted) when `address` may open one more connection. */
+  /** True (and counted) when `address` may open one more connection (or start one more request). */
   acquire(address: string | undefined): boolean {
     const key = address ?? '?';
     const n = this.open.get(key) ?? 0;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { ADMIN_LIMITS, AddressLimiter, guardHttpServer, LISTENER_DEFAULTS, type AdminLimits } from '../../lib/listener-guard.js';
 import type { MessageStatus, Store } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
 import { messageWithoutValues, withoutValues } from '../../lib/phi.js';
@@ -52,6 +53,7 @@ export class AdminServer {
   private readonly console = new ConsoleAssets();
   private readonly metricsFrom: BlockList | undefined;
   private readonly auth: Authenticator;
+  private readonly requests: AddressLimiter;
 
   constructor(
     private readonly backend: AdminBackend,
@@ -59,7 +61,10 @@ export class AdminServer {
     private readonly log: Logger,
     /** Addresses that may scrape `/metrics` without the token (`admin.metricsFrom`). */
     metricsFrom: readonly string[] = [],
+    /** Connection and request limits (`admin.maxConnections`, `maxConnectionsPerAddress`, `maxRequestsPerAddress`). */
+    limits: AdminLimits = ADMIN_LIMITS,
   ) {
+    this.requests = new AddressLimiter(limits.maxRequestsPerAddress);
     this.metricsFrom = addressList(metricsFrom);
     this.auth = new Authenticator(backend.store, token);
     this.routes = [
@@ -153,7 +158,11 @@ export class AdminServer {
       ...accountRoutes(backend.store),
       ...(backend.routes ?? []),
     ];
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => this.admit(req, res));
+    // the same guard as the message listeners: connections per address, reading paused while answers pile up
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', () => log.warn({ limit: limits.maxConnections }, 'admin connection refused: too many connections'));
+    guardHttpServer(this.server, { ...LISTENER_DEFAULTS, maxConnectionsPerAddress: limits.maxConnectionsPerAddress, log, name: 'admin' });
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
   }
@@ -182,6 +191,26 @@ export class AdminServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  /**
+   * One client address may have `maxRequestsPerAddress` requests in progress at once; beyond that the
+   * request is answered 429 with Retry-After before any work (no store query, no password hash).
+   */
+  private admit(req: IncomingMessage, res: ServerResponse): void {
+    const address = req.socket.remoteAddress;
+    if (!this.requests.acquire(address)) {
+      this.log.warn({ limit: this.requests.limit }, 'admin request refused: too many requests in progress from one address');
+      send(
+        res,
+        429,
+        error('too-many-requests', `too many requests in progress from your address (at most ${this.requests.limit}); try again shortly`),
+        { 'Retry-After': '1' },
+      );
+      return;
+    }
+    res.once('close', () => this.requests.release(address));
+    void this.handle(req, res);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

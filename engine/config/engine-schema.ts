@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { engineReconciliation } from '../reconcile/config.js';
 import { byteSize, duration, port } from '../../lib/config-fragments.js';
+import { ADMIN_LIMITS } from '../../lib/listener-guard.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
 
 /** The `engine:` section: who this daemon is and where it keeps its files. */
@@ -124,6 +125,31 @@ const adminSection = z
       .prefault([])
       .describe(
         'Addresses (IPv4/IPv6, or CIDR ranges) that may scrape GET /metrics without the bearer token, e.g. the Prometheus server. Everything else still needs the token.',
+      ),
+    maxConnections: z
+      .number({ message: 'expected a number of connections' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(ADMIN_LIMITS.maxConnections)
+      .describe('Most connections open to the admin API at once; a connection beyond it is closed at once and logged.'),
+    maxConnectionsPerAddress: z
+      .number({ message: 'expected a number of connections' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(ADMIN_LIMITS.maxConnectionsPerAddress)
+      .describe(
+        'Most connections open at once from one client address; a connection beyond it is closed at once and logged. Raise it when a reverse proxy puts every user behind one address.',
+      ),
+    maxRequestsPerAddress: z
+      .number({ message: 'expected a number of requests' })
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(ADMIN_LIMITS.maxRequestsPerAddress)
+      .describe(
+        'Most requests in progress at once from one client address; one beyond it is answered 429 with Retry-After before any work is done. Raise it when a reverse proxy puts every user behind one address.',
       ),
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');

@@ -194,6 +194,7 @@ export class Engine {
       token,
       this.log.child({ component: 'admin' }),
       a.metricsFrom,
+      a,
     );
     this.adminAddr = await this.admin.listen(a.port, a.host);
     this.log.info({ address: this.adminAddr }, 'admin API listening');

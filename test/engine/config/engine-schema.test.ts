@@ -60,7 +60,15 @@ describe('config engine schema', () => {
     expect(lines).to.deep.equal([]);
     expect(value!.redis).to.deep.equal({ url: 'redis://redis:6380', prefix: 'ilx:', supervise: 'never' });
     expect(value!.store).to.deep.include({ type: 'postgres', url: 'postgres://u:p@db/ilx', duplicateWindow: 48 * 3_600_000 });
-    expect(value!.admin).to.deep.equal({ host: '0.0.0.0', port: 8470, token: 't'.repeat(32), metricsFrom: [] });
+    expect(value!.admin).to.deep.equal({
+      host: '0.0.0.0',
+      port: 8470,
+      token: 't'.repeat(32),
+      metricsFrom: [],
+      maxConnections: 64,
+      maxConnectionsPerAddress: 10,
+      maxRequestsPerAddress: 16,
+    });
     expect(value!.x12).to.deep.equal({
       interchangeId: '123456789',
       qualifier: '01',
