@@ -23,6 +23,8 @@ export type AdminBackend = {
   retryDelivery?(deliveryId: string): Promise<{ ok: boolean; detail: string }>;
   /** An operator stops or starts a channel (absent: those endpoints answer 404). */
   controlChannel?(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }>;
+  /** Alerts firing now (`GET /api/alerts`, docs/alerts.md). */
+  alerts?(): Array<Record<string, unknown>>;
   /** Flat files being read now, with their progress. */
   files?(channel?: string): Array<Record<string, unknown>>;
   health(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -120,6 +122,15 @@ export class AdminServer {
         handler: (_r, url, _p, who) => this.reprocessExceptions(url, who),
       },
       { method: 'GET', pattern: /^\/api\/files$/, need: 'read', handler: (_r, url, _p, who) => this.listFiles(url, who) },
+      {
+        method: 'GET',
+        pattern: /^\/api\/alerts$/,
+        need: 'read',
+        handler: async (_r, _u, _p, who) => [
+          200,
+          { alerts: (backend.alerts?.() ?? []).filter((a) => a.when !== 'channel-errors' || inScope(who, String(a.subject))) },
+        ],
+      },
       { method: 'GET', pattern: /^\/api\/arrivals$/, need: 'read', handler: (_r, _u, _p, who) => this.arrivals(who) },
       {
         method: 'POST',

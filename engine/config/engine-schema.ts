@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { engineReconciliation } from '../reconcile/config.js';
+import { alertsSection } from '../alerts/config.js';
 import { byteSize, duration, port } from '../../lib/config-fragments.js';
 import { ADMIN_LIMITS } from '../../lib/listener-guard.js';
 import { evenWithOtherIssues, kebabName, text } from './coerce.js';
@@ -233,6 +234,7 @@ export const engineSchema = z
     admin: adminSection.optional(),
     x12: x12Section.optional(),
     reconciliation: engineReconciliation.prefault({}),
+    alerts: alertsSection.optional(),
     logging: loggingSection.prefault({}),
   })
   .describe('engine.yaml: settings of the engine process itself.');

@@ -22,6 +22,9 @@ import type { ProcessingInit } from './processing.js';
 import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 import { gauge, render, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
+import { AlertMonitor } from '../alerts/monitor.js';
+import type { AlertFacts } from '../alerts/rules.js';
+import { statfs } from 'node:fs/promises';
 
 const ENGINE_VERSION = (
   JSON.parse(
@@ -58,6 +61,10 @@ export class Engine {
   private certTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private disk: DiskWatch | undefined;
+  /** Alert rules of engine.yaml (docs/alerts.md); absent when there are none. */
+  alerts: AlertMonitor | undefined;
+  /** Messages a source could not store since the last alert check, and why (the last one). */
+  private storeFailures = { count: 0, last: '' };
   /** X12 partners and services. */
   readonly x12: EngineX12;
   /** Flat files being read in records, and their summaries. */
@@ -127,6 +134,7 @@ export class Engine {
         nice: engineConfig.engine.processingNice,
       });
       await engine.startAdmin(dataDir, env);
+      engine.startAlerts(dataDir);
     } catch (err) {
       await engine.stop();
       throw err;
@@ -160,6 +168,10 @@ export class Engine {
           services: this.services,
           x12: this.x12,
           files: this.files,
+          onStoreFailure: (reason) => {
+            this.storeFailures.count++;
+            this.storeFailures.last = reason;
+          },
         });
         await intake.start();
         this.channels.set(ch.name, intake);
@@ -190,6 +202,7 @@ export class Engine {
         replay: (body) => replayRequest({ store: this.store, running: this.config, env }, body),
         x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
         routes: reconciliationRoutes(this.store, this.reconciliation),
+        alerts: () => this.alerts?.firing() ?? [],
       },
       token,
       this.log.child({ component: 'admin' }),
@@ -198,6 +211,70 @@ export class Engine {
     );
     this.adminAddr = await this.admin.listen(a.port, a.host);
     this.log.info({ address: this.adminAddr }, 'admin API listening');
+  }
+
+  private startAlerts(dataDir: string): void {
+    const a = this.config.engine.alerts;
+    if (!a || a.rules.length === 0) return;
+    this.alerts = new AlertMonitor(a, {
+      engine: this.config.engine.engine.id,
+      dataDir,
+      facts: () => this.alertFacts(dataDir),
+      log: this.log.child({ component: 'alerts' }),
+    });
+    this.alerts.start();
+    this.log.info({ rules: a.rules.length, everyMs: a.every }, 'alert rules armed');
+  }
+
+  /** What the alert rules look at, gathered from the store, the processing thread, the X12 ledger and the file systems. */
+  private async alertFacts(dataDir: string): Promise<AlertFacts> {
+    const now = Date.now();
+    const rules = this.config.engine.alerts?.rules ?? [];
+    const wants = (when: string) => rules.some((r) => r.when === when);
+    const [counts, families, overdue, storeOk, disk] = await Promise.all([
+      this.store.channelCounts(),
+      wants('queue-age') ? this.processing!.request<Family[]>('metrics').catch(() => [] as Family[]) : ([] as Family[]),
+      wants('ack-overdue') && this.x12 ? x12Admin(this.store, this.x12, []).overdue() : [],
+      this.store.ping(),
+      this.disk?.check(),
+    ]);
+    const ages = families.find((f) => f.name === 'interlace_route_queue_oldest_age_seconds')?.samples ?? [];
+    const perPartner = new Map<string, number>();
+    for (const o of overdue) perPartner.set(o.partner, (perPartner.get(o.partner) ?? 0) + 1);
+    const failures = this.storeFailures;
+    this.storeFailures = { count: 0, last: '' };
+    const storeProblem = !storeOk
+      ? 'it does not answer'
+      : disk && !disk.ok && disk.detail.startsWith('not writable')
+        ? `its directory is ${disk.detail}`
+        : failures.count > 0
+          ? `${failures.count} messages could not be stored since the last check (${failures.last})`
+          : undefined;
+    const diskFree: Record<string, number | undefined> = {};
+    for (const r of rules)
+      if (r.when === 'disk-free') {
+        const dir = r.path ?? dataDir;
+        diskFree[dir] = await statfs(dir).then(
+          (s) => Number(s.bavail) * Number(s.bsize),
+          () => undefined,
+        );
+      }
+    return {
+      now,
+      channels: Object.entries(counts).map(([name, c]) => ({ name, errored: (c.error ?? 0) + (c.failed ?? 0) })),
+      routes: ages.map((a) => ({
+        channel: a.labels.channel!,
+        route: a.labels.route!,
+        oldestMs: 'value' in a ? a.value * 1000 : 0,
+      })),
+      overdue: [...perPartner].map(([partner, count]) => ({ partner, count })),
+      certificates: (this.config.certificates ?? []).map((c) => ({
+        subject: `${c.partner ?? c.config} ${c.field} (${c.file})`,
+        notAfter: c.notAfter,
+      })),
+      ...(storeProblem ? { storeProblem } : {}),
+      diskFree,
+    };
   }
 
   /** Where the admin API listens (port 0 in tests). */
@@ -437,6 +514,7 @@ export class Engine {
       clearInterval(this.loadTimer);
       clearInterval(this.certTimer);
       this.disk?.stop();
+      await this.alerts?.stop();
       const intakes = [...this.channels.values()];
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),

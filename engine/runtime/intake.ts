@@ -23,6 +23,8 @@ export type ChannelIntakeOptions = {
   files?: FileActivity;
   /** The engine services every source may use (leases, partner transports). */
   services?: EngineServices;
+  /** Told when a unit could not be stored (the alert rule store-unwritable counts them). */
+  onStoreFailure?: (reason: string) => void;
   /** The source registry; tests pass their own. */
   registry?: readonly SourceDefinition[];
 };
@@ -113,7 +115,13 @@ export class ChannelIntake {
   /** Stores a unit, counting it; the time until its answer is recorded is the ACK latency. */
   private async ingest(input: IngestInput, window: number): Promise<IngestResult> {
     const started = performance.now();
-    const result = await this.o.store.ingest(this.name, input, window);
+    let result: IngestResult;
+    try {
+      result = await this.o.store.ingest(this.name, input, window);
+    } catch (err) {
+      this.o.onStoreFailure?.((err as { code?: string }).code ?? 'store-write-failed');
+      throw err;
+    }
     const m = this.metrics;
     m.received++;
     if (input.rejected) m.rejected++;

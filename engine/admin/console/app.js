@@ -236,6 +236,7 @@ function controlButton(ch, refresh) {
 async function renderDashboard() {
   const table = h('tbody');
   const overdue = h('div');
+  const alerts = h('div', { id: 'alerts' });
   const updated = h('span', { class: 'muted' });
   show(
     h('h1', {}, 'Dashboard ', updated),
@@ -267,6 +268,8 @@ async function renderDashboard() {
       ),
       table,
     ),
+    h('h2', { text: 'Alerts firing' }),
+    alerts,
     h('h2', { text: 'Acknowledgments overdue' }),
     overdue,
   );
@@ -279,11 +282,28 @@ async function renderDashboard() {
   };
   const refresh = async () => {
     try {
-      const [{ channels }, od, arrivals] = await Promise.all([
+      const [{ channels }, od, arrivals, firing] = await Promise.all([
         api('/api/channels'),
         api('/api/acks/overdue').catch(() => ({ overdue: [] })),
         api('/api/arrivals').catch(() => ({ since: new Date().toISOString(), arrivals: [] })),
+        api('/api/alerts').catch(() => ({ alerts: [] })),
       ]);
+      alerts.replaceChildren(
+        firing.alerts.length === 0
+          ? h('p', { class: 'muted', text: 'No alert rule fires.' })
+          : h(
+              'ul',
+              {},
+              ...firing.alerts.map((/** @type {any} */ a) =>
+                h(
+                  'li',
+                  { class: 'trouble', dataset: { rule: a.rule } },
+                  h('strong', { text: a.rule }),
+                  ` ${a.summary} (since ${when(a.since)})`,
+                ),
+              ),
+            ),
+      );
       const perChannel = arrivalsByChannel(arrivals);
       void engineInfo().catch(() => {});
       if (stopped) return;

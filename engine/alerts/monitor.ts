@@ -1,0 +1,168 @@
+import type { Logger } from '../../lib/log.js';
+import { sendMail } from '../../lib/smtp.js';
+import type { AlertsConfig } from './config.js';
+import { ErrorHistory, evaluate, type AlertFacts, type Firing } from './rules.js';
+
+/** What a webhook receives (POST, JSON) and what an e-mail says: one rule, one subject, one change. */
+export type AlertNotice = {
+  engine: string;
+  state: 'firing' | 'resolved';
+  rule: string;
+  when: string;
+  subject: string;
+  summary: string;
+  /** When the condition was first seen. */
+  since: string;
+  /** When this notice was made (for `resolved`: when the condition was last seen gone). */
+  at: string;
+};
+
+type Target = 'webhook' | 'email';
+/** Notices not yet delivered are kept for the next check, this many at most (the oldest go first). */
+const OUTBOX_MAX = 500;
+
+/**
+ * Checks the alert rules every `alerts.every` and sends a notice when a subject starts firing and
+ * one when it recovers; nothing in between (de-duplicated by rule and subject). A notice a target
+ * could not take is sent again at the next check. The state is in memory: after a restart, what
+ * still fires is notified again.
+ */
+export class AlertMonitor {
+  private readonly active = new Map<string, Firing & { since: string }>();
+  private readonly history = new ErrorHistory();
+  private outbox: Array<{ notice: AlertNotice; targets: Set<Target> }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly keepMs: number;
+
+  constructor(
+    private readonly config: AlertsConfig,
+    private readonly o: { engine: string; dataDir: string; facts: () => Promise<AlertFacts>; log: Logger; fetch?: typeof fetch },
+  ) {
+    this.keepMs = Math.max(0, ...config.rules.map((r) => (r.when === 'channel-errors' ? (r.window ?? 0) : 0))) + config.every * 2;
+  }
+
+  start(): void {
+    if (this.config.rules.length === 0) return;
+    this.timer = setInterval(() => void this.check(), this.config.every);
+    this.timer.unref();
+    void this.check();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** What fires now (`GET /api/alerts`, the console). */
+  firing(): Array<Firing & { since: string }> {
+    return [...this.active.values()];
+  }
+
+  /** One check: gather the facts, compare with what fired before, send what changed. Never throws. */
+  check(): Promise<void> {
+    this.running ??= this.run().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    let facts: AlertFacts;
+    try {
+      facts = await this.o.facts();
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'alert facts not gathered; checking again later');
+      return;
+    }
+    this.history.record(facts, this.keepMs);
+    const now = new Date(facts.now).toISOString();
+    const seen = new Set<string>();
+    for (const f of evaluate(this.config.rules, facts, this.history, this.o.dataDir)) {
+      seen.add(f.key);
+      const was = this.active.get(f.key);
+      this.active.set(f.key, { ...f, since: was?.since ?? now });
+      if (!was) this.queue({ ...this.notice(f, 'firing', now), since: now });
+    }
+    for (const [key, was] of this.active) {
+      if (seen.has(key)) continue;
+      this.active.delete(key);
+      this.queue({ ...this.notice(was, 'resolved', now), since: was.since, summary: `recovered: ${was.summary}` });
+    }
+    await this.flush();
+  }
+
+  private notice(f: Firing, state: AlertNotice['state'], at: string): AlertNotice {
+    return { engine: this.o.engine, state, rule: f.rule, when: f.when, subject: f.subject, summary: f.summary, since: at, at };
+  }
+
+  private queue(notice: AlertNotice): void {
+    const targets = new Set<Target>([
+      ...(this.config.webhook ? ['webhook' as const] : []),
+      ...(this.config.email ? ['email' as const] : []),
+    ]);
+    this.outbox.push({ notice, targets });
+    if (this.outbox.length > OUTBOX_MAX) {
+      const dropped = this.outbox.splice(0, this.outbox.length - OUTBOX_MAX);
+      this.o.log.error({ dropped: dropped.length }, 'alert notices dropped: no target took them');
+    }
+    this.o.log.warn({ rule: notice.rule, subject: notice.subject, state: notice.state }, 'alert');
+  }
+
+  private async flush(): Promise<void> {
+    for (const item of this.outbox) {
+      for (const target of [...item.targets]) {
+        try {
+          await (target === 'webhook' ? this.post(item.notice) : this.mail(item.notice));
+          item.targets.delete(target);
+        } catch (err) {
+          this.o.log.error(
+            { target, rule: item.notice.rule, err: (err as Error).message },
+            'alert notice not delivered; trying again at the next check',
+          );
+        }
+      }
+    }
+    this.outbox = this.outbox.filter((i) => i.targets.size > 0);
+  }
+
+  private async post(notice: AlertNotice): Promise<void> {
+    const w = this.config.webhook!;
+    const res = await (this.o.fetch ?? fetch)(w.url, {
+      method: 'POST',
+      headers: { ...w.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(notice),
+      signal: AbortSignal.timeout(w.timeout),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) throw new Error(`the webhook answered ${res.status}`);
+  }
+
+  private async mail(n: AlertNotice): Promise<void> {
+    const e = this.config.email!;
+    await sendMail(
+      {
+        host: e.host,
+        port: e.port,
+        tls: e.tls,
+        from: e.from,
+        to: e.to,
+        timeoutMs: e.timeout,
+        ...(e.user ? { user: e.user, password: e.password } : {}),
+      },
+      {
+        subject: `[Interlace ${n.engine}] ${n.state === 'firing' ? 'FIRING' : 'RESOLVED'} ${n.rule}: ${n.subject}`,
+        text: [
+          n.summary,
+          '',
+          `rule:    ${n.rule} (${n.when})`,
+          `subject: ${n.subject}`,
+          `state:   ${n.state}`,
+          `since:   ${n.since}`,
+          `at:      ${n.at}`,
+          `engine:  ${n.engine}`,
+          '',
+          'Sent by the Interlace engine (docs/alerts.md).',
+        ].join('\n'),
+      },
+    );
+  }
+}

@@ -1,0 +1,197 @@
+import { expect } from 'chai';
+import { AlertMonitor } from '../../../engine/alerts/monitor.js';
+import type { AlertFacts } from '../../../engine/alerts/rules.js';
+import { alertsSection, type AlertsConfig } from '../../../engine/alerts/config.js';
+import { silentLogger } from '../../../lib/log.js';
+import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { smtpServerAvailable, startSmtpServer, type SmtpServer } from '../../support/smtp-server.js';
+
+const DAY = 86_400_000;
+
+/** Facts as the engine gathers them, all quiet unless a test says otherwise. */
+function facts(over: Partial<AlertFacts> = {}): AlertFacts {
+  return {
+    now: Date.now(),
+    channels: [{ name: 'or-charges', errored: 0 }],
+    routes: [{ channel: 'or-charges', route: 'erp', oldestMs: 0 }],
+    overdue: [],
+    certificates: [{ subject: 'northwind signCert (certs/nw.pem)', notAfter: new Date(Date.now() + 400 * DAY).toISOString() }],
+    diskFree: { '/data': 50 * 1024 ** 3 },
+    ...over,
+  };
+}
+
+describe('alerts: rules, de-duplication, recovery, webhook and SMTP delivery', function () {
+  this.timeout(60_000);
+  let sink: HttpSink;
+  let smtp: SmtpServer;
+
+  before(async function () {
+    if (!smtpServerAvailable()) {
+      if (process.env.CI) throw new Error('no aiosmtpd: .ci/run installs python3-aiosmtpd');
+      console.log('      (skipped: apt-get install python3-aiosmtpd)');
+      return this.skip();
+    }
+    sink = await startHttpSink();
+    smtp = await startSmtpServer();
+  });
+  after(async () => {
+    await sink?.close();
+    await smtp?.stop();
+  });
+
+  const config = (rules: unknown[]): AlertsConfig =>
+    alertsSection.parse({
+      every: '1h',
+      webhook: { url: `${sink.url}/hooks/interlace`, headers: { authorization: 'Bearer hook-secret' } },
+      email: {
+        host: smtp.host,
+        port: smtp.port,
+        tls: 'none',
+        from: 'interlace@hospital.example',
+        to: ['oncall@hospital.example', 'it@hospital.example'],
+      },
+      rules,
+    });
+  const notices = (from = 0) => sink.requests.slice(from).map((r) => JSON.parse(r.body) as Record<string, string>);
+
+  it('sends one notice when a rule starts firing, none while it goes on, and one when it recovers, by webhook and e-mail', async () => {
+    let now = facts({ channels: [{ name: 'or-charges', errored: 3 }] });
+    const monitor = new AlertMonitor(config([{ name: 'or-errors', when: 'channel-errors', threshold: 2 }]), {
+      engine: 'test-engine',
+      dataDir: '/data',
+      facts: async () => now,
+      log: silentLogger,
+    });
+    const start = sink.requests.length;
+    await monitor.check();
+    expect(notices(start)).to.have.length(1);
+    const firing = notices(start)[0]!;
+    expect(firing).to.include({ engine: 'test-engine', state: 'firing', rule: 'or-errors', when: 'channel-errors', subject: 'or-charges' });
+    expect(firing.summary).to.equal('channel or-charges: 3 messages in error (exception queue or failed deliveries)');
+    expect(sink.requests[start]!.headers.authorization).to.equal('Bearer hook-secret');
+    expect(sink.requests[start]!.headers['content-type']).to.equal('application/json');
+    expect(monitor.firing().map((f) => f.key)).to.deep.equal(['or-errors:or-charges']);
+
+    now = facts({ channels: [{ name: 'or-charges', errored: 5 }] });
+    await monitor.check();
+    await monitor.check();
+    expect(notices(start)).to.have.length(1); // de-duplicated while it lasts
+
+    now = facts({ channels: [{ name: 'or-charges', errored: 1 }] });
+    await monitor.check();
+    expect(notices(start).map((n) => n.state)).to.deep.equal(['firing', 'resolved']);
+    expect(notices(start)[1]!.summary).to.equal(
+      'recovered: channel or-charges: 5 messages in error (exception queue or failed deliveries)',
+    );
+    expect(notices(start)[1]!.since).to.equal(firing.since);
+    expect(monitor.firing()).to.deep.equal([]);
+
+    const mails = smtp.messages().filter((m) => m.includes('or-errors'));
+    expect(mails).to.have.length(2);
+    const subjects = mails.map((m) => /^Subject: (.*)$/m.exec(m)?.[1]);
+    expect(subjects).to.have.members([
+      '[Interlace test-engine] FIRING or-errors: or-charges',
+      '[Interlace test-engine] RESOLVED or-errors: or-charges',
+    ]);
+    expect(mails[0]).to.match(/^X-RcptTo: oncall@hospital\.example, it@hospital\.example$/m);
+    expect(mails[0]).to.match(/^From: interlace@hospital\.example$/m);
+  });
+
+  it('fires each kind of rule on its own subject, and sends again a notice the webhook refused', async () => {
+    const now = facts({
+      now: Date.now(),
+      channels: [
+        { name: 'or-charges', errored: 0 },
+        { name: 'pharmacy', errored: 0 },
+      ],
+      routes: [
+        { channel: 'or-charges', route: 'erp', oldestMs: 20 * 60_000 },
+        { channel: 'pharmacy', route: 'erp', oldestMs: 60_000 },
+      ],
+      overdue: [{ partner: 'northwind', count: 2 }],
+      certificates: [{ subject: 'northwind signCert (certs/nw.pem)', notAfter: new Date(Date.now() + 10 * DAY + 3_600_000).toISOString() }],
+      storeProblem: '1 messages could not be stored since the last check (store-write-failed)',
+      diskFree: { '/data': 512 * 1024 ** 2 },
+    });
+    const monitor = new AlertMonitor(
+      config([
+        { name: 'slow-queue', when: 'queue-age', over: '10m' },
+        { name: 'late-acks', when: 'ack-overdue' },
+        { name: 'certs', when: 'certificate-expiring', within: '30d' },
+        { name: 'store', when: 'store-unwritable' },
+        { name: 'disk', when: 'disk-free', under: '1GiB' },
+      ]),
+      { engine: 'e', dataDir: '/data', facts: async () => now, log: silentLogger },
+    );
+    sink.respond({ status: 503 }, { status: 503 });
+    const start = sink.requests.length;
+    await monitor.check();
+    // the first two were refused: they are sent again at the next check, the others are not repeated
+    expect(sink.requests.length - start).to.equal(5);
+    await monitor.check();
+    const accepted = sink.requests
+      .slice(start)
+      .filter((_r, i) => i >= 2)
+      .map((r) => JSON.parse(r.body) as Record<string, string>);
+    expect(accepted.map((n) => `${n.rule} ${n.subject}`)).to.have.members([
+      'slow-queue or-charges/erp',
+      'late-acks northwind',
+      'certs northwind signCert (certs/nw.pem)',
+      'store store',
+      'disk /data',
+    ]);
+    const by = Object.fromEntries(accepted.map((n) => [n.rule, n.summary]));
+    expect(by['slow-queue']).to.equal('route or-charges/erp: the oldest delivery has waited 20 min');
+    expect(by['late-acks']).to.equal('partner northwind: 2 acknowledgments overdue');
+    expect(by.certs).to.match(/^certificate northwind signCert \(certs\/nw\.pem\) expires on \d{4}-\d\d-\d\d \(in 10 days\)$/);
+    expect(by.disk).to.equal('/data: 0.50 GiB free, under 1.00 GiB');
+  });
+
+  it('fires a channel-errors rule with a window on the errors that arrived within it', async () => {
+    let t = Date.now();
+    let errored = 10;
+    const monitor = new AlertMonitor(config([{ name: 'error-rate', when: 'channel-errors', threshold: 3, window: '5m' }]), {
+      engine: 'e',
+      dataDir: '/data',
+      facts: async () => facts({ now: t, channels: [{ name: 'or-charges', errored }] }),
+      log: silentLogger,
+    });
+    const start = sink.requests.length;
+    await monitor.check(); // 10 old errors: no rise
+    t += 60_000;
+    errored = 12;
+    await monitor.check();
+    expect(notices(start)).to.have.length(0);
+    t += 60_000;
+    errored = 13;
+    await monitor.check();
+    expect(notices(start).map((n) => n.summary)).to.deep.equal(['channel or-charges: 3 messages went into error in the last 5 min']);
+    t += 6 * 60_000; // nothing new for longer than the window
+    await monitor.check();
+    expect(notices(start).map((n) => n.state)).to.deep.equal(['firing', 'resolved']);
+  });
+
+  it('refuses an alerts section with nowhere to send, a repeated rule name or an unknown kind, in one sentence each', () => {
+    const problems = (v: unknown) => {
+      const r = alertsSection.safeParse(v);
+      return r.success ? [] : r.error.issues.map((i) => i.message);
+    };
+    expect(problems({ rules: [{ name: 'a', when: 'store-unwritable' }] })).to.deep.equal([
+      'alerts has rules but nowhere to send them; expected alerts.webhook or alerts.email',
+    ]);
+    expect(
+      problems({
+        webhook: { url: 'http://h/x' },
+        rules: [
+          { name: 'a', when: 'store-unwritable' },
+          { name: 'a', when: 'disk-free', under: '1GiB' },
+        ],
+      }),
+    ).to.deep.equal(['alert rule a is named twice']);
+    expect(problems({ webhook: { url: 'http://h/x' }, rules: [{ name: 'a', when: 'sunspots' }] })).to.have.length(1);
+    expect(problems({ email: { host: 'mail', from: 'not an address', to: ['x@y'] } })).to.deep.equal([
+      'alerts.email.from must be an e-mail address',
+    ]);
+  });
+});
