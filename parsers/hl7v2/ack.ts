@@ -153,7 +153,12 @@ function occurrence(original: Hl7Message | undefined, id: string, segmentIndex: 
 function sourceOf(options: BuildAckOptions): Source {
   if (options.original) {
     const m = options.original;
-    return { d: m.delimiters, fields: m.segments[0]!.fields, encoding: m.encoding, original: m };
+    // Encoding characters the original got wrong (MSH-2 empty, short or repeated) cannot structure
+    // an answer the sender can read: the ACK declares and uses the standard ones instead.
+    const d = m.delimiters;
+    const all = [d.field, d.component, d.repetition, d.escape, d.subcomponent];
+    const usable = all.every((c) => c.length === 1 && !/[A-Za-z0-9\s]/.test(c)) && new Set(all).size === all.length;
+    return { d: usable ? d : { ...DEFAULT_DELIMITERS }, fields: m.segments[0]!.fields, encoding: m.encoding, original: m };
   }
   const header = options.raw ? scanRawHeader(options.raw) : undefined;
   if (!header) return { d: { ...DEFAULT_DELIMITERS }, fields: [], encoding: 'latin1' };

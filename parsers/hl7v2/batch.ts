@@ -100,6 +100,10 @@ function step(walk: Walk, line: string, lineNo: number, ctx: Ctx, sink: Diagnost
   const id = line.slice(0, 3);
   const d = walk.batch.delimiters;
   const at = { segment: id, line: lineNo };
+  // [FHS] { [BHS] { MSH … } [BTS] } [FTS]: BHS and BTS are each optional, but nothing follows the FTS.
+  if (walk.batch.fileTrailer && /^(MSH|FHS|BHS|BTS)$/.test(id)) {
+    sink.error('batch-structure', `${id} at line ${lineNo} follows the FTS; expected the FTS last`, at);
+  }
   if (id === 'MSH') {
     flush(walk, ctx);
     walk.pending = [line];

@@ -21,7 +21,7 @@ export function checkSegment(segment: Hl7Segment, line: string, index: number, m
     const field = fieldAt(segment, control.index);
     sink.error(
       'binary-content',
-      `segment ${index} holds a control character (0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}) in field ${field}; expected text`,
+      `segment ${index} holds a control character (0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}) ${field === 0 ? 'where its id should be' : `in field ${field}`}; expected text`,
       {
         ...at,
         field,

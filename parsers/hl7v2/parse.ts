@@ -1,4 +1,5 @@
 import type { ParseOutcome } from '../types.js';
+import { detectUtf16 } from '../../lib/utf16.js';
 import { decodeBytes, encodingForCharset, normalizeEncoding } from './charset.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { checkHeader, checkSegment } from './checks.js';
@@ -34,6 +35,15 @@ export function parseMessage(raw: Uint8Array, options: Hl7ParseOptions = {}): Pa
 function parseInto(raw: Uint8Array, options: Hl7ParseOptions, sink: DiagnosticSink): ParseOutcome<Hl7Message> {
   if (raw.length === 0 || leadingSkip(raw) === raw.length) {
     sink.error('empty-input', 'the input is empty; expected an HL7 message starting with MSH');
+    return { diagnostics: sink.done() };
+  }
+  const wide = detectUtf16(raw.subarray(0, 64), ['MSH', 'FHS', 'BHS']);
+  if (wide && wide !== 'more') {
+    const how = wide.bom ? `byte order mark ${wide.form === 'utf-16le' ? 'FF FE' : 'FE FF'}` : 'no byte order mark';
+    sink.error(
+      'unknown-charset',
+      `the input is ${wide.form.toUpperCase()} (${how}); expected HL7 v2 in ASCII, an 8859 character set or UTF-8 (UTF-16 is refused: its delimiters are not single bytes)`,
+    );
     return { diagnostics: sink.done() };
   }
   const input = decodeInput(raw, options, sink);
@@ -137,7 +147,7 @@ export function readDelimiters(line: string, sink: DiagnosticSink, segmentIndex 
   const clean = !/[A-Za-z0-9\s]/.test(chars) && new Set(all).size === all.length;
   const goodLength = chars.length === 4 || chars.length === 5;
   if (!clean || !goodLength) {
-    const detail = goodLength ? 'letters, digits, spaces or repeated characters' : `${chars.length} characters`;
+    const detail = goodLength ? `'${safeStart(chars, 5)}' (${flaw(field, chars)})` : `${chars.length} characters`;
     const message = `${id}-2 must be 4 distinct encoding characters (5 with the v2.7 truncation character), got ${detail}`;
     // Fewer but clean characters (`^~\`) still parse unambiguously: a warning. Anything else: an error.
     if (clean && chars.length >= 1 && chars.length < 4) sink.warn('bad-delimiters', message, { ...at, field: 2 });
@@ -196,9 +206,21 @@ function reportBinary(lines: string[], sink: DiagnosticSink): void {
   }
 }
 
+/** What is wrong with encoding characters of the right length: a letter, digit or space, or a repeat. */
+function flaw(field: string, chars: string): string {
+  if (/[A-Za-z0-9]/.test(chars)) return 'a letter or digit';
+  if (/\s/.test(chars)) return 'a space';
+  const seen = [field];
+  for (const c of chars) {
+    if (seen.includes(c)) return `'${c}' ${c === field ? 'is also the field separator' : 'twice'}`;
+    seen.push(c);
+  }
+  return 'a character that cannot be a delimiter';
+}
+
 /** The first few characters of untrusted text, printable only, for a message (never a payload). */
-export function safeStart(text: string): string {
-  return text.slice(0, 3).replace(/[^\x20-\x7e]/g, '?');
+export function safeStart(text: string, length = 3): string {
+  return text.slice(0, length).replace(/[^\x20-\x7e]/g, '?');
 }
 
 function describe(ch: string | undefined): string {

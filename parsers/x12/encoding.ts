@@ -8,39 +8,20 @@
  * partner's byte order and with a byte order mark when theirs had one.
  */
 
+import { detectUtf16, type Utf16Form } from '../../lib/utf16.js';
+
 /** How an interchange was encoded on the wire, when it was not single-byte. */
-export type X12WideEncoding = { form: 'utf-16le' | 'utf-16be'; bom: boolean };
+export type X12WideEncoding = Utf16Form;
 
 /** Bytes needed to tell UTF-16 without a byte order mark from a single-byte file. */
 export const WIDE_PROBE = 64;
 
-function isBlankUnit(lo: number, hi: number): boolean {
-  return hi === 0 && (lo === 0x20 || (lo >= 0x09 && lo <= 0x0d));
-}
-
 /**
- * The UTF-16 form of an input from its first bytes: a byte order mark, or `ISA` with a NUL after (LE)
- * or before (BE) each letter, after optional UTF-16 whitespace. `more` when `head` is too short to
- * tell and more input may come; undefined for anything else (read as single bytes).
+ * The UTF-16 form of an X12 input from its first bytes: a byte order mark, or `ISA` in UTF-16 after
+ * optional UTF-16 whitespace. `more` when `head` is too short to tell and more input may come.
  */
 export function detectWide(head: Uint8Array, final = true): X12WideEncoding | 'more' | undefined {
-  if (head.length < 2) return final ? undefined : 'more';
-  if (head[0] === 0xff && head[1] === 0xfe) return { form: 'utf-16le', bom: true };
-  if (head[0] === 0xfe && head[1] === 0xff) return { form: 'utf-16be', bom: true };
-  if (head[0] !== 0 && head[1] !== 0) return undefined;
-  for (const form of ['utf-16le', 'utf-16be'] as const) {
-    const unit = (i: number): [number, number] | undefined =>
-      i + 1 < head.length ? (form === 'utf-16le' ? [head[i]!, head[i + 1]!] : [head[i + 1]!, head[i]!]) : undefined;
-    let p = 0;
-    for (let u = unit(p); u && isBlankUnit(u[0], u[1]); u = unit(p)) p += 2;
-    const letters = [unit(p), unit(p + 2), unit(p + 4)];
-    if (letters.some((u) => u === undefined)) {
-      if (!final) return 'more';
-      continue;
-    }
-    if (letters.every((u, i) => u![1] === 0 && u![0] === 'ISA'.charCodeAt(i))) return { form, bom: false };
-  }
-  return undefined;
+  return detectUtf16(head, ['ISA'], final);
 }
 
 /** Narrows UTF-16 text to X12 bytes (see the file comment); chunks may split characters anywhere. */
