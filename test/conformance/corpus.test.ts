@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { X12Parser } from 'node-x12';
-import { forNodeX12, hl7Answer, ourFields, ourMessages, positive, x12Answer } from './summary.js';
+import { ackModeOf } from '../../parsers/hl7v2/index.js';
+import { forNodeX12, hl7AckLines, hl7Answer, ourFields, ourMessages, positive, x12Answer } from './summary.js';
 
 /**
  * The conformance corpus: public sample files from other projects' test data (test/fixtures/
@@ -33,6 +34,8 @@ function rows(): Row[] {
   return lines.map((line) => Object.fromEntries(line.split('\t').map((v, i) => [names[i], v])) as Row);
 }
 
+/** The repository column of files written for the corpus (their path column names the failure class). */
+const WRITTEN_HERE = 'written-here';
 const corpus = rows();
 const hl7 = corpus.filter((r) => r.file.startsWith('hl7/'));
 const x12 = corpus.filter((r) => r.file.startsWith('x12/'));
@@ -80,6 +83,12 @@ describe('conformance corpus: public files from other projects', function () {
     }
     const licenses = new Set(['MIT', 'BSD-3-Clause', 'Apache-2.0', 'CDDL-1.0']);
     for (const r of corpus) {
+      if (r.repository === WRITTEN_HERE) {
+        // Written for this corpus (a failure class no public suite had): Interlace's own license, no commit.
+        expect([r.license, r.commit, r.verdict], r.file).to.deep.equal(['Apache-2.0', '-', 'bad']);
+        expect(r.path, `${r.file}: the failure class it stands for`).to.match(/\w{3}/);
+        continue;
+      }
       expect(licenses.has(r.license), `${r.file} license ${r.license}`).to.equal(true);
       expect(r.commit, r.file).to.match(/^[0-9a-f]{40}$/);
       expect(r.repository, r.file).to.match(/^[\w.-]+\/[\w.-]+$/);
@@ -105,6 +114,37 @@ describe('conformance corpus: public files from other projects', function () {
       expect(wrong).to.deep.equal([]);
     });
   }
+
+  it('holds known-bad HL7 files of at least 30 distinct failure classes', () => {
+    const bad = hl7.filter((r) => r.verdict === 'bad');
+    const classes = new Set(bad.map((r) => (r.repository === WRITTEN_HERE ? r.path : `${r.answer} (${r.repository})`)));
+    expect(bad.length).to.be.at.least(30);
+    expect(classes.size, [...classes].join('\n')).to.be.at.least(30);
+  });
+
+  it('answers every known-bad HL7 file over MLLP with the MSA and ERR segments in hl7-acks/ (one sentence each, never a stack)', async () => {
+    const wrong: string[] = [];
+    for (const r of hl7.filter((row) => row.verdict === 'bad')) {
+      const expected = readFileSync(join(ROOT, 'hl7-acks', `${r.file.slice(4).replace(/\.hl7$/, '')}.txt`), 'latin1');
+      const got = await hl7AckLines(bytes(r));
+      if (got !== expected) wrong.push(`${r.file}:\n  expected ${JSON.stringify(expected)}\n  got      ${JSON.stringify(got)}`);
+      const lines = got.split('\n').filter(Boolean);
+      if (lines.length === 0) {
+        // Nothing is sent only when the sender asked for no accept acknowledgment (MSH-15 NE).
+        if (!ourMessages(bytes(r)).some((m) => ackModeOf(m).accept === 'NE')) wrong.push(`${r.file}: no acknowledgment`);
+        continue;
+      }
+      if (!/^MSA\|(AR|AE|CR|CE)\|/.test(lines[0]!)) wrong.push(`${r.file}: ${lines[0]} is not a rejection`);
+      const errs = lines.filter((l) => l.startsWith('ERR|'));
+      if (errs.length === 0) wrong.push(`${r.file}: no ERR segment`);
+      for (const err of errs) {
+        const sentence = err.split('|')[8] ?? '';
+        if (!/^[a-zA-Z0-9'].{10,}[^.]$/.test(sentence) || /\bat \S+ \(|Error:|\n/.test(sentence))
+          wrong.push(`${r.file}: ERR-8 "${sentence}"`);
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+  });
 
   it('reads every field of every valid HL7 message as python3-hl7 does', function () {
     const valid = hl7.filter((r) => r.verdict === 'valid');

@@ -3,7 +3,8 @@ import { encodeText } from '../../parsers/hl7v2/charset.js';
 
 export { isHl7Batch };
 import { buildAck, parseX12, readAcks, withSetFindings } from '../../parsers/x12/index.js';
-import { isRejection } from '../../channels/mllp/answer.js';
+import { answerFrame, isRejection } from '../../channels/mllp/answer.js';
+import type { SourceContext } from '../../channels/types.js';
 
 /**
  * One line that says how Interlace answers a corpus file, as an EDI analyst reads it:
@@ -95,4 +96,29 @@ export function ourFields(message: Hl7Message): string[][] {
       return header ? f : encodeText(f, message.encoding).toString('latin1');
     }),
   );
+}
+
+/**
+ * What the MLLP listener sends back for a file given to it as one frame, reduced to what an analyst
+ * reads: the MSA and ERR segments (one per line, in the ACK's own delimiters; MSH, whose MSH-7 is
+ * the time of answering, left out). Empty when no acknowledgment is sent. The listener's own code
+ * path (`answerFrame`), with a store that accepts everything.
+ */
+export async function hl7AckLines(raw: Buffer): Promise<string> {
+  let n = 0;
+  const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as SourceContext['log'];
+  const ctx = {
+    channel: 'conformance',
+    log: silent,
+    ingest: async () => ({ messageId: `m${++n}`, duplicate: false }),
+    recordAnswer() {},
+  } as unknown as SourceContext;
+  const answer = await answerFrame(raw, { ctx, origin: 'conformance', encoding: 'latin1', nextControlId: () => `ACK${++n}` });
+  if (!answer.ack) return '';
+  return answer.ack
+    .toString('latin1')
+    .split(/\r/)
+    .filter((line) => /^(MSA|ERR)./.test(line))
+    .map((line) => `${line}\n`)
+    .join('');
 }
