@@ -1,21 +1,24 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { http as httpSource } from '../channels/http/index.js';
 import { mllp } from '../channels/mllp/index.js';
 import { MllpClient } from '../channels/mllp/client.js';
 import { ackModeOf, parseHl7 } from '../parsers/hl7v2/index.js';
-import type { IngestInput, Source, SourceContext } from '../channels/types.js';
-import { SqliteStore } from '../engine/store/sqlite/store.js';
-import { silentLogger } from '../lib/log.js';
+import type { Source } from '../channels/types.js';
+import { startAs2 } from './as2.js';
 import { corpus } from './corpus.js';
+import { startFiles } from './files.js';
 import { mutate, seeded, type Rng } from './mutate.js';
+import { FuzzStore, sha256 } from './store.js';
 
 export type ListenerRound = {
   mllpFrames: number;
   httpRequests: number;
+  as2Requests: number;
+  /** AS2 answers: positive MDN, negative MDN, refused over HTTP. */
+  as2Answers: { positive: number; negative: number; refused: number };
+  csvFiles: number;
+  /** CSV files archived, refused to the error directory, and hostile entries (links, FIFOs, empty files) among them. */
+  csvOutcomes: { archived: number; refused: number; hostile: number };
   streams: number;
   positive: number;
   failures: string[];
@@ -25,30 +28,24 @@ export type ListenerRound = {
   seconds: number;
 };
 
-const hash = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const mb = (n: number) => Math.round(n / 1e5) / 10;
 
 /**
- * Drives the real MLLP and HTTP listeners, backed by a real SQLite store, with mutated HL7, X12,
- * JSON and FHIR input. Checks: every complete frame and every request is answered; the listeners
- * survive hostile byte streams (they answer a well-formed message afterwards); every input answered
- * positively is in the store, byte for byte, after the store is closed and opened again.
+ * Drives the real MLLP, HTTP and AS2 listeners and the drop-folder source, backed by one real SQLite
+ * store, with mutated HL7, X12, JSON, FHIR, AS2/MIME and CSV input. Checks: every complete frame,
+ * request and file is answered; the listeners survive hostile byte streams (they answer a well-formed
+ * message afterwards); every input answered positively is in the store, byte for byte, after the store
+ * is closed and opened again; RSS is sampled throughout.
  */
-export async function fuzzListeners(options: { count: number; seconds: number; seed: number }): Promise<ListenerRound> {
-  const dir = mkdtempSync(join(tmpdir(), 'interlace-fuzz-'));
-  const path = join(dir, 'messages.db');
-  let store = new SqliteStore({ path, sync: 'normal' });
-  const stored = new Map<string, string>(); // sha256 of raw → message id
-  const ctx: SourceContext = {
-    channel: 'fuzz',
-    log: silentLogger,
-    async ingest(input: IngestInput) {
-      const r = await store.ingest('fuzz', input, 0);
-      stored.set(hash(input.raw), r.messageId);
-      return r;
-    },
-    recordAnswer: (id, a) => void store.recordAnswer(id, a).catch(() => undefined),
-  };
+export async function fuzzListeners(options: {
+  count: number;
+  seconds: number;
+  seed: number;
+  /** Most the process's RSS may grow during the round, in MB, before it counts as unbounded (default 512). */
+  maxRssGrowthMb?: number;
+}): Promise<ListenerRound> {
+  const store = new FuzzStore();
+  const ctx = store.context('fuzz');
   const sources: Source[] = [
     mllp.create(
       mllp.schema.parse({
@@ -71,10 +68,16 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
   const [mllpPort, httpPort] = sources.map((s) => s.address!()!.port) as [number, number];
   const seeds = corpus();
   const all = Object.values(seeds).flat();
+  const as2 = await startAs2(store, [...(seeds.x12 ?? []), ...(seeds.hl7v2 ?? []), ...(seeds.csv ?? [])]);
+  const files = await startFiles(store);
   const rng = seeded(options.seed);
   const round: ListenerRound = {
     mllpFrames: 0,
     httpRequests: 0,
+    as2Requests: 0,
+    as2Answers: as2.answers,
+    csvFiles: 0,
+    csvOutcomes: files.outcomes,
     streams: 0,
     positive: 0,
     failures: [],
@@ -91,8 +94,8 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
   const pick = (list: Buffer[]) => (list.length ? list : all)[Math.floor(rng() * (list.length || all.length))]!;
   try {
     for (let i = 0; i < options.count && Date.now() < deadline; i++) {
-      const kind = i % 10;
-      if (kind < 6) {
+      const kind = i % 20;
+      if (kind < 10) {
         // one complete MLLP frame of mutated HL7 (framing bytes removed so that it stays one frame)
         const raw = Buffer.from(mutate(pick(seeds.hl7v2!), pick(all), rng, 64 * 1024).filter((b) => b !== 0x0b && b !== 0x1c));
         if (raw.length === 0) continue;
@@ -109,7 +112,7 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
             `mllp frame not answered (${(err as { code?: string }).code ?? (err as Error).name}); input base64 ${raw.subarray(0, 1024).toString('base64')}`,
           );
         }
-      } else if (kind < 9) {
+      } else if (kind < 14) {
         const format = pick(
           [Buffer.from('x12'), Buffer.from('json'), Buffer.from('fhir'), Buffer.from('hl7v2')].filter(
             (f) => (seeds[f.toString()] ?? []).length > 0,
@@ -120,11 +123,17 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
         const status = await post(httpPort, body).catch((err: Error) => `error ${err.message}`);
         if (status === 202 || status === 200) positives.push(body);
         else if (typeof status !== 'number' || status >= 500) fail(`http request answered ${status}`);
+      } else if (kind < 17) {
+        round.as2Requests++;
+        await as2.one(rng, all, fail, () => round.positive++);
+      } else if (kind < 18) {
+        round.csvFiles++;
+        await files.one(rng, seeds.csv!, all, fail, () => round.positive++);
       } else {
         round.streams++;
         await hostileStream(mllpPort, rng, all);
       }
-      if (i % 200 === 0) round.rssPeakMb = Math.max(round.rssPeakMb, mb(process.memoryUsage().rss));
+      if (i % 50 === 0) round.rssPeakMb = Math.max(round.rssPeakMb, mb(process.memoryUsage().rss));
     }
     // the listeners are still up and answer a well-formed message
     const probe = Buffer.from(
@@ -135,30 +144,29 @@ export async function fuzzListeners(options: { count: number; seconds: number; s
     if (!/MSA\|AA\|FUZZ-PROBE/.test(ack.toString('latin1'))) fail('the MLLP listener did not answer a well-formed message after the round');
     if ((await post(httpPort, Buffer.from('{"probe":true}')).catch(() => 0)) !== 202)
       fail('the HTTP listener did not answer a well-formed request after the round');
+    for (const problem of [await as2.probe(), await files.probe(seeds.csv![0]!)]) if (problem) fail(problem);
   } finally {
     await client.close().catch(() => undefined);
     for (const s of sources) await s.stop();
+    await as2.stop();
+    await files.stop();
   }
-  // nothing positively acknowledged is lost: close, reopen, compare byte for byte
-  await store.close();
-  store = new SqliteStore({ path, sync: 'normal' });
-  // every unit whose ingest resolved (what a listener may acknowledge) is there, byte for byte
-  for (const [digest, id] of stored) {
-    const m = await store.getMessage(id);
-    if (!m || hash(m.raw) !== digest) fail(`a stored message is missing or changed after reopening (${id})`);
-  }
-  // and every input answered positively was stored whole (a batch, or a frame of several MSH, is stored message by message)
+  // nothing positively acknowledged is lost: every unit whose ingest resolved is there after reopening, byte for byte
+  await store.verify(fail);
+  // and every MLLP frame and HTTP body answered positively was stored whole (a batch, or a frame of several MSH, is stored message by message)
   for (const raw of positives) {
-    if (stored.has(hash(raw))) continue;
+    if (store.stored.has(sha256(raw))) continue;
     const text = raw.toString('latin1');
     if (/(^|[\r\n])(FHS|BHS)\|/.test(text) || (text.match(/(^|[\r\n])MSH/g) ?? []).length > 1) continue;
     fail(`an input answered positively is not in the store: base64 ${raw.subarray(0, 512).toString('base64')}`);
   }
-  round.positive = positives.length;
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  round.positive += positives.length;
+  await store.dispose();
   round.rssEndMb = mb(process.memoryUsage().rss);
   round.rssPeakMb = Math.max(round.rssPeakMb, round.rssEndMb);
+  const growth = round.rssPeakMb - round.rssStartMb;
+  if (growth > (options.maxRssGrowthMb ?? 512))
+    fail(`memory is not bounded: RSS grew by ${growth.toFixed(0)} MB during the round (limit ${options.maxRssGrowthMb ?? 512} MB)`);
   round.seconds = (Date.now() - started) / 1000;
   return round;
 }
