@@ -429,6 +429,7 @@ export const ERROR_CODES = {
   'as2-mic-mismatch': { kind: 'permanent', page: 'as2.md', meaning: 'Sending: the MDN\'s MIC differs from the MIC of what we sent, or is missing' },
   'as2-mdn-signature-invalid': { kind: 'permanent', page: 'as2.md', meaning: 'Sending: the MDN\'s signature does not verify with `partnerCert`' },
   'as2-mdn-mismatch': { kind: 'permanent', page: 'as2.md', meaning: 'Sending: the MDN answers another Message-ID' },
+  'as2-mdn-unknown': { kind: 'request', page: 'as2.md', http: 400, meaning: 'Receiving an asynchronous MDN: it answers a Message-ID we never sent that partner (or names none); refused, logged, not stored' },
 
   // flat-files.md
   'flat-layout-missing': { kind: 'config', page: 'flat-files.md', meaning: 'Format csv or fixed without `parse.layout` (refused at load too)' },

@@ -101,14 +101,62 @@ export type X12Services = {
   ): Promise<{ interchanges: number[]; groups: number[]; sets: number[] }>;
   /** Records an interchange written for the partner, with the acknowledgments expected for it. */
   recordSent(record: X12SentRecord): Promise<void>;
-  /**
-   * Records the transport's receipt of an interchange we sent (an AS2 MDN, kind `mdn`) in the ledger
-   * against its sets, and satisfies the expectation of that kind: an MDN owed past its deadline is
-   * overdue like a missing 997 until then.
-   */
-  recordReceipt(receipt: { partner: string; isa13: string; kind: 'mdn'; code: string; detail?: string }): Promise<void>;
   /** What was already sent for a delivery (a retry after a crash must not send it again). */
   sentFor(deliveryId: string): Promise<X12SentInterchange | undefined>;
+};
+
+/** An AS2 message we sent that asked for an MDN: what the MDN must show, and for whom it is a receipt. */
+export type MdnOwed = {
+  /** Partner file id, or the partner's AS2 name when the message went through a route's own `as2` destination. */
+  partner: string;
+  /** Our AS2 name (AS2-From of what we sent) and the partner's (AS2-To). */
+  as2From: string;
+  as2To: string;
+  /** Message-ID of what we sent, with its angle brackets: the MDN's Original-Message-ID. */
+  as2MessageId: string;
+  /** The stored message the file belongs to (the message delivered, or the one an X12 answer answers). */
+  messageId: string;
+  deliveryId?: string;
+  /** MIME filename of the payload. */
+  file?: string;
+  mode: 'sync' | 'async';
+  /** Whether a signed MDN was asked for (an unsigned one is then refused). */
+  signed: boolean;
+  /** The MIC of what we sent in every digest the partner may answer with: digest → base64. */
+  mics: Record<string, string>;
+  /** Epoch ms after which the MDN is overdue (first send + the transport's `mdnDeadline`). */
+  dueAt: number;
+};
+
+/** An MDN owed, as the ledger keeps it: how often it was sent, and what came back. */
+export type MdnRecord = MdnOwed & {
+  id: number;
+  attempts: number;
+  sentAt: number;
+  lastSentAt: number;
+  /** Set once a verified MDN came back (positive or not); never for an MDN whose signature failed. */
+  settledAt?: number;
+  /** `processed`, or the error code of what the MDN said (`as2-mdn-negative`, `as2-mic-mismatch`…). */
+  outcome?: string;
+  detail?: string;
+};
+
+/**
+ * The MDNs our AS2 sender asked for, in the acknowledgment ledger: recorded before each send (a resend
+ * of the same Message-ID counts an attempt and keeps the first deadline), settled when a verified MDN
+ * comes back, synchronously in the response or asynchronously at our AS2 receiver. An MDN not settled
+ * by its deadline is overdue (`GET /api/acks/overdue`, `interlace_acks_overdue`).
+ */
+export type MdnServices = {
+  expect(owed: MdnOwed): Promise<void>;
+  /** The MDN owed for a Message-ID we sent to `as2To`, if any. */
+  find(as2To: string, as2MessageId: string): Promise<MdnRecord | undefined>;
+  /**
+   * Writes what came back in the ledger against the message and delivery (kind `mdn`). `settle` marks
+   * the MDN as received (it stops being owed); false when another MDN had settled it already, and
+   * nothing was written.
+   */
+  settle(result: { id: number; outcome: string; detail: string; settle: boolean }): Promise<boolean>;
 };
 
 /** Everything the engine offers connectors. Every member is always present; one the engine cannot offer fails when used. */
@@ -116,6 +164,7 @@ export type EngineServices = {
   x12: X12Services;
   partners: PartnerLinks;
   leases: Leases;
+  mdns: MdnServices;
 };
 
 function missing(service: string, where: string): never {
@@ -130,10 +179,10 @@ export function unavailableServices(where = 'this connector'): EngineServices {
       partner: fail('x12'),
       nextControlNumbers: fail('x12'),
       recordSent: fail('x12'),
-      recordReceipt: fail('x12'),
       sentFor: fail('x12'),
     },
     partners: { transportOf: () => undefined, send: fail('partner transport') },
     leases: { tryAcquire: fail('lease (Redis)') },
+    mdns: { expect: fail('MDN ledger'), find: fail('MDN ledger'), settle: fail('MDN ledger') },
   };
 }

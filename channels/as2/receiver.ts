@@ -6,6 +6,7 @@ import {
   buildEntity,
   buildMdn,
   dispositionFor,
+  isMdnEntity,
   loadCertificate,
   loadIdentity,
   as2NameOf,
@@ -23,6 +24,7 @@ import { precheckListener, readRequestBody, sendError, type RequestDeps } from '
 import type { IngestResult } from '../types.js';
 import type { As2SourceConfig } from './config.js';
 import { postMdn } from './async-mdn.js';
+import { receiveMdn } from './mdn-in.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** The partners and keys of a receiver, loaded once at creation. */
@@ -141,7 +143,8 @@ function examine(
 }
 
 /**
- * Handles one AS2 request (RFC 4130): checks the AS2 headers, unwraps the message, stores it (payload
+ * Handles one AS2 request (RFC 4130). An asynchronous MDN answering what our sender sent goes to
+ * `receiveMdn` and is never stored as a message. Any other request: checks the AS2 headers, unwraps the message, stores it (payload
  * when accepted, the whole request when refused), and only then answers with the MDN: in the response
  * (synchronous) or by POST to `Receipt-Delivery-Option` (asynchronous). A store failure is answered 503
  * with no MDN, so the partner sends again. A message whose Message-ID was already received from that
@@ -166,6 +169,11 @@ export async function handleAs2Request(
   if (!body) return;
   const from = as2NameOf(header(req, 'as2-from'));
   const to = as2NameOf(header(req, 'as2-to'));
+  const contentType = header(req, 'content-type') ?? '';
+  if (body.length > 0 && isMdnEntity([['Content-Type', contentType]], body)) {
+    await receiveMdn(req, res, deps, { ...(from ? { from } : {}), ...(to ? { to } : {}), contentType, body });
+    return;
+  }
   const messageId = header(req, 'message-id');
   const origin = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   if (!from || !to || !messageId || body.length === 0) {

@@ -155,6 +155,7 @@ export class Engine {
       partners: this.config.partners.map((p) => p.config),
       ...(this.x12 ? { x12: this.x12.services } : {}),
       leases: this.leases,
+      mdns: this.store,
       log: this.log,
     });
     for (const ch of this.config.channels) {

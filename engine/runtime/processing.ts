@@ -69,7 +69,7 @@ export class ProcessingHost {
     const engine = config.engine!;
     const x12: EngineX12 = createEngineX12(config, store, log);
     const leases = new RedisLeases(leaseConnection(init.redisUrl), engine.redis.prefix, log);
-    const services = createEngineServices({ partners: config.partners.map((p) => p.config), x12: x12.services, leases, log });
+    const services = createEngineServices({ partners: config.partners.map((p) => p.config), x12: x12.services, leases, mdns: store, log });
     host.closeServices = async () => {
       await services.close();
       await leases.close();

@@ -1,7 +1,15 @@
 import { ConfigError } from '../../lib/errors.js';
 import type { Leases } from '../../lib/lease.js';
 import type { Logger } from '../../lib/log.js';
-import { unavailableServices, type EngineServices, type PartnerLink, type PartnerLinks, type X12Services } from '../../lib/services.js';
+import {
+  unavailableServices,
+  type EngineServices,
+  type MdnServices,
+  type PartnerLink,
+  type PartnerLinks,
+  type X12Services,
+} from '../../lib/services.js';
+import type { MdnLedger } from '../store/index.js';
 import { destinations } from '../../routes/destinations/index.js';
 import type { DestinationDefinition } from '../../routes/types.js';
 import type { PartnerConfig } from '../config/index.js';
@@ -12,6 +20,8 @@ export type EngineServicesOptions = {
   x12?: X12Services;
   /** Absent in offline commands: pollers that need a singleton lease fail to start. */
   leases?: Leases;
+  /** The store's MDN ledger; absent: an AS2 transport that asks for an MDN fails to send, saying so. */
+  mdns?: MdnLedger;
   log: Logger;
   /** The destination registry; tests pass their own. */
   registry?: readonly DestinationDefinition[];
@@ -25,8 +35,22 @@ export type EngineServicesOptions = {
 export function createEngineServices(o: EngineServicesOptions): EngineServices & { close(): Promise<void> } {
   const fallback = unavailableServices('the engine');
   const links = new PartnerLinkSet(o.partners, o.registry ?? destinations, () => services, o.log);
-  const services: EngineServices = { x12: o.x12 ?? fallback.x12, leases: o.leases ?? fallback.leases, partners: links };
+  const services: EngineServices = {
+    x12: o.x12 ?? fallback.x12,
+    leases: o.leases ?? fallback.leases,
+    partners: links,
+    mdns: o.mdns ? mdnServices(o.mdns) : fallback.mdns,
+  };
   return { ...services, close: () => links.close() };
+}
+
+/** The MDN service connectors see, over the store's MDN ledger. */
+export function mdnServices(ledger: MdnLedger): MdnServices {
+  return {
+    expect: (owed) => ledger.expectMdn(owed),
+    find: (as2To, as2MessageId) => ledger.mdnOwed(as2To, as2MessageId),
+    settle: (result) => ledger.settleMdn(result),
+  };
 }
 
 class PartnerLinkSet implements PartnerLinks {

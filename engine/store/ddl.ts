@@ -307,4 +307,31 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
   CREATE INDEX messages_received ON messages (received_at);
   CREATE INDEX messages_channel_received ON messages (channel, received_at);
   `,
+  // 7: MDNs our AS2 sender asked for (sync or async), what they must show, and what came back (docs/as2.md).
+  (d) => `
+  CREATE TABLE as2_mdns (
+    id             ${d.serial},
+    partner        TEXT NOT NULL,
+    as2_from       TEXT NOT NULL,
+    as2_to         TEXT NOT NULL,
+    as2_message_id TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    delivery_id    TEXT,
+    file           TEXT,
+    mode           TEXT NOT NULL,
+    signed         INTEGER NOT NULL,
+    mics           TEXT NOT NULL,
+    attempts       INTEGER NOT NULL,
+    sent_at        ${d.int8} NOT NULL,
+    last_sent_at   ${d.int8} NOT NULL,
+    due_at         ${d.int8} NOT NULL,
+    settled_at     ${d.int8},
+    settled_by     TEXT,
+    outcome        TEXT,
+    detail         TEXT
+  );
+  CREATE UNIQUE INDEX as2_mdns_sent ON as2_mdns (as2_to, as2_message_id);
+  CREATE INDEX as2_mdns_open ON as2_mdns (settled_at, due_at);
+  CREATE INDEX as2_mdns_partner ON as2_mdns (partner, id);
+  `,
 ];

@@ -21,6 +21,8 @@ export const WRITE_METHODS = [
   'recordX12Outbound',
   'recordX12Ack',
   'linkX12Document',
+  'expectMdn',
+  'settleMdn',
   'applyReconRun',
   'updateReconException',
   'recordKeys',

@@ -1,4 +1,4 @@
-import type { X12SentInterchange } from '../../lib/services.js';
+import type { MdnOwed, MdnRecord, X12SentInterchange } from '../../lib/services.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import type { FileProgress, IngestInput, IngestResult } from '../../channels/types.js';
 import type { AttemptOutcome, DeliveryLedger, RoutePayload } from '../../routes/types.js';
@@ -355,6 +355,30 @@ export interface X12Ledger {
   seenInterchange(sender: string, isa13: string, sinceMs: number, exceptMessageId?: string): Promise<boolean>;
 }
 
+/**
+ * The MDNs our AS2 sender asked for (migration 7): recorded before each send, settled by the verified
+ * MDN (synchronous, or asynchronous at our AS2 receiver), overdue when not settled by their deadline.
+ */
+export interface MdnLedger {
+  /** Records an MDN owed for a Message-ID sent; a resend of the same Message-ID counts an attempt and keeps its deadline. */
+  expectMdn(owed: MdnOwed): Promise<void>;
+  /** The MDN owed for a Message-ID sent to `as2To` (the partner's AS2 name). */
+  mdnOwed(as2To: string, as2MessageId: string): Promise<MdnRecord | undefined>;
+  /**
+   * Writes an MDN received (kind `mdn`, direction `received`) against the message and delivery it answers;
+   * with `settle`, also marks the MDN received, unless another one did already (then nothing is written: false).
+   */
+  settleMdn(result: { id: number; outcome: string; detail: string; settle: boolean }): Promise<boolean>;
+  /** MDNs past their deadline and not received, oldest deadline first. */
+  overdueMdns(now?: number, limit?: number): Promise<MdnRecord[]>;
+  /** Number of overdue MDNs per partner. */
+  overdueMdnCounts(now?: number): Promise<Record<string, number>>;
+  /** The newest MDNs owed by a partner (received or not). */
+  partnerMdns(partner: string, limit?: number): Promise<MdnRecord[]>;
+  /** The MDNs owed for what was sent for a message. */
+  messageMdns(messageId: string): Promise<MdnRecord[]>;
+}
+
 /** The business documents the engine knows (ADR 0012): what each is keyed by in `GET /api/lineage/:kind/:key`. */
 export type BusinessDocumentKind = 'usage' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice';
 
@@ -489,7 +513,7 @@ export interface DocumentLedger {
  * the X12 ledger. The runtime, the admin API, the routes and the X12 services use only this; which
  * database is behind it (engine/store/sqlite, engine/store/postgres) is chosen by `openStore`.
  */
-export interface Store extends MessageStore, X12Ledger, DocumentLedger, AdminStore {
+export interface Store extends MessageStore, X12Ledger, MdnLedger, DocumentLedger, AdminStore {
   /** Where it is, for logs and the admin API: `sqlite:PATH` or a PostgreSQL URL without its password. */
   readonly location: string;
   /** Whether the database answers now (`GET /healthz`). */

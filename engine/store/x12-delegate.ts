@@ -1,4 +1,4 @@
-import type { X12SentInterchange } from '../../lib/services.js';
+import type { MdnOwed, MdnRecord, X12SentInterchange } from '../../lib/services.js';
 import type {
   BusinessDocumentKind,
   DocumentLedger,
@@ -18,16 +18,40 @@ import type {
   X12Ledger,
   X12OutboundRecord,
   X12ReceivedAck,
+  MdnLedger,
 } from './types.js';
 
 /**
  * Each store keeps its X12 tables in a class of their own (`x12`), and its business documents and
- * reconciliation exceptions in another (`documents`); this forwards the X12Ledger and DocumentLedger
- * methods to them, so the store is one object with the whole Store interface.
+ * reconciliation exceptions in another (`documents`), and the MDNs owed in a third (`mdns`); this forwards the
+ * X12Ledger, MdnLedger and DocumentLedger methods to them, so the store is one object with the whole Store interface.
  */
-export abstract class X12LedgerDelegate implements X12Ledger, DocumentLedger {
+export abstract class X12LedgerDelegate implements X12Ledger, MdnLedger, DocumentLedger {
   protected abstract readonly x12: X12Ledger;
   protected abstract readonly documents: DocumentLedger;
+  protected abstract readonly mdns: MdnLedger;
+
+  expectMdn(owed: MdnOwed): Promise<void> {
+    return this.mdns.expectMdn(owed);
+  }
+  mdnOwed(as2To: string, as2MessageId: string): Promise<MdnRecord | undefined> {
+    return this.mdns.mdnOwed(as2To, as2MessageId);
+  }
+  settleMdn(result: { id: number; outcome: string; detail: string; settle: boolean }): Promise<boolean> {
+    return this.mdns.settleMdn(result);
+  }
+  overdueMdns(now?: number, limit?: number): Promise<MdnRecord[]> {
+    return this.mdns.overdueMdns(now, limit);
+  }
+  overdueMdnCounts(now?: number): Promise<Record<string, number>> {
+    return this.mdns.overdueMdnCounts(now);
+  }
+  partnerMdns(partner: string, limit?: number): Promise<MdnRecord[]> {
+    return this.mdns.partnerMdns(partner, limit);
+  }
+  messageMdns(messageId: string): Promise<MdnRecord[]> {
+    return this.mdns.messageMdns(messageId);
+  }
 
   documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {
     return this.documents.documentsByKey(kind, key);

@@ -18,7 +18,7 @@ export { X12Identities, type X12Identity, type Addressee } from './identities.js
 export { correlateInterchange, type CorrelationSummary } from './correlate.js';
 export { createX12Services } from './services.js';
 export { overdueMetrics } from './metrics.js';
-export { x12Admin, certificateMetrics, type X12AdminBackend } from './admin.js';
+export { x12Admin, certificateMetrics, type X12AdminBackend, type OverdueMdn } from './admin.js';
 
 /** Everything X12 the engine wires into channels: one per engine process. */
 export type EngineX12 = { partners: PartnerDirectory; services: X12Services; inbound: X12Inbound };

@@ -9,15 +9,5 @@ export function createX12Services(ledger: X12Ledger, partners: PartnerDirectory)
     nextControlNumbers: (partner, request) => ledger.nextControlNumbers(partner, request),
     recordSent: (record) => ledger.recordX12Outbound(record),
     sentFor: (deliveryId) => ledger.x12SentFor(deliveryId),
-    recordReceipt: async (r) => {
-      await ledger.recordX12Ack({
-        partner: r.partner,
-        kind: r.kind,
-        code: r.code,
-        ...(r.detail ? { detail: r.detail } : {}),
-        answers: { isa13: r.isa13 },
-        satisfies: [r.kind],
-      });
-    },
   };
 }

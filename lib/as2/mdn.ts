@@ -180,3 +180,60 @@ export function readMdn(headers: MimeHeaders, body: Buffer, o: { partner: readon
     explanation: textPart ? decodeBody(textPart).toString('latin1').trim() : '',
   };
 }
+
+/** What an MDN says about a message we sent, checked against what we computed when sending it. */
+export type MdnVerdict =
+  { ok: true; detail: string } | { ok: false; code: 'as2-mdn-negative' | 'as2-mic-mismatch' | 'as2-mdn-mismatch'; detail: string };
+
+/**
+ * Judges a verified MDN against the message it should answer: the same Original-Message-ID (when the
+ * MDN names one), a `processed` disposition, and a `Received-Content-MIC` equal to the MIC of what we
+ * sent in the MDN's digest. The sync and the async paths both decide with this.
+ */
+export function judgeMdn(mdn: ParsedMdn, sent: { as2MessageId: string; mics: Partial<Record<string, string>> }): MdnVerdict {
+  if (mdn.originalMessageId && mdn.originalMessageId !== sent.as2MessageId)
+    return {
+      ok: false,
+      code: 'as2-mdn-mismatch',
+      detail: `the MDN answers Message-ID ${mdn.originalMessageId.slice(0, 200)}, not ${sent.as2MessageId}`,
+    };
+  if (!mdn.processed)
+    return {
+      ok: false,
+      code: 'as2-mdn-negative',
+      detail: `the partner answered "${mdn.disposition.slice(0, 200)}"${mdn.explanation ? `: ${mdn.explanation.slice(0, 300)}` : ''}`,
+    };
+  if (!mdn.mic)
+    return { ok: false, code: 'as2-mic-mismatch', detail: 'the MDN has no Received-Content-MIC; expected the MIC of what we sent' };
+  const ours = sent.mics[mdn.mic.digest];
+  if (mdn.mic.value !== ours)
+    return {
+      ok: false,
+      code: 'as2-mic-mismatch',
+      detail: `the MDN's MIC (${formatMic(mdn.mic)}) differs from the one of what we sent (${ours ? formatMic({ value: ours, digest: mdn.mic.digest }) : `none in ${mdn.mic.digest}`}): the partner received other bytes`,
+    };
+  return { ok: true, detail: `MDN processed${mdn.signed ? ', signature verified' : ''}, MIC ${formatMic(mdn.mic)} matches` };
+}
+
+/**
+ * Whether a request to the AS2 receiver carries an MDN rather than a message: a multipart/report, or
+ * a multipart/signed whose signed part is one (RFC 4130 §7.4; an MDN is never encrypted).
+ */
+export function isMdnEntity(headers: MimeHeaders, body: Buffer): boolean {
+  const ct = parseContentType(headerValue(headers, 'content-type'));
+  if (ct.type === 'multipart/report') return true;
+  if (ct.type !== 'multipart/signed') return false;
+  try {
+    const parts = splitMultipart(body, ct.params['boundary'] ?? '', 'the signed body');
+    const first = parts[0] && parseEntity(parts[0], 'the signed part');
+    return !!first && parseContentType(headerValue(first.headers, 'content-type')).type === 'multipart/report';
+  } catch {
+    return false;
+  }
+}
+
+/** The Original-Message-ID an MDN claims to answer, read without trusting it (to say which delivery a forged or broken MDN named). */
+export function claimedOriginalMessageId(body: Buffer): string | undefined {
+  const m = /^Original-Message-ID:[ \t]*(<[^>\r\n]{1,500}>)/im.exec(body.toString('latin1'));
+  return m?.[1];
+}

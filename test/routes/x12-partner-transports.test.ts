@@ -77,7 +77,7 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
 
   function destination(partners: ReturnType<typeof base>[], id: string) {
     const directory = new PartnerDirectory(partners, OWN);
-    const services = createEngineServices({ partners, x12: createX12Services(store, directory), log: silentLogger });
+    const services = createEngineServices({ partners, x12: createX12Services(store, directory), mdns: store, log: silentLogger });
     closers.push(() => services.close());
     const d = x12.create(x12DestinationSchema.parse({ type: 'x12', partner: id, set: '850' }), {
       channel: 'c',
@@ -166,14 +166,16 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     expect(inbox.inputs).to.have.length(2);
     expect(inbox.inputs[1]!.raw.equals(inbox.inputs[0]!.raw)).to.equal(true);
     expect(inbox.inputs[1]!.controlId).to.equal(inbox.inputs[0]!.controlId); // the receiver sees a resend, stored as a duplicate
-    // One interchange, one set of expectations: its 997, and its MDN, satisfied by the verified MDN.
+    // One interchange: its 997 expected in the X12 ledger, and its MDN owed in the MDN ledger, sent twice, received.
     expect((await store.x12Expectations('m7')).map((e) => [e.expected, e.isa13, e.satisfiedCode])).to.deep.equal([
       ['997', '000000001', undefined],
-      ['mdn', '000000001', 'processed'],
     ]);
+    expect(
+      (await store.messageMdns('m7')).map((m) => [m.partner, m.deliveryId, m.file, m.attempts, m.outcome, m.as2MessageId]),
+    ).to.deep.equal([['north-as2', 'm7:po', 'north-as2-850-000000001.x12', 2, 'processed', messageId(result.body)]]);
   });
 
-  it('AS2: an MDN not yet verified is owed; past mdnDeadline it is overdue (expected mdn) until a resend gets it, then recorded and satisfied', async () => {
+  it('AS2: an MDN not yet verified is owed; past mdnDeadline it is overdue (MDN ledger) until a resend gets it, then recorded and received', async () => {
     const port = await freePort();
     const p = base('late-as2', {
       type: 'as2',
@@ -192,12 +194,13 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     );
     expect(failed, 'the send to a partner that is down succeeded').to.be.instanceOf(Error);
     const open = async () => (await store.x12Expectations('m9')).filter((e) => !e.satisfiedAt).map((e) => e.expected);
-    expect(await open()).to.deep.equal(['997', 'mdn']);
+    expect(await open()).to.deep.equal(['997']);
     const now = Date.now();
-    expect((await store.overdueX12(now + 9 * 60_000)).map((e) => e.expected)).to.deep.equal([]);
-    expect((await store.overdueX12(now + 11 * 60_000)).map((e) => [e.partner, e.expected, e.deliveryId, e.isa13])).to.deep.equal([
-      ['late-as2', 'mdn', 'm9:po', '000000001'],
+    expect((await store.overdueMdns(now + 9 * 60_000)).map((e) => e.deliveryId)).to.deep.equal([]);
+    expect((await store.overdueMdns(now + 11 * 60_000)).map((e) => [e.partner, e.deliveryId, e.file, e.attempts])).to.deep.equal([
+      ['late-as2', 'm9:po', 'late-as2-850-000000001.x12', 1],
     ]);
+    expect(await store.overdueMdnCounts(now + 11 * 60_000)).to.deep.equal({ 'late-as2': 1 });
     // The partner is back: the route's retry resends the same interchange and gets the MDN.
     const inbox = new RecordingContext();
     const receiver: Source = as2Source.create(
@@ -216,16 +219,16 @@ describe('x12 destination over the partner transport: SFTP (OpenSSH) and AS2 (ou
     closers.push(() => receiver.stop());
     expect((await d.send(delivery(9, 2))).status).to.equal('mdn-processed');
     expect(await open()).to.deep.equal(['997']);
-    const mdn = (await store.x12Expectations('m9')).find((e) => e.expected === 'mdn')!;
-    expect(mdn.satisfiedCode).to.equal('processed');
-    expect(await store.overdueX12(now + 11 * 60_000)).to.deep.equal([]);
+    const [mdn] = await store.messageMdns('m9');
+    expect([mdn!.attempts, mdn!.outcome]).to.deep.equal([2, 'processed']);
+    expect(await store.overdueMdns(now + 11 * 60_000)).to.deep.equal([]);
     // The partner view: what we sent, its transport receipt (the MDN), its functional acknowledgment (997, still open).
     const admin = x12Admin(store, { partners: new PartnerDirectory([p], OWN) });
     const [exchange, ...others] = (await admin.exchanges('late-as2'))!;
     expect(others).to.deep.equal([]);
     expect(exchange).to.deep.include({ isa13: '000000001', messageId: 'm9', deliveryId: 'm9:po', poNumbers: [PO.number] });
-    expect((exchange!.transport as Array<Record<string, unknown>>).map((r) => [r.expected, r.state, r.code])).to.deep.equal([
-      ['mdn', 'received', 'processed'],
+    expect((exchange!.transport as Array<Record<string, unknown>>).map((r) => [r.expected, r.state, r.code, r.attempts])).to.deep.equal([
+      ['mdn', 'received', 'processed', 2],
     ]);
     expect((exchange!.functional as Array<Record<string, unknown>>).map((r) => [r.expected, r.st02, r.state])).to.deep.equal([
       ['997', '0001', 'open'],

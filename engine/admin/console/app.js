@@ -346,7 +346,11 @@ async function renderDashboard() {
           : h(
               'table',
               {},
-              h('thead', {}, h('tr', {}, ...['Partner', 'Expected', 'Interchange', 'Sent', 'Due'].map((t) => h('th', { text: t })))),
+              h(
+                'thead',
+                {},
+                h('tr', {}, ...['Partner', 'Expected', 'Interchange or AS2 Message-ID', 'Sent', 'Due'].map((t) => h('th', { text: t }))),
+              ),
               h(
                 'tbody',
                 {},
@@ -356,7 +360,7 @@ async function renderDashboard() {
                     { class: 'trouble clickable', onclick: () => go(`#/messages/${o.messageId}`) },
                     h('td', { text: o.partner }),
                     h('td', { text: o.expected }),
-                    h('td', { text: o.isa13 }),
+                    h('td', { text: o.isa13 ?? o.as2MessageId }),
                     h('td', { text: when(o.sentAt) }),
                     h('td', { text: when(o.dueAt) }),
                   ),

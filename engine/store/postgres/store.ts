@@ -2,7 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError, type Diagnostic } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, messageFilters } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
+import { MdnTables } from '../mdn-tables.js';
 import { describeLocation } from '../location.js';
 import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
 import type {
@@ -44,6 +45,7 @@ export class PostgresStore extends AdminDelegate implements Store {
   protected readonly x12: PostgresX12Ledger;
   protected readonly documents: PostgresDocuments;
   protected readonly admin: AdminTables;
+  protected readonly mdns: MdnTables;
 
   private constructor(
     private readonly pool: Pool,
@@ -53,15 +55,17 @@ export class PostgresStore extends AdminDelegate implements Store {
     this.location = describeLocation({ kind: 'postgres', url });
     this.x12 = new PostgresX12Ledger(pool);
     this.documents = new PostgresDocuments(pool);
-    this.admin = new AdminTables({
-      all: async <T>(sql: string, args: unknown[] = []) => (await pool.query(numbered(sql), args)).rows as T[],
+    const sql: SqlRunner = {
+      all: async <T>(text: string, args: unknown[] = []) => (await pool.query(numbered(text), args)).rows as T[],
       write: (statements) =>
         transaction(pool, async (c) => {
           const changed: number[] = [];
-          for (const [sql, args] of statements) changed.push((await c.query(numbered(sql), args)).rowCount ?? 0);
+          for (const [text, args] of statements) changed.push((await c.query(numbered(text), args)).rowCount ?? 0);
           return changed;
         }),
-    });
+    };
+    this.admin = new AdminTables(sql);
+    this.mdns = new MdnTables(sql);
   }
 
   /** Connects and migrates the schema (safe when several processes start at once). */

@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, messageFilters } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
+import { MdnTables } from '../mdn-tables.js';
 import type {
   AttemptRecord,
   ChannelCounts,
@@ -55,6 +56,7 @@ export class SqliteStore extends AdminDelegate implements Store {
   protected readonly x12: SqliteX12Ledger;
   protected readonly documents: SqliteDocuments;
   protected readonly admin: AdminTables;
+  protected readonly mdns: MdnTables;
 
   constructor(options: SqliteStoreOptions) {
     super();
@@ -78,10 +80,12 @@ export class SqliteStore extends AdminDelegate implements Store {
     this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed), options.coalesceMs ?? 2);
     this.x12 = new SqliteX12Ledger(this.db, this.writes);
     this.documents = new SqliteDocuments(this.db, this.writes);
-    this.admin = new AdminTables({
-      all: async <T>(sql: string, args: unknown[] = []) => this.db.prepare(sql).all(...args) as T[],
-      write: (statements) => this.writes.run(() => statements.map(([sql, args]) => this.db.prepare(sql).run(...args).changes)),
-    });
+    const sql: SqlRunner = {
+      all: async <T>(text: string, args: unknown[] = []) => this.db.prepare(text).all(...args) as T[],
+      write: (statements) => this.writes.run(() => statements.map(([text, args]) => this.db.prepare(text).run(...args).changes)),
+    };
+    this.admin = new AdminTables(sql);
+    this.mdns = new MdnTables(sql);
   }
 
   private prepare(): Record<string, Statement> {

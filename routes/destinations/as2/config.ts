@@ -35,12 +35,35 @@ export const as2TransportShape = {
     .enum(['none', 'before-signing', 'after-signing'])
     .default('none')
     .describe('Compression (RFC 5402, zlib); before-signing is the usual choice.'),
-  mdn: z.enum(['sync', 'none']).default('sync').describe('Receipt requested: sync (in the HTTP response) or none.'),
+  mdn: z
+    .enum(['sync', 'async', 'none'])
+    .default('sync')
+    .describe('Receipt requested: sync (in the HTTP response), async (POSTed by the partner to asyncMdnUrl, our AS2 receiver) or none.'),
+  asyncMdnUrl: z
+    .url({ protocol: /^https?$/, message: 'expected the URL of our AS2 receiver, http:// or https://' })
+    .optional()
+    .describe(
+      'With mdn: async, the Receipt-Delivery-Option we send: the URL of our own AS2 receiver (an as2 source listing this partner), where the partner POSTs the MDN.',
+    ),
+  asyncMdnWait: duration
+    .prefault('2m')
+    .describe(
+      'With mdn: async, how long one attempt waits for the MDN to reach our receiver; past it the attempt fails and is resent (same Message-ID) unless the MDN arrived meanwhile.',
+    ),
   mdnSigned: z.boolean().default(true).describe('Ask for a signed MDN and refuse an unsigned one.'),
   mdnDeadline: duration
     .prefault('1h')
     .describe(
-      'X12 sent to this partner (the x12 destination): an MDN not verified within this after the first attempt is overdue (GET /api/acks/overdue, expected `mdn`) while the route keeps resending with the same Message-ID.',
+      'An MDN not received and verified within this after the first send is overdue (GET /api/acks/overdue, expected `mdn`; the metric interlace_acks_overdue), while the sender keeps resending with the same Message-ID.',
+    ),
+  resend: z
+    .strictObject({
+      attempts: z.number().int().min(0).max(20).default(5).describe('Resends after the first attempt; 0: none.'),
+      delay: duration.prefault('1m').describe('Wait before the first resend; doubles for each next one.'),
+    })
+    .prefault({})
+    .describe(
+      "What the engine sends this partner outside a route (997/999/TA1 answers): after a transient failure or no MDN, resent this many times with the same Message-ID. A route's deliveries follow the route's retry policy instead.",
     ),
   contentType: z
     .string()
@@ -64,7 +87,18 @@ export const as2TransportShape = {
 /** Run the cross-field checks even when other fields have issues, so every problem shows at once. */
 const alongOtherIssues = { when: (payload: { value: unknown }) => payload.value !== null && typeof payload.value === 'object' };
 
-function checkTransport(c: { sign?: string; signCert?: string | undefined; signKey?: string | undefined }, ctx: z.RefinementCtx): void {
+function checkTransport(
+  c: { sign?: string; signCert?: string | undefined; signKey?: string | undefined; mdn?: string; asyncMdnUrl?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (c.mdn === 'async' && typeof c.asyncMdnUrl !== 'string')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['asyncMdnUrl'],
+      params: { code: 'missing-field' },
+      message:
+        '"asyncMdnUrl" is missing from transport (as2); mdn: async needs the URL of our AS2 receiver, where the partner sends the MDN',
+    });
   if ((c.sign ?? 'sha256') === 'none') return;
   for (const field of ['signCert', 'signKey'] as const) {
     if (typeof c[field] !== 'string') {

@@ -25,7 +25,7 @@ const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code
  * `send` resolves once the interchange is recorded (control numbers, expectations) and the
  * transport confirmed it: for `file`, the file is in the partner outbound directory; for any other
  * transport (`sftp`, `as2`…), its partner link's receipt (upload confirmed by stat, MDN verified),
- * which is the delivery's result. It throws PermanentDeliveryError when the payload is not a
+ * which is the delivery's result (an MDN owed is the transport's own record in the ledger). It throws PermanentDeliveryError when the payload is not a
  * canonical document of the set's kind (retrying cannot help) and TransientDeliveryError when the
  * directory or the store fails (retried); the transport's own errors pass through. A retry of a
  * delivery already recorded as sent does not take new control numbers: for `file` it finishes the
@@ -113,23 +113,13 @@ export class X12Destination implements Destination {
     }
     const text = this.write(isa13, gs06, sets, delivery, at);
     const name = fileNameFor(this.profile.id, this.config.set, isa13);
-    if (!earlier) await this.recordSent(delivery, { isa13, gs06, sets }, name, [...this.expectations(), ...this.receiptExpectation()]);
+    if (!earlier) await this.recordSent(delivery, { isa13, gs06, sets }, name, this.expectations());
     const receipt = await this.partners.send(this.profile.id, {
       name,
       body: Buffer.from(text, 'latin1'),
       messageId: delivery.messageId,
       deliveryId: delivery.deliveryId,
     });
-    if (receipt.status === 'mdn-processed')
-      await this.ledger(() =>
-        this.x12.recordReceipt({
-          partner: this.profile.id,
-          isa13,
-          kind: 'mdn',
-          code: 'processed',
-          ...(receipt.detail ? { detail: receipt.detail.slice(0, 500) } : {}),
-        }),
-      );
     this.log.debug({ deliveryId: delivery.deliveryId, partner: this.profile.id, isa13, receipt: receipt.status }, 'x12 interchange sent');
     return {
       status: receipt.status,
@@ -248,18 +238,6 @@ export class X12Destination implements Destination {
     if (this.config.set === '850' && p.poAckDeadlineMs !== undefined) out.push({ expected: '855', dueAt: now + p.poAckDeadlineMs });
     if (this.config.set === '850' && p.asnDeadlineMs !== undefined) out.push({ expected: '856', dueAt: now + p.asnDeadlineMs });
     return out;
-  }
-
-  /**
-   * An AS2 partner that returns MDNs owes one for the interchange: expected `mdn` within the
-   * transport's `mdnDeadline`, satisfied once an attempt got a verified `processed` MDN. Until then
-   * the delivery retries (same Message-ID), and past the deadline the MDN is overdue.
-   */
-  private receiptExpectation(): Array<{ expected: string; dueAt: number }> {
-    const t = this.profile.transport;
-    if (t.type !== 'as2' || t.mdn === 'none') return [];
-    const deadline = typeof t.mdnDeadline === 'number' ? t.mdnDeadline : 3_600_000;
-    return [{ expected: 'mdn', dueAt: Date.now() + deadline }];
   }
 
   private async finishEarlier(dir: string, earlier: { isa13: string; file?: string }): Promise<DeliveryResult> {

@@ -86,7 +86,7 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
       store,
       silentLogger,
     );
-    const services = createEngineServices({ partners, x12: x12.services, log: silentLogger });
+    const services = createEngineServices({ partners, x12: x12.services, mdns: store, log: silentLogger });
     stops.push(() => services.close());
     const source = as2Source.schema.parse({
       type: 'as2',
@@ -116,9 +116,16 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
         compress: 'before-signing',
       }),
       silentLogger,
+      { partner: 'interlace' },
     );
     stops.push(() => sender.close());
-    const receipt = await sender.send({ body: SAMPLE, name: '856.x12', contentType: 'application/edi-x12', key: 'northwind-856-1' });
+    const receipt = await sender.send({
+      body: SAMPLE,
+      name: '856.x12',
+      contentType: 'application/edi-x12',
+      key: 'northwind-856-1',
+      messageId: 'northwind-856-1',
+    });
     expect(receipt.status).to.equal('mdn-processed');
 
     // Stored once, as received, with the AS2 Message-ID as control id.
@@ -147,7 +154,13 @@ describe('AS2 through the engine: partner → receiver → store → MDN, and th
     expect([ack.header.senderId.trim(), ack.header.receiverId.trim()]).to.deep.equal(['INTERLACEHOSP', 'NORTHWINDSURG']);
 
     // The partner resends the same message (it did not get our MDN): same MIC, not stored as new work, no second 997.
-    const again = await sender.send({ body: SAMPLE, name: '856.x12', contentType: 'application/edi-x12', key: 'northwind-856-1' });
+    const again = await sender.send({
+      body: SAMPLE,
+      name: '856.x12',
+      contentType: 'application/edi-x12',
+      key: 'northwind-856-1',
+      messageId: 'northwind-856-1',
+    });
     expect(again).to.deep.include({ status: 'mdn-processed', messageId: receipt.messageId, mic: receipt.mic });
     const after = await store.listMessages({ channel: 'northwind-as2-inbound' });
     expect(after.map((m) => m.status).sort()).to.deep.equal(['duplicate', stored!.status].sort());
