@@ -318,7 +318,7 @@ export const ERROR_CODES = {
   'x12-write-invalid-version': { kind: 'internal', page: 'x12.md', meaning: 'ISA12 is not five digits' },
 
   // x12-sets.md
-  'x12-segment-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK304 3', meaning: 'A mandatory segment is missing (BEG, BAK, BSN, BIG, TDS, PO1/IT1, PRF, LIN, SN1, an O level)' },
+  'x12-segment-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK304 3', meaning: 'A segment the base standard makes mandatory in the set is missing (BEG and PO1 in an 850, BAK in an 855, BSN and the HL loop in an 856, BIG, IT1 and TDS in an 810)' },
   'x12-segment-unexpected': { kind: 'input', page: 'x12-sets.md', ack: 'AK304 2', meaning: 'A segment where the set does not allow it (a second BEG, CTT inside an IT1 loop, a second shipment level)' },
   'x12-segment-not-mapped': { kind: 'input', page: 'x12-sets.md', meaning: 'Valid segment with no place in the canonical document (warning, once per segment id and context)' },
   'x12-element-missing': { kind: 'input', page: 'x12-sets.md', also: ['x12.md'], ack: 'AK403 1', meaning: 'A mandatory element is empty (`BEG03 is empty; expected the purchase order number`)' },
@@ -337,6 +337,7 @@ export const ERROR_CODES = {
   'x12-canonical-date': { kind: 'input', page: 'x12-sets.md', meaning: 'A date is not a full ISO date (YYYY-MM-DD[THH:MM[:SS]])' },
   'x12-canonical-missing': { kind: 'input', page: 'x12-sets.md', meaning: 'A mandatory value is absent (856 without a BSN03 reference, `shippedAt` or `expectedAt`; 855 without `purchaseOrder.date`)' },
   'x12-element-conditional-missing': { kind: 'input', page: 'x12-sets.md', ack: 'AK403 2', meaning: 'A conditional element is empty although its syntax note requires it (REF02/REF03 R0203, N103/N104 P0304, product id pairs, IT102–IT104 P020304)' },
+  'x12-segment-needed': { kind: 'input', page: 'x12-sets.md', meaning: 'A segment the base standard makes optional is absent but the mapper needs it for the canonical document (PRF, LIN, SN1 under an 856 level, a shipment or order level): an application error' },
   'x12-element-needed': { kind: 'input', page: 'x12-sets.md', meaning: 'An element the standard makes optional (or conditional) is empty but the mapper needs it for the canonical document: an application error' },
 
   // x12-engine.md

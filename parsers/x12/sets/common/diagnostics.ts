@@ -10,6 +10,12 @@ import type { X12Segment } from '../../types.js';
 export const setDiagnosticCodes = {
   'x12-segment-missing': { level: 'segment', ack: '3', meaning: 'a mandatory segment is missing' },
   'x12-segment-unexpected': { level: 'segment', ack: '2', meaning: 'a segment appears where the set does not allow it' },
+  'x12-segment-needed': {
+    level: 'segment',
+    ack: undefined,
+    meaning:
+      'a segment the base standard makes optional is absent, but the mapper needs it for the canonical document (an application error: the acknowledgment accepts the set, the message goes to the exception queue)',
+  },
   'x12-segment-not-mapped': {
     level: 'segment',
     ack: undefined,

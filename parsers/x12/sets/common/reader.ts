@@ -155,10 +155,24 @@ export class SetReader {
     );
   }
 
-  /** Reports a mandatory segment that never appeared, located at the set's ST. */
+  /** Reports a segment the base standard makes mandatory in this set that never appeared (AK304 3), located at the set's ST. */
   missingSegment(id: string, what: string): void {
     const st = this.set.segments.find((s) => s.id === 'ST');
     this.error('x12-segment-missing', `${id} is missing; expected ${what}`, st);
+  }
+
+  /**
+   * Reports a segment the standard makes optional but the mapper needs (`x12-segment-needed`, an
+   * application finding the acknowledgment does not carry), located at `at` or the set's ST.
+   */
+  neededSegment(id: string, what: string, at?: X12Segment, under?: string): void {
+    const where = at ?? this.set.segments.find((s) => s.id === 'ST');
+    const place = at ? ` under ${under ?? at.id} (segment ${at.position})` : '';
+    this.error(
+      'x12-segment-needed',
+      `${id} is missing${place}; the ${this.set.version.slice(0, 6)} standard allows that, but ${what} is needed to build the canonical document`,
+      where,
+    );
   }
 }
 

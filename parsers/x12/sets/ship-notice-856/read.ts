@@ -17,7 +17,9 @@ export function read856(r: SetReader): ShipNotice {
   const h = buildHierarchy(r, rest, doc.hierarchy);
   for (const s of h.header) readShipmentSegment(r, s, doc, undefined);
   const shipments = h.roots.filter((n) => n.level === 'S');
-  if (shipments.length === 0) r.missingSegment('HL', 'a shipment level (HL03 S)');
+  // The HL loop is mandatory in the 856; which levels it holds is the hierarchy's (BSN05), not a syntax rule.
+  if (h.nodes.length === 0) r.missingSegment('HL', 'at least one hierarchical level (the HL loop is mandatory in the 856)');
+  else if (shipments.length === 0) r.neededSegment('HL', 'a shipment level (HL03 S)');
   if (shipments.length > 1)
     r.error(
       'x12-segment-unexpected',
@@ -26,7 +28,7 @@ export function read856(r: SetReader): ShipNotice {
     );
   const shipment = shipments[0];
   if (shipment) readShipmentLevel(r, shipment, doc, h.structure === '0002');
-  if (shipment && doc.orders.length === 0) r.missingSegment('HL', 'an order level (HL03 O) under the shipment');
+  if (shipment && doc.orders.length === 0) r.neededSegment('HL', 'an order level (HL03 O) under the shipment');
   for (const s of h.trailer) {
     if (s.id === 'CTT') checkCtt(r, s, h.nodes);
     else r.notMapped(s, 'summary');
@@ -111,8 +113,7 @@ function readShipmentSegment(r: SetReader, s: X12Segment, doc: ShipNotice, party
 function readOrder(r: SetReader, node: HlNode, itemsOverPacks: boolean): ShipNoticeOrder {
   const order: ShipNoticeOrder = { purchaseOrder: { type: 'purchase-order', number: '' }, packs: [], items: [] };
   const prf = node.segments.find((s) => s.id === 'PRF');
-  if (!prf)
-    r.error('x12-segment-missing', `PRF is missing under HL ${node.id}; expected the purchase order this order level fills`, node.hl);
+  if (!prf) r.neededSegment('PRF', 'the purchase order this order level fills', node.hl, `HL ${node.id}`);
   for (const s of node.segments) {
     if (s !== prf) r.notMapped(s, 'order level');
   }
@@ -170,8 +171,8 @@ function readItem(r: SetReader, node: HlNode): ShipNoticeItem {
   const lin = node.segments.find((s) => s.id === 'LIN');
   const sn1 = node.segments.find((s) => s.id === 'SN1');
   const ids = lin ? readProductIds(r, lin, 2, 31, true) : { item: {}, serials: [] as string[] };
-  if (!lin) r.error('x12-segment-missing', `LIN is missing under HL ${node.id}; expected the item identification`, node.hl);
-  if (!sn1) r.error('x12-segment-missing', `SN1 is missing under HL ${node.id}; expected the quantity shipped`, node.hl);
+  if (!lin) r.neededSegment('LIN', 'the item identification', node.hl, `HL ${node.id}`);
+  if (!sn1) r.neededSegment('SN1', 'the quantity shipped', node.hl, `HL ${node.id}`);
   const item: ShipNoticeItem = { item: ids.item, quantityShipped: { value: '' } };
   const line = (lin && r.opt(lin, 1)) ?? (sn1 && r.opt(sn1, 1));
   if (line !== undefined) item.line = line;
@@ -226,11 +227,7 @@ function readItemOverPacks(r: SetReader, node: HlNode, order: ShipNoticeOrder): 
       delete copy.quantityOrdered;
       if (item.quantityOrdered) copy.quantityOrdered = item.quantityOrdered;
     } else if (packs.length > 1) {
-      r.error(
-        'x12-segment-missing',
-        `SN1 is missing under HL ${p.id}; expected the quantity in this pack, as the item is split across ${packs.length} packs`,
-        p.hl,
-      );
+      r.neededSegment('SN1', `the quantity in this pack (the item is split across ${packs.length} packs)`, p.hl, `HL ${p.id}`);
     }
     total = addExact(total, toExact(copy.quantityShipped.value) ?? toExact('0')!);
     mergePack(order, packOf(r, p)).items.push(copy);

@@ -170,7 +170,7 @@ describe('x12 sets: 856 ship notice', () => {
 
   it('reports a first level that is not the shipment', () => {
     const { diagnostics } = shipNotice856.toCanonical(setOf('856', [...head, 'HL*1**O', 'PRF*PO-1']));
-    expect(diagnostics.map((d) => d.code)).to.deep.equal(['x12-hl-level-order', 'x12-segment-missing']);
+    expect(diagnostics.map((d) => d.code)).to.deep.equal(['x12-hl-level-order', 'x12-segment-needed']);
   });
 
   it('infers S/O/I/P when BSN05 is empty and warns on an unknown BSN05', () => {
@@ -191,15 +191,15 @@ describe('x12 sets: 856 ship notice', () => {
     expect((documents[0] as ShipNotice).orders[0]!.items.map((i) => i.line)).to.deep.equal(['7']);
   });
 
-  it('reports a missing PRF, LIN and SN1 under their HL', () => {
+  it('reports a missing PRF, LIN and SN1 under their HL as needed by the mapping, not as a syntax error (optional in the base 856)', () => {
     const { documents, diagnostics } = shipNotice856.toCanonical(
       setOf('856', [...head, 'HL*1**S', 'HL*2*1*O', 'HL*3*2*P', 'HL*4*3*I', 'PID*F****X']),
     );
     expect(documents).to.deep.equal([]);
     expect(diagnostics.map((d) => d.message)).to.deep.equal([
-      'PRF is missing under HL 2; expected the purchase order this order level fills',
-      'LIN is missing under HL 4; expected the item identification',
-      'SN1 is missing under HL 4; expected the quantity shipped',
+      'PRF is missing under HL 2 (segment 4); the 004010 standard allows that, but the purchase order this order level fills is needed to build the canonical document',
+      'LIN is missing under HL 4 (segment 6); the 004010 standard allows that, but the item identification is needed to build the canonical document',
+      'SN1 is missing under HL 4 (segment 6); the 004010 standard allows that, but the quantity shipped is needed to build the canonical document',
     ]);
   });
 
@@ -213,13 +213,16 @@ describe('x12 sets: 856 ship notice', () => {
     ]);
     const unknown = shipNotice856.toCanonical(setOf('856', [...base, 'HL*4*3*P', 'MAN*GM*A', 'HL*5*3*P', 'MAN*GM*B']));
     expect(unknown.documents).to.deep.equal([]);
-    expect(unknown.diagnostics.filter((d) => d.code === 'x12-segment-missing').map((d) => d.location?.segmentIndex)).to.deep.equal([9, 11]);
+    expect(unknown.diagnostics.filter((d) => d.code === 'x12-segment-needed').map((d) => d.location?.segmentIndex)).to.deep.equal([9, 11]);
   });
 
   it('reports a missing BSN, an empty BSN02 and a bad BSN04 time', () => {
     expect(shipNotice856.toCanonical(setOf('856', ['HL*1**S'])).diagnostics.map((d) => d.code)).to.deep.equal([
       'x12-segment-missing',
-      'x12-segment-missing',
+      'x12-segment-needed',
+    ]);
+    expect(shipNotice856.toCanonical(setOf('856', ['BSN*00*SHP-1*20261121*1430'])).diagnostics.map((d) => d.message)).to.deep.equal([
+      'HL is missing; expected at least one hierarchical level (the HL loop is mandatory in the 856)',
     ]);
     const bad = shipNotice856.toCanonical(setOf('856', ['BSN*00**20261121*2575*0001', 'HL*1**S', 'HL*2*1*O', 'PRF*PO-1']));
     expect(bad.diagnostics.map((d) => [d.code, d.location?.field])).to.deep.equal([
