@@ -132,6 +132,11 @@ export function buildChannelSchema(registry: ConfigRegistry) {
       source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
       parse: parseSchema.prefault({}),
       duplicates: duplicatesSchema.optional(),
+      retention: duration
+        .optional()
+        .describe(
+          "How long this channel's message content is kept (raw bytes, canonical documents, delivery payloads, business keys), e.g. 30d; absent: store.retention of engine.yaml. Metadata stays (docs/alerts.md#retention).",
+        ),
       keys: z
         .record(
           z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a key name is kebab-case: lowercase letters, digits and -, starting with a letter'),

@@ -90,7 +90,12 @@ const storeSection = z
       .describe(
         'Free space below which, on the file system of the SQLite store, /healthz reports the store as degraded and an error is logged (checked every 30 s and on every /healthz).',
       ),
-    retention: duration.prefault('30d').describe('How long messages, raw bytes and acknowledgments are kept before they are purged.'),
+    retention: duration
+      .optional()
+      .describe(
+        "How long message content (raw bytes, canonical documents, delivery payloads, business keys) is kept, e.g. 90d; a channel's own `retention` wins. Status, timeline, deliveries' states, acknowledgments and the audit log are kept. Absent: content is kept for ever (docs/alerts.md#retention).",
+      ),
+    retentionEvery: duration.prefault('1h').describe('How often content past its retention is purged.'),
   })
   .refine((s) => s.type !== 'postgres' || Boolean(s.url), {
     path: ['url'],

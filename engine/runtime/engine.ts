@@ -23,6 +23,7 @@ import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 import { gauge, render, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 import { AlertMonitor } from '../alerts/monitor.js';
+import { RetentionService } from './retention.js';
 import type { AlertFacts } from '../alerts/rules.js';
 import { statfs } from 'node:fs/promises';
 
@@ -63,6 +64,7 @@ export class Engine {
   private disk: DiskWatch | undefined;
   /** Alert rules of engine.yaml (docs/alerts.md); absent when there are none. */
   alerts: AlertMonitor | undefined;
+  private retention: RetentionService | undefined;
   /** Messages a source could not store since the last alert check, and why (the last one). */
   private storeFailures = { count: 0, last: '' };
   /** X12 partners and services. */
@@ -135,6 +137,7 @@ export class Engine {
       });
       await engine.startAdmin(dataDir, env);
       engine.startAlerts(dataDir);
+      engine.startRetention();
     } catch (err) {
       await engine.stop();
       throw err;
@@ -212,6 +215,17 @@ export class Engine {
     );
     this.adminAddr = await this.admin.listen(a.port, a.host);
     this.log.info({ address: this.adminAddr }, 'admin API listening');
+  }
+
+  private startRetention(): void {
+    const s = this.config.engine.store;
+    this.retention = new RetentionService({
+      store: this.store,
+      channels: this.config.channels.map((ch) => ({ name: ch.name, retentionMs: ch.config.retention ?? s.retention })),
+      everyMs: s.retentionEvery,
+      log: this.log.child({ component: 'retention' }),
+    });
+    this.retention.start();
   }
 
   private startAlerts(dataDir: string): void {
@@ -365,6 +379,7 @@ export class Engine {
   async reprocess(id: string): Promise<{ ok: boolean; detail: string }> {
     const m = await this.store.getMessage(id);
     if (!m) return { ok: false, detail: `no message ${id}` };
+    if (m.contentPurgedAt) return { ok: false, detail: `retention purged the content of message ${id} on ${m.contentPurgedAt}` };
     if (m.status === 'failed') {
       const dead = m.deliveries.filter((d) => d.state === 'dead');
       for (const d of dead) {
@@ -384,6 +399,7 @@ export class Engine {
   async retryDelivery(id: string): Promise<{ ok: boolean; detail: string }> {
     const d = await this.store.getDelivery(id);
     if (d?.state !== 'dead') return { ok: false, detail: `delivery ${id} is not dead-lettered` };
+    if (d.payload === null) return { ok: false, detail: `retention purged the payload of delivery ${id}` };
     // when Redis lost the dead job, reopening is enough: the recovery sweep enqueues it again
     await this.processing!.request('retryDead', d.channel, d.route, d.id).catch(() => this.store.reopen(d.id));
     return { ok: true, detail: `retrying delivery ${id} on route ${d.route}` };
@@ -516,6 +532,7 @@ export class Engine {
       clearInterval(this.certTimer);
       this.disk?.stop();
       await this.alerts?.stop();
+      await this.retention?.stop();
       const intakes = [...this.channels.values()];
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),

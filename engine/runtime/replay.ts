@@ -161,6 +161,7 @@ async function* messagesIn(store: MessageStore, channel: string, range: ReplayRa
     const page = await store.listMessages({ channel, before, limit: 500 });
     for (const m of page) {
       if (m.id < floor) return;
+      if (m.contentPurgedAt) continue; // retention removed its raw bytes: nothing to replay
       if (seen++ >= range.limit) return truncated();
       yield m;
     }

@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from './types.js';
 import type { AdminRole, AdminSession, AdminStore, AdminUser, ApiToken, AuditEntry, AuditQuery, NewAuditEntry } from './types.js';
 import { X12LedgerDelegate } from './x12-delegate.js';
 
@@ -242,6 +243,32 @@ export class AdminTables implements AdminStore {
     ]);
   }
 
+  async purgeContent(channel: string, beforeMs: number, limit: number): Promise<number> {
+    const rows = await this.sql.all<{ id: string }>(
+      `SELECT id FROM messages WHERE channel = ? AND received_at < ? AND content_purged_at IS NULL
+         AND status IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) ORDER BY received_at LIMIT ${Math.max(1, Math.floor(limit))}`,
+      [channel, beforeMs, ...TERMINAL_STATUSES],
+    );
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    const list = ids.map(() => '?').join(', ');
+    const now = Date.now();
+    const detail = `content purged by retention (received before ${iso(beforeMs)})`;
+    const [, , , purged] = await this.sql.write([
+      [
+        `INSERT INTO message_events (message_id, at, status, detail) SELECT id, ?, status, ? FROM messages WHERE id IN (${list}) AND content_purged_at IS NULL`,
+        [now, detail, ...ids],
+      ],
+      [`UPDATE deliveries SET payload = 'null' WHERE message_id IN (${list})`, ids],
+      [`DELETE FROM message_keys WHERE message_id IN (${list})`, ids],
+      [
+        `UPDATE messages SET raw = ?, canonical = NULL, content_purged_at = ? WHERE id IN (${list}) AND content_purged_at IS NULL`,
+        [Buffer.alloc(0), now, ...ids],
+      ],
+    ]);
+    return purged!;
+  }
+
   async arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
     const rows = await this.sql.all<{ minute: number; channel: string; n: number }>(
       'SELECT received_at / 60000 AS minute, channel, COUNT(*) AS n FROM messages WHERE received_at >= ? GROUP BY received_at / 60000, channel',
@@ -358,5 +385,8 @@ export abstract class AdminDelegate extends X12LedgerDelegate implements AdminSt
   }
   arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
     return this.admin.arrivalsPerMinute(sinceMs);
+  }
+  purgeContent(channel: string, beforeMs: number, limit: number): Promise<number> {
+    return this.admin.purgeContent(channel, beforeMs, limit);
   }
 }

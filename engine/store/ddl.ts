@@ -334,4 +334,10 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
   CREATE INDEX as2_mdns_open ON as2_mdns (settled_at, due_at);
   CREATE INDEX as2_mdns_partner ON as2_mdns (partner, id);
   `,
+  // 8: retention (docs/alerts.md#retention): when a message's content was purged; the messages whose
+  // content is still there, by channel and age, for the periodic purge.
+  (d) => `
+  ALTER TABLE messages ADD COLUMN content_purged_at ${d.int8};
+  CREATE INDEX messages_unpurged ON messages (channel, received_at) WHERE content_purged_at IS NULL;
+  `,
 ];

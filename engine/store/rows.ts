@@ -24,6 +24,7 @@ export type MessageRow = {
   duplicate_of: string | null;
   error: string | null;
   updated_at: number;
+  content_purged_at?: number | string | null;
 };
 
 export type DeliveryRow = {
@@ -70,6 +71,7 @@ export function toMessage(r: MessageRow): StoredMessage {
     duplicateOf: opt(r.duplicate_of),
     error: r.error ? (JSON.parse(r.error) as StoredMessage['error']) : undefined,
     updatedAt: iso(r.updated_at),
+    ...(r.content_purged_at != null ? { contentPurgedAt: iso(Number(r.content_purged_at)) } : {}),
   };
 }
 

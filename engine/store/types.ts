@@ -34,6 +34,8 @@ export type StoredMessage = {
   duplicateOf?: string;
   error?: MessageError;
   updatedAt: string;
+  /** Set once retention purged the content (raw bytes, canonical, payloads, business keys); the metadata stays. */
+  contentPurgedAt?: string;
 };
 
 /**
@@ -179,6 +181,13 @@ export interface MessageStore extends DeliveryLedger {
   /** The business keys stored for a message. */
   messageKeys(messageId: string): Promise<Array<{ name: string; value: string }>>;
   /** Messages received per minute and channel since `sinceMs` (the dashboard's last hour). */
+  /**
+   * Retention: purges the content of up to `limit` messages of `channel` received before `beforeMs`
+   * and in a final status (never one still being processed or delivered): raw bytes, canonical
+   * document, delivery payloads and business keys. Status, history, deliveries' states and attempts,
+   * the acknowledgment ledger, business documents and the audit log stay. Returns how many were purged.
+   */
+  purgeContent(channel: string, beforeMs: number, limit: number): Promise<number>;
   arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>>;
 
   close(): Promise<void>;

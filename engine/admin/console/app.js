@@ -697,6 +697,13 @@ async function renderMessage(route) {
         )
       : null,
     result,
+    m.contentPurgedAt
+      ? h('div', {
+          class: 'notice',
+          id: 'content-purged',
+          text: `Retention purged this message's content on ${when(m.contentPurgedAt)}; its status, timeline, deliveries and acknowledgments are kept.`,
+        })
+      : null,
     content
       ? null
       : h('div', {

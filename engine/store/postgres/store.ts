@@ -27,7 +27,8 @@ import { PostgresDocuments } from './documents.js';
 
 export type PostgresStoreOptions = { url: string; poolSize?: number };
 
-const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at';
+const MESSAGE_COLUMNS =
+  'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
 
 /**

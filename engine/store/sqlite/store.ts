@@ -42,7 +42,8 @@ export type SqliteStoreOptions = {
 
 /** Writes nobody waits on to answer a sender: they share the next commit (see WriteBatcher). */
 const LAZY = { lazy: true };
-const MESSAGE_COLUMNS = 'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at';
+const MESSAGE_COLUMNS =
+  'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
 
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */

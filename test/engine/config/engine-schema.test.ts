@@ -20,7 +20,7 @@ describe('config engine schema', () => {
     expect(value).to.deep.equal({
       engine: { id: 'main', processingNice: 10, shutdownTimeout: 30_000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'interlace', supervise: 'auto' },
-      store: { sync: 'full', duplicateWindow: 86_400_000, retention: 30 * 86_400_000, minFreeSpace: 256 * 1024 * 1024 },
+      store: { sync: 'full', duplicateWindow: 86_400_000, retentionEvery: 3_600_000, minFreeSpace: 256 * 1024 * 1024 },
       reconciliation: {
         enabled: true,
         interval: 60_000,
