@@ -8,6 +8,7 @@ import { silentLogger } from '../../lib/log.js';
 import { mllp, mllpDestinationSchema } from '../../routes/destinations/mllp/index.js';
 import type { Delivery, Destination } from '../../routes/types.js';
 import { hl7, RecordingContext, startSource } from '../channels/mllp/support.js';
+import { makeCert, openssl, scratch } from '../support/openssl.js';
 
 function delivery(controlId: string, n = 1): Delivery {
   return {
@@ -214,5 +215,51 @@ describe('mllp destination', function () {
     const r = mllpDestinationSchema.safeParse({ type: 'mllp', host: 'h', port: 1, ordered: true, connections: 2 });
     expect(r.success).to.equal(false);
     expect(r.error!.issues[0]!.message).to.equal('ordered: true sends one message at a time; use connections: 1');
+  });
+
+  it("mutual TLS to the engine's MLLP listener: the sender trusts the listener by ca and presents its own certificate; without it, or with a stranger's, nothing is delivered", async () => {
+    const tmp = scratch('interlace-mllp-mtls-');
+    try {
+      const server = { cert: tmp.path('server.crt'), key: tmp.path('server.key') };
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        server.key,
+        '-out',
+        server.cert,
+      ]);
+      const engine = makeCert(tmp.dir, 'engine');
+      const stranger = makeCert(tmp.dir, 'stranger');
+      const ctx = new RecordingContext();
+      const { source, port } = await startSource(ctx, { tls: { enabled: true, ...server, ca: engine.certPath, requestCert: true } });
+      try {
+        const d = create(port, { tls: { ca: server.cert, cert: engine.certPath, key: engine.keyPath } });
+        expect((await d.send(delivery('TLS-1', 1))).status).to.equal('AA');
+        const anonymous = await failure(create(port, { tls: { ca: server.cert } }).send(delivery('TLS-2', 2)));
+        expect(anonymous).to.be.instanceOf(TransientDeliveryError);
+        const foreign = await failure(
+          create(port, { tls: { ca: server.cert, cert: stranger.certPath, key: stranger.keyPath } }).send(delivery('TLS-3', 3)),
+        );
+        expect(foreign).to.be.instanceOf(TransientDeliveryError);
+        // A sender that does not trust the listener's certificate (no ca) never sends.
+        const untrusting = await failure(create(port, { tls: { cert: engine.certPath, key: engine.keyPath } }).send(delivery('TLS-4', 4)));
+        expect(untrusting).to.be.instanceOf(TransientDeliveryError);
+        expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['TLS-1']);
+      } finally {
+        await source.stop();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
