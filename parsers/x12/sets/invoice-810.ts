@@ -15,6 +15,7 @@ import {
   readRef,
 } from './common/loops.js';
 import { SetReader } from './common/reader.js';
+import { designation } from './common/designations.js';
 import { checkInvoiceTotal } from './invoice-total.js';
 import { dtm, n2, seg, x12Date } from './common/writer.js';
 
@@ -86,18 +87,28 @@ function readBig(r: SetReader, s: X12Segment, inv: Invoice): void {
     inv.purchaseOrder = { type: 'purchase-order', number: poNumber, ...(poDate !== undefined && { date: poDate }) };
 }
 
+/** IT102–IT104, mandatory before 004010 (designations.ts), a P020304 pair from 004010 on. */
+const IT1_QUANTITY_PRICE: ReadonlyArray<[number, string]> = [
+  [2, 'the quantity invoiced'],
+  [3, 'the unit of measure'],
+  [4, 'the unit price'],
+];
+
 function readIt1(r: SetReader, s: X12Segment, ordinal: number): InvoiceLine {
   // IT101 is optional in the standard: a line without it is numbered by its position.
   const lineNo = r.opt(s, 1) ?? String(ordinal);
   // IT102, IT103 and IT104 are sent together or not at all (P020304); without them the line has no
   // quantity or price to map (mandatory before 004010, see designations.ts).
   const sent = [2, 3, 4].filter((n) => r.opt(s, n) !== undefined);
-  if (sent.length > 0) {
+  const mandatory = designation(r.set.id, r.set.version, 'IT1', 2) === 'M';
+  if (mandatory) {
+    for (const [n, what] of IT1_QUANTITY_PRICE) r.req(s, n, what);
+  } else if (sent.length > 0) {
     for (const n of [2, 3, 4]) if (!sent.includes(n)) r.conditional(s, n, 'expected IT102, IT103 and IT104 together (P020304)');
   }
-  const quantity = r.decimal(s, 2, 'the quantity invoiced', sent.length === 0) ?? '';
+  const quantity = r.decimal(s, 2, 'the quantity invoiced', !mandatory && sent.length === 0) ?? '';
   const unit = r.opt(s, 3);
-  const price = r.decimal(s, 4, 'the unit price', sent.length === 0) ?? '';
+  const price = r.decimal(s, 4, 'the unit price', !mandatory && sent.length === 0) ?? '';
   return {
     line: lineNo,
     item: readProductIds(r, s, 6, 25).item,

@@ -10,6 +10,9 @@
  * element listed here). Transaction-set notes that make a conditional element mandatory in one set
  * are listed per set (850: "PO102 is required"). Versions before 004010 use the 004010 table except
  * where the segment differs (IT102–IT104 were mandatory in 003040–003060).
+ *
+ * docs/x12-element-requirements.md is the reviewed table with the base-standard source of every
+ * designation; test/parsers/x12/element-requirements.test.ts fails when this file and it differ.
  */
 
 type Designation = 'M' | 'X' | 'O';
