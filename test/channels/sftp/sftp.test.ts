@@ -6,6 +6,11 @@ import type { InterchangeService } from '../../../channels/types.js';
 import { RedisLeases } from '../../../lib/lease.js';
 import { unavailableServices } from '../../../lib/services.js';
 import { splitInterchanges } from '../../../parsers/x12/split.js';
+import { parseX12 } from '../../../parsers/x12/index.js';
+import { partnerSchema } from '../../../engine/config/partner-schema.js';
+import { SqliteStore } from '../../../engine/store/sqlite/store.js';
+import { createEngineX12 } from '../../../engine/x12/index.js';
+import { silentLogger } from '../../../lib/log.js';
 import { interchange, RecordingContext, storeFailure } from '../file/support.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
 import { startRelay, startSshd, sshdAvailable, type TestSshd } from '../../support/sshd.js';
@@ -219,6 +224,57 @@ describe('sftp source against OpenSSH', function () {
     expect(list(join(folder, 'acks'))).to.deep.equal(['good.x12.ack']);
     expect(readFileSync(join(folder, 'acks', 'good.x12.ack'), 'utf8')).to.match(/^997 for m\d \(\d+ bytes\)$/);
     expect(list().filter((f) => f.endsWith('.x12'))).to.deep.equal([]);
+  });
+
+  it("a malformed interchange is kept, stored, and answered negatively per the sender's partner profile (the engine's real 999) into the acknowledgment folder", async () => {
+    mkdirSync(join(folder, 'acks'));
+    const store = new SqliteStore({ path: join(sshd.root, `x12-${n}.db`) });
+    try {
+      const partner = partnerSchema.parse({
+        id: 'acme',
+        name: 'Acme',
+        isa: { qualifier: 'ZZ', id: 'ACME' },
+        gs: { id: 'SENDER' },
+        version: '005010',
+        acknowledgments: { send: '999' },
+        transport: { type: 'file', inbound: join(sshd.root, 'acme-in'), outbound: join(sshd.root, 'acme-out') },
+      });
+      const x12 = createEngineX12(
+        {
+          partners: [{ file: 'acme.yaml', id: 'acme', config: partner }],
+          engine: {
+            x12: { interchangeId: 'RECEIVER', qualifier: 'ZZ', applicationCode: 'RECEIVER', defaultAck: '997' },
+            store: { duplicateWindow: 3_600_000 },
+          } as never,
+        },
+        store,
+        silentLogger,
+      );
+      const ctx = new RecordingContext();
+      (ctx as unknown as { interchanges: InterchangeService }).interchanges = x12.inbound.service(
+        'sftp-in',
+        unavailableServices().partners,
+      );
+      // SE01 says 9 segments; the set has 3: a syntax error the 999 must reject.
+      put('bad.x12', interchange('41', 'ACME').replace('SE*3*0001~', 'SE*9*0001~'));
+      const s = await started(source(ctx, { split: 'x12-interchange', acknowledge: { directory: join(folder, 'acks') } }));
+      await s.poll();
+      expect(ctx.inputs.map((i) => [i.controlId, i.sender, i.rejected])).to.deep.equal([['000000041', 'ACME', undefined]]);
+      expect(list(join(folder, 'acks'))).to.deep.equal(['bad.x12.ack']);
+      const answer = parseX12(readFileSync(join(folder, 'acks', 'bad.x12.ack'))).message!.interchanges[0]!;
+      expect([answer.header.senderId.trim(), answer.header.receiverId.trim()]).to.deep.equal(['RECEIVER', 'ACME']);
+      const set = answer.groups[0]!.sets[0]!;
+      expect(set.id).to.equal('999');
+      const seg = (id: string) => set.segments.find((x) => x.id === id)!;
+      expect(seg('IK5').elements[1]).to.equal('R');
+      expect(seg('AK9').elements[1]).to.equal('R');
+      expect(
+        list().filter((f) => f.endsWith('.x12')),
+        'the remote file was removed after it was stored',
+      ).to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('two engine processes on one folder: one holds the lease and polls, every file is stored once', async () => {
