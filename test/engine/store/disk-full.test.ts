@@ -38,18 +38,22 @@ const BIN = new URL('./support/fill-until-full.ts', import.meta.url).pathname;
 describe('full disk and file modes', function () {
   this.timeout(120_000);
 
-  it('a store filled until the disk is full, then killed, still holds every message whose ingest resolved', async function () {
-    const disk = smallDisk('3m');
+  /** Fills a store on a tmpfs of `size` until it refuses, kills it, and checks every acknowledged message after reopening on the full disk. */
+  async function fillKillReopen(ctx: Mocha.Context, size: string, mode?: 'checkpoint'): Promise<string[]> {
+    const disk = smallDisk(size);
     if ('skip' in disk) {
       console.log(`      skipped: ${disk.skip}`);
-      this.skip();
+      ctx.skip();
     }
     try {
       const path = join(disk.dir, 'messages.db');
-      const child = spawnSync(process.execPath, ['--import', 'tsx', BIN, path, '20000'], { encoding: 'utf8', timeout: 90_000 });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', BIN, path, '20000', ...(mode ? [mode] : [])], {
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
       const lines = child.stdout.split('\n').filter(Boolean);
       expect(lines.at(-1), `the child did not finish: ${child.stderr.slice(0, 500)}`).to.equal('end');
-      const acked = lines.filter((l) => !l.startsWith('refused') && l !== 'end').map((l) => l.split(' ') as [string, string]);
+      const acked = lines.filter((l) => l.startsWith('FULL') || /^[0-9a-f-]{36} /.test(l)).map((l) => l.split(' ') as [string, string]);
       expect(acked.length, 'some messages were stored before the disk filled').to.be.greaterThan(10);
       expect(
         lines.some((l) => l.startsWith('refused')),
@@ -67,9 +71,23 @@ describe('full disk and file modes', function () {
       } finally {
         await store.close().catch(() => undefined);
       }
+      return lines;
     } finally {
       disk.unmount();
     }
+  }
+
+  it('a store filled until the disk is full, then killed, still holds every message whose ingest resolved', async function () {
+    await fillKillReopen(this, '3m');
+  });
+
+  it('checkpoints that run, and fail, while the disk fills never lose an acknowledged message', async function () {
+    // 12 MiB: the WAL reaches SQLite's automatic checkpoint (1000 pages) and forced TRUNCATE checkpoints
+    // copy it into the database file while space runs out
+    const lines = await fillKillReopen(this, '12m', 'checkpoint');
+    const checkpoints = lines.filter((l) => /^[0-9a-f-]{36} FULL-\d*[49]$/.test(l)).length;
+    expect(checkpoints, 'checkpoints were attempted').to.be.greaterThan(10);
+    console.log(`      ${lines.filter((l) => l.startsWith('checkpoint-failed')).length} checkpoints failed on the full disk`);
   });
 
   it('health: a watch on a nearly full disk reports it, logs an error once, and recovers', async function () {
