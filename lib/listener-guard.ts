@@ -22,7 +22,7 @@ export const LISTENER_DEFAULTS = {
 /** Connection and request limits of the admin API (engine.yaml `admin`, docs/security.md). */
 export type AdminLimits = { maxConnections: number; maxConnectionsPerAddress: number; maxRequestsPerAddress: number };
 
-export const ADMIN_LIMITS: AdminLimits = { maxConnections: 64, maxConnectionsPerAddress: 10, maxRequestsPerAddress: 16 };
+export const ADMIN_LIMITS: AdminLimits = { maxConnections: 256, maxConnectionsPerAddress: 32, maxRequestsPerAddress: 32 };
 
 /** Counts open connections (or requests in progress) per peer address; refuses one past the limit. */
 export class AddressLimiter {

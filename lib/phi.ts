@@ -53,3 +53,21 @@ export function messageWithoutValues<M extends { messageType?: string; error?: {
   if (out.messageType !== undefined && !MESSAGE_TYPE.test(out.messageType)) out.messageType = '(not a message type)';
   return out;
 }
+
+/**
+ * A flat file's progress or summary as a list shows it (`GET /api/files`): the messages of its first
+ * problems and of its refusal without values. Each bad row is also its own rejected message, whose
+ * detail view shows the diagnostic whole.
+ */
+export function fileSummaryWithoutValues<F extends { summary?: unknown }>(f: F): F {
+  const summary = f.summary as { problems?: Diagnostic[]; refused?: Diagnostic[] } | undefined;
+  if (!summary) return f;
+  return {
+    ...f,
+    summary: {
+      ...summary,
+      ...(summary.problems ? { problems: summary.problems.map(diagnosticWithoutValues) } : {}),
+      ...(summary.refused ? { refused: summary.refused.map(diagnosticWithoutValues) } : {}),
+    },
+  };
+}

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/log.js';
 import { ADMIN_LIMITS, AddressLimiter, guardHttpServer, LISTENER_DEFAULTS, type AdminLimits } from '../../lib/listener-guard.js';
 import type { MessageStatus, Store } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
-import { messageWithoutValues, withoutValues } from '../../lib/phi.js';
+import { fileSummaryWithoutValues, messageWithoutValues, withoutValues } from '../../lib/phi.js';
 import { accountRoutes, sessionView } from './accounts.js';
 import { addressOf, Authenticator, can, inScope, scopeOf, type Principal } from './auth.js';
 import { ConsoleAssets } from './console.js';
@@ -462,7 +462,8 @@ export class AdminServer {
     if (typeof limit === 'string') return [400, error('invalid-limit', limit)];
     const reading = (this.backend.files?.(channel) ?? []).filter((f) => inScope(who, String(f.channel)));
     const recent = (await this.backend.store.listFileSummaries({ channel, limit })).filter((f) => inScope(who, f.channel));
-    return [200, { reading, recent }];
+    // a list: the first problems of a file name positions, not cell values (lib/phi.ts)
+    return [200, { reading: reading.map(fileSummaryWithoutValues), recent: recent.map(fileSummaryWithoutValues) }];
   }
 
   /** The message detail: all of it for roles that may see PHI, its metadata only for the others (message-view.ts). */

@@ -112,6 +112,6 @@ describe('admin API: limits per client address', function () {
 
   it('engine.yaml admin limits default to the documented values', () => {
     const admin = engineSchema.shape.admin.unwrap().parse({});
-    expect(admin).to.include({ maxConnections: 64, maxConnectionsPerAddress: 10, maxRequestsPerAddress: 16 });
+    expect(admin).to.include({ maxConnections: 256, maxConnectionsPerAddress: 32, maxRequestsPerAddress: 32 });
   });
 });

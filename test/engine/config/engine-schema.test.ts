@@ -65,9 +65,9 @@ describe('config engine schema', () => {
       port: 8470,
       token: 't'.repeat(32),
       metricsFrom: [],
-      maxConnections: 64,
-      maxConnectionsPerAddress: 10,
-      maxRequestsPerAddress: 16,
+      maxConnections: 256,
+      maxConnectionsPerAddress: 32,
+      maxRequestsPerAddress: 32,
     });
     expect(value!.x12).to.deep.equal({
       interchangeId: '123456789',

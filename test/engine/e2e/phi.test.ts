@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { MllpClient } from '../../../channels/mllp/client.js';
@@ -29,7 +31,8 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
     redis = await getRedis();
     sink = await startHttpSink();
     sink.setDefault({ status: 201, body: '{}' });
-    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
+    // the X12 drop folder and the CSV item master too: their error paths quote element values and cells
+    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN, keep: ['supplier-inbound', 'item-master-sync'] });
     const stream = new Writable({
       write(chunk, _enc, done) {
         logText += chunk.toString();
@@ -37,7 +40,11 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
       },
     });
     const log = pino({ level: 'debug' }, stream);
-    engine = await Engine.start({ configDir: cfg.dir, env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url }, log });
+    engine = await Engine.start({
+      configDir: cfg.dir,
+      env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: sink.url, INTERLACE_DATA: cfg.dataDir },
+      log,
+    });
   });
   after(async () => {
     await engine?.stop();
@@ -77,6 +84,28 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
     ];
     for (const [, text] of frames) await client.send(Buffer.from(text, 'latin1')).catch(() => undefined);
     await client.close();
+    // X12 from the partner's drop folder: the seeded values where dates and amounts belong
+    const drop = (folder: string, name: string, body: string) => {
+      const dir = join(cfg.dataDir, ...folder.split('/'));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `.${name}.part`), body, 'latin1');
+      renameSync(join(dir, `.${name}.part`), join(dir, name));
+    };
+    const invoice = readFileSync(new URL('../../../samples/x12/flows/acme-810.x12', import.meta.url), 'latin1');
+    drop('edi/acme-medical/in', 'phi-810.x12', invoice.replace('BIG*20261122*', `BIG*${MRN}*`).replace('CUR*SE*USD', `CUR*SE*${NAME}`));
+    // a CSV item master whose rows carry the seeded values in typed columns (integer, decimal, boolean)
+    const items = readFileSync(new URL('../../../samples/flat/item-master.csv', import.meta.url), 'latin1').split('\n');
+    const cells = (line: string, at: number, value: string) =>
+      line
+        .split(',')
+        .map((c, i) => (i === at ? value : c))
+        .join(',');
+    drop(
+      'flat/item-master/in',
+      'phi-items.csv',
+      [items[0], cells(items[2]!, 4, MRN), cells(items[3]!, 12, NAME), cells(items[4]!, 14, MRN)].join('\n') + '\n',
+    );
+    const textFrames = frames.length + 1 + 3;
 
     const api = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${engine.adminAddress()!.port}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
@@ -87,15 +116,25 @@ describe('PHI stays in the detail view: seeded identifiers through every error p
       async () => {
         const body = await api('/api/messages?limit=1000');
         const settled = body.messages.filter((m: any) => m.status !== 'received' && m.status !== 'routed');
-        return settled.length >= frames.length ? body : undefined;
+        return settled.length >= textFrames ? body : undefined;
       },
       60_000,
     );
     const failed = listed.messages.filter((m: any) => m.error);
     expect(failed.length, 'error paths that produced an error record').to.be.at.least(6);
-    const listText = JSON.stringify(listed);
-    expect(listText.includes(MRN), 'the MRN appears in GET /api/messages').to.equal(false);
-    expect(listText.includes(NAME), 'the name appears in GET /api/messages').to.equal(false);
+    expect(
+      listed.messages.filter((m: any) => m.channel === 'supplier-inbound' && m.error).length,
+      'the X12 file failed with an error record',
+    ).to.be.at.least(1);
+    expect(
+      listed.messages.filter((m: any) => m.channel === 'item-master-sync' && m.status === 'rejected').length,
+      'the CSV rows with seeded values were rejected',
+    ).to.equal(3);
+    const files = await api('/api/files?limit=100');
+    const listText = JSON.stringify(listed) + JSON.stringify(files);
+    expect(listText.includes(MRN), 'the MRN appears in GET /api/messages or /api/files').to.equal(false);
+    expect(listText.includes(NAME), 'the name appears in GET /api/messages or /api/files').to.equal(false);
+    expect(JSON.stringify(files), 'the file summary still names the problems').to.include('column price:');
     expect(logText.length).to.be.greaterThan(0);
     expect(logText.includes(MRN), 'the MRN appears in the log').to.equal(false);
     expect(logText.includes(NAME), 'the name appears in the log').to.equal(false);
