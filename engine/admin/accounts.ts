@@ -78,7 +78,7 @@ export function accountRoutes(store: Store): AdminRoute[] {
       method: 'PATCH',
       pattern: /^\/api\/users\/([^/]+)$/,
       audit: 'user.change',
-      handler: async (req, _u, p) => {
+      handler: async (req, _u, p, who) => {
         const name = decodeURIComponent(p[0]!);
         const user = await store.getUser(name);
         if (!user) return [404, error('user-not-found', `no user ${name}`)];
@@ -88,6 +88,9 @@ export function accountRoutes(store: Store): AdminRoute[] {
         if (typeof rc === 'string') return [400, error('invalid-user', rc)];
         if (body.disabled !== undefined && typeof body.disabled !== 'boolean')
           return [400, error('invalid-user', 'disabled must be true or false')];
+        // an admin never locks the engine out by accident: another admin makes that change
+        if (who.kind === 'user' && who.name === name && (body.disabled === true || (rc.role !== undefined && rc.role !== 'admin')))
+          return [400, error('invalid-user', 'you cannot disable your own user or take away your own admin role; another admin can')];
         let passwordHash = user.passwordHash;
         if (body.password !== undefined) {
           const problem = typeof body.password === 'string' ? passwordProblem(body.password) : 'password must be text';

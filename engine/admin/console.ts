@@ -15,6 +15,7 @@ const FILES: Record<string, string> = {
   'fields.js': 'text/javascript; charset=utf-8',
   'ui.js': 'text/javascript; charset=utf-8',
   'exceptions.js': 'text/javascript; charset=utf-8',
+  'accounts.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
 

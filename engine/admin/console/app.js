@@ -4,6 +4,7 @@
  * admin API of the same origin. No framework, no build step, nothing fetched from elsewhere. Every
  * piece of data is put on the page with textContent (never as HTML), so a message cannot inject markup.
  */
+import { renderTokens, renderUsers } from './accounts.js';
 import { renderAudit, renderExceptions } from './exceptions.js';
 import { fieldLabel } from './fields.js';
 import { api, ApiError, badge, can, go, h, json, me, notice, onNavigate, setMe, show, table, view, when } from './ui.js';
@@ -30,6 +31,8 @@ const pages = {
   exceptions: renderExceptions,
   partners: renderPartners,
   audit: renderAudit,
+  users: renderUsers,
+  tokens: renderTokens,
 };
 
 function parseHash() {
@@ -58,7 +61,7 @@ async function render() {
   if (who && me) who.textContent = `${me.user} · ${me.role}`;
   for (const a of top.querySelectorAll('nav a')) {
     a.classList.toggle('active', a.getAttribute('data-nav') === (route.page === 'message' ? 'messages' : route.page));
-    if (a.getAttribute('data-nav') === 'audit') /** @type {HTMLElement} */ (a).hidden = !can('admin');
+    if (['audit', 'users', 'tokens'].includes(a.getAttribute('data-nav') ?? '')) /** @type {HTMLElement} */ (a).hidden = !can('admin');
   }
   view.replaceChildren();
   try {

@@ -183,6 +183,18 @@ for (const backend of storeBackends())
       expect((await call('POST', path, { cookie: oli.cookie, csrf: oli.csrf, json: {} })).status).to.equal(409);
     });
 
+    it('refuses an admin disabling their own user or dropping their own admin role', async () => {
+      const adm = await login('adm');
+      for (const json of [{ disabled: true }, { role: 'operator' }]) {
+        const r = await call('PATCH', '/api/users/adm', { cookie: adm.cookie, csrf: adm.csrf, json });
+        expect(r.status, JSON.stringify(json)).to.equal(400);
+        expect(r.body).to.deep.equal({
+          error: { code: 'invalid-user', message: 'you cannot disable your own user or take away your own admin role; another admin can' },
+        });
+      }
+      expect((await call('GET', '/api/session', { cookie: adm.cookie })).body).to.include({ role: 'admin' });
+    });
+
     it('issues service tokens with their own role and revokes them', async () => {
       const adm = await login('adm');
       const made = await call('POST', '/api/tokens', {

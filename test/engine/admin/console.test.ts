@@ -345,4 +345,83 @@ describe('web console in a real browser (Chromium)', function () {
     const csv = await page.evaluate(async () => (await fetch('/api/audit?format=csv')).text());
     expect(csv.split('\r\n')[0]).to.equal('id,at,actor,actorKind,role,action,target,channel,address,outcome,detail');
   });
+
+  it('lets an admin add a user, change the role, disable the user, and create and revoke an API token', async () => {
+    // still signed in as adam (admin)
+    await page.click('nav a[data-nav=users]');
+    await page.waitForSelector('#users tbody tr[data-user="olga"]', { timeout: 30_000 });
+    await page.fill('#u-name', 'nina');
+    await page.selectOption('#u-role', 'analyst');
+    await page.fill('#u-channels', 'or-implant-charges');
+    await page.fill('#u-password', 'short');
+    await page.click('#add-user button[type=submit]');
+    expect(await page.locator('[role=alert]').textContent({ timeout: 30_000 })).to.equal(
+      'a password needs at least 12 characters; this one has 5',
+    );
+    await page.fill('#u-password', PASSWORD);
+    await page.click('#add-user button[type=submit]');
+    const nina = page.locator('#users tbody tr[data-user="nina"]');
+    await nina.waitFor({ timeout: 30_000 });
+    expect(await page.locator('.notice.ok').textContent()).to.equal('User nina added as analyst.');
+    expect(await nina.locator('td:nth-child(3)').textContent()).to.equal('or-implant-charges');
+    await nina.locator('select').selectOption('operator');
+    await page.waitForFunction(() => document.querySelector('.notice.ok')?.textContent === 'nina is now operator.', undefined, {
+      timeout: 30_000,
+    });
+    await page.locator('#users tbody tr[data-user="nina"] button[data-action=disable]').click();
+    await page.locator('#users tbody tr[data-user="nina"] button[data-action=enable]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#users tbody tr[data-user="nina"] .badge').textContent()).to.equal('disabled');
+    await shot('13-users');
+    // a disabled user cannot sign in (tried outside the page, so adam stays signed in)
+    const refused = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'nina', password: PASSWORD }),
+    });
+    expect(refused.status).to.equal(401);
+
+    await page.click('nav a[data-nav=tokens]');
+    await page.waitForSelector('#create-token', { timeout: 30_000 });
+    await page.fill('#t-name', 'prometheus');
+    await page.selectOption('#t-role', 'viewer');
+    await page.click('#create-token button[type=submit]');
+    const secret = (await page.locator('#new-token').textContent({ timeout: 30_000 }))!;
+    expect(secret).to.match(/^ilt_/);
+    const row = page.locator('#tokens tbody tr[data-token="prometheus"]');
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.locator('.badge').textContent()).to.equal('active');
+    await shot('14-token-created');
+    const withToken = () => fetch(`${base}/api/channels`, { headers: { authorization: `Bearer ${secret}` } });
+    expect((await withToken()).status).to.equal(200);
+    page.once('dialog', (d) => void d.accept());
+    await row.locator('button[data-action=revoke]').click();
+    await page.waitForFunction(
+      () => document.querySelector('#tokens tbody tr[data-token="prometheus"] .badge')?.textContent === 'revoked',
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect((await withToken()).status).to.equal(401);
+    await shot('15-token-revoked');
+    const audit = await page.evaluate(
+      async () =>
+        ((await (await fetch('/api/audit?limit=50')).json()) as { entries: Array<{ action: string; actor: string; outcome: number }> })
+          .entries,
+    );
+    const seen = audit.filter((e) => e.actor === 'adam').map((e) => `${e.action} ${e.outcome}`);
+    for (const a of ['user.add 201', 'user.add 400', 'user.change 200', 'token.create 201', 'token.revoke 200'])
+      expect(seen, a).to.include(a);
+  });
+
+  it('shows the user and token pages to admins only', async () => {
+    await signOut();
+    await signIn('olga');
+    await page.waitForSelector('#channels', { timeout: 30_000 });
+    expect(await page.locator('nav a[data-nav=users]').isHidden()).to.equal(true);
+    expect(await page.locator('nav a[data-nav=tokens]').isHidden()).to.equal(true);
+    await page.goto(`${base}/console/#/users`);
+    expect(await page.locator('[role=alert]').textContent({ timeout: 30_000 })).to.equal(
+      'the operator role may not do this (it needs the admin permission)',
+    );
+    expect(await page.locator('#users').count()).to.equal(0);
+  });
 });
