@@ -27,6 +27,16 @@ export type ElementInfo = {
 export type TypeIndex = Map<string, ElementInfo>;
 
 let structures: Map<string, TypeIndex> | undefined;
+const resourceTypes = new Set<string>();
+
+/**
+ * Whether an element of this type holds a resource (wrapped in its own element in XML): `Resource`
+ * (contained, Bundle.entry.resource) or a resource type (Bundle.entry.response.outcome).
+ */
+export function holdsResource(type: string): boolean {
+  structureIndex();
+  return type === 'Resource' || resourceTypes.has(type);
+}
 
 /** Element paths (relative to the type, `participant.role`) with their types and required value set. */
 export function structureIndex(): Map<string, TypeIndex> {
@@ -50,6 +60,7 @@ export function structureIndex(): Map<string, TypeIndex> {
         index.set(el.path.slice(dot + 1), info);
       }
       structures.set(sd.type ?? sd.id ?? '', index);
+      if (sd.kind === 'resource') resourceTypes.add(sd.type ?? sd.id ?? '');
     }
   }
   return structures;

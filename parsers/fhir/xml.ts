@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { elementFor, structureIndex, type ElementInfo } from './definitions.js';
+import { elementFor, holdsResource, structureIndex, type ElementInfo } from './definitions.js';
 import type { FhirIssue } from './validate.js';
 
 const FHIR_NS = 'http://hl7.org/fhir';
@@ -188,7 +188,7 @@ function readElement(
     return;
   }
   const values = list.map((n, i) => {
-    if (type === 'Resource') {
+    if (holdsResource(type)) {
       const inner = Object.keys(n).filter((k) => !k.startsWith('@') && k !== '#text');
       if (inner.length !== 1 || (n[inner[0]!] as XmlNode[]).length !== 1) {
         issues.push({ severity: 'error', code: 'structure', expression: path(i), text: `${key} must hold exactly one resource element` });
@@ -240,4 +240,153 @@ function xhtml(n: XmlNode): string {
     .map(([k, v]) => ` ${k.slice(1)}="${String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`)
     .join('');
   return `<div xmlns="${ns}"${attrs}>${typeof n['#text'] === 'string' ? n['#text'] : ''}</div>`;
+}
+
+/** A resource the XML writer cannot express: an element R4 does not define, or a value of the wrong shape. */
+export class FhirXmlWriteError extends Error {}
+
+const childOrder = new Map<string, string[]>();
+
+/** The element names directly below `rel` of a type, in the order of its R4 definition (XML element order). */
+function childrenOf(type: string, rel: string): string[] {
+  const key = `${type}|${rel}`;
+  const cached = childOrder.get(key);
+  if (cached) return cached;
+  const prefix = rel ? `${rel}.` : '';
+  const names = [...(structureIndex().get(type)?.keys() ?? [])]
+    .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('.'))
+    .map((p) => p.slice(prefix.length));
+  childOrder.set(key, names);
+  return names;
+}
+
+function attr(value: string): string {
+  return value.replace(/[&<>"\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function primitiveText(value: unknown, at: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return String(value);
+  throw new FhirXmlWriteError(
+    `${at}: expected a primitive value (text, number or boolean), got ${Array.isArray(value) ? 'an array' : typeof value}`,
+  );
+}
+
+/**
+ * Writes a FHIR resource (JSON representation) as FHIR XML (R4 XML representation), the inverse of
+ * `fhirXmlToJson` with the same R4 definitions: elements in definition order, primitives as `value`
+ * attributes with their `_name` id and extensions, `id` of an element and `url` of an extension as
+ * attributes, resources inside `contained` and `Bundle.entry.resource` wrapped, `Narrative.div` as
+ * its XHTML. Throws FhirXmlWriteError naming the element when the resource has one R4 does not define.
+ */
+export function fhirJsonToXml(resource: Json): string {
+  const type = resource.resourceType;
+  if (typeof type !== 'string' || !structureIndex().has(type) || !/^[A-Z]/.test(type))
+    throw new FhirXmlWriteError(`resourceType ${JSON.stringify(type ?? null)} is not an R4 resource type`);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  writeResource(resource, type, `${type}`, 0, out, true);
+  return out.join('\n') + '\n';
+}
+
+function writeResource(r: Json, type: string, at: string, depth: number, out: string[], root: boolean): void {
+  const pad = '  '.repeat(depth);
+  const body: string[] = [];
+  writeChildren(r, type, '', at, depth + 1, body, true);
+  const open = `${pad}<${type}${root ? ` xmlns="${FHIR_NS}"` : ''}`;
+  if (body.length === 0) out.push(`${open}/>`);
+  else out.push(`${open}>`, ...body, `${pad}</${type}>`);
+}
+
+/** Writes the children of `obj` (an instance of `type` at `rel`), returning the attributes of the element itself. */
+function writeChildren(obj: Json, type: string, rel: string, at: string, depth: number, out: string[], resource: boolean): string {
+  const index = structureIndex().get(type);
+  if (!index) throw new FhirXmlWriteError(`${at}: no R4 definition of ${type}`);
+  const used = new Set<string>(resource && rel === '' ? ['resourceType'] : []);
+  let attrs = '';
+  if (!resource && obj.id !== undefined) {
+    attrs += ` id="${attr(primitiveText(obj.id, `${at}.id`))}"`;
+    used.add('id');
+  }
+  if (type === 'Extension' && rel === '' && obj.url !== undefined) {
+    attrs += ` url="${attr(primitiveText(obj.url, `${at}.url`))}"`;
+    used.add('url');
+  }
+  for (const name of childrenOf(type, rel)) {
+    const keys = name.endsWith('[x]')
+      ? Object.keys(obj).filter(
+          (k) => k.replace(/^_/, '').startsWith(name.slice(0, -3)) && /^[A-Z]/.test(k.replace(/^_/, '').slice(name.length - 3)),
+        )
+      : [name, `_${name}`].filter((k) => k in obj);
+    const plain = [...new Set(keys.map((k) => k.replace(/^_/, '')))];
+    for (const key of plain) {
+      if (used.has(key)) continue;
+      const found = elementFor(index, rel, key);
+      if (!found?.type) throw new FhirXmlWriteError(`${at}.${key} is not an element of ${rel ? `${type}.${rel}` : type} in R4`);
+      used.add(key);
+      used.add(`_${key}`);
+      writeElement(key, obj[key], obj[`_${key}`], found.type, found.info, type, rel, at, depth, out);
+    }
+  }
+  const unknown = Object.keys(obj).filter((k) => !used.has(k));
+  if (unknown.length > 0)
+    throw new FhirXmlWriteError(`${at}.${unknown[0]!.slice(0, 60)} is not an element of ${rel ? `${type}.${rel}` : type} in R4`);
+  return attrs;
+}
+
+function writeElement(
+  key: string,
+  value: unknown,
+  extra: unknown,
+  type: string,
+  info: ElementInfo,
+  ownerType: string,
+  rel: string,
+  at: string,
+  depth: number,
+  out: string[],
+): void {
+  const pad = '  '.repeat(depth);
+  const list = (v: unknown): unknown[] => (v === undefined ? [] : info.repeats && Array.isArray(v) ? v : [v]);
+  const path = (i: number) => `${at}.${key}${info.repeats ? `[${i}]` : ''}`;
+  if (type === 'xhtml') {
+    for (const v of list(value)) out.push(pad + primitiveText(v, path(0)));
+    return;
+  }
+  if (isPrimitive(type)) {
+    const values = list(value);
+    const extras = list(extra);
+    for (let i = 0; i < Math.max(values.length, extras.length); i++) {
+      const v = values[i];
+      const x = (extras[i] ?? undefined) as Json | undefined;
+      let attrs = x?.id !== undefined ? ` id="${attr(primitiveText(x.id, `${path(i)}.id`))}"` : '';
+      if (v !== undefined && v !== null) attrs += ` value="${attr(primitiveText(v, path(i)))}"`;
+      const inner: string[] = [];
+      if (x?.extension !== undefined) {
+        const found = elementFor(structureIndex().get('Element')!, '', 'extension')!;
+        writeElement('extension', x.extension, undefined, 'Extension', found.info, 'Element', '', path(i), depth + 1, inner);
+      }
+      if (inner.length === 0) out.push(`${pad}<${key}${attrs}/>`);
+      else out.push(`${pad}<${key}${attrs}>`, ...inner, `${pad}</${key}>`);
+    }
+    return;
+  }
+  list(value).forEach((v, i) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new FhirXmlWriteError(`${path(i)}: expected an object (${type}), got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    const obj = v as Json;
+    const inner: string[] = [];
+    let attrs = '';
+    if (holdsResource(type)) {
+      const t = obj.resourceType;
+      if (typeof t !== 'string' || !structureIndex().has(t) || !/^[A-Z]/.test(t))
+        throw new FhirXmlWriteError(`${path(i)}.resourceType ${JSON.stringify(t ?? null)} is not an R4 resource type`);
+      writeResource(obj, t, path(i), depth + 1, inner, false);
+    } else if (type === 'BackboneElement' || type === 'Element') {
+      attrs = writeChildren(obj, ownerType, info.ref ?? (rel ? `${rel}.${key}` : key), path(i), depth + 1, inner, false);
+    } else {
+      attrs = writeChildren(obj, type, '', path(i), depth + 1, inner, false);
+    }
+    if (inner.length === 0) out.push(`${pad}<${key}${attrs}/>`);
+    else out.push(`${pad}<${key}${attrs}>`, ...inner, `${pad}</${key}>`);
+  });
 }

@@ -4,12 +4,15 @@ import { getStatus, normalizeOperationOutcome, parseSearchRequest } from '@medpl
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Resource } from '@medplum/fhirtypes';
 import { loadR4Definitions } from '../../parsers/fhir/definitions.js';
+import { fhirJsonToXml, fhirXmlToJson } from '../../parsers/fhir/xml.js';
 
 /**
  * A real FHIR R4 server for tests and benchmarks: `@medplum/fhir-router` (create, read, update,
  * search, conditional create/update, batch and transaction) over its in-memory repository, behind
  * `node:http` on 127.0.0.1, port 0. Optionally it requires a bearer token and serves an OAuth2
- * client-credentials token endpoint, and it can be told to fail the next requests.
+ * client-credentials token endpoint, and it can be told to fail the next requests. The router works
+ * on JSON: a body sent as FHIR XML is read with the project's FHIR XML codec first, and an answer is
+ * written as XML when the request accepts application/fhir+xml.
  *
  *   const fhir = await startFhirServer();
  *   // destination url: fhir.baseUrl  (http://127.0.0.1:PORT/fhir/R4)
@@ -130,7 +133,16 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       return 401;
     }
     let parsed: unknown;
-    if (body.length > 0) {
+    if (body.length > 0 && /xml/.test(req.headers['content-type'] ?? '')) {
+      // The router takes JSON: FHIR XML is read into it by the project's FHIR XML codec (docs/fhir.md).
+      const read = fhirXmlToJson(body);
+      const errors = read.issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+      if (!read.resource || errors.length > 0) {
+        sendJson(res, 400, outcome('structure', `the XML is not FHIR: ${errors[0]?.text ?? 'unreadable'}`), 'application/fhir+json');
+        return 400;
+      }
+      parsed = read.resource;
+    } else if (body.length > 0) {
       try {
         parsed = JSON.parse(body);
       } catch {
@@ -171,7 +183,8 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       headers.location = `${url.origin}/fhir/R4/${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId ?? '1'}`;
       if (resource.meta?.versionId) headers.etag = `W/"${resource.meta.versionId}"`;
     }
-    sendJson(res, status, resource ?? oo, 'application/fhir+json', headers);
+    if (/application\/fhir\+xml/.test(req.headers.accept ?? '')) sendXml(res, status, (resource ?? oo) as never, headers);
+    else sendJson(res, status, resource ?? oo, 'application/fhir+json', headers);
     return status;
   };
 
@@ -232,6 +245,13 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
 
 function outcome(code: string, text: string): unknown {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] };
+}
+
+function sendXml(res: http.ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = fhirJsonToXml(body);
+  res.writeHead(status, { 'content-type': 'application/fhir+xml; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, type: string, headers: Record<string, string> = {}): void {

@@ -6,7 +6,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Config of a `fhir` destination (the route's `destination:` block). */
 export const fhirDestinationSchema = z
   .strictObject({
-    type: z.literal('fhir').describe('Writes each delivery (a FHIR R4 resource or Bundle as JSON) to a FHIR server.'),
+    type: z.literal('fhir').describe('Writes each delivery (a FHIR R4 resource or Bundle, as JSON or XML) to a FHIR server.'),
     url: z
       .url({ protocol: /^https?$/, message: 'expected the FHIR base URL, http:// or https:// (e.g. https://billing.example.org/fhir/R4)' })
       .describe("The FHIR server's base URL (the part before `/ChargeItem`)."),
@@ -22,6 +22,12 @@ export const fhirDestinationSchema = z
       .optional()
       .describe(
         "For conditional interactions: the system of the identifier to match on. Default: the resource's first identifier that has a system and a value.",
+      ),
+    format: z
+      .enum(['json', 'xml'])
+      .default('json')
+      .describe(
+        'How the resource is sent: `json` (application/fhir+json) or `xml` (application/fhir+xml, written from the mapped JSON by the FHIR XML codec that reads XML input; answers are read in either format).',
       ),
     validate: z
       .boolean()

@@ -5,6 +5,7 @@ import { PermanentDeliveryError, TransientDeliveryError } from '../../../lib/err
 import { ClientCredentialsToken } from '../../../lib/oauth2.js';
 import { clientTlsOptions } from '../../../lib/tls.js';
 import { validateFhir } from '../../../parsers/fhir/validate.js';
+import { fhirJsonToXml, fhirXmlToJson, FhirXmlWriteError } from '../../../parsers/fhir/xml.js';
 import { excerpt } from '../../excerpt.js';
 import { parseRetryAfter, RetryLaterError } from '../../retry.js';
 import type { Delivery, DeliveryResult, Destination, DestinationContext } from '../../types.js';
@@ -14,6 +15,8 @@ const HEALTH_TIMEOUT_MS = 3000;
 
 /** What fhir-kit-client rejects with when the server answered an error status. */
 type HttpFailure = Error & { response?: { status?: number; data?: unknown }; config?: { headers?: Headers } };
+
+const FHIR_XML = 'application/fhir+xml';
 
 /**
  * Sends each delivery to a FHIR server with fhir-kit-client. Resolves with the HTTP status and a
@@ -53,20 +56,35 @@ export class FhirDestination implements Destination {
     const resource = this.resourceOf(delivery);
     if (this.config.validate) this.check(resource);
     const extra = this.conditionHeaders(resource);
+    const body = this.config.format === 'xml' ? this.xmlOf(resource, delivery) : resource;
     try {
-      return await this.attempt(delivery, resource, extra, false);
+      return await this.attempt(delivery, resource, body, extra, false);
     } catch (err) {
       if (this.token && (err as HttpFailure).response?.status === 401) {
         this.token.invalidate();
-        return await this.attempt(delivery, resource, extra, true);
+        return await this.attempt(delivery, resource, body, extra, true);
       }
       throw err;
+    }
+  }
+
+  /** The resource as FHIR XML; one R4 does not define cannot be written (the mapping is wrong, retrying cannot help). */
+  private xmlOf(resource: FhirResource, delivery: Delivery): string {
+    try {
+      return fhirJsonToXml(resource as never);
+    } catch (err) {
+      if (!(err instanceof FhirXmlWriteError)) throw err;
+      throw new PermanentDeliveryError(
+        'fhir-invalid-payload',
+        `delivery ${delivery.deliveryId}: the ${resource.resourceType} cannot be written as FHIR XML: ${err.message}`,
+      );
     }
   }
 
   private async attempt(
     delivery: Delivery,
     resource: FhirResource,
+    body: FhirResource | string,
     extra: Record<string, string>,
     secondTry: boolean,
   ): Promise<DeliveryResult> {
@@ -75,6 +93,7 @@ export class FhirDestination implements Destination {
       ...lower(delivery.payload.headers ?? {}),
       ...this.staticAuth,
       ...extra,
+      ...(this.config.format === 'xml' ? { 'content-type': FHIR_XML, accept: FHIR_XML } : {}),
       'idempotency-key': delivery.idempotencyKey,
       'x-correlation-id': delivery.correlationId,
       'x-interlace-message-id': delivery.messageId,
@@ -83,38 +102,53 @@ export class FhirDestination implements Destination {
     const options = { headers, signal: AbortSignal.timeout(this.config.timeout) };
     const what = this.describe(resource);
     let result: FhirResource;
+    let status: number;
+    let location: string | undefined;
     try {
-      result = (await this.call(resource, options)) as FhirResource;
+      result = (await this.call(resource, body, options)) as FhirResource;
+      const response = Client.httpFor(result as never).response;
+      status = response?.status ?? 200;
+      location = response?.headers.get('location') ?? undefined;
     } catch (err) {
       if (this.token && !secondTry && (err as HttpFailure).response?.status === 401) throw err;
-      throw this.failure(err, what);
+      // fhir-kit-client reads answers as JSON: a successful answer in XML arrives here as its text
+      const e = err as HttpFailure;
+      const ok = e.response?.status !== undefined && e.response.status >= 200 && e.response.status < 300;
+      const read = ok ? readAnswer(e.response!.data) : undefined;
+      if (!read || typeof read !== 'object') throw this.failure(err, what);
+      result = read as FhirResource;
+      status = e.response!.status!;
+      location = e.config?.headers?.get?.('location') ?? undefined;
     }
-    const response = Client.httpFor(result as never).response;
-    const status = response?.status ?? 200;
-    const summary = summarize(result as FhirResource, response?.headers.get('location') ?? undefined);
+    const summary = summarize(result, location);
     if (this.config.interaction === 'batch') this.checkBatch(result, what, status, summary);
     return { status: String(status), body: excerpt(JSON.stringify(summary)) };
   }
 
-  private call(resource: FhirResource, options: { headers: Record<string, string>; signal: AbortSignal }): Promise<unknown> {
+  /** `body` is the resource, or its XML text (sent as is). */
+  private call(
+    resource: FhirResource,
+    body: FhirResource | string,
+    options: { headers: Record<string, string>; signal: AbortSignal },
+  ): Promise<unknown> {
     const { resourceType } = resource;
     switch (this.config.interaction) {
       case 'create':
       case 'conditional-create':
-        return this.client.create({ resourceType, body: resource as never, options });
+        return this.client.create({ resourceType, body: body as never, options });
       case 'update':
-        return this.client.update({ resourceType, id: resource.id!, body: resource as never, options });
+        return this.client.update({ resourceType, id: resource.id!, body: body as never, options });
       case 'conditional-update':
         return this.client.update({
           resourceType,
           searchParams: { identifier: this.identifierToken(resource) },
-          body: resource as never,
+          body: body as never,
           options,
         });
       case 'transaction':
-        return this.client.transaction({ body: resource as never, options });
+        return this.client.transaction({ body: body as never, options });
       case 'batch':
-        return this.client.batch({ body: resource as never, options });
+        return this.client.batch({ body: body as never, options });
     }
   }
 
@@ -221,7 +255,7 @@ export class FhirDestination implements Destination {
     const data = e.response?.data;
     const text = typeof data === 'string' ? data : JSON.stringify(data ?? '');
     const response = { status: String(status), body: excerpt(text) };
-    const why = outcomeText(data);
+    const why = outcomeText(readAnswer(data));
     const where = `${what} answered ${status}${why ? `: ${why}` : ''}`;
     if (status === 408 || status === 429 || status >= 500) {
       const retryAfter =
@@ -273,6 +307,12 @@ export class FhirDestination implements Destination {
   async close(): Promise<void> {
     await this.dispatcher?.close();
   }
+}
+
+/** An answer body as fhir-kit-client left it: JSON already read, or text (FHIR XML is read here; anything else stays text). */
+function readAnswer(data: unknown): unknown {
+  if (typeof data !== 'string' || !data.trimStart().startsWith('<')) return data;
+  return fhirXmlToJson(data).resource ?? data;
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

@@ -222,6 +222,89 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
     });
   });
 
+  describe('FHIR XML (format: xml)', () => {
+    // The router behind the test server works on JSON: it reads an XML body with the project's FHIR
+    // XML codec and answers in XML when asked. What it stores is compared with what the same resource
+    // sent as JSON stores.
+    const comparable = (r: any) => {
+      const { id: _id, meta: _meta, identifier: _identifier, ...rest } = r;
+      return rest;
+    };
+
+    it('conditional create sends application/fhir+xml and stores what the same ChargeItem sent as JSON stores; a retry creates nothing', async () => {
+      const extra = {
+        occurrenceDateTime: '2026-11-21T09:30:00-05:00',
+        priceOverride: { value: 2450.5, currency: 'USD' },
+        productCodeableConcept: { coding: [{ system: 'urn:interlace:item', code: '100234' }], text: 'STEM & "CUP" <12>' },
+        _status: { extension: [{ url: 'urn:x:reason', valueString: 'implant\nused' }] },
+        note: [{ text: 'line one\nline two' }],
+      };
+      const xml = make({ url: server.baseUrl, format: 'xml' });
+      const json = make({ url: server.baseUrl });
+      const first = await xml.send(delivery(chargeItem('FT-X1', extra)));
+      const retry = await xml.send(delivery(chargeItem('FT-X1', extra), { attempt: 2 }));
+      await json.send(delivery(chargeItem('FT-J1', extra)));
+      expect([first.status, retry.status]).to.deep.equal(['201', '200']);
+      const sent = server.requests[0]!;
+      expect(sent.headers['content-type']).to.equal('application/fhir+xml');
+      expect(sent.headers.accept).to.equal('application/fhir+xml');
+      expect(
+        sent.body.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<ChargeItem xmlns="http://hl7.org/fhir">\n  <identifier>'),
+      ).to.equal(true);
+      expect(sent.body).to.include('<status value="billable">');
+      expect(sent.body).to.include('<text value="STEM &#38; &#34;CUP&#34; &#60;12&#62;"/>');
+      const [viaXml] = await server.search('ChargeItem', { identifier: `${SYSTEM}|FT-X1` });
+      const [viaJson] = await server.search('ChargeItem', { identifier: `${SYSTEM}|FT-J1` });
+      expect(await server.search('ChargeItem', { identifier: `${SYSTEM}|FT-X1` })).to.have.length(1);
+      expect(comparable(viaXml)).to.deep.equal(comparable(viaJson));
+      expect(comparable(viaXml)).to.deep.equal(comparable(chargeItem('FT-X1', extra)));
+      // the answer came back as XML and was read: the ledger has the id and location of what was written
+      expect(JSON.parse(first.body!)).to.include({ resourceType: 'ChargeItem', id: viaXml!.id });
+      expect(JSON.parse(first.body!).location).to.match(new RegExp(`/ChargeItem/${viaXml!.id}/_history/`));
+    });
+
+    it('a transaction Bundle goes as XML with its entries, each conditional; the answer Bundle is read from XML', async () => {
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: ['T-1', 'T-2'].map((id) => ({
+          resource: chargeItem(id),
+          request: { method: 'POST', url: 'ChargeItem', ifNoneExist: `identifier=${SYSTEM}|${id}` },
+        })),
+      };
+      const d = make({ url: server.baseUrl, interaction: 'transaction', format: 'xml' });
+      const result = await d.send(delivery(bundle));
+      await d.send(delivery(bundle, { attempt: 2 }));
+      expect(server.requests[0]!.body).to.include('<Bundle xmlns="http://hl7.org/fhir">');
+      expect(server.requests[0]!.body).to.include('<resource>\n      <ChargeItem>');
+      expect(JSON.parse(result.body!).entry.map((e: any) => e.status)).to.deep.equal(['201', '201']);
+      expect((await server.search('ChargeItem')).map((c: any) => c.identifier[0].value).sort()).to.deep.equal(['T-1', 'T-2']);
+    });
+
+    it("a refusal answered in XML is final with the server's OperationOutcome read from it", async () => {
+      const d = make({ url: server.baseUrl, interaction: 'update', format: 'xml' });
+      const e = await rejection(
+        d.send(delivery({ ...chargeItem('U-1'), id: 'abc' }, {})).then(() => d.send(delivery({ ...chargeItem('U-1'), id: 'a b' }))),
+      );
+      expect(e).to.be.instanceOf(PermanentDeliveryError);
+      expect(e.code).to.equal('fhir-rejected');
+      expect(e.response!.body).to.match(/^<\?xml .*\n<OperationOutcome xmlns="http:\/\/hl7.org\/fhir">/s);
+      expect(e.message).to.match(/answered 400: \S/);
+      expect(e.message).to.not.include('<');
+    });
+
+    it('a resource with an element R4 does not define cannot be written as XML: final, nothing sent', async () => {
+      const d = make({ url: server.baseUrl, format: 'xml', validate: false });
+      const e = await rejection(d.send(delivery(chargeItem('FT-BAD', { colour: 'red' }))));
+      expect(e).to.be.instanceOf(PermanentDeliveryError);
+      expect(e.code).to.equal('fhir-invalid-payload');
+      expect(e.message).to.equal(
+        'delivery d-1: the ChargeItem cannot be written as FHIR XML: ChargeItem.colour is not an element of ChargeItem in R4',
+      );
+      expect(server.requests).to.have.length(0);
+    });
+  });
+
   describe('refusals before sending', () => {
     it('an invalid resource is dead-lettered with an OperationOutcome naming the element; nothing is sent', async () => {
       const d = make({ url: server.baseUrl });
