@@ -70,7 +70,11 @@ export type HttpAnswer = { status: number; contentType: string; body: string };
  * answers the listener's own refusals (401, 404, 413, 415, 503) in the format's terms.
  */
 export interface HttpAnswerHook {
-  check(raw: Buffer, mediaType: string | undefined): { ok: true } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
+  /** On `ok`, `controlId` is the message's own id (a FHIR Bundle.identifier), used for duplicates when no header gives one. */
+  check(
+    raw: Buffer,
+    mediaType: string | undefined,
+  ): { ok: true; controlId?: string } | { ok: false; diagnostics: Diagnostic[]; answer: HttpAnswer };
   stored(result: { messageId: string; duplicate: boolean; originalMessageId?: string }): HttpAnswer;
   refused(status: number, code: ErrorCode, message: string): HttpAnswer;
   /** Loads what `check` needs, so that the first request does not pay for it; called before the listener starts. */

@@ -256,10 +256,11 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, d
     sendError(deps, res, 400, 'http-empty-body', 'the request has no body; expected one message');
     return;
   }
-  const controlId = single(req, config.controlIdHeader) ?? single(req, 'idempotency-key');
   const sender = config.senderHeader ? single(req, config.senderHeader) : undefined;
   const mediaType = req.headers['content-type']?.split(';')[0]!.trim().toLowerCase() || undefined;
   const checked = ctx.httpAnswer?.check(body, mediaType);
+  // the sender's id of the message: a header, else the format's own (a FHIR Bundle's identifier)
+  const controlId = single(req, config.controlIdHeader) ?? single(req, 'idempotency-key') ?? (checked?.ok ? checked.controlId : undefined);
   let result: IngestResult;
   try {
     result = await ctx.ingest({

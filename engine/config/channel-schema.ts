@@ -131,6 +131,12 @@ export function buildChannelSchema(registry: ConfigRegistry) {
       enabled: z.boolean().prefault(true).describe('false: the channel is validated but not started.'),
       source: unionOf('source', registry.sources, 'Where messages come from; `type` selects the connector.'),
       parse: parseSchema.prefault({}),
+      inputs: z
+        .array(inputSchema(registry))
+        .prefault([])
+        .describe(
+          'More sources feeding the same parse step, transforms and routes (e.g. the same usage as HL7 v2 over MLLP and as FHIR over HTTP): one exception queue, one set of routes, duplicates detected across them. A format other than parse.format needs parse.format auto.',
+        ),
       duplicates: duplicatesSchema.optional(),
       retention: duration
         .optional()
@@ -157,7 +163,32 @@ export function buildChannelSchema(registry: ConfigRegistry) {
         .min(1, { message: 'routes: a channel needs at least one route' })
         .describe('Where mapped messages go; each route is its own queue.'),
     })
-    .describe('A channel file (channels/*.yaml): one source, a parse step, transform steps and routes.');
+    .superRefine((c, ctx) => {
+      c.inputs.forEach((input, i) => {
+        if (input.format === undefined || input.format === c.parse.format || c.parse.format === 'auto') return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inputs', i, 'format'],
+          message: `this input receives ${input.format} but the channel parses ${c.parse.format}; set parse.format to auto so each message is read in its own format`,
+        });
+      });
+    })
+    .describe('A channel file (channels/*.yaml): a source (and more `inputs`), a parse step, transform steps and routes.');
+}
+
+/** One more source of a channel, with the format it receives. */
+function inputSchema(registry: ConfigRegistry) {
+  return z
+    .strictObject({
+      format: z
+        .enum(['hl7v2', 'x12', 'json', 'fhir'])
+        .optional()
+        .describe(
+          "What this source receives; default the channel's parse.format. On an HTTP source it decides the answers (fhir: OperationOutcome, 400/422 for what is not a valid resource).",
+        ),
+      source: unionOf('source', registry.sources, 'Where these messages come from; `type` selects the connector.'),
+    })
+    .describe('A further source of the channel.');
 }
 
 export type ChannelSchema = ReturnType<typeof buildChannelSchema>;

@@ -104,15 +104,27 @@ export function portConflicts(listeners: readonly Listener[], rel: (file: string
 }
 
 /** The listening address of a validated source config, when it has a port. */
-export function sourceListener(file: string, name: string, source: unknown, yaml: YamlFile): Listener | undefined {
+export function sourceListener(
+  file: string,
+  name: string,
+  source: unknown,
+  yaml: YamlFile,
+  at: Array<string | number> = ['source'],
+): Listener | undefined {
   const s = record(source);
   if (!s || typeof s.port !== 'number') return undefined;
   return {
     file,
-    label: `channel ${name}`,
+    label:
+      at.length > 1
+        ? `channel ${name} (${at
+            .slice(0, -1)
+            .join('.')
+            .replace(/\.(\d+)/g, '[$1]')})`
+        : `channel ${name}`,
     host: typeof s.host === 'string' ? s.host : undefined,
     port: s.port,
-    position: yaml.position(['source', 'port']),
+    position: yaml.position([...at, 'port']),
   };
 }
 

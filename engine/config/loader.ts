@@ -223,6 +223,10 @@ function listeners(engine: EngineConfig | undefined, channels: Loaded<ChannelCon
     if (!c.config || !c.config.enabled) continue;
     const l = sourceListener(c.checked.file, c.config.name, c.config.source, c.checked.yaml);
     if (l) out.push(l);
+    c.config.inputs.forEach((input, i) => {
+      const more = sourceListener(c.checked.file, c.config!.name, input.source, c.checked.yaml, ['inputs', i, 'source']);
+      if (more) out.push(more);
+    });
   }
   if (engine?.admin && out.length) {
     const { host, port } = engine.admin;

@@ -50,6 +50,8 @@ export type EngineOptions = {
 export class Engine {
   /** Running channels by name: their sources, on this thread. */
   readonly channels = new Map<string, ChannelIntake>();
+  /** A running channel's further sources (`inputs:`), in the order of its file. */
+  readonly inputs = new Map<string, ChannelIntake[]>();
   readonly refused: Array<{ channel: string; reason: string }> = [];
   /** Channels an operator stopped, with who and when (until started again, or the engine restarts). */
   readonly stoppedChannels = new Map<string, { by: string; at: string }>();
@@ -163,23 +165,40 @@ export class Engine {
     });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
+      const started: ChannelIntake[] = [];
       try {
-        const intake = new ChannelIntake({
-          config: ch.config,
-          store: this.store,
-          duplicateWindowMs: c.store.duplicateWindow,
-          log: this.log,
-          services: this.services,
-          x12: this.x12,
-          files: this.files,
-          onStoreFailure: (reason) => {
-            this.storeFailures.count++;
-            this.storeFailures.last = reason;
-          },
-        });
-        await intake.start();
-        this.channels.set(ch.name, intake);
+        // the channel's source, then each of its inputs: the same channel (store, duplicates, processing), its own format
+        const configs = [
+          ch.config,
+          ...ch.config.inputs.map((input) => ({
+            ...ch.config,
+            source: input.source,
+            parse: { ...ch.config.parse, format: input.format ?? ch.config.parse.format },
+          })),
+        ];
+        for (const [n, config] of configs.entries()) {
+          const intake = new ChannelIntake({
+            config,
+            ...(n > 0 ? { input: n - 1 } : {}),
+            store: this.store,
+            duplicateWindowMs: c.store.duplicateWindow,
+            log: this.log,
+            services: this.services,
+            x12: this.x12,
+            files: this.files,
+            onStoreFailure: (reason) => {
+              this.storeFailures.count++;
+              this.storeFailures.last = reason;
+            },
+          });
+          await intake.start();
+          started.push(intake);
+        }
+        this.channels.set(ch.name, started[0]!);
+        if (started.length > 1) this.inputs.set(ch.name, started.slice(1));
       } catch (err) {
+        // an input that cannot start refuses the whole channel, as its source would
+        await Promise.all(started.map((i) => i.stop().catch(() => undefined)));
         // its processing keeps running, so what it stored before still reaches its destinations
         const reason = err instanceof Error ? err.message : String(err);
         this.refused.push({ channel: ch.name, reason });
@@ -313,6 +332,15 @@ export class Engine {
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
         ...(this.stoppedChannels.has(ch.name) ? { stopped: this.stoppedChannels.get(ch.name) } : {}),
         source: { type: ch.config.source.type, address: rt?.address(), ...(rt?.singleton ? { role: rt.role } : {}) },
+        ...(ch.config.inputs.length > 0
+          ? {
+              inputs: ch.config.inputs.map((input, i) => ({
+                type: input.source.type,
+                format: input.format ?? ch.config.parse.format,
+                address: this.inputs.get(ch.name)?.[i]?.address(),
+              })),
+            }
+          : {}),
         counts: {
           received: c
             ? Object.entries(c)
@@ -334,7 +362,7 @@ export class Engine {
 
   /**
    * An operator stops or starts a channel (`POST /api/channels/:name/stop|start`). Stop: the source
-   * stops accepting (a listener closes its port; what it had received is stored and answered), then
+   * (and each of its `inputs`) stops accepting (a listener closes its port; what it had received is stored and answered), then
    * processing and deliveries finish what is in flight and take nothing new. Messages and deliveries
    * still queued stay in the store and in Redis; start opens the source again and resumes them. The
    * stop lasts until start or until the engine restarts (`enabled: false` keeps a channel off for good).
@@ -356,14 +384,14 @@ export class Engine {
       if (action === 'stop') {
         if (stopped) return { status: 200, state: 'stopped', detail: `channel ${name} was stopped already` };
         this.stoppedChannels.set(name, { by, at: new Date().toISOString() });
-        await intake.stop();
+        await Promise.all([intake, ...(this.inputs.get(name) ?? [])].map((i) => i.stop()));
         await this.processing.halt(name, true);
         this.log.info({ channel: name, by }, 'channel stopped by an operator');
         return { status: 200, state: 'stopped', detail: `channel ${name} stopped; its queued messages wait for start` };
       }
       if (!stopped) return { status: 200, state: 'running', detail: `channel ${name} was running already` };
       await this.processing.halt(name, false);
-      await intake.restart();
+      for (const i of [intake, ...(this.inputs.get(name) ?? [])]) await i.restart();
       this.stoppedChannels.delete(name);
       this.log.info({ channel: name, by }, 'channel started by an operator');
       return { status: 200, state: 'running', detail: `channel ${name} started` };
@@ -533,7 +561,7 @@ export class Engine {
       this.disk?.stop();
       await this.alerts?.stop();
       await this.retention?.stop();
-      const intakes = [...this.channels.values()];
+      const intakes = [...this.channels.values(), ...[...this.inputs.values()].flat()];
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),
       );

@@ -25,6 +25,8 @@ export type ChannelIntakeOptions = {
   services?: EngineServices;
   /** Told when a unit could not be stored (the alert rule store-unwritable counts them). */
   onStoreFailure?: (reason: string) => void;
+  /** For a channel's further source (`inputs[n]`): n, so its lease is its own. */
+  input?: number;
   /** The source registry; tests pass their own. */
   registry?: readonly SourceDefinition[];
 };
@@ -170,10 +172,13 @@ export class ChannelIntake {
   private async tryTakeOver(): Promise<void> {
     if (this.stopped) return;
     try {
-      const lease = await this.o.services!.leases!.tryAcquire(`source:${this.name}`, {
-        ttlMs: LEASE_TTL_MS,
-        onLost: (reason) => this.lost(reason),
-      });
+      const lease = await this.o.services!.leases!.tryAcquire(
+        `source:${this.name}${this.o.input === undefined ? '' : `#${this.o.input}`}`,
+        {
+          ttlMs: LEASE_TTL_MS,
+          onLost: (reason) => this.lost(reason),
+        },
+      );
       if (lease) {
         this.lease = lease;
         await this.run(async () => {

@@ -184,7 +184,13 @@ const httpAnswer: HttpAnswerHook = {
   check(raw) {
     const parsed = parse(raw);
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length === 0) return { ok: true };
+    if (errors.length === 0) {
+      // A Bundle's identifier names that Bundle for good (a resend is a duplicate); a resource's
+      // business identifier does not (an update of the same ChargeItem is new information).
+      const r = parsed.message?.resource as { resourceType: string; identifier?: { value?: unknown } } | undefined;
+      const id = r?.resourceType === 'Bundle' && typeof r.identifier?.value === 'string' ? r.identifier.value : undefined;
+      return id ? { ok: true, controlId: id } : { ok: true };
+    }
     const status = !parsed.message ? (errors.some((d) => d.code === 'fhir-too-large') ? 413 : 400) : 422;
     return { ok: false, diagnostics: parsed.diagnostics, answer: answer(status, parsed.diagnostics.map(issueOf)) };
   },

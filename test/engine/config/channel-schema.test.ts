@@ -26,6 +26,7 @@ describe('config channel schema', () => {
       enabled: true,
       source: { type: 'file', path: './in' },
       parse: { format: 'auto', strict: false },
+      inputs: [],
       transforms: [],
       routes: [
         {
@@ -37,6 +38,22 @@ describe('config channel schema', () => {
         },
       ],
     });
+  });
+
+  it('inputs: more sources of the channel, each with its format; another format than parse.format needs parse.format auto', () => {
+    const ok = check(
+      `name: a\nsource: { type: mllp, port: 2575 }\nparse: { format: auto }\ninputs:\n  - format: json\n    source: { type: file, path: ./in }\n${ROUTE}`,
+    );
+    expect(ok.lines).to.deep.equal([]);
+    expect(ok.value!.inputs).to.deep.equal([{ format: 'json', source: { type: 'file', path: './in' } }]);
+    const mismatch = check(
+      `name: a\nsource: { type: mllp, port: 2575 }\nparse: { format: hl7v2 }\ninputs:\n  - format: json\n    source: { type: file, path: ./in }\n  - source: { type: mllp, port: 2576 }\n${ROUTE}`,
+    );
+    expect(mismatch.lines).to.deep.equal([
+      '5:13 invalid-config: inputs[0].format: this input receives json but the channel parses hl7v2; set parse.format to auto so each message is read in its own format',
+    ]);
+    const bad = check(`name: a\nsource: { type: mllp, port: 2575 }\ninputs:\n  - format: csv\n    source: { type: nope }\n${ROUTE}`);
+    expect(bad.lines.map((l) => l.replace(/: .*$/, ''))).to.deep.equal(['4:13 invalid-value', '5:21 unknown-type']);
   });
 
   it('refuses a number or true/false written in quotes, saying to write it without (only ${VAR} values are read as one)', () => {
