@@ -1,7 +1,7 @@
 import type * as R4 from 'fhir/r4.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import { parseGs1Udi } from '../../lib/udi.js';
-import type { CanonicalDocument, Code, DocumentRef, Identifier, Money, Quantity, Source } from '../../model/index.js';
+import type { CanonicalDocument, Code, DocumentRef, Identifier, Money, Quantity, Source, UsageLine } from '../../model/index.js';
 
 /** Resolves a reference inside the message: `#id` (contained), a Bundle entry's fullUrl, or `Type/id` of an entry. */
 type Resolver = (ref: R4.Reference | undefined, from: R4.Resource) => R4.Resource | undefined;
@@ -19,9 +19,11 @@ export function fhirToCanonical(resource: R4.Resource): Mapped {
   const out: Mapped = { documents: [], diagnostics: [] };
   const entries = resource.resourceType === 'Bundle' ? ((resource as R4.Bundle).entry ?? []) : [{ resource } as R4.BundleEntry];
   const resolve = resolver(resource);
+  const parts = usageParts(entries, resolve);
   entries.forEach((e, i) => {
     const r = e.resource;
     if (!r) return;
+    if (parts.of.has(r)) return; // a line of its Procedure's usage, mapped there
     const at = resource.resourceType === 'Bundle' ? `Bundle.entry[${i}].resource` : r.resourceType;
     const mapper = MAPPERS[r.resourceType];
     if (!mapper) {
@@ -33,7 +35,11 @@ export function fhirToCanonical(resource: R4.Resource): Mapped {
         });
       return;
     }
-    for (const doc of mapper(r as never, resolve, at, out.diagnostics)) out.documents.push(doc);
+    const mapped =
+      r.resourceType === 'Procedure'
+        ? procedure(r as R4.Procedure, resolve, at, out.diagnostics, parts.lines.get(r) ?? [])
+        : mapper(r as never, resolve, at, out.diagnostics);
+    for (const doc of mapped) out.documents.push(doc);
   });
   return out;
 }
@@ -599,17 +605,42 @@ function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diag
   ];
 }
 
-function procedure(r: R4.Procedure, resolve: Resolver, at: string, diagnostics: Diagnostic[]): CanonicalDocument[] {
+/**
+ * Supplies delivered to a patient as part of a Procedure of the same Bundle (`SupplyDelivery.partOf`):
+ * each becomes a line of that Procedure's usage (with its quantity, and the Device's UDI, lot and
+ * serial), so a case's implants and supplies are one usage event, as the FT1 lines of a DFT^P03 are.
+ */
+function usageParts(entries: R4.BundleEntry[], resolve: Resolver): { of: Set<R4.Resource>; lines: Map<R4.Resource, R4.SupplyDelivery[]> } {
+  const of = new Set<R4.Resource>();
+  const lines = new Map<R4.Resource, R4.SupplyDelivery[]>();
+  for (const e of entries) {
+    const r = e.resource;
+    if (r?.resourceType !== 'SupplyDelivery' || !(r as R4.SupplyDelivery).patient) continue;
+    const owner = ((r as R4.SupplyDelivery).partOf ?? []).map((p) => resolve(p, r)).find((t) => t?.resourceType === 'Procedure');
+    if (!owner) continue;
+    of.add(r);
+    lines.set(owner, [...(lines.get(owner) ?? []), r as R4.SupplyDelivery]);
+  }
+  return { of, lines };
+}
+
+function procedure(
+  r: R4.Procedure,
+  resolve: Resolver,
+  at: string,
+  diagnostics: Diagnostic[],
+  deliveries: R4.SupplyDelivery[] = [],
+): CanonicalDocument[] {
   const used = [
     ...(r.focalDevice ?? []).map((f) => ({ ref: f.manipulated, cc: undefined as R4.CodeableConcept | undefined })),
     ...(r.usedReference ?? []).map((ref) => ({ ref, cc: undefined as R4.CodeableConcept | undefined })),
     ...(r.usedCode ?? []).map((cc) => ({ ref: undefined as R4.Reference | undefined, cc })),
   ];
-  if (used.length === 0) {
+  if (used.length === 0 && deliveries.length === 0) {
     diagnostics.push({
       severity: 'warning',
       code: 'fhir-not-mapped',
-      message: `${at}: the Procedure lists no focalDevice, usedReference or usedCode; no supply usage`,
+      message: `${at}: the Procedure lists no focalDevice, usedReference or usedCode, and no SupplyDelivery is part of it; no supply usage`,
     });
     return [];
   }
@@ -623,22 +654,43 @@ function procedure(r: R4.Procedure, resolve: Resolver, at: string, diagnostics: 
     return [];
   }
   const when = r.performedDateTime ?? r.performedPeriod?.start;
-  const lines = used.map((u, n) => {
-    const item = u.cc ? itemOf({ itemCodeableConcept: u.cc }, r, resolve) : itemOf({ itemReference: u.ref }, r, resolve);
-    return compact({
-      line: n + 1,
-      itemNumber: item.number ?? 'unknown',
-      description: item.description,
-      quantity: { value: '1' },
-      ...traceability(item.device),
-      performedAt: when,
-    });
-  });
+  // Devices the deliveries account for are not counted again from focalDevice/usedReference.
+  const delivered = new Set(deliveries.map((d) => resolve(d.suppliedItem?.itemReference, d)).filter((x) => x));
+  type Line = Omit<UsageLine, 'line'>;
+  const lines = [
+    ...used
+      .filter((u) => !u.ref || !delivered.has(resolve(u.ref, r)))
+      .map((u) => {
+        const item = u.cc ? itemOf({ itemCodeableConcept: u.cc }, r, resolve) : itemOf({ itemReference: u.ref }, r, resolve);
+        const line: Line = {
+          itemNumber: item.number ?? 'unknown',
+          description: item.description,
+          quantity: { value: '1' },
+          ...traceability(item.device),
+        };
+        return line;
+      }),
+    ...deliveries.map((d): Line => {
+      const item = d.suppliedItem ? itemOf(d.suppliedItem, d, resolve) : {};
+      return {
+        itemNumber: item.number ?? 'unknown',
+        description: item.description,
+        quantity: quantity(d.suppliedItem?.quantity),
+        ...traceability(item.device),
+        transactionId: businessId(d) ?? d.id,
+        performedAt: dateOf({ dateTime: d.occurrenceDateTime, period: d.occurrencePeriod, timing: d.occurrenceTiming }),
+      };
+    }),
+  ].map((l, n) => compact({ line: n + 1, ...l, performedAt: l.performedAt ?? when }));
+  const encounter = r.encounter ? (resolve(r.encounter, r) as R4.Encounter | undefined) : undefined;
+  const department = r.performer?.find((p) => p.onBehalfOf)?.onBehalfOf;
   return [
     compact({
       kind: 'supply-usage' as const,
       eventId,
       occurredAt: when,
+      accountNumber: encounter?.account?.[0] ? refText(encounter.account[0], encounter, resolve) : undefined,
+      department: department ? refText(department, r, resolve) : undefined,
       visitNumber: r.encounter ? refText(r.encounter, r, resolve) : undefined,
       patientId: refIdentifier(r.subject, r, resolve),
       location: r.location ? refText(r.location, r, resolve) : undefined,

@@ -204,6 +204,138 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*\*(BP\*100234\*VP\*AC-77812|VP\*AC-77812\*BP\*100234)/);
   });
 
+  it("replenishment: each item below its reorder point is ordered from its own supplier, over that partner's route", async () => {
+    Object.assign(onHand, { '100234': 2, '300410': 3, '300520': 5 });
+    await client.send(sample('dft-p03-three-suppliers.hl7'));
+    const message = await waitFor(
+      'the three-supplier usage to be routed',
+      async () => {
+        const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261124-0015')).body.messages[0];
+        if (!m) return undefined;
+        const d = (await api(`/api/messages/${m.id}`)).body;
+        return d.deliveries?.length === 5 ? d : undefined;
+      },
+      120_000,
+    );
+    expect(message.deliveries.map((d: any) => d.route).sort()).to.deep.equal([
+      'billing-charges',
+      'erp-usage',
+      'replenishment-acme-medical',
+      'replenishment-northwind-surgical',
+      'replenishment-summit-surgical',
+    ]);
+    // Acme's order is the file in its folder, with Acme's item only
+    const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
+    const file = await waitFor(
+      "Acme's 850 for the three-supplier case",
+      () => readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('BEG*00*SA*RPL-OR20261124-0015-1*')),
+      120_000,
+    );
+    const x12 = readFileSync(join(out, file), 'latin1');
+    expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*/);
+    expect(x12).to.not.include('NW-41006');
+    expect(x12).to.not.include('SS-5205');
+    // Northwind's (AS2) and Summit's (SFTP) orders are their own deliveries to their own partners,
+    // whatever their transports answer here (no AS2 or SFTP peer runs in this test)
+    const ledger = await waitFor(
+      "the other suppliers' orders to be attempted",
+      async () => {
+        const d = (await api(`/api/messages/${message.id}`)).body;
+        const other = d.deliveries.filter((x: any) => /northwind|summit/.test(x.route));
+        return other.every((x: any) => x.attempts >= 1) ? other : undefined;
+      },
+      120_000,
+    );
+    const bodies = Object.fromEntries(ledger.map((d: any) => [d.route, JSON.parse(d.payload.body)]));
+    expect(bodies['replenishment-northwind-surgical'].number).to.equal('RPL-OR20261124-0015-2');
+    expect(bodies['replenishment-northwind-surgical'].lines.map((l: any) => [l.item.vendorItem, l.quantity.value])).to.deep.equal([
+      ['NW-41006', '4'],
+    ]);
+    expect(bodies['replenishment-summit-surgical'].number).to.equal('RPL-OR20261124-0015-3');
+    expect(bodies['replenishment-summit-surgical'].lines.map((l: any) => [l.item.vendorItem, l.quantity.value])).to.deep.equal([
+      ['SS-5205', '7'],
+    ]);
+  });
+
+  it('implant usage as FHIR over HTTP: the same consumption, ChargeItems and 850 as the DFT^P03, once, a resent Bundle a duplicate', async () => {
+    Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
+    const input = engine.inputs.get('or-implant-charges')![0]!.address()!;
+    const url = `http://127.0.0.1:${input.port}/fhir/usage`;
+    const listed = (await api('/api/channels')).body.channels.find((c: any) => c.name === 'or-implant-charges');
+    expect(listed.inputs).to.have.length(1);
+    expect(listed.inputs[0]).to.deep.include({ type: 'http', format: 'fhir', address: input });
+    const bundle = readFileSync(join(ROOT, 'samples', 'fhir', 'or-usage-bundle.json'), 'utf8');
+    const post = async (body: string) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const before = erp.requests.length;
+    const first = await post(bundle);
+    expect(first.status).to.equal(202);
+    expect(first.body.resourceType).to.equal('OperationOutcome');
+    const usage = await waitFor(
+      'the FHIR usage posted to the ERP',
+      () => erp.requests.slice(before).find((r) => r.path === '/inventory/usage' && JSON.parse(r.body).reference === 'OR20261125-0031'),
+      120_000,
+    );
+    const posted = JSON.parse(usage.body);
+    expect(posted).to.include({ account: 'ACCT778899', visit: 'V20261125-02', department: 'OR' });
+    expect(posted.lines.map((l: any) => [l.item, l.quantity, l.unit, l.chargeCode, l.costCenter, l.lot ?? null])).to.deep.equal([
+      ['100234', 1, 'EA', 'C-IMP-0101', '7010-OR', 'LOT-A22345'],
+      ['100567', 1, 'EA', 'C-IMP-0102', '7010-OR', 'LOT-B87001'],
+      ['100890', 1, 'EA', 'C-IMP-0103', '7010-OR', 'LOT-C32019'],
+      ['100912', 1, 'EA', 'C-IMP-0104', '7010-OR', 'LOT-D50404'],
+      ['200145', 2, 'EA', 'C-SUP-0200', '7010-OR', null],
+    ]);
+    const mine = async () =>
+      (await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261125'));
+    const charges = await waitFor(
+      'five ChargeItems of the FHIR case',
+      async () => ((await mine()).length === 5 ? mine() : undefined),
+      120_000,
+    );
+    expect(
+      charges.map((c: any) => [c.identifier[0].value, c.code.coding[0].code, c.quantity.value, c.subject.identifier.value]).sort(),
+    ).to.deep.equal([
+      ['TX20261125001', 'C-IMP-0101', 1, 'MRN0012345'],
+      ['TX20261125002', 'C-IMP-0102', 1, 'MRN0012345'],
+      ['TX20261125003', 'C-IMP-0103', 1, 'MRN0012345'],
+      ['TX20261125004', 'C-IMP-0104', 1, 'MRN0012345'],
+      ['TX20261125005', 'C-SUP-0200', 2, 'MRN0012345'],
+    ]);
+    const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
+    const orders = () => readdirSync(out).filter((f) => readFileSync(join(out, f), 'latin1').includes('BEG*00*SA*RPL-OR20261125-0031*'));
+    const file = await waitFor('the 850 of the FHIR case', () => orders()[0], 120_000);
+    expect(readFileSync(join(out, file), 'latin1')).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*/);
+    await waitFor(
+      'the FHIR case delivered on every route',
+      async () => {
+        const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261125-0031')).body.messages[0];
+        return m?.status === 'delivered' ? m : undefined;
+      },
+      120_000,
+    );
+
+    // the OR system sends the same Bundle again: a duplicate by Bundle.identifier, answered 200, not processed
+    const again = await post(bundle);
+    expect(again.status).to.equal(200);
+    expect(again.body.issue[0].details.text).to.match(/^duplicate of message /);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(
+      erp.requests.slice(before).filter((r) => r.path === '/inventory/usage' && JSON.parse(r.body).reference === 'OR20261125-0031'),
+    ).to.have.length(1);
+    expect(await mine()).to.have.length(5);
+    expect(orders()).to.have.length(1);
+
+    // a Bundle that is not valid FHIR is refused at the door, naming the element
+    const bad = JSON.parse(bundle);
+    bad.identifier.value = 'OR20261125-0099';
+    bad.entry.at(-1).resource.suppliedItem.quantity.value = 'two';
+    const refused = await post(JSON.stringify(bad));
+    expect(refused.status).to.equal(422);
+    expect(refused.body.issue.map((i: any) => i.expression?.[0])).to.include('Bundle.entry[11].resource.suppliedItem.quantity.value');
+  });
+
   it('rejects bad requests to the exception API clearly', async () => {
     expect((await api('/api/exceptions/reprocess', { method: 'POST' })).status).to.equal(400);
     expect((await api('/api/exceptions?limit=0')).status).to.equal(400);

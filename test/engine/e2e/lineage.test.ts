@@ -132,7 +132,7 @@ describe('lineage and reconciliation of the shipped flows', function () {
     expect(message.deliveries.map((d: any) => [d.route, d.state]).sort()).to.deep.equal([
       ['billing-charges', 'delivered'],
       ['erp-usage', 'delivered'],
-      ['replenishment-850', 'delivered'],
+      ['replenishment-acme-medical', 'delivered'],
     ]);
     expect(message.expectations.map((e: any) => e.expected).sort()).to.deep.equal(['855', '856', '997']);
     // The order was placed 2026-11-21: its 855 (48 h) is late after 2026-11-23, nothing has shipped, nothing is billed.
@@ -220,7 +220,7 @@ describe('lineage and reconciliation of the shipped flows', function () {
       120_000,
     );
     expect(chain.missing.filter((m: any) => m.for.key === PO)).to.deep.equal([]);
-    const sent = chain.messages.find((m: any) => m.deliveries.some((d: any) => d.route === 'replenishment-850'));
+    const sent = chain.messages.find((m: any) => m.deliveries.some((d: any) => d.route === 'replenishment-acme-medical'));
     expect(sent.acks.filter((a: any) => a.direction === 'received').map((a: any) => a.kind)).to.include('855');
 
     const run = await api('/api/reconciliation/run?from=2026-11-01&to=2026-11-30', { method: 'POST' });

@@ -22,6 +22,9 @@ export function testConfigDir(options: { redisUrl: string; prefix: string; token
   for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml', 'item-master-sync.yaml']) {
     if (!options.keep?.includes(f.replace(/\.yaml$/, ''))) rmSync(join(config, 'channels', f), { force: true });
   }
+  // The OR channel's FHIR input listens on a fixed default port: a free one here (USAGE_FHIR_PORT still wins).
+  const or = join(config, 'channels', 'or-implant-charges.yaml');
+  writeFileSync(or, readFileSync(or, 'utf8').replace('${USAGE_FHIR_PORT:-8092}', '${USAGE_FHIR_PORT:-0}'));
   writeFileSync(
     join(config, 'engine.yaml'),
     [

@@ -24,6 +24,37 @@ function errors(raw: Buffer | string): string[] {
 describe('parsers/fhir', function () {
   this.timeout(60_000);
 
+  describe('a case as a Bundle: SupplyDeliveries part of a Procedure', () => {
+    it("are the lines of one usage event, with account, department, quantities and the Devices' lot and serial", () => {
+      const r = read(sample('or-usage-bundle.json'));
+      expect(r.diagnostics).to.deep.equal([]);
+      const usage = r.documents.filter((d) => d.kind === 'supply-usage');
+      expect(usage).to.have.length(1);
+      const u = usage[0] as any;
+      expect(u).to.include({ eventId: 'CASE-20261125-31', accountNumber: 'ACCT778899', department: 'OR', visitNumber: 'V20261125-02' });
+      expect(
+        u.lines.map((l: any) => [l.line, l.itemNumber, l.quantity.value, l.transactionId, l.lot ?? null, l.serial ?? null]),
+      ).to.deep.equal([
+        [1, '100234', '1', 'TX20261125001', 'LOT-A22345', 'SN-0199812'],
+        [2, '100567', '1', 'TX20261125002', 'LOT-B87001', 'SN-6512004'],
+        [3, '100890', '1', 'TX20261125003', 'LOT-C32019', null],
+        [4, '100912', '1', 'TX20261125004', 'LOT-D50404', 'SN-8700123'],
+        [5, '200145', '2', 'TX20261125005', null, null],
+      ]);
+    });
+
+    it('a SupplyDelivery to a patient that is part of no Procedure stays a usage of its own; focal devices are not counted twice', () => {
+      const b = JSON.parse(sample('or-usage-bundle.json').toString('utf8'));
+      delete b.entry[11].resource.partOf;
+      const r = read(JSON.stringify(b));
+      const usage = r.documents.filter((d) => d.kind === 'supply-usage') as any[];
+      expect(usage.map((u) => [u.eventId, u.lines.map((l: any) => l.itemNumber)])).to.deep.equal([
+        ['CASE-20261125-31', ['100234', '100567', '100890', '100912']],
+        ['TX20261125005', ['200145']],
+      ]);
+    });
+  });
+
   describe('mapping into the canonical model', () => {
     it('every sample parses without errors and maps to documents the model accepts', () => {
       const names = [
@@ -35,6 +66,7 @@ describe('parsers/fhir', function () {
         'supplyrequest-replenish.json',
         'claim-institutional.json',
         'invoice-patient.json',
+        'or-usage-bundle.json',
       ];
       for (const name of names) {
         const r = read(sample(name));
