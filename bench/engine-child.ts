@@ -80,7 +80,7 @@ function memoryOf(pid: number): { peakMb: number; rssMb: number } | undefined {
 
 /** Starts the engine and resolves once its MLLP port accepts connections (the engine is killed if it never does). */
 export async function startEngineChild(o: EngineChildOptions): Promise<EngineChild> {
-  const [mllpPort, adminPort] = [await freePort(), await freePort()];
+  const [mllpPort, adminPort, usagePort] = [await freePort(), await freePort(), await freePort()];
   const token = randomBytes(24).toString('hex');
   const logFile = join(o.dataDir, 'engine.log');
   const log = createWriteStream(logFile);
@@ -95,6 +95,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
         REDIS_URL: o.redisUrl,
         MLLP_PORT: String(mllpPort),
         ADMIN_PORT: String(adminPort),
+        USAGE_FHIR_PORT: String(usagePort), // the OR channel's FHIR input, unused by the bench
         ERP_URL: o.erpUrl,
         ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
         INTERLACE_ADMIN_TOKEN: token,

@@ -3,6 +3,7 @@
  * Prints one line per figure, `name value unit`; docs/benchmarks.md says what each one means.
  * `npm run bench -- sustained`: only the sustained end-to-end figure (bench/sustained.ts).
  * `npm run bench -- reconcile`: a generated month reconciled, faults injected and found (bench/reconcile/).
+ * `npm run bench -- csv`: only the CSV figures: a generated 1 GiB item master read in bounded memory (bench/csv-read.ts).
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
@@ -261,10 +262,14 @@ if (command === 'sustained') {
   await sustainedFigures(root);
 } else if (command === 'reconcile') {
   await reconcileFigures(root);
+} else if (command === 'csv') {
+  await csvFigures();
 } else if (command === 'serve') {
   await serve(root, arg === 'simple' ? 'simple' : 'shipped');
 } else if (command !== undefined) {
-  console.error(`npm run bench -- ${command}: unknown; expected nothing (every figure), sustained, reconcile, or serve shipped|simple`);
+  console.error(
+    `npm run bench -- ${command}: unknown; expected nothing (every figure), sustained, reconcile, csv, or serve shipped|simple`,
+  );
   process.exitCode = 2;
 } else await allFigures();
 
