@@ -140,6 +140,67 @@ describe('flat files: CSV parser', () => {
     expect(csv.header(parsed.message!).messageType).to.equal('item');
   });
 
+  it('reads a price/contract file into canonical prices (item, supplier, contract, price with currency, unit, validity)', () => {
+    const layout = flatLayoutSchema.parse({
+      columns: [
+        { name: 'item', required: true },
+        { name: 'vendor' },
+        { name: 'contract' },
+        { name: 'contract_price', type: 'decimal', scale: 4, required: true },
+        { name: 'currency' },
+        { name: 'uom' },
+        { name: 'valid_from', type: 'date', format: 'MM/DD/YYYY' },
+        { name: 'valid_to', type: 'date', format: 'MM/DD/YYYY' },
+      ],
+      target: {
+        kind: 'price',
+        fields: {
+          itemNumber: 'item',
+          supplier: 'vendor',
+          contractId: 'contract',
+          price: 'contract_price',
+          unit: 'uom',
+          effectiveFrom: 'valid_from',
+          effectiveTo: 'valid_to',
+        },
+      },
+    });
+    const text = [
+      'item,vendor,contract,contract_price,currency,uom,valid_from,valid_to',
+      '100234,acme-medical,CT-2026-ORTHO,2450.0000,USD,EA,01/01/2026,12/31/2026',
+      '300410,northwind-surgical,CT-2026-TRAUMA,410.125,USD,EA,03/01/2026,',
+      '300520,summit-surgical,CT-2026-SPORTS,,USD,EA,01/01/2026,12/31/2026',
+      '',
+    ].join('\n');
+    const parsed = csv.parse(Buffer.from(text), { layout });
+    const { documents } = csv.toCanonical(parsed.message!);
+    expect(documents).to.deep.equal([
+      {
+        kind: 'price',
+        itemNumber: '100234',
+        supplier: 'acme-medical',
+        contractId: 'CT-2026-ORTHO',
+        price: { amount: '2450.0000', currency: 'USD' },
+        unit: 'EA',
+        effectiveFrom: '2026-01-01',
+        effectiveTo: '2026-12-31',
+        source: { format: 'csv' },
+      },
+      {
+        kind: 'price',
+        itemNumber: '300410',
+        supplier: 'northwind-surgical',
+        contractId: 'CT-2026-TRAUMA',
+        price: { amount: '410.1250', currency: 'USD' },
+        unit: 'EA',
+        effectiveFrom: '2026-03-01',
+        source: { format: 'csv' },
+      },
+    ]);
+    // the row without a price is reported with its line and column, and gives no document
+    expect(parsed.diagnostics.map((d) => [d.code, d.location?.line, d.location?.column])).to.deep.equal([['flat-required-empty', 4, 4]]);
+  });
+
   it('reports each bad row with file, line, column and reason while good rows proceed', () => {
     const text =
       'item_id,description,price,conversion\n1,ok,1.50,2\n2,bad price,1.234,2\n,no id,1,1\n3,"unclosed,1,1\n4,after,2,3\n5,wide,1,1,9\n';
