@@ -153,7 +153,17 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     const again = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
     expect(again.body.queued).to.equal(0);
     await new Promise((r) => setTimeout(r, 500));
-    expect(erp.requests.slice(before).filter((r) => r.path === '/inventory/usage')).to.have.length(1);
+    const usages = erp.requests.slice(before).filter((r) => r.path === '/inventory/usage');
+    if (usages.length !== 1) {
+      // say what was sent twice and what the message went through, to find the cause
+      const m = (await api(`/api/messages/${listed.id}`)).body;
+      const sent = usages.map((r) => `${r.at} ${String(r.headers['idempotency-key'])} ${JSON.parse(r.body).reference}`);
+      const history = (m.history ?? []).map((h: any) => `${h.at} ${h.status} ${h.detail ?? ''}`);
+      const deliveries = (m.deliveries ?? []).map((d: any) => `${d.route} ${d.state} attempts ${d.attempts}`);
+      expect.fail(
+        `usage posted ${usages.length} times:\n${sent.join('\n')}\nhistory:\n${history.join('\n')}\ndeliveries:\n${deliveries.join('\n')}`,
+      );
+    }
   });
 
   it('implant usage: consumption to the ERP, one ChargeItem per line on the billing server (never twice), and an 850 when below par', async () => {
