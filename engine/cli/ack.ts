@@ -1,5 +1,5 @@
 import { readInputFile } from './input.js';
-import { buildAcks, parseX12, withAcceptanceFindings } from '../../parsers/x12/index.js';
+import { buildAcks, parseX12, widen, withAcceptanceFindings } from '../../parsers/x12/index.js';
 import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { PartnerDirectory } from '../x12/index.js';
 
@@ -38,6 +38,7 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
     config.engine?.x12,
   );
   let printed = 0;
+  const answers: string[] = [];
   const read = parsed.message.interchanges;
   const refused = partners.identities.unitFindings(read.map((ic) => ic.header));
   for (const [i, found] of read.entries()) {
@@ -51,11 +52,13 @@ export async function ackCommand(files: string[], configDir: string): Promise<nu
       ta1: policy.ta1,
     });
     for (const a of acks) {
-      // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8).
-      process.stdout.write(a.text.endsWith('\n') ? a.bytes : Buffer.concat([a.bytes, Buffer.from('\n')]));
+      answers.push(a.text.endsWith('\n') ? a.text : `${a.text}\n`);
       printed++;
     }
   }
+  // Bytes, not text: a delimiter above 0x7F must stay one byte (stdout would write UTF-8), and a
+  // partner that sent UTF-16 gets UTF-16 back, one byte order mark for the whole answer.
+  if (printed > 0) process.stdout.write(widen(Buffer.from(answers.join(''), 'latin1'), read[0]?.encoding));
   if (printed === 0) console.error('interlace ack: nothing to acknowledge (acknowledgments themselves are never acknowledged)');
   return 0;
 }

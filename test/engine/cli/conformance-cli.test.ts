@@ -32,6 +32,20 @@ describe('interlace command line: real-world files', function () {
     expect(r.stdout.includes(Buffer.from([0xc3, 0xa2])), 'no UTF-8 encoded 0xE2').to.equal(false);
   });
 
+  it('ack answers an interchange sent as UTF-16BE with a byte order mark in UTF-16BE, mark included', () => {
+    const text = readFileSync(join(ROOT, 'samples/x12/850/850-004010.x12'), 'latin1');
+    const file = join(tmp, 'utf16.x12');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+    const r = interlace(['ack', file, '--config', join(ROOT, 'config')]);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    expect(r.stdout.subarray(0, 2)).to.deep.equal(Buffer.from([0xfe, 0xff]));
+    const answer = Buffer.from(r.stdout.subarray(2)).swap16().toString('utf16le');
+    expect(answer.slice(0, 4)).to.equal('ISA*');
+    expect(answer).to.match(/~AK5\*A~AK9\*A\*1\*1\*1~/);
+    expect(answer.endsWith('~IEA*1*000000001~\n')).to.equal(true);
+  });
+
   const corpus = (name: string) => join(ROOT, 'test/fixtures/conformance', name);
 
   for (const [what, file] of [
