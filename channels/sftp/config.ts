@@ -40,7 +40,7 @@ export const sftpSourceSchema = z
       'Remote folder a file is moved to once everything in it is stored. Absent: the file is deleted once stored.',
     ).optional(),
     errorDirectory: remoteDir(
-      'Remote folder refused files are moved to (too large; not X12 on a channel that parses X12). Absent: they stay and are reported once.',
+      'Remote folder refused files are moved to (too large, a symbolic link, a FIFO, socket or device, each with <name>.reason.txt; not X12 on a channel that parses X12). Absent: they stay and are reported once.',
     ).optional(),
     split: z
       .enum(['file', 'x12-interchange'])

@@ -137,7 +137,8 @@ export class SftpSource implements Source {
       if (isInProgressName(e.name) || !this.matches(e.name) || this.isCompanion(e.name, names)) continue;
       const refusal = refusalOf(e.name, remoteStat(e));
       if (refusal) {
-        this.reportOnce(e.name, `${refusal.message}; left in the folder`);
+        // renamed on the server, never opened: a link moves as a link, a FIFO is never read
+        await this.refuse(client, e.name, refusal.code, refusal.message);
         continue;
       }
       if (e.type !== '-') continue; // a directory
@@ -270,23 +271,38 @@ export class SftpSource implements Source {
     }
   }
 
-  private async moveAside(client: SftpClient, from: string, dir: string, name: string): Promise<void> {
+  /** Renames `from` into `dir` under `name`, or the first free `name.N`; resolves the name used. */
+  private async moveAside(client: SftpClient, from: string, dir: string, name: string): Promise<string> {
     for (let n = 0; n < 1000; n++) {
       const dot = name.lastIndexOf('.');
       const candidate = n === 0 ? name : dot > 0 ? `${name.slice(0, dot)}.${n}${name.slice(dot)}` : `${name}.${n}`;
       const to = posix.join(dir, candidate);
       if (await client.exists(to)) continue;
       await client.rename(from, to);
-      return;
+      return candidate;
     }
     throw new InterlaceError('sftp-move-failed', `no free name for ${name} in ${dir}`);
   }
 
+  /**
+   * A file that is not taken: moved to `errorDirectory` with `<name>.reason.txt` beside it (as the drop
+   * folder does), or, without one, left in place and reported once.
+   */
   private async refuse(client: SftpClient, name: string, code: ErrorCode, message: string): Promise<void> {
-    if (this.config.errorDirectory) {
-      await this.moveAside(client, posix.join(this.dir, name), this.config.errorDirectory, name);
-      this.log.warn({ file: name, code }, message);
-    } else this.reportOnce(name, `${message}; left in the folder (no errorDirectory)`);
+    const errorDir = this.config.errorDirectory;
+    if (!errorDir) {
+      this.reportOnce(name, `${message}; left in the folder (no errorDirectory)`);
+      return;
+    }
+    try {
+      const moved = await this.moveAside(client, posix.join(this.dir, name), errorDir, name);
+      const reason = `code: ${code}\nmessage: ${message}\nat: ${new Date().toISOString()}\n`;
+      await client.put(Buffer.from(reason), posix.join(errorDir, `${moved}.reason.txt`));
+      this.log.warn({ file: name, code }, 'sftp source moved a file to the error directory');
+    } catch (err) {
+      this.log.error({ file: name, code, err: errText(err) }, 'sftp source could not move a refused file to the error directory');
+      this.reportOnce(name, `${message}; left in the folder`);
+    }
   }
 
   private reportOnce(name: string, message: string): void {

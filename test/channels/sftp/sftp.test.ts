@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { SftpSource, sftpSourceSchema } from '../../../channels/sftp/index.js';
 import type { InterchangeService } from '../../../channels/types.js';
@@ -195,6 +207,26 @@ describe('sftp source against OpenSSH', function () {
     await s.poll();
     expect(ctx.inputs.map((i) => i.raw.toString())).to.deep.equal(['payload']);
     expect(list()).to.deep.equal(['link.x12']);
+    expect(readFileSync(outside, 'utf8')).to.equal('outside the folder');
+  });
+
+  it('with an errorDirectory: a link and a FIFO are moved there unread, each with a reason file, as in the drop folder', async () => {
+    mkdirSync(join(folder, 'error'));
+    const outside = join(sshd.root, `secret-fifo-${n}.x12`);
+    writeFileSync(outside, 'outside the folder');
+    symlinkSync(outside, join(folder, 'link.x12'));
+    execFileSync('mkfifo', [join(folder, 'pipe.x12')]);
+    put('a.x12', 'payload');
+    const ctx = new RecordingContext();
+    const s = await started(source(ctx, { errorDirectory: join(folder, 'error') }));
+    await s.poll();
+    expect(ctx.inputs.map((i) => i.raw.toString())).to.deep.equal(['payload']);
+    expect(list()).to.deep.equal(['error']);
+    expect(list(join(folder, 'error'))).to.deep.equal(['link.x12', 'link.x12.reason.txt', 'pipe.x12', 'pipe.x12.reason.txt']);
+    expect(lstatSync(join(folder, 'error', 'link.x12')).isSymbolicLink(), 'the link itself was moved').to.equal(true);
+    expect(lstatSync(join(folder, 'error', 'pipe.x12')).isFIFO()).to.equal(true);
+    expect(readFileSync(join(folder, 'error', 'link.x12.reason.txt'), 'utf8')).to.match(/^code: file-symlink\n/);
+    expect(readFileSync(join(folder, 'error', 'pipe.x12.reason.txt'), 'utf8')).to.match(/^code: file-not-regular\n/);
     expect(readFileSync(outside, 'utf8')).to.equal('outside the folder');
   });
 
