@@ -10,7 +10,8 @@ import type { SourceContext } from '../../channels/types.js';
  * One line that says how Interlace answers a corpus file, as an EDI analyst reads it:
  * X12 `TA1 A 000 | 997 A [AA]` per interchange (`||` between interchanges; `no ISA` when none);
  * HL7 the acknowledgment code the MLLP listener sends (`AA`, `CA`, `AR bad-delimiters`), or for a
- * file of several messages `batch AA` (one code per message) plus the batch findings.
+ * file of several messages `batch AA` (one code per message), or `batch refused AR batch-structure`
+ * for a batch refused as a whole.
  */
 export function x12Answer(raw: Buffer): string {
   const parsed = parseX12(raw);
@@ -33,6 +34,13 @@ export function x12Answer(raw: Buffer): string {
 export function hl7Answer(raw: Buffer): string {
   if (isHl7Batch(raw)) {
     const batch = parseBatch(raw);
+    const broken = [...new Set(batch.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))];
+    if (broken.length > 0 || batch.entries.length === 0) {
+      // A broken batch is refused as a whole, once (docs/adr/0007): in the first message's mode.
+      const first = batch.entries[0]?.message;
+      const code = ackCode(first ? ackModeOf(first).mode : 'original', 'reject');
+      return `batch refused ${code} ${broken.join(', ') || 'batch-structure'}`;
+    }
     const codes = batch.entries.map((e) => {
       const errors = e.diagnostics.filter((d) => d.severity === 'error');
       const mode = ackModeOf(e.message);
