@@ -83,7 +83,8 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     );
     expect(summary.summary).to.include({ rowsRead: 2, accepted: 1, rejected: 1 });
     expect(summary.summary.problems[0].message).to.equal(
-      'item-master-new-item.csv:3:13 column price: "12.345" has 3 digits after the point; expected at most 2',
+      // a list shows positions, not cell values (lib/phi.ts)
+      'item-master-new-item.csv:3:13 column price: "…" has 3 digits after the point; expected at most 2',
     );
     const rejected = (await api('/api/messages?channel=item-master-sync&status=rejected')).body.messages;
     expect(rejected).to.have.length(1);
@@ -265,6 +266,67 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(bodies['replenishment-summit-surgical'].lines.map((l: any) => [l.item.vendorItem, l.quantity.value])).to.deep.equal([
       ['SS-5205', '7'],
     ]);
+  });
+
+  it('an item below par whose supplier has no replenishment route waits in the exception queue, and is ordered once the item master names a partner', async () => {
+    Object.assign(onHand, { '100234': 20, '300410': 20, '300520': 5 });
+    const table = join(cfg.dir, 'tables', 'item-master.csv');
+    const original = readFileSync(table, 'utf8');
+    const unrouted = original.replace('300520,ANCHOR SUTURE 5.0MM,EA,summit-surgical', '300520,ANCHOR SUTURE 5.0MM,EA,globex-medical');
+    expect(unrouted).to.not.equal(original);
+    writeFileSync(table, unrouted);
+    // the engine reads the changed table within seconds: a case sent before that is still ordered from Summit
+    let n = 0;
+    const exception = await waitFor(
+      'a case to meet the changed item master',
+      async () => {
+        const id = `OR20261126-${String(++n).padStart(4, '0')}`;
+        await client.send(Buffer.from(sample('dft-p03-three-suppliers.hl7').toString('latin1').replace('OR20261124-0015', id), 'latin1'));
+        const m = await waitFor(
+          `case ${id} processed`,
+          async () => {
+            const found = (await api(`/api/messages?channel=or-implant-charges&controlId=${id}`)).body.messages[0];
+            return found && found.status !== 'received' ? found : undefined;
+          },
+          120_000,
+        );
+        return m.status === 'error' ? m : undefined;
+      },
+      120_000,
+    );
+    const listed = (await api('/api/exceptions?channel=or-implant-charges&reason=no-supplier-route')).body.exceptions;
+    expect(listed.map((e: any) => e.id)).to.deep.equal([exception.id]);
+    expect(listed[0].error).to.include({ code: 'validation-failed', rule: 'no-supplier-route', value: 'globex-medical' });
+    const before = (await api(`/api/messages/${exception.id}`)).body;
+    expect(before.deliveries).to.deep.equal([]);
+
+    // the analyst names the partner again; reprocessing orders the item from Summit, once
+    writeFileSync(table, original);
+    const routed = await waitFor(
+      'the reprocessed case to be routed',
+      async () => {
+        const r = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-supplier-route', { method: 'POST' });
+        if (r.body.queued !== 1) return undefined;
+        const m = await waitFor(
+          'processing',
+          async () => {
+            const d = (await api(`/api/messages/${exception.id}`)).body;
+            return d.status === 'received' ? undefined : d;
+          },
+          120_000,
+        );
+        return m.status === 'error' ? undefined : m;
+      },
+      120_000,
+    );
+    expect(routed.deliveries.map((d: any) => d.route).sort()).to.deep.equal([
+      'billing-charges',
+      'erp-usage',
+      'replenishment-summit-surgical',
+    ]);
+    const order = JSON.parse(routed.deliveries.find((d: any) => d.route === 'replenishment-summit-surgical').payload.body);
+    expect(order.number).to.equal(`RPL-${exception.controlId}`);
+    expect(order.lines.map((l: any) => [l.item.buyerItem, l.quantity.value])).to.deep.equal([['300520', '7']]);
   });
 
   it('implant usage as FHIR over HTTP: the same consumption, ChargeItems and 850 as the DFT^P03, once, a resent Bundle a duplicate', async () => {
