@@ -13,6 +13,8 @@ import {
   appendFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { freePort } from '../../../lib/net.js';
 import { SftpSource, sftpSourceSchema } from '../../../channels/sftp/index.js';
 import type { InterchangeService } from '../../../channels/types.js';
 import { RedisLeases } from '../../../lib/lease.js';
@@ -306,6 +308,49 @@ describe('sftp source against OpenSSH', function () {
       ).to.deep.equal([]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('a server that is down: the cycles back off (doubling from reconnect.delay, ± jitter, capped at maxDelay) and the poller recovers by itself once it is back', async () => {
+    const port = await freePort();
+    put('late.x12', 'x');
+    const ctx = new RecordingContext();
+    const s = source(ctx, { port, pollInterval: '300ms', reconnect: { delay: '100ms', maxDelay: '400ms', jitter: 0.2 } });
+    await s.start();
+    const times: number[] = [];
+    let seen = s.cycles;
+    const end = Date.now() + 30_000;
+    while (times.length < 6 && Date.now() < end) {
+      if (s.cycles !== seen) {
+        seen = s.cycles;
+        times.push(Date.now());
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(s.lastError?.code).to.equal('sftp-connect-failed');
+    expect(s.lastError?.message).to.include(`127.0.0.1:${port}`);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // Waits after 1, 2, 3, 4, 5 failures: 100, 200, 400, 400, 400 ms, each ± 20 % and never over maxDelay
+    // (uncapped, the fifth would be 1,600 ms); a refused connection and a loaded machine add a little.
+    const bases = [100, 200, 400, 400, 400];
+    gaps.forEach((gap, i) => {
+      expect(gap, `wait after failure ${i + 1}`).to.be.at.least(bases[i]! * 0.8 - 5);
+      expect(gap, `wait after failure ${i + 1}`).to.be.at.most(Math.min(400, bases[i]! * 1.2) + 700);
+    });
+    // The server comes back on that port: the next attempt connects and takes the file, without anyone polling.
+    const forward = createServer((client) => {
+      const upstream = connect(sshd.port, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    forward.listen(port, '127.0.0.1');
+    try {
+      await until('the file is taken once the server is back', () => ctx.inputs.length === 1, 10_000);
+      await until('the poller says it recovered', () => s.lastError === undefined, 10_000);
+    } finally {
+      await s.stop();
+      await new Promise<void>((r) => forward.close(() => r()));
     }
   });
 
