@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { smallDisk } from '../../support/tmpfs.js';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,23 +9,6 @@ import { Writable } from 'node:stream';
 import { SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { DiskWatch, secureDataDir } from '../../../engine/runtime/data-dir.js';
 import { silentLogger, type Logger } from '../../../lib/log.js';
-
-/** Mounts a tmpfs of `size` at a new directory; undefined (with the reason) when this machine does not allow it. */
-function smallDisk(size: string): { dir: string; unmount(): void } | { skip: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'interlace-disk-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    return { skip: `cannot mount a tmpfs here (${(r.stderr || r.error?.message || 'mount failed').trim()}); needs root or CAP_SYS_ADMIN` };
-  }
-  return {
-    dir,
-    unmount: () => {
-      spawnSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function capture(): { log: Logger; text: () => string } {
   let text = '';
