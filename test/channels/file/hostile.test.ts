@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -9,6 +10,7 @@ import {
   closeSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
   writeSync,
@@ -58,6 +60,15 @@ describe('file source: hostile and half-written files', () => {
           .sort()
       : [];
   const reason = (name: string) => readFileSync(join(drop, 'error', `${name}.reason.txt`), 'utf8');
+
+  it('archives a stored file readable by the engine user only (0600), whatever mode the partner gave it', async () => {
+    const ctx = new RecordingContext();
+    writeFileSync(join(drop, 'po.x12'), interchange('41'), { mode: 0o644 });
+    chmodSync(join(drop, 'po.x12'), 0o644);
+    await start(ctx);
+    expect(ctx.inputs).to.have.length(1);
+    expect(statSync(join(drop, 'archive', 'po.x12')).mode & 0o777).to.equal(0o600);
+  });
 
   it('never reads through a symbolic link, even one pointing inside the folder; refuses it with a reason', async () => {
     const ctx = new RecordingContext();

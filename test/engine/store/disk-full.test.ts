@@ -108,6 +108,39 @@ describe('full disk and file modes', function () {
     }
   });
 
+  it('refuses to start on a data directory others can read that cannot be tightened; one open to its group only is warned about', async function () {
+    for (const [mode, refused] of [
+      ['0755', true],
+      ['0750', false],
+    ] as const) {
+      const disk = smallDisk('1m', undefined, { mode, readOnly: true });
+      if ('skip' in disk) {
+        console.log(`      skipped: ${disk.skip}`);
+        this.skip();
+      }
+      try {
+        const { log, text } = capture();
+        let error: unknown;
+        try {
+          secureDataDir(disk.dir, log);
+        } catch (err) {
+          error = err;
+        }
+        if (refused) {
+          expect((error as { code?: string })?.code, `mode ${mode}`).to.equal('data-dir-exposed');
+          expect((error as Error).message).to.match(
+            /has mode 755 \(others may read it\) and cannot be changed \(EROFS\); expected mode 0700/,
+          );
+        } else {
+          expect(error, `mode ${mode}`).to.equal(undefined);
+          expect(text()).to.include('open to its group and cannot be tightened');
+        }
+      } finally {
+        disk.unmount();
+      }
+    }
+  });
+
   it('the data directory is created 0700, an open one is tightened, and store files are 0600', async () => {
     const base = mkdtempSync(join(tmpdir(), 'interlace-modes-'));
     const old = process.umask(0o022);
