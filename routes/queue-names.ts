@@ -5,9 +5,10 @@ import { ConfigError } from '../lib/errors.js';
  * Naming of every BullMQ queue and job in Redis; no other file names a queue.
  *
  * A queue's keys live under `<prefix>:<channel>:<kind>:<name>:…` (BullMQ prefix
- * `<prefix>:<channel>:<kind>`, queue name `<name>`): `route:<route>` for a route, `stage:process` for
- * the channel's processing. Names cannot contain ':', so the kind segment keeps a route's queue apart
- * from the channel's own queues whatever the route is called (a route named `process` is fine), and
+ * `<prefix>:<channel>:<kind>`, queue name `<name>`): `route:<route>` for a route, the only kind today
+ * (processing has no queue in Redis: its backlog is the store, see engine/runtime/process-window.ts).
+ * Names cannot contain ':', so the kind segment keeps a route's queue apart from any channel-level
+ * queue a later version adds, whatever the route is called, and
  * `redis-cli --scan --pattern 'interlace:or-usage:*'` still shows one channel.
  */
 
@@ -23,8 +24,8 @@ export function checkName(kind: 'channel' | 'route' | 'prefix', name: string): v
   }
 }
 
-/** What a queue carries: a route's deliveries, or one of the channel's own stages. */
-export type QueueKind = 'route' | 'stage';
+/** What a queue carries: a route's deliveries. */
+export type QueueKind = 'route';
 
 function queueKey(prefix: string, channel: string, kind: QueueKind, name: string): { prefix: string; name: string } {
   checkName('prefix', prefix);
@@ -36,11 +37,6 @@ function queueKey(prefix: string, channel: string, kind: QueueKind, name: string
 export function routeQueueKey(prefix: string, channel: string, route: string): { prefix: string; name: string } {
   checkName('route', route);
   return queueKey(prefix, channel, 'route', route);
-}
-
-/** The BullMQ prefix and queue name of a channel's processing (parse, transforms, fan-out to routes). */
-export function processingQueueKey(prefix: string, channel: string): { prefix: string; name: string } {
-  return queueKey(prefix, channel, 'stage', 'process');
 }
 
 /**

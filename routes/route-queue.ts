@@ -35,8 +35,23 @@ export type RouteQueueOptions = {
   stalledIntervalMs?: number;
 };
 
-/** A delivery as it waits in Redis. `attemptBase` counts attempts made before an operator's retry. */
-type QueuedDelivery = Omit<Delivery, 'attempt'> & { attemptBase?: number };
+/**
+ * A delivery as it waits in Redis. `attemptBase` counts attempts made before this job (the first
+ * attempt made in process, or attempts before an operator's retry). `dead` marks a delivery whose
+ * first attempt, made in process, was final: its job only carries it into the dead-letter set.
+ */
+type QueuedDelivery = Omit<Delivery, 'attempt'> & { attemptBase?: number; dead?: string };
+
+/** A delivery handed to `sendNow`: `attempts` already made (0 for a new one). */
+export type NewAttempt = Omit<Delivery, 'attempt'> & { attempts: number };
+
+/** How a failed attempt ends: dead-lettered, or retried after `delayMs`. */
+type Failure = { dead: true; reason: string } | { dead: false; reason: string; delayMs: number };
+
+/** A delivery waits in memory for its first attempt at most this long; then the route's queue takes it. */
+const HOLD_IN_MEMORY_MS = 10_000;
+/** How long a route's pause, set in Redis by any process, may go unnoticed by the in-process path. */
+const PAUSE_CHECK_MS = 1_000;
 
 /** Job counts of a route. `dead` is the dead-letter set (BullMQ's failed set). */
 export type RouteCounts = { waiting: number; active: number; delayed: number; dead: number; completed: number; paused: boolean };
@@ -78,6 +93,18 @@ export class RouteQueue {
   private worker: Worker<QueuedDelivery> | undefined;
   private closing: Promise<void> | undefined;
   private readonly metrics: RouteCounters;
+  /** First attempts waiting in this process, oldest first, and how many are being sent. */
+  private readonly memory: Array<{ d: NewAttempt; at: number }> = [];
+  private memoryHead = 0;
+  private sendingNow = 0;
+  /** Delivery ids this process holds for a first attempt (waiting or being sent). */
+  private readonly holding = new Set<string>();
+  private paused = false;
+  /** This process's part of the route is held (its channel stopped here). */
+  private heldHere = false;
+  private pauseCheckedAt = 0;
+  private handoffTimer: NodeJS.Timeout | undefined;
+  private readonly roomListeners: Array<() => void> = [];
 
   constructor(opts: RouteQueueOptions) {
     const key = routeQueueKey(opts.prefix ?? 'interlace', opts.channel, opts.route);
@@ -96,11 +123,20 @@ export class RouteQueue {
   /**
    * Adds deliveries in one round trip. The job id is the delivery id, so adding a delivery that is
    * already queued, retrying or dead does nothing: a re-enqueue after a crash never makes two jobs.
+   * `attempts` (attempts already made, as the store counts them) keeps attempt numbers counting.
    */
-  async enqueue(deliveries: ReadonlyArray<Omit<Delivery, 'attempt'>>): Promise<void> {
+  async enqueue(deliveries: ReadonlyArray<Omit<Delivery, 'attempt'> & { attempts?: number }>): Promise<void> {
+    await this.enqueueJobs(deliveries.map(({ attempts, ...d }) => ({ ...d, attemptBase: attempts ?? 0 })));
+  }
+
+  private async enqueueJobs(
+    deliveries: ReadonlyArray<Omit<Delivery, 'attempt'> & { attemptBase?: number }>,
+    o: { attemptBase?: number; delayMs?: number; dead?: string; attempts?: number } = {},
+  ): Promise<void> {
     if (deliveries.length === 0) return;
     const jobs = deliveries.map((d) => {
       this.checkDelivery(d);
+      const attemptBase = o.attemptBase ?? d.attemptBase ?? 0;
       const data: QueuedDelivery = {
         deliveryId: d.deliveryId,
         messageId: d.messageId,
@@ -109,14 +145,17 @@ export class RouteQueue {
         idempotencyKey: d.idempotencyKey,
         correlationId: d.correlationId,
         payload: d.payload,
+        ...(attemptBase > 0 ? { attemptBase } : {}),
+        ...(o.dead !== undefined ? { dead: o.dead } : {}),
       };
       return {
         name: 'delivery',
         data,
         opts: {
           jobId: jobIdFor(d.deliveryId),
-          attempts: this.opts.retry.attempts,
+          attempts: o.attempts ?? Math.max(1, this.opts.retry.attempts - attemptBase),
           backoff: { type: BACKOFF_TYPE },
+          ...(o.delayMs ? { delay: o.delayMs } : {}),
           removeOnComplete: { count: this.opts.keepCompleted ?? 1000 },
           removeOnFail: false,
         },
@@ -152,30 +191,51 @@ export class RouteQueue {
 
   /** Stops taking new deliveries on every process sharing this Redis (kept across restarts) until `resume`. */
   async pause(): Promise<void> {
+    this.paused = true;
     await this.queue.pause();
     this.log.info('route paused');
   }
 
   async resume(): Promise<void> {
     await this.queue.resume();
+    this.paused = false;
     this.log.info('route resumed');
   }
 
   /**
    * Holds this process's worker only (its channel was stopped by an operator): sends in flight finish
-   * and are recorded, nothing new is taken; the jobs stay in Redis, waiting or delayed, for `hold(false)`.
+   * and are recorded, nothing new is taken; first attempts waiting in memory, and any sent here while
+   * held, go to the queue; the jobs stay in Redis, waiting or delayed, for `hold(false)`.
    */
   async hold(hold: boolean): Promise<void> {
+    this.heldHere = hold;
+    if (hold) {
+      const waiting = this.memory.slice(this.memoryHead).map((m) => m.d);
+      this.memory.length = 0;
+      this.memoryHead = 0;
+      if (waiting.length > 0) this.handOff(waiting);
+    }
     const w = this.worker;
     if (!w || w.closing) return;
     if (hold) await w.pause();
     else w.resume();
   }
 
-  /** Graceful: takes no new jobs, lets in-flight sends finish and be recorded, then closes the destination. */
+  /**
+   * Graceful: takes no new jobs, lets in-flight sends finish and be recorded, hands first attempts
+   * still waiting in memory to the queue, then closes the destination.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // this process's worker first, so that it does not take back what is handed to the queue below
       if (this.worker) await this.worker.close();
+      const waiting = this.memory.slice(this.memoryHead).map((m) => m.d);
+      this.memory.length = 0;
+      this.memoryHead = 0;
+      if (waiting.length > 0) await this.enqueue(waiting).catch(() => undefined); // else still pending in the store: the sweep
+      for (const d of waiting) this.holding.delete(d.deliveryId);
+      while (this.sendingNow > 0) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
+      if (this.handoffTimer) clearInterval(this.handoffTimer);
       await this.queue.close();
       await this.opts.destination.close();
       this.log.info('route closed');
@@ -236,7 +296,8 @@ export class RouteQueue {
       throw new InterlaceError('route-delivery-not-dead', `delivery ${deliveryId} is ${state}; expected a dead delivery`);
     }
     await this.opts.ledger.reopen(deliveryId);
-    await job.updateData({ ...job.data, attemptBase: (job.data.attemptBase ?? 0) + job.attemptsMade });
+    const { dead: _arrivedDead, ...data } = job.data;
+    await job.updateData({ ...data, attemptBase: (data.attemptBase ?? 0) + job.attemptsMade });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     this.log.info({ deliveryId }, 'dead delivery retried');
   }
@@ -261,21 +322,39 @@ export class RouteQueue {
 
   /** One attempt of one delivery (the BullMQ processor). */
   private async process(job: Job<QueuedDelivery>): Promise<{ status?: string; skipped?: true }> {
-    const { attemptBase, ...rest } = job.data;
+    const { attemptBase, dead, ...rest } = job.data;
+    // Its first attempt, made in process, was final and recorded: the job only carries it to the dead-letter set.
+    if (dead !== undefined) throw new UnrecoverableError(dead);
     const attempt = (attemptBase ?? 0) + job.attemptsMade + 1;
-    const deliveryId = rest.deliveryId;
+    const outcome = await this.attempt(rest, attempt, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+    if (outcome.failure === undefined) return outcome.result;
+    if (outcome.failure.dead) throw new UnrecoverableError(outcome.failure.reason);
+    throw new ScheduledRetry(outcome.failure.reason, outcome.failure.delayMs);
+  }
+
+  /**
+   * One attempt, wherever it runs (a BullMQ job or the in-process first attempt): `beginAttempt`,
+   * the send, and the record of what became of it. A failure is recorded as dead (permanent, or
+   * `last`) or as retrying with the delay chosen here; the caller makes the queue follow.
+   */
+  private async attempt(
+    d: Omit<Delivery, 'attempt'>,
+    attempt: number,
+    last: boolean,
+  ): Promise<{ result: { status?: string; skipped?: true }; failure?: undefined } | { failure: Failure }> {
+    const deliveryId = d.deliveryId;
     if (!(await this.opts.ledger.beginAttempt(deliveryId, attempt))) {
       this.log.debug({ deliveryId, attempt }, 'delivery already final; not sent');
-      return { skipped: true };
+      return { result: { skipped: true } };
     }
     const startedAt = Date.now();
     let result: DeliveryResult;
     try {
-      result = await this.opts.destination.send({ ...rest, attempt });
+      result = await this.opts.destination.send({ ...d, attempt });
     } catch (err) {
-      return this.fail(job, attempt, startedAt, err);
+      return { failure: await this.recordFailure(deliveryId, attempt, startedAt, err, last) };
     }
-    // If this record fails, the job is retried and the send repeated with the same idempotency key.
+    // If this record fails, the attempt is retried and the send repeated with the same idempotency key.
     await this.opts.ledger.recordAttempt(deliveryId, {
       attempt,
       state: 'delivered',
@@ -285,14 +364,13 @@ export class RouteQueue {
       ...(result.body !== undefined ? { body: excerpt(result.body) } : {}),
     });
     this.metrics.delivered++;
-    this.metrics.latency.observe((Date.now() - uuid7Ms(rest.messageId)) / 1000);
+    this.metrics.latency.observe((Date.now() - uuid7Ms(d.messageId)) / 1000);
     this.log.debug({ deliveryId, attempt, status: result.status }, 'delivered');
-    return { status: result.status };
+    return { result: { status: result.status } };
   }
 
-  /** Records a failed attempt and throws what tells BullMQ to retry (with our delay) or to dead-letter. */
-  private async fail(job: Job<QueuedDelivery>, attempt: number, startedAt: number, err: unknown): Promise<never> {
-    const deliveryId = job.data.deliveryId;
+  /** Records a failed attempt: dead (permanent, or the last one allowed), or retrying after a delay. */
+  private async recordFailure(deliveryId: string, attempt: number, startedAt: number, err: unknown, last: boolean): Promise<Failure> {
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
     const response = err instanceof DeliveryError ? err.response : undefined;
@@ -306,19 +384,135 @@ export class RouteQueue {
       error: { code, message },
     };
     const permanent = err instanceof PermanentDeliveryError;
-    const exhausted = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (permanent || exhausted) {
+    if (permanent || last) {
       await this.opts.ledger.recordAttempt(deliveryId, base);
       this.metrics.dead++;
       this.log.warn({ deliveryId, attempt, code, status: base.status, exhausted: !permanent }, 'delivery dead-lettered');
-      throw new UnrecoverableError(`${code}: ${message}`);
+      return { dead: true, reason: `${code}: ${message}` };
     }
     const hint = err instanceof RetryLaterError ? err.retryAfterMs : undefined;
-    const delayMs = nextDelay(this.opts.retry, job.attemptsMade + 1, hint, this.opts.random);
+    const delayMs = nextDelay(this.opts.retry, attempt, hint, this.opts.random);
     await this.opts.ledger.recordAttempt(deliveryId, { ...base, state: 'retrying', nextAttemptAt: Date.now() + delayMs });
     this.metrics.retried++;
     this.log.debug({ deliveryId, attempt, code, delayMs }, 'delivery attempt failed; retrying');
-    throw new ScheduledRetry(`${code}: ${message}`, delayMs);
+    return { dead: false, reason: `${code}: ${message}`, delayMs };
+  }
+
+  /**
+   * Sends deliveries just routed from this process, without a job in Redis: the delivery is already
+   * in the store (pending), so the store, not Redis, is what survives a crash (the recovery sweep
+   * enqueues whatever is still pending). Up to `concurrency` sends run at once, oldest first. A
+   * failed first attempt is recorded and handed to the route's queue, which makes the retries with
+   * the route's backoff (or holds the dead delivery for an operator). A paused or closing route,
+   * and a delivery that waited here longer than 10 s, go to the queue instead.
+   */
+  sendNow(deliveries: readonly NewAttempt[]): void {
+    const now = Date.now();
+    const toQueue: NewAttempt[] = [];
+    for (const d of deliveries) {
+      if (this.holding.has(d.deliveryId)) continue;
+      if (this.closing || this.paused || this.heldHere) toQueue.push(d);
+      else {
+        this.checkDelivery(d);
+        this.holding.add(d.deliveryId);
+        this.memory.push({ d, at: now });
+      }
+    }
+    if (toQueue.length > 0) this.handOff(toQueue);
+    this.checkPause(now);
+    this.handoffTimer ??= setInterval(() => this.handOffStale(), 1_000);
+    this.handoffTimer.unref();
+    this.pumpMemory();
+  }
+
+  /** True while this process holds the delivery for its first attempt (the recovery sweep leaves it alone). */
+  holds(deliveryId: string): boolean {
+    return this.holding.has(deliveryId);
+  }
+
+  /** First attempts waiting in this process (not counting those being sent). */
+  get backlog(): number {
+    return this.memory.length - this.memoryHead;
+  }
+
+  /** Called whenever the in-process backlog shrinks (processing waits on it when it is long). */
+  onRoom(listener: () => void): void {
+    this.roomListeners.push(listener);
+  }
+
+  private pumpMemory(): void {
+    const limit = this.opts.concurrency ?? 1;
+    while (this.sendingNow < limit && this.backlog > 0) {
+      const { d } = this.memory[this.memoryHead]!;
+      this.memory[this.memoryHead++] = undefined as never;
+      if (this.memoryHead > 1024 && this.memoryHead * 2 > this.memory.length) {
+        this.memory.splice(0, this.memoryHead);
+        this.memoryHead = 0;
+      }
+      this.sendingNow++;
+      void this.firstAttempt(d).finally(() => {
+        this.sendingNow--;
+        this.holding.delete(d.deliveryId);
+        this.pumpMemory();
+        for (const l of this.roomListeners) l();
+      });
+    }
+  }
+
+  private async firstAttempt(d: NewAttempt): Promise<void> {
+    const { attempts, ...delivery } = d;
+    const attempt = attempts + 1;
+    try {
+      const outcome = await this.attempt(delivery, attempt, attempt >= this.opts.retry.attempts);
+      if (outcome.failure === undefined) return;
+      const f = outcome.failure;
+      await this.enqueueJobs(
+        [delivery],
+        f.dead
+          ? { attemptBase: attempt - 1, dead: f.reason, attempts: this.opts.retry.attempts }
+          : { attemptBase: attempt, delayMs: f.delayMs },
+      );
+    } catch (err) {
+      // The ledger or Redis failed: the delivery is still open in the store; the recovery sweep enqueues it.
+      this.log.warn({ deliveryId: d.deliveryId, code: errorCode(err) }, 'first attempt not completed; the recovery sweep will retry');
+    }
+  }
+
+  /** Deliveries that waited here too long go to the route's queue, so no process holds one for long. */
+  private handOffStale(): void {
+    const cutoff = Date.now() - HOLD_IN_MEMORY_MS;
+    const stale: NewAttempt[] = [];
+    while (this.backlog > 0 && this.memory[this.memoryHead]!.at < cutoff) {
+      stale.push(this.memory[this.memoryHead]!.d);
+      this.memory[this.memoryHead++] = undefined as never;
+    }
+    if (this.backlog === 0 && this.sendingNow === 0 && this.handoffTimer) {
+      clearInterval(this.handoffTimer);
+      this.handoffTimer = undefined;
+    }
+    if (stale.length === 0) return;
+    this.handOff(stale);
+    for (const l of this.roomListeners) l();
+  }
+
+  private handOff(list: NewAttempt[]): void {
+    void this.enqueueJobs(list.map(({ attempts, ...d }) => ({ ...d, attemptBase: attempts })))
+      .catch((err) =>
+        this.log.warn({ code: errorCode(err), deliveries: list.length }, 'route queue unavailable; the recovery sweep will retry'),
+      )
+      .finally(() => {
+        for (const d of list) this.holding.delete(d.deliveryId);
+      });
+  }
+
+  /** Whether any process paused the route, checked at most once a second. */
+  private checkPause(now: number): void {
+    if (now - this.pauseCheckedAt < PAUSE_CHECK_MS) return;
+    this.pauseCheckedAt = now;
+    this.queue.isPaused().then(
+      (paused) => (this.paused = paused),
+      () => undefined,
+    );
   }
 }
 

@@ -1,12 +1,13 @@
-import { Queue, Worker, type RedisOptions } from 'bullmq';
+import type { RedisOptions } from 'bullmq';
 import type { TableWriter } from '../../routes/destinations/table.js';
 import { ConfigError, InterlaceError } from '../../lib/errors.js';
 import type { AcceptContext } from '../../parsers/types.js';
 import type { Logger } from '../../lib/log.js';
 import type { EngineServices } from '../../lib/services.js';
 import { destinations } from '../../routes/destinations/index.js';
-import { processingQueueKey, toRedisOptions } from '../../routes/queue-names.js';
-import { RouteQueue } from '../../routes/route-queue.js';
+import { toRedisOptions } from '../../routes/queue-names.js';
+import { RouteQueue, type NewAttempt } from '../../routes/route-queue.js';
+import { ProcessWindow } from './process-window.js';
 import {
   compileBody,
   compileCondition,
@@ -29,7 +30,7 @@ export type ChannelRuntimeOptions = {
   redis: string | RedisOptions;
   prefix: string;
   log: Logger;
-  /** Processing jobs handled at once by this process. */
+  /** Groups of messages processed at once by this process. */
   processConcurrency?: number;
   /** The engine services destinations may use (X12 partners and control numbers, partner transports, leases). */
   services?: EngineServices;
@@ -39,8 +40,6 @@ export type ChannelRuntimeOptions = {
   accept?: AcceptContext;
 };
 
-type ProcessJob = { ids: string[] };
-
 /**
  * Job locks: a job whose process died (kill -9, power loss) is taken up again once its lock expires and
  * the next stalled check runs, so recovery after a crash takes at most about 15 s. Running jobs renew
@@ -48,9 +47,12 @@ type ProcessJob = { ids: string[] };
  */
 const LOCKS = { lockDurationMs: 10_000, stalledIntervalMs: 5_000 };
 
+/** A route's first attempts waiting in memory beyond which processing waits for them. */
+const ROUTE_BACKLOG_HIGH = 2_000;
+
 /**
- * The processing half of a channel, run on the processing thread: its processing queue (parse →
- * canonical → transforms → deliveries) and one route queue per route. Its source runs on the
+ * The processing half of a channel, run on the processing thread: its processing window (parse →
+ * canonical → transforms → deliveries, see ProcessWindow) and one route queue per route. Its source runs on the
  * listener thread (`ChannelIntake`). Everything is compiled in the constructor, so a channel whose
  * rules do not compile is refused before anything starts.
  */
@@ -58,17 +60,15 @@ export class ChannelRuntime {
   readonly name: string;
   readonly routes = new Map<string, RouteQueue>();
   private readonly processor: Processor;
-  private readonly processQueue: Queue<ProcessJob>;
-  private processWorker: Worker<ProcessJob> | undefined;
-  private held: Promise<void> | undefined;
-  private release: (() => void) | undefined;
+  private readonly window: ProcessWindow;
+  private started = false;
   /** Stopped by an operator: no processing and no delivery here until started again. */
   private halted = false;
   private readonly log: Logger;
   private readonly redis: RedisOptions;
   private readonly metrics: ChannelCounters;
 
-  constructor(private readonly o: ChannelRuntimeOptions) {
+  constructor(o: ChannelRuntimeOptions) {
     const c = o.config;
     this.name = c.name;
     this.log = o.log.child({ channel: c.name });
@@ -105,9 +105,14 @@ export class ChannelRuntime {
         }),
       );
     }
-    const key = processingQueueKey(o.prefix, c.name);
-    this.processQueue = new Queue<ProcessJob>(key.name, { connection: this.redis, prefix: key.prefix });
-    this.processQueue.on('error', (err) => this.log.error({ err: err.message }, 'processing queue connection error'));
+    this.window = new ProcessWindow({
+      run: (ids) => this.runGroup(ids),
+      refill: async (limit) => (await o.store.pendingMessages(limit, 0, [c.name])).map((m) => m.id),
+      concurrency: o.processConcurrency ?? 2,
+      blocked: () => [...this.routes.values()].some((r) => r.backlog > ROUTE_BACKLOG_HIGH),
+      log: this.log,
+    });
+    for (const r of this.routes.values()) r.onRoom(() => r.backlog <= ROUTE_BACKLOG_HIGH / 2 && this.window.pump());
   }
 
   /** Starts the route workers, then the processing worker. On failure, stops what it started. */
@@ -122,36 +127,13 @@ export class ChannelRuntime {
 
   private async startWorkers(): Promise<void> {
     for (const r of this.routes.values()) await r.start();
-    const key = processingQueueKey(this.o.prefix, this.name);
-    const worker = new Worker<ProcessJob>(key.name, (job) => this.runProcessJob(job.data), {
-      connection: this.redis,
-      prefix: key.prefix,
-      concurrency: this.o.processConcurrency ?? 4,
-      autorun: false,
-      lockDuration: LOCKS.lockDurationMs,
-      stalledInterval: LOCKS.stalledIntervalMs,
-    });
-    worker.on('error', (err) => this.log.error({ err: err.message }, 'processing worker error'));
-    this.processWorker = worker;
-    void worker.run().catch((err) => this.log.error({ err: (err as Error).message }, 'processing worker stopped'));
-    await worker.waitUntilReady();
+    this.started = true;
     this.log.debug('channel processing started');
   }
 
-  /**
-   * Holds processing: the worker stops fetching jobs, and any it had already fetched wait before
-   * they start; deliveries go on. Released by `holdProcessing(false)`.
-   */
+  /** Holds processing (new groups wait; those running finish); deliveries go on. */
   holdProcessing(hold: boolean): void {
-    const w = this.processWorker;
-    if (hold && !this.held) {
-      this.held = new Promise<void>((resolve) => (this.release = resolve));
-      if (w && !w.closing) void w.pause(true).catch(() => {});
-    } else if (!hold && this.held) {
-      this.release?.();
-      this.held = undefined;
-      if (w && !w.closing && !this.halted) w.resume();
-    }
+    this.window.hold(hold, 'pressure');
   }
 
   /**
@@ -162,10 +144,8 @@ export class ChannelRuntime {
   async halt(halt: boolean): Promise<void> {
     if (halt === this.halted) return;
     this.halted = halt;
-    const w = this.processWorker;
-    if (halt) {
-      if (w && !w.closing) await w.pause();
-    } else if (w && !w.closing && !this.held) w.resume();
+    this.window.hold(halt, 'halt');
+    if (halt) await this.window.settled();
     await Promise.all([...this.routes.values()].map((r) => r.hold(halt)));
     this.log.info(halt ? 'channel processing stopped by an operator' : 'channel processing started by an operator');
   }
@@ -176,20 +156,14 @@ export class ChannelRuntime {
 
   /** Lets processing and deliveries in flight finish, then closes the queues. */
   async stop(): Promise<void> {
-    this.holdProcessing(false);
-    await this.processWorker?.close();
-    await this.processQueue.close();
+    await this.window.close();
     await Promise.all([...this.routes.values()].map((r) => r.close()));
     this.log.info('channel stopped');
   }
 
-  /** Hands stored messages to the processing queue (one job per group commit). */
-  async enqueueProcessing(ids: string[], key = ids[0]!): Promise<void> {
-    await this.processQueue.add(
-      'process',
-      { ids },
-      { jobId: `m-${key}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: true },
-    );
+  /** Committed messages to process (from the listener, the recovery sweep, or a reprocess). */
+  submit(ids: readonly string[]): void {
+    if (this.started) this.window.submit(ids);
   }
 
   async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
@@ -201,26 +175,23 @@ export class ChannelRuntime {
     for (const [route, list] of byRoute) {
       const queue = this.routes.get(route);
       if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
-      await queue.enqueue(
-        list.map((d) => ({
-          deliveryId: d.id,
-          messageId: d.messageId,
-          channel: d.channel,
-          route: d.route,
-          idempotencyKey: d.idempotencyKey,
-          correlationId: d.correlationId,
-          payload: d.payload,
-        })),
-      );
+      await queue.enqueue(list.filter((d) => !queue.holds(d.id)).map(toAttempt));
     }
   }
 
-  private async runProcessJob(job: ProcessJob): Promise<void> {
-    if (this.held) await this.held;
-    const outcomes = await Promise.all(job.ids.map((id) => this.processor.process(id)));
+  /** One group: every message processed at once (their writes share commits), then first attempts sent. */
+  private async runGroup(ids: string[]): Promise<void> {
+    const outcomes = await Promise.all(ids.map((id) => this.processor.process(id)));
     countOutcomes(this.metrics, outcomes);
-    const deliveries = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
-    await this.enqueueDeliveries(deliveries);
+    const byRoute = new Map<string, StoredDelivery[]>();
+    for (const o of outcomes) {
+      if (o.outcome !== 'routed') continue;
+      for (const d of o.deliveries) {
+        if (d.state === 'delivered' || d.state === 'dead') continue;
+        byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), d]);
+      }
+    }
+    for (const [route, list] of byRoute) this.routes.get(route)?.sendNow(list.map(toAttempt));
   }
 }
 
@@ -304,6 +275,19 @@ function routeInfo(d: { type: string; partner?: unknown; set?: unknown }): Route
     destination: d.type,
     ...(typeof d.partner === 'string' ? { partner: d.partner } : {}),
     ...(typeof d.set === 'string' ? { set: d.set } : {}),
+  };
+}
+
+function toAttempt(d: StoredDelivery): NewAttempt {
+  return {
+    deliveryId: d.id,
+    messageId: d.messageId,
+    channel: d.channel,
+    route: d.route,
+    idempotencyKey: d.idempotencyKey,
+    correlationId: d.correlationId,
+    payload: d.payload,
+    attempts: d.attempts,
   };
 }
 

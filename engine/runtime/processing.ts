@@ -126,23 +126,22 @@ export class ProcessingHost {
     for (const rt of this.channels.values()) rt.holdProcessing(busy);
   }
 
-  /** Committed ingests go to their channel's processing queue; a Redis outage leaves them to the sweep. */
+  /** Committed ingests go to their channel's processing window. */
   dispatch(batch: Array<{ id: string; channel: string }>): void {
     const byChannel = new Map<string, string[]>();
-    for (const m of batch) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
-    for (const [channel, ids] of byChannel) {
-      this.channels
-        .get(channel)
-        ?.enqueueProcessing(ids)
-        .catch((err) =>
-          this.log.warn({ channel, err: (err as Error).message }, 'processing enqueue failed; the recovery sweep will retry'),
-        );
+    for (const m of batch) {
+      const ids = byChannel.get(m.channel);
+      if (ids) ids.push(m.id);
+      else byChannel.set(m.channel, [m.id]);
     }
+    for (const [channel, ids] of byChannel) this.channels.get(channel)?.submit(ids);
   }
 
   /**
-   * Recovery: re-enqueues messages still `received` and deliveries not final. Job ids make this
-   * idempotent, so it runs at start, periodically and after Redis comes back (possibly empty).
+   * Recovery: hands messages still `received` to their channel's processing window and enqueues
+   * deliveries not final (except those this process holds for a first attempt). Processing is
+   * idempotent and job ids are delivery ids, so it runs at start, periodically and after Redis comes
+   * back (possibly empty).
    */
   async sweep(olderThanMs: number): Promise<void> {
     try {
@@ -150,10 +149,7 @@ export class ProcessingHost {
       const messages = await this.store.pendingMessages(5000, olderThanMs, running);
       const byChannel = new Map<string, string[]>();
       for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
-      for (const [channel, ids] of byChannel) {
-        for (let i = 0; i < ids.length; i += 100)
-          await this.channels.get(channel)?.enqueueProcessing(ids.slice(i, i + 100), `sweep-${ids[i]}`);
-      }
+      for (const [channel, ids] of byChannel) this.channels.get(channel)?.submit(ids);
       const deliveries = await this.store.pendingDeliveries(5000, olderThanMs, running);
       for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
       const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);

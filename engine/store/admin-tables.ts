@@ -5,11 +5,12 @@ import { X12LedgerDelegate } from './x12-delegate.js';
 /**
  * How the tables below reach their database. SQL is written once with `?` placeholders; the
  * PostgreSQL runner numbers them. `write` runs its statements in one transaction, committed (durable)
- * when it resolves, and resolves the number of rows each statement changed.
+ * when it resolves, and resolves the number of rows each statement changed. A `lazy` write is one the
+ * engine can lose and redo (see engine/store/sqlite/batcher.ts): it may share a later commit.
  */
 export type SqlRunner = {
   all<T>(sql: string, args?: unknown[]): Promise<T[]>;
-  write(statements: Array<[sql: string, args: unknown[]]>): Promise<number[]>;
+  write(statements: Array<[sql: string, args: unknown[]]>, options?: { lazy?: boolean }): Promise<number[]>;
 };
 
 type UserRow = {
@@ -227,14 +228,18 @@ export class AdminTables implements AdminStore {
     return n! > 0;
   }
 
+  /** Lazy: the keys are recomputed from the stored message whenever it is processed again. */
   async recordKeys(messageId: string, channel: string, keys: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
-    await this.sql.write([
-      ['DELETE FROM message_keys WHERE message_id = ?', [messageId]],
-      ...keys.map((k): [string, unknown[]] => [
-        'INSERT INTO message_keys (message_id, channel, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        [messageId, channel, k.name, k.value],
-      ]),
-    ]);
+    await this.sql.write(
+      [
+        ['DELETE FROM message_keys WHERE message_id = ?', [messageId]],
+        ...keys.map((k): [string, unknown[]] => [
+          'INSERT INTO message_keys (message_id, channel, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+          [messageId, channel, k.name, k.value],
+        ]),
+      ],
+      { lazy: true },
+    );
   }
 
   async messageKeys(messageId: string): Promise<Array<{ name: string; value: string }>> {

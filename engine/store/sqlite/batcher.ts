@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { storeCommit } from '../../../lib/metrics.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one queue holds writes of every result type
-type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void };
+type Pending = { work: () => unknown; resolve: (v: any) => void; reject: (e: unknown) => void; lazy: boolean };
 
 type Results = Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
 
@@ -17,6 +17,14 @@ type Results = Array<{ ok: true; value: unknown } | { ok: false; error: unknown 
  * ingest, before its ACK) commits at the end of the current turn, taking the lazy ones with it.
  * Transactions begin IMMEDIATE, so two connections to the same file (the listener thread and the
  * processing thread) wait for each other instead of failing on a stale snapshot.
+ *
+ * Only a commit that carries an urgent write waits for the disk (`synchronous = FULL`: the WAL is
+ * fsynced before the promise settles). A commit of lazy writes alone is written to the WAL without
+ * an fsync (`NORMAL`): it survives the process dying (kill -9; the OS has the pages), and the next
+ * urgent commit's fsync makes it durable too, since the WAL is one file written in order. Only a
+ * power loss in between can lose it, and a lazy write is one the engine can lose and redo: a routing
+ * decision is remade from the stored message, a delivery's outcome by resending it with the same
+ * idempotency key. Urgent writes — what an acknowledgment promises — are never in that window.
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
@@ -24,10 +32,15 @@ export class WriteBatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly runBatch: { immediate(batch: Pending[]): Results };
 
+  /** The connection's current `synchronous` setting, switched per commit (see above). */
+  private sync: 'FULL' | 'NORMAL' | undefined;
+
+  /** @param durable `false` when the store was opened with `sync: normal`: no commit waits for the disk. */
   constructor(
     private readonly db: Database,
     private readonly afterCommit: (committed: boolean) => void = () => {},
     private readonly coalesceMs = 0,
+    private readonly durable = true,
   ) {
     this.runBatch = db.transaction((batch: Pending[]): Results =>
       batch.map((p) => {
@@ -42,7 +55,7 @@ export class WriteBatcher {
 
   run<T>(work: () => T, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve, reject });
+      this.queue.push({ work, resolve, reject, lazy: options.lazy === true });
       if (options.lazy && this.coalesceMs > 0) {
         this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);
       } else if (!this.immediate) {
@@ -65,6 +78,7 @@ export class WriteBatcher {
     let results;
     const started = performance.now();
     try {
+      this.setSync(this.durable && batch.some((p) => !p.lazy) ? 'FULL' : 'NORMAL');
       results = this.runBatch.immediate(batch);
       storeCommit.since(started);
     } catch (error) {
@@ -74,6 +88,12 @@ export class WriteBatcher {
     }
     this.afterCommit(true);
     results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(r.error)));
+  }
+
+  private setSync(mode: 'FULL' | 'NORMAL'): void {
+    if (this.sync === mode) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.sync = mode;
   }
 
   get idle(): boolean {

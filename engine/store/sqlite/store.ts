@@ -78,15 +78,32 @@ export class SqliteStore extends AdminDelegate implements Store {
       throw new StoreError('store-open-failed', `cannot open the message store at ${options.path}: ${(cause as Error).message}`, { cause });
     }
     this.st = this.prepare();
-    this.writes = new WriteBatcher(this.db, (committed) => this.emitIngested(committed), options.coalesceMs ?? 2);
+    this.writes = new WriteBatcher(
+      this.db,
+      (committed) => this.emitIngested(committed),
+      options.coalesceMs ?? 2,
+      options.sync !== 'normal',
+    );
     this.x12 = new SqliteX12Ledger(this.db, this.writes);
     this.documents = new SqliteDocuments(this.db, this.writes);
     const sql: SqlRunner = {
-      all: async <T>(text: string, args: unknown[] = []) => this.db.prepare(text).all(...args) as T[],
-      write: (statements) => this.writes.run(() => statements.map(([text, args]) => this.db.prepare(text).run(...args).changes)),
+      all: async <T>(text: string, args: unknown[] = []) => this.cached(text).all(...args) as T[],
+      write: (statements, o) =>
+        this.writes.run(() => statements.map(([text, args]) => this.cached(text).run(...args).changes), o?.lazy ? LAZY : {}),
     };
     this.admin = new AdminTables(sql);
     this.mdns = new MdnTables(sql);
+  }
+
+  private readonly statements = new Map<string, Statement>();
+  /** A prepared statement per SQL text (the admin tables' statements are few; the cache is bounded anyway). */
+  private cached(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      if (this.statements.size >= 256) this.statements.clear();
+      this.statements.set(sql, (st = this.db.prepare(sql)));
+    }
+    return st;
   }
 
   private prepare(): Record<string, Statement> {

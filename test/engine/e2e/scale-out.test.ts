@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { freePort } from '../../../lib/net.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
-import { dropSchemas, freshSchema } from '../../support/postgres.js';
+import { dropSchemas, freshSchema, pgQuery } from '../../support/postgres.js';
 import { startRedisServer, uniquePrefix, type PrivateRedis } from '../../support/redis.js';
 import { dft, onHandRouter, startEngine, testConfigDir, waitFor, waitForPort } from './support.js';
 
@@ -59,9 +59,11 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
   let cfg: ReturnType<typeof testConfigDir>;
   let dropDir: string;
   const procs: Proc[] = [];
+  let storeUrl = '';
 
   before(async () => {
     const store = await freshSchema();
+    storeUrl = store;
     redis = await startRedisServer();
     sink = await startHttpSink();
     sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
@@ -187,8 +189,18 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
       'every acknowledged message and every dropped file at the ERP',
       () => (missing().length === 0 ? true : undefined),
       300_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}: ${missing().length} of ${expected.length} missing, e.g. ${missing().slice(0, 5).join(', ')}`);
+    ).catch(async (err: Error) => {
+      // what the store says of the missing ones, and the end of each engine's log
+      const states = await pgQuery(
+        storeUrl,
+        `SELECT m.control_id, m.status, d.route, d.state, d.attempts FROM messages m
+         LEFT JOIN deliveries d ON d.message_id = m.id WHERE m.control_id = ANY($1)`,
+        [missing().slice(0, 20)],
+      ).catch((e: Error) => [{ error: e.message }]);
+      throw new Error(
+        `${err.message}: ${missing().length} of ${expected.length} missing, e.g. ${missing().slice(0, 5).join(', ')}; ` +
+          `in the store: ${JSON.stringify(states)}; logs: ${procs.map((p) => `${p.name}: ${p.log.slice(-800)}`).join('\n')}`,
+      );
     });
     expect(acked.length, 'acknowledged messages').to.be.greaterThan(200);
 
