@@ -6,6 +6,7 @@ import net from 'node:net';
 import { as2 } from '../../../channels/as2/index.js';
 import type { Source } from '../../../channels/types.js';
 import type { HttpSource } from '../../../channels/http/source.js';
+import { LISTENER_DEFAULTS } from '../../../lib/listener-guard.js';
 import { until } from '../../support/until.js';
 import { loadCertificate, parseEntity, readMdn } from '../../../lib/as2/index.js';
 import { RecordingContext, storeFailure } from '../file/support.js';
@@ -304,6 +305,37 @@ describe('as2 source (receiver)', function () {
     expect(ctx.inputs.map((i) => i.controlId)).to.deep.equal(['<slow@acme>']);
     slow.destroy();
     await until('the budget to be released', () => (running[0] as HttpSource).bufferedBytes() === 0);
+  });
+
+  it('stops reading a partner that sends messages and never reads the MDNs; what it holds stays bounded', async () => {
+    const ctx = new RecordingContext();
+    const url = await start(ctx);
+    const source = running[0] as HttpSource;
+    const client = net.connect({ host: '127.0.0.1', port: Number(new URL(url).port) });
+    client.on('error', () => undefined);
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.pause();
+    // unsigned and unencrypted from a partner that must sign: each is stored as rejected and answered with a negative MDN
+    const body = 'x'.repeat(300);
+    const one = `POST /as2 HTTP/1.1\r\nHost: x\r\nAS2-From: "ACME AS2"\r\nAS2-To: HOSPITAL\r\nMessage-ID: <p@acme>\r\nDisposition-Notification-To: edi@acme.example\r\nContent-Type: application/edi-x12\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const batch = one.repeat(100);
+    try {
+      await until('the listener to stop reading the connection', () => {
+        if (source.connectionStats()[0]?.paused) return true;
+        if (client.writableLength < 1024 * 1024) client.write(batch);
+        return false;
+      });
+      const atPause = ctx.inputs.length;
+      await new Promise((r) => setTimeout(r, 500));
+      const stats = source.connectionStats()[0]!;
+      expect(stats.paused, 'reading resumed although the partner reads nothing').to.equal(true);
+      expect(ctx.inputs.length - atPause, 'messages kept being taken while paused').to.be.at.most(
+        LISTENER_DEFAULTS.maxPendingAnswers + 400,
+      );
+      expect(stats.unsentBytes).to.be.below(LISTENER_DEFAULTS.maxUnsentBytes + 512 * 1024);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('hostile requests: no AS2 headers (400, stored rejected), oversized (413, nothing stored), garbage bodies (negative MDN)', async () => {
