@@ -157,6 +157,8 @@ export const ERROR_CODES = {
   'invalid-files': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: a proposed file is not channels/NAME.yaml, partners/NAME.yaml or tables/NAME.csv, or is not text' },
   'invalid-proposal': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: the proposed configuration does not validate; `diagnostics` lists every problem as file:line:column code message' },
   'channel-not-found': { kind: 'request', page: 'errors.md', http: 404, meaning: 'Admin API: no channel of that name in the configuration' },
+  'reload-refused': { kind: 'request', page: 'errors.md', http: 400, meaning: 'Admin API: a channel\'s changed file does not validate; `diagnostics` lists every problem as file:line:column code message, and the running version stays' },
+  'reload-not-applied': { kind: 'request', page: 'errors.md', http: 409, meaning: 'Admin API: a channel reload that needs a restart (the channel is not running, was renamed, removed or disabled) or whose new version did not start; the detail says which' },
   'channel-not-running': { kind: 'request', page: 'errors.md', http: 409, meaning: 'Admin API: starting or stopping a channel the engine refused at start or that is disabled; fix its file and restart' },
 
   // mllp.md

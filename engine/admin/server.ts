@@ -23,6 +23,8 @@ export type AdminBackend = {
   retryDelivery?(deliveryId: string): Promise<{ ok: boolean; detail: string }>;
   /** An operator stops or starts a channel (absent: those endpoints answer 404). */
   controlChannel?(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }>;
+  /** Hot reload of one channel from its file (absent: 404). */
+  reloadChannel?(name: string, by: string): Promise<{ status: number; detail: string; diagnostics?: string[] }>;
   /** Alerts firing now (`GET /api/alerts`, docs/alerts.md). */
   alerts?(): Array<Record<string, unknown>>;
   /** Flat files being read now, with their progress. */
@@ -84,6 +86,19 @@ export class AdminServer {
         audit: `channel.${action}`,
         handler: (_r, _u, p, who) => this.controlChannel(p[0]!, action, who),
       })),
+      {
+        method: 'POST',
+        pattern: /^\/api\/channels\/([a-z0-9][a-z0-9-]*)\/reload$/,
+        audit: 'channel.reload',
+        handler: async (_r, _u, p, who) => {
+          if (!this.backend.reloadChannel) return [404, error('not-found', 'this engine cannot reload channels')];
+          const r = await this.backend.reloadChannel(p[0]!, who.name);
+          if (r.status === 200) return [200, { channel: p[0], detail: r.detail }];
+          if (r.status === 404) return [404, error('channel-not-found', r.detail)];
+          if (r.status === 400) return [400, { ...error('reload-refused', r.detail), diagnostics: r.diagnostics }];
+          return [r.status, error('reload-not-applied', r.detail)];
+        },
+      },
       { method: 'GET', pattern: /^\/api\/messages$/, need: 'read', handler: (_r, url, _p, who) => this.listMessages(url, who) },
       {
         method: 'GET',

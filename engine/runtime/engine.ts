@@ -3,10 +3,19 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
+import { compileDiagnostics, tablesOf } from './check.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { AdminServer } from '../admin/server.js';
 import { replayRequest } from '../admin/replay-api.js';
-import { EXPIRY_WARNING_DAYS, formatDiagnostic, loadConfig, type EngineConfig, type Env, type LoadedConfig } from '../config/index.js';
+import {
+  EXPIRY_WARNING_DAYS,
+  formatDiagnostic,
+  loadConfig,
+  type ChannelConfig,
+  type EngineConfig,
+  type Env,
+  type LoadedConfig,
+} from '../config/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ReconciliationService, reconciliationRoutes } from '../reconcile/index.js';
@@ -67,6 +76,10 @@ export class Engine {
   /** Alert rules of engine.yaml (docs/alerts.md); absent when there are none. */
   alerts: AlertMonitor | undefined;
   private retention: RetentionService | undefined;
+  /** Where the configuration was read from, to read a channel's file again (hot reload). */
+  private origin: { configDir: string; env: Env } | undefined;
+  /** Options every channel's intake gets; a reloaded channel gets the same. */
+  private intakeOptions: Omit<ConstructorParameters<typeof ChannelIntake>[0], 'config'> | undefined;
   /** Messages a source could not store since the last alert check, and why (the last one). */
   private storeFailures = { count: 0, last: '' };
   /** X12 partners and services. */
@@ -163,34 +176,24 @@ export class Engine {
       mdns: this.store,
       log: this.log,
     });
+    this.origin = { configDir: init.configDir, env: init.env };
+    this.intakeOptions = {
+      store: this.store,
+      duplicateWindowMs: c.store.duplicateWindow,
+      log: this.log,
+      services: this.services,
+      x12: this.x12,
+      files: this.files,
+      onStoreFailure: (reason) => {
+        this.storeFailures.count++;
+        this.storeFailures.last = reason;
+      },
+    };
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       const started: ChannelIntake[] = [];
       try {
-        // the channel's source, then each of its inputs: the same channel (store, duplicates, processing), its own format
-        const configs = [
-          ch.config,
-          ...ch.config.inputs.map((input) => ({
-            ...ch.config,
-            source: input.source,
-            parse: { ...ch.config.parse, format: input.format ?? ch.config.parse.format },
-          })),
-        ];
-        for (const [n, config] of configs.entries()) {
-          const intake = new ChannelIntake({
-            config,
-            ...(n > 0 ? { input: n - 1 } : {}),
-            store: this.store,
-            duplicateWindowMs: c.store.duplicateWindow,
-            log: this.log,
-            services: this.services,
-            x12: this.x12,
-            files: this.files,
-            onStoreFailure: (reason) => {
-              this.storeFailures.count++;
-              this.storeFailures.last = reason;
-            },
-          });
+        for (const intake of this.buildIntakes(ch.config)) {
           await intake.start();
           started.push(intake);
         }
@@ -207,6 +210,22 @@ export class Engine {
     }
   }
 
+  /**
+   * A channel's intakes, not started: its source, then one per entry of `inputs` (the same channel:
+   * store, duplicates, processing; its own source and format).
+   */
+  private buildIntakes(config: ChannelConfig): ChannelIntake[] {
+    const configs = [
+      config,
+      ...config.inputs.map((input) => ({
+        ...config,
+        source: input.source,
+        parse: { ...config.parse, format: input.format ?? config.parse.format },
+      })),
+    ];
+    return configs.map((cfg, n) => new ChannelIntake({ config: cfg, ...(n > 0 ? { input: n - 1 } : {}), ...this.intakeOptions! }));
+  }
+
   private async startAdmin(dataDir: string, env: Env): Promise<void> {
     const a = this.config.engine.admin;
     if (!a) return;
@@ -218,6 +237,7 @@ export class Engine {
         reprocess: (id) => this.reprocess(id),
         retryDelivery: (id) => this.retryDelivery(id),
         controlChannel: (name, action, by) => this.controlChannel(name, action, by),
+        reloadChannel: (name, by) => this.reloadChannel(name, by),
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
@@ -395,6 +415,74 @@ export class Engine {
       this.stoppedChannels.delete(name);
       this.log.info({ channel: name, by }, 'channel started by an operator');
       return { status: 200, state: 'running', detail: `channel ${name} started` };
+    });
+    this.control = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Hot reload of one channel (`POST /api/channels/:name/reload`): its file is read and validated
+   * again as `interlace validate` does (schema, cross-file checks, every expression compiled); any
+   * error in it refuses the reload and the running version stays. Otherwise the channel is drained
+   * and swapped alone: its source stops (what it received is stored and answered), the processing
+   * thread compiles the new version and lets the old one finish what it is doing, then the new
+   * version starts on the same queues and a new source opens. Other channels are not touched. A
+   * channel an operator stopped stays stopped. Adding or removing a channel needs a restart.
+   */
+  reloadChannel(name: string, by: string): Promise<{ status: number; detail: string; diagnostics?: string[] }> {
+    const next = this.control.then(async () => {
+      const old = this.channels.get(name);
+      const entry = this.config.channels.find((c) => c.name === name);
+      if (!entry) return { status: 404, detail: `no channel ${name}` };
+      if (!old || !this.processing?.started.includes(name) || !this.origin || !this.intakeOptions)
+        return { status: 409, detail: `channel ${name} is not running (refused or disabled); restart the engine to start it` };
+      const { config, diagnostics } = await loadConfig(this.origin.configDir, { env: this.origin.env });
+      const fresh = config.channels.find((c) => c.name === name && c.file === entry.file);
+      const problems = diagnostics.filter((d) => d.severity !== 'warning' && d.file === entry.file);
+      if (fresh) problems.push(...compileDiagnostics(fresh, tablesOf(config), this.origin.env));
+      if (problems.length > 0)
+        return {
+          status: 400,
+          detail: `${entry.file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}; the running version of channel ${name} stays`,
+          diagnostics: problems.map((d) => formatDiagnostic(d)),
+        };
+      if (!fresh)
+        return { status: 409, detail: `${entry.file} no longer declares channel ${name}; renaming or removing a channel needs a restart` };
+      if (!fresh.config.enabled)
+        return { status: 409, detail: `${entry.file} disables channel ${name}; disabling a channel needs a restart` };
+      if (JSON.stringify(fresh.config) === JSON.stringify(entry.config)) return { status: 200, detail: `channel ${name} is unchanged` };
+      const stopped = this.stoppedChannels.has(name);
+      const olds = [old, ...(this.inputs.get(name) ?? [])];
+      await Promise.all(olds.map((i) => i.stop()));
+      try {
+        await this.processing.reload(name);
+      } catch (err) {
+        if (!stopped) for (const i of olds) await i.restart();
+        return { status: 409, detail: `channel ${name} was not reloaded (${(err as Error).message}); the running version stays` };
+      }
+      const intakes = this.buildIntakes(fresh.config);
+      const started: ChannelIntake[] = [];
+      try {
+        for (const i of intakes) {
+          if (stopped)
+            await i.stop(); // stays stopped: start opens it
+          else await i.start();
+          started.push(i);
+        }
+      } catch (err) {
+        // its processing runs the new version; its sources are off until the file is fixed and reloaded
+        await Promise.all(started.map((i) => i.stop().catch(() => undefined)));
+        this.channels.delete(name);
+        this.inputs.delete(name);
+        this.refused.push({ channel: name, reason: (err as Error).message });
+        return { status: 409, detail: `the new source of channel ${name} did not start: ${(err as Error).message}` };
+      }
+      this.channels.set(name, intakes[0]!);
+      if (intakes.length > 1) this.inputs.set(name, intakes.slice(1));
+      else this.inputs.delete(name);
+      entry.config = fresh.config;
+      this.log.info({ channel: name, by }, 'channel reloaded');
+      return { status: 200, detail: `channel ${name} reloaded from ${entry.file}` };
     });
     this.control = next.catch(() => undefined);
     return next;

@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/log.js';
 import { runStoreCall, type Store, type StoreCall } from '../store/index.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
-type RequestMethod = 'routeCounts' | 'retryDead' | 'memory' | 'metrics' | 'halt';
+type RequestMethod = 'routeCounts' | 'retryDead' | 'memory' | 'metrics' | 'halt' | 'reload';
 
 /** Messages from the listener thread to the processing thread. */
 export type ToProcessing =
@@ -158,6 +158,11 @@ export class ProcessingThread {
     else stopped.delete(channel);
     this.init.stopped = [...stopped];
     await this.ask('halt', timeoutMs, [channel, halt]);
+  }
+
+  /** Swaps a channel's processing for its file's new version (ProcessingHost.reload); waits up to `timeoutMs`. */
+  async reload(channel: string, timeoutMs = 120_000): Promise<void> {
+    await this.ask('reload', timeoutMs, [channel]);
   }
 
   /** Lets processing and deliveries in flight finish, then ends the thread. */

@@ -48,7 +48,9 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
             ? host.metrics()
             : m.method === 'halt'
               ? host.halt(...(m.args as [string, boolean]))
-              : host.retryDead(...(m.args as [string, string, string]));
+              : m.method === 'reload'
+                ? host.reload(m.args[0] as string)
+                : host.retryDead(...(m.args as [string, string, string]));
     run.then(
       (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
       (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),

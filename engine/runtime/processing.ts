@@ -5,6 +5,7 @@ import { loadConfig, type Env } from '../config/index.js';
 import { openStore, type MessageStore, type Store, type StoredDelivery } from '../store/index.js';
 import { createEngineX12, type EngineX12 } from '../x12/index.js';
 import { ChannelRuntime } from './channel.js';
+import type { ChannelConfig } from '../config/index.js';
 import { LiveTables } from './tables.js';
 import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
@@ -50,6 +51,9 @@ export class ProcessingHost {
   private closeServices: (() => Promise<void>) | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
   private reconciliation: ReconciliationService | undefined;
+  /** Builds a channel's runtime with this thread's tables, services and store (start, and reload). */
+  private build: ((config: ChannelConfig) => ChannelRuntime) | undefined;
+  private init: ProcessingInit | undefined;
 
   private constructor(
     readonly store: Store,
@@ -77,20 +81,23 @@ export class ProcessingHost {
     const live = new LiveTables(config.tables, log);
     host.live = live;
     const tables: Tables = live.tables;
+    host.init = init;
+    host.build = (c) =>
+      new ChannelRuntime({
+        config: c,
+        tables,
+        store,
+        redis: init.redisUrl,
+        prefix: engine.redis.prefix,
+        log,
+        services,
+        tableWriter: live,
+        accept: x12.partners.acceptContext(),
+      });
     for (const ch of config.channels) {
       if (!ch.config.enabled) continue;
       try {
-        const rt = new ChannelRuntime({
-          config: ch.config,
-          tables,
-          store,
-          redis: init.redisUrl,
-          prefix: engine.redis.prefix,
-          log,
-          services,
-          tableWriter: live,
-          accept: x12.partners.acceptContext(),
-        });
+        const rt = host.build(ch.config);
         await rt.start();
         if (init.stopped?.includes(ch.name)) await rt.halt(true);
         host.channels.set(ch.name, rt);
@@ -195,6 +202,28 @@ export class ProcessingHost {
         age,
       ),
     ];
+  }
+
+  /**
+   * Hot reload of one channel (the listener validated its file): reads the configuration again,
+   * compiles the channel's new version, and only then lets the old one finish what it is doing
+   * (processing and deliveries in flight) and starts the new one on the same queues. A version that
+   * does not compile is refused and the old one keeps running. Other channels are not touched.
+   */
+  async reload(channel: string): Promise<void> {
+    const old = this.channels.get(channel);
+    if (!old || !this.build || !this.init) throw new Error(`channel ${channel} is not running`);
+    const { config } = await loadConfig(this.init.configDir, { env: this.init.env });
+    const ch = config.channels.find((c) => c.name === channel);
+    if (!ch) throw new Error(`channel ${channel} is no longer in the configuration`);
+    const next = this.build(ch.config); // throws when it does not compile: the old version stays
+    const halted = old.stopped;
+    await old.stop();
+    this.channels.delete(channel);
+    await next.start();
+    if (halted) await next.halt(true);
+    this.channels.set(channel, next);
+    this.log.info({ channel }, 'channel reloaded');
   }
 
   /** An operator stopped or started a channel (engine/runtime/channel.ts `halt`). */

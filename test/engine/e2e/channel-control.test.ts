@@ -86,7 +86,12 @@ describe('stopping and starting a channel (operator)', function () {
     const first = new MllpClient({ host: '127.0.0.1', port: port(), timeout: 15_000 });
     expect((await first.send(dft('CTL-0001', 1, 'ACCT-CTL'))).toString('latin1')).to.match(/MSA\|AA\|CTL-0001/);
     await first.close();
-    await sink.waitForRequests(1, 60_000);
+    // every route of the first message done, so nothing else reaches the sink while the channel is stopped
+    await waitFor(
+      'CTL-0001 to be delivered on every route',
+      async () => (await engine.store.listMessages({ controlId: 'CTL-0001' }))[0]?.status === 'delivered' || undefined,
+      60_000,
+    );
     const before = sink.requests.length;
     const oldPort = port();
 
