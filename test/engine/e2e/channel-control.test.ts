@@ -94,11 +94,15 @@ describe('stopping and starting a channel (operator)', function () {
     );
     const before = sink.requests.length;
     const oldPort = port();
+    const fhirPort = engine.inputs.get(CHANNEL)![0]!.address()!.port;
+    expect(await accepts(fhirPort)).to.equal(true);
 
     const stopped = await call(`/api/channels/${CHANNEL}/stop`, 'operator');
     expect(stopped.status).to.equal(200);
     expect(stopped.body.state).to.equal('stopped');
     expect(await accepts(oldPort)).to.equal(false);
+    // its FHIR input stops with it
+    expect(await accepts(fhirPort)).to.equal(false);
     const shown = await channel();
     expect(shown.state).to.equal('stopped');
     expect(shown.stopped.by).to.equal('operator-service');
@@ -121,6 +125,8 @@ describe('stopping and starting a channel (operator)', function () {
       60_000,
     );
 
+    // the FHIR input listens again too
+    expect(await accepts(engine.inputs.get(CHANNEL)![0]!.address()!.port)).to.equal(true);
     // the listener answers again (port 0 in this test: it bound a new one)
     const again = new MllpClient({ host: '127.0.0.1', port: port(), timeout: 15_000 });
     expect((await again.send(dft('CTL-0003', 1, 'ACCT-CTL'))).toString('latin1')).to.match(/MSA\|AA\|CTL-0003/);
