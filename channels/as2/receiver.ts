@@ -144,8 +144,9 @@ function examine(
 
 /**
  * Handles one AS2 request (RFC 4130). An asynchronous MDN answering what our sender sent goes to
- * `receiveMdn` and is never stored as a message. Any other request: checks the AS2 headers, unwraps the message, stores it (payload
- * when accepted, the whole request when refused), and only then answers with the MDN: in the response
+ * `receiveMdn` and is never stored as a message. Any other request: checks the AS2 headers, unwraps
+ * the message, stores it (payload when accepted, the whole request when refused), and only then
+ * answers with the MDN: in the response
  * (synchronous) or by POST to `Receipt-Delivery-Option` (asynchronous). A store failure is answered 503
  * with no MDN, so the partner sends again. A message whose Message-ID was already received from that
  * partner is not processed again and gets the same MDN (same disposition and MIC, recomputed from the

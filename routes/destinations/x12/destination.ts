@@ -25,8 +25,8 @@ const errno = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code
  * `send` resolves once the interchange is recorded (control numbers, expectations) and the
  * transport confirmed it: for `file`, the file is in the partner outbound directory; for any other
  * transport (`sftp`, `as2`…), its partner link's receipt (upload confirmed by stat, MDN verified),
- * which is the delivery's result (an MDN owed is the transport's own record in the ledger). It throws PermanentDeliveryError when the payload is not a
- * canonical document of the set's kind (retrying cannot help) and TransientDeliveryError when the
+ * which is the delivery's result (an MDN owed is the transport's own record in the ledger). It throws
+ * PermanentDeliveryError when the payload is not a canonical document of the set's kind (retrying cannot help) and TransientDeliveryError when the
  * directory or the store fails (retried); the transport's own errors pass through. A retry of a
  * delivery already recorded as sent does not take new control numbers: for `file` it finishes the
  * move of its file; for other transports it writes the same bytes again (same ISA13, GS06, ST02 and
