@@ -70,7 +70,15 @@ describe('config loader', () => {
       expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', processingNice: 10, shutdownTimeout: 10_000, dataDir: './var' });
       expect(config.engine?.store.duplicateWindow).to.equal(12 * 3_600_000);
       expect(config.engine?.store.path).to.equal(join('var', 'messages.db'));
-      expect(config.engine?.admin).to.deep.equal({ host: '127.0.0.1', port: 8470, token: env.ADMIN_TOKEN, metricsFrom: [] });
+      expect(config.engine?.admin).to.deep.equal({
+        host: '127.0.0.1',
+        port: 8470,
+        token: env.ADMIN_TOKEN,
+        metricsFrom: [],
+        maxConnections: 256,
+        maxConnectionsPerAddress: 32,
+        maxRequestsPerAddress: 32,
+      });
     });
 
     it('validateConfigDir returns the same diagnostics', async () => {
