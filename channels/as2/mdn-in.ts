@@ -31,7 +31,7 @@ export async function receiveMdn(
     sendError(deps, res, status, code, message);
   };
   const ledger = ctx.services?.mdns;
-  if (!ledger) return refuse(503, 'engine-service-missing', 'this receiver keeps no MDN ledger; it cannot take asynchronous MDNs');
+  if (!ledger) return refuse(400, 'as2-mdn-unknown', 'this receiver runs without the MDN ledger, so the MDN answers nothing it sent');
   const partner = mdn.from ? deps.keys.partners.get(mdn.from) : undefined;
   if (!mdn.from || !partner)
     return refuse(

@@ -338,6 +338,20 @@ describe('as2 source (receiver)', function () {
     }
   });
 
+  it('an MDN POSTed to a receiver without the MDN ledger is refused with one sentence (400 as2-mdn-unknown) and never stored as a message', async () => {
+    const ctx = new RecordingContext();
+    const url = await start(ctx);
+    const report = Buffer.from(
+      '--b\r\nContent-Type: message/disposition-notification\r\n\r\nOriginal-Message-ID: <x@hospital>\r\nDisposition: automatic-action/MDN-sent-automatically; processed\r\n\r\n--b--\r\n',
+    );
+    const res = await post(url, { contentType: 'multipart/report; report-type=disposition-notification; boundary="b"', body: report });
+    expect(res.status).to.equal(400);
+    expect(JSON.parse(res.body.toString())).to.deep.equal({
+      error: { code: 'as2-mdn-unknown', message: 'this receiver runs without the MDN ledger, so the MDN answers nothing it sent' },
+    });
+    expect(ctx.inputs).to.deep.equal([]);
+  });
+
   it('hostile requests: no AS2 headers (400, stored rejected), oversized (413, nothing stored), garbage bodies (negative MDN)', async () => {
     const ctx = new RecordingContext();
     const url = await start(ctx, { maxBodyBytes: 64 * 1024 });
