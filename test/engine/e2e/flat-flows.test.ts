@@ -13,6 +13,23 @@ const TOKEN = 'flat-flows-admin-token-0123456789';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
 /**
+ * The interchanges written into a partner folder: its finished files (not the hidden temporary file
+ * of one being written, which is renamed when complete), with their text.
+ */
+function interchanges(dir: string): Array<{ name: string; text: string }> {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => {
+      try {
+        return [{ name, text: readFileSync(join(dir, name), 'latin1') }];
+      } catch {
+        return []; // moved away meanwhile
+      }
+    });
+}
+
+/**
  * The shipped item master sync and implant usage flows against real local servers: the engine with
  * its SQLite store and a real Redis, the ERP as an HTTP server, the partner's folder on disk.
  */
@@ -207,7 +224,7 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
     const file = await waitFor(
       'the 850 in the partner folder',
-      () => (existsSync(out) ? readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('ST*850')) : undefined),
+      () => interchanges(out).find((f) => f.text.includes('ST*850'))?.name,
       120_000,
     );
     const x12 = readFileSync(join(out, file), 'latin1');
@@ -239,7 +256,7 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
     const file = await waitFor(
       "Acme's 850 for the three-supplier case",
-      () => readdirSync(out).find((f) => readFileSync(join(out, f), 'latin1').includes('BEG*00*SA*RPL-OR20261124-0015-1*')),
+      () => interchanges(out).find((f) => f.text.includes('BEG*00*SA*RPL-OR20261124-0015-1*'))?.name,
       120_000,
     );
     const x12 = readFileSync(join(out, file), 'latin1');
@@ -376,8 +393,8 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       ['TX20261125005', 'C-SUP-0200', 2, 'MRN0012345'],
     ]);
     const out = join(cfg.dataDir, 'edi', 'acme-medical', 'out');
-    const orders = () => readdirSync(out).filter((f) => readFileSync(join(out, f), 'latin1').includes('BEG*00*SA*RPL-OR20261125-0031*'));
-    const file = await waitFor('the 850 of the FHIR case', () => orders()[0], 120_000);
+    const orders = () => interchanges(out).filter((f) => f.text.includes('BEG*00*SA*RPL-OR20261125-0031*'));
+    const file = await waitFor('the 850 of the FHIR case', () => orders()[0]?.name, 120_000);
     expect(readFileSync(join(out, file), 'latin1')).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*/);
     await waitFor(
       'the FHIR case delivered on every route',
