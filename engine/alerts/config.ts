@@ -31,6 +31,32 @@ const rule = z.discriminatedUnion('when', [
   z
     .strictObject({
       name,
+      when: z.literal('dead-letters').describe('Deliveries of a route in its dead-letter set (retries exhausted, or refused for good).'),
+      channel,
+      threshold: z.number().int().min(1).prefault(1).describe('Fire when at least this many deliveries of a route are dead.'),
+    })
+    .describe('A destination is dead-lettering.'),
+  z
+    .strictObject({
+      name,
+      when: z.literal('no-traffic').describe('A channel received nothing for `window` (only inside `days` and `hours` when given).'),
+      channel,
+      window: duration.describe('How long without a message before the rule fires, e.g. 30m.'),
+      days: z
+        .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+        .min(1)
+        .optional()
+        .describe("Only on these days (the engine's local time), e.g. [mon, tue, wed, thu, fri]; absent: every day."),
+      hours: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, { message: 'hours is HH:MM-HH:MM, e.g. 07:00-19:00' })
+        .optional()
+        .describe('Only between these times of day (local time), e.g. 07:00-19:00; absent: all day.'),
+    })
+    .describe('A channel is silent when traffic is expected.'),
+  z
+    .strictObject({
+      name,
       when: z.literal('ack-overdue').describe('Acknowledgments (997/999, 855, 856, MDN) a partner owes us are past their deadline.'),
       partner: z.string().min(1).optional().describe('Only this partner; absent: every partner, each alerting on its own.'),
       threshold: z.number().int().min(1).prefault(1).describe('Fire when at least this many are overdue.'),

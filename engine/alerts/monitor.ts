@@ -39,7 +39,9 @@ export class AlertMonitor {
     private readonly config: AlertsConfig,
     private readonly o: { engine: string; dataDir: string; facts: () => Promise<AlertFacts>; log: Logger; fetch?: typeof fetch },
   ) {
-    this.keepMs = Math.max(0, ...config.rules.map((r) => (r.when === 'channel-errors' ? (r.window ?? 0) : 0))) + config.every * 2;
+    this.keepMs =
+      Math.max(0, ...config.rules.map((r) => (r.when === 'channel-errors' || r.when === 'no-traffic' ? (r.window ?? 0) : 0))) +
+      config.every * 2;
   }
 
   start(): void {

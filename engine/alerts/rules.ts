@@ -3,10 +3,10 @@ import type { AlertRule } from './config.js';
 /** What the rules look at, gathered by the engine at each check (engine/alerts/facts.ts). */
 export type AlertFacts = {
   now: number;
-  /** Per channel: messages in error now (exception queue and failed). */
-  channels: Array<{ name: string; errored: number }>;
-  /** Per route: age of the oldest waiting or retrying delivery, in ms. */
-  routes: Array<{ channel: string; route: string; oldestMs: number }>;
+  /** Per channel: messages in error now (exception queue and failed), and received in all (optional: absent, no-traffic never fires). */
+  channels: Array<{ name: string; errored: number; received?: number }>;
+  /** Per route: age of the oldest waiting or retrying delivery, in ms, and deliveries dead-lettered. */
+  routes: Array<{ channel: string; route: string; oldestMs: number; dead?: number }>;
   /** Per partner: acknowledgments overdue. */
   overdue: Array<{ partner: string; count: number }>;
   certificates: Array<{ subject: string; notAfter: string }>;
@@ -27,12 +27,12 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
  * arrived within it (the count now minus the lowest count inside the window).
  */
 export class ErrorHistory {
-  private readonly samples = new Map<string, Array<{ at: number; errored: number }>>();
+  private readonly samples = new Map<string, Array<{ at: number; errored: number; received?: number }>>();
 
   record(facts: AlertFacts, keepMs: number): void {
     for (const c of facts.channels) {
       const list = (this.samples.get(c.name) ?? []).filter((s) => s.at >= facts.now - keepMs);
-      list.push({ at: facts.now, errored: c.errored });
+      list.push({ at: facts.now, errored: c.errored, ...(c.received !== undefined ? { received: c.received } : {}) });
       this.samples.set(c.name, list);
     }
   }
@@ -44,6 +44,29 @@ export class ErrorHistory {
     const latest = list[list.length - 1]!.errored;
     return Math.max(0, latest - Math.min(...list.map((s) => s.errored)));
   }
+
+  /**
+   * Whether the channel received nothing within `windowMs`: only once it has been watched that long
+   * (a sample at or before the window's start), so a restart does not look like silence.
+   */
+  silent(channel: string, now: number, windowMs: number): boolean {
+    const list = (this.samples.get(channel) ?? []).filter((s) => s.received !== undefined);
+    const start = [...list].reverse().find((s) => s.at <= now - windowMs);
+    const latest = list[list.length - 1];
+    return start !== undefined && latest !== undefined && latest.received === start.received;
+  }
+}
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/** Whether `now` (local time) is on one of `days` and within `hours` (`HH:MM-HH:MM`); absent: always. */
+export function inSchedule(now: number, days?: readonly string[], hours?: string): boolean {
+  const d = new Date(now);
+  if (days && !days.includes(DAYS[d.getDay()]!)) return false;
+  if (!hours) return true;
+  const [from, to] = hours.split('-').map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))) as [number, number];
+  const m = d.getHours() * 60 + d.getMinutes();
+  return m >= from && m < to;
 }
 
 /** The subjects each rule fires for now. */
@@ -78,6 +101,21 @@ export function evaluate(rules: readonly AlertRule[], facts: AlertFacts, history
               `route ${q.channel}/${q.route}: the oldest delivery has waited ${minutes(q.oldestMs)}`,
               q.oldestMs,
             );
+        }
+        break;
+      case 'dead-letters':
+        for (const q of facts.routes) {
+          if (r.channel && q.channel !== r.channel) continue;
+          if ((q.dead ?? 0) >= r.threshold)
+            fire(r, `${q.channel}/${q.route}`, `route ${q.channel}/${q.route}: ${q.dead} deliveries dead-lettered`, q.dead);
+        }
+        break;
+      case 'no-traffic':
+        if (!inSchedule(facts.now, r.days, r.hours)) break;
+        for (const c of facts.channels) {
+          if (r.channel && c.name !== r.channel) continue;
+          if (history.silent(c.name, facts.now, r.window))
+            fire(r, c.name, `channel ${c.name}: nothing received in the last ${minutes(r.window)}`);
         }
         break;
       case 'ack-overdue':

@@ -287,12 +287,19 @@ export class Engine {
     const wants = (when: string) => rules.some((r) => r.when === when);
     const [counts, families, overdue, storeOk, disk] = await Promise.all([
       this.store.channelCounts(),
-      wants('queue-age') ? this.processing!.request<Family[]>('metrics').catch(() => [] as Family[]) : ([] as Family[]),
+      wants('queue-age') || wants('dead-letters')
+        ? this.processing!.request<Family[]>('metrics').catch(() => [] as Family[])
+        : ([] as Family[]),
       wants('ack-overdue') && this.x12 ? x12Admin(this.store, this.x12, []).overdue() : [],
       this.store.ping(),
       this.disk?.check(),
     ]);
     const ages = families.find((f) => f.name === 'interlace_route_queue_oldest_age_seconds')?.samples ?? [];
+    const depths = families.find((f) => f.name === 'interlace_route_queue_deliveries')?.samples ?? [];
+    const dead = (channel: string, route: string) => {
+      const s = depths.find((d) => d.labels.channel === channel && d.labels.route === route && d.labels.state === 'dead');
+      return s && 'value' in s ? s.value : 0;
+    };
     const perPartner = new Map<string, number>();
     for (const o of overdue) perPartner.set(o.partner, (perPartner.get(o.partner) ?? 0) + 1);
     const failures = this.storeFailures;
@@ -315,11 +322,19 @@ export class Engine {
       }
     return {
       now,
-      channels: Object.entries(counts).map(([name, c]) => ({ name, errored: (c.error ?? 0) + (c.failed ?? 0) })),
+      // every configured channel, so one that never received anything can be silent too
+      channels: this.config.channels.map(({ name }) => {
+        const c = counts[name] ?? {};
+        const received = Object.entries(c)
+          .filter(([k]) => k !== 'queued')
+          .reduce((n, [, v]) => n + (v ?? 0), 0);
+        return { name, errored: (c.error ?? 0) + (c.failed ?? 0), received };
+      }),
       routes: ages.map((a) => ({
         channel: a.labels.channel!,
         route: a.labels.route!,
         oldestMs: 'value' in a ? a.value * 1000 : 0,
+        dead: dead(a.labels.channel!, a.labels.route!),
       })),
       overdue: [...perPartner].map(([partner, count]) => ({ partner, count })),
       certificates: (this.config.certificates ?? []).map((c) => ({

@@ -172,6 +172,58 @@ describe('alerts: rules, de-duplication, recovery, webhook and SMTP delivery', f
     expect(notices(start).map((n) => n.state)).to.deep.equal(['firing', 'resolved']);
   });
 
+  it('fires dead-letters per route, and no-traffic once a channel has been silent for the window, only within its schedule', async () => {
+    let t = new Date(2026, 11, 7, 10, 0).getTime(); // a Monday, 10:00 local time
+    let received = 5;
+    let dead = 0;
+    const monitor = new AlertMonitor(
+      config([
+        { name: 'dead', when: 'dead-letters', threshold: 2 },
+        {
+          name: 'quiet',
+          when: 'no-traffic',
+          channel: 'or-charges',
+          window: '30m',
+          days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+          hours: '07:00-19:00',
+        },
+      ]),
+      {
+        engine: 'e',
+        dataDir: '/data',
+        facts: async () =>
+          facts({
+            now: t,
+            channels: [{ name: 'or-charges', errored: 0, received }],
+            routes: [{ channel: 'or-charges', route: 'erp', oldestMs: 0, dead }],
+          }),
+        log: silentLogger,
+      },
+    );
+    const start = sink.requests.length;
+    const fired = () => notices(start).map((n) => `${n.state} ${n.rule} ${n.subject}`);
+    await monitor.check();
+    t += 20 * 60_000;
+    dead = 2;
+    await monitor.check(); // watched for 20 minutes only: not silent yet
+    expect(fired()).to.deep.equal(['firing dead or-charges/erp']);
+    t += 15 * 60_000;
+    await monitor.check(); // 35 minutes without a message
+    expect(fired()).to.deep.equal(['firing dead or-charges/erp', 'firing quiet or-charges']);
+    expect(notices(start)[1]!.summary).to.equal('channel or-charges: nothing received in the last 30 min');
+    received = 6;
+    dead = 0;
+    t += 60_000;
+    await monitor.check();
+    expect(fired().slice(2)).to.have.members(['resolved dead or-charges/erp', 'resolved quiet or-charges']);
+    // Saturday: silence is expected
+    t = new Date(2026, 11, 12, 10, 0).getTime();
+    await monitor.check();
+    t += 60 * 60_000;
+    await monitor.check();
+    expect(fired()).to.have.length(4);
+  });
+
   it('refuses an alerts section with nowhere to send, a repeated rule name or an unknown kind, in one sentence each', () => {
     const problems = (v: unknown) => {
       const r = alertsSection.safeParse(v);
