@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import {
   DOC_SQL,
   dayAfter,
@@ -43,11 +43,16 @@ export class SqliteDocuments implements DocumentLedger {
     private readonly writes: WriteBatcher,
   ) {}
 
+  /** Prepared once: `writeLineage` runs with every routing. */
+  private lineageStatements: { doc: Statement; link: Statement } | undefined;
+
   /** Called inside a write of the batcher (same transaction as the routing). */
   writeLineage(messageId: string, channel: string, lineage: Lineage, now: number): void {
     const rows = lineageRows(messageId, channel, lineage, now);
-    const doc = this.db.prepare(DOC_SQL.insertDocument);
-    const link = this.db.prepare(DOC_SQL.insertLink);
+    const { doc, link } = (this.lineageStatements ??= {
+      doc: this.db.prepare(DOC_SQL.insertDocument),
+      link: this.db.prepare(DOC_SQL.insertLink),
+    });
     for (const r of rows.documents) doc.run(...r);
     for (const r of rows.links) link.run(...r);
   }
