@@ -7,9 +7,11 @@
  * A POST under `/fhir` is answered as a FHIR server accepting every entry of a transaction Bundle
  * (the sustained bench points the billing route there).
  */
+import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 export type CountingSink = {
   url: string;
@@ -21,6 +23,68 @@ export type CountingSink = {
 };
 
 const REFERENCE = /"reference"\s*:\s*"([^"]*)"/;
+
+/** Arrivals as a child process reports them: epoch milliseconds (`performance.timeOrigin + now()`). */
+type SinkReport = { type: 'listening'; url: string } | { type: 'arrivals'; requests: number; arrivals: Array<[string, number]> };
+
+/**
+ * The same sink in a process of its own, so that under load its answers never wait behind the load
+ * generator's sends (one event loop for both made the sink the bottleneck of the figure it measured).
+ * Arrival times come back every 50 ms in this process's `performance.now()` time base.
+ */
+export async function startCountingSinkProcess(onHand = 2): Promise<CountingSink> {
+  const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './sink-process.ts' : './sink-process.js', import.meta.url));
+  const child = fork(script, [String(onHand)], {
+    execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const arrivals = new Map<string, number>();
+  let requests = 0;
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the sink process exited with code ${code} before listening`)));
+    child.on('message', (m: SinkReport) => {
+      if (m.type === 'listening') resolve(m.url);
+      else {
+        requests = m.requests;
+        for (const [ref, epoch] of m.arrivals) if (!arrivals.has(ref)) arrivals.set(ref, epoch - performance.timeOrigin);
+      }
+    });
+  });
+  return {
+    url,
+    requests: () => requests,
+    arrivals,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Runs in the sink process (bench/sink-process.ts): serves, and reports arrivals to the parent. */
+export async function serveSinkForParent(onHand: number): Promise<void> {
+  const sink = await startCountingSink(onHand);
+  let sent = 0;
+  const pending: Array<[string, number]> = [];
+  const seen = new Set<string>();
+  const timer = setInterval(() => {
+    for (const [ref, at] of sink.arrivals) {
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      pending.push([ref, performance.timeOrigin + at]);
+    }
+    if (pending.length === 0 && sent === sink.requests()) return;
+    sent = sink.requests();
+    process.send!({ type: 'arrivals', requests: sent, arrivals: pending.splice(0) } satisfies SinkReport);
+  }, 50);
+  process.send!({ type: 'listening', url: sink.url } satisfies SinkReport);
+  process.once('SIGTERM', () => {
+    clearInterval(timer);
+    void sink.close().then(() => process.exit(0));
+  });
+  process.once('disconnect', () => process.exit(0));
+}
 
 export async function startCountingSink(onHand = 2): Promise<CountingSink> {
   let requests = 0;

@@ -31,7 +31,7 @@ import { envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './
 import { runMllpLoad } from './mllp-load.js';
 import { runOpenLoop } from './open-loop.js';
 import { chooseRedis, type RedisChoice } from './redis-choice.js';
-import { startCountingSink, type CountingSink } from './sink.js';
+import { startCountingSinkProcess, type CountingSink } from './sink.js';
 
 type Variant = 'shipped' | 'simple';
 const CHANNEL: Record<Variant, string> = { shipped: 'or-implant-charges', simple: 'simple-dft' };
@@ -142,7 +142,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
   const dataDir = mkdtempSync(join(tmpdir(), 'interlace-sustained-'));
   const redis = await chooseRedis();
   await resetPostgres();
-  const sink = await startCountingSink();
+  const sink = await startCountingSinkProcess();
   let engine: EngineChild | undefined;
   try {
     engine = await startFor(root, variant, dataDir, redis, sink);
@@ -290,7 +290,7 @@ export async function serve(root: string, variant: Variant): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'interlace-serve-'));
   const redis = await chooseRedis();
   await resetPostgres();
-  const sink = await startCountingSink();
+  const sink = await startCountingSinkProcess();
   const engine = await startFor(root, variant, dataDir, redis, sink);
   console.log(`mllp ${engine.mllpPort} sink ${sink.url}`);
   let last = -1;
