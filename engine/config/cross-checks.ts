@@ -182,6 +182,35 @@ export function unknownPartners(f: CheckedFile, partners: ReadonlySet<string>): 
 }
 
 /**
+ * Alert rules of engine.yaml that name a channel or a partner the configuration does not define: such
+ * a rule would never fire. Read from the raw data, with the positions of engine.yaml.
+ */
+export function unknownAlertSubjects(f: CheckedFile, channels: ReadonlySet<string>, partners: ReadonlySet<string>): ConfigDiagnostic[] {
+  const rules = record(record(f.yaml.data)?.alerts)?.rules;
+  if (!Array.isArray(rules)) return [];
+  const out: ConfigDiagnostic[] = [];
+  rules.forEach((r, i) => {
+    const rule = record(r);
+    for (const [key, known, code, what] of [
+      ['channel', channels, 'unknown-channel', 'channels/'],
+      ['partner', partners, 'unknown-partner', 'partners/'],
+    ] as const) {
+      const v = rule?.[key];
+      if (typeof v !== 'string' || known.has(v)) continue;
+      out.push(
+        configDiagnostic(
+          f.file,
+          f.yaml.position(['alerts', 'rules', i, key]),
+          code,
+          `alert rule ${typeof rule?.name === 'string' ? rule.name : i + 1} names ${key} "${v}", which no file in ${what} defines; ${key}s: ${[...known].sort().join(', ') || 'none'}`,
+        ),
+      );
+    }
+  });
+  return out;
+}
+
+/**
  * A partner file's `us:` (which of our X12 identities we send from) that engine.yaml `x12` does not
  * declare. `identities` lists ours as `qualifier/id`; undefined when engine.yaml did not load.
  */

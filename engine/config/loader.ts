@@ -9,6 +9,7 @@ import {
   sourceListener,
   unknownOwnIdentity,
   unknownPartners,
+  unknownAlertSubjects,
   unknownTables,
   type CheckedFile,
   type Listener,
@@ -98,6 +99,13 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     partners.map((p) => (p.checked.yaml.data as { id?: unknown } | undefined)?.id).filter((id): id is string => typeof id === 'string'),
   );
   for (const c of channels) diagnostics.push(...unknownPartners(c.checked, partnerIds));
+  const engineFile = ['engine.yaml', 'engine.yml'].map((n) => join(dir, n)).find((f) => existsSync(f));
+  if (config.engine?.alerts && engineFile) {
+    const channelNames = new Set(
+      channels.map((c) => (c.checked.yaml.data as { name?: unknown } | undefined)?.name).filter((n): n is string => typeof n === 'string'),
+    );
+    diagnostics.push(...unknownAlertSubjects({ file: engineFile, yaml: readYamlFile(engineFile, env) }, channelNames, partnerIds));
+  }
   if (config.engine) {
     const identities = new X12Identities(config.engine.x12).all;
     for (const p of partners) diagnostics.push(...unknownOwnIdentity(p.checked, identities));

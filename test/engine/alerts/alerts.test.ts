@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatDiagnostic, loadConfig } from '../../../engine/config/index.js';
 import { AlertMonitor } from '../../../engine/alerts/monitor.js';
 import type { AlertFacts } from '../../../engine/alerts/rules.js';
 import { alertsSection, type AlertsConfig } from '../../../engine/alerts/config.js';
@@ -245,5 +249,36 @@ describe('alerts: rules, de-duplication, recovery, webhook and SMTP delivery', f
     expect(problems({ email: { host: 'mail', from: 'not an address', to: ['x@y'] } })).to.deep.equal([
       'alerts.email.from must be an e-mail address',
     ]);
+  });
+
+  it('refuses, at file:line:column, a rule naming a channel or a partner the configuration does not define', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-alerts-config-'));
+    try {
+      mkdirSync(join(dir, 'channels'));
+      writeFileSync(
+        join(dir, 'channels', 'lab.yaml'),
+        'name: lab\nsource: { type: mllp, port: 0 }\nparse: { format: hl7v2 }\nroutes:\n  - name: out\n    destination: { type: http, url: "http://127.0.0.1:9/x" }\n',
+      );
+      writeFileSync(
+        join(dir, 'engine.yaml'),
+        [
+          'engine: { id: t }',
+          'alerts:',
+          '  webhook: { url: "http://127.0.0.1:9/hook" }',
+          '  rules:',
+          '    - { name: lab-errors, when: channel-errors, channel: lab }',
+          '    - { name: typo, when: channel-errors, channel: labb }',
+          '    - { name: acks, when: ack-overdue, partner: nobody }',
+          '',
+        ].join('\n'),
+      );
+      const { diagnostics } = await loadConfig(dir, { env: {} });
+      expect(diagnostics.map((d) => formatDiagnostic(d, dir))).to.deep.equal([
+        'engine.yaml:6:52 unknown-channel: alert rule typo names channel "labb", which no file in channels/ defines; channels: lab',
+        'engine.yaml:7:49 unknown-partner: alert rule acks names partner "nobody", which no file in partners/ defines; partners: none',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
