@@ -122,7 +122,7 @@ describe('engine end to end: MLLP → store → BullMQ → HTTP, visible through
       return r.body.messages[0];
     });
     const detail = await api(`/api/messages/${m.id}`);
-    expect(detail.body.history.at(-1).detail).to.equal('only DFT^P03 charge messages deplete inventory');
+    expect(detail.body.history.at(-1).detail).to.equal('only DFT^P03 charge messages and FHIR supply usage deplete inventory');
   });
 
   it('puts a message the rules refuse in the exception queue with the reason, and reprocesses it on request', async () => {

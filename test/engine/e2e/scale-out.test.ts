@@ -77,11 +77,15 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
     const mllpChannel = readFileSync(join(cfg.dir, 'channels', 'or-implant-charges.yaml'), 'utf8');
     const fileChannel = mllpChannel
       .replace('name: or-implant-charges', 'name: or-drop')
+      // the MLLP source (with its comments) becomes a drop folder; the FHIR input stays with the MLLP channel
       .replace(
-        /source:\n {2}type: mllp\n( {2}.*\n)+?parse:/,
+        /source:\n {2}type: mllp\n(?:(?: {2}.*|#.*)\n)+?parse:/,
         `source:\n  type: file\n  directory: ${dropDir}\n  pattern: '*.hl7'\n  pollInterval: 500ms\n  minAge: 200ms\nparse:`,
-      );
+      )
+      .replace(/\ninputs:\n(?: .*\n)+/, '\n');
     expect(fileChannel).to.contain('type: file');
+    expect(fileChannel).to.not.contain('type: mllp');
+    expect(fileChannel).to.not.match(/^inputs:/m);
     writeFileSync(join(cfg.dir, 'channels', 'or-drop.yaml'), fileChannel);
     for (const name of ['a', 'b', 'c']) {
       const [mllp, admin] = [await freePort(), await freePort()];
