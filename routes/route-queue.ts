@@ -97,6 +97,8 @@ export class RouteQueue {
   private readonly memory: Array<{ d: NewAttempt; at: number }> = [];
   private memoryHead = 0;
   private sendingNow = 0;
+  /** First attempts begun whose outcome is not recorded yet. */
+  private unsettled = 0;
   /** Delivery ids this process holds for a first attempt (waiting or being sent). */
   private readonly holding = new Set<string>();
   private paused = false;
@@ -234,7 +236,7 @@ export class RouteQueue {
       this.memoryHead = 0;
       if (waiting.length > 0) await this.enqueue(waiting).catch(() => undefined); // else still pending in the store: the sweep
       for (const d of waiting) this.holding.delete(d.deliveryId);
-      while (this.sendingNow > 0) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
+      while (this.unsettled > 0) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
       if (this.handoffTimer) clearInterval(this.handoffTimer);
       await this.queue.close();
       await this.opts.destination.close();
@@ -341,6 +343,8 @@ export class RouteQueue {
     d: Omit<Delivery, 'attempt'>,
     attempt: number,
     last: boolean,
+    /** Called once the destination has answered (or failed), before the outcome is recorded. */
+    answered?: () => void,
   ): Promise<{ result: { status?: string; skipped?: true }; failure?: undefined } | { failure: Failure }> {
     const deliveryId = d.deliveryId;
     if (!(await this.opts.ledger.beginAttempt(deliveryId, attempt))) {
@@ -352,8 +356,10 @@ export class RouteQueue {
     try {
       result = await this.opts.destination.send({ ...d, attempt });
     } catch (err) {
+      answered?.();
       return { failure: await this.recordFailure(deliveryId, attempt, startedAt, err, last) };
     }
+    answered?.();
     // If this record fails, the attempt is retried and the send repeated with the same idempotency key.
     await this.opts.ledger.recordAttempt(deliveryId, {
       attempt,
@@ -440,6 +446,12 @@ export class RouteQueue {
     this.roomListeners.push(listener);
   }
 
+  /**
+   * Starts first attempts while fewer than `concurrency` sends are in flight. A send's slot is free
+   * once the destination has answered: recording the outcome (and, after a failure, enqueueing the
+   * retry) goes on without holding it, so the store's commit time never limits the sending rate.
+   * Order is kept as the queue keeps it: sends start oldest first.
+   */
   private pumpMemory(): void {
     const limit = this.opts.concurrency ?? 1;
     while (this.sendingNow < limit && this.backlog > 0) {
@@ -450,20 +462,28 @@ export class RouteQueue {
         this.memoryHead = 0;
       }
       this.sendingNow++;
-      void this.firstAttempt(d).finally(() => {
+      this.unsettled++;
+      let slot = true;
+      const freeSlot = () => {
+        if (!slot) return;
+        slot = false;
         this.sendingNow--;
-        this.holding.delete(d.deliveryId);
         this.pumpMemory();
+      };
+      void this.firstAttempt(d, freeSlot).finally(() => {
+        freeSlot();
+        this.unsettled--;
+        this.holding.delete(d.deliveryId);
         for (const l of this.roomListeners) l();
       });
     }
   }
 
-  private async firstAttempt(d: NewAttempt): Promise<void> {
+  private async firstAttempt(d: NewAttempt, answered: () => void): Promise<void> {
     const { attempts, ...delivery } = d;
     const attempt = attempts + 1;
     try {
-      const outcome = await this.attempt(delivery, attempt, attempt >= this.opts.retry.attempts);
+      const outcome = await this.attempt(delivery, attempt, attempt >= this.opts.retry.attempts, answered);
       if (outcome.failure === undefined) return;
       const f = outcome.failure;
       await this.enqueueJobs(
@@ -486,7 +506,7 @@ export class RouteQueue {
       stale.push(this.memory[this.memoryHead]!.d);
       this.memory[this.memoryHead++] = undefined as never;
     }
-    if (this.backlog === 0 && this.sendingNow === 0 && this.handoffTimer) {
+    if (this.backlog === 0 && this.unsettled === 0 && this.handoffTimer) {
       clearInterval(this.handoffTimer);
       this.handoffTimer = undefined;
     }
