@@ -212,9 +212,7 @@ export class RouteQueue {
   async hold(hold: boolean): Promise<void> {
     this.heldHere = hold;
     if (hold) {
-      const waiting = this.memory.slice(this.memoryHead).map((m) => m.d);
-      this.memory.length = 0;
-      this.memoryHead = 0;
+      const waiting = this.takeWaiting();
       if (waiting.length > 0) this.handOff(waiting);
     }
     const w = this.worker;
@@ -231,9 +229,7 @@ export class RouteQueue {
     this.closing ??= (async () => {
       // this process's worker first, so that it does not take back what is handed to the queue below
       if (this.worker) await this.worker.close();
-      const waiting = this.memory.slice(this.memoryHead).map((m) => m.d);
-      this.memory.length = 0;
-      this.memoryHead = 0;
+      const waiting = this.takeWaiting();
       if (waiting.length > 0) await this.enqueue(waiting).catch(() => undefined); // else still pending in the store: the sweep
       for (const d of waiting) this.holding.delete(d.deliveryId);
       while (this.unsettled > 0) await new Promise<void>((resolve) => this.roomListeners.push(resolve));
@@ -523,6 +519,14 @@ export class RouteQueue {
       .finally(() => {
         for (const d of list) this.holding.delete(d.deliveryId);
       });
+  }
+
+  /** Empties the in-memory backlog (first attempts not started), oldest first. */
+  private takeWaiting(): NewAttempt[] {
+    const waiting = this.memory.slice(this.memoryHead).map((m) => m.d);
+    this.memory.length = 0;
+    this.memoryHead = 0;
+    return waiting;
   }
 
   /** Whether any process paused the route, checked at most once a second. */

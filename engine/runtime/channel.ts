@@ -167,12 +167,7 @@ export class ChannelRuntime {
   }
 
   async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
-    const byRoute = new Map<string, StoredDelivery[]>();
-    for (const d of deliveries) {
-      if (d.state === 'delivered' || d.state === 'dead') continue;
-      byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), d]);
-    }
-    for (const [route, list] of byRoute) {
+    for (const [route, list] of openByRoute(deliveries)) {
       const queue = this.routes.get(route);
       if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
       await queue.enqueue(list.filter((d) => !queue.holds(d.id)).map(toAttempt));
@@ -183,15 +178,8 @@ export class ChannelRuntime {
   private async runGroup(ids: string[]): Promise<void> {
     const outcomes = await Promise.all(ids.map((id) => this.processor.process(id)));
     countOutcomes(this.metrics, outcomes);
-    const byRoute = new Map<string, StoredDelivery[]>();
-    for (const o of outcomes) {
-      if (o.outcome !== 'routed') continue;
-      for (const d of o.deliveries) {
-        if (d.state === 'delivered' || d.state === 'dead') continue;
-        byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), d]);
-      }
-    }
-    for (const [route, list] of byRoute) this.routes.get(route)?.sendNow(list.map(toAttempt));
+    const routed = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
+    for (const [route, list] of openByRoute(routed)) this.routes.get(route)?.sendNow(list.map(toAttempt));
   }
 }
 
@@ -276,6 +264,18 @@ function routeInfo(d: { type: string; partner?: unknown; set?: unknown }): Route
     ...(typeof d.partner === 'string' ? { partner: d.partner } : {}),
     ...(typeof d.set === 'string' ? { set: d.set } : {}),
   };
+}
+
+/** Deliveries not final yet (neither delivered nor dead), by route. */
+function openByRoute(deliveries: readonly StoredDelivery[]): Map<string, StoredDelivery[]> {
+  const byRoute = new Map<string, StoredDelivery[]>();
+  for (const d of deliveries) {
+    if (d.state === 'delivered' || d.state === 'dead') continue;
+    const list = byRoute.get(d.route);
+    if (list) list.push(d);
+    else byRoute.set(d.route, [d]);
+  }
+  return byRoute;
 }
 
 function toAttempt(d: StoredDelivery): NewAttempt {

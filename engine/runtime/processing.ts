@@ -154,9 +154,7 @@ export class ProcessingHost {
     try {
       const running = [...this.channels.keys()];
       const messages = await this.store.pendingMessages(5000, olderThanMs, running);
-      const byChannel = new Map<string, string[]>();
-      for (const m of messages) byChannel.set(m.channel, [...(byChannel.get(m.channel) ?? []), m.id]);
-      for (const [channel, ids] of byChannel) this.channels.get(channel)?.submit(ids);
+      this.dispatch(messages);
       const deliveries = await this.store.pendingDeliveries(5000, olderThanMs, running);
       for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
       const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);
