@@ -28,6 +28,14 @@ import { envCount, figure } from '../figures.js';
 import { generateMonth, type Fault, type GeneratedMessage, type Month } from './month.js';
 
 const AS_OF = Date.parse('2026-12-10T00:00:00Z');
+
+/** The routes of the shipped channels the month's messages go through, as lineage sees them. */
+const CHANNEL_ROUTES: Record<string, Array<[string, RouteInfo]>> = {
+  'or-implant-charges': [
+    ['erp-usage', { destination: 'http', sends: 'inventory-posting' }],
+    ['billing-charges', { destination: 'fhir' }],
+  ],
+};
 const RANGE = { from: '2026-11-01', to: '2026-11-30' };
 
 /** One message through parse → canonical → lineage → markRouted → the destination's answer, as the processor does it. */
@@ -54,12 +62,10 @@ async function index(store: Store, m: GeneratedMessage): Promise<void> {
     route: d.route,
     payload: { body: JSON.stringify(d.body), contentType: 'application/json' },
   }));
-  const routes = new Map<string, RouteInfo>(
-    m.deliveries.map((d) => [
-      d.route,
-      { destination: d.partner ? 'x12' : 'fhir', ...(d.partner ? { partner: d.partner, set: '850' } : {}) },
-    ]),
-  );
+  const routes = new Map<string, RouteInfo>([
+    ...(CHANNEL_ROUTES[m.channel] ?? []),
+    ...m.deliveries.flatMap((d) => (d.partner ? [[d.route, { destination: 'x12', partner: d.partner, set: '850' }] as const] : [])),
+  ]);
   await store.markRouted(messageId, canonical.documents, deliveries, lineageOf(canonical.documents, deliveries, routes));
   const now = Date.now();
   for (const d of m.deliveries)

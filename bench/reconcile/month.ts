@@ -45,6 +45,8 @@ export const RATES = {
   chargeMissing: 0.004,
   chargeMismatch: 0.003,
   chargeDuplicate: 0.002,
+  inventoryMissing: 0.004,
+  inventoryDuplicate: 0.003,
   poAckMissing: 0.02,
   asnMissing: 0.02,
   priceOverOrder: 0.02,
@@ -95,9 +97,9 @@ const day = (d: number) => `202611${pad(d, 2)}`;
 
 type UsageLine = { item: Item; qty: number; tx: string; lot: string; serial?: string };
 
-function dft(eventId: string, d: number, facility: string, dept: string, account: string, lines: UsageLine[]): string {
+function dft(eventId: string, d: number, facility: string, dept: string, account: string, lines: UsageLine[], app = 'ORSYS'): string {
   const seg = [
-    `MSH|^~\\&|ORSYS|${facility}|ERP|${facility}|${day(d)}143005||DFT^P03^DFT_P03|${eventId}|P|2.5.1`,
+    `MSH|^~\\&|${app}|${facility}|ERP|${facility}|${day(d)}143005||DFT^P03^DFT_P03|${eventId}|P|2.5.1`,
     `EVN|P03|${day(d)}143000`,
     `PID|1||MRN${account.slice(4)}^^^${facility}^MR||FICTIONAL^PATIENT||19600101|F||||||||||${account}^^^${facility}^AN`,
     `PV1|1|I|${dept}^${dept}01^1^${facility}|E|||90001^SURGEON^FAKE||||SUR||||||||V${account.slice(4)}^^^${facility}^VN`,
@@ -109,6 +111,15 @@ function dft(eventId: string, d: number, facility: string, dept: string, account
     seg.push(`ZIM|${i + 1}|${l.lot}|${l.serial ?? ''}|20301231||EA|FICTIONAL MFR`);
   });
   return seg.join('\r') + '\r';
+}
+
+/** The usage posted to the ERP, as the shipped channel's `erp-usage` route builds it (the lines reconciliation reads). */
+function erpUsage(eventId: string, account: string, lines: UsageLine[]): unknown {
+  return {
+    reference: eventId,
+    account,
+    lines: lines.map((l, i) => ({ line: i + 1, item: l.item.number, quantity: l.qty, unit: 'EA', lot: l.lot, serial: l.serial })),
+  };
 }
 
 function chargeBundle(account: string, d: number, lines: Array<UsageLine & { qtyCharged?: number; accountCharged?: string }>): unknown {
@@ -208,24 +219,49 @@ export function generateMonth(seed: number, procedures: number): Month {
         return l;
       })
       .filter((l): l is UsageLine => l !== undefined);
+    // The ERP refuses the posting (a closed period, an unknown location): the stock was never depleted.
+    const posted = !chance(RATES.inventoryMissing);
+    if (!posted) fault({ kind: 'inventory-missing', rule: 'inventory-missing', docKey: eventId });
+    const usageDeliveries = (id: string, ls: UsageLine[], bill: UsageLine[], erpAccepts: boolean) => [
+      { route: 'erp-usage', body: erpUsage(id, account, ls), accepted: erpAccepts },
+      { route: 'billing-charges', body: chargeBundle(account, d, bill), accepted: true },
+    ];
     messages.push({
       channel: 'or-implant-charges',
       format: 'hl7v2',
       raw: Buffer.from(dft(eventId, d, facility, dept, account, lines), 'latin1'),
       controlId: eventId,
-      deliveries: [{ route: 'billing-charges', body: chargeBundle(account, d, charged), accepted: true }],
+      deliveries: usageDeliveries(eventId, lines, charged, posted),
     });
-    // A case sent again under a new id after an interface restart: its implants are billed twice.
+    // The same case (same event id) sent again by the OR's downtime feed: billing's conditional
+    // create keeps one charge per line, but the ERP depletes the stock a second time.
+    if (posted && chance(RATES.inventoryDuplicate)) {
+      fault({ kind: 'inventory-duplicate', rule: 'inventory-duplicate', docKey: eventId });
+      messages.push({
+        channel: 'or-implant-charges',
+        format: 'hl7v2',
+        raw: Buffer.from(dft(eventId, d, facility, dept, account, lines, 'ORDOWNTIME'), 'latin1'),
+        controlId: eventId,
+        later: true,
+        deliveries: usageDeliveries(eventId, lines, charged, true),
+      });
+    }
+    // A case sent again under a new id after an interface restart: its implants are billed and
+    // depleted twice.
     if (!implantUncharged && lines.some((l) => l.serial) && chance(RATES.chargeDuplicate * 4)) {
       const again = lines.map((l, i) => ({ ...l, tx: `TXR${pad(p, 6)}${i + 1}` }));
-      for (const l of again) if (l.serial) fault({ kind: 'charge-duplicate', rule: 'charge-duplicate', docKey: l.tx });
+      again.forEach((l, i) => {
+        if (!l.serial) return;
+        fault({ kind: 'charge-duplicate', rule: 'charge-duplicate', docKey: l.tx });
+        if (posted) fault({ kind: 'inventory-duplicate-serial', rule: 'inventory-duplicate', docKey: `${eventId}R`, line: String(i + 1) });
+      });
       messages.push({
         channel: 'or-implant-charges',
         format: 'hl7v2',
         raw: Buffer.from(dft(`${eventId}R`, d, facility, dept, account, again), 'latin1'),
         controlId: `${eventId}R`,
         later: true,
-        deliveries: [{ route: 'billing-charges', body: chargeBundle(account, d, again), accepted: true }],
+        deliveries: usageDeliveries(`${eventId}R`, again, again, true),
       });
     }
   }

@@ -110,6 +110,12 @@ function routeSchema(registry: ConfigRegistry) {
       transforms: z.array(registry.stepSchema).prefault([]).describe('Steps run for this route only, after the channel steps.'),
       body: registry.bodySchema.optional().describe('What is sent: built from the mapped message.'),
       destination: unionOf('destination', registry.destinations, 'Where the route delivers; `type` selects the connector.'),
+      sends: z
+        .enum(['inventory-posting'])
+        .optional()
+        .describe(
+          "The business document each delivery of this route is (docs/reconciliation.md): `inventory-posting`, the message's supply usage posted to the ERP, which reconciliation expects exactly once per usage line.",
+        ),
       retry: retry.prefault({}),
       concurrency: z
         .number()

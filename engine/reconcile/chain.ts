@@ -76,7 +76,7 @@ export async function lineageChain(
   return { root: { kind, key }, documents, links: [...links.values()], messages, missing: gaps(documents, ctx), exceptions };
 }
 
-/** What the chain lacks: the charge of each billable usage line, the 855, 856 and 810 of each order. */
+/** What the chain lacks: the ERP posting of each usage, the charge of each billable usage line, the 855, 856 and 810 of each order. */
 export function gaps(documents: readonly StoredBusinessDocument[], ctx: ReconcileContext): ChainGap[] {
   const out: ChainGap[] = [];
   const has = (kind: BusinessDocumentKind, pred: (d: StoredBusinessDocument) => boolean = () => true) =>
@@ -87,6 +87,17 @@ export function gaps(documents: readonly StoredBusinessDocument[], ctx: Reconcil
       lines: Array<{ line: number; itemNumber: string; chargeCode?: string; transactionId?: string }>;
     };
     const due = timeOf(u) + ctx.chargeDeadlineMs(u.facility);
+    const postings = has('inventory-posting', (p) => p.key === u.key);
+    const forUsage = { kind: 'usage' as const, key: u.key };
+    if (postings.length === 0 && (data as { postsInventory?: boolean }).postsInventory)
+      out.push({
+        kind: 'inventory-posting',
+        key: u.key,
+        for: forUsage,
+        ...deadline(timeOf(u) + ctx.inventoryDeadlineMs(u.facility), ctx.asOf),
+      });
+    else if (postings.length > 0 && !postings.some(accepted))
+      out.push({ kind: 'inventory-posting', key: u.key, for: forUsage, state: 'not-accepted' });
     for (const line of data.lines) {
       const key = chargeKeyOf(data.eventId, line);
       const charges = has('charge', (c) => c.key === key);

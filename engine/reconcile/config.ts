@@ -49,11 +49,19 @@ export const engineReconciliation = z
     chargeDeadline: duration
       .prefault('72h')
       .describe('A billable usage line without exactly one accepted charge after this (from its usage date) is an exception.'),
+    inventoryDeadline: duration
+      .prefault('24h')
+      .describe(
+        'A usage line of a channel that posts usage to the ERP (a route with sends: inventory-posting) without a posting accepted by the ERP after this (from its usage date) is an exception.',
+      ),
     facilities: z
       .record(
         z.string().min(1),
         z
-          .strictObject({ chargeDeadline: duration.describe('Charge deadline of this facility (PV1-3.4 of the usage message).') })
+          .strictObject({
+            chargeDeadline: duration.optional().describe('Charge deadline of this facility (PV1-3.4 of the usage message).'),
+            inventoryDeadline: duration.optional().describe('ERP posting deadline of the usage of this facility.'),
+          })
           .describe('Settings of one facility.'),
       )
       .prefault({})

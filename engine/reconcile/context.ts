@@ -12,6 +12,7 @@ export type ReconcileContext = {
   poAckDeadlineMs(partner: string | undefined): number;
   asnDeadlineMs(partner: string | undefined): number;
   chargeDeadlineMs(facility: string | undefined): number;
+  inventoryDeadlineMs(facility: string | undefined): number;
   items: ItemCatalog;
 };
 
@@ -39,6 +40,8 @@ export const OWNER_ROLES: Record<string, string> = {
   'charge-missing': 'revenue-integrity',
   'charge-duplicate': 'revenue-integrity',
   'charge-mismatch': 'revenue-integrity',
+  'inventory-missing': 'supply-chain',
+  'inventory-duplicate': 'supply-chain',
 };
 
 /** Collects findings and field results of one pass. */

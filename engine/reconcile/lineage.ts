@@ -1,8 +1,11 @@
 import type { Charge, Encounter, Invoice, PoAck, PurchaseOrder, Receipt, ShipNotice, SupplyUsage } from '../../model/index.js';
 import type { BusinessDocumentKind, DocumentLink, Lineage, NewBusinessDocument, NewDelivery } from '../store/types.js';
 
-/** What lineage needs to know of a route: where its destination sends (X12 partner and set, FHIR…). */
-export type RouteInfo = { destination: string; partner?: string; set?: string };
+/**
+ * What lineage needs to know of a route: where its destination sends (X12 partner and set, FHIR…),
+ * and the business document its deliveries are when the channel says so (`sends:`).
+ */
+export type RouteInfo = { destination: string; partner?: string; set?: string; sends?: 'inventory-posting' };
 
 /**
  * The business documents of one routed message and the links between them (ADR 0012): the documents
@@ -22,7 +25,14 @@ export function lineageOf(canonical: unknown, deliveries: readonly NewDelivery[]
   const sent = new Set<string>();
 
   for (const d of deliveries) {
-    for (const doc of sentDocuments(d, routes.get(d.route))) {
+    const route = routes.get(d.route);
+    if (usage && route?.sends === 'inventory-posting') {
+      const posting = inventoryPosting(usage, d);
+      documents.push(posting);
+      link('usage', usage.eventId, 'inventory-posting', posting.key, 'posted-as');
+      continue;
+    }
+    for (const doc of sentDocuments(d, route)) {
       documents.push(doc);
       sent.add(`${doc.kind}|${doc.key}`);
       if (usage && doc.kind === 'charge') link('usage', usage.eventId, 'charge', doc.key, 'charged-as');
@@ -30,8 +40,9 @@ export function lineageOf(canonical: unknown, deliveries: readonly NewDelivery[]
     }
   }
 
+  const postsInventory = [...routes.values()].some((r) => r.sends === 'inventory-posting');
   for (const doc of docs) {
-    const found = receivedDocument(doc, { encounter, hasUsage: usage !== undefined });
+    const found = receivedDocument(doc, { encounter, hasUsage: usage !== undefined, postsInventory });
     if (!found || sent.has(`${found.document.kind}|${found.document.key}`)) continue;
     documents.push(found.document);
     for (const l of found.links) links.push(l);
@@ -41,7 +52,10 @@ export function lineageOf(canonical: unknown, deliveries: readonly NewDelivery[]
 
 type Found = { document: NewBusinessDocument; links: DocumentLink[] };
 
-function receivedDocument(doc: { kind?: string }, ctx: { encounter?: Encounter; hasUsage: boolean }): Found | undefined {
+function receivedDocument(
+  doc: { kind?: string },
+  ctx: { encounter?: Encounter; hasUsage: boolean; postsInventory: boolean },
+): Found | undefined {
   const sender = (doc as { source?: { sender?: string } }).source?.sender?.trim();
   const partner = sender ? { partner: sender } : {};
   switch (doc.kind) {
@@ -54,7 +68,7 @@ function receivedDocument(doc: { kind?: string }, ctx: { encounter?: Encounter; 
           key: u.eventId,
           ...(facility ? { facility } : {}),
           ...date(u.occurredAt),
-          data: usageData(u),
+          data: usageData(u, ctx.postsInventory),
         },
         links: [],
       };
@@ -180,10 +194,36 @@ function date(value: string | undefined): { businessDate?: string } {
   return value ? { businessDate: value } : {};
 }
 
+/**
+ * The usage posted to the ERP by one delivery of a `sends: inventory-posting` route, keyed by the
+ * usage event id: the lines the payload posts (its `lines[].line`), else every line of the usage.
+ */
+function inventoryPosting(u: SupplyUsage, d: NewDelivery): NewBusinessDocument {
+  let posted: Array<{ line?: unknown; item?: unknown; quantity?: unknown; unit?: unknown }> | undefined;
+  if (/json/i.test(d.payload.contentType)) {
+    try {
+      const body = JSON.parse(d.payload.body) as { lines?: unknown };
+      if (Array.isArray(body.lines) && body.lines.every((l) => l && typeof l === 'object' && 'line' in l)) posted = body.lines;
+    } catch {
+      posted = undefined;
+    }
+  }
+  const lines = posted
+    ? posted.map((l) => ({
+        line: Number(l.line),
+        itemNumber: typeof l.item === 'string' ? l.item : undefined,
+        quantity: typeof l.quantity === 'number' || typeof l.quantity === 'string' ? String(l.quantity) : undefined,
+        unit: typeof l.unit === 'string' ? l.unit : undefined,
+      }))
+    : u.lines.map((l) => ({ line: l.line, itemNumber: l.itemNumber, quantity: l.quantity.value, unit: l.quantity.unit }));
+  return { kind: 'inventory-posting', key: u.eventId, route: d.route, ...date(u.occurredAt), data: { eventId: u.eventId, lines } };
+}
+
 /** The usage as reconciliation needs it: no patient identifier, no description. */
-function usageData(u: SupplyUsage): unknown {
+function usageData(u: SupplyUsage, postsInventory: boolean): unknown {
   return {
     eventId: u.eventId,
+    ...(postsInventory ? { postsInventory } : {}),
     occurredAt: u.occurredAt,
     accountNumber: u.accountNumber,
     department: u.department,

@@ -59,6 +59,7 @@ export class ReconciliationService {
       poAckDeadlineMs: (id) => partner(id)?.poAckDeadline ?? c.poAckDeadline,
       asnDeadlineMs: (id) => partner(id)?.asnDeadline ?? c.asnDeadline,
       chargeDeadlineMs: (facility) => (facility ? c.facilities[facility]?.chargeDeadline : undefined) ?? c.chargeDeadline,
+      inventoryDeadlineMs: (facility) => (facility ? c.facilities[facility]?.inventoryDeadline : undefined) ?? c.inventoryDeadline,
       items: catalogFromTables(await this.o.tables()),
     };
   }

@@ -221,7 +221,7 @@ export function compileChannel(
     when: r.when ? attempt(['routes', i, 'when'], () => compileCondition(r.when as string, deps)) : undefined,
     pipeline: r.transforms.length > 0 ? steps(['routes', i, 'transforms'], r.transforms) : undefined,
     body: attempt(r.body ? ['routes', i, 'body'] : ['routes', i], () => compileBody((r.body ?? { raw: true }) as never, deps)),
-    info: routeInfo(r.destination as { type: string; partner?: unknown; set?: unknown }),
+    info: routeInfo(r.destination as { type: string; partner?: unknown; set?: unknown }, r.sends),
   }));
   const keys =
     c.keys && Object.keys(c.keys).length > 0 ? attempt(['keys'], () => compileKeys(c.keys as Record<string, string>, deps)) : undefined;
@@ -257,10 +257,11 @@ export function buildProcessor(
   });
 }
 
-/** What lineage needs of a route's destination: its type, and the X12 partner and set when it has them. */
-function routeInfo(d: { type: string; partner?: unknown; set?: unknown }): RouteInfo {
+/** What lineage needs of a route: its destination's type, the X12 partner and set when it has them, what it sends. */
+function routeInfo(d: { type: string; partner?: unknown; set?: unknown }, sends: RouteInfo['sends']): RouteInfo {
   return {
     destination: d.type,
+    ...(sends ? { sends } : {}),
     ...(typeof d.partner === 'string' ? { partner: d.partner } : {}),
     ...(typeof d.set === 'string' ? { set: d.set } : {}),
   };

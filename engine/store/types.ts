@@ -389,10 +389,12 @@ export interface MdnLedger {
 }
 
 /** The business documents the engine knows (ADR 0012): what each is keyed by in `GET /api/lineage/:kind/:key`. */
-export type BusinessDocumentKind = 'usage' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice';
+export type BusinessDocumentKind =
+  'usage' | 'inventory-posting' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice';
 
 export const BUSINESS_DOCUMENT_KINDS: readonly BusinessDocumentKind[] = [
   'usage',
+  'inventory-posting',
   'charge',
   'purchase-order',
   'po-ack',

@@ -26,6 +26,7 @@ describe('config engine schema', () => {
         interval: 60_000,
         window: 45 * 86_400_000,
         chargeDeadline: 72 * 3_600_000,
+        inventoryDeadline: 24 * 3_600_000,
         facilities: {},
         poAckDeadline: 48 * 3_600_000,
         asnDeadline: 7 * 86_400_000,
@@ -36,11 +37,11 @@ describe('config engine schema', () => {
 
   it('reads reconciliation deadlines per facility and refuses a bad one where it is', () => {
     const { value } = check(
-      'engine: { id: main }\nreconciliation: { chargeDeadline: 24h, facilities: { NORTH: { chargeDeadline: 5d } } }\n',
+      'engine: { id: main }\nreconciliation: { chargeDeadline: 24h, facilities: { NORTH: { chargeDeadline: 5d }, SOUTH: { inventoryDeadline: 2h } } }\n',
     );
     expect(value!.reconciliation).to.deep.include({
       chargeDeadline: 86_400_000,
-      facilities: { NORTH: { chargeDeadline: 5 * 86_400_000 } },
+      facilities: { NORTH: { chargeDeadline: 5 * 86_400_000 }, SOUTH: { inventoryDeadline: 2 * 3_600_000 } },
     });
     const bad = check('engine: { id: main }\nreconciliation: { facilities: { NORTH: { chargeDeadline: soon } } }\n');
     expect(bad.lines).to.have.length(1);

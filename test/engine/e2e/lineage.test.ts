@@ -124,10 +124,15 @@ describe('lineage and reconciliation of the shipped flows', function () {
       `charge:TX20261121003`,
       `charge:TX20261121004`,
       `charge:TX20261121005`,
+      `inventory-posting:${EVENT}`,
       `purchase-order:${PO}`,
       `usage:${EVENT}`,
     ]);
     expect(chain.documents.filter((d: any) => d.kind === 'charge').every((d: any) => d.deliveryState === 'delivered')).to.equal(true);
+    // The usage posted to the ERP once (the erp-usage route sends: inventory-posting), every line of it.
+    const posting = chain.documents.find((d: any) => d.kind === 'inventory-posting');
+    expect(posting).to.include({ deliveryState: 'delivered' });
+    expect(posting.data.lines.map((l: any) => l.line)).to.deep.equal([1, 2, 3, 4, 5]);
     const [message] = chain.messages;
     expect(message.deliveries.map((d: any) => [d.route, d.state]).sort()).to.deep.equal([
       ['billing-charges', 'delivered'],
@@ -140,7 +145,7 @@ describe('lineage and reconciliation of the shipped flows', function () {
     const missing = chain.missing.map((m: any) => `${m.kind}:${m.for.key}:${m.state}`).sort();
     expect(missing).to.include(`po-ack:${PO}:${late ? 'late' : 'pending'}`);
     expect(missing).to.include(`invoice:${PO}:pending`);
-    expect(missing.filter((m: string) => m.startsWith('charge:'))).to.deep.equal([]);
+    expect(missing.filter((m: string) => m.startsWith('charge:') || m.startsWith('inventory-posting:'))).to.deep.equal([]);
     // The same chain from the charge a denied claim names: back to the usage, the lot and the order.
     const fromCharge = (await api('/api/lineage/charge/TX20261121001')).body;
     expect(fromCharge.documents.map((d: any) => `${d.kind}:${d.key}`)).to.include.members([`usage:${EVENT}`, `purchase-order:${PO}`]);

@@ -32,6 +32,8 @@ for (const backend of storeBackends())
         expect(missed, 'faults injected but not found').to.deep.equal([]);
         expect(Object.fromEntries(r.falsePositives), 'exceptions no injected fault explains').to.deep.equal({});
         expect([...r.kinds.keys()].length, 'fault kinds injected').to.be.greaterThanOrEqual(10);
+        for (const kind of ['inventory-missing', 'inventory-duplicate', 'inventory-duplicate-serial'])
+          expect(r.kinds.get(kind)?.injected ?? 0, `${kind} injected`).to.be.greaterThan(0);
         expect(r.again.result).to.include({ opened: 0, reopened: 0, resolved: 0 });
         expect(r.report.summary.fields.matched).to.be.greaterThan(1000);
       } finally {
