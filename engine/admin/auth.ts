@@ -127,6 +127,9 @@ export class LoginLimiter {
   }
 }
 
+/** Who the identity provider says signed in, and what Interlace lets them do (oidc.ts). */
+export type OidcIdentity = { name: string; role: AdminRole; channels: string[]; subject: string };
+
 // --- tokens, sessions, requests --------------------------------------------------------------
 
 export const SESSION_COOKIE = 'interlace_session';
@@ -146,7 +149,7 @@ export function addressOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-function cookie(req: IncomingMessage, name: string): string | undefined {
+export function cookieOf(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
     if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
@@ -155,7 +158,7 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Whether the request reached us over HTTPS (directly, or through a proxy on this machine that says so). */
-function secure(req: IncomingMessage): boolean {
+export function secure(req: IncomingMessage): boolean {
   return 'encrypted' in req.socket || req.headers['x-forwarded-proto'] === 'https';
 }
 
@@ -175,7 +178,7 @@ export class Authenticator {
   async authenticate(req: IncomingMessage): Promise<Principal | undefined> {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (bearer !== undefined) return this.fromToken(bearer);
-    const sid = cookie(req, SESSION_COOKIE);
+    const sid = cookieOf(req, SESSION_COOKIE);
     return sid ? this.fromSession(sid) : undefined;
   }
 
@@ -226,6 +229,11 @@ export class Authenticator {
       return { ok: false };
     }
     this.limiter.succeed(name);
+    return { ok: true, ...(await this.openSession(req, user)) };
+  }
+
+  /** Opens a session for a user who proved who they are (password, or the identity provider). */
+  private async openSession(req: IncomingMessage, user: AdminUser): Promise<{ principal: Principal; setCookie: string }> {
     const sid = newSecret();
     const csrf = newSecret();
     const now = Date.now();
@@ -234,17 +242,35 @@ export class Authenticator {
       idHash,
       user: user.name,
       csrf,
-      address,
+      address: addressOf(req),
       createdAt: new Date(now).toISOString(),
       seenAt: new Date(now).toISOString(),
       expiresAt: new Date(now + SESSION_IDLE_MS).toISOString(),
     });
     const attrs = `HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_IDLE_MS / 1000}${secure(req) ? '; Secure' : ''}`;
     return {
-      ok: true,
       principal: { name: user.name, kind: 'user', role: user.role, channels: user.channels, session: { idHash, csrf } },
       setCookie: `${SESSION_COOKIE}=${sid}; ${attrs}`,
     };
+  }
+
+  /**
+   * Opens a session for someone the identity provider vouched for (oidc.ts). Their user is created or
+   * updated with the role and channels the provider's claims give, at every sign-in; it has no
+   * password. Refused: a local user of that name who signs in with a password (the provider may not
+   * take over a local account), and a user an admin disabled.
+   */
+  async oidcLogin(
+    req: IncomingMessage,
+    who: OidcIdentity,
+  ): Promise<{ ok: true; principal: Principal; setCookie: string } | { ok: false; reason: string }> {
+    const existing = await this.store.getUser(who.name);
+    if (existing?.passwordHash)
+      return { ok: false, reason: `${who.name} is a local Interlace user who signs in with a password, not through the identity provider` };
+    if (existing?.disabled) return { ok: false, reason: `${who.name} is disabled in Interlace; ask an Interlace admin` };
+    await this.store.putUser({ name: who.name, role: who.role, channels: who.channels, disabled: false });
+    const user = await this.store.getUser(who.name);
+    return { ok: true, ...(await this.openSession(req, user!)) };
   }
 
   async logout(who: Principal): Promise<string> {

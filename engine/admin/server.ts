@@ -11,6 +11,7 @@ import { addressOf, Authenticator, can, inScope, scopeOf, type Principal } from 
 import { ConsoleAssets } from './console.js';
 import { error, limitOf, readJson, send, sendRaw, sendText, TextResponse, type AdminRoute } from './http.js';
 import { messageDetailFor } from './message-view.js';
+import type { OidcLogin } from './oidc.js';
 
 export { TextResponse, type AdminRoute, type Handler } from './http.js';
 
@@ -35,6 +36,8 @@ export type AdminBackend = {
   metrics?(): Promise<string>;
   /** Dry-run replay through a proposed configuration (`POST /api/replay`, engine/admin/replay-api.ts). */
   replay?(body: unknown): Promise<[number, unknown]>;
+  /** Sign-in through the hospital's identity provider (`admin.oidc`, oidc.ts); absent: `/api/oidc/*` answer 404. */
+  oidc?: OidcLogin;
   /** X12 partners and overdue acknowledgments; absent: those endpoints answer 404. */
   x12?: X12AdminBackend;
   /** More endpoints, from a part of the engine that owns them (lineage and reconciliation). */
@@ -255,6 +258,7 @@ export class AdminServer {
       const metrics = url.pathname === '/metrics';
       if (!url.pathname.startsWith('/api/') && !metrics) return send(res, 404, error('not-found', `no such path ${url.pathname}`));
       if (url.pathname === '/api/session' && req.method === 'POST') return await this.login(req, res);
+      if (url.pathname.startsWith('/api/oidc') && req.method === 'GET') return await this.oidc(req, res, url);
       const who = await this.auth.authenticate(req);
       if (!who && !(metrics && this.metricsFrom?.check(...peer(req))))
         return send(res, 401, error('unauthorized', 'sign in, or send a valid bearer token'), { 'WWW-Authenticate': 'Bearer' });
@@ -317,6 +321,7 @@ export class AdminServer {
     action: string,
     outcome: number,
     target?: string,
+    detail?: string,
   ) {
     await this.backend.store.appendAudit({
       actor: who.name,
@@ -324,6 +329,7 @@ export class AdminServer {
       ...('role' in who ? { role: who.role } : {}),
       action,
       ...(target ? { target: target.slice(0, 500) } : {}),
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
       address: addressOf(req),
       outcome,
     });
@@ -351,6 +357,50 @@ export class AdminServer {
         'Retry-After': String(r.retryAfter),
       });
     send(res, 401, error('sign-in-refused', 'that user name and password do not match'));
+  }
+
+  /**
+   * Sign-in through the identity provider (oidc.ts): `GET /api/oidc` says whether it is offered and
+   * how the button reads; `GET /api/oidc/login` sends the browser to the provider; the provider sends
+   * it back to `GET /api/oidc/callback`, which opens a session and sends the browser to the console,
+   * or back to the sign-in page with the reason in one sentence. Both outcomes are audited.
+   */
+  private async oidc(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const oidc = this.backend.oidc;
+    if (!oidc) return send(res, 404, error('not-found', 'this engine offers no single sign-on (admin.oidc in engine.yaml)'));
+    const toLogin = (reason: string, cookies: string[]) => {
+      res.writeHead(303, {
+        Location: `/console/#/login?error=${encodeURIComponent(reason)}`,
+        'Set-Cookie': cookies,
+        'Cache-Control': 'no-store',
+      });
+      res.end();
+    };
+    if (url.pathname === '/api/oidc') return send(res, 200, { label: oidc.settings.label, login: '/api/oidc/login' });
+    if (url.pathname === '/api/oidc/login') {
+      let begun;
+      try {
+        begun = await oidc.begin(req);
+      } catch (err) {
+        const reason = `the identity provider at ${oidc.settings.issuer} cannot be reached or described (${(err as Error).message.slice(0, 200)})`;
+        this.log.error({ issuer: oidc.settings.issuer, err: (err as Error).message }, 'identity provider unavailable');
+        return toLogin(reason, []);
+      }
+      res.writeHead(302, { Location: begun.location, 'Set-Cookie': begun.setCookie, 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
+    if (url.pathname !== '/api/oidc/callback') return send(res, 404, error('not-found', `no such path ${url.pathname}`));
+    const clear = oidc.clearCookie(req);
+    const r = await oidc.finish(req, url);
+    const signed = r.ok ? await this.auth.oidcLogin(req, r.identity) : r;
+    if (!signed.ok) {
+      const name = r.ok ? r.identity.name : (r.name ?? 'oidc');
+      await this.audit(req, { name, kind: 'anonymous' }, 'login.refused', 401, 'oidc', signed.reason);
+      return toLogin(signed.reason, [clear]);
+    }
+    await this.audit(req, signed.principal, 'login', 200, 'oidc');
+    res.writeHead(303, { Location: '/console/#/dashboard', 'Set-Cookie': [signed.setCookie, clear], 'Cache-Control': 'no-store' });
+    res.end();
   }
 
   private async logout(req: IncomingMessage, res: ServerResponse, who: Principal): Promise<void> {

@@ -107,6 +107,72 @@ const storeSection = z
     'The message store: raw messages, their status and the acknowledgment ledger. The same configuration runs on SQLite or PostgreSQL (docs/store.md).',
   );
 
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+const httpsUrl = (what: string) =>
+  z.string().refine(
+    (u) => {
+      try {
+        const url = new URL(u);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+      } catch {
+        return false;
+      }
+    },
+    { message: `${what} must be an https:// URL (http:// only on this machine, for a test provider)`, params: { code: 'invalid-format' } },
+  );
+
+/** `admin.oidc`: sign-in through the hospital's identity provider (engine/admin/oidc.ts, ADR 0018). */
+const oidcSection = z
+  .strictObject({
+    issuer: httpsUrl('admin.oidc.issuer').describe(
+      "The identity provider's issuer URL, exactly as its discovery document (/.well-known/openid-configuration) states it.",
+    ),
+    clientId: z.string().min(1).describe('The client id Interlace is registered with at the identity provider.'),
+    clientSecret: z
+      .string()
+      .optional()
+      .describe('The client secret; write it as ${ENV}. Empty or absent: a public client, authenticated by PKCE alone.'),
+    redirectUri: httpsUrl('admin.oidc.redirectUri')
+      .refine((u) => u.endsWith('/api/oidc/callback'), {
+        message: 'admin.oidc.redirectUri must end with /api/oidc/callback',
+        params: { code: 'invalid-format' },
+      })
+      .describe(
+        "The admin server's /api/oidc/callback as the browser reaches it (e.g. https://interlace.hospital.example/api/oidc/callback); register the same URL at the identity provider.",
+      ),
+    scopes: z
+      .array(z.string().min(1))
+      .refine((s) => s.includes('openid'), { message: 'admin.oidc.scopes must include openid', params: { code: 'invalid-format' } })
+      .prefault(['openid', 'profile'])
+      .describe('Scopes asked for; add the one that puts the role claim (groups, roles) in the ID token if the provider needs it.'),
+    userClaim: z
+      .string()
+      .min(1)
+      .prefault('preferred_username')
+      .describe('The ID token claim that names the Interlace user (preferred_username, email, upn…).'),
+    roles: z
+      .array(
+        z.strictObject({
+          claim: z.string().min(1).prefault('groups').describe('The ID token claim to read (a string or a list of strings).'),
+          value: z.string().min(1).describe('The value (or one of the values) the claim must have.'),
+          role: z.enum(['viewer', 'analyst', 'operator', 'admin']).describe('The role given.'),
+          channels: z
+            .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9-]*)$/, { message: 'expected a channel name or *' }))
+            .min(1)
+            .prefault(['*'])
+            .describe('The channels given (* for every channel).'),
+        }),
+      )
+      .min(1, { message: 'admin.oidc.roles needs at least one rule; nobody could sign in without one' })
+      .describe(
+        'Claim values that give a role and channels, tried in order; the first that matches wins. Someone matching none is refused.',
+      ),
+    label: z.string().min(1).prefault('single sign-on').describe('The sign-in button reads "Sign in with <label>".'),
+  })
+  .describe(
+    "Sign-in through the hospital's identity provider: OpenID Connect authorization code flow with PKCE (docs/console.md). Absent: local users only.",
+  );
+
 const adminSection = z
   .strictObject({
     host: z.string().min(1).prefault('127.0.0.1').describe('Address the admin API listens on; 127.0.0.1 keeps it on this machine.'),
@@ -157,6 +223,7 @@ const adminSection = z
       .describe(
         'Most requests in progress at once from one client address; one beyond it is answered 429 with Retry-After before any work is done. Raise it when a reverse proxy puts every user behind one address.',
       ),
+    oidc: oidcSection.optional(),
   })
   .describe('The admin HTTP API (status, message search, reprocessing). Absent: no admin API.');
 

@@ -1,3 +1,4 @@
+import { OidcLogin } from '../admin/oidc.js';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -246,6 +247,7 @@ export class Engine {
         x12: x12Admin(this.store, this.x12, this.config.certificates ?? []),
         routes: reconciliationRoutes(this.store, this.reconciliation),
         alerts: () => this.alerts?.firing() ?? [],
+        ...(a.oidc ? { oidc: new OidcLogin(a.oidc) } : {}),
       },
       token,
       this.log.child({ component: 'admin' }),

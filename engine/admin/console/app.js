@@ -90,6 +90,17 @@ async function renderLogin(route) {
   );
   const message = h('div');
   if (route.params.get('expired')) message.append(h('div', { class: 'notice bad', text: 'Your session ended; sign in again.' }));
+  // a sign-in through the identity provider that was refused comes back here with the reason
+  const refused = route.params.get('error');
+  if (refused) message.append(h('div', { class: 'notice bad', role: 'alert', text: `Single sign-on refused: ${refused}.` }));
+  const sso = h('p');
+  void fetch('/api/oidc', { headers: { Accept: 'application/json' } })
+    .then((res) => (res.ok ? res.json() : undefined))
+    .then((o) => {
+      if (o && typeof o.label === 'string')
+        sso.append(h('a', { class: 'button', id: 'sso', href: '/api/oidc/login', text: `Sign in with ${o.label}` }));
+    })
+    .catch(() => {});
   const form = h(
     'form',
     {
@@ -130,6 +141,7 @@ async function renderLogin(route) {
     h('label', { for: 'password' }, 'Password', password),
     message,
     h('p', {}, h('button', { class: 'primary', type: 'submit', text: 'Sign in' })),
+    sso,
   );
   show(form);
   user.focus();
