@@ -29,14 +29,14 @@ import { envCount, figure } from './figures.js';
 
 const CHANNEL = 'or-implant-charges';
 const ITEMS = [
-  ['100234', 'STEM FEMORAL CEMENTLESS SZ 12', 'IMPLANT'],
-  ['100567', 'SHELL ACETABULAR 54MM', 'IMPLANT'],
-  ['100890', 'LINER POLY 54MM X 36MM', 'IMPLANT'],
-  ['100912', 'HEAD FEMORAL CERAMIC 36MM', 'IMPLANT'],
-  ['200145', 'SCREW CANCELLOUS 6.5 X 30MM \\T\\ WASHER', 'SUPPLY'],
-  ['300010', 'SUTURE 2-0 VICRYL', 'SUPPLY'],
-  ['999999', 'NOT IN THE CHARGEMASTER', 'SUPPLY'],
-] as const;
+  ['100234', 'STEM FEMORAL CEMENTLESS SZ 12', 'IMPLANT', '2450.00'],
+  ['100567', 'SHELL ACETABULAR 54MM', 'IMPLANT', '1380.00'],
+  ['100890', 'LINER POLY 54MM X 36MM', 'IMPLANT', '640.00'],
+  ['100912', 'HEAD FEMORAL CERAMIC 36MM', 'IMPLANT', '910.00'],
+  ['200145', 'SCREW CANCELLOUS 6.5 X 30MM \\T\\ WASHER', 'SUPPLY', '95.00'],
+  ['300010', 'SUTURE 2-0 VICRYL', 'SUPPLY', '4.10'],
+  ['999999', 'NOT IN THE CHARGEMASTER', 'SUPPLY', '1.00'],
+] as const; // unit prices as the item master's contract prices (config/tables/item-master.csv)
 const UNITS = ['EA', 'EA', 'BX', 'EA', 'PR', 'XX'];
 
 /** A DFT^P03 like the shipped sample, with 3–5 FT1 + ZIM lines and its own MSH-10. */
@@ -50,8 +50,7 @@ export function dftP03(n: number): Buffer {
   ];
   const lines = 3 + (n % 3);
   for (let i = 1; i <= lines; i++) {
-    const [item, description, kind] = ITEMS[(n + i) % ITEMS.length]!;
-    const price = `${100 + ((n * 7 + i * 13) % 2000)}.00`;
+    const [item, description, kind, price] = ITEMS[(n + i) % ITEMS.length]!;
     segments.push(
       `FT1|${i}|TX${n}-${i}||2026112109${String(10 + i).padStart(2, '0')}00-0500|20261121143000-0500|CG|${item}^${description}^${kind}|||${1 + (i % 2)}|${price}&USD|${price}&USD|OR^Operating Room|||OR^OR03^1^MAIN|||M16.11^Primary osteoarthritis, right hip^I10|90001^SURGEON^FAKE|90001^SURGEON^FAKE||||27130^Total hip arthroplasty^CPT4`,
       `ZIM|${i}|LOT-${n}-${i}|SN-${n}${i}|20291031|(01)00889024123456(17)291031(10)LOT-${n}-${i}|${UNITS[(n + i) % UNITS.length]}|FICTIONAL ORTHO INC`,

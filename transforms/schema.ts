@@ -82,6 +82,11 @@ const validateRule = z
     require: expressionSchema.describe('A condition every message must meet.'),
     message: z.string().min(1).describe('Fixed text reported when the condition fails; never put message values here.'),
     rule: ruleNameSchema.optional().describe('Name of the rule (default validate-<n>), shown in the exception queue.'),
+    forEach: expressionSchema
+      .optional()
+      .describe(
+        'Check the rule once per item of this array: the item is the context of `require` and `field`, `$index` its position. The first item that fails is the one the exception queue shows (`<forEach>[<index>].<field>`).',
+      ),
     field: z
       .string()
       .min(1)

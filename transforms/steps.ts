@@ -58,28 +58,45 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
     message: rule.message,
     rule: rule.rule ?? `validate-${j + 1}`,
     field: rule.field,
+    forEachSource: rule.forEach,
+    forEach: rule.forEach === undefined ? undefined : compileExpression(rule.forEach, [index, 'validate', j, 'forEach'], ctx),
     fieldExpr: rule.field === undefined ? undefined : compileExpression(rule.field, [index, 'validate', j, 'field'], ctx),
     expr: compileExpression(rule.require, [index, 'validate', j, 'require'], ctx),
     site: { step: index, kind: 'validate', field: `rule ${j + 1}` } satisfies EvalSite,
   }));
+  type Rule = (typeof compiled)[number];
+
+  /** What the exception queue shows for a failure: the rule, the field and its value (of the failing item with forEach). */
+  const detail = async (rule: Rule, state: PipelineState, item?: { focus: unknown; index: number }): Promise<ExceptionDetail> => {
+    const options = item ? { focus: item.focus, variables: { item: item.focus, index: item.index } } : undefined;
+    const value = rule.fieldExpr
+      ? await rule.fieldExpr.evaluate(state, { ...rule.site, field: `${rule.site.field} field` }, options).catch(() => undefined)
+      : undefined;
+    const field = item ? `${rule.forEachSource}[${item.index}]${rule.field ? `.${rule.field}` : ''}` : rule.field;
+    return { rule: rule.rule, ...(field ? { field } : {}), ...(value !== undefined ? { value: exceptionValue(value) } : {}) };
+  };
+
+  /** Undefined when the rule holds; else the first failing item (forEach), or null for the message as a whole. */
+  const firstFailure = async (rule: Rule, state: PipelineState): Promise<{ focus: unknown; index: number } | null | undefined> => {
+    if (!rule.forEach) return isTruthy(await rule.expr.evaluate(state, rule.site)) ? undefined : null;
+    const items = toList(await rule.forEach.evaluate(state, { ...rule.site, field: `${rule.site.field} forEach` }));
+    for (let i = 0; i < items.length; i++) {
+      const ok = await rule.expr.evaluate(state, rule.site, { focus: items[i], variables: { item: items[i], index: i } });
+      if (!isTruthy(ok)) return { focus: items[i], index: i };
+    }
+    return undefined;
+  };
+
   return {
     kind: 'validate',
     async run(state) {
       const failures: string[] = [];
       let first: ExceptionDetail | undefined;
       for (const rule of compiled) {
-        if (isTruthy(await rule.expr.evaluate(state, rule.site))) continue;
+        const failed = await firstFailure(rule, state);
+        if (failed === undefined) continue;
         failures.push(rule.message);
-        if (!first) {
-          const value = rule.fieldExpr
-            ? await rule.fieldExpr.evaluate(state, { ...rule.site, field: `${rule.site.field} field` }).catch(() => undefined)
-            : undefined;
-          first = {
-            rule: rule.rule,
-            ...(rule.field ? { field: rule.field } : {}),
-            ...(value !== undefined ? { value: exceptionValue(value) } : {}),
-          };
-        }
+        first ??= await detail(rule, state, failed ?? undefined);
       }
       if (failures.length > 0) {
         const plural = failures.length === 1 ? 'rule' : 'rules';
@@ -92,6 +109,10 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
       return {};
     },
   };
+}
+
+function toList(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
 const MAX_KEY_IN_ERROR = 64;

@@ -138,7 +138,10 @@ function print(file: string, o: Outcome): void {
         `--- route ${d.route} (${d.payload.contentType}${d.payload.path ? `, path ${d.payload.path}` : ''})\n${pretty(d.payload)}`,
       );
   } else if (o.outcome === 'filtered') console.log(`${file}: filtered: ${o.reason}`);
-  else if (o.outcome === 'error') console.log(`${file}: error ${o.code}: ${o.message}`);
+  else if (o.outcome === 'error')
+    console.log(
+      `${file}: error ${o.code}${o.rule ? ` (rule ${o.rule}${o.field ? `, ${o.field} = ${o.value ?? ''}` : ''})` : ''}: ${o.message}`,
+    );
   else if (o.outcome === 'rejected') console.log(`${file}: rejected ${o.code}: ${o.message}`);
   else console.log(`${file}: skipped`);
 }
@@ -158,7 +161,7 @@ function check(o: Outcome, e: TestExpectation): string[] {
   const problems: string[] = [];
   const detail =
     o.outcome === 'error' || o.outcome === 'rejected' ? ` (${o.code}: ${o.message})` : o.outcome === 'filtered' ? ` (${o.reason})` : '';
-  const failedAsExpected = e.outcome === 'error' || e.outcome === 'rejected' || e.error !== undefined;
+  const failedAsExpected = e.outcome === 'error' || e.outcome === 'rejected' || e.error !== undefined || e.rule !== undefined;
   if ((o.outcome === 'error' || o.outcome === 'rejected') && !failedAsExpected && !e.outcome)
     problems.push(
       `the input did not go through the channel${detail}; expected no error (add outcome: ${o.outcome} if it is meant to fail)`,
@@ -166,6 +169,8 @@ function check(o: Outcome, e: TestExpectation): string[] {
   if (e.outcome && o.outcome !== e.outcome) problems.push(`expected outcome ${e.outcome}, got ${o.outcome}${detail}`);
   if (e.error && ((o.outcome !== 'error' && o.outcome !== 'rejected') || o.code !== e.error))
     problems.push(`expected error ${e.error}, got ${o.outcome === 'error' || o.outcome === 'rejected' ? o.code : o.outcome}`);
+  if (e.rule && (o.outcome !== 'error' || o.rule !== e.rule))
+    problems.push(`expected rule ${e.rule} to fail, got ${o.outcome === 'error' ? (o.rule ?? `no rule (${o.code})`) : o.outcome}`);
   const sent = new Map(o.outcome === 'routed' ? o.deliveries.map((d) => [d.route, d.payload]) : []);
   for (const r of e.notRoutes ?? []) if (sent.has(r)) problems.push(`route ${r} fired but must not`);
   for (const [route, expected] of Object.entries(e.routes ?? {})) {

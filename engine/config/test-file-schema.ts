@@ -39,13 +39,21 @@ const expectation = z
         'routed (at least one route fires), filtered (a filter step stopped it), error (exception queue) or rejected (the source refused it).',
       ),
     error: z.string().min(1).optional().describe('The error code of an `error` or `rejected` outcome (docs/errors.md).'),
+    rule: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The rule an `error` outcome broke (`rule:` of a lookup or validate rule), as the exception queue shows it.'),
     routes: z.record(z.string(), routeExpectation).optional().describe('Routes that must fire, by name, with what each must send.'),
     notRoutes: z.array(z.string()).optional().describe('Routes that must not fire.'),
   })
-  .refine((e) => e.outcome !== undefined || e.error !== undefined || e.routes !== undefined || e.notRoutes !== undefined, {
-    message: 'expect checks nothing; give at least one of outcome, error, routes, notRoutes',
-    params: { code: 'missing-field' },
-  })
+  .refine(
+    (e) => e.outcome !== undefined || e.error !== undefined || e.rule !== undefined || e.routes !== undefined || e.notRoutes !== undefined,
+    {
+      message: 'expect checks nothing; give at least one of outcome, error, rule, routes, notRoutes',
+      params: { code: 'missing-field' },
+    },
+  )
   .describe('What the case checks; at least one of its fields.');
 
 const testCase = z

@@ -37,7 +37,7 @@ export type ProcessorOptions = {
 export type ProcessOutcome =
   | { outcome: 'routed'; deliveries: StoredDelivery[] }
   | { outcome: 'filtered'; reason: string }
-  | { outcome: 'error'; code: ErrorCode; message: string }
+  | { outcome: 'error'; code: ErrorCode; message: string; rule?: string; field?: string; value?: string }
   | { outcome: 'skipped' };
 
 /**
@@ -79,7 +79,7 @@ export class Processor {
       const e = describe(error);
       this.o.log.debug({ messageId, code: e.code }, 'message to the exception queue');
       await store.markError(messageId, e);
-      return { outcome: 'error', code: e.code, message: e.message };
+      return { outcome: 'error', code: e.code, message: e.message, ...exceptionOf(e) };
     }
   }
 
@@ -154,6 +154,15 @@ class ProcessingError extends InterlaceError {
   ) {
     super(code, message);
   }
+}
+
+/** The rule, field and value of an exception, when a rule named them. */
+function exceptionOf(e: MessageError): { rule?: string; field?: string; value?: string } {
+  return {
+    ...(e.rule !== undefined ? { rule: e.rule } : {}),
+    ...(e.field !== undefined ? { field: e.field } : {}),
+    ...(e.value !== undefined ? { value: e.value } : {}),
+  };
 }
 
 function describe(error: unknown): MessageError & { code: ErrorCode } {

@@ -253,5 +253,30 @@ describe('transforms: steps', () => {
       expect(err.failures).to.deep.equal(['at least six usage lines are expected', 'quantities must be in cases']);
       expect(err.message).to.equal('step 1 (validate): 2 rules failed: at least six usage lines are expected; quantities must be in cases');
     });
+
+    it('with forEach, checks each item and names the first that fails: forEach[index].field and its value', async () => {
+      const perLine: StepConfig = {
+        validate: [
+          {
+            forEach: "$doc('supply-usage').lines",
+            require: '$number(quantity.value) <= $vars.limits[$index]',
+            rule: 'quantity-over-limit',
+            field: 'quantity.value',
+            message: 'a line uses more than its limit',
+          },
+        ],
+      };
+      const passing = await compilePipeline([{ map: { limits: '[2, 5]' } }, perLine], deps).run(dftState());
+      expect(passing.outcome).to.equal('passed');
+      const err = await rejection(compilePipeline([{ map: { limits: '[2, 0]' } }, perLine], deps).run(dftState()));
+      expect(err.code).to.equal('validation-failed');
+      expect(err.failures).to.deep.equal(['a line uses more than its limit']);
+      const line2 = (dftState().canonical as any[]).find((d) => d.kind === 'supply-usage').lines[1].quantity.value;
+      expect(err.exception).to.deep.equal({
+        rule: 'quantity-over-limit',
+        field: "$doc('supply-usage').lines[1].quantity.value",
+        value: line2,
+      });
+    });
   });
 });

@@ -125,7 +125,7 @@ describe('interlace command line', function () {
     expect(r.stdout).to.include('--- route erp-usage (application/json)');
     expect(r.stdout).to.include('"chargeCode": "C-IMP-0101"');
     expect(r.stdout).to.match(/adt-a04-register\.hl7: filtered: only DFT\^P03/);
-    expect(r.stdout).to.match(/9 passed, 0 failed/);
+    expect(r.stdout).to.match(/10 passed, 0 failed/);
   });
 
   it('passes the cases of every shipped channel (config/ and the examples under samples/)', () => {
@@ -159,7 +159,7 @@ describe('interlace command line', function () {
     const r = interlace(['test', join(dir, 'channels', 'or-implant-charges.yaml')]);
     expect(r.code).to.equal(1);
     expect(r.stdout).to.include('expected "C-WRONG", got "C-IMP-0102"');
-    expect(r.stdout).to.match(/8 passed, 1 failed/);
+    expect(r.stdout).to.match(/9 passed, 1 failed/);
   });
 
   it('sends files over MLLP and prints each ACK', async () => {

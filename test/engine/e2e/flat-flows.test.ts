@@ -425,6 +425,76 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(refused.body.issue.map((i: any) => i.expression?.[0])).to.include('Bundle.entry[11].resource.suppliedItem.quantity.value');
   });
 
+  it('a unit price outside the contract waits in the exception queue with the line and its price, and completes once after the item master is fixed', async () => {
+    Object.assign(onHand, { '100234': 50, '200145': 80 });
+    const ack = await client.send(sample('dft-p03-price-outside-contract.hl7'));
+    expect(ack.toString('latin1')).to.match(/MSA\|CA\|OR20261127-0003/);
+    const listed = await waitFor(
+      'the price exception',
+      async () => (await api('/api/exceptions?channel=or-implant-charges&reason=price-outside-contract')).body.exceptions[0],
+      120_000,
+    );
+    expect(listed.controlId).to.equal('OR20261127-0003');
+    expect(listed.error).to.include({
+      code: 'validation-failed',
+      rule: 'price-outside-contract',
+      field: "$doc('supply-usage').lines[1].unitPrice.amount",
+      value: '102.50',
+    });
+    expect((await api(`/api/messages/${listed.id}`)).body.deliveries).to.deep.equal([]);
+
+    // the contract was renegotiated: the analyst puts the new price in the item master
+    const table = join(cfg.dir, 'tables', 'item-master.csv');
+    const original = readFileSync(table, 'utf8');
+    const repriced = original
+      .split('\n')
+      .map((line) => (line.startsWith('200145,') ? line.replace(',95.00,', ',102.50,') : line))
+      .join('\n');
+    expect(repriced).to.not.equal(original);
+    writeFileSync(table, repriced);
+    try {
+      const before = erp.requests.length;
+      await waitFor(
+        'the reprocessed case to pass the price check',
+        async () => {
+          const r = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=price-outside-contract', { method: 'POST' });
+          if (r.body.queued !== 1) return undefined;
+          const m = await waitFor(
+            'processing',
+            async () => {
+              const d = (await api(`/api/messages/${listed.id}`)).body;
+              return d.status === 'received' ? undefined : d;
+            },
+            120_000,
+          );
+          return m.status === 'error' ? undefined : m;
+        },
+        120_000,
+      );
+      await waitFor(
+        'delivery on every route',
+        async () => ((await api(`/api/messages/${listed.id}`)).body.status === 'delivered' ? true : undefined),
+        120_000,
+      );
+      const again = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=price-outside-contract', { method: 'POST' });
+      expect(again.body.queued).to.equal(0);
+      await new Promise((r) => setTimeout(r, 500));
+      const usages = erp.requests.slice(before).filter((r) => r.path === '/inventory/usage');
+      expect(usages.map((r) => JSON.parse(r.body).reference)).to.deep.equal(['OR20261127-0003']);
+      expect(JSON.parse(usages[0]!.body).lines.map((l: any) => [l.item, l.quantity])).to.deep.equal([
+        ['100234', 1],
+        ['200145', 4],
+      ]);
+      expect(
+        await billing.search('ChargeItem', {
+          identifier: 'urn:interlace:or-usage|TX20261127002',
+        }),
+      ).to.have.length(1);
+    } finally {
+      writeFileSync(table, original);
+    }
+  });
+
   it('rejects bad requests to the exception API clearly', async () => {
     expect((await api('/api/exceptions/reprocess', { method: 'POST' })).status).to.equal(400);
     expect((await api('/api/exceptions?limit=0')).status).to.equal(400);

@@ -63,9 +63,18 @@ export function dft(controlId: string, lines = 2, account = 'ACCT1001'): Buffer 
     `PID|1||MRN0001^^^MAINHOSP^MR||TEST^PATIENT||19700101|F||||||||||${account}^^^MAINHOSP^AN`,
     'PV1|1|I|OR^OR01^1^MAIN||||||||SUR||||||||V1001^^^MAINHOSP^VN',
   ];
-  const items = ['100234', '100567', '100890', '100912', '200145'];
-  for (let i = 1; i <= lines; i++)
-    seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${items[(i - 1) % items.length]}^ITEM ${i}^IMPLANT|||${i}|10.00|10.00|OR`);
+  // unit prices (FT1-12) at the item master's contract prices, which the channel checks
+  const items = [
+    ['100234', '2450.00'],
+    ['100567', '1380.00'],
+    ['100890', '640.00'],
+    ['100912', '910.00'],
+    ['200145', '95.00'],
+  ] as const;
+  for (let i = 1; i <= lines; i++) {
+    const [item, price] = items[(i - 1) % items.length]!;
+    seg.push(`FT1|${i}|TX${controlId}-${i}||20261121093000||CG|${item}^ITEM ${i}^IMPLANT|||${i}||${price}|OR`);
+  }
   return Buffer.from(seg.join('\r') + '\r', 'latin1');
 }
 
