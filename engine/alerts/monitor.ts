@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/log.js';
+import type { AdminStore } from '../store/index.js';
 import { sendMail } from '../../lib/smtp.js';
 import type { AlertsConfig } from './config.js';
 import { ErrorHistory, evaluate, type AlertFacts, type Firing } from './rules.js';
@@ -21,23 +22,41 @@ type Target = 'webhook' | 'email';
 /** Notices not yet delivered are kept for the next check, this many at most (the oldest go first). */
 const OUTBOX_MAX = 500;
 
+/** Where the alerts firing now are kept across restarts: the message store (migration 9). */
+export type AlertState = Pick<AdminStore, 'openAlerts' | 'saveAlert' | 'closeAlert'>;
+
+type Active = Firing & { since: string; restored?: boolean };
+
 /**
  * Checks the alert rules every `alerts.every` and sends a notice when a subject starts firing and
  * one when it recovers; nothing in between (de-duplicated by rule and subject). A notice a target
- * could not take is sent again at the next check. The state is in memory: after a restart, what
- * still fires is notified again.
+ * could not take is sent again at the next check. With `state`, what fires is kept in the store per
+ * engine id: after a restart an alert still firing is not notified again, and one whose condition
+ * cleared (also while the engine was down) is notified as recovered at the first check. A rule that
+ * needs a window of watching (`channel-errors` with `window`, `no-traffic`) cannot tell after a
+ * restart until it has watched that long, so its restored alerts are kept until then.
  */
 export class AlertMonitor {
-  private readonly active = new Map<string, Firing & { since: string }>();
+  private readonly active = new Map<string, Active>();
   private readonly history = new ErrorHistory();
   private outbox: Array<{ notice: AlertNotice; targets: Set<Target> }> = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly keepMs: number;
+  /** The first check's time: a windowed rule can judge once it has watched its window since then. */
+  private watchedSince: number | undefined;
+  private restored = false;
 
   constructor(
     private readonly config: AlertsConfig,
-    private readonly o: { engine: string; dataDir: string; facts: () => Promise<AlertFacts>; log: Logger; fetch?: typeof fetch },
+    private readonly o: {
+      engine: string;
+      dataDir: string;
+      facts: () => Promise<AlertFacts>;
+      log: Logger;
+      fetch?: typeof fetch;
+      state?: AlertState;
+    },
   ) {
     this.keepMs =
       Math.max(0, ...config.rules.map((r) => (r.when === 'channel-errors' || r.when === 'no-traffic' ? (r.window ?? 0) : 0))) +
@@ -58,7 +77,7 @@ export class AlertMonitor {
 
   /** What fires now (`GET /api/alerts`, the console). */
   firing(): Array<Firing & { since: string }> {
-    return [...this.active.values()];
+    return [...this.active.values()].map(({ restored: _r, ...f }) => f);
   }
 
   /** One check: gather the facts, compare with what fired before, send what changed. Never throws. */
@@ -75,6 +94,8 @@ export class AlertMonitor {
       this.o.log.warn({ err: (err as Error).message }, 'alert facts not gathered; checking again later');
       return;
     }
+    if (!(await this.restore())) return;
+    this.watchedSince ??= facts.now;
     this.history.record(facts, this.keepMs);
     const now = new Date(facts.now).toISOString();
     const seen = new Set<string>();
@@ -83,13 +104,49 @@ export class AlertMonitor {
       const was = this.active.get(f.key);
       this.active.set(f.key, { ...f, since: was?.since ?? now });
       if (!was) this.queue({ ...this.notice(f, 'firing', now), since: now });
+      if (!was || was.restored) await this.save({ ...f, since: was?.since ?? now });
     }
     for (const [key, was] of this.active) {
-      if (seen.has(key)) continue;
+      if (seen.has(key) || (was.restored && !this.judged(was.rule, facts.now))) continue;
       this.active.delete(key);
       this.queue({ ...this.notice(was, 'resolved', now), since: was.since, summary: `recovered: ${was.summary}` });
+      await this.save(undefined, key);
     }
     await this.flush();
+  }
+
+  /** Loads the alerts that fired before a restart, once; false when the store cannot say yet. */
+  private async restore(): Promise<boolean> {
+    if (this.restored || !this.o.state) return true;
+    try {
+      for (const a of await this.o.state.openAlerts(this.o.engine))
+        this.active.set(a.key, { ...a, when: a.when as Firing['when'], restored: true });
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'alerts firing before the restart not read; checking again later');
+      return false;
+    }
+    this.restored = true;
+    return true;
+  }
+
+  /** Whether a rule can tell now that a restored alert's condition is gone (it watched its window since the restart). */
+  private judged(rule: string, now: number): boolean {
+    const r = this.config.rules.find((x) => x.name === rule);
+    const window = r && (r.when === 'no-traffic' || r.when === 'channel-errors') ? (r.window ?? 0) : 0;
+    return now - (this.watchedSince ?? now) >= window;
+  }
+
+  /** Keeps the store's open alerts as they are here (`alert` saved, or `key` closed); a failure is logged, never thrown. */
+  private async save(alert: Active | undefined, key?: string): Promise<void> {
+    if (!this.o.state) return;
+    try {
+      if (alert) {
+        const { restored: _r, value: _v, ...open } = alert;
+        await this.o.state.saveAlert(this.o.engine, open);
+      } else await this.o.state.closeAlert(this.o.engine, key!);
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).message }, 'alert state not saved; a restart may notify it again');
+    }
   }
 
   private notice(f: Firing, state: AlertNotice['state'], at: string): AlertNotice {

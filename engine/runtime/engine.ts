@@ -277,6 +277,7 @@ export class Engine {
       dataDir,
       facts: () => this.alertFacts(dataDir),
       log: this.log.child({ component: 'alerts' }),
+      state: this.store,
     });
     this.alerts.start();
     this.log.info({ rules: a.rules.length, everyMs: a.every }, 'alert rules armed');

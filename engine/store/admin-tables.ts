@@ -1,5 +1,15 @@
 import { TERMINAL_STATUSES } from './types.js';
-import type { AdminRole, AdminSession, AdminStore, AdminUser, ApiToken, AuditEntry, AuditQuery, NewAuditEntry } from './types.js';
+import type {
+  AdminRole,
+  AdminSession,
+  AdminStore,
+  AdminUser,
+  ApiToken,
+  AuditEntry,
+  AuditQuery,
+  NewAuditEntry,
+  OpenAlert,
+} from './types.js';
 import { X12LedgerDelegate } from './x12-delegate.js';
 
 /**
@@ -180,6 +190,35 @@ export class AdminTables implements AdminStore {
         ],
       ],
     ]);
+  }
+
+  async openAlerts(engine: string): Promise<OpenAlert[]> {
+    const rows = await this.sql.all<{ key: string; rule: string; kind: string; subject: string; summary: string; since: number }>(
+      'SELECT key, rule, kind, subject, summary, since FROM alerts_open WHERE engine = ? ORDER BY since, key',
+      [engine],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      rule: r.rule,
+      when: r.kind,
+      subject: r.subject,
+      summary: r.summary,
+      since: iso(Number(r.since)),
+    }));
+  }
+
+  async saveAlert(engine: string, a: OpenAlert): Promise<void> {
+    await this.sql.write([
+      [
+        `INSERT INTO alerts_open (engine, key, rule, kind, subject, summary, since) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (engine, key) DO UPDATE SET summary = excluded.summary, since = excluded.since`,
+        [engine, a.key, a.rule, a.when, a.subject, a.summary, Date.parse(a.since)],
+      ],
+    ]);
+  }
+
+  async closeAlert(engine: string, key: string): Promise<void> {
+    await this.sql.write([['DELETE FROM alerts_open WHERE engine = ? AND key = ?', [engine, key]]]);
   }
 
   async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
@@ -378,6 +417,15 @@ export abstract class AdminDelegate extends X12LedgerDelegate implements AdminSt
   }
   listAudit(q: AuditQuery): Promise<AuditEntry[]> {
     return this.admin.listAudit(q);
+  }
+  openAlerts(engine: string): Promise<OpenAlert[]> {
+    return this.admin.openAlerts(engine);
+  }
+  saveAlert(engine: string, alert: OpenAlert): Promise<void> {
+    return this.admin.saveAlert(engine, alert);
+  }
+  closeAlert(engine: string, key: string): Promise<void> {
+    return this.admin.closeAlert(engine, key);
   }
   resolveException(id: string, by: string, note: string): Promise<boolean> {
     return this.admin.resolveException(id, by, note);

@@ -340,4 +340,18 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
   ALTER TABLE messages ADD COLUMN content_purged_at ${d.int8};
   CREATE INDEX messages_unpurged ON messages (channel, received_at) WHERE content_purged_at IS NULL;
   `,
+  // 9: alerts firing now, per engine process, so a restart neither notifies them again nor forgets
+  // to notify their recovery (docs/alerts.md).
+  (d) => `
+  CREATE TABLE alerts_open (
+    engine   TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    rule     TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    summary  TEXT NOT NULL,
+    since    ${d.int8} NOT NULL,
+    PRIMARY KEY (engine, key)
+  );
+  `,
 ];

@@ -250,6 +250,9 @@ export type AuditEntry = {
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 export type AuditQuery = { actor?: string; action?: string; from?: string; to?: string; before?: number; limit?: number };
 
+/** An alert firing now, as the alert monitor keeps it across restarts (migration 9, docs/alerts.md). */
+export type OpenAlert = { key: string; rule: string; when: string; subject: string; summary: string; since: string };
+
 /**
  * Users, API tokens, sessions and the audit log of the admin API (ADR 0013). The audit log only
  * grows: there is no method that changes or removes an entry, and the database refuses it too.
@@ -273,6 +276,12 @@ export interface AdminStore {
   appendAudit(entry: NewAuditEntry): Promise<void>;
   /** Newest first; `before` pages by entry id. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** The alerts an engine process had firing when it last checked (engine/alerts/monitor.ts). */
+  openAlerts(engine: string): Promise<OpenAlert[]>;
+  /** Records an alert that started firing (again: its summary and since replaced). */
+  saveAlert(engine: string, alert: OpenAlert): Promise<void>;
+  /** Forgets an alert that recovered. */
+  closeAlert(engine: string, key: string): Promise<void>;
 }
 
 /** How many X12 control numbers to take at once, per envelope level. */

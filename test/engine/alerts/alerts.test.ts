@@ -7,7 +7,9 @@ import { AlertMonitor } from '../../../engine/alerts/monitor.js';
 import type { AlertFacts } from '../../../engine/alerts/rules.js';
 import { alertsSection, type AlertsConfig } from '../../../engine/alerts/config.js';
 import { silentLogger } from '../../../lib/log.js';
+import { openStore } from '../../../engine/store/index.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
+import { storeBackends } from '../../support/stores.js';
 import { smtpServerAvailable, startSmtpServer, type SmtpServer } from '../../support/smtp-server.js';
 
 const DAY = 86_400_000;
@@ -227,6 +229,82 @@ describe('alerts: rules, de-duplication, recovery, webhook and SMTP delivery', f
     await monitor.check();
     expect(fired()).to.have.length(4);
   });
+
+  for (const backend of storeBackends())
+    it(`keeps what fires in the store (${backend.name}): a restart notifies neither it again nor misses its recovery`, async () => {
+      const store = await openStore(await backend.fresh());
+      try {
+        const rules = config([
+          { name: 'or-errors', when: 'channel-errors', threshold: 2 },
+          { name: 'quiet', when: 'no-traffic', channel: 'or-charges', window: '30m' },
+        ]);
+        let t = Date.now() - 3 * 3_600_000;
+        let errored = 3;
+        let received = 5;
+        const monitor = () =>
+          new AlertMonitor(rules, {
+            engine: 'test-engine',
+            dataDir: '/data',
+            facts: async () => facts({ now: t, channels: [{ name: 'or-charges', errored, received }] }),
+            log: silentLogger,
+            state: store,
+          });
+        const start = sink.requests.length;
+        const fired = () => notices(start).map((n) => `${n.state} ${n.rule} ${n.since}`);
+        const t0 = new Date(t).toISOString();
+        let m = monitor();
+        await m.check();
+        t += 35 * 60_000;
+        await m.check(); // 35 minutes without a message
+        const t1 = new Date(t).toISOString();
+        expect(fired()).to.deep.equal([`firing or-errors ${t0}`, `firing quiet ${t1}`]);
+        await m.stop();
+        expect((await store.openAlerts('test-engine')).map((a) => [a.key, a.since])).to.have.deep.members([
+          ['or-errors:or-charges', t0],
+          ['quiet:or-charges', t1],
+        ]);
+        expect(await store.openAlerts('another-engine')).to.deep.equal([]);
+
+        // restarted: both still fire (the no-traffic one cannot tell yet), nothing is notified again
+        t += 10 * 60_000;
+        received = 6; // a message arrived while the engine was down
+        m = monitor();
+        await m.check();
+        expect(fired()).to.have.length(2);
+        expect(m.firing().map((f) => [f.key, f.since])).to.have.deep.members([
+          ['or-errors:or-charges', t0],
+          ['quiet:or-charges', t1],
+        ]);
+        // the errors are cleared; once watched for its window, the channel is not silent: both recover
+        errored = 0;
+        t += 10 * 60_000;
+        await m.check();
+        expect(fired().slice(2)).to.deep.equal([`resolved or-errors ${t0}`]);
+        t += 21 * 60_000;
+        received = 7;
+        await m.check();
+        expect(fired().slice(3)).to.deep.equal([`resolved quiet ${t1}`]);
+        expect(await store.openAlerts('test-engine')).to.deep.equal([]);
+
+        // an alert whose condition cleared while the engine was down recovers at the first check
+        errored = 4;
+        await m.check();
+        await m.stop();
+        errored = 0;
+        t += 60_000;
+        m = monitor();
+        await m.check();
+        expect(
+          fired()
+            .slice(4)
+            .map((f) => f.split(' ').slice(0, 2).join(' ')),
+        ).to.deep.equal(['firing or-errors', 'resolved or-errors']);
+        expect(await store.openAlerts('test-engine')).to.deep.equal([]);
+      } finally {
+        await store.close();
+        await backend.cleanup();
+      }
+    });
 
   it('refuses an alerts section with nowhere to send, a repeated rule name or an unknown kind, in one sentence each', () => {
     const problems = (v: unknown) => {
