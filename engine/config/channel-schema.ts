@@ -95,6 +95,13 @@ const duplicatesSchema = z
       .prefault(true)
       .describe('Detect inbound duplicates (same control id from the same sender) and answer them without processing twice.'),
     window: duration.optional().describe('How long a control id counts as a duplicate; overrides store.duplicateWindow of engine.yaml.'),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The business key (a name of `keys:`) that identifies the business case, whatever its control id or format: a message whose value of it another message of the channel already routed has becomes `duplicate` of that message when processed, and is not routed. Only a message with exactly one value of the key is compared.',
+      ),
   })
   .describe('Inbound duplicate detection.');
 
@@ -178,6 +185,15 @@ export function buildChannelSchema(registry: ConfigRegistry) {
           message: `this input receives ${input.format} but the channel parses ${c.parse.format}; set parse.format to auto so each message is read in its own format`,
         });
       });
+      const key = c.duplicates?.key;
+      if (key !== undefined && !Object.hasOwn(c.keys ?? {}, key)) {
+        const declared = Object.keys(c.keys ?? {});
+        ctx.addIssue({
+          code: 'custom',
+          path: ['duplicates', 'key'],
+          message: `duplicates.key ${JSON.stringify(key)} is not a business key of this channel; expected one of keys: ${declared.join(', ') || '(none declared)'}`,
+        });
+      }
     })
     .describe('A channel file (channels/*.yaml): a source (and more `inputs`), a parse step, transform steps and routes.');
 }

@@ -250,6 +250,7 @@ export function buildProcessor(
     parseOptions: { fallbackEncoding: c.parse.encoding, strict: c.parse.strict, ...(c.parse.layout ? { layout: c.parse.layout } : {}) },
     pipeline: compiled.pipeline,
     ...(compiled.keys ? { keys: compiled.keys } : {}),
+    ...(c.duplicates?.key ? { duplicateKey: c.duplicates.key } : {}),
     routes: compiled.routes,
     store,
     log,
@@ -296,5 +297,6 @@ function countOutcomes(m: ChannelCounters, outcomes: ProcessOutcome[]): void {
   for (const o of outcomes) {
     if (o.outcome === 'filtered') m.filtered++;
     else if (o.outcome === 'error') m.errored++;
+    else if (o.outcome === 'duplicate') m.duplicate++;
   }
 }

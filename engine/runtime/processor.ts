@@ -4,7 +4,7 @@ import { parserFor, type Format, type ParseOptions } from '../../parsers/index.j
 import type { AcceptContext } from '../../parsers/types.js';
 import { InterlaceError, type Diagnostic } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import type { MessageError, MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
+import type { BusinessKey, MessageError, MessageStore, NewDelivery, StoredDelivery } from '../store/index.js';
 import { TransformMappingError } from '../../transforms/errors.js';
 import { lineageOf, type RouteInfo } from '../reconcile/lineage.js';
 import type { Lineage } from '../store/index.js';
@@ -29,6 +29,11 @@ export type ProcessorOptions = {
   pipeline: Pipeline;
   /** The channel's business keys (`keys:`), stored before the outcome so an exception is found by them too. */
   keys?: (state: PipelineState) => Promise<Array<{ name: string; value: string }>>;
+  /**
+   * The business key (one of `keys`) whose value identifies the business case (`duplicates.key`): a
+   * message whose value another routed message of the channel already has becomes its duplicate.
+   */
+  duplicateKey?: string;
   routes: CompiledRoute[];
   store: MessageStore;
   log: Logger;
@@ -38,6 +43,7 @@ export type ProcessOutcome =
   | { outcome: 'routed'; deliveries: StoredDelivery[] }
   | { outcome: 'filtered'; reason: string }
   | { outcome: 'error'; code: ErrorCode; message: string; rule?: string; field?: string; value?: string }
+  | { outcome: 'duplicate'; duplicateOf: string }
   | { outcome: 'skipped' };
 
 /**
@@ -56,7 +62,8 @@ export class Processor {
     if (!stored || stored.status !== 'received') return { outcome: 'skipped' };
     try {
       const state = this.parse(messageId, stored.raw, stored.receivedAt);
-      if (this.o.keys) await store.recordKeys(messageId, this.o.channel, await this.o.keys(state));
+      const keys = this.o.keys ? await this.o.keys(state) : [];
+      if (this.o.keys) await store.recordKeys(messageId, this.o.channel, keys);
       const result = await this.o.pipeline.run(state);
       if (result.outcome === 'filtered') {
         await store.markFiltered(messageId, result.reason);
@@ -73,14 +80,24 @@ export class Processor {
         result.state.canonical,
         deliveries,
         this.lineage(messageId, result.state, deliveries),
+        this.businessKey(keys),
       );
-      return routed ? { outcome: 'routed', deliveries: routed } : { outcome: 'skipped' };
+      if (!routed) return { outcome: 'skipped' };
+      return Array.isArray(routed) ? { outcome: 'routed', deliveries: routed } : { outcome: 'duplicate', duplicateOf: routed.duplicateOf };
     } catch (error) {
       const e = describe(error);
       this.o.log.debug({ messageId, code: e.code }, 'message to the exception queue');
       await store.markError(messageId, e);
       return { outcome: 'error', code: e.code, message: e.message, ...exceptionOf(e) };
     }
+  }
+
+  /** The value of the duplicate key, when the message has exactly one (none, or several, is no business case to compare). */
+  private businessKey(keys: ReadonlyArray<{ name: string; value: string }>): BusinessKey | undefined {
+    const name = this.o.duplicateKey;
+    if (name === undefined) return undefined;
+    const values = keys.filter((k) => k.name === name);
+    return values.length === 1 ? values[0] : undefined;
   }
 
   /** The business documents of the message and of what its routes send (ADR 0012); never fails the message. */

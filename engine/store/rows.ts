@@ -210,3 +210,8 @@ export function sentInterchange(rows: readonly SentRow[]): X12SentInterchange | 
     at: Number(first.at),
   };
 }
+
+/** The history line of a message found to be a business duplicate (`duplicates.key`); names the key, never its value. */
+export function businessDuplicateDetail(key: { name: string }, originalId: string): string {
+  return `duplicate of message ${originalId}: same ${key.name} (duplicates.key); not routed again`;
+}

@@ -85,6 +85,16 @@ export type StoredAck = {
 
 export type NewDelivery = { route: string; payload: RoutePayload };
 
+/**
+ * A business key that identifies the business case of a message (the channel's `duplicates.key`,
+ * one of its `keys:`): another message of the channel already routed with the same value makes this
+ * one a duplicate of it.
+ */
+export type BusinessKey = { name: string; value: string };
+
+/** What `markRouted` answers when the business key is already another routed message's: this one is now `duplicate`. */
+export type BusinessDuplicate = { duplicateOf: string };
+
 export type AttemptRecord = AttemptOutcome;
 
 export type MessageQuery = {
@@ -147,6 +157,18 @@ export interface MessageStore extends DeliveryLedger {
    * a replay never sends the same idempotency key with other content.
    */
   markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false>;
+  /**
+   * With a business key: in the same write, when another message of the channel holding the same
+   * key value was already routed (routed, delivered or failed), this one becomes `duplicate` of the
+   * earliest such message, with no delivery, and the answer names it.
+   */
+  markRouted(
+    id: string,
+    canonical: unknown,
+    deliveries: NewDelivery[],
+    lineage: Lineage | undefined,
+    businessKey: BusinessKey | undefined,
+  ): Promise<StoredDelivery[] | false | BusinessDuplicate>;
   /**
    * Puts a settled message (`error`, `filtered`, `delivered`) back to `received` for another run
    * through the current configuration; false for any other status.

@@ -5,8 +5,20 @@ import { newId } from '../ids.js';
 import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import { describeLocation } from '../location.js';
-import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
+import {
+  businessDuplicateDetail,
+  emptyCounts,
+  rejection,
+  toAck,
+  toDelivery,
+  toMessage,
+  type AckRow,
+  type DeliveryRow,
+  type MessageRow,
+} from '../rows.js';
 import type {
+  BusinessDuplicate,
+  BusinessKey,
   ExceptionQuery,
   FileSummaryRecord,
   AttemptRecord,
@@ -299,7 +311,21 @@ export class PostgresStore extends AdminDelegate implements Store {
     });
   }
 
-  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false> {
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false>;
+  markRouted(
+    id: string,
+    canonical: unknown,
+    deliveries: NewDelivery[],
+    lineage: Lineage | undefined,
+    businessKey: BusinessKey | undefined,
+  ): Promise<StoredDelivery[] | false | BusinessDuplicate>;
+  markRouted(
+    id: string,
+    canonical: unknown,
+    deliveries: NewDelivery[],
+    lineage?: Lineage,
+    businessKey?: BusinessKey,
+  ): Promise<StoredDelivery[] | false | BusinessDuplicate> {
     return transaction(this.pool, async (c) => {
       const { rows } = await c.query<{ channel: string; status: MessageStatus }>(
         'SELECT channel, status FROM messages WHERE id = $1 FOR UPDATE',
@@ -308,6 +334,28 @@ export class PostgresStore extends AdminDelegate implements Store {
       const row = rows[0];
       if (row?.status !== 'received') return false;
       const now = Date.now();
+      if (businessKey) {
+        // Several processes may route two messages of one business case at once: one at a time per key value.
+        await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [
+          lockKey('business-key', row.channel, businessKey.name, businessKey.value),
+        ]);
+        const original = (
+          await c.query<{ id: string }>(
+            `SELECT m.id FROM message_keys k JOIN messages m ON m.id = k.message_id
+             WHERE k.channel = $1 AND k.name = $2 AND k.value = $3 AND k.message_id <> $4 AND m.status IN ('routed', 'delivered', 'failed')
+             ORDER BY m.received_at, m.id LIMIT 1`,
+            [row.channel, businessKey.name, businessKey.value, id],
+          )
+        ).rows[0];
+        if (original) {
+          await c.query(
+            `UPDATE messages SET status = 'duplicate', duplicate_of = $1, canonical = $2, error = NULL, updated_at = $3 WHERE id = $4`,
+            [original.id, canonical === undefined ? null : JSON.stringify(canonical), now, id],
+          );
+          await event(c, id, now, 'duplicate', businessDuplicateDetail(businessKey, original.id));
+          return { duplicateOf: original.id };
+        }
+      }
       const out: StoredDelivery[] = [];
       for (const d of deliveries) {
         const deliveryId = `${id}:${d.route}`;

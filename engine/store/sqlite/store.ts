@@ -8,6 +8,8 @@ import { newId } from '../ids.js';
 import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import type {
+  BusinessDuplicate,
+  BusinessKey,
   AttemptRecord,
   ChannelCounts,
   ExceptionQuery,
@@ -23,7 +25,17 @@ import type {
   StoredMessageDetail,
 } from '../types.js';
 import { WriteBatcher } from './batcher.js';
-import { emptyCounts, rejection, toAck, toDelivery, toMessage, type AckRow, type DeliveryRow, type MessageRow } from '../rows.js';
+import {
+  businessDuplicateDetail,
+  emptyCounts,
+  rejection,
+  toAck,
+  toDelivery,
+  toMessage,
+  type AckRow,
+  type DeliveryRow,
+  type MessageRow,
+} from '../rows.js';
 import { migrate } from './schema.js';
 import { SqliteX12Ledger } from './x12-ledger.js';
 import { SqliteDocuments } from './documents.js';
@@ -46,6 +58,11 @@ const LAZY = { lazy: true };
 const MESSAGE_COLUMNS =
   'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
+
+/** The earliest other message of the channel, already routed, holding a business key value (`duplicates.key`). */
+const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k JOIN messages m ON m.id = k.message_id
+  WHERE k.channel = ? AND k.name = ? AND k.value = ? AND k.message_id <> ? AND m.status IN ('routed', 'delivered', 'failed')
+  ORDER BY m.received_at, m.id LIMIT 1`;
 
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
 export class SqliteStore extends AdminDelegate implements Store {
@@ -336,11 +353,36 @@ export class SqliteStore extends AdminDelegate implements Store {
     return true;
   }
 
-  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false> {
+  markRouted(id: string, canonical: unknown, deliveries: NewDelivery[], lineage?: Lineage): Promise<StoredDelivery[] | false>;
+  markRouted(
+    id: string,
+    canonical: unknown,
+    deliveries: NewDelivery[],
+    lineage: Lineage | undefined,
+    businessKey: BusinessKey | undefined,
+  ): Promise<StoredDelivery[] | false | BusinessDuplicate>;
+  markRouted(
+    id: string,
+    canonical: unknown,
+    deliveries: NewDelivery[],
+    lineage?: Lineage,
+    businessKey?: BusinessKey,
+  ): Promise<StoredDelivery[] | false | BusinessDuplicate> {
     return this.writes.run(() => {
       const row = this.st.channelStatus!.get(id) as { channel: string; status: MessageStatus } | undefined;
       if (row?.status !== 'received') return false;
       const now = Date.now();
+      // One writer: no other routing can come between this check and this message's own routing.
+      const original = businessKey
+        ? (this.cached(BUSINESS_ORIGINAL).get(row.channel, businessKey.name, businessKey.value, id) as { id: string } | undefined)
+        : undefined;
+      if (original) {
+        this.cached(
+          `UPDATE messages SET status = 'duplicate', duplicate_of = ?, canonical = ?, error = NULL, updated_at = ? WHERE id = ?`,
+        ).run(original.id, canonical === undefined ? null : JSON.stringify(canonical), now, id);
+        this.st.insertEvent!.run(id, now, 'duplicate', businessDuplicateDetail(businessKey!, original.id));
+        return { duplicateOf: original.id };
+      }
       const out: StoredDelivery[] = [];
       for (const d of deliveries) {
         const deliveryId = `${id}:${d.route}`;

@@ -184,8 +184,14 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     }
   });
 
-  it('implant usage: consumption to the ERP, one ChargeItem per line on the billing server (never twice), and an 850 when below par', async () => {
-    Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
+  it('implant usage: consumption to the ERP, one ChargeItem per line on the billing server, and an 850 when below par; the case resent under a new control id is a duplicate', async () => {
+    Object.assign(onHand, {
+      '100234': 2,
+      '100567': 9,
+      '100890': 9,
+      '100912': 9,
+      '200145': 80,
+    });
     const before = erp.requests.length;
     await client.send(sample('dft-p03-hip-implant.hl7'));
     const usage = (await erp.waitForRequests(before + 1, 120_000)).slice(before).find((r) => r.path === '/inventory/usage')!;
@@ -206,18 +212,25 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       'C-IMP-0104',
       'C-SUP-0200',
     ]);
-    // the OR system resends the same usage under a new control id: conditional create bills nothing twice
+    // the OR system resends the same case under a new control id: the same case (account and line
+    // transaction ids), so a duplicate of the first, visibly, with nothing posted or billed again
+    const first = JSON.parse(usage.body).messageId;
     await client.send(
       Buffer.from(sample('dft-p03-hip-implant.hl7').toString('latin1').replace('OR20261121-0042', 'OR20261121-0042R'), 'latin1'),
     );
-    await waitFor(
-      'the resent usage to be delivered',
+    const resent = await waitFor(
+      'the resent case to be processed',
       async () => {
         const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261121-0042R')).body.messages[0];
-        return m && m.status === 'delivered' ? m : undefined;
+        return m && m.status !== 'received' ? m : undefined;
       },
       120_000,
     );
+    expect(resent).to.include({ status: 'duplicate', duplicateOf: first });
+    const detail = (await api(`/api/messages/${resent.id}`)).body;
+    expect(detail.deliveries).to.deep.equal([]);
+    expect(detail.history.at(-1).detail).to.equal(`duplicate of message ${first}: same case (duplicates.key); not routed again`);
+    expect(erp.requests.slice(before).filter((r) => r.path === '/inventory/usage')).to.have.length(1);
     expect(
       (await billing.search('ChargeItem')).filter((c: any) => String(c.identifier?.[0]?.value).startsWith('TX20261121')),
     ).to.have.length(5);
@@ -298,7 +311,9 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       'a case to meet the changed item master',
       async () => {
         const id = `OR20261126-${String(++n).padStart(4, '0')}`;
-        await client.send(Buffer.from(sample('dft-p03-three-suppliers.hl7').toString('latin1').replace('OR20261124-0015', id), 'latin1'));
+        // a case of its own: its own control id and line transaction ids
+        const text = sample('dft-p03-three-suppliers.hl7').toString('latin1').replace('OR20261124-0015', id);
+        await client.send(Buffer.from(text.replaceAll('|TX20261124', `|TX${id.replace(/\D/g, '')}-`), 'latin1'));
         const m = await waitFor(
           `case ${id} processed`,
           async () => {
@@ -313,7 +328,11 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     );
     const listed = (await api('/api/exceptions?channel=or-implant-charges&reason=no-supplier-route')).body.exceptions;
     expect(listed.map((e: any) => e.id)).to.deep.equal([exception.id]);
-    expect(listed[0].error).to.include({ code: 'validation-failed', rule: 'no-supplier-route', value: 'globex-medical' });
+    expect(listed[0].error).to.include({
+      code: 'validation-failed',
+      rule: 'no-supplier-route',
+      value: 'globex-medical',
+    });
     const before = (await api(`/api/messages/${exception.id}`)).body;
     expect(before.deliveries).to.deep.equal([]);
 
@@ -346,16 +365,30 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(order.lines.map((l: any) => [l.item.buyerItem, l.quantity.value])).to.deep.equal([['300520', '7']]);
   });
 
-  it('implant usage as FHIR over HTTP: the same consumption, ChargeItems and 850 as the DFT^P03, once, a resent Bundle a duplicate', async () => {
-    Object.assign(onHand, { '100234': 2, '100567': 9, '100890': 9, '100912': 9, '200145': 80 });
+  it('implant usage as FHIR over HTTP: the same consumption, ChargeItems and 850 as the DFT^P03, once; the resent Bundle and the same case as a DFT^P03 are duplicates', async () => {
+    Object.assign(onHand, {
+      '100234': 2,
+      '100567': 9,
+      '100890': 9,
+      '100912': 9,
+      '200145': 80,
+    });
     const input = engine.inputs.get('or-implant-charges')![0]!.address()!;
     const url = `http://127.0.0.1:${input.port}/fhir/usage`;
     const listed = (await api('/api/channels')).body.channels.find((c: any) => c.name === 'or-implant-charges');
     expect(listed.inputs).to.have.length(1);
-    expect(listed.inputs[0]).to.deep.include({ type: 'http', format: 'fhir', address: input });
+    expect(listed.inputs[0]).to.deep.include({
+      type: 'http',
+      format: 'fhir',
+      address: input,
+    });
     const bundle = readFileSync(join(ROOT, 'samples', 'fhir', 'or-usage-bundle.json'), 'utf8');
     const post = async (body: string) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body,
+      });
       return { status: res.status, body: (await res.json()) as any };
     };
     const before = erp.requests.length;
@@ -368,7 +401,11 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       120_000,
     );
     const posted = JSON.parse(usage.body);
-    expect(posted).to.include({ account: 'ACCT778899', visit: 'V20261125-02', department: 'OR' });
+    expect(posted).to.include({
+      account: 'ACCT778899',
+      visit: 'V20261125-02',
+      department: 'OR',
+    });
     expect(posted.lines.map((l: any) => [l.item, l.quantity, l.unit, l.chargeCode, l.costCenter, l.lot ?? null])).to.deep.equal([
       ['100234', 1, 'EA', 'C-IMP-0101', '7010-OR', 'LOT-A22345'],
       ['100567', 1, 'EA', 'C-IMP-0102', '7010-OR', 'LOT-B87001'],
@@ -415,6 +452,31 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     ).to.have.length(1);
     expect(await mine()).to.have.length(5);
     expect(orders()).to.have.length(1);
+
+    // the OR system also sends the case as a DFT^P03 (its own control id, the same account and line
+    // transaction ids): a duplicate of the Bundle's message, visible as such, posted and billed once
+    const fhirMessage = posted.messageId;
+    const ack = await client.send(sample('dft-p03-fhir-bundle-case.hl7'));
+    expect(ack.toString('latin1')).to.match(/MSA\|CA\|OR20261125-0032/);
+    const hl7 = await waitFor(
+      'the DFT^P03 of the same case to be processed',
+      async () => {
+        const m = (await api('/api/messages?channel=or-implant-charges&controlId=OR20261125-0032')).body.messages[0];
+        return m && m.status !== 'received' ? m : undefined;
+      },
+      120_000,
+    );
+    expect(hl7).to.include({ status: 'duplicate', duplicateOf: fhirMessage });
+    const duplicates = (await api('/api/messages?channel=or-implant-charges&status=duplicate')).body.messages;
+    expect(duplicates.map((m: any) => m.id)).to.include(hl7.id);
+    expect((await api(`/api/messages/${hl7.id}`)).body.deliveries).to.deep.equal([]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const caseUsages = erp.requests
+      .slice(before)
+      .filter((r) => r.path === '/inventory/usage' && ['OR20261125-0031', 'OR20261125-0032'].includes(JSON.parse(r.body).reference));
+    expect(caseUsages.map((r) => JSON.parse(r.body).reference)).to.deep.equal(['OR20261125-0031']);
+    expect(await mine()).to.have.length(5);
+    expect(interchanges(out).filter((f) => /BEG\*00\*SA\*RPL-OR20261125-003[12]\*/.test(f.text))).to.have.length(1);
 
     // a Bundle that is not valid FHIR is refused at the door, naming the element
     const bad = JSON.parse(bundle);

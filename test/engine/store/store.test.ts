@@ -179,6 +179,61 @@ for (const backend of storeBackends())
       expect(again && again.find((x) => x.route === 'c')?.state).to.equal('pending');
     });
 
+    it('routes a business case once: a later message with the same business key becomes a duplicate of the routed one, with no delivery', async () => {
+      const key = { name: 'case', value: 'ACCT1 TX1 TX2' };
+      const ingestWithKey = async (raw: string, channel = 'or') => {
+        const r = await store.ingest(channel, { raw: Buffer.from(raw) }, HOUR);
+        await store.recordKeys(r.messageId, channel, [key, { name: 'account', value: 'ACCT1' }]);
+        return r.messageId;
+      };
+      // the first of the case is in the exception queue: it routed nothing, so it is no original
+      const failed = await ingestWithKey('in error');
+      await store.markError(failed, { code: 'x', message: 'y' });
+      const first = await ingestWithKey('first');
+      const routed = await store.markRouted(first, [], [{ route: 'erp', payload }], undefined, key);
+      expect(Array.isArray(routed) && routed.map((d) => d.id)).to.deep.equal([`${first}:erp`]);
+      const second = await ingestWithKey('second');
+      expect(await store.markRouted(second, [{ kind: 'supply-usage' }], [{ route: 'erp', payload }], undefined, key)).to.deep.equal({
+        duplicateOf: first,
+      });
+      const m = await store.getMessage(second);
+      expect(m).to.deep.include({ status: 'duplicate', duplicateOf: first, deliveries: [] });
+      expect(m!.history.at(-1)).to.deep.include({
+        status: 'duplicate',
+        detail: `duplicate of message ${first}: same case (duplicates.key); not routed again`,
+      });
+      expect(await store.resetForReprocess(second)).to.equal(false);
+      // reprocessing the original finds only itself: it is routed again as before
+      await store.recordAttempt(`${first}:erp`, { startedAt: 0, finishedAt: 1, attempt: 1, state: 'delivered', status: '200' });
+      expect(await store.resetForReprocess(first)).to.equal(true);
+      expect(Array.isArray(await store.markRouted(first, [], [{ route: 'erp', payload }], undefined, key))).to.equal(true);
+      // another channel's key of the same name and value is another business
+      const elsewhere = await ingestWithKey('other channel', 'adt');
+      expect(Array.isArray(await store.markRouted(elsewhere, [], [{ route: 'erp', payload }], undefined, key))).to.equal(true);
+    });
+
+    it('two messages of one business case routed at once, from two store connections: exactly one is routed', async () => {
+      const other = await another();
+      const key = { name: 'case', value: 'ACCT2 TX9' };
+      for (let round = 0; round < 5; round++) {
+        const value = `${key.value}-${round}`;
+        const ids: string[] = [];
+        for (const raw of ['hl7', 'fhir']) {
+          const r = await store.ingest('or', { raw: Buffer.from(`${raw} ${round}`) }, HOUR);
+          await store.recordKeys(r.messageId, 'or', [{ name: 'case', value }]);
+          ids.push(r.messageId);
+        }
+        const results = await Promise.all([
+          store.markRouted(ids[0]!, [], [{ route: 'erp', payload }], undefined, { name: 'case', value }),
+          other.markRouted(ids[1]!, [], [{ route: 'erp', payload }], undefined, { name: 'case', value }),
+        ]);
+        const routedIds = ids.filter((_, i) => Array.isArray(results[i]));
+        expect(routedIds, `round ${round}`).to.have.length(1);
+        const duplicate = results.find((r) => r && !Array.isArray(r));
+        expect(duplicate).to.deep.equal({ duplicateOf: routedIds[0] });
+      }
+    });
+
     it('refuses processing outcomes for a message that is no longer received', async () => {
       const r = await store.ingest('or', { raw: Buffer.from('x') }, HOUR);
       expect(await store.markFiltered(r.messageId, 'not a charge')).to.equal(true);
