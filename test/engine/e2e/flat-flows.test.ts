@@ -1,12 +1,17 @@
 import { expect } from 'chai';
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { as2 as as2Source } from '../../../channels/as2/index.js';
 import { MllpClient } from '../../../channels/mllp/client.js';
+import type { Source } from '../../../channels/types.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
+import { parseX12 } from '../../../parsers/x12/index.js';
+import { RecordingContext } from '../../channels/file/support.js';
 import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
+import { startSshd, type TestSshd } from '../../support/sshd.js';
 import { onHandRouter, sample, testConfigDir, waitFor } from './support.js';
 
 const TOKEN = 'flat-flows-admin-token-0123456789';
@@ -29,9 +34,32 @@ function interchanges(dir: string): Array<{ name: string; text: string }> {
     });
 }
 
+/** The ISA receiver, the 850's PO number (BEG03) and its vendor part numbers, of one interchange. */
+function order850(bytes: Buffer): {
+  receiver: string;
+  version: string;
+  number: string;
+  vendorParts: string[];
+} {
+  const ic = parseX12(bytes).message!.interchanges[0]!;
+  const set = ic.groups[0]!.sets[0]!;
+  expect(set.id).to.equal('850');
+  const text = bytes.toString('latin1');
+  const sep = text.charAt(103);
+  const segments = text.split(text.charAt(105)).map((x) => x.trim().split(sep));
+  return {
+    receiver: ic.header.receiverId.trim(),
+    version: ic.header.version,
+    number: segments.find((x) => x[0] === 'BEG')![3]!,
+    vendorParts: segments.filter((x) => x[0] === 'PO1').map((x) => x[x.indexOf('VP') + 1]!),
+  };
+}
+
 /**
  * The shipped item master sync and implant usage flows against real local servers: the engine with
- * its SQLite store and a real Redis, the ERP as an HTTP server, the partner's folder on disk.
+ * its SQLite store and a real Redis, the ERP as an HTTP server, the FHIR billing server, Acme's
+ * partner folder on disk, Northwind's AS2 receiver (the project's AS2 source, with Northwind's
+ * test-only certificate, answering signed MDNs) and Summit's SFTP server (OpenSSH).
  */
 describe('shipped flows: item master sync, implant usage, exception queue', function () {
   this.timeout(400_000);
@@ -42,10 +70,16 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
   let cfg: ReturnType<typeof testConfigDir>;
   let admin: string;
   let client: MllpClient;
+  let sshd: TestSshd;
+  let northwind: Source;
+  const northwindInbox = new RecordingContext();
   const onHand: Record<string, number> = {};
 
   const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${admin}${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
+    const res = await fetch(`${admin}${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) },
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const inbox = () => join(cfg.dataDir, 'flat', 'item-master', 'in');
@@ -61,21 +95,69 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     billing = await startFhirServer();
     erp.route(onHandRouter(onHand), { record: false });
     erp.setDefault({ status: 200, body: '{"ok":true}' });
-    cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN, keep: ['item-master-sync'] });
+    cfg = testConfigDir({
+      redisUrl: redis.url,
+      prefix: uniquePrefix(),
+      token: TOKEN,
+      keep: ['item-master-sync'],
+    });
+    // Summit's SFTP server: we read its outbound folder and put our files (850s, 999s) into inbound
+    sshd = await startSshd();
+    for (const dir of ['outbound', 'inbound']) mkdirSync(join(sshd.root, dir));
+    // Northwind's AS2 receiver: decrypts with Northwind's key, verifies our signature, signs its MDN
+    const certs = join(cfg.dir, 'certs');
+    northwind = as2Source.create(
+      as2Source.schema.parse({
+        type: 'as2',
+        host: '127.0.0.1',
+        port: 0,
+        path: '/as2',
+        as2Id: 'NORTHWIND-AS2',
+        certificate: join(certs, 'northwind-as2.crt'),
+        privateKey: join(certs, 'northwind-as2.key'),
+        partners: [
+          {
+            as2Id: 'INTERLACE-HOSPITAL',
+            certificate: join(certs, 'hospital-as2.crt'),
+          },
+        ],
+      }),
+      northwindInbox,
+    );
+    await northwind.start();
     engine = await Engine.start({
       configDir: cfg.dir,
-      env: { ...process.env, MLLP_PORT: '0', ADMIN_PORT: '0', ERP_URL: erp.url, FHIR_URL: billing.baseUrl, INTERLACE_DATA: cfg.dataDir },
+      env: {
+        ...process.env,
+        MLLP_PORT: '0',
+        ADMIN_PORT: '0',
+        ERP_URL: erp.url,
+        FHIR_URL: billing.baseUrl,
+        INTERLACE_DATA: cfg.dataDir,
+        NORTHWIND_AS2_URL: `http://127.0.0.1:${northwind.address!()!.port}/as2`,
+        SFTP_URL: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${join(sshd.root, 'outbound')}`,
+        SFTP_KEY: sshd.userKey,
+        SFTP_HOST_KEY: sshd.hostFingerprint,
+        SFTP_INBOUND: join(sshd.root, 'outbound'),
+        SFTP_OUTBOUND: join(sshd.root, 'inbound'),
+      },
       log: silentLogger,
     });
     expect(engine.refused).to.deep.equal([]);
     admin = `http://127.0.0.1:${engine.adminAddress()!.port}`;
-    client = new MllpClient({ host: '127.0.0.1', port: engine.channels.get('or-implant-charges')!.address()!.port, timeout: 10_000 });
+    client = new MllpClient({
+      host: '127.0.0.1',
+      port: engine.channels.get('or-implant-charges')!.address()!.port,
+      timeout: 10_000,
+    });
   });
   after(async () => {
     await client?.close();
     await engine?.stop();
     await erp?.close();
     await billing?.close();
+    await northwind?.stop();
+    await sshd?.stop();
     cfg?.cleanup();
     await redis?.stop();
   });
@@ -86,8 +168,16 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(puts.map((r) => [r.method, r.path])).to.deep.equal(Array(5).fill(['PUT', '/items']));
     expect(puts.map((r) => JSON.parse(r.body).number).sort()).to.deep.equal(['100234', '100567', '100890', '100912', '200145']);
     const files = await waitFor('the file summary', async () => (await api('/api/files?channel=item-master-sync')).body.recent[0], 120_000);
-    expect(files).to.include({ channel: 'item-master-sync', file: 'item-master.csv' });
-    expect(files.summary).to.include({ rowsRead: 5, accepted: 5, rejected: 0, messages: 5 });
+    expect(files).to.include({
+      channel: 'item-master-sync',
+      file: 'item-master.csv',
+    });
+    expect(files.summary).to.include({
+      rowsRead: 5,
+      accepted: 5,
+      rejected: 0,
+      messages: 5,
+    });
     expect(readdirSync(join(inbox(), 'archive'))).to.include('item-master.csv');
   });
 
@@ -98,14 +188,22 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       async () => (await api('/api/files?channel=item-master-sync')).body.recent.find((f: any) => f.file === 'item-master-new-item.csv'),
       120_000,
     );
-    expect(summary.summary).to.include({ rowsRead: 2, accepted: 1, rejected: 1 });
+    expect(summary.summary).to.include({
+      rowsRead: 2,
+      accepted: 1,
+      rejected: 1,
+    });
     expect(summary.summary.problems[0].message).to.equal(
       // a list shows positions, not cell values (lib/phi.ts)
       'item-master-new-item.csv:3:13 column price: "…" has 3 digits after the point; expected at most 2',
     );
     const rejected = (await api('/api/messages?channel=item-master-sync&status=rejected')).body.messages;
     expect(rejected).to.have.length(1);
-    expect(rejected[0].error.diagnostics[0].location).to.deep.equal({ file: 'item-master-new-item.csv', line: 3, column: 13 });
+    expect(rejected[0].error.diagnostics[0].location).to.deep.equal({
+      file: 'item-master-new-item.csv',
+      line: 3,
+      column: 13,
+    });
     const table = join(cfg.dir, 'tables', 'chargemaster.csv');
     await waitFor(
       'the chargemaster to get item 100999',
@@ -165,7 +263,9 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
       120_000,
     );
     expect(done).to.equal(true);
-    const charges = await billing.search('ChargeItem', { identifier: 'urn:interlace:or-usage|TX20261122002' });
+    const charges = await billing.search('ChargeItem', {
+      identifier: 'urn:interlace:or-usage|TX20261122002',
+    });
     expect(charges.map((c: any) => [c.status, c.code.coding[0].code, c.quantity.value])).to.deep.equal([['billable', 'C-SUP-0777', 1]]);
     // reprocessing again changes nothing: the message is settled and delivered once
     const again = await api('/api/exceptions/reprocess?channel=or-implant-charges&reason=no-charge-mapping', { method: 'POST' });
@@ -245,7 +345,7 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*\*(BP\*100234\*VP\*AC-77812|VP\*AC-77812\*BP\*100234)/);
   });
 
-  it("replenishment: each item below its reorder point is ordered from its own supplier, over that partner's route", async () => {
+  it("replenishment: each item below its reorder point is ordered from its own supplier, and the 850s arrive at Northwind's AS2 receiver and Summit's SFTP server", async () => {
     Object.assign(onHand, { '100234': 2, '300410': 3, '300520': 5 });
     await client.send(sample('dft-p03-three-suppliers.hl7'));
     const message = await waitFor(
@@ -276,25 +376,46 @@ describe('shipped flows: item master sync, implant usage, exception queue', func
     expect(x12).to.match(/PO1\*1\*3\*EA\*2450(\.00)?\*/);
     expect(x12).to.not.include('NW-41006');
     expect(x12).to.not.include('SS-5205');
-    // Northwind's (AS2) and Summit's (SFTP) orders are their own deliveries to their own partners,
-    // whatever their transports answer here (no AS2 or SFTP peer runs in this test)
+    // Northwind's order goes over AS2 to Northwind's receiver, Summit's over SFTP into the folder
+    // Summit reads: each delivered once its peer has it (AS2: the signed MDN verified)
     const ledger = await waitFor(
-      "the other suppliers' orders to be attempted",
+      "the other suppliers' orders to be delivered",
       async () => {
         const d = (await api(`/api/messages/${message.id}`)).body;
         const other = d.deliveries.filter((x: any) => /northwind|summit/.test(x.route));
-        return other.every((x: any) => x.attempts >= 1) ? other : undefined;
+        return other.every((x: any) => x.state === 'delivered') ? other : undefined;
       },
       120_000,
     );
     const bodies = Object.fromEntries(ledger.map((d: any) => [d.route, JSON.parse(d.payload.body)]));
     expect(bodies['replenishment-northwind-surgical'].number).to.equal('RPL-OR20261124-0015-2');
-    expect(bodies['replenishment-northwind-surgical'].lines.map((l: any) => [l.item.vendorItem, l.quantity.value])).to.deep.equal([
-      ['NW-41006', '4'],
-    ]);
     expect(bodies['replenishment-summit-surgical'].number).to.equal('RPL-OR20261124-0015-3');
-    expect(bodies['replenishment-summit-surgical'].lines.map((l: any) => [l.item.vendorItem, l.quantity.value])).to.deep.equal([
-      ['SS-5205', '7'],
+    const acks = (await api(`/api/messages/${message.id}`)).body.acks;
+    expect(acks.find((a: any) => a.kind === 'replenishment-northwind-surgical').detail).to.match(/MDN processed, signature verified/);
+
+    const atNorthwind = northwindInbox.inputs.map((i) => order850(i.raw)).filter((o) => o.number === 'RPL-OR20261124-0015-2');
+    expect(atNorthwind).to.deep.equal([
+      {
+        receiver: 'NORTHWINDSURG',
+        version: '00401',
+        number: 'RPL-OR20261124-0015-2',
+        vendorParts: ['NW-41006'],
+      },
+    ]);
+    expect(northwindInbox.answers.filter((a) => a.kind === 'as2-mdn').map((a) => a.code)).to.include('processed');
+
+    const summitInbound = join(sshd.root, 'inbound');
+    const atSummit = readdirSync(summitInbound)
+      .filter((name) => !name.startsWith('.'))
+      .map((name) => order850(readFileSync(join(summitInbound, name))))
+      .filter((o) => o.number === 'RPL-OR20261124-0015-3');
+    expect(atSummit).to.deep.equal([
+      {
+        receiver: 'SUMMITSURG',
+        version: '00501',
+        number: 'RPL-OR20261124-0015-3',
+        vendorParts: ['SS-5205'],
+      },
     ]);
   });
 
