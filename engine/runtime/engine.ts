@@ -1,3 +1,4 @@
+import { ControlSync } from './channel-control.js';
 import { OidcLogin } from '../admin/oidc.js';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,10 +64,11 @@ export class Engine {
   /** A running channel's further sources (`inputs:`), in the order of its file. */
   readonly inputs = new Map<string, ChannelIntake[]>();
   readonly refused: Array<{ channel: string; reason: string }> = [];
-  /** Channels an operator stopped, with who and when (until started again, or the engine restarts). */
+  /** Channels an operator stopped, with who and when (until started again, at any engine process sharing the store). */
   readonly stoppedChannels = new Map<string, { by: string; at: string }>();
   /** Serialises operators' starts and stops of one channel. */
   private control: Promise<unknown> = Promise.resolve();
+  private controlSync: ControlSync | undefined;
   private admin: AdminServer | undefined;
   private adminAddr: { host: string; port: number } | undefined;
   private processing: ProcessingThread | undefined;
@@ -152,6 +154,7 @@ export class Engine {
         nice: engineConfig.engine.processingNice,
       });
       await engine.startAdmin(dataDir, env);
+      engine.controlSync?.start();
       engine.startAlerts(dataDir);
       engine.startRetention();
     } catch (err) {
@@ -190,13 +193,32 @@ export class Engine {
         this.storeFailures.last = reason;
       },
     };
+    this.controlSync = new ControlSync({
+      store: this.store,
+      isStopped: (name) => this.stoppedChannels.has(name),
+      runs: (name) => this.channels.has(name) && processing.started.includes(name),
+      apply: (name, action, by, at) => this.serialized(() => this.applyControl(name, action, by, at)),
+      log: this.log,
+    });
+    // a channel an operator stopped stays stopped across restarts: its sources are not opened
+    const stoppedBefore = await this.controlSync.stoppedAtStart().catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'channel stop and start requests not read at start; applying them shortly');
+      return new Map<string, { by: string; at: string }>();
+    });
     for (const ch of this.config.channels) {
       if (!processing.started.includes(ch.name)) continue;
       const started: ChannelIntake[] = [];
+      const stopped = stoppedBefore.get(ch.name);
       try {
         for (const intake of this.buildIntakes(ch.config)) {
-          await intake.start();
+          if (stopped) intake.startStopped();
+          else await intake.start();
           started.push(intake);
+        }
+        if (stopped) {
+          this.stoppedChannels.set(ch.name, stopped);
+          await processing.halt(ch.name, true);
+          this.log.info({ channel: ch.name, by: stopped.by, at: stopped.at }, 'channel kept stopped: an operator stopped it');
         }
         this.channels.set(ch.name, started[0]!);
         if (started.length > 1) this.inputs.set(ch.name, started.slice(1));
@@ -406,7 +428,7 @@ export class Engine {
    * stop lasts until start or until the engine restarts (`enabled: false` keeps a channel off for good).
    */
   controlChannel(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }> {
-    const next = this.control.then(async () => {
+    return this.serialized(async () => {
       const intake = this.channels.get(name);
       if (!intake || !this.processing?.started.includes(name)) {
         const known = this.config.channels.some((c) => c.name === name);
@@ -419,23 +441,41 @@ export class Engine {
           : { status: 404, state: 'unknown', detail: `no channel ${name}` };
       }
       const stopped = this.stoppedChannels.has(name);
-      if (action === 'stop') {
-        if (stopped) return { status: 200, state: 'stopped', detail: `channel ${name} was stopped already` };
-        this.stoppedChannels.set(name, { by, at: new Date().toISOString() });
-        await Promise.all([intake, ...(this.inputs.get(name) ?? [])].map((i) => i.stop()));
-        await this.processing.halt(name, true);
-        this.log.info({ channel: name, by }, 'channel stopped by an operator');
-        return { status: 200, state: 'stopped', detail: `channel ${name} stopped; its queued messages wait for start` };
-      }
-      if (!stopped) return { status: 200, state: 'running', detail: `channel ${name} was running already` };
-      await this.processing.halt(name, false);
-      for (const i of [intake, ...(this.inputs.get(name) ?? [])]) await i.restart();
-      this.stoppedChannels.delete(name);
-      this.log.info({ channel: name, by }, 'channel started by an operator');
-      return { status: 200, state: 'running', detail: `channel ${name} started` };
+      if (action === 'stop' && stopped) return { status: 200, state: 'stopped', detail: `channel ${name} was stopped already` };
+      if (action === 'start' && !stopped) return { status: 200, state: 'running', detail: `channel ${name} was running already` };
+      // every engine process sharing the store applies it (channel-control.ts), this one at once
+      const at = new Date().toISOString();
+      await this.store.setChannelControl({ channel: name, state: action === 'stop' ? 'stopped' : 'running', by, at });
+      await this.applyControl(name, action, by, at);
+      return action === 'stop'
+        ? { status: 200, state: 'stopped', detail: `channel ${name} stopped; its queued messages wait for start` }
+        : { status: 200, state: 'running', detail: `channel ${name} started` };
     });
+  }
+
+  /** Runs an operator's request after those before it (stop, start, reload of a channel never overlap). */
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.control.then(step);
     this.control = next.catch(() => undefined);
     return next;
+  }
+
+  /** Stops or starts a channel in this process (the caller has checked that it runs here). */
+  private async applyControl(name: string, action: 'start' | 'stop', by: string, at: string): Promise<void> {
+    const intakes = [this.channels.get(name)!, ...(this.inputs.get(name) ?? [])];
+    if (action === 'stop') {
+      if (this.stoppedChannels.has(name)) return;
+      this.stoppedChannels.set(name, { by, at });
+      await Promise.all(intakes.map((i) => i.stop()));
+      await this.processing!.halt(name, true);
+      this.log.info({ channel: name, by }, 'channel stopped by an operator');
+      return;
+    }
+    if (!this.stoppedChannels.has(name)) return;
+    await this.processing!.halt(name, false);
+    for (const i of intakes) await i.restart();
+    this.stoppedChannels.delete(name);
+    this.log.info({ channel: name, by }, 'channel started by an operator');
   }
 
   /**
@@ -667,6 +707,7 @@ export class Engine {
       this.disk?.stop();
       await this.alerts?.stop();
       await this.retention?.stop();
+      await this.controlSync?.stop();
       const intakes = [...this.channels.values(), ...[...this.inputs.values()].flat()];
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),

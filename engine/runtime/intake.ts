@@ -221,6 +221,11 @@ export class ChannelIntake {
     return this.source.address?.();
   }
 
+  /** Leaves the source closed, as after `stop`: the channel was stopped by an operator before this process started. */
+  startStopped(): void {
+    this.stopped = true;
+  }
+
   /**
    * Starts again after `stop` (an operator started the channel): a new source, so a listener binds
    * its port afresh.

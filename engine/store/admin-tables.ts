@@ -7,6 +7,7 @@ import type {
   ApiToken,
   AuditEntry,
   AuditQuery,
+  ChannelControl,
   NewAuditEntry,
   OpenAlert,
 } from './types.js';
@@ -221,6 +222,28 @@ export class AdminTables implements AdminStore {
     await this.sql.write([['DELETE FROM alerts_open WHERE engine = ? AND key = ?', [engine, key]]]);
   }
 
+  async channelControls(): Promise<ChannelControl[]> {
+    const rows = await this.sql.all<{ channel: string; state: string; by_user: string; at: number }>(
+      'SELECT channel, state, by_user, at FROM channel_control ORDER BY channel',
+    );
+    return rows.map((r) => ({
+      channel: r.channel,
+      state: r.state === 'stopped' ? 'stopped' : 'running',
+      by: r.by_user,
+      at: iso(Number(r.at)),
+    }));
+  }
+
+  async setChannelControl(c: ChannelControl): Promise<void> {
+    await this.sql.write([
+      [
+        `INSERT INTO channel_control (channel, state, by_user, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (channel) DO UPDATE SET state = excluded.state, by_user = excluded.by_user, at = excluded.at`,
+        [c.channel, c.state, c.by, Date.parse(c.at)],
+      ],
+    ]);
+  }
+
   async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -426,6 +449,12 @@ export abstract class AdminDelegate extends X12LedgerDelegate implements AdminSt
   }
   closeAlert(engine: string, key: string): Promise<void> {
     return this.admin.closeAlert(engine, key);
+  }
+  channelControls(): Promise<ChannelControl[]> {
+    return this.admin.channelControls();
+  }
+  setChannelControl(c: ChannelControl): Promise<void> {
+    return this.admin.setChannelControl(c);
   }
   resolveException(id: string, by: string, note: string): Promise<boolean> {
     return this.admin.resolveException(id, by, note);

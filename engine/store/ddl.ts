@@ -354,4 +354,14 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
     PRIMARY KEY (engine, key)
   );
   `,
+  // 10: what an operator asked of each channel (stopped or running), read by every engine process
+  // sharing the store, so a stop applies to all of them and lasts across restarts (docs/console.md).
+  (d) => `
+  CREATE TABLE channel_control (
+    channel  TEXT PRIMARY KEY,
+    state    TEXT NOT NULL,
+    by_user  TEXT NOT NULL,
+    at       ${d.int8} NOT NULL
+  );
+  `,
 ];

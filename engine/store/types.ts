@@ -272,6 +272,9 @@ export type AuditEntry = {
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
 export type AuditQuery = { actor?: string; action?: string; from?: string; to?: string; before?: number; limit?: number };
 
+/** What an operator last asked of a channel, and who and when (migration 10, docs/console.md). */
+export type ChannelControl = { channel: string; state: 'stopped' | 'running'; by: string; at: string };
+
 /** An alert firing now, as the alert monitor keeps it across restarts (migration 9, docs/alerts.md). */
 export type OpenAlert = { key: string; rule: string; when: string; subject: string; summary: string; since: string };
 
@@ -304,6 +307,10 @@ export interface AdminStore {
   saveAlert(engine: string, alert: OpenAlert): Promise<void>;
   /** Forgets an alert that recovered. */
   closeAlert(engine: string, key: string): Promise<void>;
+  /** What operators last asked of the channels (stop or start), for every engine process sharing the store. */
+  channelControls(): Promise<ChannelControl[]>;
+  /** Records an operator's stop or start of a channel (replacing the one before). */
+  setChannelControl(control: ChannelControl): Promise<void>;
 }
 
 /** How many X12 control numbers to take at once, per envelope level. */
