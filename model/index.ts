@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { Charge, Device, Encounter, Item, Location, ParLevel, Patient, PriceEntry, SupplyUsage } from './clinical.js';
+import { ClaimPayment } from './remittance.js';
 import { Invoice, PoAck, PurchaseOrder, Receipt, ShipNotice, Supplier } from './supply-chain.js';
 
 export * from './common.js';
 export * from './clinical.js';
 export * from './supply-chain.js';
+export * from './remittance.js';
 
 /**
  * One canonical document. A parsed message yields a list of these (a DFT^P03 gives one encounter, one
@@ -24,6 +26,7 @@ export const CanonicalDocument = z.discriminatedUnion('kind', [
   ShipNotice,
   Receipt,
   Invoice,
+  ClaimPayment,
   ParLevel,
   PriceEntry,
 ]);

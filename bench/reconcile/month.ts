@@ -1,4 +1,4 @@
-import type { CanonicalDocument, Invoice, PoAck, PurchaseOrder, ShipNotice } from '../../model/index.js';
+import type { CanonicalDocument, ClaimPayment, ClaimPaymentClaim, Invoice, PoAck, PurchaseOrder, ShipNotice } from '../../model/index.js';
 import { seeded } from '../../lib/prng.js';
 import { writeInterchange } from '../../parsers/x12/index.js';
 import { transactionSets } from '../../parsers/x12/sets/index.js';
@@ -45,6 +45,8 @@ export const RATES = {
   chargeMissing: 0.004,
   chargeMismatch: 0.003,
   chargeDuplicate: 0.002,
+  claimDenied: 0.01,
+  claimLineDenied: 0.005,
   inventoryMissing: 0.004,
   inventoryDuplicate: 0.003,
   poAckMissing: 0.02,
@@ -143,7 +145,10 @@ function chargeBundle(account: string, d: number, lines: Array<UsageLine & { qty
 }
 
 let isa13 = 100;
-function x12(partner: (typeof PARTNERS)[number], doc: CanonicalDocument): Buffer {
+/** The health plan that pays the network's claims (835 sender). */
+const PAYER = { id: 'lakeshore-health-plan', isa: 'LAKESHOREHP', gs: 'LAKESHOREHP' };
+
+function x12(partner: { isa: string; gs: string }, doc: CanonicalDocument): Buffer {
   const mapper = transactionSets.find((m) => m.kind === doc.kind)!;
   isa13++;
   const text = writeInterchange({
@@ -161,11 +166,55 @@ function x12(partner: (typeof PARTNERS)[number], doc: CanonicalDocument): Buffer
         receiverCode: 'INTERLACE',
         controlNumber: isa13,
         version: '004010',
-        sets: [{ id: mapper.id, controlNumber: 1, segments: mapper.fromCanonical(doc, { version: '004010' }) }],
+        sets: [{ id: mapper.id, controlNumber: 1, segments: mapper.fromCanonical(doc, { version: '004010', component: '>' }) }],
       },
     ],
   });
   return Buffer.from(text, 'latin1');
+}
+
+/**
+ * What the payer answers for one case's claim: paid at the contract rate (a CO-45 reduction, not a
+ * fault), denied whole (no authorization) or one line denied (not covered), each denial a fault on
+ * the charge the payer names.
+ */
+function adjudicate(
+  account: string,
+  d: number,
+  lines: Array<UsageLine & { qtyCharged?: number }>,
+  chance: (p: number) => boolean,
+  fault: (f: Fault) => void,
+): ClaimPaymentClaim {
+  const denied = chance(RATES.claimDenied);
+  const lineDenied = !denied && lines.length > 1 && chance(RATES.claimLineDenied) ? lines[lines.length - 1] : undefined;
+  const services = lines.map((l) => {
+    const charged = l.item.price * (l.qtyCharged ?? l.qty);
+    const no = denied || l === lineDenied;
+    if (no) fault({ kind: denied ? 'claim-denied' : 'claim-line-denied', rule: 'claim-denied', docKey: l.tx });
+    const paid = no ? 0 : Math.round(charged * 80) / 100;
+    return {
+      procedure: { qualifier: 'HC', code: l.item.implant ? 'C1776' : 'C1713' },
+      charged: { amount: money(charged) },
+      paid: { amount: money(paid) },
+      units: String(l.qtyCharged ?? l.qty),
+      chargeId: l.tx,
+      serviceDate: `2026-11-${pad(d, 2)}`,
+      adjustments: [
+        no
+          ? { group: 'CO', reason: denied ? '197' : '96', amount: money(charged) }
+          : { group: 'CO', reason: '45', amount: money(charged - paid) },
+      ],
+    };
+  });
+  const sum = (f: (s: (typeof services)[number]) => string) => money(services.reduce((t, s) => t + Number(f(s)), 0));
+  return {
+    claimId: account,
+    status: denied ? 'denied' : 'processed',
+    statusCode: denied ? '4' : '1',
+    charged: { amount: sum((s) => s.charged.amount) },
+    paid: { amount: sum((s) => s.paid.amount) },
+    services,
+  };
 }
 
 /** Generates the month: `procedures` usage events over November 2026 and everything that follows from them. */
@@ -178,6 +227,8 @@ export function generateMonth(seed: number, procedures: number): Month {
   const faults: Fault[] = [];
   const counts: Record<string, number> = { procedures, usageLines: 0, orders: 0, invoices: 0 };
   const fault = (f: Fault) => faults.push(f);
+  /** The claims of each facility and day, paid (or denied) a week later in one remittance. */
+  const claims = new Map<string, ClaimPaymentClaim[]>();
   /** What each facility, supplier and day used: tomorrow's replenishment order. */
   const demand = new Map<string, Map<Item, number>>();
 
@@ -219,6 +270,9 @@ export function generateMonth(seed: number, procedures: number): Month {
         return l;
       })
       .filter((l): l is UsageLine => l !== undefined);
+    (claims.get(`${facility}|${d}`) ?? claims.set(`${facility}|${d}`, []).get(`${facility}|${d}`)!).push(
+      adjudicate(account, d, charged, chance, fault),
+    );
     // The ERP refuses the posting (a closed period, an unknown location): the stock was never depleted.
     const posted = !chance(RATES.inventoryMissing);
     if (!posted) fault({ kind: 'inventory-missing', rule: 'inventory-missing', docKey: eventId });
@@ -264,6 +318,30 @@ export function generateMonth(seed: number, procedures: number): Month {
         deliveries: usageDeliveries(`${eventId}R`, again, again, true),
       });
     }
+  }
+
+  for (const [key, list] of [...claims.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const [facility, dText] = key.split('|') as [string, string];
+    const paid = list.filter((c) => c.services!.length > 0);
+    if (paid.length === 0) continue;
+    const remittance: ClaimPayment = {
+      kind: 'claim-payment',
+      traceNumber: `EFT-${facility}-${pad(Number(dText), 2)}`,
+      handling: 'I',
+      total: { amount: money(paid.reduce((s, c) => s + Number(c.paid.amount), 0)) },
+      creditDebit: 'C',
+      method: 'ACH',
+      paymentDate: `2026-12-${pad(Math.min(9, 1 + Math.floor(Number(dText) / 4)), 2)}`,
+      parties: [{ role: 'PR', name: 'LAKESHORE HEALTH PLAN' }],
+      claims: paid,
+    };
+    messages.push({
+      channel: 'payer-remittance',
+      format: 'x12',
+      raw: x12(PAYER, remittance as CanonicalDocument),
+      controlId: remittance.traceNumber,
+      deliveries: [],
+    });
   }
 
   let poSeq = 0;

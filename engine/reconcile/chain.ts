@@ -1,9 +1,16 @@
+import type { ClaimPayment } from '../../model/index.js';
 import type { BusinessDocumentKind, DocumentLink, Store, StoredBusinessDocument } from '../store/types.js';
 import { chargeKeyOf } from './charges.js';
 import { accepted, timeOf, type ReconcileContext } from './context.js';
 
 /** Documents a chain shows at most: one implant or one order has a handful; a runaway link graph stops here. */
 const MAX_DOCUMENTS = 200;
+
+/**
+ * Documents that answer many others at once (one remittance pays hundreds of charges): a chain shows
+ * them but does not walk on through them, unless the chain starts at one.
+ */
+const HUBS: ReadonlySet<BusinessDocumentKind> = new Set(['claim-payment']);
 
 /** Something the chain should hold and does not, or holds but not accepted. */
 export type ChainGap = {
@@ -27,7 +34,8 @@ export type Chain = {
 
 /**
  * The life of one business document (`GET /api/lineage/:kind/:key`): every document linked to it,
- * directly or through others (usage → charge, usage → purchase order → 855, 856, receipt, 810), every
+ * directly or through others (usage → ERP posting, usage → charge → 835, usage → purchase order →
+ * 855, 856, receipt, 810), every
  * message that carried one, with its deliveries and acknowledgments, the acknowledgments still
  * expected from partners, what is missing or late, and the reconciliation exceptions about them.
  */
@@ -52,13 +60,14 @@ export async function lineageChain(
         const id = `${ref.kind}|${ref.key}`;
         if (seen.has(id) || seen.size >= MAX_DOCUMENTS) continue;
         seen.set(id, ref);
-        next.push(ref);
+        if (!HUBS.has(ref.kind)) next.push(ref);
       }
     }
     frontier = next;
   }
   const documents: StoredBusinessDocument[] = [];
   for (const ref of seen.values()) documents.push(...(await store.documentsByKey(ref.kind, ref.key)));
+  if (!HUBS.has(kind)) onlyOurClaims(documents);
   if (documents.length === 0 && links.size === 0) return undefined;
   const messages = [];
   for (const id of [...new Set(documents.map((d) => d.messageId))]) {
@@ -74,6 +83,17 @@ export async function lineageChain(
   const exceptions = [];
   for (const docKey of new Set(documents.map((d) => d.key))) exceptions.push(...(await store.listReconExceptions({ docKey, limit: 100 })));
   return { root: { kind, key }, documents, links: [...links.values()], messages, missing: gaps(documents, ctx), exceptions };
+}
+
+/** A remittance reached from a charge shows only the claims of the chain's charges, not every patient it pays. */
+function onlyOurClaims(documents: StoredBusinessDocument[]): void {
+  const charges = new Set(documents.filter((d) => d.kind === 'charge').map((d) => d.key));
+  for (const [i, d] of documents.entries()) {
+    if (d.kind !== 'claim-payment') continue;
+    const data = d.data as ClaimPayment;
+    const claims = data.claims.filter((c) => (c.services ?? []).some((s) => s.chargeId !== undefined && charges.has(s.chargeId)));
+    documents[i] = { ...d, data: { ...data, claims } };
+  }
 }
 
 /** What the chain lacks: the ERP posting of each usage, the charge of each billable usage line, the 855, 856 and 810 of each order. */

@@ -42,6 +42,7 @@ export const OWNER_ROLES: Record<string, string> = {
   'charge-mismatch': 'revenue-integrity',
   'inventory-missing': 'supply-chain',
   'inventory-duplicate': 'supply-chain',
+  'claim-denied': 'revenue-integrity',
 };
 
 /** Collects findings and field results of one pass. */

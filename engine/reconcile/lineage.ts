@@ -1,4 +1,14 @@
-import type { Charge, Encounter, Invoice, PoAck, PurchaseOrder, Receipt, ShipNotice, SupplyUsage } from '../../model/index.js';
+import type {
+  Charge,
+  ClaimPayment,
+  Encounter,
+  Invoice,
+  PoAck,
+  PurchaseOrder,
+  Receipt,
+  ShipNotice,
+  SupplyUsage,
+} from '../../model/index.js';
 import type { BusinessDocumentKind, DocumentLink, Lineage, NewBusinessDocument, NewDelivery } from '../store/types.js';
 
 /**
@@ -129,6 +139,20 @@ function receivedDocument(
         links: i.purchaseOrder
           ? [{ fromKind: 'purchase-order', fromKey: i.purchaseOrder.number, toKind: 'invoice', toKey: i.number, relation: 'invoiced-by' }]
           : [],
+      };
+    }
+    case 'claim-payment': {
+      const p = doc as ClaimPayment;
+      const charges = new Set(p.claims.flatMap((c) => (c.services ?? []).flatMap((s) => (s.chargeId ? [s.chargeId] : []))));
+      return {
+        document: { kind: 'claim-payment', key: p.traceNumber, ...partner, ...date(p.paymentDate), data: stripSource(p) },
+        links: [...charges].map((charge) => ({
+          fromKind: 'charge' as const,
+          fromKey: charge,
+          toKind: 'claim-payment' as const,
+          toKey: p.traceNumber,
+          relation: 'adjudicated-by',
+        })),
       };
     }
     default:

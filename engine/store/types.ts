@@ -428,7 +428,7 @@ export interface MdnLedger {
 
 /** The business documents the engine knows (ADR 0012): what each is keyed by in `GET /api/lineage/:kind/:key`. */
 export type BusinessDocumentKind =
-  'usage' | 'inventory-posting' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice';
+  'usage' | 'inventory-posting' | 'charge' | 'purchase-order' | 'po-ack' | 'ship-notice' | 'receipt' | 'invoice' | 'claim-payment';
 
 export const BUSINESS_DOCUMENT_KINDS: readonly BusinessDocumentKind[] = [
   'usage',
@@ -439,6 +439,7 @@ export const BUSINESS_DOCUMENT_KINDS: readonly BusinessDocumentKind[] = [
   'ship-notice',
   'receipt',
   'invoice',
+  'claim-payment',
 ];
 
 /** A business document found in a routed message (its canonical documents) or in what one of its routes sends. */

@@ -46,5 +46,9 @@ export interface TransactionSetMapper {
   readonly functionalId: string;
   readonly kind: CanonicalDocument['kind'];
   toCanonical(set: X12TransactionSet): { documents: CanonicalDocument[]; diagnostics: Diagnostic[] };
-  fromCanonical(doc: CanonicalDocument, options: { version: '004010' | '005010' }): string[][];
+  /**
+   * The segments between ST and SE. `component` is the component separator of the interchange the
+   * set goes into, for composite elements (835 SVC01); `>` when not given.
+   */
+  fromCanonical(doc: CanonicalDocument, options: { version: '004010' | '005010'; component?: string }): string[][];
 }

@@ -215,7 +215,7 @@ export class X12Destination implements Destination {
             sets: sets.map((s) => ({
               id: this.mapper.id,
               controlNumber: s.st02,
-              segments: this.mapper.fromCanonical(s.doc, { version: p.version }),
+              segments: this.mapper.fromCanonical(s.doc, { version: p.version, component: d.component }),
             })),
           },
         ],

@@ -5,40 +5,14 @@ import { MllpClient } from '../../../channels/mllp/client.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
 import type { CanonicalDocument } from '../../../model/index.js';
-import { writeInterchange } from '../../../parsers/x12/index.js';
-import { transactionSets } from '../../../parsers/x12/sets/index.js';
 import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
-import { onHandRouter, sample, testConfigDir, waitFor } from './support.js';
+import { fromAcme, onHandRouter, sample, testConfigDir, waitFor } from './support.js';
 
 const TOKEN = 'lineage-admin-token-0123456789abcdef';
 const PO = 'RPL-OR20261121-0042';
 const EVENT = 'OR20261121-0042';
-
-/** One interchange from Acme Medical (ISA06 ACMEMEDICAL) carrying one canonical document, written by the engine's own X12 mappers. */
-function fromAcme(doc: CanonicalDocument, isa13: number): string {
-  const mapper = transactionSets.find((m) => m.kind === doc.kind)!;
-  return writeInterchange({
-    sender: { qualifier: 'ZZ', id: 'ACMEMEDICAL' },
-    receiver: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
-    controlNumber: isa13,
-    usageIndicator: 'P',
-    ackRequested: false,
-    version: '00401',
-    delimiters: { element: '*', component: '>', segment: '~' },
-    groups: [
-      {
-        functionalId: mapper.functionalId,
-        senderCode: 'ACMEMED',
-        receiverCode: 'INTERLACE',
-        controlNumber: isa13,
-        version: '004010',
-        sets: [{ id: mapper.id, controlNumber: 1, segments: mapper.fromCanonical(doc, { version: '004010' }) }],
-      },
-    ],
-  });
-}
 
 const item = { buyerItem: '100234', vendorItem: 'AC-77812' };
 

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MllpClient } from '../../../channels/mllp/client.js';
+import type { CanonicalDocument } from '../../../model/index.js';
+import { writeInterchange } from '../../../parsers/x12/index.js';
+import { transactionSets } from '../../../parsers/x12/sets/index.js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +22,7 @@ export function testConfigDir(options: { redisUrl: string; prefix: string; token
   cpSync(new URL('../../../config/', import.meta.url), config, { recursive: true });
   // Channels of other issues may listen on fixed default ports: keep only the OR channel here, and
   // the channels a test names in `keep`.
-  for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml', 'item-master-sync.yaml']) {
+  for (const f of ['supplier-po-out.yaml', 'supplier-inbound.yaml', 'item-master-sync.yaml', 'payer-remittance.yaml']) {
     if (!options.keep?.includes(f.replace(/\.yaml$/, ''))) rmSync(join(config, 'channels', f), { force: true });
   }
   // The OR channel's FHIR input listens on a fixed default port: a free one here (USAGE_FHIR_PORT still wins).
@@ -154,4 +157,28 @@ export function load(port: number, connections: number, prefix: string): { stop(
   };
   const done = Promise.all(Array.from({ length: connections }, (_, c) => worker(c))).then(() => acked);
   return { stop: () => (running = false), done };
+}
+
+/** One interchange from Acme Medical (ISA06 ACMEMEDICAL) carrying one canonical document, written by the engine's own X12 mappers. */
+export function fromAcme(doc: CanonicalDocument, isa13: number): string {
+  const mapper = transactionSets.find((m) => m.kind === doc.kind)!;
+  return writeInterchange({
+    sender: { qualifier: 'ZZ', id: 'ACMEMEDICAL' },
+    receiver: { qualifier: 'ZZ', id: 'INTERLACEHOSP' },
+    controlNumber: isa13,
+    usageIndicator: 'P',
+    ackRequested: false,
+    version: '00401',
+    delimiters: { element: '*', component: '>', segment: '~' },
+    groups: [
+      {
+        functionalId: mapper.functionalId,
+        senderCode: 'ACMEMED',
+        receiverCode: 'INTERLACE',
+        controlNumber: isa13,
+        version: '004010',
+        sets: [{ id: mapper.id, controlNumber: 1, segments: mapper.fromCanonical(doc, { version: '004010' }) }],
+      },
+    ],
+  });
 }

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { reconcileMonth } from '../../../bench/reconcile/index.js';
 import { generateMonth } from '../../../bench/reconcile/month.js';
 import { loadConfig } from '../../../engine/config/index.js';
+import { lineageChain, ReconciliationService } from '../../../engine/reconcile/index.js';
+import { silentLogger } from '../../../lib/log.js';
 import { openStore } from '../../../engine/store/index.js';
 import { storeBackends } from '../../support/stores.js';
 
@@ -32,10 +34,25 @@ for (const backend of storeBackends())
         expect(missed, 'faults injected but not found').to.deep.equal([]);
         expect(Object.fromEntries(r.falsePositives), 'exceptions no injected fault explains').to.deep.equal({});
         expect([...r.kinds.keys()].length, 'fault kinds injected').to.be.greaterThanOrEqual(10);
-        for (const kind of ['inventory-missing', 'inventory-duplicate', 'inventory-duplicate-serial'])
+        for (const kind of ['inventory-missing', 'inventory-duplicate', 'inventory-duplicate-serial', 'claim-denied', 'claim-line-denied'])
           expect(r.kinds.get(kind)?.injected ?? 0, `${kind} injected`).to.be.greaterThan(0);
         expect(r.again.result).to.include({ opened: 0, reopened: 0, resolved: 0 });
         expect(r.report.summary.fields.matched).to.be.greaterThan(1000);
+        // A denied charge's chain: the remittance (only this patient's claim of it) and the usage with lot and serial.
+        const denied = month.faults.find((f) => f.kind === 'claim-denied')!;
+        const service = new ReconciliationService({
+          store,
+          config: config.engine!.reconciliation,
+          partners: [],
+          tables: async () => month.tables,
+          log: silentLogger,
+        });
+        const chain = (await lineageChain(store, 'charge', denied.docKey, await service.context()))!;
+        const remittance = chain.documents.find((d) => d.kind === 'claim-payment')!.data as { claims: Array<{ status: string }> };
+        expect(remittance.claims.map((c) => c.status)).to.deep.equal(['denied']);
+        const usage = chain.documents.find((d) => d.kind === 'usage')!.data as { lines: Array<{ transactionId: string; lot: string }> };
+        expect(usage.lines.find((l) => l.transactionId === denied.docKey)!.lot).to.match(/^L\d+/);
+        expect(chain.exceptions.map((e: any) => e.rule)).to.include('claim-denied');
       } finally {
         await store.close();
       }

@@ -47,6 +47,7 @@ function tabled(setId: string, band: Band, element: string): string | undefined 
 function sampleSets(): Array<{ band: Band; set: X12ReadSet }> {
   const files = ['850/850-004010.x12', '850/850-005010.x12', '855/855-004010.x12', '855/855-005010.x12'];
   files.push('856/856-sopi-004010.x12', '856/856-soip-005010.x12', '810/810-004010.x12', '810/810-005010.x12');
+  files.push('835/835-004010.x12', '835/835-005010.x12');
   const out: Array<{ band: Band; set: X12ReadSet }> = [];
   for (const file of files) {
     const text = sample(file).toString('latin1');
@@ -126,7 +127,14 @@ describe('x12 element requirements follow the base standard (docs/x12-element-re
     }
     expect(overreach, 'reported missing but not mandatory in the base standard').to.deep.equal([]);
     // The enumeration must have found the usual suspects, so that it can fail.
-    for (const expected of ['850 004010 BEG03', '850 005010 PO102', '810 003xxx IT102', '856 004010 HL03', '855 005010 BAK04'])
+    for (const expected of [
+      '850 004010 BEG03',
+      '850 005010 PO102',
+      '810 003xxx IT102',
+      '856 004010 HL03',
+      '855 005010 BAK04',
+      '835 005010 CLP04',
+    ])
       expect([...enforced], expected).to.include(expected);
     expect([...enforced].filter((e) => / (PO101|IT101|PO103) /.test(` ${e.split(' ')[2]} `))).to.deep.equal([]);
   });

@@ -42,6 +42,11 @@ const BASE: Table = {
   LIN: { 1: 'O', 2: 'M', 3: 'M' },
   SN1: { 1: 'O', 2: 'M', 3: 'M' },
   MAN: { 1: 'M', 2: 'M', 3: 'O', 4: 'X', 5: 'X' },
+  BPR: { 1: 'M', 2: 'M', 3: 'M', 4: 'M', 16: 'O' },
+  TRN: { 1: 'M', 2: 'M' },
+  CLP: { 1: 'M', 2: 'M', 3: 'M', 4: 'M', 5: 'O', 7: 'O' },
+  CAS: { 1: 'M', 2: 'M', 3: 'M', 4: 'O', 5: 'X', 6: 'X', 7: 'X' },
+  SVC: { 1: 'M', 2: 'M', 3: 'O', 4: 'O', 5: 'O' },
 };
 
 /** Transaction-set notes that make an element mandatory within one set (all versions listed). */

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { transactionSets } from '../../../../parsers/x12/sets/index.js';
 import { joinSet, loadSample, splitSet } from './x12-text.js';
 
-const dirs = ['850', '855', '856', '810'] as const;
+const dirs = ['850', '855', '856', '810', '835'] as const;
 
 async function sampleFiles(): Promise<string[]> {
   const out: string[] = [];
@@ -64,7 +64,7 @@ describe('x12 sets: samples', () => {
       expect(first.diagnostics, file).to.deep.equal([]);
       expect(first.documents, file).to.have.length(1);
       const version = set.version.startsWith('005') ? '005010' : '004010';
-      const body = mapper.fromCanonical(first.documents[0]!, { version });
+      const body = mapper.fromCanonical(first.documents[0]!, { version, component: x.delimiters.component });
       expect(
         body.some((s) => s[0] === 'ST' || s[0] === 'SE'),
         file,
@@ -82,6 +82,7 @@ describe('x12 sets: samples', () => {
       ['855/855-005010.x12', '855/855-005010-crlf.x12'],
       ['856/856-sopi-004010.x12', '856/856-sopi-004010-crlf.x12'],
       ['810/810-005010.x12', '810/810-005010-crlf.x12'],
+      ['835/835-005010.x12', '835/835-005010-crlf.x12'],
     ];
     for (const [plain, crlf] of pairs) {
       const [a, b] = [await loadSample(plain!), await loadSample(crlf!)];
@@ -91,12 +92,13 @@ describe('x12 sets: samples', () => {
     }
   });
 
-  it('lists the four mappers with their ST01, GS01 and canonical kind', () => {
+  it('lists the five mappers with their ST01, GS01 and canonical kind', () => {
     expect(transactionSets.map((m) => [m.id, m.functionalId, m.kind])).to.deep.equal([
       ['850', 'PO', 'purchase-order'],
       ['855', 'PR', 'po-ack'],
       ['856', 'SH', 'ship-notice'],
       ['810', 'IN', 'invoice'],
+      ['835', 'HP', 'claim-payment'],
     ]);
   });
 });

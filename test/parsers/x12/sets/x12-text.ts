@@ -91,5 +91,5 @@ export async function loadSample(relative: string): Promise<SplitInterchange> {
 /** Builds a set from body lines written with `*` and no terminators: `set('850', ['BEG*00*SA…'])`. */
 export function setOf(id: string, lines: string[], version = '004010'): X12TransactionSet {
   const text = [`ST*${id}*0001`, ...lines, `SE*${lines.length + 2}*0001`].join('~') + '~';
-  return splitSet(text, standardDelimiters, version, { '850': 'PO', '855': 'PR', '856': 'SH', '810': 'IN' }[id] ?? '');
+  return splitSet(text, standardDelimiters, version, { '850': 'PO', '855': 'PR', '856': 'SH', '810': 'IN', '835': 'HP' }[id] ?? '');
 }
