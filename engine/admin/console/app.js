@@ -7,6 +7,7 @@
 import { renderTokens, renderUsers } from './accounts.js';
 import { renderAudit, renderExceptions } from './exceptions.js';
 import { fieldLabel } from './fields.js';
+import { renderLineage, renderReconciliation } from './lineage.js';
 import { api, ApiError, badge, can, go, h, json, me, notice, onNavigate, setMe, show, table, view, when } from './ui.js';
 
 const REFRESH_MS = 3000;
@@ -30,6 +31,8 @@ const pages = {
   message: renderMessage,
   exceptions: renderExceptions,
   partners: renderPartners,
+  reconciliation: renderReconciliation,
+  lineage: renderLineage,
   audit: renderAudit,
   users: renderUsers,
   tokens: renderTokens,
@@ -40,6 +43,14 @@ function parseHash() {
   const parts = (path ?? '').split('/').filter(Boolean);
   const params = new URLSearchParams(query);
   if (parts[0] === 'messages' && parts[1]) return { page: 'message', id: decodeURIComponent(parts[1]), params };
+  if (parts[0] === 'lineage' && parts[1] && parts[2])
+    return {
+      page: 'lineage',
+      id: undefined,
+      kind: decodeURIComponent(parts[1]),
+      key: decodeURIComponent(parts.slice(2).join('/')),
+      params,
+    };
   const page = parts[0] && parts[0] in pages ? parts[0] : 'dashboard';
   return { page, id: undefined, params };
 }
@@ -60,7 +71,8 @@ async function render() {
   const who = document.getElementById('who');
   if (who && me) who.textContent = `${me.user} · ${me.role}`;
   for (const a of top.querySelectorAll('nav a')) {
-    a.classList.toggle('active', a.getAttribute('data-nav') === (route.page === 'message' ? 'messages' : route.page));
+    const nav = route.page === 'message' ? 'messages' : route.page === 'lineage' ? 'reconciliation' : route.page;
+    a.classList.toggle('active', a.getAttribute('data-nav') === nav);
     if (['audit', 'users', 'tokens'].includes(a.getAttribute('data-nav') ?? '')) /** @type {HTMLElement} */ (a).hidden = !can('admin');
   }
   view.replaceChildren();

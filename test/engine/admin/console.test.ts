@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
+import { launchChromium, SHOTS } from '../../support/browser.js';
 import { startFhirServer, type FhirServer } from '../../support/fhir-server.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
@@ -12,21 +11,6 @@ import { dft, onHandRouter, testConfigDir } from '../e2e/support.js';
 
 const TOKEN = 'console-admin-token-0123456789';
 const PASSWORD = 'console password 0123';
-/** Debian's chromium; `.ci/run` installs it. Elsewhere point CHROMIUM_PATH at any Chromium build. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots of every page the test visits, for a person to look at after the run. */
-const SHOTS = fileURLToPath(new URL('../../../test-results/console/', import.meta.url));
-/** The flags a browser needs on a closed network, as root, without a display. */
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 describe('web console in a real browser (Chromium)', function () {
   this.timeout(180_000);
@@ -41,13 +25,9 @@ describe('web console in a real browser (Chromium)', function () {
   let base: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI)
-        throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package; set CHROMIUM_PATH to use another`);
-      console.log(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH)`);
-      return this.skip();
-    }
-    mkdirSync(SHOTS, { recursive: true });
+    const launched = await launchChromium();
+    if (!launched) return this.skip();
+    browser = launched;
     redis = await getRedis();
     sink = await startHttpSink();
     sink.route(onHandRouter(), { record: false }); // the OR channel asks the ERP what is on hand
@@ -74,7 +54,6 @@ describe('web console in a real browser (Chromium)', function () {
       });
       if (res.status !== 201) throw new Error(`user ${name} not created: ${res.status} ${await res.text()}`);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   });
   after(async () => {
