@@ -73,12 +73,12 @@ describe('test files (*.test.yaml)', function () {
     const found = problems(text);
     expect(found).to.include.members([
       '4:5 unknown-key: "expct" is not a field of cases[0]; expected one of name, input, unit, http, expect (did you mean "expect"?)',
-      '7:15 unknown-key: "outcom" is not a field of cases[1].expect; expected one of outcome, error, routes, notRoutes (did you mean "outcome"?)',
+      '7:15 unknown-key: "outcom" is not a field of cases[1].expect; expected one of outcome, error, rule, routes, notRoutes (did you mean "outcome"?)',
       '9:5 unknown-key: "inputs" is not a field of cases[2]; expected one of name, input, unit, http, expect (did you mean "input"?)',
     ]);
     expect(found.filter((f) => / missing-field: /.test(f))).to.deep.equal([
       '2:5 missing-field: "expect" is missing from cases[0]; expected a mapping (key: value lines)',
-      '7:13 missing-field: expect checks nothing; give at least one of outcome, error, routes, notRoutes',
+      '7:13 missing-field: expect checks nothing; give at least one of outcome, error, rule, routes, notRoutes',
       '8:5 missing-field: "input" is missing from cases[2]; expected text',
     ]);
   });
@@ -90,7 +90,7 @@ describe('test files (*.test.yaml)', function () {
       .to.have.length(1)
       .and.to.match(/^\d+:\d+ yaml-syntax: /);
     expect(problems('cases:\n  - name: x\n    input: sample.hl7\n    expect: {}\n')).to.deep.equal([
-      '4:13 missing-field: expect checks nothing; give at least one of outcome, error, routes, notRoutes',
+      '4:13 missing-field: expect checks nothing; give at least one of outcome, error, rule, routes, notRoutes',
     ]);
   });
 
