@@ -10,6 +10,7 @@ import { formatDiagnostic, loadConfig } from '../config/index.js';
 import { loadTestFile, testFileOf } from '../config/test-file.js';
 import { checkInputFile } from './input.js';
 import type { TestExpectation } from '../config/test-file-schema.js';
+import type { ChannelConfig } from '../config/channel-schema.js';
 import { buildProcessor } from '../runtime/channel.js';
 import { compileDiagnostics, tablesOf } from '../runtime/check.js';
 import type { ProcessOutcome } from '../runtime/processor.js';
@@ -72,7 +73,8 @@ export async function testCommand(args: string[], configOption?: string): Promis
       return new Response('', { status: a.status });
     return new Response(JSON.stringify(answers[key]), { status: 200, headers: { 'content-type': 'application/json' } });
   };
-  const processor = buildProcessor(channel.config, tables, store, silentLogger, offline);
+  // Each case and file stands alone: what another one routed never makes it a business duplicate.
+  const processor = buildProcessor(withoutBusinessDuplicates(channel.config), tables, store, silentLogger, offline);
   const parse = channel.config.parse;
   const flat =
     (parse.format === 'csv' || parse.format === 'fixed') && parse.layout && parse.layout.message !== 'file'
@@ -209,4 +211,11 @@ export function subsetDiff(expected: unknown, actual: unknown, path: string): st
     return Object.entries(expected).flatMap(([k, v]) => subsetDiff(v, (actual as Record<string, unknown>)[k], `${path}.${k}`));
   }
   return isDeepStrictEqual(expected, actual) ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+}
+
+/** The channel without `duplicates.key`: offline cases are judged one by one, not against each other. */
+function withoutBusinessDuplicates(config: ChannelConfig): ChannelConfig {
+  if (!config.duplicates?.key) return config;
+  const { key: _key, ...duplicates } = config.duplicates;
+  return { ...config, duplicates };
 }
