@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, retry } from '../../lib/config-fragments.js';
+import { byteSize, duration, retry } from '../../lib/config-fragments.js';
 import type { SourceDefinition } from '../../channels/types.js';
 import type { DestinationDefinition } from '../../routes/types.js';
 import { encodingProblem, fixedLayoutProblems, flatLayoutSchema } from '../../parsers/flat/layout.js';
@@ -155,6 +155,11 @@ export function buildChannelSchema(registry: ConfigRegistry) {
         .optional()
         .describe(
           "How long this channel's message content is kept (raw bytes, canonical documents, delivery payloads, business keys), e.g. 30d; absent: store.retention of engine.yaml. Metadata stays (docs/alerts.md#retention).",
+        ),
+      maxContentSize: byteSize
+        .optional()
+        .describe(
+          "Most message content (raw bytes and canonical documents) this channel keeps, e.g. 5GiB; past it the oldest finished messages' content is purged as by age. Absent: store.maxContentSize of engine.yaml.",
         ),
       keys: z
         .record(

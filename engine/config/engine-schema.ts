@@ -95,6 +95,11 @@ const storeSection = z
       .describe(
         "How long message content (raw bytes, canonical documents, delivery payloads, business keys) is kept, e.g. 90d; a channel's own `retention` wins. Status, timeline, deliveries' states, acknowledgments and the audit log are kept. Absent: content is kept for ever (docs/alerts.md#retention).",
       ),
+    maxContentSize: byteSize
+      .optional()
+      .describe(
+        "Most message content (raw bytes and canonical documents) kept per channel, e.g. 20GiB; past it the oldest finished messages' content is purged as by age. A channel's own `maxContentSize` wins. Absent: no size limit.",
+      ),
     retentionEvery: duration.prefault('1h').describe('How often content past its retention is purged.'),
   })
   .refine((s) => s.type !== 'postgres' || Boolean(s.url), {

@@ -284,7 +284,11 @@ export class Engine {
     const s = this.config.engine.store;
     this.retention = new RetentionService({
       store: this.store,
-      channels: this.config.channels.map((ch) => ({ name: ch.name, retentionMs: ch.config.retention ?? s.retention })),
+      channels: this.config.channels.map((ch) => ({
+        name: ch.name,
+        retentionMs: ch.config.retention ?? s.retention,
+        maxBytes: ch.config.maxContentSize ?? s.maxContentSize,
+      })),
       everyMs: s.retentionEvery,
       log: this.log.child({ component: 'retention' }),
     });

@@ -2,9 +2,9 @@ import type { Logger } from '../../lib/log.js';
 import type { Store } from '../store/index.js';
 
 export type RetentionOptions = {
-  store: Pick<Store, 'purgeContent' | 'appendAudit'>;
-  /** Each channel and how long its content is kept (undefined: for ever). */
-  channels: ReadonlyArray<{ name: string; retentionMs: number | undefined }>;
+  store: Pick<Store, 'purgeContent' | 'contentCutoff' | 'reclaimSpace' | 'appendAudit'>;
+  /** Each channel, how long its content is kept and how much of it at most (undefined: no limit). */
+  channels: ReadonlyArray<{ name: string; retentionMs: number | undefined; maxBytes?: number | undefined }>;
   everyMs: number;
   /** Messages purged per transaction: small, so the store's writer is never held long (acknowledgments first). */
   batch?: number;
@@ -12,11 +12,17 @@ export type RetentionOptions = {
   now?: () => number;
 };
 
+/** Space returned to the file system per transaction after a purge (SQLite incremental vacuum). */
+const RECLAIM_STEP_BYTES = 4 * 1024 * 1024;
+
 /**
  * Purges message content past each channel's retention (`retention:` of the channel, else
- * `store.retention`), every `store.retentionEvery`, in small transactions with a pause between them
- * so acknowledgments never wait long behind it. Each channel's purge is written to the audit log as
- * `retention.purge` by the `retention` service. What is purged and what stays: MessageStore.purgeContent.
+ * `store.retention`) and beyond its size (`maxContentSize`, else `store.maxContentSize`: the oldest
+ * go first), every `store.retentionEvery`, in small transactions with a pause between them so
+ * acknowledgments never wait long behind it. Then the space freed is returned to the file system
+ * in steps of 4 MiB, each its own short transaction (reclaimSpace). Each channel's purge is written
+ * to the audit log as `retention.purge` by the `retention` service. What is purged and what stays:
+ * MessageStore.purgeContent.
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | undefined;
@@ -26,7 +32,7 @@ export class RetentionService {
   constructor(private readonly o: RetentionOptions) {}
 
   start(): void {
-    if (!this.o.channels.some((c) => c.retentionMs !== undefined)) return;
+    if (!this.o.channels.some((c) => c.retentionMs !== undefined || c.maxBytes !== undefined)) return;
     this.timer = setInterval(() => void this.run(), this.o.everyMs);
     this.timer.unref();
     void this.run();
@@ -38,6 +44,9 @@ export class RetentionService {
     await this.running?.catch(() => undefined);
   }
 
+  /** Bytes returned to the file system after the last pass that purged something. */
+  reclaimed = 0;
+
   /** One pass over every channel; resolves what was purged per channel. Never throws. */
   run(): Promise<Record<string, number>> {
     this.running ??= this.pass().finally(() => (this.running = undefined));
@@ -48,10 +57,13 @@ export class RetentionService {
     const out: Record<string, number> = {};
     const batch = this.o.batch ?? 200;
     for (const c of this.o.channels) {
-      if (c.retentionMs === undefined || this.stopped) continue;
-      const before = (this.o.now ?? Date.now)() - c.retentionMs;
+      if ((c.retentionMs === undefined && c.maxBytes === undefined) || this.stopped) continue;
+      let before = c.retentionMs === undefined ? -Infinity : (this.o.now ?? Date.now)() - c.retentionMs;
       let purged = 0;
       try {
+        const bySize = c.maxBytes === undefined ? undefined : await this.o.store.contentCutoff(c.name, c.maxBytes);
+        if (bySize !== undefined) before = Math.max(before, bySize);
+        if (before === -Infinity) continue;
         for (let n = batch; n === batch && !this.stopped;) {
           n = await this.o.store.purgeContent(c.name, before, batch);
           purged += n;
@@ -76,6 +88,25 @@ export class RetentionService {
         })
         .catch((err: Error) => this.o.log.error({ err: err.message }, 'retention purge not written to the audit log'));
     }
+    if (Object.keys(out).length > 0) this.reclaimed = await this.reclaim();
     return out;
+  }
+
+  /** Returns the space the purge freed to the file system, a step at a time. */
+  private async reclaim(): Promise<number> {
+    let total = 0;
+    try {
+      for (let n = 1; n > 0 && !this.stopped; total += n) {
+        n = await this.o.store.reclaimSpace(RECLAIM_STEP_BYTES);
+        if (n > 0) await new Promise((r) => setTimeout(r, 20)); // let acknowledgments' commits in
+      }
+    } catch (err) {
+      this.o.log.error(
+        { err: (err as Error).message },
+        'space freed by retention not returned to the file system; trying after the next purge',
+      );
+    }
+    if (total > 0) this.o.log.info({ bytes: total }, 'space freed by retention returned to the file system');
+    return total;
   }
 }

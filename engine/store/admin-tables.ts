@@ -336,6 +336,18 @@ export class AdminTables implements AdminStore {
     return purged!;
   }
 
+  async contentCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
+    // newest first, the content kept so far; the newest message past maxBytes and everything older goes
+    const rows = await this.sql.all<{ received_at: number }>(
+      `SELECT received_at FROM (
+         SELECT received_at, SUM(length(raw) + COALESCE(length(canonical), 0)) OVER (ORDER BY received_at DESC, id DESC) AS kept
+         FROM messages WHERE channel = ? AND content_purged_at IS NULL) sized
+       WHERE kept > ? ORDER BY received_at DESC LIMIT 1`,
+      [channel, maxBytes],
+    );
+    return rows[0] ? Number(rows[0].received_at) + 1 : undefined;
+  }
+
   async arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
     const rows = await this.sql.all<{ minute: number; channel: string; n: number }>(
       'SELECT received_at / 60000 AS minute, channel, COUNT(*) AS n FROM messages WHERE received_at >= ? GROUP BY received_at / 60000, channel',
@@ -470,5 +482,8 @@ export abstract class AdminDelegate extends X12LedgerDelegate implements AdminSt
   }
   purgeContent(channel: string, beforeMs: number, limit: number): Promise<number> {
     return this.admin.purgeContent(channel, beforeMs, limit);
+  }
+  contentCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
+    return this.admin.contentCutoff(channel, maxBytes);
   }
 }

@@ -210,6 +210,19 @@ export interface MessageStore extends DeliveryLedger {
    * the acknowledgment ledger, business documents and the audit log stay. Returns how many were purged.
    */
   purgeContent(channel: string, beforeMs: number, limit: number): Promise<number>;
+  /**
+   * Size-based retention: the receive time (ms) before which `channel`'s content must be purged so
+   * that what stays (raw bytes and canonical documents of its unpurged messages, newest first) is at
+   * most `maxBytes`; undefined when it is within already.
+   */
+  contentCutoff(channel: string, maxBytes: number): Promise<number | undefined>;
+  /**
+   * Returns free space of the store to the file system, at most `maxBytes` in one transaction
+   * (SQLite: `PRAGMA incremental_vacuum` on a file made with `auto_vacuum = INCREMENTAL`). Resolves
+   * the bytes returned; 0 when there is nothing to return, on an older SQLite file (made without
+   * incremental vacuum), and on PostgreSQL, whose autovacuum does it (docs/alerts.md#retention).
+   */
+  reclaimSpace(maxBytes: number): Promise<number>;
   arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>>;
 
   close(): Promise<void>;

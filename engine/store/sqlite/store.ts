@@ -88,6 +88,10 @@ export class SqliteStore extends AdminDelegate implements Store {
         for (const f of [options.path, `${options.path}-wal`, `${options.path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
       }
       this.db = new Database(options.path);
+      // a new file returns the space retention frees to the file system (reclaimSpace); it must be
+      // set before the first table, and before WAL mode
+      if ((this.db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n === 0)
+        this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
@@ -502,6 +506,20 @@ export class SqliteStore extends AdminDelegate implements Store {
     const [inChannels, args] = channelFilter(channels);
     const sql = `SELECT * FROM deliveries WHERE state IN ('pending', 'retrying') AND updated_at <= ?${inChannels} ORDER BY created_at LIMIT ?`;
     return (this.db.prepare(sql).all(Date.now() - olderThanMs, ...args, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  async reclaimSpace(maxBytes: number): Promise<number> {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = Math.max(1, Math.floor(maxBytes / pageSize));
+    const free = () => this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free() === 0) return 0;
+    // on the one writer, between group commits, like any write; the WAL checkpoint then shortens the file
+    return this.writes.run(() => {
+      const before = free();
+      this.db.exec(`PRAGMA incremental_vacuum(${pages})`);
+      return (before - free()) * pageSize;
+    }, {});
   }
 
   async ping(): Promise<boolean> {

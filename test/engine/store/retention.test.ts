@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { openStore, type Store } from '../../../engine/store/index.js';
 import { RetentionService } from '../../../engine/runtime/retention.js';
 import { silentLogger } from '../../../lib/log.js';
@@ -98,5 +100,53 @@ for (const backend of storeBackends())
         `retention service or 200 2 messages received before ${orCutoff}: content purged`,
       ]);
       expect((await store.getRaw(lab.waiting))!.raw.length).to.be.greaterThan(0); // still waiting: never purged
+    });
+
+    it('purges the oldest content past a channel size, then returns the space to the file system', async () => {
+      const big = (i: number) => Buffer.concat([raw(`big-${i}`), Buffer.alloc(100 * 1024, 0x41)]);
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const id = (await store.ingest('big', { raw: big(i), controlId: `big-${i}` }, 0)).messageId;
+        await store.markFiltered(id, 'not for us');
+        ids.push(id);
+        await new Promise((r) => setTimeout(r, 2)); // distinct receive times
+      }
+      const waiting = (await store.ingest('big', { raw: big(60), controlId: 'big-60' }, 0)).messageId;
+      const size = big(0).length;
+      const file = store.location.startsWith('sqlite:') ? store.location.slice('sqlite:'.length) : undefined;
+      /** The SQLite file's size once its WAL is written back into it. */
+      const fileSize = () => {
+        const db = new Database(file!);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+        return statSync(file!).size;
+      };
+      const before = file ? fileSize() : 0;
+
+      const service = new RetentionService({
+        store,
+        channels: [
+          { name: 'big', retentionMs: undefined, maxBytes: 10 * size + 100 },
+          { name: 'or', retentionMs: undefined },
+        ],
+        everyMs: 3_600_000,
+        log: silentLogger,
+      });
+      // the waiting message counts toward the size but is never purged: the 50 oldest finished ones go
+      expect(await service.run()).to.deep.equal({ big: 51 });
+      const purged = await Promise.all(ids.map(async (id) => (await store.getMessage(id))!.contentPurgedAt !== undefined));
+      expect(purged.indexOf(false)).to.equal(51);
+      expect(purged.slice(51).every((p) => !p)).to.equal(true);
+      expect((await store.getRaw(waiting))!.raw.length).to.equal(big(60).length);
+      expect(await service.run()).to.deep.equal({}); // within the size now
+      const audit = await store.listAudit({ action: 'retention.purge' });
+      expect(audit[0]?.detail).to.match(/^51 messages received before /);
+
+      if (file) {
+        // 51 × 100 KiB freed and returned: the file shrinks by at least 4 MiB
+        const after = fileSize();
+        expect(service.reclaimed, `reclaimed ${service.reclaimed}`).to.be.greaterThan(4 * 1024 * 1024);
+        expect(before - after, `${before} → ${after} bytes`).to.be.greaterThan(4 * 1024 * 1024);
+      } else expect(service.reclaimed).to.equal(0); // PostgreSQL: autovacuum's work
     });
   });
