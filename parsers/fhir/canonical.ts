@@ -37,7 +37,7 @@ export function fhirToCanonical(resource: R4.Resource): Mapped {
     }
     const mapped =
       r.resourceType === 'Procedure'
-        ? procedure(r as R4.Procedure, resolve, at, out.diagnostics, parts.lines.get(r) ?? [])
+        ? procedure(r as R4.Procedure, resolve, at, out.diagnostics, parts.lines.get(r) ?? [], parts.prices)
         : mapper(r as never, resolve, at, out.diagnostics);
     for (const doc of mapped) out.documents.push(doc);
   });
@@ -609,10 +609,16 @@ function invoice(r: R4.Invoice, resolve: Resolver, at: string, diagnostics: Diag
  * Supplies delivered to a patient as part of a Procedure of the same Bundle (`SupplyDelivery.partOf`):
  * each becomes a line of that Procedure's usage (with its quantity, and the Device's UDI, lot and
  * serial), so a case's implants and supplies are one usage event, as the FT1 lines of a DFT^P03 are.
+ * A ChargeItem of the Bundle whose `service` is such a SupplyDelivery gives that line its unit price
+ * (`priceOverride`), as FT1-12 does.
  */
-function usageParts(entries: R4.BundleEntry[], resolve: Resolver): { of: Set<R4.Resource>; lines: Map<R4.Resource, R4.SupplyDelivery[]> } {
+function usageParts(
+  entries: R4.BundleEntry[],
+  resolve: Resolver,
+): { of: Set<R4.Resource>; lines: Map<R4.Resource, R4.SupplyDelivery[]>; prices: Map<R4.Resource, Money> } {
   const of = new Set<R4.Resource>();
   const lines = new Map<R4.Resource, R4.SupplyDelivery[]>();
+  const prices = new Map<R4.Resource, Money>();
   for (const e of entries) {
     const r = e.resource;
     if (r?.resourceType !== 'SupplyDelivery' || !(r as R4.SupplyDelivery).patient) continue;
@@ -621,7 +627,16 @@ function usageParts(entries: R4.BundleEntry[], resolve: Resolver): { of: Set<R4.
     of.add(r);
     lines.set(owner, [...(lines.get(owner) ?? []), r as R4.SupplyDelivery]);
   }
-  return { of, lines };
+  for (const e of entries) {
+    const r = e.resource;
+    const price = r?.resourceType === 'ChargeItem' ? money((r as R4.ChargeItem).priceOverride) : undefined;
+    if (!price) continue;
+    for (const s of (r as R4.ChargeItem).service ?? []) {
+      const line = resolve(s, r!);
+      if (line && of.has(line)) prices.set(line, price);
+    }
+  }
+  return { of, lines, prices };
 }
 
 function procedure(
@@ -630,6 +645,7 @@ function procedure(
   at: string,
   diagnostics: Diagnostic[],
   deliveries: R4.SupplyDelivery[] = [],
+  prices: ReadonlyMap<R4.Resource, Money> = new Map(),
 ): CanonicalDocument[] {
   const used = [
     ...(r.focalDevice ?? []).map((f) => ({ ref: f.manipulated, cc: undefined as R4.CodeableConcept | undefined })),
@@ -678,6 +694,7 @@ function procedure(
         quantity: quantity(d.suppliedItem?.quantity),
         ...traceability(item.device),
         transactionId: businessId(d) ?? d.id,
+        unitPrice: prices.get(d),
         performedAt: dateOf({ dateTime: d.occurrenceDateTime, period: d.occurrencePeriod, timing: d.occurrenceTiming }),
       };
     }),

@@ -43,6 +43,30 @@ describe('parsers/fhir', function () {
       ]);
     });
 
+    it("a ChargeItem of the Bundle whose service is a line's SupplyDelivery gives that line its unit price", () => {
+      const b = JSON.parse(sample('or-usage-bundle.json').toString('utf8'));
+      const line5 = b.entry.find((e: any) => e.resource.identifier?.[0]?.value === 'TX20261125005');
+      b.entry.push({
+        fullUrl: 'urn:uuid:0c7d2a9e-4f51-4b0e-9a35-0000000000c5',
+        resource: {
+          resourceType: 'ChargeItem',
+          identifier: [{ system: 'urn:oid:2.16.840.1.113883.3.7777.21', value: 'CI-TX20261125005' }],
+          status: 'billable',
+          code: { coding: [{ system: 'urn:interlace:chargemaster', code: 'C-SUP-0200' }] },
+          subject: { reference: line5.resource.patient.reference },
+          quantity: { value: 2 },
+          priceOverride: { value: 102.5, currency: 'USD' },
+          service: [{ reference: line5.fullUrl }],
+        },
+      });
+      const r = read(JSON.stringify(b));
+      const u = r.documents.find((d) => d.kind === 'supply-usage') as any;
+      expect(u.lines.map((l: any) => l.unitPrice ?? null)).to.deep.equal([null, null, null, null, { amount: '102.5', currency: 'USD' }]);
+      expect(r.documents.filter((d) => d.kind === 'charge').map((c: any) => c.unitPrice)).to.deep.equal([
+        { amount: '102.5', currency: 'USD' },
+      ]);
+    });
+
     it('a SupplyDelivery to a patient that is part of no Procedure stays a usage of its own; focal devices are not counted twice', () => {
       const b = JSON.parse(sample('or-usage-bundle.json').toString('utf8'));
       delete b.entry[11].resource.partOf;
