@@ -16,6 +16,7 @@ const FILES: Record<string, string> = {
   'ui.js': 'text/javascript; charset=utf-8',
   'exceptions.js': 'text/javascript; charset=utf-8',
   'accounts.js': 'text/javascript; charset=utf-8',
+  'replay.js': 'text/javascript; charset=utf-8',
   'lineage.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };

@@ -2,7 +2,7 @@ import { ControlSync } from './channel-control.js';
 import { OidcLogin } from '../admin/oidc.js';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { compileDiagnostics, tablesOf } from './check.js';
@@ -392,6 +392,7 @@ export class Engine {
       const routes = routeCounts[ch.name] ?? {};
       out.push({
         name: ch.name,
+        file: relative(this.config.dir, ch.file).split(sep).join('/'),
         state: this.stoppedChannels.has(ch.name) ? 'stopped' : rt ? 'running' : ch.config.enabled ? 'refused' : 'disabled',
         ...(rt ? {} : { reason: this.refused.find((r) => r.channel === ch.name)?.reason }),
         ...(this.stoppedChannels.has(ch.name) ? { stopped: this.stoppedChannels.get(ch.name) } : {}),

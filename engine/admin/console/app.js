@@ -8,6 +8,7 @@ import { renderTokens, renderUsers } from './accounts.js';
 import { renderAudit, renderExceptions } from './exceptions.js';
 import { fieldLabel } from './fields.js';
 import { renderLineage, renderReconciliation } from './lineage.js';
+import { renderReplay } from './replay.js';
 import { api, ApiError, badge, can, go, h, json, me, notice, onNavigate, setMe, show, table, view, when } from './ui.js';
 
 const REFRESH_MS = 3000;
@@ -36,6 +37,7 @@ const pages = {
   audit: renderAudit,
   users: renderUsers,
   tokens: renderTokens,
+  replay: renderReplay,
 };
 
 function parseHash() {
@@ -74,6 +76,7 @@ async function render() {
     const nav = route.page === 'message' ? 'messages' : route.page === 'lineage' ? 'reconciliation' : route.page;
     a.classList.toggle('active', a.getAttribute('data-nav') === nav);
     if (['audit', 'users', 'tokens'].includes(a.getAttribute('data-nav') ?? '')) /** @type {HTMLElement} */ (a).hidden = !can('admin');
+    if (a.getAttribute('data-nav') === 'replay') /** @type {HTMLElement} */ (a).hidden = !can('phi');
   }
   view.replaceChildren();
   try {

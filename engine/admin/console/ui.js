@@ -46,10 +46,11 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
+  /** @param {number} status @param {string} message @param {any} [body] the answer's JSON (diagnostics…) */
+  constructor(status, message, body) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -97,7 +98,7 @@ export async function api(path, init = {}) {
     go('#/login?expired=1');
     throw new ApiError(401, 'signed out: the session ended');
   }
-  if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `the engine answered ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `the engine answered ${res.status}`, body);
   return body;
 }
 

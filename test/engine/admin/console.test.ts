@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { MllpClient } from '../../../channels/mllp/client.js';
 import { Engine } from '../../../engine/runtime/engine.js';
@@ -297,6 +299,41 @@ describe('web console in a real browser (Chromium)', function () {
     const text = (await page.locator('body').textContent()) ?? '';
     for (const phi of ['MRN0001', 'TEST^PATIENT', 'PATIENT', 'ACCT-CONSOLE', '19700101']) expect(text, phi).to.not.include(phi);
     await shot('11-viewer-no-phi');
+  });
+
+  it('replays stored messages through a proposed channel file as a dry run, and shows a refused proposal with its diagnostics', async () => {
+    // still the viewer: no replay for a role that may not see message content
+    expect(await page.locator('nav a[data-nav=replay]').isHidden()).to.equal(true);
+    await signOut();
+    await signIn('olga');
+    await page.waitForSelector('#channels tr[data-channel="or-implant-charges"]', { timeout: 30_000 });
+    await page.click('nav a[data-nav=replay]');
+    await page.waitForSelector('#replay-proposal');
+    const file = readFileSync(join(cfg.dir, 'channels', 'or-implant-charges.yaml'), 'utf8');
+    const changed = file.replace('"reference": meta.controlId,', '"reference": "OR-" & meta.controlId,');
+    expect(changed).to.not.equal(file);
+    await page.selectOption('#replay-channel', 'or-implant-charges');
+    await page.fill('#replay-since', '24h');
+    await page.fill('#replay-proposal', changed);
+    await page.click('#replay-run');
+    await page.waitForSelector('#replay-summary', { timeout: 60_000 });
+    const summary = (await page.locator('#replay-summary').textContent()) ?? '';
+    const m = /(\d+) messages replayed, (\d+) would change/.exec(summary);
+    expect(m, summary).to.not.equal(null);
+    expect(Number(m![2])).to.be.greaterThan(0);
+    expect(await page.locator('#replay-routes tbody tr').count()).to.be.greaterThan(0);
+    const diff = (await page.locator('pre.diff').first().textContent()) ?? '';
+    expect(diff).to.match(/^~ reference: "(CONSOLE-[A-Z0-9-]+)" → "OR-\1"/m);
+    expect(await page.locator('.replay-route', { hasText: 'would send differently' }).count()).to.be.greaterThan(0);
+    await shot('12-replay');
+
+    // a proposal the loader refuses: the reason and each problem at file:line:column
+    await page.fill('#replay-proposal', changed.replace('  - name: erp-usage\n', '  - name: erp-usage\n    bogus: 1\n'));
+    await page.click('#replay-run');
+    await page.waitForSelector('#replay-diagnostics li', { timeout: 60_000 });
+    expect(await page.locator('#replay-result [role=alert]').textContent()).to.match(/no valid channel or-implant-charges/);
+    expect(await page.locator('#replay-diagnostics li').first().textContent()).to.match(/^channels\/or-implant-charges\.yaml:\d+:\d+ /);
+    await shot('13-replay-refused');
   });
 
   it('shows an admin the audit log of these sign-ins, views and actions, exportable as CSV', async () => {
