@@ -15,7 +15,7 @@
  *
  * Environment: BENCH_SUSTAINED_CHANNELS (`shipped,simple`), BENCH_SUSTAINED_SECONDS (60),
  * BENCH_SUSTAINED_RATES (fixed list instead of the search, e.g. `1000,2000`), BENCH_SUSTAINED_START
- * (500), BENCH_SUSTAINED_CONNECTIONS (8), BENCH_NODE_FLAGS, REDIS_URL / BENCH_REDIS_DB,
+ * (500), BENCH_SUSTAINED_CONNECTIONS (8), BENCH_NODE_FLAGS, BENCH_KEEP_LOG (a file: the last trial's engine log is copied there), REDIS_URL / BENCH_REDIS_DB,
  * INTERLACE_STORE (a postgres:// URL: the store; its tables are emptied before each trial).
  *
  * `npm run bench -- serve shipped|simple` starts the sink and the engine and prints their ports and,
@@ -88,6 +88,8 @@ export type Trial = {
   backlogEnd: number;
   drainMs: number;
   peakRssMb: number;
+  /** V8 heap used / total of each engine thread when the load ended, e.g. `listener 40/52MB processing 80/95MB`. */
+  heap: string;
   /** Engine CPU (both threads, user + system) from the start of the load to the end of the drain, per message delivered meanwhile. */
   cpuPerMessageMs: number;
   load1m: number;
@@ -167,6 +169,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
       onSend: (id, at) => sentAt.set(id, at),
     });
     const loadEnd = performance.now();
+    const heap = await heapAtEnd(engine);
     const ids = [...sentAt.keys()];
     const last = await waitDelivered(sink, ids, 30_000);
     clearInterval(sampler);
@@ -185,7 +188,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
     const why = [
       r.notAcked > 0 ? `${r.notAcked} not acknowledged` : '',
       undelivered > 0 ? `${undelivered} not delivered 30 s after the load` : '',
-      left > 0 ? `${left} still queued on some route` : '',
+      left > 0 ? `${left} still queued (${await routeCounts(engine)})` : '',
       e.p99 >= 1000 ? `e2e p99 ${Math.round(e.p99)} ms` : '',
       backlogEnd > rate ? `backlog ${backlogEnd} in the last quarter` : '',
     ]
@@ -206,13 +209,22 @@ export async function trial(root: string, variant: Variant, rate: number, second
       peakRssMb: Math.round(Math.max(peakRss, 0)),
       cpuPerMessageMs: cpuMs / Math.max(1, deliveredInWindow),
       load1m,
+      heap,
     };
   } finally {
     await engine?.stop(30_000);
     await sink.close();
     await redis.cleanup().catch(() => undefined);
+    if (process.env.BENCH_KEEP_LOG) copyFileSync(join(dataDir, 'engine.log'), process.env.BENCH_KEEP_LOG);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function heapAtEnd(engine: EngineChild): Promise<string> {
+  type Heap = { heapUsedMb: number; heapTotalMb: number };
+  const body = (await engine.admin('/api/engine').catch(() => ({}))) as { memory?: { listener?: Heap; processing?: Heap } };
+  const one = (h: Heap | undefined) => (h ? `${Math.round(h.heapUsedMb)}/${Math.round(h.heapTotalMb)}MB` : '?');
+  return `listener ${one(body.memory?.listener)} processing ${one(body.memory?.processing)}`;
 }
 
 /** Waits until the sink has every id; the time of the last arrival, or undefined on timeout. */
@@ -231,7 +243,7 @@ function print(variant: Variant, t: Trial): void {
   console.log(
     `trial ${variant} rate=${t.rate} ${t.pass ? 'PASS' : 'FAIL'} (${t.why}) acked=${t.acked} ack_p99=${t.ackP99.toFixed(1)}ms ` +
       `e2e_p50=${t.e2eP50.toFixed(0)}ms e2e_p99=${Number.isFinite(t.e2eP99) ? t.e2eP99.toFixed(0) : 'inf'}ms backlog_end=${t.backlogEnd} ` +
-      `drain=${t.drainMs.toFixed(0)}ms rss=${t.peakRssMb}MB cpu/msg=${t.cpuPerMessageMs.toFixed(3)}ms load=${t.load1m.toFixed(2)}`,
+      `drain=${t.drainMs.toFixed(0)}ms rss=${t.peakRssMb}MB (heap ${t.heap}) cpu/msg=${t.cpuPerMessageMs.toFixed(3)}ms load=${t.load1m.toFixed(2)}`,
   );
 }
 
@@ -296,8 +308,11 @@ export async function serve(root: string, variant: Variant): Promise<void> {
   let last = -1;
   const timer = setInterval(() => {
     const n = sink.arrivals.size;
-    if (n !== last) console.log(`${new Date().toISOString()} delivered ${n} rss ${Math.round(engine.memory()?.rssMb ?? 0)}MB`);
+    if (n === last) return;
     last = n;
+    void routeCounts(engine).then((routes) =>
+      console.log(`${new Date().toISOString()} delivered ${n} rss ${Math.round(engine.memory()?.rssMb ?? 0)}MB ${routes}`),
+    );
   }, 1000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -308,6 +323,18 @@ export async function serve(root: string, variant: Variant): Promise<void> {
   await sink.close();
   await redis.cleanup().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** `route queued/delivered …` for the routes that have work queued (what `serve` prints each second). */
+async function routeCounts(engine: EngineChild): Promise<string> {
+  const body = (await engine.admin('/api/channels').catch(() => ({ channels: [] }))) as {
+    channels: Array<{ routes?: Record<string, Record<string, number>> }>;
+  };
+  return body.channels
+    .flatMap((c) => Object.entries(c.routes ?? {}))
+    .filter(([, counts]) => Object.entries(counts).some(([k, v]) => k !== 'delivered' && k !== 'done' && v > 0))
+    .map(([name, counts]) => `${name} ${JSON.stringify(counts)}`)
+    .join('; ');
 }
 
 function startFlags(root: string): string {

@@ -61,9 +61,9 @@ function fromMedplum(i: OperationOutcomeIssue): FhirIssue {
 
 // ---- required bindings ------------------------------------------------------------------------
 
-let valueSets: Map<string, Set<string> | null> | undefined;
-let rawValueSets: Map<string, ValueSet> | undefined;
-let codeSystems: Map<string, CodeSystem> | undefined;
+/** A required value set as the checks use it: its codes (null when they cannot be listed) and the systems it draws on. */
+type Binding = { codes: Set<string> | null; systems: Set<string | undefined> };
+let bindings: Map<string, Binding> | undefined;
 
 function conceptCodes(concepts: CodeSystemConcept[] | undefined, out: Set<string>): void {
   for (const c of concepts ?? []) {
@@ -73,43 +73,50 @@ function conceptCodes(concepts: CodeSystemConcept[] | undefined, out: Set<string
 }
 
 /** The codes of a value set when they can be listed from the R4 definitions; null when they cannot (filters, external systems). */
-function codesOf(url: string): Set<string> | null {
-  if (!valueSets || !rawValueSets || !codeSystems) {
-    valueSets = new Map();
-    rawValueSets = new Map();
-    codeSystems = new Map();
+function expand(vs: ValueSet | undefined, codeSystems: Map<string, CodeSystem>): Set<string> | null {
+  if (!vs?.compose?.include || vs.compose.exclude) return null;
+  const codes = new Set<string>();
+  for (const inc of vs.compose.include) {
+    if (inc.filter?.length || inc.valueSet?.length) return null;
+    if (inc.concept) for (const c of inc.concept) codes.add(c.code!);
+    else {
+      const cs = inc.system ? codeSystems.get(inc.system) : undefined;
+      if (!cs?.concept || cs.content !== 'complete') return null;
+      conceptCodes(cs.concept, codes);
+    }
+  }
+  return codes.size === 0 ? null : codes;
+}
+
+/**
+ * The required bindings of every R4 element, expanded once. Only these are kept: the value sets and
+ * code systems they come from (narratives included) are tens of megabytes that every thread
+ * validating FHIR would otherwise hold, and every full garbage collection would walk.
+ */
+function binding(url: string): Binding | undefined {
+  if (!bindings) {
+    const needed = new Set<string>();
+    for (const index of structureIndex().values()) for (const info of index.values()) if (info.valueSet) needed.add(info.valueSet);
+    const valueSets = new Map<string, ValueSet>();
+    const codeSystems = new Map<string, CodeSystem>();
     for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
       for (const e of (readJson(file) as Bundle<ValueSet | CodeSystem>).entry ?? []) {
         const r = e.resource;
-        if (r?.resourceType === 'ValueSet' && r.url) rawValueSets.set(r.url, r);
+        if (r?.resourceType === 'ValueSet' && r.url && needed.has(r.url)) valueSets.set(r.url, r);
         if (r?.resourceType === 'CodeSystem' && r.url) codeSystems.set(r.url, r);
       }
     }
-  }
-  if (valueSets.has(url)) return valueSets.get(url)!;
-  const vs = rawValueSets.get(url);
-  let codes: Set<string> | null = null;
-  if (vs?.compose?.include && !vs.compose.exclude) {
-    codes = new Set();
-    for (const inc of vs.compose.include) {
-      if (inc.filter?.length || inc.valueSet?.length) {
-        codes = null;
-        break;
-      }
-      if (inc.concept) for (const c of inc.concept) codes.add(c.code!);
-      else {
-        const cs = inc.system ? codeSystems.get(inc.system) : undefined;
-        if (!cs?.concept || cs.content !== 'complete') {
-          codes = null;
-          break;
-        }
-        conceptCodes(cs.concept, codes);
-      }
+    bindings = new Map();
+    for (const url of needed) {
+      const vs = valueSets.get(url);
+      bindings.set(url, { codes: expand(vs, codeSystems), systems: new Set((vs?.compose?.include ?? []).map((i) => i.system)) });
     }
-    if (codes && codes.size === 0) codes = null;
   }
-  valueSets.set(url, codes);
-  return codes;
+  return bindings.get(url);
+}
+
+function codesOf(url: string): Set<string> | null {
+  return binding(url)?.codes ?? null;
 }
 
 const PRIMITIVE_CODED = new Set(['code', 'string', 'uri', 'http://hl7.org/fhirpath/System.String']);
@@ -149,7 +156,7 @@ function checkCoded(item: unknown, type: string, valueSet: string, where: string
   const codes = codesOf(valueSet);
   if (!codes || !item || typeof item !== 'object') return;
   const codings = type === 'Coding' ? [item] : ((item as { coding?: unknown[] }).coding ?? []);
-  const systems = new Set((rawValueSets?.get(valueSet)?.compose?.include ?? []).map((i) => i.system));
+  const systems = binding(valueSet)!.systems;
   codings.forEach((c, n) => {
     const coding = c as { system?: string; code?: string };
     if (typeof coding?.code !== 'string' || (coding.system && !systems.has(coding.system))) return;
