@@ -28,6 +28,12 @@ const engineSection = z
       .describe(
         'Linux: scheduling niceness of the processing thread (0–19). Above 0, acknowledgments win the CPU when it is scarce and processing catches up from its durable backlog; 0 gives both threads the same priority.',
       ),
+    watchChannels: z
+      .boolean()
+      .prefault(false)
+      .describe(
+        'Reload a channel when its file in channels/ changes, as POST /api/channels/:name/reload does: validated first, refused with its diagnostics (in the log and the audit log) and the running version kept. Adding or removing a channel file still needs a restart.',
+      ),
     shutdownTimeout: duration
       .prefault('30s')
       .describe('On stop: how long sources and routes may take to finish what is in flight before the process exits anyway.'),

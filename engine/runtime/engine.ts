@@ -1,8 +1,9 @@
+import { ChannelWatch } from './channel-watch.js';
 import { ControlSync } from './channel-control.js';
 import { OidcLogin } from '../admin/oidc.js';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../lib/errors.js';
 import { compileDiagnostics, tablesOf } from './check.js';
@@ -69,6 +70,7 @@ export class Engine {
   /** Serialises operators' starts and stops of one channel. */
   private control: Promise<unknown> = Promise.resolve();
   private controlSync: ControlSync | undefined;
+  private channelWatch: ChannelWatch | undefined;
   private admin: AdminServer | undefined;
   private adminAddr: { host: string; port: number } | undefined;
   private processing: ProcessingThread | undefined;
@@ -155,6 +157,7 @@ export class Engine {
       });
       await engine.startAdmin(dataDir, env);
       engine.controlSync?.start();
+      if (engineConfig.engine.watchChannels) engine.watchChannels(options.configDir);
       engine.startAlerts(dataDir);
       engine.startRetention();
     } catch (err) {
@@ -458,6 +461,17 @@ export class Engine {
     });
   }
 
+  private watchChannels(configDir: string): void {
+    this.channelWatch = new ChannelWatch({
+      configDir,
+      channelOf: (file) => this.config.channels.find((c) => basename(c.file) === file && this.channels.has(c.name))?.name,
+      reload: (name, by) => this.reloadChannel(name, by),
+      store: this.store,
+      log: this.log,
+    });
+    this.channelWatch.start();
+  }
+
   /** Runs an operator's request after those before it (stop, start, reload of a channel never overlap). */
   private serialized<T>(step: () => Promise<T>): Promise<T> {
     const next = this.control.then(step);
@@ -713,6 +727,7 @@ export class Engine {
       await this.alerts?.stop();
       await this.retention?.stop();
       await this.controlSync?.stop();
+      this.channelWatch?.stop();
       const intakes = [...this.channels.values(), ...[...this.inputs.values()].flat()];
       await Promise.all(
         intakes.map((r) => r.stop().catch((err) => this.log.error({ channel: r.name, err: (err as Error).message }, 'source stop failed'))),

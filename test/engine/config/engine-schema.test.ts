@@ -18,7 +18,7 @@ describe('config engine schema', () => {
     const { value, lines } = check('engine: { id: main }\n');
     expect(lines).to.deep.equal([]);
     expect(value).to.deep.equal({
-      engine: { id: 'main', processingNice: 10, shutdownTimeout: 30_000 },
+      engine: { id: 'main', processingNice: 10, watchChannels: false, shutdownTimeout: 30_000 },
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'interlace', supervise: 'auto' },
       store: { sync: 'full', duplicateWindow: 86_400_000, retentionEvery: 3_600_000, minFreeSpace: 256 * 1024 * 1024 },
       reconciliation: {

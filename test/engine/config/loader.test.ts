@@ -67,7 +67,13 @@ describe('config loader', () => {
       expect(config.tables.map((t) => [t.name, t.columns, t.rows.length])).to.deep.equal([
         ['item-master', ['code', 'description', 'unit'], 3],
       ]);
-      expect(config.engine?.engine).to.deep.equal({ id: 'test-engine', processingNice: 10, shutdownTimeout: 10_000, dataDir: './var' });
+      expect(config.engine?.engine).to.deep.equal({
+        id: 'test-engine',
+        processingNice: 10,
+        watchChannels: false,
+        shutdownTimeout: 10_000,
+        dataDir: './var',
+      });
       expect(config.engine?.store.duplicateWindow).to.equal(12 * 3_600_000);
       expect(config.engine?.store.path).to.equal(join('var', 'messages.db'));
       expect(config.engine?.admin).to.deep.equal({

@@ -7,7 +7,7 @@ import { Engine } from '../../../engine/runtime/engine.js';
 import { silentLogger } from '../../../lib/log.js';
 import { startHttpSink, type HttpSink } from '../../support/http-sink.js';
 import { getRedis, uniquePrefix, type TestRedis } from '../../support/redis.js';
-import { dft } from './support.js';
+import { dft, waitFor } from './support.js';
 
 const TOKEN = 'hot-reload-admin-token-0123456789';
 
@@ -153,5 +153,79 @@ describe('hot reload of one channel (POST /api/channels/:name/reload)', function
       (e) => `${e.target} ${e.outcome}`,
     );
     expect(outcomes).to.include.members(['lab 400', 'lab 200', 'lab 403', 'nope 404']);
+  });
+});
+
+describe('reload of a channel when its file changes (engine.watchChannels)', function () {
+  this.timeout(120_000);
+  let redis: TestRedis;
+  let sink: HttpSink;
+  let engine: Engine | undefined;
+  let tmp: string;
+  let dir: string;
+
+  const lab = (lines: string[]) => writeFileSync(join(dir, 'channels', 'lab.yaml'), [...lines, ''].join('\n'));
+  const labFile = (route: string, extra = '') =>
+    lab([
+      'name: lab',
+      'source: { type: mllp, port: 0 }',
+      'parse: { format: hl7v2 }',
+      'routes:',
+      '  - name: results',
+      `    destination: { type: http, url: "${sink.url}/${route}"${extra} }`,
+    ]);
+  const audits = async () => (await engine!.store.listAudit({ actor: 'file-watch' })).map((e) => `${e.outcome} ${e.detail}`);
+  const through = async (id: string) => {
+    const c = new MllpClient({ host: '127.0.0.1', port: engine!.channels.get('lab')!.address()!.port, timeout: 10_000 });
+    const before = sink.requests.length;
+    expect((await c.send(dft(id, 1))).toString('latin1')).to.match(new RegExp(`MSA\\|AA\\|${id}`));
+    await c.close();
+    const all = await sink.waitForRequests(before + 1, 60_000);
+    return all.find((r) => r.body.includes(id))?.path;
+  };
+
+  before(async () => {
+    redis = await getRedis();
+    sink = await startHttpSink();
+    sink.setDefault({ status: 200, body: '{"ok":true}' });
+    tmp = mkdtempSync(join(tmpdir(), 'interlace-watch-'));
+    dir = join(tmp, 'config');
+    mkdirSync(join(dir, 'channels'), { recursive: true });
+    writeFileSync(
+      join(dir, 'engine.yaml'),
+      [
+        'engine:',
+        '  id: watch',
+        `  dataDir: ${join(tmp, 'var')}`,
+        '  watchChannels: true',
+        'redis:',
+        `  url: ${redis.url}`,
+        `  prefix: ${uniquePrefix()}`,
+        '  supervise: never',
+        '',
+      ].join('\n'),
+    );
+    labFile('lab-v1');
+    engine = await Engine.start({ configDir: dir, env: { PATH: process.env.PATH ?? '' }, log: silentLogger });
+    expect(engine.refused).to.deep.equal([]);
+  });
+  after(async () => {
+    await engine?.stop();
+    await sink?.close();
+    rmSync(tmp, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  it('applies a valid change, refuses an invalid one with its diagnostics in the audit log, and keeps the running version', async () => {
+    expect(await through('W-1')).to.equal('/lab-v1');
+    labFile('lab-v2');
+    await waitFor('the changed file to be applied', async () => (await audits()).some((a) => a.startsWith('200 ')) || undefined, 30_000);
+    expect(await through('W-2')).to.equal('/lab-v2');
+
+    labFile('lab-broken', ', retries: 3');
+    await waitFor('the broken file to be refused', async () => (await audits()).find((a) => a.startsWith('400 ')), 30_000);
+    const refused = (await audits()).find((a) => a.startsWith('400 '))!;
+    expect(refused).to.match(/lab\.yaml has 1 problem; the running version of channel lab stays\n.*lab\.yaml:6:\d+ unknown-key: "retries"/);
+    expect(await through('W-3')).to.equal('/lab-v2');
   });
 });
