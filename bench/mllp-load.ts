@@ -62,7 +62,7 @@ export function dftP03(controlId: string, n: number): Buffer {
   items.forEach(([item, text, kind, qty, price], i) => {
     const line = i + 1;
     segments.push(
-      `FT1|${line}|TX${n}-${line}||20261121093000-0500|20261121143000-0500|CG|${item}^${text}^${kind}|||${qty}|${price}&USD|${price}&USD|OR^Operating Room|||OR^OR03^1^MAIN|||M16.11^Primary osteoarthritis, right hip^I10|90001^SURGEON^FAKE|||||27130^Total hip arthroplasty^CPT4`,
+      `FT1|${line}|TX${controlId}-${line}||20261121093000-0500|20261121143000-0500|CG|${item}^${text}^${kind}|||${qty}|${price}&USD|${price}&USD|OR^Operating Room|||OR^OR03^1^MAIN|||M16.11^Primary osteoarthritis, right hip^I10|90001^SURGEON^FAKE|||||27130^Total hip arthroplasty^CPT4`,
       `ZIM|${line}|LOT-${item}-${n % 97}|SN-${n}-${line}|20291031|(01)0088902412345${line}(17)291031(10)LOT-${item}|EA|FICTIONAL ORTHO INC`,
     );
   });
