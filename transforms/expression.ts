@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { InterlaceError } from '../lib/errors.js';
+import { keepAliveFetch } from '../routes/destinations/http-request.js';
 import { describeSite, TransformConfigError, TransformMappingError, type ConfigPath, type EvalSite } from './errors.js';
 import { registerHelpers, STATE_SLOT, type EvalContext } from './helpers.js';
 import { compileDirect, UNDECIDED as DIRECT_UNDECIDED } from './direct.js';
@@ -13,7 +14,7 @@ export type CompileContext = {
   tables: TableIndex;
   limits: ExpressionLimits;
   clock: () => number;
-  /** How `enrich` steps make HTTP calls (the global fetch; `interlace test` answers from its cases). */
+  /** How `enrich` steps make HTTP calls (kept-alive node:http connections; `interlace test` answers from its cases). */
   fetch: typeof fetch;
 };
 
@@ -22,7 +23,7 @@ export function compileContext(deps: TransformDeps): CompileContext {
     tables: new TableIndex(deps.tables ?? {}),
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     clock: deps.clock ?? Date.now,
-    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: deps.fetch ?? keepAliveFetch,
   };
 }
 

@@ -88,3 +88,57 @@ function networkError(opts: HttpRequestOptions, err: NodeJS.ErrnoException, time
     cause: err,
   });
 }
+
+const keepAlive = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/**
+ * `fetch` for the engine's own lookups (an `enrich` step's GET): the same exchange as a delivery
+ * (`httpRequest`) over kept-alive connections, answered as a `Response`. The platform's fetch runs the
+ * whole WHATWG fetch algorithm per call, which cost more CPU than the rest of an enrich step; this
+ * keeps its contract where the step relies on it: a `TimeoutError` when `init.signal` aborts for time,
+ * an error whose `cause.code` names a network failure, any HTTP status as a Response.
+ */
+export const keepAliveFetch: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  const headers: Record<string, string> = {};
+  new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
+  const signal = init?.signal ?? undefined;
+  // the engine's lookups send no body or a string one
+  const body = typeof init?.body === 'string' ? Buffer.from(init.body) : Buffer.alloc(0);
+  const exchange = httpRequest(url, {
+    method: init?.method ?? 'GET',
+    headers,
+    body,
+    agent: url.protocol === 'https:' ? keepAlive.https : keepAlive.http,
+    // the caller's signal bounds the exchange; this is only a backstop
+    timeoutMs: 10 * 60_000,
+    maxResponseBytes: 64 * 1024 * 1024,
+    label: `${url.origin}${url.pathname}`,
+  });
+  const answered = exchange.then(
+    (x) =>
+      new Response(x.status === 204 || x.status === 304 ? null : x.body.toString('utf8'), {
+        status: x.status,
+        headers: flatHeaders(x.headers),
+      }),
+    (err: Error) => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: (err as { cause?: unknown }).cause ?? err });
+    },
+  );
+  if (!signal) return answered;
+  return new Promise<Response>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    answered.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+};
+
+function flatHeaders(h: http.IncomingHttpHeaders): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([k, one]);
+  }
+  return out;
+}
