@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/log.js';
 import { ADMIN_LIMITS, AddressLimiter, guardHttpServer, LISTENER_DEFAULTS, type AdminLimits } from '../../lib/listener-guard.js';
 import type { MessageStatus, Store } from '../store/index.js';
 import type { X12AdminBackend } from '../x12/admin.js';
+import type { RunningConfig } from '../runtime/running-config.js';
 import { fileSummaryWithoutValues, messageWithoutValues, withoutValues } from '../../lib/phi.js';
 import { accountRoutes, sessionView } from './accounts.js';
 import { addressOf, Authenticator, can, inScope, scopeOf, type Principal } from './auth.js';
@@ -26,6 +27,8 @@ export type AdminBackend = {
   controlChannel?(name: string, action: 'start' | 'stop', by: string): Promise<{ status: number; state: string; detail: string }>;
   /** Hot reload of one channel from its file (absent: 404). */
   reloadChannel?(name: string, by: string): Promise<{ status: number; detail: string; diagnostics?: string[] }>;
+  /** The running configuration as written (`GET /api/config`, engine/runtime/running-config.ts; absent: 404). */
+  runningConfig?(): Promise<RunningConfig>;
   /** Alerts firing now (`GET /api/alerts`, docs/alerts.md). */
   alerts?(): Array<Record<string, unknown>>;
   /** Flat files being read now, with their progress. */
@@ -101,6 +104,15 @@ export class AdminServer {
           if (r.status === 400) return [400, { ...error('reload-refused', r.detail), diagnostics: r.diagnostics }];
           return [r.status, error('reload-not-applied', r.detail)];
         },
+      },
+      {
+        // admins only: engine.yaml may hold the admin token or hosts written as they are
+        method: 'GET',
+        pattern: /^\/api\/config$/,
+        handler: async () =>
+          backend.runningConfig
+            ? [200, await backend.runningConfig()]
+            : [404, error('not-found', 'this engine does not report its configuration')],
       },
       { method: 'GET', pattern: /^\/api\/messages$/, need: 'read', handler: (_r, url, _p, who) => this.listMessages(url, who) },
       {

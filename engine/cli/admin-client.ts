@@ -6,15 +6,22 @@ type ErrorBody = { error?: { code: string; message: string }; diagnostics?: stri
 
 export const ADMIN_OPTIONS = {
   engine: { type: 'string' as const },
+  /** The same as --engine. */
+  admin: { type: 'string' as const },
   token: { type: 'string' as const },
 };
 
 /**
- * `--engine URL` (else $INTERLACE_ADMIN_URL, else http://127.0.0.1:8470) and `--token` (else
+ * `--engine URL` or `--admin URL` (else $INTERLACE_ADMIN_URL, else http://127.0.0.1:8470) and `--token` (else
  * $INTERLACE_ADMIN_TOKEN); undefined with the sentence to print when there is no token.
  */
 export function adminTarget(values: Record<string, unknown>): AdminTarget | string {
-  const url = ((values.engine as string | undefined) ?? process.env.INTERLACE_ADMIN_URL ?? 'http://127.0.0.1:8470').replace(/\/+$/, '');
+  const url = (
+    (values.engine as string | undefined) ??
+    (values.admin as string | undefined) ??
+    process.env.INTERLACE_ADMIN_URL ??
+    'http://127.0.0.1:8470'
+  ).replace(/\/+$/, '');
   const token = (values.token as string | undefined) ?? process.env.INTERLACE_ADMIN_TOKEN;
   if (!token)
     return 'no admin token: pass --token or set INTERLACE_ADMIN_TOKEN (the engine keeps a generated one in admin-token in its data directory)';

@@ -10,11 +10,15 @@ import { userCommand, type UserAddOptions } from './user.js';
 import { validateCommand } from './validate.js';
 import { replayCommand } from './replay.js';
 import { ADMIN_OPTIONS } from './admin-client.js';
+import { applyCommand } from './apply.js';
+import { planCommand } from './plan.js';
 
 type Command = {
   summary: string;
   usage: string;
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /** The exit code of a usage mistake (default 2; `plan` uses 2 for "changes", so 1). */
+  usageExit?: number;
   /** The positional arguments the command takes (as USAGE names them); fewer or more is an error. */
   positionals: { min: number; max: number; names: string };
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
@@ -110,6 +114,24 @@ const COMMANDS: Record<string, Command> = {
     positionals: { min: 0, max: 0, names: '' },
     run: ({ values }) => replayCommand(values),
   },
+  plan: {
+    summary:
+      "show what would change if a config directory replaced the running engine's configuration (exit 0 no changes, 2 changes, 1 error)",
+    usage: 'interlace plan --config DIR [--json] [--engine URL] [--token T]',
+    options: { config: { type: 'string', short: 'c', default: 'config' }, json: { type: 'boolean', default: false }, ...ADMIN_OPTIONS },
+    usageExit: 1,
+    positionals: { min: 0, max: 0, names: '' },
+    run: ({ values }) => planCommand(values),
+  },
+  apply: {
+    summary:
+      'apply the plan of a config directory to the running engine through the admin API (changed channels are reloaded; anything needing a restart applies nothing)',
+    usage: 'interlace apply --config DIR [--yes] [--engine URL] [--token T]',
+    options: { config: { type: 'string', short: 'c', default: 'config' }, yes: { type: 'boolean', default: false }, ...ADMIN_OPTIONS },
+    usageExit: 1,
+    positionals: { min: 0, max: 0, names: '' },
+    run: ({ values }) => applyCommand(values),
+  },
   ack: {
     summary: 'print the TA1/997/999 interchanges Interlace would send for an X12 file',
     usage: 'interlace ack FILE.x12 [--config DIR]',
@@ -174,12 +196,12 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
   } catch (err) {
     console.error(`interlace ${name}: ${(err as Error).message}\nusage: ${command.usage}`);
-    return 2;
+    return command.usageExit ?? 2;
   }
   const problem = positionalProblem(name, command, parsed.positionals);
   if (problem) {
     console.error(`interlace ${name}: ${problem}\nusage: ${command.usage}`);
-    return 2;
+    return command.usageExit ?? 2;
   }
   try {
     return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] });

@@ -31,8 +31,11 @@ export type LoadedConfig = {
   dir: string;
   /** undefined when engine.yaml is missing or invalid: the engine must not start. */
   engine: EngineConfig | undefined;
-  channels: Array<{ file: string; name: string; config: ChannelConfig }>;
-  partners: Array<{ file: string; id: string; config: PartnerConfig }>;
+  /** Each file's `source` is its text as written (`${VAR}` not resolved): what `interlace plan` compares. */
+  channels: Array<{ file: string; name: string; config: ChannelConfig; source?: string }>;
+  partners: Array<{ file: string; id: string; config: PartnerConfig; source?: string }>;
+  /** engine.yaml as written. */
+  engineSource?: string;
   tables: LoadedTable[];
   /** Certificates the loaded channels and partners reference, with their expiry (engine/config/key-files.ts). */
   certificates?: CertificateExpiry[];
@@ -65,7 +68,7 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
     );
     return { config, diagnostics };
   }
-  config.engine = loadEngine(dir, env, diagnostics);
+  config.engine = loadEngine(dir, env, diagnostics, config);
   const tableFiles = listFiles(join(dir, 'tables'), (n) => /\.csv$/i.test(n));
   for (const file of tableFiles) {
     const { table, diagnostics: found } = await loadTable(file);
@@ -118,11 +121,11 @@ export async function loadConfig(dir: string, options: LoadOptions = {}): Promis
   }
   for (const c of channels) {
     if (c.config && !hasErrors(diagnostics, c.checked.file))
-      config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config });
+      config.channels.push({ file: c.checked.file, name: c.config.name, config: c.config, source: c.checked.yaml.source });
   }
   for (const p of partners) {
     if (p.config && !hasErrors(diagnostics, p.checked.file))
-      config.partners.push({ file: p.checked.file, id: p.config.id, config: p.config });
+      config.partners.push({ file: p.checked.file, id: p.config.id, config: p.config, source: p.checked.yaml.source });
   }
   return { config, diagnostics: sortDiagnostics(diagnostics) };
 }
@@ -132,7 +135,7 @@ export async function validateConfigDir(dir: string, env: Env = process.env, reg
   return (await loadConfig(dir, { env, registry })).diagnostics;
 }
 
-function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): EngineConfig | undefined {
+function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[], config: LoadedConfig): EngineConfig | undefined {
   const file = ['engine.yaml', 'engine.yml'].map((n) => join(dir, n)).find((f) => existsSync(f));
   if (!file) {
     diagnostics.push(
@@ -146,6 +149,7 @@ function loadEngine(dir: string, env: Env, diagnostics: ConfigDiagnostic[]): Eng
     return undefined;
   }
   const yaml = readYamlFile(file, env);
+  if (yaml.source !== undefined) config.engineSource = yaml.source;
   diagnostics.push(...yaml.diagnostics);
   if (yaml.data === undefined) return undefined;
   const { value, diagnostics: found } = validateFile(engineSchema, yaml, 'engine.yaml');

@@ -26,6 +26,8 @@ export type YamlFile = {
    * messages can show that instead of what the environment holds (which may be a secret).
    */
   template(path: readonly PathSegment[]): string | undefined;
+  /** The text as read (before interpolation); absent when the file could not be read. */
+  source?: string;
 };
 
 const START: Position = { line: 1, column: 1 };
@@ -88,7 +90,7 @@ export function parseYamlSource(file: string, source: string, env: Env): YamlFil
     const node = nodeAt(doc, path);
     return node && typeof node === 'object' ? templates.get(node) : undefined;
   };
-  const base = { file, diagnostics, position, template };
+  const base = { file, diagnostics, position, template, source };
   if (syntaxError) return base;
   if (!isMap(doc.contents)) {
     diagnostics.push(configDiagnostic(file, START, 'not-a-mapping', 'the file is empty or not a mapping; expected `key: value` lines'));

@@ -23,6 +23,7 @@ import { openStore, type Store } from '../store/index.js';
 import { createEngineX12, x12Admin, type EngineX12 } from '../x12/index.js';
 import { ReconciliationService, reconciliationRoutes } from '../reconcile/index.js';
 import { loadTable } from '../config/tables.js';
+import { runningConfig } from './running-config.js';
 import type { Tables } from '../../transforms/index.js';
 import { DiskWatch, secureDataDir } from './data-dir.js';
 import { ChannelIntake } from './intake.js';
@@ -264,6 +265,10 @@ export class Engine {
         retryDelivery: (id) => this.retryDelivery(id),
         controlChannel: (name, action, by) => this.controlChannel(name, action, by),
         reloadChannel: (name, by) => this.reloadChannel(name, by),
+        runningConfig: () =>
+          runningConfig(this.config, (name) =>
+            this.stoppedChannels.has(name) ? 'stopped' : this.channels.has(name) ? 'running' : 'not running',
+          ),
         files: (channel) => this.files.list(channel),
         health: () => this.health(),
         status: () => this.status(),
@@ -558,6 +563,7 @@ export class Engine {
       if (intakes.length > 1) this.inputs.set(name, intakes.slice(1));
       else this.inputs.delete(name);
       entry.config = fresh.config;
+      entry.source = fresh.source;
       this.log.info({ channel: name, by }, 'channel reloaded');
       return { status: 200, detail: `channel ${name} reloaded from ${entry.file}` };
     });
