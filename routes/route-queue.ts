@@ -3,6 +3,7 @@ import type { RetryConfig } from '../lib/config-fragments.js';
 import { DeliveryError, InterlaceError, PermanentDeliveryError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { excerpt } from './excerpt.js';
+import { failSpan, tracing, type MessageTracing } from '../lib/tracing.js';
 import { routeMetrics, uuid7Ms, type RouteCounters } from '../lib/metrics.js';
 import { jobIdFor, routeQueueKey, toRedisOptions } from './queue-names.js';
 import { nextDelay, RetryLaterError, type Random } from './retry.js';
@@ -18,6 +19,8 @@ export type RouteQueueOptions = {
   route: string;
   /** The destination; the queue closes it in `close()`, after in-flight sends have finished. */
   destination: Destination;
+  /** The destination's type (`http`, `fhir`…): an attribute of delivery spans. */
+  destinationType?: string;
   retry: RetryConfig;
   ledger: DeliveryLedger;
   /** Sends in flight at once in this process; default 1 (keeps order while nothing fails). */
@@ -347,6 +350,8 @@ export class RouteQueue {
       this.log.debug({ deliveryId, attempt }, 'delivery already final; not sent');
       return { result: { skipped: true } };
     }
+    const t = tracing();
+    if (t) return this.attemptTraced(t, d, attempt, last, answered);
     const startedAt = Date.now();
     let result: DeliveryResult;
     try {
@@ -356,6 +361,66 @@ export class RouteQueue {
       return { failure: await this.recordFailure(deliveryId, attempt, startedAt, err, last) };
     }
     answered?.();
+    return this.delivered(d, attempt, startedAt, result);
+  }
+
+  /**
+   * `attempt` with a `deliver` span under the message's `process` span (route, destination type,
+   * attempt number, outcome, status; no payload); the destination gets its `traceparent`.
+   */
+  private async attemptTraced(
+    t: MessageTracing,
+    d: Omit<Delivery, 'attempt'>,
+    attempt: number,
+    last: boolean,
+    answered?: () => void,
+  ): Promise<{ result: { status?: string; skipped?: true }; failure?: undefined } | { failure: Failure }> {
+    const span = t.child(d.messageId, 'process', 'deliver', {
+      'interlace.channel': this.opts.channel,
+      'interlace.route': this.opts.route,
+      'interlace.message_id': d.messageId,
+      'interlace.delivery_id': d.deliveryId,
+      'interlace.destination': this.opts.destinationType ?? 'unknown',
+      'interlace.attempt': attempt,
+    });
+    const startedAt = Date.now();
+    let result: DeliveryResult;
+    try {
+      result = await this.opts.destination.send({ ...d, attempt, traceparent: t.traceparent(span) });
+    } catch (err) {
+      answered?.();
+      const status = err instanceof DeliveryError ? err.response?.status : undefined;
+      if (status !== undefined) span.setAttribute('interlace.status', String(status));
+      try {
+        const failure = await this.recordFailure(d.deliveryId, attempt, startedAt, err, last);
+        span.setAttribute('interlace.outcome', failure.dead ? 'dead' : 'retrying');
+        if (!failure.dead) span.setAttribute('interlace.retry_in_ms', failure.delayMs);
+        return { failure };
+      } finally {
+        failSpan(span, errorCode(err));
+      }
+    }
+    answered?.();
+    span.setAttribute('interlace.status', result.status);
+    try {
+      const outcome = await this.delivered(d, attempt, startedAt, result);
+      span.setAttribute('interlace.outcome', 'delivered');
+      span.end();
+      return outcome;
+    } catch (err) {
+      failSpan(span, errorCode(err));
+      throw err;
+    }
+  }
+
+  /** Records a delivered attempt. */
+  private async delivered(
+    d: Omit<Delivery, 'attempt'>,
+    attempt: number,
+    startedAt: number,
+    result: DeliveryResult,
+  ): Promise<{ result: { status?: string } }> {
+    const deliveryId = d.deliveryId;
     // If this record fails, the attempt is retried and the send repeated with the same idempotency key.
     await this.opts.ledger.recordAttempt(deliveryId, {
       attempt,

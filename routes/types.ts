@@ -15,6 +15,8 @@ export type Delivery = {
   /** 1 for the first attempt. */
   attempt: number;
   payload: RoutePayload;
+  /** W3C trace context of this attempt's span, when traces are on: HTTP-like destinations send it as `traceparent`. */
+  traceparent?: string;
 };
 
 /** The mapped content to send; built by the route's mapping rules. */

@@ -71,5 +71,6 @@ export type PipelineResult = { outcome: 'passed'; state: PipelineState } | { out
 /** A compiled list of steps; `run` may be called concurrently for different messages. */
 export interface Pipeline {
   readonly steps: number;
-  run(state: PipelineState): Promise<PipelineResult>;
+  /** `route`: the route whose own steps these are (names their trace spans). */
+  run(state: PipelineState, route?: string): Promise<PipelineResult>;
 }

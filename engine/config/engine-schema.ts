@@ -308,6 +308,42 @@ const loggingSection = z
   })
   .describe('Structured JSON logs on stdout.');
 
+const tracesSection = z
+  .strictObject({
+    otlp: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^https?:\/\/[^/]/, { message: 'telemetry.traces.otlp.url must be an http:// or https:// URL' })
+          .describe("The collector's OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. Spans are sent as JSON."),
+        headers: z
+          .record(z.string(), z.string())
+          .prefault({})
+          .describe('Headers sent with every export, e.g. an API key of a hosted collector; use ${ENV} for secrets.'),
+      })
+      .describe('Where spans are exported.'),
+    sampleRatio: z
+      .number({ message: 'expected a number from 0 to 1' })
+      .min(0)
+      .max(1)
+      .prefault(1)
+      .describe('Share of messages traced (0–1), decided from the trace id so both engine threads decide alike. 1: every message.'),
+    exportEvery: z
+      .number({ message: 'expected a number of milliseconds' })
+      .int()
+      .min(100)
+      .max(60_000)
+      .prefault(5000)
+      .describe('Most milliseconds a finished span waits before its batch is exported.'),
+  })
+  .describe('OpenTelemetry traces, one per message (docs/tracing.md). Absent: no spans are made at all.');
+
+const telemetrySection = z
+  .strictObject({
+    traces: tracesSection.optional(),
+  })
+  .describe('Telemetry sent to an observability backend. Metrics are scraped from GET /metrics (docs/metrics.md).');
+
 /** Schema of `engine.yaml`. */
 export const engineSchema = z
   .strictObject({
@@ -318,6 +354,7 @@ export const engineSchema = z
     x12: x12Section.optional(),
     reconciliation: engineReconciliation.prefault({}),
     alerts: alertsSection.optional(),
+    telemetry: telemetrySection.optional(),
     logging: loggingSection.prefault({}),
   })
   .describe('engine.yaml: settings of the engine process itself.');

@@ -97,6 +97,7 @@ export class ChannelRuntime {
           channel: c.name,
           route: r.name,
           destination,
+          destinationType: def.type,
           retry: r.retry,
           ledger: o.store,
           concurrency: r.concurrency,

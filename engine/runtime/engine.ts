@@ -36,6 +36,7 @@ import { ProcessingThread } from './processing-client.js';
 import { heapFigures } from './memory.js';
 import { gauge, render, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 import { AlertMonitor } from '../alerts/monitor.js';
+import { startTracing, stopTracing } from '../../lib/tracing.js';
 import { RetentionService } from './retention.js';
 import type { AlertFacts } from '../alerts/rules.js';
 import { statfs } from 'node:fs/promises';
@@ -79,6 +80,8 @@ export class Engine {
   private certTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private disk: DiskWatch | undefined;
+  /** True when this engine started the listener thread's tracing (engine.yaml `telemetry.traces`). */
+  private tracing = false;
   /** Alert rules of engine.yaml (docs/alerts.md); absent when there are none. */
   alerts: AlertMonitor | undefined;
   private retention: RetentionService | undefined;
@@ -140,6 +143,11 @@ export class Engine {
     log.info({ store: store.location }, 'message store open');
     const engine = new Engine({ ...config, engine: engineConfig }, store, redis, log);
     watchEventLoop();
+    const traces = engineConfig.telemetry?.traces;
+    if (traces) {
+      startTracing(traces, 'listener', log);
+      engine.tracing = true;
+    }
     // The SQLite store's disk is watched here; a PostgreSQL server watches its own.
     if (store.location.startsWith('sqlite:')) {
       engine.disk = new DiskWatch(dirname(store.location.slice('sqlite:'.length)), engineConfig.store.minFreeSpace, log);
@@ -745,6 +753,7 @@ export class Engine {
       await this.admin?.close();
       await this.store.close();
       await this.redis.stop();
+      if (this.tracing) await stopTracing();
       this.log.info('engine stopped');
     })();
     return this.stopping;

@@ -11,6 +11,7 @@ import type { FileActivity } from './files.js';
 import { parserFor } from '../../parsers/index.js';
 import { ackLatencyOf, channelMetrics } from '../../lib/metrics.js';
 import { performance } from 'node:perf_hooks';
+import { tracing, type MessageTracing } from '../../lib/tracing.js';
 
 export type ChannelIntakeOptions = {
   config: ChannelConfig;
@@ -100,7 +101,7 @@ export class ChannelIntake {
       ingest: (input) => this.ingest(x12 ? this.addressed(input) : input, window),
       ...(this.o.files ? { fileProgress: (p: FileProgress) => this.o.files!.report(this.name, p) } : {}),
       recordAnswer: (messageId, answer) => {
-        this.answered(messageId);
+        this.answered(messageId, answer.code);
         void this.o.store
           .recordAnswer(messageId, { kind: answer.kind, code: answer.code, detail: answer.detail })
           .catch((err) => this.log.warn({ messageId, err: (err as Error).message }, 'answer not recorded'));
@@ -124,6 +125,8 @@ export class ChannelIntake {
       this.o.onStoreFailure?.((err as { code?: string }).code ?? 'store-write-failed');
       throw err;
     }
+    const t = tracing();
+    if (t) this.traceReceive(t, input, result, started);
     const m = this.metrics;
     m.received++;
     if (input.rejected) m.rejected++;
@@ -134,11 +137,27 @@ export class ChannelIntake {
     return result;
   }
 
-  private answered(messageId: string): void {
+  private answered(messageId: string, code?: string): void {
     const started = this.awaitingAnswer.get(messageId);
     if (started === undefined) return;
     this.awaitingAnswer.delete(messageId);
     this.ackLatency.since(started);
+    const t = tracing();
+    if (t) t.child(messageId, 'receive', 'ack', { 'interlace.ack.code': code ?? '' }, started).end();
+  }
+
+  /** The message's root span: the ingest, from its start to its commit (ids and codes only, no content). */
+  private traceReceive(t: MessageTracing, input: IngestInput, result: IngestResult, started: number): void {
+    const span = t.receive(result.messageId, started, {
+      'interlace.channel': this.name,
+      'interlace.message_id': result.messageId,
+      'interlace.source': String(this.o.config.source.type),
+      ...(input.controlId !== undefined ? { 'interlace.control_id': input.controlId.slice(0, 64) } : {}),
+      ...(input.messageType !== undefined ? { 'interlace.message_type': input.messageType.slice(0, 32) } : {}),
+      ...(input.rejected ? { 'interlace.rejected': true } : {}),
+      ...(result.duplicate ? { 'interlace.duplicate': true } : {}),
+    });
+    span.end();
   }
 
   /**

@@ -11,6 +11,7 @@ import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import { leaseConnection } from './redis.js';
 import { ReconciliationService } from '../reconcile/index.js';
+import { startTracing, stopTracing } from '../../lib/tracing.js';
 import { gauge, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 
 /** What the processing thread needs to build the same channels as the listener thread. */
@@ -54,6 +55,8 @@ export class ProcessingHost {
   /** Builds a channel's runtime with this thread's tables, services and store (start, and reload). */
   private build: ((config: ChannelConfig) => ChannelRuntime) | undefined;
   private init: ProcessingInit | undefined;
+  /** True when this host started its thread's tracing (engine.yaml `telemetry.traces`). */
+  private tracing = false;
 
   private constructor(
     readonly store: Store,
@@ -71,6 +74,10 @@ export class ProcessingHost {
     const host = new ProcessingHost(store, log);
     watchEventLoop();
     const engine = config.engine!;
+    if (engine.telemetry?.traces) {
+      startTracing(engine.telemetry.traces, 'processing', log);
+      host.tracing = true;
+    }
     const x12: EngineX12 = createEngineX12(config, store, log);
     const leases = new RedisLeases(leaseConnection(init.redisUrl), engine.redis.prefix, log);
     const services = createEngineServices({ partners: config.partners.map((p) => p.config), x12: x12.services, leases, mdns: store, log });
@@ -250,6 +257,7 @@ export class ProcessingHost {
     );
     await this.closeServices?.().catch((err) => this.log.warn({ err: (err as Error).message }, 'engine services did not close cleanly'));
     await this.store.close();
+    if (this.tracing) await stopTracing();
   }
 }
 

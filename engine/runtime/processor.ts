@@ -9,6 +9,7 @@ import { TransformMappingError } from '../../transforms/errors.js';
 import { lineageOf, type RouteInfo } from '../reconcile/lineage.js';
 import type { Lineage } from '../store/index.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
+import { failSpan, tracing, type MessageTracing } from '../../lib/tracing.js';
 
 /** One route as the processor sees it: a condition, its own steps, and how to build its payload. */
 export type CompiledRoute = {
@@ -60,8 +61,25 @@ export class Processor {
     const { store } = this.o;
     const stored = await store.getRaw(messageId);
     if (!stored || stored.status !== 'received') return { outcome: 'skipped' };
+    const t = tracing();
+    if (!t) return this.run(messageId, stored);
+    // A span left unended (skipped: another run processed it) is never exported, so its id is not seen twice.
+    const span = t.process(messageId, { 'interlace.channel': this.o.channel, 'interlace.message_id': messageId });
+    const outcome = await this.run(messageId, stored, t);
+    if (outcome.outcome === 'skipped') return outcome;
+    span.setAttribute('interlace.outcome', outcome.outcome);
+    if (outcome.outcome === 'routed') span.setAttribute('interlace.deliveries', outcome.deliveries.length);
+    if (outcome.outcome === 'error') failSpan(span, outcome.code);
+    else span.end();
+    return outcome;
+  }
+
+  private async run(messageId: string, stored: { raw: Buffer; receivedAt: string }, t?: MessageTracing): Promise<ProcessOutcome> {
+    const { store } = this.o;
     try {
-      const state = this.parse(messageId, stored.raw, stored.receivedAt);
+      const state = t
+        ? this.parseTraced(t, messageId, stored.raw, stored.receivedAt)
+        : this.parse(messageId, stored.raw, stored.receivedAt);
       const keys = this.o.keys ? await this.o.keys(state) : [];
       if (this.o.keys) await store.recordKeys(messageId, this.o.channel, keys);
       const result = await this.o.pipeline.run(state);
@@ -69,7 +87,13 @@ export class Processor {
         await store.markFiltered(messageId, result.reason);
         return { outcome: 'filtered', reason: result.reason };
       }
-      const deliveries = await this.buildDeliveries(result.state);
+      const routing = t?.child(messageId, 'process', 'route', { 'interlace.routes': this.o.routes.length });
+      const deliveries = await this.buildDeliveries(result.state).catch((err: unknown) => {
+        if (routing) failSpan(routing, (err as { code?: string }).code ?? 'internal-error');
+        throw err;
+      });
+      routing?.setAttribute('interlace.routes.matched', deliveries.length);
+      routing?.end();
       if (deliveries.length === 0) {
         const reason = 'no route matched';
         await store.markFiltered(messageId, reason);
@@ -116,6 +140,19 @@ export class Processor {
   }
   private routeInfoCache: Map<string, RouteInfo> | undefined;
 
+  private parseTraced(t: MessageTracing, messageId: string, raw: Buffer, receivedAt: string): PipelineState {
+    const span = t.child(messageId, 'process', 'parse', { 'interlace.format': this.o.format });
+    try {
+      const state = this.parse(messageId, raw, receivedAt);
+      if (state.meta.messageType !== undefined) span.setAttribute('interlace.message_type', String(state.meta.messageType).slice(0, 32));
+      span.end();
+      return state;
+    } catch (err) {
+      failSpan(span, (err as { code?: string }).code ?? 'parse-failed');
+      throw err;
+    }
+  }
+
   private parse(messageId: string, raw: Buffer, receivedAt: string): PipelineState {
     const parser = parserFor(this.o.format, raw);
     if (!parser)
@@ -153,7 +190,7 @@ export class Processor {
       if (route.when && !(await route.when(state))) continue;
       let routeState = state;
       if (route.pipeline) {
-        const r = await route.pipeline.run(state);
+        const r = await route.pipeline.run(state, route.name);
         if (r.outcome === 'filtered') continue;
         routeState = r.state;
       }

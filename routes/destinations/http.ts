@@ -136,6 +136,7 @@ class HttpDestination implements Destination {
     put('Idempotency-Key', delivery.idempotencyKey, 'delivery');
     put('X-Correlation-Id', delivery.correlationId, 'delivery');
     put('X-Interlace-Message-Id', delivery.messageId, 'delivery');
+    if (delivery.traceparent) put('traceparent', delivery.traceparent, 'trace context');
     return Object.fromEntries([...out.values()]);
   }
 

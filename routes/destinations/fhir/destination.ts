@@ -97,6 +97,7 @@ export class FhirDestination implements Destination {
       'idempotency-key': delivery.idempotencyKey,
       'x-correlation-id': delivery.correlationId,
       'x-interlace-message-id': delivery.messageId,
+      ...(delivery.traceparent ? { traceparent: delivery.traceparent } : {}),
     };
     if (this.token) headers.authorization = `Bearer ${await this.token.get()}`;
     const options = { headers, signal: AbortSignal.timeout(this.config.timeout) };
