@@ -172,6 +172,24 @@ describe('interlace plan and apply against a running engine', function () {
     expect(JSON.parse(sent.body)).to.deep.equal({ site: 'main-v1' });
   });
 
+  it('shows an engine.yaml change as needing a restart, never the admin token written in it', async () => {
+    const proposed = copy('engine-change');
+    const file = join(proposed, 'engine.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('id: plan', 'id: plan-2').replace(TOKEN, 'another-admin-token-0123456789'));
+    const r = await plan(proposed);
+    expect(r.code).to.equal(2);
+    expect(r.out.split('\n')).to.include.members([
+      '~ engine.yaml (needs a restart)',
+      '    ~ engine.id: "plan" → "plan-2"',
+      '    ~ admin.token: "(secret written inline, not shown)" → "(secret written inline, not shown)"',
+    ]);
+    expect(r.out).to.not.include(TOKEN);
+    expect(r.out).to.not.include('another-admin-token');
+    const a = await cli('apply', '--config', proposed, '--engine', admin, '--token', TOKEN, '--yes');
+    expect(a.code).to.equal(1);
+    expect(a.err).to.match(/nothing applied: this plan needs a restart of the engine \(engine\.yaml changed \(it is read at start\)\)/);
+  });
+
   it('refuses an invalid proposal with its file:line:column diagnostics', async () => {
     const proposed = copy('invalid');
     writeFileSync(
