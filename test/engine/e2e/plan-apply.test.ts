@@ -224,6 +224,21 @@ describe('interlace plan and apply against a running engine', function () {
     expect(audit.map((e) => [e.target, e.outcome])).to.deep.equal([['lab', 200]]);
   });
 
+  it('needs an admin: a viewer token is refused the running configuration', async () => {
+    const created = await fetch(`${admin}/api/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'dashboard', role: 'viewer', channels: ['*'] }),
+    });
+    expect(created.status, await created.clone().text()).to.equal(201);
+    const viewer = ((await created.json()) as { token: string }).token;
+    const r = await cli('plan', '--config', dir, '--engine', admin, '--token', viewer);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.equal(
+      'interlace plan: the engine did not give its configuration: HTTP 403 forbidden: the viewer role may not do this (it needs the admin permission)',
+    );
+  });
+
   it('answers a missing directory, an unreachable engine and a bad token in one sentence', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
