@@ -110,6 +110,15 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       expect(server.requests[0]!.headers['idempotency-key']).to.equal('m-1:billing');
     });
 
+    it("sends the attempt's traceparent when the delivery has one (traces on), and none otherwise", async () => {
+      const d = make({ url: server.baseUrl, interaction: 'create' });
+      const traceparent = '00-01938f2e7c1a7b3e9a415d2c0e6f8a10-5be1f2a6c3d40718-01';
+      await d.send(delivery(chargeItem(), { traceparent }));
+      await d.send(delivery(chargeItem(), { attempt: 2 }));
+      expect(server.requests[0]!.headers.traceparent).to.equal(traceparent);
+      expect(server.requests[1]!.headers.traceparent).to.equal(undefined);
+    });
+
     it('conditional create: when the answer to the first attempt is lost, the retry still leaves one ChargeItem', async () => {
       const d = make({ url: server.baseUrl });
       server.fail({ dropAnswer: true });
