@@ -43,9 +43,9 @@ export async function adminCall(
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new Error(
-      `the engine's admin API at ${target.url} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`,
-    );
+    // the platform's "fetch failed" says nothing; its cause says why (ECONNREFUSED, ENOTFOUND, "bad port")
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? {};
+    throw new Error(`the engine's admin API at ${target.url} did not answer (${cause.code ?? cause.message ?? (err as Error).message})`);
   }
   const text = await res.text();
   let parsed: unknown;
