@@ -53,7 +53,9 @@ export async function applyCommand(values: Record<string, unknown>): Promise<num
   if (left && !planIsEmpty(left)) {
     const tables = left.tables.changed.map((t) => t.name);
     if (tables.length > 0 && left.channels.changed.length === 0)
-      console.log(`table ${tables.join(', ')}: the engine reads a table again when its file changes; it has not taken the new rows yet`);
+      console.log(
+        `table ${tables.join(', ')}: not taken by the engine yet; it reads a table again when the file in its own tables/ folder changes (within seconds)`,
+      );
     else return fail(`applied, but the engine still differs from the directory:\n${formatPlan(left)}`);
   }
   console.log(`Applied: ${applied} channel${applied === 1 ? '' : 's'} reloaded.`);
