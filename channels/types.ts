@@ -15,6 +15,8 @@ export type IngestInput = {
   messageType?: string;
   /** Peer address or file path, for the audit trail. */
   origin?: string;
+  /** `performance.now()` when the source had the whole unit (a complete MLLP frame): traces start the unit's `receive` span there. */
+  arrivedAt?: number;
   /**
    * Set when the source already rejected the message as malformed: it is stored (raw is sacred) with
    * status `rejected` and these findings, and never processed.

@@ -62,17 +62,23 @@ function ackFor(
  * answer. Never resolves with a positive code unless `ctx.ingest` resolved; never rejects.
  */
 export async function answerFrame(raw: Buffer, deps: AnswerDeps): Promise<FrameAnswer> {
+  const arrivedAt = performance.now();
   const parsed = safeParse(raw, deps);
   if (parsed.diagnostics.some((d) => d.code === 'batch-input')) return answerBatch(raw, deps);
-  return answerParsed(raw, parsed, deps);
+  return answerParsed(raw, parsed, deps, arrivedAt);
 }
 
 /** Stores one parsed message and builds its answer (see `answerFrame`). */
-async function answerParsed(raw: Buffer, { message, diagnostics }: ParseOutcome<Hl7Message>, deps: AnswerDeps): Promise<FrameAnswer> {
+async function answerParsed(
+  raw: Buffer,
+  { message, diagnostics }: ParseOutcome<Hl7Message>,
+  deps: AnswerDeps,
+  arrivedAt?: number,
+): Promise<FrameAnswer> {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const mode: AckMode = message ? ackModeOf(message) : { mode: 'original' };
   const header = message ? hl7v2.header(message) : {};
-  const ids = { controlId: header.controlId, sender: header.sender, messageType: header.messageType, origin: deps.origin };
+  const ids = { controlId: header.controlId, sender: header.sender, messageType: header.messageType, origin: deps.origin, arrivedAt };
   const malformed = !message || errors.length > 0;
   const args = { original: message, raw, controlId: '' };
 

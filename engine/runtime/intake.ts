@@ -148,7 +148,7 @@ export class ChannelIntake {
 
   /** The message's root span: the ingest, from its start to its commit (ids and codes only, no content). */
   private traceReceive(t: MessageTracing, input: IngestInput, result: IngestResult, started: number): void {
-    const span = t.receive(result.messageId, started, {
+    const span = t.receive(result.messageId, input.arrivedAt ?? started, {
       'interlace.channel': this.name,
       'interlace.message_id': result.messageId,
       'interlace.source': String(this.o.config.source.type),
@@ -157,6 +157,9 @@ export class ChannelIntake {
       ...(input.rejected ? { 'interlace.rejected': true } : {}),
       ...(result.duplicate ? { 'interlace.duplicate': true } : {}),
     });
+    // the source's own work on the unit (MLLP: reading its header for the ACK), then the durable store
+    if (input.arrivedAt !== undefined) t.child(result.messageId, 'receive', 'frame', {}, input.arrivedAt).end(started);
+    t.child(result.messageId, 'receive', 'store', {}, started).end();
     span.end();
   }
 

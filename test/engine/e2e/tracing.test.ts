@@ -182,6 +182,8 @@ describe('OpenTelemetry traces of messages', function () {
         'interlace.message_id': messageId,
         'interlace.control_id': 'TRACE-1',
       });
+      expect(one('frame').parentSpanId, 'the MLLP frame read').to.equal(receive.spanId);
+      expect(one('store').parentSpanId, 'the durable store').to.equal(receive.spanId);
       const ack = one('ack');
       expect(ack.parentSpanId).to.equal(receive.spanId);
       expect(ack.attributes['interlace.ack.code']).to.equal('AA');
