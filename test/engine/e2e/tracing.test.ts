@@ -224,7 +224,7 @@ describe('OpenTelemetry traces of messages', function () {
     }
   });
 
-  it('off by default: no tracer on the listener thread, and no traceparent from the processing thread's attempts', async () => {
+  it('off by default: no tracer on the listener thread, and no traceparent from the attempts on the processing thread', async () => {
     engine = await Engine.start({
       configDir: configDir(tmp, redis.url, erp.url, []),
       env: { PATH: process.env.PATH ?? '' },
