@@ -17,6 +17,7 @@ import {
   lookup,
   only,
   onlyKeys,
+  SCALAR_FUNCTIONS,
   settle,
   shadowed,
   type Compiled,
@@ -24,12 +25,16 @@ import {
   type Node,
   type Run,
 } from './direct-runtime.js';
+import { compare, includes, scalarBuiltin, toBoolean, toText } from './direct-ops.js';
 
 /**
  * A synchronous evaluator for the subset of JSONata that mapping rules mostly use: literals, blocks
  * with `:=`, variables, field paths (names, with a numeric index filter such as `$vars.units[$i]`),
- * object and array constructors, lambdas, `*` `+` `-` `/` `%`, `=` `!=`, and the functions `$map`,
- * `$number`, `$exists` and `$doc`. JSONata 2 evaluates every node asynchronously, which costs more
+ * object and array constructors, lambdas, `*` `+` `-` `/` `%`, `=` `!=`, `and` `or` (JSONata's
+ * boolean cast of scalars, the right side evaluated only when JSONata does), `&` (JSONata's string
+ * cast of scalars), `<` `<=` `>` `>=` (numbers with numbers, strings with strings), `in`, `?:`, and
+ * the functions `$map`, `$number`, `$exists`, `$doc`, `$not`, `$count`, `$abs`, `$string` (scalars)
+ * and `$join` (strings). The operators and casts are in transforms/direct-ops.ts. JSONata 2 evaluates every node asynchronously, which costs more
  * than the work itself for such expressions.
  *
  * It never decides anything JSONata might decide differently: the compiler accepts only those node
@@ -133,6 +138,8 @@ class DirectCompiler {
         return this.call(n);
       case 'lambda':
         return this.lambda(n);
+      case 'condition':
+        return this.condition(n);
       default:
         throw BAIL;
     }
@@ -159,6 +166,18 @@ class DirectCompiler {
       const value = rhs(input, frame, run);
       frame.vars.set(name, value);
       return value;
+    };
+  }
+
+  /** `c ? a : b`: JSONata's boolean cast of the condition; no `else` gives no value. */
+  private condition(n: Node): Compiled {
+    only(n, ['condition', 'then', 'else']);
+    const test = this.node(n.condition as Node);
+    const then = this.node(n.then as Node);
+    const otherwise = n.else === undefined ? undefined : this.node(n.else as Node);
+    return (input, frame, run) => {
+      if (toBoolean(test(input, frame, run))) return then(input, frame, run);
+      return otherwise ? otherwise(input, frame, run) : undefined;
     };
   }
 
@@ -282,6 +301,25 @@ class DirectCompiler {
         return result;
       };
     }
+    if (op === 'and' || op === 'or') {
+      // JSONata evaluates the right-hand side only when the left one does not decide.
+      const decides = op === 'or';
+      return (input, frame, run) => {
+        if ((toBoolean(lhs(input, frame, run)) ?? false) === decides) return decides;
+        return toBoolean(rhs(input, frame, run)) ?? false;
+      };
+    }
+    if (op === '&') {
+      return (input, frame, run) => {
+        const a = lhs(input, frame, run);
+        const b = rhs(input, frame, run);
+        return (a === undefined ? '' : toText(a)) + (b === undefined ? '' : toText(b));
+      };
+    }
+    if (op === '<' || op === '<=' || op === '>' || op === '>=') {
+      return (input, frame, run) => compare(op, lhs(input, frame, run), rhs(input, frame, run));
+    }
+    if (op === 'in') return (input, frame, run) => includes(lhs(input, frame, run), rhs(input, frame, run));
     if (op === '=' || op === '!=') {
       return (input, frame, run) => {
         const a = lhs(input, frame, run);
@@ -314,7 +352,7 @@ class DirectCompiler {
     return (input, frame, run) => {
       if (shadowed(name, frame, run)) throw BAIL;
       const values = args.map((a) => a(input, frame, run));
-      return settle(builtin(name, values, run));
+      return settle(SCALAR_FUNCTIONS.has(name) ? scalarBuiltin(name, values) : builtin(name, values, run));
     };
   }
 }
