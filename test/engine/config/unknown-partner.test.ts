@@ -16,7 +16,7 @@ describe('config loader: routes to trading partners', () => {
       const { config, diagnostics } = await loadConfig(dir, { env: {} });
       const found = diagnostics.filter((d) => d.code === 'unknown-partner');
       expect(found.map((d) => formatDiagnostic(d, dir))).to.deep.equal([
-        `channels/supplier-po-out.yaml:${line}:16 unknown-partner: partner "acme-medicl" is not defined in partners/ (expected a file with id: acme-medicl); partners: acme-medical, northwind-surgical, summit-surgical`,
+        `channels/supplier-po-out.yaml:${line}:16 unknown-partner: partner "acme-medicl" is not defined in partners/ (expected a file with id: acme-medicl); partners: acme-medical, lakeshore-health-plan, northwind-surgical, summit-surgical`,
       ]);
       expect(config.channels.map((c) => c.name)).to.not.include('supplier-po-out');
       expect(config.channels.map((c) => c.name)).to.include('or-implant-charges');
