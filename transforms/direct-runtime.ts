@@ -145,3 +145,30 @@ export function onlyKeys(n: object, allowed: string[]): boolean {
   for (const key of Object.keys(n)) if (!allowed.includes(key) && (n as Record<string, unknown>)[key] !== undefined) return false;
   return true;
 }
+
+/**
+ * A name step over an array of plain objects: JSONata maps it over the items and drops the ones
+ * without the field; two or more values are a sequence, one is the value itself, none is no value.
+ * An item that is not a plain object, or a value that is an array (JSONata would flatten it), BAILs.
+ */
+export function mapName(key: string, items: unknown[], run: Run): unknown {
+  if (items.length === 0 || items.length >= run.maxSequence) throw BAIL;
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (!isPlainRecord(item)) throw BAIL;
+    const value = Object.prototype.hasOwnProperty.call(item, key) ? item[key] : undefined;
+    if (value === undefined) continue;
+    if (Array.isArray(value) || isLambda(value)) throw BAIL;
+    out.push(value);
+  }
+  return sequence(out);
+}
+
+const BOOLEAN_OPERATORS = new Set(['=', '!=', '<', '<=', '>', '>=', 'and', 'or', 'in']);
+
+/** A predicate node whose value can only be a boolean or no value (never an index). */
+export function isBooleanShaped(n: Node): boolean {
+  if (n?.type === 'binary') return BOOLEAN_OPERATORS.has(String(n.value));
+  const procedure = n?.procedure as Node | undefined;
+  return n?.type === 'function' && procedure?.type === 'variable' && (procedure.value === 'not' || procedure.value === 'exists');
+}

@@ -17,7 +17,10 @@ import {
   lookup,
   only,
   onlyKeys,
+  isBooleanShaped,
+  mapName,
   SCALAR_FUNCTIONS,
+  sequence,
   settle,
   shadowed,
   type Compiled,
@@ -29,7 +32,9 @@ import { compare, includes, scalarBuiltin, toBoolean, toText } from './direct-op
 
 /**
  * A synchronous evaluator for the subset of JSONata that mapping rules mostly use: literals, blocks
- * with `:=`, variables, field paths (names, with a numeric index filter such as `$vars.units[$i]`),
+ * with `:=`, variables, field paths (names, with a numeric index filter such as `$vars.units[$i]`;
+ * a name after an array of objects maps over it, as `$u.lines.lot` does, without flattening; a
+ * boolean predicate such as `lines[qty > 1]` filters),
  * object and array constructors, lambdas, `*` `+` `-` `/` `%`, `=` `!=`, `and` `or` (JSONata's
  * boolean cast of scalars, the right side evaluated only when JSONata does), `&` (JSONata's string
  * cast of scalars), `<` `<=` `>` `>=` (numbers with numbers, strings with strings), `in`, `?:`, and
@@ -218,7 +223,7 @@ class DirectCompiler {
     };
   }
 
-  /** One name step (with at most one numeric index filter) over a single plain object. */
+  /** One name step (with at most one numeric index filter) over a plain object, or over an array of them (mapName). */
   private nameStep(n: Node): Compiled {
     only(n, ['stages']);
     if (typeof n.value !== 'string') throw BAIL;
@@ -228,7 +233,9 @@ class DirectCompiler {
     const stage = stages[0] as Node | undefined;
     if (stage && (stage.type !== 'filter' || !onlyKeys(stage, ['type', 'position', 'expr']))) throw BAIL;
     const index = stage ? this.node(stage.expr as Node) : undefined;
+    if (index && isBooleanShaped(stage!.expr as Node)) return this.filterStep(key, index);
     return (input, frame, run) => {
+      if (Array.isArray(input) && !index) return mapName(key, input, run);
       if (!isPlainRecord(input)) throw BAIL;
       const value = Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
       if (!index) {
@@ -236,7 +243,9 @@ class DirectCompiler {
         return value;
       }
       if (!Array.isArray(value) || isSequence(value)) throw BAIL;
-      const at = index(value, frame, run);
+      // JSONata evaluates the index per item with the item as context; with no context here, a
+      // predicate that reads its context (`a[b]`) BAILs, and one that does not has the same value.
+      const at = index(undefined, frame, run);
       if (typeof at !== 'number' || !Number.isFinite(at)) throw BAIL;
       let i = Math.floor(at);
       if (i < 0) i = value.length + i;
@@ -244,6 +253,29 @@ class DirectCompiler {
       if (i < 0 || i >= value.length) return undefined;
       if (picked === undefined || Array.isArray(picked)) throw BAIL;
       return picked;
+    };
+  }
+
+  /**
+   * `name[predicate]` where the predicate can only give a boolean or no value (a comparison, `and`,
+   * `or`, `in`, `$not`, `$exists`): evaluated per item with the item as context, as JSONata does;
+   * the items it is true for form a sequence. Any other predicate result BAILs.
+   */
+  private filterStep(key: string, predicate: Compiled): Compiled {
+    return (input, frame, run) => {
+      if (!isPlainRecord(input)) throw BAIL;
+      const value = Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
+      if (value === undefined) return undefined;
+      if (Array.isArray(value) && (value.length === 0 || isSequence(value) || value.length >= this.maxSequence)) throw BAIL;
+      const items = Array.isArray(value) ? (value as unknown[]) : [value];
+      const out: unknown[] = [];
+      for (const item of items) {
+        if (Array.isArray(item) || isLambda(item)) throw BAIL;
+        const keep = predicate(item, frame, run);
+        if (keep === true) out.push(item);
+        else if (keep !== false && keep !== undefined) throw BAIL;
+      }
+      return sequence(out);
     };
   }
 

@@ -43,6 +43,12 @@ const VALUES: unknown[] = [
   {},
   { k: 1 },
   [{ k: 1 }, { k: 2 }],
+  [{ k: 1 }],
+  [{ k: 1 }, { j: 2 }],
+  [{ k: { m: 1 } }, { k: { m: 2 } }, { k: { n: 3 } }],
+  [{ k: [1, 2] }, { k: 3 }],
+  [{ k: 1 }, null],
+  [{ j: 1 }],
 ];
 
 const UNARY = [
@@ -58,7 +64,22 @@ const UNARY = [
   '"<" & $vars.x & ">"',
   '/* a comment */ $vars.x and true',
   '$not($exists($vars.x)) or $vars.x = ""',
+  '$vars.x.k',
+  '$vars.x.k.m',
+  '{"all": $vars.x.k}',
+  '[$vars.x.k]',
+  '$count($vars.x.k)',
+  '$join($vars.x.k, ",")',
+  '$vars.x[0]',
+  '$vars.x[k = 1]',
+  '$vars.x[k > 1 or j = 2]',
+  '$vars.x[$not(k in [1, 3])]',
+  '$vars.x[$exists(k)].k',
+  '$count($vars.x[k != 2]) = 0',
 ];
+
+/** Index predicates that read their context: always left to JSONata, which picks per item. */
+const LEFT_TO_JSONATA = ['$vars.x[k]', '$vars.x[j]', '$vars.x[$]'];
 
 const BINARY = [
   '$vars.x and $vars.y',
@@ -106,6 +127,15 @@ describe('transforms: the direct evaluator against JSONata, operator by operator
         VALUES.map((x) => ({ x })),
       );
       expect(decided, `${source} is decided for some values`).to.be.greaterThan(0);
+    });
+  }
+  for (const source of LEFT_TO_JSONATA) {
+    it(source, async () => {
+      const decided = await differ(
+        source,
+        VALUES.map((x) => ({ x })),
+      );
+      expect(decided, `${source} is left to JSONata`).to.equal(0);
     });
   }
   for (const source of BINARY) {

@@ -183,7 +183,8 @@ describe("transforms: the direct evaluator gives JSONata's results", () => {
     for (const source of [
       'a ? b : c',
       'a & b',
-      'a[b = 1]',
+      'a[b]',
+      'a[$]',
       'a.b{c: d}',
       'a^(b)',
       '$lookup("items", "x")',
@@ -192,14 +193,16 @@ describe("transforms: the direct evaluator gives JSONata's results", () => {
       '$count(a) and a',
       '**',
       'a and b',
-      'a.b',
-      '$vars.units.factor',
+      'a.b.c',
+      '$vars.none.factor',
     ]) {
       const direct = compileDirect(jsonata(source).ast(), limits);
       if (direct) expect(direct(input, scope), source).to.equal(UNDECIDED);
     }
     const path = compileDirect(jsonata('a.b').ast(), limits)!;
     expect(path([{ a: { b: 1 } }], scope)).to.equal(UNDECIDED);
+    expect(path({ a: [{ b: 1 }, { c: 2 }] }, scope)).to.equal(1);
+    expect(path({ a: [{ b: [1] }] }, scope)).to.equal(UNDECIDED);
     expect(path({ a: { b: 1 } }, scope)).to.equal(1);
     expect(compileDirect(jsonata('a.b').ast(), { ...limits, maxDepth: 50 })).to.equal(undefined);
   });
