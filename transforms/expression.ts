@@ -67,9 +67,10 @@ export function compileExpression(source: string, path: ConfigPath, ctx: Compile
   // A plain field path (`itemNumber`, `quantity.unit`) is read directly when it lands on a scalar.
   // Only where JSONata's depth guard (1 level) and the result-size guard (1 value) cannot fire.
   const fast = ctx.limits.maxDepth >= 2 && ctx.limits.maxResultNodes >= 1 ? fastPathOf(expr.ast()) : undefined;
-  // Otherwise the common subset (blocks, paths, constructors, lambdas, $map…) runs synchronously,
-  // falling back to JSONata whenever it cannot be sure of JSONata's answer (transforms/direct.ts).
-  const direct = fast ? undefined : compileDirect(expr.ast(), ctx.limits);
+  // Otherwise (and when such a path lands on an object or array) the common subset (blocks, paths,
+  // constructors, lambdas, $map…) runs synchronously, falling back to JSONata whenever it cannot be
+  // sure of JSONata's answer (transforms/direct.ts).
+  const direct = compileDirect(expr.ast(), ctx.limits);
   return {
     source,
     async evaluate(state, site, options) {
