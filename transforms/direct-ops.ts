@@ -45,7 +45,7 @@ export function includes(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** `$not`, `$count`, `$abs`, `$string`, `$join` with one value each (and `$join`'s separator). */
+/** `$not`, `$count`, `$abs`, `$string`, `$sort`, `$join` with one value each (and `$join`'s separator). */
 export function scalarBuiltin(name: string, values: unknown[]): unknown {
   const [v, w] = values;
   if (isLambda(v) || isLambda(w)) throw BAIL;
@@ -64,6 +64,17 @@ export function scalarBuiltin(name: string, values: unknown[]): unknown {
     case 'string':
       if (values.length !== 1) throw BAIL;
       return v === undefined ? undefined : toText(v);
+    case 'sort': {
+      // Without a comparator, over all-number or all-string items: equal items are the same value,
+      // so any correct order is JSONata's. Anything else (mixed, objects, a lone scalar) BAILs.
+      if (values.length !== 1) throw BAIL;
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v) || v.length === 0) throw BAIL;
+      const items = v as unknown[];
+      if (items.every((i) => typeof i === 'string')) return [...(items as string[])].sort();
+      if (items.every(isNumber)) return [...(items as number[])].sort((a, b) => a - b);
+      throw BAIL;
+    }
     case 'join': {
       if (values.length < 1 || values.length > 2) throw BAIL;
       if (values.length === 2 && typeof w !== 'string') throw BAIL;

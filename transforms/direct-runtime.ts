@@ -24,8 +24,8 @@ export class Lambda {
 
 /** Thrown when the evaluator cannot be sure of JSONata's answer. */
 export const BAIL = { bail: true };
-export const FUNCTIONS = new Set(['map', 'number', 'exists', 'doc', 'not', 'count', 'abs', 'string', 'join']);
-export const SCALAR_FUNCTIONS = new Set(['not', 'count', 'abs', 'string', 'join']);
+export const FUNCTIONS = new Set(['map', 'number', 'exists', 'doc', 'not', 'count', 'abs', 'string', 'join', 'sort']);
+export const SCALAR_FUNCTIONS = new Set(['not', 'count', 'abs', 'string', 'join', 'sort']);
 export const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
 const NUMBER_TEXT = /^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
 /** Keys every node may carry besides its own; anything else (predicate, group, stages…) is refused. */

@@ -38,9 +38,10 @@ import { compare, includes, scalarBuiltin, toBoolean, toText } from './direct-op
  * object and array constructors, lambdas, `*` `+` `-` `/` `%`, `=` `!=`, `and` `or` (JSONata's
  * boolean cast of scalars, the right side evaluated only when JSONata does), `&` (JSONata's string
  * cast of scalars), `<` `<=` `>` `>=` (numbers with numbers, strings with strings), `in`, `?:`, and
- * the functions `$map`, `$number`, `$exists`, `$doc`, `$not`, `$count`, `$abs`, `$string` (scalars)
- * and `$join` (strings). The operators and casts are in transforms/direct-ops.ts. JSONata 2 evaluates every node asynchronously, which costs more
- * than the work itself for such expressions.
+ * the functions `$map`, `$number`, `$exists`, `$doc`, `$not`, `$count`, `$abs`, `$string` (scalars),
+ * `$join` (strings) and `$sort` (all strings or all numbers, no comparator). The operators and
+ * casts are in transforms/direct-ops.ts. JSONata 2 evaluates every node asynchronously, which costs
+ * more than the work itself for such expressions.
  *
  * It never decides anything JSONata might decide differently: the compiler accepts only those node
  * shapes, and at run time anything outside the cases whose result is certain (an array in the middle

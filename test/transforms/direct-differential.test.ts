@@ -49,6 +49,10 @@ const VALUES: unknown[] = [
   [{ k: [1, 2] }, { k: 3 }],
   [{ k: 1 }, null],
   [{ j: 1 }],
+  ['b', 'B', 'a', 'é', 'a', '10', '9'],
+  [3, -1, 2.5, 3, 0],
+  [{ k: 'b' }, { k: 'a' }, { k: 'c' }],
+  [1, 'a'],
 ];
 
 const UNARY = [
@@ -71,6 +75,8 @@ const UNARY = [
   '$count($vars.x.k)',
   '$join($vars.x.k, ",")',
   '$vars.x[0]',
+  '$sort($vars.x)',
+  '$join($sort($vars.x.k), " ")',
   '$vars.x[k = 1]',
   '$vars.x[k > 1 or j = 2]',
   '$vars.x[$not(k in [1, 3])]',
