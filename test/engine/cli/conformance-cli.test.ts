@@ -50,7 +50,6 @@ describe('interlace command line: real-world files', function () {
 
   for (const [what, file] of [
     ['an 837 claim (X12)', 'x12/oopfactory-INS-837P-4010-Spec4.1.1PatientIsSubscriber.txt'],
-    ['an 835 remittance (X12)', 'x12/oopfactory-INS-835-5010-Example1.txt'],
     ['an ORU^R01 (HL7)', 'hl7/fhir-converter-ORU-R01-01.hl7'],
     ['a VXU^V04 (HL7)', 'hl7/fhir-converter-VXU-V04-01.hl7'],
     ['an SIU^S12 (HL7)', 'hl7/fhir-converter-SIU-S12-01.hl7'],
