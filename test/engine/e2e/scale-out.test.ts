@@ -197,7 +197,7 @@ describe('several engine processes on one PostgreSQL and one Redis', function ()
       // what the store says of the missing ones, and the end of each engine's log
       const states = await pgQuery(
         storeUrl,
-        `SELECT m.control_id, m.status, d.route, d.state, d.attempts FROM messages m
+        `SELECT m.control_id, m.status, m.error, d.route, d.state, d.attempts FROM messages m
          LEFT JOIN deliveries d ON d.message_id = m.id WHERE m.control_id = ANY($1)`,
         [missing().slice(0, 20)],
       ).catch((e: Error) => [{ error: e.message }]);
