@@ -162,7 +162,7 @@ describe('config loader', () => {
         'engine.yaml:2:7 invalid-format: engine.id must be kebab-case (lower-case letters, digits and single dashes, e.g. or-implant-charges); got "Main Engine"',
         'engine.yaml:3:1 missing-field: store.type is postgres but store.url is missing; expected a postgres:// URL',
         'engine.yaml:3:32 invalid-value: store.sync: expected one of full, normal; got "fast"',
-        'engine.yaml:4:1 unknown-key: "loging" is not a field of engine.yaml; expected one of engine, redis, store, admin, x12, reconciliation, alerts, logging (did you mean "logging"?)',
+        'engine.yaml:4:1 unknown-key: "loging" is not a field of engine.yaml; expected one of engine, redis, store, admin, x12, reconciliation, alerts, telemetry, logging (did you mean "logging"?)',
         'engine.yaml:5:17 out-of-range: admin.token must be at least 16 characters',
       ]);
     });
