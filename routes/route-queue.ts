@@ -3,7 +3,7 @@ import type { RetryConfig } from '../lib/config-fragments.js';
 import { DeliveryError, InterlaceError, PermanentDeliveryError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { excerpt } from './excerpt.js';
-import { failSpan, tracing, type MessageTracing } from '../lib/tracing.js';
+import { failSpan, tracing } from '../lib/tracing.js';
 import { routeMetrics, uuid7Ms, type RouteCounters } from '../lib/metrics.js';
 import { jobIdFor, routeQueueKey, toRedisOptions } from './queue-names.js';
 import { nextDelay, RetryLaterError, type Random } from './retry.js';
@@ -350,65 +350,43 @@ export class RouteQueue {
       this.log.debug({ deliveryId, attempt }, 'delivery already final; not sent');
       return { result: { skipped: true } };
     }
+    // traced: a `deliver` span under the message's `process` span (route, destination type, attempt,
+    // outcome, status; no payload), and the destination gets its `traceparent`; untraced, no span is made
     const t = tracing();
-    if (t) return this.attemptTraced(t, d, attempt, last, answered);
-    const startedAt = Date.now();
-    let result: DeliveryResult;
-    try {
-      result = await this.opts.destination.send({ ...d, attempt });
-    } catch (err) {
-      answered?.();
-      return { failure: await this.recordFailure(deliveryId, attempt, startedAt, err, last) };
-    }
-    answered?.();
-    return this.delivered(d, attempt, startedAt, result);
-  }
-
-  /**
-   * `attempt` with a `deliver` span under the message's `process` span (route, destination type,
-   * attempt number, outcome, status; no payload); the destination gets its `traceparent`.
-   */
-  private async attemptTraced(
-    t: MessageTracing,
-    d: Omit<Delivery, 'attempt'>,
-    attempt: number,
-    last: boolean,
-    answered?: () => void,
-  ): Promise<{ result: { status?: string; skipped?: true }; failure?: undefined } | { failure: Failure }> {
-    const span = t.child(d.messageId, 'process', 'deliver', {
+    const span = t?.child(d.messageId, 'process', 'deliver', {
       'interlace.channel': this.opts.channel,
       'interlace.route': this.opts.route,
       'interlace.message_id': d.messageId,
-      'interlace.delivery_id': d.deliveryId,
+      'interlace.delivery_id': deliveryId,
       'interlace.destination': this.opts.destinationType ?? 'unknown',
       'interlace.attempt': attempt,
     });
     const startedAt = Date.now();
     let result: DeliveryResult;
     try {
-      result = await this.opts.destination.send({ ...d, attempt, traceparent: t.traceparent(span) });
+      result = await this.opts.destination.send(span ? { ...d, attempt, traceparent: t!.traceparent(span) } : { ...d, attempt });
     } catch (err) {
       answered?.();
-      const status = err instanceof DeliveryError ? err.response?.status : undefined;
-      if (status !== undefined) span.setAttribute('interlace.status', String(status));
+      const status = span && err instanceof DeliveryError ? err.response?.status : undefined;
+      if (status !== undefined) span?.setAttribute('interlace.status', String(status));
       try {
-        const failure = await this.recordFailure(d.deliveryId, attempt, startedAt, err, last);
-        span.setAttribute('interlace.outcome', failure.dead ? 'dead' : 'retrying');
-        if (!failure.dead) span.setAttribute('interlace.retry_in_ms', failure.delayMs);
+        const failure = await this.recordFailure(deliveryId, attempt, startedAt, err, last);
+        span?.setAttribute('interlace.outcome', failure.dead ? 'dead' : 'retrying');
+        if (!failure.dead) span?.setAttribute('interlace.retry_in_ms', failure.delayMs);
         return { failure };
       } finally {
-        failSpan(span, errorCode(err));
+        if (span) failSpan(span, errorCode(err));
       }
     }
     answered?.();
-    span.setAttribute('interlace.status', result.status);
+    span?.setAttribute('interlace.status', result.status);
     try {
       const outcome = await this.delivered(d, attempt, startedAt, result);
-      span.setAttribute('interlace.outcome', 'delivered');
-      span.end();
+      span?.setAttribute('interlace.outcome', 'delivered');
+      span?.end();
       return outcome;
     } catch (err) {
-      failSpan(span, errorCode(err));
+      if (span) failSpan(span, errorCode(err));
       throw err;
     }
   }

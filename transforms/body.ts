@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import type { RoutePayload } from '../routes/types.js';
 import { TransformConfigError, TransformMappingError, withPlace, type EvalSite } from './errors.js';
 import { compileContext, compileExpression, type CompiledExpression } from './expression.js';
-import { isTruthy } from './json-value.js';
+import { asItems, isTruthy } from './json-value.js';
 import { BODY_KINDS, bodySchema, type BodyConfig } from './schema.js';
 import { writeFlat } from '../parsers/flat/write.js';
 import type { FlatColumn } from '../parsers/flat/layout.js';
@@ -154,7 +154,7 @@ type FlatBody = { columns: FlatColumn[]; delimiter?: string; quote?: string; hea
 /** Rows written as CSV or fixed-width; a value that does not fit its column fails the message, never cut. */
 async function flatText(format: 'csv' | 'fixed', spec: FlatBody, rows: unknown): Promise<string> {
   const site = { kind: 'body', field: `${format}.rows` };
-  const list = rows === undefined ? [] : Array.isArray(rows) ? rows : [rows];
+  const list = asItems(rows);
   if (!list.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
     throw new TransformMappingError('invalid-rows', `body ${format}.rows: expected an array of objects (column name → value)`, site);
   }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../routes/retry.js';
 import { exceptionValue, TransformMappingError, type EvalSite } from './errors.js';
+import { asItems } from './json-value.js';
 import { compileExpression, type CompileContext, type CompiledExpression } from './expression.js';
 import type { EnrichStepConfig } from './schema.js';
 import { compileTemplate, renderValue, type TemplatePart } from './template.js';
@@ -153,7 +154,7 @@ export function compileEnrich(index: number, step: EnrichStepConfig, ctx: Compil
         return {};
       }
       const list = await forEach.evaluate(state, { step: index, kind: 'enrich', field: 'forEach' });
-      const items = list === undefined ? [] : Array.isArray(list) ? list : [list];
+      const items = asItems(list);
       const out: unknown[] = [];
       for (let i = 0; i < items.length; i++) out.push((await one(state, items[i], i)) ?? null);
       state.vars[step.into] = out;

@@ -119,3 +119,8 @@ export function isTruthy(value: unknown): boolean {
       return false;
   }
 }
+
+/** An expression's result read as a list, as JSONata reads a sequence: no value is no item, a single value one item. */
+export function asItems(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}

@@ -3,7 +3,7 @@ import { compileContext } from './expression.js';
 import { compileEnrich } from './enrich.js';
 import { STEP_KINDS, stepSchema, type StepConfig } from './schema.js';
 import { compileFilter, compileLookup, compileMap, compileValidate, type CompiledStep } from './steps.js';
-import { failSpan, tracing, type MessageTracing } from '../lib/tracing.js';
+import { failSpan, tracing } from '../lib/tracing.js';
 import type { Pipeline, PipelineResult, PipelineState, TransformDeps } from './types.js';
 
 /**
@@ -60,37 +60,28 @@ function pipelineOf(compiled: CompiledStep[]): Pipeline {
      */
     async run(state: PipelineState, route?: string): Promise<PipelineResult> {
       const working: PipelineState = { ...state, vars: { ...state.vars } };
+      // traced: a `step` span per step under the message's `process` span (kind, index, route; never values)
       const t = tracing();
-      if (t) return runTraced(t, compiled, working, route);
       for (let i = 0; i < compiled.length; i++) {
-        const { filtered } = await compiled[i]!.run(working);
+        const span = t?.child(working.meta.messageId, 'process', 'step', {
+          'interlace.step.index': i,
+          'interlace.step.kind': compiled[i]!.kind,
+          ...(route !== undefined ? { 'interlace.route': route } : {}),
+        });
+        let filtered: string | undefined;
+        try {
+          ({ filtered } = await compiled[i]!.run(working));
+        } catch (err) {
+          if (span) failSpan(span, (err as { code?: string }).code ?? 'internal-error');
+          throw err;
+        }
+        if (filtered !== undefined) span?.setAttribute('interlace.step.filtered', true);
+        span?.end();
         if (filtered !== undefined) return { outcome: 'filtered', reason: filtered, step: i };
       }
       return { outcome: 'passed', state: working };
     },
   };
-}
-
-/** `run` with a `step` span per step under the message's `process` span (kind, index, route; never values). */
-async function runTraced(t: MessageTracing, compiled: CompiledStep[], working: PipelineState, route?: string): Promise<PipelineResult> {
-  for (let i = 0; i < compiled.length; i++) {
-    const span = t.child(working.meta.messageId, 'process', 'step', {
-      'interlace.step.index': i,
-      'interlace.step.kind': compiled[i]!.kind,
-      ...(route !== undefined ? { 'interlace.route': route } : {}),
-    });
-    let filtered: string | undefined;
-    try {
-      ({ filtered } = await compiled[i]!.run(working));
-    } catch (err) {
-      failSpan(span, (err as { code?: string }).code ?? 'internal-error');
-      throw err;
-    }
-    if (filtered !== undefined) span.setAttribute('interlace.step.filtered', true);
-    span.end();
-    if (filtered !== undefined) return { outcome: 'filtered', reason: filtered, step: i };
-  }
-  return { outcome: 'passed', state: working };
 }
 
 /** Steps normally arrive validated by the channel schema; this catches callers that skipped it. */

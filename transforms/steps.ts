@@ -7,7 +7,7 @@ import {
   type ExceptionDetail,
 } from './errors.js';
 import { compileExpression, type CompileContext } from './expression.js';
-import { isTruthy } from './json-value.js';
+import { asItems, isTruthy } from './json-value.js';
 import type { FilterStepConfig, LookupStepConfig, MapStepConfig, StepKind, ValidateStepConfig } from './schema.js';
 import { copyRow, lookupKey } from './tables.js';
 import type { PipelineState } from './types.js';
@@ -79,7 +79,7 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
   /** Undefined when the rule holds; else the first failing item (forEach), or null for the message as a whole. */
   const firstFailure = async (rule: Rule, state: PipelineState): Promise<{ focus: unknown; index: number } | null | undefined> => {
     if (!rule.forEach) return isTruthy(await rule.expr.evaluate(state, rule.site)) ? undefined : null;
-    const items = toList(await rule.forEach.evaluate(state, { ...rule.site, field: `${rule.site.field} forEach` }));
+    const items = asItems(await rule.forEach.evaluate(state, { ...rule.site, field: `${rule.site.field} forEach` }));
     for (let i = 0; i < items.length; i++) {
       const ok = await rule.expr.evaluate(state, rule.site, { focus: items[i], variables: { item: items[i], index: i } });
       if (!isTruthy(ok)) return { focus: items[i], index: i };
@@ -109,10 +109,6 @@ export function compileValidate(index: number, rules: ValidateStepConfig, ctx: C
       return {};
     },
   };
-}
-
-function toList(value: unknown): unknown[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
 const MAX_KEY_IN_ERROR = 64;
@@ -187,7 +183,7 @@ export function compileLookup(index: number, step: LookupStepConfig, ctx: Compil
         return {};
       }
       const list = await forEach.evaluate(state, { step: index, kind: 'lookup', field: 'forEach' });
-      const items = list === undefined ? [] : Array.isArray(list) ? list : [list];
+      const items = asItems(list);
       const out: unknown[] = [];
       for (let i = 0; i < items.length; i++) {
         const raw = await key.evaluate(state, keySite, { focus: items[i], variables: { item: items[i], index: i } });

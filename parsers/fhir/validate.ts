@@ -153,10 +153,9 @@ function checkBindings(node: unknown, typeName: string, rel: string, at: string,
 }
 
 function checkCoded(item: unknown, type: string, valueSet: string, where: string, issues: FhirIssue[]): void {
-  const codes = codesOf(valueSet);
-  if (!codes || !item || typeof item !== 'object') return;
+  const { codes, systems } = binding(valueSet) ?? {};
+  if (!codes || !systems || !item || typeof item !== 'object') return;
   const codings = type === 'Coding' ? [item] : ((item as { coding?: unknown[] }).coding ?? []);
-  const systems = binding(valueSet)!.systems;
   codings.forEach((c, n) => {
     const coding = c as { system?: string; code?: string };
     if (typeof coding?.code !== 'string' || (coding.system && !systems.has(coding.system))) return;
