@@ -7,11 +7,10 @@
  * A POST under `/fhir` is answered as a FHIR server accepting every entry of a transaction Bundle
  * (the sustained bench points the billing route there).
  */
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { forkServer } from './child-server.js';
 
 export type CountingSink = {
   url: string;
@@ -33,33 +32,19 @@ type SinkReport = { type: 'listening'; url: string } | { type: 'arrivals'; reque
  * Arrival times come back every 50 ms in this process's `performance.now()` time base.
  */
 export async function startCountingSinkProcess(onHand = 2): Promise<CountingSink> {
-  const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './sink-process.ts' : './sink-process.js', import.meta.url));
-  const child = fork(script, [String(onHand)], {
-    execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
   const arrivals = new Map<string, number>();
   let requests = 0;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the sink process exited with code ${code} before listening`)));
-    child.on('message', (m: SinkReport) => {
-      if (m.type === 'listening') resolve(m.url);
-      else {
-        requests = m.requests;
-        for (const [ref, epoch] of m.arrivals) if (!arrivals.has(ref)) arrivals.set(ref, epoch - performance.timeOrigin);
-      }
-    });
-  });
-  return {
-    url,
-    requests: () => requests,
-    arrivals,
-    close: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+  const script = new URL(import.meta.url.endsWith('.ts') ? './sink-process.ts' : './sink-process.js', import.meta.url);
+  const server = await forkServer<Extract<SinkReport, { type: 'listening' }>, Extract<SinkReport, { type: 'arrivals' }>>(
+    script,
+    [String(onHand)],
+    'the sink process',
+    (m) => {
+      requests = m.requests;
+      for (const [ref, epoch] of m.arrivals) if (!arrivals.has(ref)) arrivals.set(ref, epoch - performance.timeOrigin);
     },
-  };
+  );
+  return { url: server.listening.url, requests: () => requests, arrivals, close: server.close };
 }
 
 /** Runs in the sink process (bench/sink-process.ts): serves, and reports arrivals to the parent. */
