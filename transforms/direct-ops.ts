@@ -4,15 +4,23 @@
  * `and`, `or`, `?:` and `$not`, the string cast of `&` and `$string`, the comparisons and `in`. Each
  * gives JSONata 2's result for the values it accepts and throws BAIL for any other.
  */
-import { BAIL, isLambda, isNumber, isScalar } from './direct-runtime.js';
+import { BAIL, isLambda, isNumber, isPlainRecord, isScalar } from './direct-runtime.js';
 
-/** JSONata's boolean cast of a scalar (`$boolean`); undefined stays undefined; BAIL for arrays, objects, lambdas. */
+/**
+ * JSONata's boolean cast (`$boolean`): undefined stays undefined; an object is true when it has a
+ * key; an array is its one item's cast, or true when any of its items is; BAIL for lambdas.
+ */
 export function toBoolean(value: unknown): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string') return value.length > 0;
   if (isNumber(value)) return value !== 0;
   if (value === null) return false;
+  if (isPlainRecord(value)) return Object.keys(value).length > 0;
+  if (Array.isArray(value)) {
+    if (value.length === 1) return toBoolean(value[0]) ?? false;
+    return (value as unknown[]).some((v) => toBoolean(v) === true);
+  }
   throw BAIL;
 }
 
@@ -66,9 +74,11 @@ export function scalarBuiltin(name: string, values: unknown[]): unknown {
       return v === undefined ? undefined : toText(v);
     case 'sort': {
       // Without a comparator, over all-number or all-string items: equal items are the same value,
-      // so any correct order is JSONata's. Anything else (mixed, objects, a lone scalar) BAILs.
+      // so any correct order is JSONata's. Anything else (mixed, objects) BAILs.
       if (values.length !== 1) throw BAIL;
       if (v === undefined) return undefined;
+      // JSONata's signature makes a lone value an array of one.
+      if (typeof v === 'string' || isNumber(v)) return [v];
       if (!Array.isArray(v) || v.length === 0) throw BAIL;
       const items = v as unknown[];
       if (items.every((i) => typeof i === 'string')) return [...(items as string[])].sort();

@@ -5,6 +5,7 @@
  * throws BAIL, which makes the whole evaluation fall back to JSONata.
  */
 import type { DirectScope } from './direct.js';
+import { toBoolean } from './direct-ops.js';
 
 export type Node = Record<string, unknown> & { type: string };
 export type Frame = { vars: Map<string, unknown>; parent: Frame | undefined };
@@ -24,14 +25,32 @@ export class Lambda {
 
 /** Thrown when the evaluator cannot be sure of JSONata's answer. */
 export const BAIL = { bail: true };
-export const FUNCTIONS = new Set(['map', 'number', 'exists', 'doc', 'not', 'count', 'abs', 'string', 'join', 'sort']);
+export const FUNCTIONS = new Set([
+  'map',
+  'filter',
+  'distinct',
+  'merge',
+  'substring',
+  'number',
+  'exists',
+  'doc',
+  'not',
+  'count',
+  'abs',
+  'string',
+  'join',
+  'sort',
+]);
 export const SCALAR_FUNCTIONS = new Set(['not', 'count', 'abs', 'string', 'join', 'sort']);
 export const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
 const NUMBER_TEXT = /^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$/;
 /** Keys every node may carry besides its own; anything else (predicate, group, stages…) is refused. */
 export const COMMON = ['type', 'position', 'value'];
 
-/** `$exists`, `$number`, `$doc` and `$map` with JSONata's results, or BAIL where they could differ. */
+/**
+ * `$exists`, `$number`, `$doc`, `$map`, `$filter`, `$distinct`, `$merge` and `$substring` with JSONata's
+ * results, or BAIL where they could differ (`$replace` with a regular expression: replaceWithRegex).
+ */
 export function builtin(name: string, values: unknown[], run: Run): unknown {
   switch (name) {
     case 'exists':
@@ -52,21 +71,89 @@ export function builtin(name: string, values: unknown[], run: Run): unknown {
       if (values.length !== 1 || typeof kind !== 'string') throw BAIL;
       return run.scope.state.canonical.find((d) => d.kind === kind);
     }
-    case 'map': {
-      const [arr, fn] = values;
+    case 'map':
+    case 'filter': {
+      const [value, fn] = values;
       if (values.length !== 2 || !isLambda(fn)) throw BAIL;
-      if (arr === undefined) return undefined;
-      if (!Array.isArray(arr) || isSequence(arr) || arr.length >= run.maxSequence) throw BAIL;
+      if (value === undefined) return undefined;
+      // JSONata's signature makes a lone value an array of one; a sequence is iterated as one
+      // (and never handed to the function as its third argument).
+      const arr = Array.isArray(value) ? (value as unknown[]) : [value];
+      if (isLambda(value) || arr.length >= run.maxSequence) throw BAIL;
+      if (isSequence(arr) && fn.params.length >= 3) throw BAIL;
       const out: unknown[] = [];
       for (let i = 0; i < arr.length; i++) {
         const res = apply(fn, [arr[i], i, arr].slice(0, Math.max(1, Math.min(3, fn.params.length))), run);
         if (isLambda(res)) throw BAIL;
-        if (res !== undefined) out.push(res);
+        if (name === 'map') {
+          if (res !== undefined) out.push(res);
+        } else if (toBoolean(res)) out.push(arr[i]);
       }
       return sequence(out);
     }
+    case 'distinct': {
+      // Scalars only (JSONata compares objects deeply): a lone value or an array of at most one is
+      // its own answer; a sequence stays one, an array stays an array.
+      const [arr] = values;
+      if (values.length !== 1 || isLambda(arr)) throw BAIL;
+      if (!Array.isArray(arr) || arr.length <= 1) return arr;
+      if (arr.length >= run.maxSequence || !arr.every(isScalar)) throw BAIL;
+      const out = [...new Set(arr as unknown[])];
+      return isSequence(arr) ? sequence(out) : out;
+    }
+    case 'merge': {
+      const [arg] = values;
+      if (values.length !== 1) throw BAIL;
+      if (arg === undefined) return undefined;
+      const objects = Array.isArray(arg) ? (arg as unknown[]) : [arg];
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const o of objects) {
+        if (!isPlainRecord(o)) throw BAIL;
+        for (const key of Object.keys(o)) out[key] = o[key];
+      }
+      return out;
+    }
+    case 'substring': {
+      const [str, start, length] = values;
+      if (values.length < 2 || values.length > 3) throw BAIL;
+      if (str === undefined) return undefined;
+      // Code units are characters only without surrogate pairs (JSONata counts code points).
+      if (typeof str !== 'string' || SURROGATE.test(str)) throw BAIL;
+      if (!Number.isInteger(start) || (length !== undefined && !Number.isInteger(length))) throw BAIL;
+      let from = start as number;
+      if (str.length + from < 0) from = 0;
+      if (length === undefined) return str.slice(from);
+      const n = length as number;
+      if (n <= 0) return '';
+      return str.slice(from, from >= 0 ? from + n : str.length + from + n);
+    }
   }
   throw BAIL;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * `$replace(str, /regex/, "text with $1")`: JSONata's result when every match is non-empty and the
+ * replacement names only groups 1–9 the expression has (no `$$`, `$0` or a `$` without a digit).
+ */
+export function replaceWithRegex(str: unknown, pattern: RegExp, replacement: string): unknown {
+  if (str === undefined) return undefined;
+  if (typeof str !== 'string') throw BAIL;
+  return str.replace(pattern, (match: string, ...rest: unknown[]) => {
+    if (match.length === 0) throw BAIL;
+    return replacement.replace(/\$([1-9])/g, (_: string, d: string) => {
+      const group = rest[Number(d) - 1];
+      return typeof group === 'string' ? group : '';
+    });
+  });
+}
+
+/** True for a replacement text replaceWithRegex takes, for a pattern with `groups` capture groups. */
+export function plainReplacement(replacement: string, groups: number): boolean {
+  if (!/^(?:[^$]|\$[1-9])*$/.test(replacement)) return false;
+  for (const m of replacement.matchAll(/\$([1-9])/g)) if (Number(m[1]) > groups) return false;
+  return true;
 }
 
 export function apply(fn: Lambda, args: unknown[], run: Run): unknown {
@@ -152,7 +239,8 @@ export function onlyKeys(n: object, allowed: string[]): boolean {
  * An item that is not a plain object, or a value that is an array (JSONata would flatten it), BAILs.
  */
 export function mapName(key: string, items: unknown[], run: Run): unknown {
-  if (items.length === 0 || items.length >= run.maxSequence) throw BAIL;
+  if (items.length === 0) return undefined;
+  if (items.length >= run.maxSequence) throw BAIL;
   const out: unknown[] = [];
   for (const item of items) {
     if (!isPlainRecord(item)) throw BAIL;

@@ -18,6 +18,8 @@ import {
   only,
   onlyKeys,
   isBooleanShaped,
+  plainReplacement,
+  replaceWithRegex,
   mapName,
   SCALAR_FUNCTIONS,
   sequence,
@@ -38,8 +40,11 @@ import { compare, includes, scalarBuiltin, toBoolean, toText } from './direct-op
  * object and array constructors, lambdas, `*` `+` `-` `/` `%`, `=` `!=`, `and` `or` (JSONata's
  * boolean cast of scalars, the right side evaluated only when JSONata does), `&` (JSONata's string
  * cast of scalars), `<` `<=` `>` `>=` (numbers with numbers, strings with strings), `in`, `?:`, and
- * the functions `$map`, `$number`, `$exists`, `$doc`, `$not`, `$count`, `$abs`, `$string` (scalars),
- * `$join` (strings) and `$sort` (all strings or all numbers, no comparator). The operators and
+ * the functions `$map`, `$filter`, `$number`, `$exists`, `$doc`, `$not`, `$count`, `$abs`, `$string`
+ * (scalars), `$join` (strings), `$sort` (all strings or all numbers, no comparator), `$distinct`
+ * (scalars), `$merge`, `$substring` and `$replace` (a literal regular expression and a replacement
+ * naming groups `$1`–`$9`); object keys may be computed (`{ $k: … }`), and a tail call in a lambda
+ * (JSONata's thunk) is evaluated in place. The operators and
  * casts are in transforms/direct-ops.ts. JSONata 2 evaluates every node asynchronously, which costs
  * more than the work itself for such expressions.
  *
@@ -49,6 +54,8 @@ import { compare, includes, scalarBuiltin, toBoolean, toText } from './direct-op
  * makes the whole evaluation answer `UNDECIDED`, and the caller evaluates it with JSONata. Expressions
  * have no side effects, so evaluating again is safe.
  */
+
+const RESERVED_KEYS = new Set(['_jsonata_lambda', '_jsonata_function']);
 
 /** The answer when this evaluator cannot be sure: evaluate with JSONata. */
 export const UNDECIDED: unique symbol = Symbol('undecided');
@@ -188,6 +195,13 @@ class DirectCompiler {
   }
 
   private lambda(n: Node): Compiled {
+    // A call in a lambda's tail position is parsed as a thunk, which JSONata evaluates in place
+    // when the lambda returns it (tail calls): its body, with the same input and variables.
+    if (n.thunk === true) {
+      only(n, ['arguments', 'body', 'thunk']);
+      if (list(n.arguments).length !== 0 || (n.body as Node)?.type !== 'function') throw BAIL;
+      return this.node(n.body as Node);
+    }
     only(n, ['arguments', 'body']);
     const params = list(n.arguments).map((a) => {
       const p = a as Node;
@@ -240,7 +254,7 @@ class DirectCompiler {
       if (!isPlainRecord(input)) throw BAIL;
       const value = Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
       if (!index) {
-        if (Array.isArray(value) && (value.length === 0 || isSequence(value))) throw BAIL;
+        if (Array.isArray(value) && isSequence(value)) throw BAIL;
         return value;
       }
       if (!Array.isArray(value) || isSequence(value)) throw BAIL;
@@ -266,8 +280,8 @@ class DirectCompiler {
     return (input, frame, run) => {
       if (!isPlainRecord(input)) throw BAIL;
       const value = Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
-      if (value === undefined) return undefined;
-      if (Array.isArray(value) && (value.length === 0 || isSequence(value) || value.length >= this.maxSequence)) throw BAIL;
+      if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
+      if (Array.isArray(value) && (isSequence(value) || value.length >= this.maxSequence)) throw BAIL;
       const items = Array.isArray(value) ? (value as unknown[]) : [value];
       const out: unknown[] = [];
       for (const item of items) {
@@ -280,23 +294,41 @@ class DirectCompiler {
     };
   }
 
+  /**
+   * `{ "key": value }`, and `{ $k: value }` whose key is computed: it must give a string no other
+   * pair gives (JSONata refuses anything else), over a single input (JSONata groups an array's items).
+   */
   private objectConstructor(n: Node): Compiled {
     only(n, ['lhs']);
     const seen = new Set<string>();
     const pairs = list(n.lhs).map((pair) => {
       const [k, v] = list(pair) as Node[];
-      if (k?.type !== 'string' || typeof k.value !== 'string' || !onlyKeys(k, COMMON) || list(pair).length !== 2) throw BAIL;
-      if (seen.has(k.value) || k.value === '_jsonata_lambda' || k.value === '_jsonata_function') throw BAIL;
+      if (list(pair).length !== 2 || k === undefined) throw BAIL;
+      if (k.type !== 'string') return { key: undefined, computed: this.node(k), value: this.node(v!) };
+      if (typeof k.value !== 'string' || !onlyKeys(k, COMMON)) throw BAIL;
+      if (seen.has(k.value) || RESERVED_KEYS.has(k.value)) throw BAIL;
       seen.add(k.value);
-      return { key: k.value, value: this.node(v!) };
+      return { key: k.value, computed: undefined, value: this.node(v!) };
     });
+    const computed = pairs.some((p) => p.computed);
     return (input, frame, run) => {
       if (!isPlainRecord(input)) throw BAIL;
       const out = Object.create(null) as Record<string, unknown>;
+      const keys = computed ? new Set<string>() : undefined;
       for (const p of pairs) {
+        let key = p.key;
+        if (p.computed) {
+          const k = p.computed(input, frame, run);
+          if (typeof k !== 'string' || RESERVED_KEYS.has(k)) throw BAIL;
+          key = k;
+        }
+        if (keys) {
+          if (keys.has(key!) || (p.computed && seen.has(key!))) throw BAIL;
+          keys.add(key!);
+        }
         const value = p.value(input, frame, run);
         if (isLambda(value)) throw BAIL;
-        if (value !== undefined) out[p.key] = value;
+        if (value !== undefined) out[key!] = value;
       }
       return out;
     };
@@ -369,6 +401,7 @@ class DirectCompiler {
     const procedure = n.procedure as Node;
     if (procedure?.type !== 'variable' || typeof procedure.value !== 'string' || !onlyKeys(procedure, COMMON)) throw BAIL;
     const name = procedure.value;
+    if (name === 'replace') return this.replace(n);
     const args = list(n.arguments).map((a) => this.node(a as Node));
     if (!FUNCTIONS.has(name)) {
       // A lambda the expression bound itself (`$f := function…`) may be called; nothing else.
@@ -386,6 +419,26 @@ class DirectCompiler {
       if (shadowed(name, frame, run)) throw BAIL;
       const values = args.map((a) => a(input, frame, run));
       return settle(SCALAR_FUNCTIONS.has(name) ? scalarBuiltin(name, values) : builtin(name, values, run));
+    };
+  }
+
+  /** `$replace(text, /regex/, "replacement")`, the pattern a literal and the replacement plain (replaceWithRegex). */
+  private replace(n: Node): Compiled {
+    const [text, pattern, replacement, ...more] = list(n.arguments) as Node[];
+    if (more.length > 0 || pattern?.type !== 'regex' || replacement?.type !== 'string') throw BAIL;
+    if (!onlyKeys(pattern, COMMON) || !onlyKeys(replacement, COMMON)) throw BAIL;
+    if (!(pattern.value instanceof RegExp) || typeof replacement.value !== 'string') throw BAIL;
+    const { source, flags } = pattern.value;
+    if (!flags.includes('g') || /[^gimsu]/.test(flags)) throw BAIL;
+    const groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
+    if (!plainReplacement(replacement.value, groups)) throw BAIL;
+    const regex = new RegExp(source, flags);
+    const by = replacement.value;
+    const value = this.node(text!);
+    return (input, frame, run) => {
+      if (shadowed('replace', frame, run)) throw BAIL;
+      regex.lastIndex = 0;
+      return replaceWithRegex(value(input, frame, run), regex, by);
     };
   }
 }

@@ -82,6 +82,27 @@ const UNARY = [
   '$vars.x[$not(k in [1, 3])]',
   '$vars.x[$exists(k)].k',
   '$count($vars.x[k != 2]) = 0',
+  '$filter($vars.x, function($v) { $v.k = 1 })',
+  '$filter($vars.x, function($v, $i) { $i > 0 })',
+  '[$filter($vars.x, function($v) { $v })]',
+  '$map($vars.x, function($v) { $v })',
+  '$map($vars.x.k, function($v, $i) { $i })',
+  '$map($vars.x.k, function($v, $i, $a) { $count($a) })',
+  '$filter($vars.x.k, function($v) { $v != 2 })',
+  '$distinct($vars.x)',
+  '$distinct($vars.x.k)',
+  '$sort($distinct($vars.x.k))',
+  '$count($sort($vars.x))',
+  '$merge($vars.x)',
+  '$substring($vars.x, 1)',
+  '$substring($vars.x, -1, 1)',
+  '$substring($vars.x, 0, 10)',
+  '$substring($vars.x, 1, 0)',
+  '$replace($vars.x, /a(b)?/, "[$1]")',
+  '$replace($vars.x, /(\\d)(\\d)/, "$2$1")',
+  '{ $vars.x: 1 }',
+  '{ $string($vars.x): $vars.x, "k": 2 }',
+  '{ "k": 1, $vars.x: 2 }',
 ];
 
 /** Index predicates that read their context: always left to JSONata, which picks per item. */
@@ -144,6 +165,10 @@ describe('transforms: the direct evaluator against JSONata, operator by operator
       expect(decided, `${source} is left to JSONata`).to.equal(0);
     });
   }
+  it('leaves a pattern that can match nothing to JSONata (its error wherever it does)', async () => {
+    const texts = VALUES.filter((v) => typeof v === 'string').map((x) => ({ x }));
+    expect(await differ('$replace($vars.x, /b*/, "-")', texts)).to.equal(0);
+  });
   for (const source of BINARY) {
     it(source, async () => {
       const decided = await differ(
