@@ -176,11 +176,21 @@ export class ChannelRuntime {
   }
 
   /** One group: every message processed at once (their writes share commits), then first attempts sent. */
+  /**
+   * Processes a group's messages at once; each message's deliveries start as soon as that message
+   * is routed, not when the slowest message of its group is (a group grows with the backlog).
+   */
   private async runGroup(ids: string[]): Promise<void> {
-    const outcomes = await Promise.all(ids.map((id) => this.processor.process(id)));
+    const outcomes = await Promise.all(
+      ids.map(async (id) => {
+        const outcome = await this.processor.process(id);
+        if (outcome.outcome === 'routed') {
+          for (const [route, list] of openByRoute(outcome.deliveries)) this.routes.get(route)?.sendNow(list.map(toAttempt));
+        }
+        return outcome;
+      }),
+    );
     countOutcomes(this.metrics, outcomes);
-    const routed = outcomes.flatMap((o) => (o.outcome === 'routed' ? o.deliveries : []));
-    for (const [route, list] of openByRoute(routed)) this.routes.get(route)?.sendNow(list.map(toAttempt));
   }
 }
 
