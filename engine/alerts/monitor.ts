@@ -1,3 +1,4 @@
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { Logger } from '../../lib/log.js';
 import type { AdminStore } from '../store/index.js';
 import { sendMail } from '../../lib/smtp.js';
@@ -30,11 +31,12 @@ type Active = Firing & { since: string; restored?: boolean };
 /**
  * Checks the alert rules every `alerts.every` and sends a notice when a subject starts firing and
  * one when it recovers; nothing in between (de-duplicated by rule and subject). A notice a target
- * could not take is sent again at the next check. With `state`, what fires is kept in the store per
- * engine id: after a restart an alert still firing is not notified again, and one whose condition
- * cleared (also while the engine was down) is notified as recovered at the first check. A rule that
- * needs a window of watching (`channel-errors` with `window`, `no-traffic`) cannot tell after a
- * restart until it has watched that long, so its restored alerts are kept until then.
+ * could not take is sent again at the next check (and after a restart, with `outboxFile`). With
+ * `state`, what fires is kept in the store per engine id: after a restart an alert still firing is
+ * not notified again, and one whose condition cleared (also while the engine was down) is notified
+ * as recovered at the first check. A rule that needs a window of watching (`channel-errors` with
+ * `window`, `no-traffic`) cannot tell after a restart until it has watched that long, so its restored
+ * alerts are kept until then.
  */
 export class AlertMonitor {
   private readonly active = new Map<string, Active>();
@@ -56,6 +58,11 @@ export class AlertMonitor {
       log: Logger;
       fetch?: typeof fetch;
       state?: AlertState;
+      /**
+       * Where notices not yet delivered are kept across a stop (JSON, rewritten whenever the outbox
+       * changes): the next start sends them before anything else. Without it they live in memory.
+       */
+      outboxFile?: string;
     },
   ) {
     this.keepMs =
@@ -115,18 +122,70 @@ export class AlertMonitor {
     await this.flush();
   }
 
-  /** Loads the alerts that fired before a restart, once; false when the store cannot say yet. */
+  /** Loads the alerts that fired before a restart, and the notices left undelivered, once; false when the store cannot say yet. */
   private async restore(): Promise<boolean> {
-    if (this.restored || !this.o.state) return true;
-    try {
-      for (const a of await this.o.state.openAlerts(this.o.engine))
-        this.active.set(a.key, { ...a, when: a.when as Firing['when'], restored: true });
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'alerts firing before the restart not read; checking again later');
-      return false;
+    if (this.restored) return true;
+    if (this.o.state) {
+      try {
+        for (const a of await this.o.state.openAlerts(this.o.engine))
+          this.active.set(a.key, { ...a, when: a.when as Firing['when'], restored: true });
+      } catch (err) {
+        this.o.log.warn({ err: (err as Error).message }, 'alerts firing before the restart not read; checking again later');
+        return false;
+      }
     }
     this.restored = true;
+    await this.loadOutbox();
     return true;
+  }
+
+  /** Puts the notices a previous run could not deliver first in the outbox, for the targets still configured. */
+  private async loadOutbox(): Promise<void> {
+    const file = this.o.outboxFile;
+    if (!file) return;
+    let kept: Array<{ notice: AlertNotice; targets: Target[] }>;
+    try {
+      kept = JSON.parse(await readFile(file, 'utf8')) as typeof kept;
+      if (!Array.isArray(kept)) throw new Error('expected a JSON array of notices');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.o.log.error({ file, err: (err as Error).message }, 'undelivered alert notices not read; they are lost');
+      return;
+    }
+    const configured = this.targets();
+    const restored = kept
+      .filter((i) => i && typeof i.notice?.rule === 'string' && Array.isArray(i.targets))
+      .map((i) => ({ notice: i.notice, targets: new Set(i.targets.filter((t) => configured.has(t))) }))
+      .filter((i) => i.targets.size > 0);
+    if (restored.length > 0) this.o.log.info({ notices: restored.length }, 'alert notices undelivered before the restart sent again');
+    this.outbox = [...restored, ...this.outbox];
+  }
+
+  /** Writes the outbox (or removes the file when it is empty): a write to a temporary name, synced, then renamed. */
+  private async saveOutbox(): Promise<void> {
+    const file = this.o.outboxFile;
+    if (!file) return;
+    try {
+      if (this.outbox.length === 0) {
+        await rm(file, { force: true });
+        return;
+      }
+      const tmp = `${file}.tmp`;
+      const handle = await open(tmp, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(this.outbox.map((i) => ({ notice: i.notice, targets: [...i.targets] }))));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, file);
+    } catch (err) {
+      this.o.log.error({ file, err: (err as Error).message }, 'undelivered alert notices not saved; a stop now would lose them');
+    }
+  }
+
+  private targets(): Set<Target> {
+    return new Set<Target>([...(this.config.webhook ? ['webhook' as const] : []), ...(this.config.email ? ['email' as const] : [])]);
   }
 
   /** Whether a rule can tell now that a restored alert's condition is gone (it watched its window since the restart). */
@@ -154,11 +213,7 @@ export class AlertMonitor {
   }
 
   private queue(notice: AlertNotice): void {
-    const targets = new Set<Target>([
-      ...(this.config.webhook ? ['webhook' as const] : []),
-      ...(this.config.email ? ['email' as const] : []),
-    ]);
-    this.outbox.push({ notice, targets });
+    this.outbox.push({ notice, targets: this.targets() });
     if (this.outbox.length > OUTBOX_MAX) {
       const dropped = this.outbox.splice(0, this.outbox.length - OUTBOX_MAX);
       this.o.log.error({ dropped: dropped.length }, 'alert notices dropped: no target took them');
@@ -167,6 +222,8 @@ export class AlertMonitor {
   }
 
   private async flush(): Promise<void> {
+    const before = this.outbox.length;
+    if (before > 0) await this.saveOutbox(); // kept before the first send: a stop mid-way loses nothing
     for (const item of this.outbox) {
       for (const target of [...item.targets]) {
         try {
@@ -181,6 +238,7 @@ export class AlertMonitor {
       }
     }
     this.outbox = this.outbox.filter((i) => i.targets.size > 0);
+    if (before > 0) await this.saveOutbox();
   }
 
   private async post(notice: AlertNotice): Promise<void> {

@@ -320,6 +320,7 @@ export class Engine {
       facts: () => this.alertFacts(dataDir),
       log: this.log.child({ component: 'alerts' }),
       state: this.store,
+      outboxFile: join(dataDir, 'alert-outbox.json'),
     });
     this.alerts.start();
     this.log.info({ rules: a.rules.length, everyMs: a.every }, 'alert rules armed');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDiagnostic, loadConfig } from '../../../engine/config/index.js';
@@ -305,6 +305,48 @@ describe('alerts: rules, de-duplication, recovery, webhook and SMTP delivery', f
         await backend.cleanup();
       }
     });
+
+  it('keeps a notice no target took across a stop, and sends it after the restart to the targets that missed it', async () => {
+    const backend = storeBackends().find((b) => b.name === 'sqlite')!;
+    const store = await openStore(await backend.fresh());
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-alert-outbox-'));
+    const outboxFile = join(dir, 'alert-outbox.json');
+    try {
+      const monitor = () =>
+        new AlertMonitor(config([{ name: 'or-errors', when: 'channel-errors', threshold: 2 }]), {
+          engine: 'outbox-engine',
+          dataDir: '/data',
+          facts: async () => facts({ channels: [{ name: 'or-charges', errored: 5 }] }),
+          log: silentLogger,
+          state: store,
+          outboxFile,
+        });
+      const start = sink.requests.length;
+      const mailsBefore = smtp.messages().length;
+      sink.respond({ status: 503 });
+      let m = monitor();
+      await m.check();
+      await m.stop();
+      // the webhook refused it, the mail went: the file holds the notice for the webhook alone
+      expect(sink.requests.length - start).to.equal(1);
+      expect(smtp.messages().length - mailsBefore).to.equal(1);
+      const kept = JSON.parse(readFileSync(outboxFile, 'utf8')) as Array<{ notice: { state: string; rule: string }; targets: string[] }>;
+      expect(kept.map((k) => [k.notice.state, k.notice.rule, k.targets])).to.deep.equal([['firing', 'or-errors', ['webhook']]]);
+
+      // restarted, the alert still firing: not notified as new, but the missed notice reaches the webhook
+      m = monitor();
+      await m.check();
+      await m.stop();
+      const after = sink.requests.slice(start + 1).map((r) => JSON.parse(r.body) as { state: string; rule: string });
+      expect(after.map((n) => `${n.state} ${n.rule}`)).to.deep.equal(['firing or-errors']);
+      expect(smtp.messages().length - mailsBefore, 'no second e-mail').to.equal(1);
+      expect(existsSync(outboxFile), 'the file is removed once every notice went').to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+      await backend.cleanup();
+    }
+  });
 
   it('refuses an alerts section with nowhere to send, a repeated rule name or an unknown kind, in one sentence each', () => {
     const problems = (v: unknown) => {
