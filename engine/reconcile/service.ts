@@ -19,7 +19,14 @@ export type ReconciliationOptions = {
   /** The lookup tables now (item master, units, charge master). */
   tables: () => Promise<Tables>;
   log: Logger;
+  /**
+   * Where on-demand runs execute instead of here: the engine hands them to the processing thread,
+   * so a month's run never holds the thread that answers senders.
+   */
+  runElsewhere?: (range: RunRange) => Promise<RunReport>;
 };
+
+export type RunRange = { from: string; to: string; asOf?: number; actor?: string };
 
 export type RunReport = { from: string; to: string; asOf: string; ms: number; result: ReconRunResult; summary: ReconcileSummary };
 
@@ -65,8 +72,9 @@ export class ReconciliationService {
   }
 
   /** Reconciles the business dates `from`..`to` (YYYY-MM-DD) as of `asOf` and applies the findings. */
-  run(range: { from: string; to: string; asOf?: number; actor?: string }): Promise<RunReport> {
-    const next = this.running.then(() => this.runNow(range));
+  run(range: RunRange): Promise<RunReport> {
+    const elsewhere = this.o.runElsewhere;
+    const next = this.running.then(() => (elsewhere ? elsewhere(range).then((report) => (this.last = report)) : this.runNow(range)));
     this.running = next.catch(() => undefined);
     return next;
   }
@@ -81,7 +89,7 @@ export class ReconciliationService {
     return reconcileDocuments([...own, ...related], await this.context()).matches.find((m) => m.po === po);
   }
 
-  private async runNow(range: { from: string; to: string; asOf?: number; actor?: string }): Promise<RunReport> {
+  private async runNow(range: RunRange): Promise<RunReport> {
     const started = Date.now();
     const asOf = range.asOf ?? started;
     const from = Date.parse(`${range.from}T00:00:00Z`);

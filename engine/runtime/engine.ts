@@ -98,7 +98,7 @@ export class Engine {
   /** The services sources get (leases, partner transports, X12). */
   private services: (EngineServices & { close(): Promise<void> }) | undefined;
   private leases: RedisLeases | undefined;
-  /** Reconciliation on demand and the lineage API (docs/reconciliation.md); continuous runs are on the processing thread. */
+  /** Reconciliation on demand (run on the processing thread) and the lineage API (docs/reconciliation.md). */
   readonly reconciliation: ReconciliationService;
 
   private constructor(
@@ -116,6 +116,11 @@ export class Engine {
       partners: config.partners.map((p) => p.config),
       tables: () => currentTables(config.tables),
       log: log.child({ component: 'reconciliation' }),
+      // on the processing thread, which holds no listener; here only while that thread is not up
+      runElsewhere: async (range) => {
+        if (!this.processing?.running) throw new Error('the processing thread is not running; try again once the engine has started');
+        return this.processing.reconcile(range);
+      },
     });
   }
 

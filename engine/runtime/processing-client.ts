@@ -2,9 +2,10 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { runStoreCall, type Store, type StoreCall } from '../store/index.js';
+import type { RunRange, RunReport } from '../reconcile/service.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
-type RequestMethod = 'routeCounts' | 'retryDead' | 'memory' | 'metrics' | 'halt' | 'reload';
+type RequestMethod = 'routeCounts' | 'retryDead' | 'memory' | 'metrics' | 'halt' | 'reload' | 'reconcile';
 
 /** Messages from the listener thread to the processing thread. */
 export type ToProcessing =
@@ -163,6 +164,11 @@ export class ProcessingThread {
   /** Swaps a channel's processing for its file's new version (ProcessingHost.reload); waits up to `timeoutMs`. */
   async reload(channel: string, timeoutMs = 120_000): Promise<void> {
     await this.ask('reload', timeoutMs, [channel]);
+  }
+
+  /** Runs reconciliation over a range on the thread (ReconciliationService.run there); waits up to `timeoutMs`. */
+  reconcile(range: RunRange, timeoutMs = 30 * 60_000): Promise<RunReport> {
+    return this.ask<RunReport>('reconcile', timeoutMs, [range]);
   }
 
   /** Lets processing and deliveries in flight finish, then ends the thread. */

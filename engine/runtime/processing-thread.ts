@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openThreadStore, type StoreResult, type ThreadStore } from '../store/index.js';
 import { heapFigures } from './memory.js';
+import type { RunRange } from '../reconcile/service.js';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
 import type { ToProcessing } from './processing-client.js';
 
@@ -50,7 +51,9 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
               ? host.halt(...(m.args as [string, boolean]))
               : m.method === 'reload'
                 ? host.reload(m.args[0] as string)
-                : host.retryDead(...(m.args as [string, string, string]));
+                : m.method === 'reconcile'
+                  ? host.reconcile(m.args[0] as RunRange)
+                  : host.retryDead(...(m.args as [string, string, string]));
     run.then(
       (value) => port.postMessage({ type: 'response', id: m.id, ok: true, value }),
       (err: Error) => port.postMessage({ type: 'response', id: m.id, ok: false, error: err.message }),

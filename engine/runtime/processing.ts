@@ -11,6 +11,7 @@ import { createEngineServices } from './services.js';
 import { RedisLeases } from '../../lib/lease.js';
 import { leaseConnection } from './redis.js';
 import { ReconciliationService } from '../reconcile/index.js';
+import type { RunRange, RunReport } from '../reconcile/service.js';
 import { startTracing, stopTracing } from '../../lib/tracing.js';
 import { gauge, snapshot, watchEventLoop, type Family } from '../../lib/metrics.js';
 
@@ -171,6 +172,12 @@ export class ProcessingHost {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'recovery sweep failed; will try again');
     }
+  }
+
+  /** An on-demand reconciliation run, asked for by the admin API on the listener thread. */
+  async reconcile(range: RunRange): Promise<RunReport> {
+    if (!this.reconciliation) throw new Error('reconciliation is not running on the processing thread yet');
+    return this.reconciliation.run(range);
   }
 
   async routeCounts(): Promise<Record<string, Record<string, RouteCounts | { error: string }>>> {
