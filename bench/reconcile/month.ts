@@ -108,7 +108,7 @@ function dft(eventId: string, d: number, facility: string, dept: string, account
   ];
   lines.forEach((l, i) => {
     seg.push(
-      `FT1|${i + 1}|${l.tx}||${day(d)}093000|${day(d)}143000|CG|${l.item.number}^${l.item.description}^SUPPLY|||${l.qty}|${money(l.item.price)}&USD|${money(l.item.price * l.qty)}&USD|${dept}^${dept}`,
+      `FT1|${i + 1}|${l.tx}||${day(d)}093000|${day(d)}143000|CG|${l.item.number}^${l.item.description}^SUPPLY|||${l.qty}|${money(l.item.price * l.qty)}&USD|${money(l.item.price)}&USD|${dept}^${dept}`,
     );
     seg.push(`ZIM|${i + 1}|${l.lot}|${l.serial ?? ''}|20301231||EA|FICTIONAL MFR`);
   });
