@@ -250,7 +250,7 @@ export const ERROR_CODES = {
   'invalid-bytes': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'Bytes not valid in the declared character set (warning)' },
   'segment-too-long': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'A segment over `maxSegmentLength` (warning)' },
   'bad-escape': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'An unknown or unterminated escape sequence, kept verbatim (warning)' },
-  'invalid-date': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'A date/time field that is not an HL7 date/time; also the admin API answer (HTTP 400) when `from=`/`to=` of a reconciliation request is not a YYYY-MM-DD date, or `from` is after `to`' },
+  'invalid-date': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'A date/time field that is not an HL7 date/time; also the admin API answer (HTTP 400) when `from=`/`to=` of a reconciliation request is not a YYYY-MM-DD date, or `from` is after `to`, or `asOf=` of a run is neither a date nor an ISO 8601 time' },
   'invalid-number': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 102', meaning: 'A numeric field that is not a number' },
   'required-field-missing': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 101', meaning: 'A required field is empty (MSH-9/10/11/12; FT1-7.1; MSH-7 and FT1-10 as warnings)' },
   'unknown-charset': { kind: 'input', page: 'hl7v2.md', ack: 'ERR-3 103', also: ['transforms.md'], meaning: 'MSH-18 is not in table 0211 or not supported (warning; fallback used)' },

@@ -22,7 +22,7 @@ const error = (code: ErrorCode, message: string) => ({ error: { code, message } 
  * - `GET /api/lineage/:kind/:key`
  * - `GET /api/reconciliation/summary`, `GET /api/reconciliation/exceptions`, `GET /api/reconciliation/exceptions/:id`
  * - `POST /api/reconciliation/exceptions/:id/acknowledge|resolve|reopen` (`reason=`, `owner=`, `actor=`)
- * - `POST /api/reconciliation/run?from=&to=`, `GET /api/reconciliation/match/:po`, `GET /api/reconciliation/report.csv`
+ * - `POST /api/reconciliation/run?from=&to=&asOf=`, `GET /api/reconciliation/match/:po`, `GET /api/reconciliation/report.csv`
  */
 export function reconciliationRoutes(store: Store, service: ReconciliationService): AdminRoute[] {
   return [
@@ -87,7 +87,12 @@ export function reconciliationRoutes(store: Store, service: ReconciliationServic
       handler: async (_r, url) => {
         const range = rangeOf(url);
         if (typeof range === 'string') return [400, error('invalid-date', range)];
-        return [200, await service.run({ ...range, actor: url.searchParams.get('actor')?.trim() || 'api' })];
+        const asOf = asOfOf(url);
+        if (typeof asOf === 'string') return [400, error('invalid-date', asOf)];
+        return [
+          200,
+          await service.run({ ...range, ...(asOf !== undefined ? { asOf } : {}), actor: url.searchParams.get('actor')?.trim() || 'api' }),
+        ];
       },
     },
     {
@@ -155,4 +160,15 @@ function rangeOf(url: URL): { from: string; to: string } | string {
   if (!DATE.test(to)) return `to ${JSON.stringify(to)} is not a date (YYYY-MM-DD)`;
   if (from > to) return `from ${from} is after to ${to}`;
   return { from, to };
+}
+
+/**
+ * `asOf` of an on-demand run (a YYYY-MM-DD date, midnight UTC, or an ISO 8601 time): the "now" its
+ * deadlines are measured against and up to which documents are read; default the present.
+ */
+function asOfOf(url: URL): number | undefined | string {
+  const text = url.searchParams.get('asOf');
+  if (text === null) return undefined;
+  const ms = DATE.test(text) ? Date.parse(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(ms) ? `asOf ${JSON.stringify(text)} is not a date (YYYY-MM-DD) or a time (ISO 8601)` : ms;
 }

@@ -249,6 +249,13 @@ describe('lineage and reconciliation of the shipped flows', function () {
       code: 'invalid-date',
       message: 'from "2026-13" is not a date (YYYY-MM-DD)',
     });
+    expect((await api('/api/reconciliation/run?from=2026-11-01&to=2026-11-30&asOf=soon', { method: 'POST' })).body.error).to.deep.equal({
+      code: 'invalid-date',
+      message: 'asOf "soon" is not a date (YYYY-MM-DD) or a time (ISO 8601)',
+    });
+    // a run as of a given day: its deadlines and the documents it reads end there
+    const asOf = await api('/api/reconciliation/run?from=2026-11-01&to=2026-11-30&asOf=2026-12-10', { method: 'POST' });
+    expect([asOf.status, asOf.body.asOf]).to.deep.equal([200, '2026-12-10T00:00:00.000Z']);
     expect((await api('/api/reconciliation/exceptions?state=closed')).status).to.equal(400);
     expect((await api('/api/reconciliation/exceptions/999999')).status).to.equal(404);
     expect((await fetch(`${admin}/api/lineage/usage/${EVENT}`)).status).to.equal(401);
