@@ -17,8 +17,8 @@ export type EngineChild = {
   mllpPort: number;
   adminPort: number;
   logFile: string;
-  /** GET an admin API path with the bearer token; the parsed JSON. */
-  admin(path: string): Promise<unknown>;
+  /** GET (or `method`) an admin API path with the bearer token; the parsed JSON. */
+  admin(path: string, method?: 'GET' | 'POST'): Promise<unknown>;
   /** VmHWM (peak resident set) and VmRSS of the engine process, in MB; undefined once it exited. */
   memory(): { peakMb: number; rssMb: number } | undefined;
   /** SIGTERM, then the exit code (SIGKILL after `graceMs`, reported as `killed`). */
@@ -134,8 +134,8 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
     adminPort,
     logFile,
     logTail,
-    async admin(path) {
-      const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    async admin(path, method = 'GET') {
+      const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`admin API ${path} answered ${res.status}`);
       return res.json();
     },

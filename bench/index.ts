@@ -3,6 +3,7 @@
  * Prints one line per figure, `name value unit`; docs/benchmarks.md says what each one means.
  * `npm run bench -- sustained`: only the sustained end-to-end figure (bench/sustained.ts).
  * `npm run bench -- reconcile`: a generated month reconciled, faults injected and found (bench/reconcile/).
+ * `npm run bench -- reconcile-daemon`: the same month through a running engine on the shipped configuration (bench/reconcile/daemon.ts).
  * `npm run bench -- engine`: only the engine's figures (ACK rates, end to end, flow 1, AS2 receive).
  * `npm run bench -- csv`: only the CSV figures: a generated 1 GiB item master read in bounded memory (bench/csv-read.ts).
  *
@@ -28,6 +29,7 @@ import { startCountingSinkProcess, type CountingSink } from './sink.js';
 import { startFhirServerProcess, type FhirServerProcess } from './fhir-process.js';
 import { serve, sustainedFigures } from './sustained.js';
 import { reconcileFigures } from './reconcile/index.js';
+import { reconcileDaemonFigures } from './reconcile/daemon.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const C8 = envCount('BENCH_MESSAGES', 20_000);
@@ -265,6 +267,8 @@ if (command === 'sustained') {
   await sustainedFigures(root);
 } else if (command === 'reconcile') {
   await reconcileFigures(root);
+} else if (command === 'reconcile-daemon') {
+  await reconcileDaemonFigures(root);
 } else if (command === 'engine') {
   await engineFigures();
 } else if (command === 'csv') {
@@ -273,7 +277,7 @@ if (command === 'sustained') {
   await serve(root, arg === 'simple' ? 'simple' : 'shipped');
 } else if (command !== undefined) {
   console.error(
-    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, csv, or serve shipped|simple`,
+    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, reconcile-daemon, csv, or serve shipped|simple`,
   );
   process.exitCode = 2;
 } else await allFigures();

@@ -24,6 +24,8 @@ export type LoadOptions = {
   onSend?: (controlId: string, at: number) => void;
   /** Give up on a connection whose ACK takes longer than this (default 30 s). */
   ackTimeoutMs?: number;
+  /** Given messages (control id, HL7 v2 text) sent in this order instead of generated ones; `messages` and `runId` are then unused. */
+  frames?: ReadonlyArray<readonly [string, Buffer]>;
 };
 
 export type LoadResult = {
@@ -110,7 +112,7 @@ function runConnection(o: LoadOptions, ids: Array<[string, number]>, tally: Tall
       const [id, n] = ids[next]!;
       sentAt = performance.now();
       o.onSend?.(id, sentAt);
-      socket.write(encodeFrame(dftP03(id, n)));
+      socket.write(encodeFrame(o.frames ? o.frames[n]![1] : dftP03(id, n)));
     };
     socket.setTimeout(o.ackTimeoutMs ?? 30_000, finish);
     socket.on('error', finish);
@@ -139,14 +141,16 @@ function runConnection(o: LoadOptions, ids: Array<[string, number]>, tally: Tall
 /** Runs the load and returns counts, rate and ACK latency percentiles. */
 export async function runMllpLoad(o: LoadOptions): Promise<LoadResult> {
   const perConnection: Array<Array<[string, number]>> = Array.from({ length: o.connections }, () => []);
-  for (let i = 0; i < o.messages; i++) perConnection[i % o.connections]!.push([`${o.runId}${i.toString(36).padStart(6, '0')}`, i]);
+  const count = o.frames?.length ?? o.messages;
+  for (let i = 0; i < count; i++)
+    perConnection[i % o.connections]!.push([o.frames ? o.frames[i]![0] : `${o.runId}${i.toString(36).padStart(6, '0')}`, i]);
   const tally: Tally = { acked: 0, refused: 0, failed: 0, latencies: [], ackedIds: [] };
   const start = performance.now();
   await Promise.all(perConnection.map((ids) => runConnection(o, ids, tally)));
   const seconds = (performance.now() - start) / 1000;
   const { p50, p99, max } = summarize(tally.latencies);
   return {
-    sent: o.messages,
+    sent: count,
     acked: tally.acked,
     refused: tally.refused,
     failed: tally.failed,

@@ -78,22 +78,61 @@ async function index(store: Store, m: GeneratedMessage): Promise<void> {
     });
 }
 
-/** Which exceptions each injected fault produced, and which exceptions no fault explains. */
-export function score(faults: readonly Fault[], exceptions: readonly ReconException[]) {
+/**
+ * Which exceptions each injected fault produced, and which exceptions no fault explains. A fault the
+ * engine kept from happening (`prevented`: the duplicate case it refused to route, ADR 0019) is
+ * counted as prevented when no exception names it.
+ */
+export function score(faults: readonly Fault[], exceptions: readonly ReconException[], prevented: (f: Fault) => boolean = () => false) {
   const found = new Set(exceptions.map((e) => `${e.rule}|${e.docKey}|${e.line ?? ''}`));
   const foundDoc = new Set(exceptions.map((e) => `${e.rule}|${e.docKey}`));
   const explained = new Set(faults.map((f) => `${f.rule}|${f.docKey}`));
-  const kinds = new Map<string, { injected: number; found: number }>();
+  const kinds = new Map<string, { injected: number; found: number; prevented: number }>();
   for (const f of faults) {
-    const k = kinds.get(f.kind) ?? { injected: 0, found: 0 };
+    const k = kinds.get(f.kind) ?? { injected: 0, found: 0, prevented: 0 };
     k.injected++;
     if (f.line ? found.has(`${f.rule}|${f.docKey}|${f.line}`) : foundDoc.has(`${f.rule}|${f.docKey}`)) k.found++;
+    else if (prevented(f)) k.prevented++;
     kinds.set(f.kind, k);
   }
   const falsePositives = new Map<string, number>();
   for (const e of exceptions)
     if (!explained.has(`${e.rule}|${e.docKey}`)) falsePositives.set(e.rule, (falsePositives.get(e.rule) ?? 0) + 1);
   return { kinds, falsePositives };
+}
+
+/**
+ * Prints a month's score, one figure a line, the same for the in-process and the daemon runs: per
+ * fault kind injected, found (and prevented, when the engine kept any from happening), false
+ * positives per rule, and the totals. RECON_EXPLAIN=1 lists up to 20 false positives and misses on stderr.
+ */
+export function printScore(
+  faults: readonly Fault[],
+  exceptions: readonly ReconException[],
+  scored: ReturnType<typeof score>,
+  prevented: (f: Fault) => boolean = () => false,
+): void {
+  let missed = 0;
+  for (const [kind, k] of [...scored.kinds].sort(([a], [b]) => a.localeCompare(b))) {
+    figure(`recon_injected_${kind}`, k.injected, 'faults');
+    figure(`recon_found_${kind}`, k.found, 'faults');
+    if (k.prevented > 0) figure(`recon_prevented_${kind}`, k.prevented, 'faults');
+    missed += k.injected - k.found - k.prevented;
+  }
+  let fp = 0;
+  for (const [rule, n] of scored.falsePositives) {
+    figure(`recon_false_positives_${rule}`, n, 'exceptions');
+    fp += n;
+  }
+  figure('recon_faults_missed', missed, 'faults');
+  figure('recon_false_positives', fp, 'exceptions');
+  if (process.env.RECON_EXPLAIN) {
+    const explained = new Set(faults.map((f) => `${f.rule}|${f.docKey}`));
+    for (const e of exceptions.filter((x) => !explained.has(`${x.rule}|${x.docKey}`)).slice(0, 20)) console.error(`FP ${e.detail}`);
+    const seen = new Set(exceptions.map((e) => `${e.rule}|${e.docKey}`));
+    for (const f of faults.filter((x) => !seen.has(`${x.rule}|${x.docKey}`) && !prevented(x)).slice(0, 20))
+      console.error(`MISSED ${f.kind} ${f.docKey} ${f.line ?? ''}`);
+  }
 }
 
 /** Indexes a generated month into `store` and reconciles it as of 2026-12-10: the run's report and the score. */
@@ -145,26 +184,7 @@ export async function reconcileFigures(root: string): Promise<void> {
     figure('recon_month_again_ms', again.ms, 'ms');
     figure('recon_month_again_opened', again.result.opened, 'exceptions');
     figure('recon_exceptions_open', exceptions.length, 'exceptions');
-    let missed = 0;
-    for (const [kind, k] of [...kinds].sort(([a], [b]) => a.localeCompare(b))) {
-      figure(`recon_injected_${kind}`, k.injected, 'faults');
-      figure(`recon_found_${kind}`, k.found, 'faults');
-      missed += k.injected - k.found;
-    }
-    let fp = 0;
-    for (const [rule, n] of falsePositives) {
-      figure(`recon_false_positives_${rule}`, n, 'exceptions');
-      fp += n;
-    }
-    figure('recon_faults_missed', missed, 'faults');
-    figure('recon_false_positives', fp, 'exceptions');
-    if (process.env.RECON_EXPLAIN) {
-      const explained = new Set(month.faults.map((f) => `${f.rule}|${f.docKey}`));
-      for (const e of exceptions.filter((x) => !explained.has(`${x.rule}|${x.docKey}`)).slice(0, 20)) console.error(`FP ${e.detail}`);
-      const seen = new Set(exceptions.map((e) => `${e.rule}|${e.docKey}`));
-      for (const f of month.faults.filter((x) => !seen.has(`${x.rule}|${x.docKey}`)).slice(0, 20))
-        console.error(`MISSED ${f.kind} ${f.docKey} ${f.line ?? ''}`);
-    }
+    printScore(month.faults, exceptions, { kinds, falsePositives });
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
