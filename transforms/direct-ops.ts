@@ -4,25 +4,10 @@
  * `and`, `or`, `?:` and `$not`, the string cast of `&` and `$string`, the comparisons and `in`. Each
  * gives JSONata 2's result for the values it accepts and throws BAIL for any other.
  */
-import { BAIL, isLambda, isNumber, isPlainRecord, isScalar } from './direct-runtime.js';
+import { BAIL, isLambda, isNumber, isScalar, toBoolean } from './direct-runtime.js';
 
-/**
- * JSONata's boolean cast (`$boolean`): undefined stays undefined; an object is true when it has a
- * key; an array is its one item's cast, or true when any of its items is; BAIL for lambdas.
- */
-export function toBoolean(value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > 0;
-  if (isNumber(value)) return value !== 0;
-  if (value === null) return false;
-  if (isPlainRecord(value)) return Object.keys(value).length > 0;
-  if (Array.isArray(value)) {
-    if (value.length === 1) return toBoolean(value[0]) ?? false;
-    return (value as unknown[]).some((v) => toBoolean(v) === true);
-  }
-  throw BAIL;
-}
+// the boolean cast lives with the run-time half, which filters with it; exported here with the other casts
+export { toBoolean };
 
 /** JSONata's string cast (`$string`, `&`) of a scalar: numbers as JSONata prints them (15 significant digits). */
 export function toText(value: unknown): string {

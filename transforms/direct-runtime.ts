@@ -5,7 +5,6 @@
  * throws BAIL, which makes the whole evaluation fall back to JSONata.
  */
 import type { DirectScope } from './direct.js';
-import { toBoolean } from './direct-ops.js';
 
 export type Node = Record<string, unknown> & { type: string };
 export type Frame = { vars: Map<string, unknown>; parent: Frame | undefined };
@@ -259,4 +258,22 @@ export function isBooleanShaped(n: Node): boolean {
   if (n?.type === 'binary') return BOOLEAN_OPERATORS.has(String(n.value));
   const procedure = n?.procedure as Node | undefined;
   return n?.type === 'function' && procedure?.type === 'variable' && (procedure.value === 'not' || procedure.value === 'exists');
+}
+
+/**
+ * JSONata's boolean cast (`$boolean`): undefined stays undefined; an object is true when it has a
+ * key; an array is its one item's cast, or true when any of its items is; BAIL for lambdas.
+ */
+export function toBoolean(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value.length > 0;
+  if (isNumber(value)) return value !== 0;
+  if (value === null) return false;
+  if (isPlainRecord(value)) return Object.keys(value).length > 0;
+  if (Array.isArray(value)) {
+    if (value.length === 1) return toBoolean(value[0]) ?? false;
+    return (value as unknown[]).some((v) => toBoolean(v) === true);
+  }
+  throw BAIL;
 }
