@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.js';
 import type { Store } from '../store/index.js';
 
@@ -6,23 +7,42 @@ export type RetentionOptions = {
   /** Each channel, how long its content is kept and how much of it at most (undefined: no limit). */
   channels: ReadonlyArray<{ name: string; retentionMs: number | undefined; maxBytes?: number | undefined }>;
   everyMs: number;
-  /** Messages purged per transaction: small, so the store's writer is never held long (acknowledgments first). */
+  /**
+   * Most messages purged per transaction (default 500). Each transaction is sized toward STEP_MS of
+   * the store's writer from how long the last one took, so acknowledgments never wait long behind it.
+   */
   batch?: number;
   log: Logger;
   now?: () => number;
 };
 
-/** Space returned to the file system per transaction after a purge (SQLite incremental vacuum). */
-const RECLAIM_STEP_BYTES = 4 * 1024 * 1024;
+/** How long one purge or reclaim transaction should take, ms: batches shrink or grow toward it. */
+const STEP_MS = 10;
+/** Space returned to the file system per transaction (SQLite incremental vacuum): first, least, most. */
+const RECLAIM_BYTES = { first: 1024 * 1024, least: 64 * 1024, most: 16 * 1024 * 1024 };
+
+/** The next step's size: scaled toward STEP_MS from how long this one took, at most halved or doubled. */
+function nextSize(size: number, tookMs: number, least: number, most: number): number {
+  const scaled = (size * STEP_MS) / Math.max(tookMs, 0.1);
+  return Math.round(Math.min(most, Math.max(least, size / 2, Math.min(scaled, size * 2))));
+}
+
+/**
+ * The pause after a step: as long as the step took, at least 20 ms, so retention has at most half
+ * of the store's writer and acknowledgments' commits go in between.
+ */
+function pauseAfter(tookMs: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(20, tookMs)));
+}
 
 /**
  * Purges message content past each channel's retention (`retention:` of the channel, else
  * `store.retention`) and beyond its size (`maxContentSize`, else `store.maxContentSize`: the oldest
- * go first), every `store.retentionEvery`, in small transactions with a pause between them so
- * acknowledgments never wait long behind it. Then the space freed is returned to the file system
- * in steps of 4 MiB, each its own short transaction (reclaimSpace). Each channel's purge is written
- * to the audit log as `retention.purge` by the `retention` service. What is purged and what stays:
- * MessageStore.purgeContent.
+ * go first), every `store.retentionEvery`, in transactions of about 10 ms each with a pause at least
+ * as long between them, so acknowledgments never wait long behind it. Then the space freed is
+ * returned to the file system the same way, a step of about 10 ms at a time (reclaimSpace). Each
+ * channel's purge is written to the audit log as `retention.purge` by the `retention` service.
+ * What is purged and what stays: MessageStore.purgeContent.
  */
 export class RetentionService {
   private timer: NodeJS.Timeout | undefined;
@@ -55,19 +75,24 @@ export class RetentionService {
 
   private async pass(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    const batch = this.o.batch ?? 200;
+    const batch = Math.max(1, this.o.batch ?? 500);
     for (const c of this.o.channels) {
       if ((c.retentionMs === undefined && c.maxBytes === undefined) || this.stopped) continue;
       let before = c.retentionMs === undefined ? -Infinity : (this.o.now ?? Date.now)() - c.retentionMs;
       let purged = 0;
+      const started = performance.now();
       try {
         const bySize = c.maxBytes === undefined ? undefined : await this.o.store.contentCutoff(c.name, c.maxBytes);
         if (bySize !== undefined) before = Math.max(before, bySize);
         if (before === -Infinity) continue;
-        for (let n = batch; n === batch && !this.stopped;) {
-          n = await this.o.store.purgeContent(c.name, before, batch);
+        for (let size = Math.min(batch, 50); !this.stopped;) {
+          const stepStarted = performance.now();
+          const n = await this.o.store.purgeContent(c.name, before, size);
           purged += n;
-          if (n === batch) await new Promise((r) => setTimeout(r, 20)); // let acknowledgments' commits in
+          if (n < size) break;
+          const took = performance.now() - stepStarted;
+          size = nextSize(size, took, 1, batch);
+          await pauseAfter(took);
         }
       } catch (err) {
         this.o.log.error({ channel: c.name, err: (err as Error).message }, 'retention purge failed; trying again at the next run');
@@ -75,7 +100,8 @@ export class RetentionService {
       if (purged === 0) continue;
       out[c.name] = purged;
       const cutoff = new Date(before).toISOString();
-      this.o.log.info({ channel: c.name, purged, before: cutoff }, 'message content purged by retention');
+      const ms = Math.round(performance.now() - started);
+      this.o.log.info({ channel: c.name, purged, before: cutoff, ms }, 'message content purged by retention');
       await this.o.store
         .appendAudit({
           actor: 'retention',
@@ -95,10 +121,16 @@ export class RetentionService {
   /** Returns the space the purge freed to the file system, a step at a time. */
   private async reclaim(): Promise<number> {
     let total = 0;
+    const started = performance.now();
     try {
-      for (let n = 1; n > 0 && !this.stopped; total += n) {
-        n = await this.o.store.reclaimSpace(RECLAIM_STEP_BYTES);
-        if (n > 0) await new Promise((r) => setTimeout(r, 20)); // let acknowledgments' commits in
+      for (let size = RECLAIM_BYTES.first; !this.stopped;) {
+        const stepStarted = performance.now();
+        const n = await this.o.store.reclaimSpace(size);
+        total += n;
+        if (n === 0) break;
+        const took = performance.now() - stepStarted;
+        size = nextSize(size, took, RECLAIM_BYTES.least, RECLAIM_BYTES.most);
+        await pauseAfter(took);
       }
     } catch (err) {
       this.o.log.error(
@@ -106,7 +138,11 @@ export class RetentionService {
         'space freed by retention not returned to the file system; trying after the next purge',
       );
     }
-    if (total > 0) this.o.log.info({ bytes: total }, 'space freed by retention returned to the file system');
+    if (total > 0)
+      this.o.log.info(
+        { bytes: total, ms: Math.round(performance.now() - started) },
+        'space freed by retention returned to the file system',
+      );
     return total;
   }
 }

@@ -337,10 +337,11 @@ export class AdminTables implements AdminStore {
   }
 
   async contentCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
-    // newest first, the content kept so far; the newest message past maxBytes and everything older goes
+    // newest first, the content kept so far; the newest message past maxBytes and everything older goes.
+    // octet_length, unlike length, gives the size of a text without reading it (SQLite)
     const rows = await this.sql.all<{ received_at: number }>(
       `SELECT received_at FROM (
-         SELECT received_at, SUM(length(raw) + COALESCE(length(canonical), 0)) OVER (ORDER BY received_at DESC, id DESC) AS kept
+         SELECT received_at, SUM(octet_length(raw) + COALESCE(octet_length(canonical), 0)) OVER (ORDER BY received_at DESC, id DESC) AS kept
          FROM messages WHERE channel = ? AND content_purged_at IS NULL) sized
        WHERE kept > ? ORDER BY received_at DESC LIMIT 1`,
       [channel, maxBytes],
