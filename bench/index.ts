@@ -6,6 +6,7 @@
  * `npm run bench -- reconcile-daemon`: the same month through a running engine on the shipped configuration (bench/reconcile/daemon.ts).
  * `npm run bench -- engine`: only the engine's figures (ACK rates, end to end, flow 1, AS2 receive).
  * `npm run bench -- csv`: only the CSV figures: a generated 1 GiB item master read in bounded memory (bench/csv-read.ts).
+ * `npm run bench -- retention`: retention purging a seeded store of a million messages under an MLLP load (bench/retention.ts).
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
@@ -30,6 +31,7 @@ import { startFhirServerProcess, type FhirServerProcess } from './fhir-process.j
 import { serve, sustainedFigures } from './sustained.js';
 import { reconcileFigures } from './reconcile/index.js';
 import { reconcileDaemonFigures } from './reconcile/daemon.js';
+import { retentionFigures } from './retention.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const C8 = envCount('BENCH_MESSAGES', 20_000);
@@ -273,11 +275,13 @@ if (command === 'sustained') {
   await engineFigures();
 } else if (command === 'csv') {
   await csvFigures();
+} else if (command === 'retention') {
+  await retentionFigures(root);
 } else if (command === 'serve') {
   await serve(root, arg === 'simple' ? 'simple' : 'shipped');
 } else if (command !== undefined) {
   console.error(
-    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, reconcile-daemon, csv, or serve shipped|simple`,
+    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, reconcile-daemon, csv, retention, or serve shipped|simple`,
   );
   process.exitCode = 2;
 } else await allFigures();

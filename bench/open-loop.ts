@@ -20,6 +20,8 @@ export type OpenLoopOptions = {
   runId: string;
   /** Called with each control id as it is written (performance.now()). */
   onSend?: (controlId: string, at: number) => void;
+  /** Stops offering when aborted, before `seconds` are over (a load for as long as something else lasts). */
+  signal?: AbortSignal;
 };
 
 export type OpenLoopResult = {
@@ -30,6 +32,10 @@ export type OpenLoopResult = {
   notAcked: number;
   /** Milliseconds from writing each frame to reading its ACK (positive ACKs). */
   ackLatencies: number[];
+  /** The control ids positively acknowledged. */
+  ackedIds: string[];
+  /** Seconds from the first send to the last (shorter than asked when `signal` stopped it). */
+  seconds: number;
   /** How far behind its schedule the sender was at worst, ms (a loaded bench process shows here). */
   maxLagMs: number;
 };
@@ -56,6 +62,7 @@ function connect(o: OpenLoopOptions, result: OpenLoopResult): Promise<Conn> {
         if (msa && (msa.code === 'AA' || msa.code === 'CA') && msa.controlId === sent.id) {
           result.acked += 1;
           result.ackLatencies.push(now - sent.at);
+          result.ackedIds.push(sent.id);
         } else result.notAcked += 1;
       }
     });
@@ -65,7 +72,7 @@ function connect(o: OpenLoopOptions, result: OpenLoopResult): Promise<Conn> {
 /** Runs the load; resolves once every message is answered (or `answerTimeoutMs` after the last send). */
 export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000): Promise<OpenLoopResult> {
   const offered = Math.round(o.rate * o.seconds);
-  const result: OpenLoopResult = { offered, sent: 0, acked: 0, notAcked: 0, ackLatencies: [], maxLagMs: 0 };
+  const result: OpenLoopResult = { offered, sent: 0, acked: 0, notAcked: 0, ackLatencies: [], ackedIds: [], seconds: 0, maxLagMs: 0 };
   const conns = await Promise.all(Array.from({ length: o.connections }, () => connect(o, result)));
   const t0 = performance.now();
   let next = 0;
@@ -84,11 +91,13 @@ export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000):
         conn.socket.write(encodeFrame(dftP03(id, next)));
         result.sent += 1;
       }
-      if (next >= offered) return resolve();
+      if (next >= offered || o.signal?.aborted) return resolve();
       setTimeout(tick, Math.max(0, Math.min(5, t0 + (next * 1000) / o.rate - performance.now())));
     };
     tick();
   });
+  result.seconds = (performance.now() - t0) / 1000;
+  if (o.signal?.aborted) result.offered = result.sent;
   const deadline = performance.now() + answerTimeoutMs;
   while (result.acked + result.notAcked < result.sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   for (const c of conns) {

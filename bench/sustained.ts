@@ -337,7 +337,8 @@ async function routeCounts(engine: EngineChild): Promise<string> {
     .join('; ');
 }
 
-function startFlags(root: string): string {
+/** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
+export function startFlags(root: string): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   return (pkg.scripts.start ?? '')
     .split(' ')
