@@ -117,7 +117,11 @@ async function startFor(root: string, variant: Variant, dataDir: string, redis: 
   });
 }
 
-/** Empties the PostgreSQL store between trials (when INTERLACE_STORE names one). */
+/**
+ * Empties the PostgreSQL store between trials (when INTERLACE_STORE names one): every table but the
+ * schema's version (`interlace_schema`, which the engine migrates from) and those that refuse TRUNCATE
+ * (the append-only audit log, whose trigger would fail the whole statement).
+ */
 async function resetPostgres(): Promise<void> {
   const url = process.env.INTERLACE_STORE;
   if (!url?.startsWith('postgres')) return;
@@ -126,7 +130,9 @@ async function resetPostgres(): Promise<void> {
   await client.connect();
   try {
     const { rows } = await client.query<{ tablename: string }>(
-      "select tablename from pg_tables where schemaname = current_schema() and tablename not like '%migration%'",
+      `select c.relname as tablename from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = current_schema() and c.relkind = 'r' and c.relname <> 'interlace_schema'
+         and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid and (t.tgtype & 32) <> 0) -- 32: TRUNCATE`,
     );
     if (rows.length > 0) await client.query(`truncate ${rows.map((r) => `"${r.tablename}"`).join(', ')}`);
   } finally {
