@@ -78,9 +78,18 @@ function memoryOf(pid: number): { peakMb: number; rssMb: number } | undefined {
   }
 }
 
+/** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
+export function startFlags(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts.start ?? '')
+    .split(' ')
+    .filter((t) => t.startsWith('--'))
+    .join(' ');
+}
+
 /** Starts the engine and resolves once its MLLP port accepts connections (the engine is killed if it never does). */
 export async function startEngineChild(o: EngineChildOptions): Promise<EngineChild> {
-  const [mllpPort, adminPort, usagePort] = [await freePort(), await freePort(), await freePort()];
+  const [mllpPort, adminPort, usagePort, poPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const token = randomBytes(24).toString('hex');
   const logFile = join(o.dataDir, 'engine.log');
   const log = createWriteStream(logFile);
@@ -96,6 +105,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
         MLLP_PORT: String(mllpPort),
         ADMIN_PORT: String(adminPort),
         USAGE_FHIR_PORT: String(usagePort), // the OR channel's FHIR input, unused by the bench
+        PO_HTTP_PORT: String(poPort), // the purchase-order channel's HTTP input, unused too (its default 8090 is one per machine)
         ERP_URL: o.erpUrl,
         ...(o.fhirUrl ? { FHIR_URL: o.fhirUrl } : {}),
         INTERLACE_ADMIN_TOKEN: token,

@@ -15,14 +15,14 @@
  * BENCH_MLLP_SENDS (MLLP sender run, default 20000).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runAs2Load } from './as2-load.js';
-import { freePort, startEngineChild, type EngineChild } from './engine-child.js';
+import { freePort, startEngineChild, startFlags, type EngineChild } from './engine-child.js';
 import { cpuWindow, envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './figures.js';
 import { printLoad, runMllpLoad, type LoadResult } from './mllp-load.js';
 import { chooseRedis } from './redis-choice.js';
@@ -118,7 +118,7 @@ async function engineFigures(): Promise<void> {
       // the engine runs with the node flags `npm start` gives it (package.json), unless
       // BENCH_NODE_FLAGS says otherwise, plus profiling on request
       nodeFlags: [
-        ...(process.env.BENCH_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean),
+        ...(process.env.BENCH_NODE_FLAGS ?? startFlags(root)).split(' ').filter(Boolean),
         ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir)}`] : []),
       ],
     });
@@ -298,13 +298,4 @@ async function allFigures(): Promise<void> {
   await transportFigures();
   figure('machine_load_1m_end', loadavg()[0]!, 'load');
   figure('bench_wall_time', Math.round((performance.now() - started) / 1000), 's');
-}
-
-/** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
-function startFlags(): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts.start ?? '')
-    .split(' ')
-    .filter((t) => t.startsWith('--'))
-    .join(' ');
 }

@@ -2,7 +2,9 @@
  * An open-loop MLLP load: a fixed offered rate for a fixed time. Message i is written at
  * `t0 + i / rate` on connection `i % connections` whether or not the earlier ACKs came back
  * (pipelined, as MLLP allows), so a slow engine cannot slow the sender down: what it does not
- * keep up with shows as a growing backlog, not as a lower offered rate.
+ * keep up with shows as a growing backlog, not as a lower offered rate. With several ports (several
+ * engine processes), connection c goes to port `c % ports.length`, as a TCP load balancer spreading
+ * connections round robin would send it.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +13,8 @@ import { dftP03, readMsa } from './mllp-load.js';
 
 export type OpenLoopOptions = {
   host?: string;
-  port: number;
+  /** The MLLP ports the connections are spread over (one per engine process). */
+  ports: number[];
   /** Messages per second offered. */
   rate: number;
   seconds: number;
@@ -42,9 +45,9 @@ export type OpenLoopResult = {
 
 type Conn = { socket: net.Socket; queue: Array<{ id: string; at: number }>; closed: boolean };
 
-function connect(o: OpenLoopOptions, result: OpenLoopResult): Promise<Conn> {
+function connect(o: OpenLoopOptions, port: number, result: OpenLoopResult): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ host: o.host ?? '127.0.0.1', port: o.port });
+    const socket = net.createConnection({ host: o.host ?? '127.0.0.1', port });
     socket.setNoDelay(true);
     const conn: Conn = { socket, queue: [], closed: false };
     const decoder = new FrameDecoder({ maxMessageBytes: 1 << 20 });
@@ -73,7 +76,7 @@ function connect(o: OpenLoopOptions, result: OpenLoopResult): Promise<Conn> {
 export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000): Promise<OpenLoopResult> {
   const offered = Math.round(o.rate * o.seconds);
   const result: OpenLoopResult = { offered, sent: 0, acked: 0, notAcked: 0, ackLatencies: [], ackedIds: [], seconds: 0, maxLagMs: 0 };
-  const conns = await Promise.all(Array.from({ length: o.connections }, () => connect(o, result)));
+  const conns = await Promise.all(Array.from({ length: o.connections }, (_, c) => connect(o, o.ports[c % o.ports.length]!, result)));
   const t0 = performance.now();
   let next = 0;
   await new Promise<void>((resolve) => {

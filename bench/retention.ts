@@ -26,13 +26,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openStore } from '../engine/store/index.js';
-import { accepts, freePort, startEngineChild, type EngineChild } from './engine-child.js';
+import { accepts, freePort, startEngineChild, startFlags, type EngineChild } from './engine-child.js';
 import { envCount, figure, sleep, summarize } from './figures.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { chooseRedis } from './redis-choice.js';
 import { SEED_CHANNEL, seedStore } from './retention-seed.js';
 import { startCountingSinkProcess } from './sink.js';
-import { startFlags } from './sustained.js';
 
 const DAY = 86_400_000;
 const LOAD_CHANNEL_NAME = 'retention-load';
@@ -112,7 +111,7 @@ async function logLine(engine: EngineChild, msg: string, stop: { done: boolean }
 async function loadUntil(port: number, rate: number, runId: string, until: Promise<unknown>): Promise<OpenLoopResult> {
   const stop = new AbortController();
   const connections = envCount('RETENTION_BENCH_CONNECTIONS', 4);
-  const load = runOpenLoop({ port, rate, seconds: MAX_PHASE_SECONDS, connections, runId, signal: stop.signal });
+  const load = runOpenLoop({ ports: [port], rate, seconds: MAX_PHASE_SECONDS, connections, runId, signal: stop.signal });
   try {
     await until;
   } finally {
@@ -190,7 +189,13 @@ async function loads(engine: EngineChild, loadPort: number, db: string, waiting:
   figure('retention_db_bytes_after_reclaim', dbBytes(db), 'bytes');
   const purgeSeconds = Number(purged.ms) / 1000;
   const connections = envCount('RETENTION_BENCH_CONNECTIONS', 4);
-  const baseline = await runOpenLoop({ port: loadPort, rate, seconds: Math.max(10, Math.round(purgeSeconds)), connections, runId: 'RB' });
+  const baseline = await runOpenLoop({
+    ports: [loadPort],
+    rate,
+    seconds: Math.max(10, Math.round(purgeSeconds)),
+    connections,
+    runId: 'RB',
+  });
   const code = await engine.stop(60_000);
   figure('retention_db_bytes_engine_stopped', dbBytes(db), 'bytes');
 

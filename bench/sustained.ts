@@ -8,6 +8,10 @@
  * and the backlog (sent, not yet delivered) in the last quarter of the load stays under one second's
  * worth of messages. Rates go up by half until one fails, then the gap is halved down to 5 %.
  *
+ * `BENCH_SUSTAINED_PROCESSES=N` (PostgreSQL only) runs N engine processes per trial, each with its own
+ * engine id, ports and data directory, sharing the store, the Redis prefix and the sink, as
+ * docs/scale-out.md deploys them; the load's connection c goes to process `c % N`.
+ *
  * Two channels: `shipped` is config/ as it is (or-implant-charges: lookups, an on-hand question to
  * the ERP per line, three routes — ERP usage, FHIR ChargeItems, X12 850 — all answered locally; the
  * figure times the ERP usage POST and also waits until nothing of the channel is queued); `simple`
@@ -15,65 +19,25 @@
  *
  * Environment: BENCH_SUSTAINED_CHANNELS (`shipped,simple`), BENCH_SUSTAINED_SECONDS (60),
  * BENCH_SUSTAINED_RATES (fixed list instead of the search, e.g. `1000,2000`), BENCH_SUSTAINED_START
- * (500), BENCH_SUSTAINED_CONNECTIONS (8), BENCH_NODE_FLAGS, BENCH_KEEP_LOG (a file: the last trial's engine log is copied there), REDIS_URL / BENCH_REDIS_DB,
+ * (500), BENCH_SUSTAINED_CONNECTIONS (8), BENCH_SUSTAINED_PROCESSES (1), BENCH_NODE_FLAGS, BENCH_KEEP_LOG (a file: the last
+ * trial's engine log is copied there; FILE.1, FILE.2… with several processes), REDIS_URL / BENCH_REDIS_DB,
  * INTERLACE_STORE (a postgres:// URL: the store; its tables are emptied before each trial).
  *
- * `npm run bench -- serve shipped|simple` starts the sink and the engine and prints their ports and,
- * every second, how many messages the sink has received, until interrupted (to check the engine
+ * `npm run bench -- serve shipped|simple` starts the sink and the engine (or BENCH_SUSTAINED_PROCESSES
+ * of them) and prints their ports and, every second, how many messages the sink has received, until interrupted (to check the engine
  * with an outside load generator).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startEngineChild, type EngineChild } from './engine-child.js';
+import type { EngineChild } from './engine-child.js';
 import { envCount, figure, JIFFY_MS, processJiffies, sleep, summarize } from './figures.js';
 import { runMllpLoad } from './mllp-load.js';
 import { runOpenLoop } from './open-loop.js';
-import { chooseRedis, type RedisChoice } from './redis-choice.js';
+import { chooseRedis } from './redis-choice.js';
 import { startCountingSinkProcess, type CountingSink } from './sink.js';
-
-type Variant = 'shipped' | 'simple';
-const CHANNEL: Record<Variant, string> = { shipped: 'or-implant-charges', simple: 'simple-dft' };
-
-const SIMPLE_CHANNEL = `# One route: DFT^P03 over MLLP to an HTTP endpoint (the sustained bench's simple channel).
-name: simple-dft
-source:
-  type: mllp
-  host: 127.0.0.1
-  port: \${MLLP_PORT}
-parse:
-  format: hl7v2
-  encoding: latin1
-transforms:
-  - filter:
-      when: meta.messageType = 'DFT^P03'
-      reason: only DFT^P03
-routes:
-  - name: erp-usage
-    body:
-      json: |
-        (
-          $u := $doc('supply-usage');
-          {
-            "reference": meta.controlId,
-            "messageId": meta.messageId,
-            "account": $u.accountNumber,
-            "department": $u.department,
-            "lines": [$map($u.lines, function($l) { { "item": $l.itemNumber, "quantity": $number($l.quantity.value) } })]
-          }
-        )
-    destination:
-      type: http
-      url: \${ERP_URL}/inventory/usage
-      method: POST
-      timeout: 10s
-    retry:
-      attempts: 12
-      delay: 2s
-      maxDelay: 10m
-    concurrency: 8
-`;
+import { CHANNEL, keepLogs, processCount, resetPostgres, startEngines, type Variant } from './sustained-engines.js';
 
 export type Trial = {
   rate: number;
@@ -86,88 +50,54 @@ export type Trial = {
   e2eP50: number;
   e2eP99: number;
   backlogEnd: number;
+  /** Messages the sink received more than once. */
+  duplicates: number;
   drainMs: number;
+  /** The sum of each engine process's peak. */
   peakRssMb: number;
-  /** V8 heap used / total of each engine thread when the load ended, e.g. `listener 40/52MB processing 80/95MB`. */
-  heap: string;
-  /** Engine CPU (both threads, user + system) from the start of the load to the end of the drain, per message delivered meanwhile. */
+  /** Engine CPU (both threads of every process, user + system) from the start of the load to the end of the drain, per message delivered meanwhile. */
   cpuPerMessageMs: number;
+  /** The same figures for each engine process, in the order of their ports. */
+  processes: ProcessFigures[];
   load1m: number;
 };
 
-/** A configuration directory for the variant: config/ itself, or a temporary one with the simple channel. */
-function configFor(root: string, variant: Variant, dataDir: string): string {
-  if (variant === 'shipped') return join(root, 'config');
-  const dir = join(dataDir, 'config');
-  mkdirSync(join(dir, 'channels'), { recursive: true });
-  copyFileSync(join(root, 'config', 'engine.yaml'), join(dir, 'engine.yaml'));
-  writeFileSync(join(dir, 'channels', 'simple-dft.yaml'), SIMPLE_CHANNEL);
-  return dir;
-}
+type ProcessFigures = {
+  peakRssMb: number;
+  cpuPerMessageMs: number;
+  /** V8 heap used / total of each engine thread when the load ended, e.g. `listener 40/52MB processing 80/95MB`. */
+  heap: string;
+};
 
-async function startFor(root: string, variant: Variant, dataDir: string, redis: RedisChoice, sink: CountingSink): Promise<EngineChild> {
-  return startEngineChild({
-    root,
-    configDir: configFor(root, variant, dataDir),
-    dataDir,
-    redisUrl: redis.url,
-    erpUrl: sink.url,
-    fhirUrl: `${sink.url}/fhir`,
-    nodeFlags: (process.env.BENCH_NODE_FLAGS ?? startFlags(root)).split(' ').filter(Boolean),
-  });
-}
-
-/**
- * Empties the PostgreSQL store between trials (when INTERLACE_STORE names one): every table but the
- * schema's version (`interlace_schema`, which the engine migrates from) and those that refuse TRUNCATE
- * (the append-only audit log, whose trigger would fail the whole statement).
- */
-async function resetPostgres(): Promise<void> {
-  const url = process.env.INTERLACE_STORE;
-  if (!url?.startsWith('postgres')) return;
-  const pg = await import('pg');
-  const client = new pg.default.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ tablename: string }>(
-      `select c.relname as tablename from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = current_schema() and c.relkind = 'r' and c.relname <> 'interlace_schema'
-         and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid and (t.tgtype & 32) <> 0) -- 32: TRUNCATE`,
-    );
-    if (rows.length > 0) await client.query(`truncate ${rows.map((r) => `"${r.tablename}"`).join(', ')}`);
-  } finally {
-    await client.end();
-  }
-}
-
+/** What the channel has queued in the store (any process's admin API answers for the shared store). */
 async function queued(engine: EngineChild, channel: string): Promise<number> {
   const body = (await engine.admin('/api/channels')) as { channels: Array<{ name: string; counts: { queued: number } }> };
   return body.channels.find((c) => c.name === channel)?.counts.queued ?? 0;
 }
 
-/** One trial at `rate`: fresh engine, warm-up, the open-loop load, the drain. */
-export async function trial(root: string, variant: Variant, rate: number, seconds: number): Promise<Trial> {
+/** One trial at `rate`: fresh engine(s), warm-up, the open-loop load, the drain. */
+export async function trial(root: string, variant: Variant, rate: number, seconds: number, processes = 1): Promise<Trial> {
   const dataDir = mkdtempSync(join(tmpdir(), 'interlace-sustained-'));
   const redis = await chooseRedis();
   await resetPostgres();
   const sink = await startCountingSinkProcess();
-  let engine: EngineChild | undefined;
+  let engines: EngineChild[] = [];
   try {
-    engine = await startFor(root, variant, dataDir, redis, sink);
-    const warm = await runMllpLoad({ port: engine.mllpPort, messages: 2000, connections: 8, runId: 'W' });
-    await waitDelivered(sink, warm.ackedIds, 60_000);
+    engines = await startEngines(root, variant, dataDir, redis, sink, processes);
+    const engine = engines[0]!;
+    await warmUp(engines, sink);
     const sentAt = new Map<string, number>();
-    let peakRss = 0;
+    const peakRss = engines.map(() => 0);
     const backlog: number[] = [];
     const arrived0 = sink.arrivals.size;
     const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, engine!.memory()?.rssMb ?? 0);
+      engines.forEach((e, i) => (peakRss[i] = Math.max(peakRss[i]!, e.memory()?.rssMb ?? 0)));
       backlog.push(sentAt.size - (sink.arrivals.size - arrived0));
     }, 250);
     const load1m = loadavg()[0]!;
-    const jiffies = processJiffies(engine.pid);
+    const jiffies = engines.map((e) => processJiffies(e.pid));
     const r = await runOpenLoop({
-      port: engine.mllpPort,
+      ports: engines.map((e) => e.mllpPort),
       rate,
       seconds,
       connections: envCount('BENCH_SUSTAINED_CONNECTIONS', 8),
@@ -175,15 +105,18 @@ export async function trial(root: string, variant: Variant, rate: number, second
       onSend: (id, at) => sentAt.set(id, at),
     });
     const loadEnd = performance.now();
-    const heap = await heapAtEnd(engine);
+    const heap = await Promise.all(engines.map(heapAtEnd));
     const ids = [...sentAt.keys()];
     const last = await waitDelivered(sink, ids, 30_000);
     clearInterval(sampler);
-    const cpuMs = (processJiffies(engine.pid) - jiffies) * JIFFY_MS;
+    const cpuMs = engines.map((e, i) => (processJiffies(e.pid) - jiffies[i]!) * JIFFY_MS);
     const deliveredInWindow = sink.arrivals.size - arrived0;
     let left = -1;
     const deadline = Date.now() + 30_000;
     while ((left = await queued(engine, CHANNEL[variant])) > 0 && Date.now() < deadline) await sleep(250);
+    await sleep(100); // the sink process reports what it received every 50 ms
+    // every counted request is a POST carrying a reference (warm-up included): more of them than references is a repeat
+    const duplicates = sink.requests() - sink.arrivals.size;
     const undelivered = ids.filter((id) => !sink.arrivals.has(id)).length;
     const e2e = ids.map((id) => (sink.arrivals.get(id) ?? Infinity) - sentAt.get(id)!);
     const during = Math.floor((seconds * 1000) / 250);
@@ -195,6 +128,7 @@ export async function trial(root: string, variant: Variant, rate: number, second
       r.notAcked > 0 ? `${r.notAcked} not acknowledged` : '',
       undelivered > 0 ? `${undelivered} not delivered 30 s after the load` : '',
       left > 0 ? `${left} still queued (${await routeCounts(engine)})` : '',
+      duplicates > 0 ? `${duplicates} delivered more than once` : '',
       e.p99 >= 1000 ? `e2e p99 ${Math.round(e.p99)} ms` : '',
       backlogEnd > rate ? `backlog ${backlogEnd} in the last quarter` : '',
     ]
@@ -211,19 +145,34 @@ export async function trial(root: string, variant: Variant, rate: number, second
       e2eP50: e.p50,
       e2eP99: e.p99,
       backlogEnd,
+      duplicates,
       drainMs: last === undefined ? -1 : Math.max(0, last - loadEnd),
-      peakRssMb: Math.round(Math.max(peakRss, 0)),
-      cpuPerMessageMs: cpuMs / Math.max(1, deliveredInWindow),
+      peakRssMb: Math.round(peakRss.reduce((a, b) => a + b, 0)),
+      cpuPerMessageMs: cpuMs.reduce((a, b) => a + b, 0) / Math.max(1, deliveredInWindow),
+      processes: engines.map((_, i) => ({
+        peakRssMb: Math.round(peakRss[i]!),
+        cpuPerMessageMs: cpuMs[i]! / Math.max(1, deliveredInWindow),
+        heap: heap[i]!,
+      })),
       load1m,
-      heap,
     };
   } finally {
-    await engine?.stop(30_000);
+    await Promise.all(engines.map((e) => e.stop(30_000)));
     await sink.close();
     await redis.cleanup().catch(() => undefined);
-    if (process.env.BENCH_KEEP_LOG) copyFileSync(join(dataDir, 'engine.log'), process.env.BENCH_KEEP_LOG);
+    keepLogs(engines);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** 2,000 messages through each process, delivered before the trial's load begins. */
+async function warmUp(engines: EngineChild[], sink: CountingSink): Promise<void> {
+  await Promise.all(
+    engines.map(async (e, i) => {
+      const warm = await runMllpLoad({ port: e.mllpPort, messages: 2000, connections: 8, runId: `W${i + 1}` });
+      await waitDelivered(sink, warm.ackedIds, 60_000);
+    }),
+  );
 }
 
 async function heapAtEnd(engine: EngineChild): Promise<string> {
@@ -246,19 +195,24 @@ async function waitDelivered(sink: CountingSink, ids: string[], timeoutMs: numbe
 }
 
 function print(variant: Variant, t: Trial): void {
+  const each = (p: ProcessFigures) => `rss=${p.peakRssMb}MB (heap ${p.heap}) cpu/msg=${p.cpuPerMessageMs.toFixed(3)}ms`;
+  const engines =
+    t.processes.length === 1
+      ? each(t.processes[0]!)
+      : `rss=${t.peakRssMb}MB cpu/msg=${t.cpuPerMessageMs.toFixed(3)}ms [${t.processes.map((p, i) => `bench-${i + 1} ${each(p)}`).join('; ')}]`;
   console.log(
     `trial ${variant} rate=${t.rate} ${t.pass ? 'PASS' : 'FAIL'} (${t.why}) acked=${t.acked} ack_p99=${t.ackP99.toFixed(1)}ms ` +
       `e2e_p50=${t.e2eP50.toFixed(0)}ms e2e_p99=${Number.isFinite(t.e2eP99) ? t.e2eP99.toFixed(0) : 'inf'}ms backlog_end=${t.backlogEnd} ` +
-      `drain=${t.drainMs.toFixed(0)}ms rss=${t.peakRssMb}MB (heap ${t.heap}) cpu/msg=${t.cpuPerMessageMs.toFixed(3)}ms load=${t.load1m.toFixed(2)}`,
+      `dup=${t.duplicates} drain=${t.drainMs.toFixed(0)}ms ${engines} load=${t.load1m.toFixed(2)}`,
   );
 }
 
 /** The rates to try: a fixed list, or up by half from the start until a failure, then bisection to 5 %. */
-async function search(root: string, variant: Variant, seconds: number): Promise<Trial | undefined> {
+async function search(root: string, variant: Variant, seconds: number, processes: number): Promise<Trial | undefined> {
   const fixed = process.env.BENCH_SUSTAINED_RATES;
   let best: Trial | undefined;
   const run = async (rate: number) => {
-    const t = await trial(root, variant, Math.round(rate), seconds);
+    const t = await trial(root, variant, Math.round(rate), seconds, processes);
     print(variant, t);
     if (t.pass && (!best || t.rate > best.rate)) best = t;
     return t;
@@ -286,11 +240,13 @@ async function search(root: string, variant: Variant, seconds: number): Promise<
 
 export async function sustainedFigures(root: string): Promise<void> {
   const seconds = envCount('BENCH_SUSTAINED_SECONDS', 60);
+  const processes = processCount();
   const variants = (process.env.BENCH_SUSTAINED_CHANNELS ?? 'shipped,simple').split(',') as Variant[];
   figure('machine_load_1m', loadavg()[0]!, 'load');
+  figure('sustained_processes', processes, 'processes');
   for (const v of variants) {
     if (!(v in CHANNEL)) throw new Error(`BENCH_SUSTAINED_CHANNELS names ${v}; expected shipped or simple`);
-    const best = await search(root, v, seconds);
+    const best = await search(root, v, seconds, processes);
     figure(`sustained_${v}_rate`, best?.rate ?? 0, 'msg/s');
     if (!best) continue;
     figure(`sustained_${v}_ack_p99`, best.ackP99, 'ms');
@@ -303,21 +259,25 @@ export async function sustainedFigures(root: string): Promise<void> {
   figure('machine_load_1m_end', loadavg()[0]!, 'load');
 }
 
-/** Starts the sink and the engine and reports deliveries each second until SIGINT/SIGTERM. */
+/** Starts the sink and the engine(s) and reports deliveries each second until SIGINT/SIGTERM. */
 export async function serve(root: string, variant: Variant): Promise<void> {
+  const processes = processCount();
   const dataDir = mkdtempSync(join(tmpdir(), 'interlace-serve-'));
   const redis = await chooseRedis();
   await resetPostgres();
   const sink = await startCountingSinkProcess();
-  const engine = await startFor(root, variant, dataDir, redis, sink);
-  console.log(`mllp ${engine.mllpPort} sink ${sink.url}`);
+  const engines = await startEngines(root, variant, dataDir, redis, sink, processes);
+  const engine = engines[0]!;
+  console.log(`mllp ${engines.map((e) => e.mllpPort).join(',')} sink ${sink.url}`);
   let last = -1;
   const timer = setInterval(() => {
     const n = sink.arrivals.size;
     if (n === last) return;
     last = n;
     void routeCounts(engine).then((routes) =>
-      console.log(`${new Date().toISOString()} delivered ${n} rss ${Math.round(engine.memory()?.rssMb ?? 0)}MB ${routes}`),
+      console.log(
+        `${new Date().toISOString()} delivered ${n} rss ${engines.map((e) => Math.round(e.memory()?.rssMb ?? 0)).join('+')}MB ${routes}`,
+      ),
     );
   }, 1000);
   await new Promise<void>((resolve) => {
@@ -325,7 +285,7 @@ export async function serve(root: string, variant: Variant): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   clearInterval(timer);
-  await engine.stop(30_000);
+  await Promise.all(engines.map((e) => e.stop(30_000)));
   await sink.close();
   await redis.cleanup().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
@@ -341,13 +301,4 @@ async function routeCounts(engine: EngineChild): Promise<string> {
     .filter(([, counts]) => Object.entries(counts).some(([k, v]) => k !== 'delivered' && k !== 'done' && v > 0))
     .map(([name, counts]) => `${name} ${JSON.stringify(counts)}`)
     .join('; ');
-}
-
-/** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
-export function startFlags(root: string): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts.start ?? '')
-    .split(' ')
-    .filter((t) => t.startsWith('--'))
-    .join(' ');
 }
