@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.js';
-import type { Store } from '../store/index.js';
+import type { ContentSize, Store } from '../store/index.js';
 
 export type RetentionOptions = {
-  store: Pick<Store, 'purgeContent' | 'contentCutoff' | 'reclaimSpace' | 'appendAudit'>;
+  store: Pick<Store, 'purgeContent' | 'contentSizes' | 'reclaimSpace' | 'appendAudit'>;
   /** Each channel, how long its content is kept and how much of it at most (undefined: no limit). */
   channels: ReadonlyArray<{ name: string; retentionMs: number | undefined; maxBytes?: number | undefined }>;
   everyMs: number;
@@ -12,6 +12,8 @@ export type RetentionOptions = {
    * the store's writer from how long the last one took, so acknowledgments never wait long behind it.
    */
   batch?: number;
+  /** Messages whose size one read of the size limit's walk takes (default 2,000). */
+  sizePage?: number;
   log: Logger;
   now?: () => number;
 };
@@ -82,7 +84,7 @@ export class RetentionService {
       let purged = 0;
       const started = performance.now();
       try {
-        const bySize = c.maxBytes === undefined ? undefined : await this.o.store.contentCutoff(c.name, c.maxBytes);
+        const bySize = c.maxBytes === undefined ? undefined : await this.sizeCutoff(c.name, c.maxBytes);
         if (bySize !== undefined) before = Math.max(before, bySize);
         if (before === -Infinity) continue;
         for (let size = Math.min(batch, 50); !this.stopped;) {
@@ -116,6 +118,29 @@ export class RetentionService {
     }
     if (Object.keys(out).length > 0) this.reclaimed = await this.reclaim();
     return out;
+  }
+
+  /**
+   * The receive time before which `channel`'s content goes so that what stays (newest first) is at
+   * most `maxBytes`; undefined when it is within already. Read a page at a time with a pause after
+   * each, like the purge: a channel with millions of messages is never summed in one query.
+   */
+  private async sizeCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
+    const page = Math.max(1, this.o.sizePage ?? 2000);
+    let kept = 0;
+    let after: ContentSize | undefined;
+    while (!this.stopped) {
+      const stepStarted = performance.now();
+      const rows = await this.o.store.contentSizes(channel, after, page);
+      for (const r of rows) {
+        kept += r.bytes;
+        if (kept > maxBytes) return r.receivedAt + 1;
+      }
+      if (rows.length < page) return undefined;
+      after = rows[rows.length - 1];
+      await pauseAfter(performance.now() - stepStarted);
+    }
+    return undefined;
   }
 
   /** Returns the space the purge freed to the file system, a step at a time. */

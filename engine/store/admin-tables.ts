@@ -8,6 +8,7 @@ import type {
   AuditEntry,
   AuditQuery,
   ChannelControl,
+  ContentSize,
   NewAuditEntry,
   OpenAlert,
 } from './types.js';
@@ -336,17 +337,17 @@ export class AdminTables implements AdminStore {
     return purged!;
   }
 
-  async contentCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
-    // newest first, the content kept so far; the newest message past maxBytes and everything older goes.
-    // octet_length, unlike length, gives the size of a text without reading it (SQLite)
-    const rows = await this.sql.all<{ received_at: number }>(
-      `SELECT received_at FROM (
-         SELECT received_at, SUM(octet_length(raw) + COALESCE(octet_length(canonical), 0)) OVER (ORDER BY received_at DESC, id DESC) AS kept
-         FROM messages WHERE channel = ? AND content_purged_at IS NULL) sized
-       WHERE kept > ? ORDER BY received_at DESC LIMIT 1`,
-      [channel, maxBytes],
+  async contentSizes(channel: string, after: ContentSize | undefined, limit: number): Promise<ContentSize[]> {
+    // octet_length, unlike length, gives the size of a text without reading it (SQLite); the range on
+    // received_at keeps to the index of unpurged messages (messages_unpurged)
+    const rows = await this.sql.all<{ id: string; received_at: number; bytes: number }>(
+      `SELECT id, received_at, octet_length(raw) + COALESCE(octet_length(canonical), 0) AS bytes
+       FROM messages WHERE channel = ? AND content_purged_at IS NULL
+       ${after ? 'AND received_at <= ? AND NOT (received_at = ? AND id >= ?)' : ''}
+       ORDER BY received_at DESC, id DESC LIMIT ?`,
+      after ? [channel, after.receivedAt, after.receivedAt, after.id, limit] : [channel, limit],
     );
-    return rows[0] ? Number(rows[0].received_at) + 1 : undefined;
+    return rows.map((r) => ({ id: r.id, receivedAt: Number(r.received_at), bytes: Number(r.bytes) }));
   }
 
   async arrivalsPerMinute(sinceMs: number): Promise<Array<{ minute: number; channel: string; count: number }>> {
@@ -484,7 +485,7 @@ export abstract class AdminDelegate extends X12LedgerDelegate implements AdminSt
   purgeContent(channel: string, beforeMs: number, limit: number): Promise<number> {
     return this.admin.purgeContent(channel, beforeMs, limit);
   }
-  contentCutoff(channel: string, maxBytes: number): Promise<number | undefined> {
-    return this.admin.contentCutoff(channel, maxBytes);
+  contentSizes(channel: string, after: ContentSize | undefined, limit: number): Promise<ContentSize[]> {
+    return this.admin.contentSizes(channel, after, limit);
   }
 }

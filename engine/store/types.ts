@@ -132,6 +132,9 @@ export type ExceptionQuery = { channel?: string; channels?: readonly string[]; r
  * The message store and acknowledgment ledger: the one place that writes messages, deliveries and
  * acknowledgments. Every method that changes state commits before it resolves.
  */
+/** A message's content size, for size-based retention (MessageStore.contentSizes). */
+export type ContentSize = { id: string; receivedAt: number; bytes: number };
+
 export interface MessageStore extends DeliveryLedger {
   /**
    * Stores received units durably. Calls made in the same tick are committed together (group commit);
@@ -211,11 +214,11 @@ export interface MessageStore extends DeliveryLedger {
    */
   purgeContent(channel: string, beforeMs: number, limit: number): Promise<number>;
   /**
-   * Size-based retention: the receive time (ms) before which `channel`'s content must be purged so
-   * that what stays (raw bytes and canonical documents of its unpurged messages, newest first) is at
-   * most `maxBytes`; undefined when it is within already.
+   * Size-based retention, one bounded read at a time: `channel`'s messages whose content is not
+   * purged, newest first, after `after` (the last one of the previous page), at most `limit`, each
+   * with the bytes of its raw message and canonical documents.
    */
-  contentCutoff(channel: string, maxBytes: number): Promise<number | undefined>;
+  contentSizes(channel: string, after: ContentSize | undefined, limit: number): Promise<ContentSize[]>;
   /**
    * Returns free space of the store to the file system, at most `maxBytes` in one transaction
    * (SQLite: `PRAGMA incremental_vacuum` on a file made with `auto_vacuum = INCREMENTAL`). Resolves

@@ -130,6 +130,8 @@ for (const backend of storeBackends())
           { name: 'or', retentionMs: undefined },
         ],
         everyMs: 3_600_000,
+        // the size is read 7 messages at a time: the cutoff is found on the second page
+        sizePage: 7,
         log: silentLogger,
       });
       // the waiting message counts toward the size but is never purged: the 50 oldest finished ones go
