@@ -364,4 +364,12 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
     at       ${d.int8} NOT NULL
   );
   `,
+  // 11: the message list (GET /api/messages) is newest first by id; filtered by channel or by status
+  // it walks these from the end and stops at the page, where (channel, received_at) and
+  // (status, received_at) made it read and sort every message of the channel or status first
+  // (seconds with ten million stored: docs/benchmarks.md, "Message browser").
+  () => `
+  CREATE INDEX messages_channel_id ON messages (channel, id);
+  CREATE INDEX messages_status_id ON messages (status, id);
+  `,
 ];
