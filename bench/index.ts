@@ -7,6 +7,7 @@
  * `npm run bench -- engine`: only the engine's figures (ACK rates, end to end, flow 1, AS2 receive).
  * `npm run bench -- csv`: only the CSV figures: a generated 1 GiB item master read in bounded memory (bench/csv-read.ts).
  * `npm run bench -- retention`: retention purging a seeded store of a million messages under an MLLP load (bench/retention.ts).
+ * `npm run bench -- browse`: the console's message list (GET /api/messages) on a store of ten million messages (bench/browse.ts).
  *
  * Environment: BENCH_MESSAGES (c8 run, default 20000), BENCH_MESSAGES_C1 (default 5000),
  * BENCH_WARMUP (default 2000), BENCH_FULL=1 (X12 stream of 1 GiB instead of 256 MiB),
@@ -32,6 +33,7 @@ import { serve, sustainedFigures } from './sustained.js';
 import { reconcileFigures } from './reconcile/index.js';
 import { reconcileDaemonFigures } from './reconcile/daemon.js';
 import { retentionFigures } from './retention.js';
+import { browseFigures } from './browse.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const C8 = envCount('BENCH_MESSAGES', 20_000);
@@ -277,11 +279,13 @@ if (command === 'sustained') {
   await csvFigures();
 } else if (command === 'retention') {
   await retentionFigures(root);
+} else if (command === 'browse') {
+  await browseFigures(root);
 } else if (command === 'serve') {
   await serve(root, arg === 'simple' ? 'simple' : 'shipped');
 } else if (command !== undefined) {
   console.error(
-    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, reconcile-daemon, csv, retention, or serve shipped|simple`,
+    `npm run bench -- ${command}: unknown; expected nothing (every figure), engine, sustained, reconcile, reconcile-daemon, csv, retention, browse, or serve shipped|simple`,
   );
   process.exitCode = 2;
 } else await allFigures();
