@@ -407,6 +407,7 @@ export class RouteQueue {
       finishedAt: Date.now(),
       status: result.status,
       ...(result.body !== undefined ? { body: excerpt(result.body) } : {}),
+      ...(result.answered?.length ? { answered: result.answered } : {}),
     });
     this.metrics.delivered++;
     this.metrics.latency.observe((Date.now() - uuid7Ms(d.messageId)) / 1000);

@@ -35,6 +35,11 @@ export type DeliveryResult = {
   status: string;
   /** A bounded excerpt of what the destination answered (at most 2 KiB). */
   body?: string;
+  /**
+   * What the destination says it recorded, when it answers with it (a FHIR server's resources as it
+   * stored them): lineage compares them with what was sent (a charge booked with another quantity).
+   */
+  answered?: unknown[];
 };
 
 /**
@@ -100,6 +105,8 @@ export type AttemptOutcome = {
   status?: string;
   /** A bounded excerpt (at most 2 KiB) of the destination's answer. */
   body?: string;
+  /** When delivered: what the destination says it recorded (DeliveryResult.answered). */
+  answered?: unknown[];
   /** Why the attempt failed: an error code of docs/routes.md or of the destination, and its message (no PHI). */
   error?: { code: string; message: string };
   /** When `state` is `retrying`: when the next attempt is due (epoch milliseconds). */

@@ -16,6 +16,8 @@ type UsageData = {
 };
 
 type ChargeData = { transactionId?: string; itemNumber?: string; quantity?: string; accountNumber?: string };
+/** A charge as sent, and (`booked`) as the billing server answered it recorded it, when it did. */
+type SentCharge = ChargeData & { booked?: ChargeData };
 
 /** The key of the charge a usage line should produce: its FT1-2 transaction id, else `<event id>-<line>` (as the OR channel posts it). */
 export function chargeKeyOf(eventId: string, line: { line: number; transactionId?: string }): string {
@@ -26,7 +28,8 @@ export function chargeKeyOf(eventId: string, line: { line: number; transactionId
  * Usage-to-charge completeness: every billable usage line (an item with a charge code) has exactly
  * one charge accepted by the billing server once the facility's deadline has passed. Missing,
  * duplicate (the same serialized implant charged under two usage events) and mismatched (item,
- * quantity, patient account) charges are exceptions for revenue integrity.
+ * quantity, patient account) charges are exceptions for revenue integrity. A charge is compared as
+ * the billing server booked it when its answer said so (`booked`), else as it was sent.
  */
 export function reconcileCharges(
   usages: readonly StoredBusinessDocument[],
@@ -97,7 +100,10 @@ function mismatch(
   out: Findings,
   base: { facility?: string; businessDate: string },
 ): void {
-  const c = charge.data as ChargeData;
+  // what the billing server booked when it said so, else what was sent to it
+  const sent = charge.data as SentCharge;
+  const c = sent.booked ?? sent;
+  const booked = sent.booked ? ' as booked by the billing server' : '';
   const checks: Array<[string, string | undefined, string | undefined, boolean]> = [
     ['itemNumber', line.itemNumber, c.itemNumber, c.itemNumber === undefined || c.itemNumber === line.itemNumber],
     ['quantity', line.quantity.value, c.quantity, c.quantity === undefined || Number(c.quantity) === Number(line.quantity.value)],
@@ -115,7 +121,7 @@ function mismatch(
       field,
       ...(expected !== undefined ? { expected } : {}),
       ...(actual !== undefined ? { actual } : {}),
-      detail: `charge ${charge.key} ${field} is ${actual ?? '(none)'}; usage ${u.key} line ${line.line} says ${expected ?? '(none)'}`,
+      detail: `charge ${charge.key} ${field} is ${actual ?? '(none)'}${booked}; usage ${u.key} line ${line.line} says ${expected ?? '(none)'}`,
     });
   }
 }

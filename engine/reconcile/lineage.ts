@@ -195,6 +195,20 @@ type FhirChargeItem = {
   costCenter?: { identifier?: { value?: string } };
 };
 
+/**
+ * Documents a destination answered it recorded (DeliveryResult.answered): the ChargeItems a billing
+ * FHIR server returned, as it stored them. The store keeps each beside the charge that was sent
+ * (`booked`), and reconciliation compares the usage with what was booked.
+ */
+export function answeredDocuments(answered: readonly unknown[]): Array<{ kind: BusinessDocumentKind; key: string; data: unknown }> {
+  const out: Array<{ kind: BusinessDocumentKind; key: string; data: unknown }> = [];
+  for (const r of answered) {
+    const charge = chargeItem(r);
+    if (charge) out.push({ kind: charge.kind, key: charge.key, data: charge.data });
+  }
+  return out;
+}
+
 function chargeItem(resource: unknown): Omit<NewBusinessDocument, 'route'> | undefined {
   const r = resource as FhirChargeItem | undefined;
   const key = r?.resourceType === 'ChargeItem' ? r.identifier?.[0]?.value : undefined;

@@ -1,3 +1,4 @@
+import { answeredDocuments } from '../reconcile/lineage.js';
 import type {
   BusinessDocumentKind,
   DeliveryState,
@@ -76,6 +77,8 @@ export const DOC_SQL = {
   insertLink: `INSERT INTO document_links (from_kind, from_key, to_kind, to_key, relation, message_id, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   byKey: `${DOCUMENT_SELECT} WHERE b.kind = ? AND b.doc_key = ? ORDER BY b.id`,
+  sentByDelivery: 'SELECT id, data FROM business_documents WHERE kind = ? AND doc_key = ? AND delivery_id = ?',
+  setData: 'UPDATE business_documents SET data = ? WHERE id = ?',
   exceptionEvents: 'SELECT * FROM recon_exception_events WHERE exception_id = ? ORDER BY id',
   exception: 'SELECT * FROM recon_exceptions WHERE id = ?',
   /** Arguments: the first day, and `dayAfter` the last. */
@@ -328,4 +331,23 @@ export function exceptionArgs(f: ReconFinding, now: number): unknown[] {
     now,
     now,
   ];
+}
+
+/**
+ * What to write when a delivery's destination answered how it recorded the documents it was sent
+ * (AttemptOutcome.answered): per document sent by that delivery, its data with `booked` (the
+ * destination's version) beside what was sent. `read` gives a sent document's row.
+ */
+export function bookedUpdates(
+  deliveryId: string,
+  answered: readonly unknown[],
+  read: (kind: string, key: string, deliveryId: string) => { id: number; data: string } | undefined,
+): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const doc of answeredDocuments(answered)) {
+    const row = read(doc.kind, doc.key, deliveryId);
+    if (!row) continue;
+    out.push([JSON.stringify({ ...(JSON.parse(row.data) as Record<string, unknown>), booked: doc.data }), row.id]);
+  }
+  return out;
 }

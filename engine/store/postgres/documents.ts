@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import {
+  bookedUpdates,
   DOC_SQL,
   dayAfter,
   documentQuery,
@@ -52,6 +53,20 @@ export class PostgresDocuments implements DocumentLedger {
     const rows = lineageRows(messageId, channel, lineage, now);
     for (const r of rows.documents) await c.query(SQL.insertDocument, r);
     for (const r of rows.links) await c.query(SQL.insertLink, r);
+  }
+
+  /** Called inside recordAttempt's transaction: the destination's version of what a delivery sent (bookedUpdates). */
+  static async recordBooked(c: PoolClient, deliveryId: string, answered: readonly unknown[]): Promise<void> {
+    const rows = new Map<string, { id: number; data: string }>();
+    for (const doc of (
+      await c.query<{ id: number; kind: string; doc_key: string; data: string }>(
+        'SELECT id, kind, doc_key, data FROM business_documents WHERE delivery_id = $1',
+        [deliveryId],
+      )
+    ).rows)
+      rows.set(`${doc.kind} ${doc.doc_key}`, { id: Number(doc.id), data: doc.data });
+    for (const [data, id] of bookedUpdates(deliveryId, answered, (kind, key) => rows.get(`${kind} ${key}`)))
+      await c.query(SQL.setData, [data, id]);
   }
 
   async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {

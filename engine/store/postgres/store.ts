@@ -440,6 +440,7 @@ export class PostgresStore extends AdminDelegate implements Store {
           now,
         ],
       );
+      if (o.state === 'delivered' && o.answered?.length) await PostgresDocuments.recordBooked(c, deliveryId, o.answered);
       if (o.state === 'delivered' || o.state === 'dead') await settleMessage(c, d.message_id, now);
     });
   }

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
+  bookedUpdates,
   DOC_SQL,
   dayAfter,
   documentQuery,
@@ -55,6 +56,18 @@ export class SqliteDocuments implements DocumentLedger {
     });
     for (const r of rows.documents) doc.run(...r);
     for (const r of rows.links) link.run(...r);
+  }
+
+  /** Called inside recordAttempt's write: the destination's version of what a delivery sent (bookedUpdates). */
+  recordBooked(deliveryId: string, answered: readonly unknown[]): void {
+    const read = this.db.prepare(DOC_SQL.sentByDelivery);
+    const set = this.db.prepare(DOC_SQL.setData);
+    for (const [data, id] of bookedUpdates(
+      deliveryId,
+      answered,
+      (kind, key, d) => read.get(kind, key, d) as { id: number; data: string } | undefined,
+    ))
+      set.run(data, id);
   }
 
   async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {

@@ -461,6 +461,7 @@ export class SqliteStore extends AdminDelegate implements Store {
         attempt: o.attempt,
         at: now,
       });
+      if (o.state === 'delivered' && o.answered?.length) this.documents.recordBooked(deliveryId, o.answered);
       if (o.state === 'delivered' || o.state === 'dead') this.settleMessage(d.message_id, now);
     }, LAZY);
   }

@@ -89,6 +89,8 @@ export class FhirDestination implements Destination {
     secondTry: boolean,
   ): Promise<DeliveryResult> {
     const headers: Record<string, string> = {
+      // the resources as the server stored them, so what it booked can be compared with what was sent
+      prefer: 'return=representation',
       ...lower(this.config.headers),
       ...lower(delivery.payload.headers ?? {}),
       ...this.staticAuth,
@@ -123,7 +125,8 @@ export class FhirDestination implements Destination {
     }
     const summary = summarize(result, location);
     if (this.config.interaction === 'batch') this.checkBatch(result, what, status, summary);
-    return { status: String(status), body: excerpt(JSON.stringify(summary)) };
+    const answered = storedResources(result);
+    return { status: String(status), body: excerpt(JSON.stringify(summary)), ...(answered.length ? { answered } : {}) };
   }
 
   /** `body` is the resource, or its XML text (sent as is). */
@@ -337,6 +340,12 @@ function outcomeText(data: unknown): string | undefined {
 }
 
 /** What the ledger keeps of a success: ids and statuses, not the resource (it may carry PHI). */
+/** The resources a server answered with as it stored them (Prefer: return=representation), when it did. */
+function storedResources(result: FhirResource): unknown[] {
+  if (result.resourceType === 'Bundle') return (result.entry ?? []).flatMap((e) => (e.resource?.resourceType ? [e.resource] : []));
+  return result.resourceType && result.resourceType !== 'OperationOutcome' ? [result] : [];
+}
+
 function summarize(result: FhirResource, location: string | undefined): unknown {
   if (result.resourceType === 'Bundle') {
     return {

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { openStore, type Lineage, type ReconFinding, type Store } from '../../../engine/store/index.js';
 import { storeBackends } from '../../support/stores.js';
+import { engineReconciliation } from '../../../engine/reconcile/config.js';
+import { reconcileDocuments } from '../../../engine/reconcile/reconcile.js';
+import { ReconciliationService } from '../../../engine/reconcile/service.js';
+import { silentLogger } from '../../../lib/log.js';
 
 const HOUR = 3_600_000;
 const json = (v: unknown) => ({ body: JSON.stringify(v), contentType: 'application/json' });
@@ -69,6 +73,59 @@ for (const backend of storeBackends())
       ]);
       expect(await store.listDocuments({ kinds: ['usage'], from: '2026-11-04', to: '2026-11-30' })).to.deep.equal([]);
       expect((await store.listDocuments({ afterId: usage!.id })).map((d) => d.key)).to.deep.equal(['TX1']);
+    });
+
+    it('keeps what the billing server answered it booked beside the charge sent, and reconciliation compares the usage with it', async () => {
+      const usage = {
+        eventId: 'EV7',
+        accountNumber: 'ACC7',
+        lines: [{ line: 1, itemNumber: '100234', quantity: { value: '2' }, chargeCode: 'C1' }],
+      };
+      const id = await routed({
+        documents: [
+          { kind: 'usage', key: 'EV7', businessDate: '2026-11-03', data: usage },
+          {
+            kind: 'charge',
+            key: 'EV7-1',
+            route: 'billing',
+            businessDate: '2026-11-03',
+            data: { transactionId: 'EV7-1', itemNumber: '100234', quantity: '2', accountNumber: 'ACC7' },
+          },
+        ],
+        links: [],
+      });
+      // the server booked quantity 3 on another account: it says so in the resource it answers
+      const booked = {
+        resourceType: 'ChargeItem',
+        id: 'srv-1',
+        identifier: [{ system: 'urn:interlace:or-usage', value: 'EV7-1' }],
+        productCodeableConcept: { coding: [{ code: '100234' }] },
+        quantity: { value: 3 },
+        account: [{ identifier: { value: 'ACC9' } }],
+      };
+      await store.recordAttempt(`${id}:billing`, {
+        state: 'delivered',
+        attempt: 1,
+        status: '200',
+        startedAt: Date.now(),
+        finishedAt: Date.now(),
+        answered: [{ resourceType: 'OperationOutcome' }, booked],
+      });
+      const [charge] = await store.documentsByKey('charge', 'EV7-1');
+      expect(charge!.data).to.deep.include({ quantity: '2', accountNumber: 'ACC7' });
+      expect((charge!.data as { booked: unknown }).booked).to.deep.include({ quantity: '3', accountNumber: 'ACC9', itemNumber: '100234' });
+      const service = new ReconciliationService({
+        store,
+        config: engineReconciliation.parse({}),
+        partners: [],
+        tables: async () => ({}),
+        log: silentLogger,
+      });
+      const { findings } = reconcileDocuments(await store.listDocuments({}), await service.context(Date.parse('2026-12-10')));
+      expect(findings.filter((f) => f.rule === 'charge-mismatch').map((f) => `${f.field} ${f.expected}→${f.actual}`)).to.deep.equal([
+        'quantity 2→3',
+        'accountNumber ACC7→ACC9',
+      ]);
     });
 
     it('writes nothing twice when a message is routed again after a reprocess', async () => {

@@ -110,6 +110,23 @@ describe('routes/destinations/fhir (against @medplum/fhir-router in memory)', fu
       expect(server.requests[0]!.headers['idempotency-key']).to.equal('m-1:billing');
     });
 
+    it('asks for and answers the resources as the server stored them, for lineage to compare with what was sent', async () => {
+      const d = make({ url: server.baseUrl });
+      const r = await d.send(delivery(chargeItem('FT-4004')));
+      const [stored] = await server.search('ChargeItem', { identifier: `${SYSTEM}|FT-4004` });
+      expect(server.requests[0]!.headers.prefer).to.equal('return=representation');
+      expect(r.answered).to.have.length(1);
+      expect(r.answered![0]).to.deep.include({ resourceType: 'ChargeItem', id: stored!.id });
+      const t = make({ url: server.baseUrl, interaction: 'transaction' });
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ resource: chargeItem('FT-4005'), request: { method: 'POST', url: 'ChargeItem' } }],
+      };
+      const answered = (await t.send(delivery(bundle))).answered as Array<{ resourceType: string; identifier: Array<{ value: string }> }>;
+      expect(answered.map((a) => `${a.resourceType} ${a.identifier[0]!.value}`)).to.deep.equal(['ChargeItem FT-4005']);
+    });
+
     it("sends the attempt's traceparent when the delivery has one (traces on), and none otherwise", async () => {
       const d = make({ url: server.baseUrl, interaction: 'create' });
       const traceparent = '00-01938f2e7c1a7b3e9a415d2c0e6f8a10-5be1f2a6c3d40718-01';
