@@ -22,6 +22,9 @@ type Row = Record<string, unknown>;
  * everything arrives identical or nothing is written. The destination must be empty; the engine
  * (every process) must be stopped while it runs.
  */
+/** Tables the SQLite store derives from others (message counts kept by triggers, ddl.ts migration 12): PostgreSQL counts instead. */
+const SQLITE_ONLY = new Set(['message_counts']);
+
 export async function migrateStore(from: string, to: string, progress: (line: string) => void = () => {}): Promise<TableReport[]> {
   const source = location(from, '--from');
   const dest = location(to, '--to');
@@ -43,7 +46,9 @@ export async function migrateStore(from: string, to: string, progress: (line: st
       db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{
         name: string;
       }>
-    ).map((t) => t.name);
+    )
+      .map((t) => t.name)
+      .filter((t) => !SQLITE_ONLY.has(t));
     db.prepare('BEGIN').run(); // one snapshot of the file for the whole copy
     return await transaction(pool, async (c) => {
       const reports: TableReport[] = [];

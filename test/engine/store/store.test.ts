@@ -53,6 +53,32 @@ for (const backend of storeBackends())
       expect(counts.or?.received).to.equal(50);
     });
 
+    it('counts messages per channel and status through every change of status (the dashboard counts)', async () => {
+      const id = async (channel: string, n: number) =>
+        (await store.ingest(channel, { raw: Buffer.from(`${channel}${n}`), controlId: `${channel}-${n}`, sender: 'S' }, HOUR)).messageId;
+      const payload = { body: '{}', contentType: 'application/json' };
+      const [a, b, c, d, e] = [await id('or', 1), await id('or', 2), await id('or', 3), await id('lab', 1), await id('lab', 2)];
+      await store.ingest('or', { raw: Buffer.from('or1 again'), controlId: 'or-1', sender: 'S' }, HOUR); // duplicate at the door
+      await store.markRouted(a, [], [{ route: 'erp', payload }]);
+      await store.recordAttempt(`${a}:erp`, { attempt: 1, state: 'delivered', startedAt: 0, finishedAt: 1, status: '200' });
+      await store.markRouted(b, [], [{ route: 'erp', payload }]);
+      await store.markError(c, { code: 'unknown-item', message: 'item 9 is not in the item master' });
+      await store.markFiltered(d, 'not for us');
+      expect(await store.resetForReprocess(c)).to.equal(true); // error → received again
+      await store.markFiltered(e, 'not for us');
+      const counts = await store.channelCounts();
+      const pick = (x: Record<string, number> | undefined) =>
+        Object.fromEntries(Object.entries(x ?? {}).filter(([k, v]) => v !== 0 && k !== 'queued'));
+      expect(pick(counts.or as never)).to.deep.equal({ received: 1, routed: 1, delivered: 1, duplicate: 1 });
+      expect(counts.or?.queued).to.equal(2);
+      expect(pick(counts.lab as never)).to.deep.equal({ filtered: 2 });
+      // the same as counting every message
+      const all = await store.listMessages({ limit: 1000 });
+      const counted: Record<string, Record<string, number>> = {};
+      for (const m of all) (counted[m.channel] ??= {})[m.status] = (counted[m.channel]![m.status] ?? 0) + 1;
+      expect({ or: pick(counts.or as never), lab: pick(counts.lab as never) }).to.deep.equal(counted);
+    });
+
     it('survives closing and reopening the file', async () => {
       const r = await store.ingest('or', { raw: Buffer.from('x'), controlId: 'C1' }, HOUR);
       await store.close();
