@@ -1,3 +1,4 @@
+import { lastIdAt } from './ids.js';
 import { TERMINAL_STATUSES } from './types.js';
 import type {
   AdminRole,
@@ -363,12 +364,23 @@ export class AdminTables implements AdminStore {
  * The WHERE conditions of a message search for the filters both stores share (time range, business
  * key, channel scope), with `?` placeholders; `add(sql, value)` is each store's way of binding.
  */
+/** How much later than its receive time a message's id may be dated (messageFilters). */
+const ID_MARGIN_MS = 3_600_000;
+
 export function messageFilters(
   q: { from?: string; to?: string; key?: { name: string; value: string }; channels?: readonly string[] },
   add: (sql: string, ...values: unknown[]) => void,
 ): void {
   if (q.from) add('received_at >= ?', Date.parse(q.from));
-  if (q.to) add('received_at < ?', Date.parse(q.to));
+  if (q.to) {
+    const to = Date.parse(q.to);
+    add('received_at < ?', to);
+    // Also a range of the primary key, which the list walks newest first: a message's id is made by
+    // the same process at its receipt, so it is no later than its receive time plus ID_MARGIN_MS
+    // (a clock stepped back, ids made ahead within a burst). Without it a `to` long ago walked every
+    // newer message first.
+    add('id <= ?', lastIdAt(to + ID_MARGIN_MS));
+  }
   if (q.key) add('id IN (SELECT message_id FROM message_keys WHERE name = ? AND value = ?)', q.key.name, q.key.value);
   if (q.channels) {
     if (q.channels.length === 0) add('1 = 0');

@@ -29,3 +29,14 @@ export function newId(): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/**
+ * The greatest id `newId` can have made at `ms` or before: a bound on the primary key for a time
+ * range (ids sort by the time they were made).
+ */
+export function lastIdAt(ms: number): string {
+  const h = Math.max(0, Math.min(ms, 2 ** 48 - 1))
+    .toString(16)
+    .padStart(12, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-ffff-ffff-ffffffffffff`;
+}

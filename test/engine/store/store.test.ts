@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { lastIdAt } from '../../../engine/store/ids.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,22 @@ for (const backend of storeBackends())
       const counted: Record<string, Record<string, number>> = {};
       for (const m of all) (counted[m.channel] ??= {})[m.status] = (counted[m.channel]![m.status] ?? 0) + 1;
       expect({ or: pick(counts.or as never), lab: pick(counts.lab as never) }).to.deep.equal(counted);
+    });
+
+    it('lists the messages received before a time (to=), newest first, whatever was received after it', async () => {
+      const early = (await store.ingest('or', { raw: Buffer.from('a'), controlId: 'T1' }, HOUR)).messageId;
+      await new Promise((r) => setTimeout(r, 5));
+      const cut = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      const late = (await store.ingest('or', { raw: Buffer.from('b'), controlId: 'T2' }, HOUR)).messageId;
+      expect((await store.listMessages({ to: cut })).map((m) => m.id)).to.deep.equal([early]);
+      expect((await store.listMessages({ from: cut })).map((m) => m.id)).to.deep.equal([late]);
+      // ids sort by the time they were made: each is at most the last id of its receive time
+      for (const id of [early, late]) {
+        const m = (await store.getMessage(id))!;
+        expect(id <= lastIdAt(Date.parse(m.receivedAt)), `${id} made after ${m.receivedAt}`).to.equal(true);
+        expect(id > lastIdAt(Date.parse(m.receivedAt) - 1000)).to.equal(true);
+      }
     });
 
     it('survives closing and reopening the file', async () => {
