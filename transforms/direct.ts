@@ -313,23 +313,23 @@ class DirectCompiler {
     const computed = pairs.some((p) => p.computed);
     return (input, frame, run) => {
       if (!isPlainRecord(input)) throw BAIL;
+      // JSONata evaluates every key before any value
+      let keys = pairs.map((p) => p.key!);
+      if (computed) {
+        const taken = new Set<string>();
+        keys = pairs.map((p) => {
+          const k = p.computed ? p.computed(input, frame, run) : p.key;
+          if (typeof k !== 'string' || RESERVED_KEYS.has(k) || taken.has(k) || (p.computed && seen.has(k))) throw BAIL;
+          taken.add(k);
+          return k;
+        });
+      }
       const out = Object.create(null) as Record<string, unknown>;
-      const keys = computed ? new Set<string>() : undefined;
-      for (const p of pairs) {
-        let key = p.key;
-        if (p.computed) {
-          const k = p.computed(input, frame, run);
-          if (typeof k !== 'string' || RESERVED_KEYS.has(k)) throw BAIL;
-          key = k;
-        }
-        if (keys) {
-          if (keys.has(key!) || (p.computed && seen.has(key!))) throw BAIL;
-          keys.add(key!);
-        }
+      pairs.forEach((p, i) => {
         const value = p.value(input, frame, run);
         if (isLambda(value)) throw BAIL;
-        if (value !== undefined) out[key!] = value;
-      }
+        if (value !== undefined) out[keys[i]!] = value;
+      });
       return out;
     };
   }
@@ -431,7 +431,8 @@ class DirectCompiler {
     const { source, flags } = pattern.value;
     if (!flags.includes('g') || /[^gimsu]/.test(flags)) throw BAIL;
     const groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
-    if (!plainReplacement(replacement.value, groups)) throw BAIL;
+    // with ten groups or more JSONata reads `$10` as group 10: only fewer are handled here
+    if (groups >= 10 || !plainReplacement(replacement.value, groups)) throw BAIL;
     const regex = new RegExp(source, flags);
     const by = replacement.value;
     const value = this.node(text!);

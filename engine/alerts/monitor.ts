@@ -110,13 +110,17 @@ export class AlertMonitor {
       seen.add(f.key);
       const was = this.active.get(f.key);
       this.active.set(f.key, { ...f, since: was?.since ?? now });
-      if (!was) this.queue({ ...this.notice(f, 'firing', now), since: now });
+      if (!was) {
+        this.queue({ ...this.notice(f, 'firing', now), since: now });
+        await this.saveOutbox(); // before the store says it fires: a crash in between loses no notice
+      }
       if (!was || was.restored) await this.save({ ...f, since: was?.since ?? now });
     }
     for (const [key, was] of this.active) {
       if (seen.has(key) || (was.restored && !this.judged(was.rule, facts.now))) continue;
       this.active.delete(key);
       this.queue({ ...this.notice(was, 'resolved', now), since: was.since, summary: `recovered: ${was.summary}` });
+      await this.saveOutbox();
       await this.save(undefined, key);
     }
     await this.flush();
@@ -159,6 +163,8 @@ export class AlertMonitor {
       .filter((i) => i.targets.size > 0);
     if (restored.length > 0) this.o.log.info({ notices: restored.length }, 'alert notices undelivered before the restart sent again');
     this.outbox = [...restored, ...this.outbox];
+    // notices for targets no longer configured are dropped from the file too
+    if (restored.length < kept.length) await this.saveOutbox();
   }
 
   /** Writes the outbox (or removes the file when it is empty): a write to a temporary name, synced, then renamed. */

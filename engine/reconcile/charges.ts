@@ -102,7 +102,7 @@ function mismatch(
 ): void {
   // what the billing server booked when it said so, else what was sent to it
   const sent = charge.data as SentCharge;
-  const c = sent.booked ?? sent;
+  const c = { ...sent, ...sent.booked }; // a field the server's answer leaves out stays as sent
   const booked = sent.booked ? ' as booked by the billing server' : '';
   const checks: Array<[string, string | undefined, string | undefined, boolean]> = [
     ['itemNumber', line.itemNumber, c.itemNumber, c.itemNumber === undefined || c.itemNumber === line.itemNumber],

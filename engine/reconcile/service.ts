@@ -73,8 +73,14 @@ export class ReconciliationService {
 
   /** Reconciles the business dates `from`..`to` (YYYY-MM-DD) as of `asOf` and applies the findings. */
   run(range: RunRange): Promise<RunReport> {
+    return this.queue(range, false);
+  }
+
+  private queue(range: RunRange, continuous: boolean): Promise<RunReport> {
     const elsewhere = this.o.runElsewhere;
-    const next = this.running.then(() => (elsewhere ? elsewhere(range).then((report) => (this.last = report)) : this.runNow(range)));
+    const next = this.running.then(() =>
+      elsewhere ? elsewhere(range).then((report) => (this.last = report)) : this.runNow(range, continuous),
+    );
     this.running = next.catch(() => undefined);
     return next;
   }
@@ -89,7 +95,8 @@ export class ReconciliationService {
     return reconcileDocuments([...own, ...related], await this.context()).matches.find((m) => m.po === po);
   }
 
-  private async runNow(range: RunRange): Promise<RunReport> {
+  /** One run; a continuous one (`start`) also moves the mark of documents already seen. */
+  private async runNow(range: RunRange, continuous: boolean): Promise<RunReport> {
     const started = Date.now();
     const asOf = range.asOf ?? started;
     const from = Date.parse(`${range.from}T00:00:00Z`);
@@ -99,7 +106,8 @@ export class ReconciliationService {
       to: day(Math.max(to, Math.min(asOf, to + MARGIN_MS))),
       limit: 1_000_000,
     });
-    for (const d of docs) this.newestRead = Math.max(this.newestRead, d.id);
+    // an on-demand range may leave out what the continuous window needs to see again
+    if (continuous) for (const d of docs) this.newestRead = Math.max(this.newestRead, d.id);
     const { findings, summary } = reconcileDocuments(docs, await this.context(asOf));
     const inRange = findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to);
     const result = await this.o.store.applyReconRun({
@@ -121,7 +129,7 @@ export class ReconciliationService {
       if (newest.length === 0 && ++this.idleRuns < 10) return;
       this.idleRuns = 0;
       const now = Date.now();
-      const r = await this.run({ from: day(now - this.o.config.window), to: day(now) });
+      const r = await this.queue({ from: day(now - this.o.config.window), to: day(now) }, true);
       this.lastDocumentId = Math.max(this.lastDocumentId, newest[0]?.id ?? -1, this.newestRead);
       this.o.log.debug({ ms: r.ms, ...r.result }, 'reconciliation run');
     };

@@ -175,22 +175,29 @@ export class ChannelRuntime {
     }
   }
 
-  /** One group: every message processed at once (their writes share commits), then first attempts sent. */
   /**
-   * Processes a group's messages at once; each message's deliveries start as soon as that message
-   * is routed, not when the slowest message of its group is (a group grows with the backlog).
+   * One group: every message processed at once (their writes share commits). Each message's
+   * deliveries start as soon as it and every message before it in the group are routed: not when
+   * the slowest of the group is (a group grows to 64 with the backlog), and still in the group's
+   * order, which a route with `concurrency: 1` keeps.
    */
   private async runGroup(ids: string[]): Promise<void> {
-    const outcomes = await Promise.all(
-      ids.map(async (id) => {
-        const outcome = await this.processor.process(id);
-        if (outcome.outcome === 'routed') {
-          for (const [route, list] of openByRoute(outcome.deliveries)) this.routes.get(route)?.sendNow(list.map(toAttempt));
-        }
-        return outcome;
+    const outcomes: Array<ProcessOutcome | undefined> = new Array<ProcessOutcome | undefined>(ids.length);
+    let next = 0; // the first message whose deliveries are not handed over yet
+    const handOver = () => {
+      for (; next < ids.length && outcomes[next] !== undefined; next++) {
+        const o = outcomes[next]!;
+        if (o.outcome !== 'routed') continue;
+        for (const [route, list] of openByRoute(o.deliveries)) this.routes.get(route)?.sendNow(list.map(toAttempt));
+      }
+    };
+    await Promise.all(
+      ids.map(async (id, i) => {
+        outcomes[i] = await this.processor.process(id);
+        handOver();
       }),
     );
-    countOutcomes(this.metrics, outcomes);
+    countOutcomes(this.metrics, outcomes as ProcessOutcome[]);
   }
 }
 

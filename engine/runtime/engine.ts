@@ -116,7 +116,7 @@ export class Engine {
       partners: config.partners.map((p) => p.config),
       tables: () => currentTables(config.tables),
       log: log.child({ component: 'reconciliation' }),
-      // on the processing thread, which holds no listener; here only while that thread is not up
+      // on the processing thread, which holds no listener; refused while that thread is not up
       runElsewhere: async (range) => {
         if (!this.processing?.running) throw new Error('the processing thread is not running; try again once the engine has started');
         return this.processing.reconcile(range);

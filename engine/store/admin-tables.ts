@@ -360,13 +360,13 @@ export class AdminTables implements AdminStore {
   }
 }
 
+/** How much later than its receive time a message's id may be dated (messageFilters). */
+const ID_MARGIN_MS = 3_600_000;
+
 /**
  * The WHERE conditions of a message search for the filters both stores share (time range, business
  * key, channel scope), with `?` placeholders; `add(sql, value)` is each store's way of binding.
  */
-/** How much later than its receive time a message's id may be dated (messageFilters). */
-const ID_MARGIN_MS = 3_600_000;
-
 export function messageFilters(
   q: { from?: string; to?: string; key?: { name: string; value: string }; channels?: readonly string[] },
   add: (sql: string, ...values: unknown[]) => void,

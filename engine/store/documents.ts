@@ -334,20 +334,11 @@ export function exceptionArgs(f: ReconFinding, now: number): unknown[] {
 }
 
 /**
- * What to write when a delivery's destination answered how it recorded the documents it was sent
- * (AttemptOutcome.answered): per document sent by that delivery, its data with `booked` (the
- * destination's version) beside what was sent. `read` gives a sent document's row.
+ * A sent document's data once its destination answered how it recorded it (AttemptOutcome.answered,
+ * read by answeredDocuments): the destination's version as `booked`, beside what was sent.
  */
-export function bookedUpdates(
-  deliveryId: string,
-  answered: readonly unknown[],
-  read: (kind: string, key: string, deliveryId: string) => { id: number; data: string } | undefined,
-): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const doc of answeredDocuments(answered)) {
-    const row = read(doc.kind, doc.key, deliveryId);
-    if (!row) continue;
-    out.push([JSON.stringify({ ...(JSON.parse(row.data) as Record<string, unknown>), booked: doc.data }), row.id]);
-  }
-  return out;
+export function withBooked(data: string, booked: unknown): string {
+  return JSON.stringify({ ...(JSON.parse(data) as Record<string, unknown>), booked });
 }
+
+export { answeredDocuments };

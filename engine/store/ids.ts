@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
+const STEP_BACK_MS = 60_000;
 let seq = 0;
 
 /**
@@ -10,6 +11,9 @@ let seq = 0;
  */
 export function newId(): string {
   let ms = Date.now();
+  // A clock stepped back by more than a minute: ids follow it (they sort by the new clock from
+  // then on) rather than stay ahead of their receive times for as long (messageFilters relies on it).
+  if (lastMs - ms > STEP_BACK_MS) lastMs = ms - 1;
   if (ms <= lastMs) {
     seq++;
     if (seq > 0xfff) {

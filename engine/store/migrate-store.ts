@@ -14,6 +14,9 @@ export type TableReport = { table: string; source: number; copied: number; same:
 const PAGE = 500;
 type Row = Record<string, unknown>;
 
+/** Tables the SQLite store derives from others (message counts kept by triggers, ddl.ts migration 12): PostgreSQL counts instead. */
+const SQLITE_ONLY = new Set(['message_counts']);
+
 /**
  * Moves an installation from its SQLite file to PostgreSQL: every table (messages with their raw
  * bytes and history, deliveries, the acknowledgment ledger, the X12 registry, control numbers…) is
@@ -22,9 +25,6 @@ type Row = Record<string, unknown>;
  * everything arrives identical or nothing is written. The destination must be empty; the engine
  * (every process) must be stopped while it runs.
  */
-/** Tables the SQLite store derives from others (message counts kept by triggers, ddl.ts migration 12): PostgreSQL counts instead. */
-const SQLITE_ONLY = new Set(['message_counts']);
-
 export async function migrateStore(from: string, to: string, progress: (line: string) => void = () => {}): Promise<TableReport[]> {
   const source = location(from, '--from');
   const dest = location(to, '--to');

@@ -128,13 +128,13 @@ export type FileSummaryRecord = {
 /** Messages in a channel's exception queue (status `error`), by channel and reason (the failed rule, or the error code). */
 export type ExceptionQuery = { channel?: string; channels?: readonly string[]; reason?: string; limit?: number; before?: string };
 
+/** A message's content size, for size-based retention (MessageStore.contentSizes). */
+export type ContentSize = { id: string; receivedAt: number; bytes: number };
+
 /**
  * The message store and acknowledgment ledger: the one place that writes messages, deliveries and
  * acknowledgments. Every method that changes state commits before it resolves.
  */
-/** A message's content size, for size-based retention (MessageStore.contentSizes). */
-export type ContentSize = { id: string; receivedAt: number; bytes: number };
-
 export interface MessageStore extends DeliveryLedger {
   /**
    * Stores received units durably. Calls made in the same tick are committed together (group commit);

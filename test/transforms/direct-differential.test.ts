@@ -165,6 +165,17 @@ describe('transforms: the direct evaluator against JSONata, operator by operator
       expect(decided, `${source} is left to JSONata`).to.equal(0);
     });
   }
+  it('evaluates computed keys before any value, and leaves ten groups or more to JSONata ($10)', async () => {
+    const texts = VALUES.filter((v) => typeof v === 'string').map((x) => ({ x }));
+    expect(await differ('($k := "j"; {"a": $k := "k", $k: 1, "b": $vars.x})', texts), 'decided by the direct evaluator').to.be.greaterThan(
+      0,
+    );
+    expect(
+      await differ('$replace($vars.x, /(a)(b)?(c)?(d)?(e)?(f)?(g)?(h)?(i)?(j)?/, "<$10>")', texts),
+      'ten groups: JSONata reads $10',
+    ).to.equal(0);
+  });
+
   it('leaves a pattern that can match nothing to JSONata (its error wherever it does)', async () => {
     const texts = VALUES.filter((v) => typeof v === 'string').map((x) => ({ x }));
     expect(await differ('$replace($vars.x, /b*/, "-")', texts)).to.equal(0);

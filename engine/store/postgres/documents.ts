@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import {
-  bookedUpdates,
+  answeredDocuments,
   DOC_SQL,
   dayAfter,
   documentQuery,
@@ -18,6 +18,7 @@ import {
   type EventRow,
   type ExceptionRow,
   type LinkRow,
+  withBooked,
 } from '../documents.js';
 import type {
   BusinessDocumentKind,
@@ -55,18 +56,12 @@ export class PostgresDocuments implements DocumentLedger {
     for (const r of rows.links) await c.query(SQL.insertLink, r);
   }
 
-  /** Called inside recordAttempt's transaction: the destination's version of what a delivery sent (bookedUpdates). */
+  /** Called inside recordAttempt's transaction: the destination's version of what a delivery sent (withBooked). */
   static async recordBooked(c: PoolClient, deliveryId: string, answered: readonly unknown[]): Promise<void> {
-    const rows = new Map<string, { id: number; data: string }>();
-    for (const doc of (
-      await c.query<{ id: number; kind: string; doc_key: string; data: string }>(
-        'SELECT id, kind, doc_key, data FROM business_documents WHERE delivery_id = $1',
-        [deliveryId],
-      )
-    ).rows)
-      rows.set(`${doc.kind} ${doc.doc_key}`, { id: Number(doc.id), data: doc.data });
-    for (const [data, id] of bookedUpdates(deliveryId, answered, (kind, key) => rows.get(`${kind} ${key}`)))
-      await c.query(SQL.setData, [data, id]);
+    for (const doc of answeredDocuments(answered)) {
+      const row = (await c.query<{ id: number; data: string }>(SQL.sentByDelivery, [doc.kind, doc.key, deliveryId])).rows[0];
+      if (row) await c.query(SQL.setData, [withBooked(row.data, doc.data), row.id]);
+    }
   }
 
   async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
-  bookedUpdates,
+  answeredDocuments,
   DOC_SQL,
   dayAfter,
   documentQuery,
@@ -17,6 +17,7 @@ import {
   type EventRow,
   type ExceptionRow,
   type LinkRow,
+  withBooked,
 } from '../documents.js';
 import type {
   BusinessDocumentKind,
@@ -58,16 +59,14 @@ export class SqliteDocuments implements DocumentLedger {
     for (const r of rows.links) link.run(...r);
   }
 
-  /** Called inside recordAttempt's write: the destination's version of what a delivery sent (bookedUpdates). */
+  /** Called inside recordAttempt's write: the destination's version of what a delivery sent (withBooked). */
   recordBooked(deliveryId: string, answered: readonly unknown[]): void {
     const read = this.db.prepare(DOC_SQL.sentByDelivery);
     const set = this.db.prepare(DOC_SQL.setData);
-    for (const [data, id] of bookedUpdates(
-      deliveryId,
-      answered,
-      (kind, key, d) => read.get(kind, key, d) as { id: number; data: string } | undefined,
-    ))
-      set.run(data, id);
+    for (const doc of answeredDocuments(answered)) {
+      const row = read.get(doc.kind, doc.key, deliveryId) as { id: number; data: string } | undefined;
+      if (row) set.run(withBooked(row.data, doc.data), row.id);
+    }
   }
 
   async documentsByKey(kind: BusinessDocumentKind, key: string): Promise<StoredBusinessDocument[]> {

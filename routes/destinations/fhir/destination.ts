@@ -339,13 +339,13 @@ function outcomeText(data: unknown): string | undefined {
     .slice(0, 500);
 }
 
-/** What the ledger keeps of a success: ids and statuses, not the resource (it may carry PHI). */
 /** The resources a server answered with as it stored them (Prefer: return=representation), when it did. */
 function storedResources(result: FhirResource): unknown[] {
   if (result.resourceType === 'Bundle') return (result.entry ?? []).flatMap((e) => (e.resource?.resourceType ? [e.resource] : []));
   return result.resourceType && result.resourceType !== 'OperationOutcome' ? [result] : [];
 }
 
+/** What the ledger keeps of a success: ids and statuses, not the resource (it may carry PHI). */
 function summarize(result: FhirResource, location: string | undefined): unknown {
   if (result.resourceType === 'Bundle') {
     return {
