@@ -9,7 +9,7 @@ import { parserFor } from '../../parsers/index.js';
 import { compileDirect, UNDECIDED } from '../../transforms/direct.js';
 import { compileContext, compileExpression } from '../../transforms/expression.js';
 import { compileBody, compilePipeline, type PipelineState } from '../../transforms/index.js';
-import { dftState, TABLES } from './support.js';
+import { dftState, outcome, TABLES } from './support.js';
 
 // Differential test of the direct evaluator's operators and functions (transforms/direct-ops.ts):
 // every expression runs over every pair of values with the direct evaluator allowed (default limits)
@@ -118,16 +118,6 @@ const BINARY = [
   '$vars.x > $vars.y',
   '$vars.x >= $vars.y',
 ];
-
-type Outcome = { value: unknown } | { error: string };
-
-async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    return { value: await run() };
-  } catch (err) {
-    return { error: (err as { code?: string }).code ?? String(err) };
-  }
-}
 
 /** Runs `source` over every binding of `vars`; returns how many the direct evaluator decided itself. */
 async function differ(source: string, bindings: Record<string, unknown>[]): Promise<number> {

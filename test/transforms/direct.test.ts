@@ -5,7 +5,7 @@ import { compileContext, compileExpression } from '../../transforms/expression.j
 import { fastPathOf, UNDECIDED as FAST_UNDECIDED } from '../../transforms/fast-path.js';
 import { toJsonValue } from '../../transforms/json-value.js';
 import type { PipelineState } from '../../transforms/index.js';
-import { dftState, TABLES } from './support.js';
+import { dftState, outcome, TABLES } from './support.js';
 
 // The shortcuts (transforms/direct.ts, transforms/fast-path.ts) must give JSONata's answer or none.
 // Each case runs twice: with the default limits (shortcuts on) and with maxDepth 399, below which
@@ -14,16 +14,6 @@ import { dftState, TABLES } from './support.js';
 const site = { kind: 'map', field: 'vars.out' };
 const on = compileContext({ tables: TABLES, limits: { timeoutMs: 300 } });
 const off = compileContext({ tables: TABLES, limits: { timeoutMs: 300, maxDepth: 399 } });
-
-type Outcome = { value: unknown } | { error: string };
-
-async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
-  try {
-    return { value: await run() };
-  } catch (err) {
-    return { error: (err as { code?: string }).code ?? String(err) };
-  }
-}
 
 function state(vars: Record<string, unknown>): PipelineState {
   return dftState({ vars });

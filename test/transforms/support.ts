@@ -118,3 +118,14 @@ export function thrown(fn: () => unknown): Error & Record<string, any> {
   }
   throw new Error('expected the function to throw');
 }
+
+/** What an evaluation gave: its value, or its error's code (for comparing two evaluators). */
+export type Outcome = { value: unknown } | { error: string };
+
+export async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { value: await run() };
+  } catch (err) {
+    return { error: (err as { code?: string }).code ?? String(err) };
+  }
+}
