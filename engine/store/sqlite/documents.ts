@@ -59,10 +59,15 @@ export class SqliteDocuments implements DocumentLedger {
     for (const r of rows.links) link.run(...r);
   }
 
+  /** Prepared once: `recordBooked` runs with every delivered FHIR attempt. */
+  private bookedStatements: { read: Statement; set: Statement } | undefined;
+
   /** Called inside recordAttempt's write: the destination's version of what a delivery sent (withBooked). */
   recordBooked(deliveryId: string, answered: readonly unknown[]): void {
-    const read = this.db.prepare(DOC_SQL.sentByDelivery);
-    const set = this.db.prepare(DOC_SQL.setData);
+    const { read, set } = (this.bookedStatements ??= {
+      read: this.db.prepare(DOC_SQL.sentByDelivery),
+      set: this.db.prepare(DOC_SQL.setData),
+    });
     for (const doc of answeredDocuments(answered)) {
       const row = read.get(doc.kind, doc.key, deliveryId) as { id: number; data: string } | undefined;
       if (row) set.run(withBooked(row.data, doc.data), row.id);
