@@ -139,13 +139,24 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
 }
 
 /** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */
-export function load(port: number, connections: number, prefix: string): { stop(): void; done: Promise<string[]> } {
+/**
+ * Sends DFT^P03 messages over `connections` MLLP connections until stopped, and answers the ids
+ * positively acknowledged. `pauseMs` paces each connection and `max` caps what each one sends, so a
+ * test that kills the engine mid-load has a bounded backlog to drain, whatever the machine's speed.
+ */
+export function load(
+  port: number,
+  connections: number,
+  prefix: string,
+  { pauseMs = 0, max = Infinity }: { pauseMs?: number; max?: number } = {},
+): { stop(): void; done: Promise<string[]> } {
   let running = true;
   const acked: string[] = [];
   const worker = async (c: number) => {
     const client = new MllpClient({ host: '127.0.0.1', port, timeout: 5000 });
-    for (let i = 0; running; i++) {
+    for (let i = 0; running && i < max; i++) {
       const id = `${prefix}-${c}-${i}`;
+      if (pauseMs > 0 && i > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       try {
         const ack = await client.send(dft(id, 2));
         if (/MSA\|AA\|/.test(ack.toString('latin1'))) acked.push(id);
