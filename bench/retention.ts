@@ -181,13 +181,22 @@ async function loads(engine: EngineChild, loadPort: number, db: string, waiting:
   const reclaimedLine = logLine(engine, 'space freed by retention returned to the file system', waiting);
   reclaimedLine.catch(() => undefined); // awaited after the purge; a failure before then is reported there
   while (!(await accepts(loadPort))) await sleep(20);
+  figure('retention_offered_rate', rate, 'msg/s');
+  // Each phase's figures are printed as it ends: a later failure (or a long run cut short) keeps them.
   const pruning = await loadUntil(loadPort, rate, 'RP', purgedLine);
   const purged = await purgedLine;
+  const purgeSeconds = Number(purged.ms) / 1000;
   figure('retention_db_bytes_after_purge', dbBytes(db), 'bytes');
+  figure('retention_messages_pruned', Number(purged.purged), 'messages');
+  figure('retention_prune_seconds', purgeSeconds, 's');
+  figure('retention_prune_rate', Math.round(Number(purged.purged) / purgeSeconds), 'msg/s');
+  printAcks('pruning', pruning);
   const reclaiming = await loadUntil(loadPort, rate, 'RR', reclaimedLine);
   const reclaimed = await reclaimedLine;
   figure('retention_db_bytes_after_reclaim', dbBytes(db), 'bytes');
-  const purgeSeconds = Number(purged.ms) / 1000;
+  figure('retention_reclaim_seconds', Number(reclaimed.ms) / 1000, 's');
+  figure('retention_bytes_reclaimed', Number(reclaimed.bytes), 'bytes');
+  printAcks('reclaiming', reclaiming);
   const connections = envCount('RETENTION_BENCH_CONNECTIONS', 4);
   const baseline = await runOpenLoop({
     ports: [loadPort],
@@ -196,18 +205,9 @@ async function loads(engine: EngineChild, loadPort: number, db: string, waiting:
     connections,
     runId: 'RB',
   });
+  printAcks('baseline', baseline);
   const code = await engine.stop(60_000);
   figure('retention_db_bytes_engine_stopped', dbBytes(db), 'bytes');
-
-  figure('retention_messages_pruned', Number(purged.purged), 'messages');
-  figure('retention_prune_seconds', purgeSeconds, 's');
-  figure('retention_prune_rate', Math.round(Number(purged.purged) / purgeSeconds), 'msg/s');
-  figure('retention_reclaim_seconds', Number(reclaimed.ms) / 1000, 's');
-  figure('retention_bytes_reclaimed', Number(reclaimed.bytes), 'bytes');
-  figure('retention_offered_rate', rate, 'msg/s');
-  printAcks('pruning', pruning);
-  printAcks('reclaiming', reclaiming);
-  printAcks('baseline', baseline);
   const { missing, kept } = await checkStore(db, [...pruning.ackedIds, ...reclaiming.ackedIds, ...baseline.ackedIds]);
   figure('retention_messages_kept', kept, 'messages');
   figure('retention_acked_but_missing', missing, 'messages');
