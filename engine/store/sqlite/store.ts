@@ -60,7 +60,13 @@ const MESSAGE_COLUMNS =
 const EXCERPT = 2048;
 
 /** The earliest other message of the channel, already routed, holding a business key value (`duplicates.key`). */
-const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k JOIN messages m ON m.id = k.message_id
+/**
+ * The message a business key was first routed for. CROSS JOIN makes SQLite read the key's index first
+ * (message_keys_value: a handful of rows); with a plain JOIN and no statistics it chose to walk every
+ * routed, delivered or failed message by status and probe its keys, a cost that grew with the store
+ * and was paid at every routing of a channel with `duplicates.key`, on the acknowledging thread.
+ */
+export const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k CROSS JOIN messages m ON m.id = k.message_id
   WHERE k.channel = ? AND k.name = ? AND k.value = ? AND k.message_id <> ? AND m.status IN ('routed', 'delivered', 'failed')
   ORDER BY m.received_at, m.id LIMIT 1`;
 
@@ -245,27 +251,7 @@ export class SqliteStore extends AdminDelegate implements Store {
   }
 
   async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.channel) {
-      where.push('channel = ?');
-      args.push(q.channel);
-    }
-    if (q.status) {
-      where.push('status = ?');
-      args.push(q.status);
-    }
-    if (q.controlId) {
-      where.push('control_id = ?');
-      args.push(q.controlId);
-    }
-    if (q.before) {
-      where.push('id < ?');
-      args.push(q.before);
-    }
-    messageFilters(q, (sql, ...values) => (where.push(sql), args.push(...values)));
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
+    const { sql, args } = messageListSql(q);
     return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);
   }
 
@@ -536,6 +522,38 @@ export class SqliteStore extends AdminDelegate implements Store {
     this.writes.flush();
     if (this.db.open) this.db.close();
   }
+}
+
+/** The message list's query (listMessages), newest first. */
+export function messageListSql(q: MessageQuery): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  // With a control id (a few messages at most), `+` keeps SQLite off the channel's and the status's
+  // indexes, which it would walk newest first through every message of the channel (or status) to
+  // find an old one: the control id's index is read instead.
+  const plain = q.controlId ? '+' : '';
+  if (q.channel) {
+    where.push(`${plain}channel = ?`);
+    args.push(q.channel);
+  }
+  if (q.status) {
+    where.push(`${plain}status = ?`);
+    args.push(q.status);
+  }
+  if (q.controlId) {
+    where.push('control_id = ?');
+    args.push(q.controlId);
+  }
+  if (q.before) {
+    where.push('id < ?');
+    args.push(q.before);
+  }
+  messageFilters(q, (sql, ...values) => (where.push(sql), args.push(...values)));
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+  return {
+    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
+    args,
+  };
 }
 
 /** `AND channel IN (?, …)` and its arguments; nothing when no list is given. */
