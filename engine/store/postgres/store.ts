@@ -209,20 +209,7 @@ export class PostgresStore extends AdminDelegate implements Store {
   }
 
   async listMessages(q: MessageQuery): Promise<StoredMessage[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => (args.push(v), where.push(sql.replace('?', `$${args.length}`)));
-    if (q.channel) add('channel = ?', q.channel);
-    if (q.status) add('status = ?', q.status);
-    if (q.controlId) add('control_id = ?', q.controlId);
-    if (q.before) add('id < ?', q.before);
-    messageFilters(q, (sql, ...values) => {
-      let i = args.length;
-      args.push(...values);
-      where.push(sql.replace(/\?/g, () => `$${++i}`));
-    });
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`;
+    const { sql, args } = messageListSql(q);
     return (await this.pool.query<MessageRow>(sql, args)).rows.map(toMessage);
   }
 
@@ -339,14 +326,7 @@ export class PostgresStore extends AdminDelegate implements Store {
         await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [
           lockKey('business-key', row.channel, businessKey.name, businessKey.value),
         ]);
-        const original = (
-          await c.query<{ id: string }>(
-            `SELECT m.id FROM message_keys k JOIN messages m ON m.id = k.message_id
-             WHERE k.channel = $1 AND k.name = $2 AND k.value = $3 AND k.message_id <> $4 AND m.status IN ('routed', 'delivered', 'failed')
-             ORDER BY m.received_at, m.id LIMIT 1`,
-            [row.channel, businessKey.name, businessKey.value, id],
-          )
-        ).rows[0];
+        const original = (await c.query<{ id: string }>(BUSINESS_ORIGINAL, [row.channel, businessKey.name, businessKey.value, id])).rows[0];
         if (original) {
           await c.query(
             `UPDATE messages SET status = 'duplicate', duplicate_of = $1, canonical = $2, error = NULL, updated_at = $3 WHERE id = $4`,
@@ -526,4 +506,40 @@ async function settleMessage(c: PoolClient, messageId: string, now: number): Pro
 function numbered(sql: string): string {
   let i = 0;
   return sql.replace(/\?/g, () => `$${++i}`);
+}
+
+/**
+ * The message a business case was first routed for. The LATERAL subquery with OFFSET 0 (which
+ * PostgreSQL does not flatten into a join) reads each of the key's messages by its primary key: as a
+ * join, planned without statistics (a new or emptied store), it read every routed, delivered or
+ * failed message through the status index for each key row.
+ */
+export const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k
+  CROSS JOIN LATERAL (SELECT id, received_at FROM messages
+    WHERE id = k.message_id AND status IN ('routed', 'delivered', 'failed') OFFSET 0) m
+  WHERE k.channel = $1 AND k.name = $2 AND k.value = $3 AND k.message_id <> $4
+  ORDER BY m.received_at, m.id LIMIT 1`;
+
+/** The message list's query (listMessages), newest first. */
+export function messageListSql(q: MessageQuery): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, v: unknown) => (args.push(v), where.push(sql.replace('?', `$${args.length}`)));
+  // With a control id (a few messages at most), `|| ''` keeps PostgreSQL off the channel's and the
+  // status's indexes, which it would walk newest first through the channel's (or status's) messages.
+  const plain = q.controlId ? " || ''" : '';
+  if (q.channel) add(`channel${plain} = ?`, q.channel);
+  if (q.status) add(`status${plain} = ?`, q.status);
+  if (q.controlId) add('control_id = ?', q.controlId);
+  if (q.before) add('id < ?', q.before);
+  messageFilters(q, (sql, ...values) => {
+    let i = args.length;
+    args.push(...values);
+    where.push(sql.replace(/\?/g, () => `$${++i}`));
+  });
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+  return {
+    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
+    args,
+  };
 }
