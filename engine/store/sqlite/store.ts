@@ -59,9 +59,9 @@ const MESSAGE_COLUMNS =
   'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
 
-/** The earliest other message of the channel, already routed, holding a business key value (`duplicates.key`). */
 /**
- * The message a business key was first routed for. CROSS JOIN makes SQLite read the key's index first
+ * The earliest other message of the channel, already routed, holding a business key value
+ * (`duplicates.key`). CROSS JOIN makes SQLite read the key's index first
  * (message_keys_value: a handful of rows); with a plain JOIN and no statistics it chose to walk every
  * routed, delivered or failed message by status and probe its keys, a cost that grew with the store
  * and was paid at every routing of a channel with `duplicates.key`, on the acknowledging thread.

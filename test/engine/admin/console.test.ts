@@ -184,6 +184,14 @@ describe('web console in a real browser (Chromium)', function () {
       'Queued 2, refused 0 (or-implant-charges · unknown-item).',
     );
 
+    // the list shows the messages as they are when opened: wait until both are back in the queue
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}/api/messages?key=mrn%3AMRN0777&status=error`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const n = ((await res.json()) as { messages: unknown[] }).messages.length;
+      if (n === 2) break;
+      if (i > 600) throw new Error(`after 60 s, ${n} messages of MRN0777 are back in the exception queue after the reprocess; expected 2`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await page.goto(`${base}/console/#/messages?key=mrn%3AMRN0777&status=error`);
     await page.waitForFunction(() => document.querySelectorAll('#messages tbody tr').length === 2, undefined, { timeout: 60_000 });
     await page.click('#messages tbody tr >> nth=0');
