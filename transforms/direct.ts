@@ -311,10 +311,11 @@ class DirectCompiler {
       return { key: k.value, computed: undefined, value: this.node(v!) };
     });
     const computed = pairs.some((p) => p.computed);
+    const literalKeys = pairs.map((p) => p.key!); // every key, when none is computed: made once
     return (input, frame, run) => {
       if (!isPlainRecord(input)) throw BAIL;
       // JSONata evaluates every key before any value
-      let keys = pairs.map((p) => p.key!);
+      let keys = literalKeys;
       if (computed) {
         const taken = new Set<string>();
         keys = pairs.map((p) => {

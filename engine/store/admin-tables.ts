@@ -10,6 +10,7 @@ import type {
   AuditQuery,
   ChannelControl,
   ContentSize,
+  MessageQuery,
   NewAuditEntry,
   OpenAlert,
 } from './types.js';
@@ -358,6 +359,34 @@ export class AdminTables implements AdminStore {
     );
     return rows.map((r) => ({ minute: Number(r.minute) * 60000, channel: r.channel, count: Number(r.n) }));
   }
+}
+
+/** The columns of a message's metadata, as both stores read them. */
+export const MESSAGE_COLUMNS =
+  'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
+
+/**
+ * The message list's query (listMessages), newest first, with `?` placeholders. With a control id
+ * (a few messages at most), `unindexed` keeps the channel and status terms off their indexes (each
+ * dialect has its own way), which the planner would otherwise walk newest first through every
+ * message of the channel or status to find an old one: the control id's index is read instead
+ * (ADR 0024).
+ */
+export function messageListQuery(q: MessageQuery, unindexed: (column: string) => string): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => (where.push(sql), args.push(...values));
+  const column = (name: string) => (q.controlId ? unindexed(name) : name);
+  if (q.channel) add(`${column('channel')} = ?`, q.channel);
+  if (q.status) add(`${column('status')} = ?`, q.status);
+  if (q.controlId) add('control_id = ?', q.controlId);
+  if (q.before) add('id < ?', q.before);
+  messageFilters(q, add);
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+  return {
+    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
+    args,
+  };
 }
 
 /** How much later than its receive time a message's id may be dated (messageFilters). */

@@ -1,4 +1,3 @@
-import { answeredDocuments } from '../reconcile/lineage.js';
 import type {
   BusinessDocumentKind,
   DeliveryState,
@@ -340,5 +339,3 @@ export function exceptionArgs(f: ReconFinding, now: number): unknown[] {
 export function withBooked(data: string, booked: unknown): string {
   return JSON.stringify({ ...(JSON.parse(data) as Record<string, unknown>), booked });
 }
-
-export { answeredDocuments };

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
+import { answeredDocuments } from '../../reconcile/lineage.js';
 import {
-  answeredDocuments,
   DOC_SQL,
   dayAfter,
   documentQuery,

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError, type Diagnostic } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, MESSAGE_COLUMNS, messageFilters, messageListQuery, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import { describeLocation } from '../location.js';
 import {
@@ -39,8 +39,6 @@ import { PostgresDocuments } from './documents.js';
 
 export type PostgresStoreOptions = { url: string; poolSize?: number };
 
-const MESSAGE_COLUMNS =
-  'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
 
 /**
@@ -520,26 +518,8 @@ export const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k
   WHERE k.channel = $1 AND k.name = $2 AND k.value = $3 AND k.message_id <> $4
   ORDER BY m.received_at, m.id LIMIT 1`;
 
-/** The message list's query (listMessages), newest first. */
+/** The message list's query (listMessages) in PostgreSQL: `column || ''` keeps a term off its index. */
 export function messageListSql(q: MessageQuery): { sql: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (sql: string, v: unknown) => (args.push(v), where.push(sql.replace('?', `$${args.length}`)));
-  // With a control id (a few messages at most), `|| ''` keeps PostgreSQL off the channel's and the
-  // status's indexes, which it would walk newest first through the channel's (or status's) messages.
-  const plain = q.controlId ? " || ''" : '';
-  if (q.channel) add(`channel${plain} = ?`, q.channel);
-  if (q.status) add(`status${plain} = ?`, q.status);
-  if (q.controlId) add('control_id = ?', q.controlId);
-  if (q.before) add('id < ?', q.before);
-  messageFilters(q, (sql, ...values) => {
-    let i = args.length;
-    args.push(...values);
-    where.push(sql.replace(/\?/g, () => `$${++i}`));
-  });
-  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-  return {
-    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
-    args,
-  };
+  const { sql, args } = messageListQuery(q, (column) => `${column} || ''`);
+  return { sql: numbered(sql), args };
 }

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { answeredDocuments } from '../../reconcile/lineage.js';
 import {
-  answeredDocuments,
   DOC_SQL,
   dayAfter,
   documentQuery,

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, messageFilters, type SqlRunner } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, MESSAGE_COLUMNS, messageFilters, messageListQuery, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import type {
   BusinessDuplicate,
@@ -55,8 +55,6 @@ export type SqliteStoreOptions = {
 
 /** Writes nobody waits on to answer a sender: they share the next commit (see WriteBatcher). */
 const LAZY = { lazy: true };
-const MESSAGE_COLUMNS =
-  'id, channel, received_at, status, control_id, sender, message_type, origin, duplicate_of, error, updated_at, content_purged_at';
 const EXCERPT = 2048;
 
 /**
@@ -524,36 +522,9 @@ export class SqliteStore extends AdminDelegate implements Store {
   }
 }
 
-/** The message list's query (listMessages), newest first. */
+/** The message list's query (listMessages) in SQLite: `+column` keeps a term off its index. */
 export function messageListSql(q: MessageQuery): { sql: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  // With a control id (a few messages at most), `+` keeps SQLite off the channel's and the status's
-  // indexes, which it would walk newest first through every message of the channel (or status) to
-  // find an old one: the control id's index is read instead.
-  const plain = q.controlId ? '+' : '';
-  if (q.channel) {
-    where.push(`${plain}channel = ?`);
-    args.push(q.channel);
-  }
-  if (q.status) {
-    where.push(`${plain}status = ?`);
-    args.push(q.status);
-  }
-  if (q.controlId) {
-    where.push('control_id = ?');
-    args.push(q.controlId);
-  }
-  if (q.before) {
-    where.push('id < ?');
-    args.push(q.before);
-  }
-  messageFilters(q, (sql, ...values) => (where.push(sql), args.push(...values)));
-  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-  return {
-    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
-    args,
-  };
+  return messageListQuery(q, (column) => `+${column}`);
 }
 
 /** `AND channel IN (?, …)` and its arguments; nothing when no list is given. */

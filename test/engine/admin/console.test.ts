@@ -160,19 +160,24 @@ describe('web console in a real browser (Chromium)', function () {
     await shot('06-dashboard-after-traffic');
   });
 
+  /** Waits (60 s at most) until the admin API lists `n` items under `field` at `path`: a page shows what is there when opened. */
+  async function untilListed(path: string, field: string, n: number, what: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const listed = ((await res.json()) as Record<string, unknown[]>)[field]?.length ?? 0;
+      if (listed === n) return;
+      if (i > 600) throw new Error(`after 60 s, ${listed} ${what}; expected ${n}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it('groups the exception queue by rule, reprocesses a group, and resolves an exception from its detail page', async () => {
     const unknown = (id: string) =>
       Buffer.from(dft(id, 1, 'ACCT-EXC').toString('latin1').replace('100234^', '999999^').replace('MRN0001', 'MRN0777'), 'latin1');
     for (const id of ['CONSOLE-EXC1', 'CONSOLE-EXC2'])
       expect((await client.send(unknown(id))).toString('latin1')).to.match(new RegExp(`MSA\\|AA\\|${id}`));
     // the page shows the queue as it is when opened: wait until both are in it
-    for (let i = 0; ; i++) {
-      const res = await fetch(`${base}/api/exceptions?reason=unknown-item`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const n = ((await res.json()) as { exceptions: unknown[] }).exceptions.length;
-      if (n === 2) break;
-      if (i > 600) throw new Error(`after 60 s, ${n} messages are in the exception queue as unknown-item; expected 2`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilListed('/api/exceptions?reason=unknown-item', 'exceptions', 2, 'messages in the exception queue as unknown-item');
     await page.click('nav a[data-nav=exceptions]');
     const group = page.locator('#exception-groups tr[data-reason="unknown-item"]');
     await group.waitFor({ timeout: 30_000 });
@@ -185,13 +190,12 @@ describe('web console in a real browser (Chromium)', function () {
     );
 
     // the list shows the messages as they are when opened: wait until both are back in the queue
-    for (let i = 0; ; i++) {
-      const res = await fetch(`${base}/api/messages?key=mrn%3AMRN0777&status=error`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const n = ((await res.json()) as { messages: unknown[] }).messages.length;
-      if (n === 2) break;
-      if (i > 600) throw new Error(`after 60 s, ${n} messages of MRN0777 are back in the exception queue after the reprocess; expected 2`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await untilListed(
+      '/api/messages?key=mrn%3AMRN0777&status=error',
+      'messages',
+      2,
+      'messages of MRN0777 back in the exception queue after the reprocess',
+    );
     await page.goto(`${base}/console/#/messages?key=mrn%3AMRN0777&status=error`);
     await page.waitForFunction(() => document.querySelectorAll('#messages tbody tr').length === 2, undefined, { timeout: 60_000 });
     await page.click('#messages tbody tr >> nth=0');

@@ -138,7 +138,6 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
   );
 }
 
-/** Sends messages over `connections` connections until stopped; resolves with the acknowledged control ids. */
 /**
  * Sends DFT^P03 messages over `connections` MLLP connections until stopped, and answers the ids
  * positively acknowledged. `pauseMs` paces each connection and `max` caps what each one sends, so a
