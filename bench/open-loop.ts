@@ -30,6 +30,10 @@ export type OpenLoopOptions = {
 export type OpenLoopResult = {
   offered: number;
   sent: number;
+  /** Messages due on a connection the engine had closed (refused over its connection limits, or dropped): never written. */
+  notSent: number;
+  /** Connections that were closed before the load ended. */
+  closedConnections: number;
   acked: number;
   /** Negative ACKs, ACKs for another control id, and messages never answered. */
   notAcked: number;
@@ -75,7 +79,18 @@ function connect(o: OpenLoopOptions, port: number, result: OpenLoopResult): Prom
 /** Runs the load; resolves once every message is answered (or `answerTimeoutMs` after the last send). */
 export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000): Promise<OpenLoopResult> {
   const offered = Math.round(o.rate * o.seconds);
-  const result: OpenLoopResult = { offered, sent: 0, acked: 0, notAcked: 0, ackLatencies: [], ackedIds: [], seconds: 0, maxLagMs: 0 };
+  const result: OpenLoopResult = {
+    offered,
+    sent: 0,
+    notSent: 0,
+    closedConnections: 0,
+    acked: 0,
+    notAcked: 0,
+    ackLatencies: [],
+    ackedIds: [],
+    seconds: 0,
+    maxLagMs: 0,
+  };
   const conns = await Promise.all(Array.from({ length: o.connections }, (_, c) => connect(o, o.ports[c % o.ports.length]!, result)));
   const t0 = performance.now();
   let next = 0;
@@ -86,7 +101,10 @@ export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000):
       if (next < due) result.maxLagMs = Math.max(result.maxLagMs, now - (t0 + (next * 1000) / o.rate));
       for (; next < due; next++) {
         const conn = conns[next % conns.length]!;
-        if (conn.closed) continue;
+        if (conn.closed) {
+          result.notSent += 1;
+          continue;
+        }
         const id = `${o.runId}${next.toString(36).padStart(7, '0')}`;
         const at = performance.now();
         conn.queue.push({ id, at });
@@ -104,6 +122,7 @@ export async function runOpenLoop(o: OpenLoopOptions, answerTimeoutMs = 30_000):
   const deadline = performance.now() + answerTimeoutMs;
   while (result.acked + result.notAcked < result.sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   for (const c of conns) {
+    if (c.closed) result.closedConnections += 1;
     result.notAcked += c.queue.length;
     c.socket.destroy();
   }

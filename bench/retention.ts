@@ -128,6 +128,7 @@ function printAcks(suffix: string, r: OpenLoopResult): void {
   figure(`retention_acked_${suffix}`, r.acked, 'messages');
   figure(`retention_load_seconds_${suffix}`, r.seconds, 's');
   if (r.notAcked > 0) figure(`retention_not_acked_${suffix}`, r.notAcked, 'messages');
+  if (r.notSent > 0) figure(`retention_not_sent_${suffix}`, r.notSent, 'messages');
   figure(`retention_sender_lag_max_${suffix}`, r.maxLagMs, 'ms');
 }
 

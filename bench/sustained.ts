@@ -125,6 +125,9 @@ export async function trial(root: string, variant: Variant, rate: number, second
     const ack = summarize(r.ackLatencies);
     const e = summarize(e2e);
     const why = [
+      r.notSent > 0
+        ? `${r.notSent} not sent: the engine closed ${r.closedConnections} of the load's connections (an MLLP connection limit such as maxConnectionsPerAddress?)`
+        : '',
       r.notAcked > 0 ? `${r.notAcked} not acknowledged` : '',
       undelivered > 0 ? `${undelivered} not delivered 30 s after the load` : '',
       left > 0 ? `${left} still queued (${await routeCounts(engine)})` : '',
