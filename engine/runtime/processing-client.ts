@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { runStoreCall, type Store, type StoreCall } from '../store/index.js';
+import { storeCallServer, type Store, type StoreCalls } from '../store/index.js';
 import type { RunRange, RunReport } from '../reconcile/service.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
@@ -15,7 +15,7 @@ export type ToProcessing =
   | { type: 'stop' };
 
 type FromProcessing =
-  | StoreCall
+  | StoreCalls
   | { type: 'ready'; started: string[]; refused: Refusal[] }
   | { type: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { type: 'stopped' }
@@ -64,9 +64,10 @@ export class ProcessingThread {
       });
       this.worker = worker;
       let ready = false;
+      const storeCalls = storeCallServer(this.store, (results) => worker.postMessage(results));
       worker.on('message', (m: FromProcessing) => {
-        if (m.type === 'store') {
-          void runStoreCall(this.store, m).then((result) => worker.postMessage(result));
+        if (m.type === 'store-calls') {
+          storeCalls(m);
         } else if (m.type === 'ready') {
           ready = true;
           this.started = m.started;

@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openThreadStore, type StoreResult, type ThreadStore } from '../store/index.js';
+import { openThreadStore, type StoreResults, type ThreadStore } from '../store/index.js';
 import { heapFigures } from './memory.js';
 import type { RunRange } from '../reconcile/service.js';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
@@ -30,8 +30,8 @@ let remote: ThreadStore | undefined;
 let host: ProcessingHost | undefined;
 /** What the listener sent while this thread was still starting (after a restart): served once ready. */
 const early: ToProcessing[] = [];
-port.on('message', (m: ToProcessing | StoreResult) => {
-  if (m.type === 'store-result') remote?.settle(m);
+port.on('message', (m: ToProcessing | StoreResults) => {
+  if (m.type === 'store-results') remote?.settle(m);
   else if (host) serve(host, m);
   else early.push(m);
 });
@@ -69,7 +69,7 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
 
 try {
   host = await ProcessingHost.start(init, async (location) => {
-    remote = await openThreadStore(location, (call) => port.postMessage(call), { dataDir: init.dataDir });
+    remote = await openThreadStore(location, (calls) => port.postMessage(calls), { dataDir: init.dataDir });
     return remote.store;
   });
   port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });

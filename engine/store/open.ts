@@ -1,7 +1,7 @@
 import { StoreError } from '../../lib/errors.js';
 import { parseStoreLocation, type StoreLocation } from './location.js';
 import { PostgresStore } from './postgres/store.js';
-import { remoteWriter, type StoreCall, type StoreResult } from './remote.js';
+import { remoteWriter, type StoreCalls, type StoreResults } from './remote.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
@@ -25,21 +25,21 @@ export async function openStore(location: string | StoreLocation, options: OpenS
 /** A store for a second thread of the same process, and how it talks to the first thread's store. */
 export type ThreadStore = {
   store: Store;
-  /** Feeds back the result of a write `forward` sent (see engine/store/remote.ts). */
-  settle(result: StoreResult): void;
+  /** Feeds back the results of writes `forward` sent (see engine/store/remote.ts). */
+  settle(results: StoreResults): void;
   /** Rejects every write still waiting on the first thread. */
   failAll(reason: string): void;
 };
 
 /**
  * The store of the processing thread. SQLite has one writer: this thread reads through its own
- * connection and sends every write to the listener thread's store with `forward` (which runs it with
- * `runStoreCall`), so its writes join the listener's group commits. PostgreSQL takes writes from any
+ * connection and sends every write to the listener thread's store with `forward` (which runs them with
+ * `storeCallServer`), so its writes join the listener's group commits. PostgreSQL takes writes from any
  * number of connections: this thread opens its own pool and `forward` is never called.
  */
 export async function openThreadStore(
   location: string | StoreLocation,
-  forward: (call: StoreCall) => void,
+  forward: (calls: StoreCalls) => void,
   options: OpenStoreOptions = {},
 ): Promise<ThreadStore> {
   const loc = resolveLocation(location, options.dataDir);

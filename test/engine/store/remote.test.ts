@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SqliteStore } from '../../../engine/store/sqlite/store.js';
-import { remoteWriter, runStoreCall, WRITE_METHODS, type StoreCall } from '../../../engine/store/remote.js';
+import { remoteWriter, runStoreCall, storeCallServer, WRITE_METHODS, type StoreCalls } from '../../../engine/store/remote.js';
 import { StoreError } from '../../../lib/errors.js';
 
 describe('one writer: the processing thread writes through the listener connection', () => {
@@ -18,14 +18,17 @@ describe('one writer: the processing thread writes through the listener connecti
     await writer.close();
   });
 
-  /** Connects the two as the threads do, with structured cloning in between. */
+  /** Connects the two as the threads do, with structured cloning in between; `batches` lists the methods of each crossing. */
   function wire() {
     const calls: string[] = [];
-    const remote = remoteWriter(reader, (call: StoreCall) => {
-      calls.push(call.method);
-      void runStoreCall(writer, structuredClone(call)).then((r) => remote.settle(structuredClone(r)));
+    const batches: string[][] = [];
+    const serve = storeCallServer(writer, (results) => remote.settle(structuredClone(results)));
+    const remote = remoteWriter(reader, (batch: StoreCalls) => {
+      batches.push(batch.calls.map((c) => c.method));
+      calls.push(...batch.calls.map((c) => c.method));
+      serve(structuredClone(batch));
     });
-    return { store: remote.store, calls, remote };
+    return { store: remote.store, calls, batches, remote };
   }
 
   it('sends every write to the writer, reads locally, and returns the writer’s results', async () => {
@@ -43,10 +46,37 @@ describe('one writer: the processing thread writes through the listener connecti
     expect((await reader.getMessage(messageId))?.status).to.equal('delivered');
   });
 
+  it('sends the writes of one turn as one batch, in the order they were made, and settles each with its own result', async () => {
+    const { store, batches } = wire();
+    const a = await writer.ingest('or', { raw: Buffer.from('MSH|a') }, 0);
+    const b = await writer.ingest('or', { raw: Buffer.from('MSH|b') }, 0);
+    const c = await writer.ingest('or', { raw: Buffer.from('MSH|c') }, 0);
+    const results = await Promise.all([
+      store.markFiltered(a.messageId, 'not for us'),
+      store.markRouted(b.messageId, [{ kind: 'charge' }], [{ route: 'erp', payload: { body: '{}', contentType: 'application/json' } }]),
+      store.markFiltered(c.messageId, 'not for us either'),
+    ]);
+    expect(batches).to.deep.equal([['markFiltered', 'markRouted', 'markFiltered']]);
+    expect(results[1] && results[1][0]!.id).to.equal(`${b.messageId}:erp`);
+    expect((await reader.getMessage(a.messageId))?.status).to.equal('filtered');
+    expect((await reader.getMessage(b.messageId))?.status).to.equal('routed');
+    expect((await reader.getMessage(c.messageId))?.status).to.equal('filtered');
+    await store.markFiltered(a.messageId, 'again');
+    expect(batches).to.have.length(2);
+  });
+
   it('rejects with a StoreError carrying the writer’s code when a write fails', async () => {
-    const failing: ReturnType<typeof remoteWriter> = remoteWriter(reader, (call) =>
+    const failing: ReturnType<typeof remoteWriter> = remoteWriter(reader, (batch) =>
       queueMicrotask(() =>
-        failing.settle({ type: 'store-result', id: call.id, ok: false, error: { code: 'store-write-failed', message: 'disk full' } }),
+        failing.settle({
+          type: 'store-results',
+          results: batch.calls.map((call) => ({
+            type: 'store-result' as const,
+            id: call.id,
+            ok: false as const,
+            error: { code: 'store-write-failed' as const, message: 'disk full' },
+          })),
+        }),
       ),
     );
     const err = await failing.store.markFiltered('x', 'y').then(
