@@ -78,13 +78,30 @@ function memoryOf(pid: number): { peakMb: number; rssMb: number } | undefined {
   }
 }
 
+function startScript(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts.start ?? '').split(' ');
+}
+
 /** The node flags of the `start` script in package.json (what a user's `npm start` runs). */
 export function startFlags(root: string): string {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts.start ?? '')
-    .split(' ')
+  return startScript(root)
     .filter((t) => t.startsWith('--'))
     .join(' ');
+}
+
+/**
+ * The environment defaults of the `start` script (`NAME=${NAME:-value}`, such as the allocator's
+ * MALLOC_ARENA_MAX), so the engine a bench starts runs as `npm start` runs it; a value already in the
+ * environment wins, as it does there.
+ */
+export function startEnv(root: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const t of startScript(root)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=\$\{\1:-([^}]*)\}$/.exec(t);
+    if (m) env[m[1]!] = process.env[m[1]!] ?? m[2]!;
+  }
+  return env;
 }
 
 /** Starts the engine and resolves once its MLLP port accepts connections (the engine is killed if it never does). */
@@ -100,6 +117,7 @@ export async function startEngineChild(o: EngineChildOptions): Promise<EngineChi
       cwd: o.root,
       env: {
         ...process.env,
+        ...startEnv(o.root),
         INTERLACE_DATA: o.dataDir,
         REDIS_URL: o.redisUrl,
         MLLP_PORT: String(mllpPort),

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { testConfigDir } from '../e2e/support.js';
@@ -85,6 +86,9 @@ describe('npm start under a supervisor', function () {
     const engine = rows.find((p) => p[2] === 'node' && p[3]?.startsWith('--max-semi-space-size'));
     expect(engine, `no engine process among:\n${rows.map((r) => r.join(' ')).join('\n')}`).to.not.equal(undefined);
     enginePid = Number(engine![0]);
+    // the start script's environment reaches the engine itself (ADR 0025)
+    const environ = readFileSync(`/proc/${enginePid}/environ`, 'utf8').split('\0');
+    expect(environ, 'the engine npm start runs').to.include(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`);
 
     npm.kill('SIGTERM');
     const stopped = await waitFor(() => !alive(enginePid!), 60_000);
