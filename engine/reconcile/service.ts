@@ -24,7 +24,16 @@ export type ReconciliationOptions = {
    * so a month's run never holds the thread that answers senders.
    */
   runElsewhere?: (range: RunRange) => Promise<RunReport>;
+  /**
+   * True while processing has a backlog. A continuous run reads and reconciles the whole window at
+   * once, seconds of this thread at a high volume, so it waits while messages are waiting, for at
+   * most `MAX_DEFERRED` intervals in a row; its deadlines are hours and days, a message's are seconds.
+   */
+  busy?: () => boolean;
 };
+
+/** Continuous runs put off in a row, at most, while processing has a backlog. */
+export const MAX_DEFERRED = 10;
 
 export type RunRange = { from: string; to: string; asOf?: number; actor?: string };
 
@@ -42,6 +51,7 @@ export class ReconciliationService {
   private running: Promise<unknown> = Promise.resolve();
   private lastDocumentId = -1;
   private idleRuns = 0;
+  private deferred = 0;
   private newestRead = -1;
   last: RunReport | undefined;
 
@@ -121,17 +131,24 @@ export class ReconciliationService {
     return report;
   }
 
-  /** Runs over the recent window every `interval`, when documents arrived (or every tenth interval). */
+  /**
+   * Runs over the recent window every `interval`, when documents arrived (or every tenth interval),
+   * and not while processing has a backlog, unless it was put off `MAX_DEFERRED` times in a row.
+   */
   start(): void {
     if (!this.o.config.enabled || this.timer) return;
     const tick = async () => {
       const newest = await this.o.store.listDocuments({ afterId: this.lastDocumentId, limit: 1 });
       if (newest.length === 0 && ++this.idleRuns < 10) return;
+      if (this.o.busy?.() && ++this.deferred < MAX_DEFERRED) return;
+      const deferred = this.deferred;
       this.idleRuns = 0;
+      this.deferred = 0;
       const now = Date.now();
       const r = await this.queue({ from: day(now - this.o.config.window), to: day(now) }, true);
       this.lastDocumentId = Math.max(this.lastDocumentId, newest[0]?.id ?? -1, this.newestRead);
-      this.o.log.debug({ ms: r.ms, ...r.result }, 'reconciliation run');
+      if (deferred > 0) this.o.log.info({ ms: r.ms, deferred, ...r.result }, 'reconciliation ran after waiting for a processing backlog');
+      else this.o.log.debug({ ms: r.ms, ...r.result }, 'reconciliation run');
     };
     this.timer = setInterval(() => {
       tick().catch((err: unknown) =>

@@ -132,6 +132,11 @@ export class ChannelRuntime {
     this.log.debug('channel processing started');
   }
 
+  /** Messages waiting in this channel's processing window (those it dropped to the store not counted). */
+  get processingBacklog(): number {
+    return this.window.size;
+  }
+
   /** Holds processing (new groups wait; those running finish); deliveries go on. */
   holdProcessing(hold: boolean): void {
     this.window.hold(hold, 'pressure');

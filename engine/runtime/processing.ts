@@ -121,6 +121,7 @@ export class ProcessingHost {
       partners: config.partners.map((p) => p.config),
       tables: async () => live.tables,
       log: log.child({ component: 'reconciliation' }),
+      busy: () => [...host.channels.values()].some((rt) => rt.processingBacklog > 0),
     });
     host.reconciliation.start();
     await host.sweep(0);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { silentLogger } from '../../../lib/log.js';
 import { engineReconciliation } from '../../../engine/reconcile/config.js';
-import { ReconciliationService, type RunRange, type RunReport } from '../../../engine/reconcile/service.js';
+import { MAX_DEFERRED, ReconciliationService, type RunRange, type RunReport } from '../../../engine/reconcile/service.js';
 import type { Store } from '../../../engine/store/types.js';
 
 // The engine's own service (on the thread that answers senders) hands on-demand runs to the
@@ -44,5 +44,54 @@ describe('reconciliation: an on-demand run handed elsewhere', () => {
     expect(asked.map((r) => r.from)).to.deep.equal(['2026-11-01', '2026-12-01']);
     expect([a.from, b.from]).to.deep.equal(['2026-11-01', '2026-12-01']);
     expect(service.last?.from).to.equal('2026-12-01');
+  });
+});
+
+// A continuous run reads and reconciles its whole window at once: at a high volume, seconds of the
+// processing thread. It waits while processing has a backlog, but never more than MAX_DEFERRED
+// intervals in a row.
+describe('reconciliation: continuous runs wait for a processing backlog', () => {
+  it('runs at each interval while processing is idle, waits while it is busy, and runs anyway after MAX_DEFERRED intervals', async () => {
+    let nextDocument = 1;
+    const store = { listDocuments: async () => [{ id: nextDocument++ }] } as unknown as Store;
+    const runs: number[] = [];
+    let busy = false;
+    let ticks = 0;
+    const service = new ReconciliationService({
+      store,
+      config: engineReconciliation.parse({ interval: '20ms' }),
+      partners: [],
+      tables: async () => ({}),
+      log: silentLogger,
+      busy: () => {
+        ticks++;
+        return busy;
+      },
+      runElsewhere: async (r) => {
+        runs.push(ticks);
+        return { from: r.from, to: r.to, asOf: '', ms: 1, result: {} as never, summary: {} as never };
+      },
+    });
+    const until = async (what: () => boolean, why: string) => {
+      for (const end = Date.now() + 20_000; !what();) {
+        if (Date.now() > end) throw new Error(`${why}; runs at ticks ${JSON.stringify(runs)}, ${ticks} ticks`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    service.start();
+    try {
+      await until(() => runs.length >= 2, 'two runs expected while processing is idle');
+      busy = true;
+      const before = runs.length;
+      const from = ticks;
+      await until(() => runs.length > before, 'a run expected once it was put off MAX_DEFERRED times');
+      // the run came at the MAX_DEFERRED-th busy tick, not before
+      expect(runs[before]! - from).to.be.at.least(MAX_DEFERRED);
+      busy = false;
+      const after = runs.length;
+      await until(() => runs.length > after, 'a run expected at the next idle tick');
+    } finally {
+      await service.stop();
+    }
   });
 });
