@@ -8,9 +8,11 @@ let seq = 0;
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter within the millisecond and
  * random bits. Ids sort by creation time, are unique across processes and restarts (so idempotency
  * keys built from them never repeat, even after the store is reset), and need no coordination.
+ * `now` is the time the id stands for: a message's id is made from its receive time, so that it is at
+ * most `lastIdAt(receivedAt)` even when the clock turns a millisecond between the two.
  */
-export function newId(): string {
-  let ms = Date.now();
+export function newId(now = Date.now()): string {
+  let ms = now;
   // A clock stepped back by more than a minute: ids follow it (they sort by the new clock from
   // then on) rather than stay ahead of their receive times for as long (messageFilters relies on it).
   if (lastMs - ms > STEP_BACK_MS) lastMs = ms - 1;

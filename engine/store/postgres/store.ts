@@ -120,7 +120,7 @@ export class PostgresStore extends AdminDelegate implements Store {
       duplicateOf = rows[0]?.id;
     }
     const now = Date.now();
-    const id = newId();
+    const id = newId(now);
     const status: MessageStatus = input.rejected ? 'rejected' : duplicateOf ? 'duplicate' : 'received';
     const error = input.rejected ? JSON.stringify(rejection(input.rejected.diagnostics)) : null;
     await c.query(

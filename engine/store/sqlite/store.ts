@@ -174,7 +174,7 @@ export class SqliteStore extends AdminDelegate implements Store {
 
   private insertReceived(channel: string, input: IngestInput, windowMs: number): IngestResult {
     const now = Date.now();
-    const id = newId();
+    const id = newId(now);
     let duplicateOf: string | undefined;
     if (!input.rejected && input.controlId && windowMs > 0) {
       const row = this.st.findDuplicate!.get(channel, input.controlId, input.sender ?? null, now - windowMs) as { id: string } | undefined;
