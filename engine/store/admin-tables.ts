@@ -10,6 +10,7 @@ import type {
   AuditQuery,
   ChannelControl,
   ContentSize,
+  ExceptionQuery,
   MessageQuery,
   NewAuditEntry,
   OpenAlert,
@@ -382,11 +383,28 @@ export function messageListQuery(q: MessageQuery, unindexed: (column: string) =>
   if (q.controlId) add('control_id = ?', q.controlId);
   if (q.before) add('id < ?', q.before);
   messageFilters(q, add);
-  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-  return {
-    sql: `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit}`,
-    args,
-  };
+  return { sql: newestFirst(where, q.limit), args };
+}
+
+/**
+ * The exception queue's query (listExceptions), newest first, with `?` placeholders. `reason` is the
+ * dialect's test of the error's rule or code, with two placeholders (both take the reason).
+ */
+export function exceptionListQuery(q: ExceptionQuery, reason: string): { sql: string; args: unknown[] } {
+  const where = [`status = 'error'`];
+  const args: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => (where.push(sql), args.push(...values));
+  if (q.channel) add('channel = ?', q.channel);
+  if (q.reason) add(reason, q.reason, q.reason);
+  if (q.before) add('id < ?', q.before);
+  messageFilters({ channels: q.channels }, add);
+  return { sql: newestFirst(where, q.limit), args };
+}
+
+/** Messages' metadata matching every term, newest first, 50 by default and 1000 at most. */
+function newestFirst(where: string[], limit: number | undefined): string {
+  const n = Math.min(Math.max(limit ?? 50, 1), 1000);
+  return `SELECT ${MESSAGE_COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${n}`;
 }
 
 /** How much later than its receive time a message's id may be dated (messageFilters). */

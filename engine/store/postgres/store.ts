@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError, type Diagnostic } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, MESSAGE_COLUMNS, messageFilters, messageListQuery, type SqlRunner } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, exceptionListQuery, MESSAGE_COLUMNS, messageListQuery, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import { describeLocation } from '../location.js';
 import {
@@ -244,24 +244,8 @@ export class PostgresStore extends AdminDelegate implements Store {
   }
 
   async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
-    const where = [`status = 'error'`];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => (args.push(v), where.push(sql.replaceAll('?', `$${args.length}`)));
-    if (q.channel) add('channel = ?', q.channel);
-    if (q.reason) add(`(error::jsonb ->> 'rule' = ? OR error::jsonb ->> 'code' = ?)`, q.reason);
-    if (q.before) add('id < ?', q.before);
-    messageFilters({ channels: q.channels }, (sql, ...values) => {
-      let i = args.length;
-      args.push(...values);
-      where.push(sql.replace(/\?/g, () => `$${++i}`));
-    });
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    return (
-      await this.pool.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
-        args,
-      )
-    ).rows.map(toMessage);
+    const { sql, args } = exceptionListQuery(q, `(error::jsonb ->> 'rule' = ? OR error::jsonb ->> 'code' = ?)`);
+    return (await this.pool.query<MessageRow>(numbered(sql), args)).rows.map(toMessage);
   }
 
   async channelCounts(): Promise<Record<string, ChannelCounts>> {

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
 import { newId } from '../ids.js';
-import { AdminDelegate, AdminTables, MESSAGE_COLUMNS, messageFilters, messageListQuery, type SqlRunner } from '../admin-tables.js';
+import { AdminDelegate, AdminTables, exceptionListQuery, MESSAGE_COLUMNS, messageListQuery, type SqlRunner } from '../admin-tables.js';
 import { MdnTables } from '../mdn-tables.js';
 import type {
   BusinessDuplicate,
@@ -306,27 +306,8 @@ export class SqliteStore extends AdminDelegate implements Store {
   }
 
   async listExceptions(q: ExceptionQuery): Promise<StoredMessage[]> {
-    const where = [`status = 'error'`];
-    const args: unknown[] = [];
-    if (q.channel) {
-      where.push('channel = ?');
-      args.push(q.channel);
-    }
-    if (q.reason) {
-      where.push(`(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`);
-      args.push(q.reason, q.reason);
-    }
-    if (q.before) {
-      where.push('id < ?');
-      args.push(q.before);
-    }
-    messageFilters({ channels: q.channels }, (sql, ...values) => (where.push(sql), args.push(...values)));
-    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
-    return (
-      this.db
-        .prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`)
-        .all(...args) as MessageRow[]
-    ).map(toMessage);
+    const { sql, args } = exceptionListQuery(q, `(json_extract(error, '$.rule') = ? OR json_extract(error, '$.code') = ?)`);
+    return (this.db.prepare(sql).all(...args) as MessageRow[]).map(toMessage);
   }
 
   markError(id: string, error: MessageError): Promise<boolean> {
