@@ -38,8 +38,13 @@ const CHANNEL_ROUTES: Record<string, Array<[string, RouteInfo]>> = {
 };
 const RANGE = { from: '2026-11-01', to: '2026-11-30' };
 
+/** Messages indexed 256 at a time (the store commits them in groups), in that order between groups. */
+export async function indexMessages(store: Store, messages: readonly GeneratedMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 256) await Promise.all(messages.slice(i, i + 256).map((m) => indexMessage(store, m)));
+}
+
 /** One message through parse → canonical → lineage → markRouted → the destination's answer, as the processor does it. */
-async function index(store: Store, m: GeneratedMessage): Promise<void> {
+export async function indexMessage(store: Store, m: GeneratedMessage): Promise<void> {
   const parser = parserFor(m.format, m.raw)!;
   const read = parser.parse(m.raw, {});
   const parsed = read.message && parser.accepted ? parser.accepted(read.message, read.diagnostics) : read;
@@ -142,8 +147,7 @@ export async function reconcileMonth(
   config: { engine: EngineReconciliation; partners: readonly PartnerConfig[] },
 ): Promise<{ indexMs: number; report: RunReport; again: RunReport; exceptions: ReconException[] } & ReturnType<typeof score>> {
   const t = performance.now();
-  for (const wave of [month.messages.filter((m) => !m.later), month.messages.filter((m) => m.later)])
-    for (let i = 0; i < wave.length; i += 256) await Promise.all(wave.slice(i, i + 256).map((m) => index(store, m)));
+  for (const wave of [month.messages.filter((m) => !m.later), month.messages.filter((m) => m.later)]) await indexMessages(store, wave);
   const indexMs = performance.now() - t;
   const service = new ReconciliationService({
     store,

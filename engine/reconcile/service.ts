@@ -1,15 +1,19 @@
 import type { Logger } from '../../lib/log.js';
 import type { Tables } from '../../transforms/index.js';
 import type { PartnerConfig } from '../config/index.js';
-import type { ReconRunResult, Store } from '../store/types.js';
+import { REFS_PER_QUERY, type BusinessDocumentKind, type CaseDocument, type ReconRunResult, type Store } from '../store/types.js';
+import { caseRefs, ref } from './cases.js';
 import { catalogFromTables } from './catalog.js';
 import type { EngineReconciliation, Tolerances } from './config.js';
-import type { ReconcileContext, ReconcileSummary } from './context.js';
+import type { MatchResult, ReconcileContext, ReconcileSummary } from './context.js';
 import { reconcileDocuments } from './reconcile.js';
 import type { PoMatch } from './three-way.js';
 
 const DAY = 86_400_000;
-/** How far around a run's range documents are read: orders before it whose invoices fall in it, answers after it. */
+/**
+ * How far around a run's range documents are read: orders before it whose invoices fall in it, answers
+ * after it (an 856 dated by the delivery it expects next week too, as a run by case reads it).
+ */
 const MARGIN_MS = 90 * DAY;
 
 export type ReconciliationOptions = {
@@ -41,18 +45,45 @@ export type RunReport = { from: string; to: string; asOf: string; ms: number; re
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** New documents (or documents whose deadline passed) a continuous run takes at a time: one read of their cases, one write. */
+export const CASES_PER_WRITE = 500;
+
 /**
- * Runs reconciliation: on demand for a range of business dates (`run`), and continuously (`start`)
- * over the recent window, whenever new documents were indexed and at least every ten intervals (a
- * deadline passing is news too). One run at a time; a run asked for while another runs waits for it.
+ * Business dates are stored as the sender wrote them. A deadline sweep compares them as text with UTC
+ * times: a date or a UTC time is swept when its deadline passes; a local time with an offset may be
+ * swept up to 14 hours early, so each deadline is swept again 14 hours later.
+ */
+const SWEEP_LAGS = [0, 14 * 3_600_000];
+
+/**
+ * Where continuous reconciliation stands: documents up to `cursor` were reconciled, except the
+ * `holes` (ids missing when a higher one was read, by when); above it, those in `taken` were (by the
+ * first run). Deadlines were swept up to `asOf`.
+ */
+type Mark = { cursor: number; taken: Set<number>; holes: Map<number, number>; asOf: number };
+
+/**
+ * How long a document id may wait for its commit. On PostgreSQL several writers take ids from one
+ * sequence and commit in any order, so an id can appear after a higher one was read.
+ */
+const SETTLE_MS = 120_000;
+/** A gap wider than this between two ids read in a row is not writers in flight (a sequence moved on). */
+const MAX_HOLES = 10_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Runs reconciliation: on demand for a range of business dates (`run`), and continuously (`start`).
+ * The first continuous run reconciles the whole window (it catches up on what changed while the
+ * engine was down); each later one only the cases (reconcile/cases.ts, ADR 0027) that new documents
+ * and deadlines passed since the last run touch, `CASES_PER_WRITE` at a time. One run at a time; a
+ * run asked for while another runs waits for it.
  */
 export class ReconciliationService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
-  private lastDocumentId = -1;
-  private idleRuns = 0;
+  private mark: Mark | undefined;
   private deferred = 0;
-  private newestRead = -1;
   last: RunReport | undefined;
 
   constructor(private readonly o: ReconciliationOptions) {}
@@ -83,13 +114,13 @@ export class ReconciliationService {
 
   /** Reconciles the business dates `from`..`to` (YYYY-MM-DD) as of `asOf` and applies the findings. */
   run(range: RunRange): Promise<RunReport> {
-    return this.queue(range, false);
+    return this.queue(range);
   }
 
-  private queue(range: RunRange, continuous: boolean): Promise<RunReport> {
+  private queue(range: RunRange): Promise<RunReport> {
     const elsewhere = this.o.runElsewhere;
     const next = this.running.then(() =>
-      elsewhere ? elsewhere(range).then((report) => (this.last = report)) : this.runNow(range, continuous),
+      elsewhere ? elsewhere(range).then((report) => (this.last = report)) : this.runNow(range).then(({ mark: _, ...report }) => report),
     );
     this.running = next.catch(() => undefined);
     return next;
@@ -105,19 +136,25 @@ export class ReconciliationService {
     return reconcileDocuments([...own, ...related], await this.context()).matches.find((m) => m.po === po);
   }
 
-  /** One run; a continuous one (`start`) also moves the mark of documents already seen. */
-  private async runNow(range: RunRange, continuous: boolean): Promise<RunReport> {
+  /**
+   * One run over a range. The first continuous run (`catchUp`) also records the case references of
+   * documents indexed before they were kept, and returns the mark the runs by case start from.
+   */
+  private async runNow(range: RunRange, catchUp?: { floor: number | undefined }): Promise<RunReport & { mark: Mark }> {
     const started = Date.now();
     const asOf = range.asOf ?? started;
     const from = Date.parse(`${range.from}T00:00:00Z`);
     const to = Date.parse(`${range.to}T00:00:00Z`);
     const docs = await this.o.store.listDocuments({
       from: day(from - MARGIN_MS),
-      to: day(Math.max(to, Math.min(asOf, to + MARGIN_MS))),
+      to: day(to + MARGIN_MS),
       limit: 1_000_000,
     });
-    // an on-demand range may leave out what the continuous window needs to see again
-    if (continuous) for (const d of docs) this.newestRead = Math.max(this.newestRead, d.id);
+    if (catchUp) {
+      const legacy = docs.filter((d) => catchUp.floor === undefined || d.id < catchUp.floor);
+      for (let i = 0; i < legacy.length; i += 1000)
+        await this.o.store.addDocumentRefs(legacy.slice(i, i + 1000).map((d) => ({ documentId: d.id, refs: caseRefs(d) })));
+    }
     const { findings, summary } = reconcileDocuments(docs, await this.context(asOf));
     const inRange = findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to);
     const result = await this.o.store.applyReconRun({
@@ -128,34 +165,163 @@ export class ReconciliationService {
     });
     const report = { from: range.from, to: range.to, asOf: new Date(asOf).toISOString(), ms: Date.now() - started, result, summary };
     this.last = report;
-    return report;
+    // documents recorded SETTLE_MS before the run are all committed; the first run by case reads on
+    // from the newest of them and passes over those this run took
+    const settled = docs.reduce((n, d) => (Date.parse(d.recordedAt) <= asOf - SETTLE_MS ? Math.max(n, d.id) : n), -1);
+    const taken = new Set(docs.filter((d) => d.id > settled).map((d) => d.id));
+    return { ...report, mark: { cursor: settled, taken, holes: new Map(), asOf } };
+  }
+
+  /** A continuous run now (what `start` runs every interval): the whole window the first time, then by case. */
+  continuous(): Promise<RunReport> {
+    const next = this.running.then(async () => {
+      const now = Date.now();
+      const range = { from: day(now - this.o.config.window), to: day(now), asOf: now, actor: 'reconciliation' };
+      if (this.mark) return this.byCase(range, this.mark);
+      const { mark, ...report } = await this.runNow(range, { floor: await this.o.store.documentRefsFloor() });
+      this.mark = mark;
+      return report;
+    });
+    this.running = next.catch(() => undefined);
+    return next;
   }
 
   /**
-   * Runs over the recent window every `interval`, when documents arrived (or every tenth interval),
-   * and not while processing has a backlog, unless it was put off `MAX_DEFERRED` times in a row.
+   * Reconciles the cases that documents recorded after the mark, and deadlines passed since it,
+   * touch; `CASES_PER_WRITE` seeds at a time, each applied in its own write, the mark moving with
+   * each. A run that fails part way starts again from where the mark stands. Reconciling a case again
+   * changes nothing, so a document taken twice costs time, not correctness.
+   */
+  private async byCase(range: Required<RunRange>, mark: Mark): Promise<RunReport> {
+    const started = Date.now();
+    const ctx = await this.context(range.asOf);
+    const report: RunReport = {
+      from: range.from,
+      to: range.to,
+      asOf: iso(range.asOf),
+      ms: 0,
+      result: { opened: 0, reopened: 0, updated: 0, resolved: 0 },
+      summary: { documents: 0, fields: { matched: 0, 'within-tolerance': 0, exception: 0 }, findings: {} },
+    };
+    const add = (r: { result: ReconRunResult; summary: ReconcileSummary }) => {
+      for (const k of Object.keys(report.result) as Array<keyof ReconRunResult>) report.result[k] += r.result[k];
+      report.summary.documents += r.summary.documents;
+      for (const k of Object.keys(report.summary.fields) as MatchResult[]) report.summary.fields[k] += r.summary.fields[k];
+      for (const [rule, n] of Object.entries(r.summary.findings)) report.summary.findings[rule] = (report.summary.findings[rule] ?? 0) + n;
+    };
+    const due = new Set<string>();
+    for (const [kind, deadlines] of this.deadlines())
+      for (const d of deadlines)
+        for (const lag of SWEEP_LAGS)
+          for (const doc of await this.o.store.listDocuments({
+            kinds: [kind],
+            after: iso(mark.asOf - d - lag),
+            through: iso(range.asOf - d - lag),
+            limit: 1_000_000,
+          }))
+            due.add(ref(doc.kind, doc.key));
+    const seeds = [...due];
+    for (let i = 0; i < seeds.length; i += CASES_PER_WRITE) add(await this.reconcileCases(seeds.slice(i, i + CASES_PER_WRITE), range, ctx));
+    mark.asOf = range.asOf;
+    // Ids a writer had taken but not committed when a higher one was read: looked for again until
+    // SETTLE_MS has passed (an insert that conflicted or rolled back leaves its id unused for good).
+    const holes = [...mark.holes.keys()];
+    for (let i = 0; i < holes.length; i += REFS_PER_QUERY) {
+      const late = await this.o.store.listDocuments({ ids: holes.slice(i, i + REFS_PER_QUERY), limit: REFS_PER_QUERY });
+      for (let j = 0; j < late.length; j += CASES_PER_WRITE) {
+        const chunk = late.slice(j, j + CASES_PER_WRITE);
+        add(await this.reconcileCases([...new Set(chunk.map((d) => ref(d.kind, d.key)))], range, ctx));
+        for (const d of chunk) mark.holes.delete(d.id);
+      }
+    }
+    for (const [id, at] of mark.holes) if (at < range.asOf - SETTLE_MS) mark.holes.delete(id);
+    for (;;) {
+      const fresh = await this.o.store.listDocuments({ afterId: mark.cursor, limit: CASES_PER_WRITE });
+      if (fresh.length === 0) break;
+      const todo = fresh.filter((d) => !mark.taken.delete(d.id));
+      if (todo.length > 0) add(await this.reconcileCases([...new Set(todo.map((d) => ref(d.kind, d.key)))], range, ctx));
+      for (const d of fresh) {
+        if (d.id - mark.cursor - 1 <= MAX_HOLES) for (let id = mark.cursor + 1; id < d.id; id++) mark.holes.set(id, range.asOf);
+        mark.cursor = d.id;
+      }
+    }
+    mark.taken.clear();
+    report.ms = Date.now() - started;
+    this.last = report;
+    return report;
+  }
+
+  /** Reconciles the cases of these references and applies what it finds to them alone. */
+  private async reconcileCases(
+    seeds: readonly string[],
+    range: Required<RunRange>,
+    ctx: ReconcileContext,
+  ): Promise<{ result: ReconRunResult; summary: ReconcileSummary }> {
+    const docs = await this.caseOf(seeds);
+    const { findings, summary } = reconcileDocuments(docs, ctx);
+    const result = await this.o.store.applyReconRun({
+      from: range.from,
+      to: range.to,
+      findings: findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to),
+      actor: range.actor,
+      scope: [...new Set(docs.flatMap((d) => d.refs))],
+    });
+    return { result, summary };
+  }
+
+  /** Every document of the cases of these references: those that share a reference, transitively, in id order. */
+  private async caseOf(seeds: readonly string[]): Promise<CaseDocument[]> {
+    const known = new Set(seeds);
+    const docs = new Map<number, CaseDocument>();
+    for (let frontier = [...seeds]; frontier.length > 0;) {
+      const found = await this.o.store.caseDocuments(frontier);
+      frontier = [];
+      for (const d of found) {
+        if (docs.has(d.id)) continue;
+        docs.set(d.id, d);
+        for (const r of d.refs) {
+          if (known.has(r)) continue;
+          known.add(r);
+          frontier.push(r);
+        }
+      }
+    }
+    return [...docs.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** The deadlines that make a document late, by the kind they run from: every value any partner or facility has. */
+  private deadlines(): Array<[BusinessDocumentKind, number[]]> {
+    const c = this.o.config;
+    const facilities = Object.values(c.facilities);
+    const distinct = (values: Array<number | undefined>) => [...new Set(values.filter((v): v is number => v !== undefined))];
+    return [
+      ['purchase-order', distinct([c.poAckDeadline, c.asnDeadline, ...this.o.partners.flatMap((p) => [p.poAckDeadline, p.asnDeadline])])],
+      ['usage', distinct([c.chargeDeadline, c.inventoryDeadline, ...facilities.flatMap((f) => [f.chargeDeadline, f.inventoryDeadline])])],
+    ];
+  }
+
+  /**
+   * Runs at once, then every `interval`; not while processing has a backlog, unless it was put off
+   * `MAX_DEFERRED` times in a row (ADR 0026).
    */
   start(): void {
     if (!this.o.config.enabled || this.timer) return;
     const tick = async () => {
-      const newest = await this.o.store.listDocuments({ afterId: this.lastDocumentId, limit: 1 });
-      if (newest.length === 0 && ++this.idleRuns < 10) return;
-      if (this.o.busy?.() && ++this.deferred < MAX_DEFERRED) return;
+      if (this.mark && this.o.busy?.() && ++this.deferred < MAX_DEFERRED) return;
       const deferred = this.deferred;
-      this.idleRuns = 0;
       this.deferred = 0;
-      const now = Date.now();
-      const r = await this.queue({ from: day(now - this.o.config.window), to: day(now) }, true);
-      this.lastDocumentId = Math.max(this.lastDocumentId, newest[0]?.id ?? -1, this.newestRead);
+      const r = await this.continuous();
       if (deferred > 0) this.o.log.info({ ms: r.ms, deferred, ...r.result }, 'reconciliation ran after waiting for a processing backlog');
-      else this.o.log.debug({ ms: r.ms, ...r.result }, 'reconciliation run');
+      else this.o.log.debug({ ms: r.ms, documents: r.summary.documents, ...r.result }, 'reconciliation run');
     };
-    this.timer = setInterval(() => {
+    const run = () => {
       tick().catch((err: unknown) =>
         this.o.log.warn({ err: (err as Error).message }, 'reconciliation run failed; retried at the next interval'),
       );
-    }, this.o.config.interval);
+    };
+    this.timer = setInterval(run, this.o.config.interval);
     this.timer.unref();
+    run();
   }
 
   async stop(): Promise<void> {

@@ -404,4 +404,14 @@ export const MIGRATIONS: Array<(d: Dialect) => string> = [
   // 12: messages per channel and status (the dashboard, GET /api/channels, alerts): on SQLite a
   // table kept by triggers; on PostgreSQL nothing (see each dialect's messageCounts).
   (d) => d.messageCounts,
+  // 13: each business document's case references (reconcile/cases.ts, ADR 0027): a continuous
+  // reconciliation run reads the cases new documents touch instead of its whole window.
+  (d) => `
+  CREATE TABLE document_refs (
+    document_id ${d.int8} NOT NULL,
+    ref         TEXT NOT NULL,
+    PRIMARY KEY (document_id, ref)
+  );
+  CREATE INDEX document_refs_ref ON document_refs (ref);
+  `,
 ];

@@ -12,7 +12,10 @@ import type {
   ReconRunResult,
   ReconState,
   StoredBusinessDocument,
+  CaseDocument,
 } from './types.js';
+import { REFS_PER_QUERY } from './types.js';
+import { caseRefs, ref } from '../reconcile/cases.js';
 
 /**
  * The business-document index and reconciliation exceptions, written once for both stores: SQL with
@@ -73,6 +76,8 @@ const DOCUMENT_SELECT = `SELECT b.*, d.state AS delivery_state FROM business_doc
 export const DOC_SQL = {
   insertDocument: `INSERT INTO business_documents (kind, doc_key, partner, facility, business_date, message_id, channel, delivery_id, data, recorded_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  insertRef: 'INSERT INTO document_refs (document_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  refsFloor: 'SELECT MIN(document_id) AS floor FROM document_refs',
   insertLink: `INSERT INTO document_links (from_kind, from_key, to_kind, to_key, relation, message_id, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   byKey: `${DOCUMENT_SELECT} WHERE b.kind = ? AND b.doc_key = ? ORDER BY b.id`,
@@ -97,8 +102,9 @@ export function lineageRows(
   channel: string,
   lineage: Lineage,
   now: number,
-): { documents: unknown[][]; links: unknown[][] } {
+): { documents: unknown[][]; refs: string[][]; links: unknown[][] } {
   return {
+    refs: lineage.documents.map(caseRefs),
     documents: lineage.documents.map((d) => [
       d.kind,
       d.key,
@@ -135,8 +141,68 @@ export function documentQuery(q: DocumentQuery): [string, unknown[]] {
     where.push('b.id > ?');
     args.push(q.afterId);
   }
+  if (q.ids !== undefined) {
+    where.push(`b.id IN (${q.ids.map(() => '?').join(', ') || 'NULL'})`);
+    args.push(...q.ids);
+  }
+  if (q.after !== undefined) {
+    where.push('b.business_date > ?');
+    args.push(q.after);
+  }
+  if (q.through !== undefined) {
+    where.push('b.business_date <= ?');
+    args.push(q.through);
+  }
   const limit = Math.min(Math.max(q.limit ?? 100_000, 1), 1_000_000);
   return [`${DOCUMENT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.id LIMIT ${limit}`, args];
+}
+
+/** Documents having any of these case references (at most REFS_PER_QUERY), oldest id first. */
+export function caseQuery(refs: readonly string[], limit: number): [string, unknown[]] {
+  return [
+    `${DOCUMENT_SELECT} WHERE b.id IN (SELECT document_id FROM document_refs WHERE ref IN (${refs.map(() => '?').join(', ')}))
+     ORDER BY b.id LIMIT ${Math.min(Math.max(limit, 1), 1_000_000)}`,
+    [...refs],
+  ];
+}
+
+/** The case references of these documents (at most REFS_PER_QUERY ids). */
+export function refsQuery(ids: readonly number[]): [string, unknown[]] {
+  return [`SELECT document_id, ref FROM document_refs WHERE document_id IN (${ids.map(() => '?').join(', ')})`, [...ids]];
+}
+
+/** Documents with their references, from the rows of caseQuery and refsQuery. */
+export function withRefs(
+  docs: readonly StoredBusinessDocument[],
+  refs: ReadonlyArray<{ document_id: number; ref: string }>,
+): CaseDocument[] {
+  const byDoc = new Map<number, string[]>();
+  for (const r of refs) {
+    const list = byDoc.get(r.document_id);
+    if (list) list.push(r.ref);
+    else byDoc.set(r.document_id, [r.ref]);
+  }
+  return docs.map((d) => ({ ...d, refs: byDoc.get(d.id) ?? [] }));
+}
+
+/** Exceptions a scoped run may resolve (ADR 0027): filed under one of its references, dated in its range. */
+export function exceptionsOfScope(run: ReconRun & { scope: readonly string[] }): [string, unknown[]][] {
+  const keys = [...new Set(run.scope.map((r) => r.slice(r.indexOf(':') + 1)))];
+  const out: [string, unknown[]][] = [];
+  for (let i = 0; i < keys.length; i += REFS_PER_QUERY) {
+    const chunk = keys.slice(i, i + REFS_PER_QUERY);
+    out.push([
+      `SELECT * FROM recon_exceptions WHERE doc_key IN (${chunk.map(() => '?').join(', ')}) AND business_date >= ? AND business_date < ?`,
+      [...chunk, run.from, dayAfter(run.to)],
+    ]);
+  }
+  return out;
+}
+
+/** The rows of exceptionsOfScope whose kind and key are one of the scope's references. */
+export function inScope(rows: readonly ExceptionRow[], scope: readonly string[]): ExceptionRow[] {
+  const refs = new Set(scope);
+  return rows.filter((r) => refs.has(ref(r.doc_kind, r.doc_key)));
 }
 
 /** Links touching any of these documents. */

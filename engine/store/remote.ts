@@ -24,6 +24,7 @@ export const WRITE_METHODS = [
   'expectMdn',
   'settleMdn',
   'applyReconRun',
+  'addDocumentRefs',
   'updateReconException',
   'recordKeys',
   'resolveException',

@@ -503,8 +503,19 @@ export type DocumentQuery = {
   to?: string;
   /** Documents recorded after this id (continuous runs). */
   afterId?: number;
+  /** These documents (at most REFS_PER_QUERY ids). */
+  ids?: readonly number[];
+  /** Business date (as stored text) after this and at most `through`: the deadlines a continuous run sweeps (ADR 0027). */
+  after?: string;
+  through?: string;
   limit?: number;
 };
+
+/** Case references or document ids one query names at most: SQLite allows 32,766 host parameters. */
+export const REFS_PER_QUERY = 4000;
+
+/** A document with its case references (reconcile/cases.ts, ADR 0027). */
+export type CaseDocument = StoredBusinessDocument & { refs: string[] };
 
 export type ReconState = 'open' | 'acknowledged' | 'resolved';
 
@@ -551,8 +562,12 @@ export type ReconExceptionQuery = {
   afterId?: number;
 };
 
-/** A run over a business date range: findings replace what the range held (new ones open, vanished ones resolve). */
-export type ReconRun = { from: string; to: string; findings: ReconFinding[]; actor: string };
+/**
+ * A run over a business date range: findings replace what the range held (new ones open, vanished ones
+ * resolve). With `scope` (case references, ADR 0027) only the exceptions filed under those references
+ * are the run's to resolve: a run over some cases leaves the others alone.
+ */
+export type ReconRun = { from: string; to: string; findings: ReconFinding[]; actor: string; scope?: readonly string[] };
 export type ReconRunResult = { opened: number; reopened: number; updated: number; resolved: number };
 
 /**
@@ -566,8 +581,14 @@ export interface DocumentLedger {
   documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]>;
   /** Documents by kind and business date, oldest id first (at most `limit`, default 100,000). */
   listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]>;
-  /** Applies a run: opens new findings, updates known ones, resolves those of the range no longer found. */
+  /** Applies a run: opens new findings, updates known ones, resolves those of the range (and scope) no longer found. */
   applyReconRun(run: ReconRun): Promise<ReconRunResult>;
+  /** Every document that has any of these case references, with all of its own (at most `limit`, default 100,000). */
+  caseDocuments(refs: readonly string[], limit?: number): Promise<CaseDocument[]>;
+  /** The lowest document id with case references: documents below it were indexed before references were kept. */
+  documentRefsFloor(): Promise<number | undefined>;
+  /** Records the case references of documents indexed before references were kept. */
+  addDocumentRefs(rows: ReadonlyArray<{ documentId: number; refs: readonly string[] }>): Promise<void>;
   listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]>;
   getReconException(id: number): Promise<(ReconException & { events: ReconEvent[] }) | undefined>;
   /** An analyst acknowledges or resolves (with a reason) an exception, or reopens it; false when there is none. */

@@ -1,6 +1,7 @@
 import type { MdnOwed, MdnRecord, X12SentInterchange } from '../../lib/services.js';
 import type {
   BusinessDocumentKind,
+  CaseDocument,
   DocumentLedger,
   DocumentLink,
   DocumentQuery,
@@ -64,6 +65,15 @@ export abstract class X12LedgerDelegate implements X12Ledger, MdnLedger, Documen
   }
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
     return this.documents.applyReconRun(run);
+  }
+  caseDocuments(refs: readonly string[], limit?: number): Promise<CaseDocument[]> {
+    return this.documents.caseDocuments(refs, limit);
+  }
+  documentRefsFloor(): Promise<number | undefined> {
+    return this.documents.documentRefsFloor();
+  }
+  addDocumentRefs(rows: ReadonlyArray<{ documentId: number; refs: readonly string[] }>): Promise<void> {
+    return this.documents.addDocumentRefs(rows);
   }
   listReconExceptions(query: ReconExceptionQuery): Promise<ReconException[]> {
     return this.documents.listReconExceptions(query);

@@ -6,8 +6,13 @@ import {
   documentQuery,
   exceptionArgs,
   exceptionQuery,
+  caseQuery,
+  exceptionsOfScope,
+  inScope,
   lineageRows,
   linkQuery,
+  refsQuery,
+  withRefs,
   numbered,
   planReconRun,
   toDocument,
@@ -22,6 +27,7 @@ import {
 } from '../documents.js';
 import type {
   BusinessDocumentKind,
+  CaseDocument,
   DocumentLedger,
   DocumentLink,
   DocumentQuery,
@@ -34,9 +40,13 @@ import type {
   ReconState,
   StoredBusinessDocument,
 } from '../types.js';
+import { REFS_PER_QUERY } from '../types.js';
 import { lockKey, transaction } from './pool.js';
 
 const SQL = Object.fromEntries(Object.entries(DOC_SQL).map(([k, v]) => [k, numbered(v)])) as typeof DOC_SQL;
+
+/** A document's case references, one statement. */
+const INSERT_REFS = 'INSERT INTO document_refs (document_id, ref) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING';
 
 /** Advisory lock key of reconciliation runs: two processes running at once apply one after the other. */
 const RUN_LOCK = lockKey('interlace', 'reconciliation-run');
@@ -52,7 +62,11 @@ export class PostgresDocuments implements DocumentLedger {
   /** Called inside `markRouted`'s transaction. */
   static async writeLineage(c: PoolClient, messageId: string, channel: string, lineage: Lineage, now: number): Promise<void> {
     const rows = lineageRows(messageId, channel, lineage, now);
-    for (const r of rows.documents) await c.query(SQL.insertDocument, r);
+    for (const [i, r] of rows.documents.entries()) {
+      const inserted = (await c.query<{ id: number }>(`${SQL.insertDocument} RETURNING id`, r)).rows[0];
+      // a document already indexed (a reprocess) has its references
+      if (inserted) await c.query(INSERT_REFS, [inserted.id, rows.refs[i]]);
+    }
     for (const r of rows.links) await c.query(SQL.insertLink, r);
   }
 
@@ -82,11 +96,48 @@ export class PostgresDocuments implements DocumentLedger {
     return (await this.pool.query<DocumentRow>(numbered(sql), args)).rows.map(toDocument);
   }
 
+  async caseDocuments(refs: readonly string[], limit = 100_000): Promise<CaseDocument[]> {
+    const docs = new Map<number, StoredBusinessDocument>();
+    for (let i = 0; i < refs.length && docs.size < limit; i += REFS_PER_QUERY) {
+      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY), limit - docs.size);
+      for (const row of (await this.pool.query<DocumentRow>(numbered(sql), args)).rows) docs.set(row.id, toDocument(row));
+    }
+    const ids = [...docs.keys()].sort((a, b) => a - b);
+    const refRows: Array<{ document_id: number; ref: string }> = [];
+    for (let i = 0; i < ids.length; i += REFS_PER_QUERY) {
+      const [sql, args] = refsQuery(ids.slice(i, i + REFS_PER_QUERY));
+      refRows.push(...(await this.pool.query<{ document_id: number; ref: string }>(numbered(sql), args)).rows);
+    }
+    return withRefs(
+      ids.map((id) => docs.get(id)!),
+      refRows,
+    );
+  }
+
+  async documentRefsFloor(): Promise<number | undefined> {
+    return (await this.pool.query<{ floor: number | null }>(SQL.refsFloor)).rows[0]?.floor ?? undefined;
+  }
+
+  async addDocumentRefs(rows: ReadonlyArray<{ documentId: number; refs: readonly string[] }>): Promise<void> {
+    await transaction(this.pool, async (c) => {
+      for (const r of rows) await c.query(INSERT_REFS, [r.documentId, r.refs]);
+    });
+  }
+
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
     return transaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [RUN_LOCK]);
       const now = Date.now();
-      const inRange = (await c.query<ExceptionRow>(SQL.exceptionsInRange, [run.from, dayAfter(run.to)])).rows;
+      const inRange = run.scope
+        ? inScope(
+            (
+              await Promise.all(
+                exceptionsOfScope({ ...run, scope: run.scope }).map(([sql, args]) => c.query<ExceptionRow>(numbered(sql), args)),
+              )
+            ).flatMap((r) => r.rows),
+            run.scope,
+          )
+        : (await c.query<ExceptionRow>(SQL.exceptionsInRange, [run.from, dayAfter(run.to)])).rows;
       const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
       const outside = [...new Set(run.findings.map((f) => f.fingerprint).filter((f) => !existing.has(f)))];
       if (outside.length > 0) {

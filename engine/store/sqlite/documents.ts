@@ -6,8 +6,13 @@ import {
   documentQuery,
   exceptionArgs,
   exceptionQuery,
+  caseQuery,
+  exceptionsOfScope,
+  inScope,
   lineageRows,
   linkQuery,
+  refsQuery,
+  withRefs,
   planReconRun,
   toDocument,
   toEvent,
@@ -21,6 +26,7 @@ import {
 } from '../documents.js';
 import type {
   BusinessDocumentKind,
+  CaseDocument,
   DocumentLedger,
   DocumentLink,
   DocumentQuery,
@@ -33,6 +39,7 @@ import type {
   ReconState,
   StoredBusinessDocument,
 } from '../types.js';
+import { REFS_PER_QUERY } from '../types.js';
 import type { WriteBatcher } from './batcher.js';
 
 /**
@@ -46,16 +53,21 @@ export class SqliteDocuments implements DocumentLedger {
   ) {}
 
   /** Prepared once: `writeLineage` runs with every routing. */
-  private lineageStatements: { doc: Statement; link: Statement } | undefined;
+  private lineageStatements: { doc: Statement; ref: Statement; link: Statement } | undefined;
 
   /** Called inside a write of the batcher (same transaction as the routing). */
   writeLineage(messageId: string, channel: string, lineage: Lineage, now: number): void {
     const rows = lineageRows(messageId, channel, lineage, now);
-    const { doc, link } = (this.lineageStatements ??= {
+    const { doc, ref, link } = (this.lineageStatements ??= {
       doc: this.db.prepare(DOC_SQL.insertDocument),
+      ref: this.db.prepare(DOC_SQL.insertRef),
       link: this.db.prepare(DOC_SQL.insertLink),
     });
-    for (const r of rows.documents) doc.run(...r);
+    rows.documents.forEach((r, i) => {
+      const { changes, lastInsertRowid } = doc.run(...r);
+      // a document already indexed (a reprocess) has its references
+      if (changes > 0) for (const x of rows.refs[i]!) ref.run(lastInsertRowid, x);
+    });
     for (const r of rows.links) link.run(...r);
   }
 
@@ -94,10 +106,44 @@ export class SqliteDocuments implements DocumentLedger {
     return (this.db.prepare(sql).all(...args) as DocumentRow[]).map(toDocument);
   }
 
+  async caseDocuments(refs: readonly string[], limit = 100_000): Promise<CaseDocument[]> {
+    const docs = new Map<number, StoredBusinessDocument>();
+    for (let i = 0; i < refs.length && docs.size < limit; i += REFS_PER_QUERY) {
+      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY), limit - docs.size);
+      for (const row of this.db.prepare(sql).all(...args) as DocumentRow[]) docs.set(row.id, toDocument(row));
+    }
+    const ids = [...docs.keys()].sort((a, b) => a - b);
+    const refRows: Array<{ document_id: number; ref: string }> = [];
+    for (let i = 0; i < ids.length; i += REFS_PER_QUERY) {
+      const [sql, args] = refsQuery(ids.slice(i, i + REFS_PER_QUERY));
+      refRows.push(...(this.db.prepare(sql).all(...args) as typeof refRows));
+    }
+    return withRefs(
+      ids.map((id) => docs.get(id)!),
+      refRows,
+    );
+  }
+
+  async documentRefsFloor(): Promise<number | undefined> {
+    return (this.db.prepare(DOC_SQL.refsFloor).get() as { floor: number | null }).floor ?? undefined;
+  }
+
+  addDocumentRefs(rows: ReadonlyArray<{ documentId: number; refs: readonly string[] }>): Promise<void> {
+    return this.writes.run(() => {
+      const insert = this.db.prepare(DOC_SQL.insertRef);
+      for (const r of rows) for (const x of r.refs) insert.run(r.documentId, x);
+    });
+  }
+
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
     return this.writes.run(() => {
       const now = Date.now();
-      const inRange = this.db.prepare(DOC_SQL.exceptionsInRange).all(run.from, dayAfter(run.to)) as ExceptionRow[];
+      const inRange = run.scope
+        ? inScope(
+            exceptionsOfScope({ ...run, scope: run.scope }).flatMap(([sql, args]) => this.db.prepare(sql).all(...args) as ExceptionRow[]),
+            run.scope,
+          )
+        : (this.db.prepare(DOC_SQL.exceptionsInRange).all(run.from, dayAfter(run.to)) as ExceptionRow[]);
       const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
       const byFingerprint = this.db.prepare(DOC_SQL.exceptionByFingerprint);
       for (const f of run.findings) {

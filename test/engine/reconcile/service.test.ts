@@ -3,6 +3,11 @@ import { silentLogger } from '../../../lib/log.js';
 import { engineReconciliation } from '../../../engine/reconcile/config.js';
 import { MAX_DEFERRED, ReconciliationService, type RunRange, type RunReport } from '../../../engine/reconcile/service.js';
 import type { Store } from '../../../engine/store/types.js';
+import { openStore } from '../../../engine/store/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 
 // The engine's own service (on the thread that answers senders) hands on-demand runs to the
 // processing thread: it must not read or write the store itself, and it remembers the last report.
@@ -47,29 +52,36 @@ describe('reconciliation: an on-demand run handed elsewhere', () => {
   });
 });
 
-// A continuous run reads and reconciles its whole window at once: at a high volume, seconds of the
-// processing thread. It waits while processing has a backlog, but never more than MAX_DEFERRED
-// intervals in a row.
+// A continuous run waits while processing has a backlog, but never more than MAX_DEFERRED intervals
+// in a row. The first run (the whole window) never waits.
 describe('reconciliation: continuous runs wait for a processing backlog', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
   it('runs at each interval while processing is idle, waits while it is busy, and runs anyway after MAX_DEFERRED intervals', async () => {
-    let nextDocument = 1;
-    const store = { listDocuments: async () => [{ id: nextDocument++ }] } as unknown as Store;
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-recon-'));
+    dirs.push(dir);
+    const store = await openStore(`sqlite:${join(dir, 'messages.db')}`);
     const runs: number[] = [];
     let busy = false;
     let ticks = 0;
+    const log = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          if (/"msg":"reconciliation (run|ran after waiting)/.test(line)) runs.push(ticks);
+        },
+      },
+    );
     const service = new ReconciliationService({
       store,
       config: engineReconciliation.parse({ interval: '20ms' }),
       partners: [],
       tables: async () => ({}),
-      log: silentLogger,
+      log,
       busy: () => {
         ticks++;
         return busy;
-      },
-      runElsewhere: async (r) => {
-        runs.push(ticks);
-        return { from: r.from, to: r.to, asOf: '', ms: 1, result: {} as never, summary: {} as never };
       },
     });
     const until = async (what: () => boolean, why: string) => {
@@ -78,9 +90,13 @@ describe('reconciliation: continuous runs wait for a processing backlog', () => 
         await new Promise((r) => setTimeout(r, 5));
       }
     };
+    busy = true;
     service.start();
     try {
-      await until(() => runs.length >= 2, 'two runs expected while processing is idle');
+      await until(() => runs.length >= 1, 'the first run expected at once, busy or not');
+      expect(runs[0]).to.equal(0);
+      busy = false;
+      await until(() => runs.length >= 3, 'runs expected at each interval while processing is idle');
       busy = true;
       const before = runs.length;
       const from = ticks;
@@ -92,6 +108,7 @@ describe('reconciliation: continuous runs wait for a processing backlog', () => 
       await until(() => runs.length > after, 'a run expected at the next idle tick');
     } finally {
       await service.stop();
+      await store.close();
     }
   });
 });

@@ -166,6 +166,48 @@ for (const backend of storeBackends())
       expect(detail!.events.map((e) => `${e.action}:${e.state}`)).to.deep.equal(['opened:open', 'resolved:resolved', 'reopened:open']);
     });
 
+    it('keeps the case references of each document, finds documents by them, and a scoped run resolves only what they file', async () => {
+      await routed({
+        documents: [
+          { kind: 'purchase-order', key: 'PO-7', businessDate: '2026-11-02', data: { number: 'PO-7', lines: [] } },
+          { kind: 'invoice', key: 'INV-1', businessDate: '2026-11-10', data: { number: 'INV-1', purchaseOrder: { number: 'PO-7' } } },
+        ],
+        links: [],
+      });
+      await routed({ documents: [{ kind: 'invoice', key: 'INV-2', businessDate: '2026-11-11', data: { number: 'INV-2' } }], links: [] });
+      // the invoice names its order: both are found by the order's reference, each with its own references
+      const found = await store.caseDocuments(['purchase-order:PO-7']);
+      expect(found.map((d) => [d.key, [...d.refs].sort()])).to.deep.equal([
+        ['PO-7', ['purchase-order:PO-7']],
+        ['INV-1', ['invoice:INV-1', 'purchase-order:PO-7']],
+      ]);
+      expect((await store.caseDocuments(['invoice:INV-2', 'invoice:none'])).map((d) => d.key)).to.deep.equal(['INV-2']);
+      expect(await store.documentRefsFloor()).to.equal(found[0]!.id);
+      // references of a document indexed before they were kept: added once, never twice
+      await store.addDocumentRefs([{ documentId: found[0]!.id, refs: ['purchase-order:PO-7', 'implant:X|1'] }]);
+      expect((await store.caseDocuments(['implant:X|1']))[0]!.refs.sort()).to.deep.equal(['implant:X|1', 'purchase-order:PO-7']);
+
+      await store.applyReconRun({
+        from: '2026-11-01',
+        to: '2026-11-30',
+        findings: [finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })],
+        actor: 'test',
+      });
+      // a run over INV-1's case that no longer finds it resolves it, and leaves INV-2 (another case) open
+      const scoped = await store.applyReconRun({
+        from: '2026-11-01',
+        to: '2026-11-30',
+        findings: [],
+        actor: 'test',
+        scope: found.flatMap((d) => d.refs),
+      });
+      expect(scoped).to.deep.equal({ opened: 0, reopened: 0, updated: 0, resolved: 1 });
+      expect((await store.listReconExceptions({ state: 'open' })).map((e) => e.docKey)).to.deep.equal(['INV-2']);
+      // a key in scope under another kind is not the run's to resolve
+      await store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings: [], actor: 'test', scope: ['purchase-order:INV-2'] });
+      expect((await store.listReconExceptions({ state: 'open' })).map((e) => e.docKey)).to.deep.equal(['INV-2']);
+    });
+
     it('keeps the audit trail of an analyst; an exception resolved by an analyst stays resolved when found again', async () => {
       await store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings: [finding()], actor: 'test' });
       const [e] = await store.listReconExceptions({});
