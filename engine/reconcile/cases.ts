@@ -57,3 +57,28 @@ export function caseRefs(doc: { kind: BusinessDocumentKind; key: string; data: u
 export function ref(kind: string, key: string): string {
   return `${kind}:${key}`;
 }
+
+/** Documents grouped in their cases (connected by shared references), in the order of each case's first document. */
+export function casesOf<T extends { refs: readonly string[] }>(docs: readonly T[]): T[][] {
+  const parent = docs.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const owner = new Map<string, number>();
+  docs.forEach((d, i) => {
+    for (const r of d.refs) {
+      const j = owner.get(r);
+      if (j === undefined) owner.set(r, i);
+      else parent[root(i)] = root(j);
+    }
+  });
+  const groups = new Map<number, T[]>();
+  docs.forEach((d, i) => {
+    const r = root(i);
+    const g = groups.get(r);
+    if (g) g.push(d);
+    else groups.set(r, [d]);
+  });
+  return [...groups.values()];
+}

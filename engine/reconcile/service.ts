@@ -1,8 +1,15 @@
 import type { Logger } from '../../lib/log.js';
 import type { Tables } from '../../transforms/index.js';
 import type { PartnerConfig } from '../config/index.js';
-import { REFS_PER_QUERY, type BusinessDocumentKind, type CaseDocument, type ReconRunResult, type Store } from '../store/types.js';
-import { caseRefs, ref } from './cases.js';
+import {
+  REFS_PER_QUERY,
+  type BusinessDocumentKind,
+  type CaseDocument,
+  type ReconRunResult,
+  type Store,
+  type StoredBusinessDocument,
+} from '../store/types.js';
+import { caseRefs, casesOf, ref } from './cases.js';
 import { catalogFromTables } from './catalog.js';
 import type { EngineReconciliation, Tolerances } from './config.js';
 import type { MatchResult, ReconcileContext, ReconcileSummary } from './context.js';
@@ -45,7 +52,10 @@ export type RunReport = { from: string; to: string; asOf: string; ms: number; re
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** New documents (or documents whose deadline passed) a continuous run takes at a time: one read of their cases, one write. */
+/**
+ * Documents a continuous run takes at a time as seeds (new ones, or those whose deadline passed),
+ * and reconciles and writes at a time: whole cases, about this many documents.
+ */
 export const CASES_PER_WRITE = 500;
 
 /**
@@ -54,6 +64,21 @@ export const CASES_PER_WRITE = 500;
  * swept up to 14 hours early, so each deadline is swept again 14 hours later.
  */
 const SWEEP_LAGS = [0, 14 * 3_600_000];
+
+/** Cases gathered into groups of about `size` documents (a larger case is a group of its own), each in id order. */
+function batches<T extends { id: number }>(cases: readonly T[][], size: number): T[][] {
+  const out: T[][] = [];
+  let group: T[] = [];
+  for (const c of cases) {
+    if (group.length > 0 && group.length + c.length > size) {
+      out.push(group);
+      group = [];
+    }
+    group.push(...c);
+  }
+  if (group.length > 0) out.push(group);
+  return out.map((g) => g.sort((a, b) => a.id - b.id));
+}
 
 /**
  * Where continuous reconciliation stands: documents up to `cursor` were reconciled, except the
@@ -209,19 +234,28 @@ export class ReconciliationService {
       for (const k of Object.keys(report.summary.fields) as MatchResult[]) report.summary.fields[k] += r.summary.fields[k];
       for (const [rule, n] of Object.entries(r.summary.findings)) report.summary.findings[rule] = (report.summary.findings[rule] ?? 0) + n;
     };
-    const due = new Set<string>();
+    // each case once per run: a document already read with an earlier case is no seed again
+    const done = new Set<number>();
+    const take = async (docs: readonly StoredBusinessDocument[]) => {
+      const seeds = [...new Set(docs.filter((d) => !done.has(d.id)).map((d) => ref(d.kind, d.key)))];
+      if (seeds.length === 0) return;
+      const read = await this.caseOf(seeds);
+      for (const d of read) done.add(d.id);
+      for (const batch of batches(casesOf(read), CASES_PER_WRITE)) add(await this.reconcileCases(batch, range, ctx));
+    };
+    const due: StoredBusinessDocument[] = [];
     for (const [kind, deadlines] of this.deadlines())
       for (const d of deadlines)
         for (const lag of SWEEP_LAGS)
-          for (const doc of await this.o.store.listDocuments({
-            kinds: [kind],
-            after: iso(mark.asOf - d - lag),
-            through: iso(range.asOf - d - lag),
-            limit: 1_000_000,
-          }))
-            due.add(ref(doc.kind, doc.key));
-    const seeds = [...due];
-    for (let i = 0; i < seeds.length; i += CASES_PER_WRITE) add(await this.reconcileCases(seeds.slice(i, i + CASES_PER_WRITE), range, ctx));
+          due.push(
+            ...(await this.o.store.listDocuments({
+              kinds: [kind],
+              after: iso(mark.asOf - d - lag),
+              through: iso(range.asOf - d - lag),
+              limit: 1_000_000,
+            })),
+          );
+    for (let i = 0; i < due.length; i += CASES_PER_WRITE) await take(due.slice(i, i + CASES_PER_WRITE));
     mark.asOf = range.asOf;
     // Ids a writer had taken but not committed when a higher one was read: looked for again until
     // SETTLE_MS has passed (an insert that conflicted or rolled back leaves its id unused for good).
@@ -230,7 +264,7 @@ export class ReconciliationService {
       const late = await this.o.store.listDocuments({ ids: holes.slice(i, i + REFS_PER_QUERY), limit: REFS_PER_QUERY });
       for (let j = 0; j < late.length; j += CASES_PER_WRITE) {
         const chunk = late.slice(j, j + CASES_PER_WRITE);
-        add(await this.reconcileCases([...new Set(chunk.map((d) => ref(d.kind, d.key)))], range, ctx));
+        await take(chunk);
         for (const d of chunk) mark.holes.delete(d.id);
       }
     }
@@ -238,8 +272,7 @@ export class ReconciliationService {
     for (;;) {
       const fresh = await this.o.store.listDocuments({ afterId: mark.cursor, limit: CASES_PER_WRITE });
       if (fresh.length === 0) break;
-      const todo = fresh.filter((d) => !mark.taken.delete(d.id));
-      if (todo.length > 0) add(await this.reconcileCases([...new Set(todo.map((d) => ref(d.kind, d.key)))], range, ctx));
+      await take(fresh.filter((d) => !mark.taken.delete(d.id)));
       for (const d of fresh) {
         if (d.id - mark.cursor - 1 <= MAX_HOLES) for (let id = mark.cursor + 1; id < d.id; id++) mark.holes.set(id, range.asOf);
         mark.cursor = d.id;
@@ -251,13 +284,12 @@ export class ReconciliationService {
     return report;
   }
 
-  /** Reconciles the cases of these references and applies what it finds to them alone. */
+  /** Reconciles whole cases and applies what it finds to them alone, in one write. */
   private async reconcileCases(
-    seeds: readonly string[],
+    docs: readonly CaseDocument[],
     range: Required<RunRange>,
     ctx: ReconcileContext,
   ): Promise<{ result: ReconRunResult; summary: ReconcileSummary }> {
-    const docs = await this.caseOf(seeds);
     const { findings, summary } = reconcileDocuments(docs, ctx);
     const result = await this.o.store.applyReconRun({
       from: range.from,

@@ -3,33 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { indexMessages } from '../../../bench/reconcile/index.js';
 import { generateMonth } from '../../../bench/reconcile/month.js';
 import { loadConfig } from '../../../engine/config/index.js';
-import { caseRefs, ref } from '../../../engine/reconcile/cases.js';
+import { caseRefs, casesOf, ref } from '../../../engine/reconcile/cases.js';
 import { engineReconciliation } from '../../../engine/reconcile/config.js';
 import { reconcileDocuments, ReconciliationService } from '../../../engine/reconcile/index.js';
-import { openStore, type Lineage, type Store, type StoredBusinessDocument } from '../../../engine/store/index.js';
+import { openStore, type Lineage, type Store } from '../../../engine/store/index.js';
 import { silentLogger } from '../../../lib/log.js';
 import pg from 'pg';
 import { storeBackends } from '../../support/stores.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HOUR = 3_600_000;
-
-/** The cases of a set of documents, in memory: connected by shared references, each in id order. */
-function casesOf(docs: readonly StoredBusinessDocument[]): StoredBusinessDocument[][] {
-  const parent = docs.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  const owner = new Map<string, number>();
-  docs.forEach((d, i) => {
-    for (const r of caseRefs(d)) {
-      const j = owner.get(r);
-      if (j === undefined) owner.set(r, i);
-      else parent[find(i)] = find(j);
-    }
-  });
-  const groups = new Map<number, StoredBusinessDocument[]>();
-  docs.forEach((d, i) => groups.set(find(i), [...(groups.get(find(i)) ?? []), d]));
-  return [...groups.values()];
-}
 
 async function shipped() {
   const { config } = await loadConfig(`${ROOT}config`, { env: { ...process.env, INTERLACE_DATA: '/nonexistent' } });
@@ -63,11 +46,11 @@ for (const backend of storeBackends())
       const whole = reconcileDocuments(docs, ctx)
         .findings.map((f) => f.fingerprint)
         .sort();
-      const cases = casesOf(docs);
+      const cases = casesOf(docs.map((d) => ({ ...d, refs: caseRefs(d) })));
       const byCase: string[] = [];
       const stray: string[] = [];
       for (const c of cases) {
-        const refs = new Set(c.flatMap(caseRefs));
+        const refs = new Set(c.flatMap((d) => d.refs));
         for (const f of reconcileDocuments(c, ctx).findings) {
           byCase.push(f.fingerprint);
           if (!refs.has(ref(f.docKind, f.docKey))) stray.push(f.fingerprint);
