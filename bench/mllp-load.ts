@@ -46,9 +46,14 @@ export type LoadResult = {
   ackedIds: string[];
 };
 
-/** One DFT^P03 with three FT1 lines (and their ZIM traceability segments), MSH-10 = `controlId`. */
-export function dftP03(controlId: string, n: number): Buffer {
-  const now = '20261121143005-0500';
+/**
+ * One DFT^P03 with three FT1 lines (and their ZIM traceability segments), MSH-10 = `controlId`. It is
+ * dated `at` (now), as an OR system sends today's cases, so reconciliation's deadlines (hours, days)
+ * lie ahead; each implant's serial carries the control id, so no two messages bill one implant.
+ */
+export function dftP03(controlId: string, n: number, at = Date.now()): Buffer {
+  const now = `${new Date(at).toISOString().replace(/[-:T]/g, '').slice(0, 14)}+0000`;
+  const day = now.slice(0, 8);
   const account = `ACCT${String(100000 + (n % 900000))}`;
   const items = [
     ['100234', 'STEM FEMORAL CEMENTLESS SZ 12', 'IMPLANT', '1', '2450.00'],
@@ -57,15 +62,15 @@ export function dftP03(controlId: string, n: number): Buffer {
   ];
   const segments = [
     `MSH|^~\\&|ORSYS|MAINHOSP|ERP|MAINHOSP|${now}||DFT^P03^DFT_P03|${controlId}|P|2.5.1|||AL|NE||8859/1`,
-    `EVN|P03|20261121143000-0500`,
+    `EVN|P03|${now}`,
     `PID|1||MRN${String(n).padStart(7, '0')}^^^MAINHOSP^MR||FICTIONAL^PATIENT^Q||19600101|F|||1 Nowhere Lane^^Testville^ZZ^00000|||||||${account}^^^MAINHOSP^AN`,
-    `PV1|1|I|OR^OR03^1^MAIN|E|||90001^SURGEON^FAKE^^^DR||||SUR||||||||V${n}^^^MAINHOSP^VN|||||||||||||||||||||||||20261121070000-0500`,
+    `PV1|1|I|OR^OR03^1^MAIN|E|||90001^SURGEON^FAKE^^^DR||||SUR||||||||V${n}^^^MAINHOSP^VN|||||||||||||||||||||||||${day}070000+0000`,
   ];
   items.forEach(([item, text, kind, qty, price], i) => {
     const line = i + 1;
     segments.push(
-      `FT1|${line}|TX${controlId}-${line}||20261121093000-0500|20261121143000-0500|CG|${item}^${text}^${kind}|||${qty}|${price}&USD|${price}&USD|OR^Operating Room|||OR^OR03^1^MAIN|||M16.11^Primary osteoarthritis, right hip^I10|90001^SURGEON^FAKE|||||27130^Total hip arthroplasty^CPT4`,
-      `ZIM|${line}|LOT-${item}-${n % 97}|SN-${n}-${line}|20291031|(01)0088902412345${line}(17)291031(10)LOT-${item}|EA|FICTIONAL ORTHO INC`,
+      `FT1|${line}|TX${controlId}-${line}||${now}|${now}|CG|${item}^${text}^${kind}|||${qty}|${price}&USD|${price}&USD|OR^Operating Room|||OR^OR03^1^MAIN|||M16.11^Primary osteoarthritis, right hip^I10|90001^SURGEON^FAKE|||||27130^Total hip arthroplasty^CPT4`,
+      `ZIM|${line}|LOT-${item}-${n % 97}|SN-${controlId}-${line}|20291031|(01)0088902412345${line}(17)291031(10)LOT-${item}|EA|FICTIONAL ORTHO INC`,
     );
   });
   return Buffer.from(segments.join('\r') + '\r', 'latin1');
