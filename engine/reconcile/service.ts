@@ -291,13 +291,13 @@ export class ReconciliationService {
     ctx: ReconcileContext,
   ): Promise<{ result: ReconRunResult; summary: ReconcileSummary }> {
     const { findings, summary } = reconcileDocuments(docs, ctx);
-    const result = await this.o.store.applyReconRun({
-      from: range.from,
-      to: range.to,
-      findings: findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to),
-      actor: range.actor,
-      scope: [...new Set(docs.flatMap((d) => d.refs))],
-    });
+    const inRange = findings.filter((f) => f.businessDate >= range.from && f.businessDate <= range.to);
+    const run = { from: range.from, to: range.to, scope: [...new Set(docs.flatMap((d) => d.refs))] };
+    // most cases agree: nothing found, and nothing open to resolve (a read here, not a write there)
+    const result =
+      inRange.length === 0 && !(await this.o.store.openReconExceptionsIn(run))
+        ? { opened: 0, reopened: 0, updated: 0, resolved: 0 }
+        : await this.o.store.applyReconRun({ ...run, findings: inRange, actor: range.actor });
     return { result, summary };
   }
 

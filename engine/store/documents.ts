@@ -157,11 +157,10 @@ export function documentQuery(q: DocumentQuery): [string, unknown[]] {
   return [`${DOCUMENT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.id LIMIT ${limit}`, args];
 }
 
-/** Documents having any of these case references (at most REFS_PER_QUERY), oldest id first. */
-export function caseQuery(refs: readonly string[], limit: number): [string, unknown[]] {
+/** Documents having any of these case references (at most REFS_PER_QUERY). */
+export function caseQuery(refs: readonly string[]): [string, unknown[]] {
   return [
-    `${DOCUMENT_SELECT} WHERE b.id IN (SELECT document_id FROM document_refs WHERE ref IN (${refs.map(() => '?').join(', ')}))
-     ORDER BY b.id LIMIT ${Math.min(Math.max(limit, 1), 1_000_000)}`,
+    `${DOCUMENT_SELECT} WHERE b.id IN (SELECT document_id FROM document_refs WHERE ref IN (${refs.map(() => '?').join(', ')}))`,
     [...refs],
   ];
 }
@@ -186,7 +185,7 @@ export function withRefs(
 }
 
 /** Exceptions a scoped run may resolve (ADR 0027): filed under one of its references, dated in its range. */
-export function exceptionsOfScope(run: ReconRun & { scope: readonly string[] }): [string, unknown[]][] {
+export function exceptionsOfScope(run: { from: string; to: string; scope: readonly string[] }): [string, unknown[]][] {
   const keys = [...new Set(run.scope.map((r) => r.slice(r.indexOf(':') + 1)))];
   const out: [string, unknown[]][] = [];
   for (let i = 0; i < keys.length; i += REFS_PER_QUERY) {

@@ -583,8 +583,10 @@ export interface DocumentLedger {
   listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]>;
   /** Applies a run: opens new findings, updates known ones, resolves those of the range (and scope) no longer found. */
   applyReconRun(run: ReconRun): Promise<ReconRunResult>;
-  /** Every document that has any of these case references, with all of its own (at most `limit`, default 100,000). */
-  caseDocuments(refs: readonly string[], limit?: number): Promise<CaseDocument[]>;
+  /** Whether any exception not resolved is filed under one of the run's references (`scope`) in its range. */
+  openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean>;
+  /** Every document that has any of these case references, with all of its own. */
+  caseDocuments(refs: readonly string[]): Promise<CaseDocument[]>;
   /** The lowest document id with case references: documents below it were indexed before references were kept. */
   documentRefsFloor(): Promise<number | undefined>;
   /** Records the case references of documents indexed before references were kept. */

@@ -66,8 +66,11 @@ export abstract class X12LedgerDelegate implements X12Ledger, MdnLedger, Documen
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
     return this.documents.applyReconRun(run);
   }
-  caseDocuments(refs: readonly string[], limit?: number): Promise<CaseDocument[]> {
-    return this.documents.caseDocuments(refs, limit);
+  openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {
+    return this.documents.openReconExceptionsIn(run);
+  }
+  caseDocuments(refs: readonly string[]): Promise<CaseDocument[]> {
+    return this.documents.caseDocuments(refs);
   }
   documentRefsFloor(): Promise<number | undefined> {
     return this.documents.documentRefsFloor();

@@ -96,10 +96,16 @@ export class PostgresDocuments implements DocumentLedger {
     return (await this.pool.query<DocumentRow>(numbered(sql), args)).rows.map(toDocument);
   }
 
-  async caseDocuments(refs: readonly string[], limit = 100_000): Promise<CaseDocument[]> {
+  async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {
+    const rows: ExceptionRow[] = [];
+    for (const [sql, args] of exceptionsOfScope(run)) rows.push(...(await this.pool.query<ExceptionRow>(numbered(sql), args)).rows);
+    return inScope(rows, run.scope).some((r) => r.state !== 'resolved');
+  }
+
+  async caseDocuments(refs: readonly string[]): Promise<CaseDocument[]> {
     const docs = new Map<number, StoredBusinessDocument>();
-    for (let i = 0; i < refs.length && docs.size < limit; i += REFS_PER_QUERY) {
-      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY), limit - docs.size);
+    for (let i = 0; i < refs.length; i += REFS_PER_QUERY) {
+      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY));
       for (const row of (await this.pool.query<DocumentRow>(numbered(sql), args)).rows) docs.set(row.id, toDocument(row));
     }
     const ids = [...docs.keys()].sort((a, b) => a - b);

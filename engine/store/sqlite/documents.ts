@@ -106,10 +106,15 @@ export class SqliteDocuments implements DocumentLedger {
     return (this.db.prepare(sql).all(...args) as DocumentRow[]).map(toDocument);
   }
 
-  async caseDocuments(refs: readonly string[], limit = 100_000): Promise<CaseDocument[]> {
+  async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {
+    const rows = exceptionsOfScope(run).flatMap(([sql, args]) => this.db.prepare(sql).all(...args) as ExceptionRow[]);
+    return inScope(rows, run.scope).some((r) => r.state !== 'resolved');
+  }
+
+  async caseDocuments(refs: readonly string[]): Promise<CaseDocument[]> {
     const docs = new Map<number, StoredBusinessDocument>();
-    for (let i = 0; i < refs.length && docs.size < limit; i += REFS_PER_QUERY) {
-      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY), limit - docs.size);
+    for (let i = 0; i < refs.length; i += REFS_PER_QUERY) {
+      const [sql, args] = caseQuery(refs.slice(i, i + REFS_PER_QUERY));
       for (const row of this.db.prepare(sql).all(...args) as DocumentRow[]) docs.set(row.id, toDocument(row));
     }
     const ids = [...docs.keys()].sort((a, b) => a - b);

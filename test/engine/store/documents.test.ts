@@ -193,6 +193,9 @@ for (const backend of storeBackends())
         findings: [finding(), finding({ fingerprint: 'other', docKey: 'INV-2' })],
         actor: 'test',
       });
+      const scope = found.flatMap((d) => d.refs);
+      expect(await store.openReconExceptionsIn({ from: '2026-11-01', to: '2026-11-30', scope })).to.equal(true);
+      expect(await store.openReconExceptionsIn({ from: '2026-12-01', to: '2026-12-31', scope }), 'another range').to.equal(false);
       // a run over INV-1's case that no longer finds it resolves it, and leaves INV-2 (another case) open
       const scoped = await store.applyReconRun({
         from: '2026-11-01',
@@ -202,6 +205,7 @@ for (const backend of storeBackends())
         scope: found.flatMap((d) => d.refs),
       });
       expect(scoped).to.deep.equal({ opened: 0, reopened: 0, updated: 0, resolved: 1 });
+      expect(await store.openReconExceptionsIn({ from: '2026-11-01', to: '2026-11-30', scope }), 'resolved').to.equal(false);
       expect((await store.listReconExceptions({ state: 'open' })).map((e) => e.docKey)).to.deep.equal(['INV-2']);
       // a key in scope under another kind is not the run's to resolve
       await store.applyReconRun({ from: '2026-11-01', to: '2026-11-30', findings: [], actor: 'test', scope: ['purchase-order:INV-2'] });
