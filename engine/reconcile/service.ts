@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '../../lib/log.js';
 import type { Tables } from '../../transforms/index.js';
 import type { PartnerConfig } from '../config/index.js';
@@ -56,7 +57,7 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * Documents a continuous run takes at a time as seeds (new ones, or those whose deadline passed),
  * and reconciles and writes at a time: whole cases, about this many documents.
  */
-export const CASES_PER_WRITE = 500;
+export const CASES_PER_WRITE = 250;
 
 /**
  * Business dates are stored as the sender wrote them. A deadline sweep compares them as text with UTC
@@ -241,7 +242,10 @@ export class ReconciliationService {
       if (seeds.length === 0) return;
       const read = await this.caseOf(seeds);
       for (const d of read) done.add(d.id);
-      for (const batch of batches(casesOf(read), CASES_PER_WRITE)) add(await this.reconcileCases(batch, range, ctx));
+      for (const batch of batches(casesOf(read), CASES_PER_WRITE)) {
+        await setImmediate();
+        add(await this.reconcileCases(batch, range, ctx));
+      }
     };
     const due: StoredBusinessDocument[] = [];
     for (const [kind, deadlines] of this.deadlines())
@@ -270,6 +274,7 @@ export class ReconciliationService {
     }
     for (const [id, at] of mark.holes) if (at < range.asOf - SETTLE_MS) mark.holes.delete(id);
     for (;;) {
+      await setImmediate();
       const fresh = await this.o.store.listDocuments({ afterId: mark.cursor, limit: CASES_PER_WRITE });
       if (fresh.length === 0) break;
       await take(fresh.filter((d) => !mark.taken.delete(d.id)));
