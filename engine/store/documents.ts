@@ -73,9 +73,12 @@ export function numbered(sql: string): string {
 
 const DOCUMENT_SELECT = `SELECT b.*, d.state AS delivery_state FROM business_documents b LEFT JOIN deliveries d ON d.id = b.delivery_id`;
 
+/** The insert of business documents, rows of `lineageRows` (ten columns) to follow as VALUES. */
+export const INSERT_DOCUMENT =
+  'INSERT INTO business_documents (kind, doc_key, partner, facility, business_date, message_id, channel, delivery_id, data, recorded_at)';
+
 export const DOC_SQL = {
-  insertDocument: `INSERT INTO business_documents (kind, doc_key, partner, facility, business_date, message_id, channel, delivery_id, data, recorded_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  insertDocument: `${INSERT_DOCUMENT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   insertRef: 'INSERT INTO document_refs (document_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING',
   refsFloor: 'SELECT MIN(document_id) AS floor FROM document_refs',
   insertLink: `INSERT INTO document_links (from_kind, from_key, to_kind, to_key, relation, message_id, recorded_at)

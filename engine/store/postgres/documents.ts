@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { answeredDocuments } from '../../reconcile/lineage.js';
 import {
   DOC_SQL,
+  INSERT_DOCUMENT,
   dayAfter,
   documentQuery,
   exceptionArgs,
@@ -45,8 +46,9 @@ import { lockKey, transaction } from './pool.js';
 
 const SQL = Object.fromEntries(Object.entries(DOC_SQL).map(([k, v]) => [k, numbered(v)])) as typeof DOC_SQL;
 
-/** A document's case references, one statement. */
-const INSERT_REFS = 'INSERT INTO document_refs (document_id, ref) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING';
+/** Case references of documents, one statement: the documents' ids and the references, pairwise. */
+const INSERT_REF_ROWS =
+  'INSERT INTO document_refs (document_id, ref) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING';
 
 /** Advisory lock key of reconciliation runs: two processes running at once apply one after the other. */
 const RUN_LOCK = lockKey('interlace', 'reconciliation-run');
@@ -62,10 +64,24 @@ export class PostgresDocuments implements DocumentLedger {
   /** Called inside `markRouted`'s transaction. */
   static async writeLineage(c: PoolClient, messageId: string, channel: string, lineage: Lineage, now: number): Promise<void> {
     const rows = lineageRows(messageId, channel, lineage, now);
-    for (const [i, r] of rows.documents.entries()) {
-      const inserted = (await c.query<{ id: number }>(`${SQL.insertDocument} RETURNING id`, r)).rows[0];
-      // a document already indexed (a reprocess) has its references
-      if (inserted) await c.query(INSERT_REFS, [inserted.id, rows.refs[i]]);
+    // a statement for (up to 1,000 of) the message's documents, one for their references: each is a round trip
+    const refsOf = new Map(rows.documents.map((r, i) => [`${String(r[0])}|${String(r[1])}|${String(r[7])}`, rows.refs[i]!]));
+    for (let at = 0; at < rows.documents.length; at += 1000) {
+      const page = rows.documents.slice(at, at + 1000);
+      const values = page.map((r, i) => `(${r.map((_, j) => `$${i * r.length + j + 1}`).join(', ')})`).join(', ');
+      const { rows: inserted } = await c.query<{ id: number; kind: string; doc_key: string; delivery_id: string }>(
+        `${INSERT_DOCUMENT} VALUES ${values} ON CONFLICT DO NOTHING RETURNING id, kind, doc_key, delivery_id`,
+        page.flat(),
+      );
+      // a document already indexed (a reprocess) is not returned, and has its references
+      const ids: number[] = [];
+      const refs: string[] = [];
+      for (const d of inserted)
+        for (const x of refsOf.get(`${d.kind}|${d.doc_key}|${d.delivery_id}`) ?? []) {
+          ids.push(d.id);
+          refs.push(x);
+        }
+      if (refs.length > 0) await c.query(INSERT_REF_ROWS, [ids, refs]);
     }
     for (const r of rows.links) await c.query(SQL.insertLink, r);
   }
@@ -125,9 +141,7 @@ export class PostgresDocuments implements DocumentLedger {
   }
 
   async addDocumentRefs(rows: ReadonlyArray<{ documentId: number; refs: readonly string[] }>): Promise<void> {
-    await transaction(this.pool, async (c) => {
-      for (const r of rows) await c.query(INSERT_REFS, [r.documentId, r.refs]);
-    });
+    await this.pool.query(INSERT_REF_ROWS, [rows.flatMap((r) => r.refs.map(() => r.documentId)), rows.flatMap((r) => r.refs)]);
   }
 
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
