@@ -14,17 +14,20 @@ export type ItemCatalog = {
   known(item: string): boolean;
 };
 
+/** The lookup tables the catalog is built from: when one is reloaded, every case may reconcile differently. */
+export const CATALOG_TABLES = ['item-master', 'chargemaster', 'uom'] as const;
+
 /**
  * Item-master columns read: `item`, `unit` (stocking unit), and optionally `purchase_uom` with
  * `conversion` (stocking units in one purchase unit). `uom` table: `unit`, `factor` (eaches in one).
  */
 export function catalogFromTables(tables: Tables): ItemCatalog {
   const items = new Map<string, Record<string, string>>();
-  for (const r of tables['item-master']?.rows ?? []) if (r.item) items.set(r.item, r);
+  for (const r of tables[CATALOG_TABLES[0]]?.rows ?? []) if (r.item) items.set(r.item, r);
   const charges = new Set<string>();
-  for (const r of tables['chargemaster']?.rows ?? []) if (r.item && r.charge_code) charges.add(r.item);
+  for (const r of tables[CATALOG_TABLES[1]]?.rows ?? []) if (r.item && r.charge_code) charges.add(r.item);
   const unitFactors = new Map<string, number>();
-  for (const r of tables['uom']?.rows ?? []) {
+  for (const r of tables[CATALOG_TABLES[2]]?.rows ?? []) {
     const f = Number(r.factor);
     if (r.unit && Number.isFinite(f) && f > 0) unitFactors.set(r.unit.toUpperCase(), f);
   }

@@ -11,7 +11,7 @@ import {
   type StoredBusinessDocument,
 } from '../store/types.js';
 import { caseRefs, casesOf, ref } from './cases.js';
-import { catalogFromTables } from './catalog.js';
+import { CATALOG_TABLES, catalogFromTables } from './catalog.js';
 import type { EngineReconciliation, Tolerances } from './config.js';
 import type { MatchResult, ReconcileContext, ReconcileSummary } from './context.js';
 import { reconcileDocuments } from './reconcile.js';
@@ -101,7 +101,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * Runs reconciliation: on demand for a range of business dates (`run`), and continuously (`start`).
  * The first continuous run reconciles the whole window (it catches up on what changed while the
- * engine was down); each later one only the cases (reconcile/cases.ts, ADR 0027) that new documents
+ * engine was down), and so does the first after the item master, charge master or unit table was
+ * reloaded; each other one only the cases (reconcile/cases.ts, ADR 0027) that new documents
  * and deadlines passed since the last run touch, `CASES_PER_WRITE` at a time. One run at a time; a
  * run asked for while another runs waits for it.
  */
@@ -109,6 +110,8 @@ export class ReconciliationService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private mark: Mark | undefined;
+  /** The catalog's tables as the last continuous run saw them (reloading replaces a table's object). */
+  private catalogTables: unknown[] = [];
   private deferred = 0;
   last: RunReport | undefined;
 
@@ -203,9 +206,14 @@ export class ReconciliationService {
     const next = this.running.then(async () => {
       const now = Date.now();
       const range = { from: day(now - this.o.config.window), to: day(now), asOf: now, actor: 'reconciliation' };
-      if (this.mark) return this.byCase(range, this.mark);
+      // a reloaded item master, charge master or unit table may change any case's findings
+      const tables = await this.o.tables();
+      const catalog = CATALOG_TABLES.map((name) => tables[name]);
+      const reloaded = catalog.some((t, i) => t !== this.catalogTables[i]);
+      this.catalogTables = catalog;
+      if (this.mark && !reloaded) return this.byCase(range, this.mark);
       const { mark, ...report } = await this.runNow(range, { floor: await this.o.store.documentRefsFloor() });
-      this.mark = mark;
+      this.mark = { ...mark, holes: this.mark?.holes ?? mark.holes };
       return report;
     });
     this.running = next.catch(() => undefined);

@@ -137,6 +137,31 @@ for (const backend of storeBackends())
       expect(await rules(), 'the 855 resolves it').to.deep.equal([]);
     });
 
+    it('reconciles the whole window again once the charge master is reloaded, as any case may change with it', async () => {
+      store = await openStore(await backend.fresh());
+      const { messageId } = await store.ingest('or', { raw: Buffer.from('MSH|x'), controlId: 'C1' }, HOUR);
+      // a usage line with no charge code, for an item the charge master does not know: not billable yet
+      const usage = { eventId: 'EV1', lines: [{ line: 1, itemNumber: 'IMPL-9', quantity: { value: '1' } }] };
+      await store.markRouted(messageId, [], [], {
+        documents: [{ kind: 'usage', key: 'EV1', businessDate: '2026-11-02', data: usage }],
+        links: [],
+      });
+      const tables: Record<string, { columns: string[]; rows: Array<Record<string, string>> }> = {
+        chargemaster: { columns: ['item', 'charge_code'], rows: [] },
+      };
+      const config = engineReconciliation.parse({ window: '400d' });
+      const service = new ReconciliationService({ store, config, partners: [], tables: async () => tables, log: silentLogger });
+      const open = async () => (await store.listReconExceptions({ state: 'open' })).map((e) => `${e.rule} ${e.docKey}`);
+      expect((await service.continuous()).summary.documents).to.equal(1);
+      expect((await service.continuous()).summary.documents, 'nothing new: nothing read').to.equal(0);
+      expect(await open()).to.deep.equal([]);
+      // the charge master is reloaded (a new table object) with the item: the line is billable and has no charge
+      tables.chargemaster = { columns: ['item', 'charge_code'], rows: [{ item: 'IMPL-9', charge_code: '278' }] };
+      expect((await service.continuous()).summary.documents, 'the whole window').to.equal(1);
+      expect(await open()).to.deep.equal(['charge-missing EV1']);
+      expect((await service.continuous()).summary.documents, 'then by case again').to.equal(0);
+    });
+
     it('reads a document whose id was given before a higher one but committed after it (several writers)', async function () {
       if (backend.name !== 'postgres') this.skip(); // one writer on SQLite: ids commit in order
       const url = await backend.fresh();
