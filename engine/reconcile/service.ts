@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers/promises';
+import type { Lease, Leases } from '../../lib/lease.js';
 import type { Logger } from '../../lib/log.js';
 import type { Tables } from '../../transforms/index.js';
 import type { PartnerConfig } from '../config/index.js';
@@ -42,7 +43,15 @@ export type ReconciliationOptions = {
    * most `MAX_DEFERRED` intervals in a row; its deadlines are hours and days, a message's are seconds.
    */
   busy?: () => boolean;
+  /**
+   * Engine processes sharing a store (PostgreSQL) and a Redis: continuous runs go on in the one that
+   * holds the `reconciliation` lease. The others would reconcile the same documents again.
+   */
+  leases?: Leases;
 };
+
+/** How long the reconciliation lease outlives its holder: after this, another process takes over. */
+export const LEASE_TTL_MS = 30_000;
 
 /** Continuous runs put off in a row, at most, while processing has a backlog. */
 export const MAX_DEFERRED = 10;
@@ -113,6 +122,7 @@ export class ReconciliationService {
   /** The catalog's tables as the last continuous run saw them (reloading replaces a table's object). */
   private catalogTables: unknown[] = [];
   private deferred = 0;
+  private lease: Lease | undefined;
   last: RunReport | undefined;
 
   constructor(private readonly o: ReconciliationOptions) {}
@@ -352,6 +362,7 @@ export class ReconciliationService {
   start(): void {
     if (!this.o.config.enabled || this.timer) return;
     const tick = async () => {
+      if (!(await this.leading())) return;
       if (this.mark && this.o.busy?.() && ++this.deferred < MAX_DEFERRED) return;
       const deferred = this.deferred;
       this.deferred = 0;
@@ -369,9 +380,26 @@ export class ReconciliationService {
     run();
   }
 
+  /**
+   * Whether this process runs continuous reconciliation: always without leases, else while it holds
+   * the lease. A process that does not hold it forgets its mark, so when it takes over it starts
+   * with a whole-window run: the holder before it moved on.
+   */
+  private async leading(): Promise<boolean> {
+    const leases = this.o.leases;
+    if (!leases || this.lease?.held()) return true;
+    this.mark = undefined;
+    this.lease = await leases.tryAcquire('reconciliation', {
+      ttlMs: LEASE_TTL_MS,
+      onLost: (reason) => this.o.log.warn({ reason }, 'reconciliation lease lost; another engine process runs it'),
+    });
+    return this.lease !== undefined;
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.lease?.release().catch(() => undefined);
   }
 }

@@ -122,6 +122,7 @@ export class ProcessingHost {
       tables: async () => live.tables,
       log: log.child({ component: 'reconciliation' }),
       busy: () => [...host.channels.values()].some((rt) => rt.processingBacklog > 0),
+      leases,
     });
     host.reconciliation.start();
     await host.sweep(0);

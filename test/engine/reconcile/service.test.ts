@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { RedisLeases } from '../../../lib/lease.js';
+import { getRedis, uniquePrefix } from '../../support/redis.js';
+import { sleep, until as waitFor } from '../../support/until.js';
 
 // The engine's own service (on the thread that answers senders) hands on-demand runs to the
 // processing thread: it must not read or write the store itself, and it remembers the last report.
@@ -110,5 +113,46 @@ describe('reconciliation: continuous runs wait for a processing backlog', () => 
       await service.stop();
       await store.close();
     }
+  });
+});
+
+// Several engine processes share the store: one of them runs continuous reconciliation, and another
+// takes over when it stops.
+describe('reconciliation: continuous runs in one engine process at a time', () => {
+  const dirs: string[] = [];
+  const closing: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const c of closing.splice(0)) await c();
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+
+  it('runs where the reconciliation lease is held, and moves when its holder stops', async () => {
+    const redis = await getRedis();
+    const prefix = uniquePrefix();
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-recon-'));
+    dirs.push(dir);
+    const store = await openStore(`sqlite:${join(dir, 'messages.db')}`);
+    closing.push(() => store.close());
+    const services = [0, 1].map(() => {
+      const leases = new RedisLeases(redis.url, prefix);
+      closing.push(() => leases.close());
+      return new ReconciliationService({
+        store,
+        config: engineReconciliation.parse({ interval: '20ms' }),
+        partners: [],
+        tables: async () => ({}),
+        log: silentLogger,
+        leases,
+      });
+    });
+    for (const s of services) s.start();
+    await waitFor('a first run', () => services.some((s) => s.last !== undefined));
+    await sleep(200); // ten intervals
+    const ran = services.map((s) => s.last !== undefined);
+    expect(ran.filter(Boolean), `runs in each service: ${JSON.stringify(ran)}`).to.have.length(1);
+    const [leader, other] = ran[0] ? [services[0]!, services[1]!] : [services[1]!, services[0]!];
+    await leader.stop(); // releases the lease
+    await waitFor('the other process to take over once the lease was released', () => other.last !== undefined);
+    await other.stop();
   });
 });
