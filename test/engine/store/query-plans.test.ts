@@ -8,6 +8,7 @@ import { openStore } from '../../../engine/store/index.js';
 import * as postgres from '../../../engine/store/postgres/store.js';
 import { BUSINESS_ORIGINAL, messageListSql, SqliteStore } from '../../../engine/store/sqlite/store.js';
 import { dropSchemas, freshSchema } from '../../support/postgres.js';
+import { caseQuery, documentQuery, exceptionsOfScope, refsQuery } from '../../../engine/store/documents.js';
 
 /**
  * Query plans of statements run for every message, on a store as the engine creates it (no
@@ -45,6 +46,20 @@ describe('message store (sqlite): query plans of the per-message statements', ()
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail);
       expect(plan[0], plan.join('; ')).to.match(/^SEARCH messages USING INDEX \w+ \(control_id=\?/);
     });
+
+  // A continuous reconciliation run by case (ADR 0027) reads cases, their references, the exceptions
+  // of its scope and the documents whose deadline passed: each through an index, whatever the size.
+  it('reads cases, their references, their exceptions and passed deadlines through indexes (reconciliation by case)', () => {
+    const plan = ([sql, args]: [string, unknown[]]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    expect(plan(caseQuery(['charge:TX1', 'implant:X|1']))).to.match(/SEARCH document_refs USING INDEX document_refs_ref \(ref=\?\)/);
+    expect(plan(caseQuery(['charge:TX1']))).to.match(/SEARCH b USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    expect(plan(refsQuery([1, 2]))).to.match(/SEARCH document_refs USING COVERING INDEX \w+ \(document_id=\?\)/);
+    const [scope] = exceptionsOfScope({ from: '2026-11-01', to: '2026-11-30', scope: ['charge:TX1', 'usage:EV1'] });
+    expect(plan(scope!)).to.match(/^SEARCH recon_exceptions USING INDEX recon_exceptions_document \(doc_key=\?\)/);
+    const sweep = documentQuery({ kinds: ['purchase-order'], after: '2026-12-01T10:00:00.000Z', through: '2026-12-01T10:01:00.000Z' });
+    expect(plan(sweep)).to.match(/^SEARCH b USING INDEX business_documents_date \(kind=\? AND business_date>\? AND business_date<\?\)/);
+  });
 });
 
 /** The same on PostgreSQL, on a new schema: planned without statistics, as on a new or emptied store. */
