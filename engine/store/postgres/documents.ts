@@ -50,6 +50,16 @@ const SQL = Object.fromEntries(Object.entries(DOC_SQL).map(([k, v]) => [k, numbe
 const INSERT_REF_ROWS =
   'INSERT INTO document_refs (document_id, ref) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING';
 
+/** The exceptions a scoped run may resolve (exceptionsOfScope, inScope), read through the pool or a transaction's client. */
+async function exceptionsInScope(
+  db: Pool | PoolClient,
+  run: { from: string; to: string; scope: readonly string[] },
+): Promise<ExceptionRow[]> {
+  const rows: ExceptionRow[] = [];
+  for (const [sql, args] of exceptionsOfScope(run)) rows.push(...(await db.query<ExceptionRow>(numbered(sql), args)).rows);
+  return inScope(rows, run.scope);
+}
+
 /** Advisory lock key of reconciliation runs: two processes running at once apply one after the other. */
 const RUN_LOCK = lockKey('interlace', 'reconciliation-run');
 
@@ -113,9 +123,7 @@ export class PostgresDocuments implements DocumentLedger {
   }
 
   async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {
-    const rows: ExceptionRow[] = [];
-    for (const [sql, args] of exceptionsOfScope(run)) rows.push(...(await this.pool.query<ExceptionRow>(numbered(sql), args)).rows);
-    return inScope(rows, run.scope).some((r) => r.state !== 'resolved');
+    return (await exceptionsInScope(this.pool, run)).some((r) => r.state !== 'resolved');
   }
 
   async caseDocuments(refs: readonly string[]): Promise<CaseDocument[]> {
@@ -149,14 +157,7 @@ export class PostgresDocuments implements DocumentLedger {
       await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [RUN_LOCK]);
       const now = Date.now();
       const inRange = run.scope
-        ? inScope(
-            (
-              await Promise.all(
-                exceptionsOfScope({ ...run, scope: run.scope }).map(([sql, args]) => c.query<ExceptionRow>(numbered(sql), args)),
-              )
-            ).flatMap((r) => r.rows),
-            run.scope,
-          )
+        ? await exceptionsInScope(c, { ...run, scope: run.scope })
         : (await c.query<ExceptionRow>(SQL.exceptionsInRange, [run.from, dayAfter(run.to)])).rows;
       const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
       const outside = [...new Set(run.findings.map((f) => f.fingerprint).filter((f) => !existing.has(f)))];

@@ -107,8 +107,15 @@ export class SqliteDocuments implements DocumentLedger {
   }
 
   async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {
-    const rows = exceptionsOfScope(run).flatMap(([sql, args]) => this.db.prepare(sql).all(...args) as ExceptionRow[]);
-    return inScope(rows, run.scope).some((r) => r.state !== 'resolved');
+    return this.exceptionsInScope(run).some((r) => r.state !== 'resolved');
+  }
+
+  /** The exceptions a scoped run may resolve (exceptionsOfScope, inScope). */
+  private exceptionsInScope(run: { from: string; to: string; scope: readonly string[] }): ExceptionRow[] {
+    return inScope(
+      exceptionsOfScope(run).flatMap(([sql, args]) => this.db.prepare(sql).all(...args) as ExceptionRow[]),
+      run.scope,
+    );
   }
 
   async caseDocuments(refs: readonly string[]): Promise<CaseDocument[]> {
@@ -144,10 +151,7 @@ export class SqliteDocuments implements DocumentLedger {
     return this.writes.run(() => {
       const now = Date.now();
       const inRange = run.scope
-        ? inScope(
-            exceptionsOfScope({ ...run, scope: run.scope }).flatMap(([sql, args]) => this.db.prepare(sql).all(...args) as ExceptionRow[]),
-            run.scope,
-          )
+        ? this.exceptionsInScope({ ...run, scope: run.scope })
         : (this.db.prepare(DOC_SQL.exceptionsInRange).all(run.from, dayAfter(run.to)) as ExceptionRow[]);
       const existing = new Map(inRange.map((r) => [r.fingerprint, r]));
       const byFingerprint = this.db.prepare(DOC_SQL.exceptionByFingerprint);
