@@ -53,6 +53,10 @@ type Failure = { dead: true; reason: string } | { dead: false; reason: string; d
 
 /** A delivery waits in memory for its first attempt at most this long; then the route's queue takes it. */
 const HOLD_IN_MEMORY_MS = 10_000;
+/** How long one attempt may take at a destination that does not say (`Destination.attemptTimeoutMs`). */
+const UNBOUNDED_ATTEMPT_MS = 5 * 60_000;
+/** Clocks of engine processes and the store's differ a little; a hold is assumed this much longer. */
+const HOLD_MARGIN_MS = 5_000;
 /** How long a route's pause, set in Redis by any process, may go unnoticed by the in-process path. */
 const PAUSE_CHECK_MS = 1_000;
 
@@ -474,6 +478,20 @@ export class RouteQueue {
   /** True while this process holds the delivery for its first attempt (the recovery sweep leaves it alone). */
   holds(deliveryId: string): boolean {
     return this.holding.has(deliveryId);
+  }
+
+  /**
+   * Whether some engine process may still hold this delivery for its first attempt: one never
+   * attempted (`pending`, no attempt recorded) and routed less than the longest hold ago — 10 s
+   * waiting in memory, then the destination's longest attempt, and a margin. Only a store shared by
+   * several processes needs the question: the recovery sweep then leaves such a delivery to whichever
+   * process routed it, since enqueueing it would send it a second time while the first attempt runs.
+   * If that process died, a later sweep finds the delivery past the bound and enqueues it.
+   */
+  mayBeHeldElsewhere(d: { state: string; attempts: number; updatedAt: string }, now = Date.now()): boolean {
+    if (d.state !== 'pending' || d.attempts > 0) return false;
+    const hold = HOLD_IN_MEMORY_MS + (this.opts.destination.attemptTimeoutMs ?? UNBOUNDED_ATTEMPT_MS) + HOLD_MARGIN_MS;
+    return Date.parse(d.updatedAt) > now - hold;
   }
 
   /** First attempts waiting in this process (not counting those being sent). */

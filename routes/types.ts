@@ -50,6 +50,12 @@ export type DeliveryResult = {
  */
 export interface Destination {
   send(delivery: Delivery): Promise<DeliveryResult>;
+  /**
+   * The longest one `send` can take, when the destination bounds it (its own timeouts). Engine
+   * processes that share a store use it to tell a first attempt still running elsewhere from one
+   * whose process died (RouteQueue.mayBeHeldElsewhere); absent, a generous default stands in.
+   */
+  readonly attemptTimeoutMs?: number;
   /** Whether the destination answers at all; for the admin API. Never throws. */
   health(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;

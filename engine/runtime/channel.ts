@@ -172,11 +172,18 @@ export class ChannelRuntime {
     if (this.started) this.window.submit(ids);
   }
 
-  async enqueueDeliveries(deliveries: StoredDelivery[]): Promise<void> {
+  /**
+   * Recovery: enqueues open deliveries, except those this process holds for a first attempt and,
+   * when `othersMayHold` (a store shared by several engine processes), those another process may
+   * hold (RouteQueue.mayBeHeldElsewhere).
+   */
+  async enqueueDeliveries(deliveries: StoredDelivery[], othersMayHold = false): Promise<void> {
+    const now = Date.now();
     for (const [route, list] of openByRoute(deliveries)) {
       const queue = this.routes.get(route);
       if (!queue) continue; // a route removed from the configuration: its deliveries wait for an operator
-      await queue.enqueue(list.filter((d) => !queue.holds(d.id)).map(toAttempt));
+      const free = list.filter((d) => !queue.holds(d.id) && !(othersMayHold && queue.mayBeHeldElsewhere(d, now)));
+      await queue.enqueue(free.map(toAttempt));
     }
   }
 

@@ -156,7 +156,8 @@ export class ProcessingHost {
 
   /**
    * Recovery: hands messages still `received` to their channel's processing window and enqueues
-   * deliveries not final (except those this process holds for a first attempt). Processing is
+   * deliveries not final (except those this process holds for a first attempt, and on a store shared
+   * by several processes those another may hold: ChannelRuntime.enqueueDeliveries). Processing is
    * idempotent and job ids are delivery ids, so it runs at start, periodically and after Redis comes
    * back (possibly empty).
    */
@@ -166,7 +167,11 @@ export class ProcessingHost {
       const messages = await this.store.pendingMessages(5000, olderThanMs, running);
       this.dispatch(messages);
       const deliveries = await this.store.pendingDeliveries(5000, olderThanMs, running);
-      for (const rt of this.channels.values()) await rt.enqueueDeliveries(deliveries.filter((d) => d.channel === rt.name));
+      for (const rt of this.channels.values())
+        await rt.enqueueDeliveries(
+          deliveries.filter((d) => d.channel === rt.name),
+          this.store.shared,
+        );
       const stale = deliveries.filter((d) => Date.parse(d.updatedAt) < Date.now() - RECONCILE_AFTER_MS);
       await reconcileDead(stale, (d) => this.channels.get(d.channel)?.routes.get(d.route), this.store, this.log);
       if (messages.length || deliveries.length)

@@ -605,6 +605,11 @@ export interface DocumentLedger {
 export interface Store extends MessageStore, X12Ledger, MdnLedger, DocumentLedger, AdminStore {
   /** Where it is, for logs and the admin API: `sqlite:PATH` or a PostgreSQL URL without its password. */
   readonly location: string;
+  /**
+   * Whether other engine processes may write it too (PostgreSQL): work found open in it may be in
+   * the hands of another process (the recovery sweep asks).
+   */
+  readonly shared: boolean;
   /** Whether the database answers now (`GET /healthz`). */
   ping(): Promise<boolean>;
 }

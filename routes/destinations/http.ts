@@ -76,6 +76,7 @@ class HttpDestination implements Destination {
   private readonly agent: nodeHttp.Agent;
   private readonly tlsOptions: tlsModule.ConnectionOptions;
   private readonly authHeader: [string, string] | undefined;
+  readonly attemptTimeoutMs: number;
 
   constructor(
     private readonly config: HttpDestinationConfig,
@@ -89,6 +90,7 @@ class HttpDestination implements Destination {
         ? new nodeHttps.Agent({ keepAlive: true, ...this.tlsOptions })
         : new nodeHttp.Agent({ keepAlive: true });
     this.authHeader = authHeader(config.auth);
+    this.attemptTimeoutMs = config.timeout; // connect and complete answer included
   }
 
   async send(delivery: Delivery): Promise<DeliveryResult> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { NewAttempt } from '../../routes/route-queue.js';
 import type { Delivery, DeliveryResult, Destination } from '../../routes/types.js';
 import { uniquePrefix } from '../support/redis.js';
-import { deliveryFor, routeFixture, until } from './route-queue-fixture.js';
+import { deliveryFor, routeFixture, stubDestination, until } from './route-queue-fixture.js';
 
 /** `RouteQueue.sendNow`: the first attempt of a delivery just routed, made in process without a job in Redis. */
 describe('routes/route-queue: first attempts in process', function () {
@@ -157,5 +157,21 @@ describe('routes/route-queue: first attempts in process', function () {
     expect(await next.jobState('dl-erp-11')).to.equal('waiting');
     await next.start();
     await until('11 delivered by the next worker', () => f.ledger.last('dl-erp-11')?.state === 'delivered');
+  });
+
+  it('says which open deliveries another process may still hold: never attempted, within the hold and the destination timeout', () => {
+    const now = Date.parse('2026-12-05T12:00:00Z');
+    const at = (agoMs: number) => new Date(now - agoMs).toISOString();
+    const q = f.route({ timeout: '2s' }); // held 10 s in memory at most, then 2 s sending, and 5 s of margin
+    expect(q.mayBeHeldElsewhere({ state: 'pending', attempts: 0, updatedAt: at(1_000) }, now)).to.equal(true);
+    expect(q.mayBeHeldElsewhere({ state: 'pending', attempts: 0, updatedAt: at(16_000) }, now)).to.equal(true);
+    expect(q.mayBeHeldElsewhere({ state: 'pending', attempts: 0, updatedAt: at(18_000) }, now)).to.equal(false);
+    // an attempt recorded, or a retry: the route's queue has it, not a process's memory
+    expect(q.mayBeHeldElsewhere({ state: 'pending', attempts: 1, updatedAt: at(1_000) }, now)).to.equal(false);
+    expect(q.mayBeHeldElsewhere({ state: 'retrying', attempts: 1, updatedAt: at(1_000) }, now)).to.equal(false);
+    // a destination that does not bound its attempts: five minutes stand in
+    const unbounded = f.route({ route: 'mllp-like', destination: stubDestination() });
+    expect(unbounded.mayBeHeldElsewhere({ state: 'pending', attempts: 0, updatedAt: at(4 * 60_000) }, now)).to.equal(true);
+    expect(unbounded.mayBeHeldElsewhere({ state: 'pending', attempts: 0, updatedAt: at(6 * 60_000) }, now)).to.equal(false);
   });
 });

@@ -50,6 +50,8 @@ const EXCERPT = 2048;
  */
 export class PostgresStore extends AdminDelegate implements Store {
   readonly location: string;
+  /** Several engine processes may share the database. */
+  readonly shared = true;
   private readonly ingested: Array<{ id: string; channel: string }> = [];
   private readonly listeners: Array<(m: Array<{ id: string; channel: string }>) => void> = [];
   private emitScheduled = false;

@@ -71,6 +71,8 @@ export const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k CROSS JOIN mes
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
 export class SqliteStore extends AdminDelegate implements Store {
   readonly location: string;
+  /** One engine process opens the file (several need PostgreSQL: docs/scale-out.md). */
+  readonly shared = false;
   private readonly db: Db;
   private readonly writes: WriteBatcher;
   private readonly ingested: Array<{ id: string; channel: string }> = [];

@@ -35,11 +35,14 @@ export class FhirDestination implements Destination {
   private readonly staticAuth: Record<string, string> = {};
   private readonly label: string;
   private readonly dispatcher: Agent | undefined;
+  readonly attemptTimeoutMs: number;
 
   constructor(
     private readonly config: FhirDestinationConfig,
     ctx: DestinationContext,
   ) {
+    // a token request and the request itself, twice when the server refuses the token (401)
+    this.attemptTimeoutMs = 4 * config.timeout;
     const base = new URL(config.url);
     this.label = `${base.protocol}//${base.host}${base.pathname.replace(/\/+$/, '')}`;
     // Mutual TLS / a private CA: fhir-kit-client uses fetch, which takes its TLS settings from a dispatcher.

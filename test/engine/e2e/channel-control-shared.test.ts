@@ -71,6 +71,12 @@ describe('stopping a channel with several engine processes', function () {
     cfg = testConfigDir({ redisUrl: redis.url, prefix: uniquePrefix(), token: TOKEN });
     const engineYaml = join(cfg.dir, 'engine.yaml');
     writeFileSync(engineYaml, readFileSync(engineYaml, 'utf8').replace('  id: e2e', '  id: ${ENGINE_ID}'));
+    // the ERP usage post may take a minute here: a test holds one open while the other process restarts
+    const channel = join(cfg.dir, 'channels', `${CHANNEL}.yaml`);
+    const usage = '/inventory/usage\n      method: POST\n      timeout: 10s';
+    const text = readFileSync(channel, 'utf8');
+    expect(text, 'the ERP usage route of the shipped channel').to.include(usage);
+    writeFileSync(channel, text.replace(usage, usage.replace('10s', '60s')));
     for (const name of ['a', 'b']) {
       const [mllp, admin, fhir] = [await freePort(), await freePort(), await freePort()];
       const env = {
@@ -125,5 +131,31 @@ describe('stopping a channel with several engine processes', function () {
     const client = new MllpClient({ host: '127.0.0.1', port: a.mllp, timeout: 15_000 });
     expect((await client.send(dft('SHARED-1', 1))).toString('latin1')).to.match(/MSA\|AA\|SHARED-1/);
     await client.close();
+  });
+
+  it("leaves a delivery another process is still sending to it: a restarted process's recovery sweep does not send it again", async () => {
+    const [a, b] = procs as [Proc, Proc];
+    const posts = () => sink.requests.filter((r) => r.method === 'POST' && r.body.includes('"reference":"SHARED-HOLD"'));
+    // the ERP takes 40 s to answer the first post of this usage, at once any other
+    let first = true;
+    sink.route((req) =>
+      req.body.includes('"reference":"SHARED-HOLD"') && first ? ((first = false), { status: 201, delayMs: 40_000 }) : undefined,
+    );
+    const client = new MllpClient({ host: '127.0.0.1', port: a.mllp, timeout: 15_000 });
+    expect((await client.send(dft('SHARED-HOLD', 1))).toString('latin1')).to.match(/MSA\|AA\|SHARED-HOLD/);
+    await client.close();
+    await waitFor('engine a to post the usage to the ERP', () => posts().length > 0 || undefined, 60_000);
+
+    // b starts while a's attempt is open: its start-up sweep finds the delivery pending in the store
+    await stopProc(b);
+    launch(b);
+    await adminUp(b);
+    await new Promise((r) => setTimeout(r, 3_000)); // time for b's route worker to send, had it enqueued the delivery
+    expect(sink.inFlight(), "a's post still unanswered once b had swept (else this test proves nothing)").to.equal(1);
+    expect(posts(), 'posts of the usage while the first is unanswered').to.have.length(1);
+
+    await waitFor("the ERP's answer to a's post", () => sink.inFlight() === 0 || undefined, 60_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(posts(), 'posts of the usage').to.have.length(1);
   });
 });
