@@ -9,7 +9,7 @@ import {
   type CaseDocument,
   type ReconRunResult,
   type Store,
-  type StoredBusinessDocument,
+  type DocumentKey,
 } from '../store/types.js';
 import { caseRefs, casesOf, ref } from './cases.js';
 import { CATALOG_TABLES, catalogFromTables } from './catalog.js';
@@ -255,7 +255,8 @@ export class ReconciliationService {
     };
     // each case once per run: a document already read with an earlier case is no seed again
     const done = new Set<number>();
-    const take = async (docs: readonly StoredBusinessDocument[]) => {
+    // seeds are keys alone (listDocumentKeys): their documents are read once, with their cases
+    const take = async (docs: readonly DocumentKey[]) => {
       const seeds = [...new Set(docs.filter((d) => !done.has(d.id)).map((d) => ref(d.kind, d.key)))];
       if (seeds.length === 0) return;
       const read = await this.caseOf(seeds);
@@ -265,12 +266,12 @@ export class ReconciliationService {
         add(await this.reconcileCases(batch, range, ctx));
       }
     };
-    const due: StoredBusinessDocument[] = [];
+    const due: DocumentKey[] = [];
     for (const [kind, deadlines] of this.deadlines())
       for (const d of deadlines)
         for (const lag of SWEEP_LAGS)
           due.push(
-            ...(await this.o.store.listDocuments({
+            ...(await this.o.store.listDocumentKeys({
               kinds: [kind],
               after: iso(mark.asOf - d - lag),
               through: iso(range.asOf - d - lag),
@@ -283,7 +284,7 @@ export class ReconciliationService {
     // SETTLE_MS has passed (an insert that conflicted or rolled back leaves its id unused for good).
     const holes = [...mark.holes.keys()];
     for (let i = 0; i < holes.length; i += REFS_PER_QUERY) {
-      const late = await this.o.store.listDocuments({ ids: holes.slice(i, i + REFS_PER_QUERY), limit: REFS_PER_QUERY });
+      const late = await this.o.store.listDocumentKeys({ ids: holes.slice(i, i + REFS_PER_QUERY), limit: REFS_PER_QUERY });
       for (let j = 0; j < late.length; j += CASES_PER_WRITE) {
         const chunk = late.slice(j, j + CASES_PER_WRITE);
         await take(chunk);
@@ -293,7 +294,7 @@ export class ReconciliationService {
     for (const [id, at] of mark.holes) if (at < range.asOf - SETTLE_MS) mark.holes.delete(id);
     for (;;) {
       await setImmediate();
-      const fresh = await this.o.store.listDocuments({ afterId: mark.cursor, limit: CASES_PER_WRITE });
+      const fresh = await this.o.store.listDocumentKeys({ afterId: mark.cursor, limit: CASES_PER_WRITE });
       if (fresh.length === 0) break;
       await take(fresh.filter((d) => !mark.taken.delete(d.id)));
       for (const d of fresh) {

@@ -1,6 +1,7 @@
 import type {
   BusinessDocumentKind,
   DeliveryState,
+  DocumentKey,
   DocumentLink,
   DocumentQuery,
   Lineage,
@@ -124,8 +125,8 @@ export function lineageRows(
   };
 }
 
-/** `WHERE` of a document listing and its arguments. */
-export function documentQuery(q: DocumentQuery): [string, unknown[]] {
+/** A document listing and its arguments: whole documents (`listDocuments`) or their keys alone (`listDocumentKeys`). */
+export function documentQuery(q: DocumentQuery, keys = false): [string, unknown[]] {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.kinds && q.kinds.length > 0) {
@@ -157,7 +158,8 @@ export function documentQuery(q: DocumentQuery): [string, unknown[]] {
     args.push(q.through);
   }
   const limit = Math.min(Math.max(q.limit ?? 100_000, 1), 1_000_000);
-  return [`${DOCUMENT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.id LIMIT ${limit}`, args];
+  const select = keys ? 'SELECT b.id, b.kind, b.doc_key FROM business_documents b' : DOCUMENT_SELECT;
+  return [`${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.id LIMIT ${limit}`, args];
 }
 
 /** Documents having any of these case references (at most REFS_PER_QUERY). */
@@ -258,6 +260,13 @@ export function dayAfter(date: string): string {
   const d = new Date(`${date.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return date;
   return new Date(d.getTime() + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A row of `documentQuery(q, true)`. */
+export type KeyRow = { id: number; kind: string; doc_key: string };
+
+export function toDocumentKey(r: KeyRow): DocumentKey {
+  return { id: r.id, kind: r.kind as BusinessDocumentKind, key: r.doc_key };
 }
 
 export function toDocument(r: DocumentRow): StoredBusinessDocument {

@@ -511,6 +511,9 @@ export type DocumentQuery = {
   limit?: number;
 };
 
+/** A document's identity alone: what a continuous reconciliation run needs of its seeds. */
+export type DocumentKey = { id: number; kind: BusinessDocumentKind; key: string };
+
 /** Case references or document ids one query names at most: SQLite allows 32,766 host parameters. */
 export const REFS_PER_QUERY = 4000;
 
@@ -581,6 +584,8 @@ export interface DocumentLedger {
   documentLinks(refs: ReadonlyArray<{ kind: BusinessDocumentKind; key: string }>): Promise<DocumentLink[]>;
   /** Documents by kind and business date, oldest id first (at most `limit`, default 100,000). */
   listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]>;
+  /** The same listing, id, kind and key only: nothing parsed, no delivery joined. */
+  listDocumentKeys(query: DocumentQuery): Promise<DocumentKey[]>;
   /** Applies a run: opens new findings, updates known ones, resolves those of the range (and scope) no longer found. */
   applyReconRun(run: ReconRun): Promise<ReconRunResult>;
   /** Whether any exception not resolved is filed under one of the run's references (`scope`) in its range. */

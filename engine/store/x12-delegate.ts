@@ -3,6 +3,7 @@ import type {
   BusinessDocumentKind,
   CaseDocument,
   DocumentLedger,
+  DocumentKey,
   DocumentLink,
   DocumentQuery,
   ReconEvent,
@@ -62,6 +63,9 @@ export abstract class X12LedgerDelegate implements X12Ledger, MdnLedger, Documen
   }
   listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
     return this.documents.listDocuments(query);
+  }
+  listDocumentKeys(query: DocumentQuery): Promise<DocumentKey[]> {
+    return this.documents.listDocumentKeys(query);
   }
   applyReconRun(run: ReconRun): Promise<ReconRunResult> {
     return this.documents.applyReconRun(run);

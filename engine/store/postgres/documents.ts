@@ -17,6 +17,8 @@ import {
   numbered,
   planReconRun,
   toDocument,
+  toDocumentKey,
+  type KeyRow,
   toEvent,
   toException,
   toLink,
@@ -30,6 +32,7 @@ import type {
   BusinessDocumentKind,
   CaseDocument,
   DocumentLedger,
+  DocumentKey,
   DocumentLink,
   DocumentQuery,
   Lineage,
@@ -120,6 +123,11 @@ export class PostgresDocuments implements DocumentLedger {
   async listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
     const [sql, args] = documentQuery(query);
     return (await this.pool.query<DocumentRow>(numbered(sql), args)).rows.map(toDocument);
+  }
+
+  async listDocumentKeys(query: DocumentQuery): Promise<DocumentKey[]> {
+    const [sql, args] = documentQuery(query, true);
+    return (await this.pool.query<KeyRow>(numbered(sql), args)).rows.map(toDocumentKey);
   }
 
   async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {

@@ -15,6 +15,8 @@ import {
   withRefs,
   planReconRun,
   toDocument,
+  toDocumentKey,
+  type KeyRow,
   toEvent,
   toException,
   toLink,
@@ -28,6 +30,7 @@ import type {
   BusinessDocumentKind,
   CaseDocument,
   DocumentLedger,
+  DocumentKey,
   DocumentLink,
   DocumentQuery,
   Lineage,
@@ -104,6 +107,11 @@ export class SqliteDocuments implements DocumentLedger {
   async listDocuments(query: DocumentQuery): Promise<StoredBusinessDocument[]> {
     const [sql, args] = documentQuery(query);
     return (this.db.prepare(sql).all(...args) as DocumentRow[]).map(toDocument);
+  }
+
+  async listDocumentKeys(query: DocumentQuery): Promise<DocumentKey[]> {
+    const [sql, args] = documentQuery(query, true);
+    return (this.db.prepare(sql).all(...args) as KeyRow[]).map(toDocumentKey);
   }
 
   async openReconExceptionsIn(run: { from: string; to: string; scope: readonly string[] }): Promise<boolean> {

@@ -73,6 +73,14 @@ for (const backend of storeBackends())
       ]);
       expect(await store.listDocuments({ kinds: ['usage'], from: '2026-11-04', to: '2026-11-30' })).to.deep.equal([]);
       expect((await store.listDocuments({ afterId: usage!.id })).map((d) => d.key)).to.deep.equal(['TX1']);
+      // the same listings, keys alone
+      const all = await store.listDocuments({});
+      expect(await store.listDocumentKeys({})).to.deep.equal(all.map((d) => ({ id: d.id, kind: d.kind, key: d.key })));
+      expect(await store.listDocumentKeys({ afterId: usage!.id })).to.deep.equal([{ id: charge!.id, kind: 'charge', key: 'TX1' }]);
+      expect(await store.listDocumentKeys({ kinds: ['usage'], after: '2026-11-02', through: '2026-11-03T23:59' })).to.deep.equal([
+        { id: usage!.id, kind: 'usage', key: 'EV1' },
+      ]);
+      expect(await store.listDocumentKeys({ ids: [charge!.id, 999_999] })).to.deep.equal([{ id: charge!.id, kind: 'charge', key: 'TX1' }]);
     });
 
     it('keeps what the billing server answered it booked beside the charge sent, and reconciliation compares the usage with it', async () => {
