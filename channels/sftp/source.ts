@@ -120,12 +120,14 @@ export class SftpSource implements Source {
     if (!leases) return true;
     if (this.lease?.held()) return true;
     const e = endpoint(this.config);
-    this.lease = await leases.tryAcquire(`sftp:${e.host}:${e.port}:${this.dir}`, {
+    const lease = await leases.tryAcquire(`sftp:${e.host}:${e.port}:${this.dir}`, {
       ttlMs: this.config.lease,
       onLost: (reason) => this.log.warn({ reason }, 'sftp source lost its lease; another engine process polls this folder now'),
     });
-    if (!this.lease) this.log.debug('sftp folder polled by another engine process; standing by');
-    return this.lease !== undefined;
+    // a lease this process holds is never dropped (it would go on renewing it, and nobody would poll)
+    if (lease) this.lease = lease;
+    else this.log.debug('sftp folder polled by another engine process; standing by');
+    return lease !== undefined;
   }
 
   private async scan(client: SftpClient): Promise<void> {

@@ -371,10 +371,16 @@ export class ReconciliationService {
       if (deferred > 0) this.o.log.info({ ms: r.ms, deferred, ...r.result }, 'reconciliation ran after waiting for a processing backlog');
       else this.o.log.debug({ ms: r.ms, documents: r.summary.documents, ...r.result }, 'reconciliation run');
     };
+    // one tick at a time: a tick still waiting for Redis or for its run lets the next interval pass
+    let ticking = false;
     const run = () => {
-      tick().catch((err: unknown) =>
-        this.o.log.warn({ err: (err as Error).message }, 'reconciliation run failed; retried at the next interval'),
-      );
+      if (ticking) return;
+      ticking = true;
+      tick()
+        .catch((err: unknown) =>
+          this.o.log.warn({ err: (err as Error).message }, 'reconciliation run failed; retried at the next interval'),
+        )
+        .finally(() => (ticking = false));
     };
     this.timer = setInterval(run, this.o.config.interval);
     this.timer.unref();
@@ -390,11 +396,13 @@ export class ReconciliationService {
     const leases = this.o.leases;
     if (!leases || this.lease?.held()) return true;
     this.mark = undefined;
-    this.lease = await leases.tryAcquire('reconciliation', {
+    const lease = await leases.tryAcquire('reconciliation', {
       ttlMs: LEASE_TTL_MS,
       onLost: (reason) => this.o.log.warn({ reason }, 'reconciliation lease lost; another engine process runs it'),
     });
-    return this.lease !== undefined;
+    // never drop a lease this process holds: it would go on renewing it, and nobody would run
+    if (lease) this.lease = lease;
+    return lease !== undefined;
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { RedisLeases } from '../../../lib/lease.js';
+import { RedisLeases, type Leases } from '../../../lib/lease.js';
 import { getRedis, uniquePrefix } from '../../support/redis.js';
 import { sleep, until as waitFor } from '../../support/until.js';
 
@@ -154,5 +154,37 @@ describe('reconciliation: continuous runs in one engine process at a time', () =
     await leader.stop(); // releases the lease
     await waitFor('the other process to take over once the lease was released', () => other.last !== undefined);
     await other.stop();
+  });
+
+  it('keeps running when Redis answers slower than the interval (ticks never overlap, a held lease is never dropped)', async () => {
+    const redis = await getRedis();
+    const prefix = uniquePrefix();
+    const dir = mkdtempSync(join(tmpdir(), 'interlace-recon-'));
+    dirs.push(dir);
+    const store = await openStore(`sqlite:${join(dir, 'messages.db')}`);
+    closing.push(() => store.close());
+    const real = new RedisLeases(redis.url, prefix);
+    closing.push(() => real.close());
+    // Redis answers a take-over after three intervals: a second tick would ask while the first waits
+    const slow: Leases = { tryAcquire: async (name, options) => (await sleep(60), real.tryAcquire(name, options)) };
+    const reports = new Set<RunReport>();
+    const service = new ReconciliationService({
+      store,
+      config: engineReconciliation.parse({ interval: '20ms' }),
+      partners: [],
+      tables: async () => ({}),
+      log: silentLogger,
+      leases: slow,
+    });
+    service.start();
+    closing.push(() => service.stop());
+    await waitFor(
+      'three runs (a dropped lease, still renewed, would stop them for good)',
+      () => {
+        if (service.last) reports.add(service.last);
+        return reports.size >= 3;
+      },
+      10_000,
+    );
   });
 });
