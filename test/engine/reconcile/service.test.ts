@@ -125,25 +125,32 @@ describe('reconciliation: continuous runs in one engine process at a time', () =
     for (const c of closing.splice(0)) await c();
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   });
-
-  it('runs where the reconciliation lease is held, and moves when its holder stops', async () => {
+  /** A Redis, a key prefix and a SQLite store that the services of a test (its engine processes) share. */
+  const shared = async () => {
     const redis = await getRedis();
-    const prefix = uniquePrefix();
     const dir = mkdtempSync(join(tmpdir(), 'interlace-recon-'));
     dirs.push(dir);
     const store = await openStore(`sqlite:${join(dir, 'messages.db')}`);
     closing.push(() => store.close());
+    return { redis, prefix: uniquePrefix(), store };
+  };
+  /** One engine process's continuous reconciliation, every 20 ms. */
+  const continuous = (store: Store, leases: Leases) =>
+    new ReconciliationService({
+      store,
+      config: engineReconciliation.parse({ interval: '20ms' }),
+      partners: [],
+      tables: async () => ({}),
+      log: silentLogger,
+      leases,
+    });
+
+  it('runs where the reconciliation lease is held, and moves when its holder stops', async () => {
+    const { redis, prefix, store } = await shared();
     const services = [0, 1].map(() => {
       const leases = new RedisLeases(redis.url, prefix);
       closing.push(() => leases.close());
-      return new ReconciliationService({
-        store,
-        config: engineReconciliation.parse({ interval: '20ms' }),
-        partners: [],
-        tables: async () => ({}),
-        log: silentLogger,
-        leases,
-      });
+      return continuous(store, leases);
     });
     for (const s of services) s.start();
     await waitFor('a first run', () => services.some((s) => s.last !== undefined));
@@ -157,25 +164,13 @@ describe('reconciliation: continuous runs in one engine process at a time', () =
   });
 
   it('keeps running when Redis answers slower than the interval (ticks never overlap, a held lease is never dropped)', async () => {
-    const redis = await getRedis();
-    const prefix = uniquePrefix();
-    const dir = mkdtempSync(join(tmpdir(), 'interlace-recon-'));
-    dirs.push(dir);
-    const store = await openStore(`sqlite:${join(dir, 'messages.db')}`);
-    closing.push(() => store.close());
+    const { redis, prefix, store } = await shared();
     const real = new RedisLeases(redis.url, prefix);
     closing.push(() => real.close());
     // Redis answers a take-over after three intervals: a second tick would ask while the first waits
     const slow: Leases = { tryAcquire: async (name, options) => (await sleep(60), real.tryAcquire(name, options)) };
     const reports = new Set<RunReport>();
-    const service = new ReconciliationService({
-      store,
-      config: engineReconciliation.parse({ interval: '20ms' }),
-      partners: [],
-      tables: async () => ({}),
-      log: silentLogger,
-      leases: slow,
-    });
+    const service = continuous(store, slow);
     service.start();
     closing.push(() => service.stop());
     await waitFor(
