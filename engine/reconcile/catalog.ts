@@ -15,7 +15,7 @@ export type ItemCatalog = {
 };
 
 /** The lookup tables the catalog is built from: when one is reloaded, every case may reconcile differently. */
-export const CATALOG_TABLES = ['item-master', 'chargemaster', 'uom'] as const;
+export const CATALOG_TABLES = { items: 'item-master', charges: 'chargemaster', units: 'uom' } as const;
 
 /**
  * Item-master columns read: `item`, `unit` (stocking unit), and optionally `purchase_uom` with
@@ -23,11 +23,11 @@ export const CATALOG_TABLES = ['item-master', 'chargemaster', 'uom'] as const;
  */
 export function catalogFromTables(tables: Tables): ItemCatalog {
   const items = new Map<string, Record<string, string>>();
-  for (const r of tables[CATALOG_TABLES[0]]?.rows ?? []) if (r.item) items.set(r.item, r);
+  for (const r of tables[CATALOG_TABLES.items]?.rows ?? []) if (r.item) items.set(r.item, r);
   const charges = new Set<string>();
-  for (const r of tables[CATALOG_TABLES[1]]?.rows ?? []) if (r.item && r.charge_code) charges.add(r.item);
+  for (const r of tables[CATALOG_TABLES.charges]?.rows ?? []) if (r.item && r.charge_code) charges.add(r.item);
   const unitFactors = new Map<string, number>();
-  for (const r of tables[CATALOG_TABLES[2]]?.rows ?? []) {
+  for (const r of tables[CATALOG_TABLES.units]?.rows ?? []) {
     const f = Number(r.factor);
     if (r.unit && Number.isFinite(f) && f > 0) unitFactors.set(r.unit.toUpperCase(), f);
   }

@@ -218,7 +218,7 @@ export class ReconciliationService {
       const range = { from: day(now - this.o.config.window), to: day(now), asOf: now, actor: 'reconciliation' };
       // a reloaded item master, charge master or unit table may change any case's findings
       const tables = await this.o.tables();
-      const catalog = CATALOG_TABLES.map((name) => tables[name]);
+      const catalog = Object.values(CATALOG_TABLES).map((name) => tables[name]);
       const reloaded = catalog.some((t, i) => t !== this.catalogTables[i]);
       this.catalogTables = catalog;
       if (this.mark && !reloaded) return this.byCase(range, this.mark);
