@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IngestInput, IngestResult } from '../../../channels/types.js';
 import { StoreError } from '../../../lib/errors.js';
@@ -68,6 +68,15 @@ export const BUSINESS_ORIGINAL = `SELECT m.id FROM message_keys k CROSS JOIN mes
   WHERE k.channel = ? AND k.name = ? AND k.value = ? AND k.message_id <> ? AND m.status IN ('routed', 'delivered', 'failed')
   ORDER BY m.received_at, m.id LIMIT 1`;
 
+/** chmod, unless the file is gone (or was never there). */
+function chmodIfPresent(file: string, mode: number): void {
+  try {
+    chmodSync(file, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /** The embedded message store: one SQLite file in WAL mode, group commit, one writer. */
 export class SqliteStore extends AdminDelegate implements Store {
   readonly location: string;
@@ -91,7 +100,9 @@ export class SqliteStore extends AdminDelegate implements Store {
         mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
         // SQLite gives the WAL and shared-memory files the mode of the database file: create it 0600.
         closeSync(openSync(options.path, 'a', 0o600));
-        for (const f of [options.path, `${options.path}-wal`, `${options.path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+        chmodSync(options.path, 0o600);
+        // another process's last connection may delete the WAL and shared-memory files meanwhile
+        for (const f of [`${options.path}-wal`, `${options.path}-shm`]) chmodIfPresent(f, 0o600);
       }
       this.db = new Database(options.path);
       // a new file returns the space retention frees to the file system (reclaimSpace); it must be
