@@ -88,7 +88,12 @@ export function uuid7Ms(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-const threadName = isMainThread ? 'listener' : 'processing';
+let threadName = isMainThread ? 'listener' : 'processing';
+
+/** Names this thread in its figures (the `thread` label) when it is neither the listener nor processing: the store's writer. */
+export function nameThisThread(name: 'writer'): void {
+  threadName = name;
+}
 let loopDelay: IntervalHistogram | undefined;
 let lastElu = performance.eventLoopUtilization();
 

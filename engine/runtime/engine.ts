@@ -140,7 +140,7 @@ export class Engine {
     const redis = await ensureRedis({ url: engineConfig.redis.url, supervise: engineConfig.redis.supervise, dataDir, log });
     let store: Store;
     try {
-      store = await openStore(engineConfig.store.url, { sync: engineConfig.store.sync, dataDir });
+      store = await openStore(engineConfig.store.url, { sync: engineConfig.store.sync, dataDir, writerThread: true });
     } catch (err) {
       await redis.stop();
       throw err;
@@ -659,8 +659,9 @@ export class Engine {
 
   /** `GET /metrics`: both threads' figures, health and state gauges, and the X12 overdue acknowledgments (docs/metrics.md). */
   private async metrics(): Promise<string> {
-    const [processing, redisOk, storeOk, disk, overdue] = await Promise.all([
+    const [processing, writer, redisOk, storeOk, disk, overdue] = await Promise.all([
       this.processing?.request<Family[]>('metrics').catch(() => [] as Family[]) ?? [],
+      this.store.threadMetrics?.() ?? [],
       pingRedis(this.redis.url, 1000),
       this.store.ping(),
       this.disk?.check(),
@@ -692,7 +693,7 @@ export class Engine {
           ]
         : []),
     ];
-    return render(state, snapshot(), processing) + overdue;
+    return render(state, snapshot(), processing, writer) + overdue;
   }
 
   private async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {

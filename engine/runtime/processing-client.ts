@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { storeCallServer, type Store, type StoreCalls } from '../store/index.js';
+import { writerPort, type Store } from '../store/index.js';
 import type { RunRange, RunReport } from '../reconcile/service.js';
 import type { ProcessingInit, Refusal } from './processing.js';
 
@@ -15,7 +15,6 @@ export type ToProcessing =
   | { type: 'stop' };
 
 type FromProcessing =
-  | StoreCalls
   | { type: 'ready'; started: string[]; refused: Refusal[] }
   | { type: 'response'; id: number; ok: boolean; value?: unknown; error?: string }
   | { type: 'stopped' }
@@ -46,7 +45,7 @@ export class ProcessingThread {
     private readonly log: Logger,
   ) {}
 
-  /** `store` is this thread's store: writes the processing thread forwards (SQLite) are run on it. */
+  /** `store` is this thread's store: with SQLite, the processing thread is given a port to its writer thread. */
   static async start(init: ProcessingInit, store: Store, log: Logger): Promise<ProcessingThread> {
     const t = new ProcessingThread(init, store, log);
     await t.spawn();
@@ -57,18 +56,17 @@ export class ProcessingThread {
     return new Promise((resolve, reject) => {
       // A small young generation: more frequent, cheaper scavenges instead of tens of MB of resident
       // semi-space under load (the engine's memory budget is 250 MB for both threads).
+      const writer = writerPort(this.store);
       const worker = new Worker(ENTRY, {
-        workerData: this.init,
+        workerData: { ...this.init, ...(writer ? { writer } : {}) },
+        ...(writer ? { transferList: [writer] } : {}),
         name: 'interlace-processing',
         resourceLimits: { maxYoungGenerationSizeMb: 12 },
       });
       this.worker = worker;
       let ready = false;
-      const storeCalls = storeCallServer(this.store, (results) => worker.postMessage(results));
       worker.on('message', (m: FromProcessing) => {
-        if (m.type === 'store-calls') {
-          storeCalls(m);
-        } else if (m.type === 'ready') {
+        if (m.type === 'ready') {
           ready = true;
           this.started = m.started;
           this.refused = m.refused;

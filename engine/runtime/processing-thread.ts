@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import { openThreadStore, type StoreResults, type ThreadStore } from '../store/index.js';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { openThreadStore } from '../store/index.js';
 import { heapFigures } from './memory.js';
 import type { RunRange } from '../reconcile/service.js';
 import { ProcessingHost, type ProcessingInit } from './processing.js';
@@ -9,7 +9,8 @@ import type { ToProcessing } from './processing-client.js';
 
 /** Entry of the processing thread: builds the host, then serves the listener thread's messages. */
 const port = parentPort!;
-const init = workerData as ProcessingInit;
+/** `writer`: the port to the SQLite store's writer thread (none with PostgreSQL). */
+const init = workerData as ProcessingInit & { writer?: MessagePort };
 
 /**
  * Acknowledgments come first: on Linux this thread lowers its own scheduling priority (nice 10), so
@@ -26,13 +27,11 @@ function lowerPriority(): void {
 }
 if (init.nice > 0) lowerPriority();
 
-let remote: ThreadStore | undefined;
 let host: ProcessingHost | undefined;
 /** What the listener sent while this thread was still starting (after a restart): served once ready. */
 const early: ToProcessing[] = [];
-port.on('message', (m: ToProcessing | StoreResults) => {
-  if (m.type === 'store-results') remote?.settle(m);
-  else if (host) serve(host, m);
+port.on('message', (m: ToProcessing) => {
+  if (host) serve(host, m);
   else early.push(m);
 });
 
@@ -60,7 +59,6 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
     );
   } else if (m.type === 'stop') {
     void host.stop().finally(() => {
-      remote?.failAll('the processing thread stopped');
       port.postMessage({ type: 'stopped' });
       port.close();
     });
@@ -68,10 +66,15 @@ function serve(host: ProcessingHost, m: ToProcessing): void {
 }
 
 try {
-  host = await ProcessingHost.start(init, async (location) => {
-    remote = await openThreadStore(location, (calls) => port.postMessage(calls), { dataDir: init.dataDir });
-    return remote.store;
-  });
+  host = await ProcessingHost.start(init, (location) =>
+    openThreadStore(location, {
+      dataDir: init.dataDir,
+      ...(init.writer ? { writer: init.writer } : {}),
+      // the writer thread stopped and is being restarted: this thread ends too, and the listener
+      // thread starts it again with a port to the new writer (its recovery sweep resumes the work)
+      onWriterLost: () => process.exit(70),
+    }),
+  );
   port.postMessage({ type: 'ready', started: [...host.channels.keys()], refused: host.refused });
   for (const m of early.splice(0)) serve(host, m);
 } catch (err) {

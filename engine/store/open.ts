@@ -1,8 +1,10 @@
+import type { MessagePort } from 'node:worker_threads';
 import { StoreError } from '../../lib/errors.js';
 import { parseStoreLocation, type StoreLocation } from './location.js';
 import { PostgresStore } from './postgres/store.js';
-import { remoteWriter, type StoreCalls, type StoreResults } from './remote.js';
+import { refused, remoteWriter, type StoreCalls, type StoreResults } from './remote.js';
 import { SqliteStore } from './sqlite/store.js';
+import { SqliteWriterThread } from './sqlite/threaded.js';
 import type { Store } from './types.js';
 
 export type OpenStoreOptions = {
@@ -10,7 +12,16 @@ export type OpenStoreOptions = {
   sync?: 'full' | 'normal';
   /** Where `sqlite:` alone puts `messages.db`; default the working directory. */
   dataDir?: string;
+  /**
+   * SQLite: one writer thread holds the writing connection and this thread reads (an engine: its
+   * threads answer senders while commits wait for the disk). Without it, this thread writes itself
+   * (the CLI's commands, tests). PostgreSQL: ignored.
+   */
+  writerThread?: boolean;
 };
+
+/** Stores opened with a writer thread, for the other threads of the process that write to them. */
+const writers = new WeakMap<Store, SqliteWriterThread>();
 
 /**
  * Opens the store at a location (`sqlite:PATH` or `postgres://…`), creating or migrating its schema
@@ -18,34 +29,58 @@ export type OpenStoreOptions = {
  */
 export async function openStore(location: string | StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
   const loc = resolveLocation(location, options.dataDir);
-  if (loc.kind === 'sqlite') return new SqliteStore({ path: loc.path, ...(options.sync ? { sync: options.sync } : {}) });
-  return PostgresStore.open({ url: loc.url });
+  if (loc.kind === 'postgres') return PostgresStore.open({ url: loc.url });
+  const sync = options.sync ? { sync: options.sync } : {};
+  if (!options.writerThread) return new SqliteStore({ path: loc.path, ...sync });
+  const writer = await SqliteWriterThread.open({ path: loc.path, ...sync });
+  writers.set(writer.store, writer);
+  return writer.store;
 }
 
-/** A store for a second thread of the same process, and how it talks to the first thread's store. */
-export type ThreadStore = {
-  store: Store;
-  /** Feeds back the results of writes `forward` sent (see engine/store/remote.ts). */
-  settle(results: StoreResults): void;
-  /** Rejects every write still waiting on the first thread. */
-  failAll(reason: string): void;
-};
+/**
+ * For another thread of this process: a port to send its writes to the store's writer thread
+ * (`openThreadStore`), or undefined when the store takes writes from any connection (PostgreSQL).
+ * Each call gives a new port; the thread that receives it owns it.
+ */
+export function writerPort(store: Store): MessagePort | undefined {
+  return writers.get(store)?.connect();
+}
 
 /**
- * The store of the processing thread. SQLite has one writer: this thread reads through its own
- * connection and sends every write to the listener thread's store with `forward` (which runs them with
- * `storeCallServer`), so its writes join the listener's group commits. PostgreSQL takes writes from any
- * number of connections: this thread opens its own pool and `forward` is never called.
+ * The store of another thread of the process (the processing thread). SQLite has one writer: this
+ * thread reads through a read-only connection of its own and sends every write on `writer` (from
+ * `writerPort`), so its writes join the writer thread's group commits. When the writer thread stops,
+ * pending writes fail and `onWriterLost` is called: the port is dead, the thread needs a new one.
+ * PostgreSQL takes writes from any number of connections: this thread opens its own pool.
  */
 export async function openThreadStore(
   location: string | StoreLocation,
-  forward: (calls: StoreCalls) => void,
-  options: OpenStoreOptions = {},
-): Promise<ThreadStore> {
+  options: OpenStoreOptions & { writer?: MessagePort; onWriterLost?: () => void } = {},
+): Promise<Store> {
   const loc = resolveLocation(location, options.dataDir);
-  if (loc.kind === 'sqlite') return remoteWriter(new SqliteStore({ path: loc.path, sync: 'normal' }), forward);
-  const store = await PostgresStore.open({ url: loc.url });
-  return { store, settle: () => {}, failAll: () => {} };
+  if (loc.kind === 'postgres') return PostgresStore.open({ url: loc.url });
+  const port = options.writer;
+  if (!port) throw new StoreError('store-open-failed', `a thread of the engine opened ${loc.path} without a port to its writer thread`);
+  const reader = new SqliteStore({ path: loc.path, readOnly: true });
+  let gone: string | undefined;
+  const lost = () => {
+    gone = "the store's writer thread stopped";
+    remote.failAll(gone);
+    options.onWriterLost?.();
+  };
+  const post = (calls: StoreCalls) => (gone ? remote.settle(refused(calls, gone)) : port.postMessage(calls));
+  const remote = remoteWriter(reader, post, {
+    close: async () => {
+      port.off('close', lost);
+      port.close();
+      gone = 'the store was closed';
+      remote.failAll(gone);
+      await reader.close();
+    },
+  });
+  port.on('message', (results: StoreResults) => remote.settle(results));
+  port.once('close', lost);
+  return remote.store;
 }
 
 function resolveLocation(location: string | StoreLocation, dataDir = '.'): StoreLocation {

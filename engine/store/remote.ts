@@ -3,12 +3,15 @@ import type { Store } from './types.js';
 import type { ErrorCode } from '../../lib/error-codes.js';
 
 /**
- * One writer. The listener thread's connection is the only one that writes to the SQLite file, so
- * its group commits never wait on another connection's lock (SQLite's busy handler sleeps a whole
- * millisecond or more). The processing thread reads through its own connection and sends its writes
- * here, where they join the listener's commits.
+ * One writer. With SQLite, one connection writes to the file: the store's writer thread
+ * (sqlite/writer-thread.ts), so its group commits never wait on another connection's lock (SQLite's
+ * busy handler sleeps a whole millisecond or more) and never block a thread that answers senders.
+ * Every other thread reads through its own connection, opened read-only, and sends these methods here.
+ * A write method missing from this list fails on the read-only connection instead of writing beside
+ * the writer: the store tests run against the threaded store too, so a method left out fails there.
  */
 export const WRITE_METHODS = [
+  // messages and deliveries
   'ingest',
   'recordAnswer',
   'markFiltered',
@@ -17,27 +20,45 @@ export const WRITE_METHODS = [
   'resetForReprocess',
   'recordAttempt',
   'reopen',
+  'recordFileSummary',
+  'resolveException',
+  'recordKeys',
+  'purgeContent',
+  'reclaimSpace',
+  // X12 and AS2 ledgers
   'nextControlNumbers',
   'recordX12Outbound',
   'recordX12Ack',
   'linkX12Document',
   'expectMdn',
   'settleMdn',
+  // business documents and reconciliation
   'applyReconRun',
   'addDocumentRefs',
   'updateReconException',
-  'recordKeys',
-  'resolveException',
+  // the admin API's users, tokens, sessions, audit, alerts and channel controls
+  'putUser',
+  'putToken',
+  'revokeToken',
+  'touchToken',
+  'putSession',
+  'touchSession',
+  'deleteSession',
+  'deleteSessionsOf',
+  'appendAudit',
+  'saveAlert',
+  'closeAlert',
+  'setChannelControl',
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
 export type StoreResult =
   | { type: 'store-result'; id: number; ok: true; value: unknown }
-  | { type: 'store-result'; id: number; ok: false; error: { code: ErrorCode; message: string } };
-/** The writes one turn of the processing thread's event loop made, in the order it made them: one message between threads. */
+  | { type: 'store-result'; id: number; ok: false; error: { code: ErrorCode; message: string; range?: true } };
+/** The writes one turn of a reading thread's event loop made, in the order it made them: one message between threads. */
 export type StoreCalls = { type: 'store-calls'; calls: StoreCall[] };
-/** The results that settled in one turn of the listener thread's event loop. */
+/** The results that settled in one turn of the writer's event loop. */
 export type StoreResults = { type: 'store-results'; results: StoreResult[] };
 
 /**
@@ -60,7 +81,7 @@ function batcher<T>(send: (items: T[]) => void): (item: T) => void {
 }
 
 /**
- * Listener side: runs the writes of each batch on the one writing connection, in order, and posts
+ * Writer side: runs the writes of each batch on the one writing connection, in order, and posts
  * their results back in batches.
  */
 export function storeCallServer(store: Store, post: (results: StoreResults) => void): (batch: StoreCalls) => void {
@@ -70,7 +91,7 @@ export function storeCallServer(store: Store, post: (results: StoreResults) => v
   };
 }
 
-/** Listener side: runs a write sent by the processing thread on the one writing connection. */
+/** Writer side: runs a write another thread sent on the one writing connection. */
 export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {
   if (!(WRITE_METHODS as readonly string[]).includes(call.method)) {
     return {
@@ -82,21 +103,51 @@ export async function runStoreCall(store: Store, call: StoreCall): Promise<Store
   }
   try {
     const fn = Reflect.get(store, call.method) as (this: Store, ...args: unknown[]) => Promise<unknown>;
-    return { type: 'store-result', id: call.id, ok: true, value: await fn.apply(store, call.args) };
+    return { type: 'store-result', id: call.id, ok: true, value: await fn.apply(store, call.args.map(buffers)) };
   } catch (err) {
     const code = err instanceof InterlaceError ? err.code : 'store-write-failed';
-    return { type: 'store-result', id: call.id, ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } };
+    const message = err instanceof Error ? err.message : String(err);
+    // a caller's argument out of range (control numbers) stays a RangeError, as in the writer's thread
+    return {
+      type: 'store-result',
+      id: call.id,
+      ok: false,
+      error: { code, message, ...(err instanceof RangeError ? { range: true } : {}) },
+    };
   }
 }
 
+/** The answer to writes that cannot reach the writer: each fails with `store-write-failed` and `reason`. */
+export function refused(batch: StoreCalls, reason: string): StoreResults {
+  const error = { code: 'store-write-failed' as const, message: reason };
+  return { type: 'store-results', results: batch.calls.map((c) => ({ type: 'store-result', id: c.id, ok: false, error })) };
+}
+
 /**
- * Processing side: a store whose reads use `reader` (a connection of this thread) and whose writes
- * are posted to the listener thread with `post`, a turn's writes at a time; `settle` is fed the
- * batches of results that come back.
+ * A Buffer crosses threads as a plain Uint8Array (structured clone); the store binds Buffers (an
+ * ingest's raw bytes), so they are made Buffers again, without a copy, at any depth of an argument.
+ */
+function buffers(value: unknown, depth = 0): unknown {
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (depth > 3 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => buffers(v, depth + 1));
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const b = buffers(v, depth + 1);
+    if (b !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = b;
+  }
+  return out ?? value;
+}
+
+/**
+ * Reading side: a store whose reads use `reader` (a connection of this thread) and whose writes
+ * are posted to the writer with `post`, a turn's writes at a time; `settle` is fed the batches of
+ * results that come back. `own` replaces members of the reader (the writer's `onIngested`, `close`).
  */
 export function remoteWriter(
   reader: Store,
   post: (batch: StoreCalls) => void,
+  own: Partial<Pick<Store, 'onIngested' | 'close' | 'ping' | 'threadMetrics'>> = {},
 ): { store: Store; settle(batch: StoreResults): void; failAll(reason: string): void } {
   let nextId = 1;
   const send = batcher<StoreCall>((calls) => post({ type: 'store-calls', calls }));
@@ -112,7 +163,7 @@ export function remoteWriter(
   const writes = new Map<string, (...args: unknown[]) => Promise<unknown>>(WRITE_METHODS.map((m) => [m, write(m)]));
   const store = new Proxy(reader, {
     get(target, prop, receiver) {
-      const w = typeof prop === 'string' ? writes.get(prop) : undefined;
+      const w = typeof prop === 'string' ? (writes.get(prop) ?? (own as Record<string, unknown>)[prop]) : undefined;
       if (w) return w;
       const v: unknown = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
@@ -126,7 +177,7 @@ export function remoteWriter(
         if (!p) continue;
         pending.delete(r.id);
         if (r.ok) p.resolve(r.value);
-        else p.reject(new StoreError(r.error.code, r.error.message));
+        else p.reject(r.error.range ? new RangeError(r.error.message) : new StoreError(r.error.code, r.error.message));
       }
     },
     failAll(reason) {

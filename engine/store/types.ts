@@ -1,3 +1,4 @@
+import type { Family } from '../../lib/metrics.js';
 import type { MdnOwed, MdnRecord, X12SentInterchange } from '../../lib/services.js';
 import type { Diagnostic } from '../../lib/errors.js';
 import type { FileProgress, IngestInput, IngestResult } from '../../channels/types.js';
@@ -617,4 +618,6 @@ export interface Store extends MessageStore, X12Ledger, MdnLedger, DocumentLedge
   readonly shared: boolean;
   /** Whether the database answers now (`GET /healthz`). */
   ping(): Promise<boolean>;
+  /** The figures of threads the store runs itself (SQLite's writer thread), for `GET /metrics`; none otherwise. */
+  threadMetrics?(): Promise<Family[]>;
 }

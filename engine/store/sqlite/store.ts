@@ -51,6 +51,11 @@ export type SqliteStoreOptions = {
    * touched, so fewer, larger ones write far less); 0 commits every turn.
    */
   coalesceMs?: number;
+  /**
+   * A reading connection beside the store's writer thread (open.ts): opened read-only, so a write
+   * sent here instead of to the writer fails loudly; the file must exist and be migrated already.
+   */
+  readOnly?: boolean;
 };
 
 /** Writes nobody waits on to answer a sender: they share the next commit (see WriteBatcher). */
@@ -96,25 +101,12 @@ export class SqliteStore extends AdminDelegate implements Store {
     super();
     this.location = `sqlite:${options.path}`;
     try {
-      if (options.path !== ':memory:') {
-        mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-        // SQLite gives the WAL and shared-memory files the mode of the database file: create it 0600.
-        closeSync(openSync(options.path, 'a', 0o600));
-        chmodSync(options.path, 0o600);
-        // another process's last connection may delete the WAL and shared-memory files meanwhile
-        for (const f of [`${options.path}-wal`, `${options.path}-shm`]) chmodIfPresent(f, 0o600);
+      if (options.readOnly) {
+        this.db = new Database(options.path, { readonly: true, fileMustExist: true });
+        this.db.pragma('busy_timeout = 5000');
+      } else {
+        this.db = this.openWriter(options);
       }
-      this.db = new Database(options.path);
-      // a new file returns the space retention frees to the file system (reclaimSpace); it must be
-      // set before the first table, and before WAL mode
-      if ((this.db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n === 0)
-        this.db.pragma('auto_vacuum = INCREMENTAL');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma('busy_timeout = 5000');
-      // statement journals (savepoints of the group commit) in memory, not in temporary files
-      this.db.pragma('temp_store = MEMORY');
-      migrate(this.db);
     } catch (cause) {
       throw new StoreError('store-open-failed', `cannot open the message store at ${options.path}: ${(cause as Error).message}`, { cause });
     }
@@ -134,6 +126,29 @@ export class SqliteStore extends AdminDelegate implements Store {
     };
     this.admin = new AdminTables(sql);
     this.mdns = new MdnTables(sql);
+  }
+
+  /** The writing connection: the file created 0600 (and its folder 0700), WAL mode, the schema migrated. */
+  private openWriter(options: SqliteStoreOptions): Db {
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      // SQLite gives the WAL and shared-memory files the mode of the database file: create it 0600.
+      closeSync(openSync(options.path, 'a', 0o600));
+      chmodSync(options.path, 0o600);
+      // another process's last connection may delete the WAL and shared-memory files meanwhile
+      for (const f of [`${options.path}-wal`, `${options.path}-shm`]) chmodIfPresent(f, 0o600);
+    }
+    const db = new Database(options.path);
+    // a new file returns the space retention frees to the file system (reclaimSpace); it must be
+    // set before the first table, and before WAL mode
+    if ((db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n === 0) db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    // statement journals (savepoints of the group commit) in memory, not in temporary files
+    db.pragma('temp_store = MEMORY');
+    migrate(db);
+    return db;
   }
 
   private readonly statements = new Map<string, Statement>();

@@ -6,14 +6,14 @@ import { storeBackends } from '../../support/stores.js';
 
 const HOUR = 3_600_000;
 
-for (const backend of storeBackends())
-  describe(`admin tables and business keys (${backend.name})`, function () {
+for (const backend of storeBackends({ writerThread: true }))
+  describe(`admin tables and business keys (${backend.title})`, function () {
     this.timeout(30_000);
     let location: string;
     let store: Store;
     beforeEach(async () => {
       location = await backend.fresh();
-      store = await openStore(location);
+      store = await openStore(location, backend.options);
     });
     afterEach(() => store.close());
     after(() => backend.cleanup());
@@ -98,7 +98,7 @@ for (const backend of storeBackends())
           await client.end();
         }
       }
-      store = await openStore(location);
+      store = await openStore(location, backend.options);
       expect(await store.listAudit({})).to.have.length(5);
     });
 

@@ -25,12 +25,12 @@ const finding = (over: Partial<ReconFinding> = {}): ReconFinding => ({
   ...over,
 });
 
-for (const backend of storeBackends())
-  describe(`business documents and reconciliation exceptions (${backend.name})`, function () {
+for (const backend of storeBackends({ writerThread: true }))
+  describe(`business documents and reconciliation exceptions (${backend.title})`, function () {
     this.timeout(30_000);
     let store: Store;
     beforeEach(async () => {
-      store = await openStore(await backend.fresh());
+      store = await openStore(await backend.fresh(), backend.options);
     });
     afterEach(() => store.close());
     after(() => backend.cleanup());

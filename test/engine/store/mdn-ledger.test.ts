@@ -5,15 +5,15 @@ import { storeBackends } from '../../support/stores.js';
 
 const HOUR = 3_600_000;
 
-for (const backend of storeBackends())
-  describe(`MDN ledger (${backend.name})`, function () {
+for (const backend of storeBackends({ writerThread: true }))
+  describe(`MDN ledger (${backend.title})`, function () {
     this.timeout(30_000);
     let store: Store;
     let other: Store;
     beforeEach(async () => {
       const location = await backend.fresh();
-      store = await openStore(location);
-      other = await openStore(location);
+      store = await openStore(location, backend.options);
+      other = await openStore(location, backend.options);
     });
     afterEach(async () => {
       await Promise.all([store.close(), other.close()]);

@@ -10,8 +10,8 @@ import { storeBackends } from '../../support/stores.js';
 const HOUR = 3_600_000;
 const payload = { body: '{"a":1}', contentType: 'application/json' };
 
-for (const backend of storeBackends())
-  describe(`message store (${backend.name})`, function () {
+for (const backend of storeBackends({ writerThread: true }))
+  describe(`message store (${backend.title})`, function () {
     this.timeout(30_000);
     let location: string;
     let store: Store;
@@ -19,7 +19,7 @@ for (const backend of storeBackends())
     let others: Store[];
     beforeEach(async () => {
       location = await backend.fresh();
-      store = await openStore(location);
+      store = await openStore(location, backend.options);
       others = [];
     });
     afterEach(async () => {
@@ -27,7 +27,7 @@ for (const backend of storeBackends())
     });
     after(() => backend.cleanup());
     const another = async () => {
-      const s = await openStore(location);
+      const s = await openStore(location, backend.options);
       others.push(s);
       return s;
     };
@@ -99,7 +99,7 @@ for (const backend of storeBackends())
     it('survives closing and reopening the file', async () => {
       const r = await store.ingest('or', { raw: Buffer.from('x'), controlId: 'C1' }, HOUR);
       await store.close();
-      store = await openStore(location);
+      store = await openStore(location, backend.options);
       expect((await store.getMessage(r.messageId))?.raw.toString()).to.equal('x');
     });
 
@@ -396,7 +396,7 @@ for (const backend of storeBackends())
       const dir = mkdtempSync(join(tmpdir(), 'interlace-store-bad-'));
       writeFileSync(join(dir, 'a-file'), '');
       const bad = backend.name === 'sqlite' ? `sqlite:${join(dir, 'a-file', 'messages.db')}` : 'postgres://nobody:secret@127.0.0.1:1/none';
-      const err = await openStore(bad).then(
+      const err = await openStore(bad, backend.options).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -21,8 +21,8 @@ function runChild(path: string, partner: string, count: number): Promise<number[
   });
 }
 
-for (const backend of storeBackends())
-  describe(`X12 control numbers (store: ${backend.name})`, function () {
+for (const backend of storeBackends({ writerThread: true }))
+  describe(`X12 control numbers (store: ${backend.title})`, function () {
     this.timeout(30_000);
     let path: string;
     beforeEach(async () => {
@@ -31,20 +31,20 @@ for (const backend of storeBackends())
     after(() => backend.cleanup());
 
     it('counts from 1 per partner and level, and keeps counting after the store is reopened', async () => {
-      let store = await openStore(path);
+      let store = await openStore(path, backend.options);
       const a = await store.nextControlNumbers('acme-medical', { interchanges: 1, groups: 2, sets: 3 });
       expect(a).to.deep.equal({ interchanges: [1], groups: [1, 2], sets: [1, 2, 3] });
       const other = await store.nextControlNumbers('other-partner', { interchanges: 1 });
       expect(other.interchanges).to.deep.equal([1]);
       await store.close();
-      store = await openStore(path);
+      store = await openStore(path, backend.options);
       const b = await store.nextControlNumbers('acme-medical', { interchanges: 2, groups: 1, sets: 1 });
       expect(b).to.deep.equal({ interchanges: [2, 3], groups: [3], sets: [4] });
       await store.close();
     });
 
     it('never hands out the same number to callers in the same tick', async () => {
-      const store = await openStore(path);
+      const store = await openStore(path, backend.options);
       const all = await Promise.all(
         Array.from({ length: 200 }, () => store.nextControlNumbers('acme-medical', { interchanges: 1, sets: 3 })),
       );
@@ -58,7 +58,7 @@ for (const backend of storeBackends())
 
     it('never hands out the same number to several processes sharing the database', async function () {
       this.timeout(60_000);
-      await (await openStore(path)).close(); // create the schema once
+      await (await openStore(path, backend.options)).close(); // create the schema once
       const results = await Promise.all([
         runChild(path, 'acme-medical', 150),
         runChild(path, 'acme-medical', 150),
@@ -72,7 +72,7 @@ for (const backend of storeBackends())
     });
 
     it('rolls over from 999999999 to 1', async () => {
-      const store = await openStore(path);
+      const store = await openStore(path, backend.options);
       await store.nextControlNumbers('acme-medical', { interchanges: 1, groups: 1, sets: 1 });
       await store.close();
       if (backend.name === 'sqlite') {
@@ -82,7 +82,7 @@ for (const backend of storeBackends())
       } else {
         await pgQuery(path, 'UPDATE x12_control_numbers SET last = $1', [MAX_CONTROL_NUMBER - 1]);
       }
-      const again = await openStore(path);
+      const again = await openStore(path, backend.options);
       const n = await again.nextControlNumbers('acme-medical', { interchanges: 3, groups: 1, sets: 2 });
       expect(n.interchanges).to.deep.equal([MAX_CONTROL_NUMBER, 1, 2]);
       expect(n.groups).to.deep.equal([MAX_CONTROL_NUMBER]);
@@ -93,7 +93,7 @@ for (const backend of storeBackends())
     });
 
     it('refuses a request that is not a small whole number, without taking any', async () => {
-      const store = await openStore(path);
+      const store = await openStore(path, backend.options);
       for (const bad of [-1, 1.5, 10_001, Number.NaN]) {
         let err: unknown;
         await store.nextControlNumbers('acme-medical', { sets: bad }).catch((e) => (err = e));
