@@ -768,9 +768,11 @@ export class Engine {
 }
 
 /**
- * The listener's event-loop utilization above which processing holds (ADR 0004). The loop counts as
- * busy while a commit waits for its fsync, so under a steady load it runs at 75–85 % with CPU to
- * spare; a hold from 70 % then starved processing while the backlog grew (docs/benchmarks.md).
+ * The listener's event-loop utilization above which processing holds (ADR 0004). When the listener
+ * ran the SQLite commits, its loop counted as busy while each waited for its fsync: under a steady
+ * load it ran at 75–85 % with CPU to spare, and a hold from 70 % starved processing while the backlog
+ * grew (docs/benchmarks.md). With the writer thread (ADR 0028) the loop is the listener's own work,
+ * and it seldom reaches this.
  */
 const LISTENER_BUSY = 0.9;
 
