@@ -51,6 +51,7 @@ export const WRITE_METHODS = [
   'setChannelControl',
 ] as const;
 export type WriteMethod = (typeof WRITE_METHODS)[number];
+const IS_WRITE: ReadonlySet<string> = new Set(WRITE_METHODS);
 
 export type StoreCall = { type: 'store'; id: number; method: WriteMethod; args: unknown[] };
 export type StoreResult =
@@ -93,7 +94,7 @@ export function storeCallServer(store: Store, post: (results: StoreResults) => v
 
 /** Writer side: runs a write another thread sent on the one writing connection. */
 export async function runStoreCall(store: Store, call: StoreCall): Promise<StoreResult> {
-  if (!(WRITE_METHODS as readonly string[]).includes(call.method)) {
+  if (!IS_WRITE.has(call.method)) {
     return {
       type: 'store-result',
       id: call.id,
@@ -124,19 +125,21 @@ export function refused(batch: StoreCalls, reason: string): StoreResults {
 }
 
 /**
- * A Buffer crosses threads as a plain Uint8Array (structured clone); the store binds Buffers (an
- * ingest's raw bytes), so they are made Buffers again, without a copy, at any depth of an argument.
+ * A Buffer crosses threads as a plain Uint8Array (structured clone); the store binds Buffers, so they
+ * are made Buffers again, without a copy. A write carries bytes as an argument or as a property of
+ * one (an ingest's `input.raw`), so only those are looked at: a routed message's canonical model or a
+ * reconciliation run's findings are not walked on every write.
  */
-function buffers(value: unknown, depth = 0): unknown {
-  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (depth > 3 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => buffers(v, depth + 1));
+function buffers(arg: unknown): unknown {
+  const asBuffer = (v: unknown) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
+  if (arg === null || typeof arg !== 'object' || Array.isArray(arg)) return arg;
+  if (arg instanceof Uint8Array) return asBuffer(arg);
   let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const b = buffers(v, depth + 1);
-    if (b !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = b;
+  for (const [k, v] of Object.entries(arg)) {
+    const b = asBuffer(v);
+    if (b !== v) (out ??= { ...(arg as Record<string, unknown>) })[k] = b;
   }
-  return out ?? value;
+  return out ?? arg;
 }
 
 /**
